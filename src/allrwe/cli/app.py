@@ -1,0 +1,89 @@
+"""The ``allrwe`` command line: one thin module per command, all calling the library API.
+
+Every command module exposes ``register(app)``; this module only assembles them and turns
+allrwe's own errors into a one-line message with the error's exit code (never a traceback,
+unless ``--debug`` is given).
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+from collections.abc import Sequence
+
+import typer
+from rich.console import Console
+
+from allrwe import __version__
+from allrwe.errors import AllrweError
+
+app = typer.Typer(
+    name="allrwe",
+    help="Real-world-evidence studies of novel therapies in R/R ALL on OMOP CDM v5.4.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+err_console = Console(stderr=True)
+_STATE = {"debug": False}
+
+
+def _version_callback(value: bool) -> None:
+    if value:
+        typer.echo(f"allrwe {__version__}")
+        raise typer.Exit(0)
+
+
+@app.callback()
+def _root(
+    debug: bool = typer.Option(False, "--debug", help="Show tracebacks for errors."),
+    version: bool = typer.Option(
+        False, "--version", callback=_version_callback, is_eager=True, help="Print the version."
+    ),
+) -> None:
+    """Real-world-evidence studies of novel therapies in R/R ALL on OMOP CDM v5.4."""
+    _STATE["debug"] = debug
+    logging.basicConfig(level=logging.DEBUG if debug else logging.WARNING)
+
+
+def _register_commands() -> None:
+    # Each command lives in its own module with a ``register(app)`` function.
+    from allrwe.cli import commands
+
+    for register in commands.REGISTRY:
+        register(app)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; return the exit code (0 ok, 1 study/data errors, 2 usage)."""
+    _register_commands()
+    args = list(sys.argv[1:] if argv is None else argv)
+    try:
+        app(args=args, standalone_mode=False)
+    except AllrweError as exc:
+        if _STATE["debug"] or "--debug" in args:
+            raise
+        err_console.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
+        return exc.exit_code
+    except typer.Exit as exc:
+        return int(exc.exit_code or 0)
+    except SystemExit as exc:  # click's own usage errors
+        return int(exc.code or 0)
+    except _click_errors() as exc:
+        exc.show()
+        return 2
+    except KeyboardInterrupt:
+        err_console.print("interrupted")
+        return 130
+    return 0
+
+
+def _click_errors() -> tuple[type[BaseException], ...]:
+    import click
+
+    return (click.ClickException, click.exceptions.Abort)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

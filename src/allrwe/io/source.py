@@ -1,0 +1,313 @@
+"""Opening an OMOP CDM: URL parsing, backends, and the read-only :class:`CdmSource` facade.
+
+This module is the only place in allrwe that opens database connections. Everything above it
+receives lazy Ibis table expressions from :meth:`CdmSource.table` and never a connection.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+from urllib.parse import parse_qs, unquote, urlparse
+
+import ibis
+from ibis.backends import BaseBackend
+
+from allrwe.errors import BackendUnavailableError, CdmConnectionError, CdmSchemaError, UsageError
+
+__all__ = ["SCHEMES", "CdmSource", "connect", "validate_identifier"]
+
+#: URL schemes :func:`connect` understands
+SCHEMES = ("duckdb", "parquet", "postgresql", "postgres", "spark")
+
+_IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,62}$")
+
+
+def validate_identifier(name: str, *, what: str = "identifier") -> str:
+    """Return ``name`` if it is a plain SQL identifier, else raise :class:`UsageError`.
+
+    Schema and table names come from user configuration; allrwe never pastes them into SQL
+    text, and rejects anything but letters, digits and underscores so no backend has to quote.
+
+    Parameters
+    ----------
+    name : str
+        The identifier to check.
+    what : str, default "identifier"
+        What the identifier names, for the message.
+
+    Returns
+    -------
+    str
+        ``name``, unchanged.
+
+    Raises
+    ------
+    UsageError
+        If ``name`` is not a plain identifier.
+
+    Examples
+    --------
+    >>> validate_identifier("cdm_54")
+    'cdm_54'
+    """
+    if not isinstance(name, str) or not _IDENTIFIER.match(name):
+        raise UsageError(
+            f"invalid {what} {name!r}: use letters, digits and underscores only "
+            "(starting with a letter or underscore, at most 63 characters)"
+        )
+    return name
+
+
+@dataclass
+class CdmSource:
+    """A read-only OMOP CDM reached through an Ibis backend.
+
+    Parameters
+    ----------
+    backend : ibis.backends.BaseBackend
+        The open Ibis connection.
+    kind : str
+        One of ``"duckdb"``, ``"parquet"``, ``"postgresql"``, ``"spark"``.
+    description : str
+        A description of the source that holds no password, for provenance.
+    schema : str or None
+        The database schema holding the CDM tables, where the backend has schemas.
+    """
+
+    backend: BaseBackend
+    kind: str
+    description: str
+    schema: str | None = None
+    _tables: dict[str, str] = field(default_factory=dict, repr=False)
+
+    def __post_init__(self) -> None:
+        if not self._tables:
+            self._tables = self._discover_tables()
+
+    def _discover_tables(self) -> dict[str, str]:
+        kwargs: dict[str, Any] = {}
+        if self.schema is not None:
+            kwargs["database"] = self.schema
+        try:
+            names = self.backend.list_tables(**kwargs)
+        except Exception as exc:  # backend-specific errors, reported uniformly
+            raise CdmConnectionError(
+                f"cannot list the tables of {self.description}: {_first_line(exc)}"
+            ) from exc
+        return {name.lower(): name for name in names}
+
+    @property
+    def tables(self) -> list[str]:
+        """Sorted lower-case names of the tables present."""
+        return sorted(self._tables)
+
+    def has(self, name: str) -> bool:
+        """Return whether the CDM holds table ``name`` (case-insensitive)."""
+        return name.lower() in self._tables
+
+    def table(self, name: str) -> ibis.Table:
+        """Return table ``name`` as a lazy Ibis expression with lower-case column names.
+
+        Raises
+        ------
+        CdmSchemaError
+            If the table is not in the CDM.
+        """
+        key = name.lower()
+        if key not in self._tables:
+            raise CdmSchemaError(f"table {name!r} is not in the CDM ({self.description})")
+        kwargs: dict[str, Any] = {}
+        if self.schema is not None:
+            kwargs["database"] = self.schema
+        expr = self.backend.table(self._tables[key], **kwargs)
+        renames = {c.lower(): c for c in expr.columns if c != c.lower()}
+        return expr.rename(renames) if renames else expr
+
+    def execute(self, expr: ibis.Expr) -> Any:
+        """Execute an expression built on this source's tables and return pandas objects."""
+        return self.backend.execute(expr)
+
+    def close(self) -> None:
+        """Close the connection (a no-op for a shared Spark session)."""
+        if self.kind != "spark":
+            self.backend.disconnect()
+
+    def __enter__(self) -> CdmSource:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()
+    return text[0] if text else type(exc).__name__
+
+
+def connect(url: str | Path, *, schema: str | None = None, spark_session: Any = None) -> CdmSource:
+    """Open an OMOP CDM read-only.
+
+    Parameters
+    ----------
+    url : str or pathlib.Path
+        Where the CDM is:
+
+        - ``duckdb:///path/to/cdm.duckdb`` (a path ending in ``.duckdb`` also works);
+        - ``parquet:///path/to/dir``: one ``<table>.parquet`` file or ``<table>/`` folder of
+          Parquet files per table;
+        - ``postgresql://user[:password]@host:port/db?schema=cdm``;
+        - ``spark://`` (the active or a new local PySpark session) or ``spark://?schema=db``.
+    schema : str, optional
+        Schema (database) holding the CDM tables; overrides ``?schema=`` in the URL.
+    spark_session : pyspark.sql.SparkSession, optional
+        A session to use for ``spark://`` instead of the active one.
+
+    Returns
+    -------
+    CdmSource
+        The open, read-only source.
+
+    Raises
+    ------
+    UsageError
+        Unknown scheme, or a path that does not exist.
+    CdmConnectionError
+        The database cannot be opened or reached.
+    BackendUnavailableError
+        The backend's Python package is not installed.
+    """
+    text = str(url)
+    if "://" not in text:
+        if text.endswith(".duckdb"):
+            text = "duckdb:///" + str(Path(text).resolve())
+        elif Path(text).is_dir():
+            text = "parquet:///" + str(Path(text).resolve())
+        else:
+            raise UsageError(
+                f"cannot tell what {text!r} is: give a URL such as duckdb:///cdm.duckdb, "
+                "parquet:///dir, postgresql://user@host/db?schema=cdm or spark://"
+            )
+    parsed = urlparse(text)
+    scheme = parsed.scheme.lower()
+    query = {k: v[-1] for k, v in parse_qs(parsed.query).items()}
+    schema = schema if schema is not None else query.get("schema")
+    if schema is not None:
+        validate_identifier(schema, what="schema name")
+    if scheme == "duckdb":
+        return _connect_duckdb(_url_path(parsed), schema)
+    if scheme == "parquet":
+        return _connect_parquet(_url_path(parsed))
+    if scheme in ("postgresql", "postgres"):
+        return _connect_postgres(parsed, schema)
+    if scheme == "spark":
+        return _connect_spark(schema, spark_session)
+    raise UsageError(
+        f"unknown URL scheme {parsed.scheme!r} in {_redact(text)!r}: use one of {', '.join(SCHEMES)}"
+    )
+
+
+def _url_path(parsed: Any) -> Path:
+    # As in SQLAlchemy and Ibis: duckdb:///rel/path is relative, duckdb:////abs/path absolute;
+    # duckdb://host/path (netloc given) is read as the relative path host/path.
+    raw = unquote(parsed.path)
+    if parsed.netloc:
+        return Path(unquote(parsed.netloc) + raw)
+    return Path(raw[1:] if raw.startswith("/") else raw)
+
+
+def _redact(text: str) -> str:
+    return re.sub(r"(://[^:/@]+):[^@]*@", r"\1:***@", text)
+
+
+def _connect_duckdb(path: Path, schema: str | None) -> CdmSource:
+    if not path.is_file():
+        raise UsageError(f"DuckDB file {str(path)!r} does not exist")
+    try:
+        backend = ibis.duckdb.connect(str(path), read_only=True)
+    except Exception as exc:
+        raise CdmConnectionError(
+            f"cannot open DuckDB file {str(path)!r}: {_first_line(exc)}"
+        ) from exc
+    return CdmSource(backend, "duckdb", f"duckdb:{path.name}", schema)
+
+
+def _parquet_tables(root: Path) -> dict[str, str]:
+    found: dict[str, str] = {}
+    for entry in sorted(root.iterdir()):
+        if entry.is_file() and entry.suffix == ".parquet":
+            found[entry.stem.lower()] = str(entry)
+        elif entry.is_dir() and any(entry.glob("*.parquet")):
+            found[entry.name.lower()] = str(entry / "*.parquet")
+    return found
+
+
+def _connect_parquet(root: Path) -> CdmSource:
+    if not root.is_dir():
+        raise UsageError(f"Parquet folder {str(root)!r} does not exist")
+    files = _parquet_tables(root)
+    if not files:
+        raise UsageError(f"Parquet folder {str(root)!r} holds no <table>.parquet file or folder")
+    backend = ibis.duckdb.connect()
+    for name, location in files.items():
+        validate_identifier(name, what="table name")
+        try:
+            backend.read_parquet(location, table_name=name)
+        except Exception as exc:
+            raise CdmConnectionError(
+                f"cannot read Parquet table {name!r} at {location!r}: {_first_line(exc)}"
+            ) from exc
+    return CdmSource(backend, "parquet", f"parquet:{root.name}", None)
+
+
+def _connect_postgres(parsed: Any, schema: str | None) -> CdmSource:
+    try:
+        import psycopg  # noqa: F401
+    except ImportError as exc:
+        raise BackendUnavailableError(
+            "the PostgreSQL backend is not installed: pip install 'allrwe[postgres]'"
+        ) from exc
+    database = parsed.path.lstrip("/") or None
+    try:
+        backend = ibis.postgres.connect(
+            host=parsed.hostname or "localhost",
+            port=parsed.port or 5432,
+            user=unquote(parsed.username) if parsed.username else None,
+            password=unquote(parsed.password) if parsed.password else None,
+            database=database,
+        )
+        # A study only reads: every transaction of this session is read-only.
+        backend.raw_sql("SET SESSION CHARACTERISTICS AS TRANSACTION READ ONLY")
+    except Exception as exc:
+        raise CdmConnectionError(
+            f"cannot connect to PostgreSQL at {parsed.hostname}:{parsed.port or 5432}/{database}: "
+            f"{_first_line(exc)}"
+        ) from exc
+    desc = f"postgresql:{parsed.hostname}:{parsed.port or 5432}/{database}"
+    return CdmSource(backend, "postgresql", desc + (f"?schema={schema}" if schema else ""), schema)
+
+
+def _connect_spark(schema: str | None, session: Any) -> CdmSource:
+    try:
+        from pyspark.sql import SparkSession
+    except ImportError as exc:
+        raise BackendUnavailableError(
+            "the Spark backend is not installed: pip install 'allrwe[spark]'"
+        ) from exc
+    if session is None:
+        session = SparkSession.getActiveSession() or SparkSession.builder.master(
+            "local[2]"
+        ).getOrCreate()
+    try:
+        backend = ibis.pyspark.connect(session)
+    except Exception as exc:
+        raise CdmConnectionError(f"cannot use the Spark session: {_first_line(exc)}") from exc
+    return CdmSource(backend, "spark", "spark" + (f":{schema}" if schema else ""), schema)
