@@ -1,4 +1,4 @@
-"""allrwe: real-world-evidence studies of novel therapies in relapsed/refractory ALL on OMOP CDM v5.4."""
+"""allrwe: real-world-evidence studies of novel therapies in R/R ALL on OMOP CDM v5.4."""
 
 __version__ = "0.1.0"
 

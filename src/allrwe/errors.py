@@ -22,7 +22,7 @@ class UsageError(AllrweError, ValueError):
 
 
 class BackendUnavailableError(AllrweError, ImportError):
-    """An optional backend (PostgreSQL, Spark) is not installed; the message says how to install it."""
+    """An optional backend (PostgreSQL, Spark) is missing; the message says how to install it."""
 
     exit_code = 2
 

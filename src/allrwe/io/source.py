@@ -211,7 +211,8 @@ def connect(url: str | Path, *, schema: str | None = None, spark_session: Any = 
     if scheme == "spark":
         return _connect_spark(schema, spark_session)
     raise UsageError(
-        f"unknown URL scheme {parsed.scheme!r} in {_redact(text)!r}: use one of {', '.join(SCHEMES)}"
+        f"unknown URL scheme {parsed.scheme!r} in {_redact(text)!r}: "
+        f"use one of {', '.join(SCHEMES)}"
     )
 
 
@@ -303,9 +304,9 @@ def _connect_spark(schema: str | None, session: Any) -> CdmSource:
             "the Spark backend is not installed: pip install 'allrwe[spark]'"
         ) from exc
     if session is None:
-        session = SparkSession.getActiveSession() or SparkSession.builder.master(
-            "local[2]"
-        ).getOrCreate()
+        session = (
+            SparkSession.getActiveSession() or SparkSession.builder.master("local[2]").getOrCreate()
+        )
     try:
         backend = ibis.pyspark.connect(session)
     except Exception as exc:
