@@ -11,6 +11,7 @@ import logging
 import sys
 from collections.abc import Sequence
 
+import click
 import typer
 from rich.console import Console
 
@@ -70,19 +71,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         return int(exc.exit_code or 0)
     except SystemExit as exc:  # click's own usage errors
         return int(exc.code or 0)
-    except _click_errors() as exc:
+    except click.ClickException as exc:
         exc.show()
         return 2
+    except click.exceptions.Abort:
+        return 1
     except KeyboardInterrupt:
         err_console.print("interrupted")
         return 130
     return 0
-
-
-def _click_errors() -> tuple[type[BaseException], ...]:
-    import click
-
-    return (click.ClickException, click.exceptions.Abort)
 
 
 if __name__ == "__main__":  # pragma: no cover
