@@ -1,0 +1,1 @@
+"""Package data: the CDM specification, the curated vocabulary, the example CDM."""

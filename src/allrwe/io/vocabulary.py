@@ -1,0 +1,285 @@
+"""Curated concept sets: the bundled vocabulary, user overrides, ATLAS imports, descendants.
+
+The bundled sets live in ``allrwe/data/vocabulary/default.yaml``. A user file has the same shape
+(``concept_sets`` and ``groups``); a set it names replaces the bundled set of that key, and new keys
+are added. An ATLAS concept-set JSON export becomes one set. When the CDM carries
+``concept_ancestor``, :func:`expand_descendants` adds every descendant of a set's concepts.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from allrwe.errors import VocabularyError
+
+__all__ = [
+    "Concept",
+    "ConceptSet",
+    "Vocabulary",
+    "load_atlas_concept_set",
+    "load_vocabulary",
+]
+
+Domain = Literal["drug", "condition", "procedure", "measurement", "observation", "death", "visit"]
+
+
+class Concept(BaseModel):
+    """One concept of a concept set, with where its value comes from."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    concept_id: int
+    concept_name: str
+    vocabulary_id: str
+    concept_code: str | None = None
+    confirmed: bool = False
+    source: str = ""
+    standard: bool = True
+    source_codes: dict[str, list[str]] = Field(default_factory=dict)
+    note: str | None = None
+    include_descendants: bool = True
+    exclude: bool = False
+
+
+class ConceptSet(BaseModel):
+    """A named set of concepts in one CDM domain."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    key: str = ""
+    label: str
+    domain: Domain
+    category: str
+    concepts: tuple[Concept, ...] = ()
+    drug_class: str | None = None
+    unit: str | None = None
+    unit_concept_id: int | None = None
+    value_field: str | None = None
+    special_interest: bool = False
+    grade_scale: str | None = None
+
+    @field_validator("concepts", mode="before")
+    @classmethod
+    def _tuple(cls, value: Any) -> Any:
+        return tuple(value) if isinstance(value, list) else value
+
+    @property
+    def concept_ids(self) -> list[int]:
+        """Sorted ids of the included (non-excluded) concepts."""
+        return sorted({c.concept_id for c in self.concepts if not c.exclude})
+
+    @property
+    def excluded_ids(self) -> list[int]:
+        """Sorted ids of concepts the set excludes (ATLAS ``isExcluded``)."""
+        return sorted({c.concept_id for c in self.concepts if c.exclude})
+
+    @property
+    def unconfirmed(self) -> list[Concept]:
+        """Concepts whose value no source confirms yet."""
+        return [c for c in self.concepts if not c.confirmed]
+
+
+class _VocabularyFile(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    schema_version: int = 1
+    description: str = ""
+    concept_sets: dict[str, ConceptSet] = Field(default_factory=dict)
+    groups: dict[str, list[str]] = Field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Vocabulary:
+    """The concept sets and groups in force for a study.
+
+    Parameters
+    ----------
+    sets : Mapping[str, ConceptSet]
+        Concept sets by key.
+    groups : Mapping[str, tuple[str, ...]]
+        Named groups of set keys (e.g. ``chemotherapy``).
+    """
+
+    sets: Mapping[str, ConceptSet]
+    groups: Mapping[str, tuple[str, ...]]
+
+    def __contains__(self, key: object) -> bool:
+        return key in self.sets or key in self.groups
+
+    def concept_set(self, key: str) -> ConceptSet:
+        """Return the set ``key``; raise :class:`VocabularyError` naming close matches."""
+        try:
+            return self.sets[key]
+        except KeyError:
+            raise VocabularyError(_unknown(key, list(self.sets) + list(self.groups))) from None
+
+    def members(self, key: str) -> list[ConceptSet]:
+        """Return the sets a key stands for: one set, or every member of a group."""
+        if key in self.sets:
+            return [self.sets[key]]
+        if key in self.groups:
+            return [self.concept_set(k) for k in self.groups[key]]
+        raise VocabularyError(_unknown(key, list(self.sets) + list(self.groups)))
+
+    def concept_ids(self, key: str) -> list[int]:
+        """Sorted concept ids of a set or a group."""
+        return sorted({i for s in self.members(key) for i in s.concept_ids})
+
+    def by_category(self, category: str) -> list[ConceptSet]:
+        """Every set of a category (e.g. ``chemotherapy``), in key order."""
+        return [s for k, s in sorted(self.sets.items()) if s.category == category]
+
+    def concept_to_set(self, keys: Iterable[str]) -> dict[int, str]:
+        """Map each concept id of the given sets or groups to the key of its set."""
+        out: dict[int, str] = {}
+        for key in keys:
+            for s in self.members(key):
+                for cid in s.concept_ids:
+                    out.setdefault(cid, s.key)
+        return out
+
+
+def _unknown(key: str, known: Sequence[str]) -> str:
+    import difflib
+
+    close = difflib.get_close_matches(key, known, n=3)
+    hint = f"; did you mean {', '.join(repr(c) for c in close)}?" if close else ""
+    return f"unknown concept set {key!r}{hint}"
+
+
+def _read_yaml(path: Path) -> dict[str, Any]:
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise VocabularyError(f"vocabulary file {str(path)!r} does not exist") from None
+    except (yaml.YAMLError, UnicodeDecodeError) as exc:
+        raise VocabularyError(f"vocabulary file {str(path)!r} is not valid YAML: {exc}") from exc
+    if not isinstance(data, dict):
+        raise VocabularyError(f"vocabulary file {str(path)!r} must hold a mapping")
+    return data
+
+
+def _parse(data: dict[str, Any], origin: str) -> _VocabularyFile:
+    try:
+        parsed = _VocabularyFile.model_validate(data)
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        where = ".".join(str(p) for p in err["loc"])
+        raise VocabularyError(f"{origin}: field {where!r}: {err['msg']}") from None
+    keyed = {k: s.model_copy(update={"key": k}) for k, s in parsed.concept_sets.items()}
+    return parsed.model_copy(update={"concept_sets": keyed})
+
+
+def _bundled() -> _VocabularyFile:
+    text = resources.files("allrwe.data").joinpath("vocabulary/default.yaml").read_text("utf-8")
+    return _parse(yaml.safe_load(text), "bundled vocabulary")
+
+
+def load_atlas_concept_set(
+    path: str | Path, *, key: str, domain: Domain, category: str, label: str | None = None
+) -> ConceptSet:
+    """Read an ATLAS concept-set JSON export as a :class:`ConceptSet`.
+
+    Parameters
+    ----------
+    path : str or pathlib.Path
+        The JSON export (``{"items": [{"concept": {...}, "isExcluded": ..., "includeDescendants":
+        ...}]}``, or a bare list of such items, or an ``expression`` wrapper).
+    key, domain, category : str
+        Key, CDM domain and category the set gets in allrwe.
+    label : str, optional
+        Display label; defaults to the export's ``name`` or the key.
+
+    Returns
+    -------
+    ConceptSet
+    """
+    p = Path(path)
+    try:
+        data = json.loads(p.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise VocabularyError(f"ATLAS concept-set file {str(p)!r} does not exist") from None
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise VocabularyError(f"ATLAS concept-set file {str(p)!r} is not JSON: {exc}") from exc
+    name = data.get("name") if isinstance(data, dict) else None
+    if isinstance(data, dict) and "expression" in data:
+        data = data["expression"]
+    items = data.get("items") if isinstance(data, dict) else data
+    if not isinstance(items, list) or not items:
+        raise VocabularyError(f"ATLAS concept-set file {str(p)!r} has no 'items'")
+    concepts = []
+    for i, item in enumerate(items):
+        c = item.get("concept", {}) if isinstance(item, dict) else {}
+        if "CONCEPT_ID" not in c:
+            raise VocabularyError(f"{str(p)!r}: item {i} has no concept.CONCEPT_ID")
+        concepts.append(
+            Concept(
+                concept_id=int(c["CONCEPT_ID"]),
+                concept_name=str(c.get("CONCEPT_NAME", "")),
+                vocabulary_id=str(c.get("VOCABULARY_ID", "")),
+                concept_code=str(c["CONCEPT_CODE"]) if "CONCEPT_CODE" in c else None,
+                standard=c.get("STANDARD_CONCEPT") == "S",
+                confirmed=True,
+                source=f"ATLAS export {p.name}",
+                include_descendants=bool(item.get("includeDescendants", False)),
+                exclude=bool(item.get("isExcluded", False)),
+            )
+        )
+    return ConceptSet(
+        key=key,
+        label=label or name or key,
+        domain=domain,
+        category=category,
+        concepts=tuple(concepts),
+    )
+
+
+def load_vocabulary(
+    paths: Sequence[str | Path] = (), *, extra_sets: Sequence[ConceptSet] = ()
+) -> Vocabulary:
+    """Load the bundled concept sets, then apply user files and extra sets in order.
+
+    Parameters
+    ----------
+    paths : sequence of path
+        User YAML files; a set key they define replaces the bundled one, groups likewise.
+    extra_sets : sequence of ConceptSet
+        Sets built in code or read with :func:`load_atlas_concept_set`; they replace same-key sets.
+
+    Returns
+    -------
+    Vocabulary
+
+    Raises
+    ------
+    VocabularyError
+        A file is missing or malformed, or a group names an unknown set.
+
+    Examples
+    --------
+    >>> vocab = load_vocabulary()
+    >>> vocab.concept_ids("blinatumomab")
+    [45892531]
+    """
+    base = _bundled()
+    sets = dict(base.concept_sets)
+    groups = {k: tuple(v) for k, v in base.groups.items()}
+    for path in paths:
+        user = _parse(_read_yaml(Path(path)), str(path))
+        sets.update(user.concept_sets)
+        groups.update({k: tuple(v) for k, v in user.groups.items()})
+    for extra in extra_sets:
+        sets[extra.key] = extra
+    for gname, members in groups.items():
+        missing = [m for m in members if m not in sets]
+        if missing:
+            raise VocabularyError(f"group {gname!r} names unknown concept set(s) {missing}")
+    return Vocabulary(sets=sets, groups=groups)
