@@ -1,0 +1,479 @@
+"""The rules of a treatment pathway, one small pure function per TreatmentPatterns step.
+
+Every step takes a *history* frame and returns a new one plus an :class:`AttritionRow`. A
+history has one row per treatment piece: ``person_id``, ``target`` (the target episode number,
+1 for everyone when episodes are concatenated), ``name``, ``start`` and ``end`` (days since
+1970-01-01) and ``duration`` (days, ``end − start`` with no +1, as in TreatmentPatterns).
+
+Rows are always ordered by person, target, start, end and name; the name breaks the ties that
+TreatmentPatterns breaks by cohort id, so the result never depends on input row order.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+__all__ = [
+    "HISTORY_COLUMNS",
+    "AttritionRow",
+    "append_exits",
+    "apply_window",
+    "combination_iteration",
+    "combine_names",
+    "cut_path_length",
+    "era_collapse",
+    "filter_treatments",
+    "min_era_duration",
+    "number_target_episodes",
+    "restrict_to_target_persons",
+    "split_exits",
+]
+
+HISTORY_COLUMNS = ("person_id", "target", "name", "start", "end", "duration")
+_ORDER = ["person_id", "target", "start", "end", "name"]
+_EPISODE = ["person_id", "target"]
+
+
+@dataclass(frozen=True)
+class AttritionRow:
+    """Records and persons left after one step.
+
+    Parameters
+    ----------
+    reason : str
+        What the step did, with its setting (e.g. ``"Era collapse (era_collapse_days=30)"``).
+    n_records : int
+        Rows left after the step.
+    n_persons : int
+        Distinct persons left after the step.
+    """
+
+    reason: str
+    n_records: int
+    n_persons: int
+
+
+def _attrition(reason: str, frame: pd.DataFrame) -> AttritionRow:
+    return AttritionRow(reason, len(frame), int(frame["person_id"].nunique()))
+
+
+def _ordered(history: pd.DataFrame) -> pd.DataFrame:
+    return history.sort_values(_ORDER, kind="mergesort", ignore_index=True)
+
+
+def _with_duration(history: pd.DataFrame) -> pd.DataFrame:
+    return history.assign(duration=history["end"] - history["start"])
+
+
+def restrict_to_target_persons(
+    targets: pd.DataFrame, events: pd.DataFrame
+) -> tuple[pd.DataFrame, AttritionRow]:
+    """Keep the events of persons who have at least one target episode.
+
+    Parameters
+    ----------
+    targets : pandas.DataFrame
+        Target episodes (``person_id, start, end``).
+    events : pandas.DataFrame
+        Event records (``person_id, name, start, end``).
+
+    Returns
+    -------
+    events : pandas.DataFrame
+        The events of persons with a target.
+    attrition : AttritionRow
+        Target plus event records, and persons with a target.
+    """
+    kept = events[events["person_id"].isin(targets["person_id"])].reset_index(drop=True)
+    row = AttritionRow(
+        "Target and event records of persons with a target",
+        len(targets) + len(kept),
+        int(targets["person_id"].nunique()),
+    )
+    return kept, row
+
+
+def min_era_duration(
+    targets: pd.DataFrame, events: pd.DataFrame, *, min_days: int
+) -> tuple[pd.DataFrame, pd.DataFrame, AttritionRow]:
+    """Drop target and event records lasting fewer than ``min_days`` (``end − start``).
+
+    Parameters
+    ----------
+    targets, events : pandas.DataFrame
+        Target episodes and event records with ``start`` and ``end`` day numbers.
+    min_days : int
+        TreatmentPatterns' ``minEraDuration``: the shortest record kept, in days. A one-day
+        record lasts 0 days, so any value above 0 drops single-day events such as a CAR-T
+        infusion.
+
+    Returns
+    -------
+    targets, events : pandas.DataFrame
+        The records that last at least ``min_days``; events only of persons still having a
+        target.
+    attrition : AttritionRow
+        Target plus event records, and persons with a target.
+    """
+    targets = targets[targets["end"] - targets["start"] >= min_days].reset_index(drop=True)
+    events = events[events["end"] - events["start"] >= min_days]
+    events = events[events["person_id"].isin(targets["person_id"])].reset_index(drop=True)
+    row = AttritionRow(
+        f"Minimum era duration (min_era_days={min_days})",
+        len(targets) + len(events),
+        int(targets["person_id"].nunique()),
+    )
+    return targets, events, row
+
+
+def number_target_episodes(
+    targets: pd.DataFrame,
+    *,
+    start_anchor: str,
+    window_start_days: int,
+    end_anchor: str,
+    window_end_days: int,
+    concat_targets: bool,
+) -> pd.DataFrame:
+    """Give each target episode its number and observation window.
+
+    Parameters
+    ----------
+    targets : pandas.DataFrame
+        Target episodes (``person_id, start, end``).
+    start_anchor, end_anchor : {"start_date", "end_date"}
+        Which target date each window bound counts from.
+    window_start_days, window_end_days : int
+        Days added to the anchors: index = start anchor + ``window_start_days``, window end =
+        end anchor + ``window_end_days``.
+    concat_targets : bool
+        If True every episode of a person gets number 1, so one pathway runs across them;
+        otherwise episodes are numbered 1, 2, … by start and end date.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``person_id, target, index, window_end`` (day numbers), one row per episode.
+    """
+    ordered = targets.sort_values(["person_id", "start", "end"], kind="mergesort")
+    ordered = ordered.reset_index(drop=True)
+    if concat_targets:
+        number = np.ones(len(ordered), dtype="int64")
+    else:
+        number = ordered.groupby("person_id", sort=False).cumcount().to_numpy() + 1
+    anchor = {"start_date": ordered["start"], "end_date": ordered["end"]}
+    return pd.DataFrame(
+        {
+            "person_id": ordered["person_id"].to_numpy(),
+            "target": number.astype("int64"),
+            "index": (anchor[start_anchor] + window_start_days).to_numpy(),
+            "window_end": (anchor[end_anchor] + window_end_days).to_numpy(),
+        }
+    )
+
+
+def apply_window(
+    episodes: pd.DataFrame, events: pd.DataFrame, *, reason: str
+) -> tuple[pd.DataFrame, AttritionRow]:
+    """Keep the events that start inside a target window, whole (nothing is clipped).
+
+    An event belongs to an episode when ``index ≤ event start ≤ window end``; only the start
+    date counts, so an event running past the window keeps its own end date. An event inside
+    two windows of one concatenated pathway is kept once.
+
+    Parameters
+    ----------
+    episodes : pandas.DataFrame
+        Output of :func:`number_target_episodes`.
+    events : pandas.DataFrame
+        Event records (``person_id, name, start, end``).
+    reason : str
+        Attrition text describing the window.
+
+    Returns
+    -------
+    history : pandas.DataFrame
+        A history frame (see the module docstring).
+    attrition : AttritionRow
+        Event records and persons left.
+    """
+    joined = events.merge(episodes, on="person_id", how="inner")
+    inside = (joined["index"] <= joined["start"]) & (joined["start"] <= joined["window_end"])
+    history = joined.loc[inside, ["person_id", "target", "name", "start", "end"]]
+    history = _ordered(_with_duration(history.drop_duplicates()))
+    return history, _attrition(reason, history)
+
+
+def split_exits(history: pd.DataFrame, exit_names: list[str]) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Set exit events apart: they skip era collapse, combination and filtering.
+
+    Parameters
+    ----------
+    history : pandas.DataFrame
+        A history frame.
+    exit_names : list of str
+        Names of exit events (e.g. ``["HSCT"]``).
+
+    Returns
+    -------
+    events, exits : pandas.DataFrame
+        The treatment rows and the exit rows.
+    """
+    is_exit = history["name"].isin(exit_names).to_numpy()
+    return (
+        history[~is_exit].reset_index(drop=True),
+        history[is_exit].reset_index(drop=True),
+    )
+
+
+def era_collapse(history: pd.DataFrame, *, gap_days: int) -> tuple[pd.DataFrame, AttritionRow]:
+    """Merge eras of the same event, person and target separated by at most ``gap_days``.
+
+    Two eras merge when ``next start − previous end ≤ gap_days``, so overlapping and touching
+    eras always merge. The gap is measured from the latest end seen so far in the chain, and
+    the merged era runs from the first start to the latest end.
+
+    Parameters
+    ----------
+    history : pandas.DataFrame
+        A history frame.
+    gap_days : int
+        TreatmentPatterns' ``eraCollapseSize``.
+
+    Returns
+    -------
+    history : pandas.DataFrame
+        The collapsed history.
+    attrition : AttritionRow
+        Records and persons left.
+    """
+    keys = ["person_id", "target", "name"]
+    ordered = history.sort_values([*keys, "start", "end"], kind="mergesort", ignore_index=True)
+    group = ordered.groupby(keys, sort=False).ngroup()
+    latest_end = ordered["end"].groupby(group).cummax().groupby(group).shift()
+    new_era = latest_end.isna() | (ordered["start"] - latest_end > gap_days)
+    era = new_era.cumsum()
+    merged = ordered.groupby(era, sort=False).agg(
+        person_id=("person_id", "first"),
+        target=("target", "first"),
+        name=("name", "first"),
+        start=("start", "min"),
+        end=("end", "max"),
+    )
+    merged = _ordered(_with_duration(merged.reset_index(drop=True)))
+    return merged, _attrition(f"Era collapse (era_collapse_days={gap_days})", merged)
+
+
+def combine_names(first: np.ndarray, second: np.ndarray) -> np.ndarray:
+    """Name the combination of two (possibly combined) events: distinct parts, sorted, "+".
+
+    The work is done once per distinct pair of names, not once per row.
+
+    Parameters
+    ----------
+    first, second : numpy.ndarray
+        Names of equal length, e.g. ``["B"]`` and ``["A+C"]``.
+
+    Returns
+    -------
+    numpy.ndarray
+        The combination names, e.g. ``["A+B+C"]``.
+    """
+    if len(first) == 0:
+        return np.asarray([], dtype=object)
+    pairs = pd.MultiIndex.from_arrays([first, second])
+    codes, uniques = pd.factorize(pairs)
+    named = np.asarray([_join_parts(a, b) for a, b in uniques], dtype=object)
+    return named[codes]
+
+
+def _join_parts(first: str, second: str) -> str:
+    parts = set(first.split("+")) | set(second.split("+"))
+    # Case-insensitive first, as R's sort() in the usual locales, then by code point.
+    return "+".join(sorted(parts, key=lambda p: (p.casefold(), p)))
+
+
+def _select_overlaps(
+    history: pd.DataFrame, *, combination_window_days: int, overlap: str
+) -> tuple[np.ndarray, np.ndarray]:
+    """Return the row of each episode's first overlap to resolve, and its overlap in days."""
+    episode = history.groupby(_EPISODE, sort=False).ngroup().to_numpy()
+    start = history["start"].to_numpy()
+    end = history["end"].to_numpy()
+    has_previous = np.r_[False, episode[1:] == episode[:-1]]
+    overlap_days = np.where(has_previous, np.r_[0, end[:-1]] - start, 0)
+    candidate = overlap_days > 0
+    if overlap == "keep":
+        # allrwe departs from TreatmentPatterns here: see docs/pathways.md, "keep".
+        candidate &= overlap_days >= combination_window_days
+    rows = np.flatnonzero(candidate)
+    _, first = np.unique(episode[rows], return_index=True)
+    selected = rows[first]
+    return selected, overlap_days[selected]
+
+
+def combination_iteration(
+    history: pd.DataFrame,
+    *,
+    combination_window_days: int,
+    min_post_combination_days: int,
+    overlap: str,
+    iteration: int,
+) -> tuple[pd.DataFrame, AttritionRow] | None:
+    """Resolve the first overlap of every episode, then drop every row that became too short.
+
+    The overlapping row and the row before it are either a *switch* (overlap shorter than
+    ``combination_window_days`` and not the whole duration of either era; with
+    ``overlap="truncate"`` the earlier era is cut to end when the later one starts) or a
+    combination, split with shared boundary dates: FRFS (the earlier era stops first) into
+    earlier-only, combination and later-only pieces, LRFS (the later era is contained) into
+    earlier, combination and earlier-remainder pieces. Afterwards every row of the *whole*
+    table lasting fewer than ``min_post_combination_days`` is dropped, as TreatmentPatterns
+    does.
+
+    Parameters
+    ----------
+    history : pandas.DataFrame
+        A history frame.
+    combination_window_days : int
+        Minimum overlap, in days, for two eras to count as a combination.
+    min_post_combination_days : int
+        Shortest row kept after the iteration, in days.
+    overlap : {"truncate", "keep"}
+        What to do with an overlap that is a switch.
+    iteration : int
+        Iteration number, for the attrition text.
+
+    Returns
+    -------
+    tuple of (pandas.DataFrame, AttritionRow) or None
+        The new history and its attrition, or None when no overlap is left to resolve.
+    """
+    history = _ordered(history)
+    selected, overlap_days = _select_overlaps(
+        history, combination_window_days=combination_window_days, overlap=overlap
+    )
+    if len(selected) == 0:
+        return None
+    previous = selected - 1
+    start = history["start"].to_numpy().copy()
+    end = history["end"].to_numpy().copy()
+    name = history["name"].to_numpy(dtype=object).copy()
+    previous_end = end[previous]
+    is_switch = (
+        (overlap_days < combination_window_days)
+        & (overlap_days != end[selected] - start[selected])
+        & (overlap_days != previous_end - start[previous])
+    )
+    frfs = ~is_switch & (previous_end < end[selected])
+    lrfs = ~is_switch & ~frfs
+    combined = combine_names(name[selected], name[previous])
+
+    # Shared boundary dates: each piece ends on the day the next one starts.
+    end[previous] = start[selected]
+    added = pd.DataFrame(
+        {
+            "person_id": history["person_id"].to_numpy()[selected],
+            "target": history["target"].to_numpy()[selected],
+            "name": np.where(frfs, combined, name[previous]),
+            "start": np.where(frfs, start[selected], end[selected]),
+            "end": previous_end,
+        }
+    )[frfs | lrfs]
+    start[selected[frfs]] = previous_end[frfs]
+    name[selected[lrfs]] = combined[lrfs]
+
+    updated = history.assign(name=name, start=start, end=end)
+    new = _with_duration(pd.concat([updated.drop(columns="duration"), added], ignore_index=True))
+    # TreatmentPatterns filters the whole table, not just the new pieces (docs/pathways.md).
+    new = _ordered(new[new["duration"] >= min_post_combination_days])
+    reason = (
+        f"Combination iteration {iteration} (combination_window_days={combination_window_days}"
+        f", min_post_combination_days={min_post_combination_days})"
+    )
+    return new, _attrition(reason, new)
+
+
+def filter_treatments(history: pd.DataFrame, *, method: str) -> tuple[pd.DataFrame, AttritionRow]:
+    """Keep first occurrences, collapse consecutive repeats, or keep every row.
+
+    Parameters
+    ----------
+    history : pandas.DataFrame
+        A history frame after combination.
+    method : {"first", "changes", "all"}
+        ``"first"`` keeps the first occurrence of each event or combination per episode;
+        ``"changes"`` merges consecutive rows with the same name, whatever the gap between
+        them, into one row (first start, last end, summed duration); ``"all"`` keeps all.
+
+    Returns
+    -------
+    history : pandas.DataFrame
+        The filtered history.
+    attrition : AttritionRow
+        Records and persons left.
+    """
+    history = _ordered(history)
+    if method == "first":
+        history = history.drop_duplicates(["person_id", "target", "name"], ignore_index=True)
+    elif method == "changes":
+        episode = history.groupby(_EPISODE, sort=False).ngroup()
+        new_run = (episode != episode.shift()) | (history["name"] != history["name"].shift())
+        history = history.groupby(new_run.cumsum(), sort=False).agg(
+            person_id=("person_id", "first"),
+            target=("target", "first"),
+            name=("name", "first"),
+            start=("start", "min"),
+            end=("end", "max"),
+            duration=("duration", "sum"),
+        )
+        history = _ordered(history.reset_index(drop=True))
+    return history, _attrition(f"Filter treatments (filter={method})", history)
+
+
+def append_exits(history: pd.DataFrame, exits: pd.DataFrame) -> tuple[pd.DataFrame, AttritionRow]:
+    """Add the exit rows back, untouched by collapse, combination and filtering.
+
+    Parameters
+    ----------
+    history, exits : pandas.DataFrame
+        The treatment rows and the exit rows (history frames).
+
+    Returns
+    -------
+    history : pandas.DataFrame
+        Both, ordered.
+    attrition : AttritionRow
+        Records and persons after adding the exits.
+    """
+    both = _ordered(pd.concat([history, exits], ignore_index=True))
+    return both, _attrition(f"Exit events appended ({len(exits)} records)", both)
+
+
+def cut_path_length(
+    history: pd.DataFrame, *, max_path_length: int
+) -> tuple[pd.DataFrame, AttritionRow]:
+    """Give each episode's rows step numbers by date and keep the first ``max_path_length``.
+
+    Parameters
+    ----------
+    history : pandas.DataFrame
+        The final history, exit rows included (they count toward the length).
+    max_path_length : int
+        Most steps kept per pathway.
+
+    Returns
+    -------
+    history : pandas.DataFrame
+        The history with a ``seq`` column (1, 2, …) per episode.
+    attrition : AttritionRow
+        Records and persons left.
+    """
+    history = _ordered(history)
+    seq = history.groupby(_EPISODE, sort=False).cumcount() + 1
+    history = history.assign(seq=seq.astype("int64"))
+    history = history[history["seq"] <= max_path_length].reset_index(drop=True)
+    return history, _attrition(f"Maximum path length (max_path_length={max_path_length})", history)
