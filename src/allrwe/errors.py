@@ -57,6 +57,10 @@ class AnalysisError(AllrweError, ValueError):
     """An analysis received input it cannot use."""
 
 
+class ResultsError(AllrweError, ValueError):
+    """Result records are malformed: a missing column, an unknown estimate type, a bad margin."""
+
+
 class DisclosureError(AllrweError, RuntimeError):
     """An output would disclose a small cell or a person identifier."""
 

@@ -11,9 +11,12 @@ import logging
 import sys
 from collections.abc import Sequence
 
-import click
 import typer
 from rich.console import Console
+
+# Typer 0.29 vendors click as typer._click; its usage errors are not click's.
+from typer._click.exceptions import ClickException as _USAGE_ERRORS
+from typer.exceptions import Abort as _ABORT
 
 from allrwe import __version__
 from allrwe.errors import AllrweError
@@ -61,7 +64,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     _register_commands()
     args = list(sys.argv[1:] if argv is None else argv)
     try:
-        app(args=args, standalone_mode=False)
+        # With standalone_mode=False the command's exit code (typer.Exit) is returned, not raised.
+        result = app(args=args, standalone_mode=False)
     except AllrweError as exc:
         if _STATE["debug"] or "--debug" in args:
             raise
@@ -71,15 +75,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         return int(exc.exit_code or 0)
     except SystemExit as exc:  # click's own usage errors
         return int(exc.code or 0)
-    except click.ClickException as exc:
+    except _USAGE_ERRORS as exc:
         exc.show()
         return 2
-    except click.exceptions.Abort:
+    except _ABORT:
         return 1
     except KeyboardInterrupt:
         err_console.print("interrupted")
         return 130
-    return 0
+    return result if isinstance(result, int) else 0
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -1,0 +1,375 @@
+"""Complementary suppression: keep suppressed counts from being recovered through margins.
+
+A margin is a set of count cells that add up to a published total (the levels of one
+variable in one group, the row or column of a two-way table). The attacker's knowledge is
+modelled as: every visible value, every margin equation, each suppressed value being at
+least 1 (zeros are never suppressed) and each unrecorded total being known unless it is
+itself below the threshold. A suppressed cell is *pinned* when that knowledge fixes its
+value.
+
+The protection is in three steps:
+
+1. per margin, to a fixed point: a margin whose unknowns are a single cell, or cells that can
+   only all be 1, gets its smallest visible non-zero cell suppressed as well (ties broken by
+   record order), preferring cells that can themselves be covered in their other margins;
+2. across margins: for every group of margins that share unknown cells, a linear programme
+   gives each unknown's lowest and highest possible value; a pinned cell gets a complement
+   from its margins (then from the rest of its table), and step 1 runs again;
+3. if the greedy steps get stuck (a margin needs a complement and has none left), the whole
+   table is protected afresh: every non-zero cell is suppressed, then cells other than the
+   small ones are published again, largest first, wherever that keeps every cell unpinned.
+   If even the fully suppressed table pins a small cell, the declared margins disclose it
+   whatever is suppressed, and :class:`DisclosureError` is raised.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from allrwe.errors import DisclosureError, ResultsError
+from allrwe.results.model import TOTAL_PREFIX, split_margin
+
+__all__ = ["Margin", "parse_margins", "protect_margins"]
+
+logger = logging.getLogger(__name__)
+
+# LP bounds are exact integers for one- and two-way tables; allow float round-off only.
+_TOLERANCE = 1e-6
+
+
+@dataclass
+class Margin:
+    """A set of count cells that add up to a published total.
+
+    Parameters
+    ----------
+    key : str
+        The margin key.
+    members : list of int
+        Row positions of the member cells.
+    total : int or None
+        Row position of the cell holding the total, when the total is a record; otherwise
+        the total is taken as published (known) unless it is itself below the threshold.
+    """
+
+    key: str
+    members: list[int] = field(default_factory=list)
+    total: int | None = None
+
+    def cells(self) -> list[int]:
+        """Return the member cells and, if recorded, the total cell."""
+        return self.members + ([] if self.total is None else [self.total])
+
+
+def parse_margins(margins: Sequence[str], values: np.ndarray) -> dict[str, Margin]:
+    """Collect the margins declared in a ``margin`` column and check that they add up.
+
+    Parameters
+    ----------
+    margins : sequence of str
+        The ``margin`` field of each record (``""`` for none).
+    values : numpy.ndarray
+        The record values, aligned with ``margins``.
+
+    Returns
+    -------
+    dict of str to Margin
+        By key, in key order.
+
+    Raises
+    ------
+    ResultsError
+        If a margin has two totals, no members, a cell without a value, or members that do
+        not add up to its recorded total.
+    """
+    found: dict[str, Margin] = {}
+    for row, field_value in enumerate(margins):
+        for token in split_margin(field_value):
+            is_total = token.startswith(TOTAL_PREFIX)
+            key = token[len(TOTAL_PREFIX) :] if is_total else token
+            margin = found.setdefault(key, Margin(key))
+            if not is_total:
+                margin.members.append(row)
+            elif margin.total is None:
+                margin.total = row
+            else:
+                raise ResultsError(f"margin {key!r} has more than one total record")
+    for key, margin in found.items():
+        _check_margin(key, margin, values)
+    return dict(sorted(found.items()))
+
+
+def _check_margin(key: str, margin: Margin, values: np.ndarray) -> None:
+    if not margin.members:
+        raise ResultsError(f"margin {key!r} has a total record but no member cells")
+    if margin.total is not None and margin.total in margin.members:
+        raise ResultsError(f"a record is both a member and the total of margin {key!r}")
+    cell_values = values[margin.cells()]
+    if np.isnan(cell_values).any():
+        n_nan = int(np.isnan(cell_values).sum())
+        raise ResultsError(f"margin {key!r} has {n_nan} count cell(s) without a value")
+    if margin.total is not None:
+        members = float(values[margin.members].sum())
+        if members != float(values[margin.total]):
+            raise ResultsError(
+                f"margin {key!r}: its {len(margin.members)} cells add up to {members:g}, "
+                f"but its total record is {float(values[margin.total]):g}"
+            )
+
+
+class _Stuck(Exception):
+    """The greedy steps found no cell to suppress for ``margin``."""
+
+    def __init__(self, margin: Margin) -> None:
+        super().__init__(margin.key)
+        self.margin = margin
+
+
+def _group_margins(margins: Sequence[Margin], links: Callable[[int], bool]) -> list[list[Margin]]:
+    """Group margins that share a cell for which ``links(cell)`` holds (union-find)."""
+    parent = {m.key: m.key for m in margins}
+
+    def find(key: str) -> str:
+        while parent[key] != key:
+            parent[key] = parent[parent[key]]
+            key = parent[key]
+        return key
+
+    owner: dict[int, str] = {}
+    for margin in margins:
+        for cell in margin.cells():
+            if not links(cell):
+                continue
+            if cell in owner:
+                parent[find(margin.key)] = find(owner[cell])
+            owner[cell] = margin.key
+    groups: dict[str, list[Margin]] = {}
+    for margin in margins:
+        groups.setdefault(find(margin.key), []).append(margin)
+    return [groups[k] for k in sorted(groups)]
+
+
+def _tables(margins: dict[str, Margin]) -> dict[str, list[Margin]]:
+    """Map each margin key to all margins of its table (margins linked by shared cells)."""
+    return {
+        m.key: table
+        for table in _group_margins(list(margins.values()), lambda _: True)
+        for m in table
+    }
+
+
+@dataclass
+class _State:
+    """Values and suppression flags shared by the protection steps."""
+
+    values: np.ndarray
+    suppressed: np.ndarray
+    margins: dict[str, Margin]
+    min_cell_count: int
+    primary: np.ndarray = field(init=False)
+    cell_margins: dict[int, list[Margin]] = field(init=False, default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.primary = self.suppressed.copy()
+        for margin in self.margins.values():
+            for cell in margin.cells():
+                self.cell_margins.setdefault(cell, []).append(margin)
+
+    def total_unknown(self, margin: Margin) -> bool:
+        if margin.total is not None:
+            return bool(self.suppressed[margin.total])
+        # An unrecorded total is published elsewhere, unless it is small: then it is
+        # suppressed wherever it appears, so it cannot serve to recover a cell.
+        implicit = float(self.values[margin.members].sum())
+        return 1 <= implicit < self.min_cell_count
+
+    def at_risk(self, margin: Margin) -> bool:
+        unknown = [c for c in margin.members if self.suppressed[c]]
+        total_unknown = self.total_unknown(margin)
+        if len(unknown) + total_unknown == 1:
+            return True
+        # Zeros are never suppressed, so each unknown member is >= 1; if they add up to
+        # their number, each must be exactly 1.
+        residual = float(self.values[unknown].sum()) if unknown else 0.0
+        return bool(unknown) and not total_unknown and residual <= len(unknown)
+
+    def candidates(self, cells: Sequence[int]) -> list[int]:
+        visible = [c for c in cells if not self.suppressed[c] and self.values[c] > 0]
+        return sorted(visible, key=lambda c: (not self._viable(c), self.values[c], c))
+
+    def _viable(self, cell: int) -> bool:
+        # Suppressing the only non-zero cell of another margin would hand it straight back
+        # through that margin's total; prefer cells that can be covered in every margin.
+        for margin in self.cell_margins.get(cell, []):
+            if not any(c != cell and self.values[c] > 0 for c in margin.cells()):
+                return False
+        return True
+
+    def complement(self, margin: Margin) -> int:
+        choice = self.candidates(margin.members) or self.candidates(margin.cells())
+        if not choice:
+            raise _Stuck(margin)
+        return choice[0]
+
+
+def _fixed_point(state: _State) -> int:
+    """Apply the per-margin rule until no margin changes; return the number of rounds."""
+    rounds = 0
+    changed = True
+    while changed:
+        changed = False
+        for margin in state.margins.values():
+            if state.at_risk(margin):
+                state.suppressed[state.complement(margin)] = True
+                changed = True
+        rounds += changed
+    logger.debug("margins settled after %d round(s) of complements", rounds)
+    return rounds
+
+
+def _unknown_groups(state: _State) -> list[list[Margin]]:
+    """Group the margins that share an unknown cell; single margins are left out."""
+    involved = [m for m in state.margins.values() if any(state.suppressed[c] for c in m.cells())]
+    groups = _group_margins(involved, lambda cell: bool(state.suppressed[cell]))
+    return [g for g in groups if len(g) > 1]
+
+
+def _equations(state: _State, margins: list[Margin]) -> tuple[list[int], np.ndarray, np.ndarray]:
+    """Linear system ``A x = b`` of the unknowns of a group of margins."""
+    cells = sorted({c for m in margins for c in m.cells() if state.suppressed[c]})
+    extra = [m for m in margins if m.total is None and state.total_unknown(m)]
+    index = {c: i for i, c in enumerate(cells)}
+    a = np.zeros((len(margins), len(cells) + len(extra)))
+    b = np.zeros(len(margins))
+    for row, margin in enumerate(margins):
+        for cell in margin.members:
+            if state.suppressed[cell]:
+                a[row, index[cell]] = 1.0
+            else:
+                b[row] -= state.values[cell]
+        if margin.total is not None:
+            if state.suppressed[margin.total]:
+                a[row, index[margin.total]] -= 1.0
+            else:
+                b[row] += state.values[margin.total]
+        elif margin in extra:
+            a[row, len(cells) + extra.index(margin)] = -1.0
+        else:
+            b[row] += float(state.values[margin.members].sum())
+    return cells, a, b
+
+
+def _pinned(state: _State, margins: list[Margin], *, first_only: bool = False) -> list[int]:
+    """Return the unknown cells whose value the margins fix, by lowest and highest value."""
+    from scipy.optimize import linprog  # deferred: only tables with several margins need it
+
+    cells, a, b = _equations(state, margins)
+    bounds = [(1.0, None)] * a.shape[1]
+    pinned = []
+    for i, cell in enumerate(cells):
+        objective = np.zeros(a.shape[1])
+        objective[i] = 1.0
+        low = linprog(objective, A_eq=a, b_eq=b, bounds=bounds, method="highs")
+        if low.status != 0:
+            raise ResultsError(f"margins {[m.key for m in margins]} are inconsistent")
+        high = linprog(-objective, A_eq=a, b_eq=b, bounds=bounds, method="highs")
+        if high.status == 0 and (-high.fun) - low.fun < _TOLERANCE:
+            pinned.append(cell)
+            if first_only:
+                break
+    return pinned
+
+
+def _first_pinned(state: _State) -> tuple[int, list[Margin]] | None:
+    for group in _unknown_groups(state):
+        pinned = _pinned(state, group, first_only=True)
+        if pinned:
+            return pinned[0], group
+    return None
+
+
+def _cross_margin_complement(state: _State, cell: int, group: list[Margin]) -> int:
+    near = sorted({c for m in state.cell_margins[cell] for c in m.cells()})
+    wide = sorted({c for m in group for c in m.cells()})
+    for cells in (near, wide):
+        choice = state.candidates(cells)
+        if choice:
+            logger.debug("cell %d is pinned by several margins; suppressing %d", cell, choice[0])
+            return choice[0]
+    raise _Stuck(state.cell_margins[cell][0])
+
+
+def _protect_table(state: _State, table: list[Margin], labels: Sequence[str]) -> None:
+    """Protect one table from scratch: suppress all non-zero cells, then publish back."""
+    cells = sorted({c for m in table for c in m.cells() if state.values[c] > 0})
+    state.suppressed[cells] = True
+    # Cells the margins fix anyway protect nothing; publish them (others' ranges stay the same).
+    pinned = _pinned(state, table)
+    small = [c for c in pinned if state.primary[c]]
+    if small:
+        raise DisclosureError(
+            f"the margins {[m.key for m in table]} give away the small count "
+            f"{labels[small[0]]!r} even with every non-zero cell of its table suppressed; "
+            f"record the margins' totals as '{TOTAL_PREFIX}<key>' count cells (so they can be "
+            "suppressed) or declare fewer margins"
+        )
+    state.suppressed[pinned] = False
+    for cell in sorted(cells, key=lambda c: (-state.values[c], c)):
+        if state.primary[cell] or not state.suppressed[cell]:
+            continue
+        state.suppressed[cell] = False
+        if any(state.at_risk(m) for m in state.cell_margins[cell]) or _pinned(
+            state, table, first_only=True
+        ):
+            state.suppressed[cell] = True
+
+
+def protect_margins(
+    values: np.ndarray,
+    suppressed: np.ndarray,
+    margins: dict[str, Margin],
+    min_cell_count: int,
+    labels: Sequence[str] | None = None,
+) -> np.ndarray:
+    """Add complementary suppressions until no suppressed cell can be recovered.
+
+    Parameters
+    ----------
+    values : numpy.ndarray
+        Values of all records (only cells named by margins are read).
+    suppressed : numpy.ndarray of bool
+        Primary suppressions, aligned with ``values``.
+    margins : dict of str to Margin
+        From :func:`parse_margins`.
+    min_cell_count : int
+        The threshold (an unrecorded total below it is treated as unknown).
+    labels : sequence of str, optional
+        A name for each record, for error messages.
+
+    Returns
+    -------
+    numpy.ndarray of bool
+        The primary and complementary suppressions together.
+
+    Raises
+    ------
+    DisclosureError
+        If the declared margins give a small count away whatever else is suppressed.
+    """
+    names = list(labels) if labels is not None else [f"record {i}" for i in range(len(values))]
+    state = _State(values, suppressed.copy(), margins, min_cell_count)
+    tables = _tables(margins)
+    while True:
+        try:
+            _fixed_point(state)
+            found = _first_pinned(state)
+            if found is None:
+                return state.suppressed
+            state.suppressed[_cross_margin_complement(state, *found)] = True
+        except _Stuck as stuck:
+            logger.debug("greedy protection stuck at margin %r; redoing its table", stuck.margin)
+            _protect_table(state, tables[stuck.margin.key], names)

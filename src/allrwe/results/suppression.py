@@ -1,0 +1,108 @@
+"""Small-cell suppression: primary, linked and complementary, applied once before export.
+
+The rules (see ``docs/results-model.md``):
+
+1. primary: a ``count`` record with ``1 <= value < min_cell_count`` is suppressed; zero stays
+   visible;
+2. complementary: within each margin (count cells that add up to a published total), a lone
+   unknown, or unknowns that could only be all ones, would be recoverable as total minus the
+   rest, so the smallest other non-zero cell is suppressed too; this repeats until no margin
+   changes, and an exact check over all margins of a table (linear programming) then makes
+   sure no suppressed cell is pinned down by several margins together (details in
+   :mod:`allrwe.results.margins`);
+3. linked: every non-count record that shares the key of a suppressed count (its percentage,
+   its summary statistics, a survival estimate at a suppressed number at risk) is suppressed.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+
+import numpy as np
+import pandas as pd
+
+from allrwe.errors import ResultsError
+from allrwe.results.margins import parse_margins, protect_margins
+from allrwe.results.model import KEY_COLUMNS, ResultSet
+from allrwe.results.provenance import SuppressionSummary
+
+__all__ = ["suppress"]
+
+logger = logging.getLogger(__name__)
+
+
+def _linked(records: pd.DataFrame, count_suppressed: np.ndarray) -> np.ndarray:
+    keys = list(zip(*(records[c] for c in KEY_COLUMNS), strict=True))
+    hidden = {k for k, hide in zip(keys, count_suppressed, strict=True) if hide}
+    is_count = (records["estimate_type"] == "count").to_numpy()
+    return np.array([k in hidden for k in keys], dtype=bool) & ~is_count
+
+
+def suppress(results: ResultSet, min_cell_count: int = 5) -> ResultSet:
+    """Suppress small counts and everything that would reveal them.
+
+    Parameters
+    ----------
+    results : ResultSet
+        Unsuppressed results (suppress once, after concatenating all analyses).
+    min_cell_count : int, default 5
+        Counts from 1 to ``min_cell_count - 1`` are suppressed; 0 stays visible, as in
+        OHDSI tools, because an empty cell discloses no person.
+
+    Returns
+    -------
+    ResultSet
+        A new result set whose suppressed records have ``value`` NaN and ``suppressed``
+        True, with the threshold and the numbers of suppressed records in its provenance.
+        Which records were suppressed for being small (rather than as complements) is not
+        recorded anywhere, since that would tell which hidden cells are the small ones.
+
+    Raises
+    ------
+    ResultsError
+        If the results are already suppressed, the threshold is not a positive integer, or a
+        margin is malformed.
+    DisclosureError
+        If a suppressed cell cannot be protected within its declared margins.
+
+    Examples
+    --------
+    >>> from allrwe.results import ResultSet, make_records
+    >>> rs = ResultSet.create(
+    ...     make_records(analysis="baseline", variable="ph_status",
+    ...                  variable_level=["negative", "positive", "unknown"],
+    ...                  estimate_name="count", value=[57, 40, 3], margin="ph"),
+    ...     spec={"name": "demo"}, cdm_source="synthetic")
+    >>> suppress(rs).records["value"].tolist()
+    [57.0, nan, nan]
+    """
+    if results.is_suppressed:
+        raise ResultsError("results are already suppressed; suppress once, before export")
+    if isinstance(min_cell_count, bool) or not isinstance(min_cell_count, int | np.integer):
+        raise ResultsError(f"min_cell_count must be an integer, not {min_cell_count!r}")
+    if min_cell_count < 1:
+        raise ResultsError(f"min_cell_count must be at least 1, got {min_cell_count}")
+    records = results.records
+    values = records["value"].to_numpy(dtype="float64")
+    is_count = (records["estimate_type"] == "count").to_numpy()
+    primary = is_count & (values >= 1) & (values < min_cell_count)
+    margins = parse_margins(list(records["margin"]), values)
+    label_parts = zip(*(records[c] for c in (*KEY_COLUMNS, "estimate_name")), strict=True)
+    labels = ["/".join(parts) for parts in label_parts]
+    counts = protect_margins(values, primary, margins, int(min_cell_count), labels) & is_count
+    linked = _linked(records, counts)
+    hidden = counts | linked
+    records.loc[hidden, "value"] = np.nan
+    records["suppressed"] = hidden
+    summary = SuppressionSummary(
+        min_cell_count=int(min_cell_count), count_cells=int(counts.sum()), linked=int(linked.sum())
+    )
+    logger.info(
+        "suppressed %d count and %d linked records (min cell count %d)",
+        summary.count_cells,
+        summary.linked,
+        summary.min_cell_count,
+    )
+    provenance = dataclasses.replace(results.provenance, suppression=summary)
+    return results.with_records(records, provenance)
