@@ -30,7 +30,7 @@ app = typer.Typer(
 )
 
 err_console = Console(stderr=True)
-_STATE = {"debug": False}
+_STATE = {"debug": False, "registered": False}
 
 
 def _version_callback(value: bool) -> None:
@@ -53,10 +53,13 @@ def _root(
 
 def _register_commands() -> None:
     # Each command lives in its own module with a ``register(app)`` function.
+    if _STATE["registered"]:
+        return
     from allrwe.cli import commands
 
     for register in commands.REGISTRY:
         register(app)
+    _STATE["registered"] = True
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -10,4 +10,12 @@ from collections.abc import Callable
 
 import typer
 
-REGISTRY: list[Callable[[typer.Typer], None]] = []
+from allrwe.cli import audit
+from allrwe.cli import check as check_cmd
+from allrwe.cli import vocab as vocab_cmd
+
+REGISTRY: list[Callable[[typer.Typer], None]] = [
+    audit.register,
+    check_cmd.register,
+    vocab_cmd.register,
+]

@@ -6,7 +6,9 @@ receives lazy Ibis table expressions from :meth:`CdmSource.table` and never a co
 
 from __future__ import annotations
 
+import functools
 import re
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
@@ -129,7 +131,12 @@ class CdmSource:
 
     def execute(self, expr: ibis.Expr) -> Any:
         """Execute an expression built on this source's tables and return pandas objects."""
-        return self.backend.execute(expr)
+        with warnings.catch_warnings():
+            # ibis 12 reads pandas' deprecated future.infer_string option on every result and
+            # calls DuckDB's deprecated fetch_arrow_table; neither concerns the caller.
+            warnings.filterwarnings("ignore", message=".*future.infer_string.*")
+            warnings.filterwarnings("ignore", message=".*fetch_arrow_table.*")
+            return self.backend.execute(expr)
 
     def close(self) -> None:
         """Close the connection (a no-op for a shared Spark session)."""
@@ -269,6 +276,48 @@ def _connect_parquet(root: Path) -> CdmSource:
     return CdmSource(backend, "parquet", f"parquet:{root.name}", None)
 
 
+def _postgres_params(parsed: Any) -> dict[str, Any]:
+    """Return the psycopg connection keywords of a parsed ``postgresql://`` URL."""
+    return {
+        "host": parsed.hostname or "localhost",
+        "port": parsed.port or 5432,
+        "user": unquote(parsed.username) if parsed.username else None,
+        "password": unquote(parsed.password) if parsed.password else None,
+        "database": parsed.path.lstrip("/") or None,
+    }
+
+
+@functools.cache
+def _read_only_postgres() -> type[BaseBackend]:
+    """Return the Ibis PostgreSQL backend class, with in-memory tables in a read-only session."""
+    from ibis.backends.postgres import Backend
+
+    class ReadOnlyPostgres(Backend):
+        def _register_in_memory_table(self, op: Any) -> None:
+            # Cohort-sized frames travel to the server as session-private TEMP tables; creating
+            # one needs a read-write transaction, so only this statement gets one.
+            self.con.read_only = False
+            try:
+                super()._register_in_memory_table(op)
+            finally:
+                self.con.read_only = None
+
+    return ReadOnlyPostgres
+
+
+def _check_schema(backend: BaseBackend, schema: str | None, where: str) -> None:
+    if schema is None:
+        return
+    try:
+        schemas = {name.lower() for name in backend.list_databases()}
+    except Exception as exc:
+        raise CdmConnectionError(f"cannot list the schemas of {where}: {_first_line(exc)}") from exc
+    if schema.lower() not in schemas:
+        raise CdmConnectionError(
+            f"schema {schema!r} does not exist in {where}, or the user may not use it"
+        )
+
+
 def _connect_postgres(parsed: Any, schema: str | None) -> CdmSource:
     try:
         import psycopg  # noqa: F401
@@ -276,24 +325,37 @@ def _connect_postgres(parsed: Any, schema: str | None) -> CdmSource:
         raise BackendUnavailableError(
             "the PostgreSQL backend is not installed: pip install 'allrwe[postgres]'"
         ) from exc
-    database = parsed.path.lstrip("/") or None
+    params = _postgres_params(parsed)
+    where = f"PostgreSQL at {params['host']}:{params['port']}/{params['database']}"
     try:
-        backend = ibis.postgres.connect(
-            host=parsed.hostname or "localhost",
-            port=parsed.port or 5432,
-            user=unquote(parsed.username) if parsed.username else None,
-            password=unquote(parsed.password) if parsed.password else None,
-            database=database,
+        # A study only reads: every transaction of the session is read-only from the start.
+        backend = _read_only_postgres()().connect(
+            **params, options="-c default_transaction_read_only=on"
         )
-        # A study only reads: every transaction of this session is read-only.
-        backend.raw_sql("SET SESSION CHARACTERISTICS AS TRANSACTION READ ONLY")
     except Exception as exc:
-        raise CdmConnectionError(
-            f"cannot connect to PostgreSQL at {parsed.hostname}:{parsed.port or 5432}/{database}: "
-            f"{_first_line(exc)}"
-        ) from exc
-    desc = f"postgresql:{parsed.hostname}:{parsed.port or 5432}/{database}"
+        raise CdmConnectionError(f"cannot connect to {where}: {_first_line(exc)}") from exc
+    try:
+        _check_schema(backend, schema, where)
+    except CdmConnectionError:
+        backend.disconnect()
+        raise
+    desc = f"postgresql:{params['host']}:{params['port']}/{params['database']}"
     return CdmSource(backend, "postgresql", desc + (f"?schema={schema}" if schema else ""), schema)
+
+
+@functools.cache
+def _quiet_pyspark() -> type[BaseBackend]:
+    """Return the Ibis PySpark backend class, quiet about PySpark's pandas-3 deprecations."""
+    from ibis.backends.pyspark import Backend
+
+    class QuietPySpark(Backend):
+        def execute(self, expr: Any, /, **kwargs: Any) -> Any:
+            with warnings.catch_warnings():
+                # PySpark 4.0 converts results with astype(copy=False), deprecated by pandas 3.
+                warnings.filterwarnings("ignore", message="The copy keyword is deprecated")
+                return super().execute(expr, **kwargs)
+
+    return QuietPySpark
 
 
 def _connect_spark(schema: str | None, session: Any) -> CdmSource:
@@ -308,7 +370,8 @@ def _connect_spark(schema: str | None, session: Any) -> CdmSource:
             SparkSession.getActiveSession() or SparkSession.builder.master("local[2]").getOrCreate()
         )
     try:
-        backend = ibis.pyspark.connect(session)
+        backend = _quiet_pyspark()().connect(session)
     except Exception as exc:
         raise CdmConnectionError(f"cannot use the Spark session: {_first_line(exc)}") from exc
+    _check_schema(backend, schema, "the Spark catalog")
     return CdmSource(backend, "spark", "spark" + (f":{schema}" if schema else ""), schema)

@@ -13,22 +13,30 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, get_args
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from allrwe.errors import VocabularyError
 
+if TYPE_CHECKING:
+    from allrwe.io.source import CdmSource
+
 __all__ = [
+    "DOMAINS",
     "Concept",
     "ConceptSet",
     "Vocabulary",
+    "expand_descendants",
     "load_atlas_concept_set",
     "load_vocabulary",
 ]
 
 Domain = Literal["drug", "condition", "procedure", "measurement", "observation", "death", "visit"]
+
+#: the CDM domains a concept set may belong to
+DOMAINS: tuple[str, ...] = get_args(Domain)
 
 
 class Concept(BaseModel):
@@ -62,6 +70,7 @@ class ConceptSet(BaseModel):
     drug_class: str | None = None
     unit: str | None = None
     unit_concept_id: int | None = None
+    unit_source: str = ""
     value_field: str | None = None
     special_interest: bool = False
     grade_scale: str | None = None
@@ -283,3 +292,62 @@ def load_vocabulary(
         if missing:
             raise VocabularyError(f"group {gname!r} names unknown concept set(s) {missing}")
     return Vocabulary(sets=sets, groups=groups)
+
+
+def expand_descendants(source: CdmSource, concept_set: ConceptSet) -> list[int]:
+    """Return a set's concept ids plus their descendants in the CDM's ``concept_ancestor``.
+
+    Concepts flagged ``include_descendants`` bring their descendants; excluded concepts
+    (ATLAS ``isExcluded``) are removed, with their descendants when they are flagged
+    ``include_descendants`` too. The descendant look-up runs in the database engine; without a
+    ``concept_ancestor`` table the set's own ids are returned.
+
+    Parameters
+    ----------
+    source : CdmSource
+        The CDM (its vocabulary tables).
+    concept_set : ConceptSet
+        The set to expand.
+
+    Returns
+    -------
+    list of int
+        Sorted, distinct concept ids.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from allrwe.io.example import example_cdm_path
+    >>> from allrwe.io.source import connect
+    >>> vocab = load_vocabulary()
+    >>> all_dx = vocab.concept_set("all_diagnosis")
+    >>> with connect(example_cdm_path("duckdb", tempfile.mkdtemp())) as cdm:
+    ...     ids = expand_descendants(cdm, all_dx)
+    >>> 4082462 in all_dx.concept_ids, 4082462 in ids  # T-ALL is a descendant of ALL
+    (False, True)
+    """
+    included = {c.concept_id for c in concept_set.concepts if not c.exclude}
+    excluded = {c.concept_id for c in concept_set.concepts if c.exclude}
+    if source.has("concept_ancestor"):
+        included |= _descendants(source, concept_set, exclude=False)
+        excluded |= _descendants(source, concept_set, exclude=True)
+    return sorted(included - excluded)
+
+
+def _descendants(source: CdmSource, concept_set: ConceptSet, *, exclude: bool) -> set[int]:
+    roots = sorted(
+        {
+            c.concept_id
+            for c in concept_set.concepts
+            if c.exclude == exclude and c.include_descendants
+        }
+    )
+    if not roots:
+        return set()
+    ca = source.table("concept_ancestor")
+    expr = (
+        ca.filter(ca.ancestor_concept_id.isin(roots))
+        .select(concept_id=ca.descendant_concept_id)
+        .distinct()
+    )
+    return {int(i) for i in source.execute(expr)["concept_id"]}
