@@ -1,0 +1,77 @@
+"""Outcomes from the CDM: response from labs, MRD, OS/EFS/RFS/DOR, competing risks, summaries.
+
+Typical use::
+
+    cohort = build_cohort(source, spec, vocab)
+    inputs = prepare_outcome_inputs(source, vocab, cohort)      # one engine round trip
+    response = assess_response(source, vocab, cohort, inputs=inputs)
+    rates = response_rates(response, spec, by=[("setting", "treatment_setting")])
+    endpoints = compute_endpoints(source, vocab, cohort, inputs=inputs, response=response)
+    records = summarise_survival(endpoints, spec, by=["setting"])
+
+Definitions, day/month conventions and the "not available" rule: docs/outcomes.md.
+"""
+
+from allrwe.analyses.outcomes._inputs import (
+    LAB_KEYS,
+    STATUS_KEYS,
+    OutcomeInputs,
+    index_cycles,
+    outcome_inputs_from_frames,
+    prepare_outcome_inputs,
+)
+from allrwe.analyses.outcomes._rows import ENDPOINT_COLUMNS
+from allrwe.analyses.outcomes.endpoints import (
+    COMPETING_ENDPOINTS,
+    ENDPOINTS,
+    KM_ENDPOINTS,
+    TREATMENT_FAILURE,
+    compute_endpoints,
+    endpoints_from_inputs,
+)
+from allrwe.analyses.outcomes.rates import RATE_DEFINITIONS, clopper_pearson, response_rates
+from allrwe.analyses.outcomes.response import (
+    AVAILABLE,
+    NOT_AVAILABLE,
+    NOT_EVALUABLE,
+    RESPONSE_LEVELS,
+    ResponseResult,
+    assess_response,
+    classify_response,
+    response_from_inputs,
+)
+from allrwe.analyses.outcomes.strata import add_strata, age_band_labels, parse_strata
+from allrwe.analyses.outcomes.summary import endpoint_label, response_records, summarise_survival
+
+__all__ = [
+    "AVAILABLE",
+    "COMPETING_ENDPOINTS",
+    "ENDPOINTS",
+    "ENDPOINT_COLUMNS",
+    "KM_ENDPOINTS",
+    "LAB_KEYS",
+    "NOT_AVAILABLE",
+    "NOT_EVALUABLE",
+    "RATE_DEFINITIONS",
+    "RESPONSE_LEVELS",
+    "STATUS_KEYS",
+    "TREATMENT_FAILURE",
+    "OutcomeInputs",
+    "ResponseResult",
+    "add_strata",
+    "age_band_labels",
+    "assess_response",
+    "classify_response",
+    "clopper_pearson",
+    "compute_endpoints",
+    "endpoint_label",
+    "endpoints_from_inputs",
+    "index_cycles",
+    "outcome_inputs_from_frames",
+    "parse_strata",
+    "prepare_outcome_inputs",
+    "response_from_inputs",
+    "response_rates",
+    "response_records",
+    "summarise_survival",
+]

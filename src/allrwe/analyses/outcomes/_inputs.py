@@ -1,0 +1,346 @@
+"""The one engine round trip of the outcome analyses, and the pandas inputs it yields.
+
+:func:`prepare_outcome_inputs` executes, for the cohort's persons only, the labs of the response
+criteria, the disease-status records, deaths, the therapies that end or censor follow-up, and
+the cycles of the index treatment (through :mod:`allrwe.analyses.patterns`). Every outcome
+function then works on the small :class:`OutcomeInputs` in pandas;
+:func:`outcome_inputs_from_frames` builds the same object from hand-made frames.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from allrwe.analyses.patterns import assign_cycles, index_treatments, prepare_inputs
+from allrwe.cohort import (
+    Cohort,
+    concept_events,
+    condition_events,
+    death_dates,
+    expand_keys,
+    measurement_values,
+)
+from allrwe.errors import VocabularyError
+from allrwe.io.source import CdmSource
+from allrwe.io.vocabulary import Vocabulary
+from allrwe.spec import CycleRule, StudySpec
+
+__all__ = [
+    "LAB_KEYS",
+    "STATUS_KEYS",
+    "OutcomeInputs",
+    "day_numbers",
+    "index_cycles",
+    "outcome_inputs_from_frames",
+    "prepare_outcome_inputs",
+]
+
+log = logging.getLogger(__name__)
+
+#: Concept-set keys of the response labs: marrow blasts (%), ANC and platelets (10^9/L), MRD (%).
+LAB_KEYS = ("marrow_blasts", "anc", "platelets", "mrd")
+#: Concept-set keys of the disease-status events.
+STATUS_KEYS = ("relapse", "refractory")
+
+_EPOCH = np.datetime64("1970-01-01", "D")
+_EMPTY_TYPES = {"person_id": "int64", "cycle": "int64", "value": "float64", "group": "object"}
+
+
+def day_numbers(values: pd.Series | np.ndarray) -> np.ndarray:
+    """Return dates as float day numbers since 1970-01-01 (NaN where missing)."""
+    arr = pd.to_datetime(pd.Series(values)).to_numpy().astype("datetime64[D]")
+    out = (arr - _EPOCH).astype("float64")
+    out[np.isnat(arr)] = np.nan
+    return out
+
+
+@dataclass(frozen=True)
+class OutcomeInputs:
+    """Everything the outcome analyses need, executed and small.
+
+    Attributes
+    ----------
+    cohort : pandas.DataFrame
+        The cohort frame (:attr:`allrwe.cohort.Cohort.frame`).
+    spec : StudySpec
+        The study specification.
+    labs : pandas.DataFrame
+        ``person_id, concept_set, date, value`` of :data:`LAB_KEYS` records in the set's unit.
+    status : pandas.DataFrame
+        ``person_id, concept_set, date`` of :data:`STATUS_KEYS` records.
+    deaths : pandas.DataFrame
+        ``person_id, death_date``: the earliest death record of each person.
+    therapies : pandas.DataFrame
+        ``person_id, concept_set, date`` of the transplant and censoring therapies.
+    cycles : pandas.DataFrame
+        ``person_id, group, cycle, cycle_start, cycle_end`` of the index treatment.
+    treatment_end : pandas.DataFrame
+        ``person_id, group, index_end``: last treated day of the index treatment.
+    labs_available : bool
+        Whether the CDM holds marrow-blast records for the cohort (EHR); False for claims.
+    status_available : bool
+        Whether the CDM holds relapse or refractory records for the cohort.
+    deaths_available : bool
+        Whether the CDM has a ``death`` table.
+    variant_sets : dict of str to frozenset of str
+        Concept-set keys of each censoring variant of ``outcomes.censor_variants``.
+    transplant_sets : frozenset of str
+        Concept-set keys of allogeneic HSCT (``patterns.lines.transplant``).
+    """
+
+    cohort: pd.DataFrame
+    spec: StudySpec
+    labs: pd.DataFrame
+    status: pd.DataFrame
+    deaths: pd.DataFrame
+    therapies: pd.DataFrame
+    cycles: pd.DataFrame
+    treatment_end: pd.DataFrame
+    labs_available: bool
+    status_available: bool
+    deaths_available: bool = True
+    variant_sets: Mapping[str, frozenset[str]] = field(default_factory=dict)
+    transplant_sets: frozenset[str] = frozenset()
+
+
+def _dates(frame: pd.DataFrame, columns: tuple[str, ...]) -> pd.DataFrame:
+    out = frame.copy()
+    for column in columns:
+        out[column] = pd.to_datetime(out[column]).astype("datetime64[s]")
+    return out
+
+
+def _frame(
+    data: pd.DataFrame | None, columns: tuple[str, ...], dates: tuple[str, ...]
+) -> pd.DataFrame:
+    if data is None or data.empty:
+        empty = pd.DataFrame({c: pd.Series(dtype=_EMPTY_TYPES.get(c, "object")) for c in columns})
+        return _dates(empty, dates) if dates else empty
+    missing = [c for c in columns if c not in data]
+    if missing:
+        raise VocabularyError(f"outcome input frame lacks column(s) {missing}")
+    out = data[list(columns)].reset_index(drop=True)
+    out["person_id"] = out["person_id"].astype("int64")
+    return _dates(out, dates)
+
+
+def index_cycles(
+    treatments: pd.DataFrame, events: pd.DataFrame, cycle_rules: Mapping[str, CycleRule]
+) -> pd.DataFrame:
+    """Return the cycles of every cohort row's index treatment.
+
+    Parameters
+    ----------
+    treatments : pandas.DataFrame
+        :func:`allrwe.analyses.patterns.index_treatments` output (``person_id, group,
+        index_date, index_set, index_end``).
+    events : pandas.DataFrame
+        ``person_id, concept_set, start_date, end_date`` of drug and procedure records.
+    cycle_rules : mapping of str to CycleRule
+        Cycle rule of each concept-set key; a set without a rule forms one cycle.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``person_id, group, cycle, cycle_start, cycle_end``: records of the index set from the
+        index date to the end of the index treatment, cut into cycles by the set's rule.
+    """
+    cols = ["person_id", "group", "cycle", "cycle_start", "cycle_end"]
+    keep = treatments[["person_id", "group", "index_date", "index_set", "index_end"]]
+    rec = events.merge(
+        keep, left_on=["person_id", "concept_set"], right_on=["person_id", "index_set"]
+    )
+    start, idx, end = (day_numbers(rec[c]) for c in ("start_date", "index_date", "index_end"))
+    rec = rec[(start >= idx) & (start <= end)]
+    parts = []
+    for (group, cset), part in rec.groupby(["group", "index_set"], sort=True):
+        rule = cycle_rules.get(str(cset))
+        if rule is None:
+            cyc = part[["person_id", "start_date", "end_date"]].assign(cycle=1)
+        else:
+            cyc = assign_cycles(part[["person_id", "start_date", "end_date"]], rule)
+        parts.append(cyc.assign(group=str(group)))
+    if not parts:
+        return _dates(pd.DataFrame(columns=cols), ("cycle_start", "cycle_end"))
+    cyc = pd.concat(parts, ignore_index=True)
+    out = cyc.groupby(["person_id", "group", "cycle"], as_index=False).agg(
+        cycle_start=("start_date", "min"), cycle_end=("end_date", "max")
+    )
+    out["cycle"] = out["cycle"].astype("int64")
+    return _dates(out[cols], ("cycle_start", "cycle_end"))
+
+
+def _keys_of(vocab: Vocabulary, keys: list[str]) -> frozenset[str]:
+    return frozenset(cs.key for cs in expand_keys(vocab, keys)) if keys else frozenset()
+
+
+def _labs(source: CdmSource, vocab: Vocabulary, cohort: Cohort) -> pd.DataFrame | None:
+    keys = [k for k in LAB_KEYS if k in vocab]
+    if not source.has("measurement") or "marrow_blasts" not in keys:
+        return None
+    expr = measurement_values(source, vocab, cohort, keys)
+    expr = expr.filter(expr.value_as_number.notnull())
+    raw = source.execute(
+        expr.select("person_id", "concept_set", date="start_date", value="value_as_number",
+                    unit="unit_concept_id")
+    )  # fmt: skip
+    units = {k: vocab.sets[k].unit_concept_id for k in keys if k in vocab.sets}
+    wanted = raw["concept_set"].map(units)
+    unit = raw["unit"]
+    ok = unit.isna() | (unit == 0) | wanted.isna() | (unit == wanted)
+    if not ok.all():
+        log.warning(
+            "outcomes: dropped %d lab record(s) in a unit other than the set's", (~ok).sum()
+        )
+    return raw.loc[ok, ["person_id", "concept_set", "date", "value"]]
+
+
+def _therapy_keys(spec: StudySpec) -> list[str]:
+    keys = dict.fromkeys(spec.patterns.lines.transplant)
+    for variant in spec.outcomes.censor_variants.values():
+        keys.update(dict.fromkeys(variant))
+    return list(keys)
+
+
+def prepare_outcome_inputs(
+    source: CdmSource, vocab: Vocabulary, cohort: Cohort, spec: StudySpec | None = None
+) -> OutcomeInputs:
+    """Execute, for the cohort's persons, every record the outcome analyses read.
+
+    Parameters
+    ----------
+    source : CdmSource
+        The CDM the cohort was built on.
+    vocab : Vocabulary
+        Concept sets in force.
+    cohort : Cohort
+        The study cohort.
+    spec : StudySpec, optional
+        The study specification; default the cohort's.
+
+    Returns
+    -------
+    OutcomeInputs
+    """
+    spec = cohort.spec if spec is None else spec
+    labs = _labs(source, vocab, cohort)
+    status_keys = [k for k in STATUS_KEYS if k in vocab]
+    status = None
+    if status_keys and source.has("condition_occurrence"):
+        ev = condition_events(source, vocab, cohort, status_keys)
+        status = source.execute(ev.select("person_id", "concept_set", date="start_date"))
+    deaths = source.execute(death_dates(source, cohort).select("person_id", "death_date"))
+    keys = _therapy_keys(spec)
+    therapies = None
+    if keys:
+        ev = concept_events(source, vocab, cohort, keys, domains=("drug", "procedure"))
+        therapies = source.execute(ev.select("person_id", "concept_set", date="start_date"))
+    cycles, ends = _treatment(source, vocab, cohort)
+    return outcome_inputs_from_frames(
+        cohort.frame,
+        spec,
+        labs=labs,
+        status=status,
+        deaths=deaths,
+        therapies=therapies,
+        cycles=cycles,
+        treatment_end=ends,
+        variant_sets={v: _keys_of(vocab, k) for v, k in spec.outcomes.censor_variants.items()},
+        transplant_sets=_keys_of(vocab, list(spec.patterns.lines.transplant)),
+        deaths_available=source.has("death"),
+    )
+
+
+def _treatment(
+    source: CdmSource, vocab: Vocabulary, cohort: Cohort
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    if not len(cohort):
+        return pd.DataFrame(), pd.DataFrame()
+    inputs = prepare_inputs(source, vocab, cohort)
+    tr = index_treatments(inputs)
+    return index_cycles(tr, inputs.events, inputs.cycle_rules), tr[
+        ["person_id", "group", "index_end"]
+    ]
+
+
+def outcome_inputs_from_frames(
+    cohort: pd.DataFrame,
+    spec: StudySpec,
+    *,
+    labs: pd.DataFrame | None = None,
+    status: pd.DataFrame | None = None,
+    deaths: pd.DataFrame | None = None,
+    therapies: pd.DataFrame | None = None,
+    cycles: pd.DataFrame | None = None,
+    treatment_end: pd.DataFrame | None = None,
+    variant_sets: Mapping[str, frozenset[str]] | None = None,
+    transplant_sets: frozenset[str] | None = None,
+    deaths_available: bool = True,
+) -> OutcomeInputs:
+    """Build :class:`OutcomeInputs` from executed frames (no database).
+
+    ``labs`` ``None`` means the data source has no labs (claims) and ``status`` ``None`` that
+    it has no disease-status records; empty frames mean "available, but none for the cohort",
+    which also makes the analyses report "not available".
+
+    Parameters
+    ----------
+    cohort : pandas.DataFrame
+        Cohort rows (:data:`allrwe.cohort.COHORT_COLUMNS`).
+    spec : StudySpec
+        The study specification.
+    labs, status, deaths, therapies, cycles, treatment_end : pandas.DataFrame, optional
+        As the attributes of :class:`OutcomeInputs`. Without ``treatment_end`` the index
+        treatment ends with its last cycle (or on the index date).
+    variant_sets : mapping, optional
+        Concept-set keys of each censoring variant; default the variant's keys as given.
+    transplant_sets : frozenset of str, optional
+        Concept-set keys of allogeneic HSCT; default ``patterns.lines.transplant``.
+    deaths_available : bool, default True
+        Whether the data source records deaths at all.
+
+    Returns
+    -------
+    OutcomeInputs
+    """
+    frame = _dates(cohort.reset_index(drop=True), ("index_date", "obs_start", "obs_end"))
+    cyc = _frame(cycles, ("person_id", "group", "cycle", "cycle_start", "cycle_end"),
+                 ("cycle_start", "cycle_end"))  # fmt: skip
+    if treatment_end is None or treatment_end.empty:
+        last = cyc.groupby(["person_id", "group"], as_index=False)["cycle_end"].max()
+        ends = frame[["person_id", "group", "index_date"]].merge(
+            last, on=["person_id", "group"], how="left"
+        )
+        ends["index_end"] = ends["cycle_end"].fillna(ends["index_date"])
+        treatment_end = ends[["person_id", "group", "index_end"]]
+    lab_frame = _frame(labs, ("person_id", "concept_set", "date", "value"), ("date",))
+    status_frame = _frame(status, ("person_id", "concept_set", "date"), ("date",))
+    persons = set(frame["person_id"].tolist())
+    blasts = lab_frame[lab_frame["concept_set"] == "marrow_blasts"]
+    labs_ok = labs is not None and bool(blasts["person_id"].isin(persons).any())
+    status_ok = status is not None and bool(status_frame["person_id"].isin(persons).any())
+    variants = spec.outcomes.censor_variants
+    return OutcomeInputs(
+        cohort=frame,
+        spec=spec,
+        labs=lab_frame.astype({"value": "float64"}),
+        status=status_frame,
+        deaths=_frame(deaths, ("person_id", "death_date"), ("death_date",)),
+        therapies=_frame(therapies, ("person_id", "concept_set", "date"), ("date",)),
+        cycles=cyc,
+        treatment_end=_frame(treatment_end, ("person_id", "group", "index_end"), ("index_end",)),
+        labs_available=labs_ok,
+        status_available=status_ok,
+        deaths_available=deaths_available,
+        variant_sets=dict(variant_sets)
+        if variant_sets is not None
+        else {v: frozenset(k) for v, k in variants.items()},
+        transplant_sets=transplant_sets
+        if transplant_sets is not None
+        else frozenset(spec.patterns.lines.transplant),
+    )

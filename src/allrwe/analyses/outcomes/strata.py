@@ -1,0 +1,121 @@
+"""Strata of the outcome summaries: derived from the cohort columns or given by the caller.
+
+A stratum is a column of a per-person frame. ``line``, ``sex`` and ``age_band`` are derived from
+``line_at_index``, ``gender_concept_id`` and ``age_at_index`` (bands from the spec's
+``age_bands``); ``setting`` (ND/RR) and ``treatment_setting`` come with the cohort; anything else
+(e.g. ``ph_status``) is joined from a caller's frame. Crossed strata are named like
+CohortSurvival's: ``"setting &&& treatment_setting"`` with levels ``"RR &&& re-induction"``.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Iterator, Sequence
+
+import numpy as np
+import pandas as pd
+
+from allrwe.errors import AnalysisError
+from allrwe.spec import StudySpec
+
+__all__ = ["OVERALL", "SEPARATOR", "UNKNOWN", "add_strata", "age_band_labels", "parse_strata",
+           "strata_levels"]  # fmt: skip
+
+#: Name and level of the unstratified rows.
+OVERALL = "overall"
+#: Joins the names and levels of crossed strata.
+SEPARATOR = " &&& "
+#: Level of a missing stratum value.
+UNKNOWN = "unknown"
+
+_SEX = {8507: "male", 8532: "female"}
+
+
+def parse_strata(by: Sequence[str | Sequence[str]]) -> list[tuple[str, ...]]:
+    """Return each stratum of ``by`` as a tuple of column names (one name = not crossed).
+
+    Examples
+    --------
+    >>> parse_strata(["setting", ("setting", "treatment_setting")])
+    [('setting',), ('setting', 'treatment_setting')]
+    """
+    if isinstance(by, str):
+        by = [by]
+    return [(b,) if isinstance(b, str) else tuple(b) for b in by]
+
+
+def age_band_labels(age: pd.Series, bands: Sequence[float]) -> pd.Series:
+    """Label ages by the cut points ``bands``: ``"<35"``, ``"35-<55"``, ``">=55"``.
+
+    Examples
+    --------
+    >>> age_band_labels(pd.Series([20, 35, 60, None]), [35.0, 55.0]).tolist()
+    ['<35', '35-<55', '>=55', 'unknown']
+    """
+    cuts = [float(b) for b in bands]
+    names = [f"<{cuts[0]:g}"]
+    names += [f"{a:g}-<{b:g}" for a, b in itertools.pairwise(cuts)]
+    names.append(f">={cuts[-1]:g}")
+    values = pd.to_numeric(age, errors="coerce").to_numpy(dtype="float64", na_value=np.nan)
+    idx = np.searchsorted(np.asarray(cuts), values, side="right")
+    labels = np.asarray(names, dtype=object)[np.minimum(idx, len(names) - 1)]
+    return pd.Series(np.where(np.isnan(values), UNKNOWN, labels), index=age.index, dtype="object")
+
+
+def add_strata(
+    frame: pd.DataFrame, spec: StudySpec, extra: pd.DataFrame | None = None
+) -> pd.DataFrame:
+    """Add the derived strata (``line``, ``sex``, ``age_band``) and the caller's columns.
+
+    Parameters
+    ----------
+    frame : pandas.DataFrame
+        Per-person rows with the cohort columns.
+    spec : StudySpec
+        For ``age_bands``.
+    extra : pandas.DataFrame, optional
+        ``person_id`` (and ``group``, if it differs by group) plus stratum columns.
+
+    Returns
+    -------
+    pandas.DataFrame
+        A copy with the added columns.
+    """
+    out = frame.copy()
+    if "line_at_index" in out and "line" not in out:
+        out["line"] = out["line_at_index"].astype("Int64").astype("string").fillna(UNKNOWN)
+    if "gender_concept_id" in out and "sex" not in out:
+        out["sex"] = out["gender_concept_id"].map(_SEX).fillna(UNKNOWN)
+    if "age_at_index" in out and "age_band" not in out:
+        out["age_band"] = age_band_labels(out["age_at_index"], spec.age_bands)
+    if extra is not None:
+        keys = ["person_id", "group"] if "group" in extra else ["person_id"]
+        dup = [c for c in extra.columns if c in out.columns and c not in keys]
+        out = out.drop(columns=dup).merge(extra, on=keys, how="left")
+    return out
+
+
+def strata_levels(
+    frame: pd.DataFrame, strata: Sequence[tuple[str, ...]]
+) -> Iterator[tuple[str, str, pd.DataFrame]]:
+    """Yield ``(strata_name, strata_level, rows)``: overall first, then each stratum's levels.
+
+    Levels come in sorted order; a missing value is the level ``"unknown"``.
+
+    Raises
+    ------
+    AnalysisError
+        If a stratum column is not in ``frame``.
+    """
+    yield OVERALL, OVERALL, frame
+    for cols in strata:
+        missing = [c for c in cols if c not in frame.columns]
+        if missing:
+            raise AnalysisError(
+                f"stratum {missing[0]!r} is not a column of the outcome table; available: "
+                f"{sorted(str(c) for c in frame.columns)}"
+            )
+        labels = frame[list(cols)].astype("object").where(frame[list(cols)].notna(), UNKNOWN)
+        key = labels.astype(str).agg(SEPARATOR.join, axis=1) if len(frame) else labels.iloc[:, 0]
+        for level in sorted(set(key.tolist())):
+            yield SEPARATOR.join(cols), str(level), frame[key == level]

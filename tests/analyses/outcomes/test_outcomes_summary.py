@@ -1,0 +1,191 @@
+"""Survival summaries as result records: engine values, in shapes the results layer accepts."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from outcome_fixtures import make_spec
+
+from allrwe.analyses.outcomes import ENDPOINT_COLUMNS, summarise_survival
+from allrwe.analyses.survival import (
+    DAYS_PER_MONTH,
+    cox,
+    cumulative_incidence,
+    gray_test,
+    kaplan_meier,
+    logrank,
+)
+from allrwe.errors import AnalysisError
+from allrwe.results import ResultSet, suppress, validate_records
+
+N = 40
+
+
+def _rows(endpoint: str, time: np.ndarray, cause: np.ndarray, setting: np.ndarray,
+          status: str = "available") -> pd.DataFrame:  # fmt: skip
+    n = time.size
+    return pd.DataFrame(
+        {
+            "person_id": np.arange(1, n + 1),
+            "group": "BLIN",
+            "endpoint": endpoint,
+            "censor_variant": "none",
+            "status": status,
+            "start_date": pd.Timestamp("2020-01-01"),
+            "end_date": pd.Timestamp("2020-01-01") + pd.to_timedelta(time, unit="D"),
+            "time_days": pd.array(time, dtype="Int64"),
+            "event": pd.array((cause > 0).astype(int), dtype="Int64"),
+            "cause": pd.array(cause, dtype="Int64"),
+            "reason": "x",
+            "index_date": pd.Timestamp("2020-01-01"),
+            "setting": setting,
+            "treatment_setting": "re-induction",
+            "line_at_index": 2,
+            "age_at_index": 40,
+            "gender_concept_id": 8507,
+        }
+    )[list(ENDPOINT_COLUMNS)]
+
+
+@pytest.fixture(scope="module")
+def data() -> dict[str, np.ndarray]:
+    rng = np.random.default_rng(7)
+    setting = np.where(np.arange(N) % 2 == 0, "ND", "RR")
+    time = rng.integers(1, 700, N)
+    os_event = rng.random(N) < np.where(setting == "RR", 0.7, 0.4)
+    cause = rng.integers(0, 3, N)
+    return {"time": time, "event": os_event.astype(int), "cause": cause, "setting": setting}
+
+
+@pytest.fixture(scope="module")
+def endpoints(data: dict[str, np.ndarray]) -> pd.DataFrame:
+    parts = [
+        _rows("os", data["time"], data["event"], data["setting"]),
+        _rows("time_to_hsct", data["time"], data["cause"], data["setting"]),
+        _rows("efs", data["time"], data["event"], data["setting"], status="not available"),
+    ]
+    return pd.concat(parts, ignore_index=True)
+
+
+@pytest.fixture(scope="module")
+def records(endpoints: pd.DataFrame) -> pd.DataFrame:
+    return summarise_survival(endpoints, make_spec(), by=["setting"])
+
+
+def _cell(rec: pd.DataFrame, analysis: str, variable: str, level: str = "overall",
+          strata: str = "overall") -> pd.Series:  # fmt: skip
+    sel = rec[(rec["analysis"] == analysis) & (rec["variable"] == variable)
+              & (rec["variable_level"] == level) & (rec["strata_level"] == strata)]  # fmt: skip
+    return sel.set_index("estimate_name")["value"]
+
+
+def test_records_are_valid_results(records: pd.DataFrame) -> None:
+    canonical = validate_records(records)
+    assert len(canonical) == len(records)
+    counts = records[records["estimate_type"] == "count"]["estimate_name"].unique()
+    assert {"n", "n_event", "n_risk", "n_censor", "n_event_hsct", "n_event_death"} <= set(counts)
+    suppressed = suppress(ResultSet.create(records, spec={"a": 1}, cdm_source="t"))
+    assert suppressed.is_suppressed
+
+
+def test_summary_matches_the_engine(records: pd.DataFrame, data: dict[str, np.ndarray]) -> None:
+    km = kaplan_meier(data["time"], data["event"])
+    med = km.median()
+    got = _cell(records, "survival_summary", "os")
+    assert got["n"] == N
+    assert got["n_event"] == data["event"].sum()
+    np.testing.assert_allclose(
+        got[["median_days", "median_lower_days", "median_upper_days"]],
+        [med.estimate, med.lower, med.upper],
+    )
+    assert got["median_months"] == pytest.approx(med.estimate / DAYS_PER_MONTH)
+    assert got["available"] == 1.0
+    rr = data["setting"] == "RR"
+    km_rr = kaplan_meier(data["time"][rr], data["event"][rr])
+    assert _cell(records, "survival_summary", "os", strata="RR")["median_days"] == pytest.approx(
+        km_rr.median().estimate, nan_ok=True
+    )
+
+
+def test_landmarks(records: pd.DataFrame, data: dict[str, np.ndarray]) -> None:
+    km = kaplan_meier(data["time"], data["event"])
+    at = km.at([12 * DAYS_PER_MONTH]).iloc[0]
+    got = _cell(records, "survival_landmark", "os", "12 months")
+    assert got["n_risk"] == (data["time"] >= 12 * DAYS_PER_MONTH).sum()
+    np.testing.assert_allclose(
+        got[["survival", "lower", "upper"]], at[["survival", "lower", "upper"]]
+    )
+    late = _cell(records, "survival_landmark", "os", "24 months")
+    assert data["time"].max() < 24 * DAYS_PER_MONTH
+    assert late["n_risk"] == 0
+    assert np.isnan(late["survival"])
+
+
+def test_curve_and_risk_table(records: pd.DataFrame, data: dict[str, np.ndarray]) -> None:
+    km = kaplan_meier(data["time"], data["event"]).table
+    curve = records[
+        (records["analysis"] == "survival_curve") & (records["strata_name"] == "overall")
+    ]
+    surv = curve[curve["estimate_name"] == "survival"]["value"].to_numpy()
+    assert len(surv) == len(km)
+    np.testing.assert_allclose(np.sort(surv)[::-1], km["survival"].to_numpy())
+    counts = records[(records["analysis"] == "survival_curve_counts")
+                     & (records["strata_name"] == "overall")]  # fmt: skip
+    assert counts[counts["estimate_name"] == "n_event"]["value"].sum() == data["event"].sum()
+    risk = _cell(records, "survival_risk_table", "os", "6 months")
+    t = 6 * DAYS_PER_MONTH
+    assert risk["n_risk"] == (data["time"] >= t).sum()
+    assert risk["n_event"] == ((data["time"] <= t) & (data["event"] == 1)).sum()
+    assert _cell(records, "survival_risk_table", "os", "0 months")["n_risk"] == N
+
+
+def test_tests_across_strata(records: pd.DataFrame, data: dict[str, np.ndarray]) -> None:
+    lr = logrank(data["time"], data["event"], data["setting"])
+    got = records[
+        (records["analysis"] == "survival_test") & (records["variable_level"] == "logrank")
+    ]
+    got = got.set_index("estimate_name")["value"]
+    assert got["chisq"] == pytest.approx(lr.chisq)
+    assert got["p"] == pytest.approx(lr.p)
+    frame = pd.DataFrame({"t": data["time"], "e": data["event"],
+                          "x": (data["setting"] == "RR").astype(float)})  # fmt: skip
+    fit = cox(frame, time="t", event="e", covariates=["x"])
+    hr = records[records["variable_level"] == "cox RR vs ND"].set_index("estimate_name")["value"]
+    assert hr["hr"] == pytest.approx(fit.hazard_ratio[0])
+    g = gray_test(data["time"], data["cause"], data["setting"], cause_of_interest=1)
+    gray = _cell(records, "cumulative_incidence_test", "time_to_hsct", "gray hsct")
+    assert gray["chisq"] == pytest.approx(g.stat)
+
+
+def test_cumulative_incidence(records: pd.DataFrame, data: dict[str, np.ndarray]) -> None:
+    cif = cumulative_incidence(data["time"], data["cause"])
+    t = 12 * DAYS_PER_MONTH
+    k = np.searchsorted(cif.time, t, side="right") - 1
+    got = _cell(records, "cumulative_incidence_landmark", "time_to_hsct", "12 months")
+    assert got["hsct"] == pytest.approx(cif.estimate[k, 0])
+    assert got["death_upper"] == pytest.approx(cif.upper[k, 1])
+    summary = _cell(records, "cumulative_incidence_summary", "time_to_hsct")
+    assert summary["n_event_hsct"] == (data["cause"] == 1).sum()
+    assert summary["n_event_death"] == (data["cause"] == 2).sum()
+
+
+def test_not_available_endpoint_has_no_estimates(records: pd.DataFrame) -> None:
+    efs = records[records["variable"] == "efs"]
+    assert set(efs["analysis"]) == {"survival_summary"}
+    got = _cell(records, "survival_summary", "efs")
+    assert got.to_dict() == {"available": 0.0, "n": float(N)}
+
+
+def test_censor_variant_is_part_of_the_variable(endpoints: pd.DataFrame) -> None:
+    ep = endpoints[endpoints["endpoint"] == "os"].assign(censor_variant="hsct_car_t")
+    rec = summarise_survival(ep, make_spec())
+    assert set(rec["variable"]) == {"os:hsct_car_t"}
+
+
+def test_unknown_stratum_is_an_error(endpoints: pd.DataFrame) -> None:
+    with pytest.raises(AnalysisError, match="ph_status"):
+        summarise_survival(endpoints, make_spec(), by=["ph_status"])
+    strata = pd.DataFrame({"person_id": np.arange(1, N + 1), "ph_status": "positive"})
+    rec = summarise_survival(endpoints, make_spec(), by=["ph_status"], strata=strata)
+    assert "positive" in set(rec["strata_level"])
