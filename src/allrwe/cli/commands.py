@@ -12,10 +12,16 @@ import typer
 
 from allrwe.cli import audit
 from allrwe.cli import check as check_cmd
+from allrwe.cli import demo as demo_cmd
+from allrwe.cli import run as run_cmd
+from allrwe.cli import synth as synth_cmd
 from allrwe.cli import vocab as vocab_cmd
 
 REGISTRY: list[Callable[[typer.Typer], None]] = [
     audit.register,
     check_cmd.register,
+    demo_cmd.register,
+    run_cmd.register,
+    synth_cmd.register,
     vocab_cmd.register,
 ]

@@ -1,1 +1,47 @@
-"""allrwe.cohort."""
+"""The study cohort: who enters, when, with attrition; and the event helpers analyses build on.
+
+Public API:
+
+* :func:`build_cohort` (``source, spec, vocab -> Cohort``) and the :class:`Cohort` value object;
+* event helpers restricted to a cohort's persons: :func:`drug_events`,
+  :func:`condition_events`, :func:`procedure_events`, :func:`measurement_values`,
+  :func:`observation_values`, :func:`concept_events`, :func:`death_dates`;
+* lines of therapy: :func:`assign_lines`, :func:`summarise_lines`.
+"""
+
+from allrwe.cohort.build import build_cohort, line_event_keys, line_inputs, line_roles
+from allrwe.cohort.events import (
+    concept_events,
+    condition_events,
+    death_dates,
+    drug_events,
+    expand_keys,
+    measurement_values,
+    observation_values,
+    procedure_events,
+)
+from allrwe.cohort.lines import LineRoles, assign_lines, line_at, summarise_lines
+from allrwe.cohort.model import ATTRITION_COLUMNS, COHORT_COLUMNS, Cohort, small_table
+
+__all__ = [
+    "ATTRITION_COLUMNS",
+    "COHORT_COLUMNS",
+    "Cohort",
+    "LineRoles",
+    "assign_lines",
+    "build_cohort",
+    "concept_events",
+    "condition_events",
+    "death_dates",
+    "drug_events",
+    "expand_keys",
+    "line_at",
+    "line_event_keys",
+    "line_inputs",
+    "line_roles",
+    "measurement_values",
+    "observation_values",
+    "procedure_events",
+    "small_table",
+    "summarise_lines",
+]

@@ -292,6 +292,9 @@ def _read_only_postgres() -> type[BaseBackend]:
     """Return the Ibis PostgreSQL backend class, with in-memory tables in a read-only session."""
     from ibis.backends.postgres import Backend
 
+    # First use of ibis.postgres registers the backend's options, as ibis.postgres.connect does.
+    _ = ibis.postgres
+
     class ReadOnlyPostgres(Backend):
         def _register_in_memory_table(self, op: Any) -> None:
             # Cohort-sized frames travel to the server as session-private TEMP tables; creating
@@ -347,6 +350,9 @@ def _connect_postgres(parsed: Any, schema: str | None) -> CdmSource:
 def _quiet_pyspark() -> type[BaseBackend]:
     """Return the Ibis PySpark backend class, quiet about PySpark's pandas-3 deprecations."""
     from ibis.backends.pyspark import Backend
+
+    # First use of ibis.pyspark registers ibis.options.pyspark, which its compiler reads.
+    _ = ibis.pyspark
 
     class QuietPySpark(Backend):
         def execute(self, expr: Any, /, **kwargs: Any) -> Any:

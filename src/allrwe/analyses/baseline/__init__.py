@@ -1,0 +1,71 @@
+"""Baseline characteristics (Table 1): variables, statistics and standardised differences.
+
+Typical use::
+
+    cohort = build_cohort(source, spec, vocab)
+    records = summarise_baseline(source, vocab, cohort, spec)
+    table_one(records)  # one column per group, Overall and the SMDs
+
+Variables are named in ``baseline.variables`` (registry :data:`BASELINE_VARIABLES`); every
+variable, window and formula is described in ``docs/baseline-and-safety.md``.
+"""
+
+from allrwe.analyses.baseline.demographics import age_band_labels
+from allrwe.analyses.baseline.display import table_one
+from allrwe.analyses.baseline.records import NOT_AVAILABLE, OVERALL, PERSONS, RECORD_COLUMNS
+from allrwe.analyses.baseline.registry import (
+    BASELINE_VARIABLES,
+    register_variable,
+    resolve_variables,
+)
+from allrwe.analyses.baseline.statistics import (
+    ContinuousSummary,
+    proportions,
+    smd_binary,
+    smd_categorical,
+    smd_continuous,
+    summarise_continuous,
+)
+from allrwe.analyses.baseline.table import ANALYSIS, summarise_baseline
+from allrwe.analyses.baseline.units import (
+    STRATUM_VARIABLES,
+    UnitValues,
+    build_variables,
+    collect_values,
+    first_entries,
+)
+from allrwe.analyses.baseline.variables import (
+    VARIABLE_LABELS,
+    BaselineContext,
+    BaselineVariable,
+    VariableBuilder,
+)
+
+__all__ = [
+    "ANALYSIS",
+    "BASELINE_VARIABLES",
+    "NOT_AVAILABLE",
+    "OVERALL",
+    "PERSONS",
+    "RECORD_COLUMNS",
+    "STRATUM_VARIABLES",
+    "VARIABLE_LABELS",
+    "BaselineContext",
+    "BaselineVariable",
+    "ContinuousSummary",
+    "UnitValues",
+    "VariableBuilder",
+    "age_band_labels",
+    "build_variables",
+    "collect_values",
+    "first_entries",
+    "proportions",
+    "register_variable",
+    "resolve_variables",
+    "smd_binary",
+    "smd_categorical",
+    "smd_continuous",
+    "summarise_baseline",
+    "summarise_continuous",
+    "table_one",
+]

@@ -1,0 +1,60 @@
+"""Engine-side helpers: records relative to each cohort row's index date, one row per row.
+
+Every function takes ``units`` (an Ibis table with ``person_id, group, index_date``) and an
+event table of :mod:`allrwe.cohort.events`, and returns an Ibis expression; nothing executes.
+"""
+
+from __future__ import annotations
+
+import ibis
+import ibis.expr.types as ir
+
+__all__ = ["first_per_unit", "in_window", "with_offset"]
+
+#: Days relative to index, both ends inclusive; ``None`` = unbounded.
+Window = tuple[int | None, int | None]
+
+
+def with_offset(units: ir.Table, events: ir.Table, **extra: str) -> ir.Table:
+    """Join events to units by person; add ``_date``, ``_rid`` and ``_offset`` (days to index).
+
+    Parameters
+    ----------
+    units : ibis.Table
+        ``person_id, group, index_date``.
+    events : ibis.Table
+        An events table with ``person_id, start_date, record_id`` and the ``extra`` columns.
+    **extra : str
+        New name = event column to carry along (e.g. ``_value="value_as_number"``).
+
+    Returns
+    -------
+    ibis.Table
+        ``person_id, group, index_date, _date, _rid, _offset`` and the extra columns.
+    """
+    ev = events.select(
+        _pid="person_id",
+        _date="start_date",
+        _rid="record_id",
+        **{name: events[col] for name, col in extra.items()},
+    )
+    j = units.join(ev, units.person_id == ev._pid).drop("_pid")
+    return j.mutate(_offset=j._date.delta(j.index_date, unit="day"))
+
+
+def in_window(table: ir.Table, window: Window) -> ir.Table:
+    """Keep rows whose ``_offset`` lies in ``window`` (both ends inclusive)."""
+    start, end = window
+    cond: ir.BooleanValue = ibis.literal(True)
+    if start is not None:
+        cond = cond & (table._offset >= start)
+    if end is not None:
+        cond = cond & (table._offset <= end)
+    return table.filter(cond)
+
+
+def first_per_unit(table: ir.Table, order_by: list[ir.Value]) -> ir.Table:
+    """Keep the first row per ``person_id, group`` in ``order_by`` order."""
+    w = ibis.window(group_by=["person_id", "group"], order_by=order_by)
+    ranked = table.mutate(_rn=ibis.row_number().over(w))
+    return ranked.filter(ranked._rn == 0).drop("_rn")

@@ -1,0 +1,241 @@
+"""Baseline variables read from CDM records: labs, Ph, blasts, CNS, prior therapy, statuses.
+
+Windows are in days relative to the index date, both ends inclusive; ``W`` is
+``baseline.lab_window_days``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import ibis
+import ibis.expr.types as ir
+
+from allrwe.analyses.baseline._engine import first_per_unit, in_window, with_offset
+from allrwe.analyses.baseline.variables import (
+    VARIABLE_LABELS,
+    BaselineContext,
+    BaselineVariable,
+    VariableBuilder,
+    categorical,
+    query_values,
+    where_field,
+)
+from allrwe.cohort import concept_events, condition_events, drug_events, measurement_values
+from allrwe.errors import StudySpecError
+from allrwe.spec import StudySpec
+
+__all__ = ["BLAST_BURDEN_PCT", "CLINICAL_BUILDERS"]
+
+#: marrow-blast share at diagnosis that splits the two levels (seed 001 table 1), in %
+BLAST_BURDEN_PCT = 50.0
+
+
+def _unit_ok(table: ir.Table, unit_concept_id: int | None) -> ir.BooleanValue:
+    cond = table.value_as_number.notnull()
+    if unit_concept_id is not None:
+        # Units are not converted: a record in another unit is left out, a missing unit is
+        # taken to be the set's unit.
+        unit = table.unit_concept_id
+        cond = cond & (unit.isnull() | (unit == 0) | (unit == unit_concept_id))
+    return cond
+
+
+def _measurements(ctx: BaselineContext, key: str) -> ir.Table:
+    cs = ctx.vocab.concept_set(key)
+    ev = measurement_values(ctx.source, ctx.vocab, ctx.units, key)
+    return ev.filter(_unit_ok(ev, cs.unit_concept_id))
+
+
+def _latest_value(
+    ctx: BaselineContext, key: str, window: tuple[int | None, int | None]
+) -> ir.Table:
+    """Return the latest measurement of ``key`` in ``window`` per row (ties: larger id)."""
+    j = in_window(with_offset(ctx.units, _measurements(ctx, key), _value="value_as_number"), window)
+    return first_per_unit(j, [ibis.desc(j._date), ibis.desc(j._rid)])
+
+
+def _labs(ctx: BaselineContext) -> list[BaselineVariable]:
+    out = []
+    for i, key in enumerate(ctx.spec.baseline.labs):
+        cs = ctx.vocab.concept_set(key)
+        if cs.domain != "measurement":
+            raise StudySpecError(
+                f"{where_field(ctx.spec, ('baseline', 'labs', i))}concept set {key!r} is in the "
+                f"{cs.domain!r} domain, not 'measurement'"
+            )
+        latest = _latest_value(ctx, key, ctx.window)
+        unit = f", {cs.unit}" if cs.unit else ""
+        out.append(
+            BaselineVariable(
+                name=key,
+                kind="continuous",
+                query=query_values(latest, None, latest._value),
+                label=f"{cs.label}{unit}",
+            )
+        )
+    return out
+
+
+def _ph_status(ctx: BaselineContext) -> list[BaselineVariable]:
+    source = ctx.spec.baseline.ph_status_source
+    if source == "auto":
+        source = "records" if ctx.captured(["ph_positive", "ph_negative"]) else "tki"
+    if source == "tki":
+        ev = drug_events(ctx.source, ctx.vocab, ctx.units, "tki")
+        hits = with_offset(ctx.units, ev).select("person_id", "group").distinct()
+        levels = ["Ph+ (TKI-inferred)", "Ph- (no TKI)"]
+        query = query_values(hits, ibis.literal(levels[0]))
+        note = "claims convention: Ph+ inferred from any TKI exposure"
+        return [categorical("ph_status", levels, levels[1], query=query, note=note)]
+    ev = condition_events(ctx.source, ctx.vocab, ctx.units, ["ph_positive", "ph_negative"])
+    j = with_offset(ctx.units, ev, _set="concept_set")
+    per = j.group_by(["person_id", "group"]).agg(_pos=(j._set == "ph_positive").any())
+    query = query_values(per, ibis.ifelse(per._pos, "Ph+", "Ph-"))
+    return [categorical("ph_status", ["Ph+", "Ph-", "unknown"], "unknown", query=query)]
+
+
+def _diagnosis_keys(spec: StudySpec) -> list[str]:
+    diag = spec.inclusion.diagnosis
+    return list(diag.concept_sets) if diag is not None else ["all_diagnosis"]
+
+
+def _marrow_blasts_at_diagnosis(ctx: BaselineContext) -> list[BaselineVariable]:
+    dx_ev = concept_events(ctx.source, ctx.vocab, ctx.units, _diagnosis_keys(ctx.spec))
+    dx = in_window(with_offset(ctx.units, dx_ev), (None, 0))
+    first_dx = dx.group_by(["person_id", "group"]).agg(_dx=dx._date.min())
+    first_dx = first_dx.rename(_dxp="person_id", _dxg="group")
+    blasts = in_window(
+        with_offset(ctx.units, _measurements(ctx, "marrow_blasts"), _value="value_as_number"),
+        (None, 0),
+    )
+    j = blasts.join(
+        first_dx, (blasts.person_id == first_dx._dxp) & (blasts.group == first_dx._dxg)
+    ).drop("_dxp", "_dxg")
+    j = j.mutate(_dist=j._date.delta(j._dx, unit="day").abs())
+    j = j.filter(j._dist <= ctx.spec.baseline.lab_window_days)
+    nearest = first_per_unit(j, [j._dist, j._date, j._rid])
+    cut = f"{BLAST_BURDEN_PCT:g}%"
+    levels = [f"<{cut}", f">={cut}", "unknown"]
+    level = ibis.ifelse(nearest._value < BLAST_BURDEN_PCT, levels[0], levels[1])
+    return [
+        categorical(
+            "marrow_blasts_at_diagnosis", levels, "unknown", query=query_values(nearest, level)
+        )
+    ]
+
+
+def _cns_involvement(ctx: BaselineContext) -> list[BaselineVariable]:
+    levels = ["yes", "no", "unknown"]
+    if not ctx.captured(["cns_involvement"]):
+        return [categorical("cns_involvement", levels, "unknown", note="not recorded in this CDM")]
+    ev = condition_events(ctx.source, ctx.vocab, ctx.units, "cns_involvement")
+    hits = in_window(with_offset(ctx.units, ev), (None, 0)).select("person_id", "group").distinct()
+    return [
+        categorical("cns_involvement", levels, "no", query=query_values(hits, ibis.literal("yes")))
+    ]
+
+
+def _prior(name: str, keys: Sequence[str]) -> VariableBuilder:
+    def build(ctx: BaselineContext) -> list[BaselineVariable]:
+        lookback = ctx.spec.windows.prior_lookback_days
+        ev = concept_events(ctx.source, ctx.vocab, ctx.units, list(keys))
+        window = (None if lookback is None else -lookback, -1)
+        hits = in_window(with_offset(ctx.units, ev), window).select("person_id", "group").distinct()
+        query = query_values(hits, ibis.literal("yes"))
+        return [categorical(name, ["yes", "no"], "no", query=query)]
+
+    return build
+
+
+def _refractory_last_therapy(ctx: BaselineContext) -> list[BaselineVariable]:
+    lookback = ctx.spec.classification.lookback_days
+    ev = concept_events(ctx.source, ctx.vocab, ctx.units, ["refractory", "relapse", "remission"])
+    j = in_window(
+        with_offset(ctx.units, ev, _set="concept_set"), (None if lookback is None else -lookback, 0)
+    )
+    j = j.mutate(_refr=(j._set == "refractory").cast("int64"))
+    latest = first_per_unit(j, [ibis.desc(j._date), ibis.desc(j._refr), ibis.desc(j._rid)])
+    level = ibis.ifelse(latest._refr == 1, "yes", "no")
+    return [
+        categorical(
+            "refractory_last_therapy", ["yes", "no"], "no", query=query_values(latest, level)
+        )
+    ]
+
+
+def _disease_status(ctx: BaselineContext) -> list[BaselineVariable]:
+    ev = concept_events(ctx.source, ctx.vocab, ctx.units, ["remission", "relapse", "refractory"])
+    cond = in_window(with_offset(ctx.units, ev, _set="concept_set"), ctx.window)
+    cond = cond.select(
+        "person_id", "group", "_date", "_rid", _prio=ibis.literal(1), _cr=cond._set == "remission"
+    )
+    blasts = in_window(
+        with_offset(ctx.units, _measurements(ctx, "marrow_blasts"), _value="value_as_number"),
+        ctx.window,
+    )
+    limit = ctx.spec.outcomes.response.marrow_blasts_max_pct
+    blasts = blasts.select(
+        "person_id", "group", "_date", "_rid", _prio=ibis.literal(0), _cr=blasts._value <= limit
+    )
+    both = ibis.union(cond, blasts, distinct=False)
+    # A marrow examination on the same day outranks a coded status: it is the measurement the
+    # status was coded from.
+    latest = first_per_unit(both, [ibis.desc(both._date), both._prio, ibis.desc(both._rid)])
+    level = ibis.ifelse(latest._cr, "CR", "non-CR")
+    levels = ["CR", "non-CR", "unknown"]
+    return [categorical("disease_status", levels, "unknown", query=query_values(latest, level))]
+
+
+def _mrd_status(ctx: BaselineContext) -> list[BaselineVariable]:
+    latest = _latest_value(ctx, "mrd", ctx.window)
+    thr = ctx.spec.outcomes.mrd_threshold_pct
+    levels = [f"positive (>={thr:g}%)", f"negative (<{thr:g}%)", "unknown"]
+    level = ibis.ifelse(latest._value >= thr, levels[0], levels[1])
+    return [categorical("mrd_status", levels, "unknown", query=query_values(latest, level))]
+
+
+def _genetic_features(ctx: BaselineContext) -> list[BaselineVariable]:
+    members = [cs.key for cs in ctx.vocab.members("genetic_features")]
+    label = VARIABLE_LABELS["genetic_features"]
+    if not ctx.captured(["genetic_features"]):
+        return [
+            BaselineVariable(
+                "genetic_features",
+                "multi",
+                (*members, "unknown"),
+                "unknown",
+                label=label,
+                note="not recorded in this CDM",
+            )
+        ]
+    ev = condition_events(ctx.source, ctx.vocab, ctx.units, "genetic_features")
+    j = with_offset(ctx.units, ev, _set="concept_set")
+    hits = j.select("person_id", "group", "_set").distinct()
+    return [
+        BaselineVariable(
+            "genetic_features",
+            "multi",
+            (*members, "none recorded"),
+            "none recorded",
+            query=query_values(hits, hits._set),
+            label=label,
+        )
+    ]
+
+
+#: builders of the variables read from CDM records, by name
+CLINICAL_BUILDERS: dict[str, VariableBuilder] = {
+    "labs": _labs,
+    "ph_status": _ph_status,
+    "marrow_blasts_at_diagnosis": _marrow_blasts_at_diagnosis,
+    "cns_involvement": _cns_involvement,
+    "prior_hsct": _prior("prior_hsct", ["allo_hsct"]),
+    "prior_car_t": _prior("prior_car_t", ["car_t"]),
+    "prior_inotuzumab": _prior("prior_inotuzumab", ["inotuzumab_ozogamicin"]),
+    "prior_blinatumomab": _prior("prior_blinatumomab", ["blinatumomab"]),
+    "refractory_last_therapy": _refractory_last_therapy,
+    "disease_status": _disease_status,
+    "mrd_status": _mrd_status,
+    "genetic_features": _genetic_features,
+}

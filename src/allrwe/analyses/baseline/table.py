@@ -1,0 +1,240 @@
+"""Table 1: baseline characteristics by index group and stratum, as long records.
+
+:func:`summarise_baseline` returns records in the shape of :mod:`allrwe.results` (analysis
+``"baseline"``), in display order; :func:`allrwe.analyses.baseline.display.table_one` turns
+them into the familiar wide table.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from allrwe.analyses.baseline.records import (
+    OVERALL,
+    PERSONS,
+    Cell,
+    add_margins,
+    cells_frame,
+)
+from allrwe.analyses.baseline.registry import resolve_variables
+from allrwe.analyses.baseline.statistics import (
+    ContinuousSummary,
+    proportions,
+    smd_categorical,
+    smd_continuous,
+    summarise_continuous,
+)
+from allrwe.analyses.baseline.units import (
+    STRATUM_VARIABLES,
+    UnitValues,
+    build_variables,
+    collect_values,
+    columns,
+    strata_masks,
+)
+from allrwe.analyses.baseline.variables import BaselineContext, BaselineVariable
+from allrwe.cohort import Cohort
+from allrwe.io.source import CdmSource
+from allrwe.io.vocabulary import Vocabulary
+from allrwe.spec import StudySpec
+
+__all__ = ["ANALYSIS", "summarise_baseline"]
+
+#: the ``analysis`` of the baseline records
+ANALYSIS = "baseline"
+
+_Summary = ContinuousSummary | np.ndarray
+
+
+@dataclass(frozen=True)
+class _Key:
+    group: str
+    strata_name: str
+    strata_level: str
+
+    def cell(
+        self, variable: str, level: str, name: str, kind: str, value: float, **flags: bool
+    ) -> Cell:
+        return Cell(
+            ANALYSIS,
+            self.group,
+            self.strata_name,
+            self.strata_level,
+            variable,
+            level,
+            name,
+            kind,
+            float(value),
+            **flags,
+        )
+
+
+def _pct(count: float, denominator: float) -> float:
+    return 100.0 * count / denominator if denominator > 0 else float("nan")
+
+
+def _continuous_cells(
+    key: _Key, var: BaselineVariable, x: np.ndarray
+) -> tuple[list[Cell], _Summary]:
+    s = summarise_continuous(x)
+    cells = [
+        key.cell(var.name, OVERALL, "count", "count", s.n, partition=True),
+        key.cell(var.name, "missing", "count", "count", s.n_missing, partition=True),
+    ]
+    cells += [key.cell(var.name, OVERALL, n, "numeric", v) for n, v in s.estimates().items()]
+    return cells, s
+
+
+def _level_cells(
+    key: _Key, var: BaselineVariable, counts: np.ndarray, n: int, *, partition: bool
+) -> list[Cell]:
+    cells = []
+    for level, count in zip(var.levels, counts, strict=True):
+        cells.append(key.cell(var.name, level, "count", "count", count, partition=partition))
+        cells.append(key.cell(var.name, level, "percentage", "percentage", _pct(count, n)))
+    return cells
+
+
+def _variable_cells(
+    key: _Key, var: BaselineVariable, values: UnitValues, mask: np.ndarray
+) -> tuple[list[Cell], _Summary]:
+    frame = values.frame
+    n = int(mask.sum())
+    if var.kind == "continuous":
+        return _continuous_cells(key, var, frame[var.name].to_numpy(dtype="float64")[mask])
+    if var.kind == "multi":
+        counts = np.array(
+            [
+                int(frame[values.multi_column(var.name, lv)].to_numpy()[mask].sum())
+                for lv in var.levels
+            ]
+        )
+        return _level_cells(key, var, counts, n, partition=False), counts
+    level = frame[var.name].to_numpy(dtype=object)[mask]
+    counts = np.array([int((level == lv).sum()) for lv in var.levels])
+    return _level_cells(key, var, counts, n, partition=True), counts
+
+
+def _withheld(counts: Sequence[float], min_cell_count: int) -> bool:
+    """Whether an SMD would reveal a count that suppression hides (``1 <= n < min``)."""
+    return any(1 <= c < min_cell_count for c in counts)
+
+
+def _smd_cells(
+    var: BaselineVariable,
+    pair: tuple[str, str],
+    stratum: tuple[str, str],
+    summaries: Mapping[str, _Summary],
+    sizes: Mapping[str, int],
+    min_cell_count: int,
+) -> list[Cell]:
+    a, b = pair
+    key = _Key(f"{a} vs {b}", *stratum)
+    sa, sb = summaries[a], summaries[b]
+    if isinstance(sa, ContinuousSummary) and isinstance(sb, ContinuousSummary):
+        hidden = _withheld([sa.n, sb.n, sa.n_missing, sb.n_missing], min_cell_count)
+        smd = float("nan") if hidden else smd_continuous(sa.mean, sa.sd, sb.mean, sb.sd)
+        return [key.cell(var.name, OVERALL, "smd", "numeric", smd)]
+    ca, cb = np.asarray(sa, dtype="float64"), np.asarray(sb, dtype="float64")
+    if var.kind != "multi":
+        hidden = _withheld([*ca, *cb], min_cell_count)
+        smd = float("nan") if hidden else smd_categorical(proportions(ca), proportions(cb))
+        return [key.cell(var.name, OVERALL, "smd", "numeric", smd)]
+    cells = []
+    for level, xa, xb in zip(var.levels, ca, cb, strict=True):
+        pa = np.array([sizes[a] - xa, xa])
+        pb = np.array([sizes[b] - xb, xb])
+        hidden = _withheld([*pa, *pb], min_cell_count)
+        smd = float("nan") if hidden else smd_categorical(proportions(pa), proportions(pb))
+        cells.append(key.cell(var.name, level, "smd", "numeric", smd))
+    return cells
+
+
+def _cells(
+    values: UnitValues,
+    reported: Sequence[BaselineVariable],
+    groups: Sequence[str],
+    strata: Sequence[str],
+    min_cell_count: int,
+) -> list[Cell]:
+    cols = columns(values.frame, groups)
+    pairs = list(itertools.combinations(list(groups), 2))
+    cells: list[Cell] = []
+    for stratum, in_stratum in strata_masks(values, strata):
+        summaries: dict[str, dict[str, _Summary]] = {v.name: {} for v in reported}
+        sizes: dict[str, int] = {}
+        for group, in_group in cols:
+            mask = in_group & in_stratum
+            key = _Key(group, *stratum)
+            sizes[group] = int(mask.sum())
+            cells.append(key.cell(PERSONS, OVERALL, "count", "count", sizes[group]))
+            for var in reported:
+                found, summary = _variable_cells(key, var, values, mask)
+                cells.extend(found)
+                summaries[var.name][group] = summary
+        for var, pair in itertools.product(reported, pairs):
+            cells.extend(_smd_cells(var, pair, stratum, summaries[var.name], sizes, min_cell_count))
+    return cells
+
+
+def summarise_baseline(
+    source: CdmSource, vocab: Vocabulary, cohort: Cohort, spec: StudySpec
+) -> pd.DataFrame:
+    """Baseline characteristics (Table 1) by index group and stratum, as long records.
+
+    Parameters
+    ----------
+    source : CdmSource
+        The CDM the cohort was built on.
+    vocab : Vocabulary
+        Concept sets in force.
+    cohort : Cohort
+        The study cohort.
+    spec : StudySpec
+        The study specification: ``baseline`` (variables, labs, lab window), ``strata``,
+        ``age_bands`` and ``min_cell_count`` (SMDs that would reveal a small count are NaN).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Records (``analysis="baseline"``) in display order: per group (spec order, then
+        ``overall``: each person once, at their earliest index date) and stratum (``overall``,
+        then each level of each ``strata`` entry), the persons (``variable="persons"``), then
+        per variable: ``count`` (non-missing), ``count`` of ``missing``, ``mean, sd, median,
+        q25, q75, min, max`` for continuous variables; ``count`` and ``percentage`` of every
+        level for categorical ones; ``smd`` per pair of groups (``group="A vs B"``). Count
+        records carry suppression margins.
+
+    Raises
+    ------
+    StudySpecError
+        ``baseline.variables`` names an unknown variable, or ``baseline.labs`` a set that is
+        not a measurement.
+    AnalysisError
+        An index group is named ``overall``.
+
+    Notes
+    -----
+    Record-level work (nearest labs, prior therapies, statuses) runs in the engine; one row
+    per cohort row and variable comes back, and the statistics are computed in NumPy.
+    """
+    ctx = BaselineContext(source, vocab, cohort, spec)
+    names = resolve_variables(spec)
+    reported = build_variables(ctx, names)
+    reported_names = {v.name for v in reported}
+    extra = [
+        STRATUM_VARIABLES[s]
+        for s in dict.fromkeys(spec.strata)
+        if s != "group" and STRATUM_VARIABLES[s] not in reported_names
+    ]
+    strata_vars = build_variables(ctx, extra)
+    values = collect_values(ctx, [*reported, *strata_vars])
+    groups = list(spec.index_groups)
+    cells = _cells(values, reported, groups, list(dict.fromkeys(spec.strata)), spec.min_cell_count)
+    disjoint = bool(values.frame["person_id"].is_unique)
+    return add_margins(cells_frame(cells), groups_disjoint=disjoint)

@@ -1,0 +1,272 @@
+"""Safety tables of a cohort as long records.
+
+Graded adverse events, AEs of special interest, discontinuation due to an AE, deaths by cause,
+early deaths and severe adverse events per cycle.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from allrwe.analyses.baseline import BaselineContext, build_variables, collect_values
+from allrwe.analyses.baseline.records import (
+    OVERALL,
+    Cell,
+    add_margins,
+    cells_frame,
+    status_records,
+)
+from allrwe.analyses.baseline.units import STRATUM_VARIABLES, UnitValues, columns, strata_masks
+from allrwe.analyses.patterns import prepare_inputs
+from allrwe.analyses.safety.events import (
+    UNKNOWN_CAUSE,
+    deaths,
+    grades_available,
+    term_keys,
+    worst_grades,
+)
+from allrwe.analyses.safety.tables import (
+    GradeLevels,
+    cycle_cells,
+    flag_cells,
+    grade_categories,
+    graded_cells,
+    partition_cells,
+    persons_cell,
+    row_index,
+)
+from allrwe.analyses.safety.windows import SafetyWindows, safety_windows
+from allrwe.cohort import Cohort
+from allrwe.io.source import CdmSource
+from allrwe.io.vocabulary import Vocabulary
+from allrwe.spec import StudySpec
+
+__all__ = [
+    "AESI_FOLLOWUP_ANALYSIS",
+    "AESI_TREATMENT_ANALYSIS",
+    "AE_ANALYSIS",
+    "DEATHS_ANALYSIS",
+    "DISCONTINUATION_ANALYSIS",
+    "DLT_ANALYSIS",
+    "GRADED_ANALYSES",
+    "summarise_safety",
+]
+
+#: adverse events in the treatment window, by term and grade (seed 001 table 3)
+AE_ANALYSIS = "safety_ae"
+#: AEs of special interest in the treatment window
+AESI_TREATMENT_ANALYSIS = "safety_aesi_treatment"
+#: AEs of special interest over all follow-up (index to the end of observation)
+AESI_FOLLOWUP_ANALYSIS = "safety_aesi_followup"
+#: discontinuation of the index treatment due to an adverse event
+DISCONTINUATION_ANALYSIS = "safety_discontinuation"
+#: persons with a severe adverse event per cycle of the index drug (seed 002)
+DLT_ANALYSIS = "safety_dlt"
+#: deaths by cause and early deaths
+DEATHS_ANALYSIS = "safety_deaths"
+#: the analyses that need graded adverse events
+GRADED_ANALYSES = (
+    AE_ANALYSIS,
+    AESI_TREATMENT_ANALYSIS,
+    AESI_FOLLOWUP_ANALYSIS,
+    DISCONTINUATION_ANALYSIS,
+    DLT_ANALYSIS,
+)
+
+_Stratum = tuple[str, str]
+_CellMaker = Callable[[str, _Stratum, np.ndarray], list[Cell]]
+
+
+@dataclass(frozen=True)
+class _Layout:
+    """The columns and strata every safety table is cut by."""
+
+    values: UnitValues
+    groups: list[str]
+    strata: list[str]
+
+    def masks(self) -> Iterator[tuple[str, _Stratum, np.ndarray]]:
+        cols = columns(self.values.frame, self.groups)
+        for stratum, in_stratum in strata_masks(self.values, self.strata):
+            for group, in_group in cols:
+                yield group, stratum, in_group & in_stratum
+
+    def cells(self, analysis: str, make: _CellMaker) -> list[Cell]:
+        out: list[Cell] = []
+        for group, stratum, mask in self.masks():
+            out.append(persons_cell(analysis, group, stratum, mask))
+            out.extend(make(group, stratum, mask))
+        return out
+
+
+def _layout(ctx: BaselineContext) -> _Layout:
+    strata: list[str] = list(dict.fromkeys(ctx.spec.strata))
+    names = [STRATUM_VARIABLES[s] for s in strata if s != "group"]
+    values = collect_values(ctx, build_variables(ctx, list(dict.fromkeys(names))))
+    return _Layout(values, list(ctx.spec.index_groups), strata)
+
+
+def _death_cells(layout: _Layout, died: pd.DataFrame, spec: StudySpec) -> list[Cell]:
+    units = layout.values.frame
+    merged = units[["person_id", "index_date"]].merge(died, on="person_id", how="left")
+    offset = (
+        pd.to_datetime(merged["death_date"]) - pd.to_datetime(merged["index_date"])
+    ).dt.days.to_numpy(dtype="float64", na_value=np.nan)
+    after = ~np.isnan(offset) & (offset >= 0)
+    cause = merged["cause"].to_numpy(dtype=object).copy()
+    cause[~after] = None
+    found = sorted({str(c) for c in cause if c is not None} - {UNKNOWN_CAUSE})
+    levels = found + ([UNKNOWN_CAUSE] if UNKNOWN_CAUSE in set(cause.tolist()) else [])
+    early = {
+        f"death_within_{d:g}_days": after & (offset <= d) for d in spec.safety.early_death_days
+    }
+
+    def make(group: str, stratum: _Stratum, mask: np.ndarray) -> list[Cell]:
+        out = partition_cells(
+            DEATHS_ANALYSIS, group, stratum, "death", cause, mask, levels, total_level="any"
+        )
+        for name, flag in early.items():
+            out += flag_cells(DEATHS_ANALYSIS, group, stratum, name, flag, mask)
+        return out
+
+    return layout.cells(DEATHS_ANALYSIS, make)
+
+
+def _graded_table(
+    layout: _Layout,
+    analysis: str,
+    categories: dict[str, np.ndarray],
+    levels: GradeLevels,
+) -> list[Cell]:
+    def make(group: str, stratum: _Stratum, mask: np.ndarray) -> list[Cell]:
+        out: list[Cell] = []
+        for term, cat in categories.items():
+            out += graded_cells(analysis, group, stratum, term, cat, mask, levels)
+        return out
+
+    return layout.cells(analysis, make)
+
+
+def _discontinued(units: pd.DataFrame, grades: pd.DataFrame, severe_grade: int) -> np.ndarray:
+    sel = grades[(grades["window"] == "discontinuation") & (grades["max_grade"] >= severe_grade)]
+    at = row_index(units, sel)
+    flag = np.zeros(len(units), dtype=bool)
+    flag[at[at >= 0]] = True
+    return flag
+
+
+def _cycle_matrices(
+    units: pd.DataFrame, sw: SafetyWindows, grades: pd.DataFrame, severe_grade: int
+) -> tuple[np.ndarray, np.ndarray]:
+    n_cycles = int(sw.cycles["cycle"].max()) if len(sw.cycles) else 0
+    started = np.zeros((len(units), n_cycles), dtype=bool)
+    severe = np.zeros((len(units), n_cycles), dtype=bool)
+    at = row_index(units, sw.cycles)
+    ok = at >= 0
+    started[at[ok], sw.cycles["cycle"].to_numpy(dtype="int64")[ok] - 1] = True
+    sel = grades[grades["window"].str.startswith("cycle:") & (grades["max_grade"] >= severe_grade)]
+    at = row_index(units, sel)
+    cycle = sel["window"].str.removeprefix("cycle:").astype("int64").to_numpy()
+    ok = at >= 0
+    severe[at[ok], cycle[ok] - 1] = True
+    return started, severe
+
+
+def _graded_cells(
+    ctx: BaselineContext, layout: _Layout, ae_terms: list[str], aesi_terms: list[str]
+) -> list[Cell]:
+    safety = ctx.spec.safety
+    levels = GradeLevels(safety.severe_grade)
+    units = layout.values.frame
+    if len(units):
+        sw = safety_windows(prepare_inputs(ctx.source, ctx.vocab, ctx.cohort), safety)
+    else:
+        sw = SafetyWindows(
+            pd.DataFrame(), pd.DataFrame(columns=["person_id", "group", "cycle"]), pd.DataFrame()
+        )
+    keys = list(dict.fromkeys([*ae_terms, *aesi_terms]))
+    grades = worst_grades(ctx.source, ctx.vocab, ctx.cohort, sw.windows, keys)
+    cells = _graded_table(
+        layout,
+        AE_ANALYSIS,
+        grade_categories(units, grades, "treatment", ae_terms, levels, any_name="any_ae"),
+        levels,
+    )
+    for analysis, window in (
+        (AESI_TREATMENT_ANALYSIS, "treatment"),
+        (AESI_FOLLOWUP_ANALYSIS, "followup"),
+    ):
+        cats = grade_categories(units, grades, window, aesi_terms, levels, any_name="any_aesi")
+        cells += _graded_table(layout, analysis, cats, levels)
+    stop = _discontinued(units, grades, safety.severe_grade)
+    cells += layout.cells(
+        DISCONTINUATION_ANALYSIS,
+        lambda g, s, m: flag_cells(
+            DISCONTINUATION_ANALYSIS, g, s, "discontinued_due_to_ae", stop, m
+        ),
+    )
+    started, severe = _cycle_matrices(units, sw, grades, safety.severe_grade)
+    cells += layout.cells(
+        DLT_ANALYSIS, lambda g, s, m: cycle_cells(DLT_ANALYSIS, g, s, started, severe, m)
+    )
+    return cells
+
+
+def summarise_safety(
+    source: CdmSource, vocab: Vocabulary, cohort: Cohort, spec: StudySpec
+) -> pd.DataFrame:
+    """Safety tables of a cohort as long records, by index group and stratum.
+
+    Parameters
+    ----------
+    source : CdmSource
+        The CDM the cohort was built on.
+    vocab : Vocabulary
+        Concept sets in force.
+    cohort : Cohort
+        The study cohort.
+    spec : StudySpec
+        The study specification: ``safety`` (window, sets, severe grade, early-death days,
+        discontinuation settings), ``strata`` and ``patterns`` (index treatment and cycles).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Records of the analyses ``safety_ae`` (adverse events in the treatment window: per
+        term and ``any_ae``, persons at ``any grade`` = the total of ``grade 1-2``,
+        ``grade >=3`` and ``grade unknown`` by the worst grade), ``safety_aesi_treatment`` and
+        ``safety_aesi_followup`` (AEs of special interest in the treatment window and over all
+        follow-up), ``safety_discontinuation``, ``safety_dlt`` (per cycle: persons starting
+        it and with a severe AE onset in it) and ``safety_deaths`` (deaths after index by
+        cause, and within each of ``early_death_days``); percentages are of the persons of
+        the column and stratum. Without graded adverse events (claims) the graded analyses
+        hold one ``status`` record per group saying ``"not available"`` (the reason in
+        ``strata_level``, ``strata_name="reason"``).
+
+    Notes
+    -----
+    Definitions are in ``docs/baseline-and-safety.md``.
+    """
+    ctx = BaselineContext(source, vocab, cohort, spec)
+    layout = _layout(ctx)
+    ae_terms = term_keys(vocab, spec.safety.adverse_events)
+    aesi_terms = term_keys(vocab, spec.safety.special_interest)
+    cells = _death_cells(layout, deaths(source, vocab, cohort), spec)
+    parts = []
+    if grades_available(source, vocab, spec.safety, [*ae_terms, *aesi_terms]):
+        cells += _graded_cells(ctx, layout, ae_terms, aesi_terms)
+    else:
+        reason = (
+            "no graded adverse events in the CDM"
+            if spec.safety.ae_grades == "auto"
+            else "graded adverse events are declared not available (safety.ae_grades)"
+        )
+        columns_ = [*layout.groups, OVERALL]
+        parts = [status_records(a, columns_, reason) for a in GRADED_ANALYSES]
+    disjoint = bool(layout.values.frame["person_id"].is_unique)
+    records = add_margins(cells_frame(cells), groups_disjoint=disjoint)
+    return pd.concat([records, *parts], ignore_index=True)

@@ -1,0 +1,440 @@
+"""Records of concept sets, restricted to a cohort's persons, as lazy Ibis tables.
+
+These helpers are the one way analyses read clinical facts from the CDM. Each takes the source,
+the vocabulary, the persons to keep (a :class:`~allrwe.cohort.model.Cohort`, an Ibis table with
+``person_id``, or ``None`` for everyone) and one or more concept-set keys or group names, and
+returns an Ibis expression; nothing is executed.
+
+Matching (docs/cdm-conventions.md): a record belongs to a set when its standard concept id is one
+of the set's concepts, or a descendant of one (when the CDM has ``concept_ancestor`` and the
+concept has ``include_descendants``), or when its source concept id is one of them. Concepts a
+set excludes (and their descendants) never match. A record that matches several requested sets
+appears once per set, labelled in ``concept_set``.
+
+Every event table has ``person_id``, ``concept_set`` (the key of the set, never the group),
+``record_id`` (the CDM row id), ``concept_id`` (the standard concept), ``start_date`` and
+``end_date`` (dates; ``end_date`` falls back to the start date, and for drugs to
+``start + days_supply - 1`` first). Value columns keep their OMOP names.
+"""
+
+from __future__ import annotations
+
+import functools
+import operator
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import TypeAlias
+
+import ibis
+import ibis.expr.types as ir
+
+from allrwe.cohort.model import Cohort
+from allrwe.errors import CdmSchemaError, VocabularyError
+from allrwe.io.source import CdmSource
+from allrwe.io.vocabulary import ConceptSet, Vocabulary, expand_descendants
+
+__all__ = [
+    "EVENT_DOMAINS",
+    "Persons",
+    "concept_events",
+    "condition_events",
+    "death_dates",
+    "drug_events",
+    "expand_keys",
+    "measurement_values",
+    "observation_values",
+    "procedure_events",
+]
+
+#: What an events helper accepts as "whose records".
+Persons: TypeAlias = Cohort | ir.Table | None
+
+
+@dataclass(frozen=True)
+class _Domain:
+    table: str
+    id_col: str
+    concept_col: str
+    source_col: str
+    start_col: str
+    end_col: str | None
+
+
+#: The CDM table and columns of each event domain.
+EVENT_DOMAINS: dict[str, _Domain] = {
+    "drug": _Domain(
+        "drug_exposure",
+        "drug_exposure_id",
+        "drug_concept_id",
+        "drug_source_concept_id",
+        "drug_exposure_start_date",
+        "drug_exposure_end_date",
+    ),
+    "condition": _Domain(
+        "condition_occurrence",
+        "condition_occurrence_id",
+        "condition_concept_id",
+        "condition_source_concept_id",
+        "condition_start_date",
+        "condition_end_date",
+    ),
+    "procedure": _Domain(
+        "procedure_occurrence",
+        "procedure_occurrence_id",
+        "procedure_concept_id",
+        "procedure_source_concept_id",
+        "procedure_date",
+        "procedure_end_date",
+    ),
+    "measurement": _Domain(
+        "measurement",
+        "measurement_id",
+        "measurement_concept_id",
+        "measurement_source_concept_id",
+        "measurement_date",
+        None,
+    ),
+    "observation": _Domain(
+        "observation",
+        "observation_id",
+        "observation_concept_id",
+        "observation_source_concept_id",
+        "observation_date",
+        None,
+    ),
+}
+
+_EXTRA: dict[str, dict[str, str]] = {
+    "drug": {"quantity": "float64", "days_supply": "float64"},
+    "procedure": {},
+    "condition": {},
+    "measurement": {
+        "value_as_number": "float64",
+        "value_as_concept_id": "int64",
+        "unit_concept_id": "int64",
+    },
+    "observation": {
+        "value_as_number": "float64",
+        "value_as_concept_id": "int64",
+        "unit_concept_id": "int64",
+    },
+}
+
+
+def expand_keys(vocab: Vocabulary, keys: str | Sequence[str]) -> list[ConceptSet]:
+    """Return the distinct concept sets that keys (set keys or group names) stand for, in order.
+
+    Raises
+    ------
+    VocabularyError
+        A key is neither a set nor a group.
+    """
+    wanted = [keys] if isinstance(keys, str) else list(keys)
+    out: dict[str, ConceptSet] = {}
+    for key in wanted:
+        for cs in vocab.members(key):
+            out.setdefault(cs.key, cs)
+    return list(out.values())
+
+
+def _persons(persons: Persons) -> ir.Table | None:
+    if persons is None:
+        return None
+    if isinstance(persons, Cohort):
+        return persons.persons_table()
+    return persons.select("person_id").distinct()
+
+
+def _require(table: ir.Table, name: str, columns: Sequence[str]) -> None:
+    missing = [c for c in columns if c not in table.columns]
+    if missing:
+        raise CdmSchemaError(f"table {name!r} lacks column(s) {missing} that allrwe needs")
+
+
+#: Expanded concept ids per (connection, set key, set concepts); sets are immutable.
+_EXPANDED: dict[tuple[int, str, tuple[tuple[int, bool, bool], ...]], tuple[int, ...]] = {}
+
+
+def _expanded_ids(source: CdmSource, cs: ConceptSet) -> tuple[int, ...]:
+    signature = tuple((c.concept_id, c.include_descendants, c.exclude) for c in cs.concepts)
+    key = (id(source.backend), cs.key, signature)
+    if key not in _EXPANDED:
+        _EXPANDED[key] = tuple(expand_descendants(source, cs))
+    return _EXPANDED[key]
+
+
+@dataclass(frozen=True)
+class _Matcher:
+    key: str
+    standard: frozenset[int]
+    source: frozenset[int]
+    excluded: frozenset[int]
+
+    def condition(self, table: ir.Table, dom: _Domain) -> ir.BooleanValue:
+        cond = table[dom.concept_col].isin(sorted(self.standard))
+        if self.source and dom.source_col in table.columns:
+            # Source concepts (e.g. ICD-10-CM codes) match the set's own ids, never descendants.
+            cond = cond | table[dom.source_col].isin(sorted(self.source))
+        if self.excluded:
+            cond = cond & ~table[dom.concept_col].isin(sorted(self.excluded))
+        return cond
+
+
+def _matchers(source: CdmSource, sets: Sequence[ConceptSet]) -> list[_Matcher]:
+    # Descendants are looked up once (a small query on concept_ancestor) and then pasted as
+    # literals, which keeps the event query a plain filter every engine plans well.
+    return [
+        _Matcher(
+            cs.key,
+            frozenset(_expanded_ids(source, cs)),
+            frozenset(cs.concept_ids),
+            frozenset(cs.excluded_ids),
+        )
+        for cs in sets
+        if cs.concept_ids
+    ]
+
+
+def _layers(matchers: list[_Matcher]) -> list[list[_Matcher]]:
+    """Split sets into layers whose concept ids do not overlap.
+
+    Within a layer every record matches at most one set, so a single filtered scan labelled by
+    a CASE expression finds them all; overlapping sets (a code in two sets) go to later layers.
+    """
+    layers: list[tuple[list[_Matcher], set[int]]] = []
+    for m in matchers:
+        ids = set(m.standard) | set(m.source)
+        for members, used in layers:
+            if not ids & used:
+                members.append(m)
+                used |= ids
+                break
+        else:
+            layers.append(([m], set(ids)))
+    return [members for members, _ in layers]
+
+
+def _domain_events(
+    source: CdmSource,
+    vocab: Vocabulary,
+    persons: Persons,
+    keys: str | Sequence[str],
+    domain: str,
+    *,
+    strict: bool,
+) -> ir.Table | None:
+    sets = [cs for cs in expand_keys(vocab, keys) if cs.domain == domain]
+    if not sets:
+        if strict:
+            raise VocabularyError(f"none of the concept sets {keys!r} is in the {domain!r} domain")
+        return None
+    dom = EVENT_DOMAINS[domain]
+    extra = _EXTRA[domain]
+    table = source.table(dom.table)
+    _require(table, dom.table, ["person_id", dom.id_col, dom.concept_col, dom.start_col])
+    keep = _persons(persons)
+    if keep is not None:
+        table = table.semi_join(keep, "person_id")
+    start = table[dom.start_col].cast("date")
+    end: ir.DateValue = start
+    if dom.end_col is not None and dom.end_col in table.columns:
+        fallback = start
+        if domain == "drug" and "days_supply" in table.columns:
+            days = table.days_supply.cast("int64")
+            fallback = ibis.ifelse(days >= 1, start + (days - 1).as_interval("D"), start)
+        end = table[dom.end_col].cast("date").fill_null(fallback)
+    base = {
+        "person_id": table.person_id.cast("int64"),
+        "record_id": table[dom.id_col].cast("int64"),
+        "concept_id": table[dom.concept_col].cast("int64"),
+        "start_date": start,
+        "end_date": end,
+    }
+    values = {
+        name: (table[name] if name in table.columns else ibis.null()).cast(dtype)
+        for name, dtype in extra.items()
+    }
+    parts = []
+    for layer in _layers(_matchers(source, sets)):
+        conds = [m.condition(table, dom) for m in layer]
+        label = ibis.cases(*((c, m.key) for c, m in zip(conds, layer, strict=True)))
+        sel = table.filter(functools.reduce(operator.or_, conds)).select(
+            person_id=base["person_id"],
+            concept_set=label.cast("string"),
+            record_id=base["record_id"],
+            concept_id=base["concept_id"],
+            start_date=base["start_date"],
+            end_date=base["end_date"],
+            **values,
+        )
+        parts.append(sel)
+    if not parts:
+        return _empty(table, extra)
+    return parts[0] if len(parts) == 1 else ibis.union(*parts, distinct=False)
+
+
+def _empty(table: ir.Table, extra: dict[str, str]) -> ir.Table:
+    cols: dict[str, ir.Value] = {
+        "person_id": ibis.null().cast("int64"),
+        "concept_set": ibis.null().cast("string"),
+        "record_id": ibis.null().cast("int64"),
+        "concept_id": ibis.null().cast("int64"),
+        "start_date": ibis.null().cast("date"),
+        "end_date": ibis.null().cast("date"),
+    }
+    cols.update({name: ibis.null().cast(dtype) for name, dtype in extra.items()})
+    return table.limit(0).select(**cols)
+
+
+def drug_events(
+    source: CdmSource, vocab: Vocabulary, persons: Persons, keys: str | Sequence[str]
+) -> ir.Table:
+    """Drug exposures of the drug-domain sets among ``keys``.
+
+    Parameters
+    ----------
+    source : CdmSource
+        The CDM.
+    vocab : Vocabulary
+        Concept sets in force.
+    persons : Cohort, ibis.Table or None
+        Whose records (semi-join on ``person_id``); ``None`` for everyone.
+    keys : str or sequence of str
+        Set keys and/or group names; sets of other domains among them are skipped.
+
+    Returns
+    -------
+    ibis.Table
+        ``person_id, concept_set, record_id, concept_id, start_date, end_date, quantity,
+        days_supply`` (``quantity`` and ``days_supply`` as float64).
+
+    Raises
+    ------
+    VocabularyError
+        An unknown key, or none of the sets is in the drug domain.
+    CdmSchemaError
+        ``drug_exposure`` lacks a needed column.
+    """
+    out = _domain_events(source, vocab, persons, keys, "drug", strict=True)
+    assert out is not None
+    return out
+
+
+def condition_events(
+    source: CdmSource, vocab: Vocabulary, persons: Persons, keys: str | Sequence[str]
+) -> ir.Table:
+    """Condition occurrences of the condition-domain sets among ``keys``.
+
+    Returns ``person_id, concept_set, record_id, concept_id, start_date, end_date``; see
+    :func:`drug_events` for the parameters.
+    """
+    out = _domain_events(source, vocab, persons, keys, "condition", strict=True)
+    assert out is not None
+    return out
+
+
+def procedure_events(
+    source: CdmSource, vocab: Vocabulary, persons: Persons, keys: str | Sequence[str]
+) -> ir.Table:
+    """Procedure occurrences of the procedure-domain sets among ``keys``.
+
+    Returns ``person_id, concept_set, record_id, concept_id, start_date, end_date``; see
+    :func:`drug_events` for the parameters.
+    """
+    out = _domain_events(source, vocab, persons, keys, "procedure", strict=True)
+    assert out is not None
+    return out
+
+
+def measurement_values(
+    source: CdmSource, vocab: Vocabulary, persons: Persons, keys: str | Sequence[str]
+) -> ir.Table:
+    """Measurements of the measurement-domain sets among ``keys``.
+
+    Returns ``person_id, concept_set, record_id, concept_id, start_date, end_date`` (both the
+    measurement date), ``value_as_number, value_as_concept_id, unit_concept_id``. Units are not
+    converted: compare ``unit_concept_id`` with the set's ``unit_concept_id``.
+    """
+    out = _domain_events(source, vocab, persons, keys, "measurement", strict=True)
+    assert out is not None
+    return out
+
+
+def observation_values(
+    source: CdmSource, vocab: Vocabulary, persons: Persons, keys: str | Sequence[str]
+) -> ir.Table:
+    """Observations of the observation-domain sets among ``keys`` (e.g. graded adverse events).
+
+    Returns the columns of :func:`measurement_values`; ``value_as_number`` holds the CTCAE grade
+    for adverse events (docs/cdm-conventions.md).
+    """
+    out = _domain_events(source, vocab, persons, keys, "observation", strict=True)
+    assert out is not None
+    return out
+
+
+def concept_events(
+    source: CdmSource,
+    vocab: Vocabulary,
+    persons: Persons,
+    keys: str | Sequence[str],
+    *,
+    domains: Sequence[str] = ("drug", "condition", "procedure", "measurement", "observation"),
+) -> ir.Table:
+    """Return records of sets of any event domain, in one table.
+
+    Each set is read from the table of its own domain, so a group mixing drugs and procedures
+    (``car_t``: products as drugs, the infusion as a procedure) works. Returns
+    ``person_id, concept_set, domain, record_id, concept_id, start_date, end_date``.
+
+    Raises
+    ------
+    VocabularyError
+        An unknown key, or no set of ``keys`` is in ``domains``.
+    """
+    parts = []
+    for domain in domains:
+        t = _domain_events(source, vocab, persons, keys, domain, strict=False)
+        if t is not None:
+            parts.append(
+                t.select(
+                    "person_id",
+                    "concept_set",
+                    domain=ibis.literal(domain, type="string"),
+                    record_id="record_id",
+                    concept_id="concept_id",
+                    start_date="start_date",
+                    end_date="end_date",
+                )
+            )
+    if not parts:
+        raise VocabularyError(f"no concept set of {keys!r} is in the domains {list(domains)}")
+    return parts[0] if len(parts) == 1 else ibis.union(*parts, distinct=False)
+
+
+def death_dates(source: CdmSource, persons: Persons) -> ir.Table:
+    """Return the earliest death record of each person: ``person_id, death_date, cause_concept_id``.
+
+    A CDM without a ``death`` table yields an empty table of that shape.
+    """
+    if not source.has("death"):
+        person = source.table("person")
+        return person.limit(0).select(
+            person_id=person.person_id.cast("int64"),
+            death_date=ibis.null().cast("date"),
+            cause_concept_id=ibis.null().cast("int64"),
+        )
+    death = source.table("death")
+    _require(death, "death", ["person_id", "death_date"])
+    keep = _persons(persons)
+    if keep is not None:
+        death = death.semi_join(keep, "person_id")
+    cause = death.cause_concept_id if "cause_concept_id" in death.columns else ibis.null()
+    death = death.select(
+        person_id=death.person_id.cast("int64"),
+        death_date=death.death_date.cast("date"),
+        cause_concept_id=cause.cast("int64"),
+    )
+    w = ibis.window(group_by="person_id", order_by=["death_date", "cause_concept_id"])
+    ranked = death.mutate(_rn=ibis.row_number().over(w))
+    return ranked.filter(ranked._rn == 0).drop("_rn")

@@ -1,0 +1,96 @@
+"""Helpers shared by the section builders: group headers, tables with their notes, slugs."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+
+from allrwe.report._view import (
+    NOT_ESTIMABLE,
+    NOT_REACHED,
+    SUPPRESSED,
+    ResultView,
+    Value,
+    fmt_count,
+)
+from allrwe.report.model import Row, Table, Text
+
+__all__ = [
+    "Context",
+    "group_header",
+    "make_table",
+    "na_text",
+    "slug",
+    "suppression_note",
+]
+
+_SUPPRESSED_TOKEN = re.compile(r"(^|[\s(])" + SUPPRESSED + r"($|[\s)%,])")
+
+
+class Context:
+    """What every section builder reads: the records, the groups and the threshold."""
+
+    def __init__(self, view: ResultView, groups: Sequence[str], min_cell_count: int) -> None:
+        self.view = view
+        self.groups = list(groups)
+        self.min_cell_count = min_cell_count
+
+    def group_size(self, group: str) -> Value:
+        """Return the published size of an index group."""
+        return self.view.get("cohort", group, "overall", "overall", "persons", "overall", "count")
+
+    def present_groups(self, analysis: str) -> list[str]:
+        """Return the groups with records in ``analysis``, spec order first."""
+        return self.view.groups(analysis, self.groups)
+
+
+def group_header(ctx: Context, group: str) -> str:
+    """``"BLIN (N = 88)"``, with the size as published."""
+    size = ctx.group_size(group)
+    if not size.present:
+        return group
+    return f"{group} (N = {fmt_count(size)})"
+
+
+def suppression_note(min_cell_count: int) -> str:
+    """Return the footnote of a table holding a suppressed value."""
+    return (
+        f"{SUPPRESSED} suppressed: fewer than {min_cell_count} persons, or hidden so that such a "
+        "count cannot be worked out from the other cells; percentages and statistics of a hidden "
+        "count are hidden with it."
+    )
+
+
+def _has(rows: Iterable[Row], test: str) -> bool:
+    return any(test in cell.split() or test == cell for row in rows for cell in row.cells)
+
+
+def make_table(
+    ctx: Context,
+    id: str,
+    caption: str,
+    header: Sequence[str],
+    rows: Sequence[Row],
+    notes: Sequence[str] = (),
+) -> Table:
+    """Build a table, adding the notes its display markers need (suppressed, NE, NR)."""
+    extra = list(notes)
+    if any(_SUPPRESSED_TOKEN.search(c) for row in rows for c in row.cells[1:]):
+        extra.append(suppression_note(ctx.min_cell_count))
+    if any(NOT_ESTIMABLE in c for row in rows for c in row.cells[1:]):
+        extra.append(f"{NOT_ESTIMABLE} not estimable.")
+    if _has(rows, NOT_REACHED) or any(f"({NOT_REACHED}" in c for r in rows for c in r.cells):
+        extra.append(f"{NOT_REACHED} not reached.")
+    return Table(id, caption, tuple(header), tuple(rows), tuple(extra))
+
+
+def na_text(what: str, reason: str | None) -> Text:
+    """Return a "not available" paragraph for ``what``."""
+    why = f": {reason}" if reason and reason != "not available" else ""
+    return Text((f"{what} not available{why}.",), style="na")
+
+
+def slug(text: str) -> str:
+    """Return a lower-case id made of letters, digits and hyphens."""
+    out = re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
+    return out or "x"

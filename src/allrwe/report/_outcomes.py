@@ -1,0 +1,523 @@
+"""Outcome sections: response rates, Kaplan–Meier endpoints and cumulative incidence.
+
+Curves are drawn from the published curve records and stop at the last time whose number at
+risk is published: past it, the steps of the curve would reveal how few persons remain.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from allrwe.analyses.outcomes import COMPETING_ENDPOINTS, KM_ENDPOINTS, RATE_DEFINITIONS
+from allrwe.analyses.survival import DAYS_PER_MONTH
+from allrwe.report._blocks import Context, group_header, make_table, na_text, slug
+from allrwe.report._view import (
+    NOT_ESTIMABLE,
+    SUPPRESSED,
+    Value,
+    fmt_count,
+    fmt_interval,
+    fmt_number,
+    level_sort_key,
+)
+from allrwe.report.model import Block, Details, Figure, Row, Section, Table, Text
+from allrwe.spec import StudySpec
+
+__all__ = [
+    "any_available",
+    "cumulative_incidence_section",
+    "curve_points",
+    "response_section",
+    "survival_section",
+]
+
+_O = "overall"
+_KM_TITLES = {
+    "os": "Overall survival",
+    "efs": "Event-free survival",
+    "rfs": "Relapse-free survival",
+    "dor": "Duration of response",
+}
+_CIF_TITLES = {
+    "time_to_hsct": "Time to allogeneic HSCT",
+    "relapse_nrm": "Relapse and non-relapse mortality",
+}
+
+
+def _endpoint_title(variable: str, spec: StudySpec, titles: dict[str, str]) -> str:
+    base, _, variant = variable.partition(":")
+    title = titles.get(base, base)
+    if variant:
+        keys = spec.outcomes.censor_variants.get(variant, [variant])
+        title += f", censored at {' or '.join(keys) or variant}"
+    return title
+
+
+def _endpoint_order(variables: list[str], bases: tuple[str, ...], spec: StudySpec) -> list[str]:
+    variants = list(spec.outcomes.censor_variants)
+
+    def key(v: str) -> tuple[int, int, str]:
+        base, _, variant = v.partition(":")
+        b = bases.index(base) if base in bases else len(bases)
+        k = variants.index(variant) if variant in variants else (-1 if not variant else 99)
+        return (b, k, v)
+
+    return sorted(dict.fromkeys(variables), key=key)
+
+
+def any_available(frame: pd.DataFrame) -> bool:
+    """Whether an outcome is available for some group: an ``available`` flag of 1, or hidden.
+
+    The flag shares its cell with the counts, so suppression hides it with a small count; a
+    hidden flag still means the outcome was computed.
+    """
+    flags = frame[frame["estimate_name"] == "available"]
+    return bool(((flags["value"] == 1) | flags["suppressed"]).any())
+
+
+def _wide(frame: pd.DataFrame) -> pd.DataFrame:
+    """One row per cell key, columns ``<estimate>`` and ``<estimate>!`` (suppressed flag)."""
+    keys = ["group", "strata_name", "strata_level", "variable", "variable_level"]
+    if frame.empty:
+        return pd.DataFrame(columns=keys)
+    indexed = frame.set_index([*keys, "estimate_name"])
+    values = indexed["value"].unstack("estimate_name")
+    hidden = indexed["suppressed"].astype(bool).unstack("estimate_name", fill_value=False)
+    hidden.columns = [f"{c}!" for c in hidden.columns]
+    return values.join(hidden).reset_index()
+
+
+def _overall(ctx: Context, analysis: str, variable: str) -> pd.DataFrame:
+    """Return the :func:`_wide` rows of the overall stratum of one endpoint."""
+    frame = ctx.view.frame(analysis)
+    frame = frame[(frame["variable"] == variable) & (frame["strata_name"] == _O)]
+    wide = _wide(frame)
+    return wide if "group" in wide.columns else pd.DataFrame(columns=["group"])
+
+
+# ------------------------------------------------------------------ response
+
+
+def _rate_label(name: str, spec: StudySpec) -> str:
+    definition = RATE_DEFINITIONS.get(name)
+    text = definition[2] if definition else name
+    return text.replace("N cycles", f"{spec.outcomes.response_within_cycles} cycles")
+
+
+def _rate_cell(ctx: Context, group: str, sn: str, sl: str, variable: str, level: str) -> str:
+    def get(name: str) -> Value:
+        return ctx.view.get("response", group, sn, sl, variable, level, name)
+
+    available = get("available")
+    if available.visible and available.value == 0:
+        return "not available"
+    count, den = get("count"), get("denominator")
+    if count.suppressed or den.suppressed:
+        return SUPPRESSED
+    if not count.present:
+        return NOT_ESTIMABLE
+    ci = fmt_interval(get("percentage"), get("lower"), get("upper"), digits=1, suffix="%")
+    return f"{fmt_count(count)}/{fmt_count(den)}, {ci}"
+
+
+def _rate_table(ctx: Context, spec: StudySpec, sn: str, sl: str, tid: str, caption: str) -> Table:
+    frame = ctx.view.frame("response")
+    frame = frame[(frame["strata_name"] == sn) & (frame["strata_level"] == sl)]
+    groups = ctx.present_groups("response")
+    rates = [r for r in RATE_DEFINITIONS if r in set(frame["variable"])]
+    rows = [
+        Row((_rate_label(r, spec), *(_rate_cell(ctx, g, sn, sl, r, _O) for g in groups)))
+        for r in rates
+    ]
+    best = frame[frame["variable"] == "best_response"]
+    if not best.empty:
+        rows.append(Row(("Best response", *([""] * len(groups))), strong=True))
+        for level in sorted(set(best["variable_level"]), key=level_sort_key):
+            cells = (_rate_cell(ctx, g, sn, sl, "best_response", level) for g in groups)
+            rows.append(Row((level, *cells), indent=1))
+    header = ["", *(group_header(ctx, g) for g in groups)]
+    notes = (
+        "n/N, % (95% CI): exact Clopper–Pearson intervals. Response: CR, CRh or CRi from "
+        "bone-marrow blasts and blood counts (see Methods); NE at best response: no assessment.",
+    )
+    return make_table(ctx, tid, caption, header, rows, notes)
+
+
+def response_section(ctx: Context, spec: StudySpec) -> Section:
+    """Response and MRD rates per group; "not available" without response labs (claims)."""
+    title = "Response"
+    reason = ctx.view.not_available("response")
+    frame = ctx.view.frame("response")
+    if reason is not None or frame.empty or not any_available(frame):
+        why = reason or "the CDM holds no bone-marrow blast or blood-count results for the cohort"
+        return Section("response", title, (na_text("Response", why),), (), False)
+    blocks: list[Block] = [
+        _rate_table(ctx, spec, _O, _O, "table-response", "Response to the index treatment")
+    ]
+    strata = frame[frame["strata_name"] != _O][["strata_name", "strata_level"]].drop_duplicates()
+    folded = [
+        _rate_table(ctx, spec, sn, sl, f"table-response-{slug(sn)}-{slug(sl)}", f"{sn} = {sl}")
+        for sn, sl in sorted(
+            strata.itertuples(index=False, name=None), key=lambda k: (k[0], level_sort_key(k[1]))
+        )
+    ]
+    if folded:
+        blocks.append(Details("Response by stratum", tuple(folded)))
+    return Section("response", title, tuple(blocks))
+
+
+# ------------------------------------------------------------------ curves
+
+
+def curve_points(curve: pd.DataFrame, counts: pd.DataFrame, estimate: str) -> dict[str, list[Any]]:
+    """Points of one curve up to the last time with a published number at risk.
+
+    Parameters
+    ----------
+    curve : pandas.DataFrame
+        :func:`_wide` rows of one curve (``time_days``, ``estimate``, its limits).
+    counts : pandas.DataFrame
+        :func:`_wide` rows of its counts (``n_risk``, ``n_censor``).
+    estimate : str
+        ``"survival"`` or a cause label.
+
+    Returns
+    -------
+    dict
+        ``x`` (months), ``y``, ``lower``, ``upper``, censoring marks ``cx``/``cy``, and
+        ``truncated`` (whether the curve was stopped early).
+    """
+    merged = curve.merge(counts, on="variable_level", how="left", suffixes=("", "_c"))
+    merged = merged.sort_values("time_days", kind="mergesort").reset_index(drop=True)
+    n = len(merged)
+
+    def column(name: str) -> np.ndarray:
+        if name not in merged:
+            return np.full(n, np.nan)
+        return merged[name].to_numpy(dtype="float64", na_value=np.nan)
+
+    def hidden(name: str) -> np.ndarray:
+        flag = f"{name}!"
+        if flag not in merged:
+            return np.zeros(n, dtype=bool)
+        return merged[flag].fillna(False).to_numpy(dtype=bool)
+
+    y = column(estimate)
+    stop = hidden("n_risk") | hidden(estimate) | np.isnan(y) | ~np.isfinite(column("n_risk"))
+    keep = int(np.argmax(stop)) if stop.any() else n
+    x = column("time_days")[:keep] / DAYS_PER_MONTH
+    low, high = (
+        ("lower", "upper") if estimate == "survival" else (f"{estimate}_lower", f"{estimate}_upper")
+    )
+    censored = (hidden("n_censor") | (np.nan_to_num(column("n_censor")) > 0))[:keep]
+    # Survival starts at 1, cumulative incidence at 0.
+    first = 1.0 if estimate == "survival" else 0.0
+
+    def listed(values: np.ndarray) -> list[Any]:
+        return [None if np.isnan(v) else float(v) for v in values]
+
+    return {
+        "x": [0.0, *listed(x)],
+        "y": [first, *listed(y[:keep])],
+        "lower": [first, *listed(column(low)[:keep])],
+        "upper": [first, *listed(column(high)[:keep])],
+        "cx": listed(x[censored]),
+        "cy": listed(y[:keep][censored]),
+        "truncated": [keep < n],
+    }
+
+
+def _risk_rows(
+    ctx: Context, analysis: str, variable: str, groups: list[str]
+) -> tuple[list[str], list[Row]]:
+    frame = ctx.view.frame(analysis)
+    frame = frame[(frame["variable"] == variable) & (frame["strata_name"] == _O)]
+    months = sorted(set(frame["variable_level"]), key=level_sort_key)
+    rows = []
+    for g in groups:
+        cells = [
+            fmt_count(ctx.view.get(analysis, g, _O, _O, variable, m, "n_risk")) for m in months
+        ]
+        rows.append(Row((g, *("" if c == NOT_ESTIMABLE else c for c in cells))))
+    return [m.replace(" months", "") for m in months], rows
+
+
+def _curve_figure(
+    ctx: Context,
+    base: str,
+    variable: str,
+    groups: list[str],
+    causes: tuple[str, ...],
+    title: str,
+    fid: str,
+) -> tuple[Figure | None, Table]:
+    curves = _overall(ctx, f"{base}_curve", variable)
+    counts = _overall(ctx, f"{base}_curve_counts", variable)
+    series = []
+    for g in groups:
+        part = curves[curves["group"] == g]
+        if part.empty:
+            continue
+        for cause in causes:
+            name = g if cause == "survival" else f"{g}: {cause}"
+            series.append({"name": name, **curve_points(part, counts[counts["group"] == g], cause)})
+    months, rows = _risk_rows(ctx, f"{base}_risk_table", variable, groups)
+    risk = make_table(
+        ctx,
+        f"risk-{fid}",
+        "Number at risk (months since the start of follow-up)",
+        ("Group", *months),
+        rows,
+    )
+    if not series:
+        return None, risk
+    ylabel = "Survival probability" if causes == ("survival",) else "Cumulative incidence"
+    data = {
+        "curves": series,
+        "xlabel": "Months",
+        "ylabel": ylabel,
+        "risk": {
+            "times": [float(m) for m in months],
+            "rows": [{"name": r.cells[0], "values": list(r.cells[1:])} for r in rows],
+        },
+    }
+    m = ctx.min_cell_count
+    caption = (
+        f"{title}. Shaded: pointwise 95% confidence band; +: censored. Curves stop where "
+        f"fewer than {m} persons remain at risk."
+    )
+    chart = "km" if causes == ("survival",) else "cif"
+    # Static files for the main analyses; censoring variants are sensitivity analyses.
+    return Figure(fid, caption, chart, data, static=":" not in variable), risk
+
+
+# ------------------------------------------------------------------ survival
+
+
+def _summary_row(ctx: Context, spec: StudySpec, variable: str, key: tuple[str, str, str]) -> Row:
+    g, sn, sl = key
+    landmarks = [f"{m:g} months" for m in spec.outcomes.landmarks_months]
+
+    def get(analysis: str, name: str, level: str = _O) -> Value:
+        return ctx.view.get(analysis, g, sn, sl, variable, level, name)
+
+    label = g if sn == _O else f"{g}, {sn} = {sl}"
+    persons = fmt_count(get("survival_summary", "n"))
+    available = get("survival_summary", "available")
+    if available.visible and available.value == 0:
+        return Row((label, persons, *(["not available"] * (2 + len(landmarks)))))
+    median = fmt_interval(
+        get("survival_summary", "median_months"),
+        get("survival_summary", "median_lower_months"),
+        get("survival_summary", "median_upper_months"),
+        unreached=True,
+    )
+    marks = [
+        fmt_interval(
+            get("survival_landmark", "survival", lm),
+            get("survival_landmark", "lower", lm),
+            get("survival_landmark", "upper", lm),
+            scale=100.0,
+            suffix="%",
+        )
+        for lm in landmarks
+    ]
+    events = fmt_count(get("survival_summary", "n_event"))
+    return Row((label, persons, events, median, *marks))
+
+
+def _test_row(key: tuple[str, str, str], part: pd.DataFrame) -> Row:
+    est = {
+        str(n): (float(v), bool(h))
+        for n, v, h in zip(part["estimate_name"], part["value"], part["suppressed"], strict=True)
+    }
+
+    def num(name: str, digits: int = 2) -> str:
+        value, hidden = est.get(name, (math.nan, False))
+        return SUPPRESSED if hidden else fmt_number(value, digits)
+
+    if "hr" in est:
+        stat = f"HR {num('hr')} ({num('hr_lower')}, {num('hr_upper')})"
+    else:
+        stat = f"χ² {num('chisq')}, df {num('df', 0)}"
+    return Row((*key, stat, num("p", 4)))
+
+
+def _test_rows(ctx: Context, analysis: str, variable: str) -> list[Row]:
+    frame = ctx.view.frame(analysis)
+    frame = frame[frame["variable"] == variable]
+    groups = frame.groupby(["group", "strata_name", "variable_level"], sort=True)
+    return [_test_row((str(g), str(sn), str(t)), part) for (g, sn, t), part in groups]
+
+
+def _km_endpoint(ctx: Context, spec: StudySpec, variable: str) -> Section:
+    title = _endpoint_title(variable, spec, _KM_TITLES)
+    sid = f"km-{slug(variable)}"
+    frame = ctx.view.frame("survival_summary")
+    frame = frame[frame["variable"] == variable]
+    if not any_available(frame):
+        return Section(
+            sid, title, (na_text(title, "the CDM lacks the records it needs"),), (), False
+        )
+    groups = [g for g in ctx.present_groups("survival_summary") if g in set(frame["group"])]
+    figure, risk = _curve_figure(ctx, "survival", variable, groups, ("survival",), title, sid)
+    head = [
+        "Group",
+        "Persons",
+        "Events",
+        "Median, months (95% CI)",
+        *(f"{m:g}-month, % (95% CI)" for m in spec.outcomes.landmarks_months),
+    ]
+    keys = list(
+        dict.fromkeys(zip(frame["group"], frame["strata_name"], frame["strata_level"], strict=True))
+    )
+    overall = [k for k in keys if k[1] == _O and k[0] in groups]
+    summary = make_table(
+        ctx,
+        f"summary-{sid}",
+        f"{title}: medians and landmark rates",
+        head,
+        [_summary_row(ctx, spec, variable, k) for k in overall],
+    )
+    blocks: list[Block] = [b for b in (figure, risk, summary) if b is not None]
+    strata = sorted(
+        (k for k in keys if k[1] != _O), key=lambda k: (k[1], level_sort_key(k[2]), k[0])
+    )
+    folded: list[Block] = []
+    if strata:
+        folded.append(
+            make_table(
+                ctx,
+                f"strata-{sid}",
+                f"{title} by stratum",
+                head,
+                [_summary_row(ctx, spec, variable, k) for k in strata],
+            )
+        )
+    tests = _test_rows(ctx, "survival_test", variable)
+    if tests:
+        folded.append(
+            make_table(
+                ctx,
+                f"tests-{sid}",
+                "Log-rank tests and Cox hazard ratios",
+                ("Group", "Stratum", "Test", "Statistic", "p"),
+                tests,
+            )
+        )
+    if folded:
+        blocks.append(Details("By stratum, and tests", tuple(folded)))
+    return Section(sid, title, tuple(blocks))
+
+
+def survival_section(ctx: Context, spec: StudySpec) -> Section:
+    """One sub-section per Kaplan–Meier endpoint (OS, EFS, RFS, DOR and censoring variants)."""
+    title = "Time-to-event outcomes"
+    reason = ctx.view.not_available("survival_summary")
+    frame = ctx.view.frame("survival_summary")
+    if reason is not None or frame.empty:
+        return Section("survival", title, (na_text("Time-to-event outcomes", reason),), (), False)
+    variables = _endpoint_order(list(frame["variable"].astype(str)), KM_ENDPOINTS, spec)
+    children = tuple(_km_endpoint(ctx, spec, v) for v in variables)
+    available = any(c.available for c in children)
+    return Section("survival", title, (), children, available)
+
+
+# ------------------------------------------------------------------ competing risks
+
+
+def _cif_row(
+    ctx: Context, spec: StudySpec, variable: str, causes: tuple[str, ...], group: str
+) -> Row:
+    def get(analysis: str, name: str, level: str = _O) -> Value:
+        return ctx.view.get(analysis, group, _O, _O, variable, level, name)
+
+    cells = [fmt_count(get("cumulative_incidence_summary", "n"))]
+    cells += [fmt_count(get("cumulative_incidence_summary", f"n_event_{c}")) for c in causes]
+    for m in spec.outcomes.landmarks_months:
+        lm = f"{m:g} months"
+        cells += [
+            fmt_interval(
+                get("cumulative_incidence_landmark", c, lm),
+                get("cumulative_incidence_landmark", f"{c}_lower", lm),
+                get("cumulative_incidence_landmark", f"{c}_upper", lm),
+                scale=100.0,
+                suffix="%",
+            )
+            for c in causes
+        ]
+    return Row((group, *cells))
+
+
+def _cif_endpoint(ctx: Context, spec: StudySpec, variable: str) -> Section:
+    base = variable.partition(":")[0]
+    causes = COMPETING_ENDPOINTS.get(base, ("event", "competing"))
+    title = _endpoint_title(variable, spec, _CIF_TITLES)
+    sid = f"cif-{slug(variable)}"
+    frame = ctx.view.frame("cumulative_incidence_summary")
+    frame = frame[frame["variable"] == variable]
+    if not any_available(frame):
+        return Section(
+            sid, title, (na_text(title, "the CDM lacks the records it needs"),), (), False
+        )
+    groups = [
+        g for g in ctx.present_groups("cumulative_incidence_summary") if g in set(frame["group"])
+    ]
+    figure, risk = _curve_figure(ctx, "cumulative_incidence", variable, groups, causes, title, sid)
+    head = [
+        "Group",
+        "Persons",
+        *(f"Events: {c}" for c in causes),
+        *(
+            f"{c} at {m:g} months, % (95% CI)"
+            for m in spec.outcomes.landmarks_months
+            for c in causes
+        ),
+    ]
+    table = make_table(
+        ctx,
+        f"summary-{sid}",
+        f"{title}: events and cumulative incidence",
+        head,
+        [_cif_row(ctx, spec, variable, causes, g) for g in groups],
+    )
+    blocks: list[Block] = [b for b in (figure, risk, table) if b is not None]
+    tests = _test_rows(ctx, "cumulative_incidence_test", variable)
+    if tests:
+        blocks.append(
+            Details(
+                "Gray's tests",
+                (
+                    make_table(
+                        ctx,
+                        f"tests-{sid}",
+                        "Gray's tests",
+                        ("Group", "Stratum", "Test", "Statistic", "p"),
+                        tests,
+                    ),
+                ),
+            )
+        )
+    return Section(sid, title, tuple(blocks))
+
+
+def cumulative_incidence_section(ctx: Context, spec: StudySpec) -> Section:
+    """Competing-risk endpoints: time to HSCT, relapse vs non-relapse mortality."""
+    title = "Cumulative incidence"
+    frame = ctx.view.frame("cumulative_incidence_summary")
+    if frame.empty:
+        reason = ctx.view.not_available("survival_summary")
+        return Section("cumulative-incidence", title, (na_text(title, reason),), (), False)
+    bases = tuple(COMPETING_ENDPOINTS)
+    variables = _endpoint_order(list(frame["variable"].astype(str)), bases, spec)
+    children = tuple(_cif_endpoint(ctx, spec, v) for v in variables)
+    note = Text(
+        ("Aalen–Johansen estimates; the competing event is named in each table.",), style="note"
+    )
+    return Section(
+        "cumulative-incidence", title, (note,), children, any(c.available for c in children)
+    )

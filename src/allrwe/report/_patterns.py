@@ -1,0 +1,370 @@
+"""Treatment-pattern sections: cycles, duration, lines, prior/subsequent therapy, pathways."""
+
+from __future__ import annotations
+
+import itertools
+from typing import Any
+
+from allrwe.report._blocks import Context, group_header, make_table, na_text, slug
+from allrwe.report._view import (
+    Value,
+    fmt_count,
+    fmt_count_pct,
+    fmt_number,
+    fmt_pct,
+    level_sort_key,
+)
+from allrwe.report.model import Block, Details, Figure, Row, Section, Table, Text
+from allrwe.spec import StudySpec
+
+__all__ = ["patterns_section"]
+
+_O = "overall"
+
+
+def _cell(
+    ctx: Context, analysis: str, group: str, variable: str, level: str, sn: str = _O, sl: str = _O
+) -> str:
+    args = (analysis, group, sn, sl, variable, level)
+    return fmt_count_pct(ctx.view.get(*args, "count"), ctx.view.get(*args, "percentage"))
+
+
+def _level_table(
+    ctx: Context,
+    analysis: str,
+    caption: str,
+    label: str,
+    *,
+    order: list[str] | None = None,
+    sn: str = _O,
+    sl: str = _O,
+    tid: str | None = None,
+) -> Table | None:
+    """Persons (%) per level (rows) and group (columns) of one analysis and stratum."""
+    frame = ctx.view.frame(analysis)
+    frame = frame[(frame["strata_name"] == sn) & (frame["strata_level"] == sl)]
+    if frame.empty:
+        return None
+    groups = ctx.present_groups(analysis)
+    levels = list(dict.fromkeys(frame["variable_level"].astype(str)))
+    levels = [lv for lv in order if lv in levels] if order else sorted(levels, key=level_sort_key)
+    variables = list(dict.fromkeys(frame["variable"].astype(str)))
+    rows = [
+        Row((lv, *(_cell(ctx, analysis, g, variables[0], lv, sn, sl) for g in groups)))
+        for lv in levels
+    ]
+    header = [label, *(group_header(ctx, g) for g in groups)]
+    return make_table(ctx, tid or f"table-{analysis}", caption, header, rows)
+
+
+def _bars(ctx: Context, analysis: str, levels: list[str]) -> dict[str, Any]:
+    series = []
+    for g in ctx.present_groups(analysis):
+        values = []
+        for lv in levels:
+            pct = ctx.view.get(analysis, g, _O, _O, analysis, lv, "percentage")
+            values.append(pct.value if pct.visible else None)
+        series.append({"name": g, "values": values})
+    return {"categories": levels, "series": series}
+
+
+def _cycles(ctx: Context) -> Section | None:
+    table = _level_table(ctx, "cycles", "Cycles of the index treatment, persons (%)", "Cycles")
+    if table is None:
+        return None
+    levels = [r.cells[0] for r in table.rows]
+    data = {
+        **_bars(ctx, "cycles", levels),
+        "xlabel": "Cycles of the index treatment",
+        "ylabel": "Persons (%)",
+    }
+    figure = Figure(
+        "cycles",
+        "Distribution of the number of cycles (suppressed bars are not drawn).",
+        "bars",
+        data,
+    )
+    return Section("patterns-cycles", "Cycles of the index treatment", (figure, table))
+
+
+def _duration(ctx: Context) -> Section | None:
+    if not ctx.view.has("duration"):
+        return None
+    groups = ctx.present_groups("duration")
+
+    def stat(g: str, name: str) -> Value:
+        return ctx.view.get("duration", g, _O, _O, "duration_days", _O, name)
+
+    def cells(fmt: Any) -> tuple[str, ...]:
+        return tuple(fmt(g) for g in groups)
+
+    def combo(g: str, names: tuple[str, ...], pattern: str) -> str:
+        values = [stat(g, n) for n in names]
+        if any(v.suppressed for v in values):
+            return "–"
+        return pattern.format(*(fmt_number(v.value, 1) for v in values))
+
+    rows = [
+        Row(("Persons", *cells(lambda g: fmt_count(stat(g, "count"))))),
+        Row(("Median (IQR)", *cells(lambda g: combo(g, ("median", "q25", "q75"), "{} ({}, {})")))),
+        Row(("Mean (SD)", *cells(lambda g: combo(g, ("mean", "sd"), "{} ({})")))),
+        Row(("Min, max", *cells(lambda g: combo(g, ("min", "max"), "{}, {}")))),
+    ]
+    header = ["Days", *(group_header(ctx, g) for g in groups)]
+    blocks: list[Block] = [
+        make_table(
+            ctx,
+            "table-duration",
+            "Duration of the index treatment, days (first to last treated day, both counted)",
+            header,
+            rows,
+        )
+    ]
+    buckets = _level_table(
+        ctx, "duration_buckets", "Duration of the index treatment, persons (%)", "Days"
+    )
+    if buckets is not None:
+        blocks.append(buckets)
+    return Section("patterns-duration", "Duration of the index treatment", tuple(blocks))
+
+
+def _prior_subsequent(ctx: Context, spec: StudySpec) -> Section | None:
+    order = [*spec.patterns.therapy_classes, "other_novel_agent", "any"]
+    blocks: list[Block] = []
+    for analysis, title in (
+        ("prior_therapy", "Prior therapy"),
+        ("subsequent_therapy", "Subsequent therapy"),
+    ):
+        table = _level_table(ctx, analysis, f"{title} by class, persons (%)", "Class", order=order)
+        if table is not None:
+            blocks.append(table)
+    if not blocks:
+        return None
+    note = Text(("Classes overlap: a person may have had several.",), style="note")
+    return Section("patterns-therapy", "Prior and subsequent therapy", (*blocks, note))
+
+
+def _destinations(ctx: Context, spec: StudySpec) -> Section | None:
+    order = [*spec.patterns.therapy_classes, "none"]
+    table = _level_table(
+        ctx,
+        "destinations",
+        "First therapy after the index treatment, persons (%)",
+        "Class",
+        order=order,
+    )
+    if table is None:
+        return None
+    folded: list[Block] = []
+    frame = ctx.view.frame("destinations")
+    for sn, label in (("duration", "duration (days)"), ("cycles", "number of cycles")):
+        levels = sorted(
+            set(frame.loc[frame["strata_name"] == sn, "strata_level"]), key=level_sort_key
+        )
+        for lv in levels:
+            sub = _level_table(
+                ctx,
+                "destinations",
+                f"By {label}: {lv}",
+                "Class",
+                order=order,
+                sn=sn,
+                sl=lv,
+                tid=f"table-destinations-{sn}-{slug(lv)}",
+            )
+            if sub is not None:
+                folded.append(sub)
+    blocks: list[Block] = [table]
+    if folded:
+        blocks.append(
+            Details("By duration and by number of cycles of the index treatment", tuple(folded))
+        )
+    return Section("patterns-destinations", "Therapy after the index treatment", tuple(blocks))
+
+
+def _sequences(ctx: Context) -> Section | None:
+    frame = ctx.view.frame("sequences")
+    if frame.empty:
+        return None
+    rows = []
+    keys = dict.fromkeys(zip(frame["group"], frame["variable_level"], strict=True))
+    for group, level in keys:
+
+        def get(sl: str, name: str, g: str = group, lv: str = level) -> Value:
+            return ctx.view.get("sequences", g, "denominator", sl, "sequence", lv, name)
+
+        n = get("group", "count")
+        rows.append(
+            Row(
+                (
+                    level.replace("->", " → "),
+                    fmt_count(n),
+                    fmt_pct(get("group", "percentage")),
+                    fmt_pct(get("with subsequent therapy", "percentage")),
+                )
+            )
+        )
+    header = ("Sequence", "Persons", "% of the group", "% of those with subsequent therapy")
+    table = make_table(ctx, "table-sequences", "Sequences between index agents", header, rows)
+    return Section("patterns-sequences", "Sequences between index agents", (table,))
+
+
+def _lines(ctx: Context) -> Section | None:
+    table = _level_table(ctx, "line_at_index", "Line of therapy at index, persons (%)", "Line")
+    return (
+        None if table is None else Section("patterns-lines", "Line of therapy at index", (table,))
+    )
+
+
+def _sankey_data(ctx: Context, group: str) -> tuple[dict[str, Any], list[Row]]:
+    frame = ctx.view.frame("pathways")
+    frame = frame[(frame["group"] == group) & (frame["estimate_name"] == "count")]
+    visible: list[tuple[str, int]] = []
+    rows = []
+    for path, value, hidden in zip(
+        frame["variable_level"], frame["value"], frame["suppressed"], strict=True
+    ):
+        args = ("pathways", group, _O, _O, "pathway", path)
+        rows.append(
+            (
+                path,
+                fmt_count_pct(ctx.view.get(*args, "count"), ctx.view.get(*args, "percentage")),
+                hidden,
+                value,
+            )
+        )
+        if not hidden and value > 0 and path != "None":
+            visible.append((str(path), int(value)))
+    # Published pathways first, most frequent first; then the suppressed ones by name.
+    rows.sort(key=lambda r: (r[2], 0.0 if r[2] else -float(r[3]), r[0]))
+    links: dict[tuple[str, str], int] = {}
+    for path, n in visible:
+        steps = [f"{k}. {name}" for k, name in enumerate(path.split("-"), start=1)]
+        steps.append(f"{len(steps) + 1}. Stopped")
+        for a, b in itertools.pairwise(steps):
+            links[(a, b)] = links.get((a, b), 0) + n
+    nodes = sorted({n for pair in links for n in pair}, key=lambda s: (int(s.split(".")[0]), s))
+    data = {
+        "nodes": nodes,
+        "links": [
+            {"source": nodes.index(a), "target": nodes.index(b), "value": v}
+            for (a, b), v in sorted(links.items())
+        ],
+        "top": [
+            {"name": p, "value": n} for p, n in sorted(visible, key=lambda x: (-x[1], x[0]))[:10]
+        ],
+    }
+    return data, [Row((r[0], r[1])) for r in rows]
+
+
+def _pathways(ctx: Context) -> Section | None:
+    reason = ctx.view.not_available("pathways")
+    if reason is not None:
+        return Section("pathways", "Treatment pathways", (na_text("Pathways", reason),), (), False)
+    groups = ctx.present_groups("pathways")
+    if not groups:
+        return None
+    blocks: list[Block] = [
+        Text(
+            (
+                "Pathways from the index date to the end of observation (TreatmentPatterns "
+                "semantics); steps are joined by “-”, combinations by “+”. The Sankey diagrams "
+                "and bar charts show pathways whose count is published; suppressed and pooled "
+                "pathways are left out.",
+            ),
+            style="note",
+        )
+    ]
+    for g in groups:
+        data, rows = _sankey_data(ctx, g)
+        if data["links"]:
+            blocks.append(
+                Figure(
+                    f"sankey-{slug(g)}",
+                    f"Treatment pathways of group {g}.",
+                    "sankey",
+                    data,
+                    static=False,
+                )
+            )
+            blocks.append(
+                Figure(
+                    f"pathways-{slug(g)}",
+                    f"Most frequent pathways of group {g}.",
+                    "hbars",
+                    {"items": data["top"], "xlabel": "Persons"},
+                )
+            )
+        blocks.append(
+            make_table(
+                ctx,
+                f"table-pathways-{slug(g)}",
+                f"Pathways of group {g}",
+                ("Pathway", group_header(ctx, g)),
+                rows,
+            )
+        )
+    return Section("pathways", "Treatment pathways", tuple(blocks))
+
+
+def _dose(ctx: Context) -> Section | None:
+    frame = ctx.view.frame("dose_adherence")
+    if frame.empty:
+        return None
+    rows = []
+    for group, variable in dict.fromkeys(zip(frame["group"], frame["variable"], strict=True)):
+
+        def get(name: str, g: str = group, v: str = variable) -> Value:
+            return ctx.view.get("dose_adherence", g, _O, _O, v, _O, name)
+
+        rows.append(
+            Row(
+                (
+                    group,
+                    variable,
+                    fmt_count(get("n_persons")),
+                    fmt_count(get("n_doses")),
+                    fmt_count(get("n_assessable")),
+                    fmt_count(get("n_within")),
+                    fmt_pct(get("percentage")),
+                )
+            )
+        )
+    header = (
+        "Group",
+        "Drug",
+        "Persons",
+        "Doses",
+        "Assessable doses",
+        "Within label",
+        "% within label",
+    )
+    table = make_table(
+        ctx, "table-dose", "Dose per administration against the label dose", header, rows
+    )
+    return Section("patterns-dose", "Dose and label adherence", (table,))
+
+
+def patterns_section(ctx: Context, spec: StudySpec) -> Section:
+    """Treatment patterns with one sub-section per result."""
+    title = "Treatment patterns"
+    reason = ctx.view.not_available("patterns")
+    if reason is not None:
+        return Section("patterns", title, (na_text("Treatment patterns", reason),), (), False)
+    children = [
+        s
+        for s in (
+            _cycles(ctx),
+            _duration(ctx),
+            _lines(ctx),
+            _prior_subsequent(ctx, spec),
+            _destinations(ctx, spec),
+            _sequences(ctx),
+            _pathways(ctx),
+            _dose(ctx),
+        )
+        if s is not None
+    ]
+    if not children:
+        return Section("patterns", title, (na_text("Treatment patterns", None),), (), False)
+    return Section("patterns", title, (), tuple(children))

@@ -1,0 +1,328 @@
+"""The report's structure: sections built from a suppressed result set (and the spec).
+
+:func:`build_report` reads the suppressed records only, so every count, percentage and
+estimate in the report passed small-cell suppression. The spec adds the methods text and the
+order of groups; :class:`~allrwe.report.model.ReportMeta` adds the title block.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import pandas as pd
+
+from allrwe import __version__
+from allrwe.analyses.baseline import VARIABLE_LABELS, table_one
+from allrwe.errors import DisclosureError
+from allrwe.report._blocks import Context, group_header, make_table, na_text
+from allrwe.report._outcomes import cumulative_incidence_section, response_section, survival_section
+from allrwe.report._patterns import patterns_section
+from allrwe.report._view import (
+    NOT_ESTIMABLE,
+    SUPPRESSED,
+    ResultView,
+    fmt_count,
+    fmt_count_pct,
+    level_sort_key,
+)
+from allrwe.report.methods import methods_section
+from allrwe.report.model import (
+    Details,
+    Flow,
+    FlowStep,
+    ReportDocument,
+    ReportMeta,
+    Row,
+    Section,
+    Table,
+    Text,
+)
+from allrwe.results import ResultSet
+from allrwe.spec import StudySpec
+
+__all__ = ["SECTION_IDS", "build_report", "meta_from_results"]
+
+#: the top-level sections, in order
+SECTION_IDS = (
+    "attrition",
+    "baseline",
+    "patterns",
+    "response",
+    "survival",
+    "cumulative-incidence",
+    "safety",
+    "methods",
+    "notes",
+)
+
+
+def meta_from_results(
+    results: ResultSet,
+    spec: StudySpec,
+    *,
+    source_info: Mapping[str, str] | None = None,
+    pathway_settings: Mapping[str, Any] | None = None,
+) -> ReportMeta:
+    """Collect the title block from the provenance of ``results`` and the spec.
+
+    Parameters
+    ----------
+    results : ResultSet
+        The suppressed results.
+    spec : StudySpec
+        The study specification.
+    source_info : mapping, optional
+        ``cdm_source`` fields (``cdm_source_name``, ``source_description``, ``cdm_version``,
+        ``vocabulary_version``, ``source_release_date``) and ``description``.
+    pathway_settings : mapping, optional
+        Settings of the pathway analysis, for the methods.
+    """
+    prov = results.provenance
+    info = dict(source_info or {})
+    parts = [info.get("cdm_source_name", ""), info.get("source_description", "")]
+    data_source = "; ".join(p for p in parts if p) or prov.cdm_source
+    suppression = prov.suppression
+    return ReportMeta(
+        title=spec.report.title or spec.name,
+        subtitle=spec.report.subtitle or "",
+        authors=tuple(spec.report.authors),
+        study_name=spec.name,
+        description=" ".join(spec.description.split()),
+        data_source=data_source,
+        cdm_source=prov.cdm_source,
+        allrwe_version=prov.allrwe_version or __version__,
+        spec_hash=prov.spec_hash,
+        run_date=prov.created_at[:10],
+        min_cell_count=suppression.min_cell_count if suppression is not None else 1,
+        suppression=suppression.to_dict() if suppression is not None else {},
+        source_info=info,
+        pathway_settings=dict(pathway_settings or {}),
+    )
+
+
+# ------------------------------------------------------------------ attrition
+
+
+def _attrition_group(ctx: Context, group: str) -> tuple[Table, Flow]:
+    view = ctx.view
+    levels = sorted(view.levels("attrition", "variable_level", group=group, variable="step"))
+    rows, steps = [], []
+    for level in levels:
+        number, _, reason = level.partition(" ")
+
+        def get(name: str, lv: str = level) -> Any:
+            return view.get("attrition", group, "overall", "overall", "step", lv, name)
+
+        persons, excluded = fmt_count(get("n_persons")), get("n_excluded")
+        rows.append(
+            Row(
+                (
+                    str(int(number)),
+                    reason,
+                    persons,
+                    fmt_count(excluded),
+                    fmt_count(get("n_records")),
+                )
+            )
+        )
+        shown = None if excluded.present and excluded.value == 0 else fmt_count(excluded)
+        steps.append(FlowStep(reason, persons, shown if int(number) > 1 else None))
+    table = make_table(
+        ctx,
+        f"attrition-{group}",
+        f"Attrition of group {group}",
+        ("Step", "Criterion", "Persons", "Excluded", "Records"),
+        rows,
+        ("Persons: remaining after the step; Excluded: persons the step removed.",),
+    )
+    return table, Flow(f"flow-{group}", group, tuple(steps))
+
+
+def attrition_section(ctx: Context) -> Section:
+    """Attrition table and flow diagram per group."""
+    groups = ctx.present_groups("attrition")
+    if not groups:
+        return Section("attrition", "Cohort attrition", (na_text("Attrition", None),), (), False)
+    blocks: list[Any] = []
+    for group in groups:
+        table, flow = _attrition_group(ctx, group)
+        blocks += [flow, table]
+    return Section("attrition", "Cohort attrition", tuple(blocks))
+
+
+# ------------------------------------------------------------------ Table 1
+
+_STAT_ROWS = ("n", "mean (SD)", "median (IQR)", "min, max")
+_LABEL_ORDER = {label: i for i, label in enumerate(VARIABLE_LABELS.values())}
+
+
+def _display(text: str) -> str:
+    # table_one writes "–" when not estimable and "suppressed" when hidden; the report's
+    # markers are "NE" and "–".
+    return str(text).replace("–", NOT_ESTIMABLE).replace("suppressed", SUPPRESSED)
+
+
+def _table_one_rows(wide: pd.DataFrame) -> list[Row]:
+    rows: list[Row] = []
+    labels = list(dict.fromkeys(wide.index.get_level_values("variable")))
+    labels.sort(key=lambda lab: (_LABEL_ORDER.get(lab, len(_LABEL_ORDER)), lab))
+    for label in labels:
+        part = wide[wide.index.get_level_values("variable") == label]
+        levels = [str(lv) for lv in part.index.get_level_values("level")]
+        if levels == [""]:
+            rows.append(Row((label, *(_display(v) for v in part.iloc[0])), strong=True))
+            continue
+        rows.append(Row((label, *([""] * part.shape[1])), strong=True))
+        stats = all(lv in _STAT_ROWS for lv in levels)
+        order = levels if stats else sorted(levels, key=level_sort_key)
+        for level in order:
+            values = part.iloc[levels.index(level)]
+            rows.append(Row((level, *(_display(v) for v in values)), indent=1))
+    return rows
+
+
+def baseline_section(ctx: Context) -> Section:
+    """Table 1 from the ``baseline`` records (overall; strata folded)."""
+    title = "Baseline characteristics"
+    reason = ctx.view.not_available("baseline")
+    records = ctx.view.frame("baseline")
+    if records.empty or reason is not None:
+        return Section("baseline", title, (na_text("Baseline characteristics", reason),), (), False)
+    wide = table_one(records)
+    header = ["Characteristic", *(str(c) for c in wide.columns)]
+    names = wide.index.get_level_values("strata_name")
+    blocks: list[Any] = [
+        make_table(
+            ctx,
+            "table-one",
+            "Baseline characteristics at index (Table 1)",
+            header,
+            _table_one_rows(wide[names == "overall"]),
+        )
+    ]
+    for name in dict.fromkeys(n for n in names if n != "overall"):
+        part = wide[names == name]
+        tables = []
+        for level in sorted(
+            dict.fromkeys(part.index.get_level_values("strata_level")), key=level_sort_key
+        ):
+            sub = part[part.index.get_level_values("strata_level") == level]
+            tables.append(
+                make_table(
+                    ctx,
+                    f"table-one-{name}-{level}",
+                    f"{name} = {level}",
+                    header,
+                    _table_one_rows(sub),
+                )
+            )
+        blocks.append(Details(f"Table 1 by {name}", tuple(tables)))
+    return Section("baseline", title, tuple(blocks))
+
+
+# ------------------------------------------------------------------ safety
+
+
+def _generic_table(ctx: Context, analysis: str, caption: str) -> Table | None:
+    frame = ctx.view.frame(analysis)
+    frame = frame[(frame["strata_name"] == "overall") & (frame["variable"] != "status")]
+    if frame.empty:
+        return None
+    groups = ctx.present_groups(analysis)
+    keys = list(dict.fromkeys(zip(frame["variable"], frame["variable_level"], strict=True)))
+    keys.sort(key=lambda k: (str(k[0]), level_sort_key(str(k[1]))))
+    rows = []
+    for variable, level in keys:
+        label = variable if level == "overall" else f"{variable}: {level}"
+        cells = []
+        for g in groups:
+            args = (analysis, g, "overall", "overall", variable, level)
+            cells.append(
+                fmt_count_pct(ctx.view.get(*args, "count"), ctx.view.get(*args, "percentage"))
+            )
+        rows.append(Row((label, *cells)))
+    header = ["", *(group_header(ctx, g) for g in groups)]
+    return make_table(ctx, f"table-{analysis}", caption, header, rows)
+
+
+def safety_section(ctx: Context) -> Section:
+    """Adverse events per group (any grade and severe), from the ``safety`` records."""
+    title = "Adverse events"
+    reason = ctx.view.not_available("safety")
+    table = None if reason else _generic_table(ctx, "safety", "Adverse events, persons (%)")
+    if table is None:
+        return Section("safety", title, (na_text("Adverse events", reason),), (), False)
+    return Section("safety", title, (table,))
+
+
+# ------------------------------------------------------------------ notes
+
+
+def notes_section(ctx: Context, meta: ReportMeta, n_records: int) -> Section:
+    """How to read the report, and the provenance of the run."""
+    m = meta.min_cell_count
+    text = Text(
+        (
+            f"Counts from 1 to {m - 1} are suppressed (shown as {SUPPRESSED}), as are cells that "
+            "would let a reader work such a count out from the other cells of a table and every "
+            f"statistic of a hidden count. Zero is shown: it describes nobody. {NOT_ESTIMABLE}: "
+            "not estimable; NR: not reached.",
+            "Everything in this report comes from the suppressed result records that are "
+            f"exported beside it (results.csv, .parquet, .xlsx, .json; {n_records} records).",
+        )
+    )
+    s = meta.suppression
+    rows = [
+        Row(("Study", meta.study_name)),
+        Row(("Study specification (SHA-256)", meta.spec_hash)),
+        Row(("CDM", meta.cdm_source)),
+        Row(("allrwe version", meta.allrwe_version)),
+        Row(("Date of the run", meta.run_date)),
+        Row(("Minimum cell count", str(m))),
+        Row(("Suppressed count records", str(s.get("suppressed_count_cells", 0)))),
+        Row(("Suppressed linked records", str(s.get("suppressed_linked", 0)))),
+    ]
+    table = Table("provenance", "Provenance of the run", ("Item", "Value"), tuple(rows))
+    return Section("notes", "Notes on the outputs", (text, table))
+
+
+def build_report(results: ResultSet, spec: StudySpec, meta: ReportMeta) -> ReportDocument:
+    """Build the report's sections from suppressed results.
+
+    Parameters
+    ----------
+    results : ResultSet
+        Suppressed results of one run.
+    spec : StudySpec
+        The study specification.
+    meta : ReportMeta
+        Title block (see :func:`meta_from_results`).
+
+    Returns
+    -------
+    ReportDocument
+        The sections of :data:`SECTION_IDS`, in that order.
+
+    Raises
+    ------
+    DisclosureError
+        If ``results`` has not been suppressed.
+    """
+    if not results.is_suppressed:
+        raise DisclosureError(
+            "the report shows suppressed results only; call allrwe.results.suppress first"
+        )
+    ctx = Context(ResultView(results.records), list(spec.index_groups), meta.min_cell_count)
+    sections = (
+        attrition_section(ctx),
+        baseline_section(ctx),
+        patterns_section(ctx, spec),
+        response_section(ctx, spec),
+        survival_section(ctx, spec),
+        cumulative_incidence_section(ctx, spec),
+        safety_section(ctx),
+        methods_section(spec, meta),
+        notes_section(ctx, meta, len(results)),
+    )
+    return ReportDocument(meta, sections)

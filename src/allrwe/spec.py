@@ -1,0 +1,757 @@
+"""The study specification: one YAML file that says what a study computes.
+
+:func:`load_spec` reads the YAML, validates it with pydantic (every section forbids unknown
+fields, so a misspelt field fails) and returns a frozen :class:`StudySpec`. Every error names the
+field and the YAML line it comes from. :meth:`StudySpec.validate_against` checks that every
+concept-set key the spec uses exists in a vocabulary. The JSON schema of the spec is
+:func:`schema_json`, committed as ``allrwe/data/schema/study-spec.schema.json``.
+
+This module imports only :mod:`allrwe.errors` at import time, so every layer may import it.
+"""
+
+from __future__ import annotations
+
+import difflib
+import itertools
+import json
+import os
+from collections.abc import Iterator, Mapping
+from datetime import date
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any, Literal
+
+import yaml
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    PrivateAttr,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+)
+
+from allrwe.errors import StudySpecError
+
+if TYPE_CHECKING:
+    from allrwe.io.vocabulary import Vocabulary
+
+__all__ = [
+    "AgeRange",
+    "BaselineSpec",
+    "ClassificationSpec",
+    "CycleRule",
+    "DiagnosisCriterion",
+    "DoseScheduleCycles",
+    "DoseSpec",
+    "EntrySpec",
+    "Exclusion",
+    "GapCycles",
+    "InclusionSpec",
+    "InfusionCycles",
+    "LinesSpec",
+    "OutcomesSpec",
+    "PatternsSpec",
+    "ReportSpec",
+    "ResponseThresholds",
+    "SafetySpec",
+    "SettingSpec",
+    "SingleCycles",
+    "StudyPeriod",
+    "StudySpec",
+    "VocabularySpec",
+    "WindowsSpec",
+    "load_spec",
+    "schema_json",
+    "spec_from_text",
+]
+
+Path_ = tuple[str | int, ...]
+
+
+def _check_window(value: tuple[int | None, int | None]) -> tuple[int | None, int | None]:
+    start, end = value
+    if start is not None and end is not None and start > end:
+        raise ValueError(f"window starts on day {start}, after it ends on day {end}")
+    return value
+
+
+#: A window of days relative to the index date, both ends inclusive; ``null`` = unbounded.
+Window = Annotated[tuple[int | None, int | None], AfterValidator(_check_window)]
+
+
+def _check_increasing(value: list[float]) -> list[float]:
+    if any(b <= a for a, b in itertools.pairwise(value)):
+        raise ValueError(f"values must increase strictly, got {value}")
+    return value
+
+
+Increasing = Annotated[list[float], AfterValidator(_check_increasing)]
+NonNegInt = Annotated[int, Field(ge=0)]
+PosInt = Annotated[int, Field(ge=1)]
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class StudyPeriod(_Section):
+    """Calendar period in which index exposures count (both ends inclusive)."""
+
+    start: date
+    end: date
+
+    @field_validator("end")
+    @classmethod
+    def _end_after_start(cls, value: date, info: ValidationInfo) -> date:
+        start = info.data.get("start")
+        if start is not None and value < start:
+            raise ValueError(f"end {value} is before start {start}")
+        return value
+
+
+class EntrySpec(_Section):
+    """How persons enter the index groups."""
+
+    allow_multiple_groups: bool = Field(
+        default=True,
+        description="true: a person enters every group whose drug they received in the period "
+        "(seed 000); false: only the group of their first index drug.",
+    )
+    first_exposure: Literal["in_period", "ever"] = Field(
+        default="in_period",
+        description="in_period: index = first exposure of the group within the study period; "
+        "ever: index = first exposure ever, which must fall in the period (new users).",
+    )
+
+
+class DiagnosisCriterion(_Section):
+    """A required diagnosis in a window around index."""
+
+    concept_sets: list[str] = Field(default_factory=lambda: ["all_diagnosis"], min_length=1)
+    window: Window = (-365, 0)
+
+
+class AgeRange(_Section):
+    """Age at index in completed years; both bounds inclusive, ``null`` = no bound."""
+
+    min: float | None = None
+    max: float | None = None
+
+    @field_validator("max")
+    @classmethod
+    def _max_after_min(cls, value: float | None, info: ValidationInfo) -> float | None:
+        low = info.data.get("min")
+        if value is not None and low is not None and value < low:
+            raise ValueError(f"max {value} is below min {low}")
+        return value
+
+
+class Exclusion(_Section):
+    """Exclude persons with a record of any of ``concept_sets`` in ``window``."""
+
+    name: str | None = None
+    concept_sets: list[str] = Field(min_length=1)
+    window: Window = (None, 0)
+
+
+class InclusionSpec(_Section):
+    """Inclusion and exclusion criteria, applied in this order after entry."""
+
+    min_prior_observation_days: NonNegInt = 0
+    diagnosis: DiagnosisCriterion | None = Field(default_factory=DiagnosisCriterion)
+    age: AgeRange = Field(default_factory=AgeRange)
+    exclusions: list[Exclusion] = Field(
+        default_factory=lambda: [Exclusion(name="T-lineage ALL", concept_sets=["t_lineage_all"])]
+    )
+
+
+class ClassificationSpec(_Section):
+    """Newly diagnosed (ND) vs relapsed/refractory (R/R) at index."""
+
+    lookback_days: NonNegInt | None = Field(
+        default=None, description="days before index searched for evidence; null = all history"
+    )
+    rr_evidence: list[str] = Field(
+        default_factory=lambda: ["relapse", "refractory"],
+        description="records on or before index (in the lookback) that make a patient R/R",
+    )
+    rr_prior_therapy: list[str] = Field(
+        default_factory=lambda: ["allo_hsct", "car_t"],
+        description="therapy strictly before index that makes a patient R/R",
+    )
+    rr_min_line: PosInt | None = Field(
+        default=None, description="if set, a line of therapy at index >= this makes a patient R/R"
+    )
+    min_lookback_days: NonNegInt = Field(
+        default=0,
+        description="without R/R evidence, patients with less prior observation than this are "
+        "'unknown' instead of ND",
+    )
+
+
+class SettingSpec(_Section):
+    """Treatment setting at index from the disease status."""
+
+    remission_evidence: list[str] = Field(default_factory=lambda: ["remission"])
+    mrd_evidence: list[str] = Field(default_factory=lambda: ["mrd"])
+    window: Window = (-30, 0)
+
+
+class WindowsSpec(_Section):
+    """Windows for prior and subsequent therapy."""
+
+    prior_lookback_days: NonNegInt | None = Field(
+        default=None, description="days before index searched for prior therapy; null = all history"
+    )
+    subsequent_followup_days: NonNegInt | None = Field(
+        default=None,
+        description="days after the end of the index treatment searched for subsequent therapy; "
+        "null = to the end of the observation period",
+    )
+
+
+class InfusionCycles(_Section):
+    """Continuous-infusion cycles (blinatumomab): bags joined, a long break starts a cycle.
+
+    An interruption of up to ``max_interruption_days`` untreated days continues the cycle; a
+    longer one starts a new cycle (label: an interruption of 7 days or less continues it).
+    """
+
+    rule: Literal["infusion"] = "infusion"
+    max_interruption_days: NonNegInt = 7
+
+
+class DoseScheduleCycles(_Section):
+    """Day-1/8/15 schedules (inotuzumab): a cycle holds at most ``max_doses`` doses."""
+
+    rule: Literal["dose_schedule"] = "dose_schedule"
+    max_doses: PosInt = 3
+    min_cycle_days: PosInt = 19
+
+
+class GapCycles(_Section):
+    """Generic rule: a break longer than ``max_interruption_days`` starts a new cycle."""
+
+    rule: Literal["gap"] = "gap"
+    max_interruption_days: NonNegInt = 7
+
+
+class SingleCycles(_Section):
+    """Every administration day is one cycle (CAR-T)."""
+
+    rule: Literal["single"] = "single"
+
+
+CycleRule = Annotated[
+    InfusionCycles | DoseScheduleCycles | GapCycles | SingleCycles, Field(discriminator="rule")
+]
+
+
+def _default_cycles() -> dict[str, CycleRule]:
+    return {
+        "blinatumomab": InfusionCycles(),
+        "inotuzumab_ozogamicin": DoseScheduleCycles(),
+        "car_t": SingleCycles(),
+    }
+
+
+class LinesSpec(_Section):
+    """Parameters of the line-of-therapy algorithm (docs/treatment-patterns.md)."""
+
+    regimen_window_days: NonNegInt = 28
+    gap_days: PosInt = 60
+    gap_exempt: list[str] = Field(default_factory=lambda: ["tki"])
+    allowed_additions: list[str] = Field(
+        default_factory=lambda: ["tki", "mercaptopurine", "methotrexate"]
+    )
+    line_defining: list[str] = Field(default_factory=lambda: ["car_t"])
+    lymphodepletion: list[str] = Field(default_factory=lambda: ["fludarabine", "cyclophosphamide"])
+    lymphodepletion_days: NonNegInt = 21
+    transplant: list[str] = Field(default_factory=lambda: ["allo_hsct"])
+    relapse_starts_line: bool = True
+    consolidation_keeps_line: bool = True
+    remission_memory_days: NonNegInt | None = None
+    frontline_until_relapse: bool = False
+
+
+class DoseSpec(_Section):
+    """Dose, body-surface area and label adherence."""
+
+    bsa_formula: Literal["mosteller", "dubois"] = "mosteller"
+    anthropometry_window_days: NonNegInt = 90
+    tolerance: float = Field(default=0.10, gt=0, lt=1)
+    weight_threshold_kg: float = Field(default=45.0, gt=0)
+
+
+def _default_classes() -> dict[str, list[str]]:
+    return {
+        "chemotherapy": ["chemotherapy"],
+        "tki": ["tki"],
+        "hsct": ["allo_hsct"],
+        "car_t": ["car_t"],
+        "blinatumomab": ["blinatumomab"],
+        "inotuzumab": ["inotuzumab_ozogamicin"],
+    }
+
+
+class PatternsSpec(_Section):
+    """Treatment patterns: eras, cycles, lines, classes, dose."""
+
+    era_gap_days: NonNegInt = 30
+    index_treatment_end: Literal["era", "line"] = "era"
+    cycles: dict[str, CycleRule] = Field(default_factory=_default_cycles)
+    lines: LinesSpec = Field(default_factory=LinesSpec)
+    therapy_classes: dict[str, list[str]] = Field(default_factory=_default_classes)
+    novel_agent_classes: list[str] = Field(
+        default_factory=lambda: ["blinatumomab", "inotuzumab", "car_t"]
+    )
+    duration_buckets: Increasing = Field(default_factory=lambda: [14.0, 28.0])
+    dose: DoseSpec = Field(default_factory=DoseSpec)
+
+    @field_validator("novel_agent_classes")
+    @classmethod
+    def _known_classes(cls, value: list[str], info: ValidationInfo) -> list[str]:
+        classes = info.data.get("therapy_classes") or {}
+        unknown = [c for c in value if c not in classes]
+        if unknown:
+            raise ValueError(f"{unknown} not among therapy_classes {sorted(classes)}")
+        return value
+
+
+class ResponseThresholds(_Section):
+    """Response criteria of DOMAIN.md section 3a (counts in 10^9/L, blasts in %)."""
+
+    marrow_blasts_max_pct: float = 5.0
+    anc_full: float = 1.0
+    anc_partial: float = 0.5
+    platelets_full: float = 100.0
+    platelets_partial: float = 50.0
+
+
+class OutcomesSpec(_Section):
+    """Response and time-to-event settings (used by the outcome analyses)."""
+
+    response: ResponseThresholds = Field(default_factory=ResponseThresholds)
+    mrd_threshold_pct: float = Field(default=0.01, gt=0)
+    response_within_cycles: PosInt = 2
+    efs_no_cr_window_days: PosInt = 84
+    landmarks_months: Increasing = Field(default_factory=lambda: [6.0, 12.0, 24.0])
+    conf_type: Literal["log-log", "log", "plain"] = "log-log"
+    conf_level: float = Field(default=0.95, gt=0, lt=1)
+    censor_variants: dict[str, list[str]] = Field(
+        default_factory=lambda: {"none": [], "hsct_car_t": ["allo_hsct", "car_t"]}
+    )
+    lab_window_days: NonNegInt = Field(
+        default=7,
+        description="ANC and platelets count for a marrow assessment when measured within this "
+        "many days of it (the nearest record)",
+    )
+    response_assessment_days: NonNegInt = Field(
+        default=28,
+        description="a marrow assesses the index treatment up to this many days after its last "
+        "treated day",
+    )
+    followup_end: date | None = Field(
+        default=None,
+        description="data cut-off: follow-up ends at the earlier of this date and the end of the "
+        "observation period holding the index date; null = the observation period end",
+    )
+
+
+class SafetySpec(_Section):
+    """Adverse-event window and sets (used by the safety analyses)."""
+
+    treatment_window_days: NonNegInt = 30
+    adverse_events: list[str] = Field(default_factory=lambda: ["adverse_events"])
+    special_interest: list[str] = Field(default_factory=lambda: ["aes_of_special_interest"])
+    severe_grade: Annotated[int, Field(ge=1, le=5)] = 3
+    ae_grades: Literal["auto", "recorded", "not_available"] = Field(
+        default="auto",
+        description="auto: graded adverse events are available when the CDM holds any graded "
+        "adverse-event record; not_available: the graded tables say so (claims data)",
+    )
+    early_death_days: Increasing = Field(default_factory=lambda: [30.0, 60.0])
+    discontinuation_window_days: NonNegInt = Field(
+        default=7,
+        description="a severe adverse event from this many days before the last index dose to "
+        "this many days after it, with the last cycle incomplete, counts as discontinuation due "
+        "to an adverse event",
+    )
+    complete_infusion_days: PosInt = Field(
+        default=28, description="infused days that complete a continuous-infusion cycle"
+    )
+
+
+class BaselineSpec(_Section):
+    """Baseline characteristics (used by the baseline table)."""
+
+    variables: list[str] = Field(
+        default_factory=lambda: [
+            "setting",
+            "age",
+            "age_band",
+            "sex",
+            "labs",
+            "ph_status",
+            "marrow_blasts_at_diagnosis",
+            "cns_involvement",
+            "prior_lines",
+            "prior_hsct",
+            "prior_car_t",
+            "prior_inotuzumab",
+            "prior_blinatumomab",
+            "refractory_last_therapy",
+            "disease_status",
+            "mrd_status",
+            "genetic_features",
+        ],
+        description="baseline variables by name (docs/baseline-and-safety.md); 'labs' places "
+        "the lab variables",
+    )
+    labs: list[str] = Field(default_factory=lambda: ["wbc", "hemoglobin", "platelets"])
+    lab_window_days: NonNegInt = 30
+    ph_status_source: Literal["auto", "records", "tki"] = Field(
+        default="auto",
+        description="records: Ph+/Ph- condition records; tki: Ph+ inferred from any TKI "
+        "exposure (claims); auto: records when the CDM holds any",
+    )
+
+
+ReportFormat = Literal["html", "xlsx", "json"]
+_HTML: ReportFormat = "html"
+
+
+class ReportSpec(_Section):
+    """Report metadata."""
+
+    title: str | None = None
+    subtitle: str | None = None
+    authors: list[str] = Field(default_factory=list)
+    formats: list[ReportFormat] = Field(default_factory=lambda: [_HTML])
+
+
+class VocabularySpec(_Section):
+    """Extra vocabulary YAML files (relative paths are resolved against the spec file)."""
+
+    paths: list[Path] = Field(default_factory=list)
+
+
+Stratum = Literal["ph_status", "setting", "treatment_setting", "age_band", "sex", "line", "group"]
+
+
+class StudySpec(_Section):
+    """A whole study: cohort, windows, patterns and the settings of the other analyses."""
+
+    name: str = Field(min_length=1)
+    description: str = ""
+    min_cell_count: NonNegInt = 5
+    index_groups: dict[str, Annotated[list[str], Field(min_length=1)]] = Field(min_length=1)
+    study_period: StudyPeriod
+    entry: EntrySpec = Field(default_factory=EntrySpec)
+    inclusion: InclusionSpec = Field(default_factory=InclusionSpec)
+    classification: ClassificationSpec = Field(default_factory=ClassificationSpec)
+    setting: SettingSpec = Field(default_factory=SettingSpec)
+    windows: WindowsSpec = Field(default_factory=WindowsSpec)
+    patterns: PatternsSpec = Field(default_factory=PatternsSpec)
+    strata: list[Stratum] = Field(default_factory=list)
+    age_bands: Increasing = Field(default_factory=lambda: [35.0, 55.0])
+    outcomes: OutcomesSpec = Field(default_factory=OutcomesSpec)
+    safety: SafetySpec = Field(default_factory=SafetySpec)
+    baseline: BaselineSpec = Field(default_factory=BaselineSpec)
+    report: ReportSpec = Field(default_factory=ReportSpec)
+    vocabulary: VocabularySpec = Field(default_factory=VocabularySpec)
+
+    _lines: dict[Path_, int] = PrivateAttr(default_factory=dict)
+    _origin: str = PrivateAttr(default="study spec")
+
+    @property
+    def origin(self) -> str:
+        """Where the spec came from (its file path, or ``"study spec"``)."""
+        return self._origin
+
+    def line_of(self, path: Path_) -> int | None:
+        """Return the YAML line (1-based) of a field path, or of its nearest ancestor."""
+        return _resolve_line(self._lines, path)
+
+    def concept_set_fields(self) -> Iterator[tuple[Path_, str]]:
+        """Yield ``(field path, key)`` for every concept-set key or group the spec names."""
+        for group, keys in self.index_groups.items():
+            yield from ((("index_groups", group, i), k) for i, k in enumerate(keys))
+        inc = self.inclusion
+        if inc.diagnosis is not None:
+            yield from _keyed(
+                ("inclusion", "diagnosis", "concept_sets"), inc.diagnosis.concept_sets
+            )
+        for j, exc in enumerate(inc.exclusions):
+            yield from _keyed(("inclusion", "exclusions", j, "concept_sets"), exc.concept_sets)
+        cls = self.classification
+        yield from _keyed(("classification", "rr_evidence"), cls.rr_evidence)
+        yield from _keyed(("classification", "rr_prior_therapy"), cls.rr_prior_therapy)
+        yield from _keyed(("setting", "remission_evidence"), self.setting.remission_evidence)
+        yield from _keyed(("setting", "mrd_evidence"), self.setting.mrd_evidence)
+        pat = self.patterns
+        yield from ((("patterns", "cycles", k), k) for k in pat.cycles)
+        for name in ("gap_exempt", "allowed_additions", "line_defining", "lymphodepletion"):
+            yield from _keyed(("patterns", "lines", name), getattr(pat.lines, name))
+        yield from _keyed(("patterns", "lines", "transplant"), pat.lines.transplant)
+        for cname, keys in pat.therapy_classes.items():
+            yield from _keyed(("patterns", "therapy_classes", cname), keys)
+        for vname, keys in self.outcomes.censor_variants.items():
+            yield from _keyed(("outcomes", "censor_variants", vname), keys)
+        yield from _keyed(("safety", "adverse_events"), self.safety.adverse_events)
+        yield from _keyed(("safety", "special_interest"), self.safety.special_interest)
+        yield from _keyed(("baseline", "labs"), self.baseline.labs)
+
+    def vocabulary_issues(self, vocab: Vocabulary) -> list[str]:
+        """Return one message per concept-set key the vocabulary does not know."""
+        known = list(vocab.sets) + list(vocab.groups)
+        issues = []
+        for path, key in self.concept_set_fields():
+            if key in vocab:
+                continue
+            close = difflib.get_close_matches(key, known, n=3)
+            hint = f"; did you mean {', '.join(repr(c) for c in close)}?" if close else ""
+            issues.append(self._where(path) + f"unknown concept set {key!r}{hint}")
+        return issues
+
+    def validate_against(self, vocab: Vocabulary) -> StudySpec:
+        """Check every concept-set key against ``vocab``; return ``self`` if all are known.
+
+        Raises
+        ------
+        StudySpecError
+            Naming the field path (and YAML line) of the first unknown key, and how many more
+            there are.
+        """
+        issues = self.vocabulary_issues(vocab)
+        if issues:
+            more = f" (and {len(issues) - 1} more)" if len(issues) > 1 else ""
+            raise StudySpecError(issues[0] + more)
+        return self
+
+    def resolved_vocabulary_paths(self) -> list[Path]:
+        """Return the vocabulary paths, resolved against the directory of the spec file."""
+        base = Path(self._origin).parent if self._origin != "study spec" else Path.cwd()
+        return [p if p.is_absolute() else base / p for p in self.vocabulary.paths]
+
+    def _where(self, path: Path_) -> str:
+        line = self.line_of(path)
+        at = f", line {line}" if line is not None else ""
+        return f"{self._origin}{at}: field {_dotted(path)!r}: "
+
+
+def _keyed(prefix: Path_, keys: list[str]) -> Iterator[tuple[Path_, str]]:
+    return (((*prefix, i), k) for i, k in enumerate(keys))
+
+
+def _dotted(path: Path_) -> str:
+    out = ""
+    for part in path:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out
+
+
+# ---------------------------------------------------------------------------- YAML with lines
+
+
+class _UniqueKeyLoader(yaml.SafeLoader):
+    """A safe loader that refuses duplicate keys (PyYAML silently keeps the last one)."""
+
+
+def _map_lines(node: yaml.Node, path: Path_, out: dict[Path_, int]) -> None:
+    out.setdefault(path, node.start_mark.line + 1)
+    if isinstance(node, yaml.MappingNode):
+        seen: dict[Any, int] = {}
+        for key_node, value_node in node.value:
+            key = key_node.value
+            if key in seen:
+                raise StudySpecError(
+                    f"line {key_node.start_mark.line + 1}: field {_dotted((*path, key))!r} is "
+                    f"given twice (first on line {seen[key]})"
+                )
+            seen[key] = key_node.start_mark.line + 1
+            out[(*path, key)] = key_node.start_mark.line + 1
+            _map_lines(value_node, (*path, key), out)
+    elif isinstance(node, yaml.SequenceNode):
+        for i, item in enumerate(node.value):
+            _map_lines(item, (*path, i), out)
+
+
+def _resolve_line(lines: Mapping[Path_, int], loc: Path_) -> int | None:
+    # pydantic adds union tags (e.g. 'infusion') to error locations; skip parts not in the YAML.
+    found: Path_ = ()
+    for part in loc:
+        candidate = (*found, part)
+        if candidate in lines:
+            found = candidate
+    return lines.get(found)
+
+
+def _all_field_names() -> list[str]:
+    names: set[str] = set()
+    stack: list[type[BaseModel]] = [StudySpec]
+    seen: set[type[BaseModel]] = set()
+    while stack:
+        model = stack.pop()
+        if model in seen:
+            continue
+        seen.add(model)
+        names.update(model.model_fields)
+        for field in model.model_fields.values():
+            stack.extend(_models_in(field.annotation))
+    return sorted(names)
+
+
+def _models_in(annotation: Any) -> Iterator[type[BaseModel]]:
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        yield annotation
+    for arg in getattr(annotation, "__args__", ()) or ():
+        yield from _models_in(arg)
+    origin = getattr(annotation, "__origin__", None)
+    if origin is not None and origin is not annotation:
+        yield from _models_in(origin)
+
+
+def _yaml_path(lines: Mapping[Path_, int], loc: Path_) -> Path_:
+    # Drop the union tags pydantic inserts, keeping the parts that are in the YAML (and the last).
+    kept: Path_ = ()
+    for i, part in enumerate(loc):
+        if (*kept, part) in lines or i == len(loc) - 1:
+            kept = (*kept, part)
+    return kept
+
+
+def _show(value: Any) -> str:
+    text = value.isoformat() if isinstance(value, date) else repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def _format_error(err: Mapping[str, Any], lines: Mapping[Path_, int], origin: str) -> str:
+    loc = _yaml_path(lines, tuple(err["loc"]))
+    line = _resolve_line(lines, loc)
+    at = f", line {line}" if line is not None else ""
+    field = _dotted(loc) or "<top level>"
+    if err["type"] == "extra_forbidden":
+        close = difflib.get_close_matches(str(loc[-1]), _all_field_names(), n=1)
+        hint = f"; did you mean {close[0]!r}?" if close else ""
+        return f"{origin}{at}: unknown field {field!r}{hint}"
+    if err["type"] == "missing":
+        return f"{origin}{at}: field {field!r} is required"
+    msg = str(err["msg"]).removeprefix("Value error, ")
+    return f"{origin}{at}: field {field!r}: {msg} (got {_show(err.get('input'))})"
+
+
+def _timestamp(loader: yaml.SafeLoader, node: yaml.ScalarNode) -> Any:
+    # PyYAML raises a bare ValueError, without a line, for a date such as 2021-02-30.
+    try:
+        return loader.construct_yaml_timestamp(node)
+    except ValueError as exc:
+        raise yaml.constructor.ConstructorError(
+            None, None, f"{node.value!r} is not a valid date ({exc})", node.start_mark
+        ) from None
+
+
+_UniqueKeyLoader.add_constructor("tag:yaml.org,2002:timestamp", _timestamp)
+
+
+def _yaml_problem(exc: yaml.YAMLError) -> str:
+    # PyYAML's text spans several lines (context, snippet, caret): keep the line and problem.
+    mark = getattr(exc, "problem_mark", None)
+    problem = getattr(exc, "problem", None) or str(exc).strip().splitlines()[0]
+    return (f"line {mark.line + 1}, column {mark.column + 1}: " if mark else "") + problem
+
+
+def _parse(text: str, origin: str) -> StudySpec:
+    try:
+        node = yaml.compose(text, Loader=_UniqueKeyLoader)
+    except yaml.YAMLError as exc:
+        raise StudySpecError(f"{origin} is not valid YAML: {_yaml_problem(exc)}") from None
+    if node is None or not isinstance(node, yaml.MappingNode):
+        raise StudySpecError(f"{origin} must hold a mapping of study fields")
+    lines: dict[Path_, int] = {}
+    try:
+        _map_lines(node, (), lines)
+    except StudySpecError as exc:
+        raise StudySpecError(f"{origin}, {exc}") from None
+    try:
+        data = yaml.load(text, Loader=_UniqueKeyLoader)
+    except yaml.YAMLError as exc:
+        raise StudySpecError(f"{origin} is not valid YAML: {_yaml_problem(exc)}") from None
+    try:
+        spec = StudySpec.model_validate(data)
+    except ValidationError as exc:
+        errors = exc.errors()
+        first = _format_error(errors[0], lines, origin)
+        more = f" (and {len(errors) - 1} more problem(s))" if len(errors) > 1 else ""
+        raise StudySpecError(first + more) from None
+    spec._lines = lines
+    spec._origin = origin
+    return spec
+
+
+def load_spec(
+    path: str | os.PathLike[str],
+    *,
+    vocab: Vocabulary | None = None,
+    check_vocabulary: bool = True,
+) -> StudySpec:
+    """Read and validate a study specification.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        The YAML file.
+    vocab : Vocabulary, optional
+        The vocabulary to check concept-set keys against. By default the bundled vocabulary
+        plus the spec's own ``vocabulary.paths`` is loaded.
+    check_vocabulary : bool, default True
+        Whether to check concept-set keys at all.
+
+    Returns
+    -------
+    StudySpec
+        The validated, frozen specification.
+
+    Raises
+    ------
+    StudySpecError
+        The file is missing or not YAML, a field is unknown, missing or invalid, or a
+        concept-set key is unknown; the message names the field and its line.
+
+    Examples
+    --------
+    >>> spec = load_spec("examples/seed000_claims_patterns.yaml")  # doctest: +SKIP
+    >>> spec.index_groups["INO"]  # doctest: +SKIP
+    ['inotuzumab_ozogamicin']
+    """
+    p = Path(path)
+    try:
+        text = p.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise StudySpecError(f"study spec {str(p)!r} does not exist") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise StudySpecError(f"study spec {str(p)!r} cannot be read: {exc}") from None
+    spec = _parse(text, str(p))
+    if check_vocabulary:
+        if vocab is None:
+            from allrwe.errors import VocabularyError
+            from allrwe.io.vocabulary import load_vocabulary
+
+            try:
+                vocab = load_vocabulary(spec.resolved_vocabulary_paths())
+            except VocabularyError as exc:
+                raise StudySpecError(spec._where(("vocabulary", "paths")) + str(exc)) from None
+        spec.validate_against(vocab)
+    return spec
+
+
+def spec_from_text(text: str, *, origin: str = "study spec") -> StudySpec:
+    """Validate a specification given as YAML text (no vocabulary check)."""
+    return _parse(text, origin)
+
+
+def schema_json() -> str:
+    """Return the JSON schema of :class:`StudySpec`, as committed in ``data/schema/``."""
+    return json.dumps(StudySpec.model_json_schema(), indent=2, sort_keys=True) + "\n"

@@ -1,0 +1,437 @@
+"""Adapters: the output of each analysis turned into result records (one function per analysis).
+
+The analyses return tidy pandas frames; the results layer wants long records (see
+``docs/results-model.md``). Every function here is the one place where the runner meets one
+analysis, so a change in an analysis's output touches one function. Margins are declared only
+where the equation holds exactly (checked), so that complementary suppression protects them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from allrwe.analyses.pathways import PathwayResult, compute_pathways
+from allrwe.analyses.patterns import PatternInputs, TreatmentPatterns
+from allrwe.results import (
+    count_records,
+    make_records,
+    percentage_records,
+    summary_records,
+    validate_records,
+)
+from allrwe.results.model import MARGIN_SEPARATOR, TOTAL_PREFIX
+from allrwe.spec import StudySpec
+
+__all__ = [
+    "NOT_AVAILABLE",
+    "as_records",
+    "attrition_records",
+    "cohort_records",
+    "compute_group_pathways",
+    "empty_records",
+    "pathway_records",
+    "pattern_records",
+    "pool_rare",
+    "pooled_label",
+    "status_records",
+]
+
+#: ``variable_level`` of the status record of an analysis the data cannot support
+NOT_AVAILABLE = "not available"
+
+_OVERALL = "overall"
+
+
+def as_records(frame: pd.DataFrame) -> pd.DataFrame:
+    """Return an analysis's records in canonical form (``suppressed`` False when absent)."""
+    out = frame.copy()
+    if "suppressed" not in out.columns:
+        out["suppressed"] = False
+    if "margin" not in out.columns:
+        out["margin"] = ""
+    values = pd.to_numeric(out["value"], errors="coerce")
+    # An infinite estimate (a Cox HR limit of a separated model) is not estimable; the JSON
+    # export cannot carry infinities.
+    out["value"] = values.where(~np.isinf(values), np.nan)
+    return validate_records(out)
+
+
+def empty_records() -> pd.DataFrame:
+    """Return a records table with no rows."""
+    return make_records(analysis=[], estimate_name=[], value=[])
+
+
+def status_records(analysis: str, groups: Sequence[str], reason: str) -> pd.DataFrame:
+    """Return records saying ``analysis`` is not available (one per group), with the reason.
+
+    Parameters
+    ----------
+    analysis : str
+        The analysis name.
+    groups : sequence of str
+        The index groups.
+    reason : str
+        Why, e.g. ``"no bone-marrow blast measurement in the CDM"``; kept in the
+        ``strata_level`` so the report can show it.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Records with ``variable="status"``, ``variable_level="not available"`` and a NaN
+        ``character`` estimate (a reader sees "not available", never 0).
+    """
+    groups = list(groups) or [_OVERALL]
+    return make_records(
+        analysis=analysis,
+        group=groups,
+        strata_name="reason",
+        strata_level=reason.replace(MARGIN_SEPARATOR, "/"),
+        variable="status",
+        variable_level=NOT_AVAILABLE,
+        estimate_name="status",
+        estimate_type="character",
+        value=[np.nan] * len(groups),
+    )
+
+
+def cohort_records(frame: pd.DataFrame, groups: Sequence[str]) -> pd.DataFrame:
+    """Persons per index group (the group sizes every table's header shows)."""
+    sizes = frame.groupby("group")["person_id"].nunique() if len(frame) else pd.Series()
+    table = pd.DataFrame({"group": list(groups), "count": [int(sizes.get(g, 0)) for g in groups]})
+    return count_records(table, analysis="cohort", variable="persons")
+
+
+def attrition_records(attrition: pd.DataFrame) -> pd.DataFrame:
+    """Attrition per group and step: persons, records and persons excluded.
+
+    ``variable_level`` is ``"<nn> <reason>"`` (two-digit step number, so levels sort in step
+    order). No margins are declared: the result model cannot yet keep the final cohort size
+    published while hiding the upstream step counts (see docs/report.md).
+
+    Parameters
+    ----------
+    attrition : pandas.DataFrame
+        :attr:`allrwe.cohort.Cohort.attrition`.
+    """
+    if attrition.empty:
+        return empty_records()
+    frame = attrition.reset_index(drop=True).copy()
+    frame["_step"] = frame.groupby("group", sort=False).cumcount() + 1
+    levels = [
+        f"{n:02d} {str(reason).replace(MARGIN_SEPARATOR, '/')}"
+        for n, reason in zip(frame["_step"], frame["reason"], strict=True)
+    ]
+    parts = [
+        count_records(
+            frame.assign(variable_level=levels),
+            analysis="attrition",
+            count_column=column,
+            estimate_name=column,
+            variable="step",
+        )
+        for column in ("n_persons", "n_records", "n_excluded")
+    ]
+    return _concat(parts)
+
+
+def _categorical(
+    table: pd.DataFrame,
+    analysis: str,
+    *,
+    strata: tuple[str, str | None] | None = None,
+    level: str = "level",
+    partition: bool = True,
+) -> pd.DataFrame:
+    """Count and percentage records of a ``group, variable, level, n, denominator`` table."""
+    if table.empty:
+        return empty_records()
+    frame = table.rename(columns={level: "variable_level"}).copy()
+    if strata is not None:
+        name, column = strata
+        frame["strata_name"] = name
+        frame["strata_level"] = frame[column].astype(str) if column else _OVERALL
+    margin = partition and _adds_up(frame)
+    records = percentage_records(
+        frame, analysis=analysis, denominator="denominator", count_column="n", margin=margin
+    )
+    return _without_single_member_margins(records) if margin else records
+
+
+def _without_single_member_margins(records: pd.DataFrame) -> pd.DataFrame:
+    """Drop margins of one cell: the cell equals its total, so the margin protects nothing."""
+    margins = records["margin"].astype(str)
+    sizes = margins[margins != ""].value_counts()
+    single = set(sizes[sizes == 1].index)
+    out = records.copy()
+    out["margin"] = ["" if m in single else m for m in margins]
+    return out
+
+
+def _adds_up(frame: pd.DataFrame) -> bool:
+    keys = [c for c in ("group", "strata_name", "strata_level", "variable") if c in frame]
+    sums = frame.groupby(keys, sort=False).agg(n=("n", "sum"), d=("denominator", "max"))
+    dens = frame.groupby(keys, sort=False)["denominator"].nunique()
+    return bool((sums["n"] == sums["d"]).all() and (dens == 1).all())
+
+
+def _summary(table: pd.DataFrame, analysis: str) -> pd.DataFrame:
+    if table.empty:
+        return empty_records()
+    frame = table.rename(columns={"n": "count", "q1": "q25", "q3": "q75"})
+    return summary_records(frame, analysis=analysis)
+
+
+def _destinations(table: pd.DataFrame) -> pd.DataFrame:
+    frame = table.copy()
+    by = {"destination": "overall", "destination_by_duration": "duration"}
+    by["destination_by_cycles"] = "cycles"
+    frame["strata_name"] = frame["variable"].map(by).fillna(frame["variable"])
+    frame["strata_level"] = np.where(
+        frame["strata_name"] == _OVERALL, _OVERALL, frame["subgroup"].astype(str)
+    )
+    frame["variable"] = "destination"
+    return _categorical(frame.drop(columns="subgroup"), "destinations")
+
+
+def _sequences(table: pd.DataFrame) -> pd.DataFrame:
+    if table.empty:
+        return empty_records()
+    strata = ("denominator", "denominator_definition")
+    return _categorical(table, "sequences", strata=strata, partition=False)
+
+
+def _dose_adherence(table: pd.DataFrame) -> pd.DataFrame:
+    if table.empty:
+        return empty_records()
+    names = ["n_persons", "n_doses", "n_assessable", "n_within", "percentage"]
+    parts = []
+    for name in names:
+        parts.append(
+            make_records(
+                analysis="dose_adherence",
+                group=list(table["group"].astype(str)),
+                variable=list(table["concept_set"].astype(str)),
+                estimate_name=name,
+                estimate_type="percentage" if name == "percentage" else "count",
+                value=table[name].to_numpy(dtype="float64"),
+            )
+        )
+    return _concat(parts)
+
+
+def pattern_records(patterns: TreatmentPatterns, *, min_cell_count: int = 1) -> pd.DataFrame:
+    """Return the records of every treatment-pattern result (not the person-level frames).
+
+    Analyses: ``prior_therapy``, ``subsequent_therapy`` (classes overlap: no margin),
+    ``destinations`` (by duration bucket and by cycles as strata), ``sequences`` (two
+    denominators as strata), ``cycles``, ``duration_buckets``, ``duration`` (summary
+    statistics), ``line_at_index``, ``line_regimens`` (line as stratum) and
+    ``dose_adherence``. Destination subgroups are linked to the cycle and duration cells they
+    add up to, so that a hidden cell cannot be recovered across the two tables. Regimens of
+    fewer than ``min_cell_count`` persons are pooled per line (:func:`pool_rare`).
+    """
+    regimens = pool_rare(
+        patterns.line_regimens,
+        keys=["group", "line", "variable"],
+        level="level",
+        count="n",
+        min_cell_count=min_cell_count,
+    )
+    parts = [
+        _categorical(patterns.prior_therapy, "prior_therapy", partition=False),
+        _categorical(patterns.subsequent_therapy, "subsequent_therapy", partition=False),
+        _destinations(patterns.destinations),
+        _sequences(patterns.sequences),
+        _categorical(patterns.cycles, "cycles"),
+        _categorical(patterns.duration_buckets, "duration_buckets"),
+        _summary(patterns.duration_summary, "duration"),
+        _categorical(patterns.line_at_index, "line_at_index"),
+        _categorical(regimens, "line_regimens", strata=("line", "line")),
+        _dose_adherence(patterns.dose_adherence),
+    ]
+    records = _concat(parts)
+    links = {"cycles": "cycles", "duration": "duration_buckets"}
+    return _link_subgroup_totals(records, "destinations", links)
+
+
+def _link_subgroup_totals(
+    records: pd.DataFrame, analysis: str, links: Mapping[str, str]
+) -> pd.DataFrame:
+    """Mark the count cell each stratum's margin adds up to as that margin's total."""
+    out = records.copy()
+    margins = out["margin"].to_numpy(dtype=object)
+    index = {
+        (a, g, lv): i
+        for i, (a, g, v, lv, e, sn) in enumerate(
+            zip(
+                out["analysis"],
+                out["group"],
+                out["variable"],
+                out["variable_level"],
+                out["estimate_name"],
+                out["strata_name"],
+                strict=True,
+            )
+        )
+        if e == "count" and sn == _OVERALL and a in links.values()
+    }
+    members = out[(out["analysis"] == analysis) & (out["margin"] != "")]
+    seen: set[str] = set()
+    for g, sn, sl, key in zip(
+        members["group"],
+        members["strata_name"],
+        members["strata_level"],
+        members["margin"],
+        strict=True,
+    ):
+        target = index.get((links.get(sn, ""), g, sl))
+        if target is None or key in seen:
+            continue
+        seen.add(key)
+        token = TOTAL_PREFIX + key
+        margins[target] = (
+            f"{margins[target]}{MARGIN_SEPARATOR}{token}" if margins[target] else token
+        )
+    out["margin"] = margins
+    return out
+
+
+def pooled_label(min_cell_count: int) -> str:
+    """Level of the pooled rare levels of an open-ended list (pathways, regimens)."""
+    return f"other (each fewer than {min_cell_count})"
+
+
+def pool_rare(
+    table: pd.DataFrame, *, keys: Sequence[str], level: str, count: str, min_cell_count: int
+) -> pd.DataFrame:
+    """Pool the levels of an open-ended list counted below ``min_cell_count`` into one level.
+
+    Only levels that occur are listed in such lists, so each is at least 1; were they all
+    suppressed, their number and the published total could still pin every one of them. The
+    pooled level is counted like any other (and suppressed if small).
+    """
+    if table.empty or min_cell_count <= 1:
+        return table
+    rare = table[count] < min_cell_count
+    if not rare.any():
+        return table
+    label = pooled_label(min_cell_count)
+    pooled = (
+        table[rare].groupby(list(keys), sort=False, as_index=False).agg(**{count: (count, "sum")})
+    )
+    pooled[level] = label
+    for column in table.columns:
+        if column not in pooled.columns:
+            pooled[column] = table.loc[rare, column].iloc[0]
+    return pd.concat([table[~rare], pooled[table.columns]], ignore_index=True)
+
+
+def _therapy_events(inputs: PatternInputs) -> pd.DataFrame:
+    ev = inputs.events
+    rows = [
+        (p, cls, s, e)
+        for p, key, s, e in zip(
+            ev["person_id"], ev["concept_set"], ev["start_date"], ev["end_date"], strict=True
+        )
+        for cls in inputs.set_classes.get(key, ())
+    ]
+    return pd.DataFrame(rows, columns=["person_id", "name", "start_date", "end_date"])
+
+
+def _exit_classes(spec: StudySpec, inputs: PatternInputs) -> list[str]:
+    transplant = set(spec.patterns.lines.transplant)
+    classes: dict[str, set[str]] = {}
+    for key, names in inputs.set_classes.items():
+        for name in names:
+            classes.setdefault(name, set()).add(key)
+    return sorted(c for c, keys in classes.items() if keys and keys <= transplant)
+
+
+def compute_group_pathways(inputs: PatternInputs) -> dict[str, PathwayResult | None]:
+    """Treatment pathways from the index date to the end of observation, per index group.
+
+    Events are the therapy classes of ``patterns.therapy_classes``; classes made only of
+    transplant sets (``patterns.lines.transplant``) are exit events. Settings are
+    TreatmentPatterns' defaults except ``era_collapse_days`` (``patterns.era_gap_days``).
+
+    Returns
+    -------
+    dict of str to PathwayResult or None
+        ``None`` for a group with no person.
+    """
+    spec = inputs.spec
+    events = _therapy_events(inputs)
+    exits = _exit_classes(spec, inputs)
+    out: dict[str, PathwayResult | None] = {}
+    for group in spec.index_groups:
+        rows = inputs.cohort[inputs.cohort["group"] == group]
+        if rows.empty:
+            out[group] = None
+            continue
+        targets = pd.DataFrame(
+            {
+                "person_id": rows["person_id"].to_numpy(dtype="int64"),
+                "start_date": rows["index_date"].to_numpy(),
+                "end_date": np.maximum(rows["obs_end"].to_numpy(), rows["index_date"].to_numpy()),
+            }
+        )
+        mine = events[events["person_id"].isin(targets["person_id"])]
+        out[group] = compute_pathways(
+            mine,
+            targets,
+            era_collapse_days=spec.patterns.era_gap_days,
+            exit_names=exits,
+        )
+    return out
+
+
+def pathway_records(
+    results: Mapping[str, PathwayResult | None], *, min_cell_count: int = 1
+) -> pd.DataFrame:
+    """Persons per pathway (untreated as ``"None"``) with percentages, per group.
+
+    Pathways of fewer than ``min_cell_count`` persons are pooled (:func:`pool_rare`); the
+    pathways of a group add up to its persons (a margin).
+    """
+    parts = []
+    for group, result in results.items():
+        if result is None:
+            continue
+        counts = result.count_pathways(include_none=True)
+        if counts.empty:
+            continue
+        total = int(counts["n_persons"].sum())
+        table = pd.DataFrame(
+            {
+                "group": group,
+                "variable": "pathway",
+                "variable_level": counts["pathway"].astype(str),
+                "count": counts["n_persons"].to_numpy(dtype="int64"),
+            }
+        )
+        table = pool_rare(
+            table,
+            keys=["group", "variable"],
+            level="variable_level",
+            count="count",
+            min_cell_count=min_cell_count,
+        )
+        records = percentage_records(table, analysis="pathways", denominator=total)
+        parts.append(_without_single_member_margins(records))
+    return _concat(parts)
+
+
+def _concat(parts: Iterable[pd.DataFrame]) -> pd.DataFrame:
+    frames = [p for p in parts if len(p)]
+    if not frames:
+        return empty_records()
+    return validate_records(pd.concat(frames, ignore_index=True))
+
+
+def settings_of(result: PathwayResult | None) -> dict[str, Any]:
+    """Return the settings of a pathway result (for the methods section), or ``{}``."""
+    return dict(result.settings) if result is not None else {}

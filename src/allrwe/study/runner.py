@@ -1,0 +1,449 @@
+"""``run_study``: one study from spec to audited report, stage by stage.
+
+connect → check (errors stop the run) → cohort → patterns → pathways → response/endpoints →
+survival summaries → baseline → safety → results (suppressed once) → export → report → audit.
+Every stage reports to an optional progress callback. Outputs are written to a staging folder
+beside ``out_dir`` and moved into place only when the audit of the shareable outputs passes.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import time
+import warnings
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+import numpy as np
+import pandas as pd
+import yaml
+
+from allrwe.cohort import Cohort, build_cohort
+from allrwe.errors import (
+    AllrweWarning,
+    CdmDataError,
+    CohortDefinitionError,
+    DisclosureError,
+    UsageError,
+)
+from allrwe.io.check import check_cdm
+from allrwe.io.source import CdmSource, connect
+from allrwe.io.vocabulary import Vocabulary, load_vocabulary
+from allrwe.report import meta_from_results, write_report
+from allrwe.results import AuditReport, ResultSet, audit_outputs, export, suppress
+from allrwe.spec import StudySpec, load_spec
+from allrwe.study import stages
+from allrwe.study.adapters import attrition_records, cohort_records, empty_records
+from allrwe.study.output import PATIENT_LEVEL_DIR, StagedOutput, relative_files
+
+__all__ = ["STAGES", "ProgressCallback", "RunSummary", "StageEvent", "run_study"]
+
+logger = logging.getLogger(__name__)
+
+#: the stages of a run, in order: (name, label)
+STAGES: tuple[tuple[str, str], ...] = (
+    ("connect", "Connect to the CDM"),
+    ("check", "Check the CDM"),
+    ("cohort", "Build the cohort"),
+    ("patterns", "Treatment patterns"),
+    ("pathways", "Treatment pathways"),
+    ("outcomes", "Response and endpoints"),
+    ("survival", "Survival summaries"),
+    ("baseline", "Baseline characteristics"),
+    ("safety", "Adverse events"),
+    ("results", "Suppress small cells"),
+    ("export", "Export the results"),
+    ("report", "Write the report"),
+    ("audit", "Audit the outputs"),
+)
+
+Status = Literal["start", "done", "not available"]
+
+
+@dataclass(frozen=True)
+class StageEvent:
+    """A stage starting or ending, as given to the progress callback.
+
+    Attributes
+    ----------
+    stage, label : str
+        Name and human label of the stage (see :data:`STAGES`).
+    index, total : int
+        1-based position of the stage and the number of stages.
+    status : {"start", "done", "not available"}
+        ``"not available"``: the stage ended without results the data could support.
+    detail : str
+        A short note, e.g. the cohort size or why the stage is not available.
+    """
+
+    stage: str
+    label: str
+    index: int
+    total: int
+    status: Status
+    detail: str = ""
+
+
+ProgressCallback = Callable[[StageEvent], None]
+
+
+@dataclass(frozen=True)
+class RunSummary:
+    """What a run produced.
+
+    Attributes
+    ----------
+    out_dir : pathlib.Path
+        The output folder.
+    report : pathlib.Path
+        The HTML report.
+    files : list of str
+        Every file written, relative to ``out_dir`` (POSIX paths, sorted).
+    group_sizes : dict of str to str
+        Persons per index group as published (suppressed sizes read ``"<N"``).
+    audit : AuditReport
+        The audit of the shareable outputs (everything but ``patient_level/``); always ok.
+    n_records : int
+        Result records exported.
+    suppression : dict
+        The suppression summary of the provenance.
+    spec_hash : str
+        SHA-256 of the study spec.
+    unavailable : dict of str to str
+        Analyses the data could not support, with the reason.
+    warnings : list of str
+        Warnings raised during the run (also logged).
+    patient_level : pathlib.Path or None
+        The folder of person-level tables, when asked for.
+    """
+
+    out_dir: Path
+    report: Path
+    files: list[str]
+    group_sizes: dict[str, str]
+    audit: AuditReport
+    n_records: int
+    suppression: dict[str, int]
+    spec_hash: str
+    unavailable: dict[str, str] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)
+    patient_level: Path | None = None
+
+
+class _Progress:
+    """Sends stage events to the callback (if any) and logs them."""
+
+    def __init__(self, callback: ProgressCallback | None) -> None:
+        self.callback = callback
+        self.names = [name for name, _ in STAGES]
+        self.labels = dict(STAGES)
+
+    def emit(self, stage: str, status: Status, detail: str = "") -> None:
+        event = StageEvent(
+            stage, self.labels[stage], self.names.index(stage) + 1, len(STAGES), status, detail
+        )
+        logger.info("stage %s: %s %s", stage, status, detail)
+        if self.callback is not None:
+            self.callback(event)
+
+    @contextmanager
+    def stage(self, name: str) -> Iterator[list[str]]:
+        """Announce a stage; the body may append a detail (or ``"!"`` + a reason)."""
+        self.emit(name, "start")
+        notes: list[str] = []
+        started = time.perf_counter()
+        yield notes
+        logger.debug("stage %s took %.2f s", name, time.perf_counter() - started)
+        text = notes[-1] if notes else ""
+        if text.startswith("!"):
+            self.emit(name, "not available", text[1:])
+        else:
+            self.emit(name, "done", text)
+
+
+def _load(
+    spec: str | os.PathLike[str] | StudySpec, vocab_paths: tuple[Path, ...]
+) -> tuple[StudySpec, Vocabulary]:
+    if isinstance(spec, StudySpec):
+        vocab = load_vocabulary([*spec.resolved_vocabulary_paths(), *vocab_paths])
+        return spec.validate_against(vocab), vocab
+    loaded = load_spec(spec, check_vocabulary=False)
+    vocab = load_vocabulary([*loaded.resolved_vocabulary_paths(), *vocab_paths])
+    return loaded.validate_against(vocab), vocab
+
+
+def _min_cell_count(spec: StudySpec, given: int | None) -> int:
+    value = spec.min_cell_count if given is None else given
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise UsageError(f"min cell count must be a non-negative integer, got {value!r}")
+    # 0 means no suppression; the results layer counts "below 1" as nothing to hide.
+    return max(1, int(value))
+
+
+def _source_info(source: CdmSource) -> dict[str, str]:
+    info = {"description": source.description}
+    if not source.has("cdm_source"):
+        return info
+    try:
+        frame = source.execute(source.table("cdm_source").limit(1))
+    except Exception:  # a malformed cdm_source row only loses the description
+        logger.debug("cdm_source unreadable", exc_info=True)
+        return info
+    if frame.empty:
+        return info
+    row = frame.iloc[0]
+    for column in ("cdm_source_name", "source_description", "cdm_version", "vocabulary_version"):
+        value = row.get(column)
+        if value is not None and not (isinstance(value, float) and np.isnan(value)):
+            info[column] = str(value)
+    release = row.get("source_release_date")
+    if release is not None and not pd.isna(release):
+        info["source_release_date"] = str(pd.Timestamp(release).date())
+    return info
+
+
+def _check(source: CdmSource, vocab: Vocabulary) -> str:
+    report = check_cdm(source, vocabulary=vocab)
+    if not report.ok:
+        first = report.errors[0]
+        more = len(report.errors) - 1
+        tail = f" (and {more} more error(s)); run allrwe check for details" if more else ""
+        raise CdmDataError(f"the CDM fails the check: {first.message}{tail}")
+    return f"{len(report.warnings)} warning(s)"
+
+
+def _cohort(source: CdmSource, spec: StudySpec, vocab: Vocabulary) -> Cohort:
+    cohort = build_cohort(source, spec, vocab)
+    if len(cohort):
+        return cohort
+    att = cohort.attrition
+    lost = att[att["n_persons"] == 0]
+    where = ""
+    if not lost.empty:
+        first = lost.iloc[0]
+        where = (
+            f"; step {first['step']!r} ({first['reason']}) leaves group {first['group']!r} empty"
+        )
+    raise CohortDefinitionError(
+        f"the cohort of study {spec.name!r} is empty on {source.description}{where}"
+    )
+
+
+def _group_sizes(results: ResultSet) -> dict[str, str]:
+    rec = results.records
+    rows = rec[(rec["analysis"] == "cohort") & (rec["estimate_name"] == "count")]
+    minimum = results.provenance.suppression.min_cell_count if results.provenance.suppression else 1
+    return {
+        str(g): (f"<{minimum}" if bool(s) else f"{int(v)}")
+        for g, v, s in zip(rows["group"], rows["value"], rows["suppressed"], strict=True)
+    }
+
+
+def export_formats(spec: StudySpec) -> list[str]:
+    """Return the result formats: CSV and Parquet, plus XLSX and JSON if in ``report.formats``."""
+    extra = [f for f in ("xlsx", "json") if f in spec.report.formats]
+    return ["csv", "parquet", *extra]
+
+
+def _write_spec(spec: StudySpec, folder: Path) -> None:
+    data = spec.model_dump(mode="json")
+    text = yaml.safe_dump(data, sort_keys=True, allow_unicode=True, default_flow_style=False)
+    (folder / "study.yaml").write_text(text, encoding="utf-8")
+
+
+def _write_patient_level(tables: dict[str, pd.DataFrame], folder: Path) -> None:
+    folder.mkdir()
+    (folder / "README.txt").write_text(
+        "Person-level tables of an allrwe run. They identify persons: keep them on site and "
+        "never share them.\n",
+        encoding="utf-8",
+    )
+    for name, frame in sorted(tables.items()):
+        frame.reset_index(drop=True).to_parquet(folder / f"{name}.parquet", index=False)
+
+
+def _audit(folder: Path, min_cell_count: int) -> AuditReport:
+    report = audit_outputs(folder, min_cell_count=min_cell_count)
+    if not report.ok:
+        first = report.findings[0]
+        raise DisclosureError(
+            f"the output audit failed ({len(report.findings)} finding(s)); first: "
+            f"{first.file}, {first.location}: {first.rule}; nothing was written"
+        )
+    return report
+
+
+def _warning_text(caught: list[warnings.WarningMessage]) -> list[str]:
+    out = []
+    for w in caught:
+        if issubclass(w.category, AllrweWarning | RuntimeWarning):
+            text = f"{w.category.__name__}: {w.message}"
+            if text not in out:
+                out.append(text)
+                logger.warning("%s", text)
+    return out
+
+
+def _analyses(ctx: stages.StudyContext, progress: _Progress) -> list[pd.DataFrame]:
+    parts = [cohort_records(ctx.cohort.frame, ctx.groups), attrition_records(ctx.cohort.attrition)]
+    steps: list[tuple[str, Callable[[stages.StudyContext], pd.DataFrame], str]] = [
+        ("patterns", stages.patterns_stage, "patterns"),
+        ("pathways", stages.pathways_stage, "pathways"),
+        ("outcomes", stages.outcomes_stage, "response"),
+        ("survival", stages.survival_stage, "survival_summary"),
+        ("baseline", stages.baseline_stage, "baseline"),
+        ("safety", stages.safety_stage, "safety"),
+    ]
+    for stage, function, analysis in steps:
+        with progress.stage(stage) as notes:
+            records = function(ctx)
+            parts.append(records)
+            if analysis in ctx.unavailable:
+                notes.append("!" + ctx.unavailable[analysis])
+            else:
+                notes.append(f"{len(records)} records")
+    return parts
+
+
+def run_study(
+    spec_path_or_spec: str | os.PathLike[str] | StudySpec,
+    cdm_url: str | os.PathLike[str],
+    out_dir: str | os.PathLike[str],
+    *,
+    min_cell_count: int | None = None,
+    patient_level: bool = False,
+    progress: ProgressCallback | None = None,
+    vocab_paths: tuple[Path, ...] = (),
+    created_at: str | None = None,
+) -> RunSummary:
+    """Run a study: cohort, analyses, suppression, export, report and audit.
+
+    Parameters
+    ----------
+    spec_path_or_spec : str, path-like or StudySpec
+        The study specification (YAML file) or an already loaded spec.
+    cdm_url : str or path-like
+        The CDM (see :func:`allrwe.io.connect`).
+    out_dir : str or path-like
+        Output folder: created, or replaced if it holds an earlier run's output.
+    min_cell_count : int, optional
+        Counts from 1 to this minus 1 are suppressed; default the spec's ``min_cell_count``.
+    patient_level : bool, default False
+        Also write person-level tables to ``out_dir/patient_level/`` (not for sharing; the
+        audit covers everything else).
+    progress : callable, optional
+        Called with a :class:`StageEvent` when each stage starts and ends.
+    vocab_paths : tuple of pathlib.Path, default ()
+        Extra vocabulary YAML files (after the spec's own).
+    created_at : str, optional
+        Timestamp of the run for the provenance; default now (``SOURCE_DATE_EPOCH`` when set).
+
+    Returns
+    -------
+    RunSummary
+
+    Raises
+    ------
+    StudySpecError
+        The spec is invalid.
+    UsageError, CdmConnectionError
+        The CDM cannot be opened; the output folder cannot be used.
+    CdmDataError
+        The CDM check finds errors.
+    CohortDefinitionError
+        The cohort is empty.
+    DisclosureError
+        The output audit finds a small cell or a person identifier (nothing is written).
+    """
+    spec, vocab = _load(spec_path_or_spec, tuple(vocab_paths))
+    minimum = _min_cell_count(spec, min_cell_count)
+    steps = _Progress(progress)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        with StagedOutput(out_dir) as staged:
+            summary = _run(spec, vocab, cdm_url, staged, minimum, patient_level, steps, created_at)
+            out = staged.commit()
+        messages = _warning_text(caught)
+    return RunSummary(
+        out_dir=out,
+        report=out / "report.html",
+        files=relative_files(out),
+        warnings=messages,
+        patient_level=out / PATIENT_LEVEL_DIR if patient_level else None,
+        **summary,
+    )
+
+
+def _created_at(given: str | None) -> str | None:
+    if given is not None:
+        return given
+    epoch = os.environ.get("SOURCE_DATE_EPOCH")
+    if epoch and epoch.strip().isdigit():
+        stamp = pd.Timestamp(int(epoch.strip()), unit="s", tz="UTC")
+        return stamp.isoformat()
+    return None
+
+
+def _run(
+    spec: StudySpec,
+    vocab: Vocabulary,
+    cdm_url: str | os.PathLike[str],
+    staged: StagedOutput,
+    minimum: int,
+    patient_level: bool,
+    progress: _Progress,
+    created_at: str | None,
+) -> dict[str, Any]:
+    with progress.stage("connect") as notes:
+        source = connect(os.fspath(cdm_url))
+        notes.append(source.description)
+    with source:
+        with progress.stage("check") as notes:
+            notes.append(_check(source, vocab))
+        with progress.stage("cohort") as notes:
+            cohort = _cohort(source, spec, vocab)
+            notes.append(f"{cohort.frame['person_id'].nunique()} persons")
+        ctx = stages.StudyContext(
+            source=source, spec=spec, vocab=vocab, cohort=cohort, min_cell_count=minimum
+        )
+        ctx.patient_level["cohort"] = cohort.frame
+        parts = _analyses(ctx, progress)
+        info = _source_info(source)
+    with progress.stage("results") as notes:
+        frames = [p for p in parts if len(p)] or [empty_records()]
+        raw = ResultSet.create(
+            pd.concat(frames, ignore_index=True),
+            spec=spec,
+            cdm_source=source.description,
+            created_at=_created_at(created_at),
+        )
+        results = suppress(raw, min_cell_count=minimum)
+        notes.append(f"{len(results)} records")
+    with progress.stage("export") as notes:
+        written = export(results, staged.path, formats=export_formats(spec))
+        _write_spec(spec, staged.path)
+        notes.append(f"{len(written)} files")
+    with progress.stage("report") as notes:
+        meta = meta_from_results(
+            results, spec, source_info=info, pathway_settings=stages.pathway_settings(ctx)
+        )
+        files = write_report(results, spec, staged.path, meta=meta)
+        notes.append(f"{len(files)} files")
+    with progress.stage("audit") as notes:
+        audit = _audit(staged.path, minimum)
+        notes.append(f"{len(audit.files)} files clean")
+    if patient_level:
+        _write_patient_level(ctx.patient_level, staged.path / PATIENT_LEVEL_DIR)
+    suppression = results.provenance.suppression
+    return {
+        "group_sizes": _group_sizes(results),
+        "audit": audit,
+        "n_records": len(results),
+        "suppression": suppression.to_dict() if suppression is not None else {},
+        "spec_hash": results.provenance.spec_hash,
+        "unavailable": dict(ctx.unavailable),
+    }

@@ -1,0 +1,191 @@
+"""The analysis stages of a run, one function each, every one ending in result records.
+
+Each stage function takes the :class:`StudyContext` and returns records (or a status record
+when the data cannot support the analysis). They are the only places that call the analyses,
+so a change in an analysis's interface touches one function here.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import pandas as pd
+
+from allrwe.analyses.baseline import summarise_baseline
+from allrwe.analyses.outcomes import (
+    assess_response,
+    compute_endpoints,
+    prepare_outcome_inputs,
+    response_rates,
+    response_records,
+    summarise_survival,
+)
+from allrwe.analyses.pathways import PathwayResult
+from allrwe.analyses.patterns import (
+    PatternInputs,
+    TreatmentPatterns,
+    prepare_dose_inputs,
+    prepare_inputs,
+    summarise_patterns,
+)
+from allrwe.cohort import Cohort
+from allrwe.errors import AnalysisError, CdmSchemaError
+from allrwe.io.source import CdmSource
+from allrwe.io.vocabulary import Vocabulary
+from allrwe.spec import StudySpec
+from allrwe.study.adapters import (
+    as_records,
+    compute_group_pathways,
+    pathway_records,
+    pattern_records,
+    status_records,
+)
+
+__all__ = [
+    "OUTCOME_STRATA",
+    "StudyContext",
+    "baseline_stage",
+    "outcomes_stage",
+    "pathways_stage",
+    "patterns_stage",
+    "safety_stage",
+    "survival_stage",
+]
+
+logger = logging.getLogger(__name__)
+
+#: strata the outcome summaries derive from the cohort itself
+OUTCOME_STRATA = ("setting", "treatment_setting", "line", "sex", "age_band")
+
+
+@dataclass
+class StudyContext:
+    """What the stages share: the CDM, the spec, the cohort and intermediate results."""
+
+    source: CdmSource
+    spec: StudySpec
+    vocab: Vocabulary
+    cohort: Cohort
+    min_cell_count: int = 1
+    pattern_inputs: PatternInputs | None = None
+    patterns: TreatmentPatterns | None = None
+    pathways: dict[str, PathwayResult | None] = field(default_factory=dict)
+    endpoints: pd.DataFrame | None = None
+    patient_level: dict[str, pd.DataFrame] = field(default_factory=dict)
+    unavailable: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def groups(self) -> list[str]:
+        """The index groups, in spec order."""
+        return list(self.spec.index_groups)
+
+
+def guarded(analysis: str, ctx: StudyContext, compute: Callable[[], pd.DataFrame]) -> pd.DataFrame:
+    """Run ``compute``; a CDM lacking what it needs gives a "not available" status instead.
+
+    Only a missing table or column, or an analysis refusing its input, is turned into a
+    status; any other exception is a bug and propagates.
+    """
+    try:
+        return as_records(compute())
+    except CdmSchemaError as exc:
+        reason = str(exc)
+    except AnalysisError as exc:
+        logger.warning("%s: %s", analysis, exc)
+        reason = "the analysis cannot run on this CDM (see the log of the run)"
+    logger.info("%s not available: %s", analysis, reason)
+    ctx.unavailable[analysis] = reason
+    return status_records(analysis, ctx.groups, reason)
+
+
+def patterns_stage(ctx: StudyContext) -> pd.DataFrame:
+    """Treatment patterns: prior/subsequent therapy, sequences, cycles, duration, lines, dose."""
+
+    def compute() -> pd.DataFrame:
+        inputs = prepare_inputs(ctx.source, ctx.vocab, ctx.cohort)
+        dose = prepare_dose_inputs(ctx.source, ctx.vocab, ctx.cohort)
+        ctx.pattern_inputs = inputs
+        ctx.patterns = summarise_patterns(inputs, dose, ctx.vocab)
+        ctx.patient_level["index_treatments"] = ctx.patterns.index_treatments
+        return pattern_records(ctx.patterns, min_cell_count=ctx.min_cell_count)
+
+    return guarded("patterns", ctx, compute)
+
+
+def pathways_stage(ctx: StudyContext) -> pd.DataFrame:
+    """Treatment pathways (TreatmentPatterns semantics) from the pattern inputs."""
+    if ctx.pattern_inputs is None:
+        return status_records("pathways", ctx.groups, "treatment patterns are not available")
+
+    def compute() -> pd.DataFrame:
+        assert ctx.pattern_inputs is not None
+        ctx.pathways = compute_group_pathways(ctx.pattern_inputs)
+        patients = [r.patients.assign(group=g) for g, r in ctx.pathways.items() if r is not None]
+        if patients:
+            ctx.patient_level["pathways"] = pd.concat(patients, ignore_index=True)
+        return pathway_records(ctx.pathways, min_cell_count=ctx.min_cell_count)
+
+    return guarded("pathways", ctx, compute)
+
+
+def outcome_strata(spec: StudySpec) -> list[str]:
+    """Return the spec's strata that the outcome summaries derive (others are logged)."""
+    kept: list[str] = [s for s in dict.fromkeys(spec.strata) if s in OUTCOME_STRATA]
+    skipped = [s for s in spec.strata if s not in OUTCOME_STRATA and s != "group"]
+    if skipped:
+        logger.info("outcomes: strata %s are not derived for outcome summaries", skipped)
+    return kept
+
+
+def outcomes_stage(ctx: StudyContext) -> pd.DataFrame:
+    """Response rates (with Clopper–Pearson CIs) and the time-to-event endpoints."""
+
+    def compute() -> pd.DataFrame:
+        inputs = prepare_outcome_inputs(ctx.source, ctx.vocab, ctx.cohort)
+        response = assess_response(ctx.source, ctx.vocab, ctx.cohort, inputs=inputs)
+        rates = response_rates(response, ctx.spec, by=outcome_strata(ctx.spec))
+        ctx.endpoints = compute_endpoints(
+            ctx.source, ctx.vocab, ctx.cohort, inputs=inputs, response=response
+        )
+        ctx.patient_level["response"] = response.persons
+        ctx.patient_level["endpoints"] = ctx.endpoints
+        return response_records(rates)
+
+    return guarded("response", ctx, compute)
+
+
+def survival_stage(ctx: StudyContext) -> pd.DataFrame:
+    """Kaplan–Meier and cumulative-incidence summaries, curves and risk tables."""
+    if ctx.endpoints is None:
+        return status_records("survival_summary", ctx.groups, "endpoints are not available")
+    endpoints = ctx.endpoints
+
+    def compute() -> pd.DataFrame:
+        return summarise_survival(endpoints, ctx.spec, by=outcome_strata(ctx.spec))
+
+    return guarded("survival_summary", ctx, compute)
+
+
+def baseline_stage(ctx: StudyContext) -> pd.DataFrame:
+    """Baseline characteristics (Table 1)."""
+    return guarded(
+        "baseline", ctx, lambda: summarise_baseline(ctx.source, ctx.vocab, ctx.cohort, ctx.spec)
+    )
+
+
+def safety_stage(ctx: StudyContext) -> pd.DataFrame:
+    """Adverse events in the treatment window (not in this build yet: a status record)."""
+    reason = "the adverse-event analysis is not part of this allrwe build"
+    ctx.unavailable["safety"] = reason
+    return status_records("safety", ctx.groups, reason)
+
+
+def pathway_settings(ctx: StudyContext) -> dict[str, Any]:
+    """Return the settings of the first pathway result (the same for every group)."""
+    for result in ctx.pathways.values():
+        if result is not None:
+            return dict(result.settings)
+    return {}

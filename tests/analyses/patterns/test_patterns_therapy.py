@@ -1,0 +1,289 @@
+"""Prior and subsequent therapy, destinations, sequences, duration and cycle counts.
+
+Scenario (days from 2020-01-01):
+
+* person 1, INO index day 0: inotuzumab 0/7/14 and 21/28/35 (2 cycles, 36 days); vincristine
+  day -200 and dasatinib day -100 before; blinatumomab 60-87 then HSCT day 120. Person 1 also
+  enters BLIN at day 60 (one 28-day bag): inotuzumab, vincristine, dasatinib before; HSCT after.
+* person 2, INO index day 30: inotuzumab 30/37/44 (1 cycle, 15 days); nothing else.
+* person 3, BLIN index day 0: bags 0-6, 7-13, 17-27 (a 3-day interruption) and 42-69 (after a
+  14-day break: cycle 2; 70 days); cytarabine day -300 and HSCT day -200 before; inotuzumab day
+  100 and cytarabine day 130 after.
+* person 4, BLIN index day 60: one bag 60-73 (14 days); CAR-T infusion day 100 after.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+from pattern_helpers import cohort_frame, day, event_frame
+
+from allrwe.analyses.patterns import (
+    cycle_distribution,
+    destination_table,
+    index_treatments,
+    inputs_from_frames,
+    prior_therapy,
+    sequences,
+    subsequent_therapy,
+    therapy_by_person,
+    treatment_duration,
+)
+from allrwe.analyses.patterns._inputs import PatternInputs
+from allrwe.io.vocabulary import Vocabulary
+from allrwe.spec import StudySpec, spec_from_text
+
+EVENTS = event_frame(
+    *[(1, "inotuzumab_ozogamicin", d, d) for d in (0, 7, 14, 21, 28, 35)],
+    (1, "vincristine", -200, -200),
+    (1, "dasatinib", -100, -71),
+    (1, "blinatumomab", 60, 87),
+    (1, "allo_hsct", 120, 120),
+    *[(2, "inotuzumab_ozogamicin", d, d) for d in (30, 37, 44)],
+    (3, "blinatumomab", 0, 6),
+    (3, "blinatumomab", 7, 13),
+    (3, "blinatumomab", 17, 27),
+    (3, "blinatumomab", 42, 69),
+    (3, "cytarabine", -300, -296),
+    (3, "allo_hsct", -200, -200),
+    (3, "inotuzumab_ozogamicin", 100, 100),
+    (3, "cytarabine", 130, 134),
+    (4, "blinatumomab", 60, 73),
+    (4, "car_t_infusion", 100, 100),
+)
+COHORT = cohort_frame(
+    (1, "INO", 0), (2, "INO", 30), (3, "BLIN", 0), (4, "BLIN", 60), (1, "BLIN", 60)
+)
+
+
+@pytest.fixture
+def inputs(spec: StudySpec, vocab: Vocabulary) -> PatternInputs:
+    return inputs_from_frames(COHORT, EVENTS, spec, vocab)
+
+
+def table(frame: pd.DataFrame, group: str, variable: str | None = None) -> dict[str, tuple]:
+    sub = frame[frame["group"] == group]
+    if variable is not None:
+        sub = sub[sub["variable"] == variable]
+    return {
+        r.level: (int(r.n), int(r.denominator), round(float(r.percentage), 1))
+        for r in sub.itertuples(index=False)
+    }
+
+
+def test_index_treatments(inputs: PatternInputs) -> None:
+    tr = index_treatments(inputs).set_index(["group", "person_id"])
+    assert tr["index_end"].to_dict() == {
+        ("INO", 1): day(35),
+        ("INO", 2): day(44),
+        ("BLIN", 3): day(69),
+        ("BLIN", 4): day(73),
+        ("BLIN", 1): day(87),
+    }
+    assert tr["duration_days"].to_dict() == {
+        ("INO", 1): 36,
+        ("INO", 2): 15,
+        ("BLIN", 3): 70,
+        ("BLIN", 4): 14,
+        ("BLIN", 1): 28,
+    }
+    assert tr["n_cycles"].to_dict() == {
+        ("INO", 1): 2,
+        ("INO", 2): 1,
+        ("BLIN", 3): 2,
+        ("BLIN", 4): 1,
+        ("BLIN", 1): 1,
+    }
+
+
+def test_era_gap_ends_the_index_treatment(spec: StudySpec, vocab: Vocabulary) -> None:
+    short = spec.model_copy(
+        update={"patterns": spec.patterns.model_copy(update={"era_gap_days": 10})}
+    )
+    tr = index_treatments(inputs_from_frames(COHORT, EVENTS, short, vocab))
+    row = tr.set_index(["group", "person_id"])
+    assert row.loc[("BLIN", 3), "index_end"] == day(27)  # 42 - 27 = 15 > 10
+    assert row.loc[("BLIN", 3), "n_cycles"] == 1
+
+
+def test_prior_therapy(inputs: PatternInputs) -> None:
+    prior = prior_therapy(inputs)
+    assert table(prior, "INO") == {
+        "chemotherapy": (1, 2, 50.0),
+        "tki": (1, 2, 50.0),
+        "hsct": (0, 2, 0.0),
+        "car_t": (0, 2, 0.0),
+        "blinatumomab": (0, 2, 0.0),
+        "inotuzumab": (0, 2, 0.0),
+        "other_novel_agent": (0, 2, 0.0),
+        "any": (1, 2, 50.0),
+    }
+    assert table(prior, "BLIN") == {
+        "chemotherapy": (2, 3, 66.7),
+        "tki": (1, 3, 33.3),
+        "hsct": (1, 3, 33.3),
+        "car_t": (0, 3, 0.0),
+        "blinatumomab": (0, 3, 0.0),
+        "inotuzumab": (1, 3, 33.3),
+        "other_novel_agent": (1, 3, 33.3),
+        "any": (2, 3, 66.7),
+    }
+
+
+def test_prior_lookback_window(spec: StudySpec, vocab: Vocabulary) -> None:
+    windowed = spec.model_copy(
+        update={"windows": spec.windows.model_copy(update={"prior_lookback_days": 150})}
+    )
+    prior = prior_therapy(inputs_from_frames(COHORT, EVENTS, windowed, vocab))
+    # vincristine (day -200) is outside the 150 days, dasatinib (day -100) inside
+    assert table(prior, "INO")["chemotherapy"] == (0, 2, 0.0)
+    assert table(prior, "INO")["tki"] == (1, 2, 50.0)
+
+
+def test_subsequent_therapy(inputs: PatternInputs) -> None:
+    sub = subsequent_therapy(inputs)
+    assert table(sub, "INO") == {
+        "chemotherapy": (0, 2, 0.0),
+        "tki": (0, 2, 0.0),
+        "hsct": (1, 2, 50.0),
+        "car_t": (0, 2, 0.0),
+        "blinatumomab": (1, 2, 50.0),
+        "inotuzumab": (0, 2, 0.0),
+        "other_novel_agent": (1, 2, 50.0),
+        "any": (1, 2, 50.0),
+    }
+    assert table(sub, "BLIN") == {
+        "chemotherapy": (1, 3, 33.3),
+        "tki": (0, 3, 0.0),
+        "hsct": (1, 3, 33.3),
+        "car_t": (1, 3, 33.3),
+        "blinatumomab": (0, 3, 0.0),
+        "inotuzumab": (1, 3, 33.3),
+        "other_novel_agent": (2, 3, 66.7),
+        "any": (3, 3, 100.0),
+    }
+
+
+def test_follow_up_window_limits_subsequent_therapy(spec: StudySpec, vocab: Vocabulary) -> None:
+    windowed = spec.model_copy(
+        update={"windows": spec.windows.model_copy(update={"subsequent_followup_days": 30})}
+    )
+    sub = subsequent_therapy(inputs_from_frames(COHORT, EVENTS, windowed, vocab))
+    # INO person 1: blinatumomab 25 days after the end (in), HSCT 85 days after (out)
+    assert table(sub, "INO")["blinatumomab"] == (1, 2, 50.0)
+    assert table(sub, "INO")["hsct"] == (0, 2, 0.0)
+    assert table(sub, "BLIN")["any"] == (1, 3, 33.3)  # only person 4's CAR-T (27 days)
+
+
+def test_sequences_with_both_denominators(inputs: PatternInputs) -> None:
+    seq = sequences(inputs)
+    rows = {
+        (r.level, r.denominator_definition): (r.n, r.denominator, r.percentage)
+        for r in seq.itertuples(index=False)
+    }
+    assert rows == {
+        ("INO->BLIN", "group"): (1, 2, 50.0),
+        ("INO->BLIN", "with subsequent therapy"): (1, 1, 100.0),
+        ("BLIN->INO", "group"): (1, 3, pytest.approx(100 / 3)),
+        ("BLIN->INO", "with subsequent therapy"): (1, 3, pytest.approx(100 / 3)),
+    }
+
+
+def test_destinations_by_duration_and_cycles(inputs: PatternInputs) -> None:
+    dest = destination_table(inputs)
+    overall = dest[(dest["variable"] == "destination") & (dest["n"] > 0)]
+    assert sorted(zip(overall["group"], overall["level"], overall["n"], strict=True)) == [
+        ("BLIN", "car_t", 1),
+        ("BLIN", "hsct", 1),
+        ("BLIN", "inotuzumab", 1),
+        ("INO", "blinatumomab", 1),
+        ("INO", "none", 1),
+    ]
+    by_dur = dest[(dest["variable"] == "destination_by_duration") & (dest["n"] > 0)]
+    assert sorted(
+        zip(
+            by_dur["group"], by_dur["subgroup"], by_dur["level"], by_dur["denominator"], strict=True
+        )
+    ) == [
+        ("BLIN", "15-28", "hsct", 1),
+        ("BLIN", "<=14", "car_t", 1),
+        ("BLIN", ">28", "inotuzumab", 1),
+        ("INO", "15-28", "none", 1),
+        ("INO", ">28", "blinatumomab", 1),
+    ]
+    by_cyc = dest[(dest["variable"] == "destination_by_cycles") & (dest["group"] == "BLIN")]
+    one = by_cyc[(by_cyc["subgroup"] == "1") & (by_cyc["n"] > 0)]
+    assert sorted(zip(one["level"], one["n"], one["denominator"], strict=True)) == [
+        ("car_t", 1, 2),
+        ("hsct", 1, 2),
+    ]
+
+
+def test_same_day_destination_tie_follows_class_order(spec: StudySpec, vocab: Vocabulary) -> None:
+    events = event_frame(
+        (1, "inotuzumab_ozogamicin", 0, 0),
+        (1, "cytarabine", 40, 40),
+        (1, "allo_hsct", 40, 40),
+    )
+    inputs = inputs_from_frames(cohort_frame((1, "INO", 0)), events, spec, vocab)
+    dest = destination_table(inputs)
+    got = dest[(dest["variable"] == "destination") & (dest["n"] > 0)]["level"].tolist()
+    assert got == ["chemotherapy"]  # chemotherapy comes first in patterns.therapy_classes
+
+
+def test_duration_summary_and_buckets(inputs: PatternInputs) -> None:
+    summary, buckets = treatment_duration(inputs)
+    s = summary.set_index("group")
+    assert s.loc["INO", ["n", "median", "min", "max"]].tolist() == [2, 25.5, 15.0, 36.0]
+    assert s.loc["BLIN", ["n", "median", "min", "max"]].tolist() == [3, 28.0, 14.0, 70.0]
+    assert table(buckets, "BLIN") == {
+        "<=14": (1, 3, 33.3),
+        "15-28": (1, 3, 33.3),
+        ">28": (1, 3, 33.3),
+    }
+    assert table(buckets, "INO") == {
+        "<=14": (0, 2, 0.0),
+        "15-28": (1, 2, 50.0),
+        ">28": (1, 2, 50.0),
+    }
+
+
+def test_cycle_distribution(inputs: PatternInputs) -> None:
+    dist = cycle_distribution(inputs)
+    assert table(dist, "INO") == {"1": (1, 2, 50.0), "2": (1, 2, 50.0)}
+    assert table(dist, "BLIN") == {"1": (2, 3, 66.7), "2": (1, 3, 33.3)}
+    capped = cycle_distribution(inputs, cap=2)
+    assert table(capped, "BLIN") == {"1": (2, 3, 66.7), "2+": (1, 3, 33.3)}
+
+
+def test_therapy_by_person_timing(inputs: PatternInputs) -> None:
+    th = therapy_by_person(inputs)
+    p1 = th[(th["group"] == "INO") & (th["person_id"] == 1)].sort_values("days_from_index")
+    assert list(zip(p1["therapy_class"], p1["period"], p1["days_from_index"], strict=True)) == [
+        ("chemotherapy", "prior", -200),
+        ("tki", "prior", -100),
+        ("blinatumomab", "subsequent", 60),
+        ("hsct", "subsequent", 120),
+    ]
+
+
+def test_stratified_prior_therapy(spec: StudySpec, vocab: Vocabulary) -> None:
+    cohort = COHORT.assign(setting=["RR", "ND", "RR", "ND", "RR"])
+    prior = prior_therapy(inputs_from_frames(cohort, EVENTS, spec, vocab), by=["setting"])
+    chemo = prior[(prior["level"] == "chemotherapy") & (prior["group"] == "BLIN")]
+    assert list(zip(chemo["setting"], chemo["n"], chemo["denominator"], strict=True)) == [
+        ("ND", 0, 1),
+        ("RR", 2, 2),
+    ]
+
+
+def test_line_mode_ends_the_index_treatment_with_the_line(vocab: Vocabulary) -> None:
+    spec = spec_from_text(
+        "name: t\nindex_groups: {BLIN: [blinatumomab]}\n"
+        "study_period: {start: 2019-01-01, end: 2021-12-31}\n"
+        "patterns: {index_treatment_end: line, era_gap_days: 5}\n"
+    )
+    events = event_frame((3, "blinatumomab", 0, 27), (3, "blinatumomab", 42, 69))
+    cohort = cohort_frame((3, "BLIN", 0))
+    tr = index_treatments(inputs_from_frames(cohort, events, spec, vocab))
+    assert tr["index_end"].tolist() == [day(69)]  # same line (gap 15 <= 60) despite era gap 5
