@@ -230,6 +230,10 @@ def _domain_events(
         return None
     dom = EVENT_DOMAINS[domain]
     extra = _EXTRA[domain]
+    if not source.has(dom.table):
+        # An optional table that is absent (claims data without `measurement`) holds no
+        # records; the analyses then report "not available" rather than failing.
+        return _empty(source.table("person"), extra)
     table = source.table(dom.table)
     _require(table, dom.table, ["person_id", dom.id_col, dom.concept_col, dom.start_col])
     keep = _persons(persons)

@@ -1,10 +1,11 @@
 """Treatment patterns on synthetic CDMs against the generator's ground truth.
 
 The generator (``allrwe.synth.generate_cdm``) writes ``truth/truth_patients`` beside the CDM:
-what it simulated for every ALL patient. Here the cohort and pattern figures computed from the
-CDM with the bundled example specs must reproduce it: index date, cycles, end and duration of
-the index treatment, prior chemotherapy/HSCT/CAR-T, the first subsequent therapy, the
-INO<->BLIN sequences and the line of therapy at index.
+what it simulated for every ALL patient, with the counting rules of docs/synthetic-data.md.
+Here the cohort and pattern figures computed from the CDM with the bundled example specs must
+reproduce it: index date, cycles, end and duration of the index treatment, prior
+chemotherapy/HSCT/CAR-T, the first subsequent therapy, the INO<->BLIN sequences and the line
+of therapy at index.
 
 Two line-of-therapy cases cannot be recovered from the records, by construction of the data,
 and are excluded where named: in claims data (no remission records) a patient given the index
@@ -36,8 +37,7 @@ from allrwe.cohort import Cohort, build_cohort
 from allrwe.io import connect
 from allrwe.io.vocabulary import load_vocabulary
 from allrwe.spec import load_spec
-
-synth = pytest.importorskip("allrwe.synth.generate")
+from allrwe.synth import generate_cdm
 
 EXAMPLES = Path(__file__).resolve().parents[3] / "examples"
 DRUG_OF_GROUP = {"INO": "inotuzumab_ozogamicin", "BLIN": "blinatumomab"}
@@ -60,7 +60,7 @@ class Run:
 
 
 def _run(tmp: Path, profile: str, spec_name: str, seed: int) -> Run:
-    result = synth.generate_cdm(
+    result = generate_cdm(
         tmp / profile,
         persons=3000,
         seed=seed,
