@@ -51,4 +51,6 @@ def any_cdm(request: pytest.FixtureRequest) -> SynthResult:
 
 def tree_digest(root: Path) -> dict[str, bytes]:
     """Bytes of every file under ``root`` by relative path."""
-    return {str(p.relative_to(root)): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
+    return {
+        str(p.relative_to(root)): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()
+    }

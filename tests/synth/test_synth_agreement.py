@@ -44,7 +44,8 @@ def test_blinatumomab_bags_cover_exactly_the_cycle_days(any_cdm: SynthResult) ->
     for c in cycles.itertuples():
         mine = by_person[c.person_id]
         mine = mine[(mine.start >= c.start) & (mine.start <= c.end)]
-        covered = np.concatenate([np.arange(s, e + 1) for s, e in zip(mine.start, mine.end)])
+        spans = zip(mine.start, mine.end, strict=True)
+        covered = np.concatenate([np.arange(s, e + 1) for s, e in spans])
         expected = set(range(c.start, c.end + 1))
         if c.interruption_days:
             interrupted += 1
@@ -73,7 +74,8 @@ def test_blinatumomab_label_doses(any_cdm: SynthResult) -> None:
     assert np.allclose(c.dose_first[stepped], step[stepped])
     # only the first cycle starts with the step dose
     assert (c.cycle[stepped] == 1).all()
-    assert stepped.any() and (~heavy).any()
+    assert stepped.any()
+    assert (~heavy).any()
 
 
 def test_inotuzumab_doses_on_days_1_8_15(any_cdm: SynthResult) -> None:
@@ -168,7 +170,9 @@ def test_response_labs_classify_to_the_truth(emr_cdm: SynthResult) -> None:
     mrd = labs["mrd"]
     assert np.allclose(mrd.fillna(-1), r.mrd_value.fillna(-1))
     assert ((mrd < 0.01) == r.mrd_negative.fillna(False).astype(bool))[mrd.notna()].all()
-    assert r.mrd_value.notna().any() and (r.mrd_value < 0.01).any() and (r.mrd_value > 0.01).any()
+    assert r.mrd_value.notna().any()
+    assert (r.mrd_value < 0.01).any()
+    assert (r.mrd_value > 0.01).any()
 
 
 def test_index_summary_matches_records(any_cdm: SynthResult) -> None:
@@ -206,7 +210,8 @@ def test_record_based_flags(any_cdm: SynthResult) -> None:
     for flag, key in (("prior_hsct", "allo_hsct"), ("prior_cart", "car_t_infusion")):
         who = set(proc[early & (proc.procedure_concept_id == cid(key))].person_id)
         assert (p[flag] == p.index.isin(who)).all()
-    assert not p.prior_ino.any() and not p.prior_blin.any()
+    assert not p.prior_ino.any()
+    assert not p.prior_blin.any()
     firsts = {
         key: de[de.drug_concept_id == cid(key)].groupby("person_id").start.min()
         for key in ("blinatumomab", "inotuzumab_ozogamicin")
@@ -223,22 +228,29 @@ def _subsequent_from_records(root: str, p: pd.DataFrame) -> pd.Series:
     end = days(p.index_end_date)
     de = cdm(root, "drug_exposure").assign(day=lambda d: days(d.drug_exposure_start_date))
     proc = cdm(root, "procedure_occurrence").assign(day=lambda d: days(d.procedure_date))
-    other = {"blinatumomab": cid("inotuzumab_ozogamicin"),
-             "inotuzumab_ozogamicin": cid("blinatumomab")}
+    other = {
+        "blinatumomab": cid("inotuzumab_ozogamicin"),
+        "inotuzumab_ozogamicin": cid("blinatumomab"),
+    }
     cart_drugs = ids("car_t")
     chemo = de[de.drug_concept_id.isin(ids("chemotherapy"))][["person_id", "day"]]
     infusions = proc[proc.procedure_concept_id == cid("car_t_infusion")][["person_id", "day"]]
     pair = chemo.merge(infusions, on="person_id", suffixes=("", "_inf"))
     ld = pair[(pair.day_inf - pair.day).between(0, 21)].set_index(["person_id", "day"]).index
     chemo = chemo[~chemo.set_index(["person_id", "day"]).index.isin(ld)]
-    events = pd.concat([
-        chemo.assign(cls="chemotherapy"),
-        de[de.drug_concept_id.isin(cart_drugs)][["person_id", "day"]].assign(cls="car_t"),
-        infusions.assign(cls="car_t"),
-        proc[proc.procedure_concept_id == cid("allo_hsct")][["person_id", "day"]].assign(cls="hsct"),
-        de.assign(other=de.person_id.map(p.index_drug).map(other))
-        .query("drug_concept_id == other")[["person_id", "day"]].assign(cls="other_novel"),
-    ])
+    events = pd.concat(
+        [
+            chemo.assign(cls="chemotherapy"),
+            de[de.drug_concept_id.isin(cart_drugs)][["person_id", "day"]].assign(cls="car_t"),
+            infusions.assign(cls="car_t"),
+            proc[proc.procedure_concept_id == cid("allo_hsct")][["person_id", "day"]].assign(
+                cls="hsct"
+            ),
+            de.assign(other=de.person_id.map(p.index_drug).map(other))
+            .query("drug_concept_id == other")[["person_id", "day"]]
+            .assign(cls="other_novel"),
+        ]
+    )
     events = events[events.person_id.isin(p.index)]
     events = events[events.day.to_numpy() > end.loc[events.person_id].to_numpy()]
     first = events.sort_values(["person_id", "day"]).groupby("person_id").cls.first()
@@ -267,10 +279,9 @@ def test_deaths_follow_up_and_relapses(any_cdm: SynthResult) -> None:
     n = p[p.novel_agent]
     assert ((n.os_event) == n.death_date.notna()).all()
     assert (n.os_time_days == days(n.last_contact_date) - days(n.index_date)).all()
-    fail = n.first_remission_date.isna() | (
-        days(n.first_remission_date) - days(n.index_date) > 84
-    )
-    assert (n.efs_time_days[fail] == 1).all() and n.efs_event[fail].all()
+    fail = n.first_remission_date.isna() | (days(n.first_remission_date) - days(n.index_date) > 84)
+    assert (n.efs_time_days[fail] == 1).all()
+    assert n.efs_event[fail].all()
     ok = n[~fail]
     event = pd.concat([days(ok.relapse_date), days(ok.death_date)], axis=1).min(axis=1)
     assert (ok.efs_event == event.notna()).all()
@@ -300,12 +311,20 @@ def test_adverse_events_recorded_with_grades(emr_cdm: SynthResult) -> None:
     term_of = vocab.concept_to_set(["adverse_events"])
     obs = cdm(root, "observation")
     obs = obs[obs.observation_concept_id.isin(term_of)]
-    got = sorted(zip(obs.person_id, obs.observation_concept_id.map(term_of),
-                     days(obs.observation_date), obs.value_as_number.astype(int), strict=True))
+    got = sorted(
+        zip(
+            obs.person_id,
+            obs.observation_concept_id.map(term_of),
+            days(obs.observation_date),
+            obs.value_as_number.astype(int),
+            strict=True,
+        )
+    )
     aes = truth(root, "aes")
     want = sorted(zip(aes.person_id, aes.term, days(aes.onset_date), aes.grade, strict=True))
     assert got == want
-    assert set(aes.grade) <= {1, 2, 3, 4} and len(aes) > 50
+    assert set(aes.grade) <= {1, 2, 3, 4}
+    assert len(aes) > 50
     p = _index_patients(root)
     idx = aes[aes.context.isin(["blinatumomab", "inotuzumab_ozogamicin"])]
     idx = idx.join(p[["index_drug", "index_date", "index_end_date"]], on="person_id")

@@ -57,7 +57,9 @@ def claims(tmp_path_factory: pytest.TempPathFactory) -> pd.DataFrame:
 
 
 @pytest.fixture(scope="module")
-def emr(tmp_path_factory: pytest.TempPathFactory) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+def emr(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
     out: Path = tmp_path_factory.mktemp("calib") / "emr"
     generate_cdm(out, persons=ALL_PATIENTS, seed=2024, profile="emr", params=QUIET)
     p = pd.read_parquet(out / "truth" / "truth_patients")
@@ -74,7 +76,11 @@ def emr(tmp_path_factory: pytest.TempPathFactory) -> tuple[pd.DataFrame, pd.Data
     ],
 )
 def test_claims_treatment_patterns(
-    claims: pd.DataFrame, drug: str, prior_chemo: float, subsequent: float, sequence: str,
+    claims: pd.DataFrame,
+    drug: str,
+    prior_chemo: float,
+    subsequent: float,
+    sequence: str,
     target_sequence: float,
 ) -> None:
     group = claims[claims.index_drug == drug]
@@ -133,8 +139,13 @@ def test_emr_adverse_events(emr: tuple[pd.DataFrame, ...]) -> None:
     a = a.merge(p[["person_id", "index_end_date"]], on="person_id")
     during = a[(a.context == "blinatumomab") & (a.onset_date <= a.index_end_date)]
     n = len(p)
-    targets = {"crs": (0.073, 0.031), "infection": (0.062, 0.042), "icans": (0.010, 0.010),
-               "liver_enzyme_increase": (0.010, 0.010), "neutropenia": (0.010, 0.010)}
+    targets = {
+        "crs": (0.073, 0.031),
+        "infection": (0.062, 0.042),
+        "icans": (0.010, 0.010),
+        "liver_enzyme_increase": (0.010, 0.010),
+        "neutropenia": (0.010, 0.010),
+    }
     for term, (any_grade, severe) in targets.items():
         t = during[during.term == term]
         assert close(t.person_id.nunique() / n, any_grade, n), term

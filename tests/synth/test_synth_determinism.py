@@ -7,20 +7,27 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import mixed_emr_params, tree_digest
 
 from allrwe.errors import UsageError
 from allrwe.io import connect
 from allrwe.io.vocabulary import ConceptSet, load_vocabulary
 from allrwe.synth import generate_cdm
 from allrwe.synth.rng import DOMAIN_CLINICAL, RNG_BLOCK, Draws
+from conftest import mixed_emr_params, tree_digest
 
 PERSONS = 5000
 
 
 def _run(out: Path, *, seed: int = 5, chunk: int = 32_768, fmt: str = "parquet") -> Path:
-    generate_cdm(out, persons=PERSONS, seed=seed, profile="emr", params=mixed_emr_params(250),
-                 chunk_size=chunk, fmt=fmt)  # type: ignore[arg-type]
+    generate_cdm(
+        out,
+        persons=PERSONS,
+        seed=seed,
+        profile="emr",
+        params=mixed_emr_params(250),
+        chunk_size=chunk,
+        fmt=fmt,
+    )  # type: ignore[arg-type]
     return out
 
 
@@ -58,8 +65,12 @@ def test_duckdb_holds_the_parquet_data(tmp_path: Path) -> None:
     columns = {
         "person": ["person_id", "gender_concept_id", "year_of_birth"],
         "drug_exposure": ["person_id", "drug_concept_id", "drug_exposure_start_date", "quantity"],
-        "measurement": ["person_id", "measurement_concept_id", "measurement_date",
-                        "value_as_number"],
+        "measurement": [
+            "person_id",
+            "measurement_concept_id",
+            "measurement_date",
+            "value_as_number",
+        ],
         "death": ["person_id", "death_date", "cause_concept_id"],
     }
     with connect(db_root / "cdm.duckdb") as db:
@@ -95,6 +106,7 @@ def test_refuses_to_write_over_other_files(tmp_path: Path) -> None:
         ({"fmt": "csv"}, "unknown format 'csv'"),
         ({"chunk_size": 0}, "chunk_size must be"),
         ({"profile": "registry"}, "unknown synthetic profile 'registry'"),
+        ({"params": {"population": {"all_patients": 11}}}, r"all_patients \(11\) exceeds"),
     ],
 )
 def test_bad_arguments(tmp_path: Path, kwargs: dict[str, object], message: str) -> None:
@@ -112,7 +124,11 @@ def test_concept_ids_come_from_the_vocabulary(tmp_path: Path) -> None:
     assert isinstance(moved, ConceptSet)
     custom = load_vocabulary(extra_sets=[moved])
     res = generate_cdm(
-        tmp_path / "v", persons=400, seed=2, profile="claims", vocabulary=custom,
+        tmp_path / "v",
+        persons=400,
+        seed=2,
+        profile="claims",
+        vocabulary=custom,
         params={"population": {"all_patients": 200}},
     )
     drugs = pd.read_parquet(res.tables["drug_exposure"]).drug_concept_id

@@ -54,7 +54,8 @@ def test_one_period_per_person_holding_every_record(any_cdm: SynthResult) -> Non
     root = str(any_cdm.out)
     person = cdm(root, "person")
     op = cdm(root, "observation_period")
-    assert person.person_id.is_unique and op.person_id.is_unique
+    assert person.person_id.is_unique
+    assert op.person_id.is_unique
     assert set(op.person_id) == set(person.person_id) == set(range(1, any_cdm.persons + 1))
     period = op.set_index("person_id")
     start = days(period.observation_period_start_date)
@@ -102,7 +103,10 @@ def test_check_cdm_reports_nothing(any_cdm: SynthResult) -> None:
 
 def test_tiny_population_without_all_patients(tmp_path: Path) -> None:
     res = generate_cdm(
-        tmp_path / "tiny", persons=100, seed=1, profile="claims",
+        tmp_path / "tiny",
+        persons=100,
+        seed=1,
+        profile="claims",
         params={"population": {"all_patients": 0}},
     )
     assert res.all_patients == 0
@@ -111,4 +115,5 @@ def test_tiny_population_without_all_patients(tmp_path: Path) -> None:
         ("truth_patients", "truth_cycles", "truth_responses", "truth_aes"), 0
     )
     truth = pd.read_parquet(tmp_path / "tiny" / "truth" / "truth_patients")
-    assert len(truth) == 0 and "efs_time_days" in truth.columns
+    assert len(truth) == 0
+    assert "efs_time_days" in truth.columns

@@ -15,13 +15,7 @@ import numpy.typing as npt
 from allrwe.synth.aes import AE_CONTEXTS, AdverseEvents, draw_adverse_events
 from allrwe.synth.concepts import Concepts
 from allrwe.synth.frames import NA, AnyArray, epoch_day
-from allrwe.synth.history import (
-    STATUS_REFRACTORY,
-    STATUS_RELAPSE,
-    STATUS_REMISSION,
-    History,
-    simulate_history,
-)
+from allrwe.synth.history import History, simulate_history
 from allrwe.synth.index import CR, IndexResult, draw_labs, simulate_index
 from allrwe.synth.novel import CycleRows
 from allrwe.synth.outcomes import (
@@ -33,17 +27,13 @@ from allrwe.synth.outcomes import (
 from allrwe.synth.params import SynthParams
 from allrwe.synth.patients import INO, Patients, draw_patients
 from allrwe.synth.rng import DOMAIN_CLINICAL, RNG_BLOCK, Draws
-from allrwe.synth.timeline import Timeline
+from allrwe.synth.timeline import Status, Timeline
 
-__all__ = ["STATUS_EXTRA", "ClinicalChunk", "simulate_clinical"]
+__all__ = ["ClinicalChunk", "simulate_clinical"]
 
 IntArray = npt.NDArray[np.int64]
 FloatArray = npt.NDArray[np.float64]
 BoolArray = npt.NDArray[np.bool_]
-
-#: condition statuses beyond history's: Ph, genetics, CNS at diagnosis
-STATUS_PH, STATUS_GENETICS, STATUS_CNS, STATUS_REPEAT = 4, 5, 6, 7
-STATUS_EXTRA = (STATUS_PH, STATUS_GENETICS, STATUS_CNS, STATUS_REPEAT)
 
 
 @dataclass
@@ -113,7 +103,7 @@ def _relapse_labs(tl: Timeline, draws: Draws, concepts: Concepts) -> None:
     cond = tl.events("condition")
     if not len(cond):
         return
-    sel = np.flatnonzero(cond["status"] == STATUS_RELAPSE)
+    sel = np.flatnonzero(cond["status"] == Status.RELAPSE)
     owner = cond["owner"][sel]
     order = np.argsort(owner, kind="stable")
     owner, dates = owner[order], cond["date"][sel][order]
@@ -132,11 +122,11 @@ def _status_events(tl: Timeline, pts: Patients, idx: IndexResult) -> None:
             owner=r["owner"][refractory],
             concept=0,
             date=r["date"][refractory],
-            status=STATUS_REFRACTORY,
+            status=Status.REFRACTORY,
         )
     rem = np.flatnonzero(pts.novel & ~pts.in_cr & (idx.first_remission != NA))
     tl.add(
-        "condition", owner=rem, concept=0, date=idx.first_remission[rem], status=STATUS_REMISSION
+        "condition", owner=rem, concept=0, date=idx.first_remission[rem], status=Status.REMISSION
     )
 
 
@@ -191,7 +181,7 @@ def _capture(tl: Timeline, draws: Draws, params: SynthParams) -> None:
         kept_sorted = draws.bernoulli(rec.disease_status_capture, owner=owner[order])
         kept = np.empty_like(kept_sorted)
         kept[order] = kept_sorted
-        disease = np.isin(status, (STATUS_RELAPSE, STATUS_REFRACTORY, STATUS_REMISSION))
+        disease = np.isin(status, (Status.RELAPSE, Status.REFRACTORY, Status.REMISSION))
         part["recorded"] = np.where(disease, kept, True)
 
 
@@ -201,13 +191,13 @@ def _diagnosis_facts(tl: Timeline, params: SynthParams, pts: Patients) -> None:
     b_lineage = ~pts.t_lineage
     if rec.ph_status:
         o = everyone[b_lineage]
-        tl.add("condition", owner=o, concept=0, date=pts.d0[o], status=STATUS_PH)
+        tl.add("condition", owner=o, concept=0, date=pts.d0[o], status=Status.PH)
     if rec.genetics:
         o = everyone[pts.genetics >= 0]
-        tl.add("condition", owner=o, concept=0, date=pts.d0[o], status=STATUS_GENETICS)
+        tl.add("condition", owner=o, concept=0, date=pts.d0[o], status=Status.GENETICS)
     if rec.cns:
         o = everyone[pts.cns]
-        tl.add("condition", owner=o, concept=0, date=pts.d0[o], status=STATUS_CNS)
+        tl.add("condition", owner=o, concept=0, date=pts.d0[o], status=Status.CNS)
 
 
 def simulate_clinical(

@@ -19,7 +19,6 @@ from allrwe.io.vocabulary import ConceptSet, Vocabulary
 
 __all__ = [
     "BACKGROUND_RANGE",
-    "CAUSE_INFECTION",
     "CAUSE_OTHER",
     "CAUSE_TRM",
     "FEMALE",
@@ -62,12 +61,10 @@ POOL_SIZES = {
     "observation": 50,
 }
 CAUSE_TRM = 2_100_900_001
-CAUSE_INFECTION = 2_100_900_002
 CAUSE_OTHER = 2_100_900_003
 #: names of the local causes of death, for cause_source_value
 CAUSE_NAMES = {
     CAUSE_TRM: "transplant-related mortality",
-    CAUSE_INFECTION: "infection",
     CAUSE_OTHER: "other cause",
 }
 

@@ -60,6 +60,8 @@ class SynthResult:
         Size of the population, ALL patients among it, and the seed.
     profile : str
         Name of the profile.
+    params : SynthParams
+        The resolved parameters.
     """
 
     out: Path
@@ -107,7 +109,8 @@ def _prepare(out: Path, overwrite: bool) -> None:
     if out.is_dir() and any(out.iterdir()):
         if not overwrite:
             raise UsageError(
-                f"output folder {str(out)!r} is not empty; choose another or overwrite (--overwrite)"
+                f"output folder {str(out)!r} is not empty; choose another, or overwrite "
+                "(--overwrite)"
             )
         if not (out / _MANIFEST).is_file():
             raise UsageError(
@@ -207,6 +210,11 @@ def generate_cdm(
     """
     _check_args(persons, seed, fmt, chunk_size)
     p = load_params(profile, params)
+    wanted = p.population.all_patients
+    if wanted is not None and wanted > persons:
+        raise UsageError(
+            f"population.all_patients ({wanted}) exceeds the number of persons ({persons})"
+        )
     concepts = resolve_concepts(
         vocabulary or load_vocabulary(),
         diagnosis_source_vocabulary=p.recording.diagnosis_source_vocabulary,

@@ -21,24 +21,13 @@ from allrwe.synth.frames import NA
 from allrwe.synth.params import SynthParams
 from allrwe.synth.patients import Patients
 from allrwe.synth.rng import Draws
-from allrwe.synth.timeline import Timeline
+from allrwe.synth.timeline import Status, Timeline
 
-__all__ = [
-    "STATUS_DIAGNOSIS",
-    "STATUS_REFRACTORY",
-    "STATUS_RELAPSE",
-    "STATUS_REMISSION",
-    "History",
-    "simulate_history",
-]
+__all__ = ["History", "simulate_history"]
 
 IntArray = npt.NDArray[np.int64]
 BoolArray = npt.NDArray[np.bool_]
 
-STATUS_DIAGNOSIS = 0
-STATUS_RELAPSE = 1
-STATUS_REFRACTORY = 2
-STATUS_REMISSION = 3
 MAX_LINES = 4
 _LN2 = np.log(2.0)
 #: bounds of a remission duration (days) for the first and later lines; they keep the
@@ -192,7 +181,7 @@ def simulate_history(
     t = draws.integers(2, 10)
     stay = draws.integers(3, 14)
     everyone = np.arange(n)
-    tl.add("condition", owner=everyone, concept=pts.dx_concept, date=0, status=STATUS_DIAGNOSIS)
+    tl.add("condition", owner=everyone, concept=pts.dx_concept, date=0, status=Status.DIAGNOSIS)
     add_visit(tl, everyone, np.zeros(n, dtype=np.int64), stay, INPATIENT)
 
     end = np.full(n, NA, dtype=np.int64)
@@ -226,8 +215,8 @@ def simulate_history(
             tl, draws, concepts, pts, params, maint, t, np.where(relapsing, relapse - 1, t + 10_000)
         )
         for status, sel in (
-            (STATUS_REFRACTORY, refractory),
-            (STATUS_RELAPSE, relapsing & ~refractory),
+            (Status.REFRACTORY, refractory),
+            (Status.RELAPSE, relapsing & ~refractory),
         ):
             o = np.flatnonzero(sel)
             tl.add("condition", owner=o, concept=0, date=relapse[o], status=status)

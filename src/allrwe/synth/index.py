@@ -22,7 +22,7 @@ from allrwe.synth.patients import BLIN, Patients
 from allrwe.synth.rng import Draws
 from allrwe.synth.timeline import Timeline
 
-__all__ = ["RESPONSES", "IndexResult", "draw_labs", "simulate_index"]
+__all__ = ["NEVER", "RESPONSES", "IndexResult", "draw_labs", "simulate_index"]
 
 IntArray = npt.NDArray[np.int64]
 FloatArray = npt.NDArray[np.float64]
@@ -31,7 +31,8 @@ BoolArray = npt.NDArray[np.bool_]
 #: response codes, deepest last: no response, CRi, CRh, CR
 RESPONSES = ("NR", "CRi", "CRh", "CR")
 NR, CRI, CRH, CR = range(4)
-_NEVER = 1_000
+#: a cycle number no course reaches ("never")
+NEVER = 1_000
 
 
 @dataclass
@@ -115,7 +116,7 @@ def _mrd_cycle(
     late_cycle = draws.integers(3, np.maximum(n, 3), owner=owner)
     early = np.where(draws.bernoulli(ip.mrd.first_cycle, owner=owner) | (n == 1), 1, 2)
     cycle = np.maximum(np.where(late, late_cycle, early), resp_cycle)
-    return measured, np.where(negative, cycle, _NEVER)
+    return measured, np.where(negative, cycle, NEVER)
 
 
 def _plan(
@@ -134,7 +135,7 @@ def _plan(
     kind = draws.choice(split, owner=owner) + 1
     later = draws.integers(2, np.maximum(np.minimum(n, k), 2), owner=owner)
     first = draws.bernoulli(ip.response_first_cycle, owner=owner) | (n == 1)
-    resp_cycle = np.where(in_cr, 0, np.where(nr, _NEVER, np.where(first, 1, later)))
+    resp_cycle = np.where(in_cr, 0, np.where(nr, NEVER, np.where(first, 1, later)))
     kind = np.where(in_cr, CR, kind)
     stop_p = np.where(nr, ip.early_stop["non_responder"], ip.early_stop["responder"])
     early = draws.bernoulli(stop_p, owner=owner)
@@ -226,7 +227,7 @@ def simulate_index(
                 start,
                 n,
                 max_cycles=len(ip.cycles),
-                remission_before=np.where(nr, _NEVER, resp_cycle + 1),
+                remission_before=np.where(nr, NEVER, resp_cycle + 1),
                 cycle1_days=np.where(extended, 28, 21),
                 last_doses=last_doses,
                 delay=ip.cycle_delay,

@@ -21,14 +21,12 @@ from allrwe.synth.patients import BLIN, INO, Patients
 from allrwe.synth.rng import Draws
 from allrwe.synth.timeline import KIND_ADMIN, Timeline
 
-__all__ = ["BAG_DAYS", "CycleRows", "blinatumomab_cycles", "inotuzumab_cycles"]
+__all__ = ["Course", "CycleRows", "blinatumomab_cycles", "inotuzumab_cycles"]
 
 IntArray = npt.NDArray[np.int64]
 FloatArray = npt.NDArray[np.float64]
 BoolArray = npt.NDArray[np.bool_]
 
-#: infusion-bag lengths (days)
-BAG_DAYS = (1, 2, 4, 7)
 _BIG = 10_000
 #: blinatumomab: cycle 1 is inpatient through day 9, cycle 2 through day 2 (DOMAIN.md 4a)
 _INPATIENT_THROUGH = {1: 9, 2: 2}
@@ -99,14 +97,14 @@ def _bags(
 
 @dataclass
 class Course:
-    """Per-patient summary of a novel-agent course (arrays over the course's owners)."""
+    """A novel-agent course, per owner: last exposure day, and each cycle's end (-1 if none).
 
-    owner: IntArray
-    first: IntArray
+    A blinatumomab cycle ends on its last infusion day, an inotuzumab cycle on its planned last
+    day (day 21 or 28), the day of its response assessment.
+    """
+
     last: IntArray
-    n_cycles: IntArray
     cycle_ends: list[IntArray]
-    cycle_starts: list[IntArray]
 
 
 def blinatumomab_cycles(
@@ -160,8 +158,7 @@ def blinatumomab_cycles(
     drug = concepts.drug["blinatumomab"]
     dex = concepts.drug["dexamethasone"]
     s = start.copy()
-    first, last = start.copy(), start.copy()
-    starts: list[IntArray] = []
+    last = start.copy()
     ends: list[IntArray] = []
     for c in range(1, max_cycles + 1):
         interrupted_u = draws.uniform(owner=owner)
@@ -216,12 +213,11 @@ def blinatumomab_cycles(
             dose_first=np.where(stepped, step, main)[rows],
             dose_main=main[rows],
         )
-        starts.append(np.where(act, s, -1))
         ends.append(np.where(act, end, -1))
         last = np.where(act, end, last)
         brk = 14 if c < 5 else 56
         s = np.where(act, end + 1 + brk + late, s)
-    return Course(owner, first, last, n_cycles, ends, starts)
+    return Course(last, ends)
 
 
 def _premedication(
@@ -318,7 +314,6 @@ def inotuzumab_cycles(
     bsa = pts.bsa[owner]
     s = start.copy()
     last = start.copy()
-    starts: list[IntArray] = []
     ends: list[IntArray] = []
     for c in range(1, max_cycles + 1):
         late = np.where(draws.bernoulli(delay, owner=owner), draws.integers(1, 7, owner=owner), 0)
@@ -362,8 +357,7 @@ def inotuzumab_cycles(
             dose_first=np.round(np.broadcast_to(d1, owner.shape) * bsa, 3)[rows],
             dose_main=np.round(INO_DOSE_LATER * bsa, 3)[rows],
         )
-        starts.append(np.where(act, s, -1))
         ends.append(np.where(act, s + length - 1, -1))
         last = np.where(act, end, last)
         s = np.where(act, s + length + late, s)
-    return Course(owner, start.copy(), last, n_cycles, ends, starts)
+    return Course(last, ends)

@@ -17,13 +17,13 @@ import numpy.typing as npt
 from allrwe.synth.care import add_cart, add_hsct, add_regimen, add_tki
 from allrwe.synth.concepts import CAUSE_TRM, Concepts
 from allrwe.synth.frames import NA
-from allrwe.synth.history import STATUS_RELAPSE, History
-from allrwe.synth.index import IndexResult
+from allrwe.synth.history import History
+from allrwe.synth.index import NEVER, IndexResult
 from allrwe.synth.novel import CycleRows, blinatumomab_cycles, inotuzumab_cycles
 from allrwe.synth.params import INDEX_DRUGS, SETTINGS, SUBSEQUENT_CLASSES, SynthParams
 from allrwe.synth.patients import BLIN, INO, Patients
 from allrwe.synth.rng import Draws
-from allrwe.synth.timeline import Timeline
+from allrwe.synth.timeline import Status, Timeline
 
 __all__ = ["Outcome", "simulate_non_novel_outcome", "simulate_outcome"]
 
@@ -33,7 +33,6 @@ BoolArray = npt.NDArray[np.bool_]
 
 NONE, HSCT, CART, CHEMO, NOVEL = (SUBSEQUENT_CLASSES.index(k) for k in SUBSEQUENT_CLASSES)
 _LN2 = np.log(2.0)
-_NEVER = 1_000
 _BIG = np.iinfo(np.int64).max // 4
 
 
@@ -49,7 +48,6 @@ class Outcome:
     relapse: IntArray
     death: IntArray
     cause: IntArray
-    novel_course: dict[str, IntArray]
 
 
 def _first_tables(params: SynthParams) -> tuple[FloatArray, FloatArray]:
@@ -188,7 +186,7 @@ def _other_novel(
         start[sel],
         n_ino[sel],
         max_cycles=3,
-        remission_before=np.where(in_rem[sel], 1, _NEVER),
+        remission_before=np.where(in_rem[sel], 1, NEVER),
         cycle1_days=np.full(sel.size, 21),
         last_doses=np.full(sel.size, 3),
         delay=0.3,
@@ -357,7 +355,7 @@ def simulate_outcome(
     death = np.minimum(trm, disease_death)
     cause = np.where(trm <= disease_death, CAUSE_TRM, concepts.all_standard[0])
     o = owner[relapsed]
-    tl.add("condition", owner=o, concept=0, date=relapse[relapsed], status=STATUS_RELAPSE)
+    tl.add("condition", owner=o, concept=0, date=relapse[relapsed], status=Status.RELAPSE)
     # Ph+ patients continue their TKI alongside and after the index drug
     ph = pts.ph[owner] & (hist.tki[owner] >= 0)
     tki_end = np.minimum(after + draws.integers(180, 720, owner=owner), relapse - 1)
@@ -380,7 +378,6 @@ def simulate_outcome(
         relapse=spread(np.where(relapsed, relapse, NA), NA),
         death=spread(np.where(death < _BIG, death, NA), NA),
         cause=spread(np.where(death < _BIG, cause, 0), 0),
-        novel_course={},
     )
 
 

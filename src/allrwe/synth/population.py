@@ -7,6 +7,8 @@ Every record lies inside its person's observation period.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 import numpy.typing as npt
 
@@ -53,7 +55,7 @@ def select_all_patients(
     """
     count = params.population.all_patients
     if count is not None:
-        m = min(count, persons)
+        m = count
         if m == 0:
             return np.zeros(pid.size, dtype=bool)
         i = -(-(pid - 1) * m // persons)
@@ -229,7 +231,7 @@ def _measurements(
     pid: IntArray,
     is_all: BoolArray,
     v_owner: IntArray,
-    on_visit: object,
+    on_visit: Callable[[IntArray], IntArray],
     params: SynthParams,
     concepts: Concepts,
     types: TypeConcepts,
@@ -238,7 +240,7 @@ def _measurements(
     bg = params.background
     v = _records_per_visit(draws, bg.measurements_per_visit, v_owner)
     owner = v_owner[v]
-    date = on_visit(v)  # type: ignore[operator]
+    date = on_visit(v)
     pool_concept = _pick(draws, concepts.pools["measurement"], owner)
     units = np.unique([u for _, u in concepts.lab.values() if u])
     unit = units[pool_concept % units.size] if units.size else np.zeros(owner.size, np.int64)

@@ -5,13 +5,7 @@ from __future__ import annotations
 import numpy as np
 import numpy.typing as npt
 
-from allrwe.synth.clinical import (
-    STATUS_CNS,
-    STATUS_GENETICS,
-    STATUS_PH,
-    STATUS_REPEAT,
-    ClinicalChunk,
-)
+from allrwe.synth.clinical import ClinicalChunk
 from allrwe.synth.concepts import (
     CAUSE_NAMES,
     FEMALE,
@@ -23,14 +17,8 @@ from allrwe.synth.concepts import (
     Concepts,
 )
 from allrwe.synth.frames import NA, Tables
-from allrwe.synth.history import (
-    STATUS_DIAGNOSIS,
-    STATUS_REFRACTORY,
-    STATUS_RELAPSE,
-    STATUS_REMISSION,
-)
 from allrwe.synth.params import SynthParams
-from allrwe.synth.timeline import KIND_DISPENSE
+from allrwe.synth.timeline import KIND_DISPENSE, Status
 
 __all__ = ["TypeConcepts", "clinical_rows", "text_maps", "type_concepts", "year_of"]
 
@@ -66,13 +54,13 @@ def _condition_concepts(
     ph = np.where(pts.ph[owner], concepts.ph_positive, concepts.ph_negative)
     return np.select(
         [
-            status == STATUS_RELAPSE,
-            status == STATUS_REFRACTORY,
-            status == STATUS_REMISSION,
-            status == STATUS_PH,
-            status == STATUS_GENETICS,
-            status == STATUS_CNS,
-            status == STATUS_REPEAT,
+            status == Status.RELAPSE,
+            status == Status.REFRACTORY,
+            status == Status.REMISSION,
+            status == Status.PH,
+            status == Status.GENETICS,
+            status == Status.CNS,
+            status == Status.REPEAT_DIAGNOSIS,
         ],
         [
             concepts.relapse,
@@ -197,9 +185,9 @@ def _condition_rows(
     owner = np.concatenate([owner[keep], rep_owner])
     date = np.concatenate([date[keep], rep_date])
     concept = np.concatenate([cond["concept"][keep], chunk.pts.dx_concept[rep_owner]])
-    status = np.concatenate([status[keep], np.full(rep_owner.size, STATUS_REPEAT)])
+    status = np.concatenate([status[keep], np.full(rep_owner.size, Status.REPEAT_DIAGNOSIS)])
     cid = _condition_concepts(chunk, concepts, owner, status, concept)
-    is_dx = np.isin(status, (STATUS_DIAGNOSIS, STATUS_REPEAT))
+    is_dx = np.isin(status, (Status.DIAGNOSIS, Status.REPEAT_DIAGNOSIS))
     source = concepts.diagnosis_source if concepts.diagnosis_source is not None else NA
     tables["condition_occurrence"].add(
         person_id=pid[owner],

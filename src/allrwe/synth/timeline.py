@@ -8,13 +8,14 @@ then censored at each patient's end of observation.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from enum import IntEnum
 
 import numpy as np
 import numpy.typing as npt
 
 from allrwe.synth.frames import AnyArray
 
-__all__ = ["KIND_ADMIN", "KIND_DISPENSE", "Events", "Timeline"]
+__all__ = ["KIND_ADMIN", "KIND_DISPENSE", "Events", "Status", "Timeline"]
 
 IntArray = npt.NDArray[np.int64]
 FloatArray = npt.NDArray[np.float64]
@@ -22,6 +23,20 @@ FloatArray = npt.NDArray[np.float64]
 #: drug rows: an IV (or other in-hospital) administration, or an oral dispensing
 KIND_ADMIN = 0
 KIND_DISPENSE = 1
+
+
+class Status(IntEnum):
+    """What a condition event states; its concept is chosen when the row is written."""
+
+    DIAGNOSIS = 0
+    RELAPSE = 1
+    REFRACTORY = 2
+    REMISSION = 3
+    PH = 4
+    GENETICS = 5
+    CNS = 6
+    REPEAT_DIAGNOSIS = 7
+
 
 #: date columns of each event kind (shifted and censored)
 _DATES = {
