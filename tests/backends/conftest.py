@@ -6,9 +6,11 @@ written once as Parquet; the DuckDB results on those Parquet files are the refer
 
 from __future__ import annotations
 
+import gc
 import os
 import shutil
 import tempfile
+import warnings
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -104,7 +106,11 @@ def spark_session(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
     try:
         yield session
     finally:
-        session.stop()
+        with warnings.catch_warnings():
+            # PySpark leaves local sockets for the garbage collector: collect them here, quietly
+            warnings.simplefilter("ignore", ResourceWarning)
+            session.stop()
+            gc.collect()
 
 
 @pytest.fixture(scope="session")
@@ -113,6 +119,6 @@ def spark_cdms(spark_session: Any, synthetic_cdms: dict[str, str]) -> dict[str, 
     urls = {}
     for profile, src in synthetic_cdms.items():
         database = "cdm" if profile == "claims" else f"cdm_{profile}"
-        load_cdm(src, "spark://", schema=database, spark_session=spark_session)
+        load_cdm(src, "spark://", schema=database, spark_session=spark_session, external=True)
         urls[profile] = f"spark://?schema={database}"
     return urls

@@ -15,7 +15,9 @@ DEMO_SPEC = Path(str(resources.files("allrwe.data") / "studies" / "demo.yaml"))
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 
 
-def synthetic_cdm(folder: Path, profile: str, *, persons: int = 1200, all_patients: int = 150) -> str:
+def synthetic_cdm(
+    folder: Path, profile: str, *, persons: int = 1200, all_patients: int = 150
+) -> str:
     """Generate a small synthetic CDM (seed 11) and return its URL."""
     result = generate_cdm(
         folder,

@@ -16,7 +16,7 @@ from __future__ import annotations
 import logging
 import tempfile
 import warnings
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlparse
@@ -202,14 +202,6 @@ def _table_names(source: CdmSource, tables: Sequence[str] | None) -> list[str]:
     return names
 
 
-def _batches(source: CdmSource, name: str) -> Iterator[pa.RecordBatch]:
-    with warnings.catch_warnings():
-        # ibis 12 reads DuckDB results with methods DuckDB 1.5 deprecates (but keeps)
-        warnings.filterwarnings("ignore", message=r".*fetch_(arrow_table|record_batch).*")
-        reader = source.backend.to_pyarrow_batches(source.table(name), chunk_size=_BATCH_ROWS)
-        yield from reader
-
-
 def _csv(batch: pa.RecordBatch) -> memoryview:
     # pyarrow writes NULL as an empty field and an empty string as "", which is exactly how
     # PostgreSQL's CSV format tells them apart.
@@ -272,8 +264,11 @@ def _copy_table(con: Any, source: CdmSource, name: str, schema: str, replace: bo
     )
     rows = 0
     try:
-        with con.cursor().copy(copy_sql) as copy:
-            for batch in _batches(source, name):
+        with con.cursor().copy(copy_sql) as copy, warnings.catch_warnings():
+            # ibis 12 reads DuckDB results with methods DuckDB 1.5 deprecates (but keeps)
+            warnings.filterwarnings("ignore", message=r".*fetch_(arrow_table|record_batch).*")
+            expr = source.table(name)
+            for batch in source.backend.to_pyarrow_batches(expr, chunk_size=_BATCH_ROWS):
                 if batch.num_rows:
                     copy.write(_csv(batch))
                     rows += batch.num_rows
@@ -339,7 +334,7 @@ def _parquet_locations(
     return out
 
 
-def _save_spark_table(spark: Any, location: str, database: str, name: str, external: bool) -> int:
+def _save_spark_table(spark: Any, location: str, database: str, name: str, external: bool) -> None:
     qualified = f"{database}.{name}"
     try:
         spark.sql(f"DROP TABLE IF EXISTS {qualified}")

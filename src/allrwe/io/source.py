@@ -346,22 +346,36 @@ def _connect_postgres(parsed: Any, schema: str | None) -> CdmSource:
     return CdmSource(backend, "postgresql", desc + (f"?schema={schema}" if schema else ""), schema)
 
 
+#: names of the temporary views that hold Ibis's in-memory tables in Spark
+_IBIS_MEMTABLE = re.compile(r"^ibis_[a-z]*_?memtable_")
+
+
 @functools.cache
-def _quiet_pyspark() -> type[BaseBackend]:
-    """Return the Ibis PySpark backend class, quiet about PySpark's pandas-3 deprecations."""
+def _cdm_pyspark() -> type[BaseBackend]:
+    """Return the Ibis PySpark backend class adapted to reading a CDM from a Spark database."""
     from ibis.backends.pyspark import Backend
 
     # First use of ibis.pyspark registers ibis.options.pyspark, which its compiler reads.
     _ = ibis.pyspark
 
-    class QuietPySpark(Backend):
+    class CdmPySpark(Backend):
         def execute(self, expr: Any, /, **kwargs: Any) -> Any:
             with warnings.catch_warnings():
                 # PySpark 4.0 converts results with astype(copy=False), deprecated by pandas 3.
                 warnings.filterwarnings("ignore", message="The copy keyword is deprecated")
                 return super().execute(expr, **kwargs)
 
-    return QuietPySpark
+        def list_tables(self, *, like: str | None = None, database: Any = None) -> list[str]:
+            names: list[str] = super().list_tables(like=like, database=database)
+            if not isinstance(database, str):
+                return [n for n in names if not _IBIS_MEMTABLE.match(n)]
+            # SHOW TABLES IN <db> also lists the session's temporary views, Ibis's in-memory
+            # tables among them; the tables of a database are only those it holds.
+            rows = self._session.sql(f"SHOW TABLES IN {database}").collect()
+            temporary = {r.tableName for r in rows if r.isTemporary}
+            return [n for n in names if n not in temporary]
+
+    return CdmPySpark
 
 
 def _connect_spark(schema: str | None, session: Any) -> CdmSource:
@@ -376,7 +390,7 @@ def _connect_spark(schema: str | None, session: Any) -> CdmSource:
             SparkSession.getActiveSession() or SparkSession.builder.master("local[2]").getOrCreate()
         )
     try:
-        backend = _quiet_pyspark()().connect(session)
+        backend = _cdm_pyspark()().connect(session)
     except Exception as exc:
         raise CdmConnectionError(f"cannot use the Spark session: {_first_line(exc)}") from exc
     _check_schema(backend, schema, "the Spark catalog")

@@ -24,7 +24,14 @@ __all__ = [
     "suppression_note",
 ]
 
-_SUPPRESSED_TOKEN = re.compile(r"(^|[\s(])" + SUPPRESSED + r"($|[\s)%,])")
+
+def _token(marker: str) -> re.Pattern[str]:
+    return re.compile(r"(^|[\s(])" + re.escape(marker) + r"($|[\s),%])")
+
+
+_SUPPRESSED_TOKEN, _NE_TOKEN, _NR_TOKEN = (
+    _token(m) for m in (SUPPRESSED, NOT_ESTIMABLE, NOT_REACHED)
+)
 
 
 class Context:
@@ -61,8 +68,8 @@ def suppression_note(min_cell_count: int) -> str:
     )
 
 
-def _has(rows: Iterable[Row], test: str) -> bool:
-    return any(test in cell.split() or test == cell for row in rows for cell in row.cells)
+def _has(rows: Iterable[Row], pattern: re.Pattern[str]) -> bool:
+    return any(pattern.search(cell) for row in rows for cell in row.cells[1:])
 
 
 def make_table(
@@ -75,11 +82,11 @@ def make_table(
 ) -> Table:
     """Build a table, adding the notes its display markers need (suppressed, NE, NR)."""
     extra = list(notes)
-    if any(_SUPPRESSED_TOKEN.search(c) for row in rows for c in row.cells[1:]):
+    if _has(rows, _SUPPRESSED_TOKEN):
         extra.append(suppression_note(ctx.min_cell_count))
-    if any(NOT_ESTIMABLE in c for row in rows for c in row.cells[1:]):
+    if _has(rows, _NE_TOKEN):
         extra.append(f"{NOT_ESTIMABLE} not estimable.")
-    if _has(rows, NOT_REACHED) or any(f"({NOT_REACHED}" in c for r in rows for c in r.cells):
+    if _has(rows, _NR_TOKEN):
         extra.append(f"{NOT_REACHED} not reached.")
     return Table(id, caption, tuple(header), tuple(rows), tuple(extra))
 

@@ -1,4 +1,4 @@
-"""Outcome sections: response rates, Kaplan–Meier endpoints and cumulative incidence.
+"""The Kaplan–Meier section (OS, EFS, RFS, DOR), and the curve helpers it shares.
 
 Curves are drawn from the published curve records and stop at the last time whose number at
 risk is published: past it, the steps of the curve would reveal how few persons remain.
@@ -12,9 +12,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from allrwe.analyses.outcomes import COMPETING_ENDPOINTS, KM_ENDPOINTS, RATE_DEFINITIONS
+from allrwe.analyses.outcomes import KM_ENDPOINTS
 from allrwe.analyses.survival import DAYS_PER_MONTH
-from allrwe.report._blocks import Context, group_header, make_table, na_text, slug
+from allrwe.report._blocks import Context, make_table, na_text, slug
 from allrwe.report._view import (
     NOT_ESTIMABLE,
     SUPPRESSED,
@@ -24,31 +24,31 @@ from allrwe.report._view import (
     fmt_number,
     level_sort_key,
 )
-from allrwe.report.model import Block, Details, Figure, Row, Section, Table, Text
+from allrwe.report.model import Block, Details, Figure, Row, Section, Table
 from allrwe.spec import StudySpec
 
 __all__ = [
     "any_available",
-    "cumulative_incidence_section",
+    "curve_figure",
     "curve_points",
-    "response_section",
+    "endpoint_order",
+    "endpoint_title",
+    "stat_test_rows",
     "survival_section",
 ]
 
 _O = "overall"
+#: most time points in a number-at-risk table
+MAX_RISK_COLUMNS = 13
 _KM_TITLES = {
     "os": "Overall survival",
     "efs": "Event-free survival",
     "rfs": "Relapse-free survival",
     "dor": "Duration of response",
 }
-_CIF_TITLES = {
-    "time_to_hsct": "Time to allogeneic HSCT",
-    "relapse_nrm": "Relapse and non-relapse mortality",
-}
 
 
-def _endpoint_title(variable: str, spec: StudySpec, titles: dict[str, str]) -> str:
+def endpoint_title(variable: str, spec: StudySpec, titles: dict[str, str]) -> str:
     base, _, variant = variable.partition(":")
     title = titles.get(base, base)
     if variant:
@@ -57,7 +57,7 @@ def _endpoint_title(variable: str, spec: StudySpec, titles: dict[str, str]) -> s
     return title
 
 
-def _endpoint_order(variables: list[str], bases: tuple[str, ...], spec: StudySpec) -> list[str]:
+def endpoint_order(variables: list[str], bases: tuple[str, ...], spec: StudySpec) -> list[str]:
     variants = list(spec.outcomes.censor_variants)
 
     def key(v: str) -> tuple[int, int, str]:
@@ -70,13 +70,15 @@ def _endpoint_order(variables: list[str], bases: tuple[str, ...], spec: StudySpe
 
 
 def any_available(frame: pd.DataFrame) -> bool:
-    """Whether an outcome is available for some group: an ``available`` flag of 1, or hidden.
+    """Whether an outcome was computed for some group, judged from its ``available`` flags.
 
-    The flag shares its cell with the counts, so suppression hides it with a small count; a
-    hidden flag still means the outcome was computed.
+    A flag of 1 says yes; when every published flag is 0 the data could not support it. The
+    flag shares its cell with the counts, so suppression hides it with a small count: a
+    result whose flags are all hidden counts as computed (its tables show the hidden cells).
     """
     flags = frame[frame["estimate_name"] == "available"]
-    return bool(((flags["value"] == 1) | flags["suppressed"]).any())
+    shown = flags[~flags["suppressed"].astype(bool)]
+    return bool((shown["value"] == 1).any() or shown.empty)
 
 
 def _wide(frame: pd.DataFrame) -> pd.DataFrame:
@@ -97,77 +99,6 @@ def _overall(ctx: Context, analysis: str, variable: str) -> pd.DataFrame:
     frame = frame[(frame["variable"] == variable) & (frame["strata_name"] == _O)]
     wide = _wide(frame)
     return wide if "group" in wide.columns else pd.DataFrame(columns=["group"])
-
-
-# ------------------------------------------------------------------ response
-
-
-def _rate_label(name: str, spec: StudySpec) -> str:
-    definition = RATE_DEFINITIONS.get(name)
-    text = definition[2] if definition else name
-    return text.replace("N cycles", f"{spec.outcomes.response_within_cycles} cycles")
-
-
-def _rate_cell(ctx: Context, group: str, sn: str, sl: str, variable: str, level: str) -> str:
-    def get(name: str) -> Value:
-        return ctx.view.get("response", group, sn, sl, variable, level, name)
-
-    available = get("available")
-    if available.visible and available.value == 0:
-        return "not available"
-    count, den = get("count"), get("denominator")
-    if count.suppressed or den.suppressed:
-        return SUPPRESSED
-    if not count.present:
-        return NOT_ESTIMABLE
-    ci = fmt_interval(get("percentage"), get("lower"), get("upper"), digits=1, suffix="%")
-    return f"{fmt_count(count)}/{fmt_count(den)}, {ci}"
-
-
-def _rate_table(ctx: Context, spec: StudySpec, sn: str, sl: str, tid: str, caption: str) -> Table:
-    frame = ctx.view.frame("response")
-    frame = frame[(frame["strata_name"] == sn) & (frame["strata_level"] == sl)]
-    groups = ctx.present_groups("response")
-    rates = [r for r in RATE_DEFINITIONS if r in set(frame["variable"])]
-    rows = [
-        Row((_rate_label(r, spec), *(_rate_cell(ctx, g, sn, sl, r, _O) for g in groups)))
-        for r in rates
-    ]
-    best = frame[frame["variable"] == "best_response"]
-    if not best.empty:
-        rows.append(Row(("Best response", *([""] * len(groups))), strong=True))
-        for level in sorted(set(best["variable_level"]), key=level_sort_key):
-            cells = (_rate_cell(ctx, g, sn, sl, "best_response", level) for g in groups)
-            rows.append(Row((level, *cells), indent=1))
-    header = ["", *(group_header(ctx, g) for g in groups)]
-    notes = (
-        "n/N, % (95% CI): exact Clopper–Pearson intervals. Response: CR, CRh or CRi from "
-        "bone-marrow blasts and blood counts (see Methods); NE at best response: no assessment.",
-    )
-    return make_table(ctx, tid, caption, header, rows, notes)
-
-
-def response_section(ctx: Context, spec: StudySpec) -> Section:
-    """Response and MRD rates per group; "not available" without response labs (claims)."""
-    title = "Response"
-    reason = ctx.view.not_available("response")
-    frame = ctx.view.frame("response")
-    if reason is not None or frame.empty or not any_available(frame):
-        why = reason or "the CDM holds no bone-marrow blast or blood-count results for the cohort"
-        return Section("response", title, (na_text("Response", why),), (), False)
-    blocks: list[Block] = [
-        _rate_table(ctx, spec, _O, _O, "table-response", "Response to the index treatment")
-    ]
-    strata = frame[frame["strata_name"] != _O][["strata_name", "strata_level"]].drop_duplicates()
-    folded = [
-        _rate_table(ctx, spec, sn, sl, f"table-response-{slug(sn)}-{slug(sl)}", f"{sn} = {sl}")
-        for sn, sl in sorted(
-            strata.itertuples(index=False, name=None), key=lambda k: (k[0], level_sort_key(k[1]))
-        )
-    ]
-    if folded:
-        blocks.append(Details("Response by stratum", tuple(folded)))
-    return Section("response", title, tuple(blocks))
 
 
 # ------------------------------------------------------------------ curves
@@ -237,6 +168,8 @@ def _risk_rows(
     frame = ctx.view.frame(analysis)
     frame = frame[(frame["variable"] == variable) & (frame["strata_name"] == _O)]
     months = sorted(set(frame["variable_level"]), key=level_sort_key)
+    # Every k-th time point, so that the table stays readable beside the figure.
+    months = months[:: max(1, -(-len(months) // MAX_RISK_COLUMNS))]
     rows = []
     for g in groups:
         cells = [
@@ -246,7 +179,7 @@ def _risk_rows(
     return [m.replace(" months", "") for m in months], rows
 
 
-def _curve_figure(
+def curve_figure(
     ctx: Context,
     base: str,
     variable: str,
@@ -347,7 +280,7 @@ def _test_row(key: tuple[str, str, str], part: pd.DataFrame) -> Row:
     return Row((*key, stat, num("p", 4)))
 
 
-def _test_rows(ctx: Context, analysis: str, variable: str) -> list[Row]:
+def stat_test_rows(ctx: Context, analysis: str, variable: str) -> list[Row]:
     frame = ctx.view.frame(analysis)
     frame = frame[frame["variable"] == variable]
     groups = frame.groupby(["group", "strata_name", "variable_level"], sort=True)
@@ -355,7 +288,7 @@ def _test_rows(ctx: Context, analysis: str, variable: str) -> list[Row]:
 
 
 def _km_endpoint(ctx: Context, spec: StudySpec, variable: str) -> Section:
-    title = _endpoint_title(variable, spec, _KM_TITLES)
+    title = endpoint_title(variable, spec, _KM_TITLES)
     sid = f"km-{slug(variable)}"
     frame = ctx.view.frame("survival_summary")
     frame = frame[frame["variable"] == variable]
@@ -364,7 +297,7 @@ def _km_endpoint(ctx: Context, spec: StudySpec, variable: str) -> Section:
             sid, title, (na_text(title, "the CDM lacks the records it needs"),), (), False
         )
     groups = [g for g in ctx.present_groups("survival_summary") if g in set(frame["group"])]
-    figure, risk = _curve_figure(ctx, "survival", variable, groups, ("survival",), title, sid)
+    figure, risk = curve_figure(ctx, "survival", variable, groups, ("survival",), title, sid)
     head = [
         "Group",
         "Persons",
@@ -398,7 +331,7 @@ def _km_endpoint(ctx: Context, spec: StudySpec, variable: str) -> Section:
                 [_summary_row(ctx, spec, variable, k) for k in strata],
             )
         )
-    tests = _test_rows(ctx, "survival_test", variable)
+    tests = stat_test_rows(ctx, "survival_test", variable)
     if tests:
         folded.append(
             make_table(
@@ -421,103 +354,7 @@ def survival_section(ctx: Context, spec: StudySpec) -> Section:
     frame = ctx.view.frame("survival_summary")
     if reason is not None or frame.empty:
         return Section("survival", title, (na_text("Time-to-event outcomes", reason),), (), False)
-    variables = _endpoint_order(list(frame["variable"].astype(str)), KM_ENDPOINTS, spec)
+    variables = endpoint_order(list(frame["variable"].astype(str)), KM_ENDPOINTS, spec)
     children = tuple(_km_endpoint(ctx, spec, v) for v in variables)
     available = any(c.available for c in children)
     return Section("survival", title, (), children, available)
-
-
-# ------------------------------------------------------------------ competing risks
-
-
-def _cif_row(
-    ctx: Context, spec: StudySpec, variable: str, causes: tuple[str, ...], group: str
-) -> Row:
-    def get(analysis: str, name: str, level: str = _O) -> Value:
-        return ctx.view.get(analysis, group, _O, _O, variable, level, name)
-
-    cells = [fmt_count(get("cumulative_incidence_summary", "n"))]
-    cells += [fmt_count(get("cumulative_incidence_summary", f"n_event_{c}")) for c in causes]
-    for m in spec.outcomes.landmarks_months:
-        lm = f"{m:g} months"
-        cells += [
-            fmt_interval(
-                get("cumulative_incidence_landmark", c, lm),
-                get("cumulative_incidence_landmark", f"{c}_lower", lm),
-                get("cumulative_incidence_landmark", f"{c}_upper", lm),
-                scale=100.0,
-                suffix="%",
-            )
-            for c in causes
-        ]
-    return Row((group, *cells))
-
-
-def _cif_endpoint(ctx: Context, spec: StudySpec, variable: str) -> Section:
-    base = variable.partition(":")[0]
-    causes = COMPETING_ENDPOINTS.get(base, ("event", "competing"))
-    title = _endpoint_title(variable, spec, _CIF_TITLES)
-    sid = f"cif-{slug(variable)}"
-    frame = ctx.view.frame("cumulative_incidence_summary")
-    frame = frame[frame["variable"] == variable]
-    if not any_available(frame):
-        return Section(
-            sid, title, (na_text(title, "the CDM lacks the records it needs"),), (), False
-        )
-    groups = [
-        g for g in ctx.present_groups("cumulative_incidence_summary") if g in set(frame["group"])
-    ]
-    figure, risk = _curve_figure(ctx, "cumulative_incidence", variable, groups, causes, title, sid)
-    head = [
-        "Group",
-        "Persons",
-        *(f"Events: {c}" for c in causes),
-        *(
-            f"{c} at {m:g} months, % (95% CI)"
-            for m in spec.outcomes.landmarks_months
-            for c in causes
-        ),
-    ]
-    table = make_table(
-        ctx,
-        f"summary-{sid}",
-        f"{title}: events and cumulative incidence",
-        head,
-        [_cif_row(ctx, spec, variable, causes, g) for g in groups],
-    )
-    blocks: list[Block] = [b for b in (figure, risk, table) if b is not None]
-    tests = _test_rows(ctx, "cumulative_incidence_test", variable)
-    if tests:
-        blocks.append(
-            Details(
-                "Gray's tests",
-                (
-                    make_table(
-                        ctx,
-                        f"tests-{sid}",
-                        "Gray's tests",
-                        ("Group", "Stratum", "Test", "Statistic", "p"),
-                        tests,
-                    ),
-                ),
-            )
-        )
-    return Section(sid, title, tuple(blocks))
-
-
-def cumulative_incidence_section(ctx: Context, spec: StudySpec) -> Section:
-    """Competing-risk endpoints: time to HSCT, relapse vs non-relapse mortality."""
-    title = "Cumulative incidence"
-    frame = ctx.view.frame("cumulative_incidence_summary")
-    if frame.empty:
-        reason = ctx.view.not_available("survival_summary")
-        return Section("cumulative-incidence", title, (na_text(title, reason),), (), False)
-    bases = tuple(COMPETING_ENDPOINTS)
-    variables = _endpoint_order(list(frame["variable"].astype(str)), bases, spec)
-    children = tuple(_cif_endpoint(ctx, spec, v) for v in variables)
-    note = Text(
-        ("Aalen–Johansen estimates; the competing event is named in each table.",), style="note"
-    )
-    return Section(
-        "cumulative-incidence", title, (note,), children, any(c.available for c in children)
-    )

@@ -222,7 +222,7 @@ def fmt_interval(
     suffix: str = "",
     unreached: bool = False,
 ) -> str:
-    """Write ``estimate (lower–upper)``.
+    """Write ``estimate (lower, upper)``.
 
     Parameters
     ----------
@@ -251,4 +251,4 @@ def fmt_interval(
         return NOT_ESTIMABLE
     if head != missing:
         head += suffix
-    return f"{head} ({one(lower)}–{one(upper)})"
+    return f"{head} ({one(lower)}, {one(upper)})"

@@ -260,7 +260,7 @@ def _curves(fig: MplFigure, data: Mapping[str, Any]) -> None:
     for j, row in enumerate(rows):
         y = len(rows) - 1 - j
         table.text(
-            -0.01,
+            -0.04,
             y,
             row["name"],
             transform=table.get_yaxis_transform(),

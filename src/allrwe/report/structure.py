@@ -15,15 +15,17 @@ import pandas as pd
 from allrwe import __version__
 from allrwe.analyses.baseline import VARIABLE_LABELS, table_one
 from allrwe.errors import DisclosureError
-from allrwe.report._blocks import Context, group_header, make_table, na_text
-from allrwe.report._outcomes import cumulative_incidence_section, response_section, survival_section
+from allrwe.report._blocks import Context, make_table, na_text
+from allrwe.report._incidence import cumulative_incidence_section
+from allrwe.report._outcomes import survival_section
 from allrwe.report._patterns import patterns_section
+from allrwe.report._response import response_section
+from allrwe.report._safety import safety_section
 from allrwe.report._view import (
     NOT_ESTIMABLE,
     SUPPRESSED,
     ResultView,
     fmt_count,
-    fmt_count_pct,
     level_sort_key,
 )
 from allrwe.report.methods import methods_section
@@ -219,41 +221,6 @@ def baseline_section(ctx: Context) -> Section:
             )
         blocks.append(Details(f"Table 1 by {name}", tuple(tables)))
     return Section("baseline", title, tuple(blocks))
-
-
-# ------------------------------------------------------------------ safety
-
-
-def _generic_table(ctx: Context, analysis: str, caption: str) -> Table | None:
-    frame = ctx.view.frame(analysis)
-    frame = frame[(frame["strata_name"] == "overall") & (frame["variable"] != "status")]
-    if frame.empty:
-        return None
-    groups = ctx.present_groups(analysis)
-    keys = list(dict.fromkeys(zip(frame["variable"], frame["variable_level"], strict=True)))
-    keys.sort(key=lambda k: (str(k[0]), level_sort_key(str(k[1]))))
-    rows = []
-    for variable, level in keys:
-        label = variable if level == "overall" else f"{variable}: {level}"
-        cells = []
-        for g in groups:
-            args = (analysis, g, "overall", "overall", variable, level)
-            cells.append(
-                fmt_count_pct(ctx.view.get(*args, "count"), ctx.view.get(*args, "percentage"))
-            )
-        rows.append(Row((label, *cells)))
-    header = ["", *(group_header(ctx, g) for g in groups)]
-    return make_table(ctx, f"table-{analysis}", caption, header, rows)
-
-
-def safety_section(ctx: Context) -> Section:
-    """Adverse events per group (any grade and severe), from the ``safety`` records."""
-    title = "Adverse events"
-    reason = ctx.view.not_available("safety")
-    table = None if reason else _generic_table(ctx, "safety", "Adverse events, persons (%)")
-    if table is None:
-        return Section("safety", title, (na_text("Adverse events", reason),), (), False)
-    return Section("safety", title, (table,))
 
 
 # ------------------------------------------------------------------ notes

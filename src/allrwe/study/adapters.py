@@ -9,13 +9,11 @@ where the equation holds exactly (checked), so that complementary suppression pr
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from allrwe.analyses.pathways import PathwayResult, compute_pathways
-from allrwe.analyses.patterns import PatternInputs, TreatmentPatterns
+from allrwe.analyses.patterns import TreatmentPatterns
 from allrwe.results import (
     count_records,
     make_records,
@@ -24,16 +22,15 @@ from allrwe.results import (
     validate_records,
 )
 from allrwe.results.model import MARGIN_SEPARATOR, TOTAL_PREFIX
-from allrwe.spec import StudySpec
 
 __all__ = [
     "NOT_AVAILABLE",
     "as_records",
     "attrition_records",
     "cohort_records",
-    "compute_group_pathways",
+    "concat_records",
+    "drop_single_member_margins",
     "empty_records",
-    "pathway_records",
     "pattern_records",
     "pool_rare",
     "pooled_label",
@@ -135,7 +132,7 @@ def attrition_records(attrition: pd.DataFrame) -> pd.DataFrame:
         )
         for column in ("n_persons", "n_records", "n_excluded")
     ]
-    return _concat(parts)
+    return concat_records(parts)
 
 
 def _categorical(
@@ -158,10 +155,10 @@ def _categorical(
     records = percentage_records(
         frame, analysis=analysis, denominator="denominator", count_column="n", margin=margin
     )
-    return _without_single_member_margins(records) if margin else records
+    return drop_single_member_margins(records) if margin else records
 
 
-def _without_single_member_margins(records: pd.DataFrame) -> pd.DataFrame:
+def drop_single_member_margins(records: pd.DataFrame) -> pd.DataFrame:
     """Drop margins of one cell: the cell equals its total, so the margin protects nothing."""
     margins = records["margin"].astype(str)
     sizes = margins[margins != ""].value_counts()
@@ -220,7 +217,7 @@ def _dose_adherence(table: pd.DataFrame) -> pd.DataFrame:
                 value=table[name].to_numpy(dtype="float64"),
             )
         )
-    return _concat(parts)
+    return concat_records(parts)
 
 
 def pattern_records(patterns: TreatmentPatterns, *, min_cell_count: int = 1) -> pd.DataFrame:
@@ -253,7 +250,7 @@ def pattern_records(patterns: TreatmentPatterns, *, min_cell_count: int = 1) -> 
         _categorical(regimens, "line_regimens", strata=("line", "line")),
         _dose_adherence(patterns.dose_adherence),
     ]
-    records = _concat(parts)
+    records = concat_records(parts)
     links = {"cycles": "cycles", "duration": "duration_buckets"}
     return _link_subgroup_totals(records, "destinations", links)
 
@@ -330,108 +327,9 @@ def pool_rare(
     return pd.concat([table[~rare], pooled[table.columns]], ignore_index=True)
 
 
-def _therapy_events(inputs: PatternInputs) -> pd.DataFrame:
-    ev = inputs.events
-    rows = [
-        (p, cls, s, e)
-        for p, key, s, e in zip(
-            ev["person_id"], ev["concept_set"], ev["start_date"], ev["end_date"], strict=True
-        )
-        for cls in inputs.set_classes.get(key, ())
-    ]
-    return pd.DataFrame(rows, columns=["person_id", "name", "start_date", "end_date"])
-
-
-def _exit_classes(spec: StudySpec, inputs: PatternInputs) -> list[str]:
-    transplant = set(spec.patterns.lines.transplant)
-    classes: dict[str, set[str]] = {}
-    for key, names in inputs.set_classes.items():
-        for name in names:
-            classes.setdefault(name, set()).add(key)
-    return sorted(c for c, keys in classes.items() if keys and keys <= transplant)
-
-
-def compute_group_pathways(inputs: PatternInputs) -> dict[str, PathwayResult | None]:
-    """Treatment pathways from the index date to the end of observation, per index group.
-
-    Events are the therapy classes of ``patterns.therapy_classes``; classes made only of
-    transplant sets (``patterns.lines.transplant``) are exit events. Settings are
-    TreatmentPatterns' defaults except ``era_collapse_days`` (``patterns.era_gap_days``).
-
-    Returns
-    -------
-    dict of str to PathwayResult or None
-        ``None`` for a group with no person.
-    """
-    spec = inputs.spec
-    events = _therapy_events(inputs)
-    exits = _exit_classes(spec, inputs)
-    out: dict[str, PathwayResult | None] = {}
-    for group in spec.index_groups:
-        rows = inputs.cohort[inputs.cohort["group"] == group]
-        if rows.empty:
-            out[group] = None
-            continue
-        targets = pd.DataFrame(
-            {
-                "person_id": rows["person_id"].to_numpy(dtype="int64"),
-                "start_date": rows["index_date"].to_numpy(),
-                "end_date": np.maximum(rows["obs_end"].to_numpy(), rows["index_date"].to_numpy()),
-            }
-        )
-        mine = events[events["person_id"].isin(targets["person_id"])]
-        out[group] = compute_pathways(
-            mine,
-            targets,
-            era_collapse_days=spec.patterns.era_gap_days,
-            exit_names=exits,
-        )
-    return out
-
-
-def pathway_records(
-    results: Mapping[str, PathwayResult | None], *, min_cell_count: int = 1
-) -> pd.DataFrame:
-    """Persons per pathway (untreated as ``"None"``) with percentages, per group.
-
-    Pathways of fewer than ``min_cell_count`` persons are pooled (:func:`pool_rare`); the
-    pathways of a group add up to its persons (a margin).
-    """
-    parts = []
-    for group, result in results.items():
-        if result is None:
-            continue
-        counts = result.count_pathways(include_none=True)
-        if counts.empty:
-            continue
-        total = int(counts["n_persons"].sum())
-        table = pd.DataFrame(
-            {
-                "group": group,
-                "variable": "pathway",
-                "variable_level": counts["pathway"].astype(str),
-                "count": counts["n_persons"].to_numpy(dtype="int64"),
-            }
-        )
-        table = pool_rare(
-            table,
-            keys=["group", "variable"],
-            level="variable_level",
-            count="count",
-            min_cell_count=min_cell_count,
-        )
-        records = percentage_records(table, analysis="pathways", denominator=total)
-        parts.append(_without_single_member_margins(records))
-    return _concat(parts)
-
-
-def _concat(parts: Iterable[pd.DataFrame]) -> pd.DataFrame:
+def concat_records(parts: Iterable[pd.DataFrame]) -> pd.DataFrame:
+    """Concatenate record tables (empty ones skipped) into one canonical table."""
     frames = [p for p in parts if len(p)]
     if not frames:
         return empty_records()
     return validate_records(pd.concat(frames, ignore_index=True))
-
-
-def settings_of(result: PathwayResult | None) -> dict[str, Any]:
-    """Return the settings of a pathway result (for the methods section), or ``{}``."""
-    return dict(result.settings) if result is not None else {}

@@ -10,13 +10,11 @@ from __future__ import annotations
 
 import logging
 import os
-import time
 import warnings
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -39,56 +37,11 @@ from allrwe.spec import StudySpec, load_spec
 from allrwe.study import stages
 from allrwe.study.adapters import attrition_records, cohort_records, empty_records
 from allrwe.study.output import PATIENT_LEVEL_DIR, StagedOutput, relative_files
+from allrwe.study.progress import STAGES, ProgressCallback, StageEvent, StageReporter
 
 __all__ = ["STAGES", "ProgressCallback", "RunSummary", "StageEvent", "run_study"]
 
 logger = logging.getLogger(__name__)
-
-#: the stages of a run, in order: (name, label)
-STAGES: tuple[tuple[str, str], ...] = (
-    ("connect", "Connect to the CDM"),
-    ("check", "Check the CDM"),
-    ("cohort", "Build the cohort"),
-    ("patterns", "Treatment patterns"),
-    ("pathways", "Treatment pathways"),
-    ("outcomes", "Response and endpoints"),
-    ("survival", "Survival summaries"),
-    ("baseline", "Baseline characteristics"),
-    ("safety", "Adverse events"),
-    ("results", "Suppress small cells"),
-    ("export", "Export the results"),
-    ("report", "Write the report"),
-    ("audit", "Audit the outputs"),
-)
-
-Status = Literal["start", "done", "not available"]
-
-
-@dataclass(frozen=True)
-class StageEvent:
-    """A stage starting or ending, as given to the progress callback.
-
-    Attributes
-    ----------
-    stage, label : str
-        Name and human label of the stage (see :data:`STAGES`).
-    index, total : int
-        1-based position of the stage and the number of stages.
-    status : {"start", "done", "not available"}
-        ``"not available"``: the stage ended without results the data could support.
-    detail : str
-        A short note, e.g. the cohort size or why the stage is not available.
-    """
-
-    stage: str
-    label: str
-    index: int
-    total: int
-    status: Status
-    detail: str = ""
-
-
-ProgressCallback = Callable[[StageEvent], None]
 
 
 @dataclass(frozen=True)
@@ -132,37 +85,6 @@ class RunSummary:
     unavailable: dict[str, str] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
     patient_level: Path | None = None
-
-
-class _Progress:
-    """Sends stage events to the callback (if any) and logs them."""
-
-    def __init__(self, callback: ProgressCallback | None) -> None:
-        self.callback = callback
-        self.names = [name for name, _ in STAGES]
-        self.labels = dict(STAGES)
-
-    def emit(self, stage: str, status: Status, detail: str = "") -> None:
-        event = StageEvent(
-            stage, self.labels[stage], self.names.index(stage) + 1, len(STAGES), status, detail
-        )
-        logger.info("stage %s: %s %s", stage, status, detail)
-        if self.callback is not None:
-            self.callback(event)
-
-    @contextmanager
-    def stage(self, name: str) -> Iterator[list[str]]:
-        """Announce a stage; the body may append a detail (or ``"!"`` + a reason)."""
-        self.emit(name, "start")
-        notes: list[str] = []
-        started = time.perf_counter()
-        yield notes
-        logger.debug("stage %s took %.2f s", name, time.perf_counter() - started)
-        text = notes[-1] if notes else ""
-        if text.startswith("!"):
-            self.emit(name, "not available", text[1:])
-        else:
-            self.emit(name, "done", text)
 
 
 def _load(
@@ -284,11 +206,11 @@ def _warning_text(caught: list[warnings.WarningMessage]) -> list[str]:
             text = f"{w.category.__name__}: {w.message}"
             if text not in out:
                 out.append(text)
-                logger.warning("%s", text)
+                logger.info("%s", text)
     return out
 
 
-def _analyses(ctx: stages.StudyContext, progress: _Progress) -> list[pd.DataFrame]:
+def _analyses(ctx: stages.StudyContext, progress: StageReporter) -> list[pd.DataFrame]:
     parts = [cohort_records(ctx.cohort.frame, ctx.groups), attrition_records(ctx.cohort.attrition)]
     steps: list[tuple[str, Callable[[stages.StudyContext], pd.DataFrame], str]] = [
         ("patterns", stages.patterns_stage, "patterns"),
@@ -361,7 +283,7 @@ def run_study(
     """
     spec, vocab = _load(spec_path_or_spec, tuple(vocab_paths))
     minimum = _min_cell_count(spec, min_cell_count)
-    steps = _Progress(progress)
+    steps = StageReporter(progress)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         with StagedOutput(out_dir) as staged:
@@ -395,7 +317,7 @@ def _run(
     staged: StagedOutput,
     minimum: int,
     patient_level: bool,
-    progress: _Progress,
+    progress: StageReporter,
     created_at: str | None,
 ) -> dict[str, Any]:
     with progress.stage("connect") as notes:

@@ -31,18 +31,14 @@ from allrwe.analyses.patterns import (
     prepare_inputs,
     summarise_patterns,
 )
+from allrwe.analyses.safety import summarise_safety
 from allrwe.cohort import Cohort
 from allrwe.errors import AnalysisError, CdmSchemaError
 from allrwe.io.source import CdmSource
 from allrwe.io.vocabulary import Vocabulary
 from allrwe.spec import StudySpec
-from allrwe.study.adapters import (
-    as_records,
-    compute_group_pathways,
-    pathway_records,
-    pattern_records,
-    status_records,
-)
+from allrwe.study.adapters import as_records, pattern_records, status_records
+from allrwe.study.pathways import compute_group_pathways, pathway_records
 
 __all__ = [
     "OUTCOME_STRATA",
@@ -177,10 +173,10 @@ def baseline_stage(ctx: StudyContext) -> pd.DataFrame:
 
 
 def safety_stage(ctx: StudyContext) -> pd.DataFrame:
-    """Adverse events in the treatment window (not in this build yet: a status record)."""
-    reason = "the adverse-event analysis is not part of this allrwe build"
-    ctx.unavailable["safety"] = reason
-    return status_records("safety", ctx.groups, reason)
+    """Adverse events, AEs of special interest, discontinuation, cycles with a severe AE, deaths."""
+    return guarded(
+        "safety", ctx, lambda: summarise_safety(ctx.source, ctx.vocab, ctx.cohort, ctx.spec)
+    )
 
 
 def pathway_settings(ctx: StudyContext) -> dict[str, Any]:

@@ -200,7 +200,10 @@ def observation_coverage(ctx: CheckContext) -> list[Check]:
             b.op_start <= a.op_end,
         ]
         expr = a.semi_join(b, overlap).count()
-        msg = "{rows:,} observation_period rows overlap another period of the same person"
+        msg = (
+            "{rows:,} observation_period rows overlap (observation_period_start_date to "
+            "observation_period_end_date) another period of the same person"
+        )
         out.append(
             Check(
                 "overlapping_observation_periods",

@@ -43,7 +43,7 @@ def death_plausibility(ctx: CheckContext) -> list[Check]:
     out = [*_death_vs_birth(ctx, deaths), *_death_vs_observation(ctx, deaths)]
     groups = deaths.group_by("d_person_id").aggregate(n=ibis._.count())
     expr = groups.filter(groups.n > 1).n.sum()
-    msg = "{rows:,} death rows belong to persons with more than one death record"
+    msg = "{rows:,} death rows share their person_id with another death record"
     out.append(Check("duplicate_death", "warning", "death", "person_id", msg, expr=expr))
     grace = ibis.interval(days=ctx.death_grace_days)
     for table, column in EVENT_DATES.items():
@@ -67,7 +67,7 @@ def _death_vs_birth(ctx: CheckContext, deaths: ibis.Table) -> list[Check]:
     person = ctx.table("person")
     births = person.select(p_person_id=person.person_id, yob=person.year_of_birth)
     joined = deaths.join(births, deaths.d_person_id == births.p_person_id)
-    msg = "{rows:,} deaths are dated before the person's year of birth"
+    msg = "{rows:,} death rows are dated (death_date) before the person's year_of_birth"
     predicate = joined.d_date.year() < joined.yob
     return [
         Check(
@@ -93,8 +93,8 @@ def _death_vs_observation(ctx: CheckContext, deaths: ibis.Table) -> list[Check]:
     joined = deaths.join(last, deaths.d_person_id == last.op_person_id)
     grace = ibis.interval(days=ctx.death_grace_days)
     msg = (
-        f"{{rows:,}} deaths are dated more than {ctx.death_grace_days} days after the end of "
-        "the person's last observation period"
+        f"{{rows:,}} death rows are dated (death_date) more than {ctx.death_grace_days} days "
+        "after the end of the person's last observation period"
     )
     predicate = joined.d_date > joined.op_end + grace
     return [
@@ -157,7 +157,10 @@ def lab_values(ctx: CheckContext) -> list[Check]:
         )
     if not ctx.has("measurement", "unit_concept_id"):
         return out
-    msg = f"{{rows:,}} measurement rows in percent (unit {_PERCENT_UNIT}) exceed 100"
+    msg = (
+        f"{{rows:,}} measurement rows in percent (unit {_PERCENT_UNIT}) have a value_as_number "
+        "over 100"
+    )
     pred = (m.unit_concept_id == _PERCENT_UNIT) & (m.value_as_number > 100)
     out.append(Check("percent_over_100", "warning", "measurement", "value_as_number", msg, m, pred))
     for key, set_ids, unit in sets:

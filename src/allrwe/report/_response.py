@@ -1,0 +1,89 @@
+"""The response section: response and MRD rates with exact CIs, and the best response."""
+
+from __future__ import annotations
+
+from allrwe.analyses.outcomes import RATE_DEFINITIONS
+from allrwe.report._blocks import Context, group_header, make_table, na_text, slug
+from allrwe.report._outcomes import any_available
+from allrwe.report._view import (
+    NOT_ESTIMABLE,
+    SUPPRESSED,
+    Value,
+    fmt_count,
+    fmt_interval,
+    level_sort_key,
+)
+from allrwe.report.model import Block, Details, Row, Section, Table
+from allrwe.spec import StudySpec
+
+__all__ = ["response_section"]
+
+_O = "overall"
+
+
+def _rate_label(name: str, spec: StudySpec) -> str:
+    definition = RATE_DEFINITIONS.get(name)
+    text = definition[2] if definition else name
+    return text.replace("N cycles", f"{spec.outcomes.response_within_cycles} cycles")
+
+
+def _rate_cell(ctx: Context, group: str, sn: str, sl: str, variable: str, level: str) -> str:
+    def get(name: str) -> Value:
+        return ctx.view.get("response", group, sn, sl, variable, level, name)
+
+    available = get("available")
+    if available.visible and available.value == 0:
+        return "not available"
+    count, den = get("count"), get("denominator")
+    if count.suppressed or den.suppressed:
+        return SUPPRESSED
+    if not count.present:
+        return NOT_ESTIMABLE
+    ci = fmt_interval(get("percentage"), get("lower"), get("upper"), digits=1, suffix="%")
+    return f"{fmt_count(count)}/{fmt_count(den)}, {ci}"
+
+
+def _rate_table(ctx: Context, spec: StudySpec, sn: str, sl: str, tid: str, caption: str) -> Table:
+    frame = ctx.view.frame("response")
+    frame = frame[(frame["strata_name"] == sn) & (frame["strata_level"] == sl)]
+    groups = ctx.present_groups("response")
+    rates = [r for r in RATE_DEFINITIONS if r in set(frame["variable"])]
+    rows = [
+        Row((_rate_label(r, spec), *(_rate_cell(ctx, g, sn, sl, r, _O) for g in groups)))
+        for r in rates
+    ]
+    best = frame[frame["variable"] == "best_response"]
+    if not best.empty:
+        rows.append(Row(("Best response", *([""] * len(groups))), strong=True))
+        for level in sorted(set(best["variable_level"]), key=level_sort_key):
+            cells = (_rate_cell(ctx, g, sn, sl, "best_response", level) for g in groups)
+            rows.append(Row((level, *cells), indent=1))
+    header = ["", *(group_header(ctx, g) for g in groups)]
+    notes = (
+        "n/N, % (95% CI): exact Clopper–Pearson intervals. Response: CR, CRh or CRi from "
+        "bone-marrow blasts and blood counts (see Methods); NE at best response: no assessment.",
+    )
+    return make_table(ctx, tid, caption, header, rows, notes)
+
+
+def response_section(ctx: Context, spec: StudySpec) -> Section:
+    """Response and MRD rates per group; "not available" without response labs (claims)."""
+    title = "Response"
+    reason = ctx.view.not_available("response")
+    frame = ctx.view.frame("response")
+    if reason is not None or frame.empty or not any_available(frame):
+        why = reason or "the CDM holds no bone-marrow blast or blood-count results for the cohort"
+        return Section("response", title, (na_text("Response", why),), (), False)
+    blocks: list[Block] = [
+        _rate_table(ctx, spec, _O, _O, "table-response", "Response to the index treatment")
+    ]
+    strata = frame[frame["strata_name"] != _O][["strata_name", "strata_level"]].drop_duplicates()
+    folded = [
+        _rate_table(ctx, spec, sn, sl, f"table-response-{slug(sn)}-{slug(sl)}", f"{sn} = {sl}")
+        for sn, sl in sorted(
+            strata.itertuples(index=False, name=None), key=lambda k: (k[0], level_sort_key(k[1]))
+        )
+    ]
+    if folded:
+        blocks.append(Details("Response by stratum", tuple(folded)))
+    return Section("response", title, tuple(blocks))

@@ -1,0 +1,144 @@
+"""The safety section, from the ``safety_*`` analyses of :mod:`allrwe.analyses.safety`.
+
+Adverse events by grade, AEs of special interest, discontinuation due to an AE, cycles with a
+severe AE and deaths.
+"""
+
+from __future__ import annotations
+
+from allrwe.report._blocks import Context, group_header, make_table, na_text
+from allrwe.report._view import (
+    SUPPRESSED,
+    Value,
+    fmt_count,
+    fmt_count_pct,
+    fmt_pct,
+    level_sort_key,
+)
+from allrwe.report.model import Block, Row, Section, Table
+
+__all__ = ["SAFETY_ANALYSES", "safety_section"]
+
+_O = "overall"
+#: the safety analyses, in report order: (analysis, title)
+SAFETY_ANALYSES = (
+    ("safety_ae", "Adverse events in the treatment window"),
+    ("safety_aesi_treatment", "Adverse events of special interest in the treatment window"),
+    ("safety_aesi_followup", "Adverse events of special interest over all follow-up"),
+    ("safety_discontinuation", "Discontinuation of the index treatment due to an adverse event"),
+    ("safety_dlt", "Cycles with a severe adverse event"),
+    ("safety_deaths", "Deaths after the index date"),
+)
+_LEVELS = ("any grade", "grade 1-2", "grade >=3", "grade unknown")
+_ANY = ("any_ae", "any_aesi", "death")
+
+
+def _columns(ctx: Context, analysis: str) -> list[str]:
+    groups = ctx.present_groups(analysis)
+    return [g for g in groups if g != _O] + ([_O] if _O in groups else [])
+
+
+def _header(ctx: Context, columns: list[str], first: str) -> list[str]:
+    return [first, *("Overall" if c == _O else group_header(ctx, c) for c in columns)]
+
+
+def _label(text: str) -> str:
+    return text.replace("_", " ")
+
+
+def _cell(ctx: Context, analysis: str, column: str, variable: str, level: str) -> str:
+    args = (analysis, column, _O, _O, variable, level)
+    return fmt_count_pct(ctx.view.get(*args, "count"), ctx.view.get(*args, "percentage"))
+
+
+def _variable_order(variables: list[str]) -> list[str]:
+    def key(v: str) -> tuple[int, str]:
+        return (1 if v in _ANY else 0, v)
+
+    return sorted(variables, key=key)
+
+
+def _level_rows(ctx: Context, analysis: str, columns: list[str]) -> list[Row]:
+    frame = ctx.view.frame(analysis)
+    frame = frame[(frame["strata_name"] == _O) & (frame["variable"] != "persons")]
+    rows = [
+        Row(
+            (
+                "Persons",
+                *(
+                    fmt_count(ctx.view.get(analysis, c, _O, _O, "persons", _O, "count"))
+                    for c in columns
+                ),
+            ),
+            strong=True,
+        )
+    ]
+    for variable in _variable_order(list(dict.fromkeys(frame["variable"].astype(str)))):
+        levels = list(dict.fromkeys(frame.loc[frame["variable"] == variable, "variable_level"]))
+        if levels == ["yes"]:
+            rows.append(
+                Row(
+                    (_label(variable), *(_cell(ctx, analysis, c, variable, "yes") for c in columns))
+                )
+            )
+            continue
+        graded = [lv for lv in _LEVELS if lv in levels]
+        order = graded or sorted(levels, key=level_sort_key)
+        if variable == "death" and "any" in order:
+            order = ["any", *(lv for lv in order if lv != "any")]
+        rows.append(Row((_label(variable), *([""] * len(columns))), strong=True))
+        rows += [
+            Row((lv, *(_cell(ctx, analysis, c, variable, lv) for c in columns)), indent=1)
+            for lv in order
+        ]
+    return rows
+
+
+def _dlt_cell(ctx: Context, column: str, level: str) -> str:
+    def get(name: str) -> Value:
+        return ctx.view.get("safety_dlt", column, _O, _O, "cycle", level, name)
+
+    count, den = get("count"), get("denominator")
+    if count.suppressed or den.suppressed:
+        return SUPPRESSED
+    return f"{fmt_count(count)}/{fmt_count(den)} ({fmt_pct(get('percentage'))})"
+
+
+def _dlt_rows(ctx: Context, columns: list[str]) -> list[Row]:
+    frame = ctx.view.frame("safety_dlt")
+    frame = frame[(frame["strata_name"] == _O) & (frame["variable"] == "cycle")]
+    levels = sorted(set(frame["variable_level"].astype(str)), key=level_sort_key)
+    return [Row((f"Cycle {lv}", *(_dlt_cell(ctx, c, lv) for c in columns))) for lv in levels]
+
+
+def _table(ctx: Context, analysis: str, title: str) -> Table | Block:
+    reason = ctx.view.not_available(analysis)
+    if reason is not None:
+        return na_text(title, reason)
+    columns = _columns(ctx, analysis)
+    if analysis == "safety_dlt":
+        rows = _dlt_rows(ctx, columns)
+        notes = (
+            "Persons with an adverse event of the severe grade or worse whose onset falls "
+            "in the cycle / persons starting the cycle.",
+        )
+    else:
+        rows = _level_rows(ctx, analysis, columns)
+        notes = ("Persons (% of the column); graded terms by each person's worst grade.",)
+    return make_table(ctx, f"table-{analysis}", title, _header(ctx, columns, ""), rows, notes)
+
+
+def safety_section(ctx: Context) -> Section:
+    """Return the adverse-event section, one sub-section per safety analysis present."""
+    title = "Adverse events"
+    present = [(a, t) for a, t in SAFETY_ANALYSES if ctx.view.has(a)]
+    reason = ctx.view.not_available("safety")
+    if not present:
+        return Section("safety", title, (na_text("Adverse events", reason),), (), False)
+    children = []
+    for analysis, sub in present:
+        block = _table(ctx, analysis, sub)
+        available = isinstance(block, Table)
+        sid = analysis.replace("_", "-")
+        children.append(Section(sid, sub, (block,), (), available))
+    return Section("safety", title, (), tuple(children), any(c.available for c in children))

@@ -1,0 +1,84 @@
+"""The HTML report: self-contained, suppressed values only, deterministic, audited clean."""
+
+from __future__ import annotations
+
+import re
+
+from html_text import figure_data, numbers_in, parse
+from planted import MIN_CELL_COUNT, PLANTED
+
+from allrwe.report import build_report, render_html, write_report
+from allrwe.report.render.html import plotly_js
+from allrwe.results import audit_outputs
+
+
+def test_no_external_url_in_any_tag(results, spec, meta):
+    html = render_html(build_report(results, spec, meta))
+    tags = parse(html)
+    external = [u for u in tags.urls if re.match(r"^\s*(https?:)?//", u[2], re.I)]
+    assert external == []
+    # the only URLs are the relative links to the static figures and the in-page anchors
+    assert {u[0] for u in tags.urls} == {"a"}
+    assert all(u[2].startswith(("#", "figures/")) for u in tags.urls)
+    assert "<link" not in html
+    assert "@import" not in html
+    assert "url(" not in html.split("<script>")[0]
+
+
+def test_plotly_js_is_embedded_once(results, spec, meta):
+    html = render_html(build_report(results, spec, meta))
+    bundle = plotly_js()
+    assert len(bundle) > 1_000_000
+    assert html.count(bundle[:500]) == 1
+    assert html.count("<script") == 3  # plotly.js, the figure data, the call that draws them
+
+
+def test_sections_are_marked_in_document_order(results, spec, meta):
+    doc = build_report(results, spec, meta)
+    tags = parse(render_html(doc))
+    assert tags.sections == [sid for _, sid, _ in doc.outline()]
+
+
+def test_planted_small_count_never_appears(results, spec, meta):
+    html = render_html(build_report(results, spec, meta))
+    text = " ".join(parse(html).text)
+    assert re.search(rf"\b{PLANTED}\b", text) is None
+    assert float(PLANTED) not in numbers_in(figure_data(html))
+    # the published neighbours are there
+    assert "251 (62.8%)" in text
+    assert "300 (75.0%)" in text
+
+
+def test_curve_data_stop_before_small_numbers_at_risk(results, spec, meta):
+    specs = figure_data(render_html(build_report(results, spec, meta)))
+    km = specs["km-os"]
+    drawn = [t for t in km["data"] if t.get("name") == "BLIN"]
+    assert len(drawn) == 1
+    assert max(drawn[0]["x"]) < 213 / 30.4375
+    assert drawn[0]["line"]["shape"] == "hv"
+
+
+def test_rendering_is_deterministic(results, spec, meta, tmp_path):
+    first = write_report(results, spec, tmp_path / "a", meta=meta)
+    second = write_report(results, spec, tmp_path / "b", meta=meta)
+    assert [p.relative_to(tmp_path / "a") for p in first] == [
+        p.relative_to(tmp_path / "b") for p in second
+    ]
+    for a, b in zip(first, second, strict=True):
+        assert a.read_bytes() == b.read_bytes(), a.name
+
+
+def test_written_report_passes_the_audit(results, spec, meta, tmp_path):
+    files = write_report(results, spec, tmp_path, meta=meta)
+    assert [f.relative_to(tmp_path).as_posix() for f in files] == [
+        "report.html",
+        "figures/cycles.png",
+        "figures/cycles.svg",
+        "figures/pathways-blin.png",
+        "figures/pathways-blin.svg",
+        "figures/km-os.png",
+        "figures/km-os.svg",
+    ]
+    report = audit_outputs(tmp_path, min_cell_count=MIN_CELL_COUNT)
+    assert report.ok, report.findings
+    assert "report.html" in report.files

@@ -1,0 +1,178 @@
+"""The report's sections, built from suppressed records only."""
+
+from __future__ import annotations
+
+import pytest
+from planted import CURVE_AT_RISK, CURVE_DAYS, MIN_CELL_COUNT
+
+from allrwe.analyses.survival import DAYS_PER_MONTH
+from allrwe.errors import DisclosureError
+from allrwe.report import SECTION_IDS, build_report
+from allrwe.report._view import level_sort_key
+from allrwe.report.model import Figure, Table, Text
+
+
+def _blocks(section, kind):
+    out = []
+    for b in section.blocks:
+        if isinstance(b, kind):
+            out.append(b)
+        for inner in getattr(b, "blocks", ()):
+            if isinstance(inner, kind):
+                out.append(inner)
+    return out
+
+
+def _section(doc, sid):
+    return next(s for _, s in doc.walk() if s.id == sid)
+
+
+def _row(table: Table, label: str) -> tuple[str, ...]:
+    return next(r.cells for r in table.rows if r.cells[0] == label)
+
+
+def test_outline_snapshot(results, spec, meta):
+    doc = build_report(results, spec, meta)
+    assert [s.id for s in doc.sections] == list(SECTION_IDS)
+    assert doc.outline() == [
+        (1, "attrition", "Cohort attrition"),
+        (1, "baseline", "Baseline characteristics"),
+        (1, "patterns", "Treatment patterns"),
+        (2, "patterns-cycles", "Cycles of the index treatment"),
+        (2, "pathways", "Treatment pathways"),
+        (1, "response", "Response"),
+        (1, "survival", "Time-to-event outcomes"),
+        (2, "km-os", "Overall survival"),
+        (1, "cumulative-incidence", "Cumulative incidence"),
+        (1, "safety", "Adverse events"),
+        (1, "methods", "Methods"),
+        (1, "notes", "Notes on the outputs"),
+    ]
+
+
+def test_unsuppressed_results_are_refused(raw, spec, meta):
+    with pytest.raises(DisclosureError, match="suppressed results only"):
+        build_report(raw, spec, meta)
+
+
+def test_sections_without_data_say_not_available(results, spec, meta):
+    doc = build_report(results, spec, meta)
+    for sid, reason in [
+        ("baseline", "no table in this test"),
+        ("response", "bone-marrow blast"),
+        ("safety", "Adverse events"),
+    ]:
+        section = _section(doc, sid)
+        assert section.available is False
+        texts = [p for t in _blocks(section, Text) for p in t.paragraphs]
+        assert any("not available" in p and reason in p for p in texts), texts
+
+
+def test_suppressed_cells_show_a_dash_and_the_footnote(results, spec, meta):
+    doc = build_report(results, spec, meta)
+    (table,) = _blocks(_section(doc, "patterns-cycles"), Table)
+    assert table.header == ("Cycles", "BLIN (N = 400)")
+    assert _row(table, "1") == ("1", "251 (62.8%)")
+    assert _row(table, "2") == ("2", "–")  # complementary: 2 would give 3 away
+    assert _row(table, "3") == ("3", "–")
+    assert any(f"fewer than {MIN_CELL_COUNT} persons" in n for n in table.notes)
+
+
+def test_attrition_shows_published_counts(results, spec, meta):
+    doc = build_report(results, spec, meta)
+    (table,) = _blocks(_section(doc, "attrition"), Table)
+    assert table.rows[0].cells == ("1", "records of the index sets", "437", "0", "1200")
+    assert table.rows[1].cells == ("2", "all_diagnosis in [-365, 0] days", "400", "–", "400")
+
+
+def test_pathways_figure_uses_published_pathways_only(results, spec, meta):
+    doc = build_report(results, spec, meta)
+    section = _section(doc, "pathways")
+    sankey = next(f for f in _blocks(section, Figure) if f.chart == "sankey")
+    assert sankey.data["nodes"] == ["1. blinatumomab", "2. Stopped"]
+    assert sankey.data["links"] == [{"source": 0, "target": 1, "value": 300}]
+    (table,) = _blocks(section, Table)
+    assert [r.cells for r in table.rows] == [
+        ("blinatumomab", "300 (75.0%)"),
+        ("None", "–"),
+        ("blinatumomab-hsct", "–"),
+    ]
+
+
+def test_curve_stops_where_the_number_at_risk_is_suppressed(results, spec, meta):
+    doc = build_report(results, spec, meta)
+    section = _section(doc, "km-os")
+    figure = next(f for f in _blocks(section, Figure) if f.chart == "km")
+    (curve,) = figure.data["curves"]
+    first_small = next(
+        d for d, n in zip(CURVE_DAYS, CURVE_AT_RISK, strict=True) if n < MIN_CELL_COUNT
+    )
+    visible = [d for d in CURVE_DAYS if d < first_small]
+    assert curve["x"] == [0.0, *(pytest.approx(d / DAYS_PER_MONTH) for d in visible)]
+    assert curve["y"][0] == 1.0
+    assert curve["truncated"] == [True]
+    risk = next(t for t in _blocks(section, Table) if t.id.startswith("risk-"))
+    assert risk.header == ("Group", "0", "3", "6")
+    assert risk.rows[0].cells == ("BLIN", "400", "300", "–")
+
+
+def test_survival_summary_table(results, spec, meta):
+    doc = build_report(results, spec, meta)
+    summary = next(t for t in _blocks(_section(doc, "km-os"), Table) if t.id.startswith("summary"))
+    assert summary.header == (
+        "Group",
+        "Persons",
+        "Events",
+        "Median, months (95% CI)",
+        "6-month, % (95% CI)",
+        "12-month, % (95% CI)",
+    )
+    assert summary.rows[0].cells == (
+        "BLIN",
+        "400",
+        "188",
+        "7.9 (6.1, NR)",
+        "61.0% (52.0, 69.0)",
+        "–",
+    )
+    assert any("NR not reached" in n for n in summary.notes)
+
+
+def test_methods_are_written_from_the_spec(results, spec, meta):
+    doc = build_report(results, spec, meta)
+    (text,) = _blocks(_section(doc, "methods"), Text)
+    body = " ".join(text.paragraphs)
+    for phrase in (
+        "between 2018-01-01 and 2023-06-30",
+        "log-log",
+        "Brookmeyer and Crowley",
+        "Greenwood",
+        "Clopper–Pearson",
+        "counts from 1 to 49 are suppressed",
+        "all_diagnosis",
+        "T-lineage ALL",
+        "6, 12 months",
+    ):
+        assert phrase in body, phrase
+
+
+def test_title_block(results, spec, meta):
+    assert meta.title == "allrwe demo: blinatumomab and inotuzumab ozogamicin in B-ALL"
+    assert meta.data_source == "Planted test CDM"
+    assert meta.run_date == "2024-05-06"
+    assert meta.min_cell_count == MIN_CELL_COUNT
+    assert len(meta.spec_hash) == 64
+
+
+@pytest.mark.parametrize(
+    ("levels", "expected"),
+    [
+        ([">=55", "unknown", "<35", "35 to <55"], ["<35", "35 to <55", ">=55", "unknown"]),
+        (["10", "2", "1", "4+"], ["1", "2", "4+", "10"]),
+        ([">28", "15-28", "<=14"], ["<=14", "15-28", ">28"]),
+        (["no", "yes"], ["yes", "no"]),
+        (["NR", "CRi", "CR", "CRh"], ["CR", "CRh", "CRi", "NR"]),
+    ],
+)
+def test_levels_sort_in_reading_order(levels, expected):
+    assert sorted(levels, key=level_sort_key) == expected

@@ -1,0 +1,147 @@
+"""The adapters that turn analysis output into result records, and the staged output folder."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from allrwe.analyses.pathways import compute_pathways
+from allrwe.errors import UsageError
+from allrwe.results import ResultSet, suppress
+from allrwe.spec import load_spec
+from allrwe.study.adapters import (
+    attrition_records,
+    drop_single_member_margins,
+    pool_rare,
+    pooled_label,
+    status_records,
+)
+from allrwe.study.output import MARKER, StagedOutput
+from allrwe.study.pathways import pathway_records
+from allrwe.study.runner import export_formats
+from conftest import DEMO_SPEC, EXAMPLES
+
+
+def test_rare_levels_are_pooled_per_key():
+    table = pd.DataFrame(
+        {
+            "group": ["A", "A", "A", "A", "B"],
+            "level": ["x", "y", "z", "w", "x"],
+            "n": [12, 3, 1, 5, 2],
+        }
+    )
+    pooled = pool_rare(table, keys=["group"], level="level", count="n", min_cell_count=5)
+    assert pooled.to_dict("records") == [
+        {"group": "A", "level": "x", "n": 12},
+        {"group": "A", "level": "w", "n": 5},
+        {"group": "A", "level": pooled_label(5), "n": 4},
+        {"group": "B", "level": pooled_label(5), "n": 2},
+    ]
+    assert pooled_label(5) == "other (each fewer than 5)"
+    assert pool_rare(table, keys=["group"], level="level", count="n", min_cell_count=1) is table
+
+
+def test_status_records_say_not_available_with_the_reason():
+    records = status_records("response", ["BLIN", "INO"], "no labs | claims")
+    assert records["variable_level"].tolist() == ["not available", "not available"]
+    assert records["strata_level"].tolist() == ["no labs / claims"] * 2
+    assert records["estimate_type"].tolist() == ["character"] * 2
+    assert records["value"].isna().all()
+
+
+def test_attrition_levels_keep_the_step_order():
+    frame = pd.DataFrame(
+        {
+            "group": ["A"] * 11,
+            "step": [f"s{i}" for i in range(11)],
+            "reason": [f"reason {i}" for i in range(11)],
+            "n_records": [100] * 11,
+            "n_persons": [50] * 11,
+            "n_excluded": [0] * 11,
+        }
+    )
+    records = attrition_records(frame)
+    levels = list(dict.fromkeys(records["variable_level"]))
+    assert levels[:2] == ["01 reason 0", "02 reason 1"]
+    assert levels[-1] == "11 reason 10"
+    assert set(records["estimate_name"]) == {"n_persons", "n_records", "n_excluded"}
+    assert (records["estimate_type"] == "count").all()
+
+
+def test_single_member_margins_are_dropped():
+    records = pd.DataFrame({"margin": ["m1", "m1", "m2", "", "m3|total:m9"]})
+    assert drop_single_member_margins(records)["margin"].tolist() == ["m1", "m1", "", "", ""]
+
+
+def _pathway_result(paths: dict[str, int]):
+    rows, targets = [], []
+    day = pd.Timestamp("2020-01-01")
+    person = 0
+    for path, n in paths.items():
+        for _ in range(n):
+            person += 1
+            targets.append((person, day, day + pd.Timedelta(days=700)))
+            for k, name in enumerate(path.split("-")):
+                start = day + pd.Timedelta(days=100 * k)
+                rows.append((person, name, start, start + pd.Timedelta(days=20)))
+    events = pd.DataFrame(rows, columns=["person_id", "name", "start_date", "end_date"])
+    target = pd.DataFrame(targets, columns=["person_id", "start_date", "end_date"])
+    return compute_pathways(events, target)
+
+
+def test_pathway_records_pool_rare_pathways_and_survive_suppression():
+    result = _pathway_result({"BLIN": 20, "BLIN-HSCT": 9, "BLIN-INO": 2, "INO-BLIN": 1})
+    records = pathway_records({"A": result, "B": None}, min_cell_count=5)
+    counts = records[records["estimate_name"] == "count"]
+    assert dict(zip(counts["variable_level"], counts["value"], strict=True)) == {
+        "BLIN": 20.0,
+        "BLIN-HSCT": 9.0,
+        pooled_label(5): 3.0,
+    }
+    assert counts["margin"].nunique() == 1
+    spec = load_spec(DEMO_SPEC)
+    safe = suppress(ResultSet.create(records, spec=spec, cdm_source="t"), min_cell_count=5)
+    shown = safe.records[safe.records["estimate_name"] == "count"]
+    hidden = dict(zip(shown["variable_level"], shown["suppressed"], strict=True))
+    # the pooled 3 is hidden, and so is the next smallest so that 3 = 32 - 20 - 9 cannot be done
+    assert hidden == {"BLIN": False, "BLIN-HSCT": True, pooled_label(5): True}
+
+
+def test_export_formats_follow_report_formats():
+    assert export_formats(load_spec(DEMO_SPEC)) == ["csv", "parquet", "json"]
+    assert export_formats(load_spec(EXAMPLES / "seed001_blinatumomab_emr.yaml")) == [
+        "csv",
+        "parquet",
+    ]
+
+
+def test_staged_output_replaces_an_earlier_run_only_on_commit(tmp_path):
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / MARKER).write_text("allrwe study output\n")
+    (out / "old.txt").write_text("old")
+    with StagedOutput(out) as staged:
+        (staged.path / "new.txt").write_text("new")
+        assert (out / "old.txt").exists()
+        staged.commit()
+    assert sorted(p.name for p in out.iterdir()) == [MARKER, "new.txt"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out"]
+
+
+def _write_then_fail(out):
+    with StagedOutput(out) as staged:
+        (staged.path / "partial.txt").write_text("x")
+        raise RuntimeError("boom")
+
+
+def test_staged_output_is_discarded_on_error(tmp_path):
+    with pytest.raises(RuntimeError, match="boom"):
+        _write_then_fail(tmp_path / "out")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_staged_output_refuses_a_file(tmp_path):
+    target = tmp_path / "file"
+    target.write_text("x")
+    with pytest.raises(UsageError, match="is not a folder"):
+        StagedOutput(target)

@@ -1,0 +1,167 @@
+"""run_study: stages, outputs, audit, person-level tables, determinism and failure paths."""
+
+from __future__ import annotations
+
+import csv
+import json
+import re
+from pathlib import Path
+
+import pyarrow.parquet as pq
+import pytest
+import yaml
+
+from allrwe.errors import CdmDataError, CohortDefinitionError, UsageError
+from allrwe.results import audit_outputs
+from allrwe.study import STAGES, run_study
+from allrwe.study.output import MARKER, PATIENT_LEVEL_DIR
+from conftest import DEMO_SPEC
+from mini_cdm import base_cdm
+
+MIN = 5
+
+
+def _shareable(out: Path) -> list[Path]:
+    return [p for p in sorted(out.rglob("*")) if p.is_file() and PATIENT_LEVEL_DIR not in p.parts]
+
+
+def test_every_stage_starts_and_ends_in_order(demo_run):
+    _, events = demo_run
+    names = [name for name, _ in STAGES]
+    assert [e.stage for e in events if e.status == "start"] == names
+    ends = [(e.stage, e.status) for e in events if e.status != "start"]
+    assert [s for s, _ in ends] == names
+    assert all(status == "done" for _, status in ends)
+    assert {(e.index, e.total) for e in events if e.stage == "audit"} == {(13, 13)}
+
+
+def test_outputs_are_listed_and_present(demo_run):
+    summary, _ = demo_run
+    out = summary.out_dir
+    assert summary.report == out / "report.html"
+    for name in ("report.html", "results.csv", "results.parquet", "results.json",
+                 "provenance.json", "study.yaml", MARKER, "figures/km-os.png",
+                 "figures/km-os.svg", "figures/cycles.svg"):  # fmt: skip
+        assert name in summary.files, name
+        assert (out / name).is_file()
+    assert "results.xlsx" not in summary.files  # demo.yaml asks for html and json only
+    assert summary.files == sorted(
+        p.relative_to(out).as_posix() for p in out.rglob("*") if p.is_file()
+    )
+    assert summary.group_sizes["BLIN"].isdigit()
+    assert int(summary.group_sizes["BLIN"]) >= MIN
+    assert summary.unavailable == {}
+    assert summary.suppression["min_cell_count"] == MIN
+    assert not list(out.parent.glob(f".{out.name}.*"))  # no staging folder left behind
+
+
+def test_shareable_outputs_pass_the_audit(demo_run):
+    summary, _ = demo_run
+    assert summary.audit.ok
+    assert "patient_level/cohort.parquet" not in summary.audit.files
+    for path in _shareable(summary.out_dir):
+        report = audit_outputs(path, min_cell_count=MIN)
+        assert report.ok, (path, report.findings)
+
+
+def test_no_exported_count_is_small_and_no_person_id(demo_run):
+    summary, _ = demo_run
+    out = summary.out_dir
+    with (out / "results.csv").open(encoding="utf-8", newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    assert "person_id" not in rows[0]
+    counts = [float(r["value"]) for r in rows if r["estimate_type"] == "count" and r["value"]]
+    assert counts
+    assert not [c for c in counts if 1 <= c < MIN]
+    assert any(r["suppressed"] == "TRUE" for r in rows)
+    table = pq.read_table(out / "results.parquet")
+    assert "person_id" not in table.column_names
+    for path in _shareable(out):
+        if path.suffix in (".csv", ".json", ".html", ".yaml", ".svg"):
+            assert "person_id" not in path.read_text(encoding="utf-8"), path
+
+
+def test_patient_level_tables_hold_persons_and_fail_the_audit(demo_run):
+    summary, _ = demo_run
+    folder = summary.patient_level
+    assert folder == summary.out_dir / PATIENT_LEVEL_DIR
+    names = sorted(p.name for p in folder.iterdir())
+    assert names == [
+        "README.txt",
+        "cohort.parquet",
+        "endpoints.parquet",
+        "index_treatments.parquet",
+        "pathways.parquet",
+        "response.parquet",
+    ]
+    cohort = pq.read_table(folder / "cohort.parquet")
+    assert "person_id" in cohort.column_names
+    assert cohort.num_rows >= int(summary.group_sizes["BLIN"])
+    report = audit_outputs(folder, min_cell_count=MIN)
+    assert "person_identifier" in {f.rule for f in report.findings}
+
+
+def test_two_runs_give_identical_files(demo_run, emr_cdm, tmp_path):
+    summary, _ = demo_run
+    again = run_study(DEMO_SPEC, emr_cdm, tmp_path / "again", patient_level=True)
+    assert again.files == summary.files
+    for name in summary.files:
+        first, second = (summary.out_dir / name).read_bytes(), (again.out_dir / name).read_bytes()
+        if name == "provenance.json":
+            a, b = json.loads(first), json.loads(second)
+            a.pop("created_at"), b.pop("created_at")
+            assert a == b
+        elif name == "report.html":
+            # the date of the run (from the provenance) is the one time-dependent item
+            assert _undated(first) == _undated(second)
+        else:
+            assert first == second, name
+
+
+def _undated(html: bytes) -> bytes:
+    text = re.sub(rb"<dt>Date</dt><dd>\d{4}-\d{2}-\d{2}</dd>", b"<dt>Date</dt><dd></dd>", html)
+    dated = rb"<th scope=\"row\">Date of the run</th><td>\d{4}-\d{2}-\d{2}</td>"
+    out, n = re.subn(dated, b"", text)
+    assert n == 1
+    assert text != html
+    return out
+
+
+def _spec_text(**changes: object) -> str:
+    data = yaml.safe_load(DEMO_SPEC.read_text(encoding="utf-8"))
+    data.update(changes)
+    return yaml.safe_dump(data, sort_keys=False)
+
+
+def test_empty_cohort_stops_the_run_and_keeps_the_previous_output(demo_run, emr_cdm, tmp_path):
+    spec = tmp_path / "empty.yaml"
+    spec.write_text(_spec_text(study_period={"start": "1990-01-01", "end": "1990-12-31"}))
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / MARKER).write_text("allrwe study output\n")
+    (out / "report.html").write_text("previous report")
+    with pytest.raises(CohortDefinitionError, match="is empty") as info:
+        run_study(spec, emr_cdm, out)
+    assert info.value.exit_code == 1
+    assert (out / "report.html").read_text() == "previous report"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["empty.yaml", "out"]
+
+
+def test_cdm_with_check_errors_stops_the_run(tmp_cdm, tmp_path):
+    cdm = base_cdm()
+    del cdm["person"]
+    with pytest.raises(CdmDataError, match="fails the check") as info:
+        run_study(DEMO_SPEC, tmp_cdm(cdm), tmp_path / "out")
+    assert info.value.exit_code == 1
+    assert not (tmp_path / "out").exists()
+
+
+def test_folder_of_other_files_is_refused(emr_cdm, tmp_path):
+    out = tmp_path / "mine"
+    out.mkdir()
+    (out / "notes.txt").write_text("keep me")
+    with pytest.raises(UsageError, match="not written by allrwe run") as info:
+        run_study(DEMO_SPEC, emr_cdm, out)
+    assert info.value.exit_code == 2
+    assert (out / "notes.txt").read_text() == "keep me"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["mine"]
