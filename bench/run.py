@@ -86,6 +86,7 @@ import json, sys, time
 import duckdb
 sql = json.loads(sys.stdin.read())
 con = duckdb.connect()
+con.execute("SET enable_progress_bar = false")
 t0 = time.perf_counter()
 rows = {}
 for name, statement in sql.items():
@@ -163,6 +164,12 @@ def run_process(args: list[str], *, stdin: str | None = None, cwd: Path = ROOT) 
     return Measured(seconds, usage.ru_maxrss / 1024, stdout, stderr)
 
 
+def last_json(text: str) -> dict[str, Any]:
+    """The JSON object on the last line of a process's output."""
+    data: dict[str, Any] = json.loads(text.strip().splitlines()[-1])
+    return data
+
+
 def parse_size(text: str) -> tuple[str, int]:
     """``"1M"`` -> ``("1M", 1000000)``; plain integers work too."""
     if text in SIZES:
@@ -203,7 +210,7 @@ def ensure_cdm(label: str, persons: int) -> tuple[Path, dict[str, Any], float | 
             return folder, info, None
     print(f"[{label}] generating a claims CDM of {persons:,} persons ...", flush=True)
     done = run_process([PYTHON, "-c", GENERATOR, str(folder), str(persons), str(SEED)])
-    return folder, json.loads(done.stdout), done.seconds
+    return folder, last_json(done.stdout), done.seconds
 
 
 def study_concepts() -> list[int]:
@@ -254,8 +261,8 @@ def measure(label: str, persons: int, *, repeat: int, profile: bool) -> SizeResu
     folder, info, gen_s = ensure_cdm(label, persons)
     sql = json.dumps(baseline_sql(folder, study_concepts()))
     runs = [run_process([PYTHON, "-c", BASELINE], stdin=sql) for _ in range(repeat)]
-    best = min(runs, key=lambda m: json.loads(m.stdout)["seconds"])
-    base = json.loads(best.stdout)
+    best = min(runs, key=lambda m: last_json(m.stdout)["seconds"])
+    base = last_json(best.stdout)
     print(f"[{label}] bare engine: {base['seconds']:.2f} s, rows {base['rows']}", flush=True)
     out = OUT / f"run-{label}"
     args = ["run", str(SPEC), "--cdm", f"parquet:///{folder}", "--out", str(out)]

@@ -49,6 +49,12 @@ class StudySpecError(AllrweError, ValueError):
     """A study specification is invalid; the message names the field (and line)."""
 
 
+class StudySpecNotFoundError(StudySpecError):
+    """The study spec file does not exist: the call cannot run as given."""
+
+    exit_code = 2
+
+
 class CohortDefinitionError(AllrweError, ValueError):
     """A cohort cannot be built from the specification and the CDM."""
 

@@ -32,7 +32,7 @@ from pydantic import (
     field_validator,
 )
 
-from allrwe.errors import StudySpecError
+from allrwe.errors import StudySpecError, StudySpecNotFoundError
 
 if TYPE_CHECKING:
     from allrwe.io.vocabulary import Vocabulary
@@ -70,8 +70,16 @@ __all__ = [
 Path_ = tuple[str | int, ...]
 
 
+#: Upper bound on every day count and window end: 200 years covers any real follow-up, and a
+#: bound keeps a typo (an extra zero or thirty) from reaching date arithmetic.
+MAX_DAYS = 73_050
+
+
 def _check_window(value: tuple[int | None, int | None]) -> tuple[int | None, int | None]:
     start, end = value
+    for day in (start, end):
+        if day is not None and abs(day) > MAX_DAYS:
+            raise ValueError(f"window day {day} is beyond ±{MAX_DAYS} days")
     if start is not None and end is not None and start > end:
         raise ValueError(f"window starts on day {start}, after it ends on day {end}")
     return value
@@ -88,8 +96,8 @@ def _check_increasing(value: list[float]) -> list[float]:
 
 
 Increasing = Annotated[list[float], AfterValidator(_check_increasing)]
-NonNegInt = Annotated[int, Field(ge=0)]
-PosInt = Annotated[int, Field(ge=1)]
+NonNegInt = Annotated[int, Field(ge=0, le=MAX_DAYS)]
+PosInt = Annotated[int, Field(ge=1, le=MAX_DAYS)]
 
 
 class _Section(BaseModel):
@@ -557,7 +565,19 @@ def _dotted(path: Path_) -> str:
 
 
 class _UniqueKeyLoader(yaml.SafeLoader):
-    """A safe loader that refuses duplicate keys (PyYAML silently keeps the last one)."""
+    """A safe loader that refuses duplicate keys (PyYAML silently keeps the last one).
+
+    It also refuses aliases: nested aliases expand exponentially (a few hundred bytes can keep
+    the loader busy for minutes), and a study spec never needs them.
+    """
+
+    def compose_node(self, parent: yaml.Node | None, index: Any) -> yaml.Node | None:
+        if self.check_event(yaml.events.AliasEvent):
+            event = self.peek_event()
+            raise yaml.composer.ComposerError(
+                None, None, "YAML aliases (*name) are not allowed in a study spec", event.start_mark
+            )
+        return super().compose_node(parent, index)
 
 
 def _map_lines(node: yaml.Node, path: Path_, out: dict[Path_, int]) -> None:
@@ -730,7 +750,7 @@ def load_spec(
     try:
         text = p.read_text(encoding="utf-8")
     except FileNotFoundError:
-        raise StudySpecError(f"study spec {str(p)!r} does not exist") from None
+        raise StudySpecNotFoundError(f"study spec {str(p)!r} does not exist") from None
     except (OSError, UnicodeDecodeError) as exc:
         raise StudySpecError(f"study spec {str(p)!r} cannot be read: {exc}") from None
     spec = _parse(text, str(p))

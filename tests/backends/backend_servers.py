@@ -13,7 +13,7 @@ import socket
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import pytest
 
@@ -30,7 +30,7 @@ ADMIN, ADMIN_PW = "allrwe_admin", "admin-pw"
 READER, READER_PW = "allrwe_reader", "reader-pw"
 
 
-def unavailable(reason: str) -> None:
+def unavailable(reason: str) -> NoReturn:
     """Skip with ``reason``; in CI, where .ci/run installs every backend, fail instead."""
     if IN_CI:
         pytest.fail(f"{reason} (CI=true and .ci/run should have installed it)", pytrace=False)

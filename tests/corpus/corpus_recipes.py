@@ -975,10 +975,6 @@ def _recipes() -> list[Recipe]:
             0,
             (set_values("observation_period", "observation_period_end_date", D("9999-12-31")),),
             clean=True,
-            run_defect=(
-                "follow-up runs to 9999: the survival stage writes 2.1 million records and the "
-                "run exhausts memory in the results and report stages"
-            ),
         ),
         Recipe(
             "drug_in_year_1800",
@@ -1099,7 +1095,6 @@ def _recipes() -> list[Recipe]:
             fragments=("person",),
             kinds=("parquet",),
             writer=_duplicate_table_files,
-            defect="connect() silently takes person.parquet and ignores person/",
         ),
         Recipe(
             "broken_view",

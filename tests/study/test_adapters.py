@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 import pytest
+from study_paths import DEMO_SPEC, EXAMPLES
 
 from allrwe.analyses.pathways import compute_pathways
 from allrwe.errors import UsageError
@@ -19,7 +20,6 @@ from allrwe.study.adapters import (
 from allrwe.study.output import MARKER, StagedOutput
 from allrwe.study.pathways import pathway_records
 from allrwe.study.runner import export_formats
-from conftest import DEMO_SPEC, EXAMPLES
 
 
 def test_rare_levels_are_pooled_per_key():

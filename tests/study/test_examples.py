@@ -5,11 +5,11 @@ from __future__ import annotations
 import re
 
 import pytest
+from study_paths import EXAMPLES
 
 from allrwe.report import SECTION_IDS
 from allrwe.results import audit_outputs
 from allrwe.study import run_study
-from conftest import EXAMPLES
 
 CASES = [
     ("seed000_claims_patterns.yaml", "claims", 11),

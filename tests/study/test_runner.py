@@ -10,12 +10,12 @@ from pathlib import Path
 import pyarrow.parquet as pq
 import pytest
 import yaml
+from study_paths import DEMO_SPEC
 
 from allrwe.errors import CdmDataError, CohortDefinitionError, UsageError
 from allrwe.results import audit_outputs
 from allrwe.study import STAGES, run_study
 from allrwe.study.output import MARKER, PATIENT_LEVEL_DIR
-from conftest import DEMO_SPEC
 from mini_cdm import base_cdm
 
 MIN = 5

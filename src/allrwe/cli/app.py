@@ -13,6 +13,7 @@ from collections.abc import Sequence
 
 import typer
 from rich.console import Console
+from rich.text import Text
 
 # Typer 0.29 vendors click as typer._click; its usage errors are not click's.
 from typer._click.exceptions import ClickException as _USAGE_ERRORS
@@ -72,7 +73,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except AllrweError as exc:
         if _STATE["debug"] or "--debug" in args:
             raise
-        err_console.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
+        # The message is plain text: brackets in it (a list of names, say) are not markup.
+        err_console.print(
+            Text("error: ", style="bold red") + Text(str(exc)), highlight=False, soft_wrap=True
+        )
         return exc.exit_code
     except typer.Exit as exc:
         return int(exc.exit_code or 0)

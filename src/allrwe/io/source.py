@@ -56,7 +56,7 @@ def validate_identifier(name: str, *, what: str = "identifier") -> str:
     >>> validate_identifier("cdm_54")
     'cdm_54'
     """
-    if not isinstance(name, str) or not _IDENTIFIER.match(name):
+    if not isinstance(name, str) or not _IDENTIFIER.fullmatch(name):
         raise UsageError(
             f"invalid {what} {name!r}: use letters, digits and underscores only "
             "(starting with a letter or underscore, at most 63 characters)"
@@ -252,9 +252,19 @@ def _parquet_tables(root: Path) -> dict[str, str]:
     found: dict[str, str] = {}
     for entry in sorted(root.iterdir()):
         if entry.is_file() and entry.suffix == ".parquet":
-            found[entry.stem.lower()] = str(entry)
+            name, location = entry.stem.lower(), str(entry)
         elif entry.is_dir() and any(entry.glob("*.parquet")):
-            found[entry.name.lower()] = str(entry / "*.parquet")
+            name, location = entry.name.lower(), str(entry / "*.parquet")
+        else:
+            continue
+        if name in found:
+            # Two spellings of one table (person.parquet and person/) would make the answer
+            # depend on which one allrwe happened to read.
+            raise UsageError(
+                f"Parquet folder {str(root)!r} holds table {name!r} twice "
+                f"({Path(found[name]).name!r} and {entry.name!r}); keep one"
+            )
+        found[name] = location
     return found
 
 

@@ -90,10 +90,9 @@ class RunSummary:
 def _load(
     spec: str | os.PathLike[str] | StudySpec, vocab_paths: tuple[Path, ...]
 ) -> tuple[StudySpec, Vocabulary]:
-    if isinstance(spec, StudySpec):
-        vocab = load_vocabulary([*spec.resolved_vocabulary_paths(), *vocab_paths])
-        return spec.validate_against(vocab), vocab
-    loaded = load_spec(spec, check_vocabulary=False)
+    # load_spec reads the spec's own vocabulary files and names the field and line of a bad
+    # one; the extra files of the command line come on top.
+    loaded = spec if isinstance(spec, StudySpec) else load_spec(spec)
     vocab = load_vocabulary([*loaded.resolved_vocabulary_paths(), *vocab_paths])
     return loaded.validate_against(vocab), vocab
 

@@ -268,6 +268,31 @@ def _treatment(
     ]
 
 
+#: An observation period ending this long after the cohort's latest record is open-ended.
+OPEN_PERIOD_MARGIN_DAYS = 365
+
+
+def _close_open_periods(frame: pd.DataFrame, dates: list[pd.Series]) -> pd.DataFrame:
+    """Censor open-ended observation periods at the data cut-off.
+
+    Some CDMs mark a period that is still open with a far-future end (9999-12-31). Following
+    such persons to that date would invent centuries of follow-up, so an end later than the
+    cohort's latest record by more than :data:`OPEN_PERIOD_MARGIN_DAYS` is replaced by that
+    latest record date (the cut-off the data themselves show).
+    """
+    present = [d.dropna() for d in dates if len(d)]
+    if frame.empty or not present:
+        return frame
+    cutoff = max(d.max() for d in present if len(d))
+    limit = cutoff + pd.Timedelta(days=OPEN_PERIOD_MARGIN_DAYS)
+    open_ended = frame["obs_end"] > limit
+    if not open_ended.any():
+        return frame
+    out = frame.copy()
+    out.loc[open_ended, "obs_end"] = cutoff
+    return out
+
+
 def outcome_inputs_from_frames(
     cohort: pd.DataFrame,
     spec: StudySpec,
@@ -325,6 +350,18 @@ def outcome_inputs_from_frames(
     labs_ok = labs is not None and bool(blasts["person_id"].isin(persons).any())
     status_ok = status is not None and bool(status_frame["person_id"].isin(persons).any())
     variants = spec.outcomes.censor_variants
+    frame = _close_open_periods(
+        frame,
+        [
+            frame["index_date"],
+            lab_frame["date"],
+            status_frame["date"],
+            cyc["cycle_end"],
+            pd.to_datetime(treatment_end["index_end"]),
+        ]
+        + ([pd.to_datetime(deaths["death_date"])] if deaths is not None and len(deaths) else [])
+        + ([pd.to_datetime(therapies["date"])] if therapies is not None and len(therapies) else []),
+    )
     return OutcomeInputs(
         cohort=frame,
         spec=spec,
