@@ -35,9 +35,10 @@ def test_spec_with_an_unknown_field_exits_1_naming_it(tmp_path, capsys):
     assert not (tmp_path / "o").exists()
 
 
-def test_missing_spec_file_exits_1(tmp_path, capsys):
+def test_missing_spec_file_exits_2(tmp_path, capsys):
+    # A missing file is a usage error (exit 2), like a missing CDM path.
     code, _, err = run(capsys, str(tmp_path / "none.yaml"), "--cdm", "x", "--out", "o")
-    assert code == 1
+    assert code == 2
     assert "does not exist" in err
 
 
