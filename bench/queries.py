@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import collections
+import sys
 import tempfile
 import time
 import traceback
@@ -23,6 +24,20 @@ from allrwe.study import run_study
 SPEC = Path(__file__).resolve().parents[1] / "examples" / "seed000_claims_patterns.yaml"
 
 
+def _check_rule() -> str:
+    """``rule@table`` of the CDM check whose query this is, if it is one."""
+    frame = sys._getframe(2)
+    while frame is not None:
+        found = frame.f_locals.get("check")
+        if found is not None and hasattr(found, "rule"):
+            return f" [{found.rule}@{found.table}]"
+        batch = frame.f_locals.get("checks")
+        if isinstance(batch, list) and batch and hasattr(batch[0], "rule"):
+            return f" [batch of {len(batch)} on {batch[0].table}]"
+        frame = frame.f_back
+    return ""
+
+
 def _callers() -> str:
     frames = [
         f
@@ -30,7 +45,7 @@ def _callers() -> str:
         if "/allrwe/" in f.filename and "/allrwe/io/source.py" not in f.filename
     ]
     names = [f"{Path(f.filename).parent.name}/{Path(f.filename).stem}.{f.name}" for f in frames]
-    return " < ".join(reversed(names[-3:]))
+    return " < ".join(reversed(names[-3:])) + _check_rule()
 
 
 def main() -> int:
