@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from study_paths import DEMO_SPEC, synthetic_cdm
+from study_paths import DEMO_SPEC, inotuzumab_emr_params, synthetic_cdm
 
 from allrwe.study import RunSummary, StageEvent, run_study
 
@@ -11,6 +11,14 @@ from allrwe.study import RunSummary, StageEvent, run_study
 @pytest.fixture(scope="session")
 def emr_cdm(tmp_path_factory: pytest.TempPathFactory) -> str:
     return synthetic_cdm(tmp_path_factory.mktemp("emr") / "cdm", "emr")
+
+
+@pytest.fixture(scope="session")
+def emr_ino_cdm(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """A hospital extract whose novel agent is inotuzumab (the seed 003 design)."""
+    return synthetic_cdm(
+        tmp_path_factory.mktemp("emr_ino") / "cdm", "emr", params=inotuzumab_emr_params()
+    )
 
 
 @pytest.fixture(scope="session")

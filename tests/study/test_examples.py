@@ -14,7 +14,7 @@ from allrwe.study import run_study
 CASES = [
     ("seed000_claims_patterns.yaml", "claims", 11),
     ("seed001_blinatumomab_emr.yaml", "emr", 5),
-    ("seed003_inotuzumab_outcomes.yaml", "claims", 5),
+    ("seed003_inotuzumab_outcomes.yaml", "emr_ino", 5),
 ]
 
 
