@@ -392,7 +392,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--repeat", type=int, default=2, help="bare-engine runs (best kept)")
     parser.add_argument("--profile", action="store_true", help="cProfile the allrwe runs")
     parser.add_argument("--no-readme", action="store_true", help="leave bench/README.md as is")
+    parser.add_argument(
+        "--readme-only", action="store_true", help="rewrite bench/README.md from results.json"
+    )
     args = parser.parse_args(argv)
+    if args.readme_only:
+        write_readme([from_dict(d) for d in load_results().values()])
+        return 0
     sizes = list(dict(args.sizes + ([parse_size("10M")] if args.full else [])).items())
     OUT.mkdir(parents=True, exist_ok=True)
     known = load_results()

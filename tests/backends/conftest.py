@@ -122,3 +122,13 @@ def spark_cdms(spark_session: Any, synthetic_cdms: dict[str, str]) -> dict[str, 
         load_cdm(src, "spark://", schema=database, spark_session=spark_session, external=True)
         urls[profile] = f"spark://?schema={database}"
     return urls
+
+
+@pytest.fixture(autouse=True)
+def _collect_spark_sockets(request: pytest.FixtureRequest) -> Iterator[None]:
+    """After a Spark test, collect the sockets PySpark left open, so no later test sees them."""
+    yield
+    if request.node.get_closest_marker("spark") is not None:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ResourceWarning)
+            gc.collect()

@@ -154,7 +154,8 @@ def _refractory_last_therapy(ctx: BaselineContext) -> list[BaselineVariable]:
     j = in_window(
         with_offset(ctx.units, ev, _set="concept_set"), (None if lookback is None else -lookback, 0)
     )
-    j = j.mutate(_refr=(j._set == "refractory").cast("int64"))
+    # ifelse, not a cast: PostgreSQL cannot cast a boolean to bigint.
+    j = j.mutate(_refr=ibis.ifelse(j._set == "refractory", 1, 0).cast("int64"))
     latest = first_per_unit(j, [ibis.desc(j._date), ibis.desc(j._refr), ibis.desc(j._rid)])
     level = ibis.ifelse(latest._refr == 1, "yes", "no")
     return [
