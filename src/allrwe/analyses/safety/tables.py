@@ -176,6 +176,38 @@ def _pct(count: float, denominator: float) -> float:
     return 100.0 * count / denominator if denominator > 0 else float("nan")
 
 
+def _count_and_pct(
+    analysis: str,
+    group: str,
+    stratum: tuple[str, str],
+    variable: str,
+    level: str,
+    count: int,
+    n: int,
+    *,
+    partition: bool = False,
+    level_total: bool = False,
+) -> list[Cell]:
+    """Return a count cell and its percentage of ``n`` persons."""
+    return [
+        _cell(
+            analysis,
+            group,
+            stratum,
+            variable,
+            level,
+            "count",
+            "count",
+            count,
+            partition=partition,
+            level_total=level_total,
+        ),
+        _cell(
+            analysis, group, stratum, variable, level, "percentage", "percentage", _pct(count, n)
+        ),
+    ]
+
+
 def graded_cells(
     analysis: str,
     group: str,
@@ -186,52 +218,16 @@ def graded_cells(
     levels: GradeLevels,
 ) -> list[Cell]:
     """Persons with the term at any grade (the total) and by grade level, with % of persons."""
-    n = int(mask.sum())
-    cat = category[mask]
-    total = int(sum(c is not None for c in cat))
-    cells = [
-        _cell(
-            analysis,
-            group,
-            stratum,
-            variable,
-            levels.any,
-            "count",
-            "count",
-            total,
-            level_total=True,
-        ),
-        _cell(
-            analysis,
-            group,
-            stratum,
-            variable,
-            levels.any,
-            "percentage",
-            "percentage",
-            _pct(total, n),
-        ),
-    ]
-    for level in levels.members():
-        count = int((cat == level).sum())
-        cells.append(
-            _cell(
-                analysis, group, stratum, variable, level, "count", "count", count, partition=True
-            )
-        )
-        cells.append(
-            _cell(
-                analysis,
-                group,
-                stratum,
-                variable,
-                level,
-                "percentage",
-                "percentage",
-                _pct(count, n),
-            )
-        )
-    return cells
+    return partition_cells(
+        analysis,
+        group,
+        stratum,
+        variable,
+        category,
+        mask,
+        list(levels.members()),
+        total_level=levels.any,
+    )
 
 
 def flag_cells(
@@ -245,14 +241,8 @@ def flag_cells(
     level: str = "yes",
 ) -> list[Cell]:
     """Persons with ``flag`` set, with % of persons."""
-    n = int(mask.sum())
     count = int(flag[mask].sum())
-    return [
-        _cell(analysis, group, stratum, variable, level, "count", "count", count),
-        _cell(
-            analysis, group, stratum, variable, level, "percentage", "percentage", _pct(count, n)
-        ),
-    ]
+    return _count_and_pct(analysis, group, stratum, variable, level, count, int(mask.sum()))
 
 
 def partition_cells(
@@ -270,48 +260,12 @@ def partition_cells(
     n = int(mask.sum())
     cat = category[mask]
     total = int(sum(c is not None for c in cat))
-    cells = [
-        _cell(
-            analysis,
-            group,
-            stratum,
-            variable,
-            total_level,
-            "count",
-            "count",
-            total,
-            level_total=True,
-        ),
-        _cell(
-            analysis,
-            group,
-            stratum,
-            variable,
-            total_level,
-            "percentage",
-            "percentage",
-            _pct(total, n),
-        ),
-    ]
+    cells = _count_and_pct(
+        analysis, group, stratum, variable, total_level, total, n, level_total=True
+    )
     for level in levels:
         count = int((cat == level).sum())
-        cells.append(
-            _cell(
-                analysis, group, stratum, variable, level, "count", "count", count, partition=True
-            )
-        )
-        cells.append(
-            _cell(
-                analysis,
-                group,
-                stratum,
-                variable,
-                level,
-                "percentage",
-                "percentage",
-                _pct(count, n),
-            )
-        )
+        cells += _count_and_pct(analysis, group, stratum, variable, level, count, n, partition=True)
     return cells
 
 
