@@ -32,7 +32,7 @@ def test_every_stage_starts_and_ends_in_order(demo_run):
     ends = [(e.stage, e.status) for e in events if e.status != "start"]
     assert [s for s, _ in ends] == names
     assert all(status == "done" for _, status in ends)
-    assert {(e.index, e.total) for e in events if e.stage == "audit"} == {(13, 13)}
+    assert {(e.index, e.total) for e in events if e.stage == "audit"} == {(14, 14)}
 
 
 def test_outputs_are_listed_and_present(demo_run):

@@ -6,35 +6,53 @@ Public API:
 * event helpers restricted to a cohort's persons: :func:`drug_events`,
   :func:`condition_events`, :func:`procedure_events`, :func:`measurement_values`,
   :func:`observation_values`, :func:`concept_events`, :func:`death_dates`;
+* :func:`extract_events`: read every concept set's records once per table and keep them in the
+  engine for the helpers above;
 * lines of therapy: :func:`assign_lines`, :func:`summarise_lines`.
 """
 
-from allrwe.cohort.build import build_cohort, line_event_keys, line_inputs, line_roles
+from allrwe.cohort.build import (
+    build_cohort,
+    cohort_line_inputs,
+    line_event_keys,
+    line_inputs,
+    line_roles,
+)
 from allrwe.cohort.events import (
     concept_events,
     condition_events,
     death_dates,
     drug_events,
     expand_keys,
+    extract_events,
     measurement_values,
     observation_values,
     procedure_events,
 )
 from allrwe.cohort.lines import LineRoles, assign_lines, line_at, summarise_lines
-from allrwe.cohort.model import ATTRITION_COLUMNS, COHORT_COLUMNS, Cohort, small_table
+from allrwe.cohort.model import (
+    ATTRITION_COLUMNS,
+    COHORT_COLUMNS,
+    Cohort,
+    LineRecords,
+    small_table,
+)
 
 __all__ = [
     "ATTRITION_COLUMNS",
     "COHORT_COLUMNS",
     "Cohort",
+    "LineRecords",
     "LineRoles",
     "assign_lines",
     "build_cohort",
+    "cohort_line_inputs",
     "concept_events",
     "condition_events",
     "death_dates",
     "drug_events",
     "expand_keys",
+    "extract_events",
     "line_at",
     "line_event_keys",
     "line_inputs",

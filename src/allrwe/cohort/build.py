@@ -35,6 +35,7 @@ from allrwe.cohort.model import (
     COHORT_COLUMNS,
     COHORT_SCHEMA,
     Cohort,
+    LineRecords,
     small_table,
 )
 from allrwe.cohort.status import Window, classify, has_event, status_flags
@@ -43,7 +44,7 @@ from allrwe.io.source import CdmSource
 from allrwe.io.vocabulary import Vocabulary
 from allrwe.spec import StudySpec
 
-__all__ = ["build_cohort", "line_event_keys", "line_inputs", "line_roles"]
+__all__ = ["build_cohort", "cohort_line_inputs", "line_event_keys", "line_inputs", "line_roles"]
 
 log = logging.getLogger(__name__)
 
@@ -370,6 +371,16 @@ def line_inputs(
     return events, status
 
 
+def cohort_line_inputs(
+    source: CdmSource, vocab: Vocabulary, cohort: Cohort
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Return :func:`line_inputs` of the cohort's persons, kept ones when read with ``vocab``."""
+    kept = cohort.line_records
+    if kept is not None and kept.vocab is vocab:
+        return kept.events, kept.status
+    return line_inputs(source, cohort.spec, vocab, cohort.persons_table())
+
+
 def _lines_at_index(
     frame: pd.DataFrame,
     events: pd.DataFrame,
@@ -389,7 +400,7 @@ def _lines_at_index(
 
 def _finish(
     source: CdmSource, spec: StudySpec, vocab: Vocabulary, raw: pd.DataFrame
-) -> tuple[pd.DataFrame, pd.DataFrame]:
+) -> tuple[pd.DataFrame, pd.DataFrame, LineRecords]:
     frame = raw.copy()
     for column in ("index_date", "obs_start", "obs_end"):
         frame[column] = pd.to_datetime(frame[column]).astype("datetime64[s]")
@@ -405,7 +416,7 @@ def _finish(
     frame["age_at_index"] = frame["age_at_index"].astype("Int64")
     frame["gender_concept_id"] = frame["gender_concept_id"].astype("int64")
     frame["line_at_index"] = frame["line_at_index"].astype("int64")
-    return frame, assigned
+    return frame, assigned, LineRecords(vocab, events, status)
 
 
 def build_cohort(source: CdmSource, spec: StudySpec, vocab: Vocabulary) -> Cohort:
@@ -460,7 +471,7 @@ def build_cohort(source: CdmSource, spec: StudySpec, vocab: Vocabulary) -> Cohor
             frame, spec=spec, attrition=attrition, source_description=source.description
         )
     raw = _rows(source, status_flags(source, spec, vocab, _engine(last)))
-    frame, assigned = _finish(source, spec, vocab, raw)
+    frame, assigned, records = _finish(source, spec, vocab, raw)
     return Cohort(
         table=small_table(frame, COHORT_SCHEMA),
         frame=frame,
@@ -468,4 +479,5 @@ def build_cohort(source: CdmSource, spec: StudySpec, vocab: Vocabulary) -> Cohor
         spec=spec,
         source_description=source.description,
         lines=assigned,
+        line_records=records,
     )

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import functools
 import operator
+import weakref
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TypeAlias
@@ -31,7 +32,7 @@ import ibis.expr.types as ir
 from allrwe.cohort.model import Cohort
 from allrwe.errors import CdmSchemaError, VocabularyError
 from allrwe.io.source import CdmSource
-from allrwe.io.vocabulary import ConceptSet, Vocabulary, expand_descendants
+from allrwe.io.vocabulary import ConceptSet, Vocabulary, expand_sets
 
 __all__ = [
     "EVENT_DOMAINS",
@@ -41,6 +42,7 @@ __all__ = [
     "death_dates",
     "drug_events",
     "expand_keys",
+    "extract_events",
     "measurement_values",
     "observation_values",
     "procedure_events",
@@ -151,16 +153,28 @@ def _require(table: ir.Table, name: str, columns: Sequence[str]) -> None:
         raise CdmSchemaError(f"table {name!r} lacks column(s) {missing} that allrwe needs")
 
 
-#: Expanded concept ids per (connection, set key, set concepts); sets are immutable.
-_EXPANDED: dict[tuple[int, str, tuple[tuple[int, bool, bool], ...]], tuple[int, ...]] = {}
+_Signature: TypeAlias = tuple[str, tuple[tuple[int, bool, bool], ...]]
+
+#: Expanded concept ids per connection and (set key, set concepts); sets are immutable. Weak
+#: keys: a closed connection's entries go with it, and a new one never inherits them.
+_EXPANDED: weakref.WeakKeyDictionary[object, dict[_Signature, tuple[int, ...]]] = (
+    weakref.WeakKeyDictionary()
+)
 
 
-def _expanded_ids(source: CdmSource, cs: ConceptSet) -> tuple[int, ...]:
-    signature = tuple((c.concept_id, c.include_descendants, c.exclude) for c in cs.concepts)
-    key = (id(source.backend), cs.key, signature)
-    if key not in _EXPANDED:
-        _EXPANDED[key] = tuple(expand_descendants(source, cs))
-    return _EXPANDED[key]
+def _signature(cs: ConceptSet) -> _Signature:
+    return (cs.key, tuple((c.concept_id, c.include_descendants, c.exclude) for c in cs.concepts))
+
+
+def _expanded(source: CdmSource, sets: Sequence[ConceptSet]) -> list[tuple[int, ...]]:
+    """Return each set's ids with descendants; the sets not yet expanded take one query."""
+    known = _EXPANDED.setdefault(source.backend, {})
+    todo = [cs for cs in sets if _signature(cs) not in known]
+    if todo:
+        expanded = expand_sets(source, todo)
+        for cs in todo:
+            known[_signature(cs)] = tuple(expanded[cs.key])
+    return [known[_signature(cs)] for cs in sets]
 
 
 @dataclass(frozen=True)
@@ -183,15 +197,10 @@ class _Matcher:
 def _matchers(source: CdmSource, sets: Sequence[ConceptSet]) -> list[_Matcher]:
     # Descendants are looked up once (a small query on concept_ancestor) and then pasted as
     # literals, which keeps the event query a plain filter every engine plans well.
+    sets = [cs for cs in sets if cs.concept_ids]
     return [
-        _Matcher(
-            cs.key,
-            frozenset(_expanded_ids(source, cs)),
-            frozenset(cs.concept_ids),
-            frozenset(cs.excluded_ids),
-        )
-        for cs in sets
-        if cs.concept_ids
+        _Matcher(cs.key, frozenset(ids), frozenset(cs.concept_ids), frozenset(cs.excluded_ids))
+        for cs, ids in zip(sets, _expanded(source, sets), strict=True)
     ]
 
 
@@ -214,6 +223,74 @@ def _layers(matchers: list[_Matcher]) -> list[list[_Matcher]]:
     return [members for members, _ in layers]
 
 
+def _event_table(source: CdmSource, dom: _Domain, matchers: Sequence[_Matcher]) -> ir.Table:
+    """Return the rows :func:`extract_events` kept when they hold every match, else the table."""
+    cached = source.cached_rows(dom.table)
+    if cached is not None:
+        wanted = set().union(*(m.standard | m.source for m in matchers))
+        if cached.covers(wanted):
+            return cached.table
+    return source.table(dom.table)
+
+
+def extract_events(
+    source: CdmSource,
+    vocab: Vocabulary,
+    *,
+    domains: Sequence[str] = ("drug", "condition", "procedure", "measurement", "observation"),
+) -> dict[str, int]:
+    """Read the records of every concept set of ``vocab`` once per event table, and keep them.
+
+    One filtered scan per table (standard or source concept among the ids of all the sets,
+    descendants included) materialises the rows and the columns the event helpers read, in the
+    engine (:meth:`~allrwe.io.source.CdmSource.cache_rows`). Every later event query on that
+    table whose concepts are among them reads the kept rows instead of the table; any other
+    query still reads the table. Results are the same either way, only faster.
+
+    Parameters
+    ----------
+    source : CdmSource
+        The CDM.
+    vocab : Vocabulary
+        The concept sets in force (all of them are extracted).
+    domains : sequence of str
+        The event domains to extract.
+
+    Returns
+    -------
+    dict of str to int
+        Rows kept per CDM table (tables absent from the CDM are left out).
+    """
+    by_domain: dict[str, list[ConceptSet]] = {}
+    for cs in vocab.sets.values():
+        if cs.domain in domains and cs.concept_ids:
+            by_domain.setdefault(cs.domain, []).append(cs)
+    _expanded(source, [cs for sets in by_domain.values() for cs in sets])
+    kept: dict[str, int] = {}
+    for domain in domains:
+        dom = EVENT_DOMAINS[domain]
+        sets = by_domain.get(domain, [])
+        if not sets or not source.has(dom.table):
+            continue
+        table = source.table(dom.table)
+        _require(table, dom.table, ["person_id", dom.id_col, dom.concept_col, dom.start_col])
+        matchers = _matchers(source, sets)
+        ids = set().union(*(m.standard | m.source for m in matchers))
+        match = [c for c in (dom.concept_col, dom.source_col) if c in table.columns]
+        wanted = [
+            "person_id",
+            dom.id_col,
+            dom.concept_col,
+            dom.source_col,
+            dom.start_col,
+            *([dom.end_col] if dom.end_col else []),
+            *_EXTRA[domain],
+        ]
+        columns = [c for c in dict.fromkeys(wanted) if c in table.columns]
+        kept[dom.table] = source.cache_rows(dom.table, match=match, ids=ids, columns=columns).rows
+    return kept
+
+
 def _domain_events(
     source: CdmSource,
     vocab: Vocabulary,
@@ -234,7 +311,8 @@ def _domain_events(
         # An optional table that is absent (claims data without `measurement`) holds no
         # records; the analyses then report "not available" rather than failing.
         return _empty(source.table("person"), extra)
-    table = source.table(dom.table)
+    matchers = _matchers(source, sets)
+    table = _event_table(source, dom, matchers)
     _require(table, dom.table, ["person_id", dom.id_col, dom.concept_col, dom.start_col])
     keep = _persons(persons)
     if keep is not None:
@@ -259,7 +337,7 @@ def _domain_events(
         for name, dtype in extra.items()
     }
     parts = []
-    for layer in _layers(_matchers(source, sets)):
+    for layer in _layers(matchers):
         conds = [m.condition(table, dom) for m in layer]
         label = ibis.cases(*((c, m.key) for c, m in zip(conds, layer, strict=True)))
         sel = table.filter(functools.reduce(operator.or_, conds)).select(

@@ -8,6 +8,7 @@ from typing import Any
 import ibis
 import pandas as pd
 
+from allrwe.io.vocabulary import Vocabulary
 from allrwe.spec import StudySpec
 
 __all__ = [
@@ -15,6 +16,7 @@ __all__ = [
     "COHORT_COLUMNS",
     "COHORT_SCHEMA",
     "Cohort",
+    "LineRecords",
     "small_table",
 ]
 
@@ -68,6 +70,25 @@ def small_table(frame: pd.DataFrame, schema: dict[str, str] | None = None) -> ib
 
 
 @dataclass(frozen=True, eq=False)
+class LineRecords:
+    """The records the line rules read (:func:`~allrwe.cohort.build.line_inputs`), executed.
+
+    Attributes
+    ----------
+    vocab : Vocabulary
+        The concept sets they were read with.
+    events : pandas.DataFrame
+        ``person_id, concept_set, start_date, end_date`` of the anticancer events.
+    status : pandas.DataFrame
+        ``person_id, date, kind`` of the disease-status records.
+    """
+
+    vocab: Vocabulary
+    events: pd.DataFrame
+    status: pd.DataFrame
+
+
+@dataclass(frozen=True, eq=False)
 class Cohort:
     """Persons who entered an index group, with their index date and status at index.
 
@@ -96,6 +117,8 @@ class Cohort:
     lines : pandas.DataFrame
         Lines of therapy of the cohort's persons (see :func:`allrwe.cohort.lines.assign_lines`),
         kept so the pattern analyses need not recompute them.
+    line_records : LineRecords or None
+        The records the lines were assigned from, kept so the analyses need not read them again.
     """
 
     table: ibis.Table
@@ -104,6 +127,7 @@ class Cohort:
     spec: StudySpec
     source_description: str
     lines: pd.DataFrame = field(default_factory=pd.DataFrame)
+    line_records: LineRecords | None = field(default=None, repr=False)
 
     @property
     def groups(self) -> list[str]:

@@ -6,9 +6,15 @@ receives lazy Ibis table expressions from :meth:`CdmSource.table` and never a co
 
 from __future__ import annotations
 
+import contextlib
 import functools
+import operator
+import os
 import re
+import shutil
+import tempfile
 import warnings
+from collections.abc import Collection, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
@@ -20,7 +26,7 @@ from ibis.backends import BaseBackend
 
 from allrwe.errors import BackendUnavailableError, CdmConnectionError, CdmSchemaError, UsageError
 
-__all__ = ["SCHEMES", "CdmSource", "connect", "validate_identifier"]
+__all__ = ["SCHEMES", "CachedRows", "CdmSource", "connect", "validate_identifier"]
 
 #: URL schemes :func:`connect` understands
 SCHEMES = ("duckdb", "parquet", "postgresql", "postgres", "spark")
@@ -64,6 +70,32 @@ def validate_identifier(name: str, *, what: str = "identifier") -> str:
     return name
 
 
+@dataclass(frozen=True)
+class CachedRows:
+    """Rows of one CDM table kept in the engine: those matching a set of concept ids.
+
+    Attributes
+    ----------
+    table : ibis.Table
+        The materialised rows (a temporary table, or a cached Spark DataFrame).
+    columns : tuple of str
+        The columns searched: a row is kept when any of them holds one of ``ids``.
+    ids : frozenset of int
+        The ids searched for.
+    rows : int
+        Rows kept.
+    """
+
+    table: ibis.Table
+    columns: tuple[str, ...]
+    ids: frozenset[int]
+    rows: int
+
+    def covers(self, ids: Collection[int]) -> bool:
+        """Whether every row a filter on ``ids`` (in the same columns) keeps is cached."""
+        return self.ids.issuperset(ids)
+
+
 @dataclass
 class CdmSource:
     """A read-only OMOP CDM reached through an Ibis backend.
@@ -78,13 +110,17 @@ class CdmSource:
         A description of the source that holds no password, for provenance.
     schema : str or None
         The database schema holding the CDM tables, where the backend has schemas.
+    scratch : pathlib.Path or None
+        A private folder for the engine's spill files, removed on :meth:`close`.
     """
 
     backend: BaseBackend
     kind: str
     description: str
     schema: str | None = None
+    scratch: Path | None = None
     _tables: dict[str, str] = field(default_factory=dict, repr=False)
+    _cached: dict[str, CachedRows] = field(default_factory=dict, repr=False)
 
     def __post_init__(self) -> None:
         if not self._tables:
@@ -129,6 +165,54 @@ class CdmSource:
         renames = {c.lower(): c for c in expr.columns if c != c.lower()}
         return expr.rename(renames) if renames else expr
 
+    def cache_rows(
+        self, name: str, *, match: Sequence[str], ids: Collection[int], columns: Sequence[str]
+    ) -> CachedRows:
+        """Read the rows of ``name`` whose ``match`` columns hold one of ``ids`` once; keep them.
+
+        The rows are materialised in the engine (a session-private temporary table; a cached
+        DataFrame on Spark); the source database is not written. Later calls to
+        :meth:`cached_rows` return them until :meth:`close`.
+
+        Parameters
+        ----------
+        name : str
+            The CDM table.
+        match : sequence of str
+            Columns searched (a row is kept when any of them holds one of ``ids``).
+        ids : collection of int
+            The ids searched for; must not be empty.
+        columns : sequence of str
+            The columns kept (must include ``match``).
+
+        Returns
+        -------
+        CachedRows
+        """
+        key = name.lower()
+        if not ids:
+            raise ValueError("cache_rows needs at least one id")
+        table = self.table(name)
+        wanted = sorted(ids)
+        cond = functools.reduce(operator.or_, [table[c].isin(wanted) for c in match])
+        self.release(name)
+        cached = table.filter(cond).select(*columns).cache()
+        rows = int(self.execute(cached.count()))
+        self._cached[key] = CachedRows(cached, tuple(match), frozenset(ids), rows)
+        return self._cached[key]
+
+    def cached_rows(self, name: str) -> CachedRows | None:
+        """Return the rows of ``name`` kept by :meth:`cache_rows`, if any."""
+        return self._cached.get(name.lower())
+
+    def release(self, name: str | None = None) -> None:
+        """Drop the cached rows of ``name`` (of every table when ``None``)."""
+        names = list(self._cached) if name is None else [name.lower()]
+        for key in names:
+            entry = self._cached.pop(key, None)
+            if entry is not None:
+                entry.table.release()
+
     def execute(self, expr: ibis.Expr) -> Any:
         """Execute an expression built on this source's tables and return pandas objects."""
         with warnings.catch_warnings():
@@ -139,9 +223,16 @@ class CdmSource:
             return self.backend.execute(expr)
 
     def close(self) -> None:
-        """Close the connection (a no-op for a shared Spark session)."""
-        if self.kind != "spark":
-            self.backend.disconnect()
+        """Drop cached rows and close the connection (a shared Spark session stays open)."""
+        try:
+            self.release()
+        except Exception:  # a broken connection must still be closed
+            pass
+        finally:
+            if self.kind != "spark":
+                self.backend.disconnect()
+            if self.scratch is not None:
+                shutil.rmtree(self.scratch, ignore_errors=True)
 
     def __enter__(self) -> CdmSource:
         return self
@@ -236,16 +327,39 @@ def _redact(text: str) -> str:
     return re.sub(r"(://[^:/@]+):[^@]*@", r"\1:***@", text)
 
 
+#: DuckDB's memory limit unless ALLRWE_DUCKDB_MEMORY_LIMIT says otherwise; above it DuckDB
+#: spills to a private temporary folder instead of growing (docs/databases.md)
+DUCKDB_MEMORY_LIMIT = "3GB"
+
+
+def _scratch() -> Path:
+    return Path(tempfile.mkdtemp(prefix="allrwe-duckdb-"))
+
+
+def _duckdb_config(scratch: Path) -> dict[str, str]:
+    limit = os.environ.get("ALLRWE_DUCKDB_MEMORY_LIMIT", "").strip() or DUCKDB_MEMORY_LIMIT
+    if not re.fullmatch(r"\d+(\.\d+)?\s*[KMGT]i?B", limit, flags=re.IGNORECASE):
+        raise UsageError(f"ALLRWE_DUCKDB_MEMORY_LIMIT={limit!r} is not a size such as 3GB or 512MB")
+    return {"memory_limit": limit, "temp_directory": str(scratch)}
+
+
 def _connect_duckdb(path: Path, schema: str | None) -> CdmSource:
     if not path.is_file():
         raise UsageError(f"DuckDB file {str(path)!r} does not exist")
+    scratch = _scratch()
     try:
-        backend = ibis.duckdb.connect(str(path), read_only=True)
+        config = _duckdb_config(scratch)
+    except UsageError:
+        shutil.rmtree(scratch, ignore_errors=True)
+        raise
+    try:
+        backend = ibis.duckdb.connect(str(path), read_only=True, **config)
     except Exception as exc:
+        shutil.rmtree(scratch, ignore_errors=True)
         raise CdmConnectionError(
             f"cannot open DuckDB file {str(path)!r}: {_first_line(exc)}"
         ) from exc
-    return CdmSource(backend, "duckdb", f"duckdb:{path.name}", schema)
+    return CdmSource(backend, "duckdb", f"duckdb:{path.name}", schema, scratch)
 
 
 def _parquet_tables(root: Path) -> dict[str, str]:
@@ -274,16 +388,24 @@ def _connect_parquet(root: Path) -> CdmSource:
     files = _parquet_tables(root)
     if not files:
         raise UsageError(f"Parquet folder {str(root)!r} holds no <table>.parquet file or folder")
-    backend = ibis.duckdb.connect()
-    for name, location in files.items():
+    for name in files:
         validate_identifier(name, what="table name")
+    scratch = _scratch()
+    try:
+        backend = ibis.duckdb.connect(**_duckdb_config(scratch))
+    except UsageError:
+        shutil.rmtree(scratch, ignore_errors=True)
+        raise
+    for name, location in files.items():
         try:
             backend.read_parquet(location, table_name=name)
         except Exception as exc:
+            backend.disconnect()
+            shutil.rmtree(scratch, ignore_errors=True)
             raise CdmConnectionError(
                 f"cannot read Parquet table {name!r} at {location!r}: {_first_line(exc)}"
             ) from exc
-    return CdmSource(backend, "parquet", f"parquet:{root.name}", None)
+    return CdmSource(backend, "parquet", f"parquet:{root.name}", None, scratch)
 
 
 def _postgres_params(parsed: Any) -> dict[str, Any]:
@@ -308,10 +430,24 @@ def _read_only_postgres() -> type[BaseBackend]:
     class ReadOnlyPostgres(Backend):
         def _register_in_memory_table(self, op: Any) -> None:
             # Cohort-sized frames travel to the server as session-private TEMP tables; creating
-            # one needs a read-write transaction, so only this statement gets one.
+            # or dropping one needs a read-write transaction, so only that statement gets one.
+            with self._writable():
+                super()._register_in_memory_table(op)
+
+        def _create_cached_table(self, name: str, expr: Any) -> Any:
+            # Rows kept by CdmSource.cache_rows: a TEMP table, private to the session.
+            with self._writable():
+                return super()._create_cached_table(name, expr)
+
+        def _drop_cached_table(self, name: str) -> None:
+            with self._writable():
+                super()._drop_cached_table(name)
+
+        @contextlib.contextmanager
+        def _writable(self) -> Iterator[None]:
             self.con.read_only = False
             try:
-                super()._register_in_memory_table(op)
+                yield
             finally:
                 self.con.read_only = None
 
@@ -356,8 +492,8 @@ def _connect_postgres(parsed: Any, schema: str | None) -> CdmSource:
     return CdmSource(backend, "postgresql", desc + (f"?schema={schema}" if schema else ""), schema)
 
 
-#: names of the temporary views that hold Ibis's in-memory tables in Spark
-_IBIS_MEMTABLE = re.compile(r"^ibis_[a-z]*_?memtable_")
+#: names of the temporary views that hold Ibis's in-memory and cached tables in Spark
+_IBIS_MEMTABLE = re.compile(r"^ibis_[a-z]*_?(memtable|cached)_")
 
 
 @functools.cache

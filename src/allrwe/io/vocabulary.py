@@ -29,6 +29,7 @@ __all__ = [
     "ConceptSet",
     "Vocabulary",
     "expand_descendants",
+    "expand_sets",
     "load_atlas_concept_set",
     "load_vocabulary",
 ]
@@ -326,28 +327,48 @@ def expand_descendants(source: CdmSource, concept_set: ConceptSet) -> list[int]:
     >>> 4082462 in all_dx.concept_ids, 4082462 in ids  # T-ALL is a descendant of ALL
     (False, True)
     """
-    included = {c.concept_id for c in concept_set.concepts if not c.exclude}
-    excluded = {c.concept_id for c in concept_set.concepts if c.exclude}
-    if source.has("concept_ancestor"):
-        included |= _descendants(source, concept_set, exclude=False)
-        excluded |= _descendants(source, concept_set, exclude=True)
-    return sorted(included - excluded)
+    return expand_sets(source, [concept_set])[concept_set.key]
 
 
-def _descendants(source: CdmSource, concept_set: ConceptSet, *, exclude: bool) -> set[int]:
+def expand_sets(source: CdmSource, concept_sets: Sequence[ConceptSet]) -> dict[str, list[int]]:
+    """Return :func:`expand_descendants` of many sets, by key, with one query for all of them.
+
+    Parameters
+    ----------
+    source : CdmSource
+        The CDM (its ``concept_ancestor``, when present).
+    concept_sets : sequence of ConceptSet
+        The sets to expand.
+
+    Returns
+    -------
+    dict of str to list of int
+        For each set's key, its sorted concept ids with descendants, exclusions removed.
+    """
     roots = sorted(
-        {
-            c.concept_id
-            for c in concept_set.concepts
-            if c.exclude == exclude and c.include_descendants
-        }
+        {c.concept_id for cs in concept_sets for c in cs.concepts if c.include_descendants}
     )
-    if not roots:
-        return set()
+    below = _descendants(source, roots) if roots and source.has("concept_ancestor") else {}
+    out: dict[str, list[int]] = {}
+    for cs in concept_sets:
+        picked: dict[bool, set[int]] = {False: set(), True: set()}
+        for c in cs.concepts:
+            picked[c.exclude].add(c.concept_id)
+            if c.include_descendants:
+                picked[c.exclude] |= below.get(c.concept_id, set())
+        out[cs.key] = sorted(picked[False] - picked[True])
+    return out
+
+
+def _descendants(source: CdmSource, roots: list[int]) -> dict[int, set[int]]:
     ca = source.table("concept_ancestor")
     expr = (
         ca.filter(ca.ancestor_concept_id.isin(roots))
-        .select(concept_id=ca.descendant_concept_id)
+        .select(root=ca.ancestor_concept_id, concept_id=ca.descendant_concept_id)
         .distinct()
     )
-    return {int(i) for i in source.execute(expr)["concept_id"]}
+    frame = source.execute(expr)
+    out: dict[int, set[int]] = {}
+    for root, concept in zip(frame["root"], frame["concept_id"], strict=True):
+        out.setdefault(int(root), set()).add(int(concept))
+    return out

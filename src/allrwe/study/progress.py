@@ -16,7 +16,8 @@ logger = logging.getLogger(__name__)
 #: the stages of a run, in order: (name, label)
 STAGES: tuple[tuple[str, str], ...] = (
     ("connect", "Connect to the CDM"),
-    ("check", "Check the CDM"),
+    ("check", "Check the CDM's structure"),
+    ("extract", "Read and check the study's records"),
     ("cohort", "Build the cohort"),
     ("patterns", "Treatment patterns"),
     ("pathways", "Treatment pathways"),

@@ -1,6 +1,7 @@
 """``run_study``: one study from spec to audited report, stage by stage.
 
-connect → check (errors stop the run) → cohort → patterns → pathways → response/endpoints →
+connect → check the structure (errors stop the run) → extract the study's records once and
+check them → cohort → patterns → pathways → response/endpoints →
 survival summaries → baseline → safety → results (suppressed once) → export → report → audit.
 Every stage reports to an optional progress callback. Outputs are written to a staging folder
 beside ``out_dir`` and moved into place only when the audit of the shareable outputs passes.
@@ -20,7 +21,7 @@ import numpy as np
 import pandas as pd
 import yaml
 
-from allrwe.cohort import Cohort, build_cohort
+from allrwe.cohort import Cohort, build_cohort, extract_events
 from allrwe.errors import (
     AllrweWarning,
     CdmDataError,
@@ -127,14 +128,33 @@ def _source_info(source: CdmSource) -> dict[str, str]:
     return info
 
 
-def _check(source: CdmSource, vocab: Vocabulary) -> str:
-    report = check_cdm(source, vocabulary=vocab)
+#: the CDM tables a study reads; the run's data checks cover these (allrwe check covers all)
+STUDY_TABLES = (
+    "person",
+    "observation_period",
+    "death",
+    "drug_exposure",
+    "condition_occurrence",
+    "procedure_occurrence",
+    "measurement",
+    "observation",
+    "drug_strength",
+)
+
+
+def _check(source: CdmSource, vocab: Vocabulary, *, data: bool) -> str:
+    report = check_cdm(source, vocabulary=vocab, tables=STUDY_TABLES, data=data)
     if not report.ok:
         first = report.errors[0]
         more = len(report.errors) - 1
         tail = f" (and {more} more error(s)); run allrwe check for details" if more else ""
         raise CdmDataError(f"the CDM fails the check: {first.message}{tail}")
     return f"{len(report.warnings)} warning(s)"
+
+
+def _extract(source: CdmSource, vocab: Vocabulary) -> str:
+    kept = extract_events(source, vocab)
+    return f"{sum(kept.values()):,} records from {len(kept)} tables"
 
 
 def _cohort(source: CdmSource, spec: StudySpec, vocab: Vocabulary) -> Cohort:
@@ -324,7 +344,11 @@ def _run(
         notes.append(source.description)
     with source:
         with progress.stage("check") as notes:
-            notes.append(_check(source, vocab))
+            notes.append(_check(source, vocab, data=False))
+        with progress.stage("extract") as notes:
+            # One scan per event table; the data rules and every analysis read the kept rows.
+            notes.append(_extract(source, vocab))
+            notes.append(_check(source, vocab, data=True))
         with progress.stage("cohort") as notes:
             cohort = _cohort(source, spec, vocab)
             notes.append(f"{cohort.frame['person_id'].nunique()} persons")

@@ -17,8 +17,8 @@ from allrwe.cohort import (
     Cohort,
     LineRoles,
     assign_lines,
+    cohort_line_inputs,
     expand_keys,
-    line_inputs,
     line_roles,
 )
 from allrwe.io.source import CdmSource
@@ -183,6 +183,6 @@ def prepare_inputs(source: CdmSource, vocab: Vocabulary, cohort: Cohort) -> Patt
     -------
     PatternInputs
     """
-    events, status = line_inputs(source, cohort.spec, vocab, cohort.persons_table())
+    events, status = cohort_line_inputs(source, vocab, cohort)
     lines = cohort.lines if not cohort.lines.empty else None
     return inputs_from_frames(cohort.frame, events, cohort.spec, vocab, status=status, lines=lines)

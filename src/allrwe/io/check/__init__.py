@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import logging
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from datetime import date
 
 import ibis
+import ibis.expr.datatypes as dt
 
 from allrwe.io.cdm_spec import load_cdm_spec
 from allrwe.io.check._context import Check, CheckContext
@@ -111,12 +112,29 @@ def _run(source: CdmSource, checks: Sequence[Check]) -> list[Finding]:
     return findings
 
 
+def _kept_rows(
+    source: CdmSource, usable: dict[str, dict[str, dt.DataType]], tables: Collection[str] | None
+) -> dict[str, ibis.Table]:
+    """Return the kept rows of the checked tables; their usable columns shrink to the kept ones."""
+    if tables is None:
+        return {}
+    out: dict[str, ibis.Table] = {}
+    for name in tables:
+        kept = source.cached_rows(name)
+        if kept is not None and name in usable:
+            out[name] = kept.table
+            usable[name] = {c: t for c, t in usable[name].items() if c in kept.table.columns}
+    return out
+
+
 def check_cdm(
     source: CdmSource,
     *,
     today: date | None = None,
     vocabulary: Vocabulary | None = None,
     death_grace_days: int = DEATH_GRACE_DAYS,
+    tables: Collection[str] | None = None,
+    data: bool = True,
 ) -> CheckReport:
     """Check an OMOP CDM v5.4 for structure and data quality.
 
@@ -131,6 +149,12 @@ def check_cdm(
     death_grace_days : int, default 30
         Days a death may follow the end of the last observation period (and care may follow a
         death) before a warning.
+    tables : collection of str, optional
+        Run the data rules only on these tables, and on the rows of them kept by
+        :meth:`~allrwe.io.source.CdmSource.cache_rows` where there are any (what a study
+        reads); default every table, every row. Structure is always checked on every table.
+    data : bool, default True
+        Run the data rules at all; ``False`` checks the structure only.
 
     Returns
     -------
@@ -157,8 +181,12 @@ def check_cdm(
         vocabulary=vocabulary or load_vocabulary(),
         death_grace_days=death_grace_days,
         usable=usable,
+        rows=_kept_rows(source, usable, tables),
     )
-    checks = [c for rule in (*GENERIC_RULES, *CLINICAL_RULES) for c in rule(ctx)]
+    checks = [c for rule in (*GENERIC_RULES, *CLINICAL_RULES) for c in rule(ctx)] if data else []
+    if tables is not None:
+        wanted = {name.lower() for name in tables}
+        checks = [c for c in checks if c.table in wanted]
     findings = structure + _run(source, checks)
     report = CheckReport.build(
         findings,

@@ -41,6 +41,7 @@ class CheckContext:
 
     A column is usable when it is present and its type is compatible (exactly, or leniently,
     e.g. a DATE stored as TIMESTAMP); rules whose columns are not all usable are skipped.
+    ``rows`` holds, by table, the rows to check instead of the whole table.
     """
 
     source: CdmSource
@@ -49,6 +50,7 @@ class CheckContext:
     vocabulary: Vocabulary
     death_grace_days: int
     usable: dict[str, dict[str, dt.DataType]]
+    rows: dict[str, ibis.Table] = field(default_factory=dict)
     skipped: int = 0
     _tables: dict[str, ibis.Table] = field(default_factory=dict, repr=False)
 
@@ -68,7 +70,8 @@ class CheckContext:
     def table(self, name: str) -> ibis.Table:
         """Return the table as a lazy expression, one object per table so checks can be batched."""
         if name not in self._tables:
-            self._tables[name] = self.source.table(name)
+            kept = self.rows.get(name)
+            self._tables[name] = kept if kept is not None else self.source.table(name)
         return self._tables[name]
 
     def col(self, t: ibis.Table, table: str, name: str) -> ibis.Value:
