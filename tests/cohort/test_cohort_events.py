@@ -224,3 +224,72 @@ def test_errors(src: CdmSource, vocab: Vocabulary, tmp_path: Path) -> None:
     con.close()
     with connect(path) as broken, pytest.raises(CdmSchemaError, match="drug_exposure_id"):
         drug_events(broken, vocab, None, "blinatumomab")
+
+
+def _sets(*sets: ConceptSet) -> Vocabulary:
+    return Vocabulary(sets={s.key: s for s in sets}, groups={})
+
+
+def _set(key: str, *concepts: Concept) -> ConceptSet:
+    return ConceptSet(
+        key=key, label=key, domain="condition", category="diagnosis", concepts=concepts
+    )
+
+
+def _concept(concept_id: int, **flags: bool) -> Concept:
+    return Concept(concept_id=concept_id, concept_name=str(concept_id), vocabulary_id="X", **flags)
+
+
+def test_a_record_matching_one_set_by_concept_and_another_by_source_is_in_both(
+    tmp_path: Path,
+) -> None:
+    # T-ALL coded with a source code that another set names: the record belongs to both sets,
+    # whichever order they come in (both sets' ids are disjoint, which once put them in one
+    # CASE expression that kept only the first label).
+    t_all, icd_all = 4082462, 45537873
+    cdm = make_cdm(
+        tmp_path / "two.duckdb",
+        {
+            "person": [person(1, 1980)],
+            "condition_occurrence": [cond(1, t_all, "2020-01-01", source=icd_all)],
+        },
+    )
+    vocab = _sets(
+        _set("t_cell", _concept(t_all)),
+        _set("any_all", _concept(icd_all)),
+    )
+    with connect(cdm) as source:
+        for keys in (["t_cell", "any_all"], ["any_all", "t_cell"]):
+            got = rows(source, condition_events(source, vocab, None, keys))
+            assert got == [
+                (1, "any_all", "2020-01-01", "2020-01-01"),
+                (1, "t_cell", "2020-01-01", "2020-01-01"),
+            ]
+
+
+def test_descendants_of_an_excluded_concept_never_match_by_source(tmp_path: Path) -> None:
+    parent, child, icd = 500, 501, 45537873
+    cdm = make_cdm(
+        tmp_path / "excl.duckdb",
+        {
+            "person": [person(1, 1980)],
+            "condition_occurrence": [
+                cond(1, child, "2020-01-01", source=icd),  # excluded through its parent
+                cond(1, 0, "2020-02-01", source=icd),
+            ],
+            "concept_ancestor": [
+                {"ancestor_concept_id": parent, "descendant_concept_id": parent},
+                {"ancestor_concept_id": parent, "descendant_concept_id": child},
+            ],
+        },
+    )
+    vocab = _sets(
+        _set(
+            "dx",
+            _concept(icd),
+            _concept(parent, include_descendants=True, exclude=True),
+        )
+    )
+    with connect(cdm) as source:
+        got = rows(source, condition_events(source, vocab, None, "dx"))
+    assert got == [(1, "dx", "2020-02-01", "2020-02-01")]

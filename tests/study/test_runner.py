@@ -165,3 +165,53 @@ def test_folder_of_other_files_is_refused(emr_cdm, tmp_path):
     assert info.value.exit_code == 2
     assert (out / "notes.txt").read_text() == "keep me"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["mine"]
+
+
+def _with_defect(url: str, folder: Path, concepts: list[int], *, inside: bool) -> str:
+    """Copy a Parquet CDM; make one drug_exposure row of (or outside) ``concepts`` end early."""
+    import shutil
+
+    import duckdb
+
+    target = folder / f"defect-{'in' if inside else 'out'}"
+    shutil.copytree(url.split(":///", 1)[1], target)
+    parts = target / "drug_exposure"
+    ids = ", ".join(map(str, concepts))
+    where = (
+        f"drug_concept_id IN ({ids})"
+        if inside
+        else f"drug_concept_id NOT IN ({ids}) AND coalesce(drug_source_concept_id, 0) NOT IN ({ids})"
+    )
+    with duckdb.connect() as con:
+        con.execute(f"CREATE TABLE d AS SELECT * FROM read_parquet('{parts}/*.parquet')")
+        (row,) = con.execute(f"SELECT min(drug_exposure_id) FROM d WHERE {where}").fetchone()
+        assert row is not None
+        con.execute(
+            "UPDATE d SET drug_exposure_end_date = drug_exposure_start_date - 5 "
+            f"WHERE drug_exposure_id = {row}"
+        )
+        shutil.rmtree(parts)
+        parts.mkdir()
+        con.execute(f"COPY d TO '{parts}/part-0.parquet' (FORMAT parquet)")
+    return f"parquet:///{target}"
+
+
+def test_run_checks_the_records_it_reads(emr_cdm, tmp_path):
+    from allrwe.io import connect
+    from allrwe.io.check import check_cdm
+    from allrwe.io.vocabulary import load_vocabulary
+
+    vocab = load_vocabulary()
+    every = sorted({i for cs in vocab.sets.values() for i in cs.concept_ids})
+    inside = _with_defect(emr_cdm, tmp_path, vocab.concept_ids("blinatumomab"), inside=True)
+    with pytest.raises(CdmDataError, match=r"1 drug_exposure rows end .* before they start"):
+        run_study(DEMO_SPEC, inside, tmp_path / "out-in")
+    assert not (tmp_path / "out-in").exists()
+    # A row no concept set of the study names is never read by the run, so it does not stop
+    # it; allrwe check, which reads every row, still reports it.
+    outside = _with_defect(emr_cdm, tmp_path, every, inside=False)
+    summary = run_study(DEMO_SPEC, outside, tmp_path / "out-out")
+    assert summary.audit.ok
+    with connect(outside) as cdm:
+        report = check_cdm(cdm)
+    assert [(f.table, f.rows) for f in report.find("end_before_start")] == [("drug_exposure", 1)]

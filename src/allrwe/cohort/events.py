@@ -7,8 +7,9 @@ returns an Ibis expression; nothing is executed.
 
 Matching (docs/cdm-conventions.md): a record belongs to a set when its standard concept id is one
 of the set's concepts, or a descendant of one (when the CDM has ``concept_ancestor`` and the
-concept has ``include_descendants``), or when its source concept id is one of them. Concepts a
-set excludes (and their descendants) never match. A record that matches several requested sets
+concept has ``include_descendants``), or when its source concept id is one of them. A record
+whose standard concept the set excludes (or is a descendant of an excluded concept flagged
+``include_descendants``) never matches. A record that matches several requested sets
 appears once per set, labelled in ``concept_set``.
 
 Every event table has ``person_id``, ``concept_set`` (the key of the set, never the group),
@@ -32,7 +33,7 @@ import ibis.expr.types as ir
 from allrwe.cohort.model import Cohort
 from allrwe.errors import CdmSchemaError, VocabularyError
 from allrwe.io.source import CdmSource
-from allrwe.io.vocabulary import ConceptSet, Vocabulary, expand_sets
+from allrwe.io.vocabulary import ConceptSet, Vocabulary, expand_with_exclusions
 
 __all__ = [
     "EVENT_DOMAINS",
@@ -157,7 +158,8 @@ _Signature: TypeAlias = tuple[str, tuple[tuple[int, bool, bool], ...]]
 
 #: Expanded concept ids per connection and (set key, set concepts); sets are immutable. Weak
 #: keys: a closed connection's entries go with it, and a new one never inherits them.
-_EXPANDED: weakref.WeakKeyDictionary[object, dict[_Signature, tuple[int, ...]]] = (
+_Expansion: TypeAlias = tuple[frozenset[int], frozenset[int]]
+_EXPANDED: weakref.WeakKeyDictionary[object, dict[_Signature, _Expansion]] = (
     weakref.WeakKeyDictionary()
 )
 
@@ -166,14 +168,15 @@ def _signature(cs: ConceptSet) -> _Signature:
     return (cs.key, tuple((c.concept_id, c.include_descendants, c.exclude) for c in cs.concepts))
 
 
-def _expanded(source: CdmSource, sets: Sequence[ConceptSet]) -> list[tuple[int, ...]]:
-    """Return each set's ids with descendants; the sets not yet expanded take one query."""
+def _expanded(source: CdmSource, sets: Sequence[ConceptSet]) -> list[_Expansion]:
+    """Return each set's included and excluded ids with descendants; one query for new sets."""
     known = _EXPANDED.setdefault(source.backend, {})
     todo = [cs for cs in sets if _signature(cs) not in known]
     if todo:
-        expanded = expand_sets(source, todo)
+        expanded = expand_with_exclusions(source, todo)
         for cs in todo:
-            known[_signature(cs)] = tuple(expanded[cs.key])
+            included, excluded = expanded[cs.key]
+            known[_signature(cs)] = (frozenset(included), frozenset(excluded))
     return [known[_signature(cs)] for cs in sets]
 
 
@@ -199,20 +202,25 @@ def _matchers(source: CdmSource, sets: Sequence[ConceptSet]) -> list[_Matcher]:
     # literals, which keeps the event query a plain filter every engine plans well.
     sets = [cs for cs in sets if cs.concept_ids]
     return [
-        _Matcher(cs.key, frozenset(ids), frozenset(cs.concept_ids), frozenset(cs.excluded_ids))
-        for cs, ids in zip(sets, _expanded(source, sets), strict=True)
+        _Matcher(cs.key, included, frozenset(cs.concept_ids), excluded)
+        for cs, (included, excluded) in zip(sets, _expanded(source, sets), strict=True)
     ]
 
 
-def _layers(matchers: list[_Matcher]) -> list[list[_Matcher]]:
-    """Split sets into layers whose concept ids do not overlap.
+def _layers(matchers: list[_Matcher], *, by_source: bool) -> list[list[_Matcher]]:
+    """Split sets into layers such that a record matches at most one set of a layer.
 
-    Within a layer every record matches at most one set, so a single filtered scan labelled by
-    a CASE expression finds them all; overlapping sets (a code in two sets) go to later layers.
+    Within a layer a single filtered scan labelled by a CASE expression finds every set's
+    records. Matching on the standard concept alone, sets with disjoint ids share a layer. When
+    the source concept is matched too, a record may match one set by its standard concept and
+    another by its source concept (T-ALL coded with a source code of ALL), so every set gets a
+    layer of its own.
     """
+    if by_source:
+        return [[m] for m in matchers]
     layers: list[tuple[list[_Matcher], set[int]]] = []
     for m in matchers:
-        ids = set(m.standard) | set(m.source)
+        ids = set(m.standard)
         for members, used in layers:
             if not ids & used:
                 members.append(m)
@@ -261,6 +269,9 @@ def extract_events(
     dict of str to int
         Rows kept per CDM table (tables absent from the CDM are left out).
     """
+    unknown = [d for d in domains if d not in EVENT_DOMAINS]
+    if unknown:
+        raise ValueError(f"unknown event domain(s) {unknown}: use {list(EVENT_DOMAINS)}")
     by_domain: dict[str, list[ConceptSet]] = {}
     for cs in vocab.sets.values():
         if cs.domain in domains and cs.concept_ids:
@@ -337,7 +348,7 @@ def _domain_events(
         for name, dtype in extra.items()
     }
     parts = []
-    for layer in _layers(matchers):
+    for layer in _layers(matchers, by_source=dom.source_col in table.columns):
         conds = [m.condition(table, dom) for m in layer]
         label = ibis.cases(*((c, m.key) for c, m in zip(conds, layer, strict=True)))
         sel = table.filter(functools.reduce(operator.or_, conds)).select(

@@ -6,6 +6,7 @@ receives lazy Ibis table expressions from :meth:`CdmSource.table` and never a co
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import functools
 import operator
@@ -110,15 +111,12 @@ class CdmSource:
         A description of the source that holds no password, for provenance.
     schema : str or None
         The database schema holding the CDM tables, where the backend has schemas.
-    scratch : pathlib.Path or None
-        A private folder for the engine's spill files, removed on :meth:`close`.
     """
 
     backend: BaseBackend
     kind: str
     description: str
     schema: str | None = None
-    scratch: Path | None = None
     _tables: dict[str, str] = field(default_factory=dict, repr=False)
     _cached: dict[str, CachedRows] = field(default_factory=dict, repr=False)
 
@@ -231,8 +229,6 @@ class CdmSource:
         finally:
             if self.kind != "spark":
                 self.backend.disconnect()
-            if self.scratch is not None:
-                shutil.rmtree(self.scratch, ignore_errors=True)
 
     def __enter__(self) -> CdmSource:
         return self
@@ -328,38 +324,37 @@ def _redact(text: str) -> str:
 
 
 #: DuckDB's memory limit unless ALLRWE_DUCKDB_MEMORY_LIMIT says otherwise; above it DuckDB
-#: spills to a private temporary folder instead of growing (docs/databases.md)
+#: spills to a private temporary folder instead of growing (docs/backends.md)
 DUCKDB_MEMORY_LIMIT = "3GB"
 
 
+@functools.cache
 def _scratch() -> Path:
-    return Path(tempfile.mkdtemp(prefix="allrwe-duckdb-"))
+    # One folder per process: DuckDB opens a file once per process and refuses a second
+    # connection to it with another configuration, so every connection gets the same one.
+    path = Path(tempfile.mkdtemp(prefix="allrwe-duckdb-"))
+    atexit.register(shutil.rmtree, path, ignore_errors=True)
+    return path
 
 
-def _duckdb_config(scratch: Path) -> dict[str, str]:
+def _duckdb_config() -> dict[str, str]:
     limit = os.environ.get("ALLRWE_DUCKDB_MEMORY_LIMIT", "").strip() or DUCKDB_MEMORY_LIMIT
     if not re.fullmatch(r"\d+(\.\d+)?\s*[KMGT]i?B", limit, flags=re.IGNORECASE):
         raise UsageError(f"ALLRWE_DUCKDB_MEMORY_LIMIT={limit!r} is not a size such as 3GB or 512MB")
-    return {"memory_limit": limit, "temp_directory": str(scratch)}
+    return {"memory_limit": limit, "temp_directory": str(_scratch())}
 
 
 def _connect_duckdb(path: Path, schema: str | None) -> CdmSource:
     if not path.is_file():
         raise UsageError(f"DuckDB file {str(path)!r} does not exist")
-    scratch = _scratch()
-    try:
-        config = _duckdb_config(scratch)
-    except UsageError:
-        shutil.rmtree(scratch, ignore_errors=True)
-        raise
+    config = _duckdb_config()
     try:
         backend = ibis.duckdb.connect(str(path), read_only=True, **config)
     except Exception as exc:
-        shutil.rmtree(scratch, ignore_errors=True)
         raise CdmConnectionError(
             f"cannot open DuckDB file {str(path)!r}: {_first_line(exc)}"
         ) from exc
-    return CdmSource(backend, "duckdb", f"duckdb:{path.name}", schema, scratch)
+    return CdmSource(backend, "duckdb", f"duckdb:{path.name}", schema)
 
 
 def _parquet_tables(root: Path) -> dict[str, str]:
@@ -390,22 +385,16 @@ def _connect_parquet(root: Path) -> CdmSource:
         raise UsageError(f"Parquet folder {str(root)!r} holds no <table>.parquet file or folder")
     for name in files:
         validate_identifier(name, what="table name")
-    scratch = _scratch()
-    try:
-        backend = ibis.duckdb.connect(**_duckdb_config(scratch))
-    except UsageError:
-        shutil.rmtree(scratch, ignore_errors=True)
-        raise
+    backend = ibis.duckdb.connect(**_duckdb_config())
     for name, location in files.items():
         try:
             backend.read_parquet(location, table_name=name)
         except Exception as exc:
             backend.disconnect()
-            shutil.rmtree(scratch, ignore_errors=True)
             raise CdmConnectionError(
                 f"cannot read Parquet table {name!r} at {location!r}: {_first_line(exc)}"
             ) from exc
-    return CdmSource(backend, "parquet", f"parquet:{root.name}", None, scratch)
+    return CdmSource(backend, "parquet", f"parquet:{root.name}", None)
 
 
 def _postgres_params(parsed: Any) -> dict[str, Any]:

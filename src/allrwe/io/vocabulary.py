@@ -30,6 +30,7 @@ __all__ = [
     "Vocabulary",
     "expand_descendants",
     "expand_sets",
+    "expand_with_exclusions",
     "load_atlas_concept_set",
     "load_vocabulary",
 ]
@@ -338,25 +339,38 @@ def expand_sets(source: CdmSource, concept_sets: Sequence[ConceptSet]) -> dict[s
     source : CdmSource
         The CDM (its ``concept_ancestor``, when present).
     concept_sets : sequence of ConceptSet
-        The sets to expand.
+        The sets to expand (one per key).
 
     Returns
     -------
     dict of str to list of int
         For each set's key, its sorted concept ids with descendants, exclusions removed.
     """
+    both = expand_with_exclusions(source, concept_sets)
+    return {key: included for key, (included, _) in both.items()}
+
+
+def expand_with_exclusions(
+    source: CdmSource, concept_sets: Sequence[ConceptSet]
+) -> dict[str, tuple[list[int], list[int]]]:
+    """Return, by key, each set's included and excluded concept ids, descendants added.
+
+    The included ids are those of :func:`expand_sets`; the excluded ones are the excluded
+    concepts with their descendants where flagged (a record whose standard concept is among
+    them never belongs to the set, whatever its source concept). One query for all sets.
+    """
     roots = sorted(
         {c.concept_id for cs in concept_sets for c in cs.concepts if c.include_descendants}
     )
     below = _descendants(source, roots) if roots and source.has("concept_ancestor") else {}
-    out: dict[str, list[int]] = {}
+    out: dict[str, tuple[list[int], list[int]]] = {}
     for cs in concept_sets:
         picked: dict[bool, set[int]] = {False: set(), True: set()}
         for c in cs.concepts:
             picked[c.exclude].add(c.concept_id)
             if c.include_descendants:
                 picked[c.exclude] |= below.get(c.concept_id, set())
-        out[cs.key] = sorted(picked[False] - picked[True])
+        out[cs.key] = (sorted(picked[False] - picked[True]), sorted(picked[True]))
     return out
 
 

@@ -1,0 +1,285 @@
+"""``CdmSource.cache_rows``: rows kept in the engine, released, and the DuckDB settings."""
+
+from __future__ import annotations
+
+import gc
+import hashlib
+from collections.abc import Iterator
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+import pytest
+
+from allrwe.errors import UsageError
+from allrwe.io.example import example_cdm_path, example_tables
+from allrwe.io.source import DUCKDB_MEMORY_LIMIT, CdmSource, _scratch, connect
+
+ENV = "ALLRWE_DUCKDB_MEMORY_LIMIT"
+BLIN, INO, CYCLO = 45892531, 794068, 1310317
+ALL_B, ICD_C91 = 4082461, 1567681  # a standard concept, and a source concept of other rows
+COND_COLUMNS = ["condition_occurrence_id", "person_id", "condition_concept_id"]
+COND_MATCH = ["condition_concept_id", "condition_source_concept_id"]
+
+
+@pytest.fixture(scope="module")
+def frames() -> dict[str, pd.DataFrame]:
+    return {name: t.to_pandas() for name, t in example_tables().items()}
+
+
+@pytest.fixture(scope="module", params=["duckdb", "parquet"])
+def url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> str:
+    return example_cdm_path(request.param, tmp_path_factory.mktemp(f"cache_{request.param}"))
+
+
+@pytest.fixture
+def src(url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[CdmSource]:
+    monkeypatch.delenv(ENV, raising=False)
+    with connect(url) as source:
+        yield source
+
+
+def _sha256(url: str) -> str:
+    path = Path(url.removeprefix("duckdb:///"))
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def _kept_ids(source: CdmSource, name: str, id_col: str) -> list[int]:
+    kept = source.cached_rows(name)
+    assert kept is not None
+    return sorted(int(i) for i in source.execute(kept.table)[id_col])
+
+
+def test_cache_rows_keeps_exactly_the_matching_rows(
+    src: CdmSource, frames: dict[str, pd.DataFrame]
+) -> None:
+    drug = frames["drug_exposure"]
+    kept = src.cache_rows(
+        "drug_exposure",
+        match=["drug_concept_id"],
+        ids={BLIN, INO},
+        columns=["drug_exposure_id", "person_id", "drug_concept_id", "quantity"],
+    )
+    want = drug[drug["drug_concept_id"].isin([BLIN, INO])]
+    assert kept.rows == len(want) == 72 + 21
+    assert kept.columns == ("drug_concept_id",)
+    assert kept.ids == frozenset({BLIN, INO})
+    assert kept.table.columns == ("drug_exposure_id", "person_id", "drug_concept_id", "quantity")
+    got = src.execute(kept.table).sort_values("drug_exposure_id").reset_index(drop=True)
+    assert got["drug_exposure_id"].tolist() == sorted(want["drug_exposure_id"].tolist())
+    expected = want.sort_values("drug_exposure_id").reset_index(drop=True)
+    for column in ("person_id", "drug_concept_id", "quantity"):
+        assert got[column].tolist() == expected[column].tolist(), column
+    assert src.cached_rows("DRUG_EXPOSURE") is kept  # names are case-insensitive
+
+
+def test_cache_rows_matches_any_of_several_columns(
+    src: CdmSource, frames: dict[str, pd.DataFrame]
+) -> None:
+    cond = frames["condition_occurrence"]
+    kept = src.cache_rows(
+        "condition_occurrence",
+        match=COND_MATCH,
+        ids=[ALL_B, ICD_C91],
+        columns=[*COND_COLUMNS, "condition_source_concept_id"],
+    )
+    hit = cond["condition_concept_id"].isin([ALL_B, ICD_C91]) | cond[
+        "condition_source_concept_id"
+    ].isin([ALL_B, ICD_C91])
+    want = sorted(cond.loc[hit, "condition_occurrence_id"].tolist())
+    # seven rows of the standard concept, two more only through their source concept
+    assert len(want) == 9
+    assert kept.rows == 9
+    assert _kept_ids(src, "condition_occurrence", "condition_occurrence_id") == want
+    by_source = hit & (cond["condition_concept_id"] != ALL_B)
+    assert set(cond.loc[by_source, "condition_source_concept_id"]) == {ICD_C91}
+
+
+def test_covers(src: CdmSource) -> None:
+    kept = src.cache_rows(
+        "drug_exposure", match=["drug_concept_id"], ids=[BLIN, INO], columns=["drug_concept_id"]
+    )
+    assert kept.covers([BLIN])
+    assert kept.covers({BLIN, INO})
+    assert kept.covers([])
+    assert not kept.covers([BLIN, CYCLO])
+    assert not kept.covers([CYCLO])
+
+
+def test_cache_rows_needs_ids(src: CdmSource) -> None:
+    with pytest.raises(ValueError, match="at least one id"):
+        src.cache_rows("drug_exposure", match=["drug_concept_id"], ids=[], columns=["person_id"])
+    assert src.cached_rows("drug_exposure") is None
+
+
+def test_cached_rows_before_and_after_release(src: CdmSource) -> None:
+    assert src.cached_rows("drug_exposure") is None
+    src.cache_rows(
+        "drug_exposure",
+        match=["drug_concept_id"],
+        ids=[BLIN],
+        columns=["drug_exposure_id", "drug_concept_id"],
+    )
+    src.cache_rows("condition_occurrence", match=COND_MATCH, ids=[ALL_B], columns=COND_COLUMNS)
+    assert src.cached_rows("drug_exposure") is not None
+    src.release("drug_exposure")
+    assert src.cached_rows("drug_exposure") is None
+    assert src.cached_rows("condition_occurrence") is not None  # the other table is kept
+    src.release("drug_exposure")  # releasing twice is harmless
+    src.release()
+    assert src.cached_rows("condition_occurrence") is None
+    # the source still reads the tables themselves
+    assert src.execute(src.table("drug_exposure").count()) == 292
+
+
+def test_release_drops_the_temporary_table(src: CdmSource) -> None:
+    def cached_tables() -> set[str]:
+        return {t for t in src.backend.list_tables() if t.startswith("ibis_cached")}
+
+    before = cached_tables()
+    src.cache_rows("drug_exposure", match=["drug_concept_id"], ids=[BLIN], columns=["person_id"])
+    made = cached_tables() - before
+    assert len(made) == 1
+    src.release()
+    assert cached_tables() == before
+
+
+def test_recaching_replaces_the_entry(src: CdmSource, frames: dict[str, pd.DataFrame]) -> None:
+    drug = frames["drug_exposure"]
+    first = src.cache_rows(
+        "drug_exposure",
+        match=["drug_concept_id"],
+        ids=[BLIN],
+        columns=["drug_exposure_id", "drug_concept_id"],
+    )
+    second = src.cache_rows(
+        "drug_exposure",
+        match=["drug_concept_id"],
+        ids=[INO, CYCLO],
+        columns=["drug_exposure_id", "drug_concept_id"],
+    )
+    assert first.rows == 72
+    assert second.rows == 21 + 65
+    assert src.cached_rows("drug_exposure") is second
+    assert second.ids == frozenset({INO, CYCLO})
+    want = sorted(drug.loc[drug["drug_concept_id"].isin([INO, CYCLO]), "drug_exposure_id"])
+    assert _kept_ids(src, "drug_exposure", "drug_exposure_id") == want
+    assert not second.covers([BLIN])
+    tables = [t for t in src.backend.list_tables() if t.startswith("ibis_cached")]
+    assert len(tables) == 1  # the first temporary table was dropped
+
+
+def test_spill_folder_is_one_per_process(url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv(ENV, raising=False)
+    with connect(url) as first, connect(url) as second:
+        # Two connections to one DuckDB file at once: DuckDB accepts the second only when its
+        # configuration equals the first's, so the spill folder is the same for both.
+        folders = {
+            s.backend.raw_sql("select current_setting('temp_directory')").fetchone()
+            for s in (first, second)
+        }
+        assert folders == {(str(_scratch()),)}
+        assert _scratch().is_dir()
+        kept = first.cache_rows(
+            "drug_exposure", match=["drug_concept_id"], ids=[BLIN], columns=["drug_exposure_id"]
+        )
+        assert kept.rows == 72
+        assert second.cached_rows("drug_exposure") is None  # kept rows belong to a connection
+    assert first.cached_rows("drug_exposure") is None  # released on close
+    # the cached expression outlives the connection; collecting it must not try to drop anything
+    del kept
+    gc.collect()
+
+
+def test_context_manager_closes_after_caching(url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv(ENV, raising=False)
+    with connect(url) as source:
+        source.cache_rows(
+            "drug_exposure", match=["drug_concept_id"], ids=[BLIN], columns=["person_id"]
+        )
+        source.cache_rows(
+            "condition_occurrence", match=COND_MATCH, ids=[ALL_B], columns=COND_COLUMNS
+        )
+    assert source.cached_rows("drug_exposure") is None
+    assert source.cached_rows("condition_occurrence") is None
+    del source
+    gc.collect()
+
+
+def test_source_files_stay_unmodified(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv(ENV, raising=False)
+    url = example_cdm_path("duckdb", tmp_path)
+    before = _sha256(url)
+    siblings = sorted(p.name for p in tmp_path.iterdir())
+    with connect(url) as source:
+        source.cache_rows(
+            "drug_exposure",
+            match=["drug_concept_id"],
+            ids=[BLIN, INO],
+            columns=["drug_exposure_id", "drug_concept_id"],
+        )
+        kept = source.cached_rows("drug_exposure")
+        assert kept is not None
+        assert source.execute(kept.table.count()) == 93
+        assert "ibis_cached" not in " ".join(source.tables)
+    assert _sha256(url) == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == siblings  # no .wal beside it
+    # a fresh read-only connection sees no leftover table
+    con = duckdb.connect(url.removeprefix("duckdb:///"), read_only=True)
+    try:
+        names = {
+            r[0] for r in con.execute("select table_name from information_schema.tables").fetchall()
+        }
+    finally:
+        con.close()
+    assert not any(n.startswith("ibis_cached") for n in names)
+    assert "drug_exposure" in names
+
+
+def _memory_limit(source: CdmSource) -> str:
+    row = source.backend.raw_sql("select current_setting('memory_limit')").fetchone()
+    assert row is not None
+    return str(row[0])
+
+
+def _duckdb_reports(limit: str) -> str:
+    """What DuckDB reports for a memory limit set directly."""
+    con = duckdb.connect(config={"memory_limit": limit})
+    try:
+        row = con.execute("select current_setting('memory_limit')").fetchone()
+    finally:
+        con.close()
+    assert row is not None
+    return str(row[0])
+
+
+def test_default_memory_limit(src: CdmSource) -> None:
+    assert DUCKDB_MEMORY_LIMIT == "3GB"
+    assert _memory_limit(src) == _duckdb_reports("3GB") == "2.7 GiB"
+
+
+@pytest.mark.parametrize(("limit", "shown"), [("512MB", "488.2 MiB"), (" 1.5GiB ", "1.5 GiB")])
+def test_memory_limit_from_the_environment(
+    url: str, monkeypatch: pytest.MonkeyPatch, limit: str, shown: str
+) -> None:
+    monkeypatch.setenv(ENV, limit)
+    with connect(url) as source:
+        assert _memory_limit(source) == _duckdb_reports(limit.strip()) == shown
+
+
+def test_blank_environment_value_means_the_default(
+    url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv(ENV, "  ")
+    with connect(url) as source:
+        assert _memory_limit(source) == _duckdb_reports(DUCKDB_MEMORY_LIMIT)
+
+
+@pytest.mark.parametrize("limit", ["lots", "3", "3 PB", "-1GB", "GB"])
+def test_malformed_memory_limit_is_a_usage_error(
+    url: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path, limit: str
+) -> None:
+    monkeypatch.setenv(ENV, limit)
+    with pytest.raises(UsageError, match=ENV) as info:
+        connect(url)
+    assert repr(limit) in str(info.value)
