@@ -167,33 +167,36 @@ def test_folder_of_other_files_is_refused(emr_cdm, tmp_path):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["mine"]
 
 
-def _with_defect(url: str, folder: Path, concepts: list[int], *, inside: bool) -> str:
-    """Copy a Parquet CDM; make one drug_exposure row of (or outside) ``concepts`` end early."""
+def _with_defect(url: str, target: Path, table: str, key: str, where: str, change: str) -> str:
+    """Copy a Parquet CDM to ``target``; apply ``change`` to the first row of ``where``."""
     import shutil
 
     import duckdb
 
-    target = folder / f"defect-{'in' if inside else 'out'}"
     shutil.copytree(url.split(":///", 1)[1], target)
-    parts = target / "drug_exposure"
-    ids = ", ".join(map(str, concepts))
-    where = (
-        f"drug_concept_id IN ({ids})"
-        if inside
-        else f"drug_concept_id NOT IN ({ids}) AND coalesce(drug_source_concept_id, 0) NOT IN ({ids})"
-    )
+    parts = target / table
     with duckdb.connect() as con:
         con.execute(f"CREATE TABLE d AS SELECT * FROM read_parquet('{parts}/*.parquet')")
-        (row,) = con.execute(f"SELECT min(drug_exposure_id) FROM d WHERE {where}").fetchone()
+        (row,) = con.execute(f"SELECT min({key}) FROM d WHERE {where}").fetchone()
         assert row is not None
-        con.execute(
-            "UPDATE d SET drug_exposure_end_date = drug_exposure_start_date - 5 "
-            f"WHERE drug_exposure_id = {row}"
-        )
+        con.execute(f"UPDATE d SET {change} WHERE {key} = {row}")
         shutil.rmtree(parts)
         parts.mkdir()
         con.execute(f"COPY d TO '{parts}/part-0.parquet' (FORMAT parquet)")
     return f"parquet:///{target}"
+
+
+def _drug_defect(url: str, target: Path, concepts: list[int], *, inside: bool) -> str:
+    """One drug_exposure row of (or outside) ``concepts`` ends before it starts."""
+    ids = ", ".join(map(str, concepts))
+    where = (
+        f"drug_concept_id IN ({ids})"
+        if inside
+        else f"drug_concept_id NOT IN ({ids}) "
+        f"AND coalesce(drug_source_concept_id, 0) NOT IN ({ids})"
+    )
+    change = "drug_exposure_end_date = drug_exposure_start_date - 5"
+    return _with_defect(url, target, "drug_exposure", "drug_exposure_id", where, change)
 
 
 def test_run_checks_the_records_it_reads(emr_cdm, tmp_path):
@@ -203,15 +206,48 @@ def test_run_checks_the_records_it_reads(emr_cdm, tmp_path):
 
     vocab = load_vocabulary()
     every = sorted({i for cs in vocab.sets.values() for i in cs.concept_ids})
-    inside = _with_defect(emr_cdm, tmp_path, vocab.concept_ids("blinatumomab"), inside=True)
+    inside = _drug_defect(emr_cdm, tmp_path / "in", vocab.concept_ids("blinatumomab"), inside=True)
     with pytest.raises(CdmDataError, match=r"1 drug_exposure rows end .* before they start"):
         run_study(DEMO_SPEC, inside, tmp_path / "out-in")
     assert not (tmp_path / "out-in").exists()
     # A row no concept set of the study names is never read by the run, so it does not stop
     # it; allrwe check, which reads every row, still reports it.
-    outside = _with_defect(emr_cdm, tmp_path, every, inside=False)
+    outside = _drug_defect(emr_cdm, tmp_path / "out", every, inside=False)
     summary = run_study(DEMO_SPEC, outside, tmp_path / "out-out")
     assert summary.audit.ok
     with connect(outside) as cdm:
         report = check_cdm(cdm)
     assert [(f.table, f.rows) for f in report.find("end_before_start")] == [("drug_exposure", 1)]
+
+
+def test_run_checks_the_persons_it_reads(emr_cdm, tmp_path):
+    """person is checked on the persons with a record of the study's concept sets."""
+    import duckdb
+
+    from allrwe.io.vocabulary import load_vocabulary
+
+    vocab = load_vocabulary()
+    every = ", ".join(str(i) for cs in vocab.sets.values() for i in cs.concept_ids)
+    folder = emr_cdm.split(":///", 1)[1]
+    with duckdb.connect() as con:
+        read = con.execute(
+            f"SELECT min(person_id) FROM read_parquet('{folder}/drug_exposure/*.parquet') "
+            f"WHERE drug_concept_id IN ({every})"
+        ).fetchone()
+    assert read is not None
+    assert read[0] is not None
+    no_gender = "gender_concept_id = NULL"
+    inside = _with_defect(
+        emr_cdm, tmp_path / "in", "person", "person_id", f"person_id = {read[0]}", no_gender
+    )
+    with pytest.raises(CdmDataError, match="1 person rows have no gender_concept_id"):
+        run_study(DEMO_SPEC, inside, tmp_path / "out-in")
+    # a person without any event record at all, so none the study reads
+    events = ("drug_exposure", "condition_occurrence", "procedure_occurrence", "measurement")
+    events += ("observation",)
+    unread = " AND ".join(
+        f"person_id NOT IN (SELECT person_id FROM read_parquet('{folder}/{t}/*.parquet'))"
+        for t in events
+    )
+    outside = _with_defect(emr_cdm, tmp_path / "out", "person", "person_id", unread, no_gender)
+    assert run_study(DEMO_SPEC, outside, tmp_path / "out-out").audit.ok

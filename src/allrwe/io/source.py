@@ -94,7 +94,7 @@ class CachedRows:
 
     def covers(self, ids: Collection[int]) -> bool:
         """Whether every row a filter on ``ids`` (in the same columns) keeps is cached."""
-        return self.ids.issuperset(ids)
+        return bool(ids) and self.ids.issuperset(ids)
 
 
 @dataclass
@@ -197,6 +197,24 @@ class CdmSource:
         cached = table.filter(cond).select(*columns).cache()
         rows = int(self.execute(cached.count()))
         self._cached[key] = CachedRows(cached, tuple(match), frozenset(ids), rows)
+        return self._cached[key]
+
+    def cache_persons_rows(self, name: str, persons: ibis.Table) -> CachedRows:
+        """Keep the rows of ``name`` whose ``person_id`` is in ``persons`` (an expression here).
+
+        Used to check ``person`` and ``observation_period`` on the persons a study reads; the
+        kept rows match no concept (:meth:`CachedRows.covers` is false for any concept).
+
+        Returns
+        -------
+        CachedRows
+        """
+        key = name.lower()
+        table = self.table(name)
+        self.release(name)
+        cached = table.semi_join(persons.select("person_id").distinct(), "person_id").cache()
+        rows = int(self.execute(cached.count()))
+        self._cached[key] = CachedRows(cached, ("person_id",), frozenset(), rows)
         return self._cached[key]
 
     def cached_rows(self, name: str) -> CachedRows | None:
