@@ -25,7 +25,13 @@ from urllib.parse import parse_qs, unquote, urlparse
 import ibis
 from ibis.backends import BaseBackend
 
-from allrwe.errors import BackendUnavailableError, CdmConnectionError, CdmSchemaError, UsageError
+from allrwe.errors import (
+    BackendUnavailableError,
+    CdmConnectionError,
+    CdmDataError,
+    CdmSchemaError,
+    UsageError,
+)
 
 __all__ = ["SCHEMES", "CachedRows", "CdmSource", "connect", "validate_identifier"]
 
@@ -94,7 +100,7 @@ class CachedRows:
 
     def covers(self, ids: Collection[int]) -> bool:
         """Whether every row a filter on ``ids`` (in the same columns) keeps is cached."""
-        return bool(ids) and self.ids.issuperset(ids)
+        return self.ids.issuperset(ids)
 
 
 @dataclass
@@ -194,16 +200,16 @@ class CdmSource:
         wanted = sorted(ids)
         cond = functools.reduce(operator.or_, [table[c].isin(wanted) for c in match])
         self.release(name)
-        cached = table.filter(cond).select(*columns).cache()
-        rows = int(self.execute(cached.count()))
+        cached, rows = self._materialise(name, table.filter(cond).select(*columns))
         self._cached[key] = CachedRows(cached, tuple(match), frozenset(ids), rows)
         return self._cached[key]
 
     def cache_persons_rows(self, name: str, persons: ibis.Table) -> CachedRows:
         """Keep the rows of ``name`` whose ``person_id`` is in ``persons`` (an expression here).
 
-        Used to check ``person`` and ``observation_period`` on the persons a study reads; the
-        kept rows match no concept (:meth:`CachedRows.covers` is false for any concept).
+        Used to check ``person``, ``observation_period`` and ``death`` on the persons a study
+        reads. Text columns (``*_source_value``) are left out: no analysis reads them. The kept
+        rows match no concept (:meth:`CachedRows.covers` is false for any concept).
 
         Returns
         -------
@@ -211,11 +217,25 @@ class CdmSource:
         """
         key = name.lower()
         table = self.table(name)
+        columns = [c for c, t in table.schema().items() if not t.is_string()]
         self.release(name)
-        cached = table.semi_join(persons.select("person_id").distinct(), "person_id").cache()
-        rows = int(self.execute(cached.count()))
+        kept = table.semi_join(persons.select("person_id").distinct(), "person_id")
+        cached, rows = self._materialise(name, kept.select(*columns))
         self._cached[key] = CachedRows(cached, ("person_id",), frozenset(), rows)
         return self._cached[key]
+
+    def _materialise(self, name: str, expr: ibis.Table) -> tuple[ibis.Table, int]:
+        cached: ibis.Table | None = None
+        try:
+            cached = expr.cache()
+            return cached, int(self.execute(cached.count()))
+        except Exception as exc:  # a value the engine cannot read, reported as data
+            if cached is not None:
+                with contextlib.suppress(Exception):
+                    cached.release()
+            raise CdmDataError(
+                f"cannot read the rows of {name} allrwe needs: {_first_line(exc)}"
+            ) from exc
 
     def cached_rows(self, name: str) -> CachedRows | None:
         """Return the rows of ``name`` kept by :meth:`cache_rows`, if any."""

@@ -119,11 +119,11 @@ def _write_csv(records: pd.DataFrame, provenance: dict[str, Any], path: Path) ->
 
 
 def _write_parquet(records: pd.DataFrame, provenance: dict[str, Any], path: Path) -> None:
-    arrays = [pa.array([str(v) for v in records[c]], type=pa.string()) for c in COLUMNS[:8]]
+    arrays = [pa.array(records[c].astype(str).tolist(), type=pa.string()) for c in COLUMNS[:8]]
     arrays += [
         pa.array(records["value"].to_numpy(dtype="float64"), from_pandas=True),
         pa.array(records["suppressed"].to_numpy(dtype=bool), type=pa.bool_()),
-        pa.array([str(v) for v in records["margin"]], type=pa.string()),
+        pa.array(records["margin"].astype(str).tolist(), type=pa.string()),
     ]
     table = pa.Table.from_arrays(arrays, schema=_SCHEMA)
     # The provenance without its timestamp travels with the file; the writer's own

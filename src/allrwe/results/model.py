@@ -74,7 +74,7 @@ def _string_column(records: pd.DataFrame, column: str) -> list[str]:
     n_null = int(series.isna().sum())
     if n_null:
         raise _fail(f"results column {column!r} is empty in {n_null} row(s)")
-    return [str(v) for v in series]
+    return series.astype(str).tolist()
 
 
 def _value_column(records: pd.DataFrame) -> np.ndarray:

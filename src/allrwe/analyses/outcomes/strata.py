@@ -116,6 +116,8 @@ def strata_levels(
                 f"{sorted(str(c) for c in frame.columns)}"
             )
         labels = frame[list(cols)].astype("object").where(frame[list(cols)].notna(), UNKNOWN)
-        key = labels.astype(str).agg(SEPARATOR.join, axis=1) if len(frame) else labels.iloc[:, 0]
+        key = labels.iloc[:, 0].astype(str)
+        for column in labels.columns[1:]:
+            key = key + SEPARATOR + labels[column].astype(str)
         for level in sorted(set(key.tolist())):
             yield SEPARATOR.join(cols), str(level), frame[key == level]
