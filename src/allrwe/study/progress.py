@@ -17,7 +17,7 @@ logger = logging.getLogger(__name__)
 STAGES: tuple[tuple[str, str], ...] = (
     ("connect", "Connect to the CDM"),
     ("check", "Check the CDM's structure"),
-    ("extract", "Read and check the study's records"),
+    ("extract", "Read and check records"),
     ("cohort", "Build the cohort"),
     ("patterns", "Treatment patterns"),
     ("pathways", "Treatment pathways"),

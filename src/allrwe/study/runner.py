@@ -360,8 +360,8 @@ def _run(
             notes.append(_check(source, vocab, data=False))
         with progress.stage("extract") as notes:
             # One scan per event table; the data rules and every analysis read the kept rows.
-            notes.append(_extract(source, vocab))
-            notes.append(_check(source, vocab, data=True))
+            kept = _extract(source, vocab)
+            notes.append(f"{kept}; {_check(source, vocab, data=True)}")
         with progress.stage("cohort") as notes:
             cohort = _cohort(source, spec, vocab)
             notes.append(f"{cohort.frame['person_id'].nunique()} persons")
