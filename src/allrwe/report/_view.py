@@ -57,6 +57,37 @@ class Value:
 _ABSENT = Value()
 
 
+_KEY_COLUMNS = (
+    "analysis",
+    "group",
+    "strata_name",
+    "strata_level",
+    "variable",
+    "variable_level",
+    "estimate_name",
+)
+
+
+def _index(records: pd.DataFrame) -> dict[_Key, Value]:
+    """Index records by their key columns and estimate name.
+
+    Parameters
+    ----------
+    records : pandas.DataFrame
+        Records (of one analysis).
+
+    Returns
+    -------
+    dict
+        The :class:`Value` of each record by ``(analysis, group, strata_name, strata_level,
+        variable, variable_level, estimate_name)``; a repeated key keeps its last record.
+    """
+    keys = zip(*(records[c].astype(str).tolist() for c in _KEY_COLUMNS), strict=True)
+    values = records["value"].to_numpy(dtype="float64").tolist()
+    hidden = records["suppressed"].to_numpy(dtype=bool).tolist()
+    return {k: Value(v, h, True) for k, v, h in zip(keys, values, hidden, strict=True)}
+
+
 class ResultView:
     """Index of suppressed records by cell key and estimate name.
 
@@ -72,22 +103,10 @@ class ResultView:
         # strings make each one slow.
         records = records.astype(dict.fromkeys(text, object))
         self.records = records
-        columns = [
-            "analysis",
-            "group",
-            "strata_name",
-            "strata_level",
-            "variable",
-            "variable_level",
-            "estimate_name",
-        ]
-        keys = zip(*(records[c].astype(str) for c in columns), strict=True)
-        values = records["value"].to_numpy(dtype="float64")
-        hidden = records["suppressed"].to_numpy(dtype=bool)
-        self._index: dict[_Key, Value] = {
-            k: Value(float(v), bool(h), True) for k, v, h in zip(keys, values, hidden, strict=True)
-        }
         self._by_analysis = {str(a): f for a, f in records.groupby("analysis", sort=False)}
+        # Built on the first look-up of each analysis: curves are many records and are read
+        # as frames, not one value at a time.
+        self._indexes: dict[str, dict[_Key, Value]] = {}
 
     def get(
         self,
@@ -101,7 +120,10 @@ class ResultView:
     ) -> Value:
         """Return one value (absent: NaN, not suppressed, not present)."""
         key = (analysis, group, strata_name, strata_level, variable, variable_level, estimate_name)
-        return self._index.get(key, _ABSENT)
+        index = self._indexes.get(analysis)
+        if index is None:
+            index = self._indexes[analysis] = _index(self.frame(analysis))
+        return index.get(key, _ABSENT)
 
     def frame(self, analysis: str) -> pd.DataFrame:
         """Return the records of one analysis (an empty frame when absent)."""

@@ -188,7 +188,10 @@ def table_from_rows(header: list[Any], rows: list[list[Any]]) -> Columns:
     """Turn a header and ragged rows into (header, values) pairs, padding with None."""
     width = max([len(header), *(len(r) for r in rows)])
     names = [("" if h is None else str(h)) for h in header] + [""] * (width - len(header))
-    padded = [list(r) + [None] * (width - len(r)) for r in rows]
+    if all(len(r) == width for r in rows):
+        padded = rows  # nothing to pad: the usual case, and copying every row is slow
+    else:
+        padded = [list(r) + [None] * (width - len(r)) for r in rows]
     return [(names[j], [r[j] for r in padded]) for j in range(width)]
 
 

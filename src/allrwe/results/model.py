@@ -69,12 +69,13 @@ def _check_columns(records: pd.DataFrame) -> None:
         )
 
 
-def _string_column(records: pd.DataFrame, column: str) -> list[str]:
+def _string_column(records: pd.DataFrame, column: str) -> pd.Series:
     series = records[column]
     n_null = int(series.isna().sum())
     if n_null:
         raise _fail(f"results column {column!r} is empty in {n_null} row(s)")
-    return series.astype(str).tolist()
+    # A string column as it is (no round trip through Python objects), by position.
+    return series.astype(str).reset_index(drop=True)
 
 
 def _value_column(records: pd.DataFrame) -> np.ndarray:
@@ -86,8 +87,7 @@ def _value_column(records: pd.DataFrame) -> np.ndarray:
     return numeric.to_numpy(dtype="float64", na_value=np.nan)
 
 
-def _check_counts(types: list[str], values: np.ndarray) -> None:
-    is_count = np.array([t == "count" for t in types], dtype=bool)
+def _check_counts(is_count: np.ndarray, values: np.ndarray) -> None:
     v = values[is_count]
     finite = v[~np.isnan(v)]
     bad = int(((finite < 0) | (finite != np.round(finite))).sum())
@@ -95,20 +95,26 @@ def _check_counts(types: list[str], values: np.ndarray) -> None:
         raise _fail(f"{bad} count record(s) hold a value that is not a non-negative integer")
 
 
-def _margin_column(records: pd.DataFrame, types: list[str]) -> list[str]:
+def _margin_column(records: pd.DataFrame, is_count: np.ndarray) -> pd.Series | list[str]:
     if "margin" not in records.columns:
         return [""] * len(records)
-    margins = ["" if pd.isna(v) else str(v) for v in records["margin"]]
-    misplaced = sum(1 for m, t in zip(margins, types, strict=True) if m and t != "count")
+    series = records["margin"]
+    margins = series.astype(object).where(series.notna(), "").astype(str).reset_index(drop=True)
+    has_margin = (margins != "").to_numpy(dtype=bool)
+    misplaced = int((has_margin & ~is_count).sum())
     if misplaced:
         raise _fail(f"{misplaced} non-count record(s) have a margin; only count cells form margins")
-    malformed = sum(1 for m in margins if m and not all(_token_ok(t) for t in split_margin(m)))
+    malformed = sum(1 for m in margins[has_margin].tolist() if not _margin_ok(m))
     if malformed:
         raise _fail(
             f"{malformed} record(s) have a malformed margin: use keys separated by "
             f"{MARGIN_SEPARATOR!r}, a total written as '{TOTAL_PREFIX}<key>'"
         )
     return margins
+
+
+def _margin_ok(margin: str) -> bool:
+    return all(_token_ok(t) for t in split_margin(margin))
 
 
 def _token_ok(token: str) -> bool:
@@ -138,7 +144,8 @@ def _suppressed_column(records: pd.DataFrame) -> np.ndarray:
     n_null = int(series.isna().sum())
     if n_null:
         raise _fail(f"results column 'suppressed' is empty in {n_null} row(s)")
-    if not all(isinstance(v, bool | np.bool_) for v in series):
+    # A bool column holds only booleans; other dtypes are checked value by value.
+    if series.dtype != bool and not all(isinstance(v, bool | np.bool_) for v in series.tolist()):
         raise _fail("results column 'suppressed' must hold booleans")
     return series.to_numpy(dtype=bool)
 
@@ -173,17 +180,19 @@ def validate_records(records: pd.DataFrame) -> pd.DataFrame:
         raise _fail(f"results records must be a pandas DataFrame, not {type(records).__name__}")
     _check_columns(records)
     data: dict[str, Any] = {c: _string_column(records, c) for c in _STRING_COLUMNS}
-    unknown = sorted(set(data["estimate_type"]) - set(ESTIMATE_TYPES))
+    types: pd.Series = data["estimate_type"]
+    unknown = sorted(set(types.unique().tolist()) - set(ESTIMATE_TYPES))
     if unknown:
-        n_rows = sum(1 for t in data["estimate_type"] if t in unknown)
+        n_rows = int(types.isin(unknown).sum())
         raise _fail(
             f"unknown estimate_type {', '.join(map(repr, unknown))} in {n_rows} row(s); "
             f"valid: {', '.join(ESTIMATE_TYPES)}"
         )
+    is_count = (types == "count").to_numpy(dtype=bool)
     data["value"] = _value_column(records)
-    _check_counts(data["estimate_type"], data["value"])
+    _check_counts(is_count, data["value"])
     data["suppressed"] = _suppressed_column(records)
-    data["margin"] = _margin_column(records, data["estimate_type"])
+    data["margin"] = _margin_column(records, is_count)
     frame = pd.DataFrame(data, columns=list(COLUMNS))
     dup = int(frame.duplicated(subset=list(ROW_ID_COLUMNS)).sum())
     if dup:

@@ -32,11 +32,21 @@ __all__ = ["suppress"]
 logger = logging.getLogger(__name__)
 
 
+def _cell_codes(records: pd.DataFrame) -> np.ndarray:
+    """Return a code per row, the same for rows with the same :data:`KEY_COLUMNS`."""
+    return records.groupby(list(KEY_COLUMNS), sort=False).ngroup().to_numpy()
+
+
 def _linked(records: pd.DataFrame, count_suppressed: np.ndarray) -> np.ndarray:
-    keys = list(zip(*(records[c] for c in KEY_COLUMNS), strict=True))
-    hidden = {k for k, hide in zip(keys, count_suppressed, strict=True) if hide}
+    codes = _cell_codes(records)
     is_count = (records["estimate_type"] == "count").to_numpy()
-    return np.array([k in hidden for k in keys], dtype=bool) & ~is_count
+    return np.isin(codes, codes[count_suppressed]) & ~is_count
+
+
+def _labels(records: pd.DataFrame) -> list[str]:
+    """Name each record by its key columns and estimate name, joined with ``/``."""
+    columns = [records[c].tolist() for c in (*KEY_COLUMNS, "estimate_name")]
+    return ["/".join(parts) for parts in zip(*columns, strict=True)]
 
 
 def suppress(results: ResultSet, min_cell_count: int = 5) -> ResultSet:
@@ -87,9 +97,8 @@ def suppress(results: ResultSet, min_cell_count: int = 5) -> ResultSet:
     values = records["value"].to_numpy(dtype="float64")
     is_count = (records["estimate_type"] == "count").to_numpy()
     primary = is_count & (values >= 1) & (values < min_cell_count)
-    margins = parse_margins(list(records["margin"]), values)
-    label_parts = zip(*(records[c] for c in (*KEY_COLUMNS, "estimate_name")), strict=True)
-    labels = ["/".join(parts) for parts in label_parts]
+    margins = parse_margins(records["margin"].tolist(), values)
+    labels = _labels(records)
     counts = protect_margins(values, primary, margins, int(min_cell_count), labels) & is_count
     linked = _linked(records, counts)
     hidden = counts | linked

@@ -41,7 +41,14 @@ import pandas as pd
 from allrwe.analyses.outcomes._records import COUNT, NUMERIC, PERCENTAGE, Records, label
 from allrwe.analyses.outcomes.endpoints import COMPETING_ENDPOINTS
 from allrwe.analyses.outcomes.response import AVAILABLE
-from allrwe.analyses.outcomes.strata import OVERALL, add_strata, parse_strata, strata_levels
+from allrwe.analyses.outcomes.strata import (
+    OVERALL,
+    SEPARATOR,
+    UNKNOWN,
+    add_strata,
+    parse_strata,
+    strata_levels,
+)
 from allrwe.analyses.survival import (
     DAYS_PER_MONTH,
     cox,
@@ -108,8 +115,9 @@ def _km_cells(rec: Records, key: tuple[str, str, str, str], part: pd.DataFrame,
             "upper": (NUMERIC, None if row is None else row["upper"]),
         })  # fmt: skip
     cols = ("time", "survival", "lower", "upper", "n_risk", "n_event", "n_censor")
+    table = km.table  # a property that builds a new DataFrame: once, not once per column
     for t, surv, lo, hi, n_risk, n_event, n_censor in zip(
-        *(km.table[c].to_numpy(dtype="float64") for c in cols), strict=True
+        *(table[c].to_numpy(dtype="float64") for c in cols), strict=True
     ):
         cell = label(t)
         rec.add(_keys("survival_curve", group, name, level, var, cell), {
@@ -182,16 +190,19 @@ def _cif_curve(
     tables: dict[str, pd.DataFrame],
 ) -> None:
     group, name, level, var = key
+    # Columns as arrays once: indexing a DataFrame column per time point is slow.
+    columns = {lab: {c: tab[c].to_numpy() for c in ("estimate", "lower", "upper", "n_event")}
+               for lab, tab in tables.items()}  # fmt: skip
     for i, t in enumerate(times):
         cell = label(t)
         est: dict[str, tuple[str, Any]] = {"time_days": (NUMERIC, t)}
         counts: dict[str, tuple[str, Any]] = {
             "n_risk": (COUNT, n_risk[i]), "n_censor": (COUNT, n_censor[i])}  # fmt: skip
-        for lab, tab in tables.items():
-            est[lab] = (NUMERIC, tab["estimate"].iat[i])
-            est[f"{lab}_lower"] = (NUMERIC, tab["lower"].iat[i])
-            est[f"{lab}_upper"] = (NUMERIC, tab["upper"].iat[i])
-            counts[f"n_event_{lab}"] = (COUNT, tab["n_event"].iat[i])
+        for lab, col in columns.items():
+            est[lab] = (NUMERIC, col["estimate"][i])
+            est[f"{lab}_lower"] = (NUMERIC, col["lower"][i])
+            est[f"{lab}_upper"] = (NUMERIC, col["upper"][i])
+            counts[f"n_event_{lab}"] = (COUNT, col["n_event"][i])
         rec.add(_keys("cumulative_incidence_curve", group, name, level, var, cell), est)
         rec.add(_keys("cumulative_incidence_curve_counts", group, name, level, var, cell), counts)
 
@@ -257,8 +268,12 @@ def _cox(
 
 
 def _stratum_column(frame: pd.DataFrame, cols: tuple[str, ...]) -> pd.Series:
-    labels = frame[list(cols)].astype("object").where(frame[list(cols)].notna(), "unknown")
-    return labels.astype(str).agg(" &&& ".join, axis=1)
+    """Return each row's stratum level: its values of ``cols`` joined, missing as unknown."""
+    labels = frame[list(cols)].astype("object").where(frame[list(cols)].notna(), UNKNOWN)
+    key = labels.iloc[:, 0].astype(str)
+    for column in labels.columns[1:]:
+        key = key + SEPARATOR + labels[column].astype(str)
+    return key
 
 
 def _one_endpoint(rec: Records, var: str, rows: pd.DataFrame, spec: StudySpec,
