@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gc
 import hashlib
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -283,3 +284,16 @@ def test_malformed_memory_limit_is_a_usage_error(
     with pytest.raises(UsageError, match=ENV) as info:
         connect(url)
     assert repr(limit) in str(info.value)
+
+
+def test_unwritable_temporary_folder_is_a_usage_error(
+    url: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    from allrwe.io import source as source_module
+
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path / "missing"))
+    monkeypatch.setattr(source_module, "_scratch", source_module._scratch.__wrapped__)
+    with pytest.raises(UsageError, match="set TMPDIR to a writable folder") as info:
+        connect(url)
+    assert str(tmp_path / "missing") in str(info.value)
+    assert info.value.exit_code == 2

@@ -370,7 +370,13 @@ DUCKDB_MEMORY_LIMIT = "3GB"
 def _scratch() -> Path:
     # One folder per process: DuckDB opens a file once per process and refuses a second
     # connection to it with another configuration, so every connection gets the same one.
-    path = Path(tempfile.mkdtemp(prefix="allrwe-duckdb-"))
+    try:
+        path = Path(tempfile.mkdtemp(prefix="allrwe-duckdb-"))
+    except OSError as exc:
+        raise UsageError(
+            f"cannot create DuckDB's temporary folder in {tempfile.gettempdir()!r} "
+            f"({exc.strerror}); set TMPDIR to a writable folder"
+        ) from exc
     atexit.register(shutil.rmtree, path, ignore_errors=True)
     return path
 
