@@ -244,3 +244,44 @@ def test_structure_only_of_a_clean_cdm(tmp_cdm: Make) -> None:
     assert report.findings == ()
     assert report.ok
     assert report.checks_run == 0
+
+
+def test_table_names_in_any_case_use_the_kept_rows(tmp_cdm: Callable[..., str]) -> None:
+    cdm = base_cdm()
+    bad = dict(cdm["drug_exposure"][0])
+    bad["drug_exposure_id"] = 999
+    bad["drug_concept_id"] = 4242  # outside what is kept
+    bad["drug_exposure_end_date"] = "1990-01-01"
+    cdm["drug_exposure"].append(bad)
+    with connect(tmp_cdm(cdm)) as source:
+        kept_ids = {int(r["drug_concept_id"]) for r in cdm["drug_exposure"][:-1]}
+        source.cache_rows(
+            "drug_exposure",
+            match=["drug_concept_id"],
+            ids=kept_ids,
+            columns=[
+                "drug_exposure_id",
+                "person_id",
+                "drug_concept_id",
+                "drug_exposure_start_date",
+                "drug_exposure_end_date",
+            ],
+        )
+        lower = check_cdm(source, today=TODAY, tables=["drug_exposure"])
+        upper = check_cdm(source, today=TODAY, tables=["DRUG_EXPOSURE"])
+        full = check_cdm(source, today=TODAY)
+    assert not lower.find("end_before_start")
+    assert not upper.find("end_before_start")
+    assert [f.rows for f in full.find("end_before_start")] == [1]
+
+
+def test_no_kept_person_is_not_an_empty_person_table(tmp_cdm: Callable[..., str]) -> None:
+    with connect(tmp_cdm(base_cdm())) as source:
+        person = source.table("person")
+        nobody = person.filter(person.person_id < 0)
+        kept = source.cache_persons_rows("person", nobody)
+        assert kept.rows == 0
+        scoped = check_cdm(source, today=TODAY, tables=["person"])
+    # the person table is not empty (test_cdm_check_rules covers one that is); the study
+    # just reads none of its rows
+    assert scoped.find("empty_table") == []

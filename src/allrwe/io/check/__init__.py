@@ -119,7 +119,7 @@ def _kept_rows(
     if tables is None:
         return {}
     out: dict[str, ibis.Table] = {}
-    for name in tables:
+    for name in sorted({t.lower() for t in tables}):
         kept = source.cached_rows(name)
         if kept is not None and name in usable:
             out[name] = kept.table

@@ -25,7 +25,8 @@ def empty_required_tables(ctx: CheckContext) -> list[Check]:
     out = []
     for table in ("person", "observation_period"):
         if table in ctx.usable:
-            t = ctx.table(table)
+            # the whole table: kept rows (a study's persons) may be none where the table is not
+            t = ctx.source.table(table)
             expr = ibis.ifelse(t.count() == 0, 1, 0)
             msg = f"{table} has no rows"
             out.append(Check("empty_table", "warning", table, None, msg, expr=expr))
