@@ -251,3 +251,46 @@ def test_run_checks_the_persons_it_reads(emr_cdm, tmp_path):
     )
     outside = _with_defect(emr_cdm, tmp_path / "out", "person", "person_id", unread, no_gender)
     assert run_study(DEMO_SPEC, outside, tmp_path / "out-out").audit.ok
+
+
+def test_outcomes_split_by_ph_status_as_recorded(emr_ino_cdm, tmp_path):
+    """``strata: [ph_status]`` splits response and survival by the patients' Ph status."""
+    from study_paths import EXAMPLES
+
+    out = tmp_path / "out"
+    run_study(
+        EXAMPLES / "seed003_inotuzumab_outcomes.yaml",
+        emr_ino_cdm,
+        out,
+        min_cell_count=1,
+        patient_level=True,
+    )
+    truth = pq.read_table(Path(emr_ino_cdm.split(":///", 1)[1]) / "truth" / "truth_patients")
+    status = dict(
+        zip(
+            truth.column("person_id").to_pylist(),
+            truth.column("ph_status").to_pylist(),
+            strict=True,
+        )
+    )
+    cohort = pq.read_table(out / "patient_level" / "cohort.parquet").to_pylist()
+    want: dict[tuple[str, str], int] = {}
+    for row in cohort:
+        level = {"positive": "Ph+", "negative": "Ph-"}[status[row["person_id"]]]
+        want[(row["group"], level)] = want.get((row["group"], level), 0) + 1
+    with (out / "results.csv").open(encoding="utf-8") as fh:
+        records = list(csv.DictReader(fh))
+    got = {
+        (r["group"], r["strata_level"]): int(r["value"])
+        for r in records
+        if (r["analysis"], r["strata_name"], r["variable"], r["estimate_name"])
+        == ("survival_summary", "ph_status", "os", "n")
+    }
+    assert got == want
+    assert sum(want.values()) == len(cohort)
+    rates = {
+        r["strata_level"]
+        for r in records
+        if r["analysis"] == "response" and r["strata_name"] == "ph_status"
+    }
+    assert rates == {"Ph+", "Ph-"}

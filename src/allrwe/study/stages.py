@@ -14,7 +14,13 @@ from typing import Any
 
 import pandas as pd
 
-from allrwe.analyses.baseline import summarise_baseline
+from allrwe.analyses.baseline import (
+    STRATUM_VARIABLES,
+    BaselineContext,
+    build_variables,
+    collect_values,
+    summarise_baseline,
+)
 from allrwe.analyses.outcomes import (
     assess_response,
     compute_endpoints,
@@ -42,6 +48,7 @@ from allrwe.study.pathways import compute_group_pathways, pathway_records
 
 __all__ = [
     "OUTCOME_STRATA",
+    "VARIABLE_STRATA",
     "StudyContext",
     "baseline_stage",
     "outcomes_stage",
@@ -55,6 +62,9 @@ logger = logging.getLogger(__name__)
 
 #: strata the outcome summaries derive from the cohort itself
 OUTCOME_STRATA = ("setting", "treatment_setting", "line", "sex", "age_band")
+
+#: strata read per person from the CDM with the rule of their baseline variable
+VARIABLE_STRATA = ("ph_status",)
 
 
 @dataclass
@@ -70,6 +80,7 @@ class StudyContext:
     patterns: TreatmentPatterns | None = None
     pathways: dict[str, PathwayResult | None] = field(default_factory=dict)
     endpoints: pd.DataFrame | None = None
+    strata_frame: pd.DataFrame | None = None
     patient_level: dict[str, pd.DataFrame] = field(default_factory=dict)
     unavailable: dict[str, str] = field(default_factory=dict)
 
@@ -128,12 +139,29 @@ def pathways_stage(ctx: StudyContext) -> pd.DataFrame:
 
 
 def outcome_strata(spec: StudySpec) -> list[str]:
-    """Return the spec's strata that the outcome summaries derive (others are logged)."""
-    kept: list[str] = [s for s in dict.fromkeys(spec.strata) if s in OUTCOME_STRATA]
-    skipped = [s for s in spec.strata if s not in OUTCOME_STRATA and s != "group"]
-    if skipped:
-        logger.info("outcomes: strata %s are not derived for outcome summaries", skipped)
-    return kept
+    """Return the spec's strata that the outcome summaries split by (``group`` is implicit)."""
+    known = (*OUTCOME_STRATA, *VARIABLE_STRATA)
+    return [s for s in dict.fromkeys(spec.strata) if s in known]
+
+
+def variable_strata(ctx: StudyContext) -> pd.DataFrame | None:
+    """Return ``person_id, group`` and the spec's :data:`VARIABLE_STRATA` columns, or None.
+
+    Each is the cohort row's level of the baseline variable of that name (e.g. ``ph_status``:
+    ``Ph+``/``Ph-``/``unknown`` from records, or TKI-inferred in claims; see
+    docs/baseline-and-safety.md), so outcome strata and Table 1 agree. Computed once a run.
+    """
+    wanted = [s for s in dict.fromkeys(ctx.spec.strata) if s in VARIABLE_STRATA]
+    if not wanted:
+        return None
+    if ctx.strata_frame is None:
+        bctx = BaselineContext(ctx.source, ctx.vocab, ctx.cohort, ctx.spec)
+        names = [STRATUM_VARIABLES[s] for s in wanted]
+        values = collect_values(bctx, build_variables(bctx, names)).frame
+        ctx.strata_frame = values.rename(columns=dict(zip(names, wanted, strict=True)))[
+            ["person_id", "group", *wanted]
+        ]
+    return ctx.strata_frame
 
 
 def outcomes_stage(ctx: StudyContext) -> pd.DataFrame:
@@ -142,7 +170,9 @@ def outcomes_stage(ctx: StudyContext) -> pd.DataFrame:
     def compute() -> pd.DataFrame:
         inputs = prepare_outcome_inputs(ctx.source, ctx.vocab, ctx.cohort)
         response = assess_response(ctx.source, ctx.vocab, ctx.cohort, inputs=inputs)
-        rates = response_rates(response, ctx.spec, by=outcome_strata(ctx.spec))
+        rates = response_rates(
+            response, ctx.spec, by=outcome_strata(ctx.spec), strata=variable_strata(ctx)
+        )
         ctx.endpoints = compute_endpoints(
             ctx.source, ctx.vocab, ctx.cohort, inputs=inputs, response=response
         )
@@ -160,7 +190,9 @@ def survival_stage(ctx: StudyContext) -> pd.DataFrame:
     endpoints = ctx.endpoints
 
     def compute() -> pd.DataFrame:
-        return summarise_survival(endpoints, ctx.spec, by=outcome_strata(ctx.spec))
+        return summarise_survival(
+            endpoints, ctx.spec, by=outcome_strata(ctx.spec), strata=variable_strata(ctx)
+        )
 
     return guarded("survival_summary", ctx, compute)
 
