@@ -62,6 +62,11 @@ class _Domain:
     start_col: str
     end_col: str | None
 
+    @property
+    def required(self) -> list[str]:
+        """Columns every event query of the domain reads."""
+        return ["person_id", self.id_col, self.concept_col, self.start_col]
+
 
 #: The CDM table and columns of each event domain.
 EVENT_DOMAINS: dict[str, _Domain] = {
@@ -231,13 +236,16 @@ def _layers(matchers: list[_Matcher], *, by_source: bool) -> list[list[_Matcher]
     return [members for members, _ in layers]
 
 
+def _ids(matchers: Sequence[_Matcher]) -> set[int]:
+    """Every concept id the matchers look for, in the standard or the source column."""
+    return set().union(*(m.standard | m.source for m in matchers))
+
+
 def _event_table(source: CdmSource, dom: _Domain, matchers: Sequence[_Matcher]) -> ir.Table:
     """Return the rows :func:`extract_events` kept when they hold every match, else the table."""
     cached = source.cached_rows(dom.table)
-    if cached is not None:
-        wanted = set().union(*(m.standard | m.source for m in matchers))
-        if cached.covers(wanted):
-            return cached.table
+    if cached is not None and cached.covers(_ids(matchers)):
+        return cached.table
     return source.table(dom.table)
 
 
@@ -284,9 +292,8 @@ def extract_events(
         if not sets or not source.has(dom.table):
             continue
         table = source.table(dom.table)
-        _require(table, dom.table, ["person_id", dom.id_col, dom.concept_col, dom.start_col])
+        _require(table, dom.table, dom.required)
         matchers = _matchers(source, sets)
-        ids = set().union(*(m.standard | m.source for m in matchers))
         match = [c for c in (dom.concept_col, dom.source_col) if c in table.columns]
         wanted = [
             "person_id",
@@ -298,7 +305,9 @@ def extract_events(
             *_EXTRA[domain],
         ]
         columns = [c for c in dict.fromkeys(wanted) if c in table.columns]
-        kept[dom.table] = source.cache_rows(dom.table, match=match, ids=ids, columns=columns).rows
+        kept[dom.table] = source.cache_rows(
+            dom.table, match=match, ids=_ids(matchers), columns=columns
+        ).rows
     return kept
 
 
@@ -324,7 +333,7 @@ def _domain_events(
         return _empty(source.table("person"), extra)
     matchers = _matchers(source, sets)
     table = _event_table(source, dom, matchers)
-    _require(table, dom.table, ["person_id", dom.id_col, dom.concept_col, dom.start_col])
+    _require(table, dom.table, dom.required)
     keep = _persons(persons)
     if keep is not None:
         table = table.semi_join(keep, "person_id")
@@ -379,6 +388,15 @@ def _empty(table: ir.Table, extra: dict[str, str]) -> ir.Table:
     return table.limit(0).select(**cols)
 
 
+def _required_events(
+    source: CdmSource, vocab: Vocabulary, persons: Persons, keys: str | Sequence[str], domain: str
+) -> ir.Table:
+    """Return :func:`_domain_events` of ``domain``, which must hold one of the sets."""
+    out = _domain_events(source, vocab, persons, keys, domain, strict=True)
+    assert out is not None  # strict: no set of the domain raised VocabularyError
+    return out
+
+
 def drug_events(
     source: CdmSource, vocab: Vocabulary, persons: Persons, keys: str | Sequence[str]
 ) -> ir.Table:
@@ -408,9 +426,7 @@ def drug_events(
     CdmSchemaError
         ``drug_exposure`` lacks a needed column.
     """
-    out = _domain_events(source, vocab, persons, keys, "drug", strict=True)
-    assert out is not None
-    return out
+    return _required_events(source, vocab, persons, keys, "drug")
 
 
 def condition_events(
@@ -421,9 +437,7 @@ def condition_events(
     Returns ``person_id, concept_set, record_id, concept_id, start_date, end_date``; see
     :func:`drug_events` for the parameters.
     """
-    out = _domain_events(source, vocab, persons, keys, "condition", strict=True)
-    assert out is not None
-    return out
+    return _required_events(source, vocab, persons, keys, "condition")
 
 
 def procedure_events(
@@ -434,9 +448,7 @@ def procedure_events(
     Returns ``person_id, concept_set, record_id, concept_id, start_date, end_date``; see
     :func:`drug_events` for the parameters.
     """
-    out = _domain_events(source, vocab, persons, keys, "procedure", strict=True)
-    assert out is not None
-    return out
+    return _required_events(source, vocab, persons, keys, "procedure")
 
 
 def measurement_values(
@@ -448,9 +460,7 @@ def measurement_values(
     measurement date), ``value_as_number, value_as_concept_id, unit_concept_id``. Units are not
     converted: compare ``unit_concept_id`` with the set's ``unit_concept_id``.
     """
-    out = _domain_events(source, vocab, persons, keys, "measurement", strict=True)
-    assert out is not None
-    return out
+    return _required_events(source, vocab, persons, keys, "measurement")
 
 
 def observation_values(
@@ -461,9 +471,7 @@ def observation_values(
     Returns the columns of :func:`measurement_values`; ``value_as_number`` holds the CTCAE grade
     for adverse events (docs/cdm-conventions.md).
     """
-    out = _domain_events(source, vocab, persons, keys, "observation", strict=True)
-    assert out is not None
-    return out
+    return _required_events(source, vocab, persons, keys, "observation")
 
 
 def concept_events(

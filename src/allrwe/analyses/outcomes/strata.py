@@ -19,7 +19,7 @@ from allrwe.errors import AnalysisError
 from allrwe.spec import StudySpec
 
 __all__ = ["OVERALL", "SEPARATOR", "UNKNOWN", "add_strata", "age_band_labels", "parse_strata",
-           "strata_levels"]  # fmt: skip
+           "strata_levels", "stratum_keys"]  # fmt: skip
 
 #: Name and level of the unstratified rows.
 OVERALL = "overall"
@@ -95,6 +95,15 @@ def add_strata(
     return out
 
 
+def stratum_keys(frame: pd.DataFrame, cols: Sequence[str]) -> pd.Series:
+    """Return each row's stratum level: its values of ``cols`` joined, a missing one unknown."""
+    labels = frame[list(cols)].astype("object").where(frame[list(cols)].notna(), UNKNOWN)
+    key = labels.iloc[:, 0].astype(str)
+    for column in labels.columns[1:]:
+        key = key + SEPARATOR + labels[column].astype(str)
+    return key
+
+
 def strata_levels(
     frame: pd.DataFrame, strata: Sequence[tuple[str, ...]]
 ) -> Iterator[tuple[str, str, pd.DataFrame]]:
@@ -115,9 +124,6 @@ def strata_levels(
                 f"stratum {missing[0]!r} is not a column of the outcome table; available: "
                 f"{sorted(str(c) for c in frame.columns)}"
             )
-        labels = frame[list(cols)].astype("object").where(frame[list(cols)].notna(), UNKNOWN)
-        key = labels.iloc[:, 0].astype(str)
-        for column in labels.columns[1:]:
-            key = key + SEPARATOR + labels[column].astype(str)
+        key = stratum_keys(frame, cols)
         for level in sorted(set(key.tolist())):
             yield SEPARATOR.join(cols), str(level), frame[key == level]

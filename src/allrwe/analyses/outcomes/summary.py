@@ -43,11 +43,10 @@ from allrwe.analyses.outcomes.endpoints import COMPETING_ENDPOINTS
 from allrwe.analyses.outcomes.response import AVAILABLE
 from allrwe.analyses.outcomes.strata import (
     OVERALL,
-    SEPARATOR,
-    UNKNOWN,
     add_strata,
     parse_strata,
     strata_levels,
+    stratum_keys,
 )
 from allrwe.analyses.survival import (
     DAYS_PER_MONTH,
@@ -267,15 +266,6 @@ def _cox(
     })  # fmt: skip
 
 
-def _stratum_column(frame: pd.DataFrame, cols: tuple[str, ...]) -> pd.Series:
-    """Return each row's stratum level: its values of ``cols`` joined, missing as unknown."""
-    labels = frame[list(cols)].astype("object").where(frame[list(cols)].notna(), UNKNOWN)
-    key = labels.iloc[:, 0].astype(str)
-    for column in labels.columns[1:]:
-        key = key + SEPARATOR + labels[column].astype(str)
-    return key
-
-
 def _one_endpoint(rec: Records, var: str, rows: pd.DataFrame, spec: StudySpec,
                   strata: list[tuple[str, ...]], step: float) -> None:  # fmt: skip
     competing = COMPETING_ENDPOINTS.get(str(rows["endpoint"].iat[0]))
@@ -291,7 +281,7 @@ def _one_endpoint(rec: Records, var: str, rows: pd.DataFrame, spec: StudySpec,
                 _km_cells(rec, key, part, spec, step)
         if available and len(frame):
             for cols in strata:
-                column = _stratum_column(frame, cols)
+                column = stratum_keys(frame, cols)
                 _tests(rec, str(group), var, frame, " &&& ".join(cols), column, competing)
     if rows["group"].nunique() > 1 and (rows["status"] == AVAILABLE).all():
         _tests(rec, "all", var, rows, OVERALL, rows["group"].astype(str), competing)

@@ -37,6 +37,7 @@ from allrwe.io.vocabulary import Vocabulary
 from allrwe.spec import DoseSpec, GapCycles
 
 __all__ = [
+    "DOSE_COLUMNS",
     "DoseInputs",
     "bsa",
     "dose_adherence",
@@ -46,6 +47,27 @@ __all__ = [
 
 MG, UG = 8576, 9655
 _TO_MG = {MG: 1.0, UG: 1e-3, 8504: 1e3}  # mg, µg, g
+#: Columns of the per-dose table, in order.
+DOSE_COLUMNS = (
+    "group",
+    "person_id",
+    "concept_set",
+    "start_date",
+    "end_date",
+    "cycle",
+    "day_in_cycle",
+    "dose_in_cycle",
+    "amount",
+    "unit",
+    "daily_dose",
+    "weight_kg",
+    "height_cm",
+    "bsa_m2",
+    "dose_per_m2",
+    "label_dose",
+    "label_basis",
+    "within_tolerance",
+)
 _HEIGHT_TO_CM = {8582: 1.0, 9546: 100.0, 9330: 2.54}  # cm, m, inch
 _WEIGHT_TO_KG = {9529: 1.0, 8504: 1e-3, 8739: 0.45359237}  # kg, g, lb
 
@@ -291,52 +313,12 @@ def _with_label(d: pd.DataFrame, cfg: DoseSpec) -> pd.DataFrame:
     d["label_dose"] = label
     d["label_basis"] = basis
     d["within_tolerance"] = within
-    cols = [
-        "group",
-        "person_id",
-        "concept_set",
-        "start_date",
-        "end_date",
-        "cycle",
-        "day_in_cycle",
-        "dose_in_cycle",
-        "amount",
-        "unit",
-        "daily_dose",
-        "weight_kg",
-        "height_cm",
-        "bsa_m2",
-        "dose_per_m2",
-        "label_dose",
-        "label_basis",
-        "within_tolerance",
-    ]
+    cols = list(DOSE_COLUMNS)
     return d[cols].sort_values(["group", "person_id", "start_date"]).reset_index(drop=True)
 
 
 def _empty_doses() -> pd.DataFrame:
-    return pd.DataFrame(
-        columns=[
-            "group",
-            "person_id",
-            "concept_set",
-            "start_date",
-            "end_date",
-            "cycle",
-            "day_in_cycle",
-            "dose_in_cycle",
-            "amount",
-            "unit",
-            "daily_dose",
-            "weight_kg",
-            "height_cm",
-            "bsa_m2",
-            "dose_per_m2",
-            "label_dose",
-            "label_basis",
-            "within_tolerance",
-        ]
-    )
+    return pd.DataFrame(columns=list(DOSE_COLUMNS))
 
 
 def dose_adherence(doses: pd.DataFrame) -> pd.DataFrame:
