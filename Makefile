@@ -14,6 +14,7 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install -q --upgrade pip 2>&1 | grep -v "is ignored" || true
 	$(BIN)/python -m pip install -q -e ".[dev]" 2>&1 | grep -v "is ignored" || true
 	$(BIN)/python -c "import allrwe, ibis, duckdb"
+	$(BIN)/python -m compileall -q src/allrwe
 	@touch $(STAMP)
 
 demo: $(STAMP)

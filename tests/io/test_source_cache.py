@@ -259,6 +259,17 @@ def test_default_memory_limit(src: CdmSource) -> None:
     assert _memory_limit(src) == _duckdb_reports("3GB") == "2.7 GiB"
 
 
+def test_no_cache_of_file_contents(src: CdmSource) -> None:
+    """Files are read once per run: DuckDB keeps none of their contents after a scan."""
+    assert src.execute(src.table("drug_exposure").drug_concept_id.sum()) > 0
+    setting = src.backend.raw_sql("select current_setting('enable_external_file_cache')")
+    assert setting.fetchone() == (False,)
+    held = src.backend.raw_sql(
+        "select memory_usage_bytes from duckdb_memory() where tag = 'EXTERNAL_FILE_CACHE'"
+    ).fetchone()
+    assert held == (0,)
+
+
 @pytest.mark.parametrize(("limit", "shown"), [("512MB", "488.2 MiB"), (" 1.5GiB ", "1.5 GiB")])
 def test_memory_limit_from_the_environment(
     url: str, monkeypatch: pytest.MonkeyPatch, limit: str, shown: str
