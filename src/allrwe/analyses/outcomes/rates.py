@@ -16,7 +16,6 @@ from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
-from scipy.stats import beta
 
 from allrwe.analyses.outcomes.response import (
     AVAILABLE,
@@ -26,6 +25,7 @@ from allrwe.analyses.outcomes.response import (
     ResponseResult,
 )
 from allrwe.analyses.outcomes.strata import add_strata, parse_strata, strata_levels
+from allrwe.analyses.survival.distributions import beta_ppf
 from allrwe.errors import AnalysisError
 from allrwe.spec import StudySpec
 
@@ -87,8 +87,8 @@ def clopper_pearson(
         raise AnalysisError("clopper_pearson needs 0 <= x <= n for every count")
     alpha = 1.0 - conf_level
     with np.errstate(invalid="ignore", divide="ignore"):
-        lower = np.where(xs > 0, beta.ppf(alpha / 2, xs, ns - xs + 1), 0.0)
-        upper = np.where(xs < ns, beta.ppf(1 - alpha / 2, xs + 1, ns - xs), 1.0)
+        lower = np.where(xs > 0, beta_ppf(alpha / 2, xs, ns - xs + 1), 0.0)
+        upper = np.where(xs < ns, beta_ppf(1 - alpha / 2, xs + 1, ns - xs), 1.0)
     empty = ns == 0
     return np.where(empty, np.nan, lower), np.where(empty, np.nan, upper)
 

@@ -10,9 +10,9 @@ from __future__ import annotations
 from typing import Literal, cast
 
 import numpy as np
-from scipy.stats import norm
 
 from allrwe.analyses.survival._inputs import R_TOLERANCE, FloatArray
+from allrwe.analyses.survival.distributions import norm_ppf
 from allrwe.errors import AnalysisError
 
 __all__ = ["CONF_TYPES", "ConfType", "check_conf", "confint", "find_quantile", "z_value"]
@@ -63,7 +63,7 @@ def z_value(conf_level: float) -> float:
     float
         ``qnorm(1 - (1 - conf_level) / 2)``.
     """
-    return float(norm.ppf(1.0 - (1.0 - conf_level) / 2.0))
+    return float(norm_ppf(1.0 - (1.0 - conf_level) / 2.0))
 
 
 def confint(

@@ -8,7 +8,6 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy.stats import chi2
 
 from allrwe.analyses.survival._inputs import (
     FloatArray,
@@ -19,6 +18,7 @@ from allrwe.analyses.survival._inputs import (
     tally,
     timefix,
 )
+from allrwe.analyses.survival.distributions import chi2_sf
 from allrwe.errors import AnalysisError
 
 __all__ = ["LogrankResult", "logrank"]
@@ -129,7 +129,7 @@ def logrank(
         expected += x
         variance += v
     chisq, df = _statistic(observed, expected, variance)
-    p = float(chi2.sf(chisq, df)) if df > 0 else float("nan")
+    p = float(chi2_sf(chisq, df)) if df > 0 else float("nan")
     n = tally(gidx, minlength=k)
     return LogrankResult(groups, n, observed, expected, variance, chisq, df, p, float(rho))
 

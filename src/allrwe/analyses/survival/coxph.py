@@ -17,9 +17,9 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 from scipy import linalg
-from scipy.stats import chi2, norm
 
 from allrwe.analyses.survival._inputs import FloatArray, as_event, as_time, timefix
+from allrwe.analyses.survival.distributions import chi2_sf, norm_ppf
 from allrwe.errors import AnalysisError, StudyWarning
 
 __all__ = ["ChiSquareTest", "CoxResult", "cox"]
@@ -334,17 +334,17 @@ def _result(
                           stacklevel=3)  # fmt: skip
     se = np.sqrt(np.diag(var))
     z = beta / se
-    zq = float(norm.ppf((1 + conf_level) / 2))
+    zq = float(norm_ppf((1 + conf_level) / 2))
     df = len(terms)
     lr = -2 * (fit.loglik_null - fit.loglik)
     wald = float(beta @ np.linalg.solve(var, beta))
     return CoxResult(
         terms=terms, coef=beta, se=se, hazard_ratio=np.exp(beta),
         lower=np.exp(beta - zq * se), upper=np.exp(beta + zq * se), z=z,
-        p=chi2.sf(z**2, 1), variance=var, loglik_null=fit.loglik_null, loglik=fit.loglik,
-        likelihood_ratio=ChiSquareTest(lr, df, float(chi2.sf(lr, df))),
-        wald=ChiSquareTest(wald, df, float(chi2.sf(wald, df))),
-        score=ChiSquareTest(fit.score, df, float(chi2.sf(fit.score, df))),
+        p=chi2_sf(z**2, 1), variance=var, loglik_null=fit.loglik_null, loglik=fit.loglik,
+        likelihood_ratio=ChiSquareTest(lr, df, float(chi2_sf(lr, df))),
+        wald=ChiSquareTest(wald, df, float(chi2_sf(wald, df))),
+        score=ChiSquareTest(fit.score, df, float(chi2_sf(fit.score, df))),
         n=n, n_event=n_event, iterations=fit.iterations, converged=fit.converged, ties=ties,
         conf_level=float(conf_level),
     )  # fmt: skip

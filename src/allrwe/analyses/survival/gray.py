@@ -8,10 +8,10 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy.stats import chi2
 
 from allrwe.analyses.survival._inputs import FloatArray, as_labels, as_time, reverse_cumsum, tally
 from allrwe.analyses.survival.competing import as_cause
+from allrwe.analyses.survival.distributions import chi2_cdf
 from allrwe.errors import AnalysisError
 
 __all__ = ["GrayTestResult", "gray_test"]
@@ -123,7 +123,7 @@ def gray_test(
         stat = float("nan")
     if np.linalg.matrix_rank(var) < k - 1:
         stat = float("nan")
-    p = float(1.0 - chi2.cdf(stat, k - 1))
+    p = float(1.0 - chi2_cdf(stat, k - 1))
     return GrayTestResult(int(cause_of_interest), groups, score, var, stat, k - 1, p, float(rho))
 
 
