@@ -63,7 +63,7 @@ class StageTimes(logging.Handler):
 log = logging.getLogger("allrwe.study")
 log.setLevel(logging.DEBUG)
 log.addHandler(StageTimes())
-from allrwe.cli.app import main
+from allrwe.cli.app import finish, main
 if sys.argv[1] == "--profile":
     import cProfile
     prof = cProfile.Profile()
@@ -71,7 +71,7 @@ if sys.argv[1] == "--profile":
     prof.dump_stats(sys.argv[2])
 else:
     code = main(sys.argv[1:])
-sys.exit(code)
+finish(code)  # as the allrwe console script ends
 """
 
 GENERATOR = """

@@ -1,0 +1,53 @@
+"""The ``allrwe`` console script: exit codes, flushed output and exit handlers, without teardown."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from allrwe import __version__
+from allrwe.io.example import example_cdm_path
+
+ENTRY = "from allrwe.cli.app import entry; entry()"
+
+
+def _script(*args: str, tmp: Path) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "TMPDIR": str(tmp)}
+    return subprocess.run(
+        [sys.executable, "-c", ENTRY, *args], capture_output=True, text=True, env=env, check=False
+    )
+
+
+def test_version_is_printed_and_flushed(tmp_path: Path) -> None:
+    done = _script("--version", tmp=tmp_path)
+    assert done.returncode == 0
+    assert done.stdout == f"allrwe {__version__}\n"
+
+
+def test_usage_error_exits_2(tmp_path: Path) -> None:
+    spec = str(tmp_path / "no-such-spec.yaml")
+    out = str(tmp_path / "out")
+    done = _script("run", spec, "--cdm", "duckdb:///nowhere.duckdb", "--out", out, tmp=tmp_path)
+    assert done.returncode == 2
+    assert "Traceback" not in done.stderr
+    assert "error:" in done.stderr
+    assert "no-such-spec.yaml" in done.stderr
+    assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize("kind", ["duckdb", "parquet"])
+def test_check_output_is_complete_and_scratch_folder_removed(tmp_path: Path, kind: str) -> None:
+    url = example_cdm_path(kind, tmp_path / "cdm")
+    scratch = tmp_path / "tmp"
+    scratch.mkdir()
+    done = _script("check", "--cdm", url, "--json", tmp=scratch)
+    assert done.returncode == 0, done.stderr
+    report = json.loads(done.stdout)  # the whole JSON document reached the pipe
+    assert report["ok"] is True
+    # DuckDB's private folder is removed by its exit handler, which entry() runs itself
+    assert list(scratch.iterdir()) == []
