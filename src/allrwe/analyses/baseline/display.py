@@ -20,6 +20,14 @@ _MISSING: _Value = (float("nan"), False)
 _KEY_COLUMNS = ("group", "strata_name", "strata_level", "variable", "variable_level")
 
 
+def _rows(frame: pd.DataFrame, columns: Sequence[str]) -> list[tuple[str, ...]]:
+    """Return the rows of ``columns`` as tuples of strings.
+
+    Each column becomes a list first: Arrow-backed columns are slow to iterate one by one.
+    """
+    return list(zip(*(frame[c].astype(str).tolist() for c in columns), strict=True))
+
+
 def _lookup(records: pd.DataFrame) -> dict[tuple[str, ...], _Value]:
     hidden = (
         records["suppressed"].to_numpy(dtype=bool)
@@ -27,7 +35,7 @@ def _lookup(records: pd.DataFrame) -> dict[tuple[str, ...], _Value]:
         else np.zeros(len(records), dtype=bool)
     )
     values = pd.to_numeric(records["value"], errors="coerce").to_numpy(dtype="float64")
-    keys = zip(*(records[c].astype(str) for c in (*_KEY_COLUMNS, "estimate_name")), strict=True)
+    keys = _rows(records, [*_KEY_COLUMNS, "estimate_name"])
     return {k: (float(v), bool(h)) for k, v, h in zip(keys, values, hidden, strict=True)}
 
 
@@ -122,9 +130,9 @@ _ROW_KEY = ["strata_name", "strata_level", "variable", "variable_level"]
 
 def _reordered(records: pd.DataFrame, order: pd.DataFrame) -> pd.DataFrame:
     """Sort ``records`` by where their row first appears in ``order`` (others last)."""
-    seen = dict.fromkeys(order[_ROW_KEY].astype(str).itertuples(index=False, name=None))
+    seen = dict.fromkeys(_rows(order, _ROW_KEY))
     rank = {key: i for i, key in enumerate(seen)}
-    keys = records[_ROW_KEY].astype(str).itertuples(index=False, name=None)
+    keys = _rows(records, _ROW_KEY)
     position = np.array([rank.get(k, len(rank)) for k in keys])
     return records.iloc[np.argsort(position, kind="stable")]
 
@@ -181,7 +189,7 @@ def table_one(
     index: list[tuple[str, str, str, str]] = []
     body: list[list[str]] = []
     plain = rec.loc[~is_pair, ["strata_name", "strata_level", "variable", "variable_level"]]
-    for sn, sl, var, level in dict.fromkeys(plain.astype(str).itertuples(index=False, name=None)):
+    for sn, sl, var, level in dict.fromkeys(_rows(plain, _ROW_KEY)):
         label = names.get(var, var)
         if var in continuous:
             if level == OVERALL:

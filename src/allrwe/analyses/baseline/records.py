@@ -126,23 +126,22 @@ def _clean(part: str) -> str:
     return str(part).replace(_SEP, "/")
 
 
-def _level_key(row: Sequence[str]) -> str:
-    analysis, group, sn, sl, variable = (_clean(p) for p in row)
-    return f"{analysis}/{group}/{sn}={sl}/{variable}"
+def _cleaned(frame: pd.DataFrame, column: str) -> np.ndarray:
+    """Return a key column as strings without the separator (an object array)."""
+    text = frame[column].astype(str).str.replace(_SEP, "/", regex=False)
+    return text.to_numpy(dtype=object)
 
 
-def _group_key(row: Sequence[str]) -> str:
-    analysis, sn, sl, variable, level, name = (_clean(p) for p in row)
-    return f"{analysis}/groups/{sn}={sl}/{variable}={level}/{name}"
-
-
-def _strata_key(row: Sequence[str]) -> str:
-    analysis, group, sn, variable, level, name = (_clean(p) for p in row)
-    return f"{analysis}/{group}/strata:{sn}/{variable}={level}/{name}"
+def _joined(*parts: str | np.ndarray) -> np.ndarray:
+    """Concatenate strings and object arrays of strings element by element."""
+    out = np.asarray(parts[0], dtype=object)
+    for part in parts[1:]:
+        out = out + part
+    return np.asarray(out, dtype=object)
 
 
 def _keys(frame: pd.DataFrame, columns: list[str]) -> list[tuple[str, ...]]:
-    return list(zip(*(frame[c].astype(str) for c in columns), strict=True))
+    return list(zip(*(frame[c].astype(str).tolist() for c in columns), strict=True))
 
 
 def add_margins(
@@ -176,17 +175,18 @@ def add_margins(
     is_overall_group = (cells["group"] == OVERALL).to_numpy()
     if groups_disjoint and n_groups >= 2:
         cols = ["analysis", "strata_name", "strata_level", "variable", "variable_level"]
-        keys = [_group_key(k) for k in _keys(cells, [*cols, "estimate_name"])]
+        a, sn, sl, v, lv, e = (_cleaned(cells, c) for c in [*cols, "estimate_name"])
+        keys = _joined(a, "/groups/", sn, "=", sl, "/", v, "=", lv, "/", e)
         _mark(tokens, keys, is_count, is_overall_group)
     is_overall_stratum = (cells["strata_name"] == OVERALL).to_numpy()
     cols = ["analysis", "group", "strata_name", "variable", "variable_level", "estimate_name"]
-    raw = _keys(cells, cols)
-    names = sorted({k[2] for k, o in zip(raw, is_overall_stratum, strict=True) if not o})
+    a, g, sn, v, lv, e = (_cleaned(cells, c) for c in cols)
+    names = sorted(
+        set(cells["strata_name"].astype(str).to_numpy(dtype=object)[~is_overall_stratum])
+    )
     for name in names:
-        keys = [
-            _strata_key((a, g, name if o else sn, v, lv, e))
-            for (a, g, sn, v, lv, e), o in zip(raw, is_overall_stratum, strict=True)
-        ]
+        own = np.where(is_overall_stratum, name.replace(_SEP, "/"), sn)
+        keys = _joined(a, "/", g, "/strata:", own, "/", v, "=", lv, "/", e)
         in_name = is_count & (is_overall_stratum | (cells["strata_name"] == name).to_numpy())
         _mark(tokens, keys, in_name, is_overall_stratum)
     out = cells.drop(columns=["partition", "level_total"]).copy()
@@ -203,7 +203,8 @@ def _level_margins(
 ) -> None:
     cols = ["analysis", "group", "strata_name", "strata_level", "variable"]
     raw = _keys(cells, cols)
-    keys = [_level_key(k) for k in raw]
+    a, g, sn, sl, v = (_cleaned(cells, c) for c in cols)
+    keys = _joined(a, "/", g, "/", sn, "=", sl, "/", v)
     has_total = {keys[i] for i in np.flatnonzero(total)}
     is_persons = ((cells["variable"] == persons) & (cells["estimate_name"] == "count")).to_numpy()
     persons_at = {raw[i][:4]: int(i) for i in np.flatnonzero(is_persons)}
@@ -220,7 +221,7 @@ def _level_margins(
 
 
 def _mark(
-    tokens: list[list[str]], keys: list[str], eligible: np.ndarray, is_total: np.ndarray
+    tokens: list[list[str]], keys: np.ndarray, eligible: np.ndarray, is_total: np.ndarray
 ) -> None:
     """Add member/total tokens of a margin family, keeping margins that have both."""
     members: dict[str, list[int]] = {}

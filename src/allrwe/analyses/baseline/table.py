@@ -100,23 +100,48 @@ def _level_cells(
     return cells
 
 
-def _variable_cells(
-    key: _Key, var: BaselineVariable, values: UnitValues, mask: np.ndarray
-) -> tuple[list[Cell], _Summary]:
+def variable_arrays(values: UnitValues, var: BaselineVariable) -> np.ndarray:
+    """Return a variable's values per unit in the form its cells are counted from.
+
+    Parameters
+    ----------
+    values : UnitValues
+        Values per cohort row.
+    var : BaselineVariable
+        The variable.
+
+    Returns
+    -------
+    numpy.ndarray
+        Continuous: the floats (NaN = missing). Categorical: each unit's index into
+        ``var.levels`` (its first occurrence; -1 for a value that is not a level). Multi: a
+        boolean matrix, one column per level.
+    """
     frame = values.frame
+    if var.kind == "continuous":
+        return frame[var.name].to_numpy(dtype="float64")
+    if var.kind == "multi":
+        columns = [frame[values.multi_column(var.name, lv)].to_numpy() for lv in var.levels]
+        return np.column_stack(columns).astype(bool) if columns else np.zeros((len(frame), 0), bool)
+    level = frame[var.name].to_numpy(dtype=object)
+    codes = np.full(level.shape, -1, dtype="int64")
+    for i, lv in enumerate(var.levels):
+        codes[(level == lv) & (codes < 0)] = i
+    return codes
+
+
+def _variable_cells(
+    key: _Key, var: BaselineVariable, array: np.ndarray, mask: np.ndarray
+) -> tuple[list[Cell], _Summary]:
     n = int(mask.sum())
     if var.kind == "continuous":
-        return _continuous_cells(key, var, frame[var.name].to_numpy(dtype="float64")[mask])
+        return _continuous_cells(key, var, array[mask])
     if var.kind == "multi":
-        counts = np.array(
-            [
-                int(frame[values.multi_column(var.name, lv)].to_numpy()[mask].sum())
-                for lv in var.levels
-            ]
-        )
+        counts = array[mask].sum(axis=0).astype("int64")
         return _level_cells(key, var, counts, n, partition=False), counts
-    level = frame[var.name].to_numpy(dtype=object)[mask]
-    counts = np.array([int((level == lv).sum()) for lv in var.levels])
+    codes = array[mask]
+    first = [var.levels.index(lv) for lv in var.levels]  # a repeated level counts again
+    counts = np.bincount(codes[codes >= 0], minlength=len(var.levels))[first]
     return _level_cells(key, var, counts, n, partition=True), counts
 
 
@@ -164,6 +189,7 @@ def _cells(
 ) -> list[Cell]:
     cols = columns(values.frame, groups)
     pairs = list(itertools.combinations(list(groups), 2))
+    arrays = {var.name: variable_arrays(values, var) for var in reported}
     cells: list[Cell] = []
     for stratum, in_stratum in strata_masks(values, strata):
         summaries: dict[str, dict[str, _Summary]] = {v.name: {} for v in reported}
@@ -174,7 +200,7 @@ def _cells(
             sizes[group] = int(mask.sum())
             cells.append(key.cell(PERSONS, OVERALL, "count", "count", sizes[group]))
             for var in reported:
-                found, summary = _variable_cells(key, var, values, mask)
+                found, summary = _variable_cells(key, var, arrays[var.name], mask)
                 cells.extend(found)
                 summaries[var.name][group] = summary
         for var, pair in itertools.product(reported, pairs):

@@ -32,20 +32,28 @@ Analyses (the ``analysis`` column) and their cells (``variable`` = the endpoint,
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from allrwe.analyses.outcomes._records import COUNT, NUMERIC, PERCENTAGE, Records, label
+from allrwe.analyses.outcomes._records import (
+    COUNT,
+    NUMERIC,
+    PERCENTAGE,
+    Records,
+    TableColumn,
+    label,
+    labels,
+)
 from allrwe.analyses.outcomes.endpoints import COMPETING_ENDPOINTS
 from allrwe.analyses.outcomes.response import AVAILABLE
 from allrwe.analyses.outcomes.strata import (
     OVERALL,
+    SEPARATOR,
     add_strata,
     parse_strata,
-    strata_levels,
     stratum_keys,
 )
 from allrwe.analyses.survival import (
@@ -85,17 +93,33 @@ def _arrays(part: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
     return part["time_days"].to_numpy(dtype="float64"), part["cause"].to_numpy(dtype="int64")
 
 
-def _km_cells(rec: Records, key: tuple[str, str, str, str], part: pd.DataFrame,
-              spec: StudySpec, step: float) -> None:  # fmt: skip
+def _table_keys(key: tuple[str, str, str, str]) -> dict[str, str]:
+    group, name, level, var = key
+    return {"group": group, "strata_name": name, "strata_level": level, "variable": var}
+
+
+#: Records of each time of a Kaplan–Meier curve: (analysis, estimate, type, curve attribute).
+_KM_CURVE = (
+    ("survival_curve", "time_days", NUMERIC, "time"),
+    ("survival_curve", "survival", NUMERIC, "survival"),
+    ("survival_curve", "lower", NUMERIC, "lower"),
+    ("survival_curve", "upper", NUMERIC, "upper"),
+    ("survival_curve_counts", "n_risk", COUNT, "n_risk"),
+    ("survival_curve_counts", "n_event", COUNT, "n_event"),
+    ("survival_curve_counts", "n_censor", COUNT, "n_censor"),
+)
+
+
+def _km_cells(rec: Records, key: tuple[str, str, str, str], time: np.ndarray,
+              cause: np.ndarray, spec: StudySpec, step: float) -> None:  # fmt: skip
     group, name, level, var = key
     out = spec.outcomes
-    time, cause = _arrays(part)
     event = cause > 0
     km = kaplan_meier(time, event, conf_type=out.conf_type, conf_level=out.conf_level)
     med = km.median()
     fu = median_followup(time, event, conf_type=out.conf_type, conf_level=out.conf_level)
     rec.add(_keys("survival_summary", group, name, level, var, OVERALL), {
-        "n": (COUNT, len(part)), "n_event": (COUNT, int(event.sum())),
+        "n": (COUNT, time.size), "n_event": (COUNT, int(event.sum())),
         "median_days": (NUMERIC, med.estimate), "median_lower_days": (NUMERIC, med.lower),
         "median_upper_days": (NUMERIC, med.upper),
         "median_months": (NUMERIC, _months(med.estimate)),
@@ -103,47 +127,71 @@ def _km_cells(rec: Records, key: tuple[str, str, str, str], part: pd.DataFrame,
         "median_upper_months": (NUMERIC, _months(med.upper)),
         "median_followup_days": (NUMERIC, fu.estimate), "available": (NUMERIC, 1.0),
     })  # fmt: skip
-    for m in out.landmarks_months:
-        t = m * DAYS_PER_MONTH
-        at = km.at([t])
-        row = at.iloc[0] if len(at) else None
+    landmarks = [m * DAYS_PER_MONTH for m in out.landmarks_months]
+    at = km.at(landmarks)  # one call: sorted, times past the curve dropped
+    row_of = {t: i for i, t in enumerate(at["time"].tolist())}
+    columns = {c: at[c].to_numpy() for c in ("survival", "lower", "upper")}
+    for m, t in zip(out.landmarks_months, landmarks, strict=True):
+        row = row_of.get(t)
         rec.add(_keys("survival_landmark", group, name, level, var, f"{label(m)} months"), {
             "n_risk": (COUNT, int((time >= t).sum())),
-            "survival": (NUMERIC, None if row is None else row["survival"]),
-            "lower": (NUMERIC, None if row is None else row["lower"]),
-            "upper": (NUMERIC, None if row is None else row["upper"]),
+            **{c: (NUMERIC, None if row is None else v[row]) for c, v in columns.items()},
         })  # fmt: skip
-    cols = ("time", "survival", "lower", "upper", "n_risk", "n_event", "n_censor")
-    table = km.table  # a property that builds a new DataFrame: once, not once per column
-    for t, surv, lo, hi, n_risk, n_event, n_censor in zip(
-        *(table[c].to_numpy(dtype="float64") for c in cols), strict=True
-    ):
-        cell = label(t)
-        rec.add(_keys("survival_curve", group, name, level, var, cell), {
-            "time_days": (NUMERIC, t), "survival": (NUMERIC, surv), "lower": (NUMERIC, lo),
-            "upper": (NUMERIC, hi),
-        })  # fmt: skip
-        rec.add(_keys("survival_curve_counts", group, name, level, var, cell), {
-            "n_risk": (COUNT, n_risk), "n_event": (COUNT, n_event), "n_censor": (COUNT, n_censor),
-        })  # fmt: skip
+    table = [(analysis, name, kind, getattr(km, attr)) for analysis, name, kind, attr in _KM_CURVE]
+    rec.add_table(_table_keys(key), labels(km.time), table)
     _risk_table(rec, ("survival_risk_table", group, name, level, var), time, event, step)
+
+
+def risk_counts(
+    time: np.ndarray, event: np.ndarray, step: float
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Return the months of a risk table and the counts at each.
+
+    Parameters
+    ----------
+    time : numpy.ndarray
+        Times in days.
+    event : numpy.ndarray
+        Whether each time is an event (else censored).
+    step : float
+        Spacing in months; the table runs from 0 to the last time.
+
+    Returns
+    -------
+    months, n_risk, n_event, n_censor : numpy.ndarray
+        At risk at each month (time >= month), events and censorings up to it (time <= month).
+
+    Examples
+    --------
+    >>> m, r, e, c = risk_counts(np.array([10.0, 40.0, 100.0]), np.array([True, False, True]), 1)
+    >>> m.tolist(), r.tolist(), e.tolist(), c.tolist()
+    ([0.0, 1.0, 2.0, 3.0], [3, 2, 1, 1], [0, 1, 1, 1], [0, 0, 1, 1])
+    """
+    if not time.size:
+        empty = np.zeros(0, dtype="int64")
+        return np.zeros(0), empty, empty, empty
+    last = float(time.max())
+    months = np.arange(0.0, _months(last) + step, step)
+    days = months * DAYS_PER_MONTH
+    keep = days <= last
+    months, days = months[keep], days[keep]
+    every = np.sort(time)
+    n_risk = time.size - np.searchsorted(every, days, side="left")
+    n_event = np.searchsorted(np.sort(time[event]), days, side="right")
+    n_censor = np.searchsorted(np.sort(time[~event]), days, side="right")
+    return months, n_risk, n_event, n_censor
 
 
 def _risk_table(rec: Records, key: tuple[str, ...], time: np.ndarray, event: np.ndarray,
                 step: float) -> None:  # fmt: skip
     analysis, group, name, level, var = key
-    months: np.ndarray = (
-        np.arange(0.0, _months(float(time.max())) + step, step) if time.size else np.zeros(0)
-    )
-    for m in months:
-        t = m * DAYS_PER_MONTH
-        if t > time.max():
-            break
-        rec.add(_keys(analysis, group, name, level, var, f"{label(m)} months"), {
-            "n_risk": (COUNT, int((time >= t).sum())),
-            "n_event": (COUNT, int((event & (time <= t)).sum())),
-            "n_censor": (COUNT, int((~event & (time <= t)).sum())),
-        })  # fmt: skip
+    months, n_risk, n_event, n_censor = risk_counts(time, event, step)
+    rec.add_table(
+        _table_keys((group, name, level, var)),
+        [f"{m} months" for m in labels(months)],
+        [(analysis, "n_risk", COUNT, n_risk), (analysis, "n_event", COUNT, n_event),
+         (analysis, "n_censor", COUNT, n_censor)],
+    )  # fmt: skip
 
 
 def _cif_at(times: np.ndarray, values: np.ndarray, t: float) -> float:
@@ -151,31 +199,34 @@ def _cif_at(times: np.ndarray, values: np.ndarray, t: float) -> float:
     return 0.0 if k < 0 else float(values[k])
 
 
-def _cif_cells(rec: Records, key: tuple[str, str, str, str], part: pd.DataFrame,
-               spec: StudySpec, labels: tuple[str, str], step: float) -> None:  # fmt: skip
+def _cif_cells(rec: Records, key: tuple[str, str, str, str], time: np.ndarray,
+               cause: np.ndarray, spec: StudySpec, labels: tuple[str, str],
+               step: float) -> None:  # fmt: skip
     group, name, level, var = key
     out = spec.outcomes
-    time, cause = _arrays(part)
     counts = {f"n_event_{lab}": (COUNT, int((cause == k).sum())) for k, lab in enumerate(labels, 1)}
     rec.add(_keys("cumulative_incidence_summary", group, name, level, var, OVERALL), {
-        "n": (COUNT, len(part)), **counts, "available": (NUMERIC, 1.0)})  # fmt: skip
+        "n": (COUNT, time.size), **counts, "available": (NUMERIC, 1.0)})  # fmt: skip
     if not (cause > 0).any():
         _risk_table(rec, ("cumulative_incidence_risk_table", group, name, level, var), time,
                     cause > 0, step)  # fmt: skip
         return
     cif = cumulative_incidence(time, cause, conf_type=out.conf_type, conf_level=out.conf_level)
     tables = {lab: cif.cause_table(k) for k, lab in enumerate(labels, 1) if k in cif.causes}
+    # Columns as arrays once: indexing a DataFrame column per time point is slow.
+    columns = {lab: {c: tab[c].to_numpy() for c in ("estimate", "lower", "upper", "n_event")}
+               for lab, tab in tables.items()}  # fmt: skip
     for m in out.landmarks_months:
         t = m * DAYS_PER_MONTH
         est: dict[str, tuple[str, Any]] = {"n_risk": (COUNT, int((time >= t).sum()))}
         for lab in labels:
-            tab = tables.get(lab)
-            for suffix, col in (("", "estimate"), ("_lower", "lower"), ("_upper", "upper")):
-                value = 0.0 if tab is None else _cif_at(cif.time, tab[col].to_numpy(), t)
+            col = columns.get(lab)
+            for suffix, c in (("", "estimate"), ("_lower", "lower"), ("_upper", "upper")):
+                value = 0.0 if col is None else _cif_at(cif.time, col[c], t)
                 est[lab + suffix] = (NUMERIC, value if t <= time.max() else None)
         rec.add(_keys("cumulative_incidence_landmark", group, name, level, var,
                       f"{label(m)} months"), est)  # fmt: skip
-    _cif_curve(rec, key, cif.time, cif.n_risk, cif.n_censor, tables)
+    _cif_curve(rec, key, cif.time, cif.n_risk, cif.n_censor, columns)
     _risk_table(rec, ("cumulative_incidence_risk_table", group, name, level, var), time,
                 cause > 0, step)  # fmt: skip
 
@@ -186,40 +237,32 @@ def _cif_curve(
     times: np.ndarray,
     n_risk: np.ndarray,
     n_censor: np.ndarray,
-    tables: dict[str, pd.DataFrame],
+    columns: dict[str, dict[str, np.ndarray]],
 ) -> None:
-    group, name, level, var = key
-    # Columns as arrays once: indexing a DataFrame column per time point is slow.
-    columns = {lab: {c: tab[c].to_numpy() for c in ("estimate", "lower", "upper", "n_event")}
-               for lab, tab in tables.items()}  # fmt: skip
-    for i, t in enumerate(times):
-        cell = label(t)
-        est: dict[str, tuple[str, Any]] = {"time_days": (NUMERIC, t)}
-        counts: dict[str, tuple[str, Any]] = {
-            "n_risk": (COUNT, n_risk[i]), "n_censor": (COUNT, n_censor[i])}  # fmt: skip
-        for lab, col in columns.items():
-            est[lab] = (NUMERIC, col["estimate"][i])
-            est[f"{lab}_lower"] = (NUMERIC, col["lower"][i])
-            est[f"{lab}_upper"] = (NUMERIC, col["upper"][i])
-            counts[f"n_event_{lab}"] = (COUNT, col["n_event"][i])
-        rec.add(_keys("cumulative_incidence_curve", group, name, level, var, cell), est)
-        rec.add(_keys("cumulative_incidence_curve_counts", group, name, level, var, cell), counts)
+    curve, counts = "cumulative_incidence_curve", "cumulative_incidence_curve_counts"
+    table: list[TableColumn] = [(curve, "time_days", NUMERIC, times)]
+    for lab, col in columns.items():
+        table += [(curve, lab, NUMERIC, col["estimate"]),
+                  (curve, f"{lab}_lower", NUMERIC, col["lower"]),
+                  (curve, f"{lab}_upper", NUMERIC, col["upper"])]  # fmt: skip
+    table += [(counts, "n_risk", COUNT, n_risk), (counts, "n_censor", COUNT, n_censor)]
+    table += [(counts, f"n_event_{lab}", COUNT, col["n_event"]) for lab, col in columns.items()]
+    rec.add_table(_table_keys(key), labels(times), table)
 
 
-def _unavailable(rec: Records, key: tuple[str, str, str, str], part: pd.DataFrame,
+def _unavailable(rec: Records, key: tuple[str, str, str, str], n: int,
                  competing: bool) -> None:  # fmt: skip
     group, name, level, var = key
     analysis = "cumulative_incidence_summary" if competing else "survival_summary"
     rec.add(_keys(analysis, group, name, level, var, OVERALL),
-            {"n": (COUNT, len(part)), "available": (NUMERIC, 0.0)})  # fmt: skip
+            {"n": (COUNT, n), "available": (NUMERIC, 0.0)})  # fmt: skip
 
 
-def _tests(rec: Records, group: str, var: str, frame: pd.DataFrame, name: str,
-           column: pd.Series, competing: tuple[str, str] | None) -> None:  # fmt: skip
+def _tests(rec: Records, group: str, var: str, time: np.ndarray, cause: np.ndarray,
+           name: str, column: np.ndarray, competing: tuple[str, str] | None) -> None:  # fmt: skip
     levels = sorted(set(column.tolist()))
     if len(levels) < 2:
         return
-    time, cause = _arrays(frame)
     keys: tuple[str, str, str, str] = (
         "cumulative_incidence_test" if competing else "survival_test",
         group,
@@ -229,13 +272,13 @@ def _tests(rec: Records, group: str, var: str, frame: pd.DataFrame, name: str,
     try:
         if competing:
             for k, lab in enumerate(competing, 1):
-                g = gray_test(time, cause, column.to_numpy(), cause_of_interest=k)
+                g = gray_test(time, cause, column, cause_of_interest=k)
                 rec.add(
                     _keys(*keys, var, f"gray {lab}"),
                     {"chisq": (NUMERIC, g.stat), "df": (NUMERIC, g.df), "p": (NUMERIC, g.p)},
                 )
             return
-        lr = logrank(time, cause > 0, column.to_numpy())
+        lr = logrank(time, cause > 0, column)
         rec.add(
             _keys(*keys, var, "logrank"),
             {"chisq": (NUMERIC, lr.chisq), "df": (NUMERIC, lr.df), "p": (NUMERIC, lr.p)},
@@ -254,11 +297,11 @@ def _cox(
     var: str,
     time: np.ndarray,
     event: np.ndarray,
-    column: pd.Series,
+    column: np.ndarray,
     levels: list[str],
 ) -> None:
     data = pd.DataFrame({"time": time, "event": event.astype("int64"),
-                         "x": (column.to_numpy() == levels[1]).astype("float64")})  # fmt: skip
+                         "x": (column == levels[1]).astype("float64")})  # fmt: skip
     fit = cox(data, time="time", event="event", covariates=["x"])
     rec.add(_keys(*keys, var, f"cox {levels[1]} vs {levels[0]}"), {
         "hr": (NUMERIC, fit.hazard_ratio[0]), "hr_lower": (NUMERIC, fit.lower[0]),
@@ -266,25 +309,103 @@ def _cox(
     })  # fmt: skip
 
 
+def stratum_columns(
+    frame: pd.DataFrame, strata: Sequence[tuple[str, ...]]
+) -> dict[tuple[str, ...], np.ndarray]:
+    """Return each row's level of every stratum (as :func:`strata_levels` names them).
+
+    Parameters
+    ----------
+    frame : pandas.DataFrame
+        Rows with the stratum columns.
+    strata : sequence of tuples of str
+        The strata (:func:`~allrwe.analyses.outcomes.strata.parse_strata` output).
+
+    Returns
+    -------
+    dict of tuple of str to numpy.ndarray
+        Per stratum, an object array of levels in row order.
+
+    Raises
+    ------
+    AnalysisError
+        If a stratum column is not in ``frame``.
+    """
+    out: dict[tuple[str, ...], np.ndarray] = {}
+    for cols in strata:
+        missing = [c for c in cols if c not in frame.columns]
+        if missing:
+            raise AnalysisError(
+                f"stratum {missing[0]!r} is not a column of the outcome table; available: "
+                f"{sorted(str(c) for c in frame.columns)}"
+            )
+        out[cols] = stratum_keys(frame, cols).to_numpy(dtype=object)
+    return out
+
+
+def _level_masks(
+    n: int, levels: dict[tuple[str, ...], np.ndarray]
+) -> Iterator[tuple[str, str, np.ndarray]]:
+    """Yield ``(strata_name, strata_level, row mask)`` in the order of :func:`strata_levels`."""
+    yield OVERALL, OVERALL, np.ones(n, dtype=bool)
+    for cols, key in levels.items():
+        for level in sorted(set(key.tolist())):
+            yield SEPARATOR.join(cols), str(level), key == level
+
+
+def row_groups(
+    frame: pd.DataFrame, cols: list[str]
+) -> Iterator[tuple[tuple[Any, ...], np.ndarray]]:
+    """Yield each distinct key of ``cols`` and its row positions, in order of first appearance.
+
+    The groups of ``frame.groupby(cols, sort=False)`` (rows with a missing key are left out),
+    as positions rather than frame copies.
+
+    Examples
+    --------
+    >>> f = pd.DataFrame({"a": ["y", "x", "y"], "b": [1, 1, 1]})
+    >>> [(k, p.tolist()) for k, p in row_groups(f, ["a", "b"])]
+    [(('y', 1), [0, 2]), (('x', 1), [1])]
+    """
+    codes = np.zeros(len(frame), dtype="int64")
+    for col in cols:
+        code, values = pd.factorize(frame[col])
+        codes = np.where((codes < 0) | (code < 0), -1, codes * max(len(values), 1) + code)
+    keys, first = np.unique(codes, return_index=True)
+    for k in keys[np.argsort(first, kind="stable")]:
+        if k < 0:
+            continue
+        at = np.flatnonzero(codes == k)
+        yield tuple(frame[c].iat[at[0]] for c in cols), at
+
+
 def _one_endpoint(rec: Records, var: str, rows: pd.DataFrame, spec: StudySpec,
-                  strata: list[tuple[str, ...]], step: float) -> None:  # fmt: skip
+                  levels: dict[tuple[str, ...], np.ndarray], step: float) -> None:  # fmt: skip
+    """Add the records of one endpoint; ``levels`` holds the stratum levels of ``rows``."""
     competing = COMPETING_ENDPOINTS.get(str(rows["endpoint"].iat[0]))
-    for group, frame in rows.groupby("group", sort=False):
-        available = bool((frame["status"] == AVAILABLE).all())
-        for name, level, part in strata_levels(frame, strata):
+    available_rows = (rows["status"] == AVAILABLE).to_numpy()
+    for (group,), at in row_groups(rows, ["group"]):
+        available = bool(available_rows[at].all())
+        mine = {cols: key[at] for cols, key in levels.items()}
+        if not available:
+            for name, level, mask in _level_masks(at.size, mine):
+                _unavailable(rec, (str(group), name, level, var), int(mask.sum()),
+                             competing is not None)  # fmt: skip
+            continue
+        time, cause = _arrays(rows.iloc[at])
+        for name, level, mask in _level_masks(at.size, mine):
             key = (str(group), name, level, var)
-            if not available:
-                _unavailable(rec, key, part, competing is not None)
-            elif competing:
-                _cif_cells(rec, key, part, spec, competing, step)
+            if competing:
+                _cif_cells(rec, key, time[mask], cause[mask], spec, competing, step)
             else:
-                _km_cells(rec, key, part, spec, step)
-        if available and len(frame):
-            for cols in strata:
-                column = stratum_keys(frame, cols)
-                _tests(rec, str(group), var, frame, " &&& ".join(cols), column, competing)
-    if rows["group"].nunique() > 1 and (rows["status"] == AVAILABLE).all():
-        _tests(rec, "all", var, rows, OVERALL, rows["group"].astype(str), competing)
+                _km_cells(rec, key, time[mask], cause[mask], spec, step)
+        if at.size:
+            for cols, column in mine.items():
+                _tests(rec, str(group), var, time, cause, SEPARATOR.join(cols), column, competing)
+    if rows["group"].nunique() > 1 and available_rows.all():
+        time, cause = _arrays(rows)
+        column = rows["group"].astype(str).to_numpy(dtype=object)
+        _tests(rec, "all", var, time, cause, OVERALL, column, competing)
 
 
 def summarise_survival(
@@ -326,12 +447,15 @@ def summarise_survival(
     """
     if not risk_table_months > 0:
         raise AnalysisError(f"risk_table_months must be positive; got {risk_table_months!r}")
-    rows = add_strata(endpoints, spec, strata)
+    rows = add_strata(endpoints, spec, strata).reset_index(drop=True)
     rec = Records()
-    for (endpoint, variant), part in rows.groupby(["endpoint", "censor_variant"], sort=False):
+    # Stratum levels once for every row, not once per endpoint and group.
+    levels = stratum_columns(rows, parse_strata(by)) if len(rows) else {}
+    for (endpoint, variant), at in row_groups(rows, ["endpoint", "censor_variant"]):
         var = endpoint_label(str(endpoint), str(variant))
-        _one_endpoint(rec, var, part.reset_index(drop=True), spec, parse_strata(by),
-                      risk_table_months)  # fmt: skip
+        part = rows.iloc[at].reset_index(drop=True)
+        mine = {cols: key[at] for cols, key in levels.items()}
+        _one_endpoint(rec, var, part, spec, mine, risk_table_months)
     return rec.frame()
 
 
