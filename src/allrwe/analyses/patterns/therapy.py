@@ -267,6 +267,20 @@ def _other_novel(inputs: PatternInputs, group: str) -> set[str]:
     return novel
 
 
+def _level_classes(level: str, other: set[str]) -> set[str] | None:
+    """Therapy classes a level of the period tables counts (``None``: any class)."""
+    if level == OTHER_NOVEL_AGENT:
+        return other
+    return None if level == "any" else {level}
+
+
+def _has_class(persons: np.ndarray, rows: pd.DataFrame, classes: set[str] | None) -> np.ndarray:
+    """Whether each person has a row of ``rows`` of one of ``classes`` (``None``: any)."""
+    if classes is not None:
+        rows = rows[rows["therapy_class"].isin(classes)]
+    return np.isin(persons, rows["person_id"].to_numpy())
+
+
 def _period_table(
     inputs: PatternInputs, therapy: pd.DataFrame, period: str, variable: str, by: Sequence[str]
 ) -> pd.DataFrame:
@@ -275,20 +289,12 @@ def _period_table(
     cohort = inputs.cohort
     for group in inputs.spec.index_groups:
         persons = cohort[cohort["group"] == group]
-        gsub = sub[sub["group"] == group]
-        classes_by_person = gsub.groupby("person_id")["therapy_class"].agg(set)
+        gsub = sub.loc[sub["group"] == group, ["person_id", "therapy_class"]].drop_duplicates()
         other = _other_novel(inputs, group)
-        flags = pd.DataFrame({"person_id": persons["person_id"].to_numpy()})
-        got = flags["person_id"].map(classes_by_person)
-        got = got.apply(lambda s: s if isinstance(s, set) else set())
+        ids = persons["person_id"].to_numpy()
         for level in _class_levels(inputs):
-            if level == OTHER_NOVEL_AGENT:
-                hit = got.apply(lambda s, o=other: bool(s & o))
-            elif level == "any":
-                hit = got.apply(bool)
-            else:
-                hit = got.apply(lambda s, lv=level: lv in s)
-            part = persons[list(by)].assign(hit=hit.to_numpy()) if by else None
+            hit = _has_class(ids, gsub, _level_classes(level, other))
+            part = persons[list(by)].assign(hit=hit) if by else None
             if by and part is not None:
                 for stratum, grp in part.groupby(list(by), sort=True):
                     key = stratum if isinstance(stratum, tuple) else (stratum,)
