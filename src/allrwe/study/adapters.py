@@ -205,19 +205,18 @@ def _dose_adherence(table: pd.DataFrame) -> pd.DataFrame:
     if table.empty:
         return empty_records()
     names = ["n_persons", "n_doses", "n_assessable", "n_within", "percentage"]
-    parts = []
-    for name in names:
-        parts.append(
-            make_records(
-                analysis="dose_adherence",
-                group=list(table["group"].astype(str)),
-                variable=list(table["concept_set"].astype(str)),
-                estimate_name=name,
-                estimate_type="percentage" if name == "percentage" else "count",
-                value=table[name].to_numpy(dtype="float64"),
-            )
-        )
-    return concat_records(parts)
+    n = len(table)
+    # One block of rows per estimate, built and validated at once.
+    return make_records(
+        analysis="dose_adherence",
+        group=np.tile(table["group"].astype(str).to_numpy(dtype=object), len(names)),
+        variable=np.tile(table["concept_set"].astype(str).to_numpy(dtype=object), len(names)),
+        estimate_name=np.repeat(np.asarray(names, dtype=object), n),
+        estimate_type=np.repeat(
+            np.asarray(["percentage" if m == "percentage" else "count" for m in names]), n
+        ),
+        value=np.concatenate([table[m].to_numpy(dtype="float64") for m in names]),
+    )
 
 
 def pattern_records(patterns: TreatmentPatterns, *, min_cell_count: int = 1) -> pd.DataFrame:
