@@ -319,12 +319,13 @@ def _regimens(number: np.ndarray, drug: pd.Series, n_lines: int) -> np.ndarray:
     n_lines : int
         The number of lines.
     """
-    code, names = pd.factorize(drug)
+    code, uniques = pd.factorize(drug)
+    names = [str(name) for name in uniques]
     taken = np.zeros((n_lines, len(names)), dtype=bool)
     taken[number, code] = True
     # Lines share few distinct regimens: name each distinct row of drugs once.
     combos, which = np.unique(taken, axis=0, return_inverse=True)
-    labels = ["+".join(sorted(str(names[j]) for j in np.flatnonzero(row))) for row in combos]
+    labels = ["+".join(sorted(names[j] for j in np.flatnonzero(row))) for row in combos]
     return np.asarray(labels, dtype=object)[which.reshape(-1)]
 
 
@@ -433,7 +434,7 @@ def _latest_lines(ev: pd.DataFrame, at: pd.DataFrame) -> np.ndarray:
     """Highest line among each row's person's events on or before its day; else NaN."""
     if at.empty:
         return np.zeros(0, dtype="float64")
-    per_day = ev.groupby(["person_id", "day"], as_index=False, sort=True)["line"].max()
+    per_day = ev.groupby(["person_id", "day"], sort=True)["line"].max().reset_index()
     per_day["line"] = per_day.groupby("person_id")["line"].cummax()
     left = at[["person_id", "day"]].reset_index(drop=True).assign(_pos=np.arange(len(at)))
     found = pd.merge_asof(

@@ -205,17 +205,18 @@ def _dose_adherence(table: pd.DataFrame) -> pd.DataFrame:
     if table.empty:
         return empty_records()
     names = ["n_persons", "n_doses", "n_assessable", "n_within", "percentage"]
+    types = ["percentage" if name == "percentage" else "count" for name in names]
     n = len(table)
     # One block of rows per estimate, built and validated at once.
     return make_records(
         analysis="dose_adherence",
-        group=np.tile(table["group"].astype(str).to_numpy(dtype=object), len(names)),
-        variable=np.tile(table["concept_set"].astype(str).to_numpy(dtype=object), len(names)),
-        estimate_name=np.repeat(np.asarray(names, dtype=object), n),
-        estimate_type=np.repeat(
-            np.asarray(["percentage" if m == "percentage" else "count" for m in names]), n
-        ),
-        value=np.concatenate([table[m].to_numpy(dtype="float64") for m in names]),
+        group=np.tile(table["group"].astype(str).to_numpy(dtype=object), len(names)).tolist(),
+        variable=np.tile(
+            table["concept_set"].astype(str).to_numpy(dtype=object), len(names)
+        ).tolist(),
+        estimate_name=np.repeat(np.asarray(names, dtype=object), n).tolist(),
+        estimate_type=np.repeat(np.asarray(types, dtype=object), n).tolist(),
+        value=np.concatenate([table[name].to_numpy(dtype="float64") for name in names]),
     )
 
 

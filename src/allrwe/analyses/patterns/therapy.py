@@ -188,7 +188,7 @@ def _class_rows(inputs: PatternInputs, events: pd.DataFrame) -> pd.DataFrame:
     """
     keys = list(inputs.set_classes)
     lists = [inputs.set_classes[k] for k in keys]
-    codes = pd.Index(keys, dtype=object).get_indexer(events["concept_set"].to_numpy(dtype=object))
+    codes = pd.Categorical(events["concept_set"], categories=keys).codes.astype("int64")
     ld_classes = tuple(
         dict.fromkeys(c for k in inputs.roles.line_defining for c in inputs.set_classes.get(k, ()))
     )
