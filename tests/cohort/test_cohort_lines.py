@@ -166,3 +166,66 @@ def test_missing_columns_and_empty_input() -> None:
     empty = assign_lines(events(), LinesSpec(), ROLES)
     assert empty.empty
     assert summarise_lines(empty).empty
+
+
+def assigned_frame(*rows: tuple[int, str, int, int, str]) -> pd.DataFrame:
+    """An :func:`assign_lines`-shaped frame from (person, drug, start day, line, reason) rows."""
+    frame = pd.DataFrame(rows, columns=["person_id", "drug", "day", "line", "reason"])
+    start = DAY0 + pd.to_timedelta(frame["day"], unit="D")
+    return pd.DataFrame(
+        {
+            "person_id": frame["person_id"],
+            "concept_set": frame["drug"],
+            "drug": frame["drug"],
+            "start_date": start,
+            "end_date": start,
+            "is_transplant": frame["drug"] == "allo_hsct",
+            "line_defining": False,
+            "line": frame["line"],
+            "reason": frame["reason"],
+        }
+    )
+
+
+def test_summarised_regimens_and_start_reasons_per_line() -> None:
+    out = assigned_frame(
+        (2, "vincristine", 0, 1, ""),  # no reason on the first event: the next one counts
+        (2, "daunorubicin", 0, 1, "first"),
+        (2, "vincristine", 5, 1, "gap"),
+        (1, "vincristine", 0, 1, "first"),
+        (1, "daunorubicin", 1, 1, ""),
+        (1, "vincristine", 2, 1, ""),
+        (1, "allo_hsct", 50, 2, ""),  # a line whose events give no reason
+        (1, "cytarabine", 80, 3, "new drug"),
+    )
+    summary = summarise_lines(out)
+    assert summary[["person_id", "line"]].values.tolist() == [[1, 1], [1, 2], [1, 3], [2, 1]]
+    assert summary["regimen"].tolist() == [
+        "daunorubicin+vincristine",
+        "allo_hsct",
+        "cytarabine",
+        "daunorubicin+vincristine",
+    ]
+    assert summary["start_reason"].tolist() == ["first", "", "new drug", "first"]
+    assert summary["n_events"].tolist() == [3, 1, 1, 3]
+    assert summary["has_transplant"].tolist() == [False, True, False, False]
+
+
+def test_line_at_takes_the_last_exact_event_and_the_highest_earlier_line() -> None:
+    out = assigned_frame(
+        (1, "cytarabine", 30, 3, ""),  # rows in no particular order
+        (1, "vincristine", 0, 1, "first"),
+        (1, "blinatumomab", 10, 2, "new drug"),
+        (1, "blinatumomab", 10, 4, ""),  # same set and day again: the later row wins
+        (2, "vincristine", 5, 1, "first"),
+    )
+    keys = [
+        (1, "blinatumomab", DAY0 + pd.Timedelta(days=10)),
+        (1, "dasatinib", DAY0 + pd.Timedelta(days=20)),  # lines 1, 2 and 4 before: 4
+        (1, "dasatinib", DAY0 + pd.Timedelta(days=10)),  # same day counts
+        (2, "dasatinib", DAY0 + pd.Timedelta(days=4)),
+        (2, "vincristine", (DAY0 + pd.Timedelta(days=5)).date()),
+    ]
+    assert line_at(out, keys) == [4, 4, 4, None, 1]
+    assert line_at(out, []) == []
+    assert line_at(out.iloc[0:0], keys[:2]) == [None, None]

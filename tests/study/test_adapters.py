@@ -11,6 +11,7 @@ from allrwe.errors import UsageError
 from allrwe.results import ResultSet, suppress
 from allrwe.spec import load_spec
 from allrwe.study.adapters import (
+    _dose_adherence,
     attrition_records,
     drop_single_member_margins,
     pool_rare,
@@ -145,3 +146,36 @@ def test_staged_output_refuses_a_file(tmp_path):
     target.write_text("x")
     with pytest.raises(UsageError, match="is not a folder"):
         StagedOutput(target)
+
+
+def test_dose_adherence_records_one_per_group_set_and_estimate():
+    table = pd.DataFrame(
+        {
+            "group": ["INO", "BLIN"],
+            "concept_set": ["inotuzumab_ozogamicin", "blinatumomab"],
+            "n_persons": [3, 2],
+            "n_doses": [9, 4],
+            "n_assessable": [8, 4],
+            "n_within": [8, 3],
+            "percentage": [100.0, 75.0],
+        }
+    )
+    records = _dose_adherence(table)
+    got = {
+        (g, v, e): (t, val)
+        for g, v, e, t, val in zip(
+            records["group"],
+            records["variable"],
+            records["estimate_name"],
+            records["estimate_type"],
+            records["value"],
+            strict=True,
+        )
+    }
+    assert len(records) == 10
+    assert set(records["analysis"]) == {"dose_adherence"}
+    assert got[("INO", "inotuzumab_ozogamicin", "n_doses")] == ("count", 9.0)
+    assert got[("INO", "inotuzumab_ozogamicin", "percentage")] == ("percentage", 100.0)
+    assert got[("BLIN", "blinatumomab", "n_within")] == ("count", 3.0)
+    assert got[("BLIN", "blinatumomab", "percentage")] == ("percentage", 75.0)
+    assert _dose_adherence(table.iloc[0:0]).empty

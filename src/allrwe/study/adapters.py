@@ -205,19 +205,19 @@ def _dose_adherence(table: pd.DataFrame) -> pd.DataFrame:
     if table.empty:
         return empty_records()
     names = ["n_persons", "n_doses", "n_assessable", "n_within", "percentage"]
-    parts = []
-    for name in names:
-        parts.append(
-            make_records(
-                analysis="dose_adherence",
-                group=list(table["group"].astype(str)),
-                variable=list(table["concept_set"].astype(str)),
-                estimate_name=name,
-                estimate_type="percentage" if name == "percentage" else "count",
-                value=table[name].to_numpy(dtype="float64"),
-            )
-        )
-    return concat_records(parts)
+    types = ["percentage" if name == "percentage" else "count" for name in names]
+    n = len(table)
+    # One block of rows per estimate, built and validated at once.
+    return make_records(
+        analysis="dose_adherence",
+        group=np.tile(table["group"].astype(str).to_numpy(dtype=object), len(names)).tolist(),
+        variable=np.tile(
+            table["concept_set"].astype(str).to_numpy(dtype=object), len(names)
+        ).tolist(),
+        estimate_name=np.repeat(np.asarray(names, dtype=object), n).tolist(),
+        estimate_type=np.repeat(np.asarray(types, dtype=object), n).tolist(),
+        value=np.concatenate([table[name].to_numpy(dtype="float64") for name in names]),
+    )
 
 
 def pattern_records(patterns: TreatmentPatterns, *, min_cell_count: int = 1) -> pd.DataFrame:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -17,16 +17,27 @@ from allrwe.study.adapters import concat_records, drop_single_member_margins, po
 __all__ = ["compute_group_pathways", "pathway_records", "settings_of"]
 
 
-def _therapy_events(inputs: PatternInputs) -> pd.DataFrame:
-    ev = inputs.events
-    rows = [
-        (p, cls, s, e)
-        for p, key, s, e in zip(
-            ev["person_id"], ev["concept_set"], ev["start_date"], ev["end_date"], strict=True
-        )
-        for cls in inputs.set_classes.get(key, ())
+def _class_table(set_classes: Mapping[str, Sequence[str]]) -> pd.DataFrame:
+    """One row per concept-set key and therapy class, with the class's rank within its key."""
+    pairs = [
+        (key, rank, name) for key, names in set_classes.items() for rank, name in enumerate(names)
     ]
-    return pd.DataFrame(rows, columns=["person_id", "name", "start_date", "end_date"])
+    return pd.DataFrame(pairs, columns=["concept_set", "_rank", "name"])
+
+
+def _therapy_events(inputs: PatternInputs) -> pd.DataFrame:
+    """Return one row per event and therapy class of its concept set, in event then class order.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``person_id, name, start_date, end_date``; events of a set without a class are left out.
+    """
+    ev = inputs.events[["person_id", "concept_set", "start_date", "end_date"]]
+    ev = ev.assign(_row=np.arange(len(ev)))
+    classes = _class_table(inputs.set_classes)
+    rows = ev.merge(classes, on="concept_set").sort_values(["_row", "_rank"], kind="mergesort")
+    return rows[["person_id", "name", "start_date", "end_date"]].reset_index(drop=True)
 
 
 def _exit_classes(spec: StudySpec, inputs: PatternInputs) -> list[str]:

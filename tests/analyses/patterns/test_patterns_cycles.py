@@ -106,3 +106,35 @@ def test_vectorised_functions_keep_persons_apart() -> None:
     ]
     assert infusion_cycles(person, start, start + 5, max_interruption=7).tolist() == [1, 2, 1, 2]
     assert single_cycles(person, start).tolist() == [1, 2, 1, 2]
+
+
+def test_cycle_day_and_dose_numbers_per_person_and_same_day_merges() -> None:
+    rec = pd.concat(
+        [
+            # person 2 first: input order does not matter
+            records(2, [(0, 0), (8, 8), (8, 10), (25, 25)]).assign(
+                quantity=[1.0, np.nan, np.nan, 2.0]
+            ),
+            records(1, [(3, 3), (10, 10), (17, 17), (24, 24)]).assign(
+                quantity=[1.0, 2.0, 0.5, 1.0]
+            ),
+        ],
+        ignore_index=True,
+    )
+    out = assign_cycles(rec, DoseScheduleCycles())
+    assert out["person_id"].tolist() == [1, 1, 1, 1, 2, 2, 2]
+    assert out["cycle"].tolist() == [1, 1, 1, 2, 1, 1, 2]
+    assert out["cycle_start"].tolist() == [day(3)] * 3 + [day(24), day(0), day(0), day(25)]
+    assert out["day_in_cycle"].tolist() == [1, 8, 15, 1, 1, 9, 1]
+    assert out["dose_in_cycle"].tolist() == [1, 2, 3, 1, 1, 2, 1]
+    # The two day-8 records of person 2 merge: latest end, quantity missing (none given).
+    assert out["end_date"].tolist()[5] == day(10)
+    assert out["quantity"].isna().tolist() == [False] * 5 + [True, False]
+    assert out["quantity"].tolist()[:5] == [1.0, 2.0, 0.5, 1.0, 1.0]
+
+
+def test_no_records_give_no_cycles() -> None:
+    for rule in (DoseScheduleCycles(), InfusionCycles(), SingleCycles()):
+        out = assign_cycles(records(1, []).assign(quantity=[]), rule)
+        assert out.empty
+        assert "dose_in_cycle" in out

@@ -14,6 +14,7 @@ Scenario (days from 2020-01-01):
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 import pytest
 from pattern_helpers import cohort_frame, day, event_frame
@@ -30,6 +31,7 @@ from allrwe.analyses.patterns import (
     treatment_duration,
 )
 from allrwe.analyses.patterns._inputs import PatternInputs
+from allrwe.analyses.patterns.therapy import _repeat_lists
 from allrwe.io.vocabulary import Vocabulary
 from allrwe.spec import StudySpec, spec_from_text
 
@@ -287,3 +289,47 @@ def test_line_mode_ends_the_index_treatment_with_the_line(vocab: Vocabulary) -> 
     cohort = cohort_frame((3, "BLIN", 0))
     tr = index_treatments(inputs_from_frames(cohort, events, spec, vocab))
     assert tr["index_end"].tolist() == [day(69)]  # same line (gap 15 <= 60) despite era gap 5
+
+
+def test_lymphodepletion_of_a_car_t_takes_the_car_t_class(
+    spec: StudySpec, vocab: Vocabulary
+) -> None:
+    events = event_frame(
+        (1, "inotuzumab_ozogamicin", 0, 0),
+        (1, "fludarabine", 95, 97),  # lymphodepletion of the day-100 infusion
+        (1, "car_t_infusion", 100, 100),
+        (1, "fludarabine", 200, 202),  # no infusion follows: chemotherapy
+        (2, "inotuzumab_ozogamicin", 0, 0),
+        (2, "fludarabine", 60, 62),
+    )
+    cohort = cohort_frame((1, "INO", 0), (2, "INO", 0))
+    th = therapy_by_person(inputs_from_frames(cohort, events, spec, vocab))
+    sub = th[th["period"] == "subsequent"]
+    got = sorted(
+        zip(
+            sub["person_id"],
+            sub["concept_set"],
+            sub["days_from_index"],
+            sub["therapy_class"],
+            strict=True,
+        )
+    )
+    assert got == [
+        (1, "car_t_infusion", 100, "car_t"),
+        (1, "fludarabine", 95, "car_t"),
+        (1, "fludarabine", 200, "chemotherapy"),
+        (2, "fludarabine", 60, "chemotherapy"),
+    ]
+    assert table(subsequent_therapy(inputs_from_frames(cohort, events, spec, vocab)), "INO")[
+        "chemotherapy"
+    ] == (2, 2, 100.0)
+
+
+def test_repeat_lists_pairs_rows_with_their_items_in_order() -> None:
+    codes = np.array([1, -1, 0, 1, 2])
+    rows, items = _repeat_lists(codes, [("a",), ("b", "c"), ()])
+    assert rows.tolist() == [0, 0, 2, 3, 3]
+    assert items.tolist() == ["b", "c", "a", "b", "c"]
+    rows, items = _repeat_lists(np.array([-1, -1]), [])
+    assert rows.tolist() == []
+    assert items.tolist() == []

@@ -98,12 +98,39 @@ def dose_schedule_cycles(
     return cycle
 
 
+def _run_starts(*keys: np.ndarray) -> np.ndarray:
+    """Return the first row of each run of equal ``keys`` (rows sorted so that runs are whole)."""
+    n = len(keys[0])
+    if n == 0:
+        return np.zeros(0, dtype="int64")
+    new = np.zeros(n, dtype=bool)
+    new[0] = True
+    for key in keys:
+        new[1:] |= key[1:] != key[:-1]
+    return np.flatnonzero(new)
+
+
 def _one_per_day(records: pd.DataFrame) -> pd.DataFrame:
-    g = records.groupby(["person_id", "start"], sort=True)
-    out = g.agg(end=("end", "max"), n_records=("start", "size")).reset_index()
+    """Merge the records of a person's day into one (latest end; quantities summed).
+
+    ``records`` are sorted by person, start and end, so a day's last record has its latest end.
+    """
+    person, start = records["person_id"].to_numpy(), records["start"].to_numpy()
+    first = _run_starts(person, start)
+    size = np.diff(np.r_[first, len(records)])
+    last = first + size - 1
+    out = pd.DataFrame(
+        {
+            "person_id": person[first],
+            "start": start[first],
+            "end": records["end"].to_numpy()[last],
+            "n_records": size,
+        }
+    )
     if "quantity" in records:
         # A day whose every quantity is missing stays missing, not 0.
-        out["quantity"] = g["quantity"].sum(min_count=1).to_numpy()
+        day = np.repeat(np.arange(len(first)), size)
+        out["quantity"] = records["quantity"].groupby(day).sum(min_count=1).to_numpy()
     return out
 
 
@@ -155,10 +182,12 @@ def assign_cycles(records: pd.DataFrame, rule: CycleRule) -> pd.DataFrame:
             rec["cycle"] = single_cycles(person, start)
         else:  # pragma: no cover - the spec's discriminated union has no other member
             raise AnalysisError(f"unknown cycle rule {rule!r}")
-    keys = [rec["person_id"], rec["cycle"]]
-    rec["cycle_start"] = rec.groupby(keys)["start"].transform("min")
+    # Rows are sorted by person and start, and cycles only grow: a cycle is a run of rows.
+    first = _run_starts(rec["person_id"].to_numpy(), rec["cycle"].to_numpy())
+    size = np.diff(np.r_[first, len(rec)])
+    rec["cycle_start"] = np.repeat(rec["start"].to_numpy()[first], size)
     rec["day_in_cycle"] = rec["start"] - rec["cycle_start"] + 1
-    rec["dose_in_cycle"] = rec.groupby(keys).cumcount() + 1
+    rec["dose_in_cycle"] = np.arange(len(rec)) - np.repeat(first, size) + 1
 
     out = pd.DataFrame(
         {

@@ -151,28 +151,67 @@ def _era_starts(events: pd.DataFrame, gap: int) -> np.ndarray:
     return era_start.reindex(events.index).to_numpy(dtype="int64")
 
 
+def _repeat_lists(
+    codes: np.ndarray, lists: Sequence[Sequence[str]]
+) -> tuple[np.ndarray, np.ndarray]:
+    """Pair each row with every item of its list, in row then item order.
+
+    Parameters
+    ----------
+    codes : numpy.ndarray
+        Per row, the position of its list in ``lists``; ``-1`` for none (no pair).
+    lists : sequence of sequence of str
+        The lists.
+
+    Returns
+    -------
+    rows : numpy.ndarray
+        The row position of each pair.
+    items : numpy.ndarray
+        The item of each pair (object array).
+    """
+    lists = [*lists, ()]  # code -1 picks this empty last list
+    sizes = np.array([len(items) for items in lists], dtype="int64")
+    flat = np.array([item for items in lists for item in items], dtype=object)
+    counts = sizes[codes]
+    rows = np.repeat(np.arange(len(codes)), counts)
+    within = np.arange(len(rows)) - np.repeat(np.cumsum(counts) - counts, counts)
+    first = np.cumsum(sizes) - sizes
+    return rows, flat[first[codes[rows]] + within]
+
+
 def _class_rows(inputs: PatternInputs, events: pd.DataFrame) -> pd.DataFrame:
     """Explode events into one row per therapy class.
 
     Lymphodepleting chemotherapy attached to a line-defining infusion (CAR-T) takes the class
     of that infusion, so a CAR-T's fludarabine is not counted as chemotherapy.
     """
-    classes = events["concept_set"].map(lambda k: inputs.set_classes.get(k, ()))
+    keys = list(inputs.set_classes)
+    lists = [inputs.set_classes[k] for k in keys]
+    codes = pd.Categorical(events["concept_set"], categories=keys).codes.astype("int64")
     ld_classes = tuple(
         dict.fromkeys(c for k in inputs.roles.line_defining for c in inputs.set_classes.get(k, ()))
     )
     if ld_classes and "line_defining" in inputs.lines:
-        keys = ["person_id", "concept_set", "start_date", "end_date"]
-        flags = inputs.lines[[*keys, "line_defining"]].drop_duplicates(keys)
-        flagged = events[keys].merge(flags, on=keys, how="left")["line_defining"]
+        on = ["person_id", "concept_set", "start_date", "end_date"]
+        flags = inputs.lines[[*on, "line_defining"]].drop_duplicates(on)
+        flagged = events[on].merge(flags, on=on, how="left")["line_defining"]
         attached = (
             flagged.fillna(False).astype(bool).to_numpy()
             & events["concept_set"].isin(inputs.roles.lymphodepletion).to_numpy()
         )
-        replaced = pd.Series([ld_classes] * len(events), index=events.index, dtype=object)
-        classes = classes.where(~attached, replaced)
-    out = events.assign(therapy_class=classes).explode("therapy_class")
-    return out[out["therapy_class"].notna()]
+        codes = np.where(attached, len(lists), codes)
+        lists.append(ld_classes)
+    rows, classes = _repeat_lists(codes, lists)
+    return events.iloc[rows].assign(therapy_class=classes)
+
+
+def _own_sets(inputs: PatternInputs, frame: pd.DataFrame) -> np.ndarray:
+    """Whether each row's concept set is one of the index sets of its row's group."""
+    own = np.zeros(len(frame), dtype=bool)
+    for group, sets in inputs.group_sets.items():
+        own |= ((frame["group"] == group) & frame["concept_set"].isin(sets)).to_numpy()
+    return own
 
 
 def therapy_by_person(
@@ -202,11 +241,7 @@ def therapy_by_person(
     prior = start < idx
     if spec.windows.prior_lookback_days is not None:
         prior &= start >= idx - spec.windows.prior_lookback_days
-    own = np.array(
-        [c in inputs.group_sets[g] for c, g in zip(m["concept_set"], m["group"], strict=True)],
-        dtype=bool,
-    )
-    after = (start > end) & (m["era_start"].to_numpy() > end) & ~own
+    after = (start > end) & (m["era_start"].to_numpy() > end) & ~_own_sets(inputs, m)
     if "obs_end" in m and m["obs_end"].notna().all():
         after &= start <= days(m["obs_end"])
     if spec.windows.subsequent_followup_days is not None:
@@ -232,6 +267,20 @@ def _other_novel(inputs: PatternInputs, group: str) -> set[str]:
     return novel
 
 
+def _level_classes(level: str, other: set[str]) -> set[str] | None:
+    """Therapy classes a level of the period tables counts (``None``: any class)."""
+    if level == OTHER_NOVEL_AGENT:
+        return other
+    return None if level == "any" else {level}
+
+
+def _has_class(persons: np.ndarray, rows: pd.DataFrame, classes: set[str] | None) -> np.ndarray:
+    """Whether each person has a row of ``rows`` of one of ``classes`` (``None``: any)."""
+    if classes is not None:
+        rows = rows[rows["therapy_class"].isin(classes)]
+    return np.isin(persons, rows["person_id"].to_numpy())
+
+
 def _period_table(
     inputs: PatternInputs, therapy: pd.DataFrame, period: str, variable: str, by: Sequence[str]
 ) -> pd.DataFrame:
@@ -240,20 +289,12 @@ def _period_table(
     cohort = inputs.cohort
     for group in inputs.spec.index_groups:
         persons = cohort[cohort["group"] == group]
-        gsub = sub[sub["group"] == group]
-        classes_by_person = gsub.groupby("person_id")["therapy_class"].agg(set)
+        gsub = sub.loc[sub["group"] == group, ["person_id", "therapy_class"]].drop_duplicates()
         other = _other_novel(inputs, group)
-        flags = pd.DataFrame({"person_id": persons["person_id"].to_numpy()})
-        got = flags["person_id"].map(classes_by_person)
-        got = got.apply(lambda s: s if isinstance(s, set) else set())
+        ids = persons["person_id"].to_numpy()
         for level in _class_levels(inputs):
-            if level == OTHER_NOVEL_AGENT:
-                hit = got.apply(lambda s, o=other: bool(s & o))
-            elif level == "any":
-                hit = got.apply(bool)
-            else:
-                hit = got.apply(lambda s, lv=level: lv in s)
-            part = persons[list(by)].assign(hit=hit.to_numpy()) if by else None
+            hit = _has_class(ids, gsub, _level_classes(level, other))
+            part = persons[list(by)].assign(hit=hit) if by else None
             if by and part is not None:
                 for stratum, grp in part.groupby(list(by), sort=True):
                     key = stratum if isinstance(stratum, tuple) else (stratum,)
