@@ -8,6 +8,7 @@ unless ``--debug`` is given).
 from __future__ import annotations
 
 import atexit
+import contextlib
 import logging
 import os
 import sys
@@ -97,7 +98,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def entry() -> NoReturn:
-    """The ``allrwe`` console script: run :func:`main`, then leave without a slow teardown.
+    """Run :func:`main` as the ``allrwe`` console script, then leave without a slow teardown.
 
     Once a command has returned, its outputs are closed and its connections released. All
     that is left is the interpreter's teardown, which frees every object of pandas, Ibis,
@@ -113,10 +114,9 @@ def finish(code: int) -> NoReturn:
     """Run the exit handlers, flush stdout and stderr, and end the process with ``code``."""
     atexit._run_exitfuncs()
     for stream in (sys.stdout, sys.stderr):
-        try:
+        # a closed pipe or stream: nothing more can be written
+        with contextlib.suppress(OSError, ValueError):
             stream.flush()
-        except (OSError, ValueError):  # a closed pipe or stream: nothing more can be written
-            pass
     os._exit(code)
 
 

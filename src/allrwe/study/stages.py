@@ -168,7 +168,15 @@ def outcomes_stage(ctx: StudyContext) -> pd.DataFrame:
     """Response rates (with Clopper–Pearson CIs) and the time-to-event endpoints."""
 
     def compute() -> pd.DataFrame:
-        inputs = prepare_outcome_inputs(ctx.source, ctx.vocab, ctx.cohort)
+        # the treatment patterns' inputs and index treatments are reused when that stage ran
+        patterns = ctx.patterns
+        inputs = prepare_outcome_inputs(
+            ctx.source,
+            ctx.vocab,
+            ctx.cohort,
+            pattern_inputs=ctx.pattern_inputs,
+            treatments=None if patterns is None else patterns.index_treatments,
+        )
         response = assess_response(ctx.source, ctx.vocab, ctx.cohort, inputs=inputs)
         rates = response_rates(
             response, ctx.spec, by=outcome_strata(ctx.spec), strata=variable_strata(ctx)

@@ -9,11 +9,14 @@ import pandas as pd
 import pytest
 
 from allrwe.analyses.outcomes import (
+    OutcomeInputs,
     ResponseResult,
     endpoints_from_inputs,
     prepare_outcome_inputs,
     response_from_inputs,
 )
+from allrwe.analyses.outcomes import _inputs as outcome_inputs
+from allrwe.analyses.patterns import index_treatments, prepare_inputs
 from allrwe.cohort import build_cohort
 from allrwe.io import connect
 from allrwe.io.vocabulary import load_vocabulary
@@ -37,6 +40,32 @@ class Run:
     truth_responses: pd.DataFrame
 
 
+def _check_reused_patterns(src, vocab, cohort, inputs: OutcomeInputs) -> None:
+    """Given the treatment patterns' inputs, the outcome inputs are the same, read once."""
+    pattern_inputs = prepare_inputs(src, vocab, cohort)
+    treatments = index_treatments(pattern_inputs)
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(outcome_inputs, "prepare_inputs", _not_again)
+        mp.setattr(outcome_inputs, "index_treatments", _not_again)
+        reused = prepare_outcome_inputs(
+            src, vocab, cohort, pattern_inputs=pattern_inputs, treatments=treatments
+        )
+    assert len(inputs.cycles) > 100
+    for name in ("cycles", "treatment_end", "deaths", "labs"):
+        pd.testing.assert_frame_equal(
+            _sorted(getattr(reused, name)), _sorted(getattr(inputs, name))
+        )
+
+
+def _sorted(frame: pd.DataFrame) -> pd.DataFrame:
+    """Rows in a fixed order (the engine returns them in any order)."""
+    return frame.sort_values(list(frame.columns)).reset_index(drop=True)
+
+
+def _not_again(*args: object, **kwargs: object) -> None:
+    raise AssertionError("the treatment patterns' inputs were read again")
+
+
 @pytest.fixture(scope="module")
 def run(tmp_path_factory: pytest.TempPathFactory) -> Run:
     out = tmp_path_factory.mktemp("synth") / "emr"
@@ -49,6 +78,7 @@ def run(tmp_path_factory: pytest.TempPathFactory) -> Run:
     with connect(res.cdm_url) as src:
         cohort = build_cohort(src, spec, vocab)
         inputs = prepare_outcome_inputs(src, vocab, cohort)
+        _check_reused_patterns(src, vocab, cohort, inputs)
     response = response_from_inputs(inputs)
     truth = pd.read_parquet(Path(out) / "truth" / "truth_patients")
     return Run(

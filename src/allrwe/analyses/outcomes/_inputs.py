@@ -16,7 +16,12 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from allrwe.analyses.patterns import assign_cycles, index_treatments, prepare_inputs
+from allrwe.analyses.patterns import (
+    PatternInputs,
+    assign_cycles,
+    index_treatments,
+    prepare_inputs,
+)
 from allrwe.cohort import (
     Cohort,
     concept_events,
@@ -208,7 +213,13 @@ def _therapy_keys(spec: StudySpec) -> list[str]:
 
 
 def prepare_outcome_inputs(
-    source: CdmSource, vocab: Vocabulary, cohort: Cohort, spec: StudySpec | None = None
+    source: CdmSource,
+    vocab: Vocabulary,
+    cohort: Cohort,
+    spec: StudySpec | None = None,
+    *,
+    pattern_inputs: PatternInputs | None = None,
+    treatments: pd.DataFrame | None = None,
 ) -> OutcomeInputs:
     """Execute, for the cohort's persons, every record the outcome analyses read.
 
@@ -222,6 +233,11 @@ def prepare_outcome_inputs(
         The study cohort.
     spec : StudySpec, optional
         The study specification; default the cohort's.
+    pattern_inputs : PatternInputs, optional
+        :func:`allrwe.analyses.patterns.prepare_inputs` of the same cohort, to reuse (a study
+        run has them from its treatment patterns); read again when not given.
+    treatments : pandas.DataFrame, optional
+        :func:`allrwe.analyses.patterns.index_treatments` of ``pattern_inputs``, to reuse.
 
     Returns
     -------
@@ -240,7 +256,7 @@ def prepare_outcome_inputs(
     if keys:
         ev = concept_events(source, vocab, cohort, keys, domains=("drug", "procedure"))
         therapies = source.execute(ev.select("person_id", "concept_set", date="start_date"))
-    cycles, ends = _treatment(source, vocab, cohort)
+    cycles, ends = _treatment(source, vocab, cohort, pattern_inputs, treatments)
     return outcome_inputs_from_frames(
         cohort.frame,
         spec,
@@ -257,12 +273,18 @@ def prepare_outcome_inputs(
 
 
 def _treatment(
-    source: CdmSource, vocab: Vocabulary, cohort: Cohort
+    source: CdmSource,
+    vocab: Vocabulary,
+    cohort: Cohort,
+    inputs: PatternInputs | None,
+    treatments: pd.DataFrame | None,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     if not len(cohort):
         return pd.DataFrame(), pd.DataFrame()
-    inputs = prepare_inputs(source, vocab, cohort)
-    tr = index_treatments(inputs)
+    if inputs is None:
+        inputs = prepare_inputs(source, vocab, cohort)
+        treatments = None  # index treatments of other inputs do not apply
+    tr = index_treatments(inputs) if treatments is None else treatments
     return index_cycles(tr, inputs.events, inputs.cycle_rules), tr[
         ["person_id", "group", "index_end"]
     ]
