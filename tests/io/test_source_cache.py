@@ -308,3 +308,20 @@ def test_unwritable_temporary_folder_is_a_usage_error(
         connect(url)
     assert str(tmp_path / "missing") in str(info.value)
     assert info.value.exit_code == 2
+
+
+def test_each_table_is_looked_up_once(src: CdmSource, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The engine is asked for a table's schema once a session, whatever the spelling."""
+    asked: list[str] = []
+    lookup = src.backend.table
+
+    def counted(name: str, **kwargs: object) -> object:
+        asked.append(name)
+        return lookup(name, **kwargs)
+
+    monkeypatch.setattr(src.backend, "table", counted)
+    first = src.table("drug_exposure")
+    assert src.table("DRUG_EXPOSURE") is first
+    assert src.table("person") is not first
+    assert asked == ["drug_exposure", "person"]
+    assert "drug_concept_id" in first.columns

@@ -125,6 +125,7 @@ class CdmSource:
     schema: str | None = None
     _tables: dict[str, str] = field(default_factory=dict, repr=False)
     _cached: dict[str, CachedRows] = field(default_factory=dict, repr=False)
+    _exprs: dict[str, ibis.Table] = field(default_factory=dict, repr=False)
 
     def __post_init__(self) -> None:
         if not self._tables:
@@ -162,12 +163,16 @@ class CdmSource:
         key = name.lower()
         if key not in self._tables:
             raise CdmSchemaError(f"table {name!r} is not in the CDM ({self.description})")
-        kwargs: dict[str, Any] = {}
-        if self.schema is not None:
-            kwargs["database"] = self.schema
-        expr = self.backend.table(self._tables[key], **kwargs)
-        renames = {c.lower(): c for c in expr.columns if c != c.lower()}
-        return expr.rename(renames) if renames else expr
+        if key not in self._exprs:
+            # Looking a table up asks the engine for its schema; the source is read-only, so
+            # one look-up per table and session is enough.
+            kwargs: dict[str, Any] = {}
+            if self.schema is not None:
+                kwargs["database"] = self.schema
+            expr = self.backend.table(self._tables[key], **kwargs)
+            renames = {c.lower(): c for c in expr.columns if c != c.lower()}
+            self._exprs[key] = expr.rename(renames) if renames else expr
+        return self._exprs[key]
 
     def cache_rows(
         self, name: str, *, match: Sequence[str], ids: Collection[int], columns: Sequence[str]
