@@ -267,3 +267,19 @@ def test_expand_descendants_without_concept_ancestor(tmp_cdm):
     url = tmp_cdm({"person": [{"person_id": 1}]})
     with connect(url) as cdm:
         assert expand_descendants(cdm, cs) == [1, 3]
+
+
+def test_bundled_file_is_read_once_and_as_the_safe_loader_reads_it():
+    from importlib import resources
+
+    import yaml
+
+    from allrwe.io.vocabulary import _bundled, _parse
+
+    assert _bundled() is _bundled()
+    text = resources.files("allrwe.data").joinpath("vocabulary/default.yaml").read_text("utf-8")
+    assert _bundled() == _parse(yaml.safe_load(text), "bundled vocabulary")
+    # two loads share the bundled sets but not the mappings a user file updates
+    first, second = load_vocabulary(), load_vocabulary()
+    assert first.sets is not second.sets
+    assert first.sets == second.sets
