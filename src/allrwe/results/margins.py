@@ -27,11 +27,15 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from allrwe.errors import DisclosureError, ResultsError
 from allrwe.results.model import TOTAL_PREFIX, split_margin
+
+if TYPE_CHECKING:
+    from scipy.optimize import OptimizeResult
 
 __all__ = ["Margin", "parse_margins", "protect_margins"]
 
@@ -39,6 +43,9 @@ logger = logging.getLogger(__name__)
 
 # LP bounds are exact integers for one- and two-way tables; allow float round-off only.
 _TOLERANCE = 1e-6
+# Two feasible points whose values of an unknown differ by more than this (a thousand times
+# the LP tolerance) prove that the margins leave it free.
+_DISTINCT = 1e-3
 
 
 @dataclass
@@ -238,10 +245,15 @@ def _unknown_groups(state: _State) -> list[list[Margin]]:
     return [g for g in groups if len(g) > 1]
 
 
+def _extra_totals(state: _State, margins: list[Margin]) -> list[Margin]:
+    """Margins whose unrecorded total is unknown: each adds an unknown to the system."""
+    return [m for m in margins if m.total is None and state.total_unknown(m)]
+
+
 def _equations(state: _State, margins: list[Margin]) -> tuple[list[int], np.ndarray, np.ndarray]:
     """Linear system ``A x = b`` of the unknowns of a group of margins."""
     cells = sorted({c for m in margins for c in m.cells() if state.suppressed[c]})
-    extra = [m for m in margins if m.total is None and state.total_unknown(m)]
+    extra = _extra_totals(state, margins)
     index = {c: i for i, c in enumerate(cells)}
     a = np.zeros((len(margins), len(cells) + len(extra)))
     b = np.zeros(len(margins))
@@ -263,21 +275,104 @@ def _equations(state: _State, margins: list[Margin]) -> tuple[list[int], np.ndar
     return cells, a, b
 
 
-def _pinned(state: _State, margins: list[Margin], *, first_only: bool = False) -> list[int]:
-    """Return the unknown cells whose value the margins fix, by lowest and highest value."""
+def _true_point(
+    state: _State, margins: list[Margin], cells: list[int], a: np.ndarray, b: np.ndarray
+) -> np.ndarray | None:
+    """Return the unknowns' true values if they solve ``A x = b`` with every unknown >= 1.
+
+    The true values (the hidden cells, and the sums behind unknown unrecorded totals) solve
+    the system whenever the suppressed cells are real non-zero counts; the check makes that
+    a proof rather than an assumption, and ``None`` is returned when it fails.
+    """
+    extra = _extra_totals(state, margins)
+    point = np.concatenate(
+        [state.values[cells], [float(state.values[m.members].sum()) for m in extra]]
+    )
+    feasible = (
+        bool(np.isfinite(point).all())
+        and bool((point >= 1.0 - _TOLERANCE).all())
+        and bool(np.allclose(a @ point, b, rtol=0.0, atol=_TOLERANCE))
+    )
+    return point if feasible else None
+
+
+class _Seen:
+    """The lowest and highest value of each unknown over feasible points found so far.
+
+    Two feasible points that differ in an unknown by more than :data:`_DISTINCT` prove that
+    the margins do not fix it, so no linear programme is needed to tell.
+    """
+
+    def __init__(self, size: int) -> None:
+        self.low = np.full(size, np.inf)
+        self.high = np.full(size, -np.inf)
+
+    def add(self, point: np.ndarray | None) -> None:
+        """Take in a feasible point (``None``: nothing to take in)."""
+        if point is not None:
+            self.low = np.minimum(self.low, point)
+            self.high = np.maximum(self.high, point)
+
+    def varies(self, i: int) -> bool:
+        """Return whether two points found differ in unknown ``i``."""
+        return bool(self.high[i] - self.low[i] > _DISTINCT)
+
+
+def _solve(objective: np.ndarray, a: np.ndarray, b: np.ndarray) -> OptimizeResult:
+    """Minimise ``objective @ x`` subject to ``A x = b`` and every unknown at least 1."""
     from scipy.optimize import linprog  # deferred: only tables with several margins need it
 
-    cells, a, b = _equations(state, margins)
     bounds = [(1.0, None)] * a.shape[1]
+    return linprog(objective, A_eq=a, b_eq=b, bounds=bounds, method="highs")
+
+
+def _lowest(i: int, a: np.ndarray, b: np.ndarray, seen: _Seen, margins: list[Margin]) -> float:
+    """Return the lowest value of unknown ``i``, adding the optimum found to ``seen``.
+
+    A feasible point with the unknown at its bound of 1 already shows that 1 is its lowest
+    value; otherwise a linear programme finds it.
+    """
+    if seen.low[i] <= 1.0:
+        return 1.0
+    objective = np.zeros(a.shape[1])
+    objective[i] = 1.0
+    low = _solve(objective, a, b)
+    if low.status != 0:
+        raise ResultsError(f"margins {[m.key for m in margins]} are inconsistent")
+    seen.add(low.x)
+    return float(low.fun)
+
+
+def _highest(i: int, a: np.ndarray, b: np.ndarray, seen: _Seen) -> float | None:
+    """Return the highest value of unknown ``i`` (``None``: unbounded or not found)."""
+    objective = np.zeros(a.shape[1])
+    objective[i] = -1.0
+    high = _solve(objective, a, b)
+    if high.status != 0:
+        return None
+    seen.add(high.x)
+    return float(-high.fun)
+
+
+def _pinned(state: _State, margins: list[Margin], *, first_only: bool = False) -> list[int]:
+    """Return the unknown cells whose value the margins fix, by lowest and highest value.
+
+    Linear programmes find the lowest and highest values, but only for unknowns on which the
+    feasible points found so far (the true values, and the programmes' optima) all agree:
+    points that differ already prove that the margins leave an unknown free.
+    """
+    cells, a, b = _equations(state, margins)
+    seen = _Seen(a.shape[1])
+    seen.add(_true_point(state, margins, cells, a, b))
     pinned = []
     for i, cell in enumerate(cells):
-        objective = np.zeros(a.shape[1])
-        objective[i] = 1.0
-        low = linprog(objective, A_eq=a, b_eq=b, bounds=bounds, method="highs")
-        if low.status != 0:
-            raise ResultsError(f"margins {[m.key for m in margins]} are inconsistent")
-        high = linprog(-objective, A_eq=a, b_eq=b, bounds=bounds, method="highs")
-        if high.status == 0 and (-high.fun) - low.fun < _TOLERANCE:
+        if seen.varies(i):
+            continue
+        low = _lowest(i, a, b, seen, margins)
+        if seen.varies(i):
+            continue
+        high = _highest(i, a, b, seen)
+        if high is not None and high - low < _TOLERANCE:
             pinned.append(cell)
             if first_only:
                 break
