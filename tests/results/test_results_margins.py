@@ -11,6 +11,7 @@ import random
 from collections.abc import Callable
 
 import numpy as np
+import pandas as pd
 import pytest
 from scipy.optimize import OptimizeResult, linprog
 
@@ -136,3 +137,78 @@ def test_a_hidden_zero_falls_back_to_the_programmes():
         _every_lp(state, group)
     with pytest.raises(ResultsError, match="are inconsistent"):
         _pinned(state, group)
+
+
+def _parse_one_by_one(fields: list[str], values: np.ndarray) -> dict[str, Margin] | str:
+    """Reference: read the fields record by record, then check each margin in turn."""
+    found: dict[str, Margin] = {}
+    for row, text in enumerate(fields):
+        for token in text.split("|") if text else []:
+            is_total = token.startswith("total:")
+            key = token[len("total:") :] if is_total else token
+            margin = found.setdefault(key, Margin(key))
+            if not is_total:
+                margin.members.append(row)
+            elif margin.total is None:
+                margin.total = row
+            else:
+                return f"margin {key!r} has more than one total record"
+    try:
+        for key, margin in found.items():
+            margins_module._check_margin(key, margin, values)
+    except ResultsError as error:
+        return str(error)
+    return dict(sorted(found.items()))
+
+
+def _random_fields(rng: random.Random) -> tuple[list[str], np.ndarray]:
+    n = rng.randint(1, 12)
+    choices = [0.0, 1.0, 2.0, 3.0, 7.0, 2.5, np.nan, 2.0**60]
+    values = np.array(rng.choices(choices, [4, 4, 4, 4, 4, 1, 1, 1], k=n), dtype=float)
+    tokens: list[list[str]] = [[] for _ in range(n)]
+    for key in rng.sample(["a", "b", "c", "d@x"], rng.randint(0, 4)):
+        members = [r for r in range(n) if rng.random() < 0.35]
+        totals = rng.sample(range(n), min(n, rng.choice([0, 1, 1, 1, 1, 2])))
+        for row in members:
+            tokens[row].append(key)
+        for row in totals:
+            tokens[row].append(f"total:{key}")
+        if len(totals) == 1 and rng.random() < 0.7:
+            values[totals[0]] = values[members].sum()  # a total that adds up, usually
+    for row_tokens in tokens:
+        rng.shuffle(row_tokens)
+    return ["|".join(t) for t in tokens], values
+
+
+def test_parse_margins_matches_reading_record_by_record():
+    rng = random.Random(20250108)
+    outcomes: list[str] = []
+    for _ in range(1500):
+        fields, values = _random_fields(rng)
+        expected = _parse_one_by_one(fields, values)
+        try:
+            got: dict[str, Margin] | str = parse_margins(fields, values)
+        except ResultsError as error:
+            got = str(error)
+        assert got == expected, (fields, values.tolist())
+        outcomes.append(expected if isinstance(expected, str) else "ok")
+    # Every rule is exercised, and valid tables with recorded totals too.
+    for text in (
+        "more than one total",
+        "no member cells",
+        "both a member and the total",
+        "without a value",
+        "add up to",
+        "ok",
+    ):
+        assert sum(text in o for o in outcomes) >= 10, text
+
+
+def test_parse_margins_keeps_record_order_and_a_pandas_column():
+    fields = pd.Series(["b|a", "", "a", "total:a|total:b", "b"], index=[9, 8, 7, 6, 5])
+    values = np.array([3.0, 0.0, 4.0, 7.0, 4.0])
+    expected = {"a": Margin("a", [0, 2], 3), "b": Margin("b", [0, 4], 3)}
+    assert parse_margins(fields, values) == expected
+    assert parse_margins(list(fields), values) == expected
+    assert parse_margins([], np.array([])) == {}
+    assert parse_margins(["", ""], np.array([1.0, 2.0])) == {}

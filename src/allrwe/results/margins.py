@@ -30,9 +30,10 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 import numpy as np
+import pandas as pd
 
 from allrwe.errors import DisclosureError, ResultsError
-from allrwe.results.model import TOTAL_PREFIX, split_margin
+from allrwe.results.model import MARGIN_SEPARATOR, TOTAL_PREFIX
 
 if TYPE_CHECKING:
     from scipy.optimize import OptimizeResult
@@ -93,21 +94,89 @@ def parse_margins(margins: Sequence[str], values: np.ndarray) -> dict[str, Margi
         If a margin has two totals, no members, a cell without a value, or members that do
         not add up to its recorded total.
     """
-    found: dict[str, Margin] = {}
-    for row, field_value in enumerate(margins):
-        for token in split_margin(field_value):
-            is_total = token.startswith(TOTAL_PREFIX)
-            key = token[len(TOTAL_PREFIX) :] if is_total else token
-            margin = found.setdefault(key, Margin(key))
-            if not is_total:
-                margin.members.append(row)
-            elif margin.total is None:
-                margin.total = row
-            else:
-                raise ResultsError(f"margin {key!r} has more than one total record")
-    for key, margin in found.items():
-        _check_margin(key, margin, values)
-    return dict(sorted(found.items()))
+    rows, keys, is_total = _tokens(margins)
+    codes, uniques = pd.factorize(keys)  # keys in order of first appearance
+    names = [str(k) for k in uniques]
+    _check_one_total(codes[is_total], names)
+    total_row = np.full(len(names), -1, dtype=np.int64)
+    total_row[codes[is_total]] = rows[is_total]
+    found = _collect(names, codes[~is_total], rows[~is_total], total_row)
+    for i in _suspect_margins(codes, rows, is_total, total_row, values):
+        _check_margin(names[i], found[i], values)
+    return dict(sorted((m.key, m) for m in found))
+
+
+def _tokens(margins: Sequence[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Split ``margin`` fields into tokens: their row, margin key and whether a total.
+
+    Tokens come in record order, then field order; empty fields have none.
+    """
+    fields = pd.Series(np.asarray(margins, dtype=object), dtype=object)
+    tokens = fields[fields.astype(bool)].str.split(MARGIN_SEPARATOR).explode()
+    text = tokens.to_numpy(dtype=object)
+    is_total = tokens.str.startswith(TOTAL_PREFIX).to_numpy(dtype=bool)
+    keys = np.where(is_total, tokens.str.slice(len(TOTAL_PREFIX)).to_numpy(dtype=object), text)
+    return tokens.index.to_numpy(dtype=np.int64), keys, is_total
+
+
+def _check_one_total(total_codes: np.ndarray, names: list[str]) -> None:
+    """Raise for the first total token whose margin already has a total."""
+    again = pd.Series(total_codes).duplicated().to_numpy()
+    if again.any():
+        key = names[int(total_codes[int(np.argmax(again))])]
+        raise ResultsError(f"margin {key!r} has more than one total record")
+
+
+def _collect(
+    names: list[str], member_codes: np.ndarray, member_rows: np.ndarray, total_row: np.ndarray
+) -> list[Margin]:
+    """Build the margins, by key code, with their members in record order."""
+    order = np.argsort(member_codes, kind="stable")
+    starts = np.cumsum(np.bincount(member_codes, minlength=len(names)))[:-1]
+    members = np.split(member_rows[order], starts) if names else []
+    return [
+        Margin(name, part.tolist(), None if total < 0 else total)
+        for name, part, total in zip(names, members, total_row.tolist(), strict=True)
+    ]
+
+
+def _suspect_margins(
+    codes: np.ndarray,
+    rows: np.ndarray,
+    is_total: np.ndarray,
+    total_row: np.ndarray,
+    values: np.ndarray,
+) -> list[int]:
+    """Return the codes of the margins :func:`_check_margin` could reject, in code order.
+
+    Every other margin provably passes: it has members, a total that is not one of them, no
+    missing value, and either no recorded total or whole-number cells, with magnitudes that
+    add up below 2**53, whose sum in any order equals the total exactly.
+    """
+    n = len(total_row)
+    numbers = np.asarray(values, dtype=np.float64)
+    cell = numbers[rows]
+    member = ~is_total
+    member_codes = codes[member]
+    has_total = total_row >= 0
+    total_value = np.where(has_total, numbers[total_row], 0.0)
+
+    def per_margin(weights: np.ndarray, of: np.ndarray = codes) -> np.ndarray:
+        return np.bincount(of, weights=weights, minlength=n)
+
+    unknown = np.isnan(cell)
+    exact = (
+        (per_margin(~unknown & (cell != np.trunc(cell))) == 0)
+        & (per_margin(np.where(unknown, 0.0, np.abs(cell))) < 2.0**53)
+        & (per_margin(cell[member], member_codes) == total_value)
+    )
+    suspect = (
+        (per_margin(np.ones(len(member_codes)), member_codes) == 0)
+        | (per_margin(rows[member] == total_row[member_codes], member_codes) > 0)
+        | (per_margin(unknown) > 0)
+        | (has_total & ~exact)
+    )
+    return np.flatnonzero(suspect).tolist()
 
 
 def _check_margin(key: str, margin: Margin, values: np.ndarray) -> None:
@@ -398,7 +467,12 @@ def _cross_margin_complement(state: _State, cell: int, group: list[Margin]) -> i
     raise _Stuck(state.cell_margins[cell][0])
 
 
-def _protect_table(state: _State, table: list[Margin], labels: Sequence[str]) -> None:
+def _record_name(labels: Sequence[str] | None, row: int) -> str:
+    """Name a record for an error message: its label, or its position."""
+    return labels[row] if labels is not None else f"record {row}"
+
+
+def _protect_table(state: _State, table: list[Margin], labels: Sequence[str] | None) -> None:
     """Protect one table from scratch: suppress all non-zero cells, then publish back."""
     cells = sorted({c for m in table for c in m.cells() if state.values[c] > 0})
     state.suppressed[cells] = True
@@ -408,7 +482,8 @@ def _protect_table(state: _State, table: list[Margin], labels: Sequence[str]) ->
     if small:
         raise DisclosureError(
             f"the margins {[m.key for m in table]} give away the small count "
-            f"{labels[small[0]]!r} even with every non-zero cell of its table suppressed; "
+            f"{_record_name(labels, small[0])!r} even with every non-zero cell of its table "
+            "suppressed; "
             f"record the margins' totals as '{TOTAL_PREFIX}<key>' count cells (so they can be "
             "suppressed) or declare fewer margins"
         )
@@ -455,7 +530,8 @@ def protect_margins(
     DisclosureError
         If the declared margins give a small count away whatever else is suppressed.
     """
-    names = list(labels) if labels is not None else [f"record {i}" for i in range(len(values))]
+    # Labels are read only for an error message; a lazy sequence is not copied.
+    names = labels if labels is None or isinstance(labels, Sequence) else list(labels)
     state = _State(values, suppressed.copy(), margins, min_cell_count)
     tables = _tables(margins)
     while True:

@@ -201,6 +201,15 @@ def validate_records(records: pd.DataFrame) -> pd.DataFrame:
     return frame.astype({"value": "float64", "suppressed": "bool"})
 
 
+def _check_suppression_state(frame: pd.DataFrame, provenance: Provenance) -> None:
+    """Refuse records marked suppressed under a provenance that records no suppression."""
+    if provenance.suppression is None and bool(frame["suppressed"].any()):
+        raise ResultsError(
+            f"{int(frame['suppressed'].sum())} record(s) are marked suppressed, but the "
+            "provenance records no suppression; build results from raw estimates"
+        )
+
+
 class ResultSet:
     """A records table in canonical form together with its provenance.
 
@@ -220,11 +229,7 @@ class ResultSet:
 
     def __init__(self, records: pd.DataFrame, provenance: Provenance) -> None:
         frame = validate_records(records)
-        if provenance.suppression is None and bool(frame["suppressed"].any()):
-            raise ResultsError(
-                f"{int(frame['suppressed'].sum())} record(s) are marked suppressed, but the "
-                "provenance records no suppression; build results from raw estimates"
-            )
+        _check_suppression_state(frame, provenance)
         self._records = frame
         self._provenance = provenance
 
@@ -277,8 +282,48 @@ class ResultSet:
         return sorted(set(self._records["analysis"]))
 
     def with_records(self, records: pd.DataFrame, provenance: Provenance) -> ResultSet:
-        """Return a new result set with other records and provenance (used by suppression)."""
+        """Return a new result set with other records and provenance."""
         return type(self)(records, provenance)
+
+    def _with_values(
+        self, value: np.ndarray, suppressed: np.ndarray, provenance: Provenance
+    ) -> ResultSet:
+        """Return a new result set with new ``value`` and ``suppressed`` columns (suppression).
+
+        The other columns and the row order are canonical already and are kept, so only the
+        two new columns need checking: a float ``value`` (NaN or a count's value never breaks
+        the count rule that held before, as suppression only blanks values) and booleans.
+
+        Parameters
+        ----------
+        value : numpy.ndarray of float64
+            The new values, aligned with the records; each is NaN or the value it replaces.
+        suppressed : numpy.ndarray of bool
+            The new flags, aligned with the records.
+        provenance : Provenance
+            The new provenance.
+
+        Returns
+        -------
+        ResultSet
+        """
+        old = self._records["value"].to_numpy(dtype="float64")
+        if (
+            value.dtype != np.float64
+            or suppressed.dtype != np.bool_
+            or value.shape != old.shape
+            or suppressed.shape != old.shape
+            or bool((~np.isnan(value) & (value != old)).any())
+        ):
+            # Anything but blanking values goes through the full check.
+            records = self._records.assign(value=value, suppressed=suppressed)
+            return type(self)(records, provenance)
+        frame = self._records.assign(value=value, suppressed=suppressed)
+        _check_suppression_state(frame, provenance)
+        result = object.__new__(type(self))
+        result._records = frame
+        result._provenance = provenance
+        return result
 
     def __len__(self) -> int:
         return len(self._records)
