@@ -69,13 +69,15 @@ def _check_columns(records: pd.DataFrame) -> None:
         )
 
 
-def _string_column(records: pd.DataFrame, column: str) -> pd.Series:
-    series = records[column]
-    n_null = int(series.isna().sum())
-    if n_null:
-        raise _fail(f"results column {column!r} is empty in {n_null} row(s)")
-    # A string column as it is (no round trip through Python objects), by position.
-    return series.astype(str).reset_index(drop=True)
+def _string_columns(records: pd.DataFrame) -> pd.DataFrame:
+    """Return the columns of :data:`_STRING_COLUMNS` as strings, by position."""
+    strings = records[list(_STRING_COLUMNS)]
+    nulls = strings.isna().sum()
+    for column in _STRING_COLUMNS:
+        if nulls[column]:
+            raise _fail(f"results column {column!r} is empty in {int(nulls[column])} row(s)")
+    # String columns as they are (no round trip through Python objects), by position.
+    return strings.astype(str).reset_index(drop=True)
 
 
 def _value_column(records: pd.DataFrame) -> np.ndarray:
@@ -104,7 +106,7 @@ def _margin_column(records: pd.DataFrame, is_count: np.ndarray) -> pd.Series | l
     misplaced = int((has_margin & ~is_count).sum())
     if misplaced:
         raise _fail(f"{misplaced} non-count record(s) have a margin; only count cells form margins")
-    malformed = sum(1 for m in margins[has_margin].tolist() if not _margin_ok(m))
+    malformed = _malformed_margins(margins[has_margin])
     if malformed:
         raise _fail(
             f"{malformed} record(s) have a malformed margin: use keys separated by "
@@ -113,12 +115,12 @@ def _margin_column(records: pd.DataFrame, is_count: np.ndarray) -> pd.Series | l
     return margins
 
 
-def _margin_ok(margin: str) -> bool:
-    return all(_token_ok(t) for t in split_margin(margin))
-
-
-def _token_ok(token: str) -> bool:
-    return bool(token.strip()) and token == token.strip() and token != TOTAL_PREFIX
+def _malformed_margins(fields: pd.Series) -> int:
+    """Count the non-empty ``margin`` fields with an empty, padded or keyless token."""
+    tokens = fields.astype(object).str.split(MARGIN_SEPARATOR).explode()
+    stripped = tokens.str.strip()
+    bad = ((stripped == "") | (tokens != stripped) | (tokens == TOTAL_PREFIX)).to_numpy(bool)
+    return int(tokens.index[bad].nunique())
 
 
 def split_margin(margin: str) -> list[str]:
@@ -179,7 +181,8 @@ def validate_records(records: pd.DataFrame) -> pd.DataFrame:
     if not isinstance(records, pd.DataFrame):
         raise _fail(f"results records must be a pandas DataFrame, not {type(records).__name__}")
     _check_columns(records)
-    data: dict[str, Any] = {c: _string_column(records, c) for c in _STRING_COLUMNS}
+    strings = _string_columns(records)
+    data: dict[str, Any] = {c: strings[c] for c in _STRING_COLUMNS}
     types: pd.Series = data["estimate_type"]
     unknown = sorted(set(types.unique().tolist()) - set(ESTIMATE_TYPES))
     if unknown:
@@ -194,11 +197,35 @@ def validate_records(records: pd.DataFrame) -> pd.DataFrame:
     data["suppressed"] = _suppressed_column(records)
     data["margin"] = _margin_column(records, is_count)
     frame = pd.DataFrame(data, columns=list(COLUMNS))
-    dup = int(frame.duplicated(subset=list(ROW_ID_COLUMNS)).sum())
+    order, dup = _row_order(strings)
     if dup:
         raise _fail(f"{dup} record(s) repeat a cell and estimate_name already present")
-    frame = frame.sort_values(list(ROW_ID_COLUMNS), kind="mergesort", ignore_index=True)
-    return frame.astype({"value": "float64", "suppressed": "bool"})
+    if not bool((order == np.arange(len(order))).all()):
+        frame = frame.take(order).reset_index(drop=True)
+    return frame
+
+
+def _row_order(strings: pd.DataFrame) -> tuple[np.ndarray, int]:
+    """Return the stable row order by :data:`ROW_ID_COLUMNS`, and how many rows repeat one.
+
+    Parameters
+    ----------
+    strings : pandas.DataFrame
+        The string columns, without missing values.
+
+    Returns
+    -------
+    order : numpy.ndarray of int
+        Row positions in sorted order; equal rows keep their order.
+    repeats : int
+        The number of rows whose :data:`ROW_ID_COLUMNS` equal those of an earlier row.
+    """
+    # Codes of sorted distinct values order like the values themselves.
+    codes = np.stack([pd.factorize(strings[c], sort=True)[0] for c in ROW_ID_COLUMNS])
+    order = np.lexsort(codes[::-1])
+    ranked = codes[:, order]
+    repeats = int((ranked[:, 1:] == ranked[:, :-1]).all(axis=0).sum())
+    return order, repeats
 
 
 def _check_suppression_state(frame: pd.DataFrame, provenance: Provenance) -> None:
