@@ -331,3 +331,25 @@ def test_summary_records_melts_statistics():
     }
     with pytest.raises(ResultsError, match="none of the statistics"):
         summary_records(pd.DataFrame({"x": [1]}), analysis="baseline")
+
+
+def test_malformed_margin_count_matches_the_token_rule_field_by_field():
+    def token_ok(token: str) -> bool:
+        return bool(token.strip()) and token == token.strip() and token != "total:"
+
+    rng = np.random.default_rng(20250110)
+    pieces = np.array(["a", "b@X", "|", "||", "total:", " ", "\t", "\u2028", "\x1c", "\n", "é"])
+    for _ in range(300):
+        fields = [
+            "".join(rng.choice(pieces, size=rng.integers(1, 6))) for _ in range(rng.integers(1, 8))
+        ]
+        expected = sum(not all(map(token_ok, f.split("|"))) for f in fields)
+        frame = pd.concat(
+            [_raw(variable_level=f"l{i}", margin=m) for i, m in enumerate(fields)],
+            ignore_index=True,
+        )
+        if expected:
+            with pytest.raises(ResultsError, match=f"^{expected} record\\(s\\) have a malformed"):
+                validate_records(frame)
+        else:
+            assert validate_records(frame)["margin"].tolist() == fields

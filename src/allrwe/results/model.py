@@ -7,6 +7,7 @@ export and the report need to know one layout only. See ``docs/results-model.md`
 from __future__ import annotations
 
 import dataclasses
+import re
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -49,6 +50,12 @@ MARGIN_SEPARATOR = "|"
 TOTAL_PREFIX = "total:"
 
 _STRING_COLUMNS = (*ROW_ID_COLUMNS, "estimate_type")
+# A margin token that is empty, starts or ends with whitespace (``str.strip`` would change
+# it; ``\s`` matches exactly the characters ``str.isspace`` accepts), or is a bare prefix.
+_SEP, _END = re.escape(MARGIN_SEPARATOR), rf"(?={re.escape(MARGIN_SEPARATOR)}|\Z)"
+_MALFORMED_TOKEN = re.compile(
+    rf"(?:\A|{_SEP})(?:\s|{re.escape(TOTAL_PREFIX)}{_END}|{_END})|\s{_END}"
+)
 _OPTIONAL_DEFAULTS: dict[str, Any] = {"suppressed": False, "margin": ""}
 
 
@@ -117,10 +124,11 @@ def _margin_column(records: pd.DataFrame, is_count: np.ndarray) -> pd.Series | l
 
 def _malformed_margins(fields: pd.Series) -> int:
     """Count the non-empty ``margin`` fields with an empty, padded or keyless token."""
-    tokens = fields.astype(object).str.split(MARGIN_SEPARATOR).explode()
-    stripped = tokens.str.strip()
-    bad = ((stripped == "") | (tokens != stripped) | (tokens == TOTAL_PREFIX)).to_numpy(bool)
-    return int(tokens.index[bad].nunique())
+    texts = fields.tolist()
+    # Joining fields with the separator joins their tokens: one scan tells if any is bad.
+    if not texts or not _MALFORMED_TOKEN.search(MARGIN_SEPARATOR.join(texts)):
+        return 0
+    return len(list(filter(_MALFORMED_TOKEN.search, texts)))
 
 
 def split_margin(margin: str) -> list[str]:
