@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import random
 from pathlib import Path
 
 import pandas as pd
@@ -13,7 +14,14 @@ from openpyxl import Workbook
 
 from allrwe.errors import UsageError
 from allrwe.results import ResultSet, audit_outputs, export, make_records, suppress
-from allrwe.results.audit import Finding, is_count_header, is_person_identifier
+from allrwe.results.audit import (
+    Finding,
+    _csv_rows,
+    _line_table,
+    is_count_header,
+    is_person_identifier,
+)
+from allrwe.results.audit_rules import scan_columns, table_from_rows
 
 SECRET_ID = 987654321
 
@@ -187,3 +195,81 @@ def test_audit_missing_path_and_bad_threshold():
 def test_name_rules(name: str, person: bool, count: bool):
     assert is_person_identifier(name) is person
     assert is_count_header(name) is count
+
+
+@pytest.mark.parametrize("newline", ["\n", "\r\n"])
+def test_audit_rows_are_file_lines_when_a_cell_spans_lines(tmp_path: Path, newline: str):
+    text = newline.join(
+        ["analysis,estimate_type,value", "a,count,3", '"b', 'c",count,7', "", "d,count,2", ""]
+    )
+    (tmp_path / "multi.csv").write_bytes(text.encode("utf-8"))
+    (tmp_path / "plain.csv").write_bytes(text.replace('"b' + newline + 'c"', "bc").encode())
+    report = audit_outputs(tmp_path)
+    # "b\nc" is on lines 3-4 and the blank line 5 is a row of its own.
+    assert _by_file(report.findings) == {
+        "multi.csv": [("column 'value' (estimate_type count), rows 2, 6", "small_cell", 2)],
+        "plain.csv": [("column 'value' (estimate_type count), rows 2, 5", "small_cell", 2)],
+    }
+
+
+def test_scan_columns_reads_mixed_cells_one_by_one():
+    nan = float("nan")
+    columns = [
+        ("n", ["3", None, "12", "2 (10%)", nan]),
+        ("count_a", [1.0, None, 2.5, 3.0, 4.0]),  # a fraction: statistics, not counts
+        ("persons", [1, True, 7, None, 4]),  # True is no number
+        ("person_id", ["1", "", None, " ", "7"]),
+        ("estimate_type", ["count", " COUNT ", "integer", None, "numeric"]),
+        ("estimate_name", ["x", "x", "n_events", "x", "x"]),
+        ("value", ["2", 3.0, "4", "1", "1"]),
+    ]
+    assert scan_columns(columns, [10, 11, 12, 13, 14], "", 5) == [
+        ("column 'n', rows 10, 13", "small_cell", 2),
+        ("column 'persons', rows 10, 14", "small_cell", 2),
+        ("column 'person_id'", "person_identifier", 2),
+        ("column 'value' (estimate_type count), rows 10, 11, 12", "small_cell", 3),
+    ]
+
+
+def test_table_from_rows_pads_short_rows_and_columns_without_cells():
+    assert table_from_rows(["a", None, "c"], [["1", "2"], [], ["4", "5", "6", "7"]]) == [
+        ("a", ["1", None, "4"]),
+        ("", ["2", None, "5"]),
+        ("c", [None, None, "6"]),
+        ("", [None, None, "7"]),
+    ]
+    assert table_from_rows(["a", "b"], []) == [("a", []), ("b", [])]
+
+
+def _by_csv_module(text: str, delimiter: str) -> tuple[list[tuple[str, list[object]]], list[int]]:
+    header, rows, lines = _csv_rows(text, delimiter)
+    return table_from_rows(header, rows), lines
+
+
+@pytest.mark.parametrize("delimiter", [",", "\t"])
+def test_line_by_line_split_equals_the_csv_module_whenever_it_applies(delimiter: str):
+    rng = random.Random(20250109)
+    pieces = ["a", "bb", "é", " ", delimiter, delimiter, '"', '""', "\n", "\n", "\r\n", "\r"]
+    applied = 0
+    for _ in range(4000):
+        lines = [
+            "".join(rng.choices(pieces[:7] if rng.random() < 0.8 else pieces, k=rng.randint(0, 6)))
+            for _ in range(rng.randint(1, 5))
+        ]
+        text = rng.choice(["\n", "\r\n"]).join(lines) + rng.choice(["", "\n", "\r\n"])
+        fast = _line_table(text, delimiter)
+        if fast is not None:
+            applied += 1
+            assert fast == _by_csv_module(text, delimiter), repr(text)
+    assert applied > 400
+
+
+def test_line_by_line_split_reads_quoted_cells_and_crlf():
+    text = 'a,b,c\r\n1,"x, y",2\r\n3,"say ""hi""",4\r\n5,6,7'
+    assert _line_table(text, ",") == (
+        [("a", ["1", "3", "5"]), ("b", ["x, y", 'say "hi"', "6"]), ("c", ["2", "4", "7"])],
+        [2, 3, 4],
+    )
+    # Cells on several lines, blank lines and ragged rows are left to the csv module.
+    for text in ('a,b\n"1\n2",3\n', "a,b\n\n1,2\n", "a,b\n1\n", "a\rb\n"):
+        assert _line_table(text, ",") is None

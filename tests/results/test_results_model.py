@@ -102,6 +102,56 @@ def test_validate_rejects_bad_records(frame, message):
         validate_records(frame)
 
 
+def _random_records(seed: int, n: int) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    # Case, accents, prefixes and digits: orders where byte and code point order could part.
+    words = np.array(
+        ["a", "B", "b", "ab", "a b", "é", "e", "Z", "z0", "z10", "z9", "", "ä", "\u2028"]
+    )
+    columns = {c: words[rng.integers(0, len(words), n)] for c in ("analysis", "group")}
+    columns |= {c: words[rng.integers(0, 3, n)] for c in ("strata_name", "strata_level")}
+    columns |= {c: words[rng.integers(0, len(words), n)] for c in ("variable", "variable_level")}
+    columns["estimate_name"] = np.array(["count", "percentage", "mean"])[rng.integers(0, 3, n)]
+    frame = pd.DataFrame(columns)
+    frame["estimate_type"] = "numeric"
+    frame["value"] = rng.random(n)
+    return frame
+
+
+def test_validate_orders_and_counts_repeats_like_a_stable_pandas_sort():
+    keys = ["analysis", "group", "strata_name", "strata_level", "variable", "variable_level"]
+    for seed in range(30):
+        frame = _random_records(seed, 300)
+        repeats = int(frame.duplicated(subset=[*keys, "estimate_name"]).sum())
+        if repeats:
+            with pytest.raises(ResultsError, match=f"^{repeats} record\\(s\\) repeat a cell"):
+                validate_records(frame)
+            frame = frame.drop_duplicates(subset=[*keys, "estimate_name"])
+        expected = frame.sort_values([*keys, "estimate_name"], kind="mergesort", ignore_index=True)
+        got = validate_records(frame)
+        pd.testing.assert_series_equal(got["value"], expected["value"], check_exact=True)
+        assert got["variable"].tolist() == expected["variable"].tolist()
+
+
+@pytest.mark.parametrize(
+    ("margins", "n_malformed"),
+    [
+        (["a", "a|total:b", "", "x@y|z"], 0),
+        (["a|", "|a", "a||b", "total:", " a", "a |b", "total:|a", "ok"], 7),
+        (["a\u2028", "\x1ca", "total:a|total:", "a|b|c"], 3),
+    ],
+)
+def test_validate_counts_each_malformed_margin_field_once(margins, n_malformed):
+    frame = pd.concat(
+        [_raw(variable_level=f"l{i}", margin=m) for i, m in enumerate(margins)], ignore_index=True
+    )
+    if not n_malformed:
+        assert validate_records(frame)["margin"].tolist() == margins
+        return
+    with pytest.raises(ResultsError, match=f"^{n_malformed} record\\(s\\) have a malformed"):
+        validate_records(frame)
+
+
 def test_results_error_is_an_allrwe_value_error():
     with pytest.raises(ValueError, match="unknown estimate_type") as info:
         validate_records(_raw(estimate_type="weird"))
@@ -281,3 +331,25 @@ def test_summary_records_melts_statistics():
     }
     with pytest.raises(ResultsError, match="none of the statistics"):
         summary_records(pd.DataFrame({"x": [1]}), analysis="baseline")
+
+
+def test_malformed_margin_count_matches_the_token_rule_field_by_field():
+    def token_ok(token: str) -> bool:
+        return bool(token.strip()) and token == token.strip() and token != "total:"
+
+    rng = np.random.default_rng(20250110)
+    pieces = np.array(["a", "b@X", "|", "||", "total:", " ", "\t", "\u2028", "\x1c", "\n", "é"])
+    for _ in range(300):
+        fields = [
+            "".join(rng.choice(pieces, size=rng.integers(1, 6))) for _ in range(rng.integers(1, 8))
+        ]
+        expected = sum(not all(map(token_ok, f.split("|"))) for f in fields)
+        frame = pd.concat(
+            [_raw(variable_level=f"l{i}", margin=m) for i, m in enumerate(fields)],
+            ignore_index=True,
+        )
+        if expected:
+            with pytest.raises(ResultsError, match=f"^{expected} record\\(s\\) have a malformed"):
+                validate_records(frame)
+        else:
+            assert validate_records(frame)["margin"].tolist() == fields

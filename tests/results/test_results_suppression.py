@@ -21,6 +21,7 @@ from hypothesis import strategies as st
 
 from allrwe.errors import DisclosureError, ResultsError
 from allrwe.results import ResultSet, make_records, suppress
+from allrwe.results.suppression import _Labels
 
 
 def _result_set(records: pd.DataFrame) -> ResultSet:
@@ -475,3 +476,35 @@ def test_suppress_refuses_twice_and_bad_thresholds():
     for bad in (0, 2.5, True):
         with pytest.raises(ResultsError, match="min_cell_count"):
             suppress(rs, min_cell_count=bad)  # type: ignore[arg-type]
+
+
+def test_record_labels_join_the_keys_and_estimate_name():
+    records = _one_way([3, 40, 57]).records
+    labels = _Labels(records)
+    expected = [
+        f"baseline/BLIN/overall/overall/ph_status/{level}/count" for level in ("l0", "l1", "l2")
+    ]
+    assert len(labels) == 3
+    assert list(labels) == expected
+    assert labels[-1] == expected[-1]
+    assert labels[1:] == expected[1:]
+
+
+def test_suppressed_records_are_already_in_canonical_form():
+    # suppress() skips re-validating the columns it did not change; the full check agrees.
+    rs = _two_way([[40, 2, 7], [7, 2, 20], [14, 14, 14]], totals=True)
+    out = suppress(rs)
+    again = out.with_records(out.records, out.provenance)
+    pd.testing.assert_frame_equal(out.records, again.records, check_exact=True)
+    assert out.records["suppressed"].dtype == bool
+    assert out.records["value"].dtype == np.float64
+
+
+def test_new_values_other_than_blanks_get_the_full_check():
+    rs = _one_way([3, 40, 57])
+    values = rs.records["value"].to_numpy(dtype="float64", copy=True)
+    values[1] = -1.0
+    with pytest.raises(ResultsError, match="not a non-negative integer"):
+        rs._with_values(values, np.zeros(3, dtype=bool), rs.provenance)
+    with pytest.raises(ResultsError, match="marked suppressed, but the provenance"):
+        rs._with_values(np.full(3, np.nan), np.ones(3, dtype=bool), rs.provenance)

@@ -17,17 +17,22 @@ they never hold a value of an identifier.
 from __future__ import annotations
 
 import csv
+import io
 import json
 import logging
 import warnings
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from html.parser import HTMLParser
+from itertools import chain
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from allrwe.errors import UsageError
 from allrwe.results.audit_rules import (
+    Columns,
     Hit,
     is_count_header,
     is_person_identifier,
@@ -121,14 +126,90 @@ class AuditReport:
 
 def _scan_delimited(path: Path, minimum: int, delimiter: str) -> list[Hit]:
     with path.open(encoding="utf-8-sig", errors="replace", newline="") as handle:
-        reader = csv.reader(handle, delimiter=delimiter)
-        header = next(reader, [])
-        rows, lines = [], []
-        for row in reader:
-            rows.append(row)
-            lines.append(reader.line_num)
+        text = handle.read()
     # Row numbers are file line numbers (header = line 1).
-    return scan_columns(table_from_rows(list(header), rows), lines, "", minimum)
+    table = _line_table(text, delimiter)
+    if table is None:
+        header, rows, lines = _csv_rows(text, delimiter)
+        table = table_from_rows(header, rows), lines
+    return scan_columns(*table, "", minimum)
+
+
+def _csv_rows(text: str, delimiter: str) -> tuple[list[str], list[list[str]], list[int]]:
+    """Parse delimited text with :mod:`csv`: header, rows and the line each row ends on."""
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    header = next(reader, [])
+    rows, lines = [], []
+    for row in reader:
+        rows.append(row)
+        lines.append(reader.line_num)
+    return header, rows, lines
+
+
+def _line_table(text: str, delimiter: str) -> tuple[Columns, list[int]] | None:
+    """Split delimited text into columns line by line, where that is what :mod:`csv` does.
+
+    That is when each line is one record: no blank line, no carriage return but in
+    ``CR LF``, no NUL, no line as long as the :mod:`csv` field size limit, and every line
+    with a quote character parses (with :mod:`csv`) to one record with no line break in a
+    field. All lines must also have the same number of fields.
+
+    Parameters
+    ----------
+    text : str
+        The file's text.
+    delimiter : str
+        The delimiter, an ASCII character.
+
+    Returns
+    -------
+    tuple or None
+        The columns and the file line number of each data row; ``None`` when the text
+        needs :func:`_csv_rows`.
+    """
+    body = text.replace("\r\n", "\n") if "\r" in text else text
+    body = body[:-1] if body.endswith("\n") else body
+    if not body or "\r" in body or "\x00" in body:
+        return None
+    # In UTF-8, the bytes of ASCII characters occur in no other character.
+    raw = np.frombuffer(body.encode("utf-8"), dtype=np.uint8)
+    breaks = np.flatnonzero(raw == ord("\n"))
+    lengths = np.diff(np.concatenate([[-1], breaks, [raw.size]])) - 1
+    if lengths.min() == 0 or lengths.max() >= csv.field_size_limit():
+        return None
+
+    def per_line(char: str) -> np.ndarray:
+        found = np.flatnonzero(raw == ord(char))
+        return np.bincount(np.searchsorted(breaks, found), minlength=breaks.size + 1)
+
+    lines = np.array(body.split("\n"), dtype=object)
+    quoted = per_line('"') > 0
+    rows = _one_record_each(lines[quoted].tolist(), delimiter)
+    if rows is None:
+        return None
+    widths = np.concatenate([per_line(delimiter)[~quoted] + 1, list(map(len, rows))])
+    width = int(widths[0])
+    if bool((widths != width).any()):
+        return None
+    cells = np.empty((lines.size, width), dtype=object)
+    if not quoted.all():
+        plain = delimiter.join(lines[~quoted].tolist()).split(delimiter)
+        cells[~quoted] = np.array(plain, dtype=object).reshape(-1, width)
+    if rows:
+        cells[quoted] = np.array(rows, dtype=object)
+    columns = [(str(name), cells[1:, j].tolist()) for j, name in enumerate(cells[0].tolist())]
+    return columns, list(range(2, lines.size + 1))
+
+
+def _one_record_each(lines: list[str], delimiter: str) -> list[list[str]] | None:
+    """Parse lines with :mod:`csv`; ``None`` unless each is one record on its own line."""
+    if not lines:
+        return []
+    reader = csv.reader(io.StringIO("\n".join(lines) + "\n", newline=""), delimiter=delimiter)
+    rows = list(reader)
+    if len(rows) != len(lines) or "\n" in "".join(chain.from_iterable(rows)):
+        return None  # a quoted field runs on past its line
+    return rows
 
 
 def _scan_csv(path: Path, minimum: int) -> list[Hit]:

@@ -9,7 +9,11 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Callable
 from typing import Any
+
+import numpy as np
+import pandas as pd
 
 __all__ = [
     "Columns",
@@ -108,13 +112,80 @@ def _rows_text(rows: list[int]) -> str:
     return shown + (", …" if len(rows) > _MAX_ROWS_LISTED else "")
 
 
-def _count_column_hits(values: list[Any], minimum: int) -> list[int] | None:
-    numbers = [_cell_number(v) for v in values]
-    present = [x for x in numbers if x is not None]
-    # A column with fractions holds statistics, not counts.
-    if not present or any(not x.is_integer() for x in present):
+def _objects(values: list[Any]) -> np.ndarray:
+    """Return the values as a one-dimensional object array (lists stay single cells)."""
+    return pd.Series(values, dtype=object).to_numpy()
+
+
+def _distinct_strings(values: list[Any]) -> tuple[np.ndarray, np.ndarray] | None:
+    """Return codes and distinct values if every present value is a ``str``, else ``None``.
+
+    ``None`` and NaN get code -1.
+    """
+    if pd.api.types.infer_dtype(values, skipna=True) != "string":
         return None
-    return [i for i, x in enumerate(numbers) if x is not None and 1 <= x < minimum]
+    codes, uniques = pd.factorize(_objects(values))
+    return codes, uniques
+
+
+def _each(values: list[Any], function: Callable[[Any], Any], dtype: type) -> np.ndarray:
+    """Return ``function(v)`` for each value, computed once per distinct string if all are.
+
+    Parameters
+    ----------
+    values : list
+        Cells of one column.
+    function : callable
+        A pure function of one cell.
+    dtype : type
+        The dtype of the result (``bool`` or ``float``).
+
+    Returns
+    -------
+    numpy.ndarray
+        One result per value. A column of strings (with gaps) costs one call per distinct
+        string and one for a gap, provided that ``None`` and NaN give the same result; any
+        other column costs one call per value.
+    """
+    distinct = _distinct_strings(values)
+    gap = function(None)
+    if distinct is None or not _same(gap, function(math.nan)):
+        return np.array([function(v) for v in values], dtype=dtype)
+    codes, uniques = distinct
+    results: np.ndarray = np.array([*(function(u) for u in uniques.tolist()), gap], dtype=dtype)
+    return results[codes]  # code -1, a gap, takes the last result
+
+
+def _same(a: Any, b: Any) -> bool:
+    """Return whether two results are equal, NaN equal to NaN."""
+    return bool(a == b) or (a != a and b != b)
+
+
+def _number_or_nan(value: Any) -> float:
+    number = _cell_number(value)
+    return math.nan if number is None else number
+
+
+def _numbers(values: list[Any]) -> np.ndarray:
+    """Return :func:`_cell_number` of each value as floats, NaN for no number."""
+    if pd.api.types.infer_dtype(values, skipna=True) == "floating":
+        # Floats (with gaps) are their own numbers; None becomes NaN.
+        return np.asarray(values, dtype=np.float64)
+    return _each(values, _number_or_nan, float)
+
+
+def _small_numbers(numbers: np.ndarray, minimum: int) -> np.ndarray:
+    """Return which numbers (NaN: none) are counts from 1 to ``minimum - 1``."""
+    return ~np.isnan(numbers) & (numbers >= 1) & (numbers < minimum)
+
+
+def _count_column_hits(values: list[Any], minimum: int) -> list[int] | None:
+    numbers = _numbers(values)
+    present = numbers[~np.isnan(numbers)]
+    # A column with fractions holds statistics, not counts.
+    if not present.size or not bool((np.isfinite(present) & (present == np.trunc(present))).all()):
+        return None
+    return np.flatnonzero(_small_numbers(numbers, minimum)).tolist()
 
 
 def _is_present(value: Any) -> bool:
@@ -125,6 +196,17 @@ def _is_present(value: Any) -> bool:
     return not (isinstance(value, str) and not value.strip())
 
 
+def _kind_is(kind: str) -> Callable[[Any], bool]:
+    def check(value: Any) -> bool:
+        return str(value).strip().lower() == kind
+
+    return check
+
+
+def _names_count(value: Any) -> bool:
+    return is_count_header(str(value))
+
+
 def _long_count_rows(columns: Columns, minimum: int) -> tuple[str, list[int]] | None:
     by_name: dict[str, tuple[str, list[Any]]] = {}
     for name, values in columns:
@@ -132,17 +214,18 @@ def _long_count_rows(columns: Columns, minimum: int) -> tuple[str, list[int]] | 
     value_key = "value" if "value" in by_name else "estimate_value"
     if "estimate_type" not in by_name or value_key not in by_name:
         return None
-    types = [str(t).strip().lower() for t in by_name["estimate_type"][1]]
-    names = [str(n) for n in by_name.get("estimate_name", ("", [""] * len(types)))[1]]
+    types = by_name["estimate_type"][1]
     value_name, values = by_name[value_key]
-    rows = []
-    for i, (kind, name, value) in enumerate(zip(types, names, values, strict=False)):
-        # omopgenerics writes counts as estimate_type "integer" with a count-like name.
-        counted = kind == "count" or (kind == "integer" and is_count_header(name))
-        number = _cell_number(value) if counted else None
-        if number is not None and 1 <= number < minimum:
-            rows.append(i)
-    return value_name, rows
+    names = by_name["estimate_name"][1] if "estimate_name" in by_name else [""] * len(types)
+    n = min(len(types), len(names), len(values))  # rows of the shortest column
+    # omopgenerics writes counts as estimate_type "integer" with a count-like name.
+    counted = _each(types[:n], _kind_is("count"), bool)
+    integer = _each(types[:n], _kind_is("integer"), bool)
+    if integer.any():
+        counted |= integer & _each(names[:n], _names_count, bool)
+    rows = np.flatnonzero(counted)
+    small = _small_numbers(_numbers(_objects(values[:n])[rows].tolist()), minimum)
+    return value_name, rows[small].tolist()
 
 
 def scan_columns(columns: Columns, row_numbers: list[int], prefix: str, minimum: int) -> list[Hit]:
@@ -167,7 +250,7 @@ def scan_columns(columns: Columns, row_numbers: list[int], prefix: str, minimum:
     hits: list[Hit] = []
     for name, values in columns:
         if is_person_identifier(name):
-            present = sum(1 for v in values if _is_present(v))
+            present = int(_each(values, _is_present, bool).sum())
             hits.append((f"{prefix}column {name!r}", "person_identifier", present))
         elif is_count_header(name):
             rows = _count_column_hits(values, minimum)

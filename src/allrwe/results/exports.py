@@ -163,11 +163,12 @@ def _write_csv(records: pd.DataFrame, provenance: dict[str, Any], path: Path) ->
 
 
 def _write_parquet(records: pd.DataFrame, provenance: dict[str, Any], path: Path) -> None:
-    arrays = [pa.array(records[c].astype(str).tolist(), type=pa.string()) for c in COLUMNS[:8]]
+    # String columns go to Arrow as they are, without a round trip through Python objects.
+    arrays = [pa.array(records[c].astype(str), type=pa.string()) for c in COLUMNS[:8]]
     arrays += [
         pa.array(records["value"].to_numpy(dtype="float64"), from_pandas=True),
         pa.array(records["suppressed"].to_numpy(dtype=bool), type=pa.bool_()),
-        pa.array(records["margin"].astype(str).tolist(), type=pa.string()),
+        pa.array(records["margin"].astype(str), type=pa.string()),
     ]
     table = pa.Table.from_arrays(arrays, schema=_SCHEMA)
     # The provenance without its timestamp travels with the file; the writer's own
@@ -276,8 +277,9 @@ def _check_formats(formats: Sequence[str]) -> list[str]:
     return [f for f in FORMATS if f in formats]
 
 
-def _write_all(result_set: ResultSet, folder: Path, formats: list[str]) -> list[str]:
-    records = publishable_records(result_set)
+def _write_all(
+    result_set: ResultSet, records: pd.DataFrame, folder: Path, formats: list[str]
+) -> list[str]:
     stable = result_set.provenance.to_dict(timestamp=False)
     names = []
     for fmt in formats:
@@ -348,12 +350,12 @@ def export(
     chosen = _check_formats(formats)
     if out.exists() and not out.is_dir():
         raise UsageError(f"export folder {str(out)!r} is a file")
-    _check_publishable(result_set)  # refuse before touching the disk
+    records = publishable_records(result_set)  # refuse before touching the disk
     out.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".partial", dir=out.parent))
     try:
         staging.chmod(0o755)
-        names = _write_all(result_set, staging, chosen)
+        names = _write_all(result_set, records, staging, chosen)
         _move_into_place(staging, out, names)
     finally:
         shutil.rmtree(staging, ignore_errors=True)

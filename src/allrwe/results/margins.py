@@ -27,11 +27,16 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
+import pandas as pd
 
 from allrwe.errors import DisclosureError, ResultsError
-from allrwe.results.model import TOTAL_PREFIX, split_margin
+from allrwe.results.model import MARGIN_SEPARATOR, TOTAL_PREFIX
+
+if TYPE_CHECKING:
+    from scipy.optimize import OptimizeResult
 
 __all__ = ["Margin", "parse_margins", "protect_margins"]
 
@@ -39,6 +44,9 @@ logger = logging.getLogger(__name__)
 
 # LP bounds are exact integers for one- and two-way tables; allow float round-off only.
 _TOLERANCE = 1e-6
+# Two feasible points whose values of an unknown differ by more than this (a thousand times
+# the LP tolerance) prove that the margins leave it free.
+_DISTINCT = 1e-3
 
 
 @dataclass
@@ -86,21 +94,89 @@ def parse_margins(margins: Sequence[str], values: np.ndarray) -> dict[str, Margi
         If a margin has two totals, no members, a cell without a value, or members that do
         not add up to its recorded total.
     """
-    found: dict[str, Margin] = {}
-    for row, field_value in enumerate(margins):
-        for token in split_margin(field_value):
-            is_total = token.startswith(TOTAL_PREFIX)
-            key = token[len(TOTAL_PREFIX) :] if is_total else token
-            margin = found.setdefault(key, Margin(key))
-            if not is_total:
-                margin.members.append(row)
-            elif margin.total is None:
-                margin.total = row
-            else:
-                raise ResultsError(f"margin {key!r} has more than one total record")
-    for key, margin in found.items():
-        _check_margin(key, margin, values)
-    return dict(sorted(found.items()))
+    rows, keys, is_total = _tokens(margins)
+    codes, uniques = pd.factorize(keys)  # keys in order of first appearance
+    names = [str(k) for k in uniques]
+    _check_one_total(codes[is_total], names)
+    total_row = np.full(len(names), -1, dtype=np.int64)
+    total_row[codes[is_total]] = rows[is_total]
+    found = _collect(names, codes[~is_total], rows[~is_total], total_row)
+    for i in _suspect_margins(codes, rows, is_total, total_row, values):
+        _check_margin(names[i], found[i], values)
+    return dict(sorted((m.key, m) for m in found))
+
+
+def _tokens(margins: Sequence[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Split ``margin`` fields into tokens: their row, margin key and whether a total.
+
+    Tokens come in record order, then field order; empty fields have none.
+    """
+    fields = pd.Series(np.asarray(margins, dtype=object), dtype=object)
+    tokens = fields[fields.astype(bool)].str.split(MARGIN_SEPARATOR).explode()
+    text = tokens.to_numpy(dtype=object)
+    is_total = tokens.str.startswith(TOTAL_PREFIX).to_numpy(dtype=bool)
+    keys = np.where(is_total, tokens.str.slice(len(TOTAL_PREFIX)).to_numpy(dtype=object), text)
+    return tokens.index.to_numpy(dtype=np.int64), keys, is_total
+
+
+def _check_one_total(total_codes: np.ndarray, names: list[str]) -> None:
+    """Raise for the first total token whose margin already has a total."""
+    again = pd.Series(total_codes).duplicated().to_numpy()
+    if again.any():
+        key = names[int(total_codes[int(np.argmax(again))])]
+        raise ResultsError(f"margin {key!r} has more than one total record")
+
+
+def _collect(
+    names: list[str], member_codes: np.ndarray, member_rows: np.ndarray, total_row: np.ndarray
+) -> list[Margin]:
+    """Build the margins, by key code, with their members in record order."""
+    order = np.argsort(member_codes, kind="stable")
+    starts = np.cumsum(np.bincount(member_codes, minlength=len(names)))[:-1]
+    members = np.split(member_rows[order], starts) if names else []
+    return [
+        Margin(name, part.tolist(), None if total < 0 else total)
+        for name, part, total in zip(names, members, total_row.tolist(), strict=True)
+    ]
+
+
+def _suspect_margins(
+    codes: np.ndarray,
+    rows: np.ndarray,
+    is_total: np.ndarray,
+    total_row: np.ndarray,
+    values: np.ndarray,
+) -> list[int]:
+    """Return the codes of the margins :func:`_check_margin` could reject, in code order.
+
+    Every other margin provably passes: it has members, a total that is not one of them, no
+    missing value, and either no recorded total or whole-number cells, with magnitudes that
+    add up below 2**53, whose sum in any order equals the total exactly.
+    """
+    n = len(total_row)
+    numbers = np.asarray(values, dtype=np.float64)
+    cell = numbers[rows]
+    member = ~is_total
+    member_codes = codes[member]
+    has_total = total_row >= 0
+    total_value = np.where(has_total, numbers[total_row], 0.0)
+
+    def per_margin(weights: np.ndarray, of: np.ndarray = codes) -> np.ndarray:
+        return np.bincount(of, weights=weights, minlength=n)
+
+    unknown = np.isnan(cell)
+    exact = (
+        (per_margin(~unknown & (cell != np.trunc(cell))) == 0)
+        & (per_margin(np.where(unknown, 0.0, np.abs(cell))) < 2.0**53)
+        & (per_margin(cell[member], member_codes) == total_value)
+    )
+    suspect = (
+        (per_margin(np.ones(len(member_codes)), member_codes) == 0)
+        | (per_margin(rows[member] == total_row[member_codes], member_codes) > 0)
+        | (per_margin(unknown) > 0)
+        | (has_total & ~exact)
+    )
+    return np.flatnonzero(suspect).tolist()
 
 
 def _check_margin(key: str, margin: Margin, values: np.ndarray) -> None:
@@ -238,10 +314,15 @@ def _unknown_groups(state: _State) -> list[list[Margin]]:
     return [g for g in groups if len(g) > 1]
 
 
+def _extra_totals(state: _State, margins: list[Margin]) -> list[Margin]:
+    """Margins whose unrecorded total is unknown: each adds an unknown to the system."""
+    return [m for m in margins if m.total is None and state.total_unknown(m)]
+
+
 def _equations(state: _State, margins: list[Margin]) -> tuple[list[int], np.ndarray, np.ndarray]:
     """Linear system ``A x = b`` of the unknowns of a group of margins."""
     cells = sorted({c for m in margins for c in m.cells() if state.suppressed[c]})
-    extra = [m for m in margins if m.total is None and state.total_unknown(m)]
+    extra = _extra_totals(state, margins)
     index = {c: i for i, c in enumerate(cells)}
     a = np.zeros((len(margins), len(cells) + len(extra)))
     b = np.zeros(len(margins))
@@ -263,21 +344,104 @@ def _equations(state: _State, margins: list[Margin]) -> tuple[list[int], np.ndar
     return cells, a, b
 
 
-def _pinned(state: _State, margins: list[Margin], *, first_only: bool = False) -> list[int]:
-    """Return the unknown cells whose value the margins fix, by lowest and highest value."""
+def _true_point(
+    state: _State, margins: list[Margin], cells: list[int], a: np.ndarray, b: np.ndarray
+) -> np.ndarray | None:
+    """Return the unknowns' true values if they solve ``A x = b`` with every unknown >= 1.
+
+    The true values (the hidden cells, and the sums behind unknown unrecorded totals) solve
+    the system whenever the suppressed cells are real non-zero counts; the check makes that
+    a proof rather than an assumption, and ``None`` is returned when it fails.
+    """
+    extra = _extra_totals(state, margins)
+    point = np.concatenate(
+        [state.values[cells], [float(state.values[m.members].sum()) for m in extra]]
+    )
+    feasible = (
+        bool(np.isfinite(point).all())
+        and bool((point >= 1.0 - _TOLERANCE).all())
+        and bool(np.allclose(a @ point, b, rtol=0.0, atol=_TOLERANCE))
+    )
+    return point if feasible else None
+
+
+class _Seen:
+    """The lowest and highest value of each unknown over feasible points found so far.
+
+    Two feasible points that differ in an unknown by more than :data:`_DISTINCT` prove that
+    the margins do not fix it, so no linear programme is needed to tell.
+    """
+
+    def __init__(self, size: int) -> None:
+        self.low = np.full(size, np.inf)
+        self.high = np.full(size, -np.inf)
+
+    def add(self, point: np.ndarray | None) -> None:
+        """Take in a feasible point (``None``: nothing to take in)."""
+        if point is not None:
+            self.low = np.minimum(self.low, point)
+            self.high = np.maximum(self.high, point)
+
+    def varies(self, i: int) -> bool:
+        """Return whether two points found differ in unknown ``i``."""
+        return bool(self.high[i] - self.low[i] > _DISTINCT)
+
+
+def _solve(objective: np.ndarray, a: np.ndarray, b: np.ndarray) -> OptimizeResult:
+    """Minimise ``objective @ x`` subject to ``A x = b`` and every unknown at least 1."""
     from scipy.optimize import linprog  # deferred: only tables with several margins need it
 
-    cells, a, b = _equations(state, margins)
     bounds = [(1.0, None)] * a.shape[1]
+    return linprog(objective, A_eq=a, b_eq=b, bounds=bounds, method="highs")
+
+
+def _lowest(i: int, a: np.ndarray, b: np.ndarray, seen: _Seen, margins: list[Margin]) -> float:
+    """Return the lowest value of unknown ``i``, adding the optimum found to ``seen``.
+
+    A feasible point with the unknown at its bound of 1 already shows that 1 is its lowest
+    value; otherwise a linear programme finds it.
+    """
+    if seen.low[i] <= 1.0:
+        return 1.0
+    objective = np.zeros(a.shape[1])
+    objective[i] = 1.0
+    low = _solve(objective, a, b)
+    if low.status != 0:
+        raise ResultsError(f"margins {[m.key for m in margins]} are inconsistent")
+    seen.add(low.x)
+    return float(low.fun)
+
+
+def _highest(i: int, a: np.ndarray, b: np.ndarray, seen: _Seen) -> float | None:
+    """Return the highest value of unknown ``i`` (``None``: unbounded or not found)."""
+    objective = np.zeros(a.shape[1])
+    objective[i] = -1.0
+    high = _solve(objective, a, b)
+    if high.status != 0:
+        return None
+    seen.add(high.x)
+    return float(-high.fun)
+
+
+def _pinned(state: _State, margins: list[Margin], *, first_only: bool = False) -> list[int]:
+    """Return the unknown cells whose value the margins fix, by lowest and highest value.
+
+    Linear programmes find the lowest and highest values, but only for unknowns on which the
+    feasible points found so far (the true values, and the programmes' optima) all agree:
+    points that differ already prove that the margins leave an unknown free.
+    """
+    cells, a, b = _equations(state, margins)
+    seen = _Seen(a.shape[1])
+    seen.add(_true_point(state, margins, cells, a, b))
     pinned = []
     for i, cell in enumerate(cells):
-        objective = np.zeros(a.shape[1])
-        objective[i] = 1.0
-        low = linprog(objective, A_eq=a, b_eq=b, bounds=bounds, method="highs")
-        if low.status != 0:
-            raise ResultsError(f"margins {[m.key for m in margins]} are inconsistent")
-        high = linprog(-objective, A_eq=a, b_eq=b, bounds=bounds, method="highs")
-        if high.status == 0 and (-high.fun) - low.fun < _TOLERANCE:
+        if seen.varies(i):
+            continue
+        low = _lowest(i, a, b, seen, margins)
+        if seen.varies(i):
+            continue
+        high = _highest(i, a, b, seen)
+        if high is not None and high - low < _TOLERANCE:
             pinned.append(cell)
             if first_only:
                 break
@@ -303,7 +467,12 @@ def _cross_margin_complement(state: _State, cell: int, group: list[Margin]) -> i
     raise _Stuck(state.cell_margins[cell][0])
 
 
-def _protect_table(state: _State, table: list[Margin], labels: Sequence[str]) -> None:
+def _record_name(labels: Sequence[str] | None, row: int) -> str:
+    """Name a record for an error message: its label, or its position."""
+    return labels[row] if labels is not None else f"record {row}"
+
+
+def _protect_table(state: _State, table: list[Margin], labels: Sequence[str] | None) -> None:
     """Protect one table from scratch: suppress all non-zero cells, then publish back."""
     cells = sorted({c for m in table for c in m.cells() if state.values[c] > 0})
     state.suppressed[cells] = True
@@ -313,7 +482,8 @@ def _protect_table(state: _State, table: list[Margin], labels: Sequence[str]) ->
     if small:
         raise DisclosureError(
             f"the margins {[m.key for m in table]} give away the small count "
-            f"{labels[small[0]]!r} even with every non-zero cell of its table suppressed; "
+            f"{_record_name(labels, small[0])!r} even with every non-zero cell of its table "
+            "suppressed; "
             f"record the margins' totals as '{TOTAL_PREFIX}<key>' count cells (so they can be "
             "suppressed) or declare fewer margins"
         )
@@ -360,7 +530,8 @@ def protect_margins(
     DisclosureError
         If the declared margins give a small count away whatever else is suppressed.
     """
-    names = list(labels) if labels is not None else [f"record {i}" for i in range(len(values))]
+    # Labels are read only for an error message; a lazy sequence is not copied.
+    names = labels if labels is None or isinstance(labels, Sequence) else list(labels)
     state = _State(values, suppressed.copy(), margins, min_cell_count)
     tables = _tables(margins)
     while True:

@@ -7,6 +7,7 @@ export and the report need to know one layout only. See ``docs/results-model.md`
 from __future__ import annotations
 
 import dataclasses
+import re
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -49,6 +50,12 @@ MARGIN_SEPARATOR = "|"
 TOTAL_PREFIX = "total:"
 
 _STRING_COLUMNS = (*ROW_ID_COLUMNS, "estimate_type")
+# A margin token that is empty, starts or ends with whitespace (``str.strip`` would change
+# it; ``\s`` matches exactly the characters ``str.isspace`` accepts), or is a bare prefix.
+_SEP, _END = re.escape(MARGIN_SEPARATOR), rf"(?={re.escape(MARGIN_SEPARATOR)}|\Z)"
+_MALFORMED_TOKEN = re.compile(
+    rf"(?:\A|{_SEP})(?:\s|{re.escape(TOTAL_PREFIX)}{_END}|{_END})|\s{_END}"
+)
 _OPTIONAL_DEFAULTS: dict[str, Any] = {"suppressed": False, "margin": ""}
 
 
@@ -69,13 +76,15 @@ def _check_columns(records: pd.DataFrame) -> None:
         )
 
 
-def _string_column(records: pd.DataFrame, column: str) -> pd.Series:
-    series = records[column]
-    n_null = int(series.isna().sum())
-    if n_null:
-        raise _fail(f"results column {column!r} is empty in {n_null} row(s)")
-    # A string column as it is (no round trip through Python objects), by position.
-    return series.astype(str).reset_index(drop=True)
+def _string_columns(records: pd.DataFrame) -> pd.DataFrame:
+    """Return the columns of :data:`_STRING_COLUMNS` as strings, by position."""
+    strings = records[list(_STRING_COLUMNS)]
+    nulls = strings.isna().sum()
+    for column in _STRING_COLUMNS:
+        if nulls[column]:
+            raise _fail(f"results column {column!r} is empty in {int(nulls[column])} row(s)")
+    # String columns as they are (no round trip through Python objects), by position.
+    return strings.astype(str).reset_index(drop=True)
 
 
 def _value_column(records: pd.DataFrame) -> np.ndarray:
@@ -104,7 +113,7 @@ def _margin_column(records: pd.DataFrame, is_count: np.ndarray) -> pd.Series | l
     misplaced = int((has_margin & ~is_count).sum())
     if misplaced:
         raise _fail(f"{misplaced} non-count record(s) have a margin; only count cells form margins")
-    malformed = sum(1 for m in margins[has_margin].tolist() if not _margin_ok(m))
+    malformed = _malformed_margins(margins[has_margin])
     if malformed:
         raise _fail(
             f"{malformed} record(s) have a malformed margin: use keys separated by "
@@ -113,12 +122,13 @@ def _margin_column(records: pd.DataFrame, is_count: np.ndarray) -> pd.Series | l
     return margins
 
 
-def _margin_ok(margin: str) -> bool:
-    return all(_token_ok(t) for t in split_margin(margin))
-
-
-def _token_ok(token: str) -> bool:
-    return bool(token.strip()) and token == token.strip() and token != TOTAL_PREFIX
+def _malformed_margins(fields: pd.Series) -> int:
+    """Count the non-empty ``margin`` fields with an empty, padded or keyless token."""
+    texts = fields.tolist()
+    # Joining fields with the separator joins their tokens: one scan tells if any is bad.
+    if not texts or not _MALFORMED_TOKEN.search(MARGIN_SEPARATOR.join(texts)):
+        return 0
+    return len(list(filter(_MALFORMED_TOKEN.search, texts)))
 
 
 def split_margin(margin: str) -> list[str]:
@@ -179,7 +189,8 @@ def validate_records(records: pd.DataFrame) -> pd.DataFrame:
     if not isinstance(records, pd.DataFrame):
         raise _fail(f"results records must be a pandas DataFrame, not {type(records).__name__}")
     _check_columns(records)
-    data: dict[str, Any] = {c: _string_column(records, c) for c in _STRING_COLUMNS}
+    strings = _string_columns(records)
+    data: dict[str, Any] = {c: strings[c] for c in _STRING_COLUMNS}
     types: pd.Series = data["estimate_type"]
     unknown = sorted(set(types.unique().tolist()) - set(ESTIMATE_TYPES))
     if unknown:
@@ -194,11 +205,44 @@ def validate_records(records: pd.DataFrame) -> pd.DataFrame:
     data["suppressed"] = _suppressed_column(records)
     data["margin"] = _margin_column(records, is_count)
     frame = pd.DataFrame(data, columns=list(COLUMNS))
-    dup = int(frame.duplicated(subset=list(ROW_ID_COLUMNS)).sum())
+    order, dup = _row_order(strings)
     if dup:
         raise _fail(f"{dup} record(s) repeat a cell and estimate_name already present")
-    frame = frame.sort_values(list(ROW_ID_COLUMNS), kind="mergesort", ignore_index=True)
-    return frame.astype({"value": "float64", "suppressed": "bool"})
+    if not bool((order == np.arange(len(order))).all()):
+        frame = frame.take(order).reset_index(drop=True)
+    return frame
+
+
+def _row_order(strings: pd.DataFrame) -> tuple[np.ndarray, int]:
+    """Return the stable row order by :data:`ROW_ID_COLUMNS`, and how many rows repeat one.
+
+    Parameters
+    ----------
+    strings : pandas.DataFrame
+        The string columns, without missing values.
+
+    Returns
+    -------
+    order : numpy.ndarray of int
+        Row positions in sorted order; equal rows keep their order.
+    repeats : int
+        The number of rows whose :data:`ROW_ID_COLUMNS` equal those of an earlier row.
+    """
+    # Codes of sorted distinct values order like the values themselves.
+    codes = np.stack([pd.factorize(strings[c], sort=True)[0] for c in ROW_ID_COLUMNS])
+    order = np.lexsort(codes[::-1])
+    ranked = codes[:, order]
+    repeats = int((ranked[:, 1:] == ranked[:, :-1]).all(axis=0).sum())
+    return order, repeats
+
+
+def _check_suppression_state(frame: pd.DataFrame, provenance: Provenance) -> None:
+    """Refuse records marked suppressed under a provenance that records no suppression."""
+    if provenance.suppression is None and bool(frame["suppressed"].any()):
+        raise ResultsError(
+            f"{int(frame['suppressed'].sum())} record(s) are marked suppressed, but the "
+            "provenance records no suppression; build results from raw estimates"
+        )
 
 
 class ResultSet:
@@ -220,11 +264,7 @@ class ResultSet:
 
     def __init__(self, records: pd.DataFrame, provenance: Provenance) -> None:
         frame = validate_records(records)
-        if provenance.suppression is None and bool(frame["suppressed"].any()):
-            raise ResultsError(
-                f"{int(frame['suppressed'].sum())} record(s) are marked suppressed, but the "
-                "provenance records no suppression; build results from raw estimates"
-            )
+        _check_suppression_state(frame, provenance)
         self._records = frame
         self._provenance = provenance
 
@@ -277,8 +317,48 @@ class ResultSet:
         return sorted(set(self._records["analysis"]))
 
     def with_records(self, records: pd.DataFrame, provenance: Provenance) -> ResultSet:
-        """Return a new result set with other records and provenance (used by suppression)."""
+        """Return a new result set with other records and provenance."""
         return type(self)(records, provenance)
+
+    def _with_values(
+        self, value: np.ndarray, suppressed: np.ndarray, provenance: Provenance
+    ) -> ResultSet:
+        """Return a new result set with new ``value`` and ``suppressed`` columns (suppression).
+
+        The other columns and the row order are canonical already and are kept, so only the
+        two new columns need checking: a float ``value`` (NaN or a count's value never breaks
+        the count rule that held before, as suppression only blanks values) and booleans.
+
+        Parameters
+        ----------
+        value : numpy.ndarray of float64
+            The new values, aligned with the records; each is NaN or the value it replaces.
+        suppressed : numpy.ndarray of bool
+            The new flags, aligned with the records.
+        provenance : Provenance
+            The new provenance.
+
+        Returns
+        -------
+        ResultSet
+        """
+        old = self._records["value"].to_numpy(dtype="float64")
+        if (
+            value.dtype != np.float64
+            or suppressed.dtype != np.bool_
+            or value.shape != old.shape
+            or suppressed.shape != old.shape
+            or bool((~np.isnan(value) & (value != old)).any())
+        ):
+            # Anything but blanking values goes through the full check.
+            records = self._records.assign(value=value, suppressed=suppressed)
+            return type(self)(records, provenance)
+        frame = self._records.assign(value=value, suppressed=suppressed)
+        _check_suppression_state(frame, provenance)
+        result = object.__new__(type(self))
+        result._records = frame
+        result._provenance = provenance
+        return result
 
     def __len__(self) -> int:
         return len(self._records)

@@ -18,6 +18,8 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+from collections.abc import Sequence
+from typing import overload
 
 import numpy as np
 import pandas as pd
@@ -43,10 +45,34 @@ def _linked(records: pd.DataFrame, count_suppressed: np.ndarray) -> np.ndarray:
     return np.isin(codes, codes[count_suppressed]) & ~is_count
 
 
-def _labels(records: pd.DataFrame) -> list[str]:
-    """Name each record by its key columns and estimate name, joined with ``/``."""
-    columns = [records[c].tolist() for c in (*KEY_COLUMNS, "estimate_name")]
-    return ["/".join(parts) for parts in zip(*columns, strict=True)]
+class _Labels(Sequence[str]):
+    """Each record's name, its key columns and estimate name joined with ``/``.
+
+    Names are built when read, which is only for an error message.
+
+    Parameters
+    ----------
+    records : pandas.DataFrame
+        The records to name.
+    """
+
+    def __init__(self, records: pd.DataFrame) -> None:
+        self._records = records
+
+    def __len__(self) -> int:
+        return len(self._records)
+
+    @overload
+    def __getitem__(self, index: int) -> str: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> list[str]: ...
+
+    def __getitem__(self, index: int | slice) -> str | list[str]:
+        if isinstance(index, slice):
+            return [self[i] for i in range(len(self))[index]]
+        row = self._records.iloc[index]
+        return "/".join(str(row[c]) for c in (*KEY_COLUMNS, "estimate_name"))
 
 
 def suppress(results: ResultSet, min_cell_count: int = 5) -> ResultSet:
@@ -98,12 +124,10 @@ def suppress(results: ResultSet, min_cell_count: int = 5) -> ResultSet:
     is_count = (records["estimate_type"] == "count").to_numpy()
     primary = is_count & (values >= 1) & (values < min_cell_count)
     margins = parse_margins(records["margin"].tolist(), values)
-    labels = _labels(records)
+    labels = _Labels(records)
     counts = protect_margins(values, primary, margins, int(min_cell_count), labels) & is_count
     linked = _linked(records, counts)
     hidden = counts | linked
-    records.loc[hidden, "value"] = np.nan
-    records["suppressed"] = hidden
     summary = SuppressionSummary(
         min_cell_count=int(min_cell_count), count_cells=int(counts.sum()), linked=int(linked.sum())
     )
@@ -114,4 +138,4 @@ def suppress(results: ResultSet, min_cell_count: int = 5) -> ResultSet:
         summary.min_cell_count,
     )
     provenance = dataclasses.replace(results.provenance, suppression=summary)
-    return results.with_records(records, provenance)
+    return results._with_values(np.where(hidden, np.nan, values), hidden, provenance)

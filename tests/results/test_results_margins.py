@@ -1,0 +1,214 @@
+"""The exactness check of complementary suppression: which hidden cells the margins pin down.
+
+:func:`allrwe.results.margins._pinned` skips a linear programme when feasible points it has
+already found (the true values, earlier optima) prove a cell free. These tests compare it
+with the plain method, a lowest and a highest value by linear programming for every unknown.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Callable
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy.optimize import OptimizeResult, linprog
+
+from allrwe.errors import ResultsError
+from allrwe.results import margins as margins_module
+from allrwe.results.margins import Margin, _equations, _pinned, _State, parse_margins
+
+
+def _every_lp(state: _State, group: list[Margin]) -> list[int]:
+    """Reference: the cells whose lowest and highest values agree, one LP pair per unknown."""
+    cells, a, b = _equations(state, group)
+    bounds = [(1.0, None)] * a.shape[1]
+    pinned = []
+    for i, cell in enumerate(cells):
+        objective = np.zeros(a.shape[1])
+        objective[i] = 1.0
+        low = linprog(objective, A_eq=a, b_eq=b, bounds=bounds, method="highs")
+        if low.status != 0:
+            raise ResultsError("inconsistent")
+        high = linprog(-objective, A_eq=a, b_eq=b, bounds=bounds, method="highs")
+        if high.status == 0 and (-high.fun) - low.fun < 1e-6:
+            pinned.append(cell)
+    return pinned
+
+
+def _two_way(cells: list[list[int]], *, totals: bool) -> tuple[np.ndarray, list[str]]:
+    values, fields = [], []
+    for i, row in enumerate(cells):
+        for j, value in enumerate(row):
+            values.append(value)
+            fields.append(f"col{j}|row{i}")
+    if totals:
+        for i, row in enumerate(cells):
+            values.append(sum(row))
+            fields.append(f"total:row{i}|rows")
+        for j in range(len(cells[0])):
+            values.append(sum(row[j] for row in cells))
+            fields.append(f"total:col{j}|cols")
+        values.append(sum(map(sum, cells)))
+        fields.append("total:cols|total:rows")
+    return np.array(values, dtype=float), fields
+
+
+def _state(values: np.ndarray, fields: list[str], hidden: np.ndarray) -> _State:
+    return _State(values, hidden, parse_margins(fields, values), 5)
+
+
+def _random_case(rng: random.Random) -> tuple[np.ndarray, list[str], np.ndarray]:
+    n_rows, n_cols = rng.randint(2, 4), rng.randint(2, 4)
+    cells = [[rng.choice([0, 1, 1, 2, 3, 7, 12, 40]) for _ in range(n_cols)] for _ in range(n_rows)]
+    values, fields = _two_way(cells, totals=rng.random() < 0.6)
+    # Now and then a zero is hidden too: then the true values are no feasible point.
+    hidden = np.array([rng.random() < (0.45 if v > 0 else 0.03) for v in values])
+    return values, fields, hidden
+
+
+def _outcome(find: Callable[..., list[int]], *args: object, **kwargs: object) -> list[int] | str:
+    try:
+        return find(*args, **kwargs)
+    except ResultsError:
+        return "inconsistent"
+
+
+def test_skipping_programmes_finds_the_same_pinned_cells_as_solving_them_all():
+    rng = random.Random(20250107)
+    outcomes: list[list[int] | str] = []
+    for _ in range(150):
+        values, fields, hidden = _random_case(rng)
+        state = _state(values, fields, hidden)
+        group = list(state.margins.values())
+        expected = _outcome(_every_lp, state, group)
+        assert _outcome(_pinned, state, group) == expected
+        first = _outcome(_pinned, state, group, first_only=True)
+        assert first == (expected if isinstance(expected, str) else expected[:1])
+        outcomes.append(expected)
+    # The cases exercise pinned cells, free ones and inconsistent systems.
+    assert sum(isinstance(o, list) and bool(o) for o in outcomes) > 20
+    assert sum(o == [] for o in outcomes) > 10
+    assert "inconsistent" in outcomes
+
+
+def test_a_lone_hidden_cell_of_a_row_is_pinned_and_its_rectangle_is_not():
+    values, fields = _two_way([[11, 2], [9, 30]], totals=True)
+    lone = np.zeros(len(values), dtype=bool)
+    lone[1] = True  # r0c1 = 2, alone in row 0 and column 1
+    assert _pinned(_state(values, fields, lone), list(parse_margins(fields, values).values())) == [
+        1
+    ]
+    rectangle = np.zeros(len(values), dtype=bool)
+    rectangle[:4] = True  # the whole 2x2 body: each cell can move by a cycle
+    state = _state(values, fields, rectangle)
+    assert _pinned(state, list(state.margins.values())) == []
+
+
+def test_free_cells_seen_to_vary_need_no_programme(monkeypatch: pytest.MonkeyPatch):
+    # 2x2 body hidden, totals shown: the true values (11, 2, 9, 30) and one optimum differ
+    # in every cell, so one programme settles the table (the plain method needs eight).
+    values, fields = _two_way([[11, 2], [9, 30]], totals=True)
+    hidden = np.zeros(len(values), dtype=bool)
+    hidden[:4] = True
+    calls: list[np.ndarray] = []
+    solve = margins_module._solve
+
+    def counting(objective: np.ndarray, a: np.ndarray, b: np.ndarray) -> OptimizeResult:
+        calls.append(objective)
+        return solve(objective, a, b)
+
+    monkeypatch.setattr(margins_module, "_solve", counting)
+    state = _state(values, fields, hidden)
+    assert _pinned(state, list(state.margins.values())) == []
+    assert len(calls) == 1
+
+
+def test_a_hidden_zero_falls_back_to_the_programmes():
+    # A zero passed in as hidden breaks the bound x >= 1, so the true values prove nothing;
+    # the programmes then find the system infeasible, as the plain method does.
+    values, fields = _two_way([[0, 5], [6, 7]], totals=True)
+    hidden = np.zeros(len(values), dtype=bool)
+    hidden[[0, 1]] = True
+    state = _state(values, fields, hidden)
+    group = list(state.margins.values())
+    with pytest.raises(ResultsError, match="inconsistent"):
+        _every_lp(state, group)
+    with pytest.raises(ResultsError, match="are inconsistent"):
+        _pinned(state, group)
+
+
+def _parse_one_by_one(fields: list[str], values: np.ndarray) -> dict[str, Margin] | str:
+    """Reference: read the fields record by record, then check each margin in turn."""
+    found: dict[str, Margin] = {}
+    for row, text in enumerate(fields):
+        for token in text.split("|") if text else []:
+            is_total = token.startswith("total:")
+            key = token[len("total:") :] if is_total else token
+            margin = found.setdefault(key, Margin(key))
+            if not is_total:
+                margin.members.append(row)
+            elif margin.total is None:
+                margin.total = row
+            else:
+                return f"margin {key!r} has more than one total record"
+    try:
+        for key, margin in found.items():
+            margins_module._check_margin(key, margin, values)
+    except ResultsError as error:
+        return str(error)
+    return dict(sorted(found.items()))
+
+
+def _random_fields(rng: random.Random) -> tuple[list[str], np.ndarray]:
+    n = rng.randint(1, 12)
+    choices = [0.0, 1.0, 2.0, 3.0, 7.0, 2.5, np.nan, 2.0**60]
+    values = np.array(rng.choices(choices, [4, 4, 4, 4, 4, 1, 1, 1], k=n), dtype=float)
+    tokens: list[list[str]] = [[] for _ in range(n)]
+    for key in rng.sample(["a", "b", "c", "d@x"], rng.randint(0, 4)):
+        members = [r for r in range(n) if rng.random() < 0.35]
+        totals = rng.sample(range(n), min(n, rng.choice([0, 1, 1, 1, 1, 2])))
+        for row in members:
+            tokens[row].append(key)
+        for row in totals:
+            tokens[row].append(f"total:{key}")
+        if len(totals) == 1 and rng.random() < 0.7:
+            values[totals[0]] = values[members].sum()  # a total that adds up, usually
+    for row_tokens in tokens:
+        rng.shuffle(row_tokens)
+    return ["|".join(t) for t in tokens], values
+
+
+def test_parse_margins_matches_reading_record_by_record():
+    rng = random.Random(20250108)
+    outcomes: list[str] = []
+    for _ in range(1500):
+        fields, values = _random_fields(rng)
+        expected = _parse_one_by_one(fields, values)
+        try:
+            got: dict[str, Margin] | str = parse_margins(fields, values)
+        except ResultsError as error:
+            got = str(error)
+        assert got == expected, (fields, values.tolist())
+        outcomes.append(expected if isinstance(expected, str) else "ok")
+    # Every rule is exercised, and valid tables with recorded totals too.
+    for text in (
+        "more than one total",
+        "no member cells",
+        "both a member and the total",
+        "without a value",
+        "add up to",
+        "ok",
+    ):
+        assert sum(text in o for o in outcomes) >= 10, text
+
+
+def test_parse_margins_keeps_record_order_and_a_pandas_column():
+    fields = pd.Series(["b|a", "", "a", "total:a|total:b", "b"], index=[9, 8, 7, 6, 5])
+    values = np.array([3.0, 0.0, 4.0, 7.0, 4.0])
+    expected = {"a": Margin("a", [0, 2], 3), "b": Margin("b", [0, 4], 3)}
+    assert parse_margins(fields, values) == expected
+    assert parse_margins(list(fields), values) == expected
+    assert parse_margins([], np.array([])) == {}
+    assert parse_margins(["", ""], np.array([1.0, 2.0])) == {}
