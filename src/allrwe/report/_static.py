@@ -14,6 +14,7 @@ from typing import Any
 
 import matplotlib as mpl
 from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.backends.backend_svg import FigureCanvasSVG
 from matplotlib.figure import Figure as MplFigure
 
 from allrwe.report.figures import PALETTE
@@ -105,6 +106,38 @@ def _hbars(fig: MplFigure, data: Mapping[str, Any]) -> None:
 _DRAW = {"km": _curves, "cif": _curves, "bars": _bars, "hbars": _hbars}
 
 
+#: resolution of the PNG files
+PNG_DPI = 150.0
+
+
+def _print_files(fig: MplFigure, canvas: FigureCanvasAgg, png: Path, svg: Path) -> None:
+    """Print a drawn figure as PNG (at :data:`PNG_DPI`), then as SVG.
+
+    ``Figure.savefig`` runs a constrained layout in a first draw with rendering switched off,
+    then draws again without layout. Printing through the canvases runs the same layout, with
+    the same renderer, at the start of the one draw that renders, so each file costs one
+    draw. The layouts run in the same order (PNG, then SVG) from the same state, and the bytes
+    are those of ``savefig`` (which would also read the ``savefig.*`` settings; the files
+    here do not depend on them).
+
+    Parameters
+    ----------
+    fig : matplotlib.figure.Figure
+        The drawn figure.
+    canvas : FigureCanvasAgg
+        Its Agg canvas.
+    png, svg : pathlib.Path
+        The files to write.
+    """
+    dpi = fig.dpi
+    fig.dpi = PNG_DPI
+    try:
+        canvas.print_png(png, metadata={"Software": None})
+    finally:
+        fig.dpi = dpi
+    FigureCanvasSVG(fig).print_svg(svg, metadata={"Date": None, "Creator": None})
+
+
 def write_files(figure: Figure, folder: Path) -> list[Path]:
     """Write a static figure as ``<id>.png`` (150 dpi) and ``<id>.svg``.
 
@@ -137,9 +170,8 @@ def write_files(figure: Figure, folder: Path) -> list[Path]:
             figsize=(7.0, height),
             layout="constrained" if figure.chart != "km" and figure.chart != "cif" else None,
         )
-        FigureCanvasAgg(fig)
+        canvas = FigureCanvasAgg(fig)
         draw(fig, figure.data)
         png, svg = folder / f"{figure.id}.png", folder / f"{figure.id}.svg"
-        fig.savefig(png, dpi=150, metadata={"Software": None})
-        fig.savefig(svg, metadata={"Date": None, "Creator": None})
+        _print_files(fig, canvas, png, svg)
     return [png, svg]
