@@ -178,6 +178,17 @@ def test_levels_sort_in_reading_order(levels, expected):
     assert sorted(levels, key=level_sort_key) == expected
 
 
+def test_curve_values_are_python_floats_with_none_for_nan():
+    import numpy as np
+
+    from allrwe.report._outcomes import _listed
+
+    values = _listed(np.array([0.5, np.nan, 1.0 / 3.0, 0.0]))
+    assert values == [0.5, None, 1.0 / 3.0, 0.0]
+    assert [type(v) for v in values] == [float, type(None), float, float]
+    assert _listed(np.array([], dtype="float64")) == []
+
+
 def test_table_one_rows_order_variables_and_levels_and_mark_display_text():
     import pandas as pd
 
