@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from allrwe.report import plotly_spec, write_static
@@ -75,3 +77,46 @@ def test_static_files_are_byte_identical_and_unstamped(figure, tmp_path):
     assert b"Software" not in png
     assert b"<dc:date>" not in svg
     assert b"<dc:creator>" not in svg
+
+
+HBARS = Figure(
+    "hbars-test",
+    "test",
+    "hbars",
+    {
+        "items": [
+            {"name": "A – B – C", "value": 40},
+            {"name": "A – B", "value": 25},
+            {"name": "a much longer pathway label", "value": 12},
+        ],
+        "xlabel": "Persons",
+    },
+)
+
+
+def _saved_with_savefig(figure: Figure, folder: Path) -> list[bytes]:
+    """The files as ``Figure.savefig`` writes them (layout in a draw of its own)."""
+    import matplotlib as mpl
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure as MplFigure
+
+    from allrwe.report import _static
+
+    folder.mkdir()
+    with mpl.rc_context(_static._RC):
+        height = 5.0 if figure.chart == "km" else 3.6
+        if figure.chart == "hbars":
+            height = max(2.0, 0.8 + 0.3 * len(figure.data["items"]))
+        layout = None if figure.chart == "km" else "constrained"
+        fig = MplFigure(figsize=(7.0, height), layout=layout)
+        FigureCanvasAgg(fig)
+        _static._DRAW[figure.chart](fig, figure.data)
+        fig.savefig(folder / "f.png", dpi=150, metadata={"Software": None})
+        fig.savefig(folder / "f.svg", metadata={"Date": None, "Creator": None})
+    return [(folder / "f.png").read_bytes(), (folder / "f.svg").read_bytes()]
+
+
+@pytest.mark.parametrize("figure", [KM, BARS, HBARS], ids=["km", "bars", "hbars"])
+def test_static_files_match_savefig_byte_for_byte(figure, tmp_path):
+    written = write_static(figure, tmp_path / "ours")
+    assert [p.read_bytes() for p in written] == _saved_with_savefig(figure, tmp_path / "savefig")

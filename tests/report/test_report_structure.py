@@ -176,3 +176,62 @@ def test_title_block(results, spec, meta):
 )
 def test_levels_sort_in_reading_order(levels, expected):
     assert sorted(levels, key=level_sort_key) == expected
+
+
+def test_curve_values_are_python_floats_with_none_for_nan():
+    import numpy as np
+
+    from allrwe.report._outcomes import _listed
+
+    values = _listed(np.array([0.5, np.nan, 1.0 / 3.0, 0.0]))
+    assert values == [0.5, None, 1.0 / 3.0, 0.0]
+    assert [type(v) for v in values] == [float, type(None), float, float]
+    assert _listed(np.array([], dtype="float64")) == []
+
+
+def test_table_one_rows_order_variables_and_levels_and_mark_display_text():
+    import pandas as pd
+
+    from allrwe.report.structure import _table_one_rows
+
+    index = pd.MultiIndex.from_tuples(
+        [
+            ("overall", "overall", "Sex", "female"),
+            ("overall", "overall", "Age at index, years", "n"),
+            ("overall", "overall", "Age at index, years", "mean (SD)"),
+            ("overall", "overall", "Sex", "male"),
+            ("overall", "overall", "Sex", "unknown"),
+            ("overall", "overall", "Number of patients", ""),
+            ("overall", "overall", "Zeta score", ">=55"),
+            ("overall", "overall", "Zeta score", "<35"),
+        ],
+        names=["strata_name", "strata_level", "variable", "level"],
+    )
+    wide = pd.DataFrame(
+        [
+            ["40 (44.4%)", "suppressed"],
+            ["90", "–"],
+            ["51.2 (9.0)", "–"],
+            ["50 (55.6%)", "3 (suppressed%)"],
+            ["0", "0"],
+            ["90", "12"],
+            ["7 (7.8%)", "1"],
+            ["9 (10.0%)", "2"],
+        ],
+        index=index,
+        columns=["A", "Overall"],
+    )
+    rows = [(r.cells, r.indent, r.strong) for r in _table_one_rows(wide)]
+    assert rows == [
+        (("Number of patients", "90", "12"), 0, True),
+        (("Age at index, years", "", ""), 0, True),
+        (("n", "90", "NE"), 1, False),
+        (("mean (SD)", "51.2 (9.0)", "NE"), 1, False),
+        (("Sex", "", ""), 0, True),
+        (("male", "50 (55.6%)", "3 (–%)"), 1, False),
+        (("female", "40 (44.4%)", "–"), 1, False),
+        (("unknown", "0", "0"), 1, False),
+        (("Zeta score", "", ""), 0, True),
+        (("<35", "9 (10.0%)", "2"), 1, False),
+        ((">=55", "7 (7.8%)", "1"), 1, False),
+    ]

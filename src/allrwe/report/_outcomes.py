@@ -104,6 +104,13 @@ def _overall(ctx: Context, analysis: str, variable: str) -> pd.DataFrame:
 # ------------------------------------------------------------------ curves
 
 
+def _listed(values: np.ndarray) -> list[Any]:
+    """Return float values as a list of Python floats, NaN as None (one array operation)."""
+    out = values.astype(object)
+    out[np.isnan(values)] = None
+    return out.tolist()
+
+
 def curve_points(curve: pd.DataFrame, counts: pd.DataFrame, estimate: str) -> dict[str, list[Any]]:
     """Points of one curve up to the last time with a published number at risk.
 
@@ -148,16 +155,13 @@ def curve_points(curve: pd.DataFrame, counts: pd.DataFrame, estimate: str) -> di
     # Survival starts at 1, cumulative incidence at 0.
     first = 1.0 if estimate == "survival" else 0.0
 
-    def listed(values: np.ndarray) -> list[Any]:
-        return [None if np.isnan(v) else float(v) for v in values]
-
     return {
-        "x": [0.0, *listed(x)],
-        "y": [first, *listed(y[:keep])],
-        "lower": [first, *listed(column(low)[:keep])],
-        "upper": [first, *listed(column(high)[:keep])],
-        "cx": listed(x[censored]),
-        "cy": listed(y[:keep][censored]),
+        "x": [0.0, *_listed(x)],
+        "y": [first, *_listed(y[:keep])],
+        "lower": [first, *_listed(column(low)[:keep])],
+        "upper": [first, *_listed(column(high)[:keep])],
+        "cx": _listed(x[censored]),
+        "cy": _listed(y[:keep][censored]),
         "truncated": [keep < n],
     }
 

@@ -9,13 +9,9 @@ salt, no date or software stamps, and the bundled DejaVu Sans font.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
-
-import matplotlib as mpl
-from matplotlib.backends.backend_agg import FigureCanvasAgg
-from matplotlib.figure import Figure as MplFigure
 
 from allrwe.report.model import Figure
 
@@ -33,15 +29,6 @@ _BANDS = (
     "rgba(0,0,0,0.10)",
 )
 _FONT = "DejaVu Sans, Arial, Helvetica, sans-serif"
-_RC: dict[str, Any] = {
-    "svg.hashsalt": "allrwe",
-    "svg.fonttype": "path",
-    "font.family": "DejaVu Sans",
-    "font.size": 9.0,
-    "axes.spines.top": False,
-    "axes.spines.right": False,
-    "path.simplify": False,
-}
 
 
 def _r(value: Any, digits: int = 6) -> Any:
@@ -228,79 +215,6 @@ def plotly_spec(figure: Figure) -> dict[str, Any]:
 # ------------------------------------------------------------------ static
 
 
-def _steps(ax: Any, xs: Sequence[float], ys: Sequence[Any], **kw: Any) -> None:
-    pts = [(x, y) for x, y in zip(xs, ys, strict=True)]
-    ax.step(
-        [p[0] for p in pts], [math.nan if p[1] is None else p[1] for p in pts], where="post", **kw
-    )
-
-
-def _curves(fig: MplFigure, data: Mapping[str, Any]) -> None:
-    risk = data.get("risk") or {"times": [], "rows": []}
-    rows = risk["rows"]
-    grid = fig.add_gridspec(2, 1, height_ratios=[4.0, 0.6 + 0.35 * max(1, len(rows))], hspace=0.35)
-    ax = fig.add_subplot(grid[0])
-    for i, c in enumerate(data["curves"]):
-        colour = PALETTE[i % len(PALETTE)]
-        lower = [math.nan if v is None else v for v in c["lower"]]
-        upper = [math.nan if v is None else v for v in c["upper"]]
-        ax.fill_between(c["x"], lower, upper, step="post", color=colour, alpha=0.15, linewidth=0)
-        _steps(ax, c["x"], c["y"], color=colour, linewidth=1.6, label=c["name"])
-        if c["cx"]:
-            ax.plot(c["cx"], c["cy"], linestyle="none", marker="|", color=colour, markersize=6)
-    ax.set_ylim(0, 1.02)
-    ax.set_xlim(left=0)
-    ax.set_ylabel(data["ylabel"])
-    ax.set_xlabel(data["xlabel"])
-    ax.legend(frameon=False, loc="best")
-    table = fig.add_subplot(grid[1], sharex=ax)
-    table.set_axis_off()
-    table.set_ylim(-0.5, max(1, len(rows)) - 0.5)
-    table.set_title("Number at risk", loc="left", fontsize=8)
-    for j, row in enumerate(rows):
-        y = len(rows) - 1 - j
-        table.text(
-            -0.04,
-            y,
-            row["name"],
-            transform=table.get_yaxis_transform(),
-            ha="right",
-            va="center",
-            fontsize=7,
-            color=PALETTE[j % len(PALETTE)],
-        )
-        for t, value in zip(risk["times"], row["values"], strict=True):
-            if t <= ax.get_xlim()[1]:
-                table.text(t, y, value, ha="center", va="center", fontsize=7)
-
-
-def _bars(fig: MplFigure, data: Mapping[str, Any]) -> None:
-    ax = fig.add_subplot()
-    cats = list(data["categories"])
-    series = list(data["series"])
-    width = 0.8 / max(1, len(series))
-    for i, s in enumerate(series):
-        xs = [k + (i - (len(series) - 1) / 2) * width for k in range(len(cats))]
-        ys = [0.0 if v is None else v for v in s["values"]]
-        ax.bar(xs, ys, width=width, color=PALETTE[i % len(PALETTE)], label=s["name"])
-    ax.set_xticks(range(len(cats)), cats)
-    ax.set_xlabel(data["xlabel"])
-    ax.set_ylabel(data["ylabel"])
-    if len(series) > 1:
-        ax.legend(frameon=False)
-
-
-def _hbars(fig: MplFigure, data: Mapping[str, Any]) -> None:
-    ax = fig.add_subplot()
-    items = list(data["items"])[::-1]
-    ax.barh(range(len(items)), [i["value"] for i in items], color=PALETTE[0])
-    ax.set_yticks(range(len(items)), [i["name"] for i in items], fontsize=7)
-    ax.set_xlabel(data["xlabel"])
-
-
-_DRAW = {"km": _curves, "cif": _curves, "bars": _bars, "hbars": _hbars}
-
-
 def write_static(figure: Figure, folder: Path) -> list[Path]:
     """Write a static figure as ``<id>.png`` (150 dpi) and ``<id>.svg``.
 
@@ -316,21 +230,8 @@ def write_static(figure: Figure, folder: Path) -> list[Path]:
     list of pathlib.Path
         The two files written.
     """
-    draw = _DRAW.get(figure.chart)
-    if draw is None:
-        raise ValueError(f"no static rendering for figure kind {figure.chart!r}")
-    folder.mkdir(parents=True, exist_ok=True)
-    with mpl.rc_context(_RC):  # type: ignore[arg-type]
-        height = 5.0 if figure.chart in ("km", "cif") else 3.6
-        if figure.chart == "hbars":
-            height = max(2.0, 0.8 + 0.3 * len(figure.data["items"]))
-        fig = MplFigure(
-            figsize=(7.0, height),
-            layout="constrained" if figure.chart != "km" and figure.chart != "cif" else None,
-        )
-        FigureCanvasAgg(fig)
-        draw(fig, figure.data)
-        png, svg = folder / f"{figure.id}.png", folder / f"{figure.id}.svg"
-        fig.savefig(png, dpi=150, metadata={"Software": None})
-        fig.savefig(svg, metadata={"Date": None, "Creator": None})
-    return [png, svg]
+    # matplotlib is imported here, on the one path that draws with it: the HTML report and
+    # the Plotly specifications do not need it.
+    from allrwe.report._static import write_files
+
+    return write_files(figure, folder)

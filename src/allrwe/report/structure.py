@@ -166,21 +166,26 @@ def _display(text: str) -> str:
 
 
 def _table_one_rows(wide: pd.DataFrame) -> list[Row]:
+    # Cells and index levels are read once as plain lists: selecting rows of a frame of
+    # (Arrow-backed) strings one at a time is slow.
+    cells = [[_display(v) for v in row] for row in wide.to_numpy(dtype=object).tolist()]
+    variables = [str(v) for v in wide.index.get_level_values("variable")]
+    levels_of = [str(lv) for lv in wide.index.get_level_values("level")]
+    positions: dict[str, list[int]] = {}
+    for i, label in enumerate(variables):
+        positions.setdefault(label, []).append(i)
+    labels = sorted(positions, key=lambda lab: (_LABEL_ORDER.get(lab, len(_LABEL_ORDER)), lab))
     rows: list[Row] = []
-    labels = list(dict.fromkeys(wide.index.get_level_values("variable")))
-    labels.sort(key=lambda lab: (_LABEL_ORDER.get(lab, len(_LABEL_ORDER)), lab))
     for label in labels:
-        part = wide[wide.index.get_level_values("variable") == label]
-        levels = [str(lv) for lv in part.index.get_level_values("level")]
+        at = positions[label]
+        levels = [levels_of[i] for i in at]
         if levels == [""]:
-            rows.append(Row((label, *(_display(v) for v in part.iloc[0])), strong=True))
+            rows.append(Row((label, *cells[at[0]]), strong=True))
             continue
-        rows.append(Row((label, *([""] * part.shape[1])), strong=True))
+        rows.append(Row((label, *([""] * wide.shape[1])), strong=True))
         stats = all(lv in _STAT_ROWS for lv in levels)
         order = levels if stats else sorted(levels, key=level_sort_key)
-        for level in order:
-            values = part.iloc[levels.index(level)]
-            rows.append(Row((level, *(_display(v) for v in values)), indent=1))
+        rows += [Row((level, *cells[at[levels.index(level)]]), indent=1) for level in order]
     return rows
 
 
