@@ -63,7 +63,8 @@ class StageTimes(logging.Handler):
 log = logging.getLogger("allrwe.study")
 log.setLevel(logging.DEBUG)
 log.addHandler(StageTimes())
-from allrwe.cli.app import finish, main
+from allrwe.cli.app import finish, main, prepare_process
+prepare_process()  # as the allrwe console script starts
 if sys.argv[1] == "--profile":
     import cProfile
     prof = cProfile.Profile()

@@ -51,3 +51,13 @@ def test_check_output_is_complete_and_scratch_folder_removed(tmp_path: Path, kin
     assert report["ok"] is True
     # DuckDB's private folder is removed by its exit handler, which entry() runs itself
     assert list(scratch.iterdir()) == []
+
+
+def test_prepare_process_imports_the_commands_and_freezes_them() -> None:
+    code = (
+        "import gc, sys; from allrwe.cli.app import prepare_process; "
+        "before = gc.get_freeze_count(); prepare_process(); "
+        "print(before, gc.get_freeze_count() > 10_000, 'allrwe.study.runner' in sys.modules)"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.split() == ["0", "True", "True"]
