@@ -9,6 +9,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import duckdb
+import ibis
 import pandas as pd
 import pytest
 
@@ -325,3 +326,58 @@ def test_each_table_is_looked_up_once(src: CdmSource, monkeypatch: pytest.Monkey
     assert src.table("person") is not first
     assert asked == ["drug_exposure", "person"]
     assert "drug_concept_id" in first.columns
+
+
+def _blin_persons(src: CdmSource) -> ibis.Table:
+    kept = src.cache_rows(
+        "drug_exposure", match=["drug_concept_id"], ids=[BLIN], columns=["person_id"]
+    )
+    return kept.table
+
+
+def test_rows_for_persons_reads_kept_rows_when_they_cover_the_persons(
+    src: CdmSource, frames: dict[str, pd.DataFrame]
+) -> None:
+    blin = _blin_persons(src)
+    kept = src.cache_persons_rows("observation_period", blin)
+    assert kept.persons is not None
+    ids = sorted(frames["drug_exposure"].query("drug_concept_id == @BLIN")["person_id"].unique())
+    assert sorted(src.execute(kept.persons)["person_id"]) == ids
+    some = ibis.memtable({"person_id": ids[:3]})
+    rows = src.rows_for_persons("observation_period", some)
+    assert rows is kept.table
+    got = src.execute(rows.semi_join(some, "person_id").select("person_id"))["person_id"]
+    op = frames["observation_period"]
+    assert sorted(got) == sorted(op[op["person_id"].isin(ids[:3])]["person_id"])
+
+
+def test_rows_for_persons_reads_the_table_for_anyone_else(
+    src: CdmSource, frames: dict[str, pd.DataFrame]
+) -> None:
+    blin = _blin_persons(src)
+    kept = src.cache_persons_rows("person", blin)
+    ids = set(src.execute(blin)["person_id"])
+    other = next(int(p) for p in frames["person"]["person_id"] if int(p) not in ids)
+    mixed = ibis.memtable({"person_id": [min(ids), other]})
+    full = src.rows_for_persons("person", mixed)
+    assert full is not kept.table
+    assert full is src.table("person")
+    assert "person_source_value" in full.columns  # the table itself, text columns included
+    # nothing kept for death: the table itself
+    assert src.rows_for_persons("death", ibis.memtable({"person_id": [min(ids)]})) is src.table(
+        "death"
+    )
+
+
+def test_persons_are_kept_once_and_released(src: CdmSource) -> None:
+    def cached_tables() -> set[str]:
+        return {t for t in src.backend.list_tables() if t.startswith("ibis_cached")}
+
+    before = cached_tables()
+    blin = _blin_persons(src)
+    first = src.cache_persons_rows("person", blin)
+    second = src.cache_persons_rows("observation_period", blin)
+    assert first.persons is second.persons  # one person set for both tables
+    assert len(cached_tables() - before) == 4  # drug rows, persons, person rows, periods
+    src.release()
+    assert cached_tables() == before

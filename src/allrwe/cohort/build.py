@@ -149,7 +149,7 @@ def _entry_steps(source: CdmSource, spec: StudySpec, vocab: Vocabulary) -> list[
 
 
 def _observation_step(source: CdmSource, current: ir.Table) -> ir.Table:
-    op = source.table("observation_period")
+    op = source.rows_for_persons("observation_period", current)
     needed = ["person_id", "observation_period_start_date", "observation_period_end_date"]
     missing = [c for c in needed if c not in op.columns]
     if missing:
@@ -172,7 +172,7 @@ def _observation_step(source: CdmSource, current: ir.Table) -> ir.Table:
 
 
 def _with_age(source: CdmSource, current: ir.Table) -> ir.Table:
-    person = source.table("person")
+    person = source.rows_for_persons("person", current)
     if "year_of_birth" not in person.columns:
         raise CdmSchemaError("table 'person' lacks column 'year_of_birth'")
 

@@ -525,9 +525,9 @@ def death_dates(source: CdmSource, persons: Persons) -> ir.Table:
             death_date=ibis.null().cast("date"),
             cause_concept_id=ibis.null().cast("int64"),
         )
-    death = source.table("death")
-    _require(death, "death", ["person_id", "death_date"])
     keep = _persons(persons)
+    death = source.table("death") if keep is None else source.rows_for_persons("death", keep)
+    _require(death, "death", ["person_id", "death_date"])
     if keep is not None:
         death = death.semi_join(keep, "person_id")
     cause = death.cause_concept_id if "cause_concept_id" in death.columns else ibis.null()

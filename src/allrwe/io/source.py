@@ -91,12 +91,16 @@ class CachedRows:
         The ids searched for.
     rows : int
         Rows kept.
+    persons : ibis.Table or None
+        For rows kept by person (:meth:`CdmSource.cache_persons_rows`): the distinct
+        ``person_id`` of the persons whose rows they are, kept in the engine as well.
     """
 
     table: ibis.Table
     columns: tuple[str, ...]
     ids: frozenset[int]
     rows: int
+    persons: ibis.Table | None = None
 
     def covers(self, ids: Collection[int]) -> bool:
         """Whether every row a filter on ``ids`` (in the same columns) keeps is cached."""
@@ -126,6 +130,7 @@ class CdmSource:
     _tables: dict[str, str] = field(default_factory=dict, repr=False)
     _cached: dict[str, CachedRows] = field(default_factory=dict, repr=False)
     _exprs: dict[str, ibis.Table] = field(default_factory=dict, repr=False)
+    _person_sets: list[tuple[ibis.Table, ibis.Table]] = field(default_factory=list, repr=False)
 
     def __post_init__(self) -> None:
         if not self._tables:
@@ -224,10 +229,45 @@ class CdmSource:
         table = self.table(name)
         columns = [c for c, t in table.schema().items() if not t.is_string()]
         self.release(name)
-        kept = table.semi_join(persons.select("person_id").distinct(), "person_id")
+        who = self._person_set(persons)
+        kept = table.semi_join(who, "person_id")
         cached, rows = self._materialise(name, kept.select(*columns))
-        self._cached[key] = CachedRows(cached, ("person_id",), frozenset(), rows)
+        self._cached[key] = CachedRows(cached, ("person_id",), frozenset(), rows, persons=who)
         return self._cached[key]
+
+    def _person_set(self, persons: ibis.Table) -> ibis.Table:
+        # The distinct persons, kept once however many tables are kept for them.
+        wanted = persons.select("person_id").distinct()
+        for expr, kept in self._person_sets:
+            if expr.equals(wanted):
+                return kept
+        kept, _ = self._materialise("the persons with a kept record", wanted)
+        self._person_sets.append((wanted, kept))
+        return kept
+
+    def rows_for_persons(self, name: str, persons: ibis.Table) -> ibis.Table:
+        """Return the rows of ``name`` a query about ``persons`` needs: kept ones if they do.
+
+        The rows kept by :meth:`cache_persons_rows` serve when every person of ``persons`` is
+        one they were kept for (one query checks this); otherwise, or when none are kept, this
+        is :meth:`table`. The kept rows lack text columns, which no caller reads.
+
+        Parameters
+        ----------
+        name : str
+            ``person``, ``observation_period`` or ``death``, say.
+        persons : ibis.Table
+            A table with a ``person_id`` column: the persons the caller's query is about.
+
+        Returns
+        -------
+        ibis.Table
+        """
+        entry = self._cached.get(name.lower())
+        if entry is None or entry.persons is None:
+            return self.table(name)
+        outside = persons.select("person_id").anti_join(entry.persons, "person_id").count()
+        return entry.table if int(self.execute(outside)) == 0 else self.table(name)
 
     def _materialise(self, name: str, expr: ibis.Table) -> tuple[ibis.Table, int]:
         cached: ibis.Table | None = None
@@ -253,6 +293,9 @@ class CdmSource:
             entry = self._cached.pop(key, None)
             if entry is not None:
                 entry.table.release()
+        if name is None:
+            while self._person_sets:
+                self._person_sets.pop()[1].release()
 
     def execute(self, expr: ibis.Expr) -> Any:
         """Execute an expression built on this source's tables and return pandas objects."""
