@@ -61,3 +61,44 @@ def test_prepare_process_imports_the_commands_and_freezes_them() -> None:
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert done.stdout.split() == ["0", "True", "True"]
+
+
+def _python(code: str) -> str:
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    return done.stdout.strip()
+
+
+HEAVY = ("scipy", "matplotlib", "jinja2", "allrwe.report", "allrwe.results", "allrwe.synth")
+
+
+def test_run_starts_without_the_later_stages_modules() -> None:
+    code = (
+        "import sys; from allrwe.cli.app import app, prepare_process; prepare_process(['run']); "
+        f"print([m for m in {HEAVY!r} if m in sys.modules], "
+        "[c.name for c in app.registered_commands])"
+    )
+    assert _python(code) == "[] ['run']"
+
+
+def test_background_import_loads_modules_and_survives_a_bad_name() -> None:
+    code = (
+        "import sys; from allrwe.study.runner import _import_in_background; "
+        "t = _import_in_background(('allrwe.report', 'allrwe.no_such_module', 'allrwe.results')); "
+        "t.join(); print(t.name, 'allrwe.report' in sys.modules, 'allrwe.results' in sys.modules)"
+    )
+    assert _python(code) == "allrwe-imports True True"
+
+
+def test_help_lists_every_command_in_order_after_one_was_registered(capsys) -> None:
+    from allrwe.cli.app import main
+
+    assert main(["run", "--help"]) == 0
+    capsys.readouterr()
+    assert main(["--help"]) == 0
+    out = capsys.readouterr().out
+    listed = [
+        line.split()[1]
+        for line in out.split("Commands", 1)[1].splitlines()
+        if line.startswith("│ ") and line[2] != " "
+    ]
+    assert listed == ["audit", "check", "demo", "run", "synth", "vocab"]

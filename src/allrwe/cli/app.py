@@ -36,7 +36,8 @@ app = typer.Typer(
 )
 
 err_console = Console(stderr=True)
-_STATE = {"debug": False, "registered": False}
+_STATE = {"debug": False}
+_REGISTERED: set[str] = set()
 
 
 def _version_callback(value: bool) -> None:
@@ -57,21 +58,34 @@ def _root(
     logging.basicConfig(level=logging.DEBUG if debug else logging.WARNING)
 
 
-def _register_commands() -> None:
-    # Each command lives in its own module with a ``register(app)`` function.
-    if _STATE["registered"]:
-        return
+def _register_commands(args: Sequence[str] | None = None) -> None:
+    """Register the command that ``args`` names, or every command.
+
+    Each command lives in its own module with a ``register(app)`` function. When the first
+    argument that is not an option names a command, only that module is imported (``allrwe
+    run`` need not load the synthetic-data generator); otherwise, for ``--help`` or an
+    unknown name, every command is registered, in the order of ``COMMANDS``.
+    """
     from allrwe.cli import commands
 
-    for register in commands.REGISTRY:
-        register(app)
-    _STATE["registered"] = True
+    first = next((a for a in args or () if not a.startswith("-")), None)
+    if first in commands.COMMANDS:
+        if first not in _REGISTERED:
+            commands.register(app, first)
+            _REGISTERED.add(first)
+        return
+    if set(commands.COMMANDS) == _REGISTERED:
+        return
+    app.registered_commands.clear()  # keep the listed order whatever was registered before
+    for name in commands.COMMANDS:
+        commands.register(app, name)
+    _REGISTERED.update(commands.COMMANDS)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; return the exit code (0 ok, 1 study/data errors, 2 usage)."""
-    _register_commands()
     args = list(sys.argv[1:] if argv is None else argv)
+    _register_commands(args)
     try:
         # With standalone_mode=False the command's exit code (typer.Exit) is returned, not raised.
         result = app(args=args, standalone_mode=False)
@@ -107,18 +121,18 @@ def entry() -> NoReturn:
     run here (DuckDB's scratch folder, logging), the standard streams are flushed, and the
     process ends at once with the command's exit code.
     """
-    prepare_process()
+    prepare_process(sys.argv[1:])
     finish(main())
 
 
-def prepare_process() -> None:
-    """Import every command, then take what is loaded out of the garbage collector's sight.
+def prepare_process(args: Sequence[str] | None = None) -> None:
+    """Import the command ``args`` name, then take what is loaded out of the collector's sight.
 
     The modules, classes and functions of pandas, Ibis, SciPy and allrwe live as long as the
     process. Without :func:`gc.freeze` every full collection during a run walks them again
     (about 7 % of a study run's CPU time on the claims benchmark).
     """
-    _register_commands()
+    _register_commands(args)
     gc.freeze()
 
 

@@ -1,27 +1,27 @@
-"""The list of command modules; each contributes ``register(app)``.
+"""The command modules; each contributes ``register(app)``.
 
 Add a command by writing ``allrwe/cli/<name>.py`` with a ``register`` function and listing it
-here (one line per command keeps concurrent edits apart).
+here (one line per command keeps concurrent edits apart). A module is imported only when its
+command is registered, so that ``allrwe run`` does not load what ``allrwe synth`` needs.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import importlib
 
 import typer
 
-from allrwe.cli import audit
-from allrwe.cli import check as check_cmd
-from allrwe.cli import demo as demo_cmd
-from allrwe.cli import run as run_cmd
-from allrwe.cli import synth as synth_cmd
-from allrwe.cli import vocab as vocab_cmd
+#: Command name -> the module that defines it, in the order ``allrwe --help`` lists them.
+COMMANDS: dict[str, str] = {
+    "audit": "allrwe.cli.audit",
+    "check": "allrwe.cli.check",
+    "demo": "allrwe.cli.demo",
+    "run": "allrwe.cli.run",
+    "synth": "allrwe.cli.synth",
+    "vocab": "allrwe.cli.vocab",
+}
 
-REGISTRY: list[Callable[[typer.Typer], None]] = [
-    audit.register,
-    check_cmd.register,
-    demo_cmd.register,
-    run_cmd.register,
-    synth_cmd.register,
-    vocab_cmd.register,
-]
+
+def register(app: typer.Typer, name: str) -> None:
+    """Import the module of command ``name`` and add the command to ``app``."""
+    importlib.import_module(COMMANDS[name]).register(app)

@@ -9,13 +9,15 @@ beside ``out_dir`` and moved into place only when the audit of the shareable out
 
 from __future__ import annotations
 
+import importlib
 import logging
 import os
+import threading
 import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import ibis
 import numpy as np
@@ -33,13 +35,13 @@ from allrwe.errors import (
 from allrwe.io.check import check_cdm
 from allrwe.io.source import CdmSource, connect
 from allrwe.io.vocabulary import Vocabulary, load_vocabulary
-from allrwe.report import meta_from_results, write_report
-from allrwe.results import AuditReport, ResultSet, audit_outputs, export, suppress
 from allrwe.spec import StudySpec, load_spec
-from allrwe.study import stages
-from allrwe.study.adapters import attrition_records, cohort_records, empty_records
 from allrwe.study.output import PATIENT_LEVEL_DIR, StagedOutput, relative_files
 from allrwe.study.progress import STAGES, ProgressCallback, StageEvent, StageReporter
+
+if TYPE_CHECKING:
+    from allrwe.results import AuditReport, ResultSet
+    from allrwe.study import stages
 
 __all__ = ["STAGES", "ProgressCallback", "RunSummary", "StageEvent", "run_study"]
 
@@ -220,7 +222,40 @@ def _write_patient_level(tables: dict[str, pd.DataFrame], folder: Path) -> None:
         frame.reset_index(drop=True).to_parquet(folder / f"{name}.parquet", index=False)
 
 
+#: Modules of the stages after ``extract``: the analyses, results and report (SciPy, Jinja2,
+#: matplotlib). A run imports them in the background while the engine scans the CDM.
+LATER_MODULES = (
+    "allrwe.study.stages",
+    "allrwe.study.adapters",
+    "allrwe.results",
+    "allrwe.report",
+    "allrwe.report._static",
+)
+
+
+def _import_in_background(names: tuple[str, ...]) -> threading.Thread:
+    """Start importing ``names`` in a daemon thread and return it.
+
+    The scan of the ``extract`` stage runs inside the engine, which leaves Python free; the
+    imports take that time instead of adding about a second to the run. A module that fails
+    to import here is imported again by the stage that needs it, which reports the error.
+    """
+
+    def work() -> None:
+        for name in names:
+            try:
+                importlib.import_module(name)
+            except Exception:  # reported where the module is used
+                logger.debug("background import of %s failed", name, exc_info=True)
+
+    thread = threading.Thread(target=work, name="allrwe-imports", daemon=True)
+    thread.start()
+    return thread
+
+
 def _audit(folder: Path, min_cell_count: int) -> AuditReport:
+    from allrwe.results import audit_outputs
+
     report = audit_outputs(folder, min_cell_count=min_cell_count)
     if not report.ok:
         first = report.findings[0]
@@ -243,6 +278,9 @@ def _warning_text(caught: list[warnings.WarningMessage]) -> list[str]:
 
 
 def _analyses(ctx: stages.StudyContext, progress: StageReporter) -> list[pd.DataFrame]:
+    from allrwe.study import stages
+    from allrwe.study.adapters import attrition_records, cohort_records
+
     parts = [cohort_records(ctx.cohort.frame, ctx.groups), attrition_records(ctx.cohort.attrition)]
     steps: list[tuple[str, Callable[[stages.StudyContext], pd.DataFrame], str]] = [
         ("patterns", stages.patterns_stage, "patterns"),
@@ -359,9 +397,16 @@ def _run(
         with progress.stage("check") as notes:
             notes.append(_check(source, vocab, data=False))
         with progress.stage("extract") as notes:
+            imports = _import_in_background(LATER_MODULES)
             # One scan per event table; the data rules and every analysis read the kept rows.
             kept = _extract(source, vocab)
             notes.append(f"{kept}; {_check(source, vocab, data=True)}")
+            imports.join()
+        from allrwe.report import meta_from_results, write_report
+        from allrwe.results import ResultSet, export, suppress
+        from allrwe.study import stages
+        from allrwe.study.adapters import empty_records
+
         with progress.stage("cohort") as notes:
             cohort = _cohort(source, spec, vocab)
             notes.append(f"{cohort.frame['person_id'].nunique()} persons")
