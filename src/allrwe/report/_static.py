@@ -139,19 +139,7 @@ def _print_files(fig: MplFigure, canvas: FigureCanvasAgg, png: Path, svg: Path) 
 
 
 def write_files(figure: Figure, folder: Path) -> list[Path]:
-    """Write a static figure as ``<id>.png`` (150 dpi) and ``<id>.svg``.
-
-    Parameters
-    ----------
-    figure : Figure
-        A figure block of kind ``km``, ``cif``, ``bars`` or ``hbars``.
-    folder : pathlib.Path
-        Where to write (created).
-
-    Returns
-    -------
-    list of pathlib.Path
-        The two files written.
+    """Draw ``figure`` and write its two files; see :func:`allrwe.report.figures.write_static`.
 
     Raises
     ------

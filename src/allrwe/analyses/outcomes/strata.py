@@ -19,7 +19,7 @@ from allrwe.errors import AnalysisError
 from allrwe.spec import StudySpec
 
 __all__ = ["OVERALL", "SEPARATOR", "UNKNOWN", "add_strata", "age_band_labels", "parse_strata",
-           "strata_levels", "stratum_keys"]  # fmt: skip
+           "require_strata", "strata_levels", "stratum_keys"]  # fmt: skip
 
 #: Name and level of the unstratified rows.
 OVERALL = "overall"
@@ -104,6 +104,16 @@ def stratum_keys(frame: pd.DataFrame, cols: Sequence[str]) -> pd.Series:
     return key
 
 
+def require_strata(frame: pd.DataFrame, cols: Sequence[str]) -> None:
+    """Raise :class:`AnalysisError` naming the first of ``cols`` that ``frame`` lacks."""
+    missing = [c for c in cols if c not in frame.columns]
+    if missing:
+        raise AnalysisError(
+            f"stratum {missing[0]!r} is not a column of the outcome table; available: "
+            f"{sorted(str(c) for c in frame.columns)}"
+        )
+
+
 def strata_levels(
     frame: pd.DataFrame, strata: Sequence[tuple[str, ...]]
 ) -> Iterator[tuple[str, str, pd.DataFrame]]:
@@ -118,12 +128,7 @@ def strata_levels(
     """
     yield OVERALL, OVERALL, frame
     for cols in strata:
-        missing = [c for c in cols if c not in frame.columns]
-        if missing:
-            raise AnalysisError(
-                f"stratum {missing[0]!r} is not a column of the outcome table; available: "
-                f"{sorted(str(c) for c in frame.columns)}"
-            )
+        require_strata(frame, cols)
         key = stratum_keys(frame, cols)
         for level in sorted(set(key.tolist())):
             yield SEPARATOR.join(cols), str(level), frame[key == level]

@@ -54,6 +54,7 @@ from allrwe.analyses.outcomes.strata import (
     SEPARATOR,
     add_strata,
     parse_strata,
+    require_strata,
     stratum_keys,
 )
 from allrwe.analyses.survival import (
@@ -333,12 +334,7 @@ def stratum_columns(
     """
     out: dict[tuple[str, ...], np.ndarray] = {}
     for cols in strata:
-        missing = [c for c in cols if c not in frame.columns]
-        if missing:
-            raise AnalysisError(
-                f"stratum {missing[0]!r} is not a column of the outcome table; available: "
-                f"{sorted(str(c) for c in frame.columns)}"
-            )
+        require_strata(frame, cols)
         out[cols] = stratum_keys(frame, cols).to_numpy(dtype=object)
     return out
 
