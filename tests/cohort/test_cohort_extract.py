@@ -27,8 +27,9 @@ from allrwe.cohort import (
 from allrwe.cohort.events import EVENT_DOMAINS, extract_events, observation_values
 from allrwe.io.example import example_cdm_path
 from allrwe.io.source import CdmSource, connect
-from allrwe.io.vocabulary import Concept, ConceptSet, Vocabulary, expand_sets, load_vocabulary
+from allrwe.io.vocabulary import ConceptSet, Vocabulary, expand_sets, load_vocabulary
 from allrwe.synth import generate_cdm
+from vocab_sets import concept
 
 ALL, B_ALL, PRE_B = 134305, 4082461, 4138008  # PRE_B lies below B_ALL in the example CDM
 BLIN, INO = 45892531, 794068
@@ -43,16 +44,6 @@ HELPERS: dict[str, Helper] = {
 }
 
 
-def _concept(cid: int, *, descendants: bool = True, exclude: bool = False) -> Concept:
-    return Concept(
-        concept_id=cid,
-        concept_name=str(cid),
-        vocabulary_id="SNOMED",
-        include_descendants=descendants,
-        exclude=exclude,
-    )
-
-
 #: sets beside the bundled ones: an exclusion with its descendants, and a set without them
 EXTRA = [
     ConceptSet(
@@ -60,14 +51,14 @@ EXTRA = [
         label="ALL but B-ALL",
         domain="condition",
         category="diagnosis",
-        concepts=(_concept(ALL), _concept(B_ALL, exclude=True)),
+        concepts=(concept(ALL), concept(B_ALL, exclude=True)),
     ),
     ConceptSet(
         key="b_all_flat",
         label="B-ALL, no descendants",
         domain="condition",
         category="diagnosis",
-        concepts=(_concept(B_ALL, descendants=False),),
+        concepts=(concept(B_ALL, descendants=False),),
     ),
 ]
 
@@ -298,7 +289,7 @@ def test_sets_outside_the_extraction_read_the_table(cdm_url: str, tmp_path: Path
         label="blinatumomab or inotuzumab",
         domain="drug",
         category="index_drug",
-        concepts=(_concept(BLIN), _concept(INO)),
+        concepts=(concept(BLIN), concept(INO)),
     )
     wider = load_vocabulary(extra_sets=[blin_plus])
     with two(cdm_url, tmp_path) as (plain, cached):

@@ -12,21 +12,10 @@ from allrwe.cohort import extract_events
 from allrwe.io.check import CheckReport, check_cdm
 from allrwe.io.source import CdmSource, connect
 from allrwe.io.vocabulary import Vocabulary, load_vocabulary
+from allrwe.study.runner import STUDY_TABLES
 from mini_cdm import TODAY, base_cdm, only
 
 BLIN, INO = 45892531, 794068  # drug_exposure rows 0 (person 1) and 1 (person 2) of the mini CDM
-#: the tables a study reads (as the study runner passes them)
-STUDY = (
-    "person",
-    "observation_period",
-    "death",
-    "drug_exposure",
-    "condition_occurrence",
-    "procedure_occurrence",
-    "measurement",
-    "observation",
-    "drug_strength",
-)
 
 Make = Callable[..., str]
 
@@ -51,7 +40,7 @@ def full_and_scoped(
         full = check_cdm(cdm, today=TODAY)
         kept = extract_events(cdm, vocab)
         assert kept == {"drug_exposure": 1}
-        scoped = check_cdm(cdm, today=TODAY, tables=STUDY)
+        scoped = check_cdm(cdm, today=TODAY, tables=STUDY_TABLES)
     return full, scoped
 
 
@@ -130,7 +119,7 @@ def test_duplicate_ids_inside_and_outside_the_kept_rows(
     with opened(tmp_cdm, cdm) as source:
         full = check_cdm(source, today=TODAY)
         assert extract_events(source, blin_only) == {"drug_exposure": 3}
-        scoped = check_cdm(source, today=TODAY, tables=STUDY)
+        scoped = check_cdm(source, today=TODAY, tables=STUDY_TABLES)
     assert rows_of(full, "duplicate_primary_key") == [4]
     assert rows_of(scoped, "duplicate_primary_key") == [2]
 
@@ -140,7 +129,7 @@ def test_without_kept_rows_the_listed_tables_are_checked_whole(tmp_cdm: Make) ->
     cdm["drug_exposure"][1]["drug_exposure_end_date"] = "2020-01-31"
     with opened(tmp_cdm, cdm) as source:
         full = check_cdm(source, today=TODAY)
-        scoped = check_cdm(source, today=TODAY, tables=STUDY)
+        scoped = check_cdm(source, today=TODAY, tables=STUDY_TABLES)
     assert rows_of(full, "end_before_start") == rows_of(scoped, "end_before_start") == [1]
     assert scoped.checks_skipped == full.checks_skipped
 
@@ -197,9 +186,9 @@ def test_tables_leave_out_visit_occurrence(tmp_cdm: Make, blin_only: Vocabulary)
     ]
     with opened(tmp_cdm, cdm) as source:
         full = check_cdm(source, today=TODAY)
-        with_visits = check_cdm(source, today=TODAY, tables=[*STUDY, "visit_occurrence"])
+        with_visits = check_cdm(source, today=TODAY, tables=[*STUDY_TABLES, "visit_occurrence"])
         extract_events(source, blin_only)
-        scoped = check_cdm(source, today=TODAY, tables=STUDY)
+        scoped = check_cdm(source, today=TODAY, tables=STUDY_TABLES)
     f = only(full, "end_before_start")
     assert (f.table, f.column, f.rows) == ("visit_occurrence", "visit_end_date", 1)
     assert rows_of(with_visits, "end_before_start", "visit_occurrence") == [1]
@@ -219,7 +208,7 @@ def test_structure_only_runs_no_data_rule(tmp_cdm: Make) -> None:
     with opened(tmp_cdm, cdm) as source:
         full = check_cdm(source, today=TODAY)
         structure = check_cdm(source, today=TODAY, data=False)
-        scoped_structure = check_cdm(source, today=TODAY, data=False, tables=STUDY)
+        scoped_structure = check_cdm(source, today=TODAY, data=False, tables=STUDY_TABLES)
     assert structure.checks_run == scoped_structure.checks_run == 0
     f = only(structure, "missing_column")
     assert (f.severity, f.table, f.column) == (

@@ -15,6 +15,7 @@ from allrwe.io.vocabulary import (
     load_atlas_concept_set,
     load_vocabulary,
 )
+from vocab_sets import concept
 
 KEYS = [
     "blinatumomab",
@@ -222,16 +223,6 @@ def _set(*concepts: Concept) -> ConceptSet:
     return ConceptSet(key="s", label="s", domain="condition", category="c", concepts=concepts)
 
 
-def _concept(cid: int, *, descendants: bool = True, exclude: bool = False) -> Concept:
-    return Concept(
-        concept_id=cid,
-        concept_name=str(cid),
-        vocabulary_id="SNOMED",
-        include_descendants=descendants,
-        exclude=exclude,
-    )
-
-
 def _ancestry(pairs):
     return [
         {
@@ -249,13 +240,13 @@ def test_expand_descendants(tmp_cdm, kind):
     # 1 > 2 > 3, 1 > 4; 10 > 11; 20 > 21 (excluded with its descendants); 30 > 31
     pairs = [(1, 1), (1, 2), (1, 3), (2, 3), (1, 4), (10, 11), (20, 21), (20, 22), (30, 31)]
     cs = _set(
-        _concept(1),
-        _concept(10, descendants=False),
-        _concept(20),
-        _concept(2, exclude=True, descendants=False),
-        _concept(21, exclude=True),
-        _concept(30),
-        _concept(31, exclude=True, descendants=False),
+        concept(1),
+        concept(10, descendants=False),
+        concept(20),
+        concept(2, exclude=True, descendants=False),
+        concept(21, exclude=True),
+        concept(30),
+        concept(31, exclude=True, descendants=False),
     )
     url = tmp_cdm({"concept_ancestor": _ancestry(pairs)}, kind=kind)
     with connect(url) as cdm:
@@ -263,7 +254,7 @@ def test_expand_descendants(tmp_cdm, kind):
 
 
 def test_expand_descendants_without_concept_ancestor(tmp_cdm):
-    cs = _set(_concept(1), _concept(2, exclude=True), _concept(3))
+    cs = _set(concept(1), concept(2, exclude=True), concept(3))
     url = tmp_cdm({"person": [{"person_id": 1}]})
     with connect(url) as cdm:
         assert expand_descendants(cdm, cs) == [1, 3]

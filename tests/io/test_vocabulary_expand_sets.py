@@ -23,21 +23,12 @@ from allrwe.io.vocabulary import (
     load_vocabulary,
 )
 from mini_cdm import base_cdm
+from vocab_sets import concept
 
 ALL, B_ALL, T_ALL, PRE_B = 134305, 4082461, 4082462, 4138008  # PRE_B lies below ALL and B_ALL
 RELAPSE, REMISSION = 36712834, 141816
 #: every descendant of ALL in the example CDM's concept_ancestor, ALL itself included
 BELOW_ALL = [ALL, REMISSION, 4029662, B_ALL, T_ALL, PRE_B, 4173963, RELAPSE, 42872954, 42872955]
-
-
-def _concept(cid: int, *, descendants: bool = True, exclude: bool = False) -> Concept:
-    return Concept(
-        concept_id=cid,
-        concept_name=str(cid),
-        vocabulary_id="SNOMED",
-        include_descendants=descendants,
-        exclude=exclude,
-    )
 
 
 def _set(key: str, *concepts: Concept) -> ConceptSet:
@@ -47,17 +38,17 @@ def _set(key: str, *concepts: Concept) -> ConceptSet:
 #: hand-made sets on the example CDM's ALL hierarchy
 HAND_MADE = [
     # ALL without B-ALL and its descendants
-    _set("no_b_all", _concept(ALL), _concept(B_ALL, exclude=True)),
+    _set("no_b_all", concept(ALL), concept(B_ALL, exclude=True)),
     # ALL without B-ALL itself only: pre-B (below B-ALL) stays
-    _set("no_b_all_itself", _concept(ALL), _concept(B_ALL, exclude=True, descendants=False)),
+    _set("no_b_all_itself", concept(ALL), concept(B_ALL, exclude=True, descendants=False)),
     # B-ALL, its descendants not asked for
-    _set("b_all_only", _concept(B_ALL, descendants=False)),
+    _set("b_all_only", concept(B_ALL, descendants=False)),
     # two roots sharing a descendant (PRE_B), one excluded id that is nobody's descendant
-    _set("b_and_t", _concept(B_ALL), _concept(T_ALL), _concept(999, exclude=True)),
+    _set("b_and_t", concept(B_ALL), concept(T_ALL), concept(999, exclude=True)),
     # a concept absent from concept_ancestor keeps itself
-    _set("unknown", _concept(123456789)),
+    _set("unknown", concept(123456789)),
     # everything excluded
-    _set("nothing", _concept(RELAPSE), _concept(ALL, exclude=True)),
+    _set("nothing", concept(RELAPSE), concept(ALL, exclude=True)),
 ]
 
 
@@ -98,7 +89,7 @@ def example(
 
 def test_reference_reads_the_example_hierarchy(ancestry: pd.DataFrame) -> None:
     # the oracle itself, on hand-checked values
-    assert reference(ancestry, _set("a", _concept(ALL))) == sorted(BELOW_ALL)
+    assert reference(ancestry, _set("a", concept(ALL))) == sorted(BELOW_ALL)
     assert reference(ancestry, HAND_MADE[0]) == sorted(set(BELOW_ALL) - {B_ALL, PRE_B})
     assert reference(ancestry, HAND_MADE[1]) == sorted(set(BELOW_ALL) - {B_ALL})
 
@@ -174,11 +165,11 @@ def test_overlapping_hierarchy_on_a_tiny_cdm(tmp_cdm) -> None:
         for r in ancestry.to_dict("records")
     ]
     sets = [
-        _set("one", _concept(1)),
-        _set("one_not_two", _concept(1), _concept(2, exclude=True)),
-        _set("one_not_two_itself", _concept(1), _concept(2, exclude=True, descendants=False)),
-        _set("two_flat", _concept(2, descendants=False), _concept(10)),
-        _set("twenty", _concept(20), _concept(21, exclude=True), _concept(3, exclude=True)),
+        _set("one", concept(1)),
+        _set("one_not_two", concept(1), concept(2, exclude=True)),
+        _set("one_not_two_itself", concept(1), concept(2, exclude=True, descendants=False)),
+        _set("two_flat", concept(2, descendants=False), concept(10)),
+        _set("twenty", concept(20), concept(21, exclude=True), concept(3, exclude=True)),
     ]
     with connect(tmp_cdm({"concept_ancestor": rows})) as cdm:
         got = expand_sets(cdm, sets)

@@ -18,6 +18,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from allrwe.results.model import ROW_ID_COLUMNS
+
 __all__ = [
     "NOT_ESTIMABLE",
     "NOT_REACHED",
@@ -57,17 +59,6 @@ class Value:
 _ABSENT = Value()
 
 
-_KEY_COLUMNS = (
-    "analysis",
-    "group",
-    "strata_name",
-    "strata_level",
-    "variable",
-    "variable_level",
-    "estimate_name",
-)
-
-
 def _index(records: pd.DataFrame) -> dict[_Key, Value]:
     """Index records by their key columns and estimate name.
 
@@ -82,7 +73,7 @@ def _index(records: pd.DataFrame) -> dict[_Key, Value]:
         The :class:`Value` of each record by ``(analysis, group, strata_name, strata_level,
         variable, variable_level, estimate_name)``; a repeated key keeps its last record.
     """
-    keys = zip(*(records[c].astype(str).tolist() for c in _KEY_COLUMNS), strict=True)
+    keys = zip(*(records[c].astype(str).tolist() for c in ROW_ID_COLUMNS), strict=True)
     values = records["value"].to_numpy(dtype="float64").tolist()
     hidden = records["suppressed"].to_numpy(dtype=bool).tolist()
     return {k: Value(v, h, True) for k, v, h in zip(keys, values, hidden, strict=True)}
