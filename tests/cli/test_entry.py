@@ -56,11 +56,18 @@ def test_check_output_is_complete_and_scratch_folder_removed(tmp_path: Path, kin
 def test_prepare_process_imports_the_commands_and_freezes_them() -> None:
     code = (
         "import gc, sys; from allrwe.cli.app import prepare_process; "
-        "before = gc.get_freeze_count(); prepare_process(); "
-        "print(before, gc.get_freeze_count() > 10_000, 'allrwe.study.runner' in sys.modules)"
+        "before = gc.get_freeze_count(), gc.get_threshold(); prepare_process(); "
+        "print(*before, gc.get_freeze_count() > 10_000, 'allrwe.study.runner' in sys.modules, "
+        "gc.get_threshold(), sep='|')"
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert done.stdout.split() == ["0", "True", "True"]
+    assert done.stdout.strip().split("|") == [
+        "0",
+        "(700, 10, 10)",
+        "True",
+        "True",
+        "(10000, 50, 100)",
+    ]
 
 
 def _python(code: str) -> str:
