@@ -2,18 +2,20 @@
 
 Structure (required tables, required columns, column types) is read from the schema; every data
 rule is an aggregate query run in the database engine, one count per rule and table, so no row
-and no person identifier ever reaches Python. Rules sharing a table are counted in one query.
+and no person identifier ever reaches Python. Rules sharing a table are counted in one query;
+rules on the rows a study keeps (small, in the engine) are all counted in one query.
 """
 
 from __future__ import annotations
 
 import logging
-from collections import defaultdict
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from datetime import date
+from itertools import accumulate
 
 import ibis
 import ibis.expr.datatypes as dt
+import ibis.expr.operations as ops
 
 from allrwe.io.cdm_spec import load_cdm_spec
 from allrwe.io.check._context import Check, CheckContext
@@ -21,7 +23,7 @@ from allrwe.io.check.report import SEVERITIES, CheckReport, Finding, Severity
 from allrwe.io.check.rules import GENERIC_RULES
 from allrwe.io.check.rules_clinical import CLINICAL_RULES
 from allrwe.io.check.structure import inspect_structure, type_compatibility
-from allrwe.io.source import CdmSource
+from allrwe.io.source import CachedRows, CdmSource
 from allrwe.io.vocabulary import Vocabulary, load_vocabulary
 
 __all__ = [
@@ -69,60 +71,114 @@ def _count(value: object) -> int:
         return 0
 
 
-def _run_scalar(source: CdmSource, check: Check) -> Finding | None:
+def _one_row(unit: Sequence[Check], first: int) -> ibis.Table:
+    """Return the counts of ``unit`` as one row, column ``c{first + i}`` for its i-th check."""
+    head = unit[0]
+    if head.expr is not None:
+        return head.expr.name(f"c{first}").as_table()
+    assert head.base is not None
+    metrics = [
+        ibis.ifelse(c.predicate, 1, 0).sum().name(f"c{first + i}") for i, c in enumerate(unit)
+    ]
+    return head.base.aggregate(metrics)
+
+
+def _unit_counts(source: CdmSource, unit: Sequence[Check]) -> list[int]:
+    row = source.execute(_one_row(unit, 0)).iloc[0]
+    return [_count(row[f"c{i}"]) for i in range(len(unit))]
+
+
+def _run_unit(source: CdmSource, unit: Sequence[Check]) -> list[Finding]:
+    """Run one unit in one query; when it fails, each check alone, so the failing one is named."""
     try:
-        rows = _count(source.execute(check.expr))
+        counts = _unit_counts(source, unit)
     except Exception as exc:  # backend errors become findings, never tracebacks
-        log.debug("check %s on %s failed", check.rule, check.table, exc_info=True)
-        return _failed(check, exc)
-    return _finding(check, rows) if rows else None
+        if len(unit) == 1:
+            log.debug("check %s on %s failed", unit[0].rule, unit[0].table, exc_info=True)
+            return [_failed(unit[0], exc)]
+        return [f for c in unit for f in _run_unit(source, [c])]
+    return [_finding(c, n) for c, n in zip(unit, counts, strict=True) if n]
 
 
-def _batch_counts(source: CdmSource, checks: list[Check]) -> list[int]:
-    base = checks[0].base
-    assert base is not None
-    metrics = [ibis.ifelse(c.predicate, 1, 0).sum().name(f"c{i}") for i, c in enumerate(checks)]
-    row = source.execute(base.aggregate(metrics)).iloc[0]
-    return [_count(row[f"c{i}"]) for i in range(len(checks))]
-
-
-def _run_batch(source: CdmSource, checks: list[Check]) -> list[Finding]:
-    try:
-        counts = _batch_counts(source, checks)
-    except Exception as exc:  # backend errors become findings, never tracebacks
-        if len(checks) == 1:
-            return [_failed(checks[0], exc)]
-        # run each check alone to find the one that fails
-        return [f for c in checks for f in _run_batch(source, [c])]
-    return [_finding(c, n) for c, n in zip(checks, counts, strict=True) if n]
-
-
-def _run(source: CdmSource, checks: Sequence[Check]) -> list[Finding]:
-    batches: dict[int, list[Check]] = defaultdict(list)
-    findings: list[Finding] = []
+def _units(checks: Sequence[Check]) -> list[list[Check]]:
+    """Group checks into queries: each scalar check alone, then the predicate checks by base."""
+    scalars: list[list[Check]] = []
+    batches: dict[int, list[Check]] = {}
     for c in checks:
         if c.expr is not None:
-            finding = _run_scalar(source, c)
-            if finding is not None:
-                findings.append(finding)
+            scalars.append([c])
         else:
-            batches[id(c.base)].append(c)
-    for batch in batches.values():
-        findings.extend(_run_batch(source, batch))
+            batches.setdefault(id(c.base), []).append(c)
+    return [*scalars, *batches.values()]
+
+
+def _tables_read(unit: Sequence[Check]) -> set[ops.Node]:
+    """Return the tables (as Ibis operations) the queries of ``unit`` read."""
+    exprs = [e for c in unit for e in (c.expr, c.base, c.predicate) if e is not None]
+    return {node for e in exprs for node in e.op().find(ops.PhysicalTable)}
+
+
+def _nothing_to_count(check: Check, kept: Mapping[str, CachedRows]) -> bool:
+    """Whether ``check`` reads the kept rows of its own table, and none are kept."""
+    rows = kept.get(check.table)
+    return rows is not None and rows.rows == 0 and rows.table.op() in _tables_read([check])
+
+
+def _counts_together(source: CdmSource, units: Sequence[Sequence[Check]]) -> list[list[int]] | None:
+    """Count every unit in one query (their one-row results side by side); None if it fails."""
+    firsts = list(accumulate((len(u) for u in units), initial=0))
+    try:
+        parts = [_one_row(u, first) for u, first in zip(units, firsts, strict=False)]
+        row = source.execute(parts[0].cross_join(*parts[1:])).iloc[0]
+        return [
+            [_count(row[f"c{first + i}"]) for i in range(len(u))]
+            for u, first in zip(units, firsts, strict=False)
+        ]
+    except Exception:  # one unit the engine cannot run: each runs alone to name it
+        log.debug("the %d checks on kept rows failed together", len(units), exc_info=True)
+        return None
+
+
+def _run(
+    source: CdmSource, checks: Sequence[Check], kept: Mapping[str, CachedRows] | None = None
+) -> list[Finding]:
+    """Run the checks; return their findings, those of each query unit in turn.
+
+    Checks that read nothing but ``kept`` rows (small, in the engine) are counted in one query;
+    every other unit runs alone, as a scan of whole tables is best not shared. A check that
+    reads the kept rows of its own table, and there are none, has no row to count: it is not
+    run.
+    """
+    kept = kept or {}
+    units = _units([c for c in checks if not _nothing_to_count(c, kept)])
+    small = {k.table.op() for k in kept.values()}
+    together = [u for u in units if _tables_read(u) <= small]
+    counted: dict[int, list[int]] = {}
+    if len(together) > 1:
+        counts = _counts_together(source, together)
+        if counts is not None:
+            counted = {id(u): n for u, n in zip(together, counts, strict=True)}
+    findings: list[Finding] = []
+    for unit in units:
+        if id(unit) in counted:
+            pairs = zip(unit, counted[id(unit)], strict=True)
+            findings.extend(_finding(c, n) for c, n in pairs if n)
+        else:
+            findings.extend(_run_unit(source, unit))
     return findings
 
 
 def _kept_rows(
     source: CdmSource, usable: dict[str, dict[str, dt.DataType]], tables: Collection[str] | None
-) -> dict[str, ibis.Table]:
+) -> dict[str, CachedRows]:
     """Return the kept rows of the checked tables; their usable columns shrink to the kept ones."""
     if tables is None:
         return {}
-    out: dict[str, ibis.Table] = {}
+    out: dict[str, CachedRows] = {}
     for name in sorted({t.lower() for t in tables}):
         kept = source.cached_rows(name)
         if kept is not None and name in usable:
-            out[name] = kept.table
+            out[name] = kept
             usable[name] = {c: t for c, t in usable[name].items() if c in kept.table.columns}
     return out
 
@@ -174,6 +230,7 @@ def check_cdm(
     """
     spec = load_cdm_spec()
     structure, usable = inspect_structure(source, spec)
+    kept = _kept_rows(source, usable, tables)
     ctx = CheckContext(
         source=source,
         spec=spec,
@@ -181,13 +238,13 @@ def check_cdm(
         vocabulary=vocabulary or load_vocabulary(),
         death_grace_days=death_grace_days,
         usable=usable,
-        rows=_kept_rows(source, usable, tables),
+        rows={name: rows.table for name, rows in kept.items()},
     )
     checks = [c for rule in (*GENERIC_RULES, *CLINICAL_RULES) for c in rule(ctx)] if data else []
     if tables is not None:
         wanted = {name.lower() for name in tables}
         checks = [c for c in checks if c.table in wanted]
-    findings = structure + _run(source, checks)
+    findings = structure + _run(source, checks, kept)
     report = CheckReport.build(
         findings,
         source=source.description,
