@@ -228,7 +228,8 @@ LATER_MODULES = (
     "allrwe.study.stages",
     "allrwe.study.adapters",
     "allrwe.results",
-    "allrwe.report",
+    "allrwe.report.structure",
+    "allrwe.report.render",
     "allrwe.report._static",
 )
 
