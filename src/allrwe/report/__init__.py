@@ -2,10 +2,12 @@
 
 :func:`write_report` is what a run calls: it builds the sections from a suppressed
 :class:`~allrwe.results.ResultSet` (:func:`build_report`), writes ``report.html`` (one
-self-contained file) and the static figures ``figures/*.png`` and ``*.svg``.
+self-contained file) and the static figures ``figures/*.png`` and ``*.svg``, here or in a
+:class:`~allrwe.report.worker.FigureWorker` process.
 
 The public names are loaded when first used: importing ``allrwe.report`` (or one of its light
-modules, such as :mod:`allrwe.report.model`) does not load pandas, the analyses or Jinja2.
+modules, such as :mod:`allrwe.report.model` or the figure worker's) does not load pandas, the
+analyses or Jinja2.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ if TYPE_CHECKING:
     from allrwe.report.model import ReportDocument, ReportMeta
     from allrwe.report.render import render_html
     from allrwe.report.structure import SECTION_IDS, build_report, meta_from_results
+    from allrwe.report.worker import FigureWorker
     from allrwe.results import ResultSet
     from allrwe.spec import StudySpec
 
@@ -72,6 +75,7 @@ def write_report(
     out_dir: str | os.PathLike[str],
     *,
     meta: ReportMeta | None = None,
+    figures: FigureWorker | None = None,
 ) -> list[Path]:
     """Write ``report.html`` and ``figures/*.png``/``*.svg`` for suppressed results.
 
@@ -85,27 +89,38 @@ def write_report(
         Folder to write into (created).
     meta : ReportMeta, optional
         Title block; default from the provenance and the spec.
+    figures : FigureWorker, optional
+        A started worker process to draw the static figures in. They are then written
+        while the caller goes on, and complete only when :meth:`FigureWorker.wait` returns.
+        Without one (or if it has stopped) they are drawn here before this returns.
 
     Returns
     -------
     list of pathlib.Path
-        The files written: the report first, then the figures.
+        The files written: the report first, then the figures (the same files, in the same
+        order, whether a worker draws them or not).
 
     Raises
     ------
     DisclosureError
         If ``results`` has not been suppressed.
+    ValueError
+        If a static figure is of a kind that has no static rendering.
     """
-    from allrwe.report.figures import write_static
+    from allrwe.report.figures import static_files, write_static
     from allrwe.report.render import render_html
     from allrwe.report.structure import build_report, meta_from_results
 
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     doc = build_report(results, spec, meta or meta_from_results(results, spec))
+    static = [figure for figure in doc.figures() if figure.static]
+    folder = out / "figures"
     written = [out / REPORT_FILE]
-    for figure in doc.figures():
-        if figure.static:
-            written += write_static(figure, out / "figures")
+    if figures is not None and figures.submit(static, folder):
+        written += [path for figure in static for path in static_files(figure, folder)]
+    else:
+        for figure in static:
+            written += write_static(figure, folder)
     written[0].write_text(render_html(doc), encoding="utf-8")
     return written
