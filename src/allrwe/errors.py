@@ -71,6 +71,10 @@ class DisclosureError(AllrweError, RuntimeError):
     """An output would disclose a small cell or a person identifier."""
 
 
+class FigureWorkerError(AllrweError, RuntimeError):
+    """The process drawing the static figures ended before it wrote them."""
+
+
 class AllrweWarning(UserWarning):
     """Root of allrwe's warnings."""
 

@@ -101,8 +101,13 @@ def test_patient_level_tables_hold_persons_and_fail_the_audit(demo_run):
     assert "person_identifier" in {f.rule for f in report.findings}
 
 
-def test_two_runs_give_identical_files(demo_run, emr_cdm, tmp_path):
-    summary, _ = demo_run
+def test_two_runs_give_identical_files_with_or_without_the_figure_worker(
+    demo_run, emr_cdm, tmp_path, monkeypatch
+):
+    from allrwe.report.worker import FigureWorker
+
+    summary, _ = demo_run  # drawn by the figure worker; the second run draws them itself
+    monkeypatch.setattr(FigureWorker, "start", lambda self: False)
     again = run_study(DEMO_SPEC, emr_cdm, tmp_path / "again", patient_level=True)
     assert again.files == summary.files
     for name in summary.files:

@@ -2,20 +2,29 @@
 
 :func:`write_report` is what a run calls: it builds the sections from a suppressed
 :class:`~allrwe.results.ResultSet` (:func:`build_report`), writes ``report.html`` (one
-self-contained file) and the static figures ``figures/*.png`` and ``*.svg``.
+self-contained file) and the static figures ``figures/*.png`` and ``*.svg``, here or in a
+:class:`~allrwe.report.worker.FigureWorker` process.
+
+The public names are loaded when first used: importing ``allrwe.report`` (or one of its light
+modules, such as :mod:`allrwe.report.model` or the figure worker's) does not load pandas, the
+analyses or Jinja2.
 """
 
 from __future__ import annotations
 
+import importlib
 import os
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
-from allrwe.report.figures import plotly_spec, write_static
-from allrwe.report.model import ReportDocument, ReportMeta
-from allrwe.report.render import render_html
-from allrwe.report.structure import SECTION_IDS, build_report, meta_from_results
-from allrwe.results import ResultSet
-from allrwe.spec import StudySpec
+if TYPE_CHECKING:
+    from allrwe.report.figures import plotly_spec, write_static
+    from allrwe.report.model import ReportDocument, ReportMeta
+    from allrwe.report.render import render_html
+    from allrwe.report.structure import SECTION_IDS, build_report, meta_from_results
+    from allrwe.report.worker import FigureWorker
+    from allrwe.results import ResultSet
+    from allrwe.spec import StudySpec
 
 __all__ = [
     "REPORT_FILE",
@@ -33,6 +42,32 @@ __all__ = [
 #: file name of the HTML report
 REPORT_FILE = "report.html"
 
+#: the module that defines each public name loaded on first use
+_LAZY = {
+    "SECTION_IDS": "allrwe.report.structure",
+    "ReportDocument": "allrwe.report.model",
+    "ReportMeta": "allrwe.report.model",
+    "build_report": "allrwe.report.structure",
+    "meta_from_results": "allrwe.report.structure",
+    "plotly_spec": "allrwe.report.figures",
+    "render_html": "allrwe.report.render",
+    "write_static": "allrwe.report.figures",
+}
+
+
+def __getattr__(name: str) -> Any:
+    """Load a public name from its module on first use (PEP 562)."""
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *_LAZY})
+
 
 def write_report(
     results: ResultSet,
@@ -40,6 +75,7 @@ def write_report(
     out_dir: str | os.PathLike[str],
     *,
     meta: ReportMeta | None = None,
+    figures: FigureWorker | None = None,
 ) -> list[Path]:
     """Write ``report.html`` and ``figures/*.png``/``*.svg`` for suppressed results.
 
@@ -53,23 +89,38 @@ def write_report(
         Folder to write into (created).
     meta : ReportMeta, optional
         Title block; default from the provenance and the spec.
+    figures : FigureWorker, optional
+        A started worker process to draw the static figures in. They are then written
+        while the caller goes on, and complete only when :meth:`FigureWorker.wait` returns.
+        Without one (or if it has stopped) they are drawn here before this returns.
 
     Returns
     -------
     list of pathlib.Path
-        The files written: the report first, then the figures.
+        The files written: the report first, then the figures (the same files, in the same
+        order, whether a worker draws them or not).
 
     Raises
     ------
     DisclosureError
         If ``results`` has not been suppressed.
+    ValueError
+        If a static figure is of a kind that has no static rendering.
     """
+    from allrwe.report.figures import static_files, write_static
+    from allrwe.report.render import render_html
+    from allrwe.report.structure import build_report, meta_from_results
+
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     doc = build_report(results, spec, meta or meta_from_results(results, spec))
+    static = [figure for figure in doc.figures() if figure.static]
+    folder = out / "figures"
     written = [out / REPORT_FILE]
-    for figure in doc.figures():
-        if figure.static:
-            written += write_static(figure, out / "figures")
+    if figures is not None and figures.submit(static, folder):
+        written += [path for figure in static for path in static_files(figure, folder)]
+    else:
+        for figure in static:
+            written += write_static(figure, folder)
     written[0].write_text(render_html(doc), encoding="utf-8")
     return written

@@ -17,7 +17,7 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.backends.backend_svg import FigureCanvasSVG
 from matplotlib.figure import Figure as MplFigure
 
-from allrwe.report.figures import PALETTE
+from allrwe.report.figures import PALETTE, static_files
 from allrwe.report.model import Figure
 
 __all__ = ["write_files"]
@@ -146,9 +146,8 @@ def write_files(figure: Figure, folder: Path) -> list[Path]:
     ValueError
         If the kind has no static rendering.
     """
-    draw = _DRAW.get(figure.chart)
-    if draw is None:
-        raise ValueError(f"no static rendering for figure kind {figure.chart!r}")
+    png, svg = static_files(figure, folder)
+    draw = _DRAW[figure.chart]
     folder.mkdir(parents=True, exist_ok=True)
     with mpl.rc_context(_RC):  # type: ignore[arg-type]
         height = 5.0 if figure.chart in ("km", "cif") else 3.6
@@ -160,6 +159,5 @@ def write_files(figure: Figure, folder: Path) -> list[Path]:
         )
         canvas = FigureCanvasAgg(fig)
         draw(fig, figure.data)
-        png, svg = folder / f"{figure.id}.png", folder / f"{figure.id}.svg"
         _print_files(fig, canvas, png, svg)
     return [png, svg]

@@ -15,7 +15,7 @@ from typing import Any
 
 from allrwe.report.model import Figure
 
-__all__ = ["PALETTE", "plotly_spec", "write_static"]
+__all__ = ["PALETTE", "STATIC_CHARTS", "plotly_spec", "static_files", "write_static"]
 
 #: colours of the series (colour-blind-safe, Okabe–Ito)
 PALETTE = ("#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#000000")
@@ -214,6 +214,34 @@ def plotly_spec(figure: Figure) -> dict[str, Any]:
 
 # ------------------------------------------------------------------ static
 
+#: figure kinds with a static rendering (PNG and SVG)
+STATIC_CHARTS = ("km", "cif", "bars", "hbars")
+
+
+def static_files(figure: Figure, folder: Path) -> list[Path]:
+    """Return the files :func:`write_static` writes for a figure: ``<id>.png``, ``<id>.svg``.
+
+    Parameters
+    ----------
+    figure : Figure
+        A figure block.
+    folder : pathlib.Path
+        The folder of the static figures.
+
+    Returns
+    -------
+    list of pathlib.Path
+        The PNG file, then the SVG file.
+
+    Raises
+    ------
+    ValueError
+        If the kind has no static rendering (not in :data:`STATIC_CHARTS`).
+    """
+    if figure.chart not in STATIC_CHARTS:
+        raise ValueError(f"no static rendering for figure kind {figure.chart!r}")
+    return [folder / f"{figure.id}.png", folder / f"{figure.id}.svg"]
+
 
 def write_static(figure: Figure, folder: Path) -> list[Path]:
     """Write a static figure as ``<id>.png`` (150 dpi) and ``<id>.svg``.
@@ -228,7 +256,12 @@ def write_static(figure: Figure, folder: Path) -> list[Path]:
     Returns
     -------
     list of pathlib.Path
-        The two files written.
+        The two files written (see :func:`static_files`).
+
+    Raises
+    ------
+    ValueError
+        If the kind has no static rendering.
     """
     # matplotlib is imported here, on the one path that draws with it: the HTML report and
     # the Plotly specifications do not need it.

@@ -13,6 +13,7 @@ import importlib
 import logging
 import os
 import threading
+import time
 import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -40,6 +41,7 @@ from allrwe.study.output import PATIENT_LEVEL_DIR, StagedOutput, relative_files
 from allrwe.study.progress import STAGES, ProgressCallback, StageEvent, StageReporter
 
 if TYPE_CHECKING:
+    from allrwe.report.worker import FigureWorker
     from allrwe.results import AuditReport, ResultSet
     from allrwe.study import stages
 
@@ -222,14 +224,15 @@ def _write_patient_level(tables: dict[str, pd.DataFrame], folder: Path) -> None:
         frame.reset_index(drop=True).to_parquet(folder / f"{name}.parquet", index=False)
 
 
-#: Modules of the stages after ``extract``: the analyses, results and report (SciPy, Jinja2,
-#: matplotlib). A run imports them in the background while the engine scans the CDM.
+#: Modules of the stages after ``extract``: the analyses, results and report (SciPy, Jinja2).
+#: A run imports them in the background while the engine scans the CDM. matplotlib is not one
+#: of them: the static figures are drawn by a worker process (:mod:`allrwe.report.worker`).
 LATER_MODULES = (
     "allrwe.study.stages",
     "allrwe.study.adapters",
     "allrwe.results",
-    "allrwe.report",
-    "allrwe.report._static",
+    "allrwe.report.structure",
+    "allrwe.report.render",
 )
 
 
@@ -251,6 +254,19 @@ def _import_in_background(names: tuple[str, ...]) -> threading.Thread:
     thread = threading.Thread(target=work, name="allrwe-imports", daemon=True)
     thread.start()
     return thread
+
+
+def _wait_for_figures(figures: FigureWorker) -> None:
+    """Wait for the static figures the worker draws (none to wait for if drawn here).
+
+    The audit reads the results and the HTML report, not the PNG and SVG files, so it runs
+    while they are drawn; the run ends, and its output is committed, once they are written.
+    """
+    started = time.perf_counter()
+    written = figures.wait()
+    logger.debug(
+        "waited %.2f s for %d static figure files", time.perf_counter() - started, len(written)
+    )
 
 
 def _audit(folder: Path, min_cell_count: int) -> AuditReport:
@@ -351,13 +367,18 @@ def run_study(
     DisclosureError
         The output audit finds a small cell or a person identifier (nothing is written).
     """
+    from allrwe.report.worker import FigureWorker
+
     spec, vocab = _load(spec_path_or_spec, tuple(vocab_paths))
     minimum = _min_cell_count(spec, min_cell_count)
     steps = StageReporter(progress)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        with StagedOutput(out_dir) as staged:
-            summary = _run(spec, vocab, cdm_url, staged, minimum, patient_level, steps, created_at)
+        # The figure worker ends before the staging folder is committed or removed.
+        with StagedOutput(out_dir) as staged, FigureWorker() as figures:
+            summary = _run(
+                spec, vocab, cdm_url, staged, minimum, patient_level, steps, created_at, figures
+            )
             out = staged.commit()
         messages = _warning_text(caught)
     return RunSummary(
@@ -389,6 +410,7 @@ def _run(
     patient_level: bool,
     progress: StageReporter,
     created_at: str | None,
+    figures: FigureWorker,
 ) -> dict[str, Any]:
     with progress.stage("connect") as notes:
         source = connect(os.fspath(cdm_url))
@@ -398,6 +420,9 @@ def _run(
             notes.append(_check(source, vocab, data=False))
         with progress.stage("extract") as notes:
             imports = _import_in_background(LATER_MODULES)
+            # the static figures are drawn in a process of their own, started now so that
+            # its start-up overlaps the scan (the report is drawn here if it cannot start)
+            figures.start()
             # One scan per event table; the data rules and every analysis read the kept rows.
             kept = _extract(source, vocab)
             notes.append(f"{kept}; {_check(source, vocab, data=True)}")
@@ -434,13 +459,14 @@ def _run(
         meta = meta_from_results(
             results, spec, source_info=info, pathway_settings=stages.pathway_settings(ctx)
         )
-        files = write_report(results, spec, staged.path, meta=meta)
+        files = write_report(results, spec, staged.path, meta=meta, figures=figures)
         notes.append(f"{len(files)} files")
     with progress.stage("audit") as notes:
         audit = _audit(staged.path, minimum)
         notes.append(f"{len(audit.files)} files clean")
     if patient_level:
         _write_patient_level(ctx.patient_level, staged.path / PATIENT_LEVEL_DIR)
+    _wait_for_figures(figures)
     suppression = results.provenance.suppression
     return {
         "group_sizes": _group_sizes(results),

@@ -1,0 +1,235 @@
+"""The figure worker: the same files as drawn in-process, errors raised here, the process ended."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from allrwe.errors import FigureWorkerError
+from allrwe.report import build_report, write_report, write_static
+from allrwe.report.figures import STATIC_CHARTS, static_files
+from allrwe.report.model import Figure
+from allrwe.report.worker import FigureWorker, _plain_category, _WorkerTraceback
+
+BARS = Figure(
+    "bars-test",
+    "test",
+    "bars",
+    {
+        "categories": ["1", "2"],
+        "series": [{"name": "A", "values": [60.0, None]}],
+        "xlabel": "Cycles",
+        "ylabel": "Persons (%)",
+    },
+)
+#: drawing it fails in matplotlib's caller: the curves are missing
+BROKEN = Figure("km-broken", "test", "km", {"xlabel": "Months", "ylabel": "Survival"})
+#: drawing it warns: a legend without a labelled curve
+NO_CURVES = Figure("km-empty", "test", "km", {"curves": [], "xlabel": "M", "ylabel": "S"})
+
+
+class _ExitOnLoad:
+    """Ends the process that unpickles it, with exit code 3 (a worker that dies)."""
+
+    def __reduce__(self) -> tuple[object, tuple[int]]:
+        return (os._exit, (3,))
+
+
+@pytest.fixture
+def worker() -> Iterator[FigureWorker]:
+    with FigureWorker() as started:
+        assert started.start()
+        yield started
+
+
+def _files(folder: Path) -> dict[str, bytes]:
+    return {
+        p.relative_to(folder).as_posix(): p.read_bytes()
+        for p in sorted(folder.rglob("*"))
+        if p.is_file()
+    }
+
+
+def test_report_files_are_the_same_bytes_with_and_without_a_worker(
+    results, spec, meta, worker, tmp_path
+):
+    serial = write_report(results, spec, tmp_path / "serial", meta=meta)
+    parallel = write_report(results, spec, tmp_path / "worker", meta=meta, figures=worker)
+    figures = [p for p in parallel if p.suffix in (".png", ".svg")]
+    assert worker.wait() == figures
+    assert [p.relative_to(tmp_path / "worker") for p in parallel] == [
+        p.relative_to(tmp_path / "serial") for p in serial
+    ]
+    assert len(figures) >= 4
+    assert figures[:2] == [figures[0].with_suffix(".png"), figures[0].with_suffix(".svg")]
+    drawn = _files(tmp_path / "serial")
+    assert drawn == _files(tmp_path / "worker")
+    assert drawn["figures/" + figures[0].name].startswith(b"\x89PNG")
+
+
+def test_figures_not_taken_by_a_worker_are_drawn_here(results, spec, meta, tmp_path):
+    stopped = FigureWorker()  # never started: write_report draws the figures itself
+    written = write_report(results, spec, tmp_path, meta=meta, figures=stopped)
+    assert stopped.wait() == []
+    assert all(p.is_file() for p in written)
+    doc = build_report(results, spec, meta)
+    assert len(written) == 1 + 2 * len([f for f in doc.figures() if f.static])
+
+
+def test_the_worker_writes_each_figure_as_write_static_does(worker, tmp_path):
+    assert worker.submit([BARS], tmp_path / "w")
+    assert worker.wait() == static_files(BARS, tmp_path / "w")
+    assert write_static(BARS, tmp_path / "s") == static_files(BARS, tmp_path / "s")
+    assert _files(tmp_path / "w") == _files(tmp_path / "s")
+    assert worker.wait() == []  # nothing left to wait for
+
+
+def test_an_error_in_the_worker_is_raised_here_with_its_traceback(worker, tmp_path):
+    with pytest.raises(KeyError) as serial:
+        write_static(BROKEN, tmp_path / "s")
+    assert worker.submit([BARS, BROKEN], tmp_path / "w")
+    with pytest.raises(KeyError) as raised:
+        worker.wait()
+    assert raised.value.args == serial.value.args == ("curves",)
+    cause = raised.value.__cause__
+    assert isinstance(cause, _WorkerTraceback)
+    assert "_static.py" in str(cause)
+    assert "KeyError: 'curves'" in str(cause)
+    # the worker carries on with the next figures
+    assert worker.submit([BARS], tmp_path / "again")
+    assert worker.wait() == static_files(BARS, tmp_path / "again")
+
+
+def test_warnings_of_the_worker_are_issued_here(worker, tmp_path):
+    assert worker.submit([NO_CURVES], tmp_path)
+    with pytest.warns(UserWarning, match="No artists with labels found") as caught:
+        worker.wait()
+    assert len(caught) == 1
+    assert (tmp_path / "km-empty.png").is_file()
+
+
+def test_warning_classes_of_other_libraries_are_sent_as_a_builtin_base():
+    class LibraryWarning(RuntimeWarning):
+        pass
+
+    LibraryWarning.__module__ = "somelibrary"
+    assert _plain_category(LibraryWarning) is RuntimeWarning
+    assert _plain_category(DeprecationWarning) is DeprecationWarning
+    from allrwe.errors import StudyWarning
+
+    assert _plain_category(StudyWarning) is StudyWarning
+
+
+def test_a_kind_without_static_rendering_is_refused_before_it_is_sent(worker, tmp_path):
+    sankey = Figure("flows", "test", "sankey", {"nodes": [], "links": []})
+    with pytest.raises(ValueError, match="no static rendering for figure kind 'sankey'"):
+        worker.submit([BARS, sankey], tmp_path)
+    with pytest.raises(ValueError, match="no static rendering for figure kind 'sankey'"):
+        write_static(sankey, tmp_path)
+    assert worker.wait() == []
+    assert not tmp_path.joinpath("bars-test.png").exists()
+
+
+def test_static_charts_are_the_kinds_drawn():
+    from allrwe.report import _static
+
+    assert set(_static._DRAW) == set(STATIC_CHARTS)
+
+
+def test_a_worker_that_dies_while_drawing_is_a_clear_error(worker, tmp_path):
+    dying = Figure("km-dies", "test", "km", {"curves": _ExitOnLoad()})
+    assert worker.submit([dying], tmp_path)
+    with pytest.raises(FigureWorkerError, match=r"ended \(exit code 3\) before it wrote them"):
+        worker.wait()
+    assert not worker.running
+
+
+def test_a_worker_that_died_before_the_figures_leaves_them_to_the_caller(worker, tmp_path):
+    proc = worker._proc
+    assert proc is not None
+    proc.kill()
+    proc.wait()
+    assert not worker.submit([BARS], tmp_path)
+    assert worker.wait() == []
+
+
+def test_leaving_the_block_ends_the_process(tmp_path):
+    with FigureWorker() as worker:
+        assert worker.start()
+        proc = worker._proc
+        assert proc is not None
+        assert worker.submit([BARS], tmp_path)
+        assert worker.wait() == static_files(BARS, tmp_path)
+    assert proc.returncode == 0
+    assert not worker.running
+    assert not worker.start()  # a closed worker does not start again
+
+
+def _submit_then_fail(worker: FigureWorker, folder: Path, error: type[BaseException]) -> None:
+    with worker:
+        assert worker.start()
+        assert worker.submit([BARS], folder)
+        raise error
+
+
+@pytest.mark.parametrize("error", [RuntimeError, KeyboardInterrupt])
+def test_an_error_in_the_block_kills_the_process_at_once(error, tmp_path):
+    worker = FigureWorker()
+    assert worker.start()
+    proc = worker._proc
+    with pytest.raises(error):
+        _submit_then_fail(worker, tmp_path, error)
+    assert proc is not None
+    assert proc.returncode is not None  # ended and reaped: no orphan, no zombie
+    assert proc.stdout is not None
+    assert proc.stdout.closed
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="POSIX signals")
+def test_the_worker_ignores_ctrl_c_sent_to_it(worker, tmp_path):
+    assert worker.submit([BARS], tmp_path / "first")  # once it has replied, it is serving
+    assert worker.wait() == static_files(BARS, tmp_path / "first")
+    proc = worker._proc
+    assert proc is not None
+    os.kill(proc.pid, signal.SIGINT)
+    assert worker.submit([BARS], tmp_path / "then")
+    assert worker.wait() == static_files(BARS, tmp_path / "then")
+    assert worker.running
+
+
+def test_the_drawing_modules_do_not_load_pandas():
+    code = "import sys, allrwe.report.worker, allrwe.report._static; print('pandas' in sys.modules)"
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout == "False\n"
+
+
+def test_a_script_without_a_main_guard_is_not_run_again_by_the_worker(tmp_path):
+    script = tmp_path / "script.py"
+    script.write_text(
+        textwrap.dedent(
+            f"""
+            from pathlib import Path
+            from allrwe.report.model import Figure
+            from allrwe.report.worker import FigureWorker
+            figure = Figure("b", "t", "bars", {dict(BARS.data)!r})
+            with FigureWorker() as worker:
+                worker.start()
+                worker.submit([figure], Path({str(tmp_path)!r}))
+                print(len(worker.wait()), "files")
+            """
+        ),
+        encoding="utf-8",
+    )
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
+    done = subprocess.run(
+        [sys.executable, str(script)], capture_output=True, text=True, env=env, check=False
+    )
+    assert (done.returncode, done.stdout) == (0, "2 files\n"), done.stderr
+    assert sorted(p.name for p in tmp_path.glob("b.*")) == ["b.png", "b.svg"]
