@@ -26,8 +26,8 @@ STAGES: tuple[tuple[str, str], ...] = (
     ("baseline", "Baseline characteristics"),
     ("safety", "Adverse events"),
     ("results", "Suppress small cells"),
-    ("export", "Export the results"),
     ("report", "Write the report"),
+    ("export", "Export the results"),
     ("audit", "Audit the outputs"),
 )
 

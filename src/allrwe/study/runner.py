@@ -451,16 +451,16 @@ def _run(
         )
         results = suppress(raw, min_cell_count=minimum)
         notes.append(f"{len(results)} records")
-    with progress.stage("export") as notes:
-        written = export(results, staged.path, formats=export_formats(spec))
-        _write_spec(spec, staged.path)
-        notes.append(f"{len(written)} files")
     with progress.stage("report") as notes:
         meta = meta_from_results(
             results, spec, source_info=info, pathway_settings=stages.pathway_settings(ctx)
         )
         files = write_report(results, spec, staged.path, meta=meta, figures=figures)
         notes.append(f"{len(files)} files")
+    with progress.stage("export") as notes:
+        written = export(results, staged.path, formats=export_formats(spec))
+        _write_spec(spec, staged.path)
+        notes.append(f"{len(written)} files")
     with progress.stage("audit") as notes:
         audit = _audit(staged.path, minimum)
         notes.append(f"{len(audit.files)} files clean")
