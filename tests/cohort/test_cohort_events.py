@@ -35,6 +35,7 @@ from allrwe.cohort import (
     condition_events,
     death_dates,
     drug_events,
+    extract_events,
     measurement_values,
     procedure_events,
 )
@@ -241,30 +242,51 @@ def _concept(concept_id: int, **flags: bool) -> Concept:
 
 
 def test_a_record_matching_one_set_by_concept_and_another_by_source_is_in_both(
-    tmp_path: Path,
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # T-ALL coded with a source code that another set names: the record belongs to both sets,
     # whichever order they come in (both sets' ids are disjoint, which once put them in one
-    # CASE expression that kept only the first label).
-    t_all, icd_all = 4082462, 45537873
+    # CASE expression that kept only the first label). With the rows kept, the sets whose
+    # records share none (``relapse`` here) are read in the same scan as one of the others.
+    t_all, icd_all, relapse = 4082462, 45537873, 4091453
     cdm = make_cdm(
         tmp_path / "two.duckdb",
         {
             "person": [person(1, 1980)],
-            "condition_occurrence": [cond(1, t_all, "2020-01-01", source=icd_all)],
+            "condition_occurrence": [
+                cond(1, t_all, "2020-01-01", source=icd_all),
+                cond(1, relapse, "2020-03-01", source=icd_all),
+            ],
         },
     )
     vocab = _sets(
         _set("t_cell", _concept(t_all)),
         _set("any_all", _concept(icd_all)),
+        _set("relapse", _concept(relapse)),
     )
+    want = [
+        (1, "any_all", "2020-01-01", "2020-01-01"),
+        (1, "t_cell", "2020-01-01", "2020-01-01"),
+        (1, "any_all", "2020-03-01", "2020-03-01"),
+        (1, "relapse", "2020-03-01", "2020-03-01"),
+    ]
+    orders = (["t_cell", "any_all", "relapse"], ["any_all", "t_cell", "relapse"])
     with connect(cdm) as source:
-        for keys in (["t_cell", "any_all"], ["any_all", "t_cell"]):
-            got = rows(source, condition_events(source, vocab, None, keys))
-            assert got == [
-                (1, "any_all", "2020-01-01", "2020-01-01"),
-                (1, "t_cell", "2020-01-01", "2020-01-01"),
-            ]
+        for keys in orders:
+            expr = condition_events(source, vocab, None, keys)
+            assert rows(source, expr) == want
+            assert str(ibis.to_sql(expr)).count("UNION") == 2  # a scan per set
+        extract_events(source, vocab)
+        queries = []
+        execute = source.execute
+        monkeypatch.setattr(source, "execute", lambda e: queries.append(e) or execute(e))
+        for keys in orders:
+            expr = condition_events(source, vocab, None, keys)
+            assert rows(source, expr) == want
+            # any_all clashes with both others, which share no record: two scans
+            assert str(ibis.to_sql(expr)).count("UNION") == 1
+        # the kept rows' concepts were read once, then one query per call above
+        assert len(queries) == 1 + len(orders)
 
 
 def test_descendants_of_an_excluded_concept_never_match_by_source(tmp_path: Path) -> None:

@@ -228,6 +228,20 @@ def test_every_set_same_with_and_without_the_cache(
         assert found
 
 
+@pytest.mark.parametrize("domain", ["drug", "condition"])
+def test_kept_rows_read_sets_sharing_no_record_in_one_scan(
+    pair: Pair, full_vocab: Vocabulary, domain: str
+) -> None:
+    # Matching source concepts, a scan per set on the table; on the kept rows, only sets one
+    # record matches together need scans of their own (same rows, checked above).
+    helper = HELPERS[domain]
+    keys = keys_of(full_vocab, domain)
+    scans_plain = str(ibis.to_sql(helper(pair.plain, full_vocab, None, keys))).count("UNION") + 1
+    scans_kept = str(ibis.to_sql(helper(pair.cached, full_vocab, None, keys))).count("UNION") + 1
+    assert scans_plain == len([k for k in keys if full_vocab.sets[k].concept_ids])
+    assert scans_kept < scans_plain / 2, (scans_kept, scans_plain)
+
+
 def test_descendants_and_exclusions_with_and_without_the_cache(
     full_vocab: Vocabulary, tmp_path: Path
 ) -> None:
