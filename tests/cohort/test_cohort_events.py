@@ -31,6 +31,7 @@ from cdm_builder import (
 
 from allrwe.cohort import (
     Cohort,
+    any_records,
     concept_events,
     condition_events,
     death_dates,
@@ -315,3 +316,46 @@ def test_descendants_of_an_excluded_concept_never_match_by_source(tmp_path: Path
     with connect(cdm) as source:
         got = rows(source, condition_events(source, vocab, None, "dx"))
     assert got == [(1, "dx", "2020-02-01", "2020-02-01")]
+
+
+#: (standard concept, source concept) of one record, and whether set ``dx`` below holds it
+DX_RECORDS = [
+    ((500, None), True),  # the standard concept
+    ((0, 45537873), True),  # the source concept
+    ((None, 45537873), True),  # the source concept, no standard one
+    ((501, None), False),  # another concept
+    ((None, None), False),
+]
+
+
+@pytest.mark.parametrize(("record", "held"), DX_RECORDS)
+@pytest.mark.parametrize("excluding", [False, True])
+def test_any_records_agrees_with_the_event_query(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    record: tuple[int | None, int | None],
+    held: bool,
+    excluding: bool,
+) -> None:
+    # With an excluded concept, SQL's nulls drop the record that has no standard concept:
+    # "NOT (NULL IN (...))" is null. The answer from the kept rows' concepts follows SQL.
+    standard, source_concept = record
+    row = {**cond(1, 0, "2020-01-01", source=source_concept), "condition_concept_id": standard}
+    cdm = make_cdm(
+        tmp_path / "one.duckdb", {"person": [person(1, 1980)], "condition_occurrence": [row]}
+    )
+    excluded = (_concept(502, exclude=True),) if excluding else ()
+    vocab = _sets(_set("dx", _concept(500), _concept(45537873), *excluded))
+    want = held and not (excluding and standard is None)
+    with connect(cdm) as source:
+        assert (len(rows(source, condition_events(source, vocab, None, "dx"))) > 0) == want
+        assert any_records(source, vocab, "dx") == want  # one query on the table
+        with pytest.raises(VocabularyError, match="no concept set"):
+            any_records(source, vocab, "dx", domains=("drug",))
+        extract_events(source, vocab)
+        queries = []
+        execute = source.execute
+        monkeypatch.setattr(source, "execute", lambda e: queries.append(e) or execute(e))
+        assert any_records(source, vocab, ["dx"]) == want
+        assert any_records(source, vocab, "dx") == want
+        assert len(queries) == 1  # the kept rows' concepts, asked once

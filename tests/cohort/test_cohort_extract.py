@@ -18,6 +18,7 @@ import pandas as pd
 import pytest
 
 from allrwe.cohort import (
+    any_records,
     concept_events,
     condition_events,
     drug_events,
@@ -25,6 +26,7 @@ from allrwe.cohort import (
     procedure_events,
 )
 from allrwe.cohort.events import EVENT_DOMAINS, extract_events, observation_values
+from allrwe.errors import VocabularyError
 from allrwe.io.example import example_cdm_path
 from allrwe.io.source import CdmSource, connect
 from allrwe.io.vocabulary import ConceptSet, Vocabulary, expand_sets, load_vocabulary
@@ -240,6 +242,23 @@ def test_kept_rows_read_sets_sharing_no_record_in_one_scan(
     scans_kept = str(ibis.to_sql(helper(pair.cached, full_vocab, None, keys))).count("UNION") + 1
     assert scans_plain == len([k for k in keys if full_vocab.sets[k].concept_ids])
     assert scans_kept < scans_plain / 2, (scans_kept, scans_plain)
+
+
+def test_any_records_same_from_the_kept_concepts(pair: Pair, full_vocab: Vocabulary) -> None:
+    found = {True: 0, False: 0}
+    for key in [*full_vocab.sets, *full_vocab.groups]:
+        try:
+            want = len(frame(pair.plain, concept_events(pair.plain, full_vocab, None, key))) > 0
+        except VocabularyError:  # no set in an event domain
+            for source in (pair.plain, pair.cached):
+                with pytest.raises(VocabularyError):
+                    any_records(source, full_vocab, key)
+            continue
+        assert any_records(pair.plain, full_vocab, key) == want, key
+        assert any_records(pair.cached, full_vocab, key) == want, key
+        found[want] += 1
+    assert found[True] >= 10
+    assert found[False] >= 1
 
 
 def test_descendants_and_exclusions_with_and_without_the_cache(

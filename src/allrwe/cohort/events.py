@@ -39,6 +39,7 @@ from allrwe.io.vocabulary import ConceptSet, Vocabulary, expand_with_exclusions
 __all__ = [
     "EVENT_DOMAINS",
     "Persons",
+    "any_records",
     "concept_events",
     "condition_events",
     "death_dates",
@@ -201,6 +202,38 @@ class _Matcher:
         if self.excluded:
             cond = cond & ~table[dom.concept_col].isin(sorted(self.excluded))
         return cond
+
+    def matches(self, concept: int | None, source_concept: int | None, *, by_source: bool) -> bool:
+        """Whether :meth:`condition` keeps a record of these concepts (SQL's logic of nulls).
+
+        ``by_source``: the table has the source concept column.
+        """
+        cond = _member(concept, self.standard)
+        if self.source and by_source:
+            cond = _or(cond, _member(source_concept, self.source))
+        if self.excluded:
+            excluded = _member(concept, self.excluded)
+            cond = _and(cond, None if excluded is None else not excluded)
+        return cond is True
+
+
+def _member(value: int | None, ids: frozenset[int]) -> bool | None:
+    """``value IN (ids)`` in SQL: null for a null value; Ibis writes an empty list as false."""
+    if not ids:
+        return False
+    return None if value is None else value in ids
+
+
+def _or(a: bool | None, b: bool | None) -> bool | None:
+    if a is True or b is True:
+        return True
+    return None if a is None or b is None else False
+
+
+def _and(a: bool | None, b: bool | None) -> bool | None:
+    if a is False or b is False:
+        return False
+    return None if a is None or b is None else True
 
 
 def _matchers(source: CdmSource, sets: Sequence[ConceptSet]) -> list[_Matcher]:
@@ -572,6 +605,51 @@ def concept_events(
     if not parts:
         raise VocabularyError(f"no concept set of {keys!r} is in the domains {list(domains)}")
     return parts[0] if len(parts) == 1 else ibis.union(*parts, distinct=False)
+
+
+def any_records(
+    source: CdmSource,
+    vocab: Vocabulary,
+    keys: str | Sequence[str],
+    *,
+    domains: Sequence[str] = ("drug", "condition", "procedure", "measurement", "observation"),
+) -> bool:
+    """Whether the CDM holds a record of the sets of ``keys`` (anyone's), in ``domains``.
+
+    The answer of :func:`concept_events` (``persons=None``) having a row. Tables whose kept
+    rows (:func:`extract_events`) hold every match answer from the concepts of those rows,
+    without a query; the others by one query.
+
+    Raises
+    ------
+    VocabularyError
+        An unknown key, or no set of ``keys`` is in ``domains``.
+    """
+    sets = expand_keys(vocab, keys)
+    if not any(cs.domain in domains for cs in sets):
+        raise VocabularyError(f"no concept set of {keys!r} is in the domains {list(domains)}")
+    asked = []
+    for domain in domains:
+        dom = EVENT_DOMAINS[domain]
+        in_domain = [cs for cs in sets if cs.domain == domain]
+        if not in_domain or not source.has(dom.table):
+            continue  # no record, as concept_events finds none
+        matchers = _matchers(source, in_domain)
+        table, kept = _event_table(source, dom, matchers)
+        _require(table, dom.table, dom.required)
+        if not matchers:
+            continue
+        if not kept:
+            asked.append(domain)
+            continue
+        by_source = dom.source_col in table.columns
+        for concept, source_concept in _kept_pairs(source, dom, table):
+            if any(m.matches(concept, source_concept, by_source=by_source) for m in matchers):
+                return True
+    if not asked:
+        return False
+    ev = concept_events(source, vocab, None, keys, domains=asked)
+    return int(source.execute(ev.limit(1).count())) > 0
 
 
 def death_dates(source: CdmSource, persons: Persons) -> ir.Table:
