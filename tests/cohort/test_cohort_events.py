@@ -31,10 +31,12 @@ from cdm_builder import (
 
 from allrwe.cohort import (
     Cohort,
+    any_records,
     concept_events,
     condition_events,
     death_dates,
     drug_events,
+    extract_events,
     measurement_values,
     procedure_events,
 )
@@ -241,30 +243,51 @@ def _concept(concept_id: int, **flags: bool) -> Concept:
 
 
 def test_a_record_matching_one_set_by_concept_and_another_by_source_is_in_both(
-    tmp_path: Path,
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # T-ALL coded with a source code that another set names: the record belongs to both sets,
     # whichever order they come in (both sets' ids are disjoint, which once put them in one
-    # CASE expression that kept only the first label).
-    t_all, icd_all = 4082462, 45537873
+    # CASE expression that kept only the first label). With the rows kept, the sets whose
+    # records share none (``relapse`` here) are read in the same scan as one of the others.
+    t_all, icd_all, relapse = 4082462, 45537873, 4091453
     cdm = make_cdm(
         tmp_path / "two.duckdb",
         {
             "person": [person(1, 1980)],
-            "condition_occurrence": [cond(1, t_all, "2020-01-01", source=icd_all)],
+            "condition_occurrence": [
+                cond(1, t_all, "2020-01-01", source=icd_all),
+                cond(1, relapse, "2020-03-01", source=icd_all),
+            ],
         },
     )
     vocab = _sets(
         _set("t_cell", _concept(t_all)),
         _set("any_all", _concept(icd_all)),
+        _set("relapse", _concept(relapse)),
     )
+    want = [
+        (1, "any_all", "2020-01-01", "2020-01-01"),
+        (1, "t_cell", "2020-01-01", "2020-01-01"),
+        (1, "any_all", "2020-03-01", "2020-03-01"),
+        (1, "relapse", "2020-03-01", "2020-03-01"),
+    ]
+    orders = (["t_cell", "any_all", "relapse"], ["any_all", "t_cell", "relapse"])
     with connect(cdm) as source:
-        for keys in (["t_cell", "any_all"], ["any_all", "t_cell"]):
-            got = rows(source, condition_events(source, vocab, None, keys))
-            assert got == [
-                (1, "any_all", "2020-01-01", "2020-01-01"),
-                (1, "t_cell", "2020-01-01", "2020-01-01"),
-            ]
+        for keys in orders:
+            expr = condition_events(source, vocab, None, keys)
+            assert rows(source, expr) == want
+            assert str(ibis.to_sql(expr)).count("UNION") == 2  # a scan per set
+        extract_events(source, vocab)
+        queries = []
+        execute = source.execute
+        monkeypatch.setattr(source, "execute", lambda e: queries.append(e) or execute(e))
+        for keys in orders:
+            expr = condition_events(source, vocab, None, keys)
+            assert rows(source, expr) == want
+            # any_all clashes with both others, which share no record: two scans
+            assert str(ibis.to_sql(expr)).count("UNION") == 1
+        # the kept rows' concepts were read once, then one query per call above
+        assert len(queries) == 1 + len(orders)
 
 
 def test_descendants_of_an_excluded_concept_never_match_by_source(tmp_path: Path) -> None:
@@ -293,3 +316,46 @@ def test_descendants_of_an_excluded_concept_never_match_by_source(tmp_path: Path
     with connect(cdm) as source:
         got = rows(source, condition_events(source, vocab, None, "dx"))
     assert got == [(1, "dx", "2020-02-01", "2020-02-01")]
+
+
+#: (standard concept, source concept) of one record, and whether set ``dx`` below holds it
+DX_RECORDS = [
+    ((500, None), True),  # the standard concept
+    ((0, 45537873), True),  # the source concept
+    ((None, 45537873), True),  # the source concept, no standard one
+    ((501, None), False),  # another concept
+    ((None, None), False),
+]
+
+
+@pytest.mark.parametrize(("record", "held"), DX_RECORDS)
+@pytest.mark.parametrize("excluding", [False, True])
+def test_any_records_agrees_with_the_event_query(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    record: tuple[int | None, int | None],
+    held: bool,
+    excluding: bool,
+) -> None:
+    # With an excluded concept, SQL's nulls drop the record that has no standard concept:
+    # "NOT (NULL IN (...))" is null. The answer from the kept rows' concepts follows SQL.
+    standard, source_concept = record
+    row = {**cond(1, 0, "2020-01-01", source=source_concept), "condition_concept_id": standard}
+    cdm = make_cdm(
+        tmp_path / "one.duckdb", {"person": [person(1, 1980)], "condition_occurrence": [row]}
+    )
+    excluded = (_concept(502, exclude=True),) if excluding else ()
+    vocab = _sets(_set("dx", _concept(500), _concept(45537873), *excluded))
+    want = held and not (excluding and standard is None)
+    with connect(cdm) as source:
+        assert (len(rows(source, condition_events(source, vocab, None, "dx"))) > 0) == want
+        assert any_records(source, vocab, "dx") == want  # one query on the table
+        with pytest.raises(VocabularyError, match="no concept set"):
+            any_records(source, vocab, "dx", domains=("drug",))
+        extract_events(source, vocab)
+        queries = []
+        execute = source.execute
+        monkeypatch.setattr(source, "execute", lambda e: queries.append(e) or execute(e))
+        assert any_records(source, vocab, ["dx"]) == want
+        assert any_records(source, vocab, "dx") == want
+        assert len(queries) == 1  # the kept rows' concepts, asked once

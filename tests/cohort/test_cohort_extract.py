@@ -18,6 +18,7 @@ import pandas as pd
 import pytest
 
 from allrwe.cohort import (
+    any_records,
     concept_events,
     condition_events,
     drug_events,
@@ -25,6 +26,7 @@ from allrwe.cohort import (
     procedure_events,
 )
 from allrwe.cohort.events import EVENT_DOMAINS, extract_events, observation_values
+from allrwe.errors import VocabularyError
 from allrwe.io.example import example_cdm_path
 from allrwe.io.source import CdmSource, connect
 from allrwe.io.vocabulary import ConceptSet, Vocabulary, expand_sets, load_vocabulary
@@ -226,6 +228,37 @@ def test_every_set_same_with_and_without_the_cache(
         assert len(found) >= 3, counts  # the comparison is not on empty results
     if pair.kept[table]:
         assert found
+
+
+@pytest.mark.parametrize("domain", ["drug", "condition"])
+def test_kept_rows_read_sets_sharing_no_record_in_one_scan(
+    pair: Pair, full_vocab: Vocabulary, domain: str
+) -> None:
+    # Matching source concepts, a scan per set on the table; on the kept rows, only sets one
+    # record matches together need scans of their own (same rows, checked above).
+    helper = HELPERS[domain]
+    keys = keys_of(full_vocab, domain)
+    scans_plain = str(ibis.to_sql(helper(pair.plain, full_vocab, None, keys))).count("UNION") + 1
+    scans_kept = str(ibis.to_sql(helper(pair.cached, full_vocab, None, keys))).count("UNION") + 1
+    assert scans_plain == len([k for k in keys if full_vocab.sets[k].concept_ids])
+    assert scans_kept < scans_plain / 2, (scans_kept, scans_plain)
+
+
+def test_any_records_same_from_the_kept_concepts(pair: Pair, full_vocab: Vocabulary) -> None:
+    found = {True: 0, False: 0}
+    for key in [*full_vocab.sets, *full_vocab.groups]:
+        try:
+            want = len(frame(pair.plain, concept_events(pair.plain, full_vocab, None, key))) > 0
+        except VocabularyError:  # no set in an event domain
+            for source in (pair.plain, pair.cached):
+                with pytest.raises(VocabularyError):
+                    any_records(source, full_vocab, key)
+            continue
+        assert any_records(pair.plain, full_vocab, key) == want, key
+        assert any_records(pair.cached, full_vocab, key) == want, key
+        found[want] += 1
+    assert found[True] >= 10
+    assert found[False] >= 1
 
 
 def test_descendants_and_exclusions_with_and_without_the_cache(

@@ -381,3 +381,31 @@ def test_persons_are_kept_once_and_released(src: CdmSource) -> None:
     assert len(cached_tables() - before) == 4  # drug rows, persons, person rows, periods
     src.release()
     assert cached_tables() == before
+
+
+def test_kept_values_are_the_distinct_values_asked_once(
+    src: CdmSource, frames: dict[str, pd.DataFrame], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with pytest.raises(ValueError, match="no rows of 'condition_occurrence' are kept"):
+        src.kept_values("condition_occurrence", COND_MATCH)
+    src.cache_rows(
+        "condition_occurrence", match=COND_MATCH, ids=[ALL_B, ICD_C91], columns=COND_MATCH
+    )
+    cond = frames["condition_occurrence"]
+    hit = cond[COND_MATCH].isin([ALL_B, ICD_C91]).any(axis=1)
+    want = {
+        tuple(None if pd.isna(v) else int(v) for v in row)
+        for row in cond.loc[hit, COND_MATCH].itertuples(index=False)
+    }
+    assert want == {(ALL_B, 45557039), (ALL_B, None), (134305, ICD_C91), (0, ICD_C91)}
+    queries: list[object] = []
+    execute = src.execute
+    monkeypatch.setattr(src, "execute", lambda expr: queries.append(expr) or execute(expr))
+    got = src.kept_values("CONDITION_OCCURRENCE", COND_MATCH)
+    assert {tuple(None if v is None else int(v) for v in row) for row in got} == want
+    assert src.kept_values("condition_occurrence", COND_MATCH) is got
+    assert src.kept_values("condition_occurrence", COND_MATCH[:1]) == {(c,) for c, _ in want}
+    assert len(queries) == 2  # one per set of columns
+    src.release("condition_occurrence")
+    with pytest.raises(ValueError, match="are kept"):
+        src.kept_values("condition_occurrence", COND_MATCH)

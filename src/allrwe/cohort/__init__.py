@@ -5,7 +5,8 @@ Public API:
 * :func:`build_cohort` (``source, spec, vocab -> Cohort``) and the :class:`Cohort` value object;
 * event helpers restricted to a cohort's persons: :func:`drug_events`,
   :func:`condition_events`, :func:`procedure_events`, :func:`measurement_values`,
-  :func:`observation_values`, :func:`concept_events`, :func:`death_dates`;
+  :func:`observation_values`, :func:`concept_events`, :func:`death_dates`, and
+  :func:`any_records` (whether the CDM holds a record of some sets at all);
 * :func:`extract_events`: read every concept set's records once per table and keep them in the
   engine for the helpers above;
 * lines of therapy: :func:`assign_lines`, :func:`summarise_lines`.
@@ -19,6 +20,7 @@ from allrwe.cohort.build import (
     line_roles,
 )
 from allrwe.cohort.events import (
+    any_records,
     concept_events,
     condition_events,
     death_dates,
@@ -44,6 +46,7 @@ __all__ = [
     "Cohort",
     "LineRecords",
     "LineRoles",
+    "any_records",
     "assign_lines",
     "build_cohort",
     "cohort_line_inputs",

@@ -171,8 +171,13 @@ def _observation_step(source: CdmSource, current: ir.Table) -> ir.Table:
     return j.filter(j._rn == 0).drop("_rn")
 
 
-def _with_age(source: CdmSource, current: ir.Table) -> ir.Table:
-    person = source.rows_for_persons("person", current)
+def _with_age(source: CdmSource, current: ir.Table, persons: ir.Table) -> ir.Table:
+    """Add ``gender_concept_id`` and ``age_at_index`` to ``current``.
+
+    ``persons`` is a plain table holding the persons of ``current``: checking that the kept
+    person rows cover them then does not repeat the query of ``current``.
+    """
+    person = source.rows_for_persons("person", persons)
     if "year_of_birth" not in person.columns:
         raise CdmSchemaError("table 'person' lacks column 'year_of_birth'")
 
@@ -219,7 +224,8 @@ def _inclusion_steps(
     source: CdmSource, spec: StudySpec, vocab: Vocabulary, entry: pd.DataFrame
 ) -> list[_Step]:
     inc = spec.inclusion
-    current = _rows(source, _with_age(source, _observation_step(source, _engine(entry))))
+    entered = _engine(entry)
+    current = _rows(source, _with_age(source, _observation_step(source, entered), entered))
     reason = "an observation period holds the index date"
     steps = [_Step("observation_period", reason, frame=current)]
     if inc.min_prior_observation_days > 0:

@@ -15,6 +15,8 @@ The rules (docs/study-spec.md, ``classification`` and ``setting``):
 
 from __future__ import annotations
 
+import functools
+import operator
 from collections.abc import Sequence
 
 import ibis
@@ -41,12 +43,12 @@ def offset_days(date: ir.DateValue, index_date: ir.DateValue) -> ir.IntegerValue
 def in_window(offset: ir.IntegerValue, window: Window) -> ir.BooleanValue:
     """Return whether a day offset lies in a window (both ends inclusive)."""
     start, end = window
-    cond = ibis.literal(True)
-    if start is not None:
-        cond = cond & (offset >= start)
+    bounds = [offset >= start] if start is not None else []
     if end is not None:
-        cond = cond & (offset <= end)
-    return cond
+        bounds.append(offset <= end)
+    if not bounds:
+        return ibis.literal(True)
+    return functools.reduce(operator.and_, bounds)
 
 
 def has_event(

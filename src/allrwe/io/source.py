@@ -131,6 +131,9 @@ class CdmSource:
     _cached: dict[str, CachedRows] = field(default_factory=dict, repr=False)
     _exprs: dict[str, ibis.Table] = field(default_factory=dict, repr=False)
     _person_sets: list[tuple[ibis.Table, ibis.Table]] = field(default_factory=list, repr=False)
+    _kept_values: dict[tuple[str, tuple[str, ...]], frozenset[tuple[Any, ...]]] = field(
+        default_factory=dict, repr=False
+    )
 
     def __post_init__(self) -> None:
         if not self._tables:
@@ -286,10 +289,47 @@ class CdmSource:
         """Return the rows of ``name`` kept by :meth:`cache_rows`, if any."""
         return self._cached.get(name.lower())
 
+    def kept_values(self, name: str, columns: Sequence[str]) -> frozenset[tuple[Any, ...]]:
+        """Return the distinct values of ``columns`` in the rows kept for ``name``.
+
+        One query on the kept rows (:meth:`cache_rows`) the first time; the answer is
+        remembered until they are released, as they never change.
+
+        Parameters
+        ----------
+        name : str
+            The CDM table whose rows are kept.
+        columns : sequence of str
+            Columns of the kept rows.
+
+        Returns
+        -------
+        frozenset of tuple
+            One tuple per distinct combination, in the order of ``columns``; ``None`` for a
+            null.
+
+        Raises
+        ------
+        ValueError
+            No rows of ``name`` are kept.
+        """
+        entry = self.cached_rows(name)
+        if entry is None:
+            raise ValueError(f"no rows of {name!r} are kept")
+        key = (name.lower(), tuple(columns))
+        if key not in self._kept_values:
+            frame = self.execute(entry.table.select(*columns).distinct())
+            # None for a null, whether it came back as None, NaN or pandas.NA
+            values = [frame[c].astype(object).where(frame[c].notna(), None) for c in columns]
+            self._kept_values[key] = frozenset(zip(*(v.tolist() for v in values), strict=True))
+        return self._kept_values[key]
+
     def release(self, name: str | None = None) -> None:
         """Drop the cached rows of ``name`` (of every table when ``None``)."""
         names = list(self._cached) if name is None else [name.lower()]
         for key in names:
+            for values_key in [k for k in self._kept_values if k[0] == key]:
+                del self._kept_values[values_key]
             entry = self._cached.pop(key, None)
             if entry is not None:
                 entry.table.release()

@@ -30,7 +30,8 @@ def with_offset(units: ir.Table, events: ir.Table, **extra: str) -> ir.Table:
     Returns
     -------
     ibis.Table
-        ``person_id, group, index_date, _date, _rid, _offset`` and the extra columns.
+        ``person_id, group, index_date, _date, _rid``, the extra columns and ``_offset``; only
+        the persons of ``units``, so ``events`` may be everyone's.
     """
     ev = events.select(
         _pid="person_id",
@@ -38,23 +39,33 @@ def with_offset(units: ir.Table, events: ir.Table, **extra: str) -> ir.Table:
         _rid="record_id",
         **{name: events[col] for name, col in extra.items()},
     )
-    j = units.join(ev, units.person_id == ev._pid).drop("_pid")
-    return j.mutate(_offset=j._date.delta(j.index_date, unit="day"))
+    j = units.join(ev, units.person_id == ev._pid)
+    # One projection of the join (not a drop, then a mutate): every step is a node that
+    # Ibis's compiler walks again for each later one.
+    return j.select(
+        *units.columns,
+        *[c for c in ev.columns if c != "_pid"],
+        _offset=j._date.delta(j.index_date, unit="day"),
+    )
 
 
 def in_window(table: ir.Table, window: Window) -> ir.Table:
     """Keep rows whose ``_offset`` lies in ``window`` (both ends inclusive)."""
     start, end = window
-    cond: ir.BooleanValue = ibis.literal(True)
+    conds = []
     if start is not None:
-        cond = cond & (table._offset >= start)
+        conds.append(table._offset >= start)
     if end is not None:
-        cond = cond & (table._offset <= end)
-    return table.filter(cond)
+        conds.append(table._offset <= end)
+    return table.filter(*conds) if conds else table
 
 
 def first_per_unit(table: ir.Table, order_by: list[ir.Value]) -> ir.Table:
-    """Keep the first row per ``person_id, group`` in ``order_by`` order."""
+    """Keep the first row per ``person_id, group`` in ``order_by`` order.
+
+    The rank column ``_rn`` (0 on every row kept) stays: callers select the columns they
+    report, and a projection less keeps the query smaller to compile.
+    """
     w = ibis.window(group_by=["person_id", "group"], order_by=order_by)
     ranked = table.mutate(_rn=ibis.row_number().over(w))
-    return ranked.filter(ranked._rn == 0).drop("_rn")
+    return ranked.filter(ranked._rn == 0)

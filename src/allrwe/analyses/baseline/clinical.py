@@ -1,7 +1,10 @@
 """Baseline variables read from CDM records: labs, Ph, blasts, CNS, prior therapy, statuses.
 
 Windows are in days relative to the index date, both ends inclusive; ``W`` is
-``baseline.lab_window_days``.
+``baseline.lab_window_days``. Records are read for everyone (``persons=None``):
+:func:`~allrwe.analyses.baseline._engine.with_offset` joins them to the cohort rows, which keeps
+the cohort's persons only, and a semi-join on the same persons would add to every variable's
+query (and to its compile time) without changing a row.
 """
 
 from __future__ import annotations
@@ -43,7 +46,7 @@ def _unit_ok(table: ir.Table, unit_concept_id: int | None) -> ir.BooleanValue:
 
 def _measurements(ctx: BaselineContext, key: str) -> ir.Table:
     cs = ctx.vocab.concept_set(key)
-    ev = measurement_values(ctx.source, ctx.vocab, ctx.units, key)
+    ev = measurement_values(ctx.source, ctx.vocab, None, key)
     return ev.filter(_unit_ok(ev, cs.unit_concept_id))
 
 
@@ -82,13 +85,13 @@ def _ph_status(ctx: BaselineContext) -> list[BaselineVariable]:
     if source == "auto":
         source = "records" if ctx.captured(["ph_positive", "ph_negative"]) else "tki"
     if source == "tki":
-        ev = drug_events(ctx.source, ctx.vocab, ctx.units, "tki")
+        ev = drug_events(ctx.source, ctx.vocab, None, "tki")
         hits = with_offset(ctx.units, ev).select("person_id", "group").distinct()
         levels = ["Ph+ (TKI-inferred)", "Ph- (no TKI)"]
         query = query_values(hits, ibis.literal(levels[0]))
         note = "claims convention: Ph+ inferred from any TKI exposure"
         return [categorical("ph_status", levels, levels[1], query=query, note=note)]
-    ev = condition_events(ctx.source, ctx.vocab, ctx.units, ["ph_positive", "ph_negative"])
+    ev = condition_events(ctx.source, ctx.vocab, None, ["ph_positive", "ph_negative"])
     j = with_offset(ctx.units, ev, _set="concept_set")
     per = j.group_by(["person_id", "group"]).agg(_pos=(j._set == "ph_positive").any())
     query = query_values(per, ibis.ifelse(per._pos, "Ph+", "Ph-"))
@@ -101,7 +104,7 @@ def _diagnosis_keys(spec: StudySpec) -> list[str]:
 
 
 def _marrow_blasts_at_diagnosis(ctx: BaselineContext) -> list[BaselineVariable]:
-    dx_ev = concept_events(ctx.source, ctx.vocab, ctx.units, _diagnosis_keys(ctx.spec))
+    dx_ev = concept_events(ctx.source, ctx.vocab, None, _diagnosis_keys(ctx.spec))
     dx = in_window(with_offset(ctx.units, dx_ev), (None, 0))
     first_dx = dx.group_by(["person_id", "group"]).agg(_dx=dx._date.min())
     first_dx = first_dx.rename(_dxp="person_id", _dxg="group")
@@ -129,7 +132,7 @@ def _cns_involvement(ctx: BaselineContext) -> list[BaselineVariable]:
     levels = ["yes", "no", "unknown"]
     if not ctx.captured(["cns_involvement"]):
         return [categorical("cns_involvement", levels, "unknown", note="not recorded in this CDM")]
-    ev = condition_events(ctx.source, ctx.vocab, ctx.units, "cns_involvement")
+    ev = condition_events(ctx.source, ctx.vocab, None, "cns_involvement")
     hits = in_window(with_offset(ctx.units, ev), (None, 0)).select("person_id", "group").distinct()
     return [
         categorical("cns_involvement", levels, "no", query=query_values(hits, ibis.literal("yes")))
@@ -139,7 +142,7 @@ def _cns_involvement(ctx: BaselineContext) -> list[BaselineVariable]:
 def _prior(name: str, keys: Sequence[str]) -> VariableBuilder:
     def build(ctx: BaselineContext) -> list[BaselineVariable]:
         lookback = ctx.spec.windows.prior_lookback_days
-        ev = concept_events(ctx.source, ctx.vocab, ctx.units, list(keys))
+        ev = concept_events(ctx.source, ctx.vocab, None, list(keys))
         window = (None if lookback is None else -lookback, -1)
         hits = in_window(with_offset(ctx.units, ev), window).select("person_id", "group").distinct()
         query = query_values(hits, ibis.literal("yes"))
@@ -150,7 +153,7 @@ def _prior(name: str, keys: Sequence[str]) -> VariableBuilder:
 
 def _refractory_last_therapy(ctx: BaselineContext) -> list[BaselineVariable]:
     lookback = ctx.spec.classification.lookback_days
-    ev = concept_events(ctx.source, ctx.vocab, ctx.units, ["refractory", "relapse", "remission"])
+    ev = concept_events(ctx.source, ctx.vocab, None, ["refractory", "relapse", "remission"])
     j = in_window(
         with_offset(ctx.units, ev, _set="concept_set"), (None if lookback is None else -lookback, 0)
     )
@@ -166,7 +169,7 @@ def _refractory_last_therapy(ctx: BaselineContext) -> list[BaselineVariable]:
 
 
 def _disease_status(ctx: BaselineContext) -> list[BaselineVariable]:
-    ev = concept_events(ctx.source, ctx.vocab, ctx.units, ["remission", "relapse", "refractory"])
+    ev = concept_events(ctx.source, ctx.vocab, None, ["remission", "relapse", "refractory"])
     cond = in_window(with_offset(ctx.units, ev, _set="concept_set"), ctx.window)
     cond = cond.select(
         "person_id", "group", "_date", "_rid", _prio=ibis.literal(1), _cr=cond._set == "remission"
@@ -210,7 +213,7 @@ def _genetic_features(ctx: BaselineContext) -> list[BaselineVariable]:
                 note="not recorded in this CDM",
             )
         ]
-    ev = condition_events(ctx.source, ctx.vocab, ctx.units, "genetic_features")
+    ev = condition_events(ctx.source, ctx.vocab, None, "genetic_features")
     j = with_offset(ctx.units, ev, _set="concept_set")
     hits = j.select("person_id", "group", "_set").distinct()
     return [

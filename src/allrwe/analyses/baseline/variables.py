@@ -19,7 +19,7 @@ import ibis.expr.types as ir
 import numpy as np
 import pandas as pd
 
-from allrwe.cohort import Cohort, concept_events
+from allrwe.cohort import Cohort, any_records
 from allrwe.io.source import CdmSource
 from allrwe.io.vocabulary import Vocabulary
 from allrwe.spec import StudySpec
@@ -83,8 +83,7 @@ class BaselineContext:
         """
         key = tuple(keys)
         if key not in self._captured:
-            ev = concept_events(self.source, self.vocab, None, list(keys))
-            self._captured[key] = int(self.source.execute(ev.limit(1).count())) > 0
+            self._captured[key] = any_records(self.source, self.vocab, list(keys))
         return self._captured[key]
 
 
