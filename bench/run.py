@@ -8,7 +8,7 @@ For each size (persons of a synthetic claims CDM, Parquet, cached under ``bench/
     (expanded through the vocabulary's groups; standard or source concept), with the columns
     allrwe's event queries select, and every ``death`` row (``CREATE TEMP TABLE ... AS``);
 (b) **allrwe**: ``allrwe run`` of the study as a subprocess (check, cohort, analyses,
-    suppression, export, report, audit), its peak RSS from ``wait4``.
+    suppression, report, export, audit), its peak RSS from ``wait4``.
 
 Reported: b/a, peak RSS, CDM rows per second of (b), and growth of (b) per 10x persons.
 Targets: b/a <= 1.5 at 10M persons, peak RSS <= 4 GB, linear growth. Figures go to
