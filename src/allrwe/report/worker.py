@@ -103,7 +103,7 @@ def serve() -> None:  # pragma: no cover - runs in the worker process (tests dri
 
     The process ignores SIGINT (the caller decides when it ends), keeps its standard output
     for the replies (anything printed goes to standard error) and ends, without the teardown
-    of matplotlib, when its input is closed.
+    of matplotlib, when its input is closed or the caller is gone.
     """
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     replies = os.fdopen(os.dup(1), "wb")
@@ -114,10 +114,13 @@ def serve() -> None:  # pragma: no cover - runs in the worker process (tests dri
     while True:
         try:
             folder, figures = pickle.load(requests)
-        except EOFError:
+        except EOFError:  # the caller closed the input: no more work
             break
-        replies.write(_draw(folder, figures))
-        replies.flush()
+        try:
+            replies.write(_draw(folder, figures))
+            replies.flush()
+        except OSError:  # the caller is gone
+            break
     sys.stderr.flush()
     os._exit(0)
 
