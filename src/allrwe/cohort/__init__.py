@@ -9,7 +9,8 @@ Public API:
   :func:`any_records` (whether the CDM holds a record of some sets at all);
 * :func:`extract_events`: read every concept set's records once per table and keep them in the
   engine for the helpers above;
-* lines of therapy: :func:`assign_lines`, :func:`summarise_lines`.
+* lines of therapy: :func:`assign_lines`, :func:`summarise_lines`;
+* day windows relative to the index date: :data:`Window`, :func:`window_bounds`.
 """
 
 from allrwe.cohort.build import (
@@ -39,6 +40,7 @@ from allrwe.cohort.model import (
     LineRecords,
     small_table,
 )
+from allrwe.cohort.status import Window, window_bounds
 
 __all__ = [
     "ATTRITION_COLUMNS",
@@ -46,6 +48,7 @@ __all__ = [
     "Cohort",
     "LineRecords",
     "LineRoles",
+    "Window",
     "any_records",
     "assign_lines",
     "build_cohort",
@@ -65,4 +68,5 @@ __all__ = [
     "procedure_events",
     "small_table",
     "summarise_lines",
+    "window_bounds",
 ]

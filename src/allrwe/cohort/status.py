@@ -29,7 +29,7 @@ from allrwe.io.source import CdmSource
 from allrwe.io.vocabulary import Vocabulary
 from allrwe.spec import StudySpec
 
-__all__ = ["Window", "classify", "has_event", "offset_days", "status_flags"]
+__all__ = ["Window", "classify", "has_event", "offset_days", "status_flags", "window_bounds"]
 
 #: Days relative to index, both ends inclusive; ``None`` = unbounded.
 Window = tuple[int | None, int | None]
@@ -40,12 +40,22 @@ def offset_days(date: ir.DateValue, index_date: ir.DateValue) -> ir.IntegerValue
     return date.delta(index_date, unit="day")
 
 
-def in_window(offset: ir.IntegerValue, window: Window) -> ir.BooleanValue:
-    """Return whether a day offset lies in a window (both ends inclusive)."""
+def window_bounds(offset: ir.IntegerValue, window: Window) -> list[ir.BooleanValue]:
+    """Return the conditions that a day offset lies in a window (both ends inclusive).
+
+    One condition per bounded end, none for ``(None, None)``: a query filtered on them carries
+    no constant-true term, which Ibis would compile into every query built on it.
+    """
     start, end = window
     bounds = [offset >= start] if start is not None else []
     if end is not None:
         bounds.append(offset <= end)
+    return bounds
+
+
+def in_window(offset: ir.IntegerValue, window: Window) -> ir.BooleanValue:
+    """Return whether a day offset lies in a window (both ends inclusive)."""
+    bounds = window_bounds(offset, window)
     if not bounds:
         return ibis.literal(True)
     return functools.reduce(operator.and_, bounds)

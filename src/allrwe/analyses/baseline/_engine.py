@@ -9,10 +9,9 @@ from __future__ import annotations
 import ibis
 import ibis.expr.types as ir
 
-__all__ = ["first_per_unit", "in_window", "with_offset"]
+from allrwe.cohort import Window, window_bounds
 
-#: Days relative to index, both ends inclusive; ``None`` = unbounded.
-Window = tuple[int | None, int | None]
+__all__ = ["first_per_unit", "in_window", "with_offset"]
 
 
 def with_offset(units: ir.Table, events: ir.Table, **extra: str) -> ir.Table:
@@ -51,13 +50,8 @@ def with_offset(units: ir.Table, events: ir.Table, **extra: str) -> ir.Table:
 
 def in_window(table: ir.Table, window: Window) -> ir.Table:
     """Keep rows whose ``_offset`` lies in ``window`` (both ends inclusive)."""
-    start, end = window
-    conds = []
-    if start is not None:
-        conds.append(table._offset >= start)
-    if end is not None:
-        conds.append(table._offset <= end)
-    return table.filter(*conds) if conds else table
+    bounds = window_bounds(table._offset, window)
+    return table.filter(*bounds) if bounds else table
 
 
 def first_per_unit(table: ir.Table, order_by: list[ir.Value]) -> ir.Table:
