@@ -7,8 +7,6 @@ from collections.abc import Callable
 from datetime import date
 from typing import Any
 
-import ibis
-
 from allrwe.io.check import CheckReport, Finding, check_cdm
 from allrwe.io.source import CdmSource, connect
 
@@ -158,14 +156,7 @@ def keep_study_rows(source: CdmSource) -> None:
         "measurement", match=["measurement_concept_id"], ids=[1], columns=_MEASUREMENT_COLUMNS
     )
     assert kept.rows == 0
-    persons = [
-        entry.table.select("person_id")
-        for name in ("drug_exposure", "condition_occurrence", "observation", "measurement")
-        if (entry := source.cached_rows(name)) is not None
-    ]
-    anyone = ibis.union(*persons)
-    for name in ("person", "observation_period", "death"):
-        source.cache_persons_rows(name, anyone)
+    assert source.cache_kept_persons_rows() == ["person", "observation_period", "death"]
 
 
 def summary(report: CheckReport) -> list[tuple[str, str, str, str | None, int | None]]:

@@ -383,6 +383,29 @@ def test_persons_are_kept_once_and_released(src: CdmSource) -> None:
     assert cached_tables() == before
 
 
+def test_kept_persons_rows_are_those_of_every_person_with_a_kept_row(
+    src: CdmSource, frames: dict[str, pd.DataFrame]
+) -> None:
+    assert src.cache_kept_persons_rows() == []  # no row kept: nothing to keep by person
+    assert src.cached_rows("person") is None
+    src.cache_rows("drug_exposure", match=["drug_concept_id"], ids=[BLIN], columns=["person_id"])
+    src.cache_rows(
+        "condition_occurrence", match=COND_MATCH, ids=[ALL_B, ICD_C91], columns=["person_id"]
+    )
+    assert src.cache_kept_persons_rows() == ["person", "observation_period", "death"]
+    drug, cond = frames["drug_exposure"], frames["condition_occurrence"]
+    anyone = set(drug.loc[drug["drug_concept_id"] == BLIN, "person_id"]) | set(
+        cond.loc[cond[COND_MATCH].isin([ALL_B, ICD_C91]).any(axis=1), "person_id"]
+    )
+    for name in ("person", "observation_period", "death"):
+        kept = src.cached_rows(name)
+        assert kept is not None
+        assert kept.persons is not None
+        assert set(src.execute(kept.persons)["person_id"]) == anyone
+        table = frames[name]
+        assert kept.rows == int(table["person_id"].isin(anyone).sum())
+
+
 def test_kept_values_are_the_distinct_values_asked_once(
     src: CdmSource, frames: dict[str, pd.DataFrame], monkeypatch: pytest.MonkeyPatch
 ) -> None:

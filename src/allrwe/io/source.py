@@ -33,7 +33,10 @@ from allrwe.errors import (
     UsageError,
 )
 
-__all__ = ["SCHEMES", "CachedRows", "CdmSource", "connect", "validate_identifier"]
+__all__ = ["PERSON_TABLES", "SCHEMES", "CachedRows", "CdmSource", "connect", "validate_identifier"]
+
+#: the tables :meth:`CdmSource.cache_kept_persons_rows` keeps rows of, by person
+PERSON_TABLES = ("person", "observation_period", "death")
 
 #: URL schemes :func:`connect` understands
 SCHEMES = ("duckdb", "parquet", "postgresql", "postgres", "spark")
@@ -237,6 +240,27 @@ class CdmSource:
         cached, rows = self._materialise(name, kept.select(*columns))
         self._cached[key] = CachedRows(cached, ("person_id",), frozenset(), rows, persons=who)
         return self._cached[key]
+
+    def cache_kept_persons_rows(self, names: Sequence[str] = PERSON_TABLES) -> list[str]:
+        """Keep the rows of ``names`` of every person with a row kept by :meth:`cache_rows`.
+
+        The persons, observation periods and deaths a study can read are those of persons with
+        a kept record; the run's checks of these tables cover them, not everyone in the CDM.
+        Tables absent from the CDM are left out, and nothing is kept when no row is.
+
+        Returns
+        -------
+        list of str
+            The tables whose rows were kept.
+        """
+        persons = [e.table.select("person_id") for e in self._cached.values() if e.persons is None]
+        if not persons:
+            return []
+        anyone = persons[0] if len(persons) == 1 else ibis.union(*persons)
+        done = [name for name in names if self.has(name)]
+        for name in done:
+            self.cache_persons_rows(name, anyone)
+        return done
 
     def _person_set(self, persons: ibis.Table) -> ibis.Table:
         # The distinct persons, kept once however many tables are kept for them.

@@ -20,7 +20,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import ibis
 import numpy as np
 import pandas as pd
 import yaml
@@ -159,18 +158,7 @@ def _check(source: CdmSource, vocab: Vocabulary, *, data: bool) -> str:
 
 def _extract(source: CdmSource, vocab: Vocabulary) -> str:
     kept = extract_events(source, vocab)
-    persons = [
-        entry.table.select("person_id")
-        for name in kept
-        if (entry := source.cached_rows(name)) is not None
-    ]
-    if persons:
-        # The persons, observation periods and deaths the study can read are those of persons
-        # with a kept record; the checks of these tables cover them, not everyone in the CDM.
-        anyone = persons[0] if len(persons) == 1 else ibis.union(*persons)
-        for name in ("person", "observation_period", "death"):
-            if source.has(name):
-                source.cache_persons_rows(name, anyone)
+    source.cache_kept_persons_rows()
     return f"{sum(kept.values()):,} records from {len(kept)} tables"
 
 
