@@ -136,12 +136,19 @@ def _ij_std_err(
     g = np.cumsum(np.where(has, hazard / (n_risk - n_event), 0.0))
     g_prev = np.concatenate(([0.0], g[:-1]))
     died = event & has[inv]
-    b = surv[inv] * g_prev[inv] + s_prev[inv] * (hazard[inv] - died) / n_risk[inv]
+    # a row whose time has no weight at risk (zero-weight rows last) has no influence
+    risk = n_risk[inv]
+    jump = np.divide(hazard[inv] - died, risk, out=np.zeros(risk.size), where=risk > 0)
+    b = surv[inv] * g_prev[inv] + s_prev[inv] * jump
     ratio = np.where(surv[inv] > 0, b / surv[inv], 0.0)
     gone = np.cumsum(tally(inv, weights=(w * ratio) ** 2, minlength=surv.size))
     w2 = tally(inv, weights=w**2, minlength=surv.size)
     still = np.concatenate((reverse_cumsum(w2)[1:], [0.0]))
     var = np.where(surv > 0, surv**2 * (gone + g**2 * still), 0.0)
+    # the variance moves only at event times; carrying it forward keeps it exactly constant
+    # between them (the sums above drift in the last place), as R's is
+    last = np.maximum.accumulate(np.where(has, np.arange(surv.size), -1))
+    var = np.where(last >= 0, var[np.maximum(last, 0)], 0.0)
     return np.asarray(np.sqrt(var), dtype=np.float64)
 
 
