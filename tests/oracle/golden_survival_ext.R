@@ -72,3 +72,129 @@ for (nm in names(kmw_sets)) {
 }
 write_full(bind(kmw_rows), "survival/kmw_table.csv")
 write_full(bind(kmwq_rows), "survival/kmw_quantile.csv")
+
+# ---------------------------------------------------------------- (start, stop] input
+# heart: survival::heart, the Stanford heart transplant rows split at transplant (start,
+#        stop, event, age, year, surgery, transplant, id), as R ships them, with the
+#        transplant factor written as 0/1.
+# lung_lt: lung with delayed entry, entry = floor(time * u), u ~ U(0, 0.6), set.seed(19);
+#        dead = status - 1.
+# Log-rank with (start, stop] input: survdiff takes none, so the golden value is the score
+# test of coxph(Surv(start, stop, event) ~ factor(group), ties = "exact"), which equals the
+# log-rank statistic (checked below on right-censored lung against survdiff).
+# Writes data/heart.csv, data/lung_lt.csv, survival/cp_km.csv, survival/cp_logrank.csv,
+# survival/cpx_cases.csv, survival/cpx_coef.csv, survival/cpx_fit.csv.
+heart_d <- survival::heart
+heart_d$transplant <- as.integer(as.character(heart_d$transplant))  # a 0/1 factor in R
+set.seed(19)
+lung_lt <- survival::lung
+lung_lt$dead <- lung_lt$status - 1
+lung_lt$entry <- floor(lung_lt$time * runif(nrow(lung_lt), 0, 0.6))
+stopifnot(all(lung_lt$entry < lung_lt$time))
+write_full(heart_d, "data/heart.csv")
+write_full(lung_lt, "data/lung_lt.csv")
+cp_sets <- list(heart = list(d = heart_d, start = "start", stop = "stop", event = "event"),
+                lung_lt = list(d = lung_lt, start = "entry", stop = "time", event = "dead"))
+cpkm_rows <- list()
+for (nm in names(cp_sets)) {
+  cs <- cp_sets[[nm]]
+  d <- data.frame(start = cs$d[[cs$start]], stop = cs$d[[cs$stop]], event = cs$d[[cs$event]],
+                  group = if (nm == "heart") cs$d$transplant else cs$d$sex)
+  for (ct in c("log", "log-log")) {
+    for (by in c(FALSE, TRUE)) {
+      fit <- if (by) survfit(Surv(start, stop, event) ~ group, data = d, conf.type = ct)
+             else survfit(Surv(start, stop, event) ~ 1, data = d, conf.type = ct)
+      s <- summary(fit, censored = TRUE)
+      grp <- if (by) sub("group=", "", as.character(s$strata)) else "all"
+      cpkm_rows[[length(cpkm_rows) + 1]] <- data.frame(
+        case = nm, conf_type = ct, group = grp, time = s$time, n_risk = s$n.risk,
+        n_event = s$n.event, n_censor = s$n.censor, surv = s$surv, std_err = s$std.err,
+        lower = s$lower, upper = s$upper)
+    }
+  }
+}
+write_full(bind(cpkm_rows), "survival/cp_km.csv")
+
+lung_rc <- lung_lt
+stopifnot(isTRUE(all.equal(
+  survdiff(Surv(time, dead) ~ sex, data = lung_rc)$chisq,
+  coxph(Surv(time, dead) ~ factor(sex), data = lung_rc, ties = "exact")$score,
+  tolerance = 1e-10)))
+lr_specs <- list(
+  list(case = "heart_transplant", d = heart_d, f = Surv(start, stop, event) ~ factor(transplant)),
+  list(case = "heart_surgery", d = heart_d, f = Surv(start, stop, event) ~ factor(surgery)),
+  list(case = "lung_lt_sex", d = lung_lt, f = Surv(entry, time, dead) ~ factor(sex)),
+  list(case = "lung_lt_ecog", d = lung_lt, f = Surv(entry, time, dead) ~ factor(ph.ecog)),
+  list(case = "lung_lt_sex_strata_ecog", d = lung_lt,
+       f = Surv(entry, time, dead) ~ factor(sex) + strata(ph.ecog))
+)
+cplr_rows <- lapply(lr_specs, function(sp) {
+  fit <- coxph(sp$f, data = sp$d, ties = "exact")
+  data.frame(case = sp$case, chisq = fit$score, df = sum(!is.na(coef(fit))), n = fit$n)
+})
+write_full(bind(cplr_rows), "survival/cp_logrank.csv")
+
+# Cox with (start, stop] input (and, in later sections, weights, robust variance, clusters).
+# One row per case; covariates separated by ";"; NA = not used.
+cpx_cases <- data.frame(
+  case = c("heart_all", "heart_transplant", "lung_lt_age_sex_ecog", "lung_lt_strata_sex"),
+  data = c("heart", "heart", "lung_lt", "lung_lt"),
+  entry = c("start", "start", "entry", "entry"),
+  time = c("stop", "stop", "time", "time"),
+  event = c("event", "event", "dead", "dead"),
+  covariates = c("age;year;surgery;transplant", "transplant", "age;sex;ph.ecog",
+                 "age;ph.ecog"),
+  strata = c(NA, NA, NA, "sex"),
+  weights = NA, cluster = NA, robust = FALSE,
+  stringsAsFactors = FALSE
+)
+cox_datasets <- list(heart = heart_d, lung_lt = lung_lt)
+
+fit_cox_case <- function(cs, ties) {
+  d <- cox_datasets[[cs$data]]
+  d$.w <- if (is.na(cs$weights)) 1 else d[[cs$weights]]
+  d$.id <- if (is.na(cs$cluster)) seq_len(nrow(d)) else d[[cs$cluster]]
+  lhs <- if (is.na(cs$entry)) sprintf("Surv(%s, %s)", cs$time, cs$event)
+         else sprintf("Surv(%s, %s, %s)", cs$entry, cs$time, cs$event)
+  rhs <- paste(strsplit(cs$covariates, ";")[[1]], collapse = " + ")
+  if (!is.na(cs$strata)) rhs <- paste0(rhs, " + strata(", cs$strata, ")")
+  f <- as.formula(paste(lhs, "~", rhs))
+  if (!is.na(cs$cluster)) {
+    coxph(f, data = d, ties = ties, weights = .w, cluster = .id)
+  } else if (isTRUE(cs$robust)) {
+    coxph(f, data = d, ties = ties, weights = .w, robust = TRUE)
+  } else {
+    coxph(f, data = d, ties = ties, weights = .w)
+  }
+}
+
+write_cox_cases <- function(cases, prefix) {
+  coef_rows <- list(); fit_rows <- list()
+  for (i in seq_len(nrow(cases))) {
+    cs <- cases[i, ]
+    for (ties in c("efron", "breslow")) {
+      fit <- fit_cox_case(cs, ties)
+      se <- sqrt(diag(fit$var))
+      se_full <- rep(NA_real_, length(coef(fit)))
+      se_full[!is.na(coef(fit))] <- se
+      naive <- if (is.null(fit$naive.var)) se_full else {
+        v <- rep(NA_real_, length(coef(fit))); v[!is.na(coef(fit))] <- sqrt(diag(fit$naive.var)); v
+      }
+      coef_rows[[length(coef_rows) + 1]] <- data.frame(
+        case = cs$case, ties = ties, term = names(coef(fit)), coef = unname(coef(fit)),
+        se = se_full, naive_se = naive)
+      df <- sum(!is.na(coef(fit)))
+      fit_rows[[length(fit_rows) + 1]] <- data.frame(
+        case = cs$case, ties = ties, n = fit$n, n_event = fit$nevent,
+        loglik_null = fit$loglik[1], loglik = fit$loglik[2],
+        lr = 2 * diff(fit$loglik), df = df, wald = unname(fit$wald.test),
+        score = unname(fit$score),
+        robust_score = if (is.null(fit$rscore)) NA else unname(fit$rscore),
+        iter = fit$iter)
+    }
+  }
+  write_full(cases, sprintf("survival/%s_cases.csv", prefix))
+  write_full(bind(coef_rows), sprintf("survival/%s_coef.csv", prefix))
+  write_full(bind(fit_rows), sprintf("survival/%s_fit.csv", prefix))
+}
+write_cox_cases(cpx_cases, "cpx")

@@ -11,13 +11,16 @@ from allrwe.errors import AnalysisError
 
 __all__ = [
     "FloatArray",
+    "as_entry",
     "as_event",
     "as_labels",
     "as_time",
     "as_weights",
     "reverse_cumsum",
+    "sum_at_risk",
     "tally",
     "timefix",
+    "timefix_counting",
 ]
 
 FloatArray = npt.NDArray[np.float64]
@@ -67,6 +70,86 @@ def as_time(values: Any, *, name: str = "time") -> FloatArray:
     if negative.any():
         raise AnalysisError(f"{name} has {int(negative.sum())} negative value(s)")
     return out
+
+
+def as_entry(values: Any, time: FloatArray, *, name: str = "entry") -> FloatArray:
+    """Return entry (start) times of (start, stop] rows, each before its stop time.
+
+    Parameters
+    ----------
+    values : array_like
+        Entry times (>= 0), in the unit of ``time``.
+    time : numpy.ndarray
+        Stop times, already checked by :func:`as_time`.
+    name : str, default "entry"
+        Argument name for the message.
+
+    Returns
+    -------
+    numpy.ndarray
+        The entry times as ``float64``.
+
+    Raises
+    ------
+    AnalysisError
+        If the length differs from ``time``, a value is missing, infinite or negative, or an
+        entry is not before its stop time.
+    """
+    arr = as_time(values, name=name)
+    if arr.size != time.size:
+        raise AnalysisError(f"{name} has {arr.size} rows but time has {time.size}")
+    late = arr >= time
+    if late.any():
+        raise AnalysisError(
+            f"{name} is not before the stop time in {int(late.sum())} row(s); "
+            "a (start, stop] interval needs start < stop"
+        )
+    return arr
+
+
+def timefix_counting(entry: FloatArray, time: FloatArray) -> tuple[FloatArray, FloatArray]:
+    """Merge near-equal start and stop times together, as R's ``aeqSurv`` does for (start, stop].
+
+    Parameters
+    ----------
+    entry, time : numpy.ndarray
+        Start and stop times of the same rows.
+
+    Returns
+    -------
+    tuple of numpy.ndarray
+        The start and stop times after merging.
+    """
+    both = timefix(np.concatenate((entry, time)))
+    return both[: entry.size], both[entry.size :]
+
+
+def sum_at_risk(
+    at: FloatArray, entry: FloatArray, time: FloatArray, values: np.ndarray
+) -> np.ndarray:
+    """Return, for each time in ``at``, the sum of ``values`` over rows with entry < t <= time.
+
+    Parameters
+    ----------
+    at : numpy.ndarray
+        Times at which the risk set is taken.
+    entry, time : numpy.ndarray
+        Start and stop times of the rows.
+    values : numpy.ndarray
+        Per-row values (first axis = rows); any trailing shape is summed elementwise.
+
+    Returns
+    -------
+    numpy.ndarray
+        Sums over the risk set, first axis = ``at``.
+    """
+
+    def from_at(times: FloatArray) -> np.ndarray:
+        order = np.argsort(times, kind="stable")
+        tail = np.concatenate((reverse_cumsum(values[order]), np.zeros((1, *values.shape[1:]))))
+        return tail[np.searchsorted(times[order], at, side="left")]
+
+    return from_at(time) - from_at(entry)
 
 
 def as_event(values: Any, n: int, *, name: str = "event") -> npt.NDArray[np.bool_]:

@@ -11,12 +11,15 @@ import pandas as pd
 
 from allrwe.analyses.survival._inputs import (
     FloatArray,
+    as_entry,
     as_event,
     as_labels,
     as_time,
     reverse_cumsum,
+    sum_at_risk,
     tally,
     timefix,
+    timefix_counting,
 )
 from allrwe.analyses.survival.distributions import chi2_sf
 from allrwe.errors import AnalysisError
@@ -76,6 +79,7 @@ def logrank(
     *,
     strata: Any = None,
     rho: float = 0.0,
+    entry: Any = None,
 ) -> LogrankResult:
     """Compare survival between groups with the G-rho family of tests.
 
@@ -93,6 +97,11 @@ def logrank(
         Stratum label per row; the statistic adds up within-stratum sums.
     rho : float, default 0
         Weight exponent.
+    entry : array_like, optional
+        Start times of (start, stop] rows (left truncation, or rows split where the group
+        changes): a row is at risk at t when entry < t <= time. R's ``survdiff`` takes no
+        such input; the statistic equals the score test of ``coxph(Surv(start, stop,
+        event) ~ factor(group), ties = "exact")``, against which it is checked.
 
     Returns
     -------
@@ -110,13 +119,18 @@ def logrank(
     data. Biometrika 69:553–566.
     """
     t = as_time(time)
+    start = np.zeros(t.size) if entry is None else as_entry(entry, t)
     e = as_event(event, t.size)
     g = as_labels(group, t.size, name="group")
     s = np.zeros(t.size) if strata is None else as_labels(strata, t.size, name="strata")
     keep = ~(pd.isna(g) | pd.isna(s))
     if not keep.all():
         log.info("logrank: dropped %d row(s) with a missing group or stratum", (~keep).sum())
-    t, e, g, s = timefix(t[keep]), e[keep], g[keep], s[keep]
+    e, g, s = e[keep], g[keep], s[keep]
+    if entry is None:
+        t, start_kept = timefix(t[keep]), None
+    else:
+        start_kept, t = timefix_counting(start[keep], t[keep])
     groups, gidx = np.unique(g, return_inverse=True)
     if groups.size < 2:
         raise AnalysisError(f"logrank needs at least 2 groups; got {groups.size}")
@@ -124,7 +138,8 @@ def logrank(
     observed, expected, variance = np.zeros(k), np.zeros(k), np.zeros((k, k))
     for stratum in np.unique(s):
         rows = s == stratum
-        o, x, v = _stratum_sums(t[rows], e[rows], gidx[rows], k, float(rho))
+        first = None if start_kept is None else start_kept[rows]
+        o, x, v = _stratum_sums(t[rows], e[rows], gidx[rows], k, float(rho), first)
         observed += o
         expected += x
         variance += v
@@ -135,7 +150,12 @@ def logrank(
 
 
 def _stratum_sums(
-    t: FloatArray, e: np.ndarray, gidx: np.ndarray, k: int, rho: float
+    t: FloatArray,
+    e: np.ndarray,
+    gidx: np.ndarray,
+    k: int,
+    rho: float,
+    start: FloatArray | None,
 ) -> tuple[FloatArray, FloatArray, FloatArray]:
     """Observed, expected and variance for one stratum, vectorised over distinct times."""
     order = np.argsort(t, kind="stable")
@@ -145,9 +165,12 @@ def _stratum_sums(
     n_times = int(inv[-1]) + 1
     deaths = tally(inv, weights=e.astype(np.float64), minlength=n_times)
     flat = inv * k + gidx
-    at_time = tally(flat, minlength=n_times * k).reshape(n_times, k).astype(np.float64)
     died = tally(flat, weights=e.astype(np.float64), minlength=n_times * k)
-    risk = reverse_cumsum(at_time)
+    if start is None:
+        at_time = tally(flat, minlength=n_times * k).reshape(n_times, k).astype(np.float64)
+        risk = reverse_cumsum(at_time)
+    else:
+        risk = sum_at_risk(t[new], start[order], t, np.eye(k)[gidx])
     n_risk = risk.sum(axis=1)
     if rho == 0:
         wt = np.ones(n_times)

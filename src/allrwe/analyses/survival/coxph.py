@@ -18,7 +18,15 @@ import numpy as np
 import pandas as pd
 from scipy import linalg
 
-from allrwe.analyses.survival._inputs import FloatArray, as_event, as_time, timefix
+from allrwe.analyses.survival._inputs import (
+    FloatArray,
+    as_entry,
+    as_event,
+    as_time,
+    reverse_cumsum,
+    timefix,
+    timefix_counting,
+)
 from allrwe.analyses.survival.distributions import chi2_sf, norm_ppf
 from allrwe.errors import AnalysisError, StudyWarning
 
@@ -116,6 +124,8 @@ class _Stratum:
     row_block: np.ndarray
     row_frac: FloatArray
     row_weight: FloatArray
+    entry_order: np.ndarray | None
+    entry_index: np.ndarray | None
 
 
 @dataclass(frozen=True)
@@ -140,6 +150,7 @@ def cox(
     covariates: Sequence[str],
     ties: Ties = "efron",
     strata: str | None = None,
+    entry: str | None = None,
     conf_level: float = 0.95,
     max_iter: int = 20,
     eps: float = 1e-9,
@@ -161,6 +172,10 @@ def cox(
         Approximation for tied event times (R's default is Efron).
     strata : str, optional
         Column whose values define strata with separate baseline hazards.
+    entry : str, optional
+        Column with the start of (start, stop] rows, ``time`` being the stop; a row is at
+        risk at t when entry < t <= time, as R's ``Surv(start, stop, event)``. Gives left
+        truncation, and time-dependent covariates from rows split where they change.
     conf_level : float, default 0.95
         Coverage of the hazard-ratio intervals.
     max_iter : int, default 20
@@ -192,8 +207,12 @@ def cox(
     if ties not in ("efron", "breslow"):
         raise AnalysisError(f"ties {ties!r} is not one of efron, breslow")
     terms = tuple([covariates] if isinstance(covariates, str) else covariates)
-    frame = _select(data, time, event, terms, strata)
-    t = timefix(as_time(frame[time].to_numpy(), name=time))
+    frame = _select(data, time, event, terms, strata, entry)
+    t = as_time(frame[time].to_numpy(), name=time)
+    if entry is None:
+        t, start = timefix(t), None
+    else:
+        start, t = timefix_counting(as_entry(frame[entry].to_numpy(), t, name=entry), t)
     e = as_event(frame[event].to_numpy(), t.size, name=event).astype(np.float64)
     if e.sum() == 0:
         raise AnalysisError(f"cox: no events in column {event!r} ({t.size} rows)")
@@ -204,15 +223,23 @@ def cox(
     scale = np.where(spread > 0, 1.0 / np.where(spread > 0, spread, 1.0), 1.0)
     x = x * scale
     labels = np.zeros(t.size) if strata is None else frame[strata].to_numpy()
-    groups = [_prepare(t[rows], e[rows], x[rows], ties) for rows in _strata_rows(labels)]
+    groups = [
+        _prepare(t[rows], e[rows], x[rows], ties, None if start is None else start[rows])
+        for rows in _strata_rows(labels)
+    ]
     fit = _newton(groups, x.shape[1], max_iter, eps)
     return _result(fit, scale, terms, ties, conf_level, t.size, int(e.sum()), eps)
 
 
 def _select(
-    data: pd.DataFrame, time: str, event: str, terms: tuple[str, ...], strata: str | None
+    data: pd.DataFrame,
+    time: str,
+    event: str,
+    terms: tuple[str, ...],
+    strata: str | None,
+    entry: str | None,
 ) -> pd.DataFrame:
-    cols = [time, event, *terms] + ([strata] if strata is not None else [])
+    cols = [time, event, *terms] + [c for c in (strata, entry) if c is not None]
     missing = [c for c in cols if c not in data.columns]
     if missing:
         raise AnalysisError(f"cox: column(s) {missing} not in data (columns: {list(data)})")
@@ -236,10 +263,18 @@ def _strata_rows(labels: np.ndarray) -> list[np.ndarray]:
     return [np.flatnonzero(codes == k) for k in range(int(codes.max()) + 1)]
 
 
-def _prepare(t: FloatArray, e: FloatArray, x: FloatArray, ties: str) -> _Stratum:
+def _prepare(
+    t: FloatArray, e: FloatArray, x: FloatArray, ties: str, start: FloatArray | None
+) -> _Stratum:
     """Sort one stratum and lay out one row per Efron term (one per death-time for Breslow)."""
     order = np.argsort(t, kind="stable")
     t, e, x = t[order], e[order], x[order]
+    entry_order = entry_index = None
+    if start is not None:
+        # rows that enter at or after a time are not at risk then: found by the sorted starts
+        start = start[order]
+        entry_order = np.argsort(start, kind="stable")
+        entry_index = np.searchsorted(start[entry_order], t[_block_starts(t)], side="left")
     new = np.concatenate(([True], t[1:] != t[:-1]))
     starts = np.flatnonzero(new)
     deaths = np.add.reduceat(e, starts)
@@ -252,7 +287,25 @@ def _prepare(t: FloatArray, e: FloatArray, x: FloatArray, ties: str) -> _Stratum
         row_weight = np.ones(row_block.size)
     else:
         row_block, row_frac, row_weight = blocks, np.zeros(blocks.size), d.astype(np.float64)
-    return _Stratum(x, e, starts, deaths, row_block, row_frac, row_weight)
+    return _Stratum(x, e, starts, deaths, row_block, row_frac, row_weight, entry_order, entry_index)
+
+
+def _block_starts(t: FloatArray) -> np.ndarray:
+    """Index of the first row of each run of equal (sorted) times."""
+    return np.flatnonzero(np.concatenate(([True], t[1:] != t[:-1])))
+
+
+def _risk_sums(s: _Stratum, arrays: tuple[FloatArray, ...]) -> list[FloatArray]:
+    """Per block of tied times, the sums of each per-row array over the risk set."""
+    out = []
+    for a in arrays:
+        total = reverse_cumsum(np.add.reduceat(a, s.starts, axis=0))
+        if s.entry_order is not None and s.entry_index is not None:
+            later = reverse_cumsum(a[s.entry_order])
+            later = np.concatenate((later, np.zeros((1, *a.shape[1:]))))
+            total = total - later[s.entry_index]
+        out.append(total)
+    return out
 
 
 def _loglik(groups: list[_Stratum], beta: FloatArray) -> tuple[float, FloatArray, FloatArray]:
@@ -264,10 +317,9 @@ def _loglik(groups: list[_Stratum], beta: FloatArray) -> tuple[float, FloatArray
         r = np.exp(eta)
         rx = r[:, None] * s.x
         rxx = rx[:, :, None] * s.x[:, None, :]
-        sums = [np.add.reduceat(a, s.starts, axis=0) for a in (r, rx, rxx)]
         dsums = [np.add.reduceat(a * s.dead.reshape((-1,) + (1,) * (a.ndim - 1)), s.starts,
                                  axis=0) for a in (r, rx, rxx)]  # fmt: skip
-        s0, s1, s2 = (np.cumsum(a[::-1], axis=0)[::-1] for a in sums)
+        s0, s1, s2 = _risk_sums(s, (r, rx, rxx))
         b, frac, wt = s.row_block, s.row_frac, s.row_weight
         denom = s0[b] - frac * dsums[0][b]
         mean = (s1[b] - frac[:, None] * dsums[1][b]) / denom[:, None]

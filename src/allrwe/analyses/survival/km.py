@@ -13,15 +13,19 @@ import numpy as np
 from allrwe.analyses.survival._confint import ConfType, check_conf, confint
 from allrwe.analyses.survival._inputs import (
     FloatArray,
+    as_entry,
     as_event,
     as_labels,
     as_time,
     as_weights,
     reverse_cumsum,
+    sum_at_risk,
     tally,
     timefix,
+    timefix_counting,
 )
 from allrwe.analyses.survival.km_result import KaplanMeierResult, QuantileEstimate, RmstEstimate
+from allrwe.errors import AnalysisError
 
 __all__ = [
     "KaplanMeierResult",
@@ -40,6 +44,7 @@ def kaplan_meier(
     conf_type: ConfType = "log-log",
     conf_level: float = 0.95,
     weights: Any = None,
+    entry: Any = None,
 ) -> KaplanMeierResult:
     """Estimate a Kaplan–Meier survival curve with pointwise confidence limits.
 
@@ -61,6 +66,11 @@ def kaplan_meier(
         Non-negative case weights. Counts become weighted sums. With whole-number weights the
         variance is Greenwood's on weighted counts; otherwise the infinitesimal-jackknife
         variance, as R (``robust=TRUE``) uses.
+    entry : array_like, optional
+        Start times of (start, stop] rows, ``time`` being the stop: a row is at risk at t
+        when entry < t <= time. Gives left truncation (delayed entry) and rows split at a
+        time-dependent change, as R's ``Surv(start, stop, event)``. Whole-number weights
+        only (the IJ variance of split rows needs a person id).
 
     Returns
     -------
@@ -70,7 +80,8 @@ def kaplan_meier(
     Raises
     ------
     AnalysisError
-        If the inputs are empty, of different lengths, or hold invalid values.
+        If the inputs are empty, of different lengths, or hold invalid values, or ``entry``
+        comes with non-integer weights.
 
     References
     ----------
@@ -84,9 +95,18 @@ def kaplan_meier(
     [0.8, 0.6, 0.3, 0.3]
     """
     conf_type = check_conf(conf_type, conf_level)
-    t = timefix(as_time(time))
+    t = as_time(time)
     e = as_event(event, t.size)
     w = as_weights(weights, t.size)
+    if entry is None:
+        t = timefix(t)
+    else:
+        if not np.all(w == np.floor(w)):
+            raise AnalysisError(
+                "kaplan_meier: entry (start, stop] input takes whole-number weights only; "
+                f"{int((w != np.floor(w)).sum())} row(s) have fractional weights"
+            )
+        start, t = timefix_counting(as_entry(entry, t), t)
     order = np.argsort(t, kind="stable")
     t, e, w = t[order], e[order], w[order]
     new = np.concatenate(([True], t[1:] != t[:-1]))
@@ -94,7 +114,10 @@ def kaplan_meier(
     utime = t[new]
     n_event = tally(inv, weights=w * e)
     n_censor = tally(inv, weights=w * ~e)
-    n_risk = reverse_cumsum(tally(inv, weights=w))
+    if entry is None:
+        n_risk = reverse_cumsum(tally(inv, weights=w))
+    else:
+        n_risk = sum_at_risk(utime, start[order], t, w)
     # R needs an event row with positive weight before it moves the curve
     has = (tally(inv, weights=e.astype(np.float64)) > 0) & (n_event > 0)
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -160,6 +183,7 @@ def kaplan_meier_by(
     conf_type: ConfType = "log-log",
     conf_level: float = 0.95,
     weights: Any = None,
+    entry: Any = None,
 ) -> dict[Any, KaplanMeierResult]:
     """Fit one Kaplan–Meier curve per group.
 
@@ -175,6 +199,8 @@ def kaplan_meier_by(
         Interval coverage.
     weights : array_like, optional
         Case weights.
+    entry : array_like, optional
+        Start times of (start, stop] rows, as for :func:`kaplan_meier`.
 
     Returns
     -------
@@ -187,7 +213,11 @@ def kaplan_meier_by(
         If the inputs are invalid.
     """
     # merge near-equal times over all rows first, as survfit does before splitting by group
-    t = timefix(as_time(time))
+    t = as_time(time)
+    if entry is None:
+        t, start = timefix(t), None
+    else:
+        start, t = timefix_counting(as_entry(entry, t), t)
     g = as_labels(group, t.size, name="group")
     e = as_event(event, t.size)
     w = as_weights(weights, t.size)
@@ -201,6 +231,7 @@ def kaplan_meier_by(
             conf_type=conf_type,
             conf_level=conf_level,
             weights=None if weights is None else w[rows],
+            entry=None if start is None else start[rows],
         )
     return out
 
