@@ -174,12 +174,10 @@ write_cox_cases <- function(cases, prefix) {
     cs <- cases[i, ]
     for (ties in c("efron", "breslow")) {
       fit <- fit_cox_case(cs, ties)
-      se <- sqrt(diag(fit$var))
-      se_full <- rep(NA_real_, length(coef(fit)))
-      se_full[!is.na(coef(fit))] <- se
-      naive <- if (is.null(fit$naive.var)) se_full else {
-        v <- rep(NA_real_, length(coef(fit))); v[!is.na(coef(fit))] <- sqrt(diag(fit$naive.var)); v
-      }
+      # fit$var is p x p with zero rows/columns for aliased terms
+      se_full <- ifelse(is.na(coef(fit)), NA, sqrt(diag(fit$var)))
+      naive <- if (is.null(fit$naive.var)) se_full
+               else ifelse(is.na(coef(fit)), NA, sqrt(diag(fit$naive.var)))
       coef_rows[[length(coef_rows) + 1]] <- data.frame(
         case = cs$case, ties = ties, term = names(coef(fit)), coef = unname(coef(fit)),
         se = se_full, naive_se = naive)
@@ -198,3 +196,52 @@ write_cox_cases <- function(cases, prefix) {
   write_full(bind(fit_rows), sprintf("survival/%s_fit.csv", prefix))
 }
 write_cox_cases(cpx_cases, "cpx")
+
+# ---------------------------------------------------------------- Cox: aliasing, weights, robust
+# lung_x: lung with dead = status - 1 and
+#   x1 = age, x2 = age + 1e-7 * rnorm (set.seed(7)): x2 is redundant, coxph sets it aside (NA)
+#   sep = 1 if died before day 300: a monotone likelihood ("coefficient may be infinite")
+#   wt = 0.5 + (row number %% 4) * 0.375: non-integer case weights (with them coxph
+#        reports the robust variance by default, naive.var = the inverse information)
+# heart and lung_lt as above (cluster = id for heart, inst for lung_lt; rows with a missing
+# inst are dropped by na.omit).
+# Writes data/lung_x.csv, survival/coxx_cases.csv, survival/coxx_coef.csv, survival/coxx_fit.csv,
+# survival/coxx_warn.csv (the warnings coxph gave, per case).
+set.seed(7)
+lung_x <- survival::lung
+lung_x$dead <- lung_x$status - 1
+lung_x$x1 <- lung_x$age
+lung_x$x2 <- lung_x$age + 1e-7 * rnorm(nrow(lung_x))
+lung_x$sep <- as.integer(lung_x$time < 300 & lung_x$dead == 1)
+lung_x$wt <- 0.5 + (seq_len(nrow(lung_x)) %% 4) * 0.375
+write_full(lung_x, "data/lung_x.csv")
+lung_lt$wt <- 0.5 + (seq_len(nrow(lung_lt)) %% 4) * 0.375
+write_full(lung_lt, "data/lung_lt.csv")
+cox_datasets <- list(heart = heart_d, lung_lt = lung_lt, lung_x = lung_x)
+coxx_cases <- data.frame(
+  case = c("lung_alias", "lung_sep", "lung_weights", "lung_weights_robust", "lung_robust",
+           "heart_cluster", "lung_lt_weights_cluster"),
+  data = c(rep("lung_x", 5), "heart", "lung_lt"),
+  entry = c(rep(NA, 5), "start", "entry"),
+  time = c(rep("time", 5), "stop", "time"),
+  event = c(rep("dead", 5), "event", "dead"),
+  covariates = c("x1;x2;sex", "age;sep", "age;sex;ph.ecog", "age;sex;ph.ecog", "age;sex",
+                 "age;year;surgery;transplant", "age;sex;ph.ecog"),
+  strata = NA,
+  weights = c(NA, NA, "wt", "wt", NA, NA, "wt"),
+  cluster = c(NA, NA, NA, NA, NA, "id", "inst"),
+  robust = c(FALSE, FALSE, FALSE, TRUE, TRUE, TRUE, TRUE),
+  stringsAsFactors = FALSE
+)
+warn_rows <- list()
+for (i in seq_len(nrow(coxx_cases))) {
+  msgs <- character(0)
+  withCallingHandlers(fit_cox_case(coxx_cases[i, ], "efron"),
+                      warning = function(w) {
+                        msgs <<- c(msgs, conditionMessage(w)); invokeRestart("muffleWarning")
+                      })
+  warn_rows[[i]] <- data.frame(case = coxx_cases$case[i],
+                               warning = if (length(msgs)) gsub(",", ";", paste(msgs, collapse = " | ")) else NA)
+}
+write_full(bind(warn_rows), "survival/coxx_warn.csv")
+suppressWarnings(write_cox_cases(coxx_cases, "coxx"))

@@ -18,12 +18,14 @@ import numpy as np
 import pandas as pd
 from scipy import linalg
 
+from allrwe.analyses.survival._cox_fit import Fit, newton, nonsingular, prepare
+from allrwe.analyses.survival._cox_robust import cluster_score, sandwich, score_residuals
 from allrwe.analyses.survival._inputs import (
     FloatArray,
     as_entry,
     as_event,
     as_time,
-    reverse_cumsum,
+    as_weights,
     timefix,
     timefix_counting,
 )
@@ -56,9 +58,22 @@ class CoxResult:
         Covariate names.
     coef, se, hazard_ratio, lower, upper, z, p : numpy.ndarray
         Per term: log hazard ratio, its standard error, ``exp(coef)``, confidence limits of the
-        hazard ratio, Wald z and two-sided p-value.
+        hazard ratio, Wald z and two-sided p-value. NaN for an aliased term.
     variance : numpy.ndarray
-        Variance matrix of ``coef`` (inverse information).
+        Variance matrix of ``coef``: the robust (sandwich) variance when ``robust`` is True,
+        else the inverse information. Rows and columns of aliased terms are 0, as in R.
+    naive_variance : numpy.ndarray
+        Inverse information (equal to ``variance`` unless robust).
+    aliased : numpy.ndarray
+        Per term, True when the covariate is redundant (a linear combination of the others,
+        within R's ``toler.chol``): set aside with an NA coefficient, as ``coxph`` does.
+    infinite : numpy.ndarray
+        Per term, True when the likelihood converged before the coefficient did (R's
+        "coefficient may be infinite"): the estimate is a point on a monotone likelihood.
+    robust : bool
+        Whether ``variance`` is the robust one.
+    robust_score : ChiSquareTest or None
+        R's robust score test (``fit$rscore``) when robust, else None.
     loglik_null, loglik : float
         Log partial likelihood at beta = 0 and at the estimate.
     likelihood_ratio, wald, score : ChiSquareTest
@@ -84,6 +99,11 @@ class CoxResult:
     z: FloatArray
     p: FloatArray
     variance: FloatArray
+    naive_variance: FloatArray
+    aliased: np.ndarray
+    infinite: np.ndarray
+    robust: bool
+    robust_score: ChiSquareTest | None
     loglik_null: float
     loglik: float
     likelihood_ratio: ChiSquareTest
@@ -109,37 +129,10 @@ class CoxResult:
                 "upper": self.upper,
                 "z": self.z,
                 "p": self.p,
+                "aliased": self.aliased,
+                "infinite": self.infinite,
             }
         )
-
-
-@dataclass(frozen=True)
-class _Stratum:
-    """One stratum sorted by time: covariates, deaths, and the blocks of tied times."""
-
-    x: FloatArray
-    dead: FloatArray
-    starts: np.ndarray
-    block_deaths: FloatArray
-    row_block: np.ndarray
-    row_frac: FloatArray
-    row_weight: FloatArray
-    entry_order: np.ndarray | None
-    entry_index: np.ndarray | None
-
-
-@dataclass(frozen=True)
-class _Fit:
-    """Raw Newton–Raphson output on the scaled covariates."""
-
-    beta: FloatArray
-    u: FloatArray
-    imat: FloatArray
-    loglik_null: float
-    loglik: float
-    score: float
-    iterations: int
-    converged: bool
 
 
 def cox(
@@ -151,6 +144,9 @@ def cox(
     ties: Ties = "efron",
     strata: str | None = None,
     entry: str | None = None,
+    weights: str | None = None,
+    robust: bool | None = None,
+    cluster: str | None = None,
     conf_level: float = 0.95,
     max_iter: int = 20,
     eps: float = 1e-9,
@@ -176,6 +172,16 @@ def cox(
         Column with the start of (start, stop] rows, ``time`` being the stop; a row is at
         risk at t when entry < t <= time, as R's ``Surv(start, stop, event)``. Gives left
         truncation, and time-dependent covariates from rows split where they change.
+    weights : str, optional
+        Column of non-negative case weights (R's ``weights=``): each row counts that many
+        times in the risk sets and the likelihood.
+    robust : bool, optional
+        Report the robust (sandwich) variance, as ``coxph(..., robust = TRUE)``; the naive
+        one stays in ``naive_variance``. By default (None) robust when a cluster is given or
+        a weight is not a whole number, which is R's default.
+    cluster : str, optional
+        Column of cluster ids (e.g. the person of split rows): the robust variance sums the
+        residuals by cluster first, as ``coxph(..., cluster = id)``. Implies ``robust``.
     conf_level : float, default 0.95
         Coverage of the hazard-ratio intervals.
     max_iter : int, default 20
@@ -191,13 +197,14 @@ def cox(
     Raises
     ------
     AnalysisError
-        If a column is missing or not numeric, no event remains, or the covariates are
-        collinear.
+        If a column is missing or not numeric, no event remains, or every covariate is
+        constant or redundant.
 
     Warns
     -----
     StudyWarning
-        If the iteration does not converge or a coefficient may be infinite.
+        If the iteration does not converge, a coefficient may be infinite, or a covariate is
+        redundant (aliased) and set aside.
 
     References
     ----------
@@ -207,7 +214,7 @@ def cox(
     if ties not in ("efron", "breslow"):
         raise AnalysisError(f"ties {ties!r} is not one of efron, breslow")
     terms = tuple([covariates] if isinstance(covariates, str) else covariates)
-    frame = _select(data, time, event, terms, strata, entry)
+    frame = _select(data, time, event, terms, (strata, entry, weights, cluster))
     t = as_time(frame[time].to_numpy(), name=time)
     if entry is None:
         t, start = timefix(t), None
@@ -216,19 +223,35 @@ def cox(
     e = as_event(frame[event].to_numpy(), t.size, name=event).astype(np.float64)
     if e.sum() == 0:
         raise AnalysisError(f"cox: no events in column {event!r} ({t.size} rows)")
-    x = frame[list(terms)].to_numpy(dtype=np.float64)
-    means = x.mean(axis=0)
-    x = x - means
-    spread = np.abs(x).mean(axis=0)
-    scale = np.where(spread > 0, 1.0 / np.where(spread > 0, spread, 1.0), 1.0)
-    x = x * scale
+    w = as_weights(None if weights is None else frame[weights].to_numpy(), t.size, name=weights
+                   or "weights")  # fmt: skip
+    x, scale = _centre_scale(frame[list(terms)].to_numpy(dtype=np.float64), w)
     labels = np.zeros(t.size) if strata is None else frame[strata].to_numpy()
     groups = [
-        _prepare(t[rows], e[rows], x[rows], ties, None if start is None else start[rows])
+        prepare(rows, t[rows], e[rows], x[rows], w[rows], ties,
+                None if start is None else start[rows])
         for rows in _strata_rows(labels)
-    ]
-    fit = _newton(groups, x.shape[1], max_iter, eps)
-    return _result(fit, scale, terms, ties, conf_level, t.size, int(e.sum()), eps)
+    ]  # fmt: skip
+    fit = newton(groups, x.shape[1], max_iter, eps)
+    if not fit.active.any():
+        raise AnalysisError(f"cox: every covariate of {list(terms)} is constant or redundant")
+    robust_parts = None
+    if robust is None:
+        robust = cluster is not None or bool(np.any(w != np.floor(w)))
+    if robust or cluster is not None:
+        codes = None if cluster is None else np.unique(frame[cluster], return_inverse=True)[1]
+        robust_parts = (groups, w, codes)
+    meta = (terms, ties, conf_level, t.size, int(e.sum()), eps)
+    return _result(fit, scale, meta, robust_parts)
+
+
+def _centre_scale(x: FloatArray, w: FloatArray) -> tuple[FloatArray, FloatArray]:
+    """Centre on the weighted means and scale by 1 / weighted mean |x|, as R's coxfit6."""
+    total = w.sum()
+    x = x - (w @ x) / total
+    spread = (w @ np.abs(x)) / total
+    scale = np.where(spread > 0, 1.0 / np.where(spread > 0, spread, 1.0), 1.0)
+    return x * scale, scale
 
 
 def _select(
@@ -236,10 +259,9 @@ def _select(
     time: str,
     event: str,
     terms: tuple[str, ...],
-    strata: str | None,
-    entry: str | None,
+    extra: tuple[str | None, ...],
 ) -> pd.DataFrame:
-    cols = [time, event, *terms] + [c for c in (strata, entry) if c is not None]
+    cols = [time, event, *terms] + [c for c in extra if c is not None]
     missing = [c for c in cols if c not in data.columns]
     if missing:
         raise AnalysisError(f"cox: column(s) {missing} not in data (columns: {list(data)})")
@@ -250,7 +272,7 @@ def _select(
             raise AnalysisError(
                 f"cox: covariate {c!r} has dtype {data[c].dtype}; encode it as 0/1 columns"
             )
-    frame = data[cols]
+    frame = data[list(dict.fromkeys(cols))]
     incomplete = frame.isna().any(axis=1)
     if incomplete.any():
         log.info("cox: dropped %d of %d row(s) with missing values", incomplete.sum(), len(frame))
@@ -263,137 +285,83 @@ def _strata_rows(labels: np.ndarray) -> list[np.ndarray]:
     return [np.flatnonzero(codes == k) for k in range(int(codes.max()) + 1)]
 
 
-def _prepare(
-    t: FloatArray, e: FloatArray, x: FloatArray, ties: str, start: FloatArray | None
-) -> _Stratum:
-    """Sort one stratum and lay out one row per Efron term (one per death-time for Breslow)."""
-    order = np.argsort(t, kind="stable")
-    t, e, x = t[order], e[order], x[order]
-    entry_order = entry_index = None
-    if start is not None:
-        # rows that enter at or after a time are not at risk then: found by the sorted starts
-        start = start[order]
-        entry_order = np.argsort(start, kind="stable")
-        entry_index = np.searchsorted(start[entry_order], t[_block_starts(t)], side="left")
-    new = np.concatenate(([True], t[1:] != t[:-1]))
-    starts = np.flatnonzero(new)
-    deaths = np.add.reduceat(e, starts)
-    blocks = np.flatnonzero(deaths > 0)
-    d = deaths[blocks].astype(np.int64)
-    if ties == "efron":
-        row_block = np.repeat(blocks, d)
-        offset = np.arange(row_block.size) - np.repeat(np.cumsum(d) - d, d)
-        row_frac = offset / np.repeat(d, d).astype(np.float64)
-        row_weight = np.ones(row_block.size)
-    else:
-        row_block, row_frac, row_weight = blocks, np.zeros(blocks.size), d.astype(np.float64)
-    return _Stratum(x, e, starts, deaths, row_block, row_frac, row_weight, entry_order, entry_index)
+def _inverse(imat: FloatArray, active: np.ndarray) -> FloatArray:
+    """Inverse on the kept columns, zeros for the aliased ones (R's chinv2)."""
+    var = np.zeros_like(imat)
+    sub = imat[np.ix_(active, active)]
+    var[np.ix_(active, active)] = linalg.cho_solve(linalg.cho_factor(sub), np.eye(sub.shape[0]))
+    return var
 
 
-def _block_starts(t: FloatArray) -> np.ndarray:
-    """Index of the first row of each run of equal (sorted) times."""
-    return np.flatnonzero(np.concatenate(([True], t[1:] != t[:-1])))
+def _quad(vec: FloatArray, var: FloatArray) -> float:
+    """``vec' var^-1 vec`` on the columns R's cholesky2 keeps (R's coxph.wtest)."""
+    keep = nonsingular(var)
+    if not keep.any():
+        return 0.0
+    return float(vec[keep] @ np.linalg.solve(var[np.ix_(keep, keep)], vec[keep]))
 
 
-def _risk_sums(s: _Stratum, arrays: tuple[FloatArray, ...]) -> list[FloatArray]:
-    """Per block of tied times, the sums of each per-row array over the risk set."""
-    out = []
-    for a in arrays:
-        total = reverse_cumsum(np.add.reduceat(a, s.starts, axis=0))
-        if s.entry_order is not None and s.entry_index is not None:
-            later = reverse_cumsum(a[s.entry_order])
-            later = np.concatenate((later, np.zeros((1, *a.shape[1:]))))
-            total = total - later[s.entry_index]
-        out.append(total)
-    return out
-
-
-def _loglik(groups: list[_Stratum], beta: FloatArray) -> tuple[float, FloatArray, FloatArray]:
-    """Log partial likelihood, score and information at ``beta`` (covariates scaled)."""
-    p = beta.size
-    loglik, u, imat = 0.0, np.zeros(p), np.zeros((p, p))
-    for s in groups:
-        eta = s.x @ beta
-        r = np.exp(eta)
-        rx = r[:, None] * s.x
-        rxx = rx[:, :, None] * s.x[:, None, :]
-        dsums = [np.add.reduceat(a * s.dead.reshape((-1,) + (1,) * (a.ndim - 1)), s.starts,
-                                 axis=0) for a in (r, rx, rxx)]  # fmt: skip
-        s0, s1, s2 = _risk_sums(s, (r, rx, rxx))
-        b, frac, wt = s.row_block, s.row_frac, s.row_weight
-        denom = s0[b] - frac * dsums[0][b]
-        mean = (s1[b] - frac[:, None] * dsums[1][b]) / denom[:, None]
-        alpha = np.bincount(b, weights=wt / denom, minlength=s0.size)
-        beta_w = np.bincount(b, weights=wt * frac / denom, minlength=s0.size)
-        loglik += float(s.dead @ eta - wt @ np.log(denom))
-        u += s.dead @ s.x - wt @ mean
-        imat += np.einsum("b,bij->ij", alpha, s2) - np.einsum("b,bij->ij", beta_w, dsums[2])
-        imat -= np.einsum("r,ri,rj->ij", wt, mean, mean)
-    return loglik, u, imat
-
-
-def _solve(imat: FloatArray, rhs: FloatArray) -> FloatArray:
-    try:
-        return np.asarray(linalg.cho_solve(linalg.cho_factor(imat), rhs), dtype=np.float64)
-    except (linalg.LinAlgError, ValueError) as exc:
-        raise AnalysisError("cox: information matrix is singular; covariates collinear?") from exc
-
-
-def _newton(groups: list[_Stratum], p: int, max_iter: int, eps: float) -> _Fit:
-    """R's coxfit6 iteration: Newton steps from 0, step halving when the likelihood drops."""
-    beta = np.zeros(p)
-    loglik0, u, imat = _loglik(groups, beta)
-    step = _solve(imat, u)
-    score = float(u @ step)
-    best, new_beta, halving = loglik0, beta + step, 0
-    for it in range(1, max_iter + 1):
-        new_lk, u, imat = _loglik(groups, new_beta)
-        finite = np.isfinite(new_lk) and np.isfinite(u).all() and np.isfinite(imat).all()
-        if finite and abs(1 - best / new_lk) <= eps:
-            return _Fit(new_beta, u, imat, loglik0, new_lk, score, it, True)
-        if not finite or new_lk < best:
-            halving += 1
-            new_beta = (new_beta + halving * beta) / (halving + 1.0)
-        else:
-            halving, best, beta = 0, new_lk, new_beta
-            new_beta = new_beta + _solve(imat, u)
-    last_lk, u, imat = _loglik(groups, beta)
-    return _Fit(beta, u, imat, loglik0, last_lk, score, max_iter, False)
-
-
-def _result(
-    fit: _Fit,
-    scale: FloatArray,
+def _warn(
+    fit: Fit,
+    beta: FloatArray,
+    u: FloatArray,
+    var: FloatArray,
     terms: tuple[str, ...],
-    ties: str,
-    conf_level: float,
-    n: int,
-    n_event: int,
     eps: float,
-) -> CoxResult:
-    beta = fit.beta * scale
-    var = np.linalg.inv(fit.imat) * np.outer(scale, scale)
-    u = fit.u / scale
+) -> np.ndarray:
+    """Emit R's warnings; return the per-term "may be infinite" flags."""
+    infinite = np.zeros(beta.size, dtype=bool)
     if not fit.converged:
         warnings.warn(f"cox: no convergence in {fit.iterations} iterations", StudyWarning,
-                      stacklevel=3)  # fmt: skip
+                      stacklevel=4)  # fmt: skip
     else:
         infs = np.abs(u @ var)
-        suspect = ~np.isfinite(u) | ((infs > eps) & (infs > np.sqrt(eps) * np.abs(beta)))
-        if suspect.any():
-            names = ", ".join(t for t, s in zip(terms, suspect, strict=True) if s)
-            warnings.warn(f"cox: coefficient(s) of {names} may be infinite", StudyWarning,
-                          stacklevel=3)  # fmt: skip
-    se = np.sqrt(np.diag(var))
+        infinite = fit.active & (~np.isfinite(u) | ((infs > eps) &
+                                 (infs > np.sqrt(eps) * np.abs(beta))))  # fmt: skip
+        if infinite.any():
+            names = ", ".join(t for t, s in zip(terms, infinite, strict=True) if s)
+            warnings.warn(f"cox: the likelihood converged before the coefficient of {names}; "
+                          "it may be infinite (monotone likelihood)", StudyWarning,
+                          stacklevel=4)  # fmt: skip
+    if not fit.active.all():
+        names = ", ".join(t for t, a in zip(terms, fit.active, strict=True) if not a)
+        warnings.warn(f"cox: {names} redundant (aliased with the other covariates); set aside "
+                      "with an NA coefficient, as R's coxph", StudyWarning,
+                      stacklevel=4)  # fmt: skip
+    return infinite
+
+
+def _result(fit: Fit, scale: FloatArray, meta: tuple, robust_parts: tuple | None) -> CoxResult:
+    terms, ties, conf_level, n, n_event, eps = meta
+    active = fit.active
+    outer = np.outer(scale, scale)
+    beta = np.where(active, fit.beta * scale, np.nan)
+    naive = _inverse(fit.imat, active) * outer
+    u = fit.u / scale
+    infinite = _warn(fit, np.where(active, beta, 0.0), u, naive, terms, eps)
+    var, rscore = naive, None
+    if robust_parts is not None:
+        groups, w, codes = robust_parts
+        bread = _inverse(fit.imat, active)
+        resid = score_residuals(groups, fit.beta, n)
+        var = sandwich(resid, w, bread, codes) * outer
+        resid0 = cluster_score(score_residuals(groups, np.zeros(fit.beta.size), n), w, codes)
+        u0 = resid0.sum(axis=0)
+        stat = _quad(u0, resid0.T @ resid0)
+        df0 = int(nonsingular(resid0.T @ resid0).sum())
+        rscore = ChiSquareTest(stat, df0, float(chi2_sf(stat, df0)))
+    se = np.where(active, np.sqrt(np.diag(var)), np.nan)
     z = beta / se
     zq = float(norm_ppf((1 + conf_level) / 2))
-    df = len(terms)
+    df = int(active.sum())
     lr = -2 * (fit.loglik_null - fit.loglik)
-    wald = float(beta @ np.linalg.solve(var, beta))
+    wald = _quad(np.where(active, beta, 0.0)[active], var[np.ix_(active, active)])
     return CoxResult(
         terms=terms, coef=beta, se=se, hazard_ratio=np.exp(beta),
         lower=np.exp(beta - zq * se), upper=np.exp(beta + zq * se), z=z,
-        p=chi2_sf(z**2, 1), variance=var, loglik_null=fit.loglik_null, loglik=fit.loglik,
+        p=chi2_sf(z**2, 1), variance=var, naive_variance=naive, aliased=~active,
+        infinite=infinite, robust=robust_parts is not None, robust_score=rscore,
+        loglik_null=fit.loglik_null, loglik=fit.loglik,
         likelihood_ratio=ChiSquareTest(lr, df, float(chi2_sf(lr, df))),
         wald=ChiSquareTest(wald, df, float(chi2_sf(wald, df))),
         score=ChiSquareTest(fit.score, df, float(chi2_sf(fit.score, df))),
