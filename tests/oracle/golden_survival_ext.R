@@ -245,3 +245,61 @@ for (i in seq_len(nrow(coxx_cases))) {
 }
 write_full(bind(warn_rows), "survival/coxx_warn.csv")
 suppressWarnings(write_cox_cases(coxx_cases, "coxx"))
+
+# ---------------------------------------------------------------- groups formed after index
+# jasa: survival::jasa (Stanford heart transplant, one row per person) with
+#   id = row number, futime = pmax(0.5, fu.date - accept.dt) (as the survival vignette; one
+#   person has 0 days), txtime = tx.date - accept.dt (NA = no transplant), fustat, age,
+#   surgery. Person 38 has the transplant on the day of death, persons 3 and 45 on day 0.
+# tmerge(..., death = event(futime, fustat), transplant = tdc(txtime)) gives the split rows
+# (survival/tmerge_rows.csv); on them: Simon-Makuch curves survfit(Surv(tstart, tstop,
+# death) ~ transplant) (survival/sm_km.csv), the Mantel-Byar test = coxph exact score of
+# ~ factor(transplant) (survival/sm_logrank.csv) and the time-dependent Cox model
+# (survival/td_cases.csv, td_coef.csv, td_fit.csv).
+# Landmarks at 30 and 90 days: persons with futime > L, group = transplant by day L, time
+# from L: survfit and survdiff (survival/lm_km.csv, survival/lm_logrank.csv).
+jasa_d <- survival::jasa
+jasa_d$id <- seq_len(nrow(jasa_d))
+jasa_d$futime <- pmax(0.5, as.numeric(jasa_d$fu.date - jasa_d$accept.dt))
+jasa_d$txtime <- as.numeric(jasa_d$tx.date - jasa_d$accept.dt)
+jasa_out <- jasa_d[, c("id", "age", "surgery", "futime", "fustat", "txtime")]
+write_full(jasa_out, "data/jasa.csv")
+td <- tmerge(jasa_out[, c("id", "age", "surgery")], jasa_out, id = id,
+             death = event(futime, fustat), transplant = tdc(txtime))
+write_full(td[, c("id", "tstart", "tstop", "death", "transplant")], "survival/tmerge_rows.csv")
+sm_rows <- list()
+for (ct in c("log", "log-log")) {
+  s <- summary(survfit(Surv(tstart, tstop, death) ~ transplant, data = td, conf.type = ct),
+               censored = TRUE)
+  sm_rows[[ct]] <- data.frame(
+    conf_type = ct, group = sub("transplant=", "", as.character(s$strata)), time = s$time,
+    n_risk = s$n.risk, n_event = s$n.event, surv = s$surv, std_err = s$std.err,
+    lower = s$lower, upper = s$upper)
+}
+write_full(bind(sm_rows), "survival/sm_km.csv")
+mb <- coxph(Surv(tstart, tstop, death) ~ factor(transplant), data = td, ties = "exact")
+write_full(data.frame(chisq = mb$score, df = 1), "survival/sm_logrank.csv")
+cox_datasets$jasa_td <- td
+td_cases <- data.frame(case = c("jasa_td", "jasa_td_cluster"), data = "jasa_td",
+                       entry = "tstart", time = "tstop", event = "death",
+                       covariates = "transplant;age;surgery", strata = NA, weights = NA,
+                       cluster = c(NA, "id"), robust = c(FALSE, TRUE),
+                       stringsAsFactors = FALSE)
+write_cox_cases(td_cases, "td")
+lmkm_rows <- list(); lmlr_rows <- list()
+for (L in c(30, 90)) {
+  d <- jasa_out[jasa_out$futime > L, ]
+  d$group <- as.integer(!is.na(d$txtime) & d$txtime <= L)
+  d$t <- d$futime - L
+  s <- summary(survfit(Surv(t, fustat) ~ group, data = d, conf.type = "log-log"),
+               censored = TRUE)
+  lmkm_rows[[length(lmkm_rows) + 1]] <- data.frame(
+    landmark = L, group = sub("group=", "", as.character(s$strata)), time = s$time,
+    n_risk = s$n.risk, n_event = s$n.event, surv = s$surv, std_err = s$std.err,
+    lower = s$lower, upper = s$upper)
+  sd <- survdiff(Surv(t, fustat) ~ group, data = d)
+  lmlr_rows[[length(lmlr_rows) + 1]] <- data.frame(
+    landmark = L, n = nrow(d), n_switched = sum(d$group), chisq = sd$chisq)
+}
+write_full(bind(lmkm_rows), "survival/lm_km.csv")
+write_full(bind(lmlr_rows), "survival/lm_logrank.csv")

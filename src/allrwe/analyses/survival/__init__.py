@@ -19,6 +19,7 @@ from allrwe.analyses.survival.km import (
     kaplan_meier_by,
     median_followup,
 )
+from allrwe.analyses.survival.timevarying import landmark, simon_makuch, split_at_switch
 
 #: days per month (365.25 / 12), the convention for converting day counts to months
 DAYS_PER_MONTH = 30.4375
@@ -41,6 +42,9 @@ __all__ = [
     "gray_test",
     "kaplan_meier",
     "kaplan_meier_by",
+    "landmark",
     "logrank",
     "median_followup",
+    "simon_makuch",
+    "split_at_switch",
 ]
