@@ -303,3 +303,55 @@ for (L in c(30, 90)) {
 }
 write_full(bind(lmkm_rows), "survival/lm_km.csv")
 write_full(bind(lmlr_rows), "survival/lm_logrank.csv")
+
+# ---------------------------------------------------------------- Fine-Gray (cmprsk::crr)
+# fg_mgus2: survival::mgus2 with etime/event_cr as in golden_survival.R (1 = progression,
+#   2 = death without progression, 0 = censored), male = (sex == "M"); covariates age, male,
+#   hgb (rows with a missing hgb dropped, as crr's na.omit). Failure code 1 and, reversed,
+#   failure code 2.
+# fg_bmt: KMsurv bmt with cause_cr (1 relapse, 2 death in remission); covariates z1 (patient
+#   age), z3 (patient sex), z8 (FAB class), group 2/3 indicators.
+# crr is run at its defaults (gtol 1e-6, maxiter 10). Writes the rows (one
+# block per dataset: data/fg_mgus2.csv, data/fg_bmt.csv), survival/fg_coef.csv (coef, se from crr's var), survival/fg_fit.csv
+# (loglik, loglik.null, converged) and survival/fg_predict.csv (predict.crr at two covariate
+# vectors: the column means and the first row).
+mg <- survival::mgus2
+mg$etime <- with(mg, ifelse(pstat == 0, futime, ptime))
+mg$event_cr <- with(mg, ifelse(pstat == 0, 2 * death, 1))
+mg$male <- as.integer(mg$sex == "M")
+mg <- mg[, c("etime", "event_cr", "age", "male", "hgb")]
+data(bmt, package = "KMsurv", envir = environment())
+bm <- bmt
+bm$cause_cr <- with(bm, ifelse(d2 == 1, 1, ifelse(d1 == 1, 2, 0)))
+bm$g2 <- as.integer(bm$group == 2)
+bm$g3 <- as.integer(bm$group == 3)
+bm <- bm[, c("t2", "cause_cr", "z1", "z3", "z8", "g2", "g3")]
+write_full(mg, "data/fg_mgus2.csv")
+write_full(bm, "data/fg_bmt.csv")
+fg_specs <- list(
+  list(case = "mgus2_pcm", d = mg, time = "etime", cause = "event_cr", failcode = 1,
+       cov = c("age", "male", "hgb")),
+  list(case = "mgus2_death", d = mg, time = "etime", cause = "event_cr", failcode = 2,
+       cov = c("age", "male", "hgb")),
+  list(case = "bmt_relapse", d = bm, time = "t2", cause = "cause_cr", failcode = 1,
+       cov = c("z1", "z3", "z8", "g2", "g3"))
+)
+fgc <- list(); fgf <- list(); fgp <- list()
+for (sp in fg_specs) {
+  d <- na.omit(sp$d)
+  fit <- crr(d[[sp$time]], d[[sp$cause]], as.matrix(d[, sp$cov]), failcode = sp$failcode)
+  fgc[[length(fgc) + 1]] <- data.frame(case = sp$case, term = sp$cov, coef = unname(fit$coef),
+                                       se = sqrt(diag(fit$var)))
+  fgf[[length(fgf) + 1]] <- data.frame(case = sp$case, n = fit$n, loglik = fit$loglik,
+                                       loglik_null = fit$loglik.null,
+                                       converged = fit$converged)
+  newx <- rbind(colMeans(d[, sp$cov]), unlist(d[1, sp$cov]))
+  pr <- predict(fit, newx)
+  for (k in 1:2) {
+    fgp[[length(fgp) + 1]] <- data.frame(case = sp$case, row = k, time = pr[, 1],
+                                         cif = pr[, k + 1])
+  }
+}
+write_full(bind(fgc), "survival/fg_coef.csv")
+write_full(bind(fgf), "survival/fg_fit.csv")
+write_full(bind(fgp), "survival/fg_predict.csv")

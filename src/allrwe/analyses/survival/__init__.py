@@ -10,6 +10,7 @@ from allrwe.analyses.survival.compare import LogrankResult, logrank
 from allrwe.analyses.survival.competing import CumulativeIncidenceResult, cumulative_incidence
 from allrwe.analyses.survival.coxph import ChiSquareTest, CoxResult, cox
 from allrwe.analyses.survival.estimator import KaplanMeier
+from allrwe.analyses.survival.finegray import FineGrayResult, fine_gray
 from allrwe.analyses.survival.gray import GrayTestResult, gray_test
 from allrwe.analyses.survival.km import (
     KaplanMeierResult,
@@ -31,6 +32,7 @@ __all__ = [
     "ConfType",
     "CoxResult",
     "CumulativeIncidenceResult",
+    "FineGrayResult",
     "GrayTestResult",
     "KaplanMeier",
     "KaplanMeierResult",
@@ -39,6 +41,7 @@ __all__ = [
     "RmstEstimate",
     "cox",
     "cumulative_incidence",
+    "fine_gray",
     "gray_test",
     "kaplan_meier",
     "kaplan_meier_by",
