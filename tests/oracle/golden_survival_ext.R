@@ -73,6 +73,30 @@ for (nm in names(kmw_sets)) {
 write_full(bind(kmw_rows), "survival/kmw_table.csv")
 write_full(bind(kmwq_rows), "survival/kmw_quantile.csv")
 
+# kmw_random: 100 sets of 25 rows, set.seed(1), times 1..15 (many ties), event ~ B(0.6),
+# weights drawn from {0, 1/3, 0.7, 1.1, 2/3, 1.5}; quartiles with CI for three interval
+# types. Before the fix, allrwe missed 8 of these sets (NaN SE after a zero weight, or a
+# limit on a later knot from SE drift in the last place).
+# Writes data/kmw_random.csv and survival/kmw_random_quantile.csv.
+set.seed(1)
+rnd_d <- list(); rnd_q <- list()
+for (s in 1:100) {
+  time <- sample(1:15, 25, replace = TRUE)
+  event <- rbinom(25, 1, 0.6)
+  w <- sample(c(0, 1 / 3, 0.7, 1.1, 2 / 3, 1.5), 25, replace = TRUE)
+  if (sum(w[event == 1]) == 0) next
+  rnd_d[[length(rnd_d) + 1]] <- data.frame(set = s, time = time, event = event, w = w)
+  for (ct in c("log", "log-log", "plain")) {
+    q <- quantile(survfit(Surv(time, event) ~ 1, weights = w, conf.type = ct),
+                  c(0.25, 0.5, 0.75))
+    rnd_q[[length(rnd_q) + 1]] <- data.frame(
+      set = s, conf_type = ct, prob = c(0.25, 0.5, 0.75), quantile = unname(q$quantile),
+      lower = unname(q$lower), upper = unname(q$upper))
+  }
+}
+write_full(bind(rnd_d), "data/kmw_random.csv")
+write_full(bind(rnd_q), "survival/kmw_random_quantile.csv")
+
 # ---------------------------------------------------------------- (start, stop] input
 # heart: survival::heart, the Stanford heart transplant rows split at transplant (start,
 #        stop, event, age, year, surgery, transplant, id), as R ships them, with the

@@ -59,3 +59,17 @@ def test_ij_standard_error_is_exactly_constant_between_event_times():
     previous = np.concatenate(([0.0], fit.std_err[:-1]))
     assert flat.sum() > 50
     np.testing.assert_array_equal(fit.std_err[flat], previous[flat])
+
+
+def test_weighted_quartiles_match_r_on_100_random_sets():
+    # ties, zero and fractional weights: every quartile and limit as quantile.survfit
+    data = dataset("kmw_random")
+    want = golden("kmw_random_quantile")
+    for (set_id, conf_type), r in want.groupby(["set", "conf_type"]):
+        d = data[data["set"] == set_id]
+        fit = kaplan_meier(d["time"], d["event"], weights=d["w"], conf_type=conf_type)
+        got = [fit.quantile(p) for p in r["prob"]]
+        assert_r_close([g.estimate for g in got], r["quantile"], what=f"{set_id} q")
+        assert_r_close([g.lower for g in got], r["lower"], what=f"{set_id} lower")
+        assert_r_close([g.upper for g in got], r["upper"], what=f"{set_id} upper")
+    assert want["set"].nunique() >= 95
