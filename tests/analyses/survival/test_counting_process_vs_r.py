@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from survival_oracle import assert_r_close, cases, dataset, golden
 
-from allrwe.analyses.survival import cox, kaplan_meier, kaplan_meier_by, logrank
+from allrwe.analyses.survival import KaplanMeier, cox, kaplan_meier, kaplan_meier_by, logrank
 from allrwe.errors import AnalysisError
 
 CP_SETS = {
@@ -37,6 +37,12 @@ def test_km_with_entry_matches_survfit_start_stop(case, conf_type):
     assert len(by) == 2
     for label, curve in by.items():
         _check_curve(curve, _km_rows(case, conf_type, str(label)))
+
+
+def test_estimator_shell_takes_entry():
+    d = dataset("lung_lt")
+    shell = KaplanMeier(conf_type="log").fit(d["time"], d["dead"], entry=d["entry"])
+    _check_curve(shell.result_, _km_rows("lung_lt", "log", "all"))
 
 
 def test_km_entry_at_zero_is_the_right_censored_curve():

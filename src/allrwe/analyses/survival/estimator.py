@@ -44,7 +44,7 @@ class KaplanMeier:
         self.conf_type = check_conf(conf_type, conf_level)
         self.conf_level = conf_level
 
-    def fit(self, time: Any, event: Any, *, weights: Any = None) -> KaplanMeier:
+    def fit(self, time: Any, event: Any, *, weights: Any = None, entry: Any = None) -> KaplanMeier:
         """Fit the curve.
 
         Parameters
@@ -53,6 +53,8 @@ class KaplanMeier:
             Follow-up times and event indicator.
         weights : array_like, optional
             Case weights.
+        entry : array_like, optional
+            Start times of (start, stop] rows (left truncation, split rows).
 
         Returns
         -------
@@ -60,8 +62,9 @@ class KaplanMeier:
             ``self``.
         """
         self.result_: KaplanMeierResult = kaplan_meier(
-            time, event, conf_type=self.conf_type, conf_level=self.conf_level, weights=weights
-        )
+            time, event, conf_type=self.conf_type, conf_level=self.conf_level, weights=weights,
+            entry=entry,
+        )  # fmt: skip
         self.survival_: pd.DataFrame = self.result_.table
         self.median_: QuantileEstimate = self.result_.median()
         return self
