@@ -379,3 +379,27 @@ for (sp in fg_specs) {
 write_full(bind(fgc), "survival/fg_coef.csv")
 write_full(bind(fgf), "survival/fg_fit.csv")
 write_full(bind(fgp), "survival/fg_predict.csv")
+
+# ---------------------------------------------------------------- weighted (start, stop] KM
+# Non-integer weights with delayed entry or split rows: survfit's IJ variance, no id (each
+# person has one row per curve here). lung_lt with weight wt; the jasa tmerge rows by
+# transplant with weight 0.5 + (id %% 3) * 0.4 (0 for every 10th id).
+# Writes survival/cpw_km.csv.
+td$w <- with(td, ifelse(id %% 10 == 0, 0, 0.5 + (id %% 3) * 0.4))
+cpw_rows <- list()
+for (ct in c("log", "log-log")) {
+  fits <- list(
+    lung_lt = survfit(Surv(entry, time, dead) ~ 1, data = lung_lt, weights = wt,
+                      conf.type = ct),
+    jasa_td = survfit(Surv(tstart, tstop, death) ~ transplant, data = td, weights = w,
+                      conf.type = ct))
+  for (nm in names(fits)) {
+    s <- summary(fits[[nm]], censored = TRUE)
+    grp <- if (is.null(s$strata)) "all" else sub("transplant=", "", as.character(s$strata))
+    cpw_rows[[length(cpw_rows) + 1]] <- data.frame(
+      case = nm, conf_type = ct, group = grp, time = s$time, n_risk = s$n.risk,
+      n_event = s$n.event, surv = s$surv, std_err = s$std.err, lower = s$lower,
+      upper = s$upper)
+  }
+}
+write_full(bind(cpw_rows), "survival/cpw_km.csv")

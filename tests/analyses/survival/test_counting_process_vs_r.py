@@ -6,7 +6,14 @@ import numpy as np
 import pytest
 from survival_oracle import assert_r_close, cases, dataset, golden
 
-from allrwe.analyses.survival import KaplanMeier, cox, kaplan_meier, kaplan_meier_by, logrank
+from allrwe.analyses.survival import (
+    KaplanMeier,
+    cox,
+    kaplan_meier,
+    kaplan_meier_by,
+    logrank,
+    split_at_switch,
+)
 from allrwe.errors import AnalysisError
 
 CP_SETS = {
@@ -58,9 +65,36 @@ def test_km_entry_not_before_stop_is_rejected():
         kaplan_meier([3, 4], [1, 0], entry=[3, 0])
 
 
-def test_km_entry_with_fractional_weights_is_rejected():
-    with pytest.raises(AnalysisError, match=r"whole-number weights only; 1 row"):
-        kaplan_meier([3, 4], [1, 0], entry=[1, 0], weights=[1, 0.5])
+def _cpw_rows(case: str, conf_type: str, group: str):
+    g = golden("cpw_km")
+    return g[(g["case"] == case) & (g["conf_type"] == conf_type) & (g["group"] == group)]
+
+
+@pytest.mark.parametrize("conf_type", ["log", "log-log"])
+def test_weighted_km_with_entry_matches_survfit_ij(conf_type):
+    d = dataset("lung_lt")
+    fit = kaplan_meier(d["time"], d["dead"], entry=d["entry"], weights=d["wt"],
+                       conf_type=conf_type)  # fmt: skip
+    assert fit.variance == "ij"
+    _check_curve_weighted(fit, _cpw_rows("lung_lt", conf_type, "all"))
+
+
+@pytest.mark.parametrize("conf_type", ["log", "log-log"])
+def test_weighted_simon_makuch_rows_match_survfit_ij(conf_type):
+    # IPTW-style weights on the tmerge rows of jasa (0 for every 10th person)
+    d = dataset("jasa")
+    rows = split_at_switch(d["futime"], d["fustat"], d["txtime"], person=d["id"])
+    w = np.where(rows["person"] % 10 == 0, 0.0, 0.5 + (rows["person"] % 3) * 0.4)
+    curves = kaplan_meier_by(rows["stop"], rows["event"], rows["switched"],
+                             entry=rows["start"], weights=w, conf_type=conf_type)  # fmt: skip
+    for label, fit in curves.items():
+        _check_curve_weighted(fit, _cpw_rows("jasa_td", conf_type, str(label)))
+
+
+def _check_curve_weighted(fit, r) -> None:
+    for col in ("time", "n_risk", "n_event", "std_err", "lower", "upper"):
+        assert_r_close(getattr(fit, col), r[col], what=col)
+    assert_r_close(fit.survival, r["surv"], what="surv")
 
 
 LOGRANK = {

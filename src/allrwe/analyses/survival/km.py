@@ -25,7 +25,6 @@ from allrwe.analyses.survival._inputs import (
     timefix_counting,
 )
 from allrwe.analyses.survival.km_result import KaplanMeierResult, QuantileEstimate, RmstEstimate
-from allrwe.errors import AnalysisError
 
 __all__ = [
     "KaplanMeierResult",
@@ -69,8 +68,9 @@ def kaplan_meier(
     entry : array_like, optional
         Start times of (start, stop] rows, ``time`` being the stop: a row is at risk at t
         when entry < t <= time. Gives left truncation (delayed entry) and rows split at a
-        time-dependent change, as R's ``Surv(start, stop, event)``. Whole-number weights
-        only (the IJ variance of split rows needs a person id).
+        time-dependent change, as R's ``Surv(start, stop, event)``. With non-integer
+        weights the IJ variance treats each row as its own unit, as ``survfit`` without
+        ``id``; that is exact when no person has two rows in one curve.
 
     Returns
     -------
@@ -80,8 +80,7 @@ def kaplan_meier(
     Raises
     ------
     AnalysisError
-        If the inputs are empty, of different lengths, or hold invalid values, or ``entry``
-        comes with non-integer weights.
+        If the inputs are empty, of different lengths, or hold invalid values.
 
     References
     ----------
@@ -98,26 +97,24 @@ def kaplan_meier(
     t = as_time(time)
     e = as_event(event, t.size)
     w = as_weights(weights, t.size)
+    start = None
     if entry is None:
         t = timefix(t)
     else:
-        if not np.all(w == np.floor(w)):
-            raise AnalysisError(
-                "kaplan_meier: entry (start, stop] input takes whole-number weights only; "
-                f"{int((w != np.floor(w)).sum())} row(s) have fractional weights"
-            )
         start, t = timefix_counting(as_entry(entry, t), t)
     order = np.argsort(t, kind="stable")
     t, e, w = t[order], e[order], w[order]
+    if start is not None:
+        start = start[order]
     new = np.concatenate(([True], t[1:] != t[:-1]))
     inv = np.cumsum(new) - 1
     utime = t[new]
     n_event = tally(inv, weights=w * e)
     n_censor = tally(inv, weights=w * ~e)
-    if entry is None:
+    if start is None:
         n_risk = reverse_cumsum(tally(inv, weights=w))
     else:
-        n_risk = sum_at_risk(utime, start[order], t, w)
+        n_risk = sum_at_risk(utime, start, t, w)
     # R needs an event row with positive weight before it moves the curve
     has = (tally(inv, weights=e.astype(np.float64)) > 0) & (n_event > 0)
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -129,7 +126,10 @@ def kaplan_meier(
                 surv, se_log, logse=True, conf_type=conf_type, conf_level=conf_level
             )
         else:
-            se = _ij_std_err(surv, n_risk, n_event, has, inv, e, w)
+            if start is None:
+                se = _ij_std_err(surv, n_risk, n_event, has, inv, e, w)
+            else:
+                se = _ij_std_err_counting(surv, n_risk, n_event, has, inv, e, w, utime, start)
             se_log, variance = np.where(se == 0, 0.0, se / surv), "ij"
             lower, upper = confint(
                 surv, se, logse=False, conf_type=conf_type, conf_level=conf_level
@@ -173,6 +173,43 @@ def _ij_std_err(
     last = np.maximum.accumulate(np.where(has, np.arange(surv.size), -1))
     var = np.where(last >= 0, var[np.maximum(last, 0)], 0.0)
     return np.asarray(np.sqrt(var), dtype=np.float64)
+
+
+def _ij_std_err_counting(
+    surv: FloatArray,
+    n_risk: FloatArray,
+    n_event: FloatArray,
+    has: np.ndarray,
+    inv: np.ndarray,
+    event: np.ndarray,
+    w: FloatArray,
+    utime: FloatArray,
+    start: FloatArray,
+) -> FloatArray:
+    """Infinitesimal-jackknife SE of the KM curve of (start, stop] rows, in closed form.
+
+    Row i's influence on S(t) is S(t) (g(min(stop_i, t)) - g(start_i) - d_i(t)), with
+    g = sum of h / (n - d) over event times and d_i(t) = 1 / (n - d) at its own event if that
+    is at or before t. Rows gone by t contribute a constant; rows still at risk contribute
+    w^2 (g(t) - g(start_i))^2, expanded into three risk-set sums.
+    """
+    hazard = np.where(has, n_event / n_risk, 0.0)
+    left = n_risk - n_event
+    g = np.cumsum(np.where(has & (left > 0), hazard / np.where(left > 0, left, 1.0), 0.0))
+    before = np.searchsorted(utime, start, side="right") - 1
+    g_start = np.where(before >= 0, g[np.maximum(before, 0)], 0.0)
+    died = event & has[inv]
+    own = np.divide(1.0, left[inv], out=np.zeros(inv.size), where=died & (left[inv] > 0))
+    w2 = w**2
+    gone = np.cumsum(tally(inv, weights=w2 * (g[inv] - g_start - own) ** 2, minlength=g.size))
+    sums = [
+        sum_at_risk(utime, start, utime[inv], v) - tally(inv, weights=v, minlength=g.size)
+        for v in (w2, w2 * g_start, w2 * g_start**2)
+    ]
+    var = np.where(surv > 0, surv**2 * (gone + g**2 * sums[0] - 2 * g * sums[1] + sums[2]), 0.0)
+    last = np.maximum.accumulate(np.where(has, np.arange(surv.size), -1))
+    var = np.where(last >= 0, var[np.maximum(last, 0)], 0.0)
+    return np.asarray(np.sqrt(np.maximum(var, 0.0)), dtype=np.float64)
 
 
 def kaplan_meier_by(
