@@ -335,7 +335,8 @@ write_full(bind(lmlr_rows), "survival/lm_logrank.csv")
 #   failure code 2.
 # fg_bmt: KMsurv bmt with cause_cr (1 relapse, 2 death in remission); covariates z1 (patient
 #   age), z3 (patient sex), z8 (FAB class), group 2/3 indicators.
-# crr is run at its defaults (gtol 1e-6, maxiter 10). Writes the rows (one
+# Two more fits give each censoring group its own censoring distribution (cengroup = male,
+# cengroup = z8). crr is run at its defaults (gtol 1e-6, maxiter 10). Writes the rows (one
 # block per dataset: data/fg_mgus2.csv, data/fg_bmt.csv), survival/fg_coef.csv (coef, se from crr's var), survival/fg_fit.csv
 # (loglik, loglik.null, converged) and survival/fg_predict.csv (predict.crr at two covariate
 # vectors: the column means and the first row).
@@ -358,12 +359,21 @@ fg_specs <- list(
   list(case = "mgus2_death", d = mg, time = "etime", cause = "event_cr", failcode = 2,
        cov = c("age", "male", "hgb")),
   list(case = "bmt_relapse", d = bm, time = "t2", cause = "cause_cr", failcode = 1,
-       cov = c("z1", "z3", "z8", "g2", "g3"))
+       cov = c("z1", "z3", "z8", "g2", "g3")),
+  list(case = "mgus2_pcm_cengroup_male", d = mg, time = "etime", cause = "event_cr",
+       failcode = 1, cov = c("age", "hgb"), cengroup = "male"),
+  list(case = "bmt_relapse_cengroup_z8", d = bm, time = "t2", cause = "cause_cr",
+       failcode = 1, cov = c("z1", "g2", "g3"), cengroup = "z8")
 )
 fgc <- list(); fgf <- list(); fgp <- list()
 for (sp in fg_specs) {
   d <- na.omit(sp$d)
-  fit <- crr(d[[sp$time]], d[[sp$cause]], as.matrix(d[, sp$cov]), failcode = sp$failcode)
+  fit <- if (is.null(sp$cengroup)) {
+    crr(d[[sp$time]], d[[sp$cause]], as.matrix(d[, sp$cov]), failcode = sp$failcode)
+  } else {
+    crr(d[[sp$time]], d[[sp$cause]], as.matrix(d[, sp$cov]), failcode = sp$failcode,
+        cengroup = d[[sp$cengroup]])
+  }
   fgc[[length(fgc) + 1]] <- data.frame(case = sp$case, term = sp$cov, coef = unname(fit$coef),
                                        se = sqrt(diag(fit$var)))
   fgf[[length(fgf) + 1]] <- data.frame(case = sp$case, n = fit$n, loglik = fit$loglik,

@@ -14,14 +14,17 @@ SPECS = {
     "mgus2_pcm": ("fg_mgus2", "etime", "event_cr", 1, ["age", "male", "hgb"]),
     "mgus2_death": ("fg_mgus2", "etime", "event_cr", 2, ["age", "male", "hgb"]),
     "bmt_relapse": ("fg_bmt", "t2", "cause_cr", 1, ["z1", "z3", "z8", "g2", "g3"]),
+    "mgus2_pcm_cengroup_male": ("fg_mgus2", "etime", "event_cr", 1, ["age", "hgb"], "male"),
+    "bmt_relapse_cengroup_z8": ("fg_bmt", "t2", "cause_cr", 1, ["z1", "g2", "g3"], "z8"),
 }
 
 
 def _fit(case: str):
-    name, time, cause, code, cov = SPECS[case]
+    name, time, cause, code, cov, *groups = SPECS[case]
     return dataset(name), fine_gray(
-        dataset(name), time=time, cause=cause, covariates=cov, cause_of_interest=code
-    )
+        dataset(name), time=time, cause=cause, covariates=cov, cause_of_interest=code,
+        censoring_groups=groups[0] if groups else None,
+    )  # fmt: skip
 
 
 @pytest.mark.parametrize("case", list(SPECS))
@@ -42,7 +45,7 @@ def test_fine_gray_matches_crr(case):
 def test_fine_gray_predictions_match_predict_crr(case):
     d, res = _fit(case)
     cov = SPECS[case][4]
-    used = d.dropna(subset=cov)
+    used = d.dropna(subset=cov + list(SPECS[case][5:]))
     rows = {1: used[cov].mean().to_numpy(), 2: used[cov].iloc[0].to_numpy()}
     want = golden("fg_predict")
     for k, x in rows.items():

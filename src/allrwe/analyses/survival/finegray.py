@@ -113,7 +113,9 @@ class _Data:
     time: FloatArray
     code: np.ndarray
     x: FloatArray
-    g: FloatArray  # KM of censoring just before each row's time
+    group: np.ndarray  # censoring group code 0..k-1
+    g: FloatArray  # KM of censoring of the row's group, just before the row's time
+    g_fail: FloatArray  # (k, failures): KM of censoring of each group just before each failure
     fail: np.ndarray  # row indices of failures of the cause, in time order
 
 
@@ -125,6 +127,7 @@ def fine_gray(
     covariates: Sequence[str],
     cause_of_interest: int = 1,
     censor_code: int = 0,
+    censoring_groups: str | None = None,
     conf_level: float = 0.95,
     gtol: float = 1e-6,
     max_iter: int = 10,
@@ -149,6 +152,8 @@ def fine_gray(
         ``crr``'s ``failcode``.
     censor_code : int, default 0
         ``crr``'s ``cencode``.
+    censoring_groups : str, optional
+        Column whose values have separate censoring distributions (``crr``'s ``cengroup``).
     conf_level : float, default 0.95
         Coverage of the intervals.
     gtol : float, default 1e-6
@@ -172,7 +177,7 @@ def fine_gray(
     competing risk. JASA 94:496–509.
     """
     terms = tuple([covariates] if isinstance(covariates, str) else covariates)
-    d = _prepare(data, time, cause, terms, cause_of_interest, censor_code)
+    d = _prepare(data, (time, cause, censoring_groups), terms, cause_of_interest, censor_code)
     beta, lik, iterations, converged = _newton(d, gtol, max_iter)
     lik0 = _sums(d, np.zeros(len(terms)))[0]
     _, _, info, s0 = _sums(d, beta)
@@ -193,9 +198,14 @@ def fine_gray(
 
 
 def _prepare(
-    data: pd.DataFrame, time: str, cause: str, terms: tuple[str, ...], fail: int, cens: int
+    data: pd.DataFrame,
+    columns: tuple[str, str, str | None],
+    terms: tuple[str, ...],
+    fail: int,
+    cens: int,
 ) -> _Data:
-    cols = [time, cause, *terms]
+    time, cause, groups = columns
+    cols = [time, cause, *terms] + ([groups] if groups is not None else [])
     missing = [c for c in cols if c not in data.columns]
     if missing:
         raise AnalysisError(f"fine_gray: column(s) {missing} not in data (columns: {list(data)})")
@@ -218,17 +228,30 @@ def _prepare(
         raise AnalysisError(f"fine_gray: no failure with {cause} = {fail} ({t.size} rows)")
     t = t[order]
     x = frame[list(terms)].to_numpy(dtype=np.float64)[order]
-    return _Data(t, code, x, _censoring_km_before(t, code == 0), np.flatnonzero(code == 1))
+    group = np.zeros(t.size, dtype=np.int64)
+    if groups is not None:
+        group = np.unique(frame[groups].to_numpy()[order], return_inverse=True)[1]
+    fails = np.flatnonzero(code == 1)
+    km = [_censoring_km(t[group == k], code[group == k] == 0) for k in range(group.max() + 1)]
+    g = np.empty(t.size)
+    for k, curve in enumerate(km):
+        g[group == k] = _before(curve, t[group == k])
+    g_fail = np.array([_before(curve, t[fails]) for curve in km])
+    return _Data(t, code, x, group, g, g_fail, fails)
 
 
-def _censoring_km_before(t: FloatArray, censored: np.ndarray) -> FloatArray:
-    """Kaplan–Meier of the censoring times, just before each (sorted) row's time."""
+def _censoring_km(t: FloatArray, censored: np.ndarray) -> tuple[FloatArray, FloatArray]:
+    """Kaplan–Meier of the censoring times (sorted input): distinct times and estimate."""
     utime, first, inv = np.unique(t, return_index=True, return_inverse=True)
-    at_risk = t.size - first
     lost = np.bincount(inv, weights=censored.astype(np.float64), minlength=utime.size)
-    km = np.cumprod(1 - lost / at_risk)
-    before = np.concatenate(([1.0], km[:-1]))
-    return np.asarray(before[inv], dtype=np.float64)
+    return utime, np.cumprod(1 - lost / (t.size - first), dtype=np.float64)
+
+
+def _before(curve: tuple[FloatArray, FloatArray], at: FloatArray) -> FloatArray:
+    """Return a step function's value just before each time (1 before its first time)."""
+    utime, km = curve
+    idx = np.searchsorted(utime, at, side="left") - 1
+    return np.asarray(np.where(idx >= 0, km[np.maximum(idx, 0)], 1.0), dtype=np.float64)
 
 
 def _risk(d: _Data, beta: FloatArray) -> tuple[FloatArray, FloatArray, FloatArray, FloatArray]:
@@ -238,14 +261,15 @@ def _risk(d: _Data, beta: FloatArray) -> tuple[FloatArray, FloatArray, FloatArra
     rxx = rx[:, :, None] * d.x[:, None, :]
     first = np.searchsorted(d.time, d.time[d.fail], side="left")
     other = (d.code == 2) / d.g
-    gf = d.g[d.fail]
     sums = []
     for a in (r, rx, rxx):
         shape = (1, *a.shape[1:])
-        still = np.concatenate((reverse_cumsum(a), np.zeros(shape)))[first]
-        lagged = np.concatenate((np.zeros(shape), np.cumsum(a * other.reshape((-1,) + (1,) * (
-            a.ndim - 1)), axis=0)))[first]  # fmt: skip
-        sums.append(still + gf.reshape((-1,) + (1,) * (a.ndim - 1)) * lagged)
+        total = np.concatenate((reverse_cumsum(a), np.zeros(shape)))[first]
+        for k, gf in enumerate(d.g_fail):
+            wk = np.where(d.group == k, other, 0.0).reshape((-1,) + (1,) * (a.ndim - 1))
+            lagged = np.concatenate((np.zeros(shape), np.cumsum(a * wk, axis=0)))[first]
+            total = total + gf.reshape((-1,) + (1,) * (a.ndim - 1)) * lagged
+        sums.append(total)
     return sums[0], sums[1], sums[2], r
 
 
@@ -285,7 +309,7 @@ def _meat(d: _Data, beta: FloatArray) -> FloatArray:
     """Sum over persons of (eta_i + psi_i)(eta_i + psi_i)' (Fine and Gray 1999, sec. 3)."""
     s0, s1, _, r = _risk(d, beta)
     mean = s1 / s0[:, None]
-    tf, gf = d.time[d.fail], d.g[d.fail]
+    tf = d.time[d.fail]
     n, p = d.x.shape
     # eta: the event term, minus the share of each failure's hazard while in the risk set
     eta = np.zeros((n, p))
@@ -294,36 +318,56 @@ def _meat(d: _Data, beta: FloatArray) -> FloatArray:
     c_h = np.concatenate(([0.0], np.cumsum(1 / s0)))
     c_m = np.concatenate((np.zeros((1, p)), np.cumsum(mean / s0[:, None], axis=0)))
     eta -= r[:, None] * (d.x * c_h[upto][:, None] - c_m[upto])
-    after = np.concatenate((reverse_cumsum(gf / s0), [0.0]))[upto]
-    after_m = np.concatenate((reverse_cumsum(gf[:, None] * mean / s0[:, None]),
-                              np.zeros((1, p))))[upto]  # fmt: skip
+    k0, k1 = _failure_sums(d, s0, mean)
     other = d.code == 2
+    after, after_m = k0[d.group, upto], k1[d.group, upto]
     eta[other] -= (r / d.g)[other, None] * (d.x[other] * after[other, None] - after_m[other])
     return _with_psi(d, eta, r, s0, mean)
+
+
+def _failure_sums(
+    d: _Data, s0: FloatArray, mean: FloatArray, own_group: bool = False
+) -> tuple[FloatArray, FloatArray]:
+    """Per group, sums over failures from index j on of G_f / S0_f (and times xbar_f).
+
+    With ``own_group`` only the failures of that censoring group count, as ``crr``'s q(u).
+    """
+    p = mean.shape[1]
+    gf = d.g_fail
+    if own_group:
+        gf = np.where(d.group[d.fail][None, :] == np.arange(gf.shape[0])[:, None], gf, 0.0)
+    k0 = np.stack([np.concatenate((reverse_cumsum(g / s0), [0.0])) for g in gf])
+    k1 = np.stack([np.concatenate((reverse_cumsum(g[:, None] * mean / s0[:, None]),
+                                   np.zeros((1, p)))) for g in gf])  # fmt: skip
+    return k0, k1
 
 
 def _with_psi(
     d: _Data, eta: FloatArray, r: FloatArray, s0: FloatArray, mean: FloatArray
 ) -> FloatArray:
-    """Add psi, the censoring-martingale term, to eta and return the summed outer products."""
-    tf, gf = d.time[d.fail], d.g[d.fail]
+    """Add psi, the censoring-martingale term, to eta and return the summed outer products.
+
+    Per censoring group k (as ``crr`` 2.2-11): q_k(u) = sum over the group's failures at or
+    after u of G_f / S0_f (A1(u) - xbar_f A0(u)), A being sums over the group's competing
+    failures before u of exp(x'b) / G (times x for A1).
+    """
     n, p = d.x.shape
     utime, first, inv = np.unique(d.time, return_index=True, return_inverse=True)
-    at_risk = (n - first).astype(np.float64)
-    lost = np.bincount(inv, weights=(d.code == 0).astype(np.float64), minlength=utime.size)
-    # q(u) = sum over failures at or after u of G_f / S0_f (A1(u) - xbar_f A0(u)), A = sums
-    # over competing failures before u of exp(x'b) / G (times x for A1)
-    w = np.where(d.code == 2, r / d.g, 0.0)
-    a0 = np.concatenate(([0.0], np.cumsum(w)))[first]
-    a1 = np.concatenate((np.zeros((1, p)), np.cumsum(w[:, None] * d.x, axis=0)))[first]
-    from_u = np.searchsorted(tf, utime, side="left")
-    k0 = np.concatenate((reverse_cumsum(gf / s0), [0.0]))[from_u]
-    k1 = np.concatenate((reverse_cumsum(gf[:, None] * mean / s0[:, None]),
-                         np.zeros((1, p))))[from_u]  # fmt: skip
-    q = a1 * k0[:, None] - a0[:, None] * k1
-    drift = np.cumsum(q * (lost / at_risk**2)[:, None], axis=0)
-    psi = -drift[inv]
-    cens = d.code == 0
-    psi[cens] += q[inv[cens]] / at_risk[inv[cens], None]
+    from_u = np.searchsorted(d.time[d.fail], utime, side="left")
+    k0, k1 = _failure_sums(d, s0, mean, own_group=True)
+    psi = np.zeros((n, p))
+    for k in range(d.g_fail.shape[0]):
+        w = np.where((d.code == 2) & (d.group == k), r / d.g, 0.0)
+        a0 = np.concatenate(([0.0], np.cumsum(w)))[first]
+        a1 = np.concatenate((np.zeros((1, p)), np.cumsum(w[:, None] * d.x, axis=0)))[first]
+        q = a1 * k0[k, from_u][:, None] - a0[:, None] * k1[k, from_u]
+        member = d.group == k
+        ahead = reverse_cumsum(np.bincount(inv[member], minlength=utime.size).astype(np.float64))
+        lost = np.bincount(inv[member & (d.code == 0)], minlength=utime.size).astype(np.float64)
+        rate = np.divide(lost, ahead**2, out=np.zeros(utime.size), where=ahead > 0)
+        drift = np.cumsum(q * rate[:, None], axis=0)
+        psi[member] = -drift[inv[member]]
+        cens = member & (d.code == 0)
+        psi[cens] += q[inv[cens]] / ahead[inv[cens], None]
     total = eta + psi
     return np.asarray(total.T @ total, dtype=np.float64)
