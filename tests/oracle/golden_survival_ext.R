@@ -244,17 +244,19 @@ write_full(lung_lt, "data/lung_lt.csv")
 cox_datasets <- list(heart = heart_d, lung_lt = lung_lt, lung_x = lung_x)
 coxx_cases <- data.frame(
   case = c("lung_alias", "lung_sep", "lung_weights", "lung_weights_robust", "lung_robust",
-           "heart_cluster", "lung_lt_weights_cluster"),
-  data = c(rep("lung_x", 5), "heart", "lung_lt"),
-  entry = c(rep(NA, 5), "start", "entry"),
-  time = c(rep("time", 5), "stop", "time"),
-  event = c(rep("dead", 5), "event", "dead"),
+           "heart_cluster", "lung_lt_weights_cluster", "lung_alias_robust",
+           "lung_lt_strata_weights_cluster"),
+  data = c(rep("lung_x", 5), "heart", "lung_lt", "lung_x", "lung_lt"),
+  entry = c(rep(NA, 5), "start", "entry", NA, "entry"),
+  time = c(rep("time", 5), "stop", "time", "time", "time"),
+  event = c(rep("dead", 5), "event", "dead", "dead", "dead"),
   covariates = c("x1;x2;sex", "age;sep", "age;sex;ph.ecog", "age;sex;ph.ecog", "age;sex",
-                 "age;year;surgery;transplant", "age;sex;ph.ecog"),
-  strata = NA,
-  weights = c(NA, NA, "wt", "wt", NA, NA, "wt"),
-  cluster = c(NA, NA, NA, NA, NA, "id", "inst"),
-  robust = c(FALSE, FALSE, FALSE, TRUE, TRUE, TRUE, TRUE),
+                 "age;year;surgery;transplant", "age;sex;ph.ecog", "x1;x2;sex",
+                 "age;ph.ecog"),
+  strata = c(rep(NA, 8), "sex"),
+  weights = c(NA, NA, "wt", "wt", NA, NA, "wt", NA, "wt"),
+  cluster = c(NA, NA, NA, NA, NA, "id", "inst", NA, "inst"),
+  robust = c(FALSE, FALSE, FALSE, TRUE, TRUE, TRUE, TRUE, TRUE, TRUE),
   stringsAsFactors = FALSE
 )
 warn_rows <- list()

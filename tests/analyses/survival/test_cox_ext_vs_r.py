@@ -28,6 +28,7 @@ def _fit(case: dict, ties: str):
             event=case["event"],
             entry=_opt(case["entry"]),
             covariates=case["covariates"].split(";"),
+            strata=_opt(case["strata"]),
             weights=_opt(case["weights"]),
             cluster=_opt(case["cluster"]),
             robust=bool(case["robust"]) or None,
