@@ -68,6 +68,22 @@ def test_simon_makuch_matches_survfit_on_tmerge_rows(conf_type):
     assert curves[1].time[0] >= np.nanmin(d["txtime"])
 
 
+@pytest.mark.parametrize("conf_type", ["log", "log-log"])
+def test_weighted_simon_makuch_matches_survfit(conf_type):
+    # weights 0.5 + (id %% 3) * 0.4, 0 for every 10th person, as golden_survival_ext.R
+    d = dataset("jasa")
+    w = np.where(d["id"] % 10 == 0, 0.0, 0.5 + (d["id"] % 3) * 0.4)
+    curves = simon_makuch(d["futime"], d["fustat"], d["txtime"], weights=w,
+                          conf_type=conf_type)  # fmt: skip
+    g = golden("cpw_km")
+    for label, fit in curves.items():
+        r = g[(g["case"] == "jasa_td") & (g["conf_type"] == conf_type)
+              & (g["group"] == str(label))]  # fmt: skip
+        assert fit.variance == "ij"
+        for col in ("time", "n_risk", "n_event", "std_err", "lower", "upper"):
+            assert_r_close(getattr(fit, col), r[col], what=f"{label} {col}")
+
+
 def test_mantel_byar_test_matches_coxph_exact_score():
     rows = _jasa_rows()
     res = logrank(rows["stop"], rows["event"], rows["switched"], entry=rows["start"])

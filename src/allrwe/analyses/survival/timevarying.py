@@ -22,7 +22,7 @@ import numpy as np
 import pandas as pd
 
 from allrwe.analyses.survival._confint import ConfType
-from allrwe.analyses.survival._inputs import as_entry, as_event, as_time
+from allrwe.analyses.survival._inputs import as_entry, as_event, as_time, as_weights
 from allrwe.analyses.survival.km import KaplanMeierResult, kaplan_meier_by
 from allrwe.errors import AnalysisError
 
@@ -99,6 +99,7 @@ def simon_makuch(
     switch: Any,
     *,
     entry: Any = None,
+    weights: Any = None,
     conf_type: ConfType = "log-log",
     conf_level: float = 0.95,
 ) -> dict[int, KaplanMeierResult]:
@@ -113,6 +114,9 @@ def simon_makuch(
     ----------
     time, event, switch, entry : array_like
         As for :func:`split_at_switch`.
+    weights : array_like, optional
+        Weight per person (e.g. IPTW), carried to both of a person's rows. Non-integer
+        weights give the IJ variance, exact here because a person has one row per curve.
     conf_type : str, default "log-log"
         Interval transform.
     conf_level : float, default 0.95
@@ -136,8 +140,11 @@ def simon_makuch(
     non-responder bias. Stat Med 3:35–44.
     """
     rows = split_at_switch(time, event, switch, entry=entry)
+    w = None
+    if weights is not None:
+        w = as_weights(weights, int(rows["person"].max()) + 1)[rows["person"].to_numpy()]
     curves = kaplan_meier_by(
-        rows["stop"], rows["event"], rows["switched"], entry=rows["start"],
+        rows["stop"], rows["event"], rows["switched"], entry=rows["start"], weights=w,
         conf_type=conf_type, conf_level=conf_level,
     )  # fmt: skip
     return {int(k): v for k, v in curves.items()}
