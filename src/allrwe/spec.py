@@ -52,6 +52,7 @@ __all__ = [
     "InfusionCycles",
     "LinesSpec",
     "OutcomesSpec",
+    "PathwaysSpec",
     "PatternsSpec",
     "ReportSpec",
     "ResponseThresholds",
@@ -427,6 +428,88 @@ class BaselineSpec(_Section):
     )
 
 
+# ------------------------------------------------------------------- pathways (issue 19)
+
+#: TreatmentPatterns 3.1 defaults (``computePathways``), for the settings left at ``null``
+#: where no index-drug default applies; docs/pathways.md lists them beside allrwe's.
+TP_DEFAULTS: dict[str, Any] = {
+    "min_era_days": 0,
+    "era_collapse_days": 30,
+    "combination_window_days": 30,
+    "min_post_combination_days": 30,
+    "filter": "first",
+    "max_path_length": 5,
+    "overlap": "truncate",
+    "concat_targets": True,
+}
+
+PathwayBy = Literal["age_band", "sex", "index_year"]
+
+
+def _default_pathway_by() -> list[PathwayBy]:
+    return ["age_band", "sex", "index_year"]
+
+
+class PathwaysSpec(_Section):
+    """TreatmentPatterns' settings of the treatment pathways (docs/pathways.md).
+
+    A day setting left at ``null`` takes the default of the group's index drug (its shortest
+    complete course, so one full cycle survives the duration filters); the values and
+    TreatmentPatterns' own defaults are in docs/pathways.md.
+    """
+
+    min_era_days: NonNegInt = Field(
+        default=0,
+        description="minEraDuration: records lasting fewer days (end - start) are dropped",
+    )
+    era_collapse_days: NonNegInt | None = Field(
+        default=None,
+        description="eraCollapseSize: eras of one class this many days apart or less merge; "
+        "null = patterns.era_gap_days",
+    )
+    combination_window_days: NonNegInt | None = Field(
+        default=None,
+        description="combinationWindow: shortest overlap (days) that is a combination; null = "
+        "the index drug's course (blinatumomab 27, inotuzumab 14, CAR-T 0; TreatmentPatterns 30)",
+    )
+    min_post_combination_days: NonNegInt | None = Field(
+        default=None,
+        description="minPostCombinationDuration: rows shorter than this are dropped after each "
+        "combination pass; null = the index drug's course (as combination_window_days)",
+    )
+    filter: Literal["first", "changes", "all"] = Field(
+        default="first", description="filterTreatments: First, Changes or All"
+    )
+    max_path_length: PosInt = Field(default=5, description="maxPathLength: most steps per pathway")
+    overlap: Literal["truncate", "keep"] = Field(
+        default="truncate", description="overlapMethod for an overlap shorter than the window"
+    )
+    window_start_days: int = Field(
+        default=0, ge=-MAX_DAYS, le=MAX_DAYS, description="windowStart: days after index"
+    )
+    window_end_days: int = Field(
+        default=0,
+        ge=-MAX_DAYS,
+        le=MAX_DAYS,
+        description="windowEnd: days after the end of follow-up (observation end)",
+    )
+    split_event_cohorts: list[str] = Field(
+        default_factory=list,
+        description="splitEventCohorts: therapy classes whose eras shorter than split_time_days "
+        "are named '<class> (acute)' and the others '<class> (therapy)'",
+    )
+    split_time_days: PosInt = Field(default=30, description="splitTime, in days")
+    keep_index: bool = Field(
+        default=True,
+        description="the index drug's class is never dropped by the duration filters of its "
+        "own group (allrwe; TreatmentPatterns has no such rule)",
+    )
+    by: list[PathwayBy] = Field(
+        default_factory=_default_pathway_by,
+        description="pathways are also counted within each of these strata",
+    )
+
+
 ReportFormat = Literal["html", "xlsx", "json"]
 _HTML: ReportFormat = "html"
 
@@ -463,6 +546,7 @@ class StudySpec(_Section):
     setting: SettingSpec = Field(default_factory=SettingSpec)
     windows: WindowsSpec = Field(default_factory=WindowsSpec)
     patterns: PatternsSpec = Field(default_factory=PatternsSpec)
+    pathways: PathwaysSpec = Field(default_factory=PathwaysSpec)
     strata: list[Stratum] = Field(default_factory=list)
     age_bands: Increasing = Field(default_factory=lambda: [35.0, 55.0])
     outcomes: OutcomesSpec = Field(default_factory=OutcomesSpec)
@@ -470,6 +554,18 @@ class StudySpec(_Section):
     baseline: BaselineSpec = Field(default_factory=BaselineSpec)
     report: ReportSpec = Field(default_factory=ReportSpec)
     vocabulary: VocabularySpec = Field(default_factory=VocabularySpec)
+
+    @field_validator("pathways")
+    @classmethod
+    def _split_classes_known(cls, value: PathwaysSpec, info: ValidationInfo) -> PathwaysSpec:
+        patterns = info.data.get("patterns")
+        classes = patterns.therapy_classes if patterns is not None else {}
+        unknown = [c for c in value.split_event_cohorts if c not in classes]
+        if unknown:
+            raise ValueError(
+                f"split_event_cohorts {unknown} not among therapy_classes {sorted(classes)}"
+            )
+        return value
 
     _lines: dict[Path_, int] = PrivateAttr(default_factory=dict)
     _origin: str = PrivateAttr(default="study spec")

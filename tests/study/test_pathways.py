@@ -5,8 +5,17 @@ from __future__ import annotations
 from types import SimpleNamespace
 
 import pandas as pd
+import pytest
 
-from allrwe.study.pathways import _therapy_events
+from allrwe.analyses.pathways import compute_pathways
+from allrwe.errors import StudySpecError
+from allrwe.spec import spec_from_text
+from allrwe.study.pathways import (
+    _therapy_events,
+    group_settings,
+    pathway_records,
+    pathway_strata,
+)
 
 
 def test_therapy_events_give_one_row_per_class_in_event_then_class_order():
@@ -59,3 +68,128 @@ def test_therapy_events_of_sets_without_a_class_are_empty():
     out = _therapy_events(SimpleNamespace(events=events, set_classes={}))  # type: ignore[arg-type]
     assert out.empty
     assert list(out.columns) == ["person_id", "name", "start_date", "end_date"]
+
+
+# ---------------------------------------------------------------- settings per index group
+
+SPEC = """\
+name: s
+index_groups:
+  BLIN: [blinatumomab]
+  INO: [inotuzumab_ozogamicin]
+  CART: [car_t]
+  BOTH: [blinatumomab, inotuzumab_ozogamicin]
+  CHEMO: [chemotherapy]
+study_period: {start: 2018-01-01, end: 2021-12-31}
+"""
+
+
+def _inputs(text: str = SPEC):
+
+    spec = spec_from_text(text)
+    keys = {k for ks in spec.index_groups.values() for k in ks}
+    classes = {
+        "blinatumomab": ("blinatumomab",),
+        "inotuzumab_ozogamicin": ("inotuzumab",),
+        "car_t": ("car_t",),
+        "chemotherapy": ("chemotherapy",),
+        "allo_hsct": ("hsct",),
+    }
+    return SimpleNamespace(
+        spec=spec,
+        set_classes=classes,
+        group_sets={g: frozenset(ks) for g, ks in spec.index_groups.items()},
+        cycle_rules={k: r for k, r in spec.patterns.cycles.items() if k in keys},
+    )
+
+
+def test_day_settings_default_to_the_index_drugs_course():
+
+    inputs = _inputs()
+    got = {
+        g: (s["combination_window_days"], s["min_post_combination_days"], s["keep_names"])
+        for g in inputs.spec.index_groups
+        if (s := group_settings(inputs, g))  # type: ignore[arg-type]
+    }
+    assert got == {
+        "BLIN": (27, 27, ["blinatumomab"]),  # 28 infused days: end − start = 27
+        "INO": (14, 14, ["inotuzumab"]),  # days 1, 8, 15
+        "CART": (0, 0, ["car_t"]),
+        "BOTH": (14, 14, ["blinatumomab", "inotuzumab"]),  # the shortest course
+        "CHEMO": (30, 30, ["chemotherapy"]),  # no cycle rule: TreatmentPatterns' 30
+    }
+    blin = group_settings(inputs, "BLIN")  # type: ignore[arg-type]
+    assert blin["era_collapse_days"] == 30  # patterns.era_gap_days
+    assert blin["exit_names"] == ["hsct"]
+    assert (blin["filter"], blin["max_path_length"], blin["min_era_days"]) == ("first", 5, 0)
+
+
+def test_spec_settings_override_the_index_drug_defaults():
+
+    text = SPEC + (
+        "patterns: {era_gap_days: 14}\n"
+        "pathways:\n  combination_window_days: 30\n  min_post_combination_days: 7\n"
+        "  keep_index: false\n  filter: changes\n  max_path_length: 3\n"
+        "  split_event_cohorts: [chemotherapy]\n  split_time_days: 60\n"
+    )
+    s = group_settings(_inputs(text), "BLIN")  # type: ignore[arg-type]
+    assert (s["combination_window_days"], s["min_post_combination_days"]) == (30, 7)
+    assert (s["era_collapse_days"], s["keep_names"], s["filter"]) == (14, [], "changes")
+    assert (s["max_path_length"], s["split_names"], s["split_days"]) == (3, ["chemotherapy"], 60)
+
+
+def test_split_event_cohorts_must_be_therapy_classes():
+
+    with pytest.raises(StudySpecError, match=r"'pathways'.*gene_therapy.*not among"):
+        spec_from_text(SPEC + "pathways: {split_event_cohorts: [gene_therapy]}\n")
+
+
+# ---------------------------------------------------------------- records by stratum
+
+
+def test_pathway_records_are_counted_within_each_stratum():
+
+    d = pd.Timestamp("2020-03-01")
+    persons = [1, 2, 3, 4]
+    targets = pd.DataFrame(
+        {"person_id": persons, "start_date": d, "end_date": d + pd.Timedelta(days=400)}
+    )
+    events = pd.DataFrame(
+        {
+            "person_id": [1, 2, 3],
+            "name": ["BLIN", "BLIN", "TKI"],
+            "start_date": d,
+            "end_date": d + pd.Timedelta(days=40),
+        }
+    )
+    result = compute_pathways(events, targets)
+    cohort = pd.DataFrame(
+        {
+            "group": "BLIN",
+            "person_id": persons,
+            "age_at_index": [20.0, 40.0, 60.0, 41.0],
+            "gender_concept_id": [8507, 8532, 8532, 0],
+            "index_date": pd.to_datetime(["2020-03-01", "2020-03-01", "2021-01-05", "2021-02-01"]),
+        }
+    )
+    spec = spec_from_text(SPEC)
+    strata = pathway_strata(cohort, spec)
+    assert strata["age_band"].tolist() == ["<35", "35 to <55", ">=55", "35 to <55"]
+    assert strata["sex"].tolist() == ["male", "female", "female", "unknown"]
+    assert strata["index_year"].tolist() == ["2020", "2020", "2021", "2021"]
+    rec = pathway_records({"BLIN": result}, strata=strata)
+    counts = rec[rec["estimate_name"] == "count"]
+    got = {
+        (r.strata_name, r.strata_level, r.variable_level): int(float(r.value))
+        for r in counts.itertuples()
+    }
+    assert got[("overall", "overall", "BLIN")] == 2
+    assert got[("overall", "overall", "TKI")] == 1
+    assert got[("overall", "overall", "None")] == 1
+    assert got[("age_band", "35 to <55", "BLIN")] == 1
+    assert got[("age_band", "35 to <55", "None")] == 1
+    assert got[("sex", "female", "TKI")] == 1
+    assert got[("index_year", "2020", "BLIN")] == 2
+    assert ("index_year", "2020", "TKI") not in got
+    pct = rec[(rec["estimate_name"] == "percentage") & (rec["strata_level"] == "2021")]
+    assert sorted(float(v) for v in pct["value"]) == [50.0, 50.0]

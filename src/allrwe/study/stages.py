@@ -44,7 +44,7 @@ from allrwe.io.source import CdmSource
 from allrwe.io.vocabulary import Vocabulary
 from allrwe.spec import StudySpec
 from allrwe.study.adapters import as_records, pattern_records, status_records
-from allrwe.study.pathways import compute_group_pathways, pathway_records
+from allrwe.study.pathways import compute_group_pathways, pathway_records, pathway_strata
 
 __all__ = [
     "OUTCOME_STRATA",
@@ -133,7 +133,8 @@ def pathways_stage(ctx: StudyContext) -> pd.DataFrame:
         patients = [r.patients.assign(group=g) for g, r in ctx.pathways.items() if r is not None]
         if patients:
             ctx.patient_level["pathways"] = pd.concat(patients, ignore_index=True)
-        return pathway_records(ctx.pathways, min_cell_count=ctx.min_cell_count)
+        strata = pathway_strata(ctx.pattern_inputs.cohort, ctx.spec)
+        return pathway_records(ctx.pathways, min_cell_count=ctx.min_cell_count, strata=strata)
 
     return guarded("pathways", ctx, compute)
 

@@ -123,6 +123,9 @@ def test_settings_are_json_serialisable_and_complete(result):
         "start_anchor": "start_date",
         "end_anchor": "end_date",
         "exit_names": ["HSCT"],
+        "split_names": [],
+        "split_days": 30,
+        "keep_names": [],
     }
 
 

@@ -9,12 +9,12 @@ CohortSurvival's: ``"setting &&& treatment_setting"`` with levels ``"RR &&& re-i
 
 from __future__ import annotations
 
-import itertools
 from collections.abc import Iterator, Sequence
 
 import numpy as np
 import pandas as pd
 
+from allrwe.analyses.baseline.demographics import age_band_labels as band_names
 from allrwe.errors import AnalysisError
 from allrwe.spec import StudySpec
 
@@ -45,17 +45,18 @@ def parse_strata(by: Sequence[str | Sequence[str]]) -> list[tuple[str, ...]]:
 
 
 def age_band_labels(age: pd.Series, bands: Sequence[float]) -> pd.Series:
-    """Label ages by the cut points ``bands``: ``"<35"``, ``"35-<55"``, ``">=55"``.
+    """Label ages by the cut points ``bands``: ``"<35"``, ``"35 to <55"``, ``">=55"``.
+
+    The names are the baseline table's (:func:`allrwe.analyses.baseline.age_band_labels`), so
+    outcome, pathway, Table 1 and safety strata join on the same labels.
 
     Examples
     --------
     >>> age_band_labels(pd.Series([20, 35, 60, None]), [35.0, 55.0]).tolist()
-    ['<35', '35-<55', '>=55', 'unknown']
+    ['<35', '35 to <55', '>=55', 'unknown']
     """
     cuts = [float(b) for b in bands]
-    names = [f"<{cuts[0]:g}"]
-    names += [f"{a:g}-<{b:g}" for a, b in itertools.pairwise(cuts)]
-    names.append(f">={cuts[-1]:g}")
+    names = band_names(cuts)
     values = pd.to_numeric(age, errors="coerce").to_numpy(dtype="float64", na_value=np.nan)
     idx = np.searchsorted(np.asarray(cuts), values, side="right")
     labels = np.asarray(names, dtype=object)[np.minimum(idx, len(names) - 1)]

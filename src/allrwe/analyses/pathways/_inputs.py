@@ -37,6 +37,7 @@ _NON_NEGATIVE = (
     "combination_window_days",
     "min_era_days",
     "min_post_combination_days",
+    "split_days",
 )
 
 
@@ -194,6 +195,7 @@ def check_settings(settings: dict[str, Any]) -> dict[str, Any]:
         sense.
     """
     out = dict(settings)
+    out.setdefault("split_days", 30)
     for key in (*_NON_NEGATIVE, "max_path_length", "window_start_days", "window_end_days"):
         value = out[key]
         if isinstance(value, bool) or not isinstance(value, int | np.integer):
@@ -212,6 +214,9 @@ def check_settings(settings: dict[str, Any]) -> dict[str, Any]:
         raise AnalysisError(f"concat_targets must be True or False, got {out['concat_targets']!r}")
     out["concat_targets"] = bool(out["concat_targets"])
     out["exit_names"] = _exit_names(out["exit_names"])
+    out["split_names"] = _exit_names(out.get("split_names", ()), "split_names")
+    out["keep_names"] = _exit_names(out.get("keep_names", ()), "keep_names")
+
     if (
         out["start_anchor"] == out["end_anchor"]
         and out["window_start_days"] > out["window_end_days"]
@@ -232,16 +237,16 @@ def _choice(value: Any, allowed: tuple[str, ...], key: str, *, lower: bool = Fal
     return str(text)
 
 
-def _exit_names(value: Any) -> list[str]:
+def _exit_names(value: Any, key: str = "exit_names") -> list[str]:
     if isinstance(value, str):
         raise AnalysisError(
-            f"exit_names must be a sequence of names, got the single string {value!r}; "
-            f"write exit_names=({value!r},)"
+            f"{key} must be a sequence of names, got the single string {value!r}; "
+            f"write {key}=({value!r},)"
         )
     if not isinstance(value, Iterable):
-        raise AnalysisError(f"exit_names must be a sequence of names, got {value!r}")
+        raise AnalysisError(f"{key} must be a sequence of names, got {value!r}")
     names = list(value)
     bad = [n for n in names if not isinstance(n, str)]
     if bad:
-        raise AnalysisError(f"exit_names must hold str names, got {bad[0]!r}")
+        raise AnalysisError(f"{key} must hold str names, got {bad[0]!r}")
     return sorted(set(names))

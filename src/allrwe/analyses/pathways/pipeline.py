@@ -48,6 +48,9 @@ def compute_pathways(
     start_anchor: str = "start_date",
     end_anchor: str = "end_date",
     exit_names: Iterable[str] = (),
+    split_names: Iterable[str] = (),
+    split_days: int = 30,
+    keep_names: Iterable[str] = (),
 ) -> PathwayResult:
     """Compute treatment pathways with the semantics of TreatmentPatterns 3.1.
 
@@ -91,6 +94,16 @@ def compute_pathways(
     exit_names : iterable of str, default ()
         Event names that are exit events (e.g. ``("HSCT",)``): they enter the pathway but
         skip era collapse, combination and filtering.
+    split_names : iterable of str, default ()
+        ``splitEventCohorts``: event names whose whole eras are renamed ``"<name> (acute)"``
+        when shorter than ``split_days`` and ``"<name> (therapy)"`` otherwise.
+    split_days : int, default 30
+        ``splitTime``, in days.
+    keep_names : iterable of str, default ()
+        Event names that neither ``min_era_days`` nor ``min_post_combination_days`` ever drop,
+        alone or in a combination (allrwe's ``keep_index``: the index treatment stays in its
+        group's pathways). TreatmentPatterns has no such setting; leave it empty for its
+        behaviour.
 
     Returns
     -------
@@ -143,8 +156,12 @@ def compute_pathways(
             "start_anchor": start_anchor,
             "end_anchor": end_anchor,
             "exit_names": exit_names,
+            "split_names": split_names,
+            "split_days": split_days,
+            "keep_names": keep_names,
         }
     )
+    keep = frozenset(settings["keep_names"])
     _log_setting_advice(settings)
     target_frame = read_targets(targets)
     event_frame = read_events(events)
@@ -153,7 +170,7 @@ def compute_pathways(
     event_frame, row = steps.restrict_to_target_persons(target_frame, event_frame)
     attrition.append(row)
     target_frame, event_frame, row = steps.min_era_duration(
-        target_frame, event_frame, min_days=settings["min_era_days"]
+        target_frame, event_frame, min_days=settings["min_era_days"], keep=keep
     )
     attrition.append(row)
     episodes = steps.number_target_episodes(
@@ -167,6 +184,11 @@ def compute_pathways(
     history, row = steps.apply_window(episodes, event_frame, reason=_window_reason(settings))
     attrition.append(row)
     history, exits = steps.split_exits(history, settings["exit_names"])
+    if settings["split_names"]:
+        history, row = steps.split_acute_therapy(
+            history, names=settings["split_names"], split_days=settings["split_days"]
+        )
+        attrition.append(row)
     history, row = steps.era_collapse(history, gap_days=settings["era_collapse_days"])
     attrition.append(row)
     history = _combine(history, settings, attrition)
@@ -214,6 +236,7 @@ def _combine(
             min_post_combination_days=settings["min_post_combination_days"],
             overlap=settings["overlap"],
             iteration=iteration,
+            keep=frozenset(settings["keep_names"]),
         )
         if outcome is None:
             break

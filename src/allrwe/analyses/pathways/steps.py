@@ -26,13 +26,17 @@ __all__ = [
     "cut_path_length",
     "era_collapse",
     "filter_treatments",
+    "kept_rows",
     "min_era_duration",
     "number_target_episodes",
     "restrict_to_target_persons",
+    "split_acute_therapy",
     "split_exits",
 ]
 
 HISTORY_COLUMNS = ("person_id", "target", "name", "start", "end", "duration")
+#: suffixes of the pieces of a split event cohort (TreatmentPatterns' labels)
+ACUTE, THERAPY = " (acute)", " (therapy)"
 _ORDER = ["person_id", "target", "start", "end", "name"]
 _EPISODE = ["person_id", "target"]
 
@@ -96,8 +100,42 @@ def restrict_to_target_persons(
     return kept, row
 
 
+def kept_rows(names: pd.Series, keep: frozenset[str]) -> np.ndarray:
+    """Return which rows hold a kept event: alone, in a combination or as a split piece.
+
+    Parameters
+    ----------
+    names : pandas.Series
+        Event names (combinations joined with ``+``).
+    keep : frozenset of str
+        Event names the duration filters never drop (the index treatment, ``keep_index``).
+
+    Returns
+    -------
+    numpy.ndarray
+        A boolean mask.
+
+    Examples
+    --------
+    >>> kept_rows(pd.Series(["A", "A+B", "B", "A (acute)"]), frozenset({"A"})).tolist()
+    [True, True, False, True]
+    """
+    if not keep:
+        return np.zeros(len(names), dtype=bool)
+
+    def has(name: str) -> bool:
+        parts = (p.removesuffix(ACUTE).removesuffix(THERAPY) for p in name.split("+"))
+        return any(p in keep for p in parts)
+
+    return np.asarray([has(str(n)) for n in names], dtype=bool)
+
+
 def min_era_duration(
-    targets: pd.DataFrame, events: pd.DataFrame, *, min_days: int
+    targets: pd.DataFrame,
+    events: pd.DataFrame,
+    *,
+    min_days: int,
+    keep: frozenset[str] = frozenset(),
 ) -> tuple[pd.DataFrame, pd.DataFrame, AttritionRow]:
     """Drop target and event records lasting fewer than ``min_days`` (``end − start``).
 
@@ -109,6 +147,8 @@ def min_era_duration(
         TreatmentPatterns' ``minEraDuration``: the shortest record kept, in days. A one-day
         record lasts 0 days, so any value above 0 drops single-day events such as a CAR-T
         infusion.
+    keep : frozenset of str, default empty
+        Event names never dropped by this filter (see :func:`kept_rows`).
 
     Returns
     -------
@@ -119,7 +159,8 @@ def min_era_duration(
         Target plus event records, and persons with a target.
     """
     targets = targets[targets["end"] - targets["start"] >= min_days].reset_index(drop=True)
-    events = events[events["end"] - events["start"] >= min_days]
+    long_enough = (events["end"] - events["start"] >= min_days).to_numpy()
+    events = events[long_enough | kept_rows(events["name"], keep)]
     events = events[events["person_id"].isin(targets["person_id"])].reset_index(drop=True)
     row = AttritionRow(
         f"Minimum era duration (min_era_days={min_days})",
@@ -229,6 +270,45 @@ def split_exits(history: pd.DataFrame, exit_names: list[str]) -> tuple[pd.DataFr
     )
 
 
+def split_acute_therapy(
+    history: pd.DataFrame, *, names: list[str], split_days: int
+) -> tuple[pd.DataFrame, AttritionRow]:
+    """Rename each whole era of ``names`` as acute (shorter than ``split_days``) or therapy.
+
+    TreatmentPatterns' ``splitEventCohorts`` / ``splitTime``: its code classifies whole eras
+    by their duration (``end − start``), which this step follows; its vignette describes a
+    split of the first days instead (docs/pathways.md).
+
+    Parameters
+    ----------
+    history : pandas.DataFrame
+        A history frame.
+    names : list of str
+        Event names to split.
+    split_days : int
+        Eras lasting fewer days are ``"<name> (acute)"``, the others ``"<name> (therapy)"``.
+
+    Returns
+    -------
+    history : pandas.DataFrame
+        The history with renamed rows.
+    attrition : AttritionRow
+        Records and persons (unchanged in number).
+
+    Examples
+    --------
+    >>> h = pd.DataFrame({"person_id": [1, 1], "target": [1, 1], "name": ["A", "A"],
+    ...                   "start": [0, 100], "end": [10, 200], "duration": [10, 100]})
+    >>> split_acute_therapy(h, names=["A"], split_days=30)[0]["name"].tolist()
+    ['A (acute)', 'A (therapy)']
+    """
+    chosen = history["name"].isin(names).to_numpy()
+    suffix = np.where(history["duration"].to_numpy() < split_days, ACUTE, THERAPY)
+    renamed = np.where(chosen, history["name"].astype(str).to_numpy() + suffix, history["name"])
+    out = _ordered(history.assign(name=renamed))
+    return out, _attrition(f"Split acute/therapy (split_time_days={split_days})", out)
+
+
 def era_collapse(history: pd.DataFrame, *, gap_days: int) -> tuple[pd.DataFrame, AttritionRow]:
     """Merge eras of the same event, person and target separated by at most ``gap_days``.
 
@@ -322,6 +402,7 @@ def combination_iteration(
     min_post_combination_days: int,
     overlap: str,
     iteration: int,
+    keep: frozenset[str] = frozenset(),
 ) -> tuple[pd.DataFrame, AttritionRow] | None:
     """Resolve the first overlap of every episode, then drop every row that became too short.
 
@@ -346,6 +427,8 @@ def combination_iteration(
         What to do with an overlap that is a switch.
     iteration : int
         Iteration number, for the attrition text.
+    keep : frozenset of str, default empty
+        Event names whose rows (alone or in a combination) the duration filter never drops.
 
     Returns
     -------
@@ -389,7 +472,8 @@ def combination_iteration(
     updated = history.assign(name=name, start=start, end=end)
     new = _with_duration(pd.concat([updated.drop(columns="duration"), added], ignore_index=True))
     # TreatmentPatterns filters the whole table, not just the new pieces (docs/pathways.md).
-    new = _ordered(new[new["duration"] >= min_post_combination_days])
+    long_enough = (new["duration"] >= min_post_combination_days).to_numpy()
+    new = _ordered(new[long_enough | kept_rows(new["name"], keep)])
     reason = (
         f"Combination iteration {iteration} (combination_window_days={combination_window_days}"
         f", min_post_combination_days={min_post_combination_days})"
