@@ -174,6 +174,22 @@ class InclusionSpec(_Section):
     exclusions: list[Exclusion] = Field(
         default_factory=lambda: [Exclusion(name="T-lineage ALL", concept_sets=["t_lineage_all"])]
     )
+    # issue 19: restrict the cohort by what is known at index (after the steps above)
+    settings: list[Literal["ND", "RR", "unknown"]] | None = Field(
+        default=None,
+        description="keep only these classifications at index (ND, RR, unknown); null = all "
+        "(seed 003: [RR])",
+    )
+    min_line: PosInt | None = Field(default=None, description="lowest line of therapy at index")
+    max_line: PosInt | None = Field(default=None, description="highest line of therapy at index")
+
+    @field_validator("max_line")
+    @classmethod
+    def _max_line_after_min(cls, value: int | None, info: ValidationInfo) -> int | None:
+        low = info.data.get("min_line")
+        if value is not None and low is not None and value < low:
+            raise ValueError(f"max_line {value} is below min_line {low}")
+        return value
 
 
 class ClassificationSpec(_Section):

@@ -14,7 +14,10 @@ The work runs in the database engine; what comes back is attrition counts and co
 9. each exclusion: no record of its sets in its window.
 
 Then, for the persons left: ND vs R/R (``classification``), treatment setting (``setting``)
-and line of therapy at index (:mod:`allrwe.cohort.lines`).
+and line of therapy at index (:mod:`allrwe.cohort.lines`), and the two steps that need them:
+
+10. (``inclusion.settings``) the classification at index is one of those listed;
+11. (``inclusion.min_line`` / ``max_line``) the line of therapy at index is in range.
 """
 
 from __future__ import annotations
@@ -425,6 +428,49 @@ def _finish(
     return frame, assigned, LineRecords(vocab, events, status)
 
 
+def _restrict_at_index(
+    frame: pd.DataFrame, spec: StudySpec
+) -> tuple[pd.DataFrame, list[tuple[str, str, pd.DataFrame]]]:
+    """Apply ``inclusion.settings`` / ``min_line`` / ``max_line``: the steps known at index."""
+    inc = spec.inclusion
+    steps: list[tuple[str, str, pd.DataFrame]] = []
+    if inc.settings is not None:
+        frame = frame[frame["setting"].isin(inc.settings)].reset_index(drop=True)
+        steps.append(("setting", f"classification at index in {'/'.join(inc.settings)}", frame))
+    if inc.min_line is not None or inc.max_line is not None:
+        line = frame["line_at_index"]
+        keep = pd.Series(True, index=frame.index)
+        if inc.min_line is not None:
+            keep &= line >= inc.min_line
+        if inc.max_line is not None:
+            keep &= line <= inc.max_line
+        frame = frame[keep.to_numpy()].reset_index(drop=True)
+        low = inc.min_line if inc.min_line is not None else 1
+        high = inc.max_line if inc.max_line is not None else "any"
+        steps.append(("line", f"line of therapy at index in [{low}, {high}]", frame))
+    return frame, steps
+
+
+def _append_attrition(
+    attrition: pd.DataFrame, spec: StudySpec, steps: list[tuple[str, str, pd.DataFrame]]
+) -> pd.DataFrame:
+    rows = []
+    last = attrition.groupby("group", sort=False)["n_persons"].last().to_dict()
+    for step, reason, frame in steps:
+        grouped = frame.groupby("group")["person_id"]
+        sizes, persons = grouped.size(), grouped.nunique()
+        for group in spec.index_groups:
+            n_per = int(persons.get(group, 0))
+            before = int(last.get(group, 0))
+            rows.append((group, step, reason, int(sizes.get(group, 0)), n_per, before - n_per))
+            last[group] = n_per
+    added = pd.DataFrame(rows, columns=list(ATTRITION_COLUMNS))
+    out = pd.concat([attrition, added], ignore_index=True)
+    order = {g: i for i, g in enumerate(spec.index_groups)}
+    out = out.assign(_g=out["group"].map(order)).sort_values("_g", kind="mergesort")
+    return out.drop(columns="_g").reset_index(drop=True)[list(ATTRITION_COLUMNS)]
+
+
 def build_cohort(source: CdmSource, spec: StudySpec, vocab: Vocabulary) -> Cohort:
     """Build the study cohort: entry, inclusion steps with attrition, and status at index.
 
@@ -478,6 +524,21 @@ def build_cohort(source: CdmSource, spec: StudySpec, vocab: Vocabulary) -> Cohor
         )
     raw = _rows(source, status_flags(source, spec, vocab, _engine(last)))
     frame, assigned, records = _finish(source, spec, vocab, raw)
+    frame, extra = _restrict_at_index(frame, spec)
+    if extra:
+        attrition = _append_attrition(attrition, spec, extra)
+        assigned = assigned[assigned["person_id"].isin(frame["person_id"])].reset_index(drop=True)
+        if frame.empty:
+            warnings.warn(
+                f"the cohort of {spec.name!r} is empty on {source.description}: "
+                "see the attrition table for the step that removed everyone",
+                StudyWarning,
+                stacklevel=2,
+            )
+            empty = pd.DataFrame({c: pd.Series(dtype=object) for c in COHORT_COLUMNS})
+            return Cohort.from_frame(
+                empty, spec=spec, attrition=attrition, source_description=source.description
+            )
     return Cohort(
         table=small_table(frame, COHORT_SCHEMA),
         frame=frame,
