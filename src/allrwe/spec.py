@@ -564,6 +564,11 @@ class StudySpec(_Section):
     patterns: PatternsSpec = Field(default_factory=PatternsSpec)
     pathways: PathwaysSpec = Field(default_factory=PathwaysSpec)
     strata: list[Stratum] = Field(default_factory=list)
+    crossed_strata: list[Annotated[list[Stratum], Field(min_length=2)]] = Field(
+        default_factory=list,
+        description="strata crossed with each other for the outcome summaries, e.g. "
+        "[[setting, treatment_setting], [ph_status, treatment_setting]] (seed 001 table 2)",
+    )
     age_bands: Increasing = Field(default_factory=lambda: [35.0, 55.0])
     outcomes: OutcomesSpec = Field(default_factory=OutcomesSpec)
     safety: SafetySpec = Field(default_factory=SafetySpec)

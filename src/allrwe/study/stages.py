@@ -139,10 +139,21 @@ def pathways_stage(ctx: StudyContext) -> pd.DataFrame:
     return guarded("pathways", ctx, compute)
 
 
-def outcome_strata(spec: StudySpec) -> list[str]:
-    """Return the spec's strata that the outcome summaries split by (``group`` is implicit)."""
+def outcome_strata(spec: StudySpec) -> list[str | tuple[str, ...]]:
+    """Return the strata the outcome summaries split by (``group`` is implicit).
+
+    The spec's ``strata`` one by one, then each of its ``crossed_strata`` whose every part
+    the outcome summaries know (crossed as ``"setting &&& treatment_setting"``).
+    """
     known = (*OUTCOME_STRATA, *VARIABLE_STRATA)
-    return [s for s in dict.fromkeys(spec.strata) if s in known]
+    single: list[str | tuple[str, ...]] = [s for s in dict.fromkeys(spec.strata) if s in known]
+    crossed = [tuple(c) for c in spec.crossed_strata if all(s in known for s in c)]
+    return single + list(dict.fromkeys(crossed))
+
+
+def _wanted_variable_strata(spec: StudySpec) -> list[str]:
+    names = [*spec.strata, *(s for c in spec.crossed_strata for s in c)]
+    return [s for s in dict.fromkeys(names) if s in VARIABLE_STRATA]
 
 
 def variable_strata(ctx: StudyContext) -> pd.DataFrame | None:
@@ -152,7 +163,7 @@ def variable_strata(ctx: StudyContext) -> pd.DataFrame | None:
     ``Ph+``/``Ph-``/``unknown`` from records, or TKI-inferred in claims; see
     docs/baseline-and-safety.md), so outcome strata and Table 1 agree. Computed once a run.
     """
-    wanted = [s for s in dict.fromkeys(ctx.spec.strata) if s in VARIABLE_STRATA]
+    wanted = _wanted_variable_strata(ctx.spec)
     if not wanted:
         return None
     if ctx.strata_frame is None:
