@@ -10,20 +10,44 @@ import shutil
 import tempfile
 from importlib import resources
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
+import yaml
 from rich.console import Console
 
 from allrwe.cli.run import StageProgress, print_summary
 from allrwe.errors import UsageError
 from allrwe.study import run_study
 from allrwe.synth import generate_cdm
+from allrwe.synth.params import profile_text
 
-__all__ = ["DEMO_STUDY", "demo", "register"]
+__all__ = ["DEMO_INDEX_MIX", "DEMO_STUDY", "demo", "demo_params", "register"]
 
 #: the built-in study, inside the package
 DEMO_STUDY = ("studies", "demo.yaml")
+
+
+#: the demo compares BLIN with INO, so both must be populated: half of the novel-agent
+#: patients start with each drug (the emr profile alone simulates blinatumomab only, seed 001)
+DEMO_INDEX_MIX = {"blinatumomab": 0.5, "inotuzumab_ozogamicin": 0.5}
+
+
+def demo_params(profile: str, n_all: int) -> dict[str, Any]:
+    """Return the synthetic parameters of the demo: its ALL patients and both index drugs.
+
+    A profile without inotuzumab parameters (emr) borrows the claims profile's, so that the
+    INO group the demo study compares with BLIN is as large as the BLIN group.
+    """
+    params: dict[str, Any] = {
+        "population": {"all_patients": n_all},
+        "patients": {"index_drug_mix": dict(DEMO_INDEX_MIX)},
+    }
+    own = yaml.safe_load(profile_text(profile))["index_drugs"]
+    if "inotuzumab_ozogamicin" not in own:
+        claims = yaml.safe_load(profile_text("claims"))["index_drugs"]
+        params["index_drugs"] = {"inotuzumab_ozogamicin": claims["inotuzumab_ozogamicin"]}
+    return params
 
 
 def _all_patients(persons: int, all_patients: int | None) -> int:
@@ -64,7 +88,7 @@ def demo(
                 persons=persons,
                 seed=seed,
                 profile=profile,
-                params={"population": {"all_patients": n_all}},
+                params=demo_params(profile, n_all),
             )
             progress.step("Synthetic CDM", f"{persons} persons, {synth.all_patients} with ALL")
             with resources.as_file(resources.files("allrwe.data").joinpath(*DEMO_STUDY)) as spec:

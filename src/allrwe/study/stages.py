@@ -211,7 +211,11 @@ def survival_stage(ctx: StudyContext) -> pd.DataFrame:
 
     def compute() -> pd.DataFrame:
         return summarise_survival(
-            endpoints, ctx.spec, by=outcome_strata(ctx.spec), strata=variable_strata(ctx)
+            endpoints,
+            ctx.spec,
+            by=outcome_strata(ctx.spec),
+            strata=variable_strata(ctx),
+            min_cell_count=ctx.min_cell_count,
         )
 
     return guarded("survival_summary", ctx, compute)

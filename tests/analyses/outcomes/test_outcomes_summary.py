@@ -189,3 +189,29 @@ def test_unknown_stratum_is_an_error(endpoints: pd.DataFrame) -> None:
     strata = pd.DataFrame({"person_id": np.arange(1, N + 1), "ph_status": "positive"})
     rec = summarise_survival(endpoints, make_spec(), by=["ph_status"], strata=strata)
     assert "positive" in set(rec["strata_level"])
+
+
+def test_no_test_against_a_level_whose_size_is_suppressed(
+    endpoints: pd.DataFrame, data: dict[str, np.ndarray]
+) -> None:
+    # 20 ND and 20 RR persons: with a threshold of 21 both sizes are hidden, so neither the
+    # log-rank, the Cox hazard ratio nor Gray's test may be published (issue 19: the demo's
+    # Cox HR against an INO group of "<5").
+    hidden = summarise_survival(endpoints, make_spec(), by=["setting"], min_cell_count=21)
+    tests = ("survival_test", "cumulative_incidence_test")
+    assert not hidden["analysis"].isin(tests).any()
+    shown = summarise_survival(endpoints, make_spec(), by=["setting"], min_cell_count=20)
+    got = set(shown.loc[shown["analysis"].isin(tests), "variable_level"])
+    assert got == {"logrank", "cox RR vs ND", "gray hsct", "gray death"}
+    # the same across groups: a second group of 3 persons gives no "all" comparison
+    small = endpoints[endpoints["person_id"] <= 3].assign(group="INO")
+    both = pd.concat([endpoints, small], ignore_index=True)
+    rec = summarise_survival(both, make_spec(), min_cell_count=5)
+    assert not (rec["group"] == "all").any()
+    rec = summarise_survival(both, make_spec(), min_cell_count=3)
+    assert set(rec.loc[rec["group"] == "all", "variable_level"]) == {
+        "logrank",
+        "cox INO vs BLIN",
+        "gray hsct",
+        "gray death",
+    }

@@ -260,9 +260,17 @@ def _unavailable(rec: Records, key: tuple[str, str, str, str], n: int,
 
 
 def _tests(rec: Records, group: str, var: str, time: np.ndarray, cause: np.ndarray,
-           name: str, column: np.ndarray, competing: tuple[str, str] | None) -> None:  # fmt: skip
+           name: str, column: np.ndarray, competing: tuple[str, str] | None,
+           min_n: int) -> None:  # fmt: skip
     levels = sorted(set(column.tolist()))
     if len(levels) < 2:
+        return
+    # A comparison against a level whose size is suppressed would be published beside a
+    # hidden count (issue 19: a Cox HR against an INO group of "<5"): no test then.
+    small = [lv for lv in levels if int((column == lv).sum()) < min_n]
+    if small:
+        log.info("outcomes: no test of %s across %s in group %s: %s below %d persons",
+                 var, name, group, small, min_n)  # fmt: skip
         return
     keys: tuple[str, str, str, str] = (
         "cumulative_incidence_test" if competing else "survival_test",
@@ -376,7 +384,8 @@ def row_groups(
 
 
 def _one_endpoint(rec: Records, var: str, rows: pd.DataFrame, spec: StudySpec,
-                  levels: dict[tuple[str, ...], np.ndarray], step: float) -> None:  # fmt: skip
+                  levels: dict[tuple[str, ...], np.ndarray], step: float,
+                  min_n: int) -> None:  # fmt: skip
     """Add the records of one endpoint; ``levels`` holds the stratum levels of ``rows``."""
     competing = COMPETING_ENDPOINTS.get(str(rows["endpoint"].iat[0]))
     available_rows = (rows["status"] == AVAILABLE).to_numpy()
@@ -397,11 +406,12 @@ def _one_endpoint(rec: Records, var: str, rows: pd.DataFrame, spec: StudySpec,
                 _km_cells(rec, key, time[mask], cause[mask], spec, step)
         if at.size:
             for cols, column in mine.items():
-                _tests(rec, str(group), var, time, cause, SEPARATOR.join(cols), column, competing)
+                _tests(rec, str(group), var, time, cause, SEPARATOR.join(cols), column,
+                       competing, min_n)  # fmt: skip
     if rows["group"].nunique() > 1 and available_rows.all():
         time, cause = _arrays(rows)
         column = rows["group"].astype(str).to_numpy(dtype=object)
-        _tests(rec, "all", var, time, cause, OVERALL, column, competing)
+        _tests(rec, "all", var, time, cause, OVERALL, column, competing, min_n)
 
 
 def summarise_survival(
@@ -411,6 +421,7 @@ def summarise_survival(
     by: Sequence[str | Sequence[str]] = (),
     strata: pd.DataFrame | None = None,
     risk_table_months: float = 3.0,
+    min_cell_count: int | None = None,
 ) -> pd.DataFrame:
     """Summarise every endpoint per group and stratum as tidy result records.
 
@@ -429,6 +440,9 @@ def summarise_survival(
         Extra per-person stratum columns (``person_id``, optionally ``group``).
     risk_table_months : float, default 3
         Spacing of the number-at-risk table, in months.
+    min_cell_count : int, optional
+        No log-rank, Gray or Cox test compares levels (or groups) of which one has fewer
+        persons than this, since its size is suppressed; default ``spec.min_cell_count``.
 
     Returns
     -------
@@ -451,7 +465,8 @@ def summarise_survival(
         var = endpoint_label(str(endpoint), str(variant))
         part = rows.iloc[at].reset_index(drop=True)
         mine = {cols: key[at] for cols, key in levels.items()}
-        _one_endpoint(rec, var, part, spec, mine, risk_table_months)
+        min_n = spec.min_cell_count if min_cell_count is None else min_cell_count
+        _one_endpoint(rec, var, part, spec, mine, risk_table_months, min_n)
     return rec.frame()
 
 
