@@ -43,6 +43,7 @@ def write(tmp_path: Path, text: str) -> Path:
         "seed000_claims_patterns.yaml",
         "seed001_blinatumomab_emr.yaml",
         "seed003_inotuzumab_outcomes.yaml",
+        "seed004_post_hct_relapse.yaml",
     ],
 )
 def test_examples_load(name: str) -> None:
@@ -244,3 +245,10 @@ def test_json_schema_forbids_extra_fields() -> None:
     assert schema["additionalProperties"] is False
     assert schema["$defs"]["InclusionSpec"]["additionalProperties"] is False
     assert set(schema["required"]) == {"name", "index_groups", "study_period"}
+
+
+def test_seed003_and_seed004_examples_admit_relapsed_refractory_patients_only() -> None:
+    for name in ("seed003_inotuzumab_outcomes.yaml", "seed004_post_hct_relapse.yaml"):
+        spec = load_spec(EXAMPLES / name)
+        assert spec.inclusion.settings == ["RR"]
+        assert "prior_hsct" in spec.strata

@@ -545,7 +545,9 @@ class VocabularySpec(_Section):
     paths: list[Path] = Field(default_factory=list)
 
 
-Stratum = Literal["ph_status", "setting", "treatment_setting", "age_band", "sex", "line", "group"]
+Stratum = Literal[
+    "ph_status", "setting", "treatment_setting", "age_band", "sex", "line", "group", "prior_hsct"
+]
 
 
 class StudySpec(_Section):

@@ -15,6 +15,7 @@ CASES = [
     ("seed000_claims_patterns.yaml", "claims", 11),
     ("seed001_blinatumomab_emr.yaml", "emr", 5),
     ("seed003_inotuzumab_outcomes.yaml", "emr_ino", 5),
+    ("seed004_post_hct_relapse.yaml", "emr_ino", 5),
 ]
 
 

@@ -38,3 +38,9 @@ def test_a_cross_needs_two_strata():
         spec_from_text(SPEC + "crossed_strata: [[setting]]\n")
     with pytest.raises(StudySpecError, match=r"crossed_strata\[0\]\[1\]"):
         spec_from_text(SPEC + "crossed_strata: [[setting, relapse_site]]\n")
+
+
+def test_prior_hsct_is_a_stratum_read_from_its_baseline_variable():
+    spec = spec_from_text(SPEC + "strata: [prior_hsct]\ncrossed_strata: [[prior_hsct, setting]]\n")
+    assert outcome_strata(spec) == ["prior_hsct", ("prior_hsct", "setting")]
+    assert _wanted_variable_strata(spec) == ["prior_hsct"]

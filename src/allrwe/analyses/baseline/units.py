@@ -40,6 +40,7 @@ STRATUM_VARIABLES: dict[str, str] = {
     "age_band": "age_band",
     "sex": "sex",
     "line": "line",
+    "prior_hsct": "prior_hsct",
 }
 
 _MULTI = "\x1f"
