@@ -3,7 +3,9 @@
 Denominators (docs/outcomes.md):
 
 * response rates: every person of the group and stratum (intent to treat; a person without an
-  assessment counts as not responding and is reported in ``n_not_evaluable``);
+  assessment counts as not responding and is reported in ``n_not_evaluable``), except persons
+  already in remission at index (treatment setting ``consolidation``): they cannot respond, so
+  they are left out and counted in ``in_cr_at_index`` (seed 001 reports "NA" for them);
 * MRD rates: responders (best response CR/CRh/CRi) with at least one MRD record in the
   assessment period, as in seed 001 ("patients with available MRD records").
 
@@ -29,7 +31,13 @@ from allrwe.analyses.survival.distributions import beta_ppf
 from allrwe.errors import AnalysisError
 from allrwe.spec import StudySpec
 
-__all__ = ["RATE_DEFINITIONS", "clopper_pearson", "response_rates"]
+__all__ = ["IN_CR_AT_INDEX", "RATE_DEFINITIONS", "clopper_pearson", "response_rates"]
+
+#: Rate of the persons in remission at index, who are not evaluable for response; its
+#: denominator is every person of the group and stratum.
+IN_CR_AT_INDEX = "in_cr_at_index"
+#: the treatment setting of a person in remission at index (allrwe.cohort.status)
+_IN_REMISSION_SETTING = "consolidation"
 
 #: Rate name -> (numerator flag, denominator rule, description).
 RATE_DEFINITIONS: dict[str, tuple[str, str, str]] = {
@@ -93,23 +101,34 @@ def clopper_pearson(
     return np.where(empty, np.nan, lower), np.where(empty, np.nan, upper)
 
 
+def _in_cr_at_index(frame: pd.DataFrame) -> np.ndarray:
+    if "treatment_setting" not in frame:
+        return np.zeros(len(frame), dtype=bool)
+    return (frame["treatment_setting"].astype("object") == _IN_REMISSION_SETTING).to_numpy()
+
+
 def _rate_rows(frame: pd.DataFrame, available: bool) -> list[dict[str, object]]:
     rows: list[dict[str, object]] = []
     n_all = len(frame)
+    in_cr = _in_cr_at_index(frame)
+    evaluable = frame[~in_cr]
+    n_eval = len(evaluable)
     for name, (flag, rule, _) in RATE_DEFINITIONS.items():
         num: int | None = None
-        den: int | None = n_all if rule == "all" else None
+        den: int | None = n_eval if rule == "all" else None
         if available:
-            base = frame if rule == "all" else frame[frame["responder"] & frame["mrd_evaluable"]]
+            mrd_base = frame[frame["responder"].astype(bool) & frame["mrd_evaluable"].astype(bool)]
+            base = evaluable if rule == "all" else mrd_base
             num, den = int(base[flag].astype(bool).sum()), len(base)
         rows.append({"variable": name, "numerator": num, "denominator": den})
     if not available:
         return rows
-    counts = frame["best_response"].value_counts()
+    rows.append({"variable": IN_CR_AT_INDEX, "numerator": int(in_cr.sum()), "denominator": n_all})
+    counts = evaluable["best_response"].value_counts()
     for level in (*RESPONSE_LEVELS[::-1], NOT_EVALUABLE):
         rows.append(
             {"variable": f"best_response={level}", "numerator": int(counts.get(level, 0)),
-             "denominator": n_all}
+             "denominator": n_eval}
         )  # fmt: skip
     return rows
 
@@ -122,6 +141,10 @@ def response_rates(
     strata: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """Return response and MRD rates per group, overall and per stratum level.
+
+    Persons in remission at index (treatment setting ``consolidation``) are not evaluable for
+    response: they are left out of the response denominators and counted in
+    :data:`IN_CR_AT_INDEX`; MRD rates still include them.
 
     Parameters
     ----------
