@@ -38,6 +38,7 @@ from allrwe.cohort.model import (
     COHORT_COLUMNS,
     Cohort,
     LineRecords,
+    followup_end_dates,
     small_table,
 )
 from allrwe.cohort.status import Window, window_bounds
@@ -59,6 +60,7 @@ __all__ = [
     "drug_events",
     "expand_keys",
     "extract_events",
+    "followup_end_dates",
     "line_at",
     "line_event_keys",
     "line_inputs",

@@ -17,6 +17,7 @@ __all__ = [
     "COHORT_SCHEMA",
     "Cohort",
     "LineRecords",
+    "followup_end_dates",
     "small_table",
 ]
 
@@ -35,6 +36,36 @@ COHORT_SCHEMA: dict[str, str] = {
     "line_at_index": "int64",
 }
 COHORT_COLUMNS: tuple[str, ...] = tuple(COHORT_SCHEMA)
+
+
+def followup_end_dates(frame: pd.DataFrame, spec: StudySpec) -> pd.Series:
+    """Return the last day of follow-up of each cohort row, the one death rule of every table.
+
+    Follow-up ends at the end of the observation period holding the index date, or at
+    ``outcomes.followup_end`` (the data cut-off) if earlier, and never before the index date.
+    An event after it, a death included, is not counted: overall survival censors there and
+    the deaths table leaves it out (the OHDSI CohortSurvival convention: an outcome after the
+    end of observation is not observed).
+
+    Parameters
+    ----------
+    frame : pandas.DataFrame
+        Cohort rows with ``index_date`` and ``obs_end``.
+    spec : StudySpec
+        For ``outcomes.followup_end``.
+
+    Returns
+    -------
+    pandas.Series
+        ``datetime64`` dates, aligned with ``frame``.
+    """
+    end = pd.to_datetime(frame["obs_end"])
+    cut = spec.outcomes.followup_end
+    if cut is not None:
+        end = end.where(end <= pd.Timestamp(cut), pd.Timestamp(cut))
+    index = pd.to_datetime(frame["index_date"])
+    return end.where(end >= index, index)
+
 
 #: Columns of :attr:`Cohort.attrition`.
 ATTRITION_COLUMNS: tuple[str, ...] = (

@@ -32,7 +32,7 @@ from allrwe.analyses.safety import (
     cycle_windows,
     summarise_safety,
 )
-from allrwe.cohort import Cohort
+from allrwe.cohort import Cohort, followup_end_dates
 from allrwe.io import connect
 from allrwe.io.vocabulary import Vocabulary, load_vocabulary
 from allrwe.results import ResultSet, suppress, validate_records
@@ -270,3 +270,36 @@ def test_cycle_windows_partition_the_treatment_window() -> None:
     got = cycle_windows(records, end)
     assert got[["cycle", "c_start", "c_end", "last_start", "last_end", "n_doses"]].to_numpy(
     ).tolist() == [[1, 0, 41, 10, 27, 2], [2, 42, 85, 42, 55, 1]]  # fmt: skip
+
+
+def test_a_death_after_the_end_of_follow_up_is_not_counted(
+    tmp_path: Path, vocab: Vocabulary
+) -> None:
+    # One death rule with overall survival (issue 19: 7 OS events vs 8 deaths): person 1's
+    # observation ends on day 365 and the death is recorded 20 days later; person 2 dies on
+    # day 40, inside observation (day 60) but after a data cut-off on day 30.
+    blin = cid(vocab, "blinatumomab")
+    rows = {
+        "drug_exposure": [drug(1, blin, 0, 27), drug(2, blin, 0, 27)],
+        "death": [death(1, 385, None), death(2, 40, None)],
+    }
+    cdm = write_cdm(tmp_path / "late.duckdb", rows)
+    spec = spec_from_text(SPEC)
+    with connect(cdm) as source:
+        out = summarise_safety(source, vocab, cohort_of(spec), spec)
+    blin_deaths = table(out, "safety_deaths", "BLIN")
+    assert blin_deaths[("death", "any")] == 1  # person 2 only
+    assert blin_deaths[("death_within_60_days", "yes")] == 1
+    cut = spec_from_text(SPEC + f"outcomes: {{followup_end: {day(30).isoformat()}}}\n")
+    with connect(cdm) as source:
+        out = summarise_safety(source, vocab, cohort_of(cut), cut)
+    assert table(out, "safety_deaths", "BLIN")[("death", "any")] == 0
+
+
+def test_followup_end_dates_take_the_earlier_of_observation_end_and_cut_off() -> None:
+    spec = spec_from_text(SPEC + f"outcomes: {{followup_end: {day(100).isoformat()}}}\n")
+    frame = cohort_of(spec).frame
+    ends = followup_end_dates(frame, spec)
+    assert [(d - pd.Timestamp(D0)).days for d in ends] == [100, 60, 100, 30]
+    plain = followup_end_dates(frame, spec_from_text(SPEC))
+    assert [(d - pd.Timestamp(D0)).days for d in plain] == [365, 60, 365, 30]

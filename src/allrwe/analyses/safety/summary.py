@@ -40,7 +40,7 @@ from allrwe.analyses.safety.tables import (
     row_index,
 )
 from allrwe.analyses.safety.windows import SafetyWindows, safety_windows
-from allrwe.cohort import Cohort
+from allrwe.cohort import Cohort, followup_end_dates
 from allrwe.io.source import CdmSource
 from allrwe.io.vocabulary import Vocabulary
 from allrwe.spec import StudySpec
@@ -110,13 +110,22 @@ def _layout(ctx: BaselineContext) -> _Layout:
     return _Layout(values, list(ctx.spec.index_groups), strata)
 
 
-def _death_cells(layout: _Layout, died: pd.DataFrame, spec: StudySpec) -> list[Cell]:
+def _death_cells(
+    layout: _Layout, died: pd.DataFrame, spec: StudySpec, cohort: pd.DataFrame
+) -> list[Cell]:
     units = layout.values.frame
-    merged = units[["person_id", "index_date"]].merge(died, on="person_id", how="left")
-    offset = (
-        pd.to_datetime(merged["death_date"]) - pd.to_datetime(merged["index_date"])
-    ).dt.days.to_numpy(dtype="float64", na_value=np.nan)
-    after = ~np.isnan(offset) & (offset >= 0)
+    # one death rule with overall survival: a death after the end of follow-up is not counted
+    ends = cohort[["person_id", "group"]].assign(_end=followup_end_dates(cohort, spec).to_numpy())
+    merged = units[["person_id", "group", "index_date"]].merge(
+        ends, on=["person_id", "group"], how="left"
+    )
+    merged = merged.merge(died, on="person_id", how="left")
+    death_date = pd.to_datetime(merged["death_date"])
+    offset = (death_date - pd.to_datetime(merged["index_date"])).dt.days.to_numpy(
+        dtype="float64", na_value=np.nan
+    )
+    observed = (death_date <= pd.to_datetime(merged["_end"])).to_numpy(dtype=bool)
+    after = ~np.isnan(offset) & (offset >= 0) & observed
     cause = merged["cause"].to_numpy(dtype=object).copy()
     cause[~after] = None
     found = sorted({str(c) for c in cause if c is not None} - {UNKNOWN_CAUSE})
@@ -255,7 +264,7 @@ def summarise_safety(
     layout = _layout(ctx)
     ae_terms = term_keys(vocab, spec.safety.adverse_events)
     aesi_terms = term_keys(vocab, spec.safety.special_interest)
-    cells = _death_cells(layout, deaths(source, vocab, cohort), spec)
+    cells = _death_cells(layout, deaths(source, vocab, cohort), spec, cohort.frame)
     parts = []
     if grades_available(source, vocab, spec.safety, [*ae_terms, *aesi_terms]):
         cells += _graded_cells(ctx, layout, ae_terms, aesi_terms)
