@@ -546,7 +546,15 @@ class VocabularySpec(_Section):
 
 
 Stratum = Literal[
-    "ph_status", "setting", "treatment_setting", "age_band", "sex", "line", "group", "prior_hsct"
+    "ph_status",
+    "setting",
+    "treatment_setting",
+    "age_band",
+    "sex",
+    "line",
+    "group",
+    "prior_hsct",
+    "relapse_category",
 ]
 
 

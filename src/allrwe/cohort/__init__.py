@@ -41,11 +41,13 @@ from allrwe.cohort.model import (
     followup_end_dates,
     small_table,
 )
+from allrwe.cohort.relapse import RELAPSE_CATEGORIES, cr1_days, relapse_category
 from allrwe.cohort.status import Window, window_bounds
 
 __all__ = [
     "ATTRITION_COLUMNS",
     "COHORT_COLUMNS",
+    "RELAPSE_CATEGORIES",
     "Cohort",
     "LineRecords",
     "LineRoles",
@@ -56,6 +58,7 @@ __all__ = [
     "cohort_line_inputs",
     "concept_events",
     "condition_events",
+    "cr1_days",
     "death_dates",
     "drug_events",
     "expand_keys",
@@ -68,6 +71,7 @@ __all__ = [
     "measurement_values",
     "observation_values",
     "procedure_events",
+    "relapse_category",
     "small_table",
     "summarise_lines",
     "window_bounds",

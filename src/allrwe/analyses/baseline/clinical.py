@@ -21,10 +21,20 @@ from allrwe.analyses.baseline.variables import (
     BaselineVariable,
     VariableBuilder,
     categorical,
+    frame_values,
     query_values,
     where_field,
 )
-from allrwe.cohort import concept_events, condition_events, drug_events, measurement_values
+from allrwe.cohort import (
+    RELAPSE_CATEGORIES,
+    cohort_line_inputs,
+    concept_events,
+    condition_events,
+    drug_events,
+    expand_keys,
+    measurement_values,
+    relapse_category,
+)
 from allrwe.errors import StudySpecError
 from allrwe.spec import StudySpec
 
@@ -228,6 +238,15 @@ def _genetic_features(ctx: BaselineContext) -> list[BaselineVariable]:
     ]
 
 
+def _relapse_category(ctx: BaselineContext) -> list[BaselineVariable]:
+    # the rule and its timing: allrwe.cohort.relapse (docs/baseline-and-safety.md)
+    events, status = cohort_line_inputs(ctx.source, ctx.vocab, ctx.cohort)
+    transplant = [s.key for s in expand_keys(ctx.vocab, ctx.spec.patterns.lines.transplant)]
+    level = relapse_category(ctx.frame, events, status, transplant)
+    frame = frame_values(ctx, level)
+    return [categorical("relapse_category", RELAPSE_CATEGORIES, "unknown", frame=frame)]
+
+
 #: builders of the variables read from CDM records, by name
 CLINICAL_BUILDERS: dict[str, VariableBuilder] = {
     "labs": _labs,
@@ -235,6 +254,7 @@ CLINICAL_BUILDERS: dict[str, VariableBuilder] = {
     "marrow_blasts_at_diagnosis": _marrow_blasts_at_diagnosis,
     "cns_involvement": _cns_involvement,
     "prior_hsct": _prior("prior_hsct", ["allo_hsct"]),
+    "relapse_category": _relapse_category,
     "prior_car_t": _prior("prior_car_t", ["car_t"]),
     "prior_inotuzumab": _prior("prior_inotuzumab", ["inotuzumab_ozogamicin"]),
     "prior_blinatumomab": _prior("prior_blinatumomab", ["blinatumomab"]),

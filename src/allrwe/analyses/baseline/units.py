@@ -41,6 +41,7 @@ STRATUM_VARIABLES: dict[str, str] = {
     "sex": "sex",
     "line": "line",
     "prior_hsct": "prior_hsct",
+    "relapse_category": "relapse_category",
 }
 
 _MULTI = "\x1f"

@@ -143,6 +143,7 @@ VARIABLE_LABELS: dict[str, str] = {
     "line": "Line of therapy at index",
     "prior_lines": "Prior lines of therapy",
     "prior_hsct": "Prior allogeneic HSCT",
+    "relapse_category": "Relapse category",
     "prior_car_t": "Prior CAR-T",
     "prior_inotuzumab": "Prior inotuzumab ozogamicin",
     "prior_blinatumomab": "Prior blinatumomab",

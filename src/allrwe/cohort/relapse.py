@@ -1,0 +1,160 @@
+"""Relapse category at index (seed 003): primary refractory, early or later relapse, post-HCT.
+
+The rule reads the records the line rules already read (:class:`~allrwe.cohort.LineRecords`):
+the disease-status records (``remission``: ``setting.remission_evidence`` and
+``setting.mrd_evidence``; ``rr``: ``classification.rr_evidence``) and the transplant events
+(``patterns.lines.transplant``). For a cohort row classified R/R at index, in this order:
+
+1. one allogeneic HCT before index (transplant records on days more than
+   :data:`HCT_EPISODE_GAP_DAYS` apart are separate transplants): **relapse after first
+   allo-HCT**; two or more: **relapse after second allo-HCT**;
+2. no remission record before index: **primary refractory**;
+3. otherwise the first remission (CR1) lasts from the first remission record before index to
+   the first relapse/refractory record after it, on or before index: shorter than
+   ``early_days`` (365, seed 003's 12 months) **relapse <12 months**, else **later relapse**;
+4. a remission record but no relapse record after it (R/R by prior therapy or line only):
+   **unknown**.
+
+ND rows are **newly diagnosed**; rows of unknown classification are **unknown**.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+import numpy as np
+import pandas as pd
+
+__all__ = ["HCT_EPISODE_GAP_DAYS", "RELAPSE_CATEGORIES", "cr1_days", "relapse_category"]
+
+#: the levels, in display order
+RELAPSE_CATEGORIES = (
+    "newly diagnosed",
+    "primary refractory",
+    "relapse <12 months",
+    "later relapse",
+    "relapse after first allo-HCT",
+    "relapse after second allo-HCT",
+    "unknown",
+)
+#: transplant records closer than this many days belong to one transplant (conditioning,
+#: infusion and follow-up procedure codes of one HCT)
+HCT_EPISODE_GAP_DAYS = 90
+
+
+def _days(values: pd.Series) -> np.ndarray:
+    return pd.to_datetime(values).to_numpy().astype("datetime64[D]").astype("int64")
+
+
+def _transplants_before(
+    frame: pd.DataFrame, events: pd.DataFrame, sets: Iterable[str]
+) -> np.ndarray:
+    """Return the number of distinct transplants strictly before each row's index date."""
+    tx = events[events["concept_set"].isin(list(sets))]
+    out = np.zeros(len(frame), dtype="int64")
+    if tx.empty:
+        return out
+    starts = pd.DataFrame({"person_id": tx["person_id"].to_numpy(), "day": _days(tx["start_date"])})
+    index = _days(frame["index_date"])
+    by_person = {p: np.sort(g["day"].unique()) for p, g in starts.groupby("person_id")}
+    for i, (pid, idx) in enumerate(zip(frame["person_id"], index, strict=True)):
+        days = by_person.get(pid)
+        if days is None:
+            continue
+        days = days[days < idx]
+        if days.size:
+            out[i] = 1 + int((np.diff(days) > HCT_EPISODE_GAP_DAYS).sum())
+    return out
+
+
+def cr1_days(frame: pd.DataFrame, status: pd.DataFrame) -> np.ndarray:
+    """Return each row's first-remission duration in days (NaN without one), per step 3.
+
+    Parameters
+    ----------
+    frame : pandas.DataFrame
+        Cohort rows (``person_id``, ``index_date``).
+    status : pandas.DataFrame
+        ``person_id, date, kind`` with kind ``"remission"`` or ``"rr"``.
+
+    Returns
+    -------
+    numpy.ndarray
+        ``first relapse − first remission`` in days; NaN where either is missing.
+    """
+    index = _days(frame["index_date"])
+    st = pd.DataFrame(
+        {
+            "person_id": status["person_id"].to_numpy(),
+            "day": _days(status["date"]) if len(status) else np.zeros(0, dtype="int64"),
+            "kind": status["kind"].astype(str).to_numpy(),
+        }
+    )
+    by_person = dict(iter(st.groupby("person_id")))
+    out = np.full(len(frame), np.nan)
+    for i, (pid, idx) in enumerate(zip(frame["person_id"], index, strict=True)):
+        g = by_person.get(pid)
+        if g is None:
+            continue
+        rem = g.loc[(g["kind"] == "remission") & (g["day"] < idx), "day"]
+        if rem.empty:
+            continue
+        start = int(rem.min())
+        rr = g.loc[(g["kind"] == "rr") & (g["day"] > start) & (g["day"] <= idx), "day"]
+        if not rr.empty:
+            out[i] = float(rr.min() - start)
+    return out
+
+
+def relapse_category(
+    frame: pd.DataFrame,
+    events: pd.DataFrame,
+    status: pd.DataFrame,
+    transplant_sets: Iterable[str],
+    *,
+    early_days: int = 365,
+) -> pd.Series:
+    """Return the relapse category of each cohort row (module docstring).
+
+    Parameters
+    ----------
+    frame : pandas.DataFrame
+        Cohort rows with ``person_id``, ``index_date`` and ``setting``.
+    events : pandas.DataFrame
+        ``person_id, concept_set, start_date, end_date`` (the line events).
+    status : pandas.DataFrame
+        ``person_id, date, kind`` (the disease-status records).
+    transplant_sets : iterable of str
+        Concept-set keys of an allogeneic HCT (``patterns.lines.transplant``, expanded).
+    early_days : int, default 365
+        A first remission shorter than this is an early relapse.
+
+    Returns
+    -------
+    pandas.Series
+        One of :data:`RELAPSE_CATEGORIES` per row, aligned with ``frame``.
+    """
+    setting = frame["setting"].astype(str).to_numpy()
+    n_hct = _transplants_before(frame, events, transplant_sets)
+    cr1 = cr1_days(frame, status)
+    index = _days(frame["index_date"])
+    had_remission = np.zeros(len(frame), dtype=bool)
+    rem = status[status["kind"].astype(str) == "remission"]
+    if len(rem):
+        first = pd.DataFrame({"person_id": rem["person_id"].to_numpy(), "day": _days(rem["date"])})
+        first_day = first.groupby("person_id")["day"].min()
+        f = first_day.reindex(frame["person_id"]).to_numpy(dtype="float64")
+        had_remission = ~np.isnan(f) & (f < index)
+    rr_cat = np.select(
+        [n_hct >= 2, n_hct == 1, ~had_remission, cr1 < early_days, cr1 >= early_days],
+        [
+            "relapse after second allo-HCT",
+            "relapse after first allo-HCT",
+            "primary refractory",
+            "relapse <12 months",
+            "later relapse",
+        ],
+        default="unknown",
+    )
+    out = np.where(setting == "RR", rr_cat, np.where(setting == "ND", "newly diagnosed", "unknown"))
+    return pd.Series(out, index=frame.index, dtype="object")
