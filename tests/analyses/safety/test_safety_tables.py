@@ -303,3 +303,32 @@ def test_followup_end_dates_take_the_earlier_of_observation_end_and_cut_off() ->
     assert [(d - pd.Timestamp(D0)).days for d in ends] == [100, 60, 100, 30]
     plain = followup_end_dates(frame, spec_from_text(SPEC))
     assert [(d - pd.Timestamp(D0)).days for d in plain] == [365, 60, 365, 30]
+
+
+def test_discontinuation_for_progression(tmp_path: Path, vocab: Vocabulary) -> None:
+    # Seed 001 "discontinued for progressive disease": person 1's second blinatumomab cycle
+    # (days 42-55) is incomplete and a relapse is coded on day 58, within its discontinuation
+    # window (42 - 7 .. 55 + 7); person 2's only cycle is complete, so a relapse on day 30
+    # does not count; a relapse coded on the index day is the one being treated.
+    blin = cid(vocab, "blinatumomab")
+
+    def relapse(pid: int, n: int) -> dict:
+        return {
+            "person_id": pid,
+            "condition_concept_id": cid(vocab, "relapse"),
+            "condition_start_date": day(n),
+            "condition_type_concept_id": 32817,
+        }
+
+    rows = {
+        "drug_exposure": [drug(1, blin, 0, 27), drug(1, blin, 42, 55), drug(2, blin, 0, 27)],
+        "observation": [obs(1, cid(vocab, "crs"), 2, 1)],
+        "condition_occurrence": [relapse(1, 58), relapse(2, 30), relapse(2, 0)],
+    }
+    cdm = write_cdm(tmp_path / "pd.duckdb", rows)
+    spec = spec_from_text(SPEC)
+    with connect(cdm) as source:
+        out = summarise_safety(source, vocab, cohort_of(spec), spec)
+    blin_table = table(out, "safety_discontinuation", "BLIN")
+    assert blin_table[("discontinued_for_progression", "yes")] == 1
+    assert blin_table[("discontinued_due_to_ae", "yes")] == 0

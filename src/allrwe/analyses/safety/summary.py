@@ -40,7 +40,7 @@ from allrwe.analyses.safety.tables import (
     row_index,
 )
 from allrwe.analyses.safety.windows import SafetyWindows, safety_windows
-from allrwe.cohort import Cohort, followup_end_dates
+from allrwe.cohort import Cohort, cohort_line_inputs, followup_end_dates
 from allrwe.io.source import CdmSource
 from allrwe.io.vocabulary import Vocabulary
 from allrwe.spec import StudySpec
@@ -168,6 +168,37 @@ def _discontinued(units: pd.DataFrame, grades: pd.DataFrame, severe_grade: int) 
     return flag
 
 
+def _discontinued_for_progression(
+    units: pd.DataFrame, windows: pd.DataFrame, status: pd.DataFrame
+) -> np.ndarray:
+    """Flag rows whose last cycle is incomplete with relapse/refractory disease recorded then.
+
+    The window is the discontinuation window of the AE rule (the last cycle's first to last
+    treated day, ± ``safety.discontinuation_window_days``); the record must come after the
+    index date (a relapse coded on or before it is the one being treated).
+    """
+    flag = np.zeros(len(units), dtype=bool)
+    win = windows[windows["window"] == "discontinuation"]
+    rr = status[status["kind"].astype(str) == "rr"]
+    if win.empty or rr.empty:
+        return flag
+    days = pd.to_datetime(rr["date"]).to_numpy().astype("datetime64[D]").astype("int64")
+    rr_days = pd.DataFrame({"person_id": rr["person_id"].to_numpy(dtype="int64"), "_day": days})
+    index = units[["person_id", "group", "index_date"]].assign(
+        _index=pd.to_datetime(units["index_date"])
+        .to_numpy()
+        .astype("datetime64[D]")
+        .astype("int64")
+    )
+    j = win.merge(rr_days, on="person_id").merge(
+        index[["person_id", "group", "_index"]], on=["person_id", "group"]
+    )
+    hit = j[(j["_day"] >= j["w_start"]) & (j["_day"] <= j["w_end"]) & (j["_day"] > j["_index"])]
+    at = row_index(units, hit)
+    flag[at[at >= 0]] = True
+    return flag
+
+
 def _cycle_matrices(
     units: pd.DataFrame, sw: SafetyWindows, grades: pd.DataFrame, severe_grade: int
 ) -> tuple[np.ndarray, np.ndarray]:
@@ -212,10 +243,15 @@ def _graded_cells(
         cats = grade_categories(units, grades, window, aesi_terms, levels, any_name="any_aesi")
         cells += _graded_table(layout, analysis, cats, levels)
     stop = _discontinued(units, grades, safety.severe_grade)
+    _, status = cohort_line_inputs(ctx.source, ctx.vocab, ctx.cohort)
+    progressed = _discontinued_for_progression(units, sw.windows, status)
     cells += layout.cells(
         DISCONTINUATION_ANALYSIS,
-        lambda g, s, m: flag_cells(
-            DISCONTINUATION_ANALYSIS, g, s, "discontinued_due_to_ae", stop, m
+        lambda g, s, m: (
+            flag_cells(DISCONTINUATION_ANALYSIS, g, s, "discontinued_due_to_ae", stop, m)
+            + flag_cells(
+                DISCONTINUATION_ANALYSIS, g, s, "discontinued_for_progression", progressed, m
+            )
         ),
     )
     started, severe = _cycle_matrices(units, sw, grades, safety.severe_grade)
