@@ -37,7 +37,7 @@ def clinical_nine() -> dict:
         {
             "procedure_occurrence_id": 1,
             "person_id": 2,
-            "procedure_concept_id": 2000000201,
+            "procedure_concept_id": 2108456,
             "procedure_date": "2021-03-01",
             "procedure_type_concept_id": 32817,
         }

@@ -46,8 +46,14 @@ HELPERS: dict[str, Helper] = {
 }
 
 
-#: sets beside the bundled ones: an exclusion with its descendants, and a set without them
+#: sets beside the bundled ones: an exclusion with its descendants, a set without them, and
+#: the adverse-event sets as a site vocabulary reading them from observation only
 EXTRA = [
+    *(
+        cs.model_copy(update={"key": f"{k}_observed", "domain": "observation", "also_in": ()})
+        for k, cs in load_vocabulary().sets.items()
+        if cs.category == "adverse_event"
+    ),
     ConceptSet(
         key="all_but_b_all",
         label="ALL but B-ALL",
@@ -183,7 +189,8 @@ def groups_of(vocab: Vocabulary, domain: str) -> list[str]:
 def test_extract_keeps_the_rows_of_every_set(pair: Pair, full_vocab: Vocabulary) -> None:
     assert set(pair.kept) == {dom.table for dom in EVENT_DOMAINS.values()}
     for domain, dom in EVENT_DOMAINS.items():
-        sets = [full_vocab.sets[k] for k in keys_of(full_vocab, domain)]
+        # a set is kept in every table it is read from (adverse events: conditions, observations)
+        sets = [cs for cs in full_vocab.sets.values() if domain in cs.read_domains]
         ids = {i for ids in expand_sets(pair.plain, sets).values() for i in ids}
         ids |= {i for cs in sets for i in cs.concept_ids}
         table = pair.plain.table(dom.table)

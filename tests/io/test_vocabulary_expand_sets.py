@@ -28,7 +28,7 @@ from vocab_sets import concept
 ALL, B_ALL, T_ALL, PRE_B = 134305, 4082461, 4082462, 4138008  # PRE_B lies below ALL and B_ALL
 RELAPSE, REMISSION = 36712834, 141816
 #: every descendant of ALL in the example CDM's concept_ancestor, ALL itself included
-BELOW_ALL = [ALL, REMISSION, 4029662, B_ALL, T_ALL, PRE_B, 4173963, RELAPSE, 42872954, 42872955]
+BELOW_ALL = [ALL, REMISSION, 4079280, B_ALL, T_ALL, PRE_B, 4173963, RELAPSE, 37017893, 37109936]
 
 
 def _set(key: str, *concepts: Concept) -> ConceptSet:

@@ -53,6 +53,11 @@ def test_outputs_are_listed_and_present(demo_run):
     assert summary.unavailable == {}
     assert summary.suppression["min_cell_count"] == MIN
     assert not list(out.parent.glob(f".{out.name}.*"))  # no staging folder left behind
+    # what each set resolved to: the synthetic CDM has no concept table to resolve codes in
+    sets = json.loads((out / "provenance.json").read_text(encoding="utf-8"))["concept_sets"]
+    assert sets["allo_hsct"]["resolved"] == []
+    assert 2108456 in sets["allo_hsct"]["listed"]
+    assert {s["present"] for s in sets.values()} == {None}
 
 
 def test_shareable_outputs_pass_the_audit(demo_run):

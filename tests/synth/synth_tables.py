@@ -23,8 +23,10 @@ def truth(root: str, table: str) -> pd.DataFrame:
 
 
 def cid(key: str) -> int:
-    """The first concept id of a concept set of the bundled vocabulary."""
-    return load_vocabulary().concept_set(key).concept_ids[0]
+    """The concept id the generator writes for a set: its first standard concept, in file order."""
+    s = load_vocabulary().concept_set(key)
+    standard = [c.concept_id for c in s.concepts if c.standard and not c.exclude]
+    return standard[0] if standard else s.concept_ids[0]
 
 
 def ids(key: str) -> list[int]:

@@ -28,7 +28,11 @@ __all__ = ["concept_rows", "register", "set_rows", "vocab"]
 
 
 def set_rows(vocabulary: Vocabulary, *, unconfirmed: bool = False) -> list[dict[str, Any]]:
-    """One row per concept set: key, label, domain, category, concepts, unconfirmed."""
+    """One row per concept set: key, label, domain, category, concepts, unconfirmed.
+
+    With ``unconfirmed``, only the sets holding a value no public source confirms, each with
+    ``reason``: the notes (else the sources) of those values.
+    """
     rows = [
         {
             "key": key,
@@ -40,7 +44,15 @@ def set_rows(vocabulary: Vocabulary, *, unconfirmed: bool = False) -> list[dict[
         }
         for key, s in vocabulary.sets.items()
     ]
-    return [r for r in rows if r["unconfirmed"]] if unconfirmed else rows
+    if not unconfirmed:
+        return rows
+    return [
+        {**r, "reason": _reason(vocabulary.sets[str(r["key"])])} for r in rows if r["unconfirmed"]
+    ]
+
+
+def _reason(s: ConceptSet) -> str:
+    return "; ".join(dict.fromkeys(c.note or c.source for c in s.unconfirmed))
 
 
 def concept_rows(sets: list[ConceptSet], *, unconfirmed: bool = False) -> list[dict[str, Any]]:

@@ -117,7 +117,8 @@ EVENT_DOMAINS: dict[str, _Domain] = {
 _EXTRA: dict[str, dict[str, str]] = {
     "drug": {"quantity": "float64", "days_supply": "float64"},
     "procedure": {},
-    "condition": {},
+    # the source code: where ICD-10-CM carries an adverse event's grade (D89.83n, G92.0n)
+    "condition": {"condition_source_value": "string"},
     "measurement": {
         "value_as_number": "float64",
         "value_as_concept_id": "int64",
@@ -127,6 +128,7 @@ _EXTRA: dict[str, dict[str, str]] = {
         "value_as_number": "float64",
         "value_as_concept_id": "int64",
         "unit_concept_id": "int64",
+        "observation_source_value": "string",
     },
 }
 
@@ -368,8 +370,9 @@ def extract_events(
         raise ValueError(f"unknown event domain(s) {unknown}: use {list(EVENT_DOMAINS)}")
     by_domain: dict[str, list[ConceptSet]] = {}
     for cs in vocab.sets.values():
-        if cs.domain in domains and cs.concept_ids:
-            by_domain.setdefault(cs.domain, []).append(cs)
+        for domain in cs.read_domains if cs.concept_ids else ():
+            if domain in domains:
+                by_domain.setdefault(domain, []).append(cs)
     _expanded(source, [cs for sets in by_domain.values() for cs in sets])
     kept: dict[str, int] = {}
     for domain in domains:
@@ -528,7 +531,8 @@ def condition_events(
 ) -> ir.Table:
     """Condition occurrences of the condition-domain sets among ``keys``.
 
-    Returns ``person_id, concept_set, record_id, concept_id, start_date, end_date``; see
+    Returns ``person_id, concept_set, record_id, concept_id, start_date, end_date,
+    condition_source_value``; see
     :func:`drug_events` for the parameters.
     """
     return _required_events(source, vocab, persons, keys, "condition")
@@ -562,8 +566,9 @@ def observation_values(
 ) -> ir.Table:
     """Observations of the observation-domain sets among ``keys`` (e.g. graded adverse events).
 
-    Returns the columns of :func:`measurement_values`; ``value_as_number`` holds the CTCAE grade
-    for adverse events (docs/cdm-conventions.md).
+    Returns the columns of :func:`measurement_values` and ``observation_source_value``;
+    ``value_as_number`` holds the CTCAE grade of an adverse event a site records here
+    (docs/cdm-conventions.md).
     """
     return _required_events(source, vocab, persons, keys, "observation")
 

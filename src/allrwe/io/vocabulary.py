@@ -61,7 +61,12 @@ class Concept(BaseModel):
 
 
 class ConceptSet(BaseModel):
-    """A named set of concepts in one CDM domain."""
+    """A named set of concepts in one CDM domain.
+
+    ``domain`` names the table the set is read from; ``also_in`` other domains whose tables are
+    read too (adverse events: ``condition_occurrence``, where real ETLs put them, and
+    ``observation``, where some sites record them with a grade).
+    """
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -70,6 +75,7 @@ class ConceptSet(BaseModel):
     domain: Domain
     category: str
     concepts: tuple[Concept, ...] = ()
+    also_in: tuple[Domain, ...] = ()
     drug_class: str | None = None
     unit: str | None = None
     unit_concept_id: int | None = None
@@ -78,10 +84,15 @@ class ConceptSet(BaseModel):
     special_interest: bool = False
     grade_scale: str | None = None
 
-    @field_validator("concepts", mode="before")
+    @field_validator("concepts", "also_in", mode="before")
     @classmethod
     def _tuple(cls, value: Any) -> Any:
         return tuple(value) if isinstance(value, list) else value
+
+    @property
+    def read_domains(self) -> tuple[str, ...]:
+        """The domains whose tables hold the set's records: ``domain``, then ``also_in``."""
+        return tuple(dict.fromkeys((self.domain, *self.also_in)))
 
     @property
     def concept_ids(self) -> list[int]:

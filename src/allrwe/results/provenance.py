@@ -144,6 +144,9 @@ class Provenance:
         ISO 8601 UTC timestamp of the run.
     suppression : SuppressionSummary or None
         Set once the results have been suppressed.
+    concept_sets : Mapping or None
+        Per concept set, what it resolved to in the CDM's vocabulary (``listed`` and
+        ``resolved`` concept ids, ``present``); set by a study run.
     """
 
     spec_hash: str
@@ -153,6 +156,7 @@ class Provenance:
     platform: str
     created_at: str
     suppression: SuppressionSummary | None = None
+    concept_sets: Mapping[str, Any] | None = None
 
     @classmethod
     def collect(
@@ -203,6 +207,8 @@ class Provenance:
             "platform": self.platform,
             "suppression": None if self.suppression is None else self.suppression.to_dict(),
         }
+        if self.concept_sets is not None:
+            out["concept_sets"] = dict(self.concept_sets)
         if timestamp:
             out["created_at"] = self.created_at
         return out

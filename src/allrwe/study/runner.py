@@ -9,6 +9,7 @@ beside ``out_dir`` and moved into place only when the audit of the shareable out
 
 from __future__ import annotations
 
+import dataclasses
 import importlib
 import logging
 import os
@@ -29,12 +30,14 @@ from allrwe.errors import (
     AllrweWarning,
     CdmDataError,
     CohortDefinitionError,
+    DataQualityWarning,
     DisclosureError,
     UsageError,
 )
 from allrwe.io.check import check_cdm
 from allrwe.io.source import CdmSource, connect
 from allrwe.io.vocabulary import Vocabulary, load_vocabulary
+from allrwe.io.vocabulary_resolution import SetResolution, resolve_vocabulary, unresolved_sets
 from allrwe.spec import StudySpec, load_spec
 from allrwe.study.output import PATIENT_LEVEL_DIR, StagedOutput, relative_files
 from allrwe.study.progress import STAGES, ProgressCallback, StageEvent, StageReporter
@@ -154,6 +157,20 @@ def _check(source: CdmSource, vocab: Vocabulary, *, data: bool) -> str:
         tail = f" (and {more} more error(s)); run allrwe check for details" if more else ""
         raise CdmDataError(f"the CDM fails the check: {first.message}{tail}")
     return f"{len(report.warnings)} warning(s)"
+
+
+def _resolve(source: CdmSource, vocab: Vocabulary) -> tuple[Vocabulary, dict[str, SetResolution]]:
+    """Resolve the sets' source codes in the CDM's vocabulary; warn of sets found nowhere."""
+    vocab, resolution = resolve_vocabulary(source, vocab)
+    missing = unresolved_sets(resolution, list(vocab.sets))
+    if missing:
+        warnings.warn(
+            f"{len(missing)} concept set(s) have no concept in the CDM's vocabulary "
+            f"({', '.join(missing)}): analyses needing them find no record",
+            DataQualityWarning,
+            stacklevel=2,
+        )
+    return vocab, resolution
 
 
 def _extract(source: CdmSource, vocab: Vocabulary) -> str:
@@ -411,6 +428,7 @@ def _run(
             # the static figures are drawn in a process of their own, started now so that
             # its start-up overlaps the scan (the report is drawn here if it cannot start)
             figures.start()
+            vocab, resolution = _resolve(source, vocab)
             # One scan per event table; the data rules and every analysis read the kept rows.
             kept = _extract(source, vocab)
             notes.append(f"{kept}; {_check(source, vocab, data=True)}")
@@ -436,6 +454,12 @@ def _run(
             spec=spec,
             cdm_source=source.description,
             created_at=_created_at(created_at),
+        )
+        raw = ResultSet(
+            raw.records,
+            dataclasses.replace(
+                raw.provenance, concept_sets={k: r.to_dict() for k, r in resolution.items()}
+            ),
         )
         results = suppress(raw, min_cell_count=minimum)
         notes.append(f"{len(results)} records")

@@ -41,6 +41,17 @@ def obs(pid: int, concept: int, n: int, grade: float | None) -> dict[str, Any]:
     }
 
 
+def cond(pid: int, concept: int, n: int, code: str | None) -> dict[str, Any]:
+    """A condition row as a claims ETL writes it: the ICD-10-CM code in the source value."""
+    return {
+        "person_id": pid,
+        "condition_concept_id": concept,
+        "condition_start_date": day(n),
+        "condition_type_concept_id": 32810,
+        "condition_source_value": code,
+    }
+
+
 def death(pid: int, n: int, cause: int | None) -> dict[str, Any]:
     return {
         "person_id": pid,

@@ -2,6 +2,12 @@
 
 Record-level work stays in the engine: adverse-event records are joined to the (small) table of
 windows and come back as one row per cohort row, window and term with the worst grade.
+
+Adverse events are read where real ETLs put them: ``condition_occurrence`` rows of the sets'
+standard Condition concepts, and ``observation`` rows where a site records them there. The grade
+comes from the ICD-10-CM source code when it carries one (D89.831-D89.835 cytokine release
+syndrome grade 1-5, G92.01-G92.05 ICANS grade 1-5), else from a recorded ``value_as_number``
+(observation), else it is unknown (D89.839, G92.00, K76.5 and every other code): never guessed.
 """
 
 from __future__ import annotations
@@ -9,18 +15,31 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import ibis
+import ibis.expr.types as ir
 import numpy as np
 import pandas as pd
 
 from allrwe.analyses.safety.windows import WINDOW_COLUMNS
-from allrwe.cohort import Cohort, death_dates, expand_keys, observation_values, small_table
+from allrwe.cohort import (
+    Cohort,
+    condition_events,
+    death_dates,
+    expand_keys,
+    observation_values,
+    small_table,
+)
+from allrwe.cohort.events import Persons
+from allrwe.errors import VocabularyError
 from allrwe.io.source import CdmSource
 from allrwe.io.vocabulary import Vocabulary
 from allrwe.spec import SafetySpec
 
 __all__ = [
+    "AE_DOMAINS",
     "UNKNOWN_CAUSE",
+    "ae_records",
     "cause_labels",
+    "code_grade",
     "deaths",
     "grades_available",
     "term_keys",
@@ -32,9 +51,82 @@ UNKNOWN_CAUSE = "unknown"
 _EPOCH = np.datetime64("1970-01-01", "D")
 
 
+#: the CDM domains adverse events are read from (a set: its ``read_domains`` among them)
+AE_DOMAINS = ("condition", "observation")
+#: ICD-10-CM code prefixes (without the dot) whose last character is the grade 1-5
+_GRADED_CODES = ("D8983", "G920")
+
+
 def term_keys(vocab: Vocabulary, keys: Sequence[str]) -> list[str]:
-    """Return the observation-domain set keys that ``keys`` (sets or groups) stand for."""
-    return [cs.key for cs in expand_keys(vocab, list(keys)) if cs.domain == "observation"]
+    """Return the adverse-event set keys (condition or observation domain) ``keys`` stand for."""
+    return [cs.key for cs in expand_keys(vocab, list(keys)) if cs.domain in AE_DOMAINS]
+
+
+def code_grade(code: ir.StringValue) -> ir.FloatingValue:
+    """Return the CTCAE grade an ICD-10-CM source code carries, null when it carries none.
+
+    ``D89.83n`` (cytokine release syndrome) and ``G92.0n`` (ICANS) with n in 1-5 give n; the
+    dot, case and surrounding blanks do not matter. ``D89.839``, ``G92.00`` and every other
+    code (``K76.5``...) give null: the grade is unknown, never guessed.
+    """
+    norm = code.strip().upper().replace(".", "")
+    last = norm.substr(norm.length() - 1, 1)
+    graded = ibis.or_(*(norm.startswith(p) & (norm.length() == len(p) + 1) for p in _GRADED_CODES))
+    ok = graded & last.isin(["1", "2", "3", "4", "5"])
+    return ibis.ifelse(ok, last.cast("float64"), ibis.null().cast("float64"))
+
+
+def _valid(grade: ir.FloatingValue) -> ir.FloatingValue:
+    ok = (grade >= 1) & (grade <= 5) & (grade == grade.floor())
+    return ibis.ifelse(ok, grade, ibis.null().cast("float64"))
+
+
+def ae_records(
+    source: CdmSource, vocab: Vocabulary, persons: Persons, keys: Sequence[str]
+) -> ir.Table:
+    """Return adverse-event records of the sets ``keys`` from condition and observation rows.
+
+    Parameters
+    ----------
+    source, vocab
+        The CDM and the concept sets in force.
+    persons : Cohort, ibis.Table or None
+        Whose records; ``None`` for everyone.
+    keys : sequence of str
+        Adverse-event set keys (:func:`term_keys`).
+
+    Returns
+    -------
+    ibis.Table
+        ``person_id, term, start_date, grade``: ``grade`` is the grade of the ICD-10-CM source
+        code (:func:`code_grade`), else a valid recorded ``value_as_number`` (1-5, whole), else
+        null (grade unknown).
+    """
+    sets = [vocab.concept_set(k) for k in keys]
+    parts = []
+    for domain in AE_DOMAINS:
+        moved = {
+            cs.key: cs.model_copy(update={"domain": domain})
+            for cs in sets
+            if domain in cs.read_domains
+        }
+        if not moved:
+            continue
+        in_domain = Vocabulary(sets={**vocab.sets, **moved}, groups=vocab.groups)
+        if domain == "condition":
+            ev = condition_events(source, in_domain, persons, list(moved))
+            grade = code_grade(ev.condition_source_value)
+        else:
+            ev = observation_values(source, in_domain, persons, list(moved))
+            grade = code_grade(ev.observation_source_value).fill_null(_valid(ev.value_as_number))
+        parts.append(
+            ev.select(
+                person_id="person_id", term="concept_set", start_date="start_date", grade=grade
+            )
+        )
+    if not parts:
+        raise VocabularyError(f"no adverse-event set of {list(keys)} is read from {AE_DOMAINS}")
+    return parts[0] if len(parts) == 1 else ibis.union(*parts, distinct=False)
 
 
 def grades_available(
@@ -42,15 +134,16 @@ def grades_available(
 ) -> bool:
     """Whether graded adverse events can be reported (``safety.ae_grades``).
 
-    ``auto``: the CDM holds at least one record of the adverse-event sets with a grade (for
-    anyone); claims data hold none, so their graded tables say "not available", never 0.
+    ``auto``: the CDM holds at least one adverse-event record of the sets with a grade (for
+    anyone: from its ICD-10-CM code or a recorded value); claims without graded codes hold
+    none, so their graded tables say "not available", never 0.
     """
     if safety.ae_grades != "auto":
         return safety.ae_grades == "recorded"
     if not keys:
         return False
-    ev = observation_values(source, vocab, None, list(keys))
-    graded = ev.filter(ev.value_as_number.notnull()).limit(1)
+    ev = ae_records(source, vocab, None, list(keys))
+    graded = ev.filter(ev.grade.notnull()).limit(1)
     return int(source.execute(graded.count())) > 0
 
 
@@ -76,13 +169,13 @@ def worst_grades(
     windows : pandas.DataFrame
         ``person_id, group, window, w_start, w_end`` (day numbers, both ends inclusive).
     keys : sequence of str
-        Observation-domain adverse-event set keys.
+        Adverse-event set keys (:func:`term_keys`).
 
     Returns
     -------
     pandas.DataFrame
         ``person_id, group, window, term, max_grade, n_records``: ``max_grade`` is the worst
-        valid CTCAE grade (1-5) of the records, NaN when none of them has one.
+        CTCAE grade (1-5) of the records (:func:`ae_records`), NaN when none of them has one.
     """
     columns = ["person_id", "group", "window", "term", "max_grade", "n_records"]
     if windows.empty or not keys:
@@ -100,17 +193,13 @@ def worst_grades(
             "w_end": "date",
         },
     )
-    ev = observation_values(source, vocab, cohort, list(keys))
-    ev = ev.select(
-        _pid="person_id", term="concept_set", _date="start_date", _grade=ev.value_as_number
-    )
+    ev = ae_records(source, vocab, cohort, list(keys))
+    ev = ev.select(_pid="person_id", term="term", _date="start_date", _grade="grade")
     j = win.join(
         ev, (win.person_id == ev._pid) & (ev._date >= win.w_start) & (ev._date <= win.w_end)
     )
-    valid = (j._grade >= 1) & (j._grade <= 5)
-    grade = ibis.ifelse(valid, j._grade, ibis.null().cast("float64"))
     agg = j.group_by(["person_id", "group", "window", "term"]).agg(
-        max_grade=grade.max(), n_records=j.count()
+        max_grade=j._grade.max(), n_records=j.count()
     )
     out = source.execute(agg)
     out["max_grade"] = pd.to_numeric(out["max_grade"], errors="coerce").astype("float64")

@@ -1,0 +1,92 @@
+"""resolve_vocabulary: source codes found in the CDM's own concept table, then 'Maps to'.
+
+The CDM's vocabulary holds the CRS concept (46271778), ICD-10-CM G92.01 mapping to a SNOMED
+ICANS concept, CPT4 0540T and ATC L01XL04. The ids of the last three are invented for the test
+(10,000,001-10,000,004); the codes are the real ones the sets name.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from allrwe.cohort import condition_events
+from allrwe.io import connect
+from allrwe.io.vocabulary import Vocabulary, load_vocabulary
+from allrwe.io.vocabulary_resolution import SetResolution, resolve_vocabulary, unresolved_sets
+from offset_cdm import write_cdm
+
+G92_01, ICANS, CPT_0540T, ATC_TISA = 10_000_001, 10_000_002, 10_000_003, 10_000_004
+CONCEPTS = [
+    (46271778, "Cytokine release syndrome", "Condition", "SNOMED", "S", "710027002"),
+    (G92_01, "ICANS grade 1", "Condition", "ICD10CM", None, "G92.01"),
+    (ICANS, "Immune effector cell-associated neurotoxicity syndrome", "Condition", "SNOMED",
+     "S", "1230414002"),
+    (CPT_0540T, "CAR-T cell administration", "Procedure", "CPT4", "S", "0540T"),
+    (ATC_TISA, "tisagenlecleucel", "Drug", "ATC", "C", "L01XL04"),
+]  # fmt: skip
+MAPS_TO = [(G92_01, ICANS), (ICANS, ICANS), (CPT_0540T, CPT_0540T)]
+
+
+def _cdm(path: Path, *, vocabulary: bool) -> Path:
+    rows = [
+        {"person_id": 1, "condition_concept_id": ICANS, "condition_start_date": dt.date(2021, 1, 5),
+         "condition_type_concept_id": 32817},
+        {"person_id": 2, "condition_concept_id": 0, "condition_source_concept_id": G92_01,
+         "condition_start_date": dt.date(2021, 2, 5), "condition_type_concept_id": 32810},
+    ]  # fmt: skip
+    write_cdm(path, {"condition_occurrence": rows})
+    if vocabulary:
+        con = duckdb.connect(str(path))
+        con.execute(
+            "CREATE TABLE concept (concept_id BIGINT, concept_name VARCHAR, domain_id VARCHAR,"
+            " vocabulary_id VARCHAR, standard_concept VARCHAR, concept_code VARCHAR)"
+        )
+        con.executemany("INSERT INTO concept VALUES (?, ?, ?, ?, ?, ?)", CONCEPTS)
+        con.execute(
+            "CREATE TABLE concept_relationship (concept_id_1 BIGINT, concept_id_2 BIGINT,"
+            " relationship_id VARCHAR)"
+        )
+        con.executemany(
+            "INSERT INTO concept_relationship VALUES (?, ?, 'Maps to')", [list(r) for r in MAPS_TO]
+        )
+        con.close()
+    return path
+
+
+@pytest.fixture(scope="module")
+def vocab() -> Vocabulary:
+    return load_vocabulary()
+
+
+def test_codes_resolve_to_their_concepts_and_mapped_standards(tmp_path: Path, vocab: Vocabulary):
+    with connect(_cdm(tmp_path / "cdm.duckdb", vocabulary=True)) as source:
+        resolved, report = resolve_vocabulary(source, vocab)
+        got = source.execute(condition_events(source, resolved, None, "icans"))
+    assert report["icans"].resolved == (G92_01, ICANS)
+    assert report["icans"].present is True
+    assert report["car_t_infusion"].resolved == (CPT_0540T,)
+    assert report["tisagenlecleucel"].resolved == (ATC_TISA,)
+    tisa = {c.concept_id: c for c in resolved.sets["tisagenlecleucel"].concepts}
+    assert tisa[ATC_TISA].include_descendants  # the drugs under the ATC class
+    assert report["crs"] == SetResolution("crs", (46271778,), (), True)
+    assert report["crs"].to_dict() == {"listed": [46271778], "resolved": [], "present": True}
+    # a record coded by its standard concept and one by its source concept only
+    assert sorted(got["person_id"].tolist()) == [1, 2]
+    # sets none of whose concepts the CDM's vocabulary holds
+    missing = unresolved_sets(report, ["crs", "icans", "mrd", "marrow_blasts", "vod_sos"])
+    assert missing == ["mrd", "marrow_blasts", "vod_sos"]
+    # the sets not touched are the bundled ones, unchanged
+    assert resolved.sets["blinatumomab"] is vocab.sets["blinatumomab"]
+
+
+def test_without_a_concept_table_nothing_changes(tmp_path: Path, vocab: Vocabulary):
+    with connect(_cdm(tmp_path / "bare.duckdb", vocabulary=False)) as source:
+        resolved, report = resolve_vocabulary(source, vocab)
+    assert resolved.sets == vocab.sets
+    assert {r.present for r in report.values()} == {None}
+    assert unresolved_sets(report, list(report)) == []
+    assert report["allo_hsct"].listed[:1] == (2002351,)
