@@ -24,6 +24,7 @@ from allrwe.report._view import (
     fmt_number,
     level_sort_key,
 )
+from allrwe.report.figures import group_colour
 from allrwe.report.model import Block, Details, Figure, Row, Section, Table
 from allrwe.spec import StudySpec
 
@@ -199,9 +200,11 @@ def curve_figure(
         part = curves[curves["group"] == g]
         if part.empty:
             continue
-        for cause in causes:
+        for k, cause in enumerate(causes):
             name = g if cause == "survival" else f"{g}: {cause}"
-            series.append({"name": name, **curve_points(part, counts[counts["group"] == g], cause)})
+            points = curve_points(part, counts[counts["group"] == g], cause)
+            colour = group_colour(ctx.groups, g)
+            series.append({"name": name, "colour": colour, "dash": k, **points})
     months, rows = _risk_rows(ctx, f"{base}_risk_table", variable, groups)
     risk = make_table(
         ctx,
@@ -214,6 +217,7 @@ def curve_figure(
         return None, risk
     ylabel = "Survival probability" if causes == ("survival",) else "Cumulative incidence"
     data = {
+        "title": title,
         "curves": series,
         "xlabel": "Months",
         "ylabel": ylabel,

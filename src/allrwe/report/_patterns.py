@@ -14,6 +14,7 @@ from allrwe.report._view import (
     fmt_pct,
     level_sort_key,
 )
+from allrwe.report.figures import group_colour
 from allrwe.report.model import Block, Details, Figure, Row, Section, Table, Text
 from allrwe.spec import StudySpec
 
@@ -64,7 +65,7 @@ def _bars(ctx: Context, analysis: str, levels: list[str]) -> dict[str, Any]:
         for lv in levels:
             pct = ctx.view.get(analysis, g, _O, _O, analysis, lv, "percentage")
             values.append(pct.value if pct.visible else None)
-        series.append({"name": g, "values": values})
+        series.append({"name": g, "colour": group_colour(ctx.groups, g), "values": values})
     return {"categories": levels, "series": series}
 
 
@@ -75,12 +76,14 @@ def _cycles(ctx: Context) -> Section | None:
     levels = [r.cells[0] for r in table.rows]
     data = {
         **_bars(ctx, "cycles", levels),
+        "title": "Cycles of the index treatment",
         "xlabel": "Cycles of the index treatment",
         "ylabel": "Persons (%)",
     }
     figure = Figure(
         "cycles",
-        "Distribution of the number of cycles (suppressed bars are not drawn).",
+        "Distribution of the number of cycles; hatched bars marked – are suppressed (fewer "
+        "persons than the minimum cell count, or hidden with such a count).",
         "bars",
         data,
     )
@@ -292,7 +295,11 @@ def _pathways(ctx: Context) -> Section | None:
                     f"pathways-{slug(g)}",
                     f"Most frequent pathways of group {g}.",
                     "hbars",
-                    {"items": data["top"], "xlabel": "Persons"},
+                    {
+                        "items": data["top"],
+                        "xlabel": "Persons",
+                        "title": f"Most frequent pathways, {g}",
+                    },
                 )
             )
         blocks.append(
