@@ -28,6 +28,7 @@ from allrwe.report._view import (
     fmt_count,
     level_sort_key,
 )
+from allrwe.report.labels import relabel_section
 from allrwe.report.methods import methods_section
 from allrwe.report.model import (
     Details,
@@ -297,4 +298,4 @@ def build_report(results: ResultSet, spec: StudySpec, meta: ReportMeta) -> Repor
         methods_section(spec, meta),
         notes_section(ctx, meta, len(results)),
     )
-    return ReportDocument(meta, sections)
+    return ReportDocument(meta, tuple(relabel_section(s) for s in sections))
