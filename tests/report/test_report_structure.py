@@ -151,7 +151,7 @@ def test_methods_are_written_from_the_spec(results, spec, meta):
         "counts from 1 to 49 are suppressed",
         "ALL diagnosis",
         "T-lineage ALL",
-        "6, 12 months",
+        "6 and 12 months",
     ):
         assert phrase in body, phrase
 

@@ -58,7 +58,7 @@ def _rate_table(ctx: Context, spec: StudySpec, sn: str, sl: str, tid: str, capti
         for level in sorted(set(best["variable_level"]), key=level_sort_key):
             cells = (_rate_cell(ctx, g, sn, sl, "best_response", level) for g in groups)
             rows.append(Row((level, *cells), indent=1))
-    header = ["", *(group_header(ctx, g) for g in groups)]
+    header = ["", *(group_header(ctx, g, (sn, sl)) for g in groups)]
     notes = (
         "n/N, % (95% CI): exact Clopper–Pearson intervals. Response: CR, CRh or CRi from "
         "bone-marrow blasts and blood counts (see Methods); NE at best response: no assessment.",

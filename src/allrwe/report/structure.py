@@ -15,7 +15,7 @@ import pandas as pd
 from allrwe import __version__
 from allrwe.analyses.baseline import VARIABLE_LABELS, table_one
 from allrwe.errors import DisclosureError
-from allrwe.report._blocks import Context, make_table, na_text
+from allrwe.report._blocks import Context, group_header, make_table, na_text
 from allrwe.report._incidence import cumulative_incidence_section
 from allrwe.report._outcomes import survival_section
 from allrwe.report._patterns import patterns_section
@@ -216,12 +216,15 @@ def baseline_section(ctx: Context) -> Section:
             dict.fromkeys(part.index.get_level_values("strata_level")), key=level_sort_key
         ):
             sub = part[part.index.get_level_values("strata_level") == level]
+            columns = [
+                c if c == "Overall" else group_header(ctx, c, (name, level)) for c in header[1:]
+            ]
             tables.append(
                 make_table(
                     ctx,
                     f"table-one-{name}-{level}",
                     f"{name} = {level}",
-                    header,
+                    [header[0], *columns],
                     _table_one_rows(sub),
                 )
             )
@@ -298,4 +301,9 @@ def build_report(results: ResultSet, spec: StudySpec, meta: ReportMeta) -> Repor
         methods_section(spec, meta),
         notes_section(ctx, meta, len(results)),
     )
-    return ReportDocument(meta, tuple(relabel_section(s) for s in sections))
+    # Methods and notes write their keys with labels themselves and name identifiers (the
+    # study, OMOP tables) that must stay as they are.
+    verbatim = {"methods", "notes"}
+    return ReportDocument(
+        meta, tuple(s if s.id in verbatim else relabel_section(s) for s in sections)
+    )
