@@ -24,7 +24,7 @@ from allrwe.report._view import (
     fmt_number,
     level_sort_key,
 )
-from allrwe.report.figures import group_colour
+from allrwe.report.figures import PALETTE, group_colour
 from allrwe.report.model import Block, Details, Figure, Row, Section, Table
 from allrwe.spec import StudySpec
 
@@ -236,6 +236,76 @@ def curve_figure(
     return Figure(fid, caption, chart, data, static=":" not in variable), risk
 
 
+def _stratum_risk(
+    ctx: Context, variable: str, group: str, name: str, levels: list[str]
+) -> dict[str, Any]:
+    frame = ctx.view.frame("survival_risk_table")
+    frame = frame[(frame["variable"] == variable) & (frame["strata_name"] == name)]
+    frame = frame[frame["group"] == group]
+    months = sorted(set(frame["variable_level"]), key=level_sort_key)
+    months = months[:: max(1, -(-len(months) // MAX_RISK_COLUMNS))]
+    rows = []
+    for level in levels:
+        cells = [
+            fmt_count(
+                ctx.view.get("survival_risk_table", group, name, level, variable, m, "n_risk")
+            )
+            for m in months
+        ]
+        rows.append({"name": level, "values": ["" if c == NOT_ESTIMABLE else c for c in cells]})
+    return {"times": [float(m.replace(" months", "")) for m in months], "rows": rows}
+
+
+def stratum_figures(ctx: Context, variable: str, groups: list[str], title: str) -> list[Figure]:
+    """Kaplan–Meier curves of each stratum variable, one figure per group (seed 001 Fig. 2b/d).
+
+    Each level of the stratum is one curve with its band, censoring marks and its row of the
+    number-at-risk table; the curves stop, as the overall ones, at the last published number
+    at risk. Drawn in the HTML only (``static=False``).
+    """
+    frame = ctx.view.frame("survival_curve")
+    frame = frame[(frame["variable"] == variable) & (frame["strata_name"] != _O)]
+    counts = ctx.view.frame("survival_curve_counts")
+    counts = counts[(counts["variable"] == variable) & (counts["strata_name"] != _O)]
+    if frame.empty:
+        return []
+    curves, tallies = _wide(frame), _wide(counts)
+    figures = []
+    for g in groups:
+        for name in sorted(set(curves.loc[curves["group"] == g, "strata_name"])):
+            part = curves[(curves["group"] == g) & (curves["strata_name"] == name)]
+            levels = sorted(set(part["strata_level"]), key=level_sort_key)
+            series = []
+            for k, level in enumerate(levels):
+                one = part[part["strata_level"] == level]
+                n = tallies[
+                    (tallies["group"] == g)
+                    & (tallies["strata_name"] == name)
+                    & (tallies["strata_level"] == level)
+                ]
+                points = curve_points(one, n, "survival")
+                if len(points["x"]) > 1:
+                    colour = PALETTE[k % len(PALETTE)]
+                    series.append({"name": level, "colour": colour, **points})
+            if not series:
+                continue
+            data = {
+                "title": f"{title} by {name}, {g}",
+                "curves": series,
+                "xlabel": "Months",
+                "ylabel": "Survival probability",
+                "risk": _stratum_risk(ctx, variable, g, name, [str(c["name"]) for c in series]),
+            }
+            caption = (
+                f"{title} of group {g} by {name}. Shaded: pointwise 95% confidence band; "
+                f"+: censored. Curves stop where fewer than {ctx.min_cell_count} persons remain "
+                "at risk."
+            )
+            fid = f"km-{slug(variable)}-{slug(g)}-{slug(name)}"
+            figures.append(Figure(fid, caption, "km", data, static=False))
+    return figures
+
+
 # ------------------------------------------------------------------ survival
 
 
@@ -329,6 +399,8 @@ def _km_endpoint(ctx: Context, spec: StudySpec, variable: str) -> Section:
         (k for k in keys if k[1] != _O), key=lambda k: (k[1], level_sort_key(k[2]), k[0])
     )
     folded: list[Block] = []
+    if strata and ":" not in variable:
+        folded += stratum_figures(ctx, variable, groups, title)
     if strata:
         folded.append(
             make_table(

@@ -81,7 +81,7 @@ def _curves(fig: MplFigure, data: Mapping[str, Any]) -> None:
     for j, row in enumerate(rows):
         y = len(rows) - 1 - j
         table.text(
-            -0.02,
+            -0.05,
             y,
             row["name"],
             transform=table.get_yaxis_transform(),
