@@ -35,6 +35,8 @@ __all__ = [
     "endpoint_order",
     "endpoint_title",
     "stat_test_rows",
+    "stratum_figures",
+    "summary_cells",
     "survival_section",
 ]
 
@@ -309,18 +311,19 @@ def stratum_figures(ctx: Context, variable: str, groups: list[str], title: str) 
 # ------------------------------------------------------------------ survival
 
 
-def _summary_row(ctx: Context, spec: StudySpec, variable: str, key: tuple[str, str, str]) -> Row:
+def summary_cells(
+    ctx: Context, spec: StudySpec, variable: str, key: tuple[str, str, str]
+) -> list[str]:
+    """Return the median (95% CI) and each landmark rate (95% CI) of one curve, as shown."""
     g, sn, sl = key
     landmarks = [f"{m:g} months" for m in spec.outcomes.landmarks_months]
 
     def get(analysis: str, name: str, level: str = _O) -> Value:
         return ctx.view.get(analysis, g, sn, sl, variable, level, name)
 
-    label = g if sn == _O else f"{g}, {sn} = {sl}"
-    persons = fmt_count(get("survival_summary", "n"))
     available = get("survival_summary", "available")
     if available.visible and available.value == 0:
-        return Row((label, persons, *(["not available"] * (2 + len(landmarks)))))
+        return ["not available"] * (1 + len(landmarks))
     median = fmt_interval(
         get("survival_summary", "median_months"),
         get("survival_summary", "median_lower_months"),
@@ -337,8 +340,23 @@ def _summary_row(ctx: Context, spec: StudySpec, variable: str, key: tuple[str, s
         )
         for lm in landmarks
     ]
+    return [median, *marks]
+
+
+def _summary_row(ctx: Context, spec: StudySpec, variable: str, key: tuple[str, str, str]) -> Row:
+    g, sn, sl = key
+
+    def get(analysis: str, name: str, level: str = _O) -> Value:
+        return ctx.view.get(analysis, g, sn, sl, variable, level, name)
+
+    label = g if sn == _O else f"{g}, {sn} = {sl}"
+    persons = fmt_count(get("survival_summary", "n"))
+    available = get("survival_summary", "available")
+    cells = summary_cells(ctx, spec, variable, key)
+    if available.visible and available.value == 0:
+        return Row((label, persons, "not available", *cells))
     events = fmt_count(get("survival_summary", "n_event"))
-    return Row((label, persons, events, median, *marks))
+    return Row((label, persons, events, *cells))
 
 
 def _test_row(key: tuple[str, str, str], part: pd.DataFrame) -> Row:

@@ -8,6 +8,7 @@ order of groups; :class:`~allrwe.report.model.ReportMeta` adds the title block.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import replace
 from typing import Any
 
 import pandas as pd
@@ -16,6 +17,7 @@ from allrwe import __version__
 from allrwe.analyses.baseline import VARIABLE_LABELS, table_one
 from allrwe.errors import DisclosureError
 from allrwe.report._blocks import Context, group_header, make_table, na_text
+from allrwe.report._efficacy import efficacy_tables
 from allrwe.report._incidence import cumulative_incidence_section
 from allrwe.report._outcomes import survival_section
 from allrwe.report._patterns import patterns_section
@@ -263,6 +265,13 @@ def notes_section(ctx: Context, meta: ReportMeta, n_records: int) -> Section:
     return Section("notes", "Notes on the outputs", (text, table))
 
 
+def _with_table_two(ctx: Context, spec: StudySpec, section: Section) -> Section:
+    """Put seed 001's Table 2 (efficacy by setting and line) at the head of the outcomes."""
+    if not section.available:
+        return section
+    return replace(section, blocks=(*efficacy_tables(ctx, spec), *section.blocks))
+
+
 def build_report(results: ResultSet, spec: StudySpec, meta: ReportMeta) -> ReportDocument:
     """Build the report's sections from suppressed results.
 
@@ -295,7 +304,7 @@ def build_report(results: ResultSet, spec: StudySpec, meta: ReportMeta) -> Repor
         baseline_section(ctx),
         patterns_section(ctx, spec),
         response_section(ctx, spec),
-        survival_section(ctx, spec),
+        _with_table_two(ctx, spec, survival_section(ctx, spec)),
         cumulative_incidence_section(ctx, spec),
         safety_section(ctx),
         methods_section(spec, meta),
