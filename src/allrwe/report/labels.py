@@ -132,6 +132,8 @@ def _figure_data(data: Any) -> dict[str, Any]:
     out = dict(data)
     if "title" in out:
         out["title"] = relabel_text(str(out["title"]))
+    if "categories" in out:
+        out["categories"] = [relabel_text(str(c)) for c in out["categories"]]
     for key in ("curves", "series"):
         if key in out:
             out[key] = [{**c, "name": relabel_text(str(c["name"]))} for c in out[key]]
