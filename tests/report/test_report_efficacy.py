@@ -22,8 +22,10 @@ def _stratum(level: str, n: int, median: float, rate: float) -> list[pd.DataFram
                      estimate_name="count", value=n),
         make_records(analysis="survival_summary", **keys, variable="os",
                      estimate_name=["n", "n_event", "median_months", "median_lower_months",
-                                    "median_upper_months", "available"],
-                     value=[n, n // 2, median, median - 2, math.nan, 1.0]),
+                                    "median_upper_months", "available", "median_followup_days",
+                                    "followup_min_days", "followup_max_days"],
+                     value=[n, n // 2, median, median - 2, math.nan, 1.0, 365.25, 30.4375,
+                            730.5]),
         make_records(analysis="survival_landmark", **keys, variable="os",
                      variable_level="12 months", estimate_name=["survival", "lower", "upper"],
                      value=[rate, rate - 0.1, rate + 0.1]),
@@ -57,3 +59,4 @@ def test_table_two_has_a_column_per_setting_headed_with_its_n():
         "60.0% (50.0, 70.0)",
         "35.0% (25.0, 45.0)",
     )
+    assert rows["median follow-up, months"] == ("12.0 (1.0–24.0)",) * 3

@@ -126,6 +126,7 @@ def test_survival_summary_table(results, spec, meta):
         "Median, months (95% CI)",
         "6-month, % (95% CI)",
         "12-month, % (95% CI)",
+        "Median follow-up, months",
     )
     assert summary.rows[0].cells == (
         "BLIN",
@@ -134,6 +135,7 @@ def test_survival_summary_table(results, spec, meta):
         "7.9 (6.1, NE)",
         "61.0% (52.0, 69.0)",
         "–",
+        "NE",
     )
     assert any("NE not estimable" in n for n in summary.notes)
 

@@ -8,7 +8,7 @@ for the response and MRD rates and, per endpoint, the median and the 12-month ra
 from __future__ import annotations
 
 from allrwe.report._blocks import Context, make_table, slug, stratum_size
-from allrwe.report._outcomes import endpoint_title, summary_cells
+from allrwe.report._outcomes import endpoint_title, followup_cell, summary_cells
 from allrwe.report._response import rate_cell
 from allrwe.report._view import fmt_count, level_sort_key
 from allrwe.report.model import Row, Table
@@ -70,6 +70,9 @@ def _rows(ctx: Context, spec: StudySpec, group: str, cols: list[tuple[str, str]]
         if twelve:
             index = 1 + list(spec.outcomes.landmarks_months).index(12.0)
             rows.append(Row(("12-month rate, % (95% CI)", *(c[index] for c in cells)), indent=1))
+        if variable == "os":
+            follow = (followup_cell(ctx, variable, (group, sn, sl)) for sn, sl in cols)
+            rows.append(Row(("median follow-up, months", *follow), indent=1))
     return rows
 
 

@@ -343,6 +343,26 @@ def summary_cells(
     return [median, *marks]
 
 
+#: estimate names of the follow-up: median (reverse Kaplan–Meier) and, when recorded, range
+FOLLOWUP = ("median_followup_days", "followup_min_days", "followup_max_days")
+
+
+def followup_cell(ctx: Context, variable: str, key: tuple[str, str, str]) -> str:
+    """Return ``median (min–max)`` follow-up in months, or the median alone without a range."""
+    g, sn, sl = key
+    median, low, high = (
+        ctx.view.get("survival_summary", g, sn, sl, variable, _O, name) for name in FOLLOWUP
+    )
+    if median.suppressed:
+        return SUPPRESSED
+    if not median.visible:
+        return NOT_ESTIMABLE
+    text = f"{median.value / DAYS_PER_MONTH:.1f}"
+    if low.visible and high.visible:
+        text += f" ({low.value / DAYS_PER_MONTH:.1f}–{high.value / DAYS_PER_MONTH:.1f})"
+    return text
+
+
 def _summary_row(ctx: Context, spec: StudySpec, variable: str, key: tuple[str, str, str]) -> Row:
     g, sn, sl = key
 
@@ -354,9 +374,9 @@ def _summary_row(ctx: Context, spec: StudySpec, variable: str, key: tuple[str, s
     available = get("survival_summary", "available")
     cells = summary_cells(ctx, spec, variable, key)
     if available.visible and available.value == 0:
-        return Row((label, persons, "not available", *cells))
+        return Row((label, persons, "not available", *cells, "not available"))
     events = fmt_count(get("survival_summary", "n_event"))
-    return Row((label, persons, events, *cells))
+    return Row((label, persons, events, *cells, followup_cell(ctx, variable, key)))
 
 
 def _test_row(key: tuple[str, str, str], part: pd.DataFrame) -> Row:
@@ -400,6 +420,7 @@ def _km_endpoint(ctx: Context, spec: StudySpec, variable: str) -> Section:
         "Events",
         "Median, months (95% CI)",
         *(f"{m:g}-month, % (95% CI)" for m in spec.outcomes.landmarks_months),
+        "Median follow-up, months",
     ]
     keys = list(
         dict.fromkeys(zip(frame["group"], frame["strata_name"], frame["strata_level"], strict=True))
