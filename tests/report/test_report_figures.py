@@ -178,3 +178,20 @@ def _saved_with_savefig(figure: Figure, folder: Path) -> list[bytes]:
 def test_static_files_match_savefig_byte_for_byte(figure, tmp_path):
     written = write_static(figure, tmp_path / "ours")
     assert [p.read_bytes() for p in written] == _saved_with_savefig(figure, tmp_path / "savefig")
+
+
+def test_sunburst_rings_are_prefixes_with_angles_proportional_to_persons():
+    paths = [
+        {"steps": ["blinatumomab"], "value": 30},
+        {"steps": ["blinatumomab", "hsct"], "value": 10},
+        {"steps": ["inotuzumab"], "value": 20},
+    ]
+    svg = svg_figure(Figure("sb", "t", "sunburst", {"paths": paths, "title": "Pathways"}))
+    titles = re.findall(r"<title>([^<]*)</title>", svg)
+    # inner ring: blinatumomab (40 persons) then inotuzumab (20); outer: blinatumomab – hsct
+    assert titles == ["blinatumomab: 40", "blinatumomab – hsct: 10", "inotuzumab: 20"]
+    # blinatumomab spans 2/3 of the circle: a large arc (flag 1) on its outer edge
+    first = re.search(r'<path d="([^"]*)"', svg)
+    assert first is not None
+    assert " 0 1 1 " in first.group(1)
+    assert ">Pathways</text>" in svg

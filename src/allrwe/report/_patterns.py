@@ -297,6 +297,7 @@ def _sankey_data(ctx: Context, group: str) -> tuple[dict[str, Any], list[Row]]:
         "top": [
             {"name": p, "value": n} for p, n in sorted(visible, key=lambda x: (-x[1], x[0]))[:10]
         ],
+        "paths": [{"steps": p.split("-"), "value": n} for p, n in sorted(visible)],
     }
     return data, [Row((r[0], r[1])) for r in rows]
 
@@ -328,6 +329,17 @@ def _pathways(ctx: Context) -> Section | None:
                     f"Treatment pathways of group {g}.",
                     "sankey",
                     data,
+                    static=False,
+                )
+            )
+            blocks.append(
+                Figure(
+                    f"sunburst-{slug(g)}",
+                    f"Treatment pathways of group {g} as a sunburst: the inner ring is the first "
+                    "therapy after the index date, each ring outwards the next; angles are "
+                    "proportional to persons (published pathways only).",
+                    "sunburst",
+                    {"paths": data["paths"], "title": f"Treatment pathways, {g}"},
                     static=False,
                 )
             )

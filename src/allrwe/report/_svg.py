@@ -338,7 +338,81 @@ def _sankey(figure_id: str, data: Mapping[str, Any]) -> str:
     return _svg(height + 20, body, str(data.get("title", figure_id)))
 
 
-_DRAW = {"km": _curves, "cif": _curves, "bars": _bars, "hbars": _hbars, "sankey": _sankey}
+def _sector(cx: float, cy: float, r0: float, r1: float, a0: float, a1: float) -> str:
+    """Return the path of an annular sector between radii r0, r1 and angles a0, a1."""
+    large = 1 if a1 - a0 > math.pi else 0
+
+    def pt(r: float, a: float) -> str:
+        return f"{_f(cx + r * math.sin(a))} {_f(cy - r * math.cos(a))}"
+
+    if a1 - a0 >= 2 * math.pi - 1e-9:  # a full ring: two half arcs
+        mid = a0 + math.pi
+        return (
+            f"M{pt(r1, a0)}A{_f(r1)} {_f(r1)} 0 1 1 {pt(r1, mid)}A{_f(r1)} {_f(r1)} 0 1 1 "
+            f"{pt(r1, a0)}M{pt(r0, a0)}A{_f(r0)} {_f(r0)} 0 1 0 {pt(r0, mid)}"
+            f"A{_f(r0)} {_f(r0)} 0 1 0 {pt(r0, a0)}Z"
+        )
+    return (
+        f"M{pt(r0, a0)}L{pt(r1, a0)}A{_f(r1)} {_f(r1)} 0 {large} 1 {pt(r1, a1)}"
+        f"L{pt(r0, a1)}A{_f(r0)} {_f(r0)} 0 {large} 0 {pt(r0, a0)}Z"
+    )
+
+
+def _sunburst(figure_id: str, data: Mapping[str, Any]) -> str:
+    paths = [(tuple(str(x) for x in p["steps"]), float(p["value"])) for p in data["paths"]]
+    totals: dict[tuple[str, ...], float] = {}
+    for steps, n in paths:
+        for k in range(1, len(steps) + 1):
+            totals[steps[:k]] = totals.get(steps[:k], 0.0) + n
+    names = sorted({steps[-1] for steps in totals})
+    colour = {name: PALETTE[i % len(PALETTE)] for i, name in enumerate(names)}
+    depth = max((len(s) for s in totals), default=1)
+    title = str(data.get("title", ""))
+    cx, cy, ring = _W / 2 - 120, 250.0, 200.0 / (depth + 1)
+    body = [_text(8, 18, title, 14, "start", font_weight="bold")] if title else []
+    whole = sum(n for _, n in paths) or 1.0
+
+    def draw(prefix: tuple[str, ...], a0: float, a1: float) -> None:
+        kids = sorted(
+            (p for p in totals if len(p) == len(prefix) + 1 and p[: len(prefix)] == prefix),
+            key=lambda p: (-totals[p], p),
+        )
+        start = a0
+        for kid in kids:
+            span = (a1 - a0) * totals[kid] / (totals[prefix] if prefix else whole)
+            r0, r1 = ring * len(kid), ring * (len(kid) + 1)
+            body.append(
+                f'<path d="{_sector(cx, cy, r0, r1, start, start + span)}" '
+                f'fill="{colour[kid[-1]]}" stroke="#fff"><title>{escape(" – ".join(kid))}: '
+                f"{totals[kid]:g}</title></path>"
+            )
+            if span > 0.35:
+                mid, r = start + span / 2, (r0 + r1) / 2
+                x, y = cx + r * math.sin(mid), cy - r * math.cos(mid) + 4
+                body.append(_text(x, y, f"{totals[kid]:g}", 10, fill="#fff"))
+            draw(kid, start, start + span)
+            start += span
+
+    draw((), 0.0, 2 * math.pi)
+    y = 60.0
+    for name in names:
+        body.append(
+            f'<rect x="{_f(_W - 220)}" y="{_f(y - 10)}" width="12" height="12" '
+            f'fill="{colour[name]}"/>'
+        )
+        body.append(_text(_W - 202, y, name, 11, "start"))
+        y += 18
+    return _svg(max(500.0, y + 10), body, title or figure_id)
+
+
+_DRAW = {
+    "km": _curves,
+    "cif": _curves,
+    "bars": _bars,
+    "hbars": _hbars,
+    "sankey": _sankey,
+    "sunburst": _sunburst,
+}
 
 
 def svg_figure(figure_id: str, chart: str, data: Mapping[str, Any]) -> str:

@@ -132,6 +132,12 @@ def _figure_data(data: Any) -> dict[str, Any]:
     out = dict(data)
     if "title" in out:
         out["title"] = relabel_text(str(out["title"]))
+    if "nodes" in out:
+        out["nodes"] = [relabel_text(str(n)) for n in out["nodes"]]
+    if "paths" in out:
+        out["paths"] = [
+            {**p, "steps": [relabel_text(str(x)) for x in p["steps"]]} for p in out["paths"]
+        ]
     if "categories" in out:
         out["categories"] = [relabel_text(str(c)) for c in out["categories"]]
     for key in ("curves", "series"):
