@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from allrwe.report._blocks import Context, group_header
+from allrwe.report._blocks import Context, group_header, slug
 from allrwe.report._view import ResultView
 from allrwe.results import make_records
 
@@ -37,3 +37,12 @@ def test_stratified_table_is_headed_with_the_stratum_size():
     assert group_header(_ctx(), "INO", ("line", "2")) == "INO (n = 189)"
     # a stratum whose size is not published: the group alone, never the group's N
     assert group_header(_ctx(), "INO", ("line", "3")) == "INO"
+
+
+def test_ids_of_levels_differing_by_a_sign_differ():
+    assert slug("Ph+") == "ph-pos"
+    assert slug("Ph-") == "ph-neg"
+    assert slug("<35") == "lt-35"
+    assert slug(">=55") == "ge-55"
+    assert slug("35 to <55") == "35-to-lt-55"
+    assert slug("re-induction") == "re-induction"

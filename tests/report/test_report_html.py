@@ -83,3 +83,9 @@ def test_written_report_passes_the_audit(results, spec, meta, tmp_path):
     report = audit_outputs(tmp_path, min_cell_count=MIN_CELL_COUNT)
     assert report.ok, report.findings
     assert "report.html" in report.files
+
+
+def test_element_ids_are_unique(results, spec, meta):
+    html = render_html(build_report(results, spec, meta))
+    ids = re.findall(r'\sid="([^"]+)"', html)
+    assert len(ids) == len(set(ids)) > 0

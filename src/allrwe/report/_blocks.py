@@ -124,6 +124,14 @@ def na_text(what: str, reason: str | None) -> Text:
 
 
 def slug(text: str) -> str:
-    """Return a lower-case id made of letters, digits and hyphens."""
+    """Return a lower-case id made of letters, digits and hyphens.
+
+    Signs that tell levels apart are spelled out (``Ph+``/``Ph-`` give ``ph-pos``/``ph-neg``,
+    ``<35``/``>=55`` give ``lt-35``/``ge-55``), so that two levels never share an id.
+    """
+    for sign, word in (("<=", " le "), (">=", " ge "), ("<", " lt "), (">", " gt ")):
+        text = text.replace(sign, word)
+    text = re.sub(r"\+$", " pos", text)
+    text = re.sub(r"(?<=[A-Za-z])-$", " neg", text)
     out = re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
     return out or "x"

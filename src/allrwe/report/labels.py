@@ -70,6 +70,7 @@ LABELS: dict[str, str] = {
     "line_at_index": "line at index",
     "prior_hsct": "prior HSCT",
     "prior_car_t": "prior CAR-T",
+    "RR": "R/R",
 }
 
 _KEY = r"(?<![A-Za-z0-9_\-/.]){}(?![A-Za-z0-9_\-/])"

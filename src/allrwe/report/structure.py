@@ -16,7 +16,7 @@ import pandas as pd
 from allrwe import __version__
 from allrwe.analyses.baseline import VARIABLE_LABELS, table_one
 from allrwe.errors import DisclosureError
-from allrwe.report._blocks import Context, group_header, make_table, na_text
+from allrwe.report._blocks import Context, group_header, make_table, na_text, slug
 from allrwe.report._efficacy import efficacy_tables
 from allrwe.report._incidence import cumulative_incidence_section
 from allrwe.report._outcomes import survival_section
@@ -224,7 +224,7 @@ def baseline_section(ctx: Context) -> Section:
             tables.append(
                 make_table(
                     ctx,
-                    f"table-one-{name}-{level}",
+                    f"table-one-{slug(name)}-{slug(level)}",
                     f"{name} = {level}",
                     [header[0], *columns],
                     _table_one_rows(sub),
