@@ -51,3 +51,24 @@ def test_each_level_of_a_stratum_is_drawn_with_its_own_numbers_at_risk():
     ]
     colours = [c["colour"] for c in figure.data["curves"]]
     assert len(set(colours)) == 2
+
+
+def test_forest_plot_lists_each_cox_comparison_with_its_ci():
+    from allrwe.report._outcomes import forest_figure
+    from allrwe.report.figures import svg_figure
+
+    records = make_records(
+        analysis="survival_test", group="INO", strata_name="setting", variable="os",
+        variable_level=["cox RR vs ND"] * 4 + ["logrank"],
+        estimate_name=["hr", "hr_lower", "hr_upper", "p", "p"],
+        value=[2.5, 1.5, 4.0, 0.001, 0.002],
+    )  # fmt: skip
+    figure = forest_figure(Context(ResultView(records), ["INO"], 5), "os", "Overall survival")
+    assert figure is not None
+    (item,) = figure.data["items"]
+    assert item["name"] == "INO, setting: RR vs ND"
+    assert (item["hr"], item["lower"], item["upper"]) == (2.5, 1.5, 4.0)
+    assert item["text"] == "2.50 (1.50, 4.00)"
+    svg = svg_figure(figure)
+    assert ">2.50 (1.50, 4.00)</text>" in svg
+    assert 'stroke-dasharray="3 3"' in svg  # the line of no effect

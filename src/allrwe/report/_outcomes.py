@@ -308,6 +308,41 @@ def stratum_figures(ctx: Context, variable: str, groups: list[str], title: str) 
     return figures
 
 
+def forest_figure(ctx: Context, variable: str, title: str) -> Figure | None:
+    """Cox hazard ratios of every stratum comparison of one endpoint, as a forest plot."""
+    frame = ctx.view.frame("survival_test")
+    frame = frame[(frame["variable"] == variable) & frame["variable_level"].str.startswith("cox")]
+    items = []
+    for (g, sn, level), part in frame.groupby(
+        ["group", "strata_name", "variable_level"], sort=True
+    ):
+        est = {
+            str(n): (float(v), bool(h))
+            for n, v, h in zip(
+                part["estimate_name"], part["value"], part["suppressed"], strict=True
+            )
+        }
+        hr, low, high = (est.get(k, (math.nan, False)) for k in ("hr", "hr_lower", "hr_upper"))
+        if hr[1] or low[1] or high[1] or not math.isfinite(hr[0]):
+            continue
+        lo, hi = (v[0] if math.isfinite(v[0]) else None for v in (low, high))
+        text = f"{hr[0]:.2f} ({fmt_number(low[0], 2)}, {fmt_number(high[0], 2)})"
+        name = f"{g}, {sn}: {str(level).removeprefix('cox ')}"
+        items.append({"name": name, "hr": hr[0], "lower": lo, "upper": hi, "text": text})
+    if not items:
+        return None
+    data = {
+        "title": f"{title}: hazard ratios",
+        "items": items,
+        "xlabel": "Hazard ratio (log scale)",
+    }
+    caption = (
+        f"{title}: Cox hazard ratios (Efron ties) of each stratum comparison with 95% CIs; "
+        "HR > 1: a higher hazard in the first-named level."
+    )
+    return Figure(f"forest-{slug(variable)}", caption, "forest", data, static=False)
+
+
 # ------------------------------------------------------------------ survival
 
 
@@ -451,6 +486,9 @@ def _km_endpoint(ctx: Context, spec: StudySpec, variable: str) -> Section:
             )
         )
     tests = stat_test_rows(ctx, "survival_test", variable)
+    forest = forest_figure(ctx, variable, title) if ":" not in variable else None
+    if forest is not None:
+        folded.append(forest)
     if tests:
         folded.append(
             make_table(

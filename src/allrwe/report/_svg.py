@@ -405,7 +405,52 @@ def _sunburst(figure_id: str, data: Mapping[str, Any]) -> str:
     return _svg(max(500.0, y + 10), body, title or figure_id)
 
 
+def _forest(figure_id: str, data: Mapping[str, Any]) -> str:
+    """Hazard ratios with their 95% CIs on a log axis, one row per comparison."""
+    items = list(data["items"])
+    title = str(data.get("title", ""))
+    left = min(300.0, 16 + max((_width(str(i["name"]), 11) for i in items), default=40))
+    right = 170.0
+    values = [v for i in items for v in (i["lower"], i["upper"]) if v and v > 0]
+    lo = 2.0 ** math.floor(math.log2(min([*values, 0.5])))
+    hi = 2.0 ** math.ceil(math.log2(max([*values, 2.0])))
+    top = 34.0 if title else 10.0
+    width = _W - left - right
+    bottom = top + 24 * len(items) + 6
+
+    def x(v: float) -> float:
+        return left + width * (math.log(v) - math.log(lo)) / (math.log(hi) - math.log(lo))
+
+    body = [_text(8, 18, title, 14, "start", font_weight="bold")] if title else []
+    body.append(
+        f'<path d="M{_f(x(1.0))} {_f(top)}V{_f(bottom)}" stroke="#888" stroke-dasharray="3 3"/>'
+    )
+    body.append(f'<path d="M{_f(left)} {_f(bottom)}H{_f(left + width)}" stroke="#444"/>')
+    tick = lo
+    while tick <= hi * 1.0001:
+        body.append(f'<path d="M{_f(x(tick))} {_f(bottom)}v5" stroke="#444"/>')
+        body.append(_text(x(tick), bottom + 18, f"{tick:g}", 11))
+        tick *= 2
+    body.append(_text(left + width / 2, bottom + 38, str(data.get("xlabel", "")), 12))
+    body.append(_text(_W - 8, top - 2, "HR (95% CI)", 11, "end", font_weight="bold"))
+    for k, item in enumerate(items):
+        y = top + 24 * k + 16
+        body.append(_text(left - 8, y + 4, item["name"], 11, "end"))
+        body.append(_text(_W - 8, y + 4, item["text"], 11, "end"))
+        hr, low, high = item["hr"], item["lower"], item["upper"]
+        if not (hr and low and high and hr > 0 and low > 0 and high > 0):
+            continue
+        body.append(
+            f'<path d="M{_f(x(max(low, lo)))} {_f(y)}H{_f(x(min(high, hi)))}" stroke="#1a1a1a"/>'
+        )
+        body.append(
+            f'<rect x="{_f(x(hr) - 4)}" y="{_f(y - 4)}" width="8" height="8" fill="{PALETTE[0]}"/>'
+        )
+    return _svg(bottom + 48, body, title or figure_id)
+
+
 _DRAW = {
+    "forest": _forest,
     "km": _curves,
     "cif": _curves,
     "bars": _bars,
