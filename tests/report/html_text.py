@@ -1,9 +1,7 @@
-"""Helpers to read a rendered report: tags with URLs, visible text, the figure data."""
+"""Helpers to read a rendered report: tags with URLs, visible text, numbers in data."""
 
 from __future__ import annotations
 
-import json
-import re
 from html.parser import HTMLParser
 from typing import Any
 
@@ -39,15 +37,6 @@ def parse(html: str) -> _Tags:
     parser.feed(html)
     parser.close()
     return parser
-
-
-def figure_data(html: str) -> dict[str, Any]:
-    """Return the figure specifications embedded in the report."""
-    match = re.search(
-        r'<script type="application/json" id="allrwe-figures">(.*?)</script>', html, re.S
-    )
-    assert match is not None, "no figure data in the report"
-    return json.loads(match.group(1).replace("<\\/", "</"))
 
 
 def numbers_in(node: Any) -> list[float]:

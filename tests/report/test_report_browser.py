@@ -1,7 +1,7 @@
 """The report in headless Chromium: it loads offline with no console error, every section there.
 
 A script placed first in ``<head>`` records ``window.onerror`` and ``console.error`` and, once
-the page has loaded and Plotly has drawn, writes them into a ``<pre>`` that ``--dump-dom``
+the page has loaded, writes them into a ``<pre>`` that ``--dump-dom``
 returns. Needs Debian's ``chromium`` (``apt-get install -y chromium``).
 """
 
@@ -43,10 +43,8 @@ window.addEventListener("load", function () {
     pre.textContent = JSON.stringify({
       errors: window.__allrweErrors,
       plots: document.querySelectorAll("div.plot").length,
-      drawn: document.querySelectorAll("div.plot .main-svg").length > 0
-        ? Array.prototype.filter.call(document.querySelectorAll("div.plot"),
-            function (d) { return d.querySelector(".main-svg") !== null; }).length
-        : 0
+      drawn: Array.prototype.filter.call(document.querySelectorAll("div.plot > svg"),
+        function (s) { return s.getBBox().width > 0 || s.closest("details") !== null; }).length
     });
     document.body.appendChild(pre);
   }, 1000);

@@ -1,12 +1,14 @@
-"""Figures: Plotly specifications and deterministic static files."""
+"""Figures: inline SVG, axis ticks, group colours and deterministic static files."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
 
-from allrwe.report import plotly_spec, write_static
+from allrwe.report import svg_figure, write_static
+from allrwe.report.figures import PALETTE, group_colour, nice_ticks
 from allrwe.report.model import Figure
 
 KM = Figure(
@@ -43,26 +45,82 @@ BARS = Figure(
 )
 
 
-def test_km_spec_draws_steps_band_and_censoring_marks():
-    spec = plotly_spec(KM)
-    kinds = [(t["type"], t.get("fill"), t.get("mode")) for t in spec["data"]]
-    assert kinds == [
-        ("scatter", None, "lines"),
-        ("scatter", "tonexty", "lines"),
-        ("scatter", None, "lines"),
-        ("scatter", None, "markers"),
+def test_km_svg_draws_steps_band_censoring_marks_and_aligned_risk_table():
+    svg = svg_figure(KM)
+    assert svg.startswith("<svg")
+    assert svg.endswith("</svg>")
+    assert "<script" not in svg
+    # one stepped curve: horizontal then vertical moves only (M, H, V)
+    curve = re.search(r'<path d="(M[^"]*)" fill="none" stroke="#0072B2"', svg)
+    assert curve is not None
+    assert re.fullmatch(r"M[\d. ]+(H[\d.]+|V[\d.]+)+", curve.group(1))
+    assert curve.group(1).count("V") == 2  # two drops: 1 -> 0.9 -> 0.7
+    # the band stops where the lower limit is missing: a stepped polygon of 2 steps
+    band = re.search(r'<polygon points="([^"]*)"', svg)
+    assert band is not None
+    assert len(band.group(1).split()) == 8
+    # one censoring tick
+    assert svg.count("v8") == 1
+    # x ticks at the times of the number-at-risk table, each with its count below
+    tick_x = re.findall(r'<path d="M([\d.]+) [\d.]+v5"', svg)
+    cells = {
+        t: x
+        for x, t in re.findall(
+            r'<text x="([\d.]+)" y="[\d.]+" font-size="10" '
+            r'text-anchor="middle">([^<]*)</text>',
+            svg,
+        )
+    }
+    assert tick_x == [cells["40"], cells["–"]]
+    assert "Number at risk (months)" in svg
+
+
+def test_legend_lists_only_drawn_curves():
+    data = dict(KM.data)
+    data["curves"] = [
+        *KM.data["curves"],
+        {
+            **KM.data["curves"][0],
+            "name": "Empty",
+            "x": [0.0],
+            "y": [1.0],
+            "lower": [1.0],
+            "upper": [1.0],
+            "cx": [],
+            "cy": [],
+        },
     ]
-    curve = spec["data"][2]
-    assert curve["x"] == [0.0, 1.0, 2.5]
-    assert curve["y"] == [1.0, 0.9, 0.7]
-    assert curve["line"]["shape"] == "hv"
-    assert spec["data"][1]["y"] == [1.0, 0.8, None]
-    assert spec["layout"]["yaxis"]["range"] == [0, 1.02]
+    svg = svg_figure(Figure("km-2", "t", "km", data))
+    assert ">A</text>" in svg
+    assert ">Empty</text>" not in svg
+
+
+def test_suppressed_bar_is_drawn_hatched_not_blank():
+    svg = svg_figure(BARS)
+    assert svg.count('fill="url(#hatch-bars-test)"') == 2  # the bar and its legend key
+    assert "suppressed (–)" in svg
+
+
+def test_title_is_drawn():
+    svg = svg_figure(Figure("km-t", "t", "km", {**KM.data, "title": "Overall survival"}))
+    assert ">Overall survival</text>" in svg
+
+
+def test_nice_ticks_cover_the_range_with_round_steps():
+    assert nice_ticks(23.0) == [0.0, 5.0, 10.0, 15.0, 20.0, 25.0]
+    assert nice_ticks(1.0) == [0.0, 0.2, 0.4, 0.6, 0.8, 1.0]
+    assert nice_ticks(0.0) == [0.0, 1.0]
+
+
+def test_a_group_keeps_its_colour_whichever_groups_are_drawn():
+    groups = ["BLIN", "INO", "CAR-T"]
+    assert group_colour(groups, "INO") == PALETTE[1]
+    assert group_colour(groups, "CAR-T") == PALETTE[2]
 
 
 def test_unknown_figure_kind_is_refused():
     with pytest.raises(ValueError, match="unknown figure kind 'pie'"):
-        plotly_spec(Figure("x", "x", "pie", {}))
+        svg_figure(Figure("x", "x", "pie", {}))
 
 
 @pytest.mark.parametrize("figure", [KM, BARS], ids=["km", "bars"])
@@ -111,7 +169,7 @@ def _saved_with_savefig(figure: Figure, folder: Path) -> list[bytes]:
         fig = MplFigure(figsize=(7.0, height), layout=layout)
         FigureCanvasAgg(fig)
         _static._DRAW[figure.chart](fig, figure.data)
-        fig.savefig(folder / "f.png", dpi=150, metadata={"Software": None})
+        fig.savefig(folder / "f.png", dpi=_static.PNG_DPI, metadata={"Software": None})
         fig.savefig(folder / "f.svg", metadata={"Date": None, "Creator": None})
     return [(folder / "f.png").read_bytes(), (folder / "f.svg").read_bytes()]
 
@@ -120,3 +178,20 @@ def _saved_with_savefig(figure: Figure, folder: Path) -> list[bytes]:
 def test_static_files_match_savefig_byte_for_byte(figure, tmp_path):
     written = write_static(figure, tmp_path / "ours")
     assert [p.read_bytes() for p in written] == _saved_with_savefig(figure, tmp_path / "savefig")
+
+
+def test_sunburst_rings_are_prefixes_with_angles_proportional_to_persons():
+    paths = [
+        {"steps": ["blinatumomab"], "value": 30},
+        {"steps": ["blinatumomab", "hsct"], "value": 10},
+        {"steps": ["inotuzumab"], "value": 20},
+    ]
+    svg = svg_figure(Figure("sb", "t", "sunburst", {"paths": paths, "title": "Pathways"}))
+    titles = re.findall(r"<title>([^<]*)</title>", svg)
+    # inner ring: blinatumomab (40 persons) then inotuzumab (20); outer: blinatumomab – hsct
+    assert titles == ["blinatumomab: 40", "blinatumomab – hsct: 10", "inotuzumab: 20"]
+    # blinatumomab spans 2/3 of the circle: a large arc (flag 1) on its outer edge
+    first = re.search(r'<path d="([^"]*)"', svg)
+    assert first is not None
+    assert " 0 1 1 " in first.group(1)
+    assert ">Pathways</text>" in svg

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import re
 
-from html_text import figure_data, numbers_in, parse
+from html_text import numbers_in, parse
 from planted import MIN_CELL_COUNT, PLANTED
 
 from allrwe.report import build_report, render_html, write_report
-from allrwe.report.render.html import plotly_js
 from allrwe.results import audit_outputs
 
 
@@ -22,15 +21,16 @@ def test_no_external_url_in_any_tag(results, spec, meta):
     assert all(u[2].startswith(("#", "figures/")) for u in tags.urls)
     assert "<link" not in html
     assert "@import" not in html
-    assert "url(" not in html.split("<script>")[0]
+    # url() only to in-page SVG patterns (the hatching of suppressed bars)
+    assert re.findall(r"url\((?!#hatch-)", html) == []
 
 
-def test_plotly_js_is_embedded_once(results, spec, meta):
-    html = render_html(build_report(results, spec, meta))
-    bundle = plotly_js()
-    assert len(bundle) > 1_000_000
-    assert html.count(bundle[:500]) == 1
-    assert html.count("<script") == 3  # plotly.js, the figure data, the call that draws them
+def test_figures_are_inline_svg_without_any_script(results, spec, meta):
+    doc = build_report(results, spec, meta)
+    html = render_html(doc)
+    assert "<script" not in html
+    assert html.count("<svg") == len(doc.figures()) > 0
+    assert len(html.encode()) < 1_500_000
 
 
 def test_sections_are_marked_in_document_order(results, spec, meta):
@@ -43,19 +43,20 @@ def test_planted_small_count_never_appears(results, spec, meta):
     html = render_html(build_report(results, spec, meta))
     text = " ".join(parse(html).text)
     assert re.search(rf"\b{PLANTED}\b", text) is None
-    assert float(PLANTED) not in numbers_in(figure_data(html))
+    figures = build_report(results, spec, meta).figures()
+    assert float(PLANTED) not in numbers_in([dict(f.data) for f in figures])
     # the published neighbours are there
     assert "251 (62.8%)" in text
     assert "300 (75.0%)" in text
 
 
 def test_curve_data_stop_before_small_numbers_at_risk(results, spec, meta):
-    specs = figure_data(render_html(build_report(results, spec, meta)))
-    km = specs["km-os"]
-    drawn = [t for t in km["data"] if t.get("name") == "BLIN"]
+    doc = build_report(results, spec, meta)
+    km = next(f for f in doc.figures() if f.id == "km-os")
+    drawn = [c for c in km.data["curves"] if c["name"] == "BLIN"]
     assert len(drawn) == 1
     assert max(drawn[0]["x"]) < 213 / 30.4375
-    assert drawn[0]["line"]["shape"] == "hv"
+    assert 'aria-label="Overall survival' in render_html(doc)
 
 
 def test_rendering_is_deterministic(results, spec, meta, tmp_path):
@@ -82,3 +83,9 @@ def test_written_report_passes_the_audit(results, spec, meta, tmp_path):
     report = audit_outputs(tmp_path, min_cell_count=MIN_CELL_COUNT)
     assert report.ok, report.findings
     assert "report.html" in report.files
+
+
+def test_element_ids_are_unique(results, spec, meta):
+    html = render_html(build_report(results, spec, meta))
+    ids = re.findall(r'\sid="([^"]+)"', html)
+    assert len(ids) == len(set(ids)) > 0

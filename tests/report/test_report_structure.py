@@ -82,7 +82,7 @@ def test_attrition_shows_published_counts(results, spec, meta):
     doc = build_report(results, spec, meta)
     (table,) = _blocks(_section(doc, "attrition"), Table)
     assert table.rows[0].cells == ("1", "records of the index sets", "437", "0", "1200")
-    assert table.rows[1].cells == ("2", "all_diagnosis in [-365, 0] days", "400", "–", "400")
+    assert table.rows[1].cells == ("2", "ALL diagnosis in [-365, 0] days", "400", "–", "400")
 
 
 def test_pathways_figure_uses_published_pathways_only(results, spec, meta):
@@ -126,16 +126,18 @@ def test_survival_summary_table(results, spec, meta):
         "Median, months (95% CI)",
         "6-month, % (95% CI)",
         "12-month, % (95% CI)",
+        "Median follow-up, months",
     )
     assert summary.rows[0].cells == (
         "BLIN",
         "400",
         "188",
-        "7.9 (6.1, NR)",
+        "7.9 (6.1, NE)",
         "61.0% (52.0, 69.0)",
         "–",
+        "NE",
     )
-    assert any("NR not reached" in n for n in summary.notes)
+    assert any("NE not estimable" in n for n in summary.notes)
 
 
 def test_methods_are_written_from_the_spec(results, spec, meta):
@@ -149,9 +151,9 @@ def test_methods_are_written_from_the_spec(results, spec, meta):
         "Greenwood",
         "Clopper–Pearson",
         "counts from 1 to 49 are suppressed",
-        "all_diagnosis",
+        "ALL diagnosis",
         "T-lineage ALL",
-        "6, 12 months",
+        "6 and 12 months",
     ):
         assert phrase in body, phrase
 

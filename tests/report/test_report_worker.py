@@ -31,8 +31,18 @@ BARS = Figure(
 )
 #: drawing it fails in matplotlib's caller: the curves are missing
 BROKEN = Figure("km-broken", "test", "km", {"xlabel": "Months", "ylabel": "Survival"})
-#: drawing it warns: a legend without a labelled curve
-NO_CURVES = Figure("km-empty", "test", "km", {"curves": [], "xlabel": "M", "ylabel": "S"})
+#: drawing it warns: a character the bundled font lacks
+NO_GLYPH = Figure(
+    "bars-glyph",
+    "test",
+    "bars",
+    {
+        "categories": ["1"],
+        "series": [{"name": "A", "values": [1.0]}],
+        "xlabel": "\u4e2d",
+        "ylabel": "%",
+    },
+)
 
 
 class _ExitOnLoad:
@@ -108,11 +118,11 @@ def test_an_error_in_the_worker_is_raised_here_with_its_traceback(worker, tmp_pa
 
 
 def test_warnings_of_the_worker_are_issued_here(worker, tmp_path):
-    assert worker.submit([NO_CURVES], tmp_path)
-    with pytest.warns(UserWarning, match="No artists with labels found") as caught:
+    assert worker.submit([NO_GLYPH], tmp_path)
+    with pytest.warns(UserWarning, match="missing from font") as caught:
         worker.wait()
-    assert len(caught) == 1
-    assert (tmp_path / "km-empty.png").is_file()
+    assert len(caught) >= 1
+    assert (tmp_path / "bars-glyph.png").is_file()
 
 
 def test_warning_classes_of_other_libraries_are_sent_as_a_builtin_base():

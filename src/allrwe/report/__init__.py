@@ -1,4 +1,4 @@
-"""The study report: structure from suppressed results, HTML with Plotly, static figures.
+"""The study report: structure from suppressed results, HTML with inline SVG, static figures.
 
 :func:`write_report` is what a run calls: it builds the sections from a suppressed
 :class:`~allrwe.results.ResultSet` (:func:`build_report`), writes ``report.html`` (one
@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from allrwe.report.figures import plotly_spec, write_static
+    from allrwe.report.figures import svg_figure, write_static
     from allrwe.report.model import ReportDocument, ReportMeta
     from allrwe.report.render import render_html
     from allrwe.report.structure import SECTION_IDS, build_report, meta_from_results
@@ -33,8 +33,8 @@ __all__ = [
     "ReportMeta",
     "build_report",
     "meta_from_results",
-    "plotly_spec",
     "render_html",
+    "svg_figure",
     "write_report",
     "write_static",
 ]
@@ -49,8 +49,8 @@ _LAZY = {
     "ReportMeta": "allrwe.report.model",
     "build_report": "allrwe.report.structure",
     "meta_from_results": "allrwe.report.structure",
-    "plotly_spec": "allrwe.report.figures",
     "render_html": "allrwe.report.render",
+    "svg_figure": "allrwe.report.figures",
     "write_static": "allrwe.report.figures",
 }
 

@@ -51,8 +51,30 @@ class Context:
         return self.view.groups(analysis, self.groups)
 
 
-def group_header(ctx: Context, group: str) -> str:
-    """``"BLIN (N = 88)"``, with the size as published."""
+def stratum_size(ctx: Context, group: str, strata_name: str, strata_level: str) -> Value:
+    """Return the published number of persons of a group in one stratum level.
+
+    Read from the ``persons`` count of the baseline records (every stratified analysis
+    stratifies the same persons), else of the first safety analysis that has it.
+    """
+    for analysis in ("baseline", *STRATUM_SIZE_SOURCES):
+        size = ctx.view.get(
+            analysis, group, strata_name, strata_level, "persons", "overall", "count"
+        )
+        if size.present:
+            return size
+    return Value()
+
+
+def group_header(ctx: Context, group: str, strata: tuple[str, str] | None = None) -> str:
+    """``"BLIN (N = 88)"``, with the size as published; in a stratum ``"BLIN (n = 30)"``.
+
+    A stratified table is headed with the stratum's own number of persons, never the whole
+    group's; when the stratum's size is not published the header is the group alone.
+    """
+    if strata is not None and strata[0] != "overall":
+        size = stratum_size(ctx, group, *strata)
+        return f"{group} (n = {fmt_count(size)})" if size.present else group
     size = ctx.group_size(group)
     if not size.present:
         return group
@@ -66,6 +88,10 @@ def suppression_note(min_cell_count: int) -> str:
         "count cannot be worked out from the other cells; percentages and statistics of a hidden "
         "count are hidden with it."
     )
+
+
+#: analyses whose ``persons`` records give a stratum's size when the baseline has none
+STRATUM_SIZE_SOURCES = ("safety_ae", "safety_deaths")
 
 
 def _has(rows: Iterable[Row], pattern: re.Pattern[str]) -> bool:
@@ -98,6 +124,14 @@ def na_text(what: str, reason: str | None) -> Text:
 
 
 def slug(text: str) -> str:
-    """Return a lower-case id made of letters, digits and hyphens."""
+    """Return a lower-case id made of letters, digits and hyphens.
+
+    Signs that tell levels apart are spelled out (``Ph+``/``Ph-`` give ``ph-pos``/``ph-neg``,
+    ``<35``/``>=55`` give ``lt-35``/``ge-55``), so that two levels never share an id.
+    """
+    for sign, word in (("<=", " le "), (">=", " ge "), ("<", " lt "), (">", " gt ")):
+        text = text.replace(sign, word)
+    text = re.sub(r"\+$", " pos", text)
+    text = re.sub(r"(?<=[A-Za-z])-$", " neg", text)
     out = re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
     return out or "x"

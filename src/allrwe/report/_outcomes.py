@@ -24,6 +24,7 @@ from allrwe.report._view import (
     fmt_number,
     level_sort_key,
 )
+from allrwe.report.figures import PALETTE, group_colour
 from allrwe.report.model import Block, Details, Figure, Row, Section, Table
 from allrwe.spec import StudySpec
 
@@ -34,6 +35,8 @@ __all__ = [
     "endpoint_order",
     "endpoint_title",
     "stat_test_rows",
+    "stratum_figures",
+    "summary_cells",
     "survival_section",
 ]
 
@@ -199,9 +202,11 @@ def curve_figure(
         part = curves[curves["group"] == g]
         if part.empty:
             continue
-        for cause in causes:
+        for k, cause in enumerate(causes):
             name = g if cause == "survival" else f"{g}: {cause}"
-            series.append({"name": name, **curve_points(part, counts[counts["group"] == g], cause)})
+            points = curve_points(part, counts[counts["group"] == g], cause)
+            colour = group_colour(ctx.groups, g)
+            series.append({"name": name, "colour": colour, "dash": k, **points})
     months, rows = _risk_rows(ctx, f"{base}_risk_table", variable, groups)
     risk = make_table(
         ctx,
@@ -214,6 +219,7 @@ def curve_figure(
         return None, risk
     ylabel = "Survival probability" if causes == ("survival",) else "Cumulative incidence"
     data = {
+        "title": title,
         "curves": series,
         "xlabel": "Months",
         "ylabel": ylabel,
@@ -232,21 +238,127 @@ def curve_figure(
     return Figure(fid, caption, chart, data, static=":" not in variable), risk
 
 
+def _stratum_risk(
+    ctx: Context, variable: str, group: str, name: str, levels: list[str]
+) -> dict[str, Any]:
+    frame = ctx.view.frame("survival_risk_table")
+    frame = frame[(frame["variable"] == variable) & (frame["strata_name"] == name)]
+    frame = frame[frame["group"] == group]
+    months = sorted(set(frame["variable_level"]), key=level_sort_key)
+    months = months[:: max(1, -(-len(months) // MAX_RISK_COLUMNS))]
+    rows = []
+    for level in levels:
+        cells = [
+            fmt_count(
+                ctx.view.get("survival_risk_table", group, name, level, variable, m, "n_risk")
+            )
+            for m in months
+        ]
+        rows.append({"name": level, "values": ["" if c == NOT_ESTIMABLE else c for c in cells]})
+    return {"times": [float(m.replace(" months", "")) for m in months], "rows": rows}
+
+
+def stratum_figures(ctx: Context, variable: str, groups: list[str], title: str) -> list[Figure]:
+    """Kaplan–Meier curves of each stratum variable, one figure per group (seed 001 Fig. 2b/d).
+
+    Each level of the stratum is one curve with its band, censoring marks and its row of the
+    number-at-risk table; the curves stop, as the overall ones, at the last published number
+    at risk. Drawn in the HTML only (``static=False``).
+    """
+    frame = ctx.view.frame("survival_curve")
+    frame = frame[(frame["variable"] == variable) & (frame["strata_name"] != _O)]
+    counts = ctx.view.frame("survival_curve_counts")
+    counts = counts[(counts["variable"] == variable) & (counts["strata_name"] != _O)]
+    if frame.empty:
+        return []
+    curves, tallies = _wide(frame), _wide(counts)
+    figures = []
+    for g in groups:
+        for name in sorted(set(curves.loc[curves["group"] == g, "strata_name"])):
+            part = curves[(curves["group"] == g) & (curves["strata_name"] == name)]
+            levels = sorted(set(part["strata_level"]), key=level_sort_key)
+            series = []
+            for k, level in enumerate(levels):
+                one = part[part["strata_level"] == level]
+                n = tallies[
+                    (tallies["group"] == g)
+                    & (tallies["strata_name"] == name)
+                    & (tallies["strata_level"] == level)
+                ]
+                points = curve_points(one, n, "survival")
+                if len(points["x"]) > 1:
+                    colour = PALETTE[k % len(PALETTE)]
+                    series.append({"name": level, "colour": colour, **points})
+            if not series:
+                continue
+            data = {
+                "title": f"{title} by {name}, {g}",
+                "curves": series,
+                "xlabel": "Months",
+                "ylabel": "Survival probability",
+                "risk": _stratum_risk(ctx, variable, g, name, [str(c["name"]) for c in series]),
+            }
+            caption = (
+                f"{title} of group {g} by {name}. Shaded: pointwise 95% confidence band; "
+                f"+: censored. Curves stop where fewer than {ctx.min_cell_count} persons remain "
+                "at risk."
+            )
+            fid = f"km-{slug(variable)}-{slug(g)}-{slug(name)}"
+            figures.append(Figure(fid, caption, "km", data, static=False))
+    return figures
+
+
+def forest_figure(ctx: Context, variable: str, title: str) -> Figure | None:
+    """Cox hazard ratios of every stratum comparison of one endpoint, as a forest plot."""
+    frame = ctx.view.frame("survival_test")
+    frame = frame[(frame["variable"] == variable) & frame["variable_level"].str.startswith("cox")]
+    items = []
+    for (g, sn, level), part in frame.groupby(
+        ["group", "strata_name", "variable_level"], sort=True
+    ):
+        est = {
+            str(n): (float(v), bool(h))
+            for n, v, h in zip(
+                part["estimate_name"], part["value"], part["suppressed"], strict=True
+            )
+        }
+        hr, low, high = (est.get(k, (math.nan, False)) for k in ("hr", "hr_lower", "hr_upper"))
+        if hr[1] or low[1] or high[1] or not math.isfinite(hr[0]):
+            continue
+        lo, hi = (v[0] if math.isfinite(v[0]) else None for v in (low, high))
+        text = f"{hr[0]:.2f} ({fmt_number(low[0], 2)}, {fmt_number(high[0], 2)})"
+        name = f"{g}, {sn}: {str(level).removeprefix('cox ')}"
+        items.append({"name": name, "hr": hr[0], "lower": lo, "upper": hi, "text": text})
+    if not items:
+        return None
+    data = {
+        "title": f"{title}: hazard ratios",
+        "items": items,
+        "xlabel": "Hazard ratio (log scale)",
+    }
+    caption = (
+        f"{title}: Cox hazard ratios (Efron ties) of each stratum comparison with 95% CIs; "
+        "HR > 1: a higher hazard in the first-named level."
+    )
+    return Figure(f"forest-{slug(variable)}", caption, "forest", data, static=False)
+
+
 # ------------------------------------------------------------------ survival
 
 
-def _summary_row(ctx: Context, spec: StudySpec, variable: str, key: tuple[str, str, str]) -> Row:
+def summary_cells(
+    ctx: Context, spec: StudySpec, variable: str, key: tuple[str, str, str]
+) -> list[str]:
+    """Return the median (95% CI) and each landmark rate (95% CI) of one curve, as shown."""
     g, sn, sl = key
     landmarks = [f"{m:g} months" for m in spec.outcomes.landmarks_months]
 
     def get(analysis: str, name: str, level: str = _O) -> Value:
         return ctx.view.get(analysis, g, sn, sl, variable, level, name)
 
-    label = g if sn == _O else f"{g}, {sn} = {sl}"
-    persons = fmt_count(get("survival_summary", "n"))
     available = get("survival_summary", "available")
     if available.visible and available.value == 0:
-        return Row((label, persons, *(["not available"] * (2 + len(landmarks)))))
+        return ["not available"] * (1 + len(landmarks))
     median = fmt_interval(
         get("survival_summary", "median_months"),
         get("survival_summary", "median_lower_months"),
@@ -263,8 +375,43 @@ def _summary_row(ctx: Context, spec: StudySpec, variable: str, key: tuple[str, s
         )
         for lm in landmarks
     ]
+    return [median, *marks]
+
+
+#: estimate names of the follow-up: median (reverse Kaplan–Meier) and, when recorded, range
+FOLLOWUP = ("median_followup_days", "followup_min_days", "followup_max_days")
+
+
+def followup_cell(ctx: Context, variable: str, key: tuple[str, str, str]) -> str:
+    """Return ``median (min–max)`` follow-up in months, or the median alone without a range."""
+    g, sn, sl = key
+    median, low, high = (
+        ctx.view.get("survival_summary", g, sn, sl, variable, _O, name) for name in FOLLOWUP
+    )
+    if median.suppressed:
+        return SUPPRESSED
+    if not median.visible:
+        return NOT_ESTIMABLE
+    text = f"{median.value / DAYS_PER_MONTH:.1f}"
+    if low.visible and high.visible:
+        text += f" ({low.value / DAYS_PER_MONTH:.1f}–{high.value / DAYS_PER_MONTH:.1f})"
+    return text
+
+
+def _summary_row(ctx: Context, spec: StudySpec, variable: str, key: tuple[str, str, str]) -> Row:
+    g, sn, sl = key
+
+    def get(analysis: str, name: str, level: str = _O) -> Value:
+        return ctx.view.get(analysis, g, sn, sl, variable, level, name)
+
+    label = g if sn == _O else f"{g}, {sn} = {sl}"
+    persons = fmt_count(get("survival_summary", "n"))
+    available = get("survival_summary", "available")
+    cells = summary_cells(ctx, spec, variable, key)
+    if available.visible and available.value == 0:
+        return Row((label, persons, "not available", *cells, "not available"))
     events = fmt_count(get("survival_summary", "n_event"))
-    return Row((label, persons, events, median, *marks))
+    return Row((label, persons, events, *cells, followup_cell(ctx, variable, key)))
 
 
 def _test_row(key: tuple[str, str, str], part: pd.DataFrame) -> Row:
@@ -308,6 +455,7 @@ def _km_endpoint(ctx: Context, spec: StudySpec, variable: str) -> Section:
         "Events",
         "Median, months (95% CI)",
         *(f"{m:g}-month, % (95% CI)" for m in spec.outcomes.landmarks_months),
+        "Median follow-up, months",
     ]
     keys = list(
         dict.fromkeys(zip(frame["group"], frame["strata_name"], frame["strata_level"], strict=True))
@@ -325,6 +473,8 @@ def _km_endpoint(ctx: Context, spec: StudySpec, variable: str) -> Section:
         (k for k in keys if k[1] != _O), key=lambda k: (k[1], level_sort_key(k[2]), k[0])
     )
     folded: list[Block] = []
+    if strata and ":" not in variable:
+        folded += stratum_figures(ctx, variable, groups, title)
     if strata:
         folded.append(
             make_table(
@@ -336,6 +486,9 @@ def _km_endpoint(ctx: Context, spec: StudySpec, variable: str) -> Section:
             )
         )
     tests = stat_test_rows(ctx, "survival_test", variable)
+    forest = forest_figure(ctx, variable, title) if ":" not in variable else None
+    if forest is not None:
+        folded.append(forest)
     if tests:
         folded.append(
             make_table(

@@ -14,6 +14,7 @@ from allrwe.report._view import (
     fmt_pct,
     level_sort_key,
 )
+from allrwe.report.figures import PALETTE, group_colour
 from allrwe.report.model import Block, Details, Figure, Row, Section, Table, Text
 from allrwe.spec import StudySpec
 
@@ -64,7 +65,7 @@ def _bars(ctx: Context, analysis: str, levels: list[str]) -> dict[str, Any]:
         for lv in levels:
             pct = ctx.view.get(analysis, g, _O, _O, analysis, lv, "percentage")
             values.append(pct.value if pct.visible else None)
-        series.append({"name": g, "values": values})
+        series.append({"name": g, "colour": group_colour(ctx.groups, g), "values": values})
     return {"categories": levels, "series": series}
 
 
@@ -75,12 +76,14 @@ def _cycles(ctx: Context) -> Section | None:
     levels = [r.cells[0] for r in table.rows]
     data = {
         **_bars(ctx, "cycles", levels),
+        "title": "Cycles of the index treatment",
         "xlabel": "Cycles of the index treatment",
         "ylabel": "Persons (%)",
     }
     figure = Figure(
         "cycles",
-        "Distribution of the number of cycles (suppressed bars are not drawn).",
+        "Distribution of the number of cycles; hatched bars marked – are suppressed (fewer "
+        "persons than the minimum cell count, or hidden with such a count).",
         "bars",
         data,
     )
@@ -174,12 +177,53 @@ def _destinations(ctx: Context, spec: StudySpec) -> Section | None:
             )
             if sub is not None:
                 folded.append(sub)
-    blocks: list[Block] = [table]
+    blocks: list[Block] = [table, *destination_figures(ctx, order)]
     if folded:
         blocks.append(
             Details("By duration and by number of cycles of the index treatment", tuple(folded))
         )
     return Section("patterns-destinations", "Therapy after the index treatment", tuple(blocks))
+
+
+def destination_figures(ctx: Context, order: list[str]) -> list[Figure]:
+    """Seed 001 Fig. 1: the first therapy after the index treatment by duration and by cycles.
+
+    One grouped bar chart per group and stratum (``duration``, ``cycles``): a bar per level
+    of the stratum for each class, as a percentage of the persons of that level; a suppressed
+    percentage is drawn hatched, not as zero.
+    """
+    frame = ctx.view.frame("destinations")
+    figures = []
+    for g in ctx.present_groups("destinations"):
+        for sn, what in (("duration", "duration of the index treatment (days)"),
+                         ("cycles", "number of cycles")):  # fmt: skip
+            part = frame[(frame["group"] == g) & (frame["strata_name"] == sn)]
+            levels = sorted(set(part["strata_level"].astype(str)), key=level_sort_key)
+            present = set(part["variable_level"].astype(str))
+            classes = [c for c in order if c in present]
+            if not levels or not classes:
+                continue
+            series = []
+            for k, lv in enumerate(levels):
+                values = []
+                for c in classes:
+                    pct = ctx.view.get("destinations", g, sn, lv, "destination", c, "percentage")
+                    values.append(pct.value if pct.visible else None)
+                name = f"{lv} days" if sn == "duration" else f"{lv} cycle{'s' if lv != '1' else ''}"
+                series.append({"name": name, "colour": PALETTE[k % len(PALETTE)], "values": values})
+            data = {
+                "title": f"First therapy after the index treatment by {what}, {g}",
+                "categories": classes,
+                "series": series,
+                "xlabel": "First therapy after the index treatment",
+                "ylabel": "Persons (%)",
+            }
+            caption = (
+                f"First therapy after the index treatment of group {g}, by {what}: persons (%) "
+                "of each level; hatched bars marked – are suppressed."
+            )
+            figures.append(Figure(f"destinations-{slug(g)}-{sn}", caption, "bars", data))
+    return figures
 
 
 def _sequences(ctx: Context) -> Section | None:
@@ -253,6 +297,7 @@ def _sankey_data(ctx: Context, group: str) -> tuple[dict[str, Any], list[Row]]:
         "top": [
             {"name": p, "value": n} for p, n in sorted(visible, key=lambda x: (-x[1], x[0]))[:10]
         ],
+        "paths": [{"steps": p.split("-"), "value": n} for p, n in sorted(visible)],
     }
     return data, [Row((r[0], r[1])) for r in rows]
 
@@ -289,10 +334,25 @@ def _pathways(ctx: Context) -> Section | None:
             )
             blocks.append(
                 Figure(
+                    f"sunburst-{slug(g)}",
+                    f"Treatment pathways of group {g} as a sunburst: the inner ring is the first "
+                    "therapy after the index date, each ring outwards the next; angles are "
+                    "proportional to persons (published pathways only).",
+                    "sunburst",
+                    {"paths": data["paths"], "title": f"Treatment pathways, {g}"},
+                    static=False,
+                )
+            )
+            blocks.append(
+                Figure(
                     f"pathways-{slug(g)}",
                     f"Most frequent pathways of group {g}.",
                     "hbars",
-                    {"items": data["top"], "xlabel": "Persons"},
+                    {
+                        "items": data["top"],
+                        "xlabel": "Persons",
+                        "title": f"Most frequent pathways, {g}",
+                    },
                 )
             )
         blocks.append(

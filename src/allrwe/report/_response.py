@@ -16,7 +16,7 @@ from allrwe.report._view import (
 from allrwe.report.model import Block, Details, Row, Section, Table
 from allrwe.spec import StudySpec
 
-__all__ = ["response_section"]
+__all__ = ["rate_cell", "response_section"]
 
 _O = "overall"
 
@@ -27,7 +27,9 @@ def _rate_label(name: str, spec: StudySpec) -> str:
     return text.replace("N cycles", f"{spec.outcomes.response_within_cycles} cycles")
 
 
-def _rate_cell(ctx: Context, group: str, sn: str, sl: str, variable: str, level: str) -> str:
+def rate_cell(ctx: Context, group: str, sn: str, sl: str, variable: str, level: str) -> str:
+    """Return ``n/N, % (95% CI)`` of one response rate in one stratum, as shown."""
+
     def get(name: str) -> Value:
         return ctx.view.get("response", group, sn, sl, variable, level, name)
 
@@ -49,16 +51,16 @@ def _rate_table(ctx: Context, spec: StudySpec, sn: str, sl: str, tid: str, capti
     groups = ctx.present_groups("response")
     rates = [r for r in RATE_DEFINITIONS if r in set(frame["variable"])]
     rows = [
-        Row((_rate_label(r, spec), *(_rate_cell(ctx, g, sn, sl, r, _O) for g in groups)))
+        Row((_rate_label(r, spec), *(rate_cell(ctx, g, sn, sl, r, _O) for g in groups)))
         for r in rates
     ]
     best = frame[frame["variable"] == "best_response"]
     if not best.empty:
         rows.append(Row(("Best response", *([""] * len(groups))), strong=True))
         for level in sorted(set(best["variable_level"]), key=level_sort_key):
-            cells = (_rate_cell(ctx, g, sn, sl, "best_response", level) for g in groups)
+            cells = (rate_cell(ctx, g, sn, sl, "best_response", level) for g in groups)
             rows.append(Row((level, *cells), indent=1))
-    header = ["", *(group_header(ctx, g) for g in groups)]
+    header = ["", *(group_header(ctx, g, (sn, sl)) for g in groups)]
     notes = (
         "n/N, % (95% CI): exact Clopper–Pearson intervals. Response: CR, CRh or CRi from "
         "bone-marrow blasts and blood counts (see Methods); NE at best response: no assessment.",

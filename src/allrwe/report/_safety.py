@@ -6,6 +6,8 @@ severe AE and deaths.
 
 from __future__ import annotations
 
+import pandas as pd
+
 from allrwe.report._blocks import Context, group_header, make_table, na_text
 from allrwe.report._view import (
     SUPPRESSED,
@@ -94,6 +96,56 @@ def _level_rows(ctx: Context, analysis: str, columns: list[str]) -> list[Row]:
     return rows
 
 
+_BANDS = (("any grade", "any grade"), ("grade 1-2", "grade 1–2"), ("grade >=3", "grade ≥3"))
+
+
+def _graded(frame: pd.DataFrame) -> bool:
+    """Whether every term of ``frame`` is graded (levels among :data:`_LEVELS`)."""
+    levels = set(frame["variable_level"].astype(str))
+    return bool(levels) and levels <= {*_LEVELS, "yes"} and bool(levels & set(_LEVELS))
+
+
+def _grade_table(ctx: Context, analysis: str, title: str, columns: list[str]) -> Table:
+    """Seed 001 Table 3: one row per term; per column any grade, grade 1–2, grade ≥3.
+
+    A grade-unknown column is added only when some term has a published or hidden person
+    with an unknown grade.
+    """
+    frame = ctx.view.frame(analysis)
+    frame = frame[(frame["strata_name"] == _O) & (frame["variable"] != "persons")]
+    unknown = [
+        ctx.view.get(analysis, c, _O, _O, v, "grade unknown", "count")
+        for c in columns
+        for v in set(frame["variable"].astype(str))
+    ]
+    bands = list(_BANDS)
+    if any(u.suppressed or (u.visible and u.value > 0) for u in unknown):
+        bands.append(("grade unknown", "grade unknown"))
+    header = ["Adverse event"]
+    for c in columns:
+        name = "Overall" if c == _O else group_header(ctx, c)
+        header += [f"{name}: {bands[0][1]}", *(b[1].capitalize() for b in bands[1:])]
+    persons = ["Persons"]
+    for c in columns:
+        n = fmt_count(ctx.view.get(analysis, c, _O, _O, "persons", _O, "count"))
+        persons += [n, *([""] * (len(bands) - 1))]
+    rows = [Row(tuple(persons), strong=True)]
+    for variable in _variable_order(list(dict.fromkeys(frame["variable"].astype(str)))):
+        levels = set(frame.loc[frame["variable"] == variable, "variable_level"].astype(str))
+        cells = [_label(variable)]
+        for c in columns:
+            for level, _ in bands:
+                if level == "any grade" and "yes" in levels:
+                    level = "yes"
+                cells.append(_cell(ctx, analysis, c, variable, level) if level in levels else "")
+        rows.append(Row(tuple(cells)))
+    notes = (
+        "Persons (% of the column) by each person's worst grade; any grade includes an "
+        "unknown grade.",
+    )
+    return make_table(ctx, f"table-{analysis}", title, header, rows, notes)
+
+
 def _dlt_cell(ctx: Context, column: str, level: str) -> str:
     def get(name: str) -> Value:
         return ctx.view.get("safety_dlt", column, _O, _O, "cycle", level, name)
@@ -123,6 +175,10 @@ def _table(ctx: Context, analysis: str, title: str) -> Table | Block:
             "in the cycle / persons starting the cycle.",
         )
     else:
+        frame = ctx.view.frame(analysis)
+        frame = frame[(frame["strata_name"] == _O) & (frame["variable"] != "persons")]
+        if _graded(frame):
+            return _grade_table(ctx, analysis, title, columns)
         rows = _level_rows(ctx, analysis, columns)
         notes = ("Persons (% of the column); graded terms by each person's worst grade.",)
     return make_table(ctx, f"table-{analysis}", title, _header(ctx, columns, ""), rows, notes)

@@ -17,7 +17,7 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.backends.backend_svg import FigureCanvasSVG
 from matplotlib.figure import Figure as MplFigure
 
-from allrwe.report.figures import PALETTE, static_files
+from allrwe.report.figures import PALETTE, curve_style, nice_ticks, static_files
 from allrwe.report.model import Figure
 
 __all__ = ["write_files"]
@@ -33,6 +33,9 @@ _RC: dict[str, Any] = {
 }
 
 
+_DASHES = ("-", "--", ":", "-.")
+
+
 def _steps(ax: Any, xs: Sequence[float], ys: Sequence[Any], **kw: Any) -> None:
     pts = [(x, y) for x, y in zip(xs, ys, strict=True)]
     ax.step(
@@ -42,41 +45,53 @@ def _steps(ax: Any, xs: Sequence[float], ys: Sequence[Any], **kw: Any) -> None:
 
 def _curves(fig: MplFigure, data: Mapping[str, Any]) -> None:
     risk = data.get("risk") or {"times": [], "rows": []}
-    rows = risk["rows"]
-    grid = fig.add_gridspec(2, 1, height_ratios=[4.0, 0.6 + 0.35 * max(1, len(rows))], hspace=0.35)
+    rows = [r for r in risk["rows"] if any(v for v in r["values"])]
+    grid = fig.add_gridspec(2, 1, height_ratios=[4.0, 0.6 + 0.35 * max(1, len(rows))], hspace=0.45)
     ax = fig.add_subplot(grid[0])
-    for i, c in enumerate(data["curves"]):
-        colour = PALETTE[i % len(PALETTE)]
+    curves = [c for c in data["curves"] if len(c["x"]) > 1]
+    colours: dict[str, str] = {}
+    for i, c in enumerate(curves):
+        colour, dash = curve_style(c, i)
+        colours[str(c["name"])] = colour
         lower = [math.nan if v is None else v for v in c["lower"]]
         upper = [math.nan if v is None else v for v in c["upper"]]
         ax.fill_between(c["x"], lower, upper, step="post", color=colour, alpha=0.15, linewidth=0)
-        _steps(ax, c["x"], c["y"], color=colour, linewidth=1.6, label=c["name"])
+        style = _DASHES[dash % len(_DASHES)]
+        _steps(ax, c["x"], c["y"], color=colour, linewidth=1.6, label=c["name"], linestyle=style)
         if c["cx"]:
             ax.plot(c["cx"], c["cy"], linestyle="none", marker="|", color=colour, markersize=6)
+    times = [float(t) for t in risk["times"]]
+    xmax = max([*times, *(max(c["x"]) for c in curves)], default=1.0)
+    ticks = times if len(times) >= 2 else nice_ticks(xmax)
+    ax.set_xticks(ticks, [f"{t:g}" for t in ticks])
+    ax.set_xlim(0, max(xmax, ticks[-1]) * 1.02)
     ax.set_ylim(0, 1.02)
-    ax.set_xlim(left=0)
     ax.set_ylabel(data["ylabel"])
     ax.set_xlabel(data["xlabel"])
-    ax.legend(frameon=False, loc="best")
+    if data.get("title"):
+        ax.set_title(str(data["title"]), loc="left", fontsize=11, fontweight="bold")
+    if curves:
+        ax.legend(frameon=False, loc="best")
     table = fig.add_subplot(grid[1], sharex=ax)
     table.set_axis_off()
     table.set_ylim(-0.5, max(1, len(rows)) - 0.5)
-    table.set_title("Number at risk", loc="left", fontsize=8)
+    table.set_title(
+        f"Number at risk ({str(data['xlabel']).lower()})", loc="left", fontsize=8, x=-0.12
+    )
     for j, row in enumerate(rows):
         y = len(rows) - 1 - j
         table.text(
-            -0.04,
+            -0.05,
             y,
             row["name"],
             transform=table.get_yaxis_transform(),
             ha="right",
             va="center",
             fontsize=7,
-            color=PALETTE[j % len(PALETTE)],
+            color=colours.get(str(row["name"]), PALETTE[j % len(PALETTE)]),
         )
-        for t, value in zip(risk["times"], row["values"], strict=True):
-            if t <= ax.get_xlim()[1]:
-                table.text(t, y, value, ha="center", va="center", fontsize=7)
+        for t, value in zip(times, row["values"], strict=True):
+            table.text(t, y, value or "–", ha="center", va="center", fontsize=7)
 
 
 def _bars(fig: MplFigure, data: Mapping[str, Any]) -> None:
@@ -84,15 +99,36 @@ def _bars(fig: MplFigure, data: Mapping[str, Any]) -> None:
     cats = list(data["categories"])
     series = list(data["series"])
     width = 0.8 / max(1, len(series))
+    values = [v for s in series for v in s["values"] if v is not None]
+    stub = 0.04 * max(values, default=1.0)
     for i, s in enumerate(series):
+        colour, _ = curve_style(s, i)
         xs = [k + (i - (len(series) - 1) / 2) * width for k in range(len(cats))]
-        ys = [0.0 if v is None else v for v in s["values"]]
-        ax.bar(xs, ys, width=width, color=PALETTE[i % len(PALETTE)], label=s["name"])
+        shown = [(x, v) for x, v in zip(xs, s["values"], strict=True) if v is not None]
+        hidden = [x for x, v in zip(xs, s["values"], strict=True) if v is None]
+        ax.bar(
+            [p[0] for p in shown], [p[1] for p in shown], width=width, color=colour, label=s["name"]
+        )
+        if hidden:
+            ax.bar(
+                hidden,
+                [stub] * len(hidden),
+                width=width,
+                color="white",
+                edgecolor="#888",
+                hatch="///",
+                linewidth=0.6,
+            )
+            for x in hidden:
+                ax.text(x, stub * 1.3, "–", ha="center", va="bottom", fontsize=8)
+    if any(v is None for s in series for v in s["values"]):
+        ax.bar([0], [0], color="white", edgecolor="#888", hatch="///", label="suppressed (–)")
     ax.set_xticks(range(len(cats)), cats)
     ax.set_xlabel(data["xlabel"])
     ax.set_ylabel(data["ylabel"])
-    if len(series) > 1:
-        ax.legend(frameon=False)
+    if data.get("title"):
+        ax.set_title(str(data["title"]), loc="left", fontsize=11, fontweight="bold")
+    ax.legend(frameon=False)
 
 
 def _hbars(fig: MplFigure, data: Mapping[str, Any]) -> None:
@@ -101,13 +137,15 @@ def _hbars(fig: MplFigure, data: Mapping[str, Any]) -> None:
     ax.barh(range(len(items)), [i["value"] for i in items], color=PALETTE[0])
     ax.set_yticks(range(len(items)), [i["name"] for i in items], fontsize=7)
     ax.set_xlabel(data["xlabel"])
+    if data.get("title"):
+        ax.set_title(str(data["title"]), loc="left", fontsize=11, fontweight="bold")
 
 
 _DRAW = {"km": _curves, "cif": _curves, "bars": _bars, "hbars": _hbars}
 
 
 #: resolution of the PNG files
-PNG_DPI = 150.0
+PNG_DPI = 300.0
 
 
 def _print_files(fig: MplFigure, canvas: FigureCanvasAgg, png: Path, svg: Path) -> None:

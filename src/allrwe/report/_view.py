@@ -248,20 +248,23 @@ def fmt_interval(
     suffix : str, default ""
         Unit after the estimate, e.g. ``"%"``.
     unreached : bool, default False
-        Write a missing estimate or limit as ``NR`` (medians) instead of ``NE``.
+        Write a missing estimate as ``NR`` (medians) instead of ``NE``; a missing limit is
+        ``NE`` either way (``NR (NE, NE)``).
     """
     if any(v.suppressed for v in (estimate, lower, upper)):
         return SUPPRESSED
     missing = NOT_REACHED if unreached else NOT_ESTIMABLE
 
-    def one(v: Value) -> str:
+    def one(v: Value, absent: str) -> str:
         if not v.present or not np.isfinite(v.value):
-            return missing
+            return absent
         return f"{v.value * scale:.{digits}f}"
 
-    head = one(estimate)
+    head = one(estimate, missing)
     if head == missing and not estimate.present:
         return NOT_ESTIMABLE
     if head != missing:
         head += suffix
-    return f"{head} ({one(lower)}, {one(upper)})"
+    # A limit that does not exist is not estimable, also around a median not reached:
+    # "NR (NE, NE)", "NR (14.2, NE)".
+    return f"{head} ({one(lower, NOT_ESTIMABLE)}, {one(upper, NOT_ESTIMABLE)})"

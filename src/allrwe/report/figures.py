@@ -1,8 +1,8 @@
-"""Figures: Plotly specifications for the HTML report, matplotlib PNG and SVG for manuscripts.
+"""Figures: inline SVG for the HTML report, matplotlib PNG and SVG for manuscripts.
 
 Both are drawn from the plain data of :class:`~allrwe.report.model.Figure` blocks, which hold
-published values only. The bytes are deterministic: Plotly specifications are plain JSON with
-rounded numbers and fixed element ids; matplotlib runs without pyplot, with a fixed SVG hash
+published values only. The bytes are deterministic: the inline SVG is written as text with
+rounded coordinates and fixed element ids; matplotlib runs without pyplot, with a fixed SVG hash
 salt, no date or software stamps, and the bundled DejaVu Sans font.
 """
 
@@ -15,125 +15,77 @@ from typing import Any
 
 from allrwe.report.model import Figure
 
-__all__ = ["PALETTE", "STATIC_CHARTS", "plotly_spec", "static_files", "write_static"]
+__all__ = [
+    "PALETTE",
+    "STATIC_CHARTS",
+    "curve_style",
+    "group_colour",
+    "nice_ticks",
+    "static_files",
+    "svg_figure",
+    "write_static",
+]
 
 #: colours of the series (colour-blind-safe, Okabe–Ito)
 PALETTE = ("#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#000000")
-_BANDS = (
-    "rgba(0,114,178,0.15)",
-    "rgba(213,94,0,0.15)",
-    "rgba(0,158,115,0.15)",
-    "rgba(204,121,167,0.15)",
-    "rgba(230,159,0,0.15)",
-    "rgba(86,180,233,0.15)",
-    "rgba(0,0,0,0.10)",
-)
-_FONT = "DejaVu Sans, Arial, Helvetica, sans-serif"
+_NICE = (1.0, 2.0, 2.5, 5.0, 10.0)
 
 
-def _r(value: Any, digits: int = 6) -> Any:
-    """Round a number for JSON (None for NaN); leave other values alone."""
-    if isinstance(value, float):
-        return None if not math.isfinite(value) else round(value, digits)
-    if isinstance(value, list | tuple):
-        return [_r(v, digits) for v in value]
-    return value
+def nice_ticks(top: float, *, count: int = 6) -> list[float]:
+    """Return round axis ticks from 0 to at least ``top`` (about ``count`` of them).
+
+    Parameters
+    ----------
+    top : float
+        The largest value to show.
+    count : int, default 6
+        The wanted number of ticks.
+
+    Returns
+    -------
+    list of float
+        ``0, step, 2 * step, ...`` up to the first multiple of the step at or above ``top``.
+    """
+    if not math.isfinite(top) or top <= 0:
+        return [0.0, 1.0]
+    raw = top / max(1, count - 1)
+    power = 10.0 ** math.floor(math.log10(raw))
+    step = next(m * power for m in _NICE if m * power >= raw)
+    n = math.ceil(top / step - 1e-9)
+    return [round(k * step, 10) for k in range(n + 1)]
 
 
-def _layout(xlabel: str, ylabel: str, **extra: Any) -> dict[str, Any]:
-    layout: dict[str, Any] = {
-        "font": {"family": _FONT, "size": 12},
-        "margin": {"l": 60, "r": 20, "t": 20, "b": 50},
-        "paper_bgcolor": "#ffffff",
-        "plot_bgcolor": "#ffffff",
-        "xaxis": {
-            "title": {"text": xlabel},
-            "showline": True,
-            "linecolor": "#444",
-            "ticks": "outside",
-            "zeroline": False,
-        },
-        "yaxis": {
-            "title": {"text": ylabel},
-            "showline": True,
-            "linecolor": "#444",
-            "ticks": "outside",
-            "zeroline": False,
-            "gridcolor": "#eeeeee",
-        },
-        "legend": {"orientation": "h", "y": -0.2},
-        "height": 420,
-    }
-    layout.update(extra)
-    return layout
+def curve_style(curve: Mapping[str, Any], index: int) -> tuple[str, int]:
+    """Return the colour and the dash number (0 solid) of a curve or a bar series.
+
+    The report gives each group one colour in every figure (``colour``, set from the group's
+    place in the spec) and each competing cause of a group its own dash (``dash``); data
+    without them take the palette in drawing order.
+
+    Parameters
+    ----------
+    curve : Mapping
+        A curve (or series) of a figure's data.
+    index : int
+        Its place among the figure's curves.
+
+    Returns
+    -------
+    tuple of (str, int)
+        The colour and the dash number.
+    """
+    colour = curve.get("colour") or PALETTE[index % len(PALETTE)]
+    return str(colour), int(curve.get("dash", 0))
 
 
-def _curve_traces(data: Mapping[str, Any]) -> list[dict[str, Any]]:
-    traces: list[dict[str, Any]] = []
-    for i, c in enumerate(data["curves"]):
-        colour, band = PALETTE[i % len(PALETTE)], _BANDS[i % len(_BANDS)]
-        x = _r(list(c["x"]))
-        common = {
-            "x": x,
-            "mode": "lines",
-            "line": {"shape": "hv"},
-            "hoverinfo": "skip",
-            "showlegend": False,
-            "legendgroup": c["name"],
-        }
-        traces.append(
-            {
-                **common,
-                "type": "scatter",
-                "y": _r(list(c["upper"])),
-                "line": {"shape": "hv", "width": 0},
-            }
-        )
-        traces.append(
-            {
-                **common,
-                "type": "scatter",
-                "y": _r(list(c["lower"])),
-                "fill": "tonexty",
-                "fillcolor": band,
-                "line": {"shape": "hv", "width": 0},
-            }
-        )
-        traces.append(
-            {
-                "type": "scatter",
-                "x": x,
-                "y": _r(list(c["y"])),
-                "mode": "lines",
-                "name": c["name"],
-                "legendgroup": c["name"],
-                "line": {"shape": "hv", "color": colour, "width": 2},
-                "hovertemplate": "%{x:.1f} months: %{y:.3f}<extra>" + c["name"] + "</extra>",
-            }
-        )
-        if c["cx"]:
-            traces.append(
-                {
-                    "type": "scatter",
-                    "x": _r(list(c["cx"])),
-                    "y": _r(list(c["cy"])),
-                    "mode": "markers",
-                    "showlegend": False,
-                    "hoverinfo": "skip",
-                    "legendgroup": c["name"],
-                    "marker": {
-                        "symbol": "line-ns-open",
-                        "size": 7,
-                        "color": colour,
-                        "line": {"width": 1.5, "color": colour},
-                    },
-                }
-            )
-    return traces
+def group_colour(groups: list[str], group: str) -> str:
+    """Return the colour of ``group``: its place among the study's groups in the palette."""
+    index = groups.index(group) if group in groups else len(groups)
+    return PALETTE[index % len(PALETTE)]
 
 
-def plotly_spec(figure: Figure) -> dict[str, Any]:
-    """Return the Plotly specification (``data``, ``layout``) of a figure as plain data.
+def svg_figure(figure: Figure) -> str:
+    """Return the inline SVG of a figure, as drawn in the HTML report.
 
     Parameters
     ----------
@@ -142,74 +94,17 @@ def plotly_spec(figure: Figure) -> dict[str, Any]:
 
     Returns
     -------
-    dict
-        JSON-able ``{"data": [...], "layout": {...}}``.
+    str
+        One ``<svg>`` element (no script; it scales to the width of the page).
+
+    Raises
+    ------
+    ValueError
+        If the kind is unknown.
     """
-    data = figure.data
-    if figure.chart in ("km", "cif"):
-        layout = _layout(
-            data["xlabel"],
-            data["ylabel"],
-            yaxis={
-                "title": {"text": data["ylabel"]},
-                "range": [0, 1.02],
-                "showline": True,
-                "linecolor": "#444",
-                "ticks": "outside",
-                "gridcolor": "#eeeeee",
-            },
-        )
-        return {"data": _curve_traces(data), "layout": layout}
-    if figure.chart == "bars":
-        traces = [
-            {
-                "type": "bar",
-                "name": s["name"],
-                "x": list(data["categories"]),
-                "y": _r(list(s["values"])),
-                "marker": {"color": PALETTE[i % len(PALETTE)]},
-            }
-            for i, s in enumerate(data["series"])
-        ]
-        return {"data": traces, "layout": _layout(data["xlabel"], data["ylabel"], barmode="group")}
-    if figure.chart == "hbars":
-        items = list(data["items"])[::-1]
-        trace = {
-            "type": "bar",
-            "orientation": "h",
-            "y": [i["name"] for i in items],
-            "x": [i["value"] for i in items],
-            "marker": {"color": PALETTE[0]},
-        }
-        layout = _layout(data["xlabel"], "", height=max(220, 40 + 28 * len(items)))
-        layout["margin"] = {"l": 260, "r": 20, "t": 10, "b": 50}
-        return {"data": [trace], "layout": layout}
-    if figure.chart == "sankey":
-        trace = {
-            "type": "sankey",
-            "arrangement": "fixed",
-            "node": {
-                "label": list(data["nodes"]),
-                "pad": 14,
-                "thickness": 14,
-                "color": [PALETTE[i % len(PALETTE)] for i in range(len(data["nodes"]))],
-            },
-            "link": {
-                "source": [lk["source"] for lk in data["links"]],
-                "target": [lk["target"] for lk in data["links"]],
-                "value": [lk["value"] for lk in data["links"]],
-                "color": "rgba(120,120,120,0.25)",
-            },
-        }
-        return {
-            "data": [trace],
-            "layout": {
-                "font": {"family": _FONT, "size": 11},
-                "height": 460,
-                "margin": {"l": 10, "r": 10, "t": 10, "b": 10},
-            },
-        }
-    raise ValueError(f"unknown figure kind {figure.chart!r}")
+    from allrwe.report._svg import svg_figure as draw
+
+    return draw(figure.id, figure.chart, figure.data)
 
 
 # ------------------------------------------------------------------ static
@@ -244,7 +139,7 @@ def static_files(figure: Figure, folder: Path) -> list[Path]:
 
 
 def write_static(figure: Figure, folder: Path) -> list[Path]:
-    """Write a static figure as ``<id>.png`` (150 dpi) and ``<id>.svg``.
+    """Write a static figure as ``<id>.png`` (300 dpi) and ``<id>.svg``.
 
     Parameters
     ----------

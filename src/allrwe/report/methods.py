@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from allrwe.report.labels import label
 from allrwe.report.model import ReportMeta, Section, Text
 from allrwe.spec import (
     DoseScheduleCycles,
@@ -35,13 +36,31 @@ def _window(window: Window) -> str:
     return f"from {_day(start, low=True)} to {_day(end, low=False)}"
 
 
-def _keys(keys: Iterable[str]) -> str:
-    items = list(keys)
-    return ", ".join(items) if items else "none"
+def _keys(keys: Iterable[str], conj: str = "and") -> str:
+    """Write keys by their labels as a list in words: ``a, b and c``."""
+    items = [label(k) for k in keys]
+    if not items:
+        return "none"
+    return items[0] if len(items) == 1 else f"{', '.join(items[:-1])} {conj} {items[-1]}"
+
+
+def _sets(keys: Iterable[str], name: str) -> str:
+    """Write `` (concept sets)`` after ``name``, or nothing when they are named ``name``."""
+    text = _keys(keys)
+    return "" if text.lower() == name.lower() else f" ({text})"
+
+
+def _classes(classes: Mapping[str, Iterable[str]]) -> str:
+    """Write therapy classes by name, with their concept sets when these differ."""
+    out = []
+    for name, keys in classes.items():
+        sets = _keys(keys)
+        out.append(label(name) if sets == label(name) else f"{label(name)} ({sets})")
+    return _keys(out)
 
 
 def _cohort(spec: StudySpec) -> str:
-    groups = "; ".join(f"{g}: {_keys(k)}" for g, k in spec.index_groups.items())
+    groups = "; ".join(f"{g}, {_keys(k, 'or')}" for g, k in spec.index_groups.items())
     period = spec.study_period
     entry = spec.entry
     first = (
@@ -56,14 +75,14 @@ def _cohort(spec: StudySpec) -> str:
     )
     inc = spec.inclusion
     parts = [
-        f"Index groups (concept sets): {groups}. The index date was {first}, between "
+        f"Index groups (group, index drug): {groups}. The index date was {first}, between "
         f"{period.start.isoformat()} and {period.end.isoformat()}. {multi}",
         f"Inclusion: an observation period holding the index date with at least "
         f"{inc.min_prior_observation_days} days before it",
     ]
     if inc.diagnosis is not None:
         parts[-1] += (
-            f"; a diagnosis of {_keys(inc.diagnosis.concept_sets)} "
+            f"; a diagnosis of {_keys(inc.diagnosis.concept_sets, 'or')} "
             f"{_window(inc.diagnosis.window)} relative to index"
         )
     if inc.age.min is not None or inc.age.max is not None:
@@ -74,7 +93,8 @@ def _cohort(spec: StudySpec) -> str:
     for exc in inc.exclusions:
         name = exc.name or _keys(exc.concept_sets)
         parts.append(
-            f"Exclusion ({name}): a record of {_keys(exc.concept_sets)} {_window(exc.window)}."
+            f"Exclusion ({label(name)}): a record of {_keys(exc.concept_sets, 'or')} "
+            f"{_window(exc.window)}."
         )
     return " ".join(parts)
 
@@ -84,15 +104,17 @@ def _classification(spec: StudySpec) -> str:
     look = "all history" if c.lookback_days is None else f"the {c.lookback_days} days before"
     line = f", or a line of therapy at index of {c.rr_min_line} or more" if c.rr_min_line else ""
     return (
-        f"Patients were relapsed/refractory (R/R) with a record of {_keys(c.rr_evidence)} on or "
-        f"before index (searching {look}), {_keys(c.rr_prior_therapy)} before index{line}; "
-        f"otherwise newly diagnosed (ND). The treatment setting was consolidation with evidence "
-        f"of remission ({_keys(s.remission_evidence)}) or MRD testing ({_keys(s.mrd_evidence)}) "
-        f"{_window(s.window)}, otherwise induction (ND) or re-induction (R/R)."
+        "Patients were classified as relapsed/refractory (R/R) when they had a record of "
+        f"{_keys(c.rr_evidence, 'or')} on or before the index date (searching {look}) or had "
+        f"received {_keys(c.rr_prior_therapy, 'or')} before it{line}, and as newly diagnosed "
+        "(ND) otherwise. The treatment setting was consolidation when remission "
+        f"({_keys(s.remission_evidence, 'or')}) or MRD testing ({_keys(s.mrd_evidence, 'or')}) "
+        f"was recorded {_window(s.window)}, and induction (ND) or re-induction (R/R) otherwise."
     )
 
 
 def _cycle_rule(key: str, rule: Any) -> str:
+    key = label(key)
     if isinstance(rule, InfusionCycles):
         return (
             f"{key}: continuous infusion, bags joined; an interruption of up to "
@@ -122,16 +144,17 @@ def _patterns(spec: StudySpec, pathway_settings: Mapping[str, Any]) -> list[str]
     relapse = "a relapse starts" if lines.relapse_starts_line else "a relapse does not start"
     out = [
         f"The index treatment was the index drug's records from the index date forming {end} "
-        f"(records {p.era_gap_days} days apart or less joined); its duration counts the first to "
-        f"the last treated day. Cycles: {cycles}. Prior therapy: records before index "
-        f"({prior_text}); subsequent therapy: records after the index treatment ({sub_text}). "
-        "Therapy "
-        f"classes: {'; '.join(f'{c}: {_keys(k)}' for c, k in p.therapy_classes.items())}.",
+        f"(records {p.era_gap_days} days apart or less joined). Treatment duration was counted "
+        "from the first to the last treated day, both included (last − first + 1 days). "
+        f"Cycles: {cycles}. Prior therapy was any record before the index date ({prior_text}); "
+        f"subsequent therapy any record after the index treatment ({sub_text}). Therapies were "
+        f"grouped into classes: {_classes(p.therapy_classes)}.",
         f"Lines of therapy: drugs starting within {lines.regimen_window_days} days of a line's "
         f"start form its regimen; a gap of more than {lines.gap_days} days without treatment "
         f"(except {_keys(lines.gap_exempt)}) or a new drug other than "
-        f"{_keys(lines.allowed_additions)} starts a new line; {_keys(lines.line_defining)} always "
-        f"starts one (lymphodepletion with {_keys(lines.lymphodepletion)} up to "
+        f"{_keys(lines.allowed_additions, 'or')} starts a new line; "
+        f"{_keys(lines.line_defining, 'or')} always starts one (lymphodepletion with "
+        f"{_keys(lines.lymphodepletion)} up to "
         f"{lines.lymphodepletion_days} days before belongs to it); "
         f"{relapse} a new line.",
     ]
@@ -143,7 +166,8 @@ def _patterns(spec: StudySpec, pathway_settings: Mapping[str, Any]) -> list[str]
             f"{s.get('era_collapse_days')} days apart or less collapsed, overlaps of at least "
             f"{s.get('combination_window_days')} "
             f"days forming combinations, filter “{s.get('filter')}”, at most "
-            f"{s.get('max_path_length')} steps; {_keys(s.get('exit_names', ()))} as exit events."
+            f"{s.get('max_path_length')} steps; {_keys(s.get('exit_names', ()), 'or')} ended a "
+            "pathway (exit events)."
         )
     return out
 
@@ -152,7 +176,7 @@ def _outcomes(spec: StudySpec) -> list[str]:
     o, r = spec.outcomes, spec.outcomes.response
     level = f"{100 * o.conf_level:g}%"
     variants = "; ".join(
-        f"{k}: {_keys(v) if v else 'no therapy'}" for k, v in o.censor_variants.items()
+        f"“{label(k)}”: the first {_keys(v, 'or')}" for k, v in o.censor_variants.items() if v
     )
     return [
         f"Response: CR with ≤{r.marrow_blasts_max_pct:g}% bone-marrow blasts, ANC >{r.anc_full:g} "
@@ -165,13 +189,17 @@ def _outcomes(spec: StudySpec) -> list[str]:
         "first CR/CRh/CRi): OS ends at death; EFS at relapse, refractory disease or death, with no "
         f"CR/CRh/CRi within {o.efs_no_cr_window_days} days counted as an event on day 1; RFS at "
         "relapse or death; duration of response at relapse, progression or death. Follow-up is "
-        "censored at the end of the observation period holding the index date; censoring "
-        f"variants additionally censor at the first of these therapies ({variants}).",
+        "censored at the end of the observation period holding the index date"
+        + (
+            f"; sensitivity analyses additionally censor at a later therapy ({variants})."
+            if variants
+            else "."
+        ),
         "Survival curves are Kaplan–Meier estimates with Greenwood variances and pointwise "
         f"{level} confidence intervals on {_CONF_TYPES[o.conf_type]}; medians and their "
         "intervals follow Brookmeyer and Crowley (inverting the pointwise band, as R's "
         "quantile.survfit); landmark rates are read at "
-        f"{', '.join(f'{m:g}' for m in o.landmarks_months)} months (1 month = 30.4375 days). "
+        f"{_keys(f'{m:g}' for m in o.landmarks_months)} months. "
         "Groups and strata are compared with the log-rank test and, for two levels, a Cox model "
         "(Efron ties). Competing risks use the Aalen–Johansen estimator and Gray's test.",
     ]
@@ -181,14 +209,15 @@ def _conventions(spec: StudySpec, meta: ReportMeta) -> list[str]:
     s = spec.safety
     m = meta.min_cell_count
     return [
-        f"Adverse events: records of {_keys(s.adverse_events)} from the index date to "
-        f"{s.treatment_window_days} days after the end of the index treatment; grade "
-        f"{s.severe_grade} or higher counts as severe; events of special interest: "
-        f"{_keys(s.special_interest)}.",
+        f"Adverse events{_sets(s.adverse_events, 'adverse events')} were counted from the index "
+        f"date to {s.treatment_window_days} days after the end of the index treatment, by worst "
+        f"grade; grade {s.severe_grade} or higher counts as severe. AEs of special interest"
+        f"{_sets(s.special_interest, 'AEs of special interest')} are reported separately.",
         "The data follow the OMOP CDM v5.4 conventions of allrwe (docs/cdm-conventions.md): "
         "drugs in drug_exposure, transplant and CAR-T infusion in procedure_occurrence, labs in "
         "measurement, disease status as conditions, adverse events with their grade in "
-        "observation, follow-up from observation_period. A duration is end − start in days.",
+        "observation, follow-up from observation_period. Times to events are counted in days "
+        "from their start date (event date − start date) and shown in months of 30.4375 days.",
         f"Small cells: counts from 1 to {m - 1} are suppressed, with complementary suppression "
         "so that they cannot be recovered from totals, and every statistic linked to a hidden "
         "count; zero is shown. Suppression is applied once to all results before the report "

@@ -8,6 +8,7 @@ order of groups; :class:`~allrwe.report.model.ReportMeta` adds the title block.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import replace
 from typing import Any
 
 import pandas as pd
@@ -15,7 +16,8 @@ import pandas as pd
 from allrwe import __version__
 from allrwe.analyses.baseline import VARIABLE_LABELS, table_one
 from allrwe.errors import DisclosureError
-from allrwe.report._blocks import Context, make_table, na_text
+from allrwe.report._blocks import Context, group_header, make_table, na_text, slug
+from allrwe.report._efficacy import efficacy_tables
 from allrwe.report._incidence import cumulative_incidence_section
 from allrwe.report._outcomes import survival_section
 from allrwe.report._patterns import patterns_section
@@ -28,6 +30,7 @@ from allrwe.report._view import (
     fmt_count,
     level_sort_key,
 )
+from allrwe.report.labels import relabel_section
 from allrwe.report.methods import methods_section
 from allrwe.report.model import (
     Details,
@@ -215,12 +218,15 @@ def baseline_section(ctx: Context) -> Section:
             dict.fromkeys(part.index.get_level_values("strata_level")), key=level_sort_key
         ):
             sub = part[part.index.get_level_values("strata_level") == level]
+            columns = [
+                c if c == "Overall" else group_header(ctx, c, (name, level)) for c in header[1:]
+            ]
             tables.append(
                 make_table(
                     ctx,
-                    f"table-one-{name}-{level}",
+                    f"table-one-{slug(name)}-{slug(level)}",
                     f"{name} = {level}",
-                    header,
+                    [header[0], *columns],
                     _table_one_rows(sub),
                 )
             )
@@ -259,6 +265,13 @@ def notes_section(ctx: Context, meta: ReportMeta, n_records: int) -> Section:
     return Section("notes", "Notes on the outputs", (text, table))
 
 
+def _with_table_two(ctx: Context, spec: StudySpec, section: Section) -> Section:
+    """Put seed 001's Table 2 (efficacy by setting and line) at the head of the outcomes."""
+    if not section.available:
+        return section
+    return replace(section, blocks=(*efficacy_tables(ctx, spec), *section.blocks))
+
+
 def build_report(results: ResultSet, spec: StudySpec, meta: ReportMeta) -> ReportDocument:
     """Build the report's sections from suppressed results.
 
@@ -291,10 +304,15 @@ def build_report(results: ResultSet, spec: StudySpec, meta: ReportMeta) -> Repor
         baseline_section(ctx),
         patterns_section(ctx, spec),
         response_section(ctx, spec),
-        survival_section(ctx, spec),
+        _with_table_two(ctx, spec, survival_section(ctx, spec)),
         cumulative_incidence_section(ctx, spec),
         safety_section(ctx),
         methods_section(spec, meta),
         notes_section(ctx, meta, len(results)),
     )
-    return ReportDocument(meta, sections)
+    # Methods and notes write their keys with labels themselves and name identifiers (the
+    # study, OMOP tables) that must stay as they are.
+    verbatim = {"methods", "notes"}
+    return ReportDocument(
+        meta, tuple(s if s.id in verbatim else relabel_section(s) for s in sections)
+    )

@@ -1,23 +1,22 @@
-"""The HTML renderer: one self-contained file, with plotly.js and the figure data inline.
+"""The HTML renderer: one self-contained file, its figures as inline SVG (no script).
 
 The file references nothing outside itself (no CDN, fonts or scripts; the only links are the
 relative ones to the static figures beside it), so it opens offline. Its bytes depend only on
-the document: element ids are fixed, figure data are canonical JSON.
+the document: element ids are fixed and the SVG coordinates rounded.
 """
 
 from __future__ import annotations
 
-import json
 from functools import lru_cache
 from typing import Any
 
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 from markupsafe import Markup
 
-from allrwe.report.figures import plotly_spec
+from allrwe.report.figures import svg_figure
 from allrwe.report.model import Details, Figure, ReportDocument, Table
 
-__all__ = ["plotly_js", "render_html"]
+__all__ = ["render_html"]
 
 
 @lru_cache(maxsize=1)
@@ -30,14 +29,6 @@ def _environment() -> Environment:
         trim_blocks=False,
         lstrip_blocks=False,
     )
-
-
-@lru_cache(maxsize=1)
-def plotly_js() -> str:
-    """Return the bundled plotly.js, safe to place inside a ``<script>`` element."""
-    from plotly.offline import get_plotlyjs
-
-    return get_plotlyjs().replace("</script", "<\\/script")
 
 
 def _numbers(doc: ReportDocument) -> dict[str, int]:
@@ -58,14 +49,6 @@ def _numbers(doc: ReportDocument) -> dict[str, int]:
     return numbers
 
 
-def _figures_json(specs: dict[str, Any]) -> str:
-    text = json.dumps(
-        specs, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
-    )
-    # Inside <script>, "</" could end the element early.
-    return text.replace("</", "<\\/")
-
-
 def render_html(doc: ReportDocument) -> str:
     """Render the report as one HTML document.
 
@@ -77,16 +60,12 @@ def render_html(doc: ReportDocument) -> str:
     Returns
     -------
     str
-        The HTML text; plotly.js is embedded once, and only when the report has figures.
+        The HTML text, with every figure drawn as an inline ``<svg>`` element.
     """
-    specs = {f.id: plotly_spec(f) for f in doc.figures()}
-    heights = {k: int(v["layout"].get("height", 420)) for k, v in specs.items()}
+    svgs = {f.id: Markup(svg_figure(f)) for f in doc.figures()}
     template = _environment().get_template("report.html.j2")
     return template.render(
         meta=doc.meta,
         sections=doc.sections,
-        ctx={"numbers": _numbers(doc), "heights": heights},
-        figures=bool(specs),
-        plotly_js=Markup(plotly_js()) if specs else "",
-        figures_json=Markup(_figures_json(specs)) if specs else "",
+        ctx={"numbers": _numbers(doc), "svgs": svgs},
     )

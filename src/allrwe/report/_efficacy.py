@@ -1,0 +1,116 @@
+"""Seed 001's Table 2: response, MRD and the endpoints' medians and 1-year rates by setting.
+
+One table per index group: a column for all its persons and one per level of the setting
+and line strata present in the records, each headed with its own number of persons; rows
+for the response and MRD rates and, per endpoint, the median and the 12-month rate.
+"""
+
+from __future__ import annotations
+
+from allrwe.report._blocks import Context, make_table, slug, stratum_size
+from allrwe.report._outcomes import endpoint_title, followup_cell, summary_cells
+from allrwe.report._response import rate_cell
+from allrwe.report._view import fmt_count, level_sort_key
+from allrwe.report.model import Row, Table
+from allrwe.spec import StudySpec
+
+__all__ = ["TABLE2_ENDPOINTS", "TABLE2_STRATA", "efficacy_tables"]
+
+_O = "overall"
+#: strata shown as columns, in this order, when the records have them
+TABLE2_STRATA = ("setting", "line", "line_at_index")
+#: endpoints shown as rows, in this order, when the records have them
+TABLE2_ENDPOINTS = ("efs", "rfs", "os", "dor")
+_RATES = (("response", "CR/CRh/CRi"), ("cr", "CR"), ("mrd_negative", "MRD negativity"))
+_TITLES = {
+    "os": "Overall survival",
+    "efs": "Event-free survival",
+    "rfs": "Relapse-free survival",
+    "dor": "Duration of response",
+}
+
+
+def _columns(ctx: Context, group: str) -> list[tuple[str, str]]:
+    frame = ctx.view.frame("survival_summary")
+    frame = frame[frame["group"] == group]
+    cols = [(_O, _O)]
+    for name in TABLE2_STRATA:
+        levels = set(frame.loc[frame["strata_name"] == name, "strata_level"].astype(str))
+        cols += [(name, lv) for lv in sorted(levels, key=level_sort_key)]
+    return cols
+
+
+def _header(ctx: Context, group: str, cols: list[tuple[str, str]]) -> list[str]:
+    out = [""]
+    for sn, sl in cols:
+        if sn == _O:
+            size = ctx.group_size(group)
+            out.append(f"All (N = {fmt_count(size)})" if size.present else "All")
+        else:
+            size = stratum_size(ctx, group, sn, sl)
+            out.append(f"{sl} (n = {fmt_count(size)})" if size.present else sl)
+    return out
+
+
+def _rows(ctx: Context, spec: StudySpec, group: str, cols: list[tuple[str, str]]) -> list[Row]:
+    rows: list[Row] = []
+    response = ctx.view.frame("response")
+    for variable, name in _RATES:
+        if variable in set(response["variable"].astype(str)):
+            rates = [rate_cell(ctx, group, sn, sl, variable, _O) for sn, sl in cols]
+            rows.append(Row((name, *rates)))
+    summary = ctx.view.frame("survival_summary")
+    present = set(summary["variable"].astype(str))
+    twelve = 12.0 in spec.outcomes.landmarks_months
+    for variable in (v for v in TABLE2_ENDPOINTS if v in present):
+        title = endpoint_title(variable, spec, _TITLES)
+        cells = [summary_cells(ctx, spec, variable, (group, sn, sl)) for sn, sl in cols]
+        rows.append(Row((title, *([""] * len(cols))), strong=True))
+        rows.append(Row(("median, months (95% CI)", *(c[0] for c in cells)), indent=1))
+        if twelve:
+            index = 1 + list(spec.outcomes.landmarks_months).index(12.0)
+            rows.append(Row(("12-month rate, % (95% CI)", *(c[index] for c in cells)), indent=1))
+        if variable == "os":
+            follow = (followup_cell(ctx, variable, (group, sn, sl)) for sn, sl in cols)
+            rows.append(Row(("median follow-up, months", *follow), indent=1))
+    return rows
+
+
+def efficacy_tables(ctx: Context, spec: StudySpec) -> list[Table]:
+    """Return Table 2 of each index group (empty when no endpoint was estimated).
+
+    Parameters
+    ----------
+    ctx : Context
+        The records, groups and threshold.
+    spec : StudySpec
+        The study (landmarks, endpoint titles).
+
+    Returns
+    -------
+    list of Table
+        One table per group with survival summaries.
+    """
+    summary = ctx.view.frame("survival_summary")
+    if summary.empty:
+        return []
+    tables = []
+    for group in ctx.present_groups("survival_summary"):
+        cols = _columns(ctx, group)
+        rows = _rows(ctx, spec, group, cols)
+        if not rows:
+            continue
+        tables.append(
+            make_table(
+                ctx,
+                f"table-efficacy-{slug(group)}",
+                f"Efficacy of {group} by treatment setting and line (Table 2)",
+                _header(ctx, group, cols),
+                rows,
+                (
+                    "Rates: n/N, % (exact 95% CI). Medians (Brookmeyer–Crowley 95% CI) and "
+                    "12-month rates (95% CI) from the Kaplan–Meier estimate.",
+                ),
+            )
+        )
+    return tables

@@ -1,0 +1,62 @@
+"""Seed 001's Table 2: response and endpoints by treatment setting, each column its own n."""
+
+from __future__ import annotations
+
+import math
+
+import pandas as pd
+from planted import DEMO_SPEC
+
+from allrwe.report._blocks import Context
+from allrwe.report._efficacy import efficacy_tables
+from allrwe.report._view import ResultView
+from allrwe.results import make_records
+from allrwe.spec import load_spec
+
+
+def _stratum(level: str, n: int, median: float, rate: float) -> list[pd.DataFrame]:
+    sn = "overall" if level == "overall" else "setting"
+    keys = {"group": "INO", "strata_name": sn, "strata_level": level}
+    return [
+        make_records(analysis="baseline", **keys, variable="persons", variable_level="overall",
+                     estimate_name="count", value=n),
+        make_records(analysis="survival_summary", **keys, variable="os",
+                     estimate_name=["n", "n_event", "median_months", "median_lower_months",
+                                    "median_upper_months", "available", "median_followup_days",
+                                    "followup_min_days", "followup_max_days"],
+                     value=[n, n // 2, median, median - 2, math.nan, 1.0, 365.25, 30.4375,
+                            730.5]),
+        make_records(analysis="survival_landmark", **keys, variable="os",
+                     variable_level="12 months", estimate_name=["survival", "lower", "upper"],
+                     value=[rate, rate - 0.1, rate + 0.1]),
+        make_records(analysis="response", **keys, variable="response",
+                     estimate_name=["count", "denominator", "percentage", "lower", "upper",
+                                    "available"],
+                     value=[n // 2, n, 50.0, 40.0, 60.0, 1.0]),
+    ]  # fmt: skip
+
+
+def test_table_two_has_a_column_per_setting_headed_with_its_n():
+    records = pd.concat(
+        [
+            make_records(analysis="cohort", group="INO", variable="persons",
+                         estimate_name="count", value=90),
+            *_stratum("overall", 90, 9.0, 0.45),
+            *_stratum("ND", 30, 14.0, 0.6),
+            *_stratum("R/R", 60, 7.5, 0.35),
+        ],
+        ignore_index=True,
+    )  # fmt: skip
+    spec = load_spec(DEMO_SPEC)
+    (table,) = efficacy_tables(Context(ResultView(records), ["INO"], 5), spec)
+    assert table.header == ("", "All (N = 90)", "ND (n = 30)", "R/R (n = 60)")
+    rows = {r.cells[0]: r.cells[1:] for r in table.rows}
+    assert rows["CR/CRh/CRi"] == ("45/90, 50.0% (40.0, 60.0)", "15/30, 50.0% (40.0, 60.0)",
+                                  "30/60, 50.0% (40.0, 60.0)")  # fmt: skip
+    assert rows["median, months (95% CI)"] == ("9.0 (7.0, NE)", "14.0 (12.0, NE)", "7.5 (5.5, NE)")
+    assert rows["12-month rate, % (95% CI)"] == (
+        "45.0% (35.0, 55.0)",
+        "60.0% (50.0, 70.0)",
+        "35.0% (25.0, 45.0)",
+    )
+    assert rows["median follow-up, months"] == ("12.0 (1.0–24.0)",) * 3

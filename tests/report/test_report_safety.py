@@ -1,0 +1,50 @@
+"""Adverse events in seed 001's Table 3 layout: term x any grade / grade 1-2 / grade >=3."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from allrwe.report._blocks import Context
+from allrwe.report._safety import safety_section
+from allrwe.report._view import ResultView
+from allrwe.report.model import Table
+from allrwe.results import make_records
+
+
+def _records(unknown: int) -> pd.DataFrame:
+    levels = ["any grade", "grade 1-2", "grade >=3", "grade unknown"]
+    return pd.concat(
+        [
+            make_records(analysis="cohort", group="INO", variable="persons",
+                         estimate_name="count", value=200),
+            make_records(analysis="safety_ae", group="INO", variable="persons",
+                         estimate_name="count", value=200),
+            make_records(
+                analysis="safety_ae", group="INO", variable="crs",
+                variable_level=[lv for lv in levels for _ in range(2)],
+                estimate_name=["count", "percentage"] * 4,
+                value=[40, 20.0, 30, 15.0, 10, 5.0, unknown, unknown / 2],
+            ),
+        ],
+        ignore_index=True,
+    )  # fmt: skip
+
+
+def _table(records: pd.DataFrame) -> Table:
+    section = safety_section(Context(ResultView(records), ["INO"], 5))
+    (table,) = section.children[0].blocks
+    assert isinstance(table, Table)
+    return table
+
+
+def test_one_row_per_term_with_grade_bands_as_columns():
+    table = _table(_records(0))
+    assert table.header == ("Adverse event", "INO (N = 200): any grade", "Grade 1–2", "Grade ≥3")
+    assert table.rows[0].cells == ("Persons", "200", "", "")
+    assert table.rows[1].cells == ("crs", "40 (20.0%)", "30 (15.0%)", "10 (5.0%)")
+
+
+def test_grade_unknown_column_only_when_someone_has_it():
+    table = _table(_records(6))
+    assert table.header[-1] == "Grade unknown"
+    assert table.rows[1].cells[-1] == "6 (3.0%)"
