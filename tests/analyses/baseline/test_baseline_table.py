@@ -387,7 +387,7 @@ def test_lab_outside_measurement_domain_names_the_field(cdm: Path, vocab: Vocabu
     with connect(cdm) as source, pytest.raises(StudySpecError) as err:
         summarise_baseline(source, vocab, cohort_of(spec), spec)
     assert "field 'baseline.labs[1]'" in str(err.value)
-    assert "'observation'" in str(err.value)
+    assert "'condition' domain, not 'measurement'" in str(err.value)
 
 
 def test_smd_withheld_when_it_would_reveal_a_small_count(cdm: Path, vocab: Vocabulary) -> None:
