@@ -38,6 +38,7 @@ if TYPE_CHECKING:
     from allrwe.io.vocabulary import Vocabulary
 
 __all__ = [
+    "AfterIndexSpec",
     "AgeRange",
     "BaselineSpec",
     "ClassificationSpec",
@@ -355,6 +356,37 @@ class ResponseThresholds(_Section):
     platelets_partial: float = 50.0
 
 
+AfterIndexEndpoint = Literal["os", "efs", "rfs"]
+
+
+def _after_index_endpoints() -> list[AfterIndexEndpoint]:
+    return ["os", "efs", "rfs"]
+
+
+class AfterIndexSpec(_Section):
+    """Outcomes of a group formed after index (HSCT): landmarks, Simon–Makuch, Cox."""
+
+    event: Literal["hsct"] = Field(
+        default="hsct",
+        description="the event that forms the group after index: the first allogeneic HSCT "
+        "(patterns.lines.transplant) within follow-up",
+    )
+    endpoints: list[AfterIndexEndpoint] = Field(
+        default_factory=_after_index_endpoints,
+        description="the endpoints analysed (those not available on the CDM are left out)",
+    )
+    landmarks_months: Increasing = Field(
+        default_factory=lambda: [3.0, 6.0],
+        description="landmark times: persons followed beyond each, grouped by the event by then",
+    )
+    horizon_months: float = Field(
+        default=12.0,
+        gt=0,
+        description="survival is reported this many months after each landmark, and at this "
+        "time on the Simon–Makuch curves",
+    )
+
+
 class OutcomesSpec(_Section):
     """Response and time-to-event settings (used by the outcome analyses)."""
 
@@ -382,6 +414,10 @@ class OutcomesSpec(_Section):
         default=None,
         description="data cut-off: follow-up ends at the earlier of this date and the end of the "
         "observation period holding the index date; null = the observation period end",
+    )
+    after_index: AfterIndexSpec | None = Field(
+        default=None,
+        description="outcomes by a group formed after index (docs/survival.md); null = none",
     )
 
 

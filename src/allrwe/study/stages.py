@@ -22,6 +22,7 @@ from allrwe.analyses.baseline import (
     summarise_baseline,
 )
 from allrwe.analyses.outcomes import (
+    after_index_records,
     assess_response,
     compute_endpoints,
     prepare_outcome_inputs,
@@ -43,13 +44,14 @@ from allrwe.errors import AnalysisError, CdmSchemaError
 from allrwe.io.source import CdmSource
 from allrwe.io.vocabulary import Vocabulary
 from allrwe.spec import StudySpec
-from allrwe.study.adapters import as_records, pattern_records, status_records
+from allrwe.study.adapters import as_records, empty_records, pattern_records, status_records
 from allrwe.study.pathways import compute_group_pathways, pathway_records, pathway_strata
 
 __all__ = [
     "OUTCOME_STRATA",
     "VARIABLE_STRATA",
     "StudyContext",
+    "after_index_stage",
     "baseline_stage",
     "outcomes_stage",
     "pathways_stage",
@@ -219,6 +221,16 @@ def survival_stage(ctx: StudyContext) -> pd.DataFrame:
         )
 
     return guarded("survival_summary", ctx, compute)
+
+
+def after_index_stage(ctx: StudyContext) -> pd.DataFrame:
+    """Outcomes by HSCT after index (``outcomes.after_index``): landmarks, Simon–Makuch, Cox."""
+    if ctx.spec.outcomes.after_index is None:
+        return empty_records()
+    if ctx.endpoints is None:
+        return status_records("after_index", ctx.groups, "endpoints are not available")
+    endpoints = ctx.endpoints
+    return guarded("after_index", ctx, lambda: after_index_records(endpoints, ctx.spec))
 
 
 def baseline_stage(ctx: StudyContext) -> pd.DataFrame:

@@ -8,6 +8,7 @@ Typical use::
     rates = response_rates(response, spec, by=[("setting", "treatment_setting")])
     endpoints = compute_endpoints(source, vocab, cohort, inputs=inputs, response=response)
     records = summarise_survival(endpoints, spec, by=["setting"])
+    after = after_index_records(endpoints, spec)  # HSCT after index: landmarks, Cox
 
 Definitions, day/month conventions and the "not available" rule: docs/outcomes.md.
 """
@@ -21,6 +22,7 @@ from allrwe.analyses.outcomes._inputs import (
     prepare_outcome_inputs,
 )
 from allrwe.analyses.outcomes._rows import ENDPOINT_COLUMNS
+from allrwe.analyses.outcomes.after_index import after_index_records, after_index_sets
 from allrwe.analyses.outcomes.endpoints import (
     COMPETING_ENDPOINTS,
     ENDPOINTS,
@@ -59,6 +61,8 @@ __all__ = [
     "OutcomeInputs",
     "ResponseResult",
     "add_strata",
+    "after_index_records",
+    "after_index_sets",
     "age_band_labels",
     "assess_response",
     "classify_response",

@@ -1,0 +1,295 @@
+"""Outcomes of a group formed after index (allogeneic HSCT), without immortal-time bias.
+
+Patients who proceed to HSCT are known only after index, so comparing them with the others
+as if the group were fixed at index credits the transplanted patients with the time they had
+to survive to reach HSCT. For each endpoint of ``outcomes.after_index.endpoints`` (OS, EFS,
+RFS) and each index group, three analyses avoid that bias (docs/survival.md, "Groups formed
+after index"):
+
+* ``after_index_landmark``: at each landmark L (``landmarks_months``), the persons still
+  followed after L (time > L) are grouped by HSCT on or before L (``strata_level`` ``hsct``)
+  or not (``no_hsct``), with time counted from L. Per group: ``n`` and ``n_event`` (counts),
+  ``n_risk`` at L + ``horizon_months`` (count) and ``survival``, ``lower``, ``upper`` then
+  (Kaplan–Meier from L); per landmark (``strata_level`` ``overall``): the log-rank test
+  ``chisq``, ``df``, ``p`` with the two group sizes ``n_hsct``, ``n_no_hsct`` (counts).
+* ``after_index_simon_makuch``: Kaplan–Meier curves by current HSCT status (a person is in
+  ``no_hsct`` until the HSCT and in ``hsct`` after it). ``variable_level`` ``overall``:
+  ``n`` (persons contributing to the curve) and ``n_event``; ``"<h> months"``: ``n_risk``,
+  ``survival``, ``lower``, ``upper``; each curve time (``variable_level`` = day): ``time_days``,
+  ``survival``, ``lower``, ``upper`` with ``n_risk``, ``n_event``, ``n_censor`` in the same
+  record, so that a suppressed count blanks the estimates beside it.
+* ``after_index_cox``: HSCT as a time-dependent covariate, on the (start, stop] rows split at
+  the HSCT day. ``variable_level`` ``hsct time-dependent``: ``hr``, ``hr_lower``,
+  ``hr_upper``, ``p`` (robust variance clustered on the person, R's ``cluster(id)``) and
+  ``estimable`` (0 with no HR when the likelihood is monotone, e.g. every informative event
+  in one state);
+  ``mantel-byar``: ``chisq``, ``df``, ``p`` (log-rank on the split rows). Both carry ``n``,
+  ``n_event`` and ``n_hsct`` (counts).
+
+The HSCT day is the event day of the ``time_to_hsct`` endpoint (first allogeneic HSCT after
+index within follow-up, ``patterns.lines.transplant``), counted from each endpoint's start.
+For RFS (which starts at the first CR/CRh/CRi), an HSCT before that day makes the whole
+follow-up "hsct". The split follows R's ``tmerge``: an HSCT on the last day of follow-up
+changes nothing, so a death on the day of the HSCT counts before it.
+"""
+
+from __future__ import annotations
+
+import logging
+import warnings
+
+import numpy as np
+import pandas as pd
+
+from allrwe.analyses.outcomes._records import COUNT, NUMERIC, Records, label, labels
+from allrwe.analyses.outcomes.response import AVAILABLE
+from allrwe.analyses.survival import (
+    DAYS_PER_MONTH,
+    KaplanMeierResult,
+    cox,
+    kaplan_meier_by,
+    landmark,
+    logrank,
+    simon_makuch,
+    split_at_switch,
+)
+from allrwe.errors import AnalysisError, StudyWarning
+from allrwe.spec import AfterIndexSpec, StudySpec
+
+__all__ = ["SET_COLUMNS", "after_index_records", "after_index_sets"]
+
+log = logging.getLogger(__name__)
+
+#: Columns of each :func:`after_index_sets` frame.
+SET_COLUMNS = ("person_id", "time", "event", "switch")
+
+_OVERALL = "overall"
+
+
+def _settings(spec: StudySpec) -> AfterIndexSpec:
+    cfg = spec.outcomes.after_index
+    return AfterIndexSpec() if cfg is None else cfg
+
+
+def _switch_dates(endpoints: pd.DataFrame) -> pd.Series:
+    """Return the HSCT date per (person_id, group): the event date of ``time_to_hsct``."""
+    rows = endpoints[
+        (endpoints["endpoint"] == "time_to_hsct")
+        & (endpoints["censor_variant"] == "none")
+        & (endpoints["status"] == AVAILABLE)
+        & (endpoints["cause"] == 1)
+    ]
+    if rows.empty and not (endpoints["endpoint"] == "time_to_hsct").any():
+        raise AnalysisError("after_index: the endpoints have no time_to_hsct rows")
+    index = pd.MultiIndex.from_frame(rows[["person_id", "group"]].astype({"group": str}))
+    return pd.Series(rows["end_date"].to_numpy(), index=index)
+
+
+def after_index_sets(
+    endpoints: pd.DataFrame, spec: StudySpec
+) -> dict[tuple[str, str], pd.DataFrame]:
+    """Return the analysis set of every endpoint and index group: time, event, HSCT day.
+
+    Parameters
+    ----------
+    endpoints : pandas.DataFrame
+        :func:`~allrwe.analyses.outcomes.compute_endpoints` output (with ``time_to_hsct``).
+    spec : StudySpec
+        Study specification (``outcomes.after_index``; its defaults when absent).
+
+    Returns
+    -------
+    dict of (endpoint, group) to pandas.DataFrame
+        Columns :data:`SET_COLUMNS`: ``time`` (days from the endpoint's start), ``event``
+        (0/1) and ``switch`` (days from the start to the HSCT, 0 if before the start, NaN =
+        none within follow-up), one row per person, in the endpoint rows' order. Endpoints
+        that are not available (e.g. EFS on claims) are left out.
+
+    Raises
+    ------
+    AnalysisError
+        If the endpoints have no ``time_to_hsct`` rows.
+    """
+    cfg = _settings(spec)
+    hsct = _switch_dates(endpoints)
+    out: dict[tuple[str, str], pd.DataFrame] = {}
+    for endpoint in cfg.endpoints:
+        rows = endpoints[
+            (endpoints["endpoint"] == endpoint)
+            & (endpoints["censor_variant"] == "none")
+            & (endpoints["status"] == AVAILABLE)
+        ]
+        for group in spec.index_groups:
+            part = rows[rows["group"].astype(str) == group]
+            if part.empty:
+                continue
+            keys = pd.MultiIndex.from_frame(part[["person_id", "group"]].astype({"group": str}))
+            when = pd.to_datetime(pd.Series(hsct.reindex(keys).to_numpy()))
+            start = pd.to_datetime(part["start_date"]).reset_index(drop=True)
+            switch = (when - start).dt.days.to_numpy(dtype="float64")
+            out[(endpoint, group)] = pd.DataFrame({
+                "person_id": part["person_id"].to_numpy(dtype="int64"),
+                "time": part["time_days"].to_numpy(dtype="float64"),
+                "event": part["event"].to_numpy(dtype="int64"),
+                "switch": np.where(switch < 0, 0.0, switch),
+            })  # fmt: skip
+    return out
+
+
+def _keys(analysis: str, group: str, name: str, level: str, var: str, var_level: str) -> dict:
+    return {"analysis": analysis, "group": group, "strata_name": name, "strata_level": level,
+            "variable": var, "variable_level": var_level}  # fmt: skip
+
+
+def _at(km: KaplanMeierResult, day: float) -> tuple[float, float, float]:
+    """Survival and limits at ``day`` (NaN past the end of the curve)."""
+    at = km.at([day])
+    if not len(at):
+        return np.nan, np.nan, np.nan
+    return float(at["survival"].iloc[0]), float(at["lower"].iloc[0]), float(at["upper"].iloc[0])
+
+
+def _levels(event: str) -> dict[int, str]:
+    return {1: event, 0: f"no_{event}"}
+
+
+def _landmarks(rec: Records, group: str, var: str, data: pd.DataFrame, spec: StudySpec) -> None:
+    cfg, out = _settings(spec), spec.outcomes
+    levels = _levels(cfg.event)
+    name = f"{cfg.event}_by_landmark"
+    horizon = cfg.horizon_months * DAYS_PER_MONTH
+    for months in cfg.landmarks_months:
+        where = f"landmark {label(months)} months"
+        day = months * DAYS_PER_MONTH
+        followed = data["time"].to_numpy() > day
+        lm = (
+            landmark(data["time"], data["event"], data["switch"], at=day)
+            if followed.any()
+            else pd.DataFrame({"time": [], "event": [], "switched": []})
+        )
+        sizes = {k: int((lm["switched"] == k).sum()) for k in levels}
+        curves = {}
+        if len(lm):
+            curves = kaplan_meier_by(
+                lm["time"], lm["event"], lm["switched"], conf_type=out.conf_type,
+                conf_level=out.conf_level,
+            )  # fmt: skip
+        for k in (1, 0):
+            mine = lm[lm["switched"] == k]
+            est: dict = {"n": (COUNT, sizes[k]), "n_event": (COUNT, int(mine["event"].sum()))}
+            if sizes[k]:
+                s, lo, hi = _at(curves[k], horizon)
+                est |= {
+                    "n_risk": (COUNT, int((mine["time"] >= horizon).sum())),
+                    "survival": (NUMERIC, s),
+                    "lower": (NUMERIC, lo),
+                    "upper": (NUMERIC, hi),
+                }
+            rec.add(_keys("after_index_landmark", group, name, levels[k], var, where), est)
+        if all(sizes.values()):
+            lr = logrank(lm["time"], lm["event"], lm["switched"])
+            rec.add(_keys("after_index_landmark", group, name, _OVERALL, var, where), {
+                f"n_{levels[1]}": (COUNT, sizes[1]), f"n_{levels[0]}": (COUNT, sizes[0]),
+                "chisq": (NUMERIC, lr.chisq), "df": (NUMERIC, lr.df), "p": (NUMERIC, lr.p),
+            })  # fmt: skip
+
+
+def _simon_makuch(rec: Records, group: str, var: str, data: pd.DataFrame, spec: StudySpec) -> None:
+    cfg, out = _settings(spec), spec.outcomes
+    levels = _levels(cfg.event)
+    name = f"{cfg.event}_status"
+    analysis = "after_index_simon_makuch"
+    rows = split_at_switch(data["time"], data["event"], data["switch"])
+    curves = simon_makuch(data["time"], data["event"], data["switch"], conf_type=out.conf_type,
+                          conf_level=out.conf_level)  # fmt: skip
+    horizon = cfg.horizon_months * DAYS_PER_MONTH
+    for k in (1, 0):
+        mine = rows[rows["switched"] == k]
+        keys = _keys(analysis, group, name, levels[k], var, _OVERALL)
+        rec.add(keys, {"n": (COUNT, len(mine)), "n_event": (COUNT, int(mine["event"].sum()))})
+        if k not in curves:
+            continue
+        km = curves[k]
+        s, lo, hi = _at(km, horizon)
+        at_risk = int(((mine["start"] < horizon) & (mine["stop"] >= horizon)).sum())
+        rec.add(keys | {"variable_level": f"{label(cfg.horizon_months)} months"}, {
+            "n_risk": (COUNT, at_risk), "survival": (NUMERIC, s), "lower": (NUMERIC, lo),
+            "upper": (NUMERIC, hi),
+        })  # fmt: skip
+        table = [
+            (analysis, "time_days", NUMERIC, km.time),
+            (analysis, "survival", NUMERIC, km.survival),
+            (analysis, "lower", NUMERIC, km.lower),
+            (analysis, "upper", NUMERIC, km.upper),
+            (analysis, "n_risk", COUNT, km.n_risk),
+            (analysis, "n_event", COUNT, km.n_event),
+            (analysis, "n_censor", COUNT, km.n_censor),
+        ]
+        curve_keys = {"group": group, "strata_name": name, "strata_level": levels[k],
+                      "variable": var}  # fmt: skip
+        rec.add_table(curve_keys, labels(km.time), table)
+
+
+def _cox(rec: Records, group: str, var: str, data: pd.DataFrame, spec: StudySpec) -> None:
+    cfg = _settings(spec)
+    name = f"{cfg.event}_status"
+    rows = split_at_switch(data["time"], data["event"], data["switch"], person=data["person_id"])
+    switched = rows["switched"].to_numpy() == 1
+    counts = {"n": (COUNT, len(data)), "n_event": (COUNT, int(data["event"].sum())),
+              f"n_{cfg.event}": (COUNT, int(rows.loc[switched, "person"].nunique()))}  # fmt: skip
+    if not switched.any() or switched.all():
+        return
+    lr = logrank(rows["stop"], rows["event"], rows["switched"], entry=rows["start"])
+    rec.add(_keys("after_index_cox", group, name, _OVERALL, var, "mantel-byar"), {
+        **counts, "chisq": (NUMERIC, lr.chisq), "df": (NUMERIC, lr.df), "p": (NUMERIC, lr.p),
+    })  # fmt: skip
+    events = rows["event"].to_numpy() == 1
+    # A state without events makes the hazard ratio infinite: no Cox fit then.
+    if not (events & switched).any() or not (events & ~switched).any():
+        return
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", StudyWarning)
+        fit = cox(rows, time="stop", event="event", covariates=["switched"], entry="start",
+                  cluster="person", conf_level=spec.outcomes.conf_level)  # fmt: skip
+    # A monotone likelihood (e.g. every informative event in one state) has no finite HR.
+    estimable = fit.converged and not fit.infinite[0]
+    if not estimable:
+        log.info("after_index: no finite hazard ratio of %s for %s in group %s: %s",
+                 cfg.event, var, group, "; ".join(str(w.message) for w in caught))  # fmt: skip
+    names = ("hr", "hr_lower", "hr_upper", "p")
+    values = [fit.hazard_ratio[0], fit.lower[0], fit.upper[0], fit.p[0]]
+    estimates = {k: (NUMERIC, v if estimable else None) for k, v in zip(names, values, strict=True)}
+    rec.add(_keys("after_index_cox", group, name, _OVERALL, var, f"{cfg.event} time-dependent"),
+            {**counts, "estimable": (NUMERIC, float(estimable)), **estimates})  # fmt: skip
+
+
+def after_index_records(endpoints: pd.DataFrame, spec: StudySpec) -> pd.DataFrame:
+    """Landmark, Simon–Makuch and time-dependent Cox records of the group formed after index.
+
+    Parameters
+    ----------
+    endpoints : pandas.DataFrame
+        :func:`~allrwe.analyses.outcomes.compute_endpoints` output.
+    spec : StudySpec
+        Study specification (``outcomes.after_index``, ``conf_type``, ``conf_level``).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Records with the columns of ``allrwe.results.COLUMNS`` (see the module docstring);
+        ``group`` is the index group, ``variable`` the endpoint.
+
+    Raises
+    ------
+    AnalysisError
+        If the endpoints have no ``time_to_hsct`` rows.
+    """
+    rec = Records()
+    for (endpoint, group), data in after_index_sets(endpoints, spec).items():
+        for part in (_landmarks, _simon_makuch, _cox):
+            try:
+                part(rec, group, endpoint, data, spec)
+            except AnalysisError as exc:
+                log.info("after_index: %s of %s in group %s: %s", part.__name__, endpoint,
+                         group, exc)  # fmt: skip
+    return rec.frame()

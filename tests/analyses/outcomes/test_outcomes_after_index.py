@@ -1,0 +1,257 @@
+"""Outcomes by HSCT after index: landmarks, Simon–Makuch curves and time-dependent Cox.
+
+Ten BLIN patients, index 2020-01-01, observed to 2021-01-01 (OS censored on day 366):
+
+====== ===== ===== ====================================================
+person HSCT  death note
+====== ===== ===== ====================================================
+1      60    150   transplanted, dies
+2      80          transplanted, alive
+3      120   300   transplanted, dies
+4      200         transplanted, alive
+5      30    30    HSCT on the day of death: counts before it (no switch)
+6            50
+7            100
+8            250
+9, 10              alive
+====== ===== ===== ====================================================
+
+Persons 1–4 reach CR on day 31 (RFS starts then); person 11 has an HSCT on day 20, before its
+CR on day 31, so its whole RFS follow-up is "hsct". Person 2 relapses on day 300.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from outcome_fixtures import (
+    HSCT,
+    RELAPSE,
+    blin_cycles,
+    cohort,
+    cond,
+    death,
+    make_spec,
+    proc,
+    triple,
+    write_cdm,
+)
+
+from allrwe.analyses.outcomes import after_index_records, after_index_sets
+from allrwe.analyses.survival import (
+    DAYS_PER_MONTH,
+    cox,
+    kaplan_meier_by,
+    landmark,
+    logrank,
+    simon_makuch,
+    split_at_switch,
+)
+from allrwe.io import connect
+from allrwe.io.vocabulary import load_vocabulary
+from allrwe.results import ResultSet, suppress, validate_records
+from allrwe.spec import StudySpec
+from allrwe.study.stages import StudyContext, after_index_stage, outcomes_stage
+
+PERSONS = list(range(1, 12))
+HSCT_DAY = {1: 60, 2: 80, 3: 120, 4: 200, 5: 30, 11: 20}
+DEATH_DAY = {1: 150, 3: 300, 5: 30, 6: 50, 7: 100, 8: 250}
+CR = (1.0, 2.0, 200.0)
+ROWS = {
+    "drug_exposure": [r for p in PERSONS for r in blin_cycles(p, 0)],
+    "procedure_occurrence": [proc(p, HSCT, d) for p, d in HSCT_DAY.items()],
+    "death": [death(p, d) for p, d in DEATH_DAY.items()],
+    "measurement": [r for p in (1, 2, 3, 4, 11) for r in triple(p, 31, *CR)],
+    "condition_occurrence": [cond(2, RELAPSE, 300)],
+}
+SPEC = "outcomes:\n  after_index: {landmarks_months: [3, 9], horizon_months: 6}\n"
+L3, H6 = 3 * DAYS_PER_MONTH, 6 * DAYS_PER_MONTH
+
+
+@pytest.fixture(scope="module")
+def spec() -> StudySpec:
+    return make_spec(SPEC)
+
+
+@pytest.fixture(scope="module")
+def cdm(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return write_cdm(tmp_path_factory.mktemp("hsct") / "cdm.duckdb", PERSONS, ROWS)
+
+
+@pytest.fixture(scope="module")
+def run(cdm: Path, spec: StudySpec) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The records as the study pipeline makes them (outcomes stage, then after-index)."""
+    with connect(cdm) as src:
+        ctx = StudyContext(src, spec, load_vocabulary(), cohort(spec, _rows()))
+        outcomes_stage(ctx)
+        records = after_index_stage(ctx)
+    assert ctx.endpoints is not None
+    return records, ctx.endpoints
+
+
+@pytest.fixture(scope="module")
+def records(run: tuple[pd.DataFrame, pd.DataFrame]) -> pd.DataFrame:
+    return run[0]
+
+
+@pytest.fixture(scope="module")
+def endpoints(run: tuple[pd.DataFrame, pd.DataFrame]) -> pd.DataFrame:
+    return run[1]
+
+
+def _rows() -> list[dict[str, object]]:
+    return [{"person_id": p} for p in PERSONS]
+
+
+def _cell(rec: pd.DataFrame, analysis: str, level: str, var_level: str, var: str = "os") -> dict:
+    part = rec[
+        (rec["analysis"] == analysis)
+        & (rec["strata_level"] == level)
+        & (rec["variable_level"] == var_level)
+        & (rec["variable"] == var)
+    ]
+    return dict(zip(part["estimate_name"], part["value"], strict=True))
+
+
+def _os(endpoints: pd.DataFrame, spec: StudySpec) -> pd.DataFrame:
+    return after_index_sets(endpoints, spec)[("os", "BLIN")]
+
+
+def test_analysis_set_takes_hsct_day_from_time_to_hsct(
+    endpoints: pd.DataFrame, spec: StudySpec
+) -> None:
+    os_set = _os(endpoints, spec)
+    assert os_set["person_id"].tolist() == PERSONS
+    switch = dict(zip(os_set["person_id"], os_set["switch"], strict=True))
+    assert {p: s for p, s in switch.items() if not np.isnan(s)} == HSCT_DAY
+    assert os_set["event"].tolist() == [int(p in DEATH_DAY) for p in PERSONS]
+    assert os_set["time"].tolist() == [DEATH_DAY.get(p, 366) for p in PERSONS]
+    # RFS starts at the CR on day 31: HSCT day - 31, and 0 for the HSCT before the CR
+    rfs = after_index_sets(endpoints, spec)[("rfs", "BLIN")]
+    assert dict(zip(rfs["person_id"], rfs["switch"], strict=True)) == {
+        1: 29.0, 2: 49.0, 3: 89.0, 4: 169.0, 11: 0.0
+    }  # fmt: skip
+
+
+def test_landmark_hand_checked(records: pd.DataFrame) -> None:
+    # Followed after day 91.3 (3 months): 1, 2, 11 (HSCT by then) and 3, 4, 7, 8, 9, 10.
+    # hsct: 1 dies 58.7 days after the landmark, 2 and 11 are censored at 274.7
+    # -> S(6 months = 182.6 days) = 2/3, with 2 at risk.
+    hsct = _cell(records, "after_index_landmark", "hsct", "landmark 3 months")
+    assert (hsct["n"], hsct["n_event"], hsct["n_risk"]) == (3, 1, 2)
+    assert hsct["survival"] == pytest.approx(2 / 3, rel=1e-12)
+    # no_hsct: deaths of 7 (8.7 days after), 8 (158.7) and 3 (208.7) among 6 -> S = 5/6 * 4/5
+    # at 182.6 days (3 is still alive), with 3, 4, 9, 10 at risk.
+    none = _cell(records, "after_index_landmark", "no_hsct", "landmark 3 months")
+    assert (none["n"], none["n_event"], none["n_risk"]) == (6, 3, 4)
+    assert none["survival"] == pytest.approx(5 / 6 * 4 / 5, rel=1e-12)
+    test = _cell(records, "after_index_landmark", "overall", "landmark 3 months")
+    assert (test["n_hsct"], test["n_no_hsct"], test["df"]) == (3, 6, 1)
+
+
+def test_landmark_equals_direct_calls(
+    records: pd.DataFrame, endpoints: pd.DataFrame, spec: StudySpec
+) -> None:
+    data = _os(endpoints, spec)
+    for months in (3, 9):
+        lm = landmark(data["time"], data["event"], data["switch"], at=months * DAYS_PER_MONTH)
+        curves = kaplan_meier_by(lm["time"], lm["event"], lm["switched"])
+        where = f"landmark {months} months"
+        for k, level in ((1, "hsct"), (0, "no_hsct")):
+            got = _cell(records, "after_index_landmark", level, where)
+            want = curves[k].at([H6])  # empty when the curve ends before the horizon
+            assert got["n"] == (lm["switched"] == k).sum()
+            for name in ("survival", "lower", "upper"):
+                expected = want[name].iloc[0] if len(want) else np.nan
+                np.testing.assert_allclose(got[name], expected, rtol=1e-12)
+        lr = logrank(lm["time"], lm["event"], lm["switched"])
+        got = _cell(records, "after_index_landmark", "overall", where)
+        np.testing.assert_allclose([got["chisq"], got["p"]], [lr.chisq, lr.p], rtol=1e-12)
+    # followed after 9 months (273.9 days): 2, 3, 4, 11 transplanted by then; 9, 10 not
+    nine = "landmark 9 months"
+    assert _cell(records, "after_index_landmark", "hsct", nine)["n"] == 4
+    assert _cell(records, "after_index_landmark", "no_hsct", nine)["n"] == 2
+    # 9 + 6 months is after the last day (366): no survival, never a made-up one
+    assert np.isnan(_cell(records, "after_index_landmark", "hsct", nine)["survival"])
+
+
+def test_simon_makuch_hand_checked_and_equal_to_direct_calls(
+    records: pd.DataFrame, endpoints: pd.DataFrame, spec: StudySpec
+) -> None:
+    # hsct curve: rows (60,150] death, (80,366], (120,300] death, (200,366], (20,366];
+    # at day 150 the rows of 1, 2, 3 and 11 are at risk -> S(6 months) = 3/4; 3 at risk then.
+    at6 = _cell(records, "after_index_simon_makuch", "hsct", "6 months")
+    assert at6["survival"] == pytest.approx(3 / 4, rel=1e-12)
+    assert at6["n_risk"] == 3
+    overall = _cell(records, "after_index_simon_makuch", "hsct", "overall")
+    assert (overall["n"], overall["n_event"]) == (5, 2)
+    data = _os(endpoints, spec)
+    curves = simon_makuch(data["time"], data["event"], data["switch"])
+    for k, level in ((1, "hsct"), (0, "no_hsct")):
+        km = curves[k]
+        part = records[
+            (records["analysis"] == "after_index_simon_makuch")
+            & (records["strata_level"] == level)
+            & (records["variable"] == "os")
+            & records["variable_level"].str.fullmatch(r"[0-9.]+")  # the curve's days
+        ]
+        table = part.pivot(index="variable_level", columns="estimate_name", values="value")
+        table = table.loc[[f"{t:g}" for t in km.time]]  # KeyError if a curve time is missing
+        assert len(table) == len(km.time)
+        for name in ("time_days", "survival", "lower", "upper", "n_risk", "n_event", "n_censor"):
+            want = km.time if name == "time_days" else getattr(km, name)
+            np.testing.assert_allclose(table[name].to_numpy(), want, rtol=1e-12)
+        np.testing.assert_allclose(
+            _cell(records, "after_index_simon_makuch", level, "6 months")["survival"],
+            km.at([H6])["survival"].iloc[0],
+            rtol=1e-12,
+        )
+
+
+def test_time_dependent_cox_and_mantel_byar_equal_direct_calls(
+    records: pd.DataFrame, endpoints: pd.DataFrame, spec: StudySpec
+) -> None:
+    data = _os(endpoints, spec)
+    rows = split_at_switch(data["time"], data["event"], data["switch"], person=data["person_id"])
+    assert len(rows) == len(PERSONS) + 5  # 1-4 and 11 split; 5 dies on the day of its HSCT
+    fit = cox(rows, time="stop", event="event", covariates=["switched"], entry="start",
+              cluster="person")  # fmt: skip
+    got = _cell(records, "after_index_cox", "overall", "hsct time-dependent")
+    np.testing.assert_allclose(
+        [got["hr"], got["hr_lower"], got["hr_upper"], got["p"]],
+        [fit.hazard_ratio[0], fit.lower[0], fit.upper[0], fit.p[0]],
+        rtol=1e-12,
+    )
+    assert (got["n"], got["n_event"], got["n_hsct"]) == (11, 6, 5)
+    lr = logrank(rows["stop"], rows["event"], rows["switched"], entry=rows["start"])
+    mb = _cell(records, "after_index_cox", "overall", "mantel-byar")
+    np.testing.assert_allclose([mb["chisq"], mb["p"]], [lr.chisq, lr.p], rtol=1e-12)
+
+
+def test_records_are_valid_and_small_counts_blank_their_estimates(records: pd.DataFrame) -> None:
+    validate_records(records)
+    assert set(records["variable"]) == {"os", "efs", "rfs"}
+    out = suppress(ResultSet.create(records, spec={"a": 1}, cdm_source="t"), 5).records
+    hsct = out[
+        (out["analysis"] == "after_index_landmark")
+        & (out["strata_level"] == "hsct")
+        & (out["variable_level"] == "landmark 3 months")
+        & (out["variable"] == "os")
+    ]
+    # n = 2 < 5: the survival beside it is hidden too
+    assert hsct.set_index("estimate_name")["suppressed"].to_dict() == {
+        "n": True, "n_event": True, "n_risk": True, "survival": True, "lower": True,
+        "upper": True,
+    }  # fmt: skip
+
+
+def test_stage_is_silent_without_the_option(cdm: Path) -> None:
+    plain = make_spec()
+    with connect(cdm) as src:
+        ctx = StudyContext(src, plain, load_vocabulary(), cohort(plain, _rows()))
+        outcomes_stage(ctx)
+        assert after_index_stage(ctx).empty
+    assert after_index_records(ctx.endpoints, plain)["analysis"].str.startswith("after_index").all()
