@@ -308,7 +308,6 @@ def _analyses(ctx: stages.StudyContext, progress: StageReporter) -> list[pd.Data
         ("pathways", stages.pathways_stage, "pathways"),
         ("outcomes", stages.outcomes_stage, "response"),
         ("survival", stages.survival_stage, "survival_summary"),
-        ("after index", stages.after_index_stage, "after_index"),
         ("baseline", stages.baseline_stage, "baseline"),
         ("safety", stages.safety_stage, "safety"),
     ]

@@ -44,7 +44,13 @@ from allrwe.errors import AnalysisError, CdmSchemaError
 from allrwe.io.source import CdmSource
 from allrwe.io.vocabulary import Vocabulary
 from allrwe.spec import StudySpec
-from allrwe.study.adapters import as_records, empty_records, pattern_records, status_records
+from allrwe.study.adapters import (
+    as_records,
+    concat_records,
+    empty_records,
+    pattern_records,
+    status_records,
+)
 from allrwe.study.pathways import compute_group_pathways, pathway_records, pathway_strata
 
 __all__ = [
@@ -206,7 +212,11 @@ def outcomes_stage(ctx: StudyContext) -> pd.DataFrame:
 
 
 def survival_stage(ctx: StudyContext) -> pd.DataFrame:
-    """Kaplan–Meier and cumulative-incidence summaries, curves and risk tables."""
+    """Kaplan–Meier and cumulative-incidence summaries, curves and risk tables.
+
+    With ``outcomes.after_index`` set, also the outcomes by HSCT after index
+    (:func:`after_index_stage`).
+    """
     if ctx.endpoints is None:
         return status_records("survival_summary", ctx.groups, "endpoints are not available")
     endpoints = ctx.endpoints
@@ -220,7 +230,7 @@ def survival_stage(ctx: StudyContext) -> pd.DataFrame:
             min_cell_count=ctx.min_cell_count,
         )
 
-    return guarded("survival_summary", ctx, compute)
+    return concat_records([guarded("survival_summary", ctx, compute), after_index_stage(ctx)])
 
 
 def after_index_stage(ctx: StudyContext) -> pd.DataFrame:
