@@ -50,6 +50,7 @@ from allrwe.analyses.survival import (
     simon_makuch,
     split_at_switch,
 )
+from allrwe.errors import StudySpecError
 from allrwe.io import connect
 from allrwe.io.vocabulary import load_vocabulary
 from allrwe.results import ResultSet, suppress, validate_records
@@ -255,3 +256,30 @@ def test_stage_is_silent_without_the_option(cdm: Path) -> None:
         outcomes_stage(ctx)
         assert after_index_stage(ctx).empty
     assert after_index_records(ctx.endpoints, plain)["analysis"].str.startswith("after_index").all()
+
+
+def test_without_any_hsct_only_the_untransplanted_are_reported(
+    endpoints: pd.DataFrame, spec: StudySpec
+) -> None:
+    none = endpoints.copy()
+    hsct = none["endpoint"] == "time_to_hsct"
+    none.loc[hsct & (none["cause"] == 1), "cause"] = 0
+    rec = after_index_records(none, spec)
+    os_rec = rec[rec["variable"] == "os"]
+    assert "after_index_cox" not in set(os_rec["analysis"])  # no switch: nothing to compare
+    assert set(os_rec["strata_level"]) == {"hsct", "no_hsct"}
+    assert _cell(os_rec, "after_index_simon_makuch", "hsct", "overall") == {"n": 0, "n_event": 0}
+    assert _cell(os_rec, "after_index_landmark", "hsct", "landmark 3 months") == {
+        "n": 0, "n_event": 0
+    }  # fmt: skip
+    # the untransplanted curve is then plain Kaplan–Meier of everyone: 4 deaths of 11 by day
+    # 182.6 (30, 50, 100, 150) -> S = (10/11)(9/10)(8/9)(7/8) = 7/11
+    at6 = _cell(os_rec, "after_index_simon_makuch", "no_hsct", "6 months")
+    assert at6["survival"] == pytest.approx(7 / 11, rel=1e-12)
+
+
+def test_spec_rejects_an_endpoint_without_a_definition() -> None:
+    with pytest.raises(StudySpecError, match=r"outcomes\.after_index\.endpoints\[1\].*'dor'"):
+        make_spec("outcomes:\n  after_index: {endpoints: [os, dor]}\n")
+    with pytest.raises(StudySpecError, match=r"outcomes\.after_index\.landmarks_months"):
+        make_spec("outcomes:\n  after_index: {landmarks_months: [6, 3]}\n")
