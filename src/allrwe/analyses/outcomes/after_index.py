@@ -11,7 +11,10 @@ after index"):
   or not (``no_hsct``), with time counted from L. Per group: ``n`` and ``n_event`` (counts),
   ``n_risk`` at L + ``horizon_months`` (count) and ``survival``, ``lower``, ``upper`` then
   (Kaplan–Meier from L); per landmark (``strata_level`` ``overall``): the log-rank test
-  ``chisq``, ``df``, ``p`` with the two group sizes ``n_hsct``, ``n_no_hsct`` (counts).
+  ``chisq``, ``df``, ``p`` with the two group sizes ``n_hsct``, ``n_no_hsct`` (counts). The
+  two levels' ``n``, ``n_event`` and ``n_risk`` (and the two test sizes) are declared as
+  margins: their totals follow from the published risk table, so complementary suppression
+  must protect them.
 * ``after_index_simon_makuch``: Kaplan–Meier curves by current HSCT status (a person is in
   ``no_hsct`` until the HSCT and in ``hsct`` after it). ``variable_level`` ``overall``:
   ``n`` (persons contributing to the curve) and ``n_event``; ``"<h> months"``: ``n_risk``,
@@ -174,24 +177,27 @@ def _landmarks(rec: Records, group: str, var: str, data: pd.DataFrame, spec: Stu
                 lm["time"], lm["event"], lm["switched"], conf_type=out.conf_type,
                 conf_level=out.conf_level,
             )  # fmt: skip
+        # The two levels partition those followed after L, whose number (and events, and
+        # number at L + horizon) the risk table publishes: each count is a margin member.
+        margin = f"after_index_landmark/{group}/{name}/{var}/{where}"
         for k in (1, 0):
             mine = lm[lm["switched"] == k]
-            est: dict = {"n": (COUNT, sizes[k]), "n_event": (COUNT, int(mine["event"].sum()))}
+            keys = _keys("after_index_landmark", group, name, levels[k], var, where)
+            counts = {"n": sizes[k], "n_event": int(mine["event"].sum()),
+                      "n_risk": int((mine["time"] >= horizon).sum())}  # fmt: skip
+            for count, value in counts.items():
+                rec.add(keys, {count: (COUNT, value)}, margin=f"{margin}/{count}")
             if sizes[k]:
                 s, lo, hi = _at(curves[k], horizon)
-                est |= {
-                    "n_risk": (COUNT, int((mine["time"] >= horizon).sum())),
-                    "survival": (NUMERIC, s),
-                    "lower": (NUMERIC, lo),
-                    "upper": (NUMERIC, hi),
-                }
-            rec.add(_keys("after_index_landmark", group, name, levels[k], var, where), est)
+                rec.add(keys, {"survival": (NUMERIC, s), "lower": (NUMERIC, lo),
+                               "upper": (NUMERIC, hi)})  # fmt: skip
         if all(sizes.values()):
             lr = logrank(lm["time"], lm["event"], lm["switched"])
-            rec.add(_keys("after_index_landmark", group, name, _OVERALL, var, where), {
-                f"n_{levels[1]}": (COUNT, sizes[1]), f"n_{levels[0]}": (COUNT, sizes[0]),
-                "chisq": (NUMERIC, lr.chisq), "df": (NUMERIC, lr.df), "p": (NUMERIC, lr.p),
-            })  # fmt: skip
+            keys = _keys("after_index_landmark", group, name, _OVERALL, var, where)
+            sized = {f"n_{levels[k]}": (COUNT, sizes[k]) for k in (1, 0)}
+            rec.add(keys, sized, margin=f"{margin}/test")
+            rec.add(keys, {"chisq": (NUMERIC, lr.chisq), "df": (NUMERIC, lr.df),
+                           "p": (NUMERIC, lr.p)})  # fmt: skip
 
 
 def _simon_makuch(rec: Records, group: str, var: str, data: pd.DataFrame, spec: StudySpec) -> None:
