@@ -44,6 +44,7 @@ from allrwe.analyses.outcomes import after_index_records, after_index_sets
 from allrwe.analyses.survival import (
     DAYS_PER_MONTH,
     cox,
+    kaplan_meier,
     kaplan_meier_by,
     landmark,
     logrank,
@@ -292,3 +293,17 @@ def test_spec_rejects_an_endpoint_without_a_definition() -> None:
         make_spec("outcomes:\n  after_index: {endpoints: [os, dor]}\n")
     with pytest.raises(StudySpecError, match=r"outcomes\.after_index\.landmarks_months"):
         make_spec("outcomes:\n  after_index: {landmarks_months: [6, 3]}\n")
+
+
+def test_untransplanted_curve_equals_os_censored_at_hsct(
+    endpoints: pd.DataFrame, spec: StudySpec
+) -> None:
+    # Two code paths, one answer: the Simon–Makuch "no_hsct" curve is Kaplan–Meier censored
+    # at the HSCT, i.e. the os:hsct_car_t variant here (no CAR-T in this CDM).
+    curves = simon_makuch(*(_os(endpoints, spec)[c] for c in ("time", "event", "switch")))
+    rows = endpoints[(endpoints["endpoint"] == "os")
+                     & (endpoints["censor_variant"] == "hsct_car_t")]  # fmt: skip
+    km = kaplan_meier(rows["time_days"].to_numpy(float), rows["event"].to_numpy(int))
+    np.testing.assert_array_equal(curves[0].time, km.time)
+    np.testing.assert_allclose(curves[0].survival, km.survival, rtol=1e-14)
+    np.testing.assert_array_equal(curves[0].n_risk, km.n_risk)
