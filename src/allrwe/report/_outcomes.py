@@ -14,6 +14,7 @@ import pandas as pd
 
 from allrwe.analyses.outcomes import KM_ENDPOINTS
 from allrwe.analyses.survival import DAYS_PER_MONTH
+from allrwe.report._after_index import after_index_table
 from allrwe.report._blocks import Context, make_table, na_text, slug
 from allrwe.report._view import (
     NOT_ESTIMABLE,
@@ -499,6 +500,10 @@ def _km_endpoint(ctx: Context, spec: StudySpec, variable: str) -> Section:
                 tests,
             )
         )
+    after = spec.outcomes.after_index
+    table = None if after is None else after_index_table(ctx, variable, sid, after.horizon_months)
+    if table is not None:
+        folded.append(table)
     if folded:
         blocks.append(Details("By stratum, and tests", tuple(folded)))
     return Section(sid, title, tuple(blocks))
