@@ -196,7 +196,7 @@ def curve_figure(
     fid: str,
 ) -> tuple[Figure | None, Table]:
     curves = _overall(ctx, f"{base}_curve", variable)
-    counts = _overall(ctx, f"{base}_curve_counts", variable)
+    counts = curves  # the counts behind each published point are in the same records
     series = []
     for g in groups:
         part = curves[curves["group"] == g]
