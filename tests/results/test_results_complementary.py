@@ -114,3 +114,36 @@ def test_memberless_margin_total_runs_to_the_end():
     out = suppress(ResultSet.create(records, spec={"name": "t"}, cdm_source="t"))
     hidden = dict(zip(out.records["variable"], out.records["suppressed"], strict=True))
     assert hidden == {"persons": True, "death": False}
+
+
+def test_smd_is_hidden_when_a_count_it_uses_is_hidden():
+    """The issue's finding: the setting SMD stayed published beside BLIN's hidden ND/RR."""
+    frames = []
+    for group, counts in (("INO", [21, 87]), ("BLIN", [3, 123])):
+        frames.append(
+            make_records(
+                analysis="baseline",
+                group=group,
+                variable="setting",
+                variable_level=["ND", "RR"],
+                estimate_name="count",
+                value=counts,
+                margin=f"setting/{group}",
+            )
+        )
+    frames.append(
+        make_records(
+            analysis="baseline",
+            group=["INO vs BLIN", "INO vs BLIN"],
+            variable=["setting", "age"],
+            estimate_name="smd",
+            estimate_type="numeric",
+            value=[0.03044234458, 0.1],
+        )
+    )
+    rs = ResultSet.create(pd.concat(frames, ignore_index=True), spec={"name": "t"}, cdm_source="t")
+    out = suppress(rs).records
+    smd = out[out["estimate_name"] == "smd"].set_index("variable")["suppressed"].to_dict()
+    assert smd == {"setting": True, "age": False}
+    blin = out[(out["group"] == "BLIN") & (out["estimate_name"] == "count")]
+    assert blin["suppressed"].all()

@@ -66,6 +66,50 @@ def _linked(records: pd.DataFrame, count_suppressed: np.ndarray) -> np.ndarray:
     return np.isin(codes, codes[count_suppressed]) & ~is_count
 
 
+#: separates the two groups a comparison record (an SMD) is computed from: ``"A vs B"``
+PAIR_SEPARATOR = " vs "
+
+
+def _comparisons_of_hidden(records: pd.DataFrame, count_suppressed: np.ndarray) -> np.ndarray:
+    """Flag comparison records (group ``"A vs B"``) computed from a hidden count.
+
+    An SMD of groups A and B uses the counts of its variable (its level, for a multi-level
+    variable) and the persons of both groups in the same analysis and stratum; it is hidden
+    when any of them is, since it and the visible counts could pin the hidden one.
+    """
+    group = records["group"].astype(str)
+    pair = group.str.contains(PAIR_SEPARATOR, regex=False).to_numpy()
+    if not pair.any() or not count_suppressed.any():
+        return np.zeros(len(records), dtype=bool)
+    hidden = records[count_suppressed]
+    strata = ["analysis", "strata_name", "strata_level"]
+    by_variable = {
+        tuple(k) for k in hidden[[*strata, "group", "variable"]].astype(str).itertuples(index=False)
+    }
+    by_level = {
+        tuple(k)
+        for k in hidden[[*strata, "group", "variable", "variable_level"]]
+        .astype(str)
+        .itertuples(index=False)
+    }
+    out = np.zeros(len(records), dtype=bool)
+    columns = ["analysis", "strata_name", "strata_level", "group", "variable", "variable_level"]
+    rows = records.loc[pair, columns].astype(str).to_numpy(dtype=object).tolist()
+    for i, (analysis, name, level, group, variable, var_level) in zip(
+        np.flatnonzero(pair), rows, strict=True
+    ):
+        for member in str(group).split(PAIR_SEPARATOR):
+            base = (analysis, name, level, member)
+            uses_all = var_level == "overall" and (*base, variable) in by_variable
+            if (
+                uses_all
+                or (*base, variable, var_level) in by_level
+                or (*base, "persons") in by_variable
+            ):
+                out[i] = True
+    return out
+
+
 class _Labels(Sequence[str]):
     """Each record's name, its key columns and estimate name joined with ``/``.
 
@@ -172,7 +216,7 @@ def suppress(
         )
     else:
         counts = primary
-    linked = _linked(records, counts)
+    linked = _linked(records, counts) | _comparisons_of_hidden(records, counts)
     hidden = counts | linked
     summary = SuppressionSummary(
         min_cell_count=int(min_cell_count),
