@@ -292,9 +292,13 @@ def _warning_text(caught: list[warnings.WarningMessage]) -> list[str]:
 
 def _analyses(ctx: stages.StudyContext, progress: StageReporter) -> list[pd.DataFrame]:
     from allrwe.study import stages
-    from allrwe.study.adapters import attrition_records, cohort_records
+    from allrwe.study.adapters import attrition_records, cohort_records, link_attrition
 
-    parts = [cohort_records(ctx.cohort.frame, ctx.groups), attrition_records(ctx.cohort.attrition)]
+    parts = [
+        link_attrition(
+            cohort_records(ctx.cohort.frame, ctx.groups), attrition_records(ctx.cohort.attrition)
+        )
+    ]
     steps: list[tuple[str, Callable[[stages.StudyContext], pd.DataFrame], str]] = [
         ("patterns", stages.patterns_stage, "patterns"),
         ("pathways", stages.pathways_stage, "pathways"),
