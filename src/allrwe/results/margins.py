@@ -253,6 +253,8 @@ class _State:
     primary: np.ndarray = field(init=False)
     #: cells of tables whose zeros are hidden too: the reader knows them only to be >= 0
     may_be_zero: np.ndarray = field(init=False)
+    #: groups of margins (keys, hidden cells) found to pin no cell
+    clean: set[tuple[tuple[str, ...], tuple[int, ...]]] = field(init=False, default_factory=set)
     cell_margins: dict[int, list[Margin]] = field(init=False, default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -286,10 +288,12 @@ class _State:
         return bool(unknown) and not total_unknown and residual <= len(unknown)
 
     def candidates(self, cells: Sequence[int]) -> list[int]:
-        visible = [c for c in cells if not self.suppressed[c] and self.values[c] > 0]
-        return sorted(
-            visible, key=lambda c: (not self._viable(c), self._weight(c), self.values[c], c)
-        )
+        # A cell that is the only non-zero one of another margin would be handed straight
+        # back by that margin: hiding it protects nothing, so it is never a complement.
+        visible = [
+            c for c in cells if not self.suppressed[c] and self.values[c] > 0 and self._viable(c)
+        ]
+        return sorted(visible, key=lambda c: (self._weight(c), self.values[c], c))
 
     def _weight(self, cell: int) -> float:
         return float(self.values[cell] + 1.0 if self.weights is None else self.weights[cell])
@@ -411,12 +415,19 @@ class _Seen:
 
 
 def _solve(
-    objective: np.ndarray, a: np.ndarray, b: np.ndarray, floor: np.ndarray
+    objective: np.ndarray,
+    a: np.ndarray,
+    b: np.ndarray,
+    floor: np.ndarray,
+    cap: float | None = None,
 ) -> OptimizeResult:
-    """Minimise ``objective @ x`` subject to ``A x = b`` and every unknown at least its floor."""
+    """Minimise ``objective @ x`` subject to ``A x = b`` and every unknown at least its floor.
+
+    ``cap`` bounds every unknown above (only to make a spreading programme bounded).
+    """
     from scipy.optimize import linprog  # deferred: only tables with several margins need it
 
-    bounds = [(float(f), None) for f in floor]
+    bounds = [(float(f), cap) for f in floor]
     return linprog(objective, A_eq=a, b_eq=b, bounds=bounds, method="highs")
 
 
@@ -448,6 +459,29 @@ def _highest(i: int, a: np.ndarray, b: np.ndarray, seen: _Seen) -> float | None:
     return float(-high.fun)
 
 
+#: programmes with random objectives run first on a large system: each optimum is a vertex that
+#: differs from the true values in many unknowns at once, proving them free together
+_SPREAD_PROGRAMMES = 4
+_SPREAD_FROM = 12
+_CAP = 1e7
+
+
+def _spread(a: np.ndarray, b: np.ndarray, seen: _Seen) -> None:
+    """Add the optima of a few programmes with random positive objectives to ``seen``."""
+    size = a.shape[1]
+    if size < _SPREAD_FROM:
+        return
+    rng = np.random.default_rng(size)  # fixed by the system's size: runs are deterministic
+    for k in range(_SPREAD_PROGRAMMES):
+        # alternately pull the unknowns down and push them up (capped, so that a programme
+        # has an optimum; an unknown at the cap is simply free)
+        sign = 1.0 if k % 2 == 0 else -1.0
+        objective = sign * np.asarray(rng.uniform(0.1, 1.0, size), dtype=np.float64)
+        found = _solve(objective, a, b, seen.floor, cap=_CAP)
+        if found.status == 0:
+            seen.add(found.x)
+
+
 def _pinned(
     state: _State, margins: list[Margin], *, first_only: bool = False, whole: bool = False
 ) -> list[int]:
@@ -463,6 +497,7 @@ def _pinned(
     floor = np.concatenate([np.where(state.may_be_zero[cells], 0.0, 1.0), np.ones(n_extra)])
     seen = _Seen(floor)
     seen.add(_true_point(state, margins, cells, a, b, floor))
+    _spread(a, b, seen)
     pinned = []
     for i, cell in enumerate(cells):
         if seen.varies(i) or (state.may_be_zero[cell] and not whole):
@@ -480,9 +515,15 @@ def _pinned(
 
 def _first_pinned(state: _State) -> tuple[int, list[Margin]] | None:
     for group in _unknown_groups(state):
+        # a group checked before with the same hidden cells has no pinned cell: skip it
+        hidden = sorted({c for m in group for c in m.cells() if state.suppressed[c]})
+        signature = (tuple(m.key for m in group), tuple(hidden))
+        if signature in state.clean:
+            continue
         pinned = _pinned(state, group, first_only=True)
         if pinned:
             return pinned[0], group
+        state.clean.add(signature)
     return None
 
 
