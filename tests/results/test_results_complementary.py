@@ -147,3 +147,16 @@ def test_smd_is_hidden_when_a_count_it_uses_is_hidden():
     assert smd == {"setting": True, "age": False}
     blin = out[(out["group"] == "BLIN") & (out["estimate_name"] == "count")]
     assert blin["suppressed"].all()
+
+
+def test_a_cell_covered_only_by_a_headline_count_is_no_complement():
+    """seed001: hiding "age: n = 46" (age missing 0) forced the group size 46, then RR."""
+    from allrwe.results.margins import _State, parse_margins
+
+    values = np.array([46.0, 0.0, 46.0, 12.0, 34.0])
+    fields = ["age|x", "age", "total:age", "x", "x"]
+    weights = values + 1.0
+    weights[2] *= HEADLINE_WEIGHT  # the group size
+    state = _State(values, np.zeros(5, dtype=bool), parse_margins(fields, values), 5, weights)
+    # in margin x (46 + 12 + 34) the 12 is the complement, never the age n
+    assert state.candidates([0, 3, 4]) == [3, 4]

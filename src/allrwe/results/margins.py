@@ -293,7 +293,18 @@ class _State:
         visible = [
             c for c in cells if not self.suppressed[c] and self.values[c] > 0 and self._viable(c)
         ]
-        return sorted(visible, key=lambda c: (self._weight(c), self.values[c], c))
+        return sorted(visible, key=lambda c: (self._cost(c), self.values[c], c))
+
+    def _cost(self, cell: int) -> float:
+        """Weight of hiding ``cell`` and, in each margin it would leave alone, its cover."""
+        cost = self._weight(cell)
+        for margin in self.cell_margins.get(cell, []):
+            others = [c for c in margin.members if c != cell and self.suppressed[c]]
+            if others or self.total_unknown(margin):
+                continue
+            cover = [c for c in margin.cells() if c != cell and self.values[c] > 0]
+            cost += min((self._weight(c) for c in cover), default=np.inf)
+        return cost
 
     def _weight(self, cell: int) -> float:
         return float(self.values[cell] + 1.0 if self.weights is None else self.weights[cell])
@@ -301,10 +312,17 @@ class _State:
     def _viable(self, cell: int) -> bool:
         # Suppressing the only non-zero cell of another margin would hand it straight back
         # through that margin's total; prefer cells that can be covered in every margin.
+        # A margin whose only other non-zero cells are headline counts (weighted up) could
+        # cover it only by hiding a headline: such a cell is no complement either.
         for margin in self.cell_margins.get(cell, []):
-            if not any(c != cell and self.values[c] > 0 for c in margin.cells()):
+            if not any(
+                c != cell and self.values[c] > 0 and not self._headline(c) for c in margin.cells()
+            ):
                 return False
         return True
+
+    def _headline(self, cell: int) -> bool:
+        return self._weight(cell) > 2.0 * (float(self.values[cell]) + 1.0)
 
     def complement(self, margin: Margin) -> int:
         choice = self.candidates(margin.members) or self.candidates(margin.cells())
