@@ -267,11 +267,11 @@ def stratum_figures(ctx: Context, variable: str, groups: list[str], title: str) 
     """
     frame = ctx.view.frame("survival_curve")
     frame = frame[(frame["variable"] == variable) & (frame["strata_name"] != _O)]
-    counts = ctx.view.frame("survival_curve_counts")
-    counts = counts[(counts["variable"] == variable) & (counts["strata_name"] != _O)]
     if frame.empty:
         return []
-    curves, tallies = _wide(frame), _wide(counts)
+    # the counts behind each published point are in the same records as its estimates
+    curves = _wide(frame)
+    tallies = curves
     figures = []
     for g in groups:
         for name in sorted(set(curves.loc[curves["group"] == g, "strata_name"])):
