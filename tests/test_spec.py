@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from importlib import resources
 from pathlib import Path
 
@@ -252,3 +253,28 @@ def test_seed003_and_seed004_examples_admit_relapsed_refractory_patients_only() 
         spec = load_spec(EXAMPLES / name)
         assert spec.inclusion.settings == ["RR"]
         assert "prior_hsct" in spec.strata
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("min_cell_count: true", "valid integer"),
+        ("min_cell_count: 5.0", "valid integer"),
+        ("min_cell_count: '5'", "valid integer"),
+        ("min_cell_count: 1", "greater than or equal to 2"),
+        ("min_cell_count: 0", "greater than or equal to 2"),
+        ("suppression: {policy: off}", "'suppression.policy'"),
+    ],
+)
+def test_threshold_is_a_strict_integer_of_at_least_two(text: str, message: str):
+    with pytest.raises(StudySpecError, match=re.escape(message)):
+        spec_from_text(MINIMAL + text + "\n")
+
+
+def test_suppression_policy_defaults_to_complementary_and_none_is_explicit():
+    assert spec_from_text(MINIMAL).suppression.policy == "complementary"
+    assert spec_from_text(MINIMAL).hides_below == 5
+    opted_out = spec_from_text(MINIMAL + "suppression: {policy: none}\n")
+    assert opted_out.suppression.policy == "none"
+    assert opted_out.hides_below == 1
+    assert spec_from_text(MINIMAL + "min_cell_count: 11\n").hides_below == 11

@@ -62,6 +62,7 @@ __all__ = [
     "SingleCycles",
     "StudyPeriod",
     "StudySpec",
+    "SuppressionSpec",
     "VocabularySpec",
     "WindowsSpec",
     "load_spec",
@@ -594,12 +595,38 @@ Stratum = Literal[
 ]
 
 
+SuppressionPolicy = Literal["complementary", "per_cell", "none"]
+
+
+class SuppressionSpec(_Section):
+    """How small counts are kept from the outputs (docs/results-model.md).
+
+    ``complementary`` (default): small counts and every cell that would let them be worked out
+    from totals are hidden; ``per_cell``: small counts only (OHDSI/DARWIN export practice,
+    weaker: a hidden count may be recovered from totals); ``none``: nothing is hidden, an
+    explicit opt-out that the report states.
+    """
+
+    policy: SuppressionPolicy = "complementary"
+
+
+#: The smallest count a study may publish; 1 would hide nothing (use ``policy: none``).
+MIN_CELL_COUNT_FLOOR = 2
+
+
 class StudySpec(_Section):
     """A whole study: cohort, windows, patterns and the settings of the other analyses."""
 
     name: str = Field(min_length=1)
     description: str = ""
-    min_cell_count: NonNegInt = 5
+    min_cell_count: Annotated[int, Field(strict=True, ge=MIN_CELL_COUNT_FLOOR, le=MAX_DAYS)] = (
+        Field(
+            default=5,
+            description="counts from 1 to this minus 1 are suppressed; an integer of at least "
+            "2 (to publish every count, set suppression.policy: none)",
+        )
+    )
+    suppression: SuppressionSpec = Field(default_factory=SuppressionSpec)
     index_groups: dict[str, Annotated[list[str], Field(min_length=1)]] = Field(min_length=1)
     study_period: StudyPeriod
     entry: EntrySpec = Field(default_factory=EntrySpec)
@@ -701,6 +728,49 @@ class StudySpec(_Section):
             more = f" (and {len(issues) - 1} more)" if len(issues) > 1 else ""
             raise StudySpecError(issues[0] + more)
         return self
+
+    @property
+    def hides_below(self) -> int:
+        """int: counts from 1 to this minus 1 are hidden (1 under ``suppression.policy: none``)."""
+        return 1 if self.suppression.policy == "none" else self.min_cell_count
+
+    def with_min_cell_count(self, value: int | None, *, source: str) -> StudySpec:
+        """Return the spec with ``min_cell_count`` replaced, validated like the YAML field.
+
+        The run reads the threshold from this one object only, so a value given on the
+        command line and the same value in the spec give identical outputs.
+
+        Parameters
+        ----------
+        value : int or None
+            The new threshold; ``None`` returns ``self``.
+        source : str
+            Where the value comes from (for the error message), e.g. ``"--min-cell-count"``.
+
+        Returns
+        -------
+        StudySpec
+
+        Raises
+        ------
+        StudySpecError
+            If ``value`` is not an integer of at least 2.
+        """
+        if value is None:
+            return self
+        data = self.model_dump()
+        data["min_cell_count"] = value
+        try:
+            spec = StudySpec.model_validate(data)
+        except ValidationError as exc:
+            msg = exc.errors()[0]["msg"]
+            raise StudySpecError(
+                f"{source}: {msg} (got {_show(value)}); to publish every count set "
+                "suppression.policy: none in the spec"
+            ) from None
+        spec._lines = self._lines
+        spec._origin = self._origin
+        return spec
 
     def resolved_vocabulary_paths(self) -> list[Path]:
         """Return the vocabulary paths, resolved against the directory of the spec file."""

@@ -58,7 +58,7 @@ BAD_SPECS: tuple[BadSpec, ...] = (
     BadSpec(
         "negative_min_cell_count.yaml",
         1,
-        ("line 5", "'min_cell_count'", "greater than or equal to 0", "(got -5)"),
+        ("line 5", "'min_cell_count'", "greater than or equal to 2", "(got -5)"),
     ),
     BadSpec("min_cell_count_as_text.yaml", 1, ("line 5", "'min_cell_count'", "(got 'five')")),
     BadSpec("index_groups_as_list.yaml", 1, ("line 2", "'index_groups'", "valid dictionary")),

@@ -33,7 +33,7 @@ def _survival() -> pd.DataFrame:
         value=[v for d, s in zip(CURVE_DAYS, surv, strict=True) for v in (d, s, s - 0.1, s + 0.03)],
     )
     counts = make_records(
-        analysis="survival_curve_counts",
+        analysis="survival_curve",
         **keys,
         variable_level=[str(d) for d in CURVE_DAYS for _ in range(3)],
         estimate_name=["n_risk", "n_event", "n_censor"] * len(CURVE_DAYS),

@@ -22,7 +22,7 @@ def _level(level: str, surv: list[float], at_risk: list[int]) -> list[pd.DataFra
             value=[v for d, y in zip(DAYS, surv, strict=True) for v in (d, y, y - 0.1, y + 0.05)],
         ),
         make_records(
-            analysis="survival_curve_counts", **keys,
+            analysis="survival_curve", **keys,
             variable_level=[str(d) for d in DAYS for _ in range(3)],
             estimate_name=["n_risk", "n_event", "n_censor"] * len(DAYS),
             value=[v for n in at_risk for v in (n, 1, 0)],

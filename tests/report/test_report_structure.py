@@ -150,7 +150,7 @@ def test_methods_are_written_from_the_spec(results, spec, meta):
         "Brookmeyer and Crowley",
         "Greenwood",
         "Clopper–Pearson",
-        "counts from 1 to 49 are suppressed",
+        "counts from 1 to 49 are hidden",
         "ALL diagnosis",
         "T-lineage ALL",
         "6 and 12 months",

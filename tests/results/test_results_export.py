@@ -119,6 +119,7 @@ def test_json_parquet_and_xlsx_hold_the_same_records(tmp_path: Path):
     assert provenance["created_at"] == "2024-05-01T10:00:00+00:00"
     assert provenance["suppression"] == {
         "min_cell_count": 5,
+        "policy": "complementary",
         "suppressed_count_cells": 2,
         "suppressed_linked": 2,
     }

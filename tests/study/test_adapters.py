@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 import pytest
 from study_paths import DEMO_SPEC, EXAMPLES
@@ -13,7 +14,9 @@ from allrwe.spec import load_spec
 from allrwe.study.adapters import (
     _dose_adherence,
     attrition_records,
+    cohort_records,
     drop_single_member_margins,
+    link_attrition,
     pool_rare,
     pooled_label,
     status_records,
@@ -179,3 +182,29 @@ def test_dose_adherence_records_one_per_group_set_and_estimate():
     assert got[("BLIN", "blinatumomab", "n_within")] == ("count", 3.0)
     assert got[("BLIN", "blinatumomab", "percentage")] == ("percentage", 75.0)
     assert _dose_adherence(table.iloc[0:0]).empty
+
+
+def test_attrition_steps_are_linked_so_a_small_exclusion_is_not_a_difference():
+    """The issue's finding: attrition published 366 -> 364 persons beside "excluded -"."""
+    attrition = pd.DataFrame(
+        {
+            "group": ["BLIN"] * 3,
+            "reason": ["index records", "study period", "prior observation"],
+            "n_records": [900, 700, 364],
+            "n_persons": [400, 366, 364],
+            "n_excluded": [0, 34, 2],
+        }
+    )
+    cohort = pd.DataFrame({"group": ["BLIN"] * 364, "person_id": range(364)})
+    records = link_attrition(cohort_records(cohort, ["BLIN"]), attrition_records(attrition))
+    out = suppress(ResultSet.create(records, spec={"name": "t"}, cdm_source="t")).records
+    persons = out[out["estimate_name"].isin(["n_persons", "n_excluded"])]
+    shown = persons.set_index(["variable_level", "estimate_name"])["value"]
+    # the 2 is hidden with the persons before it (366), not the final size 364
+    assert np.isnan(shown[("03 prior observation", "n_excluded")])
+    assert np.isnan(shown[("02 study period", "n_persons")])
+    assert shown[("03 prior observation", "n_persons")] == 364
+    size = out[out["analysis"] == "cohort"]["value"].tolist()
+    assert size == [364.0]
+    # and the hidden 366 cannot be worked out from the step before: its exclusion goes too
+    assert np.isnan(shown[("02 study period", "n_excluded")])

@@ -267,14 +267,12 @@ def test_outcomes_split_by_ph_status_as_recorded(emr_ino_cdm, tmp_path):
     """``strata: [ph_status]`` splits response and survival by the patients' Ph status."""
     from study_paths import EXAMPLES
 
+    from allrwe.spec import SuppressionSpec, load_spec
+
     out = tmp_path / "out"
-    run_study(
-        EXAMPLES / "seed003_inotuzumab_outcomes.yaml",
-        emr_ino_cdm,
-        out,
-        min_cell_count=1,
-        patient_level=True,
-    )
+    spec = load_spec(EXAMPLES / "seed003_inotuzumab_outcomes.yaml")
+    opted_out = spec.model_copy(update={"suppression": SuppressionSpec(policy="none")})
+    run_study(opted_out, emr_ino_cdm, out, patient_level=True)
     truth = pq.read_table(Path(emr_ino_cdm.split(":///", 1)[1]) / "truth" / "truth_patients")
     status = dict(
         zip(
@@ -304,3 +302,28 @@ def test_outcomes_split_by_ph_status_as_recorded(emr_ino_cdm, tmp_path):
         if r["analysis"] == "response" and r["strata_name"] == "ph_status"
     }
     assert rates == {"Ph+", "Ph-"}
+
+
+def test_threshold_on_the_command_line_or_in_the_spec_gives_identical_files(emr_cdm, tmp_path):
+    """``--min-cell-count 7`` is resolved into the spec the run reads: no second threshold."""
+    stamp = "2026-01-01T00:00:00+00:00"
+    given = run_study(DEMO_SPEC, emr_cdm, tmp_path / "given", min_cell_count=7, created_at=stamp)
+    spec_path = tmp_path / "seven.yaml"
+    spec_path.write_text(_spec_text(min_cell_count=7), encoding="utf-8")
+    written = run_study(spec_path, emr_cdm, tmp_path / "written", created_at=stamp)
+    assert given.suppression["min_cell_count"] == written.suppression["min_cell_count"] == 7
+    assert given.files == written.files
+    for name in given.files:
+        first = (given.out_dir / name).read_bytes()
+        assert first == (written.out_dir / name).read_bytes(), name
+    study = yaml.safe_load((given.out_dir / "study.yaml").read_text(encoding="utf-8"))
+    assert study["min_cell_count"] == 7
+
+
+@pytest.mark.parametrize("bad", [1, 0, -3])
+def test_threshold_below_two_on_the_command_line_is_refused(emr_cdm, tmp_path, bad):
+    from allrwe.errors import StudySpecError
+
+    with pytest.raises(StudySpecError, match=r"--min-cell-count: .*greater than or equal to 2"):
+        run_study(DEMO_SPEC, emr_cdm, tmp_path / "out", min_cell_count=bad)
+    assert not (tmp_path / "out").exists()

@@ -111,7 +111,10 @@ def run(
     out: Annotated[Path, typer.Option("--out", help="Output folder (replaced if from a run).")],
     min_cell_count: Annotated[
         int | None,
-        typer.Option("--min-cell-count", min=0, help="Suppress counts below this (default: spec)."),
+        typer.Option(
+            "--min-cell-count",
+            help="Suppress counts below this, an integer >= 2 (replaces the spec's).",
+        ),
     ] = None,
     patient_level: Annotated[
         bool,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 
 from allrwe.report._view import (
     NOT_ESTIMABLE,
@@ -79,6 +79,27 @@ def group_header(ctx: Context, group: str, strata: tuple[str, str] | None = None
     if not size.present:
         return group
     return f"{group} (N = {fmt_count(size)})"
+
+
+def policy_statement(suppression: Mapping[str, object], min_cell_count: int) -> str:
+    """Return the sentence stating the suppression policy of the run (weaker ones say so)."""
+    policy = suppression.get("policy", "complementary")
+    if policy == "none":
+        return (
+            "No small-cell suppression: the study spec opts out (suppression.policy: none), so "
+            "counts of any size, including those of 1 to 4 persons, are published; do not share "
+            "these outputs outside the site."
+        )
+    if policy == "per_cell":
+        return (
+            f"Per-cell suppression (suppression.policy: per_cell): counts from 1 to "
+            f"{min_cell_count - 1} are hidden, but no complementary cells are, so a hidden count "
+            "may be worked out from totals; this is weaker than the default complementary policy."
+        )
+    return (
+        f"Complementary suppression: counts from 1 to {min_cell_count - 1} are hidden, with the "
+        "cells that would let them be worked out from totals."
+    )
 
 
 def suppression_note(min_cell_count: int) -> str:

@@ -197,7 +197,7 @@ def curve_figure(
     fid: str,
 ) -> tuple[Figure | None, Table]:
     curves = _overall(ctx, f"{base}_curve", variable)
-    counts = _overall(ctx, f"{base}_curve_counts", variable)
+    counts = curves  # the counts behind each published point are in the same records
     series = []
     for g in groups:
         part = curves[curves["group"] == g]
@@ -268,11 +268,11 @@ def stratum_figures(ctx: Context, variable: str, groups: list[str], title: str) 
     """
     frame = ctx.view.frame("survival_curve")
     frame = frame[(frame["variable"] == variable) & (frame["strata_name"] != _O)]
-    counts = ctx.view.frame("survival_curve_counts")
-    counts = counts[(counts["variable"] == variable) & (counts["strata_name"] != _O)]
     if frame.empty:
         return []
-    curves, tallies = _wide(frame), _wide(counts)
+    # the counts behind each published point are in the same records as its estimates
+    curves = _wide(frame)
+    tallies = curves
     figures = []
     for g in groups:
         for name in sorted(set(curves.loc[curves["group"] == g, "strata_name"])):

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from allrwe.report._blocks import policy_statement
 from allrwe.report.labels import label
 from allrwe.report.model import ReportMeta, Section, Text
 from allrwe.spec import (
@@ -218,10 +219,10 @@ def _conventions(spec: StudySpec, meta: ReportMeta) -> list[str]:
         "measurement, disease status as conditions, adverse events with their grade in "
         "observation, follow-up from observation_period. Times to events are counted in days "
         "from their start date (event date − start date) and shown in months of 30.4375 days.",
-        f"Small cells: counts from 1 to {m - 1} are suppressed, with complementary suppression "
-        "so that they cannot be recovered from totals, and every statistic linked to a hidden "
-        "count; zero is shown. Suppression is applied once to all results before the report "
-        "and the exports are written, and the output folder is audited for small counts and "
+        f"Small cells: {policy_statement(meta.suppression, m)} Every statistic linked to a "
+        "hidden count is hidden with it; zero is shown. Suppression is applied once to all "
+        "results before the report and the exports are written, and the output folder is "
+        "audited for small counts and "
         "person identifiers.",
     ]
 

@@ -130,7 +130,7 @@ class ReportMeta:
     spec_hash: str
     run_date: str
     min_cell_count: int
-    suppression: Mapping[str, int] = field(default_factory=dict)
+    suppression: Mapping[str, int | str] = field(default_factory=dict)
     source_info: Mapping[str, str] = field(default_factory=dict)
     pathway_settings: Mapping[str, Any] = field(default_factory=dict)
 

@@ -16,7 +16,14 @@ import pandas as pd
 from allrwe import __version__
 from allrwe.analyses.baseline import VARIABLE_LABELS, table_one
 from allrwe.errors import DisclosureError
-from allrwe.report._blocks import Context, group_header, make_table, na_text, slug
+from allrwe.report._blocks import (
+    Context,
+    group_header,
+    make_table,
+    na_text,
+    policy_statement,
+    slug,
+)
 from allrwe.report._efficacy import efficacy_tables
 from allrwe.report._incidence import cumulative_incidence_section
 from allrwe.report._outcomes import survival_section
@@ -242,10 +249,10 @@ def notes_section(ctx: Context, meta: ReportMeta, n_records: int) -> Section:
     m = meta.min_cell_count
     text = Text(
         (
-            f"Counts from 1 to {m - 1} are suppressed (shown as {SUPPRESSED}), as are cells that "
-            "would let a reader work such a count out from the other cells of a table and every "
-            f"statistic of a hidden count. Zero is shown: it describes nobody. {NOT_ESTIMABLE}: "
-            "not estimable; NR: not reached.",
+            policy_statement(meta.suppression, m),
+            f"Hidden values are shown as {SUPPRESSED}, with every statistic of a hidden count. "
+            f"Zero is shown: it describes nobody. {NOT_ESTIMABLE}: not estimable; NR: not "
+            "reached.",
             "Everything in this report comes from the suppressed result records that are "
             f"exported beside it (results.csv, .parquet, .xlsx, .json; {n_records} records).",
         )
@@ -258,6 +265,7 @@ def notes_section(ctx: Context, meta: ReportMeta, n_records: int) -> Section:
         Row(("allrwe version", meta.allrwe_version)),
         Row(("Date of the run", meta.run_date)),
         Row(("Minimum cell count", str(m))),
+        Row(("Suppression policy", str(s.get("policy", "complementary")))),
         Row(("Suppressed count records", str(s.get("suppressed_count_cells", 0)))),
         Row(("Suppressed linked records", str(s.get("suppressed_linked", 0)))),
     ]

@@ -87,7 +87,7 @@ def _check_publishable(result_set: ResultSet) -> pd.DataFrame:
     records = result_set.records
     values = records["value"].to_numpy(dtype="float64")
     is_count = (records["estimate_type"] == "count").to_numpy()
-    small = is_count & (values >= 1) & (values < summary.min_cell_count)
+    small = is_count & (values >= 1) & (values < summary.hides_below)
     if small.any():
         raise DisclosureError(
             f"{int(small.sum())} visible count record(s) are below the minimum cell count "

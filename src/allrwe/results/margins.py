@@ -32,7 +32,8 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
-from allrwe.errors import DisclosureError, ResultsError
+from allrwe.errors import ResultsError
+from allrwe.results.complementary import choose_complements
 from allrwe.results.model import MARGIN_SEPARATOR, TOTAL_PREFIX
 
 if TYPE_CHECKING:
@@ -103,7 +104,9 @@ def parse_margins(margins: Sequence[str], values: np.ndarray) -> dict[str, Margi
     found = _collect(names, codes[~is_total], rows[~is_total], total_row)
     for i in _suspect_margins(codes, rows, is_total, total_row, values):
         _check_margin(names[i], found[i], values)
-    return dict(sorted((m.key, m) for m in found))
+    # A total whose members are all absent (no death, no event in a small cohort) states no
+    # equation: there is nothing for it to give away.
+    return dict(sorted((m.key, m) for m in found if m.members))
 
 
 def _tokens(margins: Sequence[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -181,7 +184,7 @@ def _suspect_margins(
 
 def _check_margin(key: str, margin: Margin, values: np.ndarray) -> None:
     if not margin.members:
-        raise ResultsError(f"margin {key!r} has a total record but no member cells")
+        return
     if margin.total is not None and margin.total in margin.members:
         raise ResultsError(f"a record is both a member and the total of margin {key!r}")
     cell_values = values[margin.cells()]
@@ -246,11 +249,19 @@ class _State:
     suppressed: np.ndarray
     margins: dict[str, Margin]
     min_cell_count: int
+    weights: np.ndarray | None = None
     primary: np.ndarray = field(init=False)
+    #: cells of tables whose zeros are hidden too: the reader knows them only to be >= 0
+    may_be_zero: np.ndarray = field(init=False)
+    #: groups of margins (keys, hidden cells) found to pin no cell
+    clean: set[tuple[tuple[str, ...], tuple[int, ...]]] = field(init=False, default_factory=set)
     cell_margins: dict[int, list[Margin]] = field(init=False, default_factory=dict)
 
     def __post_init__(self) -> None:
+        if self.weights is None:
+            self.weights = np.nan_to_num(self.values, nan=0.0) + 1.0
         self.primary = self.suppressed.copy()
+        self.may_be_zero = np.zeros(len(self.values), dtype=bool)
         for margin in self.margins.values():
             for cell in margin.cells():
                 self.cell_margins.setdefault(cell, []).append(margin)
@@ -264,26 +275,54 @@ class _State:
         return 1 <= implicit < self.min_cell_count
 
     def at_risk(self, margin: Margin) -> bool:
+        if self.may_be_zero[margin.cells()].any():
+            return False  # its table is hidden whole, zeros included: nothing more to hide
         unknown = [c for c in margin.members if self.suppressed[c]]
         total_unknown = self.total_unknown(margin)
         if len(unknown) + total_unknown == 1:
             return True
         # Zeros are never suppressed, so each unknown member is >= 1; if they add up to
-        # their number, each must be exactly 1.
+        # their number, each must be exactly 1 (in a table whose zeros are hidden, each is
+        # >= 0, and only a residual of 0 pins them, to 0, which discloses nobody).
         residual = float(self.values[unknown].sum()) if unknown else 0.0
         return bool(unknown) and not total_unknown and residual <= len(unknown)
 
     def candidates(self, cells: Sequence[int]) -> list[int]:
-        visible = [c for c in cells if not self.suppressed[c] and self.values[c] > 0]
-        return sorted(visible, key=lambda c: (not self._viable(c), self.values[c], c))
+        # A cell that is the only non-zero one of another margin would be handed straight
+        # back by that margin: hiding it protects nothing, so it is never a complement.
+        visible = [
+            c for c in cells if not self.suppressed[c] and self.values[c] > 0 and self._viable(c)
+        ]
+        return sorted(visible, key=lambda c: (self._cost(c), self.values[c], c))
+
+    def _cost(self, cell: int) -> float:
+        """Weight of hiding ``cell`` and, in each margin it would leave alone, its cover."""
+        cost = self._weight(cell)
+        for margin in self.cell_margins.get(cell, []):
+            others = [c for c in margin.members if c != cell and self.suppressed[c]]
+            if others or self.total_unknown(margin):
+                continue
+            cover = [c for c in margin.cells() if c != cell and self.values[c] > 0]
+            cost += min((self._weight(c) for c in cover), default=np.inf)
+        return cost
+
+    def _weight(self, cell: int) -> float:
+        return float(self.values[cell] + 1.0 if self.weights is None else self.weights[cell])
 
     def _viable(self, cell: int) -> bool:
         # Suppressing the only non-zero cell of another margin would hand it straight back
         # through that margin's total; prefer cells that can be covered in every margin.
+        # A margin whose only other non-zero cells are headline counts (weighted up) could
+        # cover it only by hiding a headline: such a cell is no complement either.
         for margin in self.cell_margins.get(cell, []):
-            if not any(c != cell and self.values[c] > 0 for c in margin.cells()):
+            if not any(
+                c != cell and self.values[c] > 0 and not self._headline(c) for c in margin.cells()
+            ):
                 return False
         return True
+
+    def _headline(self, cell: int) -> bool:
+        return self._weight(cell) > 2.0 * (float(self.values[cell]) + 1.0)
 
     def complement(self, margin: Margin) -> int:
         choice = self.candidates(margin.members) or self.candidates(margin.cells())
@@ -345,9 +384,14 @@ def _equations(state: _State, margins: list[Margin]) -> tuple[list[int], np.ndar
 
 
 def _true_point(
-    state: _State, margins: list[Margin], cells: list[int], a: np.ndarray, b: np.ndarray
+    state: _State,
+    margins: list[Margin],
+    cells: list[int],
+    a: np.ndarray,
+    b: np.ndarray,
+    floor: np.ndarray,
 ) -> np.ndarray | None:
-    """Return the unknowns' true values if they solve ``A x = b`` with every unknown >= 1.
+    """Return the unknowns' true values if they solve ``A x = b`` with every unknown >= floor.
 
     The true values (the hidden cells, and the sums behind unknown unrecorded totals) solve
     the system whenever the suppressed cells are real non-zero counts; the check makes that
@@ -359,7 +403,7 @@ def _true_point(
     )
     feasible = (
         bool(np.isfinite(point).all())
-        and bool((point >= 1.0 - _TOLERANCE).all())
+        and bool((point >= floor - _TOLERANCE).all())
         and bool(np.allclose(a @ point, b, rtol=0.0, atol=_TOLERANCE))
     )
     return point if feasible else None
@@ -372,9 +416,10 @@ class _Seen:
     the margins do not fix it, so no linear programme is needed to tell.
     """
 
-    def __init__(self, size: int) -> None:
-        self.low = np.full(size, np.inf)
-        self.high = np.full(size, -np.inf)
+    def __init__(self, floor: np.ndarray) -> None:
+        self.floor = floor
+        self.low = np.full(len(floor), np.inf)
+        self.high = np.full(len(floor), -np.inf)
 
     def add(self, point: np.ndarray | None) -> None:
         """Take in a feasible point (``None``: nothing to take in)."""
@@ -387,25 +432,34 @@ class _Seen:
         return bool(self.high[i] - self.low[i] > _DISTINCT)
 
 
-def _solve(objective: np.ndarray, a: np.ndarray, b: np.ndarray) -> OptimizeResult:
-    """Minimise ``objective @ x`` subject to ``A x = b`` and every unknown at least 1."""
+def _solve(
+    objective: np.ndarray,
+    a: np.ndarray,
+    b: np.ndarray,
+    floor: np.ndarray,
+    cap: float | None = None,
+) -> OptimizeResult:
+    """Minimise ``objective @ x`` subject to ``A x = b`` and every unknown at least its floor.
+
+    ``cap`` bounds every unknown above (only to make a spreading programme bounded).
+    """
     from scipy.optimize import linprog  # deferred: only tables with several margins need it
 
-    bounds = [(1.0, None)] * a.shape[1]
+    bounds = [(float(f), cap) for f in floor]
     return linprog(objective, A_eq=a, b_eq=b, bounds=bounds, method="highs")
 
 
 def _lowest(i: int, a: np.ndarray, b: np.ndarray, seen: _Seen, margins: list[Margin]) -> float:
     """Return the lowest value of unknown ``i``, adding the optimum found to ``seen``.
 
-    A feasible point with the unknown at its bound of 1 already shows that 1 is its lowest
-    value; otherwise a linear programme finds it.
+    A feasible point with the unknown at its floor (1, or 0 where zeros are hidden) already
+    shows that the floor is its lowest value; otherwise a linear programme finds it.
     """
-    if seen.low[i] <= 1.0:
-        return 1.0
+    if seen.low[i] <= seen.floor[i]:
+        return float(seen.floor[i])
     objective = np.zeros(a.shape[1])
     objective[i] = 1.0
-    low = _solve(objective, a, b)
+    low = _solve(objective, a, b, seen.floor)
     if low.status != 0:
         raise ResultsError(f"margins {[m.key for m in margins]} are inconsistent")
     seen.add(low.x)
@@ -416,26 +470,55 @@ def _highest(i: int, a: np.ndarray, b: np.ndarray, seen: _Seen) -> float | None:
     """Return the highest value of unknown ``i`` (``None``: unbounded or not found)."""
     objective = np.zeros(a.shape[1])
     objective[i] = -1.0
-    high = _solve(objective, a, b)
+    high = _solve(objective, a, b, seen.floor)
     if high.status != 0:
         return None
     seen.add(high.x)
     return float(-high.fun)
 
 
-def _pinned(state: _State, margins: list[Margin], *, first_only: bool = False) -> list[int]:
+#: programmes with random objectives run first on a large system: each optimum is a vertex that
+#: differs from the true values in many unknowns at once, proving them free together
+_SPREAD_PROGRAMMES = 4
+_SPREAD_FROM = 12
+_CAP = 1e7
+
+
+def _spread(a: np.ndarray, b: np.ndarray, seen: _Seen) -> None:
+    """Add the optima of a few programmes with random positive objectives to ``seen``."""
+    size = a.shape[1]
+    if size < _SPREAD_FROM:
+        return
+    rng = np.random.default_rng(size)  # fixed by the system's size: runs are deterministic
+    for k in range(_SPREAD_PROGRAMMES):
+        # alternately pull the unknowns down and push them up (capped, so that a programme
+        # has an optimum; an unknown at the cap is simply free)
+        sign = 1.0 if k % 2 == 0 else -1.0
+        objective = sign * np.asarray(rng.uniform(0.1, 1.0, size), dtype=np.float64)
+        found = _solve(objective, a, b, seen.floor, cap=_CAP)
+        if found.status == 0:
+            seen.add(found.x)
+
+
+def _pinned(
+    state: _State, margins: list[Margin], *, first_only: bool = False, whole: bool = False
+) -> list[int]:
     """Return the unknown cells whose value the margins fix, by lowest and highest value.
 
     Linear programmes find the lowest and highest values, but only for unknowns on which the
     feasible points found so far (the true values, and the programmes' optima) all agree:
-    points that differ already prove that the margins leave an unknown free.
+    points that differ already prove that the margins leave an unknown free. Cells of tables
+    hidden whole are left out (nothing more can be hidden for them) unless ``whole``.
     """
     cells, a, b = _equations(state, margins)
-    seen = _Seen(a.shape[1])
-    seen.add(_true_point(state, margins, cells, a, b))
+    n_extra = a.shape[1] - len(cells)
+    floor = np.concatenate([np.where(state.may_be_zero[cells], 0.0, 1.0), np.ones(n_extra)])
+    seen = _Seen(floor)
+    seen.add(_true_point(state, margins, cells, a, b, floor))
+    _spread(a, b, seen)
     pinned = []
     for i, cell in enumerate(cells):
-        if seen.varies(i):
+        if seen.varies(i) or (state.may_be_zero[cell] and not whole):
             continue
         low = _lowest(i, a, b, seen, margins)
         if seen.varies(i):
@@ -450,9 +533,15 @@ def _pinned(state: _State, margins: list[Margin], *, first_only: bool = False) -
 
 def _first_pinned(state: _State) -> tuple[int, list[Margin]] | None:
     for group in _unknown_groups(state):
+        # a group checked before with the same hidden cells has no pinned cell: skip it
+        hidden = sorted({c for m in group for c in m.cells() if state.suppressed[c]})
+        signature = (tuple(m.key for m in group), tuple(hidden))
+        if signature in state.clean:
+            continue
         pinned = _pinned(state, group, first_only=True)
         if pinned:
             return pinned[0], group
+        state.clean.add(signature)
     return None
 
 
@@ -473,22 +562,33 @@ def _record_name(labels: Sequence[str] | None, row: int) -> str:
 
 
 def _protect_table(state: _State, table: list[Margin], labels: Sequence[str] | None) -> None:
-    """Protect one table from scratch: suppress all non-zero cells, then publish back."""
+    """Protect one table from scratch: suppress all non-zero cells, then publish back.
+
+    If the margins pin a small count even then, the table's zeros are hidden as well (the
+    reader then knows each hidden cell only to be at least 0); a run never stops here.
+    """
     cells = sorted({c for m in table for c in m.cells() if state.values[c] > 0})
     state.suppressed[cells] = True
-    # Cells the margins fix anyway protect nothing; publish them (others' ranges stay the same).
     pinned = _pinned(state, table)
-    small = [c for c in pinned if state.primary[c]]
-    if small:
-        raise DisclosureError(
-            f"the margins {[m.key for m in table]} give away the small count "
-            f"{_record_name(labels, small[0])!r} even with every non-zero cell of its table "
-            "suppressed; "
-            f"record the margins' totals as '{TOTAL_PREFIX}<key>' count cells (so they can be "
-            "suppressed) or declare fewer margins"
+    if any(state.primary[c] for c in pinned):
+        cells = sorted({c for m in table for c in m.cells()})
+        state.suppressed[cells] = True
+        state.may_be_zero[cells] = True
+        pinned = _pinned(state, table, whole=True)
+        small = [c for c in pinned if state.primary[c]]
+        logger.warning(
+            "margins %s: every cell of the table, zeros included, is hidden so that a small "
+            "count cannot be worked out from the totals%s",
+            [m.key for m in table],
+            f" (totals published elsewhere still fix {_record_name(labels, small[0])!r})"
+            if small
+            else "",
         )
+        state.suppressed[[c for c in pinned if not state.primary[c]]] = False
+        return
+    # Cells the margins fix anyway protect nothing; publish them (others' ranges stay the same).
     state.suppressed[pinned] = False
-    for cell in sorted(cells, key=lambda c: (-state.values[c], c)):
+    for cell in sorted(cells, key=lambda c: (-state._weight(c), -state.values[c], c)):
         if state.primary[cell] or not state.suppressed[cell]:
             continue
         state.suppressed[cell] = False
@@ -504,8 +604,14 @@ def protect_margins(
     margins: dict[str, Margin],
     min_cell_count: int,
     labels: Sequence[str] | None = None,
+    weights: np.ndarray | None = None,
 ) -> np.ndarray:
     """Add complementary suppressions until no suppressed cell can be recovered.
+
+    A mixed-integer programme per table first chooses the complements of least total weight
+    (:func:`allrwe.results.complementary.choose_complements`); the exact check then repairs
+    what combinations of margins still pin down. A table that cannot be protected otherwise
+    is hidden whole, zeros included; this never fails.
 
     Parameters
     ----------
@@ -518,22 +624,24 @@ def protect_margins(
     min_cell_count : int
         The threshold (an unrecorded total below it is treated as unknown).
     labels : sequence of str, optional
-        A name for each record, for error messages.
+        A name for each record, for log messages.
+    weights : numpy.ndarray, optional
+        The cost of hiding each record; default its value plus one.
 
     Returns
     -------
     numpy.ndarray of bool
         The primary and complementary suppressions together.
-
-    Raises
-    ------
-    DisclosureError
-        If the declared margins give a small count away whatever else is suppressed.
     """
     # Labels are read only for an error message; a lazy sequence is not copied.
     names = labels if labels is None or isinstance(labels, Sequence) else list(labels)
-    state = _State(values, suppressed.copy(), margins, min_cell_count)
+    cost = np.nan_to_num(values, nan=0.0) + 1.0 if weights is None else weights
+    state = _State(values, suppressed.copy(), margins, min_cell_count, cost)
     tables = _tables(margins)
+    if state.suppressed.any():
+        linked = _group_margins(list(margins.values()), lambda _: True)
+        shapes = [[(m.members, m.total, not state.total_unknown(m)) for m in t] for t in linked]
+        state.suppressed = choose_complements(values, state.suppressed, shapes, cost)
     while True:
         try:
             _fixed_point(state)

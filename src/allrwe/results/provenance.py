@@ -102,16 +102,25 @@ class SuppressionSummary:
         Count records suppressed (small ones and their complements).
     linked : int
         Non-count records (percentages, statistics, estimates) suppressed with a count.
+    policy : {"complementary", "per_cell", "none"}, default "complementary"
+        The suppression policy of the study spec; ``none`` publishes every count.
     """
 
     min_cell_count: int
     count_cells: int
     linked: int
+    policy: str = "complementary"
 
-    def to_dict(self) -> dict[str, int]:
+    @property
+    def hides_below(self) -> int:
+        """int: counts from 1 to this minus 1 are hidden (1: none are, policy ``none``)."""
+        return 1 if self.policy == "none" else self.min_cell_count
+
+    def to_dict(self) -> dict[str, int | str]:
         """Return the summary as a JSON-able dict (key names avoid count-like words)."""
         return {
             "min_cell_count": self.min_cell_count,
+            "policy": self.policy,
             "suppressed_count_cells": self.count_cells,
             "suppressed_linked": self.linked,
         }

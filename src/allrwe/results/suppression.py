@@ -25,11 +25,12 @@ import numpy as np
 import pandas as pd
 
 from allrwe.errors import ResultsError
+from allrwe.results.complementary import HEADLINE_WEIGHT
 from allrwe.results.margins import parse_margins, protect_margins
 from allrwe.results.model import KEY_COLUMNS, ResultSet
 from allrwe.results.provenance import SuppressionSummary
 
-__all__ = ["suppress"]
+__all__ = ["POLICIES", "suppress"]
 
 logger = logging.getLogger(__name__)
 
@@ -39,10 +40,74 @@ def _cell_codes(records: pd.DataFrame) -> np.ndarray:
     return records.groupby(list(KEY_COLUMNS), sort=False).ngroup().to_numpy()
 
 
+#: the headline counts: hidden only where nothing else protects a small cell
+HEADLINE_VARIABLES = frozenset(
+    {"persons", "setting", "treatment_setting", "response", "cr", "cr_crh", "overall"}
+)
+
+
+def cell_weights(records: pd.DataFrame) -> np.ndarray:
+    """Return the cost of hiding each record: its value plus one, more for headline counts.
+
+    Headline counts are the persons of each group and stratum, ND/RR and treatment settings
+    and responders, in the overall stratum: they weigh :data:`HEADLINE_WEIGHT` times more.
+    """
+    values = np.nan_to_num(records["value"].to_numpy(dtype="float64"), nan=0.0)
+    headline = (records["strata_name"] == "overall").to_numpy() & (
+        records["variable"].isin(HEADLINE_VARIABLES).to_numpy()
+        | (records["analysis"] == "cohort").to_numpy()
+    )
+    return (values + 1.0) * np.where(headline, HEADLINE_WEIGHT, 1.0)
+
+
 def _linked(records: pd.DataFrame, count_suppressed: np.ndarray) -> np.ndarray:
     codes = _cell_codes(records)
     is_count = (records["estimate_type"] == "count").to_numpy()
     return np.isin(codes, codes[count_suppressed]) & ~is_count
+
+
+#: separates the two groups a comparison record (an SMD) is computed from: ``"A vs B"``
+PAIR_SEPARATOR = " vs "
+
+
+def _comparisons_of_hidden(records: pd.DataFrame, count_suppressed: np.ndarray) -> np.ndarray:
+    """Flag comparison records (group ``"A vs B"``) computed from a hidden count.
+
+    An SMD of groups A and B uses the counts of its variable (its level, for a multi-level
+    variable) and the persons of both groups in the same analysis and stratum; it is hidden
+    when any of them is, since it and the visible counts could pin the hidden one.
+    """
+    group = records["group"].astype(str)
+    pair = group.str.contains(PAIR_SEPARATOR, regex=False).to_numpy()
+    if not pair.any() or not count_suppressed.any():
+        return np.zeros(len(records), dtype=bool)
+    hidden = records[count_suppressed]
+    strata = ["analysis", "strata_name", "strata_level"]
+    by_variable = {
+        tuple(k) for k in hidden[[*strata, "group", "variable"]].astype(str).itertuples(index=False)
+    }
+    by_level = {
+        tuple(k)
+        for k in hidden[[*strata, "group", "variable", "variable_level"]]
+        .astype(str)
+        .itertuples(index=False)
+    }
+    out = np.zeros(len(records), dtype=bool)
+    columns = ["analysis", "strata_name", "strata_level", "group", "variable", "variable_level"]
+    rows = records.loc[pair, columns].astype(str).to_numpy(dtype=object).tolist()
+    for i, (analysis, name, level, group, variable, var_level) in zip(
+        np.flatnonzero(pair), rows, strict=True
+    ):
+        for member in str(group).split(PAIR_SEPARATOR):
+            base = (analysis, name, level, member)
+            uses_all = var_level == "overall" and (*base, variable) in by_variable
+            if (
+                uses_all
+                or (*base, variable, var_level) in by_level
+                or (*base, "persons") in by_variable
+            ):
+                out[i] = True
+    return out
 
 
 class _Labels(Sequence[str]):
@@ -75,7 +140,13 @@ class _Labels(Sequence[str]):
         return "/".join(str(row[c]) for c in (*KEY_COLUMNS, "estimate_name"))
 
 
-def suppress(results: ResultSet, min_cell_count: int = 5) -> ResultSet:
+#: the suppression policies (``StudySpec.suppression.policy``)
+POLICIES = ("complementary", "per_cell", "none")
+
+
+def suppress(
+    results: ResultSet, min_cell_count: int = 5, *, policy: str = "complementary"
+) -> ResultSet:
     """Suppress small counts and everything that would reveal them.
 
     Parameters
@@ -84,7 +155,12 @@ def suppress(results: ResultSet, min_cell_count: int = 5) -> ResultSet:
         Unsuppressed results (suppress once, after concatenating all analyses).
     min_cell_count : int, default 5
         Counts from 1 to ``min_cell_count - 1`` are suppressed; 0 stays visible, as in
-        OHDSI tools, because an empty cell discloses no person.
+        OHDSI tools, because an empty cell discloses no person. At least 2.
+    policy : {"complementary", "per_cell", "none"}, default "complementary"
+        ``complementary``: small counts, the cells that would let them be worked out from
+        their margins, and everything linked to them; ``per_cell``: small counts and what is
+        linked to them only (weaker: margins may give a hidden count away); ``none``: nothing
+        is hidden (the provenance records the opt-out).
 
     Returns
     -------
@@ -117,19 +193,36 @@ def suppress(results: ResultSet, min_cell_count: int = 5) -> ResultSet:
         raise ResultsError("results are already suppressed; suppress once, before export")
     if isinstance(min_cell_count, bool) or not isinstance(min_cell_count, int | np.integer):
         raise ResultsError(f"min_cell_count must be an integer, not {min_cell_count!r}")
-    if min_cell_count < 1:
-        raise ResultsError(f"min_cell_count must be at least 1, got {min_cell_count}")
+    if min_cell_count < 2:
+        raise ResultsError(
+            f"min_cell_count must be at least 2, got {min_cell_count}; "
+            "to publish every count use policy 'none'"
+        )
+    if policy not in POLICIES:
+        raise ResultsError(f"suppression policy must be one of {list(POLICIES)}, not {policy!r}")
     records = results.records
     values = records["value"].to_numpy(dtype="float64")
     is_count = (records["estimate_type"] == "count").to_numpy()
     primary = is_count & (values >= 1) & (values < min_cell_count)
+    if policy == "none":
+        primary[:] = False
     margins = parse_margins(records["margin"].tolist(), values)
-    labels = _Labels(records)
-    counts = protect_margins(values, primary, margins, int(min_cell_count), labels) & is_count
-    linked = _linked(records, counts)
+    if policy == "complementary":
+        labels = _Labels(records)
+        weights = cell_weights(records)
+        counts = (
+            protect_margins(values, primary, margins, int(min_cell_count), labels, weights)
+            & is_count
+        )
+    else:
+        counts = primary
+    linked = _linked(records, counts) | _comparisons_of_hidden(records, counts)
     hidden = counts | linked
     summary = SuppressionSummary(
-        min_cell_count=int(min_cell_count), count_cells=int(counts.sum()), linked=int(linked.sum())
+        min_cell_count=int(min_cell_count),
+        count_cells=int(counts.sum()),
+        linked=int(linked.sum()),
+        policy=policy,
     )
     logger.info(
         "suppressed %d count and %d linked records (min cell count %d)",

@@ -32,7 +32,6 @@ from allrwe.errors import (
     CohortDefinitionError,
     DataQualityWarning,
     DisclosureError,
-    UsageError,
 )
 from allrwe.io.check import check_cdm
 from allrwe.io.source import CdmSource, connect
@@ -103,14 +102,6 @@ def _load(
     loaded = spec if isinstance(spec, StudySpec) else load_spec(spec)
     vocab = load_vocabulary([*loaded.resolved_vocabulary_paths(), *vocab_paths])
     return loaded.validate_against(vocab), vocab
-
-
-def _min_cell_count(spec: StudySpec, given: int | None) -> int:
-    value = spec.min_cell_count if given is None else given
-    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-        raise UsageError(f"min cell count must be a non-negative integer, got {value!r}")
-    # 0 means no suppression; the results layer counts "below 1" as nothing to hide.
-    return max(1, int(value))
 
 
 def _source_info(source: CdmSource) -> dict[str, str]:
@@ -199,7 +190,8 @@ def _cohort(source: CdmSource, spec: StudySpec, vocab: Vocabulary) -> Cohort:
 def _group_sizes(results: ResultSet) -> dict[str, str]:
     rec = results.records
     rows = rec[(rec["analysis"] == "cohort") & (rec["estimate_name"] == "count")]
-    minimum = results.provenance.suppression.min_cell_count if results.provenance.suppression else 1
+    summary = results.provenance.suppression
+    minimum = summary.hides_below if summary is not None else 1
     return {
         str(g): (f"<{minimum}" if bool(s) else f"{int(v)}")
         for g, v, s in zip(rows["group"], rows["value"], rows["suppressed"], strict=True)
@@ -300,9 +292,13 @@ def _warning_text(caught: list[warnings.WarningMessage]) -> list[str]:
 
 def _analyses(ctx: stages.StudyContext, progress: StageReporter) -> list[pd.DataFrame]:
     from allrwe.study import stages
-    from allrwe.study.adapters import attrition_records, cohort_records
+    from allrwe.study.adapters import attrition_records, cohort_records, link_attrition
 
-    parts = [cohort_records(ctx.cohort.frame, ctx.groups), attrition_records(ctx.cohort.attrition)]
+    parts = [
+        link_attrition(
+            cohort_records(ctx.cohort.frame, ctx.groups), attrition_records(ctx.cohort.attrition)
+        )
+    ]
     steps: list[tuple[str, Callable[[stages.StudyContext], pd.DataFrame], str]] = [
         ("patterns", stages.patterns_stage, "patterns"),
         ("pathways", stages.pathways_stage, "pathways"),
@@ -344,7 +340,8 @@ def run_study(
     out_dir : str or path-like
         Output folder: created, or replaced if it holds an earlier run's output.
     min_cell_count : int, optional
-        Counts from 1 to this minus 1 are suppressed; default the spec's ``min_cell_count``.
+        Counts from 1 to this minus 1 are suppressed; replaces the spec's ``min_cell_count``
+        (validated the same way) in the one spec object the run reads.
     patient_level : bool, default False
         Also write person-level tables to ``out_dir/patient_level/`` (not for sharing; the
         audit covers everything else).
@@ -375,15 +372,14 @@ def run_study(
     from allrwe.report.worker import FigureWorker
 
     spec, vocab = _load(spec_path_or_spec, tuple(vocab_paths))
-    minimum = _min_cell_count(spec, min_cell_count)
+    # The one spec object the whole run reads holds the threshold, wherever it was given.
+    spec = spec.with_min_cell_count(min_cell_count, source="--min-cell-count")
     steps = StageReporter(progress)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         # The figure worker ends before the staging folder is committed or removed.
         with StagedOutput(out_dir) as staged, FigureWorker() as figures:
-            summary = _run(
-                spec, vocab, cdm_url, staged, minimum, patient_level, steps, created_at, figures
-            )
+            summary = _run(spec, vocab, cdm_url, staged, patient_level, steps, created_at, figures)
             out = staged.commit()
         messages = _warning_text(caught)
     return RunSummary(
@@ -411,7 +407,6 @@ def _run(
     vocab: Vocabulary,
     cdm_url: str | os.PathLike[str],
     staged: StagedOutput,
-    minimum: int,
     patient_level: bool,
     progress: StageReporter,
     created_at: str | None,
@@ -440,10 +435,11 @@ def _run(
 
         with progress.stage("cohort") as notes:
             cohort = _cohort(source, spec, vocab)
-            notes.append(f"{cohort.frame['person_id'].nunique()} persons")
-        ctx = stages.StudyContext(
-            source=source, spec=spec, vocab=vocab, cohort=cohort, min_cell_count=minimum
-        )
+            n_persons = int(cohort.frame["person_id"].nunique())
+            # the progress line is an output too: a small cohort is not printed exactly
+            shown = f"<{spec.hides_below}" if n_persons < spec.hides_below else str(n_persons)
+            notes.append(f"{shown} persons")
+        ctx = stages.StudyContext(source=source, spec=spec, vocab=vocab, cohort=cohort)
         ctx.patient_level["cohort"] = cohort.frame
         parts = _analyses(ctx, progress)
         info = _source_info(source)
@@ -461,7 +457,7 @@ def _run(
                 raw.provenance, concept_sets={k: r.to_dict() for k, r in resolution.items()}
             ),
         )
-        results = suppress(raw, min_cell_count=minimum)
+        results = suppress(raw, min_cell_count=spec.min_cell_count, policy=spec.suppression.policy)
         notes.append(f"{len(results)} records")
     with progress.stage("report") as notes:
         meta = meta_from_results(
@@ -474,7 +470,7 @@ def _run(
         _write_spec(spec, staged.path)
         notes.append(f"{len(written)} files")
     with progress.stage("audit") as notes:
-        audit = _audit(staged.path, minimum)
+        audit = _audit(staged.path, spec.hides_below)
         notes.append(f"{len(audit.files)} files clean")
     if patient_level:
         _write_patient_level(ctx.patient_level, staged.path / PATIENT_LEVEL_DIR)

@@ -83,7 +83,6 @@ class StudyContext:
     spec: StudySpec
     vocab: Vocabulary
     cohort: Cohort
-    min_cell_count: int = 1
     pattern_inputs: PatternInputs | None = None
     patterns: TreatmentPatterns | None = None
     pathways: dict[str, PathwayResult | None] = field(default_factory=dict)
@@ -91,6 +90,11 @@ class StudyContext:
     strata_frame: pd.DataFrame | None = None
     patient_level: dict[str, pd.DataFrame] = field(default_factory=dict)
     unavailable: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def min_cell_count(self) -> int:
+        """int: the threshold below which counts are hidden, from the spec (1: policy none)."""
+        return self.spec.hides_below
 
     @property
     def groups(self) -> list[str]:

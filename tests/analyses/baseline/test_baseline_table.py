@@ -23,7 +23,7 @@ from allrwe.spec import StudySpec, spec_from_text
 
 SPEC = """
 name: baseline_test
-min_cell_count: 0
+suppression: {policy: none}
 index_groups: {A: [blinatumomab], B: [inotuzumab_ozogamicin]}
 study_period: {start: 2020-01-01, end: 2022-12-31}
 strata: [setting]

@@ -108,31 +108,63 @@ def test_summary_matches_the_engine(records: pd.DataFrame, data: dict[str, np.nd
     )
 
 
+def _curve(records: pd.DataFrame, analysis: str = "survival_curve") -> pd.DataFrame:
+    part = records[(records["analysis"] == analysis) & (records["strata_name"] == "overall")]
+    part = part[part["variable"] == ("os" if analysis == "survival_curve" else "time_to_hsct")]
+    wide = part.pivot_table(index="variable_level", columns="estimate_name", values="value")
+    return wide.sort_values("time_days")
+
+
 def test_landmarks(records: pd.DataFrame, data: dict[str, np.ndarray]) -> None:
     km = kaplan_meier(data["time"], data["event"])
-    at = km.at([12 * DAYS_PER_MONTH]).iloc[0]
     got = _cell(records, "survival_landmark", "os", "12 months")
     assert got["n_risk"] == (data["time"] >= 12 * DAYS_PER_MONTH).sum()
-    np.testing.assert_allclose(
-        got[["survival", "lower", "upper"]], at[["survival", "lower", "upper"]]
+    # Published points at days 4, 335 and 503: deaths fall between 12 months (365 days) and
+    # 503, so the 12-month value is a step no published point shows, and it is hidden.
+    assert _curve(records)["time_days"].tolist() == [4.0, 335.0, 503.0]
+    assert np.isnan(got["survival"])
+    # 10.8 months (329 days): no death from then to day 335 (the last before is on day 328),
+    # so it is the value published at day 335.
+    lm = summarise_survival(
+        _rows("os", data["time"], data["event"], data["setting"]),
+        make_spec("outcomes: {landmarks_months: [10.8]}\n"),
     )
+    shown = _cell(lm, "survival_landmark", "os", "10.8 months")
+    at = km.at([10.8 * DAYS_PER_MONTH]).iloc[0]
+    np.testing.assert_allclose(
+        shown[["survival", "lower", "upper"]], at[["survival", "lower", "upper"]]
+    )
+    assert shown["survival"] == pytest.approx(_curve(lm).loc["335", "survival"])
     late = _cell(records, "survival_landmark", "os", "24 months")
     assert data["time"].max() < 24 * DAYS_PER_MONTH
     assert late["n_risk"] == 0
     assert np.isnan(late["survival"])
 
 
-def test_curve_and_risk_table(records: pd.DataFrame, data: dict[str, np.ndarray]) -> None:
-    km = kaplan_meier(data["time"], data["event"]).table
-    curve = records[
-        (records["analysis"] == "survival_curve") & (records["strata_name"] == "overall")
-    ]
-    surv = curve[curve["estimate_name"] == "survival"]["value"].to_numpy()
-    assert len(surv) == len(km)
-    np.testing.assert_allclose(np.sort(surv)[::-1], km["survival"].to_numpy())
-    counts = records[(records["analysis"] == "survival_curve_counts")
-                     & (records["strata_name"] == "overall")]  # fmt: skip
-    assert counts[counts["estimate_name"] == "n_event"]["value"].sum() == data["event"].sum()
+def test_curve_publishes_points_no_subtraction_opens(
+    records: pd.DataFrame, data: dict[str, np.ndarray]
+) -> None:
+    """CohortSurvival practice: risk sets >= 5, counts between points 0 or >= 5, one record."""
+    curve = _curve(records)
+    time, event = data["time"], data["event"].astype(bool)
+    days = curve["time_days"].to_numpy()
+    np.testing.assert_array_equal(curve["n_risk"], [(time >= d).sum() for d in days])
+    assert (curve["n_risk"] >= 5).all()
+    # the persons who left between two points are exactly the published events and censorings
+    left = -np.diff(curve["n_risk"].to_numpy())
+    np.testing.assert_array_equal(left, (curve["n_event"] + curve["n_censor"]).to_numpy()[1:])
+    for d0, d1, n_event in zip(days[:-1], days[1:], curve["n_event"].to_numpy()[1:], strict=True):
+        assert n_event == (event & (time >= d0) & (time < d1)).sum()
+    for kind in ("n_event", "n_censor"):
+        assert ((curve[kind] == 0) | (curve[kind] >= 5)).all(), kind
+    # the hidden-death attack n_risk * (1 - S(t) / S(t-)) gives no count between 1 and 4
+    km = kaplan_meier(time, event)
+    before = [km.at([d - 0.5]).iloc[0]["survival"] for d in days]
+    np.testing.assert_allclose(curve["survival"], before)
+    ratio = curve["survival"].to_numpy()[1:] / curve["survival"].to_numpy()[:-1]
+    guessed = np.round(curve["n_risk"].to_numpy()[:-1] * (1 - ratio))
+    assert not ((guessed >= 1) & (guessed < 5)).any()
+    assert "survival_curve_counts" not in set(records["analysis"])
     risk = _cell(records, "survival_risk_table", "os", "6 months")
     t = 6 * DAYS_PER_MONTH
     assert risk["n_risk"] == (data["time"] >= t).sum()
@@ -160,11 +192,21 @@ def test_tests_across_strata(records: pd.DataFrame, data: dict[str, np.ndarray])
 
 def test_cumulative_incidence(records: pd.DataFrame, data: dict[str, np.ndarray]) -> None:
     cif = cumulative_incidence(data["time"], data["cause"])
-    t = 12 * DAYS_PER_MONTH
+    # published points at days 4, 405 and 565: an event between 12 months and day 405 hides
+    # the 12-month values; 13.2 months (401.8 days) has none before day 405.
+    assert _curve(records, "cumulative_incidence_curve")["time_days"].tolist() == [4, 405, 565]
+    hidden = _cell(records, "cumulative_incidence_landmark", "time_to_hsct", "12 months")
+    assert np.isnan(hidden["hsct"])
+    lm = summarise_survival(
+        _rows("time_to_hsct", data["time"], data["cause"], data["setting"]),
+        make_spec("outcomes: {landmarks_months: [13.2]}\n"),
+    )
+    t = 13.2 * DAYS_PER_MONTH
     k = np.searchsorted(cif.time, t, side="right") - 1
-    got = _cell(records, "cumulative_incidence_landmark", "time_to_hsct", "12 months")
+    got = _cell(lm, "cumulative_incidence_landmark", "time_to_hsct", "13.2 months")
     assert got["hsct"] == pytest.approx(cif.estimate[k, 0])
     assert got["death_upper"] == pytest.approx(cif.upper[k, 1])
+    assert got["hsct"] == pytest.approx(_curve(lm, "cumulative_incidence_curve").loc["405", "hsct"])
     summary = _cell(records, "cumulative_incidence_summary", "time_to_hsct")
     assert summary["n_event_hsct"] == (data["cause"] == 1).sum()
     assert summary["n_event_death"] == (data["cause"] == 2).sum()

@@ -261,6 +261,6 @@ def summarise_baseline(
     strata_vars = build_variables(ctx, extra)
     values = collect_values(ctx, [*reported, *strata_vars])
     groups = list(spec.index_groups)
-    cells = _cells(values, reported, groups, list(dict.fromkeys(spec.strata)), spec.min_cell_count)
+    cells = _cells(values, reported, groups, list(dict.fromkeys(spec.strata)), spec.hides_below)
     disjoint = bool(values.frame["person_id"].is_unique)
     return add_margins(cells_frame(cells), groups_disjoint=disjoint)

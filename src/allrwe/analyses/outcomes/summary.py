@@ -14,17 +14,21 @@ Analyses (the ``analysis`` column) and their cells (``variable`` = the endpoint,
   ``median_followup_days`` (reverse Kaplan–Meier), ``available`` (1/0);
 * ``survival_landmark`` (``variable_level`` ``"<m> months"``): ``n_risk`` (count),
   ``survival``, ``lower``, ``upper``; linked to ``n_risk`` for suppression;
-* ``survival_curve`` (``variable_level`` = day): ``time_days``, ``survival``, ``lower``,
-  ``upper``; ``survival_curve_counts`` (same cells): ``n_risk``, ``n_event``, ``n_censor``. The
-  counts are a separate analysis so that suppressing a small count of events at one time does
-  not blank the published curve (as CohortSurvival publishes curves);
+* ``survival_landmark``: the estimates are those of the published curve point they equal,
+  hidden when no published point gives them (:mod:`allrwe.analyses.outcomes.curves`);
+* ``survival_curve`` (``variable_level`` = day): only the published points
+  (:func:`~allrwe.analyses.outcomes.curves.published_points`: risk set at least the minimum
+  cell count, events and censorings since the previous point 0 or at least it): ``time_days``,
+  ``survival``, ``lower``, ``upper`` just before the day, and in the same cell the counts
+  behind them, ``n_risk``, ``n_event``, ``n_censor``, so that hiding a count hides its
+  estimates;
 * ``survival_risk_table`` (``variable_level`` ``"<m> months"`` every ``risk_table_months``):
   ``n_risk``, cumulative ``n_event`` and ``n_censor`` (counts);
 * ``survival_test``: ``logrank`` across the levels of each stratum (and across groups, with
   group ``all``): ``chisq``, ``df``, ``p``; ``cox`` for a two-level stratum: ``hr``,
   ``hr_lower``, ``hr_upper``, ``p`` (reference = first level in sorted order);
 * ``cumulative_incidence_summary``, ``cumulative_incidence_landmark``,
-  ``cumulative_incidence_curve``, ``cumulative_incidence_curve_counts``,
+  ``cumulative_incidence_curve`` (published points as for survival, counts in the same cell),
   ``cumulative_incidence_test`` (Gray): the same for the competing-risk endpoints, one estimate
   name per cause label (e.g. ``relapse``, ``relapse_lower``, ``n_event_relapse``).
 """
@@ -47,6 +51,7 @@ from allrwe.analyses.outcomes._records import (
     label,
     labels,
 )
+from allrwe.analyses.outcomes.curves import landmark_point, published_points, value_before
 from allrwe.analyses.outcomes.endpoints import COMPETING_ENDPOINTS
 from allrwe.analyses.outcomes.response import AVAILABLE
 from allrwe.analyses.outcomes.strata import (
@@ -99,16 +104,8 @@ def _table_keys(key: tuple[str, str, str, str]) -> dict[str, str]:
     return {"group": group, "strata_name": name, "strata_level": level, "variable": var}
 
 
-#: Records of each time of a Kaplan–Meier curve: (analysis, estimate, type, curve attribute).
-_KM_CURVE = (
-    ("survival_curve", "time_days", NUMERIC, "time"),
-    ("survival_curve", "survival", NUMERIC, "survival"),
-    ("survival_curve", "lower", NUMERIC, "lower"),
-    ("survival_curve", "upper", NUMERIC, "upper"),
-    ("survival_curve_counts", "n_risk", COUNT, "n_risk"),
-    ("survival_curve_counts", "n_event", COUNT, "n_event"),
-    ("survival_curve_counts", "n_censor", COUNT, "n_censor"),
-)
+#: the estimates of a Kaplan–Meier curve point, published as their value just before it
+_KM_ESTIMATES = ("survival", "lower", "upper")
 
 
 def _km_cells(rec: Records, key: tuple[str, str, str, str], time: np.ndarray,
@@ -128,18 +125,24 @@ def _km_cells(rec: Records, key: tuple[str, str, str, str], time: np.ndarray,
         "median_upper_months": (NUMERIC, _months(med.upper)),
         "median_followup_days": (NUMERIC, fu.estimate), "available": (NUMERIC, 1.0),
     })  # fmt: skip
-    landmarks = [m * DAYS_PER_MONTH for m in out.landmarks_months]
-    at = km.at(landmarks)  # one call: sorted, times past the curve dropped
-    row_of = {t: i for i, t in enumerate(at["time"].tolist())}
-    columns = {c: at[c].to_numpy() for c in ("survival", "lower", "upper")}
-    for m, t in zip(out.landmarks_months, landmarks, strict=True):
-        row = row_of.get(t)
+    index, counts = published_points(
+        km.n_risk, {"n_event": km.n_event, "n_censor": km.n_censor}, spec.hides_below
+    )
+    before = {c: value_before(getattr(km, c), index, 1.0) for c in _KM_ESTIMATES}
+    for m in out.landmarks_months:
+        t = m * DAYS_PER_MONTH
+        j = landmark_point(km.time, index, km.n_event > 0, t) if t <= time.max() else None
         rec.add(_keys("survival_landmark", group, name, level, var, f"{label(m)} months"), {
             "n_risk": (COUNT, int((time >= t).sum())),
-            **{c: (NUMERIC, None if row is None else v[row]) for c, v in columns.items()},
+            **{c: (NUMERIC, None if j is None else v[j]) for c, v in before.items()},
         })  # fmt: skip
-    table = [(analysis, name, kind, getattr(km, attr)) for analysis, name, kind, attr in _KM_CURVE]
-    rec.add_table(_table_keys(key), labels(km.time), table)
+    table: list[TableColumn] = [
+        ("survival_curve", "time_days", NUMERIC, km.time[index]),
+        *[("survival_curve", c, NUMERIC, v) for c, v in before.items()],
+        ("survival_curve", "n_risk", COUNT, km.n_risk[index]),
+        *[("survival_curve", c, COUNT, v) for c, v in counts.items()],
+    ]
+    rec.add_table(_table_keys(key), labels(km.time[index]), table)
     _risk_table(rec, ("survival_risk_table", group, name, level, var), time, event, step)
 
 
@@ -195,9 +198,9 @@ def _risk_table(rec: Records, key: tuple[str, ...], time: np.ndarray, event: np.
     )  # fmt: skip
 
 
-def _cif_at(times: np.ndarray, values: np.ndarray, t: float) -> float:
-    k = int(np.searchsorted(times, t, side="right")) - 1
-    return 0.0 if k < 0 else float(values[k])
+def _cif_before(col: dict[str, np.ndarray] | None, column: str, index: np.ndarray, j: int) -> float:
+    """Return a cause's incidence (or a limit) just before published point ``j`` (0: no event)."""
+    return 0.0 if col is None else float(value_before(col[column], index, 0.0)[j])
 
 
 def _cif_cells(rec: Records, key: tuple[str, str, str, str], time: np.ndarray,
@@ -217,17 +220,23 @@ def _cif_cells(rec: Records, key: tuple[str, str, str, str], time: np.ndarray,
     # Columns as arrays once: indexing a DataFrame column per time point is slow.
     columns = {lab: {c: tab[c].to_numpy() for c in ("estimate", "lower", "upper", "n_event")}
                for lab, tab in tables.items()}  # fmt: skip
+    exits = {f"n_event_{lab}": col["n_event"] for lab, col in columns.items()}
+    index, between = published_points(
+        cif.n_risk, {**exits, "n_censor": cif.n_censor}, spec.hides_below
+    )
+    has_event = np.sum([col["n_event"] for col in columns.values()], axis=0) > 0
     for m in out.landmarks_months:
         t = m * DAYS_PER_MONTH
+        j = landmark_point(cif.time, index, has_event, t) if t <= time.max() else None
         est: dict[str, tuple[str, Any]] = {"n_risk": (COUNT, int((time >= t).sum()))}
         for lab in labels:
             col = columns.get(lab)
             for suffix, c in (("", "estimate"), ("_lower", "lower"), ("_upper", "upper")):
-                value = 0.0 if col is None else _cif_at(cif.time, col[c], t)
-                est[lab + suffix] = (NUMERIC, value if t <= time.max() else None)
+                value = None if j is None else _cif_before(col, c, index, j)
+                est[lab + suffix] = (NUMERIC, value)
         rec.add(_keys("cumulative_incidence_landmark", group, name, level, var,
                       f"{label(m)} months"), est)  # fmt: skip
-    _cif_curve(rec, key, cif.time, cif.n_risk, cif.n_censor, columns)
+    _cif_curve(rec, key, cif.time, index, cif.n_risk, between, columns)
     _risk_table(rec, ("cumulative_incidence_risk_table", group, name, level, var), time,
                 cause > 0, step)  # fmt: skip
 
@@ -236,19 +245,21 @@ def _cif_curve(
     rec: Records,
     key: tuple[str, str, str, str],
     times: np.ndarray,
+    index: np.ndarray,
     n_risk: np.ndarray,
-    n_censor: np.ndarray,
+    counts: dict[str, np.ndarray],
     columns: dict[str, dict[str, np.ndarray]],
 ) -> None:
-    curve, counts = "cumulative_incidence_curve", "cumulative_incidence_curve_counts"
-    table: list[TableColumn] = [(curve, "time_days", NUMERIC, times)]
+    """Add the published points of a cumulative incidence, estimates and counts together."""
+    curve = "cumulative_incidence_curve"
+    table: list[TableColumn] = [(curve, "time_days", NUMERIC, times[index])]
     for lab, col in columns.items():
-        table += [(curve, lab, NUMERIC, col["estimate"]),
-                  (curve, f"{lab}_lower", NUMERIC, col["lower"]),
-                  (curve, f"{lab}_upper", NUMERIC, col["upper"])]  # fmt: skip
-    table += [(counts, "n_risk", COUNT, n_risk), (counts, "n_censor", COUNT, n_censor)]
-    table += [(counts, f"n_event_{lab}", COUNT, col["n_event"]) for lab, col in columns.items()]
-    rec.add_table(_table_keys(key), labels(times), table)
+        for name, column in ((lab, "estimate"), (f"{lab}_lower", "lower"),
+                             (f"{lab}_upper", "upper")):  # fmt: skip
+            table.append((curve, name, NUMERIC, value_before(col[column], index, 0.0)))
+    table += [(curve, "n_risk", COUNT, n_risk[index])]
+    table += [(curve, name, COUNT, values) for name, values in counts.items()]
+    rec.add_table(_table_keys(key), labels(times[index]), table)
 
 
 def _unavailable(rec: Records, key: tuple[str, str, str, str], n: int,

@@ -1,0 +1,141 @@
+"""Which points of a survival or incidence curve may be published (CohortSurvival practice).
+
+A point of a curve is published at a time ``t`` only where the risk set at ``t`` is at least
+the minimum cell count, and the persons who left the risk set since the previous published
+point (each event type and the censorings apart) are 0 or at least the threshold. A published
+point carries:
+
+* ``n_risk``: the persons at risk at ``t`` (time >= ``t``);
+* ``n_event`` (one per cause for a cumulative incidence) and ``n_censor``: the persons who
+  left the risk set from the previous published point up to, not including, ``t``, so that
+  consecutive numbers at risk differ by exactly the published events and censorings;
+* the estimate and its limits just before ``t``: their change since the previous point comes
+  from the same persons as the published counts.
+
+So no subtraction of published numbers (consecutive risk sets, risk set minus events and
+censorings, ``n_risk * (1 - S(t) / S(t-))``) gives back a count below the threshold, and the
+curve stops where fewer persons than the threshold remain at risk.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import numpy as np
+
+__all__ = ["published_points", "value_before"]
+
+
+def _publishable(count: float, threshold: int) -> bool:
+    return count == 0 or count >= threshold
+
+
+def published_points(
+    n_risk: np.ndarray, exits: Mapping[str, np.ndarray], threshold: int
+) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+    """Choose the published times of a curve and the counts between them.
+
+    Parameters
+    ----------
+    n_risk : numpy.ndarray
+        Persons at risk at each distinct time of the curve (non-increasing).
+    exits : mapping of str to numpy.ndarray
+        Persons leaving the risk set at each time, by kind (``n_event``, ``n_censor``, one
+        ``n_event_<cause>`` per cause).
+    threshold : int
+        The minimum cell count (1: every time is published).
+
+    Returns
+    -------
+    index : numpy.ndarray of int
+        Positions of the published times.
+    counts : dict of str to numpy.ndarray
+        Per kind, the persons who left from the previous published time up to the published
+        time (excluded), aligned with ``index``.
+
+    Examples
+    --------
+    >>> idx, c = published_points(np.array([9, 8, 6, 5, 4]),
+    ...                           {"n_event": np.array([1, 2, 1, 1, 0])}, 3)
+    >>> idx.tolist(), c["n_event"].tolist()
+    ([0, 2], [0.0, 3.0])
+    """
+    kinds = list(exits)
+    since = dict.fromkeys(kinds, 0.0)
+    index: list[int] = []
+    counts: dict[str, list[float]] = {k: [] for k in kinds}
+    for k in range(len(n_risk)):
+        if n_risk[k] < threshold:
+            break
+        if all(_publishable(since[kind], threshold) for kind in kinds):
+            index.append(k)
+            for kind in kinds:
+                counts[kind].append(since[kind])
+                since[kind] = 0.0
+        for kind in kinds:
+            since[kind] += float(exits[kind][k])
+    return np.asarray(index, dtype=np.int64), {
+        k: np.asarray(v, dtype=np.float64) for k, v in counts.items()
+    }
+
+
+def value_before(values: np.ndarray, index: np.ndarray, start: float) -> np.ndarray:
+    """Return an estimate just before each published time (``start`` before the first time).
+
+    Parameters
+    ----------
+    values : numpy.ndarray
+        The estimate at each distinct time (right-continuous: events at the time included).
+    index : numpy.ndarray of int
+        Positions of the published times.
+    start : float
+        The value before any time: 1 for survival, 0 for incidence.
+
+    Returns
+    -------
+    numpy.ndarray
+    """
+    shifted = np.concatenate([[start], np.asarray(values, dtype=np.float64)])
+    return shifted[index]
+
+
+def landmark_point(
+    times: np.ndarray, index: np.ndarray, has_event: np.ndarray, at: float
+) -> int | None:
+    """Return which published point gives a curve's value at ``at``, if one does.
+
+    The value at ``at`` is published only when it is the value just before a published time
+    with no event between ``at`` and that time; otherwise it would show a step between two
+    published points, and it is hidden.
+
+    Parameters
+    ----------
+    times : numpy.ndarray
+        The distinct times of the curve.
+    index : numpy.ndarray of int
+        Positions of the published times (:func:`published_points`).
+    has_event : numpy.ndarray of bool
+        Whether each time has an event.
+    at : float
+        The landmark time.
+
+    Returns
+    -------
+    int or None
+        The position in ``index`` (``None``: hidden).
+
+    Examples
+    --------
+    >>> landmark_point(np.array([5.0, 9.0, 20.0]), np.array([0, 2]),
+    ...                np.array([True, True, False]), 10.0)
+    1
+    >>> landmark_point(np.array([5.0, 9.0, 20.0]), np.array([0, 2]),
+    ...                np.array([True, True, False]), 6.0) is None
+    True
+    """
+    published = times[index]
+    j = int(np.searchsorted(published, at, side="right"))
+    if j >= len(index):
+        return None
+    between = (times > at) & (times < published[j]) & has_event
+    return None if between.any() else j

@@ -1,0 +1,50 @@
+"""Published points of a curve: no subtraction of published numbers gives a small count."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from allrwe.analyses.outcomes.curves import landmark_point, published_points, value_before
+from allrwe.analyses.survival import kaplan_meier
+
+
+def test_a_six_person_group_publishes_no_step():
+    """The issue's finding: a 6-person KM curve stepped once per death."""
+    km = kaplan_meier(np.arange(1.0, 7.0), np.ones(6, dtype=bool))
+    index, counts = published_points(km.n_risk, {"n_event": km.n_event, "n_censor": km.n_censor}, 5)
+    assert index.tolist() == [0]
+    assert counts["n_event"].tolist() == [0.0]
+    assert value_before(km.survival, index, 1.0).tolist() == [1.0]
+
+
+@pytest.mark.parametrize("seed", range(20))
+def test_random_curves_give_nothing_away_by_subtraction(seed: int):
+    rng = np.random.default_rng(seed)
+    n = int(rng.integers(5, 80))
+    time = rng.integers(1, 400, n).astype(float)
+    event = rng.random(n) < 0.6
+    km = kaplan_meier(time, event)
+    index, counts = published_points(km.n_risk, {"n_event": km.n_event, "n_censor": km.n_censor}, 5)
+    risk = km.n_risk[index]
+    assert (risk >= 5).all()
+    for kind in ("n_event", "n_censor"):
+        assert ((counts[kind] == 0) | (counts[kind] >= 5)).all()
+    # consecutive risk sets differ by exactly the published events and censorings
+    np.testing.assert_array_equal(-np.diff(risk), (counts["n_event"] + counts["n_censor"])[1:])
+    # the estimate changes only through the published events: n_risk * (1 - S / S-) guesses
+    surv = value_before(km.survival, index, 1.0)
+    guessed = np.round(risk[:-1] * (1.0 - surv[1:] / surv[:-1]))
+    assert not ((guessed >= 1) & (guessed < 5)).any()
+    assert ((surv[1:] < surv[:-1]) == (counts["n_event"][1:] > 0)).all()
+
+
+def test_landmark_is_the_value_of_the_next_published_point_or_hidden():
+    times = np.array([5.0, 9.0, 20.0, 30.0])
+    has_event = np.array([True, True, False, True])
+    index = np.array([0, 2, 3])
+    assert landmark_point(times, index, has_event, 2.0) == 0
+    assert landmark_point(times, index, has_event, 6.0) is None  # the death on day 9
+    assert landmark_point(times, index, has_event, 10.0) == 1
+    assert landmark_point(times, index, has_event, 25.0) == 2
+    assert landmark_point(times, index, has_event, 31.0) is None  # past the last point
