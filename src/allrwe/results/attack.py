@@ -351,7 +351,11 @@ def _rates(system: _System, numeric: dict[Cell, dict[str, float]]) -> None:
             # percentages of one variable share its denominator, unless published pairs
             # show otherwise (then each percentage has a denominator of its own)
             item = cell[:5]
-            den = system.aux("den", *(item if item in shared else cell))
+            overall: Key = (*item, _OVERALL, "count")
+            if item in shared:
+                den = overall if system.has(overall) else system.aux("den", *item)
+            else:
+                den = system.aux("den", *cell)
         system.ratio(count, den, pct / 100.0, _tol(pct) / 100.0, "rate")
 
 
@@ -440,6 +444,8 @@ def _curves(system: _System, numeric: dict[Cell, dict[str, float]]) -> None:
             k = key(level, name)
             return [(1.0, k)] if system.has(k) else []
 
+        for level in levels:  # a point of a curve has someone at risk
+            system.add([(1.0, key(level, "n_risk"))], 1.0, math.inf, "risk_set")
         for before, after in pairwise(levels):
             terms = [(1.0, key(before, "n_risk")), (-1.0, key(after, "n_risk"))]
             for name in [*events, "n_censor"]:
