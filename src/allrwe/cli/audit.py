@@ -71,7 +71,7 @@ def audit(
     if min_cell_count is not None and min_cell_count < 1:
         raise UsageError(f"--min-cell-count must be at least 1, got {min_cell_count}")
     report = audit_outputs(directory, min_cell_count=minimum)
-    attacked = attack(published.records, minimum)
+    attacked = attack(published.records, minimum, report=published.report)
     if as_json:
         data = {**report.to_dict(), "attack": attacked.to_dict()}
         data["ok"] = report.ok and attacked.ok

@@ -75,6 +75,10 @@ RELATIVE_ROUNDING = 1e-9
 MAX_ILP_VARIABLES = 400
 #: SMD candidate enumeration stops beyond this many count combinations
 MAX_SMD_CANDIDATES = 20_000
+#: the report's figures round their values to six decimals (see results.published)
+REPORT_PRECISION = 5e-7
+#: marks, in a cell's values, the rounding of a value that is not the exports' own
+TOLERANCE_PREFIX = "~tol:"
 #: an upper bound on any count, so that every LP is bounded
 MAX_COUNT = 1e8
 
@@ -471,7 +475,9 @@ def _km_step(
         return
     # S(t) = S(t-) (1 - d / n): d / n = 1 - S(t) / S(t-)
     rate = 1.0 - s_now / s_before
-    tol = (_tol(s_now) + s_now * _tol(s_before) / s_before) / s_before
+    tol_now = now.get(f"{TOLERANCE_PREFIX}survival", _tol(s_now))
+    tol_before = before.get(f"{TOLERANCE_PREFIX}survival", _tol(s_before))
+    tol = (tol_now + s_now * tol_before / s_before) / s_before
     system.ratio(event, risk, rate, tol, "km")
 
 
@@ -548,8 +554,28 @@ def _landmarks(system: _System, numeric: dict[Cell, dict[str, float]]) -> None:
         system.add([(1.0, events), (-1.0, total_events)], -math.inf, 0.0, "landmark")
 
 
-def _build(records: pd.DataFrame) -> tuple[_System, dict[Cell, dict[str, float]]]:
+def _add_report(
+    system: _System, numeric: dict[Cell, dict[str, float]], report: pd.DataFrame | None
+) -> None:
+    """Add the report's curve values where the results files publish none at that time."""
+    if report is None or report.empty:
+        return
+    cols = ["analysis", "group", "strata_name", "strata_level", "variable", "variable_level"]
+    frame = report[[*cols, "estimate_name", "value"]]
+    for *cell, name, value in frame.itertuples(index=False, name=None):
+        key = tuple(str(c) for c in cell)
+        if name in numeric.get(key, {}) or not system.has((*key, "n_risk")):
+            continue
+        values = numeric.setdefault(key, {})
+        values[name] = float(value)
+        values[f"{TOLERANCE_PREFIX}{name}"] = REPORT_PRECISION
+
+
+def _build(
+    records: pd.DataFrame, report: pd.DataFrame | None = None
+) -> tuple[_System, dict[Cell, dict[str, float]]]:
     system, numeric, counts = _load(records)
+    _add_report(system, numeric, report)
     _margins(system, counts)
     _strata(system, counts)
     _rates(system, numeric)
@@ -736,7 +762,9 @@ def _families(system: _System, comp: _Component, j: int) -> tuple[str, ...]:
     return tuple(sorted({system.rows[int(comp.rows[i])].family for i in local}))
 
 
-def attack(records: pd.DataFrame, min_cell_count: int) -> AttackReport:
+def attack(
+    records: pd.DataFrame, min_cell_count: int, *, report: pd.DataFrame | None = None
+) -> AttackReport:
     """Bound every hidden count of a published records table.
 
     Parameters
@@ -746,13 +774,16 @@ def attack(records: pd.DataFrame, min_cell_count: int) -> AttackReport:
         whose ``value`` is NaN is hidden.
     min_cell_count : int
         Hidden counts pinned in ``1 .. min_cell_count - 1`` are leaks.
+    report : pandas.DataFrame, optional
+        Curve values the HTML report draws (:func:`allrwe.results.published.report_curves`),
+        used where the results files publish none.
 
     Returns
     -------
     AttackReport
     """
     started = time.perf_counter()
-    system, numeric = _build(records)
+    system, numeric = _build(records, report)
     _smd(system, numeric)
     leaks: list[Leak] = []
     inconsistent = set(system.contradicted)

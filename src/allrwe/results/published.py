@@ -9,6 +9,7 @@ count comes from ``provenance.json``. See ``docs/results-model.md`` (the attacke
 from __future__ import annotations
 
 import json
+import re
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,13 +21,33 @@ import pandas as pd
 from allrwe.errors import UsageError
 from allrwe.results.model import COLUMNS, ROW_ID_COLUMNS
 
-__all__ = ["PROVENANCE_FILE", "RESULT_FILES", "Published", "read_published"]
+__all__ = [
+    "DAYS_PER_MONTH",
+    "PROVENANCE_FILE",
+    "REPORT_FILE",
+    "REPORT_PRECISION",
+    "RESULT_FILES",
+    "Published",
+    "read_published",
+    "report_curves",
+]
 
 #: the provenance file that marks a complete allrwe export
 PROVENANCE_FILE = "provenance.json"
 #: the results files an output folder may hold, in the order they are read
 RESULT_FILES = ("results.parquet", "results.csv", "results.json", "results.xlsx")
 _KEYS = [*ROW_ID_COLUMNS, "estimate_type"]
+#: the HTML report, whose figures embed their data as JSON
+REPORT_FILE = "report.html"
+#: the report's figures round their values to six decimals: half of the last one
+REPORT_PRECISION = 5e-7
+#: the report draws curves in months of this many days (allrwe.analyses.survival has the
+#: same constant; results sits below analyses, a test keeps the two equal)
+DAYS_PER_MONTH = 30.4375
+_FIGURE_DATA = re.compile(
+    r'<script type="application/json" id="allrwe-figures">(.*?)</script>', re.DOTALL
+)
+_CURVE_CHARTS = {"km": "survival_curve", "cif": "cumulative_incidence_curve"}
 
 
 @dataclass(frozen=True)
@@ -44,12 +65,15 @@ class Published:
         The results files read.
     min_cell_count : int or None
         The threshold recorded in ``provenance.json`` (``None`` when it records none).
+    report : pandas.DataFrame or None
+        The curve values the HTML report's figures draw (see :func:`report_curves`).
     """
 
     root: Path
     records: pd.DataFrame
     files: tuple[str, ...]
     min_cell_count: int | None
+    report: pd.DataFrame | None = None
 
 
 def _read_csv(path: Path) -> pd.DataFrame:
@@ -168,4 +192,89 @@ def read_published(path: str | Path) -> Published:
     )
     records["suppressed"] = records["value"].isna() & (records["estimate_type"] == "count")
     records = records[list(COLUMNS)]
-    return Published(root, records, tuple(present), _min_cell_count(root))
+    report = None
+    if (root / REPORT_FILE).is_file():
+        report = report_curves((root / REPORT_FILE).read_text(encoding="utf-8"), records)
+    return Published(root, records, tuple(present), _min_cell_count(root), report)
+
+
+def _curve_variables(records: pd.DataFrame) -> dict[str, tuple[str, str]]:
+    """Map figure ids (``km-os-hsct-car-t``) to their curve analysis and variable."""
+    out = {}
+    for analysis, chart in (("survival_curve", "km"), ("cumulative_incidence_curve", "cif")):
+        variables = records.loc[records["analysis"] == analysis, "variable"].unique().tolist()
+        for variable in variables:
+            slug = re.sub(r"[^a-z0-9]+", "-", str(variable).lower()).strip("-")
+            out[f"{chart}-{slug}"] = (analysis, str(variable))
+    return out
+
+
+def report_curves(html: str, records: pd.DataFrame) -> pd.DataFrame:
+    """Return the curve values the report's figures embed, as numeric records.
+
+    Each named line of a Kaplan-Meier (``km-*``) or cumulative incidence (``cif-*``) figure
+    whose name is a group (``"BLIN"``) or a group and cause (``"BLIN: relapse"``) becomes one
+    ``survival`` (or cause) record per point, at the day the month value stands for.
+
+    Parameters
+    ----------
+    html : str
+        The report's text.
+    records : pandas.DataFrame
+        The published records (to tell groups and curve variables).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Records (columns :data:`allrwe.results.model.COLUMNS`) of estimate type ``numeric``,
+        rounded to :data:`REPORT_PRECISION`.
+    """
+    found = _FIGURE_DATA.search(html)
+    rows: list[dict[str, Any]] = []
+    if found is None:
+        return pd.DataFrame(rows, columns=list(COLUMNS))
+    try:
+        figures = json.loads(found.group(1))
+    except ValueError:
+        return pd.DataFrame(rows, columns=list(COLUMNS))
+    curves = _curve_variables(records)
+    groups = set(records["group"].astype(str))
+    for figure_id, spec in figures.items() if isinstance(figures, dict) else []:
+        if figure_id not in curves:
+            continue
+        analysis, variable = curves[figure_id]
+        for trace in spec.get("data", []):
+            name = trace.get("name")
+            if not isinstance(name, str) or trace.get("mode") != "lines":
+                continue
+            group, _, cause = name.partition(": ")
+            if group not in groups:
+                continue
+            estimate = cause or "survival"
+            for x, y in zip(trace.get("x") or [], trace.get("y") or [], strict=False):
+                if x is None or y is None or x <= 0:
+                    continue
+                day = round(float(x) * DAYS_PER_MONTH)
+                rows.append(
+                    dict(
+                        zip(
+                            COLUMNS,
+                            [
+                                analysis,
+                                group,
+                                "overall",
+                                "overall",
+                                variable,
+                                str(day),
+                                estimate,
+                                "numeric",
+                                float(y),
+                                False,
+                                "",
+                            ],
+                            strict=True,
+                        )
+                    )
+                )
+    frame = pd.DataFrame(rows, columns=list(COLUMNS))
+    return frame.drop_duplicates(subset=list(ROW_ID_COLUMNS), keep="last")

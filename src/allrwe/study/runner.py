@@ -291,7 +291,8 @@ def _audit(folder: Path, min_cell_count: int) -> AuditReport:
             f"the output audit failed ({len(report.findings)} finding(s)); first: "
             f"{first.file}, {first.location}: {first.rule}; nothing was written"
         )
-    attacked = attack(read_published(folder).records, min_cell_count)
+    published = read_published(folder)
+    attacked = attack(published.records, min_cell_count, report=published.report)
     if not attacked.ok:
         message = (
             f"the attacker recovers {len(attacked.leaks)} hidden count(s) below "
