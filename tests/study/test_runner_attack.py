@@ -6,7 +6,10 @@ from pathlib import Path
 
 import pytest
 
+from allrwe.cli.app import main
 from allrwe.errors import AllrweWarning, DisclosureError
+from allrwe.results.attack import AttackReport, attack
+from allrwe.results.published import read_published
 from allrwe.study import runner
 
 HEADER = (
@@ -55,3 +58,51 @@ def test_run_audit_passes_published_counts(tmp_path: Path, recwarn: pytest.Warni
     folder = _staged(tmp_path / "staged", "2")
     assert runner._audit(folder, 2).ok
     assert not [w for w in recwarn if issubclass(w.category, AllrweWarning)]
+
+
+# --- a real run, attacked: the leaks the suppression of issue 16 (disclose branch) removes ---
+
+
+@pytest.fixture(scope="module")
+def demo_attack(tmp_path_factory: pytest.TempPathFactory) -> AttackReport:
+    out = tmp_path_factory.mktemp("attack") / "demo"
+    assert main(["demo", "--out", str(out), "--seed", "1"]) == 0
+    published = read_published(out)
+    assert published.min_cell_count == 5
+    return attack(published.records, 5, report=published.report)
+
+
+def test_demo_run_attack_is_consistent(demo_attack: AttackReport):
+    # every constraint family fits the published numbers: the attacker's model is right
+    assert demo_attack.inconsistent == ()
+    assert demo_attack.n_hidden > 1000
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="issue 16 (disclose branch): best-response CRh/CRi hidden beside the published "
+    "cr, cr_crh and response rates (demo: CRi = 73 - 71 = 2)",
+)
+def test_demo_run_gives_no_best_response_away(demo_attack: AttackReport):
+    assert [leak.record for leak in demo_attack.leaks if "nested" in leak.families] == []
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="issue 16 (disclose branch): curve counts and estimates published where counts "
+    "are hidden (risk-set subtraction, KM and CIF steps, landmark rates)",
+)
+def test_demo_run_gives_no_time_to_event_count_away(demo_attack: AttackReport):
+    curves = ("survival", "cumulative_incidence")
+    assert [leak.record for leak in demo_attack.leaks if leak.record.startswith(curves)] == []
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="issue 16 (disclose branch): strata of the destinations table give hidden cells "
+    "away as overall minus levels (demo: duration <=14 to HSCT = 3)",
+)
+def test_demo_run_gives_no_stratum_count_away(demo_attack: AttackReport):
+    assert [
+        leak.record for leak in demo_attack.leaks if leak.families == ("margin", "strata")
+    ] == []
