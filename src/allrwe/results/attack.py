@@ -75,6 +75,8 @@ RELATIVE_ROUNDING = 1e-9
 MAX_ILP_VARIABLES = 400
 #: SMD candidate enumeration stops beyond this many count combinations
 MAX_SMD_CANDIDATES = 20_000
+#: rows with more terms than this are left out of interval propagation (the LPs use them)
+MAX_PROPAGATED_TERMS = 32
 #: the report's figures round their values to six decimals (see results.published)
 REPORT_PRECISION = 5e-7
 #: marks, in a cell's values, the rounding of a value that is not the exports' own
@@ -213,6 +215,15 @@ class _System:
     hidden: list[bool] = field(default_factory=list)
     rows: list[_Row] = field(default_factory=list)
     contradicted: set[str] = field(default_factory=set)
+    _items: dict[Key, list[Key]] | None = None
+
+    def item(self, item: Key) -> list[Key]:
+        """Return the count keys whose first five fields are ``item`` (an index, built once)."""
+        if self._items is None:
+            self._items = defaultdict(list)
+            for key in [*self.value, *self.var]:
+                self._items[key[:5]].append(key)
+        return self._items.get(item, [])
 
     def new_var(self, key: Key, *, hidden: bool) -> int:
         self.var[key] = len(self.keys)
@@ -265,8 +276,10 @@ def _load(records: pd.DataFrame) -> tuple[_System, dict[Cell, dict[str, float]],
     numeric: dict[Cell, dict[str, float]] = defaultdict(dict)
     counts = []
     cols = ["analysis", "group", "strata_name", "strata_level", "variable", "variable_level"]
-    frame = records[[*cols, "estimate_name", "estimate_type", "value", "margin"]]
-    for a, g, sn, sl, v, vl, en, et, value, margin in frame.itertuples(index=False, name=None):
+    names = [*cols, "estimate_name", "estimate_type", "value", "margin"]
+    # plain Python lists: iterating Arrow-backed columns row by row is slow
+    columns = [records[c].astype(object).tolist() for c in names]
+    for a, g, sn, sl, v, vl, en, et, value, margin in zip(*columns, strict=True):
         key: Key = (_base(str(a)), str(g), str(sn), str(sl), str(v), str(vl), str(en))
         if et == "count":
             if isinstance(value, float) and math.isnan(value):
@@ -401,9 +414,7 @@ def _nested(system: _System) -> None:
         for var, parent in SUBSET_RESPONSE.items():
             system.add([(1.0, rate(var)), (-1.0, rate(parent))], -math.inf, 0.0, "nested")
         levels = sorted(
-            key
-            for key in [*system.value, *system.var]
-            if key[:5] == (a, g, sn, sl, BEST_RESPONSE) and key[6] == "count"
+            key for key in system.item((a, g, sn, sl, BEST_RESPONSE)) if key[6] == "count"
         )
         if levels:
             den: Key = (*levels[0][:6], "denominator")
@@ -426,19 +437,14 @@ def _curve_points(
     return {curve: sorted(p) for curve, p in points.items()}
 
 
-def _event_names(system: _System, curve: tuple[str, ...], levels: list[str]) -> list[str]:
-    names = {
-        key[6]
-        for key in [*system.value, *system.var]
-        if key[:5] == curve and key[5] in set(levels) and key[6].startswith("n_event")
-    }
-    return sorted(names)
+def _event_names(system: _System, curve: tuple[str, ...]) -> list[str]:
+    return sorted({key[6] for key in system.item(curve) if key[6].startswith("n_event")})
 
 
 def _curves(system: _System, numeric: dict[Cell, dict[str, float]]) -> None:
     for curve, points in _curve_points(system, numeric).items():
         levels = [level for _, level in points]
-        events = _event_names(system, curve, levels)
+        events = _event_names(system, curve)
         kind = curve[0]
 
         def key(level: str, name: str, curve: tuple[str, ...] = curve) -> Key:
@@ -596,7 +602,13 @@ def _propagate(system: _System, passes: int = 60) -> tuple[np.ndarray, np.ndarra
     n = len(system.keys)
     low = np.zeros(n)
     high = np.full(n, MAX_COUNT)
-    rows = [(list(r.coefs.items()), r.low, r.high) for r in system.rows]
+    # long rows (a curve's summary) cost their length on every visit: the LPs take them
+    rows = [
+        (list(r.coefs.items()), r.low, r.high)
+        if len(r.coefs) <= MAX_PROPAGATED_TERMS
+        else ([], 0, 0)
+        for r in system.rows
+    ]
     by_var: dict[int, list[int]] = defaultdict(list)
     for i, (terms, _, _) in enumerate(rows):
         for j, _ in terms:
@@ -757,9 +769,13 @@ def _bound(comp: _Component, consider: set[int], minimum: int) -> dict[int, tupl
     return out
 
 
-def _families(system: _System, comp: _Component, j: int) -> tuple[str, ...]:
-    local = comp.a[:, j].nonzero()[0]
-    return tuple(sorted({system.rows[int(comp.rows[i])].family for i in local}))
+def _families(system: _System) -> dict[int, tuple[str, ...]]:
+    """Return, per variable, the families of the rows it appears in."""
+    found: dict[int, set[str]] = defaultdict(set)
+    for row in system.rows:
+        for j in row.coefs:
+            found[j].add(row.family)
+    return {j: tuple(sorted(f)) for j, f in found.items()}
 
 
 def attack(
@@ -795,6 +811,7 @@ def attack(
         for key, j in system.var.items()
         if system.hidden[j] and lb[j] == ub[j] >= min_cell_count
     ]
+    families = _families(system)
     for comp in _split(system, lb, ub):
         undecided = [
             v
@@ -810,11 +827,10 @@ def attack(
             inconsistent |= {system.rows[int(i)].family for i in comp.rows}
             continue
         found = {**decided, **(_bound(comp, set(undecided), min_cell_count) if undecided else {})}
-        position = {var: j for j, var in enumerate(comp.columns.tolist())}
         for var, (low, high) in sorted(found.items()):
             if low >= 1:
                 name = record_name(system.keys[var])
-                leaks.append(Leak(name, low, high, _families(system, comp, position[var])))
+                leaks.append(Leak(name, low, high, families[var]))
     return AttackReport(
         min_cell_count=min_cell_count,
         n_hidden=int(sum(system.hidden)),
@@ -861,8 +877,8 @@ def _smd(system: _System, numeric: dict[Cell, dict[str, float]]) -> None:
 
 def _levels(system: _System, item: tuple[str, ...]) -> list[tuple[str, Key]]:
     out = []
-    for key in [*system.value, *system.var]:
-        if key[:5] == item and key[6] == "count" and key[5] not in (_OVERALL, "missing"):
+    for key in system.item(item):
+        if key[6] == "count" and key[5] not in (_OVERALL, "missing"):
             out.append((key[5], key))
     return sorted(out)
 
