@@ -266,3 +266,22 @@ def test_leak_describes_itself():
         "high": 3,
         "families": ["margin", "rate"],
     }
+
+
+def test_cumulative_incidence_landmark_bounds_the_hidden_relapses_before_it():
+    # 30 persons, 2 relapses and no death before 12 months, 28 at risk there
+    cell = ("BLIN", ALL, "relapse_nrm", "12 months")
+    g, strata, var, level = cell
+    rows = [
+        _rec("cumulative_incidence_summary", g, strata, var, "overall", "n", 30.0),
+        _rec("cumulative_incidence_summary", g, strata, var, "overall", "n_event_relapse", 9.0),
+        _rec("cumulative_incidence_summary", g, strata, var, "overall", "n_event_death", 6.0),
+        _rec("cumulative_incidence_landmark", g, strata, var, level, "relapse", 2 / 30, "numeric"),
+        _rec("cumulative_incidence_landmark", g, strata, var, level, "death", 0.0, "numeric"),
+        _rec("cumulative_incidence_landmark", g, strata, var, level, "n_risk", 28.0),
+        _rec("cumulative_incidence_risk_table", g, strata, var, level, "n_event", HIDDEN),
+    ]
+    report = _attack(rows)
+    record = "cumulative_incidence_risk_table/BLIN/overall=overall/relapse_nrm/12 months/n_event"
+    assert _leaks(report) == {record: (2, 2)}
+    assert report.leaks[0].families == ("landmark",)

@@ -72,12 +72,14 @@ def demo_attack(tmp_path_factory: pytest.TempPathFactory) -> AttackReport:
     return attack(published.records, 5, report=published.report)
 
 
+@pytest.mark.slow
 def test_demo_run_attack_is_consistent(demo_attack: AttackReport):
     # every constraint family fits the published numbers: the attacker's model is right
     assert demo_attack.inconsistent == ()
     assert demo_attack.n_hidden > 1000
 
 
+@pytest.mark.slow
 @pytest.mark.xfail(
     strict=True,
     reason="issue 16 (disclose branch): best-response CRh/CRi hidden beside the published "
@@ -87,6 +89,7 @@ def test_demo_run_gives_no_best_response_away(demo_attack: AttackReport):
     assert [leak.record for leak in demo_attack.leaks if "nested" in leak.families] == []
 
 
+@pytest.mark.slow
 @pytest.mark.xfail(
     strict=True,
     reason="issue 16 (disclose branch): curve counts and estimates published where counts "
@@ -97,6 +100,7 @@ def test_demo_run_gives_no_time_to_event_count_away(demo_attack: AttackReport):
     assert [leak.record for leak in demo_attack.leaks if leak.record.startswith(curves)] == []
 
 
+@pytest.mark.slow
 @pytest.mark.xfail(
     strict=True,
     reason="issue 16 (disclose branch): strata of the destinations table give hidden cells "

@@ -560,6 +560,47 @@ def _landmarks(system: _System, numeric: dict[Cell, dict[str, float]]) -> None:
         system.add([(1.0, events), (-1.0, total_events)], -math.inf, 0.0, "landmark")
 
 
+def _cif_landmarks(system: _System, numeric: dict[Cell, dict[str, float]]) -> None:
+    """Bound the events of each cause before a cumulative incidence landmark.
+
+    With D_k events of cause k before the landmark, m at risk there, N persons and
+    S = 1 - sum of the F: ``m F_k <= D_k <= N F_k / S`` (every risk set lies between m and N,
+    and the all-cause survival before each event between S and 1).
+    """
+    for cell, values in numeric.items():
+        if cell[0] != "cumulative_incidence_landmark":
+            continue
+        causes = {
+            name: value
+            for name, value in values.items()
+            if not name.endswith(("_lower", "_upper")) and not name.startswith(TOLERANCE_PREFIX)
+        }
+        if not causes:
+            continue
+        curve = ("cumulative_incidence_curve", *cell[1:5])
+        n = _summary_key(curve, "n")
+        risk: Key = (*cell, "n_risk")
+        table: Key = ("cumulative_incidence_risk_table", *cell[1:], "n_event")
+        survival = 1.0 - sum(causes.values())
+        per_cause = []
+        for cause, f in causes.items():
+            events = system.aux("landmark", *cell, cause)
+            per_cause.append((1.0, events))
+            tol = _tol(f)
+            if f <= tol:
+                system.eq([(1.0, events)], "landmark")
+                continue
+            system.add([(1.0, events)], 1.0, math.inf, "landmark")
+            system.add([(1.0, events), (-(f - tol), risk)], 0.0, math.inf, "landmark")
+            if survival > 1e-6:
+                ratio = (f + tol) / max(survival - len(causes) * tol, 1e-12)
+                system.add([(1.0, events), (-ratio, n)], -math.inf, 0.0, "landmark")
+            total = _summary_key(curve, f"n_event_{cause}")
+            system.add([(1.0, events), (-1.0, total)], -math.inf, 0.0, "landmark")
+        system.eq([*per_cause, (-1.0, table)], "landmark")
+        system.add([*per_cause, (1.0, risk), (-1.0, n)], -math.inf, 0.0, "landmark")
+
+
 def _add_report(
     system: _System, numeric: dict[Cell, dict[str, float]], report: pd.DataFrame | None
 ) -> None:
@@ -589,6 +630,7 @@ def _build(
     _nested(system)
     _curves(system, numeric)
     _landmarks(system, numeric)
+    _cif_landmarks(system, numeric)
     return system, numeric
 
 
