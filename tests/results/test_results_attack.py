@@ -285,3 +285,19 @@ def test_cumulative_incidence_landmark_bounds_the_hidden_relapses_before_it():
     record = "cumulative_incidence_risk_table/BLIN/overall=overall/relapse_nrm/12 months/n_event"
     assert _leaks(report) == {record: (2, 2)}
     assert report.leaks[0].families == ("landmark",)
+
+
+def test_smd_of_a_flag_gives_its_small_hidden_count_away():
+    # Ph+ flag: INO 30 of 108, BLIN 2 of 126 hidden; the flag's SMD is published
+    rows = []
+    for group, n, flag in (("INO", 108.0, 30.0), ("BLIN", 126.0, HIDDEN)):
+        rows += [
+            _rec("baseline", group, ALL, "genetics", "overall", "count", n),
+            _rec("baseline", group, ALL, "genetics", "ph_positive", "count", flag),
+        ]
+    smd = round(_smd(np.array([30 / 108]), np.array([2 / 126])), 10)
+    rows.append(
+        _rec("baseline", "INO vs BLIN", ALL, "genetics", "ph_positive", "smd", smd, "numeric")
+    )
+    report = _attack(rows)
+    assert _leaks(report) == {"baseline/BLIN/overall=overall/genetics/ph_positive/count": (2, 2)}

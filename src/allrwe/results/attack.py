@@ -906,15 +906,42 @@ def _smd(system: _System, numeric: dict[Cell, dict[str, float]]) -> None:
     """Pin hidden counts that alone reproduce a published SMD (a constraint per count)."""
     for cell, values in numeric.items():
         smd = values.get("smd")
-        if smd is None or cell[0] != "baseline" or " vs " not in cell[1] or cell[5] != _OVERALL:
+        if smd is None or cell[0] != "baseline" or " vs " not in cell[1]:
             continue
         groups = cell[1].split(" vs ")
         if len(groups) != 2:
+            continue
+        if cell[5] != _OVERALL:
+            # a flag of its own (one level of a multi-select variable): level vs the rest
+            _pin_flag_smd(system, [(cell[0], g, *cell[2:], "count") for g in groups], smd)
             continue
         vectors = [_levels(system, (cell[0], g, *cell[2:5])) for g in groups]
         if not all(vectors) or [k for k, _ in vectors[0]] != [k for k, _ in vectors[1]]:
             continue
         _pin_smd(system, vectors, smd)
+
+
+def _pin_flag_smd(system: _System, keys: list[Key], smd: float) -> None:
+    """Pin the hidden counts of one flag in two groups that reproduce its published SMD."""
+    totals = [_group_total(system, key) for key in keys]
+    if any(t is None or t <= 0 for t in totals) or not all(system.has(k) for k in keys):
+        return
+    options = [
+        _candidates(system, key, total) or [] for key, total in zip(keys, totals, strict=True)
+    ]
+    if not any(k in system.var for k in keys) or math.prod(map(len, options)) > MAX_SMD_CANDIDATES:
+        return
+    tol = max(_tol(smd), 5e-10) + 1e-9
+    fits = []
+    for first, second in product(*options):
+        a = np.array([totals[0] - first, first])  # type: ignore[operator]
+        b = np.array([totals[1] - second, second])  # type: ignore[operator]
+        if abs(_smd_value(a, b) - abs(smd)) <= tol:
+            fits.append((first, second))
+    for i, key in enumerate(keys):
+        if key in system.var and fits:
+            seen = [combo[i] for combo in fits]
+            system.add([(1.0, key)], min(seen), max(seen), "smd")
 
 
 def _levels(system: _System, item: tuple[str, ...]) -> list[tuple[str, Key]]:
