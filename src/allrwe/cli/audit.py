@@ -66,10 +66,10 @@ def audit(
     """Attack an output folder: bound every hidden count; scan for small cells and IDs."""
     if not directory.exists():
         raise UsageError(f"audit path {str(directory)!r} does not exist")
-    published = read_published(directory)
-    minimum = min_cell_count or published.min_cell_count or DEFAULT_MIN_CELL_COUNT
     if min_cell_count is not None and min_cell_count < 1:
         raise UsageError(f"--min-cell-count must be at least 1, got {min_cell_count}")
+    published = read_published(directory)
+    minimum = min_cell_count or published.min_cell_count or DEFAULT_MIN_CELL_COUNT
     report = audit_outputs(directory, min_cell_count=minimum)
     attacked = attack(published.records, minimum, report=published.report)
     if as_json:

@@ -700,10 +700,13 @@ def _matrix(system: _System) -> tuple[sparse.csr_matrix, np.ndarray, np.ndarray]
 
 
 def _components(a: sparse.csr_matrix, n_vars: int) -> np.ndarray:
+    """Label the variables by connected component of the row-variable graph."""
     pattern = (a != 0).astype(np.int8)
-    adjacency = (pattern.T @ pattern).tocsr()
-    _, labels = connected_components(adjacency, directed=False)
-    return np.asarray(labels)
+    # the bipartite graph (variables, then rows): no variable x variable product, which a
+    # row of thousands of terms (a curve's summary) would make dense
+    graph = sparse.bmat([[None, pattern.T], [pattern, None]], format="csr")
+    _, labels = connected_components(graph, directed=False)
+    return np.asarray(labels[:n_vars])
 
 
 @dataclass
