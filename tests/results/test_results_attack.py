@@ -152,10 +152,10 @@ def test_km_steps_of_a_small_group_give_each_death_away():
     # a 6-person group: S(t) / S(t-) x n_risk = deaths, steps of 1/6, 1/5 ...
     report = _attack(_km(6, [1, 1, 0, 2], [0, 1, 1, 0], hide_risk=True))
     leaks = _leaks(report)
-    assert leaks["survival_curve/INO/overall=overall/os/10/n_event"] == (1, 1)
-    assert leaks["survival_curve/INO/overall=overall/os/20/n_event"] == (1, 1)
+    assert leaks["survival_curve_counts/INO/overall=overall/os/10/n_event"] == (1, 1)
+    assert leaks["survival_curve_counts/INO/overall=overall/os/20/n_event"] == (1, 1)
     # the last deaths (2) are not pinned, but lie inside (0, 5) whatever the censorings
-    assert leaks["survival_curve/INO/overall=overall/os/40/n_event"] == (1, 4)
+    assert leaks["survival_curve_counts/INO/overall=overall/os/40/n_event"] == (1, 4)
     assert "km" in report.leaks[0].families
 
 
@@ -165,7 +165,7 @@ def test_consecutive_risk_sets_give_the_hidden_events_away():
         for name, value in (("n_risk", risk), ("n_event", event), ("n_censor", censor)):
             rows.append(_rec("survival_curve_counts", "BLIN", ALL, "os", level, name, value))
     report = _attack(rows)
-    assert _leaks(report) == {"survival_curve/BLIN/overall=overall/os/10/n_event": (3, 3)}
+    assert _leaks(report) == {"survival_curve_counts/BLIN/overall=overall/os/10/n_event": (3, 3)}
     assert report.leaks[0].families == ("risk_set",)
 
 

@@ -135,6 +135,6 @@ def test_report_curve_steps_give_away_deaths_the_exports_hide(tmp_path: Path):
     assert attack(published.records, 5).ok
     report = attack(published.records, 5, report=published.report)
     assert [(leak.record, leak.low, leak.high) for leak in report.leaks] == [
-        ("survival_curve/BLIN/overall=overall/os/30/n_event", 1, 1)
+        ("survival_curve_counts/BLIN/overall=overall/os/30/n_event", 1, 1)
     ]
     assert math.isclose(published.report["value"].iloc[0], 0.833333)

@@ -215,6 +215,7 @@ class _System:
     hidden: list[bool] = field(default_factory=list)
     rows: list[_Row] = field(default_factory=list)
     contradicted: set[str] = field(default_factory=set)
+    origin: dict[Key, str] = field(default_factory=dict)  # the analysis a key's record is in
     _items: dict[Key, list[Key]] | None = None
 
     def item(self, item: Key) -> list[Key]:
@@ -281,6 +282,8 @@ def _load(records: pd.DataFrame) -> tuple[_System, dict[Cell, dict[str, float]],
     columns = [records[c].astype(object).tolist() for c in names]
     for a, g, sn, sl, v, vl, en, et, value, margin in zip(*columns, strict=True):
         key: Key = (_base(str(a)), str(g), str(sn), str(sl), str(v), str(vl), str(en))
+        if key[0] != a:
+            system.origin[key] = str(a)
         if et == "count":
             if isinstance(value, float) and math.isnan(value):
                 system.new_var(key, hidden=True)
@@ -852,7 +855,7 @@ def attack(
     if (lb > ub).any():
         inconsistent.add("propagation")
     recovered = [
-        record_name(key)
+        record_name((system.origin.get(key, key[0]), *key[1:]))
         for key, j in system.var.items()
         if system.hidden[j] and lb[j] == ub[j] >= min_cell_count
     ]
@@ -874,7 +877,8 @@ def attack(
         found = {**decided, **(_bound(comp, set(undecided), min_cell_count) if undecided else {})}
         for var, (low, high) in sorted(found.items()):
             if low >= 1:
-                name = record_name(system.keys[var])
+                key = system.keys[var]
+                name = record_name((system.origin.get(key, key[0]), *key[1:]))
                 leaks.append(Leak(name, low, high, families[var]))
     return AttackReport(
         min_cell_count=min_cell_count,
