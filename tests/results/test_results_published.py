@@ -138,3 +138,36 @@ def test_report_curve_steps_give_away_deaths_the_exports_hide(tmp_path: Path):
         ("survival_curve_counts/BLIN/overall=overall/os/30/n_event", 1, 1)
     ]
     assert math.isclose(published.report["value"].iloc[0], 0.833333)
+
+
+def test_every_export_format_reads_back_to_the_same_records(tmp_path: Path):
+    from allrwe.results import ResultSet, export, suppress
+
+    step = ["attrition", "BLIN", "overall", "overall", "step"]
+    mean = ["cohort", "BLIN", "overall", "overall", "persons", "overall", "mean"]
+    raw = pd.DataFrame(
+        [
+            [*step, "01 index", "n_persons", "count", 366.0, False, ""],
+            [*step, "02 age", "n_excluded", "count", 2.0, False, ""],
+            [*step, "02 age", "n_persons", "count", 364.0, False, ""],
+            [*mean, "numeric", 34.329545454545, False, ""],
+        ],
+        columns=list(COLUMNS),
+    )
+    results = suppress(ResultSet.create(raw, spec={}, cdm_source="test"), min_cell_count=5)
+    export(results, tmp_path / "out")
+    published = read_published(tmp_path / "out")
+    assert published.files == ("results.parquet", "results.csv", "results.json", "results.xlsx")
+    assert published.min_cell_count == 5
+    for name in published.files:  # each file alone gives the same records
+        alone = tmp_path / name.replace(".", "_")
+        alone.mkdir()
+        (alone / name).write_bytes((tmp_path / "out" / name).read_bytes())
+        records = read_published(alone).records
+        assert records["value"].isna().tolist() == [False, True, False, False], name
+        assert records["value"].iloc[3] == pytest.approx(34.32954545, rel=1e-9), name
+    # the hidden 2 is what the attacker gives back from the folder
+    report = attack(published.records, 5)
+    assert [(leak.record, leak.low) for leak in report.leaks] == [
+        ("attrition/BLIN/overall=overall/step/02 age/n_excluded", 2)
+    ]
