@@ -301,3 +301,20 @@ def test_smd_of_a_flag_gives_its_small_hidden_count_away():
     )
     report = _attack(rows)
     assert _leaks(report) == {"baseline/BLIN/overall=overall/genetics/ph_positive/count": (2, 2)}
+
+
+def test_a_curve_that_stops_early_is_not_taken_for_the_whole_follow_up():
+    # published only while 15 or more are at risk: 10 of the summary's 18 deaths are shown
+    rows = [
+        _rec("survival_summary", "BLIN", ALL, "os", "overall", "n", 20.0),
+        _rec("survival_summary", "BLIN", ALL, "os", "overall", "n_event", 18.0),
+        _rec("survival_summary", "BLIN", ("sex", "F"), "os", "overall", "n_event", HIDDEN),
+        _rec("survival_summary", "BLIN", ("sex", "M"), "os", "overall", "n_event", 15.0),
+    ]
+    for level, risk, deaths in (("10", 20.0, 5.0), ("20", 15.0, 5.0)):
+        for name, value in (("n_risk", risk), ("n_event", deaths), ("n_censor", 0.0)):
+            rows.append(_rec("survival_curve_counts", "BLIN", ALL, "os", level, name, value))
+    report = _attack(rows)
+    assert report.inconsistent == ()
+    # the stratum's hidden deaths still come back as overall minus levels: 18 - 15 = 3
+    assert _leaks(report) == {"survival_summary/BLIN/sex=F/os/overall/n_event": (3, 3)}

@@ -528,15 +528,35 @@ def _curve_summary(
         return
     n = _summary_key(curve, "n")
     system.eq([(1.0, (*curve, levels[0], "n_risk")), (-1.0, n)], "summary")
+    # A curve may stop early (no point published where the risk set is small): its points
+    # then hold fewer events than the summary. Equalities only where it reaches its end.
+    high = 0.0 if _complete(system, curve, levels[-1], events) else math.inf
     leaving: list[tuple[float, Key]] = []
     for name in events:
         terms = [(1.0, (*curve, lv, name)) for lv in levels if system.has((*curve, lv, name))]
-        system.eq([*terms, (-1.0, _summary_key(curve, name))], "summary")
+        system.add(
+            [(-1.0, k) for _, k in terms] + [(1.0, _summary_key(curve, name))], 0.0, high, "summary"
+        )
         leaving += terms
     censored = [
         (1.0, (*curve, lv, "n_censor")) for lv in levels if system.has((*curve, lv, "n_censor"))
     ]
-    system.eq([*leaving, *censored, (-1.0, n)], "summary")
+    system.add([(-1.0, k) for _, k in [*leaving, *censored]] + [(1.0, n)], 0.0, high, "summary")
+
+
+def _complete(system: _System, curve: tuple[str, ...], last: str, events: list[str]) -> bool:
+    """Tell whether a curve's last point is where its last persons leave.
+
+    Only when that point's risk set, events and censorings are all published and the risk
+    set equals the others' sum: a curve that stops early (no point where the risk set is
+    small) holds fewer events than its summary, and hidden counts cannot show it does not.
+    """
+    keys = [(*curve, last, name) for name in ["n_risk", "n_censor", *events]]
+    present = [k for k in keys if system.has(k)]
+    if any(k in system.var for k in present):
+        return False
+    values = [system.value[k] for k in present]
+    return bool(present) and values[0] == sum(values[1:])
 
 
 def _landmarks(system: _System, numeric: dict[Cell, dict[str, float]]) -> None:
