@@ -319,8 +319,11 @@ def _not_partitions(
         if total is None or total not in system.value:
             continue
         for sn, keys in strata.items():
+            shown = sum(system.value.get(k, 0.0) for k in keys)
             published = all(k in system.value for k in keys)
-            if published and abs(sum(system.value[k] for k in keys) - system.value[total]) > 1e-6:
+            if shown > system.value[total] + 1e-6 or (
+                published and abs(shown - system.value[total]) > 1e-6
+            ):
                 broken.add((item[0], item[1], sn))
     return broken
 
@@ -338,13 +341,33 @@ def _strata(system: _System, counts: list[tuple[Key, str]]) -> None:
         else:
             by_item[item][sn].append(key)
     broken = _not_partitions(system, by_item, overall)
+    pooled = _pooled(counts)
     for item, strata in by_item.items():
         total = overall.get(item)
         if total is None:
             continue
         for sn, keys in strata.items():
-            if (item[0], item[1], sn) not in broken:
+            a, g, v, _, en = item
+            if (a, g, sn) not in broken and (a, g, v, en, sn) not in pooled:
                 system.eq([(1.0, k) for k in keys] + [(-1.0, total)], "strata")
+
+
+def _pooled(counts: list[tuple[Key, str]]) -> set[tuple[str, ...]]:
+    """Return the (analysis, group, variable, estimate, strata) whose levels differ by stratum.
+
+    A table whose stratum levels list other categories than its overall row pools rare
+    categories stratum by stratum ("other (each fewer than 5)"): its levels do not add up.
+    """
+    levels: dict[tuple[str, ...], set[str]] = defaultdict(set)
+    for key, _ in counts:
+        a, g, sn, sl, v, vl, en = key
+        if a not in _CURVES:
+            levels[(a, g, v, en, sn, sl)].add(vl)
+    out: set[tuple[str, ...]] = set()
+    for (a, g, v, en, sn, _sl), found in levels.items():
+        if sn != _OVERALL and found != levels.get((a, g, v, en, _OVERALL, _OVERALL), found):
+            out.add((a, g, v, en, sn))
+    return out
 
 
 def _shared_denominators(

@@ -210,7 +210,10 @@ def _curve_variables(records: pd.DataFrame) -> dict[str, tuple[str, str]]:
 
 
 def report_curves(html: str, records: pd.DataFrame) -> pd.DataFrame:
-    """Return the curve values the report's figures embed, as numeric records.
+    """Return the curve values the report's figures embed as JSON, as numeric records.
+
+    Reads the ``allrwe-figures`` JSON block of a report with Plotly figures; a report that
+    draws its figures as inline SVG has none, and gives no records (its paths are not read).
 
     Each named line of a Kaplan-Meier (``km-*``) or cumulative incidence (``cif-*``) figure
     whose name is a group (``"BLIN"``) or a group and cause (``"BLIN: relapse"``) becomes one
