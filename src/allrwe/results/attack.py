@@ -1,0 +1,1051 @@
+"""The attacker: bound every hidden count of a published result set by linear programming.
+
+An attacker who reads an output folder knows more than the cells shown: counts add up along
+declared and inferable margins, percentages tie counts to denominators, Kaplan-Meier steps
+tie deaths to risk sets, landmark rates bound the events before them, and SMDs are
+functions of counts. :func:`attack` writes all of that as one linear system over the hidden
+counts (integers >= 0) and bounds each hidden count with HiGHS (``scipy.optimize.milp``). A
+hidden count that the system pins inside ``(0, min_cell_count)`` is a *leak*.
+
+Published rates are rounded (ten significant digits in the exports), so each rate gives an
+interval, never an exact equality. See ``docs/results-model.md`` (the attacker).
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import time
+from collections import defaultdict
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from itertools import pairwise, product
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from scipy import sparse
+from scipy.optimize import Bounds, LinearConstraint, milp
+from scipy.sparse.csgraph import connected_components
+
+__all__ = [
+    "FAMILIES",
+    "NESTED_RESPONSE",
+    "AttackReport",
+    "Leak",
+    "attack",
+    "record_name",
+]
+
+#: the kinds of knowledge the attacker writes as constraints
+FAMILIES = (
+    "margin",  # declared margins: members add up to their total record
+    "strata",  # the overall row equals the sum of the levels of each stratification
+    "rate",  # percentage x denominator = count
+    "attrition",  # persons before a step - persons after it = excluded
+    "nested",  # nested categories (best response CR <= CR/CRh <= CR/CRh/CRi)
+    "km",  # Kaplan-Meier and Aalen-Johansen steps: rate x risk set = events
+    "risk_set",  # consecutive risk sets differ by the events and censorings between them
+    "summary",  # a curve's first risk set and its events add up to the summary row
+    "landmark",  # a landmark rate bounds the events before it
+    "smd",  # an SMD recomputed from candidate counts
+)
+
+#: Nested response categories: rate variable -> the best-response levels it counts (the
+#: definitions of allrwe.analyses.outcomes.response: ``cr_crh`` = best response CR or CRh,
+#: ``response`` = CR, CRh or CRi; NCCN ALL response categories).
+NESTED_RESPONSE: dict[str, tuple[str, ...]] = {
+    "cr": ("CR",),
+    "cr_crh": ("CR", "CRh"),
+    "response": ("CR", "CRh", "CRi"),
+}
+#: rate variables that count a subset of another rate variable's persons
+SUBSET_RESPONSE: dict[str, str] = {
+    "cr_within_n": "cr",
+    "cr_crh_within_n": "cr_crh",
+    "response_within_n": "response",
+    "response_first_cycle": "response",
+}
+#: the variable holding every person's best response (its levels partition the denominator)
+BEST_RESPONSE = "best_response"
+
+#: relative rounding of published non-count values (ten significant digits, see exports)
+RELATIVE_ROUNDING = 1e-9
+#: components with at most this many hidden counts are also solved over the integers
+MAX_ILP_VARIABLES = 400
+#: SMD candidate enumeration stops beyond this many count combinations
+MAX_SMD_CANDIDATES = 20_000
+#: rows with more terms than this are left out of interval propagation (the LPs use them)
+MAX_PROPAGATED_TERMS = 32
+#: the report's figures round their values to six decimals (see results.published)
+REPORT_PRECISION = 5e-7
+#: marks, in a cell's values, the rounding of a value that is not the exports' own
+TOLERANCE_PREFIX = "~tol:"
+#: an upper bound on any count, so that every LP is bounded
+MAX_COUNT = 1e8
+
+_CURVES = ("survival_curve", "cumulative_incidence_curve")
+_COUNT_SUFFIX = "_counts"
+_OVERALL = "overall"
+_MONTHS = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*months?\s*$")
+
+Key = tuple[str, ...]
+Cell = tuple[str, ...]
+
+
+def _tol(value: float) -> float:
+    return max(abs(value) * RELATIVE_ROUNDING, 1e-12)
+
+
+def record_name(key: Key) -> str:
+    """Return the readable name of a record key: ``analysis/group/strata=level/variable/...``.
+
+    Parameters
+    ----------
+    key : tuple of str
+        analysis, group, strata_name, strata_level, variable, variable_level, estimate_name.
+
+    Returns
+    -------
+    str
+    """
+    a, g, sn, sl, v, vl, en = key
+    return f"{a}/{g}/{sn}={sl}/{v}/{vl}/{en}"
+
+
+@dataclass(frozen=True)
+class Leak:
+    """A hidden count the attacker pins inside ``(0, min_cell_count)``.
+
+    Parameters
+    ----------
+    record : str
+        The record (see :func:`record_name`).
+    low, high : int
+        The smallest and largest value the published numbers allow.
+    families : tuple of str
+        The kinds of constraint (:data:`FAMILIES`) that bound it.
+    """
+
+    record: str
+    low: int
+    high: int
+    families: tuple[str, ...]
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return the leak as a JSON-able dict."""
+        return {
+            "record": self.record,
+            "low": self.low,
+            "high": self.high,
+            "families": list(self.families),
+        }
+
+    def describe(self) -> str:
+        """Return a one-line description, e.g. ``"x = 2 (margin, rate)"``."""
+        value = f"= {self.low}" if self.low == self.high else f"in [{self.low}, {self.high}]"
+        return f"{self.record} {value} ({', '.join(self.families)})"
+
+
+@dataclass(frozen=True)
+class AttackReport:
+    """What :func:`attack` found.
+
+    Parameters
+    ----------
+    min_cell_count : int
+        Hidden counts pinned in ``1 .. min_cell_count - 1`` are leaks.
+    n_hidden : int
+        Hidden count records.
+    n_constraints : int
+        Constraint rows the attacker wrote.
+    leaks : tuple of Leak
+        The leaks, by record name.
+    recovered : tuple of str
+        Hidden counts that subtraction alone (interval propagation) pins to one value of at
+        least ``min_cell_count``: not a leak by itself, but that cell protects nothing.
+    inconsistent : tuple of str
+        Constraint families the published numbers contradict (their components are skipped;
+        a sign that the attacker's model of a table is wrong).
+    seconds : float
+        Time taken.
+    """
+
+    min_cell_count: int
+    n_hidden: int
+    n_constraints: int
+    leaks: tuple[Leak, ...]
+    recovered: tuple[str, ...] = ()
+    inconsistent: tuple[str, ...] = ()
+    seconds: float = 0.0
+
+    @property
+    def ok(self) -> bool:
+        """bool: True when no hidden count leaks."""
+        return not self.leaks
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return the report as a JSON-able dict."""
+        return {
+            "min_cell_count": self.min_cell_count,
+            "ok": self.ok,
+            "n_hidden": self.n_hidden,
+            "n_constraints": self.n_constraints,
+            "leaks": [leak.to_dict() for leak in self.leaks],
+            "recovered": list(self.recovered),
+            "inconsistent": list(self.inconsistent),
+        }
+
+
+@dataclass
+class _Row:
+    coefs: dict[int, float]
+    low: float
+    high: float
+    family: str
+
+
+@dataclass
+class _System:
+    """Hidden counts as variables, published counts as constants, constraints as rows."""
+
+    value: dict[Key, float] = field(default_factory=dict)
+    var: dict[Key, int] = field(default_factory=dict)
+    keys: list[Key] = field(default_factory=list)
+    hidden: list[bool] = field(default_factory=list)
+    rows: list[_Row] = field(default_factory=list)
+    contradicted: set[str] = field(default_factory=set)
+    origin: dict[Key, str] = field(default_factory=dict)  # the analysis a key's record is in
+    _items: dict[Key, list[Key]] | None = None
+
+    def item(self, item: Key) -> list[Key]:
+        """Return the count keys whose first five fields are ``item`` (an index, built once)."""
+        if self._items is None:
+            self._items = defaultdict(list)
+            for key in [*self.value, *self.var]:
+                self._items[key[:5]].append(key)
+        return self._items.get(item, [])
+
+    def new_var(self, key: Key, *, hidden: bool) -> int:
+        self.var[key] = len(self.keys)
+        self.keys.append(key)
+        self.hidden.append(hidden)
+        return self.var[key]
+
+    def aux(self, *name: str) -> Key:
+        text = "/".join(name)
+        key: Key = ("~aux", text, "", "", "", "", "")
+        if key not in self.var:
+            self.new_var(key, hidden=False)
+        return key
+
+    def has(self, key: Key) -> bool:
+        return key in self.value or key in self.var
+
+    def add(self, terms: Iterable[tuple[float, Key]], low: float, high: float, family: str) -> None:
+        coefs: dict[int, float] = defaultdict(float)
+        const = 0.0
+        for coef, key in terms:
+            if key in self.var:
+                coefs[self.var[key]] += coef
+            elif key in self.value:
+                const += coef * self.value[key]
+            else:
+                return  # a record the folder does not hold: no constraint
+        coefs = {j: c for j, c in coefs.items() if c != 0.0}
+        if not coefs:
+            if not (low - 1e-6 <= const <= high + 1e-6):
+                self.contradicted.add(family)
+            return
+        self.rows.append(_Row(coefs, low - const, high - const, family))
+
+    def eq(self, terms: Iterable[tuple[float, Key]], family: str, value: float = 0.0) -> None:
+        self.add(terms, value, value, family)
+
+    def ratio(self, num: Key, den: Key, rate: float, tol: float, family: str) -> None:
+        """``num / den`` in ``[rate - tol, rate + tol]``, as two linear rows."""
+        self.add([(1.0, num), (-(rate - tol), den)], 0.0, math.inf, family)
+        self.add([(1.0, num), (-(rate + tol), den)], -math.inf, 0.0, family)
+
+
+def _base(analysis: str) -> str:
+    return analysis[: -len(_COUNT_SUFFIX)] if analysis.endswith(_COUNT_SUFFIX) else analysis
+
+
+def _load(records: pd.DataFrame) -> tuple[_System, dict[Cell, dict[str, float]], list[Any]]:
+    system = _System()
+    numeric: dict[Cell, dict[str, float]] = defaultdict(dict)
+    counts = []
+    cols = ["analysis", "group", "strata_name", "strata_level", "variable", "variable_level"]
+    names = [*cols, "estimate_name", "estimate_type", "value", "margin"]
+    # plain Python lists: iterating Arrow-backed columns row by row is slow
+    columns = [records[c].astype(object).tolist() for c in names]
+    for a, g, sn, sl, v, vl, en, et, value, margin in zip(*columns, strict=True):
+        key: Key = (_base(str(a)), str(g), str(sn), str(sl), str(v), str(vl), str(en))
+        if key[0] != a:
+            system.origin[key] = str(a)
+        if et == "count":
+            if isinstance(value, float) and math.isnan(value):
+                system.new_var(key, hidden=True)
+            else:
+                system.value[key] = float(value)
+            counts.append((key, str(margin)))
+        elif not (isinstance(value, float) and math.isnan(value)):
+            numeric[key[:6]][key[6]] = float(value)
+    return system, numeric, counts
+
+
+def _margins(system: _System, counts: list[tuple[Key, str]]) -> None:
+    members: dict[str, list[Key]] = defaultdict(list)
+    totals: dict[str, list[Key]] = defaultdict(list)
+    for key, margin in counts:
+        for token in margin.split("|") if margin else []:
+            if token.startswith("total:"):
+                totals[token[len("total:") :]].append(key)
+            else:
+                members[token].append(key)
+    for token, keys in members.items():
+        for total in totals.get(token, []):
+            system.eq([(1.0, k) for k in keys] + [(-1.0, total)], "margin")
+
+
+def _not_partitions(
+    system: _System, by_item: dict[Key, dict[str, list[Key]]], overall: dict[Key, Key]
+) -> set[tuple[str, ...]]:
+    """Return the stratifications whose fully published levels do not add up to overall."""
+    broken: set[tuple[str, ...]] = set()
+    for item, strata in by_item.items():
+        total = overall.get(item)
+        if total is None or total not in system.value:
+            continue
+        for sn, keys in strata.items():
+            shown = sum(system.value.get(k, 0.0) for k in keys)
+            published = all(k in system.value for k in keys)
+            if shown > system.value[total] + 1e-6 or (
+                published and abs(shown - system.value[total]) > 1e-6
+            ):
+                broken.add((item[0], item[1], sn))
+    return broken
+
+
+def _strata(system: _System, counts: list[tuple[Key, str]]) -> None:
+    by_item: dict[tuple[str, ...], dict[str, list[Key]]] = defaultdict(lambda: defaultdict(list))
+    overall: dict[tuple[str, ...], Key] = {}
+    for key, _ in counts:
+        a, g, sn, _sl, v, vl, en = key
+        if a in _CURVES:
+            continue  # curve points of strata fall at different times
+        item: Key = (a, g, v, vl, en)
+        if sn == _OVERALL:
+            overall[item] = key
+        else:
+            by_item[item][sn].append(key)
+    broken = _not_partitions(system, by_item, overall)
+    pooled = _pooled(counts)
+    for item, strata in by_item.items():
+        total = overall.get(item)
+        if total is None:
+            continue
+        for sn, keys in strata.items():
+            a, g, v, _, en = item
+            if (a, g, sn) not in broken and (a, g, v, en, sn) not in pooled:
+                system.eq([(1.0, k) for k in keys] + [(-1.0, total)], "strata")
+
+
+def _pooled(counts: list[tuple[Key, str]]) -> set[tuple[str, ...]]:
+    """Return the (analysis, group, variable, estimate, strata) whose levels differ by stratum.
+
+    A table whose stratum levels list other categories than its overall row pools rare
+    categories stratum by stratum ("other (each fewer than 5)"): its levels do not add up.
+    """
+    levels: dict[tuple[str, ...], set[str]] = defaultdict(set)
+    for key, _ in counts:
+        a, g, sn, sl, v, vl, en = key
+        if a not in _CURVES:
+            levels[(a, g, v, en, sn, sl)].add(vl)
+    out: set[tuple[str, ...]] = set()
+    for (a, g, v, en, sn, _sl), found in levels.items():
+        if sn != _OVERALL and found != levels.get((a, g, v, en, _OVERALL, _OVERALL), found):
+            out.add((a, g, v, en, sn))
+    return out
+
+
+def _shared_denominators(
+    system: _System, numeric: dict[Cell, dict[str, float]]
+) -> set[tuple[str, ...]]:
+    """Return the variables whose published count / percentage pairs imply one denominator."""
+    implied: dict[tuple[str, ...], list[float]] = defaultdict(list)
+    for cell, values in numeric.items():
+        pct, count = values.get("percentage"), system.value.get((*cell, "count"))
+        if pct is not None and pct > 0 and count is not None:
+            implied[cell[:5]].append(count * 100.0 / pct)
+    return {item for item, dens in implied.items() if max(dens) - min(dens) < 0.5}
+
+
+def _rates(system: _System, numeric: dict[Cell, dict[str, float]]) -> None:
+    shared = _shared_denominators(system, numeric)
+    for cell, values in numeric.items():
+        pct = values.get("percentage")
+        count: Key = (*cell, "count")
+        if pct is None or not system.has(count):
+            continue
+        den: Key = (*cell, "denominator")
+        if not system.has(den):
+            # percentages of one variable share its denominator, unless published pairs
+            # show otherwise (then each percentage has a denominator of its own)
+            item = cell[:5]
+            overall: Key = (*item, _OVERALL, "count")
+            if item in shared:
+                den = overall if system.has(overall) else system.aux("den", *item)
+            else:
+                den = system.aux("den", *cell)
+        system.ratio(count, den, pct / 100.0, _tol(pct) / 100.0, "rate")
+
+
+def _attrition(system: _System) -> None:
+    steps: dict[tuple[str, ...], list[str]] = defaultdict(list)
+    for key in [*system.value, *system.var]:
+        if key[0] == "attrition" and key[6] == "n_persons":
+            steps[key[1:5]].append(key[5])
+    for (g, sn, sl, v), levels in steps.items():
+        ordered = sorted(levels)
+        for before, after in pairwise(ordered):
+            persons = ("attrition", g, sn, sl, v)
+            system.eq(
+                [
+                    (1.0, (*persons, before, "n_persons")),
+                    (-1.0, (*persons, after, "n_persons")),
+                    (-1.0, (*persons, after, "n_excluded")),
+                ],
+                "attrition",
+            )
+        if ordered and sn == _OVERALL:
+            last: Key = ("attrition", g, sn, sl, v, ordered[-1], "n_persons")
+            cohort: Key = ("cohort", g, _OVERALL, _OVERALL, "persons", _OVERALL, "count")
+            system.eq([(1.0, last), (-1.0, cohort)], "attrition")
+
+
+def _nested(system: _System) -> None:
+    cells = {key[:4] for key in [*system.value, *system.var] if key[4] == BEST_RESPONSE}
+    for a, g, sn, sl in cells:
+
+        def level(name: str, a: str = a, g: str = g, sn: str = sn, sl: str = sl) -> Key:
+            return (a, g, sn, sl, BEST_RESPONSE, name, "count")
+
+        def rate(var: str, a: str = a, g: str = g, sn: str = sn, sl: str = sl) -> Key:
+            return (a, g, sn, sl, var, _OVERALL, "count")
+
+        for var, names in NESTED_RESPONSE.items():
+            system.eq([(1.0, rate(var))] + [(-1.0, level(x)) for x in names], "nested")
+        for var, parent in SUBSET_RESPONSE.items():
+            system.add([(1.0, rate(var)), (-1.0, rate(parent))], -math.inf, 0.0, "nested")
+        levels = sorted(
+            key for key in system.item((a, g, sn, sl, BEST_RESPONSE)) if key[6] == "count"
+        )
+        if levels:
+            den: Key = (*levels[0][:6], "denominator")
+            system.eq([(1.0, k) for k in levels] + [(-1.0, den)], "nested")
+
+
+def _curve_points(
+    system: _System, numeric: dict[Cell, dict[str, float]]
+) -> dict[tuple[str, ...], list[tuple[float, str]]]:
+    points: dict[tuple[str, ...], set[tuple[float, str]]] = defaultdict(set)
+    cells = {key[:6] for key in [*system.value, *system.var]} | set(numeric)
+    for cell in cells:
+        if cell[0] not in _CURVES:
+            continue
+        try:
+            at = numeric.get(cell, {}).get("time_days", float(cell[5]))
+        except ValueError:
+            continue
+        points[cell[:5]].add((at, cell[5]))
+    return {curve: sorted(p) for curve, p in points.items()}
+
+
+def _event_names(system: _System, curve: tuple[str, ...]) -> list[str]:
+    return sorted({key[6] for key in system.item(curve) if key[6].startswith("n_event")})
+
+
+def _curves(system: _System, numeric: dict[Cell, dict[str, float]]) -> None:
+    for curve, points in _curve_points(system, numeric).items():
+        levels = [level for _, level in points]
+        events = _event_names(system, curve)
+        kind = curve[0]
+
+        def key(level: str, name: str, curve: tuple[str, ...] = curve) -> Key:
+            return (*curve, level, name)
+
+        def count_or_zero(level: str, name: str) -> list[tuple[float, Key]]:
+            k = key(level, name)
+            return [(1.0, k)] if system.has(k) else []
+
+        for level in levels:  # a point of a curve has someone at risk
+            system.add([(1.0, key(level, "n_risk"))], 1.0, math.inf, "risk_set")
+        for before, after in pairwise(levels):
+            terms = [(1.0, key(before, "n_risk")), (-1.0, key(after, "n_risk"))]
+            for name in [*events, "n_censor"]:
+                terms += [(-c, k) for c, k in count_or_zero(before, name)]
+            system.eq(terms, "risk_set")
+        _curve_summary(system, curve, levels, events)
+        causes = [name[len("n_event_") :] for name in events if name.startswith("n_event_")]
+        previous: dict[str, float] = {}
+        for level in levels:
+            now = numeric.get((*curve, level), {})
+            if kind == "survival_curve":
+                _km_step(system, key(level, "n_event"), key(level, "n_risk"), now, previous)
+            elif causes:
+                _aj_step(system, curve, level, causes, now, previous)
+            previous = now
+
+
+def _km_step(
+    system: _System, event: Key, risk: Key, now: dict[str, float], before: dict[str, float]
+) -> None:
+    s_now, s_before = now.get("survival"), before.get("survival", 1.0)
+    if s_now is None or s_before <= 0:
+        return
+    # S(t) = S(t-) (1 - d / n): d / n = 1 - S(t) / S(t-)
+    rate = 1.0 - s_now / s_before
+    tol_now = now.get(f"{TOLERANCE_PREFIX}survival", _tol(s_now))
+    tol_before = before.get(f"{TOLERANCE_PREFIX}survival", _tol(s_before))
+    tol = (tol_now + s_now * tol_before / s_before) / s_before
+    system.ratio(event, risk, rate, tol, "km")
+
+
+def _aj_step(
+    system: _System,
+    curve: tuple[str, ...],
+    level: str,
+    causes: list[str],
+    now: dict[str, float],
+    before: dict[str, float],
+) -> None:
+    if any(c not in now for c in causes):
+        return
+    if before and any(c not in before for c in causes):
+        return
+    alive = 1.0 - sum(before.get(c, 0.0) for c in causes)
+    if alive <= 1e-9:
+        return
+    risk: Key = (*curve, level, "n_risk")
+    for cause in causes:
+        # F_k(t) - F_k(t-) = S(t-) d_k / n, with S(t-) = 1 - sum of the F(t-)
+        step = now[cause] - before.get(cause, 0.0)
+        tol = (_tol(now[cause]) + _tol(before.get(cause, 0.0))) * (1 + 1 / alive) + abs(step) * len(
+            causes
+        ) * _tol(1.0) / alive**2
+        event: Key = (*curve, level, f"n_event_{cause}")
+        system.ratio(event, risk, step / alive, tol / alive, "km")
+
+
+def _summary_key(curve: tuple[str, ...], name: str) -> Key:
+    analysis = curve[0].replace("_curve", "_summary")
+    return (analysis, *curve[1:], _OVERALL, name)
+
+
+def _curve_summary(
+    system: _System, curve: tuple[str, ...], levels: list[str], events: list[str]
+) -> None:
+    if not levels:
+        return
+    n = _summary_key(curve, "n")
+    system.eq([(1.0, (*curve, levels[0], "n_risk")), (-1.0, n)], "summary")
+    # A curve may stop early (no point published where the risk set is small): its points
+    # then hold fewer events than the summary. Equalities only where it reaches its end.
+    high = 0.0 if _complete(system, curve, levels[-1], events) else math.inf
+    leaving: list[tuple[float, Key]] = []
+    for name in events:
+        terms = [(1.0, (*curve, lv, name)) for lv in levels if system.has((*curve, lv, name))]
+        system.add(
+            [(-1.0, k) for _, k in terms] + [(1.0, _summary_key(curve, name))], 0.0, high, "summary"
+        )
+        leaving += terms
+    censored = [
+        (1.0, (*curve, lv, "n_censor")) for lv in levels if system.has((*curve, lv, "n_censor"))
+    ]
+    system.add([(-1.0, k) for _, k in [*leaving, *censored]] + [(1.0, n)], 0.0, high, "summary")
+
+
+def _complete(system: _System, curve: tuple[str, ...], last: str, events: list[str]) -> bool:
+    """Tell whether a curve's last point is where its last persons leave.
+
+    Only when that point's risk set, events and censorings are all published and the risk
+    set equals the others' sum: a curve that stops early (no point where the risk set is
+    small) holds fewer events than its summary, and hidden counts cannot show it does not.
+    """
+    keys = [(*curve, last, name) for name in ["n_risk", "n_censor", *events]]
+    present = [k for k in keys if system.has(k)]
+    if any(k in system.var for k in present):
+        return False
+    values = [system.value[k] for k in present]
+    return bool(present) and values[0] == sum(values[1:])
+
+
+def _landmarks(system: _System, numeric: dict[Cell, dict[str, float]]) -> None:
+    for cell, values in numeric.items():
+        if cell[0] != "survival_landmark" or "survival" not in values:
+            continue
+        rest = cell[1:]
+        risk: Key = (*cell, "n_risk")
+        n = _summary_key(("survival_curve", *rest[:4]), "n")
+        total_events = _summary_key(("survival_curve", *rest[:4]), "n_event")
+        table: Key = ("survival_risk_table", *rest, "n_event")
+        events = table if system.has(table) else system.aux("landmark", *cell)
+        s = values["survival"]
+        tol = _tol(s)
+        if s >= 1.0 - tol:
+            system.eq([(1.0, events)], "landmark")
+            continue
+        # events D before the landmark, risk sets n_i between m (at the landmark) and N:
+        # 1 - D / m <= S <= exp(-D / N), and D >= 1 when S < 1
+        system.add([(1.0, events)], 1.0, math.inf, "landmark")
+        system.add([(1.0, events), (-(1.0 - s - tol), risk)], 0.0, math.inf, "landmark")
+        system.add([(1.0, events), (math.log(max(s - tol, 1e-300)), n)], -math.inf, 0.0, "landmark")
+        system.add([(1.0, events), (1.0, risk), (-1.0, n)], -math.inf, 0.0, "landmark")
+        system.add([(1.0, events), (-1.0, total_events)], -math.inf, 0.0, "landmark")
+
+
+def _cif_landmarks(system: _System, numeric: dict[Cell, dict[str, float]]) -> None:
+    """Bound the events of each cause before a cumulative incidence landmark.
+
+    With D_k events of cause k before the landmark, m at risk there, N persons and
+    S = 1 - sum of the F: ``m F_k <= D_k <= N F_k / S`` (every risk set lies between m and N,
+    and the all-cause survival before each event between S and 1).
+    """
+    for cell, values in numeric.items():
+        if cell[0] != "cumulative_incidence_landmark":
+            continue
+        causes = {
+            name: value
+            for name, value in values.items()
+            if not name.endswith(("_lower", "_upper")) and not name.startswith(TOLERANCE_PREFIX)
+        }
+        if not causes:
+            continue
+        curve = ("cumulative_incidence_curve", *cell[1:5])
+        n = _summary_key(curve, "n")
+        risk: Key = (*cell, "n_risk")
+        table: Key = ("cumulative_incidence_risk_table", *cell[1:], "n_event")
+        survival = 1.0 - sum(causes.values())
+        per_cause = []
+        for cause, f in causes.items():
+            events = system.aux("landmark", *cell, cause)
+            per_cause.append((1.0, events))
+            tol = _tol(f)
+            if f <= tol:
+                system.eq([(1.0, events)], "landmark")
+                continue
+            system.add([(1.0, events)], 1.0, math.inf, "landmark")
+            system.add([(1.0, events), (-(f - tol), risk)], 0.0, math.inf, "landmark")
+            if survival > 1e-6:
+                ratio = (f + tol) / max(survival - len(causes) * tol, 1e-12)
+                system.add([(1.0, events), (-ratio, n)], -math.inf, 0.0, "landmark")
+            total = _summary_key(curve, f"n_event_{cause}")
+            system.add([(1.0, events), (-1.0, total)], -math.inf, 0.0, "landmark")
+        system.eq([*per_cause, (-1.0, table)], "landmark")
+        system.add([*per_cause, (1.0, risk), (-1.0, n)], -math.inf, 0.0, "landmark")
+
+
+def _add_report(
+    system: _System, numeric: dict[Cell, dict[str, float]], report: pd.DataFrame | None
+) -> None:
+    """Add the report's curve values where the results files publish none at that time."""
+    if report is None or report.empty:
+        return
+    cols = ["analysis", "group", "strata_name", "strata_level", "variable", "variable_level"]
+    frame = report[[*cols, "estimate_name", "value"]]
+    for *cell, name, value in frame.itertuples(index=False, name=None):
+        key = tuple(str(c) for c in cell)
+        if name in numeric.get(key, {}) or not system.has((*key, "n_risk")):
+            continue
+        values = numeric.setdefault(key, {})
+        values[name] = float(value)
+        values[f"{TOLERANCE_PREFIX}{name}"] = REPORT_PRECISION
+
+
+def _build(
+    records: pd.DataFrame, report: pd.DataFrame | None = None
+) -> tuple[_System, dict[Cell, dict[str, float]]]:
+    system, numeric, counts = _load(records)
+    _add_report(system, numeric, report)
+    _margins(system, counts)
+    _strata(system, counts)
+    _rates(system, numeric)
+    _attrition(system)
+    _nested(system)
+    _curves(system, numeric)
+    _landmarks(system, numeric)
+    _cif_landmarks(system, numeric)
+    return system, numeric
+
+
+def _propagate(system: _System, passes: int = 60) -> tuple[np.ndarray, np.ndarray]:
+    """Bound every variable by interval propagation over the rows (integer bounds).
+
+    Sound but loose: each row bounds one variable by the others' bounds. It pins what plain
+    subtraction pins (a risk set minus the next one, an overall row minus its levels) without
+    an LP, and it gives the LPs their variable bounds.
+    """
+    n = len(system.keys)
+    low = np.zeros(n)
+    high = np.full(n, MAX_COUNT)
+    # long rows (a curve's summary) cost their length on every visit: the LPs take them
+    rows = [
+        (list(r.coefs.items()), r.low, r.high)
+        if len(r.coefs) <= MAX_PROPAGATED_TERMS
+        else ([], 0, 0)
+        for r in system.rows
+    ]
+    by_var: dict[int, list[int]] = defaultdict(list)
+    for i, (terms, _, _) in enumerate(rows):
+        for j, _ in terms:
+            by_var[j].append(i)
+    queue = list(range(len(rows)))
+    queued = set(queue)
+    budget = passes * max(len(rows), 1)
+    while queue and budget > 0:
+        budget -= 1
+        i = queue.pop()
+        queued.discard(i)
+        terms, row_low, row_high = rows[i]
+        lows = [c * (low[j] if c > 0 else high[j]) for j, c in terms]
+        highs = [c * (high[j] if c > 0 else low[j]) for j, c in terms]
+        sum_low, sum_high = sum(lows), sum(highs)
+        for (j, c), lo_j, hi_j in zip(terms, lows, highs, strict=True):
+            rest_low, rest_high = sum_low - lo_j, sum_high - hi_j
+            a, b = row_low - rest_high, row_high - rest_low  # c * x_j in [a, b]
+            new_low, new_high = (a / c, b / c) if c > 0 else (b / c, a / c)
+            changed = False
+            if new_low > low[j] + 1e-9 and math.isfinite(new_low):
+                low[j] = max(low[j], math.ceil(new_low - 1e-6))
+                changed = True
+            if new_high < high[j] - 1e-9 and math.isfinite(new_high):
+                high[j] = min(high[j], math.floor(new_high + 1e-6))
+                changed = True
+            if changed:
+                for k in by_var[j]:
+                    if k not in queued:
+                        queue.append(k)
+                        queued.add(k)
+    return low, high
+
+
+def _matrix(system: _System) -> tuple[sparse.csr_matrix, np.ndarray, np.ndarray]:
+    data, rows, cols = [], [], []
+    for i, row in enumerate(system.rows):
+        for j, c in row.coefs.items():
+            rows.append(i)
+            cols.append(j)
+            data.append(c)
+    shape = (len(system.rows), len(system.keys))
+    a = sparse.csr_matrix((data, (rows, cols)), shape=shape)
+    low = np.array([r.low for r in system.rows], dtype="float64")
+    high = np.array([r.high for r in system.rows], dtype="float64")
+    return a, low, high
+
+
+def _components(a: sparse.csr_matrix, n_vars: int) -> np.ndarray:
+    """Label the variables by connected component of the row-variable graph."""
+    pattern = (a != 0).astype(np.int8)
+    # the bipartite graph (variables, then rows): no variable x variable product, which a
+    # row of thousands of terms (a curve's summary) would make dense
+    graph = sparse.bmat([[None, pattern.T], [pattern, None]], format="csr")
+    _, labels = connected_components(graph, directed=False)
+    return np.asarray(labels[:n_vars])
+
+
+@dataclass
+class _Component:
+    a: sparse.csr_matrix
+    low: np.ndarray
+    high: np.ndarray
+    columns: np.ndarray  # global variable indices
+    rows: np.ndarray  # global row indices
+    lb: np.ndarray  # variable bounds from propagation
+    ub: np.ndarray
+
+    def optimum(self, c: np.ndarray, *, integer: bool = False) -> np.ndarray | None:
+        """Minimise ``c @ x``; the solution, or ``None`` when the solver finds none."""
+        result = milp(
+            c,
+            constraints=LinearConstraint(self.a, self.low, self.high),
+            bounds=Bounds(self.lb, self.ub),
+            integrality=np.ones(len(self.columns)) if integer else None,
+        )
+        if result.status != 0 or result.x is None:
+            return None
+        return np.asarray(result.x)
+
+    def feasible(self) -> bool:
+        result = milp(
+            np.zeros(len(self.columns)),
+            constraints=LinearConstraint(self.a, self.low, self.high),
+            bounds=Bounds(self.lb, self.ub),
+        )
+        return bool(result.status == 0)
+
+
+def _split(system: _System, lb: np.ndarray, ub: np.ndarray) -> Iterator[_Component]:
+    if not system.rows:
+        return
+    a, low, high = _matrix(system)
+    labels = _components(a, len(system.keys))
+    row_label = labels[np.array([next(iter(r.coefs)) for r in system.rows])]
+    order = np.argsort(labels, kind="stable")
+    bounds = np.searchsorted(labels[order], np.arange(labels.max() + 2))
+    rows_by_label: dict[int, list[int]] = defaultdict(list)
+    for i, label in enumerate(row_label.tolist()):
+        rows_by_label[label].append(i)
+    for label, rows in rows_by_label.items():
+        columns = order[bounds[label] : bounds[label + 1]]
+        r = np.array(rows)
+        yield _Component(
+            a[r][:, columns].tocsr(), low[r], high[r], columns, r, lb[columns], ub[columns]
+        )
+
+
+def _bound(comp: _Component, consider: set[int], minimum: int) -> dict[int, tuple[int, int]]:
+    """Return ``{variable: (low, high)}`` for the hidden counts that may leak.
+
+    Every LP solution found bounds all variables at once: a hidden count seen at
+    ``minimum`` or above, or at 0, in any feasible point cannot leak, so it needs no LP of
+    its own. The rest are maximised, then minimised (over the integers in small components).
+    """
+    hidden = np.array([v in consider for v in comp.columns.tolist()], dtype=bool)
+    seen_high = np.full(len(comp.columns), -np.inf)
+    seen_low = np.full(len(comp.columns), np.inf)
+
+    def record(x: np.ndarray | None) -> None:
+        if x is not None:
+            np.maximum(seen_high, x, out=seen_high)
+            np.minimum(seen_low, x, out=seen_low)
+
+    # push many counts up at once, then each count still below the threshold
+    todo = hidden.copy()
+    while todo.any():
+        record(comp.optimum(-todo.astype(float)))
+        left = hidden & (seen_high < minimum - 1e-6)
+        if left.sum() >= todo.sum():
+            break
+        todo = left
+    high = np.full(len(comp.columns), np.inf)
+    for j in np.flatnonzero(hidden & (seen_high < minimum - 1e-6)).tolist():
+        c = np.zeros(len(comp.columns))
+        c[j] = -1.0
+        x = comp.optimum(c)
+        record(x)
+        high[j] = math.floor(x[j] + 1e-6) if x is not None else np.inf
+    candidates = hidden & (high < minimum) & (high >= 1)
+    todo = candidates.copy()
+    while todo.any():
+        record(comp.optimum(todo.astype(float)))
+        left = candidates & (seen_low > 1e-6)
+        if left.sum() >= todo.sum():
+            break
+        todo = left
+    out: dict[int, tuple[int, int]] = {}
+    small = len(comp.columns) <= MAX_ILP_VARIABLES
+    for j in np.flatnonzero(candidates).tolist():
+        c = np.zeros(len(comp.columns))
+        c[j] = 1.0
+        low = 0
+        if seen_low[j] > 1e-6:
+            x = comp.optimum(c)
+            low = math.ceil(x[j] - 1e-6) if x is not None else 0
+        if low < 1 and small:
+            x = comp.optimum(c, integer=True)
+            low = math.ceil(x[j] - 1e-6) if x is not None else 0
+        out[int(comp.columns[j])] = (low, int(high[j]))
+    return out
+
+
+def _families(system: _System) -> dict[int, tuple[str, ...]]:
+    """Return, per variable, the families of the rows it appears in."""
+    found: dict[int, set[str]] = defaultdict(set)
+    for row in system.rows:
+        for j in row.coefs:
+            found[j].add(row.family)
+    return {j: tuple(sorted(f)) for j, f in found.items()}
+
+
+def attack(
+    records: pd.DataFrame, min_cell_count: int, *, report: pd.DataFrame | None = None
+) -> AttackReport:
+    """Bound every hidden count of a published records table.
+
+    Parameters
+    ----------
+    records : pandas.DataFrame
+        Published records (the columns of :data:`allrwe.results.model.COLUMNS`); a count
+        whose ``value`` is NaN is hidden.
+    min_cell_count : int
+        Hidden counts pinned in ``1 .. min_cell_count - 1`` are leaks.
+    report : pandas.DataFrame, optional
+        Curve values the HTML report draws (:func:`allrwe.results.published.report_curves`),
+        used where the results files publish none.
+
+    Returns
+    -------
+    AttackReport
+    """
+    started = time.perf_counter()
+    system, numeric = _build(records, report)
+    _smd(system, numeric)
+    leaks: list[Leak] = []
+    inconsistent = set(system.contradicted)
+    lb, ub = _propagate(system)
+    if (lb > ub).any():
+        inconsistent.add("propagation")
+    recovered = [
+        record_name((system.origin.get(key, key[0]), *key[1:]))
+        for key, j in system.var.items()
+        if system.hidden[j] and lb[j] == ub[j] >= min_cell_count
+    ]
+    families = _families(system)
+    for comp in _split(system, lb, ub):
+        undecided = [
+            v
+            for v in comp.columns.tolist()
+            if system.hidden[v] and ub[v] >= 1 and not (lb[v] >= 1 and ub[v] < min_cell_count)
+        ]
+        decided = {
+            v: (int(lb[v]), int(ub[v]))
+            for v in comp.columns.tolist()
+            if system.hidden[v] and lb[v] >= 1 and ub[v] < min_cell_count
+        }
+        if undecided and not comp.feasible():
+            inconsistent |= {system.rows[int(i)].family for i in comp.rows}
+            continue
+        found = {**decided, **(_bound(comp, set(undecided), min_cell_count) if undecided else {})}
+        for var, (low, high) in sorted(found.items()):
+            if low >= 1:
+                key = system.keys[var]
+                name = record_name((system.origin.get(key, key[0]), *key[1:]))
+                leaks.append(Leak(name, low, high, families[var]))
+    return AttackReport(
+        min_cell_count=min_cell_count,
+        n_hidden=int(sum(system.hidden)),
+        n_constraints=len(system.rows),
+        leaks=tuple(sorted(leaks, key=lambda x: x.record)),
+        recovered=tuple(sorted(recovered)),
+        inconsistent=tuple(sorted(inconsistent)),
+        seconds=time.perf_counter() - started,
+    )
+
+
+# --- SMD ---------------------------------------------------------------------------------
+
+
+def _smd_value(first: np.ndarray, second: np.ndarray) -> float:
+    """Absolute SMD of two count vectors (Yang & Dalton's multinomial formula)."""
+    if first.sum() <= 0 or second.sum() <= 0:
+        return math.nan
+    p, q = first / first.sum(), second / second.sum()
+    keep = (p + q) > 0
+    p, q = p[keep], q[keep]
+    if p.size < 2:
+        return 0.0
+    t = (p - q)[1:]
+    s = (np.diag(p[1:]) - np.outer(p[1:], p[1:]) + np.diag(q[1:]) - np.outer(q[1:], q[1:])) / 2
+    value = float(t @ np.linalg.pinv(s) @ t)
+    return math.sqrt(max(value, 0.0))
+
+
+def _smd(system: _System, numeric: dict[Cell, dict[str, float]]) -> None:
+    """Pin hidden counts that alone reproduce a published SMD (a constraint per count)."""
+    for cell, values in numeric.items():
+        smd = values.get("smd")
+        if smd is None or cell[0] != "baseline" or " vs " not in cell[1]:
+            continue
+        groups = cell[1].split(" vs ")
+        if len(groups) != 2:
+            continue
+        if cell[5] != _OVERALL:
+            # a flag of its own (one level of a multi-select variable): level vs the rest
+            _pin_flag_smd(system, [(cell[0], g, *cell[2:], "count") for g in groups], smd)
+            continue
+        vectors = [_levels(system, (cell[0], g, *cell[2:5])) for g in groups]
+        if not all(vectors) or [k for k, _ in vectors[0]] != [k for k, _ in vectors[1]]:
+            continue
+        _pin_smd(system, vectors, smd)
+
+
+def _pin_flag_smd(system: _System, keys: list[Key], smd: float) -> None:
+    """Pin the hidden counts of one flag in two groups that reproduce its published SMD."""
+    totals = [_group_total(system, key) for key in keys]
+    if any(t is None or t <= 0 for t in totals) or not all(system.has(k) for k in keys):
+        return
+    options = [
+        _candidates(system, key, total) or [] for key, total in zip(keys, totals, strict=True)
+    ]
+    if not any(k in system.var for k in keys) or math.prod(map(len, options)) > MAX_SMD_CANDIDATES:
+        return
+    tol = max(_tol(smd), 5e-10) + 1e-9
+    fits = []
+    for first, second in product(*options):
+        a = np.array([totals[0] - first, first])  # type: ignore[operator]
+        b = np.array([totals[1] - second, second])  # type: ignore[operator]
+        if abs(_smd_value(a, b) - abs(smd)) <= tol:
+            fits.append((first, second))
+    for i, key in enumerate(keys):
+        if key in system.var and fits:
+            seen = [combo[i] for combo in fits]
+            system.add([(1.0, key)], min(seen), max(seen), "smd")
+
+
+def _levels(system: _System, item: tuple[str, ...]) -> list[tuple[str, Key]]:
+    out = []
+    for key in system.item(item):
+        if key[6] == "count" and key[5] not in (_OVERALL, "missing"):
+            out.append((key[5], key))
+    return sorted(out)
+
+
+def _group_total(system: _System, key: Key) -> float | None:
+    """Return the published size of a variable's group: its overall row, else the cohort."""
+    overall = system.value.get((*key[:5], _OVERALL, "count"))
+    if overall is not None or key[2] != _OVERALL:
+        return overall
+    return system.value.get(("cohort", key[1], _OVERALL, _OVERALL, "persons", _OVERALL, "count"))
+
+
+def _candidates(system: _System, key: Key, total: float | None) -> list[float] | None:
+    if key in system.value:
+        return [system.value[key]]
+    if total is None:
+        return None
+    return [float(x) for x in range(int(total) + 1)]
+
+
+def _pin_smd(system: _System, vectors: list[list[tuple[str, Key]]], smd: float) -> None:
+    options: list[list[float]] = []
+    keys: list[Key] = []
+    for vector in vectors:
+        total = _group_total(system, vector[0][1])
+        for _, key in vector:
+            values = _candidates(system, key, total)
+            if values is None:
+                return
+            options.append(values)
+            keys.append(key)
+    if math.prod(len(o) for o in options) > MAX_SMD_CANDIDATES:
+        return
+    half = len(vectors[0])
+    tol = max(_tol(smd), 5e-10)
+    fits: list[tuple[float, ...]] = []
+    for combo in product(*options):
+        first, second = np.array(combo[:half]), np.array(combo[half:])
+        for vector, counts in ((vectors[0], first), (vectors[1], second)):
+            total = _group_total(system, vector[0][1])
+            if total is not None and counts.sum() != total:
+                break
+        else:
+            if abs(_smd_value(first, second) - abs(smd)) <= tol + 1e-9:
+                fits.append(combo)
+    if not fits:
+        return
+    for i, key in enumerate(keys):
+        if key in system.var:
+            seen = [combo[i] for combo in fits]
+            system.add([(1.0, key)], min(seen), max(seen), "smd")
