@@ -297,9 +297,9 @@ def write_default(tables: Tables, root: Path, kind: Kind) -> str:
     """Write the tables as ``root/cdm.duckdb`` or ``root/cdm/``; return the URL."""
     if kind == "duckdb":
         write_duckdb(tables, root / "cdm.duckdb")
-        return f"duckdb:///{root / 'cdm.duckdb'}"
+        return f"duckdb://{root / 'cdm.duckdb'}"
     write_parquet(tables, root / "cdm")
-    return f"parquet:///{root / 'cdm'}"
+    return f"parquet://{root / 'cdm'}"
 
 
 def _corrupt_file(table: str, keep: float) -> Writer:
@@ -340,7 +340,7 @@ def _not_duckdb(content: bytes) -> Writer:
     def writer(tables: Tables, root: Path, kind: Kind) -> str:
         path = root / "cdm.duckdb"
         path.write_bytes(content)
-        return f"duckdb:///{path}"
+        return f"duckdb://{path}"
 
     return writer
 
@@ -351,7 +351,7 @@ def _folder(files: dict[str, bytes]) -> Writer:
         folder.mkdir()
         for name, content in files.items():
             (folder / name).write_bytes(content)
-        return f"parquet:///{folder}"
+        return f"parquet://{folder}"
 
     return writer
 
@@ -378,7 +378,7 @@ def _broken_view(tables: Tables, root: Path, kind: Kind) -> str:
 def _in_schema(schema: str) -> Writer:
     def writer(tables: Tables, root: Path, kind: Kind) -> str:
         write_duckdb(tables, root / "cdm.duckdb", schema=schema)
-        return f"duckdb:///{root / 'cdm.duckdb'}"
+        return f"duckdb://{root / 'cdm.duckdb'}"
 
     return writer
 

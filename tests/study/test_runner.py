@@ -193,7 +193,7 @@ def _with_defect(url: str, target: Path, table: str, key: str, where: str, chang
         shutil.rmtree(parts)
         parts.mkdir()
         con.execute(f"COPY d TO '{parts}/part-0.parquet' (FORMAT parquet)")
-    return f"parquet:///{target}"
+    return f"parquet://{target}"
 
 
 def _drug_defect(url: str, target: Path, concepts: list[int], *, inside: bool) -> str:

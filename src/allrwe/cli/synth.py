@@ -14,6 +14,7 @@ from rich.table import Table
 
 from allrwe.cli.options import console
 from allrwe.errors import UsageError
+from allrwe.io.source import cdm_url
 from allrwe.synth import DEFAULT_CHUNK_SIZE, PROFILES, SynthResult, generate_cdm
 from allrwe.synth.params import merge_params, read_params_file
 
@@ -80,7 +81,7 @@ def synth_duckdb_file(db: Path, *, overwrite: bool = False, **kwargs: Any) -> Sy
     return dataclasses.replace(
         result,
         out=db,
-        cdm_url=result.cdm_url.replace(str((staging / _DB).resolve()), str(db.resolve())),
+        cdm_url=cdm_url(db, "duckdb"),
         tables=dict.fromkeys(result.tables, db),
         truth={name: truth / name for name in result.truth},
     )

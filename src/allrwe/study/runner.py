@@ -9,6 +9,7 @@ beside ``out_dir`` and moved into place only when the audit of the shareable out
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import importlib
 import logging
@@ -16,7 +17,7 @@ import os
 import threading
 import time
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -324,7 +325,7 @@ def _analyses(ctx: stages.StudyContext, progress: StageReporter) -> list[pd.Data
 
 def run_study(
     spec_path_or_spec: str | os.PathLike[str] | StudySpec,
-    cdm_url: str | os.PathLike[str],
+    cdm_url: str | os.PathLike[str] | CdmSource | Any,
     out_dir: str | os.PathLike[str],
     *,
     min_cell_count: int | None = None,
@@ -339,8 +340,10 @@ def run_study(
     ----------
     spec_path_or_spec : str, path-like or StudySpec
         The study specification (YAML file) or an already loaded spec.
-    cdm_url : str or path-like
-        The CDM (see :func:`allrwe.io.connect`).
+    cdm_url : str, path-like, CdmSource, Ibis backend or SparkSession
+        The CDM: a URL or path (see :func:`allrwe.io.connect`; opened and closed here), or
+        an open :class:`~allrwe.io.CdmSource`, Ibis backend or SparkSession, which the run
+        reads from and leaves open.
     out_dir : str or path-like
         Output folder: created, or replaced if it holds an earlier run's output.
     min_cell_count : int, optional
@@ -396,6 +399,15 @@ def run_study(
     )
 
 
+@contextlib.contextmanager
+def _released(source: CdmSource) -> Iterator[CdmSource]:
+    """Use a source the caller opened: drop the run's cached rows after, keep it open."""
+    try:
+        yield source
+    finally:
+        source.release()
+
+
 def _created_at(given: str | None) -> str | None:
     if given is not None:
         return given
@@ -409,7 +421,7 @@ def _created_at(given: str | None) -> str | None:
 def _run(
     spec: StudySpec,
     vocab: Vocabulary,
-    cdm_url: str | os.PathLike[str],
+    cdm_url: str | os.PathLike[str] | CdmSource | Any,
     staged: StagedOutput,
     minimum: int,
     patient_level: bool,
@@ -418,9 +430,11 @@ def _run(
     figures: FigureWorker,
 ) -> dict[str, Any]:
     with progress.stage("connect") as notes:
-        source = connect(os.fspath(cdm_url))
+        owned = isinstance(cdm_url, str | os.PathLike)
+        source = connect(os.fspath(cdm_url)) if isinstance(cdm_url, str | os.PathLike) else None
+        source = source or connect(cdm_url)
         notes.append(source.description)
-    with source:
+    with source if owned else _released(source):
         with progress.stage("check") as notes:
             notes.append(_check(source, vocab, data=False))
         with progress.stage("extract") as notes:
