@@ -449,6 +449,7 @@ def _run(
             imports.join()
         from allrwe.report import meta_from_results, write_report
         from allrwe.results import ResultSet, export, suppress
+        from allrwe.results.summarised import write_summarised_result
         from allrwe.study import stages
         from allrwe.study.adapters import empty_records
 
@@ -485,6 +486,8 @@ def _run(
         notes.append(f"{len(files)} files")
     with progress.stage("export") as notes:
         written = export(results, staged.path, formats=export_formats(spec))
+        cdm_name = info.get("cdm_source_name") or source.description
+        written.append(write_summarised_result(results, staged.path, cdm_name=cdm_name))
         _write_spec(spec, staged.path)
         notes.append(f"{len(written)} files")
     with progress.stage("audit") as notes:
