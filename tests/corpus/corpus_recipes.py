@@ -422,8 +422,9 @@ STRUCTURE, TYPES, NULLS, ORDER, LINKS, VALUES, EMPTY, TEXT, EXTREME, FILES, NAME
 )
 
 
-#: recipes that pass the check but leave ``example_study.yaml`` no patient: ``allrwe run`` stops
-#: with exit 1 ("the cohort ... is empty"); every other passing recipe runs to exit 0
+#: recipes that pass the check but leave ``example_study.yaml`` no patient: ``allrwe run`` writes
+#: the attrition and zero group sizes with a warning ("the cohort ... is empty"), exit 0, as
+#: every other passing recipe
 _EMPTY_COHORT = frozenset({"all_tables_empty", "empty_observation_period", "empty_drug_exposure"})
 
 
@@ -434,7 +435,7 @@ def _recipes() -> list[Recipe]:
         for x in recipes:
             run_exit = x.run_exit
             if x.exit_code == 0 and x.run_defect is None and run_exit is None:
-                run_exit = 1 if x.name in _EMPTY_COHORT else 0
+                run_exit = 0
             r.append(dataclasses.replace(x, group=group, run_exit=run_exit))
 
     add(
@@ -1183,7 +1184,9 @@ def _run_outcome(recipe: Recipe) -> str:
         return f"known defect: {recipe.run_defect}"
     if recipe.run_exit is None:
         return "exit 0 or a clean exit 1"
-    return "exit 0, audited" if recipe.run_exit == 0 else "exit 1 (empty cohort), nothing written"
+    if recipe.name in _EMPTY_COHORT:
+        return "exit 0, empty cohort: attrition and zero counts, audited"
+    return "exit 0, audited" if recipe.run_exit == 0 else "exit 1, nothing written"
 
 
 def markdown_table() -> str:

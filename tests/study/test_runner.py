@@ -12,7 +12,7 @@ import pytest
 import yaml
 from study_paths import DEMO_SPEC
 
-from allrwe.errors import CdmDataError, CohortDefinitionError, UsageError
+from allrwe.errors import CdmDataError, UsageError
 from allrwe.results import audit_outputs
 from allrwe.study import STAGES, run_study
 from allrwe.study.output import MARKER, PATIENT_LEVEL_DIR
@@ -143,18 +143,21 @@ def _spec_text(**changes: object) -> str:
     return yaml.safe_dump(data, sort_keys=False)
 
 
-def test_empty_cohort_stops_the_run_and_keeps_the_previous_output(demo_run, emr_cdm, tmp_path):
+def test_empty_cohort_writes_its_attrition_and_zero_group_sizes(demo_run, emr_cdm, tmp_path):
     spec = tmp_path / "empty.yaml"
     spec.write_text(_spec_text(study_period={"start": "1990-01-01", "end": "1990-12-31"}))
-    out = tmp_path / "out"
-    out.mkdir()
-    (out / MARKER).write_text("allrwe study output\n")
-    (out / "report.html").write_text("previous report")
-    with pytest.raises(CohortDefinitionError, match="is empty") as info:
-        run_study(spec, emr_cdm, out)
-    assert info.value.exit_code == 1
-    assert (out / "report.html").read_text() == "previous report"
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["empty.yaml", "out"]
+    summary = run_study(spec, emr_cdm, tmp_path / "out")
+    assert summary.group_sizes == dict.fromkeys(summary.group_sizes, "0")
+    assert len(summary.group_sizes) == 2
+    assert any("is empty" in w for w in summary.warnings)
+    assert summary.audit.ok
+    with (summary.out_dir / "results.csv").open(newline="") as f:
+        rows = list(csv.DictReader(f))
+    assert {r["analysis"] for r in rows} == {"attrition", "cohort"}
+    last = [r for r in rows if r["analysis"] == "attrition" and r["estimate_name"] == "n_persons"]
+    assert last[0]["value"] != "0"
+    assert last[-1]["value"] == "0"
+    assert (summary.out_dir / "summarised_result.csv").is_file()
 
 
 def test_cdm_with_check_errors_stops_the_run(tmp_cdm, tmp_path):

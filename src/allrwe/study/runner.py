@@ -30,9 +30,9 @@ from allrwe.cohort import Cohort, build_cohort, extract_events
 from allrwe.errors import (
     AllrweWarning,
     CdmDataError,
-    CohortDefinitionError,
     DataQualityWarning,
     DisclosureError,
+    StudyWarning,
     UsageError,
 )
 from allrwe.io.check import check_cdm
@@ -182,8 +182,13 @@ def _extract(source: CdmSource, vocab: Vocabulary) -> str:
 
 def _cohort(source: CdmSource, spec: StudySpec, vocab: Vocabulary) -> Cohort:
     cohort = build_cohort(source, spec, vocab)
-    if len(cohort):
-        return cohort
+    if not len(cohort):
+        # A network study still wants the site's attrition and its zeros back.
+        warnings.warn(_empty_cohort_text(cohort, spec, source), StudyWarning, stacklevel=2)
+    return cohort
+
+
+def _empty_cohort_text(cohort: Cohort, spec: StudySpec, source: CdmSource) -> str:
     att = cohort.attrition
     lost = att[att["n_persons"] == 0]
     where = ""
@@ -192,9 +197,7 @@ def _cohort(source: CdmSource, spec: StudySpec, vocab: Vocabulary) -> Cohort:
         where = (
             f"; step {first['step']!r} ({first['reason']}) leaves group {first['group']!r} empty"
         )
-    raise CohortDefinitionError(
-        f"the cohort of study {spec.name!r} is empty on {source.description}{where}"
-    )
+    return f"the cohort of study {spec.name!r} is empty on {source.description}{where}"
 
 
 def _group_sizes(results: ResultSet) -> dict[str, str]:
@@ -314,6 +317,9 @@ def _analyses(ctx: stages.StudyContext, progress: StageReporter) -> list[pd.Data
     ]
     for stage, function, analysis in steps:
         with progress.stage(stage) as notes:
+            if not len(ctx.cohort):
+                notes.append("!empty cohort: only attrition and group sizes are written")
+                continue
             records = function(ctx)
             parts.append(records)
             if analysis in ctx.unavailable:
@@ -370,8 +376,6 @@ def run_study(
         The CDM cannot be opened; the output folder cannot be used.
     CdmDataError
         The CDM check finds errors.
-    CohortDefinitionError
-        The cohort is empty.
     DisclosureError
         The output audit finds a small cell or a person identifier (nothing is written).
     """
