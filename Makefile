@@ -7,7 +7,7 @@ BIN    := $(VENV)/bin
 RUNTIME := $(VENV)/.installed-runtime
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test lint unit bench oracle clean setup
+.PHONY: demo test lint unit bench oracle clean setup mincheck
 
 setup: $(STAMP)
 
@@ -40,6 +40,14 @@ unit: $(STAMP)
 	$(BIN)/python -m pytest -q
 
 test: lint unit
+
+# The command-line tests against the oldest Typer pyproject.toml allows (and the click it used).
+MIN_TYPER := typer==0.12.5 click==8.1.7
+mincheck: $(STAMP)
+	rm -rf $(VENV)/min-typer
+	$(BIN)/python -m pip install -q --no-deps --target $(VENV)/min-typer $(MIN_TYPER)
+	PYTHONPATH=$(VENV)/min-typer:src $(BIN)/python -m pytest -q -p no:cacheprovider \
+	  tests/cli/test_options.py tests/cli/test_synth.py tests/cli/test_entry.py tests/cli/test_check.py
 
 bench: $(STAMP)
 	$(BIN)/python bench/run.py
