@@ -127,8 +127,8 @@ def load_cdm(
     Parameters
     ----------
     src_url : str or pathlib.Path
-        The source, as for :func:`allrwe.io.connect`: ``duckdb:///cdm.duckdb`` or
-        ``parquet:///folder`` (or a path).
+        The source, as for :func:`allrwe.io.connect`: ``duckdb:///abs/cdm.duckdb`` or
+        ``parquet:///abs/folder`` (or a path).
     dst_url : str
         ``postgresql://user[:password]@host:port/db[?schema=cdm]`` (a user who may create
         the schema and tables) or ``spark://[host:port][?schema=cdm]``.
