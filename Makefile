@@ -2,22 +2,32 @@
 PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
+# `make demo` installs what allrwe needs to run (RUNTIME); every other target also installs
+# the dev extra (test, lint and the PostgreSQL and Spark backends: STAMP).
+RUNTIME := $(VENV)/.installed-runtime
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test lint unit bench oracle clean setup
+.PHONY: demo test lint unit bench oracle clean setup mincheck
 
 setup: $(STAMP)
 
-$(STAMP): pyproject.toml
-	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV) || \
+$(VENV)/bin/python:
+	@$(PYTHON) -m venv $(VENV) || \
 	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-venv && $(PYTHON) -m venv $(VENV))
 	$(BIN)/python -m pip install -q --upgrade pip 2>&1 | grep -v "is ignored" || true
+
+$(RUNTIME): pyproject.toml | $(VENV)/bin/python
+	$(BIN)/python -m pip install -q -e . 2>&1 | grep -v "is ignored" || true
+	$(BIN)/python -c "import allrwe, ibis, duckdb"
+	@touch $(RUNTIME)
+
+$(STAMP): pyproject.toml | $(VENV)/bin/python
 	$(BIN)/python -m pip install -q -e ".[dev]" 2>&1 | grep -v "is ignored" || true
 	$(BIN)/python -c "import allrwe, ibis, duckdb"
 	$(BIN)/python -m compileall -q src/allrwe
-	@touch $(STAMP)
+	@touch $(RUNTIME) $(STAMP)
 
-demo: $(STAMP)
+demo: $(RUNTIME)
 	$(BIN)/allrwe demo --out demo-output
 
 lint: $(STAMP)
@@ -30,6 +40,14 @@ unit: $(STAMP)
 	$(BIN)/python -m pytest -q
 
 test: lint unit
+
+# The command-line tests against the oldest Typer pyproject.toml allows (and the click it used).
+MIN_TYPER := typer==0.12.5 click==8.1.7
+mincheck: $(STAMP)
+	rm -rf $(VENV)/min-typer
+	$(BIN)/python -m pip install -q --no-deps --target $(VENV)/min-typer $(MIN_TYPER)
+	PYTHONPATH=$(VENV)/min-typer:src $(BIN)/python -m pytest -q -p no:cacheprovider \
+	  tests/cli/test_options.py tests/cli/test_synth.py tests/cli/test_entry.py tests/cli/test_check.py
 
 bench: $(STAMP)
 	$(BIN)/python bench/run.py

@@ -66,7 +66,7 @@ def main() -> int:
     CdmSource.execute = timed  # type: ignore[method-assign]
     started = time.perf_counter()
     with tempfile.TemporaryDirectory() as out:
-        run_study(SPEC, f"parquet:///{args.cdm.resolve()}", Path(out) / "run")
+        run_study(SPEC, f"parquet://{args.cdm.resolve()}", Path(out) / "run")
     total = time.perf_counter() - started
     engine = sum(t for t, _, _ in log)
     print(f"run_study {total:.1f} s; {len(log)} queries, {engine:.1f} s in the engine")

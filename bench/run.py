@@ -264,7 +264,7 @@ def measure(label: str, persons: int, *, repeat: int, profile: bool) -> SizeResu
     folder, info, gen_s = ensure_cdm(label, persons)
     sql = json.dumps(baseline_sql(folder, study_concepts()))
     out = OUT / f"run-{label}"
-    args = ["run", str(SPEC), "--cdm", f"parquet:///{folder}", "--out", str(out)]
+    args = ["run", str(SPEC), "--cdm", f"parquet://{folder}", "--out", str(out)]
     if profile:
         args = ["--profile", str(OUT / f"profile-{label}.pstats"), *args]
     # (a) and (b) take turns, so that both meet the same state of the machine; the fastest

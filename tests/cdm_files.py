@@ -62,7 +62,7 @@ def write_cdm(root: Path, tables: Mapping[str, TableData], kind: str = "duckdb")
         folder.mkdir()
         for name, table in arrow.items():
             pq.write_table(table, folder / f"{name}.parquet")
-        return f"parquet:///{folder}"
+        return f"parquet://{folder}"
     path = root / "cdm.duckdb"
     con = duckdb.connect(str(path))
     try:
@@ -72,4 +72,4 @@ def write_cdm(root: Path, tables: Mapping[str, TableData], kind: str = "duckdb")
             con.unregister("_src")
     finally:
         con.close()
-    return f"duckdb:///{path}"
+    return f"duckdb://{path}"

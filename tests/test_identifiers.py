@@ -94,7 +94,7 @@ def test_anything_else_is_a_usage_error(name: str) -> None:
     [
         "postgresql://u@h/db?schema=x;drop table y",
         "postgresql://u@h/db?schema=x%3Bdrop%20table%20y",
-        "postgres://u:secret@h:5433/db?schema=cdm.person",
+        "postgres://u:secret@h:5433/db?schema=omop.cdm.person",  # catalog.schema at most
         "spark://?schema=a b",
     ],
 )
@@ -131,7 +131,7 @@ def test_parquet_file_or_folder_with_a_bad_table_name_exits_2(
     else:
         (folder / entry).mkdir()
         shutil.copy(folder / "person.parquet", folder / entry / "part-0.parquet")
-    code, out, err = cli("check", "--cdm", f"parquet:///{folder}")
+    code, out, err = cli("check", "--cdm", f"parquet://{folder}")
     name = entry.removesuffix(".parquet")
     assert (code, out) == (2, "")
     assert f"invalid table name {name!r}" in err
@@ -148,11 +148,11 @@ def test_a_duckdb_table_with_metacharacters_is_quoted_not_pasted(tmp_path: Path)
         con.execute('CREATE TABLE "person; DROP TABLE person" (x INTEGER)')
     finally:
         con.close()
-    with connect(f"duckdb:///{path}") as cdm:
+    with connect(f"duckdb://{path}") as cdm:
         assert cdm.tables == ["person", "person; drop table person"]
         assert cdm.table("person; DROP TABLE person").columns == ("x",)
         assert cdm.execute(cdm.table("person").count()) == 0
-    code, _, err = cli("check", "--cdm", f"duckdb:///{path}")
+    code, _, err = cli("check", "--cdm", f"duckdb://{path}")
     assert code == 1
     assert "required table 'observation_period' is missing" in err
     con = duckdb.connect(str(path), read_only=True)

@@ -74,7 +74,7 @@ def test_other_readers_may_share_the_file_but_no_writer(
 ) -> None:
     # DuckDB locks the file: several read-only processes at once, a writer only alone.
     path = source_path(example_source(tmp_path_factory, "duckdb"))
-    with connect(f"duckdb:///{path}"):
+    with connect(f"duckdb://{path}"):
         reader = subprocess.run(
             [sys.executable, "-c", _READ, str(path)],
             capture_output=True,

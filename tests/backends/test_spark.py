@@ -85,3 +85,24 @@ def test_load_copies_parquet_and_duckdb_sources_into_managed_tables(
 def test_unknown_spark_database_is_a_clear_error(spark_session: Any) -> None:
     with pytest.raises(CdmConnectionError, match="schema 'nope' does not exist"):
         connect("spark://?schema=nope", spark_session=spark_session)
+
+
+def test_a_spark_host_other_than_the_sessions_is_refused_not_ignored(
+    spark_session: Any, spark_cdms: dict[str, str]
+) -> None:
+    url = "spark://spark-master.example.org:7077?schema=cdm"
+    with pytest.raises(UsageError, match=r"runs on 'local\[2\]', not on 'spark://spark-master"):
+        connect(url)
+    with pytest.raises(UsageError, match="runs on 'local"):
+        connect(url, spark_session=spark_session)
+
+
+def test_the_session_itself_and_a_two_part_schema_are_accepted(
+    spark_session: Any, spark_cdms: dict[str, str]
+) -> None:
+    with connect(spark_session, schema="spark_catalog.cdm") as cdm:
+        assert cdm.kind == "spark"
+        assert cdm.schema == "spark_catalog.cdm"
+        assert int(cdm.execute(cdm.table("person").count())) > 0
+    with connect(spark_cdms["claims"]) as cdm:
+        assert cdm.has("person")

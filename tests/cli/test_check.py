@@ -107,7 +107,7 @@ def test_unknown_scheme_exits_2_in_one_line(capsys, url):
 
 @pytest.mark.parametrize(
     "url",
-    ["duckdb:///{tmp}/absent.duckdb", "parquet:///{tmp}/absent", "{tmp}/absent.duckdb"],
+    ["duckdb://{tmp}/absent.duckdb", "parquet://{tmp}/absent", "{tmp}/absent.duckdb"],
 )
 def test_missing_path_exits_2(tmp_path, capsys, url):
     code, out, err = run(capsys, "--cdm", url.format(tmp=tmp_path))
@@ -178,7 +178,7 @@ def test_check_opens_the_duckdb_file_read_only(tmp_cdm, capsys):
 def test_unreadable_database_exits_2(tmp_path, capsys):
     broken = tmp_path / "broken.duckdb"
     broken.write_bytes(b"this is not a database" * 100)
-    code, out, err = run(capsys, "--cdm", f"duckdb:///{broken}")
+    code, out, err = run(capsys, "--cdm", f"duckdb://{broken}")
     assert code == 2
     assert out == ""
     assert err.count("\n") == 1
@@ -186,6 +186,6 @@ def test_unreadable_database_exits_2(tmp_path, capsys):
 
 
 def test_folder_without_parquet_exits_2(tmp_path, capsys):
-    code, _, err = run(capsys, "--cdm", f"parquet:///{tmp_path}")
+    code, _, err = run(capsys, "--cdm", f"parquet://{tmp_path}")
     assert code == 2
     assert "holds no <table>.parquet file or folder" in err

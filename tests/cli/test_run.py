@@ -45,7 +45,7 @@ def test_missing_spec_file_exits_2(tmp_path, capsys):
 def test_missing_cdm_exits_2(tmp_path, capsys):
     missing = tmp_path / "nowhere.duckdb"
     code, _, err = run(
-        capsys, str(DEMO_SPEC), "--cdm", f"duckdb:///{missing}", "--out", str(tmp_path / "o")
+        capsys, str(DEMO_SPEC), "--cdm", f"duckdb://{missing}", "--out", str(tmp_path / "o")
     )
     assert code == 2
     assert "does not exist" in " ".join(err.split())

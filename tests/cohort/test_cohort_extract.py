@@ -109,14 +109,14 @@ def copies(url: str, folder: Path) -> tuple[str, str]:
     settings, and every connection has a temporary folder of its own; a copy holds the same
     bytes.
     """
-    if not url.startswith("duckdb:///"):
+    if not url.startswith("duckdb://"):
         return url, url
-    path = Path(url.removeprefix("duckdb:///"))
+    path = Path(url.removeprefix("duckdb://"))
     out = []
     for name in ("plain", "cached"):
         folder.joinpath(name).mkdir()
         shutil.copyfile(path, folder / name / path.name)
-        out.append(f"duckdb:///{folder / name / path.name}")
+        out.append(f"duckdb://{folder / name / path.name}")
     return out[0], out[1]
 
 

@@ -297,9 +297,9 @@ def write_default(tables: Tables, root: Path, kind: Kind) -> str:
     """Write the tables as ``root/cdm.duckdb`` or ``root/cdm/``; return the URL."""
     if kind == "duckdb":
         write_duckdb(tables, root / "cdm.duckdb")
-        return f"duckdb:///{root / 'cdm.duckdb'}"
+        return f"duckdb://{root / 'cdm.duckdb'}"
     write_parquet(tables, root / "cdm")
-    return f"parquet:///{root / 'cdm'}"
+    return f"parquet://{root / 'cdm'}"
 
 
 def _corrupt_file(table: str, keep: float) -> Writer:
@@ -340,7 +340,7 @@ def _not_duckdb(content: bytes) -> Writer:
     def writer(tables: Tables, root: Path, kind: Kind) -> str:
         path = root / "cdm.duckdb"
         path.write_bytes(content)
-        return f"duckdb:///{path}"
+        return f"duckdb://{path}"
 
     return writer
 
@@ -351,7 +351,7 @@ def _folder(files: dict[str, bytes]) -> Writer:
         folder.mkdir()
         for name, content in files.items():
             (folder / name).write_bytes(content)
-        return f"parquet:///{folder}"
+        return f"parquet://{folder}"
 
     return writer
 
@@ -378,7 +378,7 @@ def _broken_view(tables: Tables, root: Path, kind: Kind) -> str:
 def _in_schema(schema: str) -> Writer:
     def writer(tables: Tables, root: Path, kind: Kind) -> str:
         write_duckdb(tables, root / "cdm.duckdb", schema=schema)
-        return f"duckdb:///{root / 'cdm.duckdb'}"
+        return f"duckdb://{root / 'cdm.duckdb'}"
 
     return writer
 
@@ -422,8 +422,9 @@ STRUCTURE, TYPES, NULLS, ORDER, LINKS, VALUES, EMPTY, TEXT, EXTREME, FILES, NAME
 )
 
 
-#: recipes that pass the check but leave ``example_study.yaml`` no patient: ``allrwe run`` stops
-#: with exit 1 ("the cohort ... is empty"); every other passing recipe runs to exit 0
+#: recipes that pass the check but leave ``example_study.yaml`` no patient: ``allrwe run`` writes
+#: the attrition and zero group sizes with a warning ("the cohort ... is empty"), exit 0, as
+#: every other passing recipe
 _EMPTY_COHORT = frozenset({"all_tables_empty", "empty_observation_period", "empty_drug_exposure"})
 
 
@@ -434,7 +435,7 @@ def _recipes() -> list[Recipe]:
         for x in recipes:
             run_exit = x.run_exit
             if x.exit_code == 0 and x.run_defect is None and run_exit is None:
-                run_exit = 1 if x.name in _EMPTY_COHORT else 0
+                run_exit = 0
             r.append(dataclasses.replace(x, group=group, run_exit=run_exit))
 
     add(
@@ -1183,7 +1184,9 @@ def _run_outcome(recipe: Recipe) -> str:
         return f"known defect: {recipe.run_defect}"
     if recipe.run_exit is None:
         return "exit 0 or a clean exit 1"
-    return "exit 0, audited" if recipe.run_exit == 0 else "exit 1 (empty cohort), nothing written"
+    if recipe.name in _EMPTY_COHORT:
+        return "exit 0, empty cohort: attrition and zero counts, audited"
+    return "exit 0, audited" if recipe.run_exit == 0 else "exit 1, nothing written"
 
 
 def markdown_table() -> str:

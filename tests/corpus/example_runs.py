@@ -33,8 +33,8 @@ def sha256_tree(path: Path) -> dict[str, str]:
 
 
 def source_path(url: str) -> Path:
-    """The file or folder behind a ``duckdb:///`` or ``parquet:///`` URL."""
-    return Path(url.split(":///", 1)[1])
+    """The file or folder behind a ``duckdb:///abs`` or ``parquet:///abs`` URL."""
+    return Path(url.split("://", 1)[1])
 
 
 def cli(*args: str) -> tuple[int, str, str]:

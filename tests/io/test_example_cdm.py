@@ -28,9 +28,9 @@ def tables() -> dict[str, pd.DataFrame]:
 def test_example_passes_the_check_without_finding(tmp_path, kind):
     url = example_cdm_path(kind, tmp_path)
     assert url == (
-        f"duckdb:///{tmp_path.resolve()}/allrwe_example.duckdb"
+        f"duckdb://{tmp_path.resolve()}/allrwe_example.duckdb"
         if kind == "duckdb"
-        else f"parquet:///{tmp_path.resolve()}/allrwe_example_parquet"
+        else f"parquet://{tmp_path.resolve()}/allrwe_example_parquet"
     )
     with connect(url) as cdm:
         assert cdm.tables == sorted(EXAMPLE_TABLES)

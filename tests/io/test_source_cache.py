@@ -42,7 +42,7 @@ def src(url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[CdmSource]:
 
 
 def _sha256(url: str) -> str:
-    path = Path(url.removeprefix("duckdb:///"))
+    path = Path(url.removeprefix("duckdb://"))
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
@@ -227,7 +227,7 @@ def test_source_files_stay_unmodified(tmp_path: Path, monkeypatch: pytest.Monkey
     assert _sha256(url) == before
     assert sorted(p.name for p in tmp_path.iterdir()) == siblings  # no .wal beside it
     # a fresh read-only connection sees no leftover table
-    con = duckdb.connect(url.removeprefix("duckdb:///"), read_only=True)
+    con = duckdb.connect(url.removeprefix("duckdb://"), read_only=True)
     try:
         names = {
             r[0] for r in con.execute("select table_name from information_schema.tables").fetchall()

@@ -12,7 +12,7 @@ import pytest
 import yaml
 from study_paths import DEMO_SPEC
 
-from allrwe.errors import CdmDataError, CohortDefinitionError, UsageError
+from allrwe.errors import CdmDataError, UsageError
 from allrwe.results import audit_outputs
 from allrwe.study import STAGES, run_study
 from allrwe.study.output import MARKER, PATIENT_LEVEL_DIR
@@ -143,18 +143,21 @@ def _spec_text(**changes: object) -> str:
     return yaml.safe_dump(data, sort_keys=False)
 
 
-def test_empty_cohort_stops_the_run_and_keeps_the_previous_output(demo_run, emr_cdm, tmp_path):
+def test_empty_cohort_writes_its_attrition_and_zero_group_sizes(demo_run, emr_cdm, tmp_path):
     spec = tmp_path / "empty.yaml"
     spec.write_text(_spec_text(study_period={"start": "1990-01-01", "end": "1990-12-31"}))
-    out = tmp_path / "out"
-    out.mkdir()
-    (out / MARKER).write_text("allrwe study output\n")
-    (out / "report.html").write_text("previous report")
-    with pytest.raises(CohortDefinitionError, match="is empty") as info:
-        run_study(spec, emr_cdm, out)
-    assert info.value.exit_code == 1
-    assert (out / "report.html").read_text() == "previous report"
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["empty.yaml", "out"]
+    summary = run_study(spec, emr_cdm, tmp_path / "out")
+    assert summary.group_sizes == dict.fromkeys(summary.group_sizes, "0")
+    assert len(summary.group_sizes) == 2
+    assert any("is empty" in w for w in summary.warnings)
+    assert summary.audit.ok
+    with (summary.out_dir / "results.csv").open(newline="") as f:
+        rows = list(csv.DictReader(f))
+    assert {r["analysis"] for r in rows} == {"attrition", "cohort"}
+    last = [r for r in rows if r["analysis"] == "attrition" and r["estimate_name"] == "n_persons"]
+    assert last[0]["value"] != "0"
+    assert last[-1]["value"] == "0"
+    assert (summary.out_dir / "summarised_result.csv").is_file()
 
 
 def test_cdm_with_check_errors_stops_the_run(tmp_cdm, tmp_path):
@@ -183,7 +186,7 @@ def _with_defect(url: str, target: Path, table: str, key: str, where: str, chang
 
     import duckdb
 
-    shutil.copytree(url.split(":///", 1)[1], target)
+    shutil.copytree(url.split("://", 1)[1], target)
     parts = target / table
     with duckdb.connect() as con:
         con.execute(f"CREATE TABLE d AS SELECT * FROM read_parquet('{parts}/*.parquet')")
@@ -193,7 +196,7 @@ def _with_defect(url: str, target: Path, table: str, key: str, where: str, chang
         shutil.rmtree(parts)
         parts.mkdir()
         con.execute(f"COPY d TO '{parts}/part-0.parquet' (FORMAT parquet)")
-    return f"parquet:///{target}"
+    return f"parquet://{target}"
 
 
 def _drug_defect(url: str, target: Path, concepts: list[int], *, inside: bool) -> str:
@@ -238,7 +241,7 @@ def test_run_checks_the_persons_it_reads(emr_cdm, tmp_path):
 
     vocab = load_vocabulary()
     every = ", ".join(str(i) for cs in vocab.sets.values() for i in cs.concept_ids)
-    folder = emr_cdm.split(":///", 1)[1]
+    folder = emr_cdm.split("://", 1)[1]
     with duckdb.connect() as con:
         read = con.execute(
             f"SELECT min(person_id) FROM read_parquet('{folder}/drug_exposure/*.parquet') "
@@ -273,7 +276,7 @@ def test_outcomes_split_by_ph_status_as_recorded(emr_ino_cdm, tmp_path):
     spec = load_spec(EXAMPLES / "seed003_inotuzumab_outcomes.yaml")
     opted_out = spec.model_copy(update={"suppression": SuppressionSpec(policy="none")})
     run_study(opted_out, emr_ino_cdm, out, patient_level=True)
-    truth = pq.read_table(Path(emr_ino_cdm.split(":///", 1)[1]) / "truth" / "truth_patients")
+    truth = pq.read_table(Path(emr_ino_cdm.split("://", 1)[1]) / "truth" / "truth_patients")
     status = dict(
         zip(
             truth.column("person_id").to_pylist(),

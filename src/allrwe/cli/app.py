@@ -10,7 +10,6 @@ from __future__ import annotations
 import atexit
 import contextlib
 import gc
-import logging
 import os
 import sys
 from collections.abc import Sequence
@@ -20,23 +19,36 @@ import typer
 from rich.console import Console
 from rich.text import Text
 
-# Typer 0.29 vendors click as typer._click; its usage errors are not click's.
-from typer._click.exceptions import ClickException as _USAGE_ERRORS
-from typer.exceptions import Abort as _ABORT
-
 from allrwe import __version__
+from allrwe.cli.options import OUTPUT, set_output
 from allrwe.errors import AllrweError
+
+
+def _usage_error_class() -> type[Exception]:
+    """Return the base class of the usage errors the command line raises.
+
+    Typer up to 0.25 raises click's ``ClickException``; from 0.26 on, Typer vendors click and
+    raises its own copy. Both are base classes of the public ``typer.BadParameter``, so the
+    class is found there rather than imported from a private module.
+    """
+    for cls in typer.BadParameter.__mro__:
+        if cls.__name__ == "ClickException":
+            return cls
+    return typer.BadParameter  # pragma: no cover  (every Typer release has ClickException)
+
+
+_USAGE_ERRORS = _usage_error_class()
 
 app = typer.Typer(
     name="allrwe",
     help="Real-world-evidence studies of novel therapies in R/R ALL on OMOP CDM v5.4.",
     no_args_is_help=True,
-    add_completion=False,
+    add_completion=True,
+    context_settings={"help_option_names": ["-h", "--help"]},
     pretty_exceptions_enable=False,
 )
 
 err_console = Console(stderr=True)
-_STATE = {"debug": False}
 _REGISTERED: set[str] = set()
 
 
@@ -48,14 +60,19 @@ def _version_callback(value: bool) -> None:
 
 @app.callback()
 def _root(
-    debug: bool = typer.Option(False, "--debug", help="Show tracebacks for errors."),
+    quiet: bool = typer.Option(
+        False, "--quiet", "-q", help="Print only errors and requested data (--json)."
+    ),
+    verbose: bool = typer.Option(False, "--verbose", "-v", help="Also print log messages."),
+    debug: bool = typer.Option(False, "--debug", help="Show debug messages and tracebacks."),
     version: bool = typer.Option(
         False, "--version", callback=_version_callback, is_eager=True, help="Print the version."
     ),
 ) -> None:
     """Real-world-evidence studies of novel therapies in R/R ALL on OMOP CDM v5.4."""
-    _STATE["debug"] = debug
-    logging.basicConfig(level=logging.DEBUG if debug else logging.WARNING)
+    if quiet and (verbose or debug):
+        raise typer.BadParameter("--quiet cannot be combined with --verbose or --debug")
+    set_output(quiet=quiet, verbose=verbose, debug=debug)
 
 
 def _register_commands(args: Sequence[str] | None = None) -> None:
@@ -88,9 +105,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     _register_commands(args)
     try:
         # With standalone_mode=False the command's exit code (typer.Exit) is returned, not raised.
-        result = app(args=args, standalone_mode=False)
+        result = app(args=args, prog_name="allrwe", standalone_mode=False)
     except AllrweError as exc:
-        if _STATE["debug"] or "--debug" in args:
+        if OUTPUT["debug"] or "--debug" in args:
             raise
         # The message is plain text: brackets in it (a list of names, say) are not markup.
         err_console.print(
@@ -102,9 +119,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except SystemExit as exc:  # click's own usage errors
         return int(exc.code or 0)
     except _USAGE_ERRORS as exc:
-        exc.show()
+        exc.show()  # type: ignore[attr-defined]
         return 2
-    except _ABORT:
+    except typer.Abort:
         return 1
     except KeyboardInterrupt:
         err_console.print("interrupted")

@@ -32,7 +32,7 @@ def check(
         str,
         typer.Option(
             "--cdm",
-            help="The CDM: duckdb:///file.duckdb, parquet:///folder, "
+            help="The CDM: duckdb:///abs/file.duckdb, parquet:///abs/folder, "
             "postgresql://user@host/db?schema=cdm or spark://",
         ),
     ],

@@ -16,6 +16,7 @@ COMMANDS: dict[str, str] = {
     "audit": "allrwe.cli.audit",
     "check": "allrwe.cli.check",
     "demo": "allrwe.cli.demo",
+    "merge": "allrwe.cli.merge",
     "run": "allrwe.cli.run",
     "synth": "allrwe.cli.synth",
     "vocab": "allrwe.cli.vocab",

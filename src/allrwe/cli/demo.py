@@ -14,8 +14,8 @@ from typing import Annotated, Any
 
 import typer
 import yaml
-from rich.console import Console
 
+from allrwe.cli.options import console as _console
 from allrwe.cli.run import StageProgress, print_summary
 from allrwe.errors import UsageError
 from allrwe.study import run_study
@@ -95,7 +95,7 @@ def demo(
                 summary = run_study(spec, synth.cdm_url, out, progress=progress)
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
-    console = Console(soft_wrap=True)
+    console = _console(soft_wrap=True)
     print_summary(summary, console)
     kept = f"kept in {cdm_dir}" if cdm_out is not None else "removed (keep it with --cdm-out DIR)"
     console.print(f"Synthetic CDM ({profile}, seed {seed}): {kept}", highlight=False)

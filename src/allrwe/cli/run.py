@@ -20,6 +20,7 @@ from rich.progress import (
     TimeElapsedColumn,
 )
 
+from allrwe.cli.options import console as _console
 from allrwe.study import STAGES, RunSummary, StageEvent, run_study
 
 __all__ = ["StageProgress", "print_summary", "register", "run"]
@@ -35,7 +36,7 @@ class StageProgress:
     """
 
     def __init__(self, extra_steps: int = 0) -> None:
-        self.console = Console(stderr=True)
+        self.console = _console(stderr=True)
         self.progress = Progress(
             TextColumn("[bold]{task.description:<28}"),
             BarColumn(),
@@ -72,7 +73,7 @@ class StageProgress:
 
 def print_summary(summary: RunSummary, console: Console | None = None) -> None:
     """Print the end-of-run summary: cohort sizes, outputs, report and audit."""
-    out = console or Console(soft_wrap=True)
+    out = console or _console(soft_wrap=True)
     sizes = ", ".join(f"{g}: {n}" for g, n in summary.group_sizes.items()) or "none"
     files = [f for f in summary.files if not f.startswith(".")]
     figures = sum(1 for f in files if f.startswith("figures/"))
@@ -104,7 +105,7 @@ def run(
         str,
         typer.Option(
             "--cdm",
-            help="The CDM: duckdb:///file.duckdb, parquet:///folder, "
+            help="The CDM: duckdb:///abs/file.duckdb, parquet:///abs/folder, "
             "postgresql://user@host/db?schema=cdm or spark://",
         ),
     ],

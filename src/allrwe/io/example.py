@@ -21,6 +21,7 @@ import pyarrow.parquet as pq
 
 from allrwe.errors import UsageError
 from allrwe.io.cdm_spec import FieldType, TableSpec, load_cdm_spec
+from allrwe.io.source import cdm_url
 
 __all__ = ["EXAMPLE_TABLES", "example_cdm_path", "example_tables"]
 
@@ -111,7 +112,7 @@ def example_cdm_path(
     Returns
     -------
     str
-        ``duckdb:///<absolute path>`` or ``parquet:///<absolute path>``.
+        ``duckdb://<absolute path>`` or ``parquet://<absolute path>`` (three slashes).
 
     Raises
     ------
@@ -141,4 +142,4 @@ def example_cdm_path(
         if target.exists():
             shutil.rmtree(target)
         _write_parquet(tables, target)
-    return f"{kind}:///{target}"
+    return cdm_url(target, kind)

@@ -30,10 +30,12 @@ from allrwe.io.source import (
     _first_line,
     _parquet_tables,
     _postgres_params,
+    _spark_master,
     _url_path,
     connect,
     validate_identifier,
 )
+from allrwe.io.source import spark_session as _open_spark_session
 
 __all__ = ["DEFAULT_SCHEMA", "load_cdm", "postgres_type"]
 
@@ -125,11 +127,11 @@ def load_cdm(
     Parameters
     ----------
     src_url : str or pathlib.Path
-        The source, as for :func:`allrwe.io.connect`: ``duckdb:///cdm.duckdb`` or
-        ``parquet:///folder`` (or a path).
+        The source, as for :func:`allrwe.io.connect`: ``duckdb:///abs/cdm.duckdb`` or
+        ``parquet:///abs/folder`` (or a path).
     dst_url : str
         ``postgresql://user[:password]@host:port/db[?schema=cdm]`` (a user who may create
-        the schema and tables) or ``spark://[?schema=cdm]``.
+        the schema and tables) or ``spark://[host:port][?schema=cdm]``.
     schema : str, optional
         Target schema (PostgreSQL) or database (Spark); overrides ``?schema=`` in
         ``dst_url``; default ``"cdm"``. Created when missing.
@@ -185,7 +187,8 @@ def load_cdm(
         if external and (scheme != "spark" or source.kind != "parquet"):
             raise UsageError("external tables need a Parquet source and a spark:// target")
         if scheme == "spark":
-            return _load_spark(source, src_url, names, target, replace, spark_session, external)
+            session = _open_spark_session(_spark_master(parsed), spark_session)
+            return _load_spark(source, src_url, names, target, replace, session, external)
         return _load_postgres(source, parsed, names, target, replace)
 
 
@@ -280,18 +283,6 @@ def _copy_table(con: Any, source: CdmSource, name: str, schema: str, replace: bo
     return rows
 
 
-def _spark_session(session: Any) -> Any:
-    try:
-        from pyspark.sql import SparkSession
-    except ImportError as exc:
-        raise BackendUnavailableError(
-            "loading into Spark needs pyspark: pip install 'allrwe[spark]'"
-        ) from exc
-    if session is not None:
-        return session
-    return SparkSession.getActiveSession() or SparkSession.builder.master("local[2]").getOrCreate()
-
-
 def _load_spark(
     source: CdmSource,
     src_url: str | Path,
@@ -301,7 +292,7 @@ def _load_spark(
     session: Any,
     external: bool,
 ) -> dict[str, int]:
-    spark = _spark_session(session)
+    spark = session
     spark.sql(f"CREATE DATABASE IF NOT EXISTS {database}")
     for name in names:
         if spark.catalog.tableExists(f"{database}.{name}") and not replace:

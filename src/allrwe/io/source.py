@@ -26,6 +26,7 @@ import ibis
 from ibis.backends import BaseBackend
 
 from allrwe.errors import (
+    AllrweWarning,
     BackendUnavailableError,
     CdmConnectionError,
     CdmDataError,
@@ -33,13 +34,28 @@ from allrwe.errors import (
     UsageError,
 )
 
-__all__ = ["PERSON_TABLES", "SCHEMES", "CachedRows", "CdmSource", "connect", "validate_identifier"]
+__all__ = [
+    "PERSON_TABLES",
+    "SCHEMES",
+    "CachedRows",
+    "CdmSource",
+    "UrlFormWarning",
+    "cdm_url",
+    "connect",
+    "validate_identifier",
+    "validate_schema",
+]
 
 #: the tables :meth:`CdmSource.cache_kept_persons_rows` keeps rows of, by person
 PERSON_TABLES = ("person", "observation_period", "death")
 
 #: URL schemes :func:`connect` understands
-SCHEMES = ("duckdb", "parquet", "postgresql", "postgres", "spark")
+SCHEMES = ("duckdb", "parquet", "postgresql", "postgres", "spark", "sc")
+
+
+class UrlFormWarning(AllrweWarning):
+    """A URL in a form allrwe still reads but will not in a later release."""
+
 
 _IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,62}$")
 
@@ -78,6 +94,69 @@ def validate_identifier(name: str, *, what: str = "identifier") -> str:
             "(starting with a letter or underscore, at most 63 characters)"
         )
     return name
+
+
+def validate_schema(name: str) -> str:
+    """Return ``name`` if it is a schema or a two-part ``catalog.schema``, else raise.
+
+    Parameters
+    ----------
+    name : str
+        ``schema`` or ``catalog.schema`` (Spark with Unity Catalog, Databricks, Trino,
+        Snowflake, DuckDB's ``file.main``); each part a plain identifier.
+
+    Returns
+    -------
+    str
+        ``name``, unchanged.
+
+    Raises
+    ------
+    UsageError
+        More than two parts, or a part that is not a plain identifier.
+
+    Examples
+    --------
+    >>> validate_schema("omop.cdm_54")
+    'omop.cdm_54'
+    """
+    parts = name.split(".") if isinstance(name, str) else [name]
+    if len(parts) > 2:
+        raise UsageError(f"invalid schema name {name!r}: use schema or catalog.schema")
+    for part in parts:
+        validate_identifier(part, what="schema name")
+    return name
+
+
+def _database(schema: str | None) -> str | tuple[str, str] | None:
+    """Return the ``database=`` argument of Ibis for a schema: a name or (catalog, schema)."""
+    if schema is None or "." not in schema:
+        return schema
+    catalog, name = schema.split(".")
+    return (catalog, name)
+
+
+def cdm_url(path: str | Path, kind: str) -> str:
+    """Return the URL of a DuckDB file or Parquet folder, in Ibis's form (absolute path).
+
+    Parameters
+    ----------
+    path : str or pathlib.Path
+        The file or folder; made absolute.
+    kind : {"duckdb", "parquet"}
+        The scheme.
+
+    Returns
+    -------
+    str
+        ``duckdb:///abs/path`` or ``parquet:///abs/path``.
+
+    Examples
+    --------
+    >>> cdm_url("/data/cdm.duckdb", "duckdb")
+    'duckdb:///data/cdm.duckdb'
+    """
+    return f"{kind}://{Path(path).absolute().as_posix()}"
 
 
 @dataclass(frozen=True)
@@ -145,7 +224,7 @@ class CdmSource:
     def _discover_tables(self) -> dict[str, str]:
         kwargs: dict[str, Any] = {}
         if self.schema is not None:
-            kwargs["database"] = self.schema
+            kwargs["database"] = _database(self.schema)
         try:
             names = self.backend.list_tables(**kwargs)
         except Exception as exc:  # backend-specific errors, reported uniformly
@@ -179,7 +258,7 @@ class CdmSource:
             # one look-up per table and session is enough.
             kwargs: dict[str, Any] = {}
             if self.schema is not None:
-                kwargs["database"] = self.schema
+                kwargs["database"] = _database(self.schema)
             expr = self.backend.table(self._tables[key], **kwargs)
             renames = {c.lower(): c for c in expr.columns if c != c.lower()}
             self._exprs[key] = expr.rename(renames) if renames else expr
@@ -397,21 +476,31 @@ def _first_line(exc: BaseException) -> str:
     return text[0] if text else type(exc).__name__
 
 
-def connect(url: str | Path, *, schema: str | None = None, spark_session: Any = None) -> CdmSource:
+def connect(
+    url: str | Path | BaseBackend | Any, *, schema: str | None = None, spark_session: Any = None
+) -> CdmSource:
     """Open an OMOP CDM read-only.
 
     Parameters
     ----------
-    url : str or pathlib.Path
-        Where the CDM is:
+    url : str, pathlib.Path, CdmSource, Ibis backend or SparkSession
+        Where the CDM is. URLs follow Ibis (three slashes and an absolute path):
 
-        - ``duckdb:///path/to/cdm.duckdb`` (a path ending in ``.duckdb`` also works);
-        - ``parquet:///path/to/dir``: one ``<table>.parquet`` file or ``<table>/`` folder of
+        - ``duckdb:///abs/path/cdm.duckdb`` or ``duckdb://rel/path/cdm.duckdb`` (a path
+          ending in ``.duckdb`` also works);
+        - ``parquet:///abs/path/dir``: one ``<table>.parquet`` file or ``<table>/`` folder of
           Parquet files per table;
         - ``postgresql://user[:password]@host:port/db?schema=cdm``;
-        - ``spark://`` (the active or a new local PySpark session) or ``spark://?schema=db``.
+        - ``spark://?schema=db`` (the active or a new local PySpark session),
+          ``spark://host:7077?schema=db`` (a session on that standalone master) or
+          ``sc://host:15002?schema=db`` (Spark Connect).
+
+        The form ``duckdb:////abs/path`` of allrwe 0.1 (four slashes for an absolute path)
+        still works, with a :class:`UrlFormWarning`. A CdmSource is returned as it is; an
+        open Ibis backend or a SparkSession is read through (the caller closes it).
     schema : str, optional
-        Schema (database) holding the CDM tables; overrides ``?schema=`` in the URL.
+        Schema (database) holding the CDM tables, ``schema`` or ``catalog.schema``;
+        overrides ``?schema=`` in the URL.
     spark_session : pyspark.sql.SparkSession, optional
         A session to use for ``spark://`` instead of the active one.
 
@@ -423,50 +512,105 @@ def connect(url: str | Path, *, schema: str | None = None, spark_session: Any = 
     Raises
     ------
     UsageError
-        Unknown scheme, or a path that does not exist.
+        Unknown scheme, a path that does not exist, or a Spark host that differs from the
+        active session's.
     CdmConnectionError
         The database cannot be opened or reached.
     BackendUnavailableError
         The backend's Python package is not installed.
     """
-    text = str(url)
-    if "://" not in text:
-        if text.endswith(".duckdb"):
-            text = "duckdb:///" + str(Path(text).resolve())
-        elif Path(text).is_dir():
-            text = "parquet:///" + str(Path(text).resolve())
-        else:
-            raise UsageError(
-                f"cannot tell what {text!r} is: give a URL such as duckdb:///cdm.duckdb, "
-                "parquet:///dir, postgresql://user@host/db?schema=cdm or spark://"
-            )
+    if not isinstance(url, str | Path):
+        return _connect_object(url, schema)
+    text = _url_text(str(url))
     parsed = urlparse(text)
     scheme = parsed.scheme.lower()
     query = {k: v[-1] for k, v in parse_qs(parsed.query).items()}
     schema = schema if schema is not None else query.get("schema")
     if schema is not None:
-        validate_identifier(schema, what="schema name")
+        validate_schema(schema)
     if scheme == "duckdb":
         return _connect_duckdb(_url_path(parsed), schema)
     if scheme == "parquet":
         return _connect_parquet(_url_path(parsed))
     if scheme in ("postgresql", "postgres"):
         return _connect_postgres(parsed, schema)
-    if scheme == "spark":
-        return _connect_spark(schema, spark_session)
+    if scheme in ("spark", "sc"):
+        return _connect_spark(schema, spark_session, master=_spark_master(parsed))
     raise UsageError(
         f"unknown URL scheme {parsed.scheme!r} in {_redact(text)!r}: "
         f"use one of {', '.join(SCHEMES)}"
     )
 
 
+def _connect_object(given: Any, schema: str | None) -> CdmSource:
+    """Return a CdmSource over an open CdmSource, Ibis backend or SparkSession."""
+    if isinstance(given, CdmSource):
+        if schema is not None and schema != given.schema:
+            raise UsageError(f"the CDM source {given.description} is not in schema {schema!r}")
+        return given
+    if schema is not None:
+        validate_schema(schema)
+    if isinstance(given, BaseBackend):
+        return _wrap_backend(given, schema)
+    if _is_spark_session(given):
+        return _connect_spark(schema, given, master=None)
+    raise UsageError(
+        f"cannot read a CDM from a {type(given).__name__}: give a URL, a path, a CdmSource, "
+        "an Ibis backend or a SparkSession"
+    )
+
+
+def _url_text(text: str) -> str:
+    """Return ``text`` as a URL: a path ending in ``.duckdb`` or a folder becomes one."""
+    if "://" in text:
+        return text
+    if text.endswith(".duckdb"):
+        return cdm_url(text, "duckdb")
+    if Path(text).is_dir():
+        return cdm_url(text, "parquet")
+    raise UsageError(
+        f"cannot tell what {text!r} is: give a URL such as duckdb:///abs/cdm.duckdb, "
+        "parquet:///abs/dir, postgresql://user@host/db?schema=cdm or spark://"
+    )
+
+
 def _url_path(parsed: Any) -> Path:
-    # As in SQLAlchemy and Ibis: duckdb:///rel/path is relative, duckdb:////abs/path absolute;
-    # duckdb://host/path (netloc given) is read as the relative path host/path.
+    """Return the path of a ``duckdb:`` or ``parquet:`` URL, as Ibis reads it.
+
+    ``duckdb:///abs/path`` is absolute and ``duckdb://rel/path`` relative (the host part is
+    the first folder). allrwe 0.1's forms still work, with a :class:`UrlFormWarning`:
+    ``duckdb:////abs/path``, and ``duckdb:///rel/path`` when ``/rel/path`` does not exist
+    but ``rel/path`` does.
+    """
     raw = unquote(parsed.path)
     if parsed.netloc:
         return Path(unquote(parsed.netloc) + raw)
-    return Path(raw[1:] if raw.startswith("/") else raw)
+    scheme = parsed.scheme.lower()
+    if raw.startswith("//"):
+        path = Path("/" + raw.lstrip("/"))
+        _warn_url_form(f"{scheme}:////{raw.lstrip('/')}", f"{scheme}://{path.as_posix()}")
+        return path
+    path = Path(raw or ".")
+    relative = Path(raw.lstrip("/"))
+    if path.is_absolute() and not path.exists() and raw.lstrip("/") and relative.exists():
+        _warn_url_form(f"{scheme}://{raw}", f"{scheme}://{relative.as_posix()}", relative_path=True)
+        return relative
+    return path
+
+
+_URL_HINT = (
+    "(an absolute path follows three slashes, {0}:///abs/path; a relative one two, {0}://rel/path)"
+)
+
+
+def _warn_url_form(given: str, ibis_form: str, *, relative_path: bool = False) -> None:
+    meaning = "a relative path" if relative_path else "an absolute path"
+    warnings.warn(
+        f"{given!r} is allrwe 0.1's URL form for {meaning}; write {ibis_form!r} "
+        "(Ibis's form: three slashes and an absolute path, or scheme://relative/path)",
+        UrlFormWarning,
+        stacklevel=4,
+    )
 
 
 def _redact(text: str) -> str:
@@ -508,7 +652,7 @@ def _duckdb_config() -> dict[str, str]:
 
 def _connect_duckdb(path: Path, schema: str | None) -> CdmSource:
     if not path.is_file():
-        raise UsageError(f"DuckDB file {str(path)!r} does not exist")
+        raise UsageError(f"DuckDB file {str(path)!r} does not exist {_URL_HINT.format('duckdb')}")
     config = _duckdb_config()
     try:
         backend = ibis.duckdb.connect(str(path), read_only=True, **config)
@@ -541,7 +685,9 @@ def _parquet_tables(root: Path) -> dict[str, str]:
 
 def _connect_parquet(root: Path) -> CdmSource:
     if not root.is_dir():
-        raise UsageError(f"Parquet folder {str(root)!r} does not exist")
+        raise UsageError(
+            f"Parquet folder {str(root)!r} does not exist {_URL_HINT.format('parquet')}"
+        )
     files = _parquet_tables(root)
     if not files:
         raise UsageError(f"Parquet folder {str(root)!r} holds no <table>.parquet file or folder")
@@ -608,11 +754,14 @@ def _read_only_postgres() -> type[BaseBackend]:
 def _check_schema(backend: BaseBackend, schema: str | None, where: str) -> None:
     if schema is None:
         return
+    database = _database(schema)
+    catalog, name = database if isinstance(database, tuple) else (None, schema)
+    kwargs = {"catalog": catalog} if catalog is not None else {}
     try:
-        schemas = {name.lower() for name in backend.list_databases()}
+        schemas = {n.lower() for n in backend.list_databases(**kwargs)}
     except Exception as exc:
         raise CdmConnectionError(f"cannot list the schemas of {where}: {_first_line(exc)}") from exc
-    if schema.lower() not in schemas:
+    if name.lower() not in schemas:
         raise CdmConnectionError(
             f"schema {schema!r} does not exist in {where}, or the user may not use it"
         )
@@ -675,20 +824,114 @@ def _cdm_pyspark() -> type[BaseBackend]:
     return CdmPySpark
 
 
-def _connect_spark(schema: str | None, session: Any) -> CdmSource:
+def _spark_master(parsed: Any) -> str | None:
+    """Return the Spark master a ``spark://`` or ``sc://`` URL names (None: local or active).
+
+    Examples
+    --------
+    >>> _spark_master(urlparse("spark://master.example.org:7077?schema=cdm"))
+    'spark://master.example.org:7077'
+    >>> _spark_master(urlparse("spark://?schema=cdm")) is None
+    True
+    """
+    scheme = parsed.scheme.lower()
+    if not parsed.netloc:
+        if scheme == "sc":
+            raise UsageError("a Spark Connect URL needs a host: sc://host:15002")
+        return None
+    return f"{scheme}://{parsed.netloc}"
+
+
+def _is_spark_session(value: Any) -> bool:
+    return type(value).__name__ == "SparkSession" and type(value).__module__.startswith("pyspark")
+
+
+def _session_master(session: Any) -> str | None:
+    """Return the master of a classic Spark session (None for a Spark Connect session)."""
+    try:
+        return str(session.sparkContext.master)
+    except Exception:  # Spark Connect sessions have no SparkContext
+        return None
+
+
+def spark_session(master: str | None = None, session: Any = None) -> Any:
+    """Return the Spark session to read from: ``session``, the active one, or a new one.
+
+    A new session shows no console progress bars and logs errors only (``--verbose`` does
+    not change Spark's JVM log level; set it with ``session.sparkContext.setLogLevel``).
+
+    Parameters
+    ----------
+    master : str, optional
+        ``spark://host:port`` (a standalone master) or ``sc://host:port`` (Spark Connect);
+        default the active session, else a new ``local[2]`` one.
+    session : pyspark.sql.SparkSession, optional
+        A session given by the caller.
+
+    Raises
+    ------
+    UsageError
+        The given or active session runs on another master than ``master``: allrwe never
+        ignores a host it was given.
+    CdmConnectionError
+        The master cannot be reached.
+    BackendUnavailableError
+        pyspark (or Spark Connect's packages) are not installed.
+    """
     try:
         from pyspark.sql import SparkSession
     except ImportError as exc:
         raise BackendUnavailableError(
             "the Spark backend is not installed: pip install 'allrwe[spark]'"
         ) from exc
-    if session is None:
-        session = (
-            SparkSession.getActiveSession() or SparkSession.builder.master("local[2]").getOrCreate()
+    current = session if session is not None else SparkSession.getActiveSession()
+    if current is not None:
+        running = _session_master(current)
+        if master is not None and running is not None and running != master:
+            raise UsageError(
+                f"the Spark session runs on {running!r}, not on {master!r}: stop it, or use "
+                "spark:// (no host) to read through it"
+            )
+        return current
+    builder = SparkSession.builder
+    try:
+        if master is not None and master.startswith("sc://"):
+            return builder.remote(master).getOrCreate()
+        new = (
+            builder.master(master or "local[2]")
+            .config("spark.ui.showConsoleProgress", "false")
+            .getOrCreate()
         )
+    except ImportError as exc:
+        raise BackendUnavailableError(
+            f"Spark Connect needs its extra packages: pip install 'pyspark[connect]' "
+            f"({_first_line(exc)})"
+        ) from exc
+    except Exception as exc:
+        raise CdmConnectionError(
+            f"cannot start a Spark session on {master or 'local[2]'}: {_first_line(exc)}"
+        ) from exc
+    new.sparkContext.setLogLevel("ERROR")
+    return new
+
+
+def _connect_spark(schema: str | None, session: Any, *, master: str | None) -> CdmSource:
+    session = spark_session(master, session)
     try:
         backend = _cdm_pyspark()().connect(session)
     except Exception as exc:
         raise CdmConnectionError(f"cannot use the Spark session: {_first_line(exc)}") from exc
-    _check_schema(backend, schema, "the Spark catalog")
-    return CdmSource(backend, "spark", "spark" + (f":{schema}" if schema else ""), schema)
+    where = f"the Spark catalog ({master})" if master else "the Spark catalog"
+    _check_schema(backend, schema, where)
+    desc = "spark" + (f"@{urlparse(master).netloc}" if master else "")
+    return CdmSource(backend, "spark", desc + (f":{schema}" if schema else ""), schema)
+
+
+def _wrap_backend(backend: BaseBackend, schema: str | None) -> CdmSource:
+    """Return a CdmSource over an Ibis backend the caller opened (and will close)."""
+    kind = str(getattr(backend, "name", type(backend).__module__))
+    if kind == "pyspark":  # read through allrwe's PySpark backend, which hides temp views
+        return _connect_spark(schema, backend._session, master=None)
+    _check_schema(backend, schema, f"the {kind} connection")
+    desc = f"{kind} (Ibis backend)" + (f":{schema}" if schema else "")
+    return CdmSource(backend, kind, desc, schema)

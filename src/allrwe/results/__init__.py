@@ -23,6 +23,7 @@ from allrwe.results.model import (
     validate_records,
 )
 from allrwe.results.provenance import Provenance, SuppressionSummary, spec_hash
+from allrwe.results.read import km_curve, read, tidy  # reading a run's output back
 from allrwe.results.suppression import suppress
 
 __all__ = [
@@ -48,3 +49,4 @@ __all__ = [
     "suppress",
     "validate_records",
 ]
+__all__ += ["km_curve", "read", "tidy"]

@@ -9,6 +9,7 @@ beside ``out_dir`` and moved into place only when the audit of the shareable out
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import importlib
 import logging
@@ -16,7 +17,7 @@ import os
 import threading
 import time
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -29,9 +30,10 @@ from allrwe.cohort import Cohort, build_cohort, extract_events
 from allrwe.errors import (
     AllrweWarning,
     CdmDataError,
-    CohortDefinitionError,
     DataQualityWarning,
     DisclosureError,
+    StudyWarning,
+    UsageError,
 )
 from allrwe.io.check import check_cdm
 from allrwe.io.source import CdmSource, connect
@@ -172,8 +174,13 @@ def _extract(source: CdmSource, vocab: Vocabulary) -> str:
 
 def _cohort(source: CdmSource, spec: StudySpec, vocab: Vocabulary) -> Cohort:
     cohort = build_cohort(source, spec, vocab)
-    if len(cohort):
-        return cohort
+    if not len(cohort):
+        # A network study still wants the site's attrition and its zeros back.
+        warnings.warn(_empty_cohort_text(cohort, spec, source), StudyWarning, stacklevel=2)
+    return cohort
+
+
+def _empty_cohort_text(cohort: Cohort, spec: StudySpec, source: CdmSource) -> str:
     att = cohort.attrition
     lost = att[att["n_persons"] == 0]
     where = ""
@@ -182,9 +189,7 @@ def _cohort(source: CdmSource, spec: StudySpec, vocab: Vocabulary) -> Cohort:
         where = (
             f"; step {first['step']!r} ({first['reason']}) leaves group {first['group']!r} empty"
         )
-    raise CohortDefinitionError(
-        f"the cohort of study {spec.name!r} is empty on {source.description}{where}"
-    )
+    return f"the cohort of study {spec.name!r} is empty on {source.description}{where}"
 
 
 def _group_sizes(results: ResultSet) -> dict[str, str]:
@@ -333,6 +338,9 @@ def _analyses(ctx: stages.StudyContext, progress: StageReporter) -> list[pd.Data
     ]
     for stage, function, analysis in steps:
         with progress.stage(stage) as notes:
+            if not len(ctx.cohort):
+                notes.append("!empty cohort: only attrition and group sizes are written")
+                continue
             records = function(ctx)
             parts.append(records)
             if analysis in ctx.unavailable:
@@ -344,7 +352,7 @@ def _analyses(ctx: stages.StudyContext, progress: StageReporter) -> list[pd.Data
 
 def run_study(
     spec_path_or_spec: str | os.PathLike[str] | StudySpec,
-    cdm_url: str | os.PathLike[str],
+    cdm_url: str | os.PathLike[str] | CdmSource | Any,
     out_dir: str | os.PathLike[str],
     *,
     min_cell_count: int | None = None,
@@ -359,8 +367,10 @@ def run_study(
     ----------
     spec_path_or_spec : str, path-like or StudySpec
         The study specification (YAML file) or an already loaded spec.
-    cdm_url : str or path-like
-        The CDM (see :func:`allrwe.io.connect`).
+    cdm_url : str, path-like, CdmSource, Ibis backend or SparkSession
+        The CDM: a URL or path (see :func:`allrwe.io.connect`; opened and closed here), or
+        an open :class:`~allrwe.io.CdmSource`, Ibis backend or SparkSession, which the run
+        reads from and leaves open.
     out_dir : str or path-like
         Output folder: created, or replaced if it holds an earlier run's output.
     min_cell_count : int, optional
@@ -388,8 +398,6 @@ def run_study(
         The CDM cannot be opened; the output folder cannot be used.
     CdmDataError
         The CDM check finds errors.
-    CohortDefinitionError
-        The cohort is empty.
     DisclosureError
         The output audit finds a small cell or a person identifier (nothing is written).
     """
@@ -416,6 +424,15 @@ def run_study(
     )
 
 
+@contextlib.contextmanager
+def _released(source: CdmSource) -> Iterator[CdmSource]:
+    """Use a source the caller opened: drop the run's cached rows after, keep it open."""
+    try:
+        yield source
+    finally:
+        source.release()
+
+
 def _created_at(given: str | None) -> str | None:
     if given is not None:
         return given
@@ -429,7 +446,7 @@ def _created_at(given: str | None) -> str | None:
 def _run(
     spec: StudySpec,
     vocab: Vocabulary,
-    cdm_url: str | os.PathLike[str],
+    cdm_url: str | os.PathLike[str] | CdmSource | Any,
     staged: StagedOutput,
     patient_level: bool,
     progress: StageReporter,
@@ -437,9 +454,11 @@ def _run(
     figures: FigureWorker,
 ) -> dict[str, Any]:
     with progress.stage("connect") as notes:
-        source = connect(os.fspath(cdm_url))
+        owned = isinstance(cdm_url, str | os.PathLike)
+        source = connect(os.fspath(cdm_url)) if isinstance(cdm_url, str | os.PathLike) else None
+        source = source or connect(cdm_url)
         notes.append(source.description)
-    with source:
+    with source if owned else _released(source):
         with progress.stage("check") as notes:
             notes.append(_check(source, vocab, data=False))
         with progress.stage("extract") as notes:
@@ -454,6 +473,7 @@ def _run(
             imports.join()
         from allrwe.report import meta_from_results, write_report
         from allrwe.results import ResultSet, export, suppress
+        from allrwe.results.summarised import write_summarised_result
         from allrwe.study import stages
         from allrwe.study.adapters import empty_records
 
@@ -488,6 +508,8 @@ def _run(
         notes.append(f"{len(files)} files")
     with progress.stage("export") as notes:
         written = export(results, staged.path, formats=export_formats(spec))
+        cdm_name = info.get("cdm_source_name") or source.description
+        written.append(write_summarised_result(results, staged.path, cdm_name=cdm_name))
         _write_spec(spec, staged.path)
         notes.append(f"{len(written)} files")
     with progress.stage("audit") as notes:

@@ -16,6 +16,7 @@ import pyarrow.parquet as pq
 import yaml
 
 from allrwe.errors import UsageError
+from allrwe.io.source import cdm_url
 from allrwe.io.vocabulary import Vocabulary, load_vocabulary
 from allrwe.io.write import parquet_dir_to_duckdb
 from allrwe.synth.clinical import simulate_clinical
@@ -264,10 +265,10 @@ def generate_cdm(
         parquet_dir_to_duckdb(cdm_dir, db)
         shutil.rmtree(cdm_dir)
         table_paths = dict.fromkeys(CDM_TABLES, db)
-        url = "duckdb:///" + str(db.resolve())
+        url = cdm_url(db.resolve(), "duckdb")
     else:
         table_paths = {t: root / t for t in CDM_TABLES}
-        url = "parquet:///" + str(root.resolve())
+        url = cdm_url(root.resolve(), "parquet")
     result = SynthResult(
         out=root,
         fmt=fmt,
