@@ -33,7 +33,6 @@ from allrwe.errors import (
     DataQualityWarning,
     DisclosureError,
     StudyWarning,
-    UsageError,
 )
 from allrwe.io.check import check_cdm
 from allrwe.io.source import CdmSource, connect
