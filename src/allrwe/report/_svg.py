@@ -221,14 +221,17 @@ def _bars(figure_id: str, data: Mapping[str, Any]) -> str:
         for i, s in enumerate(series)
     ]
     hidden = any(v is None for s in series for v in s["values"])
-    legend, y = _legend(items, 64, 42 if title else 18)
-    body += legend
-    if hidden:
-        body.append(
-            f'<rect x="{_f(_W - 190)}" y="{_f(y - 12)}" width="14" height="12" '
+    keys = [*items, ("suppressed (–)", f"url(#hatch-{figure_id})", "")] if hidden else items
+    legend, y = _legend(keys, 64, 42 if title else 18)
+    if hidden:  # the key of suppressed bars is a hatched box, not a line
+        line = legend[-2]
+        x0 = float(line.split('x1="')[1].split('"')[0])
+        legend[-2] = (
+            f'<rect x="{_f(x0 + 6)}" y="{_f(y - 11)}" width="14" height="12" '
             f'fill="url(#hatch-{figure_id})" stroke="#888"/>'
         )
-        body.append(_text(_W - 170, y - 2, "suppressed (–)", 11, "start"))
+        legend[-1] = legend[-1].replace(f'x="{_f(x0 + 30)}"', f'x="{_f(x0 + 26)}"')
+    body += legend
     values = [v for s in series for v in s["values"] if v is not None]
     yticks = nice_ticks(max(values, default=1.0))
     ax = _Axes(64, y + 16, _W - 64 - 24, 240, max(1, len(cats)), yticks[-1])
