@@ -72,3 +72,15 @@ def test_forest_plot_lists_each_cox_comparison_with_its_ci():
     svg = svg_figure(figure)
     assert ">2.50 (1.50, 4.00)</text>" in svg
     assert 'stroke-dasharray="3 3"' in svg  # the line of no effect
+
+
+def test_axis_of_the_risk_table_ends_at_the_last_published_count():
+    from allrwe.report._outcomes import trim_risk
+
+    risk = {
+        "times": [0.0, 3.0, 6.0, 9.0],
+        "rows": [{"name": "A", "values": ["12", "7", "–", ""]}, {"name": "B", "values": ["9"] * 4}],
+    }
+    assert trim_risk(risk)["times"] == [0.0, 3.0, 6.0, 9.0]
+    risk["rows"] = risk["rows"][:1]
+    assert trim_risk(risk) == {"times": [0.0, 3.0], "rows": [{"name": "A", "values": ["12", "7"]}]}

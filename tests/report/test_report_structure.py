@@ -237,3 +237,14 @@ def test_table_one_rows_order_variables_and_levels_and_mark_display_text():
         (("<35", "9 (10.0%)", "2"), 1, False),
         ((">=55", "7 (7.8%)", "1"), 1, False),
     ]
+
+
+def test_a_column_without_any_estimate_is_left_out_of_table_one():
+    from allrwe.report.model import Row
+    from allrwe.report.structure import _without_empty_columns
+
+    header = ["Characteristic", "BLIN", "Overall", "SMD"]
+    rows = [Row(("Persons", "502", "502", "")), Row(("age", "45", "45", "NE"), indent=1)]
+    kept_header, kept_rows = _without_empty_columns(header, rows)
+    assert kept_header == ["Characteristic", "BLIN", "Overall"]
+    assert kept_rows[1] == Row(("age", "45", "45"), indent=1)

@@ -48,7 +48,8 @@ def _header(ctx: Context, group: str, cols: list[tuple[str, str]]) -> list[str]:
             out.append(f"All (N = {fmt_count(size)})" if size.present else "All")
         else:
             size = stratum_size(ctx, group, sn, sl)
-            out.append(f"{sl} (n = {fmt_count(size)})" if size.present else sl)
+            name = f"Line {sl}" if sn in ("line", "line_at_index") else sl
+            out.append(f"{name} (n = {fmt_count(size)})" if size.present else name)
     return out
 
 

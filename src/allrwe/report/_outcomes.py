@@ -224,10 +224,12 @@ def curve_figure(
         "curves": series,
         "xlabel": "Months",
         "ylabel": ylabel,
-        "risk": {
-            "times": [float(m) for m in months],
-            "rows": [{"name": r.cells[0], "values": list(r.cells[1:])} for r in rows],
-        },
+        "risk": trim_risk(
+            {
+                "times": [float(m) for m in months],
+                "rows": [{"name": r.cells[0], "values": list(r.cells[1:])} for r in rows],
+            }
+        ),
     }
     m = ctx.min_cell_count
     caption = (
@@ -239,8 +241,26 @@ def curve_figure(
     return Figure(fid, caption, chart, data, static=":" not in variable), risk
 
 
+def trim_risk(risk: dict[str, Any]) -> dict[str, Any]:
+    """Drop the trailing times at which no row has a published number at risk.
+
+    The figure's axis ends at the last time with a published count, so that it does not run
+    on past the curves over columns of ``–``.
+    """
+    times, rows = list(risk["times"]), list(risk["rows"])
+    last = max(
+        (j for j in range(len(times)) for r in rows if r["values"][j] not in ("", SUPPRESSED)),
+        default=-1,
+    )
+    keep = max(last + 1, min(2, len(times)))
+    return {
+        "times": times[:keep],
+        "rows": [{**r, "values": list(r["values"][:keep])} for r in rows],
+    }
+
+
 def _stratum_risk(
-    ctx: Context, variable: str, group: str, name: str, levels: list[str]
+    ctx: Context, variable: str, group: str, name: str, series: list[dict[str, Any]]
 ) -> dict[str, Any]:
     frame = ctx.view.frame("survival_risk_table")
     frame = frame[(frame["variable"] == variable) & (frame["strata_name"] == name)]
@@ -248,15 +268,17 @@ def _stratum_risk(
     months = sorted(set(frame["variable_level"]), key=level_sort_key)
     months = months[:: max(1, -(-len(months) // MAX_RISK_COLUMNS))]
     rows = []
-    for level in levels:
+    for curve in series:
+        level = curve["level"]
         cells = [
             fmt_count(
                 ctx.view.get("survival_risk_table", group, name, level, variable, m, "n_risk")
             )
             for m in months
         ]
-        rows.append({"name": level, "values": ["" if c == NOT_ESTIMABLE else c for c in cells]})
-    return {"times": [float(m.replace(" months", "")) for m in months], "rows": rows}
+        values = ["" if c == NOT_ESTIMABLE else c for c in cells]
+        rows.append({"name": curve["name"], "values": values})
+    return trim_risk({"times": [float(m.replace(" months", "")) for m in months], "rows": rows})
 
 
 def stratum_figures(ctx: Context, variable: str, groups: list[str], title: str) -> list[Figure]:
@@ -289,7 +311,8 @@ def stratum_figures(ctx: Context, variable: str, groups: list[str], title: str) 
                 points = curve_points(one, n, "survival")
                 if len(points["x"]) > 1:
                     colour = PALETTE[k % len(PALETTE)]
-                    series.append({"name": level, "colour": colour, **points})
+                    shown = f"line {level}" if name in ("line", "line_at_index") else level
+                    series.append({"name": shown, "colour": colour, "level": level, **points})
             if not series:
                 continue
             data = {
@@ -297,7 +320,7 @@ def stratum_figures(ctx: Context, variable: str, groups: list[str], title: str) 
                 "curves": series,
                 "xlabel": "Months",
                 "ylabel": "Survival probability",
-                "risk": _stratum_risk(ctx, variable, g, name, [str(c["name"]) for c in series]),
+                "risk": _stratum_risk(ctx, variable, g, name, series),
             }
             caption = (
                 f"{title} of group {g} by {name}. Shaded: pointwise 95% confidence band; "

@@ -195,8 +195,7 @@ def destination_figures(ctx: Context, order: list[str]) -> list[Figure]:
     frame = ctx.view.frame("destinations")
     figures = []
     for g in ctx.present_groups("destinations"):
-        for sn, what in (("duration", "duration of the index treatment (days)"),
-                         ("cycles", "number of cycles")):  # fmt: skip
+        for sn, what in (("duration", "duration (days)"), ("cycles", "number of cycles")):
             part = frame[(frame["group"] == g) & (frame["strata_name"] == sn)]
             levels = sorted(set(part["strata_level"].astype(str)), key=level_sort_key)
             present = set(part["variable_level"].astype(str))
@@ -212,7 +211,7 @@ def destination_figures(ctx: Context, order: list[str]) -> list[Figure]:
                 name = f"{lv} days" if sn == "duration" else f"{lv} cycle{'s' if lv != '1' else ''}"
                 series.append({"name": name, "colour": PALETTE[k % len(PALETTE)], "values": values})
             data = {
-                "title": f"First therapy after the index treatment by {what}, {g}",
+                "title": f"Next therapy by {what}, {g}",
                 "categories": classes,
                 "series": series,
                 "xlabel": "First therapy after the index treatment",

@@ -28,6 +28,11 @@ def _f(v: float) -> str:
     return f"{v:.1f}".rstrip("0").rstrip(".")
 
 
+def _px(v: float) -> str:
+    """Format a coordinate of a curve, band or mark to the whole pixel (they are many)."""
+    return str(round(v))
+
+
 def _text(x: float, y: float, s: str, size: float = 11, anchor: str = "middle", **kw: str) -> str:
     extra = "".join(f' {k.replace("_", "-")}="{v}"' for k, v in kw.items())
     return (
@@ -86,12 +91,24 @@ class _Axes:
 
 
 def _step_path(ax: _Axes, run: list[tuple[float, float, float]]) -> str:
-    parts = [f"M{_f(ax.x(run[0][0]))} {_f(ax.y(run[0][1]))}"]
+    """Return the path of a step function, one move per change of pixel."""
+    cx, cy = _px(ax.x(run[0][0])), _px(ax.y(run[0][1]))
+    parts = [f"M{cx} {cy}"]
+    pending_h = ""
     for i, (x, y, nxt) in enumerate(run):
-        if i:
-            parts.append(f"V{_f(ax.y(y))}")
-        if nxt > x:
-            parts.append(f"H{_f(ax.x(nxt))}")
+        py = _px(ax.y(y))
+        if i and py != cy:
+            if pending_h:
+                parts.append(pending_h)
+                pending_h = ""
+            parts.append(f"V{py}")
+            cy = py
+        px = _px(ax.x(nxt))
+        if nxt > x and px != cx:
+            pending_h = f"H{px}"
+            cx = px
+    if pending_h:
+        parts.append(pending_h)
     return "".join(parts)
 
 
@@ -108,8 +125,19 @@ def _band(ax: _Axes, xs: Sequence[float], lo: Sequence[Any], hi: Sequence[Any]) 
             assert pair is not None
             upper += [(x, pair[1]), (nxt, pair[1])]
             lower += [(x, pair[0]), (nxt, pair[0])]
-        points = upper + lower[::-1]
-        shapes.append(" ".join(f"{_f(ax.x(px))},{_f(ax.y(py))}" for px, py in points))
+        points = [(_px(ax.x(px)), _px(ax.y(py))) for px, py in upper + lower[::-1]]
+        kept = [p for i, p in enumerate(points) if i == 0 or p != points[i - 1]]
+        # a point between two on the same horizontal or vertical line adds nothing
+        lean = [
+            p
+            for i, p in enumerate(kept)
+            if i in (0, len(kept) - 1)
+            or (
+                not (kept[i - 1][0] == p[0] == kept[i + 1][0])
+                and not (kept[i - 1][1] == p[1] == kept[i + 1][1])
+            )
+        ]
+        shapes.append(" ".join(f"{x},{y}" for x, y in lean))
     return shapes
 
 
@@ -135,7 +163,7 @@ def _curves(figure_id: str, data: Mapping[str, Any]) -> str:
     curves = [c for c in data["curves"] if len(c["x"]) > 1]
     risk = data.get("risk") or {"times": [], "rows": []}
     rows = [r for r in risk["rows"] if any(v for v in r["values"])]
-    names = [str(r["name"]) for r in rows] + [str(c["name"]) for c in curves]
+    names = [str(r["name"]) for r in rows]  # the row labels of the number-at-risk table
     left = max(64.0, 34 + max((_width(n, 10) for n in names), default=0))
     title = str(data.get("title", ""))
     body = [_text(left, 18, title, 14, "start", font_weight="bold")] if title else []
@@ -167,11 +195,13 @@ def _curves(figure_id: str, data: Mapping[str, Any]) -> str:
                 f'<path d="{_step_path(ax, run)}" fill="none" stroke="{colour}" '
                 f'stroke-width="2"{dash_attr}><title>{escape(str(c["name"]))}</title></path>'
             )
-        marks = "".join(
-            f"M{_f(ax.x(cx))} {_f(ax.y(cy) - 4)}v8"
+        # one tick per pixel: censorings closer than a pixel draw the same mark
+        censor = dict.fromkeys(
+            f"M{_px(ax.x(cx))} {_px(ax.y(cy) - 4)}v8"
             for cx, cy in zip(c["cx"], c["cy"], strict=True)
             if cy is not None
         )
+        marks = "".join(censor)
         if marks:
             body.append(f'<path d="{marks}" stroke="{colour}" stroke-width="1.3"/>')
     y = top + ax.height + 58
@@ -221,14 +251,17 @@ def _bars(figure_id: str, data: Mapping[str, Any]) -> str:
         for i, s in enumerate(series)
     ]
     hidden = any(v is None for s in series for v in s["values"])
-    legend, y = _legend(items, 64, 42 if title else 18)
-    body += legend
-    if hidden:
-        body.append(
-            f'<rect x="{_f(_W - 190)}" y="{_f(y - 12)}" width="14" height="12" '
+    keys = [*items, ("suppressed (–)", f"url(#hatch-{figure_id})", "")] if hidden else items
+    legend, y = _legend(keys, 64, 42 if title else 18)
+    if hidden:  # the key of suppressed bars is a hatched box, not a line
+        line = legend[-2]
+        x0 = float(line.split('x1="')[1].split('"')[0])
+        legend[-2] = (
+            f'<rect x="{_f(x0 + 6)}" y="{_f(y - 11)}" width="14" height="12" '
             f'fill="url(#hatch-{figure_id})" stroke="#888"/>'
         )
-        body.append(_text(_W - 170, y - 2, "suppressed (–)", 11, "start"))
+        legend[-1] = legend[-1].replace(f'x="{_f(x0 + 30)}"', f'x="{_f(x0 + 26)}"')
+    body += legend
     values = [v for s in series for v in s["values"] if v is not None]
     yticks = nice_ticks(max(values, default=1.0))
     ax = _Axes(64, y + 16, _W - 64 - 24, 240, max(1, len(cats)), yticks[-1])

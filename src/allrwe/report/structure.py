@@ -199,6 +199,18 @@ def _table_one_rows(wide: pd.DataFrame) -> list[Row]:
     return rows
 
 
+def _without_empty_columns(header: list[str], rows: list[Row]) -> tuple[list[str], list[Row]]:
+    """Drop the columns with no estimate in any row (the SMD of a one-group study)."""
+    keep = [0] + [
+        j
+        for j in range(1, len(header))
+        if any(j < len(r.cells) and r.cells[j] not in ("", NOT_ESTIMABLE) for r in rows)
+    ]
+    return [header[j] for j in keep], [
+        Row(tuple(r.cells[j] for j in keep), r.indent, r.strong) for r in rows
+    ]
+
+
 def baseline_section(ctx: Context) -> Section:
     """Table 1 from the ``baseline`` records (overall; strata folded)."""
     title = "Baseline characteristics"
@@ -214,8 +226,7 @@ def baseline_section(ctx: Context) -> Section:
             ctx,
             "table-one",
             "Baseline characteristics at index (Table 1)",
-            header,
-            _table_one_rows(wide[names == "overall"]),
+            *_without_empty_columns(header, _table_one_rows(wide[names == "overall"])),
         )
     ]
     for name in dict.fromkeys(n for n in names if n != "overall"):
@@ -233,8 +244,7 @@ def baseline_section(ctx: Context) -> Section:
                     ctx,
                     f"table-one-{slug(name)}-{slug(level)}",
                     f"{name} = {level}",
-                    [header[0], *columns],
-                    _table_one_rows(sub),
+                    *_without_empty_columns([header[0], *columns], _table_one_rows(sub)),
                 )
             )
         blocks.append(Details(f"Table 1 by {name}", tuple(tables)))
