@@ -147,7 +147,7 @@ def test_json_report(tmp_cdm, capsys):
 
 def test_vocab_file_changes_the_lab_rules(tmp_cdm, capsys, tmp_path):
     cdm = base_cdm()
-    cdm["measurement"][0]["unit_concept_id"] = 8848
+    cdm["measurement"][0]["unit_concept_id"] = 8713  # g/dL: no unit of ANC
     url = tmp_cdm(cdm)
     code, out, _ = run(capsys, "--cdm", url, "--json")
     assert code == 0
@@ -155,7 +155,7 @@ def test_vocab_file_changes_the_lab_rules(tmp_cdm, capsys, tmp_path):
     site = tmp_path / "site.yaml"
     site.write_text(
         "concept_sets:\n  anc:\n    label: ANC\n    domain: measurement\n    category: lab\n"
-        "    unit_concept_id: 8848\n    concepts:\n"
+        "    unit_concept_id: 8713\n    concepts:\n"
         "      - {concept_id: 3013650, concept_name: ANC, vocabulary_id: LOINC}\n",
         encoding="utf-8",
     )

@@ -471,10 +471,17 @@ def _recipes() -> list[Recipe]:
                 ("observation_period", "observation_period_end_date"),
                 ("drug_exposure", "drug_concept_id"),
                 ("condition_occurrence", "condition_start_date"),
-                ("visit_occurrence", "person_id"),
                 ("death", "death_date"),
                 ("concept", "concept_name"),
             )
+        ),
+        Recipe(
+            "missing_column_visit_occurrence_person_id",
+            "visit_occurrence without person_id: no analysis reads it, a warning",
+            0,
+            (drop_column("visit_occurrence", "person_id"),),
+            (warn("visit_occurrence", "person_id", "missing_column"),),
+            ("no analysis reads visit_occurrence",),
         ),
     )
     add(
@@ -1099,9 +1106,9 @@ def _recipes() -> list[Recipe]:
         ),
         Recipe(
             "broken_view",
-            "a DuckDB view visit_detail over a dropped table",
-            1,
-            expect=(err("visit_detail", None, "unreadable_table"),),
+            "a DuckDB view visit_detail over a dropped table: no analysis reads it, a warning",
+            0,
+            expect=(warn("visit_detail", None, "unreadable_table"),),
             fragments=("cannot read visit_detail",),
             writer=_broken_view,
         ),

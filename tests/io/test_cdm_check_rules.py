@@ -240,7 +240,9 @@ def test_lab_values(tmp_cdm):
     row = cdm["measurement"][0]
     cdm["measurement"] = [
         dict(row, measurement_id=1, value_as_number=-0.5),  # ANC negative
-        dict(row, measurement_id=2, unit_concept_id=8848),  # ANC in another unit
+        dict(row, measurement_id=2, unit_concept_id=8713),  # ANC in g/dL: not an ANC unit
+        dict(row, measurement_id=5, unit_concept_id=8848),  # 10^3/uL: converted, not flagged
+        dict(row, measurement_id=6, unit_concept_id=0),  # no unit: the set's, not flagged
         dict(
             row,
             measurement_id=3,

@@ -13,7 +13,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from allrwe.cohort import condition_events
+from allrwe.cohort import any_records, condition_events
 from allrwe.io import connect
 from allrwe.io.vocabulary import Vocabulary, load_vocabulary
 from allrwe.io.vocabulary_resolution import SetResolution, resolve_vocabulary, unresolved_sets
@@ -90,3 +90,49 @@ def test_without_a_concept_table_nothing_changes(tmp_path: Path, vocab: Vocabula
     assert {r.present for r in report.values()} == {None}
     assert unresolved_sets(report, list(report)) == []
     assert report["allo_hsct"].listed[:1] == (2002351,)
+
+
+def test_a_cdm_of_standard_concepts_only_has_every_key_fact(tmp_path: Path, vocab: Vocabulary):
+    # HSCT by CPT4 38240, CAR-T by the tisagenlecleucel ingredient, CRS and VOD by their SNOMED
+    # concepts, ICANS by its ICD-10-CM source code G92.01: no local concept anywhere
+    day = dt.date(2021, 3, 1)
+    path = write_cdm(
+        tmp_path / "standard.duckdb",
+        {
+            "procedure_occurrence": [
+                {"person_id": 1, "procedure_concept_id": 2108456, "procedure_date": day,
+                 "procedure_type_concept_id": 32810},
+            ],
+            "drug_exposure": [
+                {"person_id": 1, "drug_concept_id": 792737, "drug_exposure_start_date": day,
+                 "drug_exposure_end_date": day, "drug_type_concept_id": 32810},
+            ],
+            "condition_occurrence": [
+                {"person_id": 1, "condition_concept_id": c, "condition_start_date": day,
+                 "condition_type_concept_id": 32810, "condition_source_concept_id": s}
+                for c, s in ((46271778, None), (4277276, None), (0, G92_01))
+            ],
+        },
+    )  # fmt: skip
+    con = duckdb.connect(str(path))
+    rows = [
+        (46271778, "SNOMED", "710027002"), (G92_01, "ICD10CM", "G92.01"),
+        (ICANS, "SNOMED", "1230414002"), (2108456, "CPT4", "38240"),
+        (792737, "RxNorm", "1986438"), (4277276, "SNOMED", "65617004"),
+    ]  # fmt: skip
+    con.execute(
+        "CREATE TABLE concept (concept_id BIGINT, vocabulary_id VARCHAR, concept_code VARCHAR)"
+    )
+    con.executemany("INSERT INTO concept VALUES (?, ?, ?)", [list(r) for r in rows])
+    con.execute(
+        f"CREATE TABLE concept_relationship AS SELECT {G92_01} AS concept_id_1,"
+        f" {ICANS} AS concept_id_2, 'Maps to' AS relationship_id"
+    )
+    con.close()
+    keys = ["allo_hsct", "car_t", "crs", "icans", "vod_sos"]
+    with connect(path) as source:
+        bundled = {k: any_records(source, vocab, k) for k in keys}
+        resolved, _ = resolve_vocabulary(source, vocab)
+        found = {k: any_records(source, resolved, k) for k in keys}
+    assert found == dict.fromkeys(keys, True)
+    assert bundled == {**dict.fromkeys(keys, True), "icans": False}  # ICANS needs the CDM's codes

@@ -13,7 +13,7 @@ import typer
 from rich.console import Console
 
 from allrwe.errors import CdmDataError
-from allrwe.io.check import CheckReport, check_cdm
+from allrwe.io.check import READ_TABLES, CheckReport, check_cdm
 from allrwe.io.source import connect
 from allrwe.io.vocabulary import load_vocabulary
 
@@ -47,7 +47,7 @@ def check(
     """Check an OMOP CDM v5.4: required tables and columns, types, and data quality."""
     vocabulary = load_vocabulary(vocab or ())
     with connect(cdm) as source:
-        report = check_cdm(source, vocabulary=vocabulary)
+        report = check_cdm(source, vocabulary=vocabulary, read=READ_TABLES)
     if as_json:
         typer.echo(report.to_json())
     else:

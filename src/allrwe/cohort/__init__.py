@@ -31,6 +31,7 @@ from allrwe.cohort.events import (
     measurement_values,
     observation_values,
     procedure_events,
+    with_unit_factor,
 )
 from allrwe.cohort.lines import LineRoles, assign_lines, line_at, summarise_lines
 from allrwe.cohort.model import (
@@ -75,4 +76,5 @@ __all__ = [
     "small_table",
     "summarise_lines",
     "window_bounds",
+    "with_unit_factor",
 ]

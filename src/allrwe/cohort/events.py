@@ -49,6 +49,7 @@ __all__ = [
     "measurement_values",
     "observation_values",
     "procedure_events",
+    "with_unit_factor",
 ]
 
 #: What an events helper accepts as "whose records".
@@ -556,9 +557,37 @@ def measurement_values(
 
     Returns ``person_id, concept_set, record_id, concept_id, start_date, end_date`` (both the
     measurement date), ``value_as_number, value_as_concept_id, unit_concept_id``. Units are not
-    converted: compare ``unit_concept_id`` with the set's ``unit_concept_id``.
+    converted here: :func:`with_unit_factor` gives the factor to the set's unit.
     """
     return _required_events(source, vocab, persons, keys, "measurement")
+
+
+def with_unit_factor(values: ir.Table, vocab: Vocabulary) -> ir.Table:
+    """Add ``unit_factor``: what turns a record's ``value_as_number`` into its set's unit.
+
+    The factor of the record's ``unit_concept_id`` among the set's accepted units
+    (:meth:`~allrwe.io.vocabulary.ConceptSet.unit_factor`: 10³/µL to 10⁹/L 1, g/dL to g/L 10);
+    1 for a record with no unit (null or 0: taken to be in the set's unit) and for a set that
+    names no unit; null for any other unit (the record is left out by the analyses).
+
+    Parameters
+    ----------
+    values : ibis.Table
+        Records of :func:`measurement_values` (``concept_set``, ``unit_concept_id``).
+    vocab : Vocabulary
+        The concept sets in force.
+    """
+    unit = values.unit_concept_id
+    one = ibis.literal(1.0, type="float64")
+    branches = []
+    for key in sorted(set(vocab.sets)):
+        factors = vocab.sets[key].unit_factor()
+        if factors:
+            known = ibis.cases(*((unit == u, f) for u, f in sorted(factors.items())), else_=None)
+            branches.append((values.concept_set == key, known.cast("float64")))
+    factor = ibis.cases(*branches, else_=one) if branches else one
+    factor = ibis.ifelse(unit.isnull() | (unit == 0), one, factor)
+    return values.mutate(unit_factor=factor)
 
 
 def observation_values(

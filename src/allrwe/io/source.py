@@ -50,7 +50,7 @@ __all__ = [
 PERSON_TABLES = ("person", "observation_period", "death")
 
 #: URL schemes :func:`connect` understands
-SCHEMES = ("duckdb", "parquet", "postgresql", "postgres", "spark", "sc")
+SCHEMES = ("duckdb", "parquet", "csv", "postgresql", "postgres", "spark", "sc")
 
 
 class UrlFormWarning(AllrweWarning):
@@ -143,7 +143,7 @@ def cdm_url(path: str | Path, kind: str) -> str:
     ----------
     path : str or pathlib.Path
         The file or folder; made absolute.
-    kind : {"duckdb", "parquet"}
+    kind : {"duckdb", "parquet", "csv"}
         The scheme.
 
     Returns
@@ -490,6 +490,9 @@ def connect(
           ending in ``.duckdb`` also works);
         - ``parquet:///abs/path/dir``: one ``<table>.parquet`` file or ``<table>/`` folder of
           Parquet files per table;
+        - ``csv:///path/to/dir``: one ``<table>.csv`` file per table (upper- or lower-case
+          name, comma or tab separated, as ETL and Athena exports give them), typed by the CDM
+          specification; a folder path holding CSV files and no Parquet one works too;
         - ``postgresql://user[:password]@host:port/db?schema=cdm``;
         - ``spark://?schema=db`` (the active or a new local PySpark session),
           ``spark://host:7077?schema=db`` (a session on that standalone master) or
@@ -532,6 +535,8 @@ def connect(
         return _connect_duckdb(_url_path(parsed), schema)
     if scheme == "parquet":
         return _connect_parquet(_url_path(parsed))
+    if scheme == "csv":
+        return _connect_csv(_url_path(parsed))
     if scheme in ("postgresql", "postgres"):
         return _connect_postgres(parsed, schema)
     if scheme in ("spark", "sc"):
@@ -567,7 +572,9 @@ def _url_text(text: str) -> str:
     if text.endswith(".duckdb"):
         return cdm_url(text, "duckdb")
     if Path(text).is_dir():
-        return cdm_url(text, "parquet")
+        folder = Path(text)
+        csv_only = bool(_csv_tables(folder)) and not _parquet_tables(folder)
+        return cdm_url(text, "csv" if csv_only else "parquet")
     raise UsageError(
         f"cannot tell what {text!r} is: give a URL such as duckdb:///abs/cdm.duckdb, "
         "parquet:///abs/dir, postgresql://user@host/db?schema=cdm or spark://"
@@ -681,6 +688,64 @@ def _parquet_tables(root: Path) -> dict[str, str]:
             )
         found[name] = location
     return found
+
+
+def _csv_tables(root: Path) -> dict[str, Path]:
+    found: dict[str, Path] = {}
+    for entry in sorted(root.iterdir()):
+        if not (entry.is_file() and entry.suffix.lower() in (".csv", ".tsv")):
+            continue
+        name = entry.stem.lower()
+        if name in found:
+            raise UsageError(
+                f"CSV folder {str(root)!r} holds table {name!r} twice "
+                f"({found[name].name!r} and {entry.name!r}); keep one"
+            )
+        found[name] = entry
+    return found
+
+
+#: SQL casting a text column to each logical CDM type; dates as ISO or as Athena's YYYYMMDD
+_CSV_CASTS = {
+    "integer": "CAST({c} AS BIGINT)",
+    "float": "CAST({c} AS DOUBLE)",
+    "date": "COALESCE(TRY_CAST({c} AS DATE), CAST(STRPTIME({c}, '%Y%m%d') AS DATE))",
+    "datetime": "CAST({c} AS TIMESTAMP)",
+    "string": "{c}",
+}
+
+
+def _connect_csv(root: Path) -> CdmSource:
+    from allrwe.io.cdm_spec import load_cdm_spec
+
+    if not root.is_dir():
+        raise UsageError(f"CSV folder {str(root)!r} does not exist")
+    files = _csv_tables(root)
+    if not files:
+        raise UsageError(f"CSV folder {str(root)!r} holds no <table>.csv file")
+    spec = load_cdm_spec()
+    backend = ibis.duckdb.connect(**_duckdb_config())
+    for name, path in files.items():
+        validate_identifier(name, what="table name")
+        source = "read_csv('{}', header = true, all_varchar = true)".format(
+            str(path).replace("'", "''")
+        )
+        try:
+            columns = [str(c) for c in backend.sql(f"SELECT * FROM {source}").columns]
+            fields = {f.name: f.type for f in spec.table(name).fields} if name in spec else {}
+            parts = []
+            for column in columns:
+                lower = validate_identifier(column.lower(), what="column name")
+                quoted = '"' + column.replace('"', '""') + '"'
+                cast = _CSV_CASTS[fields.get(lower, "string")].format(c=f"NULLIF({quoted}, '')")
+                parts.append(f"{cast} AS {lower}")
+            backend.raw_sql(f"CREATE VIEW {name} AS SELECT {', '.join(parts)} FROM {source}")
+        except Exception as exc:
+            backend.disconnect()
+            raise CdmConnectionError(
+                f"cannot read CSV table {name!r} at {str(path)!r}: {_first_line(exc)}"
+            ) from exc
+    return CdmSource(backend, "csv", f"csv:{root.name}", None)
 
 
 def _connect_parquet(root: Path) -> CdmSource:

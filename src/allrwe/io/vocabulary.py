@@ -79,6 +79,7 @@ class ConceptSet(BaseModel):
     drug_class: str | None = None
     unit: str | None = None
     unit_concept_id: int | None = None
+    unit_factors: dict[int, float] = Field(default_factory=dict)
     unit_source: str = ""
     value_field: str | None = None
     special_interest: bool = False
@@ -88,6 +89,17 @@ class ConceptSet(BaseModel):
     @classmethod
     def _tuple(cls, value: Any) -> Any:
         return tuple(value) if isinstance(value, list) else value
+
+    def unit_factor(self) -> dict[int, float]:
+        """Return, per accepted ``unit_concept_id``, the factor to the set's unit.
+
+        The set's own unit has factor 1, ``unit_factors`` the others (10⁹/L from 10³/µL: 1,
+        g/L from g/dL: 10). A record with no unit (null or 0) is taken to be in the set's unit;
+        a record in any other unit is left out. Empty when the set names no unit.
+        """
+        if self.unit_concept_id is None:
+            return {}
+        return {self.unit_concept_id: 1.0, **self.unit_factors}
 
     @property
     def read_domains(self) -> tuple[str, ...]:

@@ -34,7 +34,7 @@ from allrwe.errors import (
     DisclosureError,
     StudyWarning,
 )
-from allrwe.io.check import check_cdm
+from allrwe.io.check import READ_TABLES, STUDY_TABLES, check_cdm
 from allrwe.io.source import CdmSource, connect
 from allrwe.io.vocabulary import Vocabulary, load_vocabulary
 from allrwe.io.vocabulary_resolution import SetResolution, resolve_vocabulary, unresolved_sets
@@ -127,22 +127,8 @@ def _source_info(source: CdmSource) -> dict[str, str]:
     return info
 
 
-#: the CDM tables a study reads; the run's data checks cover these (allrwe check covers all)
-STUDY_TABLES = (
-    "person",
-    "observation_period",
-    "death",
-    "drug_exposure",
-    "condition_occurrence",
-    "procedure_occurrence",
-    "measurement",
-    "observation",
-    "drug_strength",
-)
-
-
 def _check(source: CdmSource, vocab: Vocabulary, *, data: bool) -> str:
-    report = check_cdm(source, vocabulary=vocab, tables=STUDY_TABLES, data=data)
+    report = check_cdm(source, vocabulary=vocab, tables=STUDY_TABLES, data=data, read=READ_TABLES)
     if not report.ok:
         first = report.errors[0]
         more = len(report.errors) - 1

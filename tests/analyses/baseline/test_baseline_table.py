@@ -64,11 +64,11 @@ def tables(vocab: Vocabulary) -> dict[str, list[dict]]:
             # p3 -> 9.0 (day 0 counts), p4 none, p5 -> 3.0, p6 -> 11.0
             meas(1, wbc, -40, 99.0, unit), meas(1, wbc, -30, 5.0, unit),
             meas(1, wbc, -3, 7.0, unit), meas(1, wbc, 1, 100.0, unit),
-            meas(1, wbc, -1, 50.0, 8848),  # another unit: left out
+            meas(1, wbc, -1, 50.0, 8554),  # percent, no WBC unit: left out
             meas(2, wbc, -31, 99.0, unit), meas(2, wbc, -30, 4.0, unit),
             meas(3, wbc, 0, 9.0, unit), meas(3, wbc, 2, 100.0, unit),
             meas(5, wbc, -10, 3.0, None),  # no unit: taken as the set's unit
-            meas(6, wbc, -5, 11.0, unit),
+            meas(6, wbc, -5, 11.0, 8848),  # 10^3/uL: converted to 10^9/L (x1)
             # marrow blasts at diagnosis: p1 80 % five days after diagnosis (>= 50 %);
             # p2 30 % five days before it (nearest) -> < 50 %
             meas(1, blasts, -195, 80.0, pct), meas(1, blasts, -150, 20.0, pct),

@@ -118,10 +118,10 @@ ROWS = {
         lab(3, PLATELETS, 39, 10.0),
         lab(3, BLASTS, 0, 80.0),  # on the index date: baseline, not an assessment
         lab(3, BLASTS, 200, 60.0),  # long after the treatment: a relapse marrow, not assessed
-        # 4: ANC 9 days away and one in a foreign unit (cells/uL): counts incomplete -> CRi
+        # 4: ANC 9 days away and one in a unit ANC has not (percent): counts incomplete -> CRi
         lab(4, BLASTS, 31, 1.0),
         lab(4, ANC, 40, 3.0),
-        lab(4, ANC, 31, 2500.0, unit=8784),
+        lab(4, ANC, 31, 25.0, unit=8554),
         lab(4, PLATELETS, 31, 200.0),
         # 5: MRD before index only, no marrow after index
         lab(5, MRD, -5, 0.0),

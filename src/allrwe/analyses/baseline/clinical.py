@@ -34,6 +34,7 @@ from allrwe.cohort import (
     expand_keys,
     measurement_values,
     relapse_category,
+    with_unit_factor,
 )
 from allrwe.errors import StudySpecError
 from allrwe.spec import StudySpec
@@ -44,20 +45,12 @@ __all__ = ["BLAST_BURDEN_PCT", "CLINICAL_BUILDERS"]
 BLAST_BURDEN_PCT = 50.0
 
 
-def _unit_ok(table: ir.Table, unit_concept_id: int | None) -> ir.BooleanValue:
-    cond = table.value_as_number.notnull()
-    if unit_concept_id is not None:
-        # Units are not converted: a record in another unit is left out, a missing unit is
-        # taken to be the set's unit.
-        unit = table.unit_concept_id
-        cond = cond & (unit.isnull() | (unit == 0) | (unit == unit_concept_id))
-    return cond
-
-
 def _measurements(ctx: BaselineContext, key: str) -> ir.Table:
-    cs = ctx.vocab.concept_set(key)
-    ev = measurement_values(ctx.source, ctx.vocab, None, key)
-    return ev.filter(_unit_ok(ev, cs.unit_concept_id))
+    # Values in the set's unit: an accepted unit is converted, a missing unit is taken to be
+    # the set's, a record in any other unit is left out (cohort.with_unit_factor).
+    ev = with_unit_factor(measurement_values(ctx.source, ctx.vocab, None, key), ctx.vocab)
+    ev = ev.filter(ev.value_as_number.notnull() & ev.unit_factor.notnull())
+    return ev.mutate(value_as_number=ev.value_as_number * ev.unit_factor)
 
 
 def _latest_value(

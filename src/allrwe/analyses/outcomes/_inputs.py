@@ -29,6 +29,7 @@ from allrwe.cohort import (
     death_dates,
     expand_keys,
     measurement_values,
+    with_unit_factor,
 )
 from allrwe.errors import VocabularyError
 from allrwe.io.source import CdmSource
@@ -188,19 +189,17 @@ def _labs(source: CdmSource, vocab: Vocabulary, cohort: Cohort) -> pd.DataFrame 
     keys = [k for k in LAB_KEYS if k in vocab]
     if not source.has("measurement") or "marrow_blasts" not in keys:
         return None
-    expr = measurement_values(source, vocab, cohort, keys)
+    expr = with_unit_factor(measurement_values(source, vocab, cohort, keys), vocab)
     expr = expr.filter(expr.value_as_number.notnull())
     raw = source.execute(
-        expr.select("person_id", "concept_set", date="start_date", value="value_as_number",
-                    unit="unit_concept_id")
+        expr.select("person_id", "concept_set", date="start_date",
+                    value=expr.value_as_number * expr.unit_factor, factor="unit_factor")
     )  # fmt: skip
-    units = {k: vocab.sets[k].unit_concept_id for k in keys if k in vocab.sets}
-    wanted = raw["concept_set"].map(units)
-    unit = raw["unit"]
-    ok = unit.isna() | (unit == 0) | wanted.isna() | (unit == wanted)
+    # values in the set's unit (10^3/uL = 10^9/L, g/dL x 10 = g/L); other units are left out
+    ok = raw["factor"].notna()
     if not ok.all():
         log.warning(
-            "outcomes: dropped %d lab record(s) in a unit other than the set's", (~ok).sum()
+            "outcomes: dropped %d lab record(s) in a unit the set does not accept", (~ok).sum()
         )
     return raw.loc[ok, ["person_id", "concept_set", "date", "value"]]
 

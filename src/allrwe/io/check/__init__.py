@@ -22,12 +22,14 @@ from allrwe.io.check._context import Check, CheckContext
 from allrwe.io.check.report import SEVERITIES, CheckReport, Finding, Severity
 from allrwe.io.check.rules import GENERIC_RULES
 from allrwe.io.check.rules_clinical import CLINICAL_RULES
-from allrwe.io.check.structure import inspect_structure, type_compatibility
+from allrwe.io.check.structure import cdm_version_finding, inspect_structure, type_compatibility
 from allrwe.io.source import CachedRows, CdmSource
 from allrwe.io.vocabulary import Vocabulary, load_vocabulary
 
 __all__ = [
+    "READ_TABLES",
     "SEVERITIES",
+    "STUDY_TABLES",
     "CheckReport",
     "Finding",
     "Severity",
@@ -39,6 +41,39 @@ log = logging.getLogger(__name__)
 
 #: days a death may follow the end of observation, or care may follow a death, unremarked
 DEATH_GRACE_DAYS = 30
+
+#: the CDM tables a study reads records from; the run's data checks cover these
+STUDY_TABLES = (
+    "person",
+    "observation_period",
+    "death",
+    "drug_exposure",
+    "condition_occurrence",
+    "procedure_occurrence",
+    "measurement",
+    "observation",
+    "drug_strength",
+)
+#: every table an analysis reads, vocabulary included: structural errors elsewhere are warnings
+READ_TABLES = (*STUDY_TABLES, "concept", "concept_ancestor", "concept_relationship")
+
+
+def _ancestor_finding(source: CdmSource, vocabulary: Vocabulary) -> Finding | None:
+    """Warn of an empty ``concept_ancestor`` when concept sets bring descendants."""
+    uses = any(c.include_descendants for s in vocabulary.sets.values() for c in s.concepts)
+    if not uses or not source.has("concept_ancestor"):
+        return None
+    if int(source.execute(source.table("concept_ancestor").limit(1).count())):
+        return None
+    return Finding(
+        "warning",
+        "concept_ancestor",
+        None,
+        "empty_concept_ancestor",
+        None,
+        "concept_ancestor is empty: concept sets are matched on their own concepts, without "
+        "descendants (load the vocabulary's concept_ancestor to match those)",
+    )
 
 
 def _first_line(exc: BaseException) -> str:
@@ -183,6 +218,10 @@ def _kept_rows(
     return out
 
 
+def _bundled() -> Vocabulary:
+    return load_vocabulary()
+
+
 def check_cdm(
     source: CdmSource,
     *,
@@ -191,6 +230,7 @@ def check_cdm(
     death_grace_days: int = DEATH_GRACE_DAYS,
     tables: Collection[str] | None = None,
     data: bool = True,
+    read: Collection[str] | None = None,
 ) -> CheckReport:
     """Check an OMOP CDM v5.4 for structure and data quality.
 
@@ -211,6 +251,9 @@ def check_cdm(
         reads); default every table, every row. Structure is always checked on every table.
     data : bool, default True
         Run the data rules at all; ``False`` checks the structure only.
+    read : collection of str, optional
+        The tables the analyses read (:data:`READ_TABLES` for a study); a structural error on
+        any other table is a warning. Default: every table counts as read.
 
     Returns
     -------
@@ -229,13 +272,15 @@ def check_cdm(
     True
     """
     spec = load_cdm_spec()
-    structure, usable = inspect_structure(source, spec)
+    structure, usable = inspect_structure(source, spec, read=read)
+    noticed = (cdm_version_finding(source), _ancestor_finding(source, vocabulary or _bundled()))
+    structure += [f for f in noticed if f is not None]
     kept = _kept_rows(source, usable, tables)
     ctx = CheckContext(
         source=source,
         spec=spec,
         today=today or date.today(),
-        vocabulary=vocabulary or load_vocabulary(),
+        vocabulary=vocabulary or _bundled(),
         death_grace_days=death_grace_days,
         usable=usable,
         rows={name: rows.table for name, rows in kept.items()},

@@ -132,9 +132,10 @@ def concept_in_vocabulary(ctx: CheckContext) -> list[Check]:
     return out
 
 
-def _measurement_sets(ctx: CheckContext) -> list[tuple[str, list[int], int | None]]:
+def _measurement_sets(ctx: CheckContext) -> list[tuple[str, list[int], list[int]]]:
+    """Key, concept ids and accepted units (the set's, then those converted) of the lab sets."""
     return [
-        (key, s.concept_ids, s.unit_concept_id)
+        (key, s.concept_ids, list(s.unit_factor()))
         for key, s in sorted(ctx.vocabulary.sets.items())
         if s.domain == "measurement" and s.concept_ids
     ]
@@ -164,17 +165,19 @@ def lab_values(ctx: CheckContext) -> list[Check]:
     )
     pred = (m.unit_concept_id == _PERCENT_UNIT) & (m.value_as_number > 100)
     out.append(Check("percent_over_100", "warning", "measurement", "value_as_number", msg, m, pred))
-    for key, set_ids, unit in sets:
-        if unit is None:
+    for key, set_ids, units in sets:
+        if not units:
             continue
+        # as the analyses: no unit (null or 0) is the set's unit, accepted units are converted
         msg = (
             f"{{rows:,}} measurement rows of concept set {key!r} have a unit_concept_id "
-            f"other than {unit}"
+            f"other than {', '.join(str(u) for u in units)} (left out by the analyses)"
         )
         pred = (
             m.measurement_concept_id.isin(set_ids)
             & m.unit_concept_id.notnull()
-            & (m.unit_concept_id != unit)
+            & (m.unit_concept_id != 0)
+            & ~m.unit_concept_id.isin(units)
         )
         out.append(
             Check("unexpected_unit", "warning", "measurement", "unit_concept_id", msg, m, pred)

@@ -18,6 +18,7 @@ when the column holds values (an all-null optional column of the wrong type is a
 from __future__ import annotations
 
 import logging
+from collections.abc import Collection
 from typing import Literal
 
 import ibis
@@ -27,7 +28,7 @@ from allrwe.io.cdm_spec import REQUIRED_TABLES, CdmSpec, FieldType, TableSpec
 from allrwe.io.check.report import Finding
 from allrwe.io.source import CdmSource
 
-__all__ = ["inspect_structure", "type_compatibility"]
+__all__ = ["cdm_version_finding", "inspect_structure", "type_compatibility"]
 
 log = logging.getLogger(__name__)
 
@@ -157,8 +158,16 @@ def _inspect_table(
     return findings, usable
 
 
+def _unread(finding: Finding) -> Finding:
+    """Return an error on a table no analysis reads as a warning saying so."""
+    if finding.severity != "error":
+        return finding
+    message = f"{finding.message} (no analysis reads {finding.table}: not an error)"
+    return Finding("warning", finding.table, finding.column, finding.rule, finding.rows, message)
+
+
 def inspect_structure(
-    source: CdmSource, spec: CdmSpec
+    source: CdmSource, spec: CdmSpec, *, read: Collection[str] | None = None
 ) -> tuple[list[Finding], dict[str, dict[str, dt.DataType]]]:
     """Check tables, required columns and column types.
 
@@ -168,6 +177,9 @@ def inspect_structure(
         The open CDM.
     spec : CdmSpec
         The CDM specification.
+    read : collection of str, optional
+        The tables the analyses read; on any other table a structural error is a warning
+        (an empty ``cost`` loaded as text stops nothing). Default: every table is read.
 
     Returns
     -------
@@ -198,11 +210,51 @@ def inspect_structure(
             table_findings, usable[name] = _inspect_table(source, spec.table(name))
         except Exception as exc:  # an unreadable file or view, reported as data
             first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-            findings.append(
-                Finding(
-                    "error", name, None, "unreadable_table", None, f"cannot read {name}: {first}"
-                )
+            bad = Finding(
+                "error", name, None, "unreadable_table", None, f"cannot read {name}: {first}"
             )
+            findings.append(bad if read is None or name in read else _unread(bad))
             continue
+        if read is not None and name not in read:
+            table_findings = [_unread(f) for f in table_findings]
         findings.extend(table_findings)
     return findings, usable
+
+
+#: what differs between OMOP CDM v5.3 and v5.4 in the tables allrwe reads, and what it means
+V53_DIFFERENCES = (
+    "cdm_source.cdm_version_concept_id, the episode tables and the *_event_id columns of "
+    "measurement and observation are v5.4 only (not read); procedure_occurrence has no "
+    "procedure_end_date (procedures are one-day); visit_occurrence names admitted_from / "
+    "discharged_to admitting_source / discharge_to (not read)"
+)
+
+
+def _stated_version(source: CdmSource) -> str | None:
+    if not source.has("cdm_source") or "cdm_version" not in source.table("cdm_source").columns:
+        return None
+    frame = source.execute(source.table("cdm_source").select("cdm_version").limit(1))
+    if frame.empty or frame.iloc[0, 0] is None:
+        return None
+    return str(frame.iloc[0, 0]).strip().lstrip("vV") or None
+
+
+def cdm_version_finding(source: CdmSource) -> Finding | None:
+    """Return a warning naming a CDM as v5.3 (and what differs), or None for another version.
+
+    The version is the one ``cdm_source.cdm_version`` states; without one, a
+    ``visit_occurrence`` with the v5.3 column ``admitting_source_concept_id`` and no
+    ``admitted_from_concept_id`` tells it.
+    """
+    stated = _stated_version(source)
+    if stated is not None:
+        if not stated.startswith("5.3"):
+            return None
+        why = f"cdm_source.cdm_version is {stated!r}"
+    else:
+        visit = source.table("visit_occurrence").columns if source.has("visit_occurrence") else ()
+        if "admitting_source_concept_id" not in visit or "admitted_from_concept_id" in visit:
+            return None
+        why = "visit_occurrence has the v5.3 column admitting_source_concept_id"
+    message = f"the CDM is OMOP CDM v5.3 ({why}); allrwe reads it as v5.4: {V53_DIFFERENCES}"
+    return Finding("warning", "cdm_source", "cdm_version", "cdm_v53", None, message)
