@@ -72,7 +72,7 @@ logger = logging.getLogger(__name__)
 OUTCOME_STRATA = ("setting", "treatment_setting", "line", "sex", "age_band")
 
 #: strata read per person from the CDM with the rule of their baseline variable
-VARIABLE_STRATA = ("ph_status", "prior_hsct", "relapse_category")
+VARIABLE_STRATA = ("ph_status", "prior_hsct", "relapse_category", "post_hct_relapse")
 
 
 @dataclass
