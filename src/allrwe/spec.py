@@ -592,6 +592,7 @@ Stratum = Literal[
     "group",
     "prior_hsct",
     "relapse_category",
+    "post_hct_relapse",
 ]
 
 

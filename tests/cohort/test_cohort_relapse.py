@@ -5,7 +5,13 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from allrwe.cohort import RELAPSE_CATEGORIES, cr1_days, relapse_category
+from allrwe.cohort import (
+    POST_HCT_LEVELS,
+    RELAPSE_CATEGORIES,
+    cr1_days,
+    post_hct_relapse,
+    relapse_category,
+)
 
 INDEX = pd.Timestamp("2021-06-01")
 
@@ -79,3 +85,24 @@ def test_the_early_cut_is_a_setting_and_without_records_all_is_primary_refractor
     empty = STATUS.iloc[0:0]
     none = relapse_category(FRAME, EVENTS.iloc[0:0], empty, ["allo_hsct"])
     assert none.tolist()[:6] == ["primary refractory"] * 6
+
+
+def test_time_from_the_last_transplant_to_relapse():
+    # 4: last HCT on day -480, relapse on day -10 (470 days); 5: last HCT on day -300,
+    # relapse on day -5 (295 days); 6: HCT after index only; others: no HCT.
+    got = post_hct_relapse(FRAME, EVENTS, STATUS, ["allo_hsct"]).tolist()
+    assert got == [
+        "no prior allo-HCT",
+        "no prior allo-HCT",
+        "no prior allo-HCT",
+        ">=12 months after allo-HCT",
+        "<12 months after allo-HCT",
+        "no prior allo-HCT",
+        "no prior allo-HCT",
+        "no prior allo-HCT",
+    ]
+    assert set(got) <= set(POST_HCT_LEVELS)
+    untimed = post_hct_relapse(FRAME, EVENTS, STATUS.iloc[0:0], ["allo_hsct"])
+    assert untimed.iloc[3] == untimed.iloc[4] == "after allo-HCT (not timed)"
+    later = post_hct_relapse(FRAME, EVENTS, STATUS, ["allo_hsct"], early_days=500)
+    assert later.iloc[3] == "<12 months after allo-HCT"  # 470 < 500

@@ -42,12 +42,19 @@ from allrwe.cohort.model import (
     followup_end_dates,
     small_table,
 )
-from allrwe.cohort.relapse import RELAPSE_CATEGORIES, cr1_days, relapse_category
+from allrwe.cohort.relapse import (
+    POST_HCT_LEVELS,
+    RELAPSE_CATEGORIES,
+    cr1_days,
+    post_hct_relapse,
+    relapse_category,
+)
 from allrwe.cohort.status import Window, window_bounds
 
 __all__ = [
     "ATTRITION_COLUMNS",
     "COHORT_COLUMNS",
+    "POST_HCT_LEVELS",
     "RELAPSE_CATEGORIES",
     "Cohort",
     "LineRecords",
@@ -71,6 +78,7 @@ __all__ = [
     "line_roles",
     "measurement_values",
     "observation_values",
+    "post_hct_relapse",
     "procedure_events",
     "relapse_category",
     "small_table",

@@ -25,7 +25,14 @@ from collections.abc import Iterable
 import numpy as np
 import pandas as pd
 
-__all__ = ["HCT_EPISODE_GAP_DAYS", "RELAPSE_CATEGORIES", "cr1_days", "relapse_category"]
+__all__ = [
+    "HCT_EPISODE_GAP_DAYS",
+    "POST_HCT_LEVELS",
+    "RELAPSE_CATEGORIES",
+    "cr1_days",
+    "post_hct_relapse",
+    "relapse_category",
+]
 
 #: the levels, in display order
 RELAPSE_CATEGORIES = (
@@ -36,6 +43,13 @@ RELAPSE_CATEGORIES = (
     "relapse after first allo-HCT",
     "relapse after second allo-HCT",
     "unknown",
+)
+#: the levels of :func:`post_hct_relapse`, in display order
+POST_HCT_LEVELS = (
+    "no prior allo-HCT",
+    "<12 months after allo-HCT",
+    ">=12 months after allo-HCT",
+    "after allo-HCT (not timed)",
 )
 #: transplant records closer than this many days belong to one transplant (conditioning,
 #: infusion and follow-up procedure codes of one HCT)
@@ -157,4 +171,54 @@ def relapse_category(
         default="unknown",
     )
     out = np.where(setting == "RR", rr_cat, np.where(setting == "ND", "newly diagnosed", "unknown"))
+    return pd.Series(out, index=frame.index, dtype="object")
+
+
+def post_hct_relapse(
+    frame: pd.DataFrame,
+    events: pd.DataFrame,
+    status: pd.DataFrame,
+    transplant_sets: Iterable[str],
+    *,
+    early_days: int = 365,
+) -> pd.Series:
+    """Return how soon after the last allo-HCT before index the disease relapsed (seed 004).
+
+    Seed 004 reports a poor response to blinatumomab when the remission after an allo-HCT
+    lasted less than 12 months. The remission's start is rarely recorded, so the time is
+    counted from the last transplant record before index to the first relapse/refractory
+    record after it (on or before index): under ``early_days`` (365) ``<12 months after
+    allo-HCT``, else ``>=12 months after allo-HCT``; a transplant without such a record is
+    ``after allo-HCT (not timed)``; no transplant before index is ``no prior allo-HCT``.
+
+    Parameters
+    ----------
+    frame, events, status, transplant_sets, early_days
+        As in :func:`relapse_category`.
+
+    Returns
+    -------
+    pandas.Series
+        One of :data:`POST_HCT_LEVELS` per row, aligned with ``frame``.
+    """
+    index = _days(frame["index_date"])
+    tx = events[events["concept_set"].isin(list(transplant_sets))]
+    tx_days = (
+        {p: np.sort(_days(g["start_date"])) for p, g in tx.groupby("person_id")} if len(tx) else {}
+    )
+    rr = status[status["kind"].astype(str) == "rr"]
+    rr_days = {p: np.sort(_days(g["date"])) for p, g in rr.groupby("person_id")} if len(rr) else {}
+    out = np.full(len(frame), POST_HCT_LEVELS[0], dtype=object)
+    for i, (pid, idx) in enumerate(zip(frame["person_id"], index, strict=True)):
+        before = tx_days.get(pid, np.zeros(0, dtype="int64"))
+        before = before[before < idx]
+        if not before.size:
+            continue
+        last = before[-1]
+        after = rr_days.get(pid, np.zeros(0, dtype="int64"))
+        after = after[(after > last) & (after <= idx)]
+        if not after.size:
+            out[i] = POST_HCT_LEVELS[3]
+        else:
+            out[i] = POST_HCT_LEVELS[1] if after[0] - last < early_days else POST_HCT_LEVELS[2]
     return pd.Series(out, index=frame.index, dtype="object")

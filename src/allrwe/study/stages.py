@@ -72,7 +72,7 @@ logger = logging.getLogger(__name__)
 OUTCOME_STRATA = ("setting", "treatment_setting", "line", "sex", "age_band")
 
 #: strata read per person from the CDM with the rule of their baseline variable
-VARIABLE_STRATA = ("ph_status", "prior_hsct", "relapse_category")
+VARIABLE_STRATA = ("ph_status", "prior_hsct", "relapse_category", "post_hct_relapse")
 
 
 @dataclass
@@ -262,8 +262,20 @@ def safety_stage(ctx: StudyContext) -> pd.DataFrame:
 
 
 def pathway_settings(ctx: StudyContext) -> dict[str, Any]:
-    """Return the settings of the first pathway result (the same for every group)."""
-    for result in ctx.pathways.values():
-        if result is not None:
-            return dict(result.settings)
-    return {}
+    """Return the pathway settings for the methods text, one value per setting.
+
+    A setting that differs between groups (the day defaults follow each group's index drug)
+    becomes text naming each group's value, e.g. ``"27 (BLIN), 14 (INO)"``.
+    """
+    per_group = {g: dict(r.settings) for g, r in ctx.pathways.items() if r is not None}
+    if not per_group:
+        return {}
+    out: dict[str, Any] = {}
+    for key in next(iter(per_group.values())):
+        values = {g: s.get(key) for g, s in per_group.items()}
+        distinct = {repr(v) for v in values.values()}
+        first = next(iter(values.values()))
+        out[key] = (
+            first if len(distinct) == 1 else ", ".join(f"{v} ({g})" for g, v in values.items())
+        )
+    return out

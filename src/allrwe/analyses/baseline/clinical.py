@@ -26,6 +26,7 @@ from allrwe.analyses.baseline.variables import (
     where_field,
 )
 from allrwe.cohort import (
+    POST_HCT_LEVELS,
     RELAPSE_CATEGORIES,
     cohort_line_inputs,
     concept_events,
@@ -33,6 +34,7 @@ from allrwe.cohort import (
     drug_events,
     expand_keys,
     measurement_values,
+    post_hct_relapse,
     relapse_category,
     with_unit_factor,
 )
@@ -240,6 +242,15 @@ def _relapse_category(ctx: BaselineContext) -> list[BaselineVariable]:
     return [categorical("relapse_category", RELAPSE_CATEGORIES, "unknown", frame=frame)]
 
 
+def _post_hct_relapse(ctx: BaselineContext) -> list[BaselineVariable]:
+    # the rule and its timing: allrwe.cohort.relapse.post_hct_relapse
+    events, status = cohort_line_inputs(ctx.source, ctx.vocab, ctx.cohort)
+    transplant = [s.key for s in expand_keys(ctx.vocab, ctx.spec.patterns.lines.transplant)]
+    level = post_hct_relapse(ctx.frame, events, status, transplant)
+    frame = frame_values(ctx, level)
+    return [categorical("post_hct_relapse", POST_HCT_LEVELS, POST_HCT_LEVELS[0], frame=frame)]
+
+
 #: builders of the variables read from CDM records, by name
 CLINICAL_BUILDERS: dict[str, VariableBuilder] = {
     "labs": _labs,
@@ -248,6 +259,7 @@ CLINICAL_BUILDERS: dict[str, VariableBuilder] = {
     "cns_involvement": _cns_involvement,
     "prior_hsct": _prior("prior_hsct", ["allo_hsct"]),
     "relapse_category": _relapse_category,
+    "post_hct_relapse": _post_hct_relapse,
     "prior_car_t": _prior("prior_car_t", ["car_t"]),
     "prior_inotuzumab": _prior("prior_inotuzumab", ["inotuzumab_ozogamicin"]),
     "prior_blinatumomab": _prior("prior_blinatumomab", ["blinatumomab"]),

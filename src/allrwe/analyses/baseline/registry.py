@@ -41,6 +41,7 @@ _BUILT_IN = {**DEMOGRAPHIC_BUILDERS, **CLINICAL_BUILDERS}
 BASELINE_VARIABLES: dict[str, VariableBuilder] = {name: _BUILT_IN[name] for name in DEFAULT_ORDER}
 #: built-in variables outside the default Table 1 (name them in baseline.variables or strata)
 BASELINE_VARIABLES["relapse_category"] = _BUILT_IN["relapse_category"]
+BASELINE_VARIABLES["post_hct_relapse"] = _BUILT_IN["post_hct_relapse"]
 
 
 def register_variable(name: str, builder: VariableBuilder, *, replace: bool = False) -> None:

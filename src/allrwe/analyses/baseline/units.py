@@ -42,6 +42,7 @@ STRATUM_VARIABLES: dict[str, str] = {
     "line": "line",
     "prior_hsct": "prior_hsct",
     "relapse_category": "relapse_category",
+    "post_hct_relapse": "post_hct_relapse",
 }
 
 _MULTI = "\x1f"

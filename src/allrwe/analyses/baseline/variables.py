@@ -144,6 +144,7 @@ VARIABLE_LABELS: dict[str, str] = {
     "prior_lines": "Prior lines of therapy",
     "prior_hsct": "Prior allogeneic HSCT",
     "relapse_category": "Relapse category",
+    "post_hct_relapse": "Relapse after allogeneic HCT",
     "prior_car_t": "Prior CAR-T",
     "prior_inotuzumab": "Prior inotuzumab ozogamicin",
     "prior_blinatumomab": "Prior blinatumomab",
