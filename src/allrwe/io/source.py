@@ -42,6 +42,7 @@ __all__ = [
     "UrlFormWarning",
     "cdm_url",
     "connect",
+    "local_path",
     "validate_identifier",
     "validate_schema",
 ]
@@ -574,6 +575,32 @@ def _url_text(text: str) -> str:
     )
 
 
+def local_path(url: Any) -> Path | None:
+    """Return the file or folder of a local CDM URL (DuckDB or Parquet), else None.
+
+    Parameters
+    ----------
+    url : str, pathlib.Path or object
+        A CDM as :func:`connect` takes it (an open source or backend gives None).
+
+    Returns
+    -------
+    pathlib.Path or None
+        The DuckDB file or Parquet folder; None for a server or an unknown form.
+    """
+    if not isinstance(url, (str, os.PathLike)):
+        return None
+    text = os.fspath(url)
+    if "://" not in text:
+        return Path(text) if text.endswith(".duckdb") or Path(text).is_dir() else None
+    parsed = urlparse(text)
+    if parsed.scheme.lower() not in ("duckdb", "parquet"):
+        return None
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # connect() warns about an old URL form once
+        return _url_path(parsed)
+
+
 def _url_path(parsed: Any) -> Path:
     """Return the path of a ``duckdb:`` or ``parquet:`` URL, as Ibis reads it.
 
@@ -622,12 +649,35 @@ def _redact(text: str) -> str:
 DUCKDB_MEMORY_LIMIT = "3GB"
 
 
+def _remove_stale_scratch(parent: Path) -> None:
+    """Remove the temporary folders of allrwe processes (of this user) that have ended."""
+    try:
+        entries = list(parent.glob("allrwe-duckdb-*-*"))
+    except OSError:
+        return
+    for entry in entries:
+        match = re.fullmatch(r"allrwe-duckdb-(\d+)-[^/]+", entry.name)
+        try:
+            mine = entry.is_dir() and not entry.is_symlink() and entry.stat().st_uid == os.getuid()
+        except OSError:
+            continue
+        if match is None or not mine:
+            continue
+        try:
+            os.kill(int(match.group(1)), 0)
+        except ProcessLookupError:
+            shutil.rmtree(entry, ignore_errors=True)
+        except (OSError, OverflowError):
+            continue
+
+
 @functools.cache
 def _scratch() -> Path:
     # One folder per process: DuckDB opens a file once per process and refuses a second
     # connection to it with another configuration, so every connection gets the same one.
     try:
-        path = Path(tempfile.mkdtemp(prefix="allrwe-duckdb-"))
+        _remove_stale_scratch(Path(tempfile.gettempdir()))
+        path = Path(tempfile.mkdtemp(prefix=f"allrwe-duckdb-{os.getpid()}-"))
     except OSError as exc:
         raise UsageError(
             f"cannot create DuckDB's temporary folder in {tempfile.gettempdir()!r} "

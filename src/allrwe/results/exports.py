@@ -352,7 +352,12 @@ def export(
         raise UsageError(f"export folder {str(out)!r} is a file")
     records = publishable_records(result_set)  # refuse before touching the disk
     out.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".partial", dir=out.parent))
+    # the pid in the name lets a later run remove the folder if this process is killed
+    staging = Path(
+        tempfile.mkdtemp(
+            prefix=f".{out.name}.allrwe-{os.getpid()}-", suffix=".partial", dir=out.parent
+        )
+    )
     try:
         staging.chmod(0o755)
         names = _write_all(result_set, records, staging, chosen)

@@ -35,11 +35,11 @@ from allrwe.errors import (
     StudyWarning,
 )
 from allrwe.io.check import check_cdm
-from allrwe.io.source import CdmSource, connect
+from allrwe.io.source import CdmSource, connect, local_path
 from allrwe.io.vocabulary import Vocabulary, load_vocabulary
 from allrwe.io.vocabulary_resolution import SetResolution, resolve_vocabulary, unresolved_sets
 from allrwe.spec import StudySpec, load_spec
-from allrwe.study.output import PATIENT_LEVEL_DIR, StagedOutput, relative_files
+from allrwe.study.output import PATIENT_LEVEL_DIR, StagedOutput, cannot_write, relative_files
 from allrwe.study.progress import STAGES, ProgressCallback, StageEvent, StageReporter
 
 if TYPE_CHECKING:
@@ -409,8 +409,16 @@ def run_study(
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         # The figure worker ends before the staging folder is committed or removed.
-        with StagedOutput(out_dir) as staged, FigureWorker() as figures:
-            summary = _run(spec, vocab, cdm_url, staged, patient_level, steps, created_at, figures)
+        cdm_path = local_path(cdm_url)
+        protect = (cdm_path,) if cdm_path is not None else ()
+        with StagedOutput(out_dir, protect=protect) as staged, FigureWorker() as figures:
+            try:
+                summary = _run(
+                    spec, vocab, cdm_url, staged, patient_level, steps, created_at, figures
+                )
+            except OSError as exc:
+                # a full disk, a folder made read-only or removed under the run
+                raise cannot_write(staged.out, exc) from exc
             out = staged.commit()
         messages = _warning_text(caught)
     return RunSummary(
