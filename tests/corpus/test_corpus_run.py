@@ -25,8 +25,9 @@ SUBSET = (
     "all_tables_empty",
     "observation_open_until_9999",
     "drug_in_year_9999",
-    "nan_and_infinite_quantities",
     "int64_max_ids",
+    "apple_double_person",
+    "person_id_uint64_small",
     "non_utf8_source_value",
 )
 

@@ -204,12 +204,16 @@ class CdmSource:
         A description of the source that holds no password, for provenance.
     schema : str or None
         The database schema holding the CDM tables, where the backend has schemas.
+    stored_columns : dict of str to list of str
+        Column names as stored in the files, by table, where the engine may rename them
+        (Parquet); :meth:`table` refuses names that differ only in case.
     """
 
     backend: BaseBackend
     kind: str
     description: str
     schema: str | None = None
+    stored_columns: dict[str, list[str]] = field(default_factory=dict, repr=False)
     _tables: dict[str, str] = field(default_factory=dict, repr=False)
     _cached: dict[str, CachedRows] = field(default_factory=dict, repr=False)
     _exprs: dict[str, ibis.Table] = field(default_factory=dict, repr=False)
@@ -261,6 +265,7 @@ class CdmSource:
             if self.schema is not None:
                 kwargs["database"] = _database(self.schema)
             expr = self.backend.table(self._tables[key], **kwargs)
+            _refuse_case_duplicates(key, self.stored_columns.get(key, expr.columns))
             renames = {c.lower(): c for c in expr.columns if c != c.lower()}
             self._exprs[key] = expr.rename(renames) if renames else expr
         return self._exprs[key]
@@ -640,6 +645,19 @@ def _warn_url_form(given: str, ibis_form: str, *, relative_path: bool = False) -
     )
 
 
+def _refuse_case_duplicates(table: str, columns: Sequence[str]) -> None:
+    """Refuse columns whose names differ only in case: which one is meant cannot be told."""
+    seen: dict[str, str] = {}
+    for column in columns:
+        first = seen.setdefault(column.lower(), column)
+        if first != column:
+            raise CdmSchemaError(
+                f"{table} has columns {first!r} and {column!r}, which differ only in case; "
+                "allrwe matches names without regard to case and cannot tell which to use "
+                "(drop or rename one)"
+            )
+
+
 def _redact(text: str) -> str:
     return re.sub(r"(://[^:/@]+):[^@]*@", r"\1:***@", text)
 
@@ -716,6 +734,8 @@ def _connect_duckdb(path: Path, schema: str | None) -> CdmSource:
 def _parquet_tables(root: Path) -> dict[str, str]:
     found: dict[str, str] = {}
     for entry in sorted(root.iterdir()):
+        if entry.name.startswith("."):
+            continue  # hidden files: macOS '._person.parquet', editors' and sync tools' files
         if entry.is_file() and entry.suffix == ".parquet":
             name, location = entry.stem.lower(), str(entry)
         elif entry.is_dir() and any(entry.glob("*.parquet")):
@@ -744,15 +764,24 @@ def _connect_parquet(root: Path) -> CdmSource:
     for name in files:
         validate_identifier(name, what="table name")
     backend = ibis.duckdb.connect(**_duckdb_config())
+    stored: dict[str, list[str]] = {}
     for name, location in files.items():
         try:
             backend.read_parquet(location, table_name=name)
+            # DuckDB renames the second of two columns equal without regard to case
+            # (Year_Of_Birth becomes Year_Of_Birth_1), so look at the names in the files
+            rows = backend.con.execute(
+                "SELECT DISTINCT name FROM parquet_schema(?)", [location]
+            ).fetchall()
         except Exception as exc:
             backend.disconnect()
             raise CdmConnectionError(
                 f"cannot read Parquet table {name!r} at {location!r}: {_first_line(exc)}"
             ) from exc
-    return CdmSource(backend, "parquet", f"parquet:{root.name}", None)
+        stored[name] = [str(row[0]) for row in rows]
+    source = CdmSource(backend, "parquet", f"parquet:{root.name}", None)
+    source.stored_columns.update(stored)
+    return source
 
 
 def _postgres_params(parsed: Any) -> dict[str, Any]:
