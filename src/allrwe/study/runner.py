@@ -491,46 +491,49 @@ def _run(
         ctx.patient_level["cohort"] = cohort.frame
         parts = _analyses(ctx, progress)
         info = _source_info(source)
-    with progress.stage("results") as notes:
-        frames = [p for p in parts if len(p)] or [empty_records()]
-        raw = ResultSet.create(
-            pd.concat(frames, ignore_index=True),
-            spec=spec,
-            cdm_source=source.description,
-            created_at=_created_at(created_at),
-        )
-        raw = ResultSet(
-            raw.records,
-            dataclasses.replace(
-                raw.provenance, concept_sets={k: r.to_dict() for k, r in resolution.items()}
-            ),
-        )
-        results = suppress(raw, min_cell_count=spec.min_cell_count, policy=spec.suppression.policy)
-        notes.append(f"{len(results)} records")
-    with progress.stage("report") as notes:
-        meta = meta_from_results(
-            results, spec, source_info=info, pathway_settings=stages.pathway_settings(ctx)
-        )
-        files = write_report(results, spec, staged.path, meta=meta, figures=figures)
-        notes.append(f"{len(files)} files")
-    with progress.stage("export") as notes:
-        written = export(results, staged.path, formats=export_formats(spec))
-        cdm_name = info.get("cdm_source_name") or source.description
-        written.append(write_summarised_result(results, staged.path, cdm_name=cdm_name))
-        _write_spec(spec, staged.path)
-        notes.append(f"{len(written)} files")
-    with progress.stage("audit") as notes:
-        audit = _audit(staged.path, spec.hides_below)
-        notes.append(f"{len(audit.files)} files clean")
-    if patient_level:
-        _write_patient_level(ctx.patient_level, staged.path / PATIENT_LEVEL_DIR)
-    _wait_for_figures(figures)
-    suppression = results.provenance.suppression
-    return {
-        "group_sizes": _group_sizes(results),
-        "audit": audit,
-        "n_records": len(results),
-        "suppression": suppression.to_dict() if suppression is not None else {},
-        "spec_hash": results.provenance.spec_hash,
-        "unavailable": dict(ctx.unavailable),
-    }
+        # the source stays open (a DuckDB file locked against writers) until the end
+        with progress.stage("results") as notes:
+            frames = [p for p in parts if len(p)] or [empty_records()]
+            raw = ResultSet.create(
+                pd.concat(frames, ignore_index=True),
+                spec=spec,
+                cdm_source=source.description,
+                created_at=_created_at(created_at),
+            )
+            raw = ResultSet(
+                raw.records,
+                dataclasses.replace(
+                    raw.provenance, concept_sets={k: r.to_dict() for k, r in resolution.items()}
+                ),
+            )
+            results = suppress(
+                raw, min_cell_count=spec.min_cell_count, policy=spec.suppression.policy
+            )
+            notes.append(f"{len(results)} records")
+        with progress.stage("report") as notes:
+            meta = meta_from_results(
+                results, spec, source_info=info, pathway_settings=stages.pathway_settings(ctx)
+            )
+            files = write_report(results, spec, staged.path, meta=meta, figures=figures)
+            notes.append(f"{len(files)} files")
+        with progress.stage("export") as notes:
+            written = export(results, staged.path, formats=export_formats(spec))
+            cdm_name = info.get("cdm_source_name") or source.description
+            written.append(write_summarised_result(results, staged.path, cdm_name=cdm_name))
+            _write_spec(spec, staged.path)
+            notes.append(f"{len(written)} files")
+        with progress.stage("audit") as notes:
+            audit = _audit(staged.path, spec.hides_below)
+            notes.append(f"{len(audit.files)} files clean")
+        if patient_level:
+            _write_patient_level(ctx.patient_level, staged.path / PATIENT_LEVEL_DIR)
+        _wait_for_figures(figures)
+        suppression = results.provenance.suppression
+        return {
+            "group_sizes": _group_sizes(results),
+            "audit": audit,
+            "n_records": len(results),
+            "suppression": suppression.to_dict() if suppression is not None else {},
+            "spec_hash": results.provenance.spec_hash,
+            "unavailable": dict(ctx.unavailable),
+        }
