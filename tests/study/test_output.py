@@ -246,14 +246,42 @@ def test_a_mount_point_is_refused(tmp_path):
         StagedOutput("/proc")
 
 
-def test_a_read_only_parent_is_one_usage_error(tmp_path, monkeypatch):
-    def read_only(*args: object, **kwargs: object) -> str:
-        raise OSError(errno.EROFS, os.strerror(errno.EROFS), str(tmp_path))
+@pytest.mark.parametrize(
+    ("code", "reason"),
+    [
+        (errno.EROFS, "Read-only file system"),
+        (errno.EACCES, "Permission denied"),
+        (errno.ENOSPC, "No space left on device"),
+    ],
+)
+def test_a_parent_that_cannot_be_written_is_one_usage_error(tmp_path, monkeypatch, code, reason):
+    # as root the permission bits do not stop a write, so the failure is injected
+    def refuse(*args: object, **kwargs: object) -> str:
+        raise OSError(code, os.strerror(code), str(tmp_path))
 
-    monkeypatch.setattr("allrwe.study.output.tempfile.mkdtemp", read_only)
-    with pytest.raises(UsageError, match="Read-only file system"):
+    monkeypatch.setattr("allrwe.study.output.tempfile.mkdtemp", refuse)
+    with pytest.raises(UsageError, match=reason):
         StagedOutput(tmp_path / "out")
     assert list(tmp_path.iterdir()) == []
+
+
+def test_a_failed_move_restores_the_previous_output(tmp_path, monkeypatch):
+    out = tmp_path / "out"
+    before = _previous_run(out)
+    real = os.replace
+
+    def refuse_the_new_folder(src: object, dst: object) -> None:
+        if str(src).endswith(".partial"):
+            raise OSError(errno.EXDEV, os.strerror(errno.EXDEV), str(src))
+        real(src, dst)  # type: ignore[arg-type]
+
+    monkeypatch.setattr("allrwe.study.output.os.replace", refuse_the_new_folder)
+    with StagedOutput(out) as staged:
+        (staged.path / "report.html").write_text("new")
+        with pytest.raises(UsageError, match="Invalid cross-device link"):
+            staged.commit()
+    assert _snapshot(out) == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out"]
 
 
 def test_a_full_disk_mid_run_keeps_the_previous_output(tmp_path, monkeypatch):
@@ -283,3 +311,18 @@ def test_the_command_line_prints_one_error_line(tmp_path, capsys, emr_cdm):
     assert errors[0].startswith("error: cannot write output folder")
     assert errors[0].endswith("afile' is not a folder")
     assert "Traceback" not in captured.err
+
+
+@pytest.mark.parametrize("vocab", ["/tmp", "/dev/zero"])
+def test_a_vocab_option_that_is_no_file_is_one_error_line(tmp_path, capsys, emr_cdm, vocab):
+    # issue 17: --vocab /tmp gave a traceback, --vocab /dev/zero grew to 24 GB
+    out = tmp_path / "out"
+    args = ["run", str(DEMO_SPEC), "--cdm", emr_cdm, "--out", str(out), "--vocab", vocab]
+    code = main(args)
+    captured = capsys.readouterr()
+    errors = [line for line in captured.err.splitlines() if line.startswith("error:")]
+    assert code == 1
+    assert errors == [errors[0]]
+    assert f"vocabulary file '{vocab}' is" in errors[0]
+    assert "Traceback" not in captured.err
+    assert not out.exists()
