@@ -1255,6 +1255,16 @@ def _number_recipes() -> list[Recipe]:
         )
     out.append(
         Recipe(
+            "empty_death",
+            "no death at all (an empty death table): a valid CDM",
+            0,
+            (empty("death"),),
+            clean=True,
+            kinds=("duckdb",),
+        )
+    )
+    out.append(
+        Recipe(
             "quantity_1e15",
             "a quantity of exactly 1e15 (the bound): fine",
             0,

@@ -29,7 +29,15 @@ SUBSET = (
     "apple_double_person",
     "person_id_uint64_small",
     "non_utf8_source_value",
+    "empty_death",
 )
+
+#: valid CDMs whose run fails today (issue 17), expected to fail until fixed: strict, so the
+#: fix turns the test red until the entry is removed
+KNOWN_RUN_FAILURES = {
+    "empty_death": "margin 'safety_deaths/...' has a total record but no member cells "
+    "(the safety margins of a cohort without deaths; owned by the disclosure work)",
+}
 
 
 def _chosen() -> list[tuple[Recipe, Kind]]:
@@ -64,6 +72,8 @@ def _params() -> list[object]:
         if recipe.run_defect:
             # not attempted: the defect is a run that does not end in reasonable time or memory
             marks.append(pytest.mark.xfail(reason=recipe.run_defect, run=False))
+        if recipe.name in KNOWN_RUN_FAILURES:
+            marks.append(pytest.mark.xfail(reason=KNOWN_RUN_FAILURES[recipe.name], strict=True))
         out.append(pytest.param(recipe, kind, id=f"{recipe.name}-{kind}", marks=marks))
     return out
 
