@@ -245,6 +245,8 @@ def fuzz(minutes: float, runs: bool) -> Tally:
         while time.monotonic() < tally.deadline:
             spec_round()
             cdm_round()
+            # a running tally, so that a run cut short still says how far it got
+            print(f"so far: {tally.cases}; tracebacks: {len(tally.found)}", flush=True)
     return tally
 
 
@@ -256,7 +258,7 @@ def main_fuzz(argv: list[str]) -> int:
     args = parser.parse_args(argv)
     tally = fuzz(args.minutes, args.runs)
     for entry in tally.found:
-        print(entry)
+        print(entry, flush=True)
     print(f"cases: {tally.cases}; tracebacks: {len(tally.found)}")
     return 1 if tally.found else 0
 
