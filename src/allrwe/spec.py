@@ -949,7 +949,7 @@ def _format_error(err: Mapping[str, Any], lines: Mapping[Path_, int], origin: st
         return f"{origin}{at}: field {field!r} is required"
     msg = str(err["msg"]).removeprefix("Value error, ")
     if isinstance(err.get("input"), bool) and err["type"] in ("int_type", "float_type"):
-        msg = "a number is required, not a boolean"
+        msg = f"{msg.rstrip('.')}, not a boolean"
     given = err.get("input")
     got = "" if isinstance(given, Mapping) else f" (got {_show(given)})"
     return f"{origin}{at}: field {field!r}: {msg}{got}"

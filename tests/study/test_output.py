@@ -7,6 +7,7 @@ import os
 import socket
 import subprocess
 import sys
+import warnings
 from pathlib import Path
 
 import pytest
@@ -164,8 +165,12 @@ def test_an_out_that_holds_or_is_inside_the_cdm_is_refused(tmp_path, where):
 
 
 def test_local_path_reads_duckdb_and_parquet_urls_only(tmp_path):
-    assert local_path("duckdb:////data/cdm.duckdb") == Path("/data/cdm.duckdb")
-    assert local_path("parquet:///rel/cdm") == Path("rel/cdm")
+    assert local_path("duckdb:///data/cdm.duckdb") == Path("/data/cdm.duckdb")
+    assert local_path("duckdb://rel/cdm.duckdb") == Path("rel/cdm.duckdb")
+    assert local_path("parquet:///abs/cdm") == Path("/abs/cdm")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # the old form is read silently: connect() warns
+        assert local_path("duckdb:////data/cdm.duckdb") == Path("/data/cdm.duckdb")
     assert local_path("x/cdm.duckdb") == Path("x/cdm.duckdb")
     assert local_path(tmp_path) == tmp_path
     assert local_path("postgresql://u@h/db?schema=cdm") is None
