@@ -32,12 +32,9 @@ SUBSET = (
     "empty_death",
 )
 
-#: valid CDMs whose run fails today (issue 17), expected to fail until fixed: strict, so the
-#: fix turns the test red until the entry is removed
-KNOWN_RUN_FAILURES = {
-    "empty_death": "margin 'safety_deaths/...' has a total record but no member cells "
-    "(the safety margins of a cohort without deaths; owned by the disclosure work)",
-}
+#: valid CDMs whose run fails today, expected to fail until fixed (strict, so a fix turns the
+#: test red until the entry is removed); empty_death (issue 17) was fixed by the disclosure work
+KNOWN_RUN_FAILURES: dict[str, str] = {}
 
 
 def _chosen() -> list[tuple[Recipe, Kind]]:
