@@ -103,3 +103,34 @@ def test_parquet_views_cannot_be_written_through(tmp_path_factory: pytest.TempPa
         with pytest.raises(duckdb.Error):
             cdm.backend.raw_sql("INSERT INTO person (person_id) VALUES (99)")
     assert sha256_tree(source_path(url)) == before
+
+
+@pytest.mark.slow
+def test_no_writer_can_open_the_duckdb_file_until_the_run_ends(
+    tmp_path_factory: pytest.TempPathFactory, tmp_path
+) -> None:
+    # issue 17: the lock was released once the analyses were done, so a writer could change
+    # the CDM while the report and the exports were written
+    from allrwe.study import run_study
+    from corpus.example_runs import SPEC
+
+    url = example_source(tmp_path_factory, "duckdb")
+    path = source_path(url)
+    tried: dict[str, int] = {}
+
+    def try_to_write(event) -> None:
+        if event.status == "start" and event.stage in ("report", "export", "audit"):
+            writer = subprocess.run(
+                [sys.executable, "-c", _WRITE, str(path)],
+                capture_output=True,
+                text=True,
+                check=False,
+                timeout=120,
+            )
+            tried[event.stage] = writer.returncode
+
+    before = sha256_tree(path)
+    run_study(SPEC, url, tmp_path / "out", progress=try_to_write)
+    assert sorted(tried) == ["audit", "export", "report"]
+    assert all(code != 0 for code in tried.values()), tried
+    assert sha256_tree(path) == before

@@ -15,6 +15,7 @@ import difflib
 import itertools
 import json
 import os
+import re
 from collections.abc import Iterator, Mapping
 from datetime import date
 from pathlib import Path
@@ -27,6 +28,7 @@ from pydantic import (
     ConfigDict,
     Field,
     PrivateAttr,
+    Strict,
     ValidationError,
     ValidationInfo,
     field_validator,
@@ -38,6 +40,7 @@ if TYPE_CHECKING:
     from allrwe.io.vocabulary import Vocabulary
 
 __all__ = [
+    "RESERVED_GROUP_NAMES",
     "AfterIndexSpec",
     "AgeRange",
     "BaselineSpec",
@@ -76,9 +79,19 @@ Path_ = tuple[str | int, ...]
 #: Upper bound on every day count and window end: 200 years covers any real follow-up, and a
 #: bound keeps a typo (an extra zero or thirty) from reaching date arithmetic.
 MAX_DAYS = 73_050
+#: Upper bound on landmark times: 100 years
+MAX_MONTHS = 1_200
+#: Upper bound on ages (inclusion range and age bands), in years
+MAX_AGE = 120
+
+#: An integer given as an integer literal: ``true``, ``5.0`` or ``"5"`` are refused.
+Int = Annotated[int, Strict()]
+#: A number given as a number: ``true`` or ``"5"`` are refused (infinity and NaN too, by the
+#: ``allow_inf_nan`` setting of every section).
+Float = Annotated[float, Strict()]
 
 
-def _check_window(value: tuple[int | None, int | None]) -> tuple[int | None, int | None]:
+def _check_window(value: tuple[Int | None, Int | None]) -> tuple[Int | None, Int | None]:
     start, end = value
     for day in (start, end):
         if day is not None and abs(day) > MAX_DAYS:
@@ -89,7 +102,7 @@ def _check_window(value: tuple[int | None, int | None]) -> tuple[int | None, int
 
 
 #: A window of days relative to the index date, both ends inclusive; ``null`` = unbounded.
-Window = Annotated[tuple[int | None, int | None], AfterValidator(_check_window)]
+Window = Annotated[tuple[Int | None, Int | None], AfterValidator(_check_window)]
 
 
 def _check_increasing(value: list[float]) -> list[float]:
@@ -98,13 +111,32 @@ def _check_increasing(value: list[float]) -> list[float]:
     return value
 
 
-Increasing = Annotated[list[float], AfterValidator(_check_increasing)]
-NonNegInt = Annotated[int, Field(ge=0, le=MAX_DAYS)]
-PosInt = Annotated[int, Field(ge=1, le=MAX_DAYS)]
+NonNegInt = Annotated[int, Strict(), Field(ge=0, le=MAX_DAYS)]
+PosInt = Annotated[int, Strict(), Field(ge=1, le=MAX_DAYS)]
+#: A strictly increasing, non-empty list of cut points, each within [low, high] (``gt`` for a
+#: strict lower bound)
+DayCuts = Annotated[
+    list[Annotated[float, Strict(), Field(gt=0, le=MAX_DAYS)]],
+    Field(min_length=1),
+    AfterValidator(_check_increasing),
+]
+AgeCuts = Annotated[
+    list[Annotated[float, Strict(), Field(gt=0, le=MAX_AGE)]],
+    Field(min_length=1),
+    AfterValidator(_check_increasing),
+]
+MonthCuts = Annotated[
+    list[Annotated[float, Strict(), Field(ge=0, le=MAX_MONTHS)]],
+    AfterValidator(_check_increasing),
+]
+Age = Annotated[float, Strict(), Field(ge=0, le=MAX_AGE)]
+Percent = Annotated[float, Strict(), Field(ge=0, le=100)]
+#: a blood count in 10^9/L (platelets above 10,000 x 10^9/L do not occur)
+Count = Annotated[float, Strict(), Field(ge=0, le=10_000)]
 
 
 class _Section(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
 
 class StudyPeriod(_Section):
@@ -147,8 +179,8 @@ class DiagnosisCriterion(_Section):
 class AgeRange(_Section):
     """Age at index in completed years; both bounds inclusive, ``null`` = no bound."""
 
-    min: float | None = None
-    max: float | None = None
+    min: Age | None = None
+    max: Age | None = None
 
     @field_validator("max")
     @classmethod
@@ -308,8 +340,8 @@ class DoseSpec(_Section):
 
     bsa_formula: Literal["mosteller", "dubois"] = "mosteller"
     anthropometry_window_days: NonNegInt = 90
-    tolerance: float = Field(default=0.10, gt=0, lt=1)
-    weight_threshold_kg: float = Field(default=45.0, gt=0)
+    tolerance: Float = Field(default=0.10, gt=0, lt=1)
+    weight_threshold_kg: Float = Field(default=45.0, gt=0, le=1_000)
 
 
 def _default_classes() -> dict[str, list[str]]:
@@ -334,7 +366,7 @@ class PatternsSpec(_Section):
     novel_agent_classes: list[str] = Field(
         default_factory=lambda: ["blinatumomab", "inotuzumab", "car_t"]
     )
-    duration_buckets: Increasing = Field(default_factory=lambda: [14.0, 28.0])
+    duration_buckets: DayCuts = Field(default_factory=lambda: [14.0, 28.0])
     dose: DoseSpec = Field(default_factory=DoseSpec)
 
     @field_validator("novel_agent_classes")
@@ -350,11 +382,11 @@ class PatternsSpec(_Section):
 class ResponseThresholds(_Section):
     """Response criteria of DOMAIN.md section 3a (counts in 10^9/L, blasts in %)."""
 
-    marrow_blasts_max_pct: float = 5.0
-    anc_full: float = 1.0
-    anc_partial: float = 0.5
-    platelets_full: float = 100.0
-    platelets_partial: float = 50.0
+    marrow_blasts_max_pct: Percent = 5.0
+    anc_full: Count = 1.0
+    anc_partial: Count = 0.5
+    platelets_full: Count = 100.0
+    platelets_partial: Count = 50.0
 
 
 AfterIndexEndpoint = Literal["os", "efs", "rfs"]
@@ -376,13 +408,14 @@ class AfterIndexSpec(_Section):
         default_factory=_after_index_endpoints,
         description="the endpoints analysed (those not available on the CDM are left out)",
     )
-    landmarks_months: Increasing = Field(
+    landmarks_months: MonthCuts = Field(
         default_factory=lambda: [3.0, 6.0],
         description="landmark times: persons followed beyond each, grouped by the event by then",
     )
-    horizon_months: float = Field(
+    horizon_months: Float = Field(
         default=12.0,
         gt=0,
+        le=MAX_MONTHS,
         description="survival is reported this many months after each landmark, and at this "
         "time on the Simon–Makuch curves",
     )
@@ -392,12 +425,12 @@ class OutcomesSpec(_Section):
     """Response and time-to-event settings (used by the outcome analyses)."""
 
     response: ResponseThresholds = Field(default_factory=ResponseThresholds)
-    mrd_threshold_pct: float = Field(default=0.01, gt=0)
+    mrd_threshold_pct: Percent = Field(default=0.01, gt=0)
     response_within_cycles: PosInt = 2
     efs_no_cr_window_days: PosInt = 84
-    landmarks_months: Increasing = Field(default_factory=lambda: [6.0, 12.0, 24.0])
+    landmarks_months: MonthCuts = Field(default_factory=lambda: [6.0, 12.0, 24.0])
     conf_type: Literal["log-log", "log", "plain"] = "log-log"
-    conf_level: float = Field(default=0.95, gt=0, lt=1)
+    conf_level: Float = Field(default=0.95, gt=0, lt=1)
     censor_variants: dict[str, list[str]] = Field(
         default_factory=lambda: {"none": [], "hsct_car_t": ["allo_hsct", "car_t"]}
     )
@@ -428,13 +461,13 @@ class SafetySpec(_Section):
     treatment_window_days: NonNegInt = 30
     adverse_events: list[str] = Field(default_factory=lambda: ["adverse_events"])
     special_interest: list[str] = Field(default_factory=lambda: ["aes_of_special_interest"])
-    severe_grade: Annotated[int, Field(ge=1, le=5)] = 3
+    severe_grade: Annotated[int, Strict(), Field(ge=1, le=5)] = 3
     ae_grades: Literal["auto", "recorded", "not_available"] = Field(
         default="auto",
         description="auto: graded adverse events are available when the CDM holds any graded "
         "adverse-event record; not_available: the graded tables say so (claims data)",
     )
-    early_death_days: Increasing = Field(default_factory=lambda: [30.0, 60.0])
+    early_death_days: DayCuts = Field(default_factory=lambda: [30.0, 60.0])
     discontinuation_window_days: NonNegInt = Field(
         default=7,
         description="a severe adverse event from this many days before the last index dose to "
@@ -537,10 +570,10 @@ class PathwaysSpec(_Section):
     overlap: Literal["truncate", "keep"] = Field(
         default="truncate", description="overlapMethod for an overlap shorter than the window"
     )
-    window_start_days: int = Field(
+    window_start_days: Int = Field(
         default=0, ge=-MAX_DAYS, le=MAX_DAYS, description="windowStart: days after index"
     )
-    window_end_days: int = Field(
+    window_end_days: Int = Field(
         default=0,
         ge=-MAX_DAYS,
         le=MAX_DAYS,
@@ -581,6 +614,9 @@ class VocabularySpec(_Section):
 
     paths: list[Path] = Field(default_factory=list)
 
+
+#: group names the results already use (compared without regard to case)
+RESERVED_GROUP_NAMES = frozenset({"overall"})
 
 Stratum = Literal[
     "ph_status",
@@ -643,7 +679,7 @@ class StudySpec(_Section):
         description="strata crossed with each other for the outcome summaries, e.g. "
         "[[setting, treatment_setting], [ph_status, treatment_setting]] (seed 001 table 2)",
     )
-    age_bands: Increasing = Field(default_factory=lambda: [35.0, 55.0])
+    age_bands: AgeCuts = Field(default_factory=lambda: [35.0, 55.0])
     outcomes: OutcomesSpec = Field(default_factory=OutcomesSpec)
     safety: SafetySpec = Field(default_factory=SafetySpec)
     baseline: BaselineSpec = Field(default_factory=BaselineSpec)
@@ -660,6 +696,23 @@ class StudySpec(_Section):
             raise ValueError(
                 f"split_event_cohorts {unknown} not among therapy_classes {sorted(classes)}"
             )
+        return value
+
+    @field_validator("index_groups")
+    @classmethod
+    def _group_names(cls, value: dict[str, list[str]]) -> dict[str, list[str]]:
+        seen: dict[str, str] = {}
+        for name in value:
+            if not name.strip():
+                raise ValueError("a group name is empty")
+            if name.casefold() in RESERVED_GROUP_NAMES:
+                raise ValueError(f"group name {name!r} is reserved (the overall column)")
+            other = seen.setdefault(name.casefold(), name)
+            if other != name:
+                raise ValueError(
+                    f"group names {other!r} and {name!r} differ only in case (they would share "
+                    "file names and report anchors)"
+                )
         return value
 
     _lines: dict[Path_, int] = PrivateAttr(default_factory=dict)
@@ -878,6 +931,8 @@ def _yaml_path(lines: Mapping[Path_, int], loc: Path_) -> Path_:
 
 
 def _show(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
     text = value.isoformat() if isinstance(value, date) else repr(value)
     return text if len(text) <= 60 else text[:57] + "..."
 
@@ -894,7 +949,11 @@ def _format_error(err: Mapping[str, Any], lines: Mapping[Path_, int], origin: st
     if err["type"] == "missing":
         return f"{origin}{at}: field {field!r} is required"
     msg = str(err["msg"]).removeprefix("Value error, ")
-    return f"{origin}{at}: field {field!r}: {msg} (got {_show(err.get('input'))})"
+    if isinstance(err.get("input"), bool) and err["type"] in ("int_type", "float_type"):
+        msg = f"{msg.rstrip('.')}, not a boolean"
+    given = err.get("input")
+    got = "" if isinstance(given, Mapping) else f" (got {_show(given)})"
+    return f"{origin}{at}: field {field!r}: {msg}{got}"
 
 
 def _timestamp(loader: yaml.SafeLoader, node: yaml.ScalarNode) -> Any:
@@ -908,6 +967,37 @@ def _timestamp(loader: yaml.SafeLoader, node: yaml.ScalarNode) -> Any:
 
 
 _UniqueKeyLoader.add_constructor("tag:yaml.org,2002:timestamp", _timestamp)
+
+#: the integers a spec may write: decimal, optionally signed (YAML 1.2 reads 011 as 11, YAML 1.1
+#: as 9; 1:30 is 90 in YAML 1.1 and text in 1.2), so every other form is refused as ambiguous
+_DECIMAL_INT = re.compile(r"[-+]?(0|[1-9][0-9_]*)")
+
+
+def _int(loader: yaml.SafeLoader, node: yaml.ScalarNode) -> int:
+    if not _DECIMAL_INT.fullmatch(node.value):
+        raise yaml.constructor.ConstructorError(
+            None,
+            None,
+            f"{node.value!r} is an octal, binary, hexadecimal or base-60 number in YAML 1.1; "
+            "write a decimal integer (or quote it for text)",
+            node.start_mark,
+        )
+    return int(node.value.replace("_", ""))
+
+
+def _float(loader: yaml.SafeLoader, node: yaml.ScalarNode) -> float:
+    if ":" in node.value:
+        raise yaml.constructor.ConstructorError(
+            None,
+            None,
+            f"{node.value!r} is a base-60 number in YAML 1.1; write a decimal number",
+            node.start_mark,
+        )
+    return float(loader.construct_yaml_float(node))
+
+
+_UniqueKeyLoader.add_constructor("tag:yaml.org,2002:int", _int)
+_UniqueKeyLoader.add_constructor("tag:yaml.org,2002:float", _float)
 
 
 def _yaml_problem(exc: yaml.YAMLError) -> str:

@@ -363,6 +363,32 @@ def _duplicate_table_files(tables: Tables, root: Path, kind: Kind) -> str:
     return url
 
 
+def _with_hidden_files(files: dict[str, bytes]) -> Writer:
+    """A Parquet CDM plus hidden files (``._person.parquet`` of macOS, ``.DS_Store``, ...)."""
+
+    def writer(tables: Tables, root: Path, kind: Kind) -> str:
+        url = write_default(tables, root, "parquet")
+        for name, content in files.items():
+            path = root / "cdm" / name
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_bytes(content)
+        return url
+
+    return writer
+
+
+def _with_case_duplicate(table: str, column: str, value: Any) -> Writer:
+    """A Parquet CDM whose ``table`` has ``column`` twice, the second spelt in title case."""
+
+    def writer(tables: Tables, root: Path, kind: Kind) -> str:
+        t = tables[table]
+        twin = column.title()
+        tables[table] = t.append_column(twin, pa.array([value] * t.num_rows, t[column].type))
+        return write_default(tables, root, "parquet")
+
+    return writer
+
+
 def _broken_view(tables: Tables, root: Path, kind: Kind) -> str:
     url = write_default(tables, root, "duckdb")
     con = duckdb.connect(str(root / "cdm.duckdb"))
@@ -1000,24 +1026,28 @@ def _recipes() -> list[Recipe]:
         ),
         Recipe(
             "huge_quantities",
-            "every quantity 1e300, lab values 1e300: fine (percentages warned)",
-            0,
+            "every quantity 1e300, lab values 1e300: absurd, errors (issue 17)",
+            1,
             (
                 set_values("drug_exposure", "quantity", 1e300),
                 set_values("measurement", "value_as_number", 1e300),
             ),
-            (warn("measurement", "value_as_number", "percent_over_100", 46),),
+            (
+                err("drug_exposure", "quantity", "absurd_number", 292),
+                err("measurement", "value_as_number", "absurd_number", 221),
+                warn("measurement", "value_as_number", "percent_over_100", 46),
+            ),
             ("46 measurement rows in percent (unit 8554) have a value_as_number over 100",),
         ),
         Recipe(
             "nan_and_infinite_quantities",
-            "quantities NaN and +inf: fine",
-            0,
+            "quantities NaN and +inf: errors, never averaged (issue 17)",
+            1,
             (
                 set_values("drug_exposure", "quantity", float("nan"), [0, 1]),
                 set_values("drug_exposure", "quantity", float("inf"), [2, 3]),
             ),
-            clean=True,
+            (err("drug_exposure", "quantity", "non_finite_number", 4),),
         ),
         Recipe(
             "int64_max_ids",
@@ -1162,7 +1192,273 @@ def _recipes() -> list[Recipe]:
             clean=True,
         ),
     )
+    r.extend(_hostile_recipes())
     return r
+
+
+#: bytes of a macOS AppleDouble file: not Parquet
+_APPLE_DOUBLE = b"\x00\x05\x16\x07\x00\x02\x00\x00Mac OS X        "
+#: float columns of the example CDM with a value on every row, and their row counts
+_NUMBERS = (("drug_exposure", "quantity", 292), ("measurement", "value_as_number", 221))
+_BAD_NUMBERS: tuple[tuple[str, float, str, str], ...] = (
+    ("nan", float("nan"), "non_finite_number", "NaN"),
+    ("inf", float("inf"), "non_finite_number", "+infinity"),
+    ("neg_inf", float("-inf"), "non_finite_number", "-infinity"),
+    ("1e308", 1.7e308, "absurd_number", "1.7e308"),
+    ("neg_1e20", -1e20, "absurd_number", "-1e20"),
+)
+
+
+def _number_recipes() -> list[Recipe]:
+    out = []
+    for table, column, _ in _NUMBERS:
+        for label, value, rule, shown in _BAD_NUMBERS:
+            out.append(
+                Recipe(
+                    f"{column}_{label}",
+                    f"3 {table}.{column} values are {shown}: an error, never averaged",
+                    1,
+                    (set_values(table, column, value, [0, 1, 2]),),
+                    (err(table, column, rule, 3),),
+                    kinds=BOTH if label == "nan" else ("duckdb",),
+                )
+            )
+    out.append(
+        Recipe(
+            "observation_value_inf",
+            "1 observation.value_as_number is +infinity",
+            1,
+            (set_values("observation", "value_as_number", float("inf"), [0]),),
+            (err("observation", "value_as_number", "non_finite_number", 1),),
+        )
+    )
+    out.append(
+        Recipe(
+            "range_high_nan",
+            "measurement.range_high NaN on 2 rows (the column is otherwise empty)",
+            1,
+            (set_values("measurement", "range_high", float("nan"), [0, 1]),),
+            (err("measurement", "range_high", "non_finite_number", 2),),
+        )
+    )
+    extra = (
+        ("observation_value_nan", "observation", "value_as_number", float("nan"), 2),
+        ("observation_value_1e308", "observation", "value_as_number", 1.7e308, 1),
+        ("range_low_neg_inf", "measurement", "range_low", float("-inf"), 3),
+        ("quantity_neg_1e300", "drug_exposure", "quantity", -1e300, 1),
+        ("value_as_number_1e16", "measurement", "value_as_number", 1e16, 4),
+    )
+    for name, table, column, value, rows in extra:
+        finite = value == value and abs(value) != float("inf")
+        rule = "absurd_number" if finite else "non_finite_number"
+        out.append(
+            Recipe(
+                name,
+                f"{rows} {table}.{column} values are {value!r}",
+                1,
+                (set_values(table, column, value, list(range(rows))),),
+                (err(table, column, rule, rows),),
+            )
+        )
+    out.append(
+        Recipe(
+            "empty_death",
+            "no death at all (an empty death table): a valid CDM",
+            0,
+            (empty("death"),),
+            clean=True,
+            kinds=("duckdb",),
+        )
+    )
+    out.append(
+        Recipe(
+            "quantity_1e15",
+            "a quantity of exactly 1e15 (the bound): fine",
+            0,
+            (set_values("drug_exposure", "quantity", 1e15, [0]),),
+            clean=True,
+        )
+    )
+    return out
+
+
+def _birth(month: int | None, day: int | None, year: int | None = None) -> tuple[Step, ...]:
+    steps = [set_values("person", "month_of_birth", month, [0])]
+    steps.append(set_values("person", "day_of_birth", day, [0]))
+    if year is not None:
+        steps.append(set_values("person", "year_of_birth", year, [0]))
+    return tuple(steps)
+
+
+def _birth_recipes() -> list[Recipe]:
+    bad_month = (
+        ("month_of_birth_13", 13, 1),
+        ("month_of_birth_0", 0, 1),
+        ("month_of_birth_negative", -1, 1),
+        ("month_of_birth_99", 99, None),
+    )
+    out = [
+        Recipe(
+            name,
+            f"a person born in month {month}",
+            1,
+            _birth(month, day),
+            (err("person", "month_of_birth", "impossible_birth_date", 1),),
+            kinds=BOTH if month == 13 else ("duckdb",),
+        )
+        for name, month, day in bad_month
+    ]
+    bad_day = (
+        ("born_31_february", 2, 31, None),
+        ("born_30_february", 2, 30, None),
+        ("born_29_february_1975", 2, 29, None),
+        ("born_29_february_1900", 2, 29, 1900),
+        ("born_31_april", 4, 31, None),
+        ("born_31_november", 11, 31, None),
+        ("born_on_day_0", 5, 0, None),
+        ("born_on_day_32", 1, 32, None),
+        ("born_31_june", 6, 31, None),
+        ("born_31_september", 9, 31, None),
+        ("born_on_day_negative", 3, -3, None),
+    )
+    for name, month, day, year in bad_day:
+        out.append(
+            Recipe(
+                name,
+                f"a person born on day {day} of month {month}" + (f" {year}" if year else " 1975"),
+                1,
+                _birth(month, day, year),
+                (err("person", "day_of_birth", "impossible_birth_date", 1),),
+                kinds=BOTH if name == "born_31_february" else ("duckdb",),
+            )
+        )
+    good = (("born_29_february_2000", 2, 29, 2000), ("born_31_december", 12, 31, None))
+    for name, month, day, year in good:
+        out.append(
+            Recipe(
+                name,
+                f"a person born on {day}/{month}" + (f"/{year}" if year else "") + ": fine",
+                0,
+                _birth(month, day, year),
+                clean=year is None,
+                kinds=("duckdb",),
+            )
+        )
+    return out
+
+
+def _id_recipes() -> list[Recipe]:
+    over = 2**63 + 5
+    out = [
+        Recipe(
+            "person_id_uint64_over_int64",
+            "person_id stored as UBIGINT, one extra person with id 2^63 + 5",
+            1,
+            (
+                cast("person", "person_id", pa.uint64()),
+                append_copies("person", [0], person_id=over),
+            ),
+            (err("person", "person_id", "integer_overflow", 1),),
+            fragments=("above 2^63 - 1",),
+            kinds=BOTH,
+        ),
+        Recipe(
+            "drug_exposure_id_uint64_over_int64",
+            "drug_exposure_id stored as UBIGINT, 2 ids above 2^63",
+            1,
+            (
+                cast("drug_exposure", "drug_exposure_id", pa.uint64()),
+                set_values("drug_exposure", "drug_exposure_id", over, [0]),
+                set_values("drug_exposure", "drug_exposure_id", over + 1, [1]),
+            ),
+            (err("drug_exposure", "drug_exposure_id", "integer_overflow", 2),),
+            kinds=BOTH,
+        ),
+        Recipe(
+            "condition_id_uint64_over_int64",
+            "condition_occurrence_id stored as UBIGINT, its largest value 2^64 - 1",
+            1,
+            (
+                cast("condition_occurrence", "condition_occurrence_id", pa.uint64()),
+                set_values("condition_occurrence", "condition_occurrence_id", 2**64 - 1, [3]),
+            ),
+            (err("condition_occurrence", "condition_occurrence_id", "integer_overflow", 1),),
+        ),
+        Recipe(
+            "person_id_uint64_small",
+            "person_id stored as UBIGINT with small values: fine",
+            0,
+            (cast("person", "person_id", pa.uint64()),),
+            kinds=BOTH,
+            clean=True,
+        ),
+        Recipe(
+            "person_id_uint32",
+            "person_id stored as UINTEGER: fine",
+            0,
+            (cast("person", "person_id", pa.uint32()),),
+            kinds=BOTH,
+            clean=True,
+        ),
+    ]
+    return out
+
+
+def _name_recipes() -> list[Recipe]:
+    out = []
+    twins = (
+        ("year_of_birth", -50, "person"),
+        ("drug_concept_id", 0, "drug_exposure"),
+        ("observation_period_end_date", D("2000-01-01"), "observation_period"),
+    )
+    for column, value, table in twins:
+        out.append(
+            Recipe(
+                f"case_duplicate_{column}",
+                f"{table} holds {column} and {column.title()} (another value): ambiguous",
+                1,
+                expect=(err(table, None, "unreadable_table"),),
+                fragments=("differ only in case", column.title()),
+                writer=_with_case_duplicate(table, column, value),
+                kinds=("parquet",),
+            )
+        )
+    hidden = (
+        ("apple_double_person", {"._person.parquet": _APPLE_DOUBLE}),
+        ("ds_store_file", {".DS_Store": b"\x00\x00\x00\x01Bud1"}),
+        ("hidden_table_folder", {".trash/person.parquet": b"PAR1 not really"}),
+    )
+    for name, files in hidden:
+        listed = ", ".join(files)
+        out.append(
+            Recipe(
+                name,
+                f"a hidden file beside the tables ({listed}): ignored",
+                0,
+                writer=_with_hidden_files(files),
+                kinds=("parquet",),
+                clean=True,
+            )
+        )
+    return out
+
+
+def _hostile_recipes() -> list[Recipe]:
+    """Issue 17: numbers that would reach a mean, impossible births, wide ids, names."""
+    groups = (
+        (VALUES, _number_recipes()),
+        (VALUES, _birth_recipes()),
+        (EXTREME, _id_recipes()),
+        (NAMES, _name_recipes()),
+    )
+    out = []
+    for group, recipes in groups:
+        for x in recipes:
+            run_exit = x.run_exit
+            if x.exit_code == 0 and run_exit is None:
+                run_exit = 0
+            out.append(dataclasses.replace(x, group=group, run_exit=run_exit))
+    return out
 
 
 RECIPES: tuple[Recipe, ...] = tuple(_recipes())

@@ -129,6 +129,102 @@ BAD_SPECS: tuple[BadSpec, ...] = (
         ("line 6", "'vocabulary.paths'", "x'; DROP TABLE person; --.yaml", "does not exist"),
     ),
     BadSpec("schema_option_with_sql.yaml", 1, ("line 5", "unknown field 'cdm'")),
+    # issue 17: integers are decimal integer literals (YAML 1.1 reads 011 as 9, 1:30 as 90)
+    BadSpec(
+        "min_cell_count_boolean.yaml",
+        1,
+        ("line 5", "'min_cell_count'", "not a boolean", "(got true)"),
+    ),
+    BadSpec("min_cell_count_octal.yaml", 1, ("line 5, column 17", "'011' is an octal")),
+    BadSpec("min_cell_count_sexagesimal.yaml", 1, ("line 5, column 17", "'1:30' is an octal")),
+    BadSpec("min_cell_count_hexadecimal.yaml", 1, ("line 5, column 17", "'0x10'")),
+    BadSpec("min_cell_count_as_float.yaml", 1, ("line 5", "valid integer", "(got 5.0)")),
+    BadSpec("era_gap_days_binary.yaml", 1, ("line 6, column 17", "'0b101'", "decimal integer")),
+    BadSpec("tolerance_sexagesimal.yaml", 1, ("line 7, column 16", "'1:30.5' is a base-60")),
+    BadSpec("gap_days_as_float.yaml", 1, ("line 7", "'patterns.lines.gap_days'", "(got 60.5)")),
+    BadSpec("severe_grade_boolean.yaml", 1, ("line 6", "'safety.severe_grade'", "not a boolean")),
+    BadSpec(
+        "window_day_boolean.yaml",
+        1,
+        ("line 7", "'inclusion.diagnosis.window[0]'", "not a boolean"),
+    ),
+    # ranges for every number
+    BadSpec(
+        "landmarks_negative.yaml",
+        1,
+        ("line 6", "'outcomes.landmarks_months[0]'", "greater than or equal to 0", "(got -6)"),
+    ),
+    BadSpec(
+        "landmarks_huge.yaml",
+        1,
+        ("line 6", "'outcomes.landmarks_months[2]'", "1200", "(got 1000000)"),
+    ),
+    BadSpec(
+        "landmark_as_exponent_text.yaml",
+        1,
+        ("line 6", "'outcomes.landmarks_months[1]'", "valid number", "(got '1e6')"),
+    ),
+    BadSpec("age_min_negative.yaml", 1, ("line 6", "'inclusion.age.min'", "(got -5)")),
+    BadSpec("age_max_above_120.yaml", 1, ("line 6", "'inclusion.age.max'", "120", "(got 500)")),
+    BadSpec("age_bands_above_120.yaml", 1, ("line 5", "'age_bands[1]'", "120", "(got 200)")),
+    BadSpec("age_band_infinite.yaml", 1, ("line 5", "'age_bands[1]'", "finite number")),
+    BadSpec("anc_threshold_nan.yaml", 1, ("line 7", "'outcomes.response.anc_full'", "finite")),
+    BadSpec(
+        "blasts_above_100_percent.yaml",
+        1,
+        ("line 7", "'outcomes.response.marrow_blasts_max_pct'", "100", "(got 150)"),
+    ),
+    BadSpec("mrd_threshold_zero.yaml", 1, ("line 6", "'outcomes.mrd_threshold_pct'", "(got 0)")),
+    BadSpec(
+        "weight_threshold_huge.yaml",
+        1,
+        ("line 7", "'patterns.dose.weight_threshold_kg'", "(got 5000)"),
+    ),
+    BadSpec(
+        "duration_buckets_zero.yaml",
+        1,
+        ("line 6", "'patterns.duration_buckets[0]'", "greater than 0"),
+    ),
+    BadSpec(
+        "early_death_days_negative.yaml",
+        1,
+        ("line 6", "'safety.early_death_days[0]'", "(got -30)"),
+    ),
+    # lists whose emptiness has no meaning
+    BadSpec(
+        "duration_buckets_empty.yaml",
+        1,
+        ("line 6", "'patterns.duration_buckets'", "at least 1 item"),
+    ),
+    BadSpec("age_bands_empty.yaml", 1, ("line 6", "'age_bands'", "at least 1 item")),
+    # group names: reserved, colliding without regard to case, blank
+    BadSpec(
+        "group_named_overall.yaml",
+        1,
+        ("line 2", "'index_groups'", "group name 'overall' is reserved"),
+    ),
+    BadSpec(
+        "group_named_overall_upper_case.yaml",
+        1,
+        ("line 2", "group name 'OVERALL' is reserved"),
+    ),
+    BadSpec(
+        "groups_differ_in_case.yaml",
+        1,
+        ("line 2", "group names 'BLIN' and 'blin' differ only in case"),
+    ),
+    BadSpec("group_name_blank.yaml", 1, ("line 2", "a group name is empty")),
+    # vocabulary paths: regular files only (a folder, /dev/zero)
+    BadSpec(
+        "vocabulary_path_folder.yaml",
+        1,
+        ("line 6", "'vocabulary.paths'", "is a folder; give a YAML file"),
+    ),
+    BadSpec(
+        "vocabulary_path_device.yaml",
+        1,
+        ("line 6", "'/dev/zero' is not a regular file"),
+    ),
     BadSpec(
         "does_not_exist.yaml",
         2,
@@ -150,7 +246,7 @@ def test_every_committed_spec_has_an_expectation() -> None:
     committed = {p.name for p in SPECS.iterdir()}
     listed = {b.file for b in BAD_SPECS}
     assert committed == listed - {"does_not_exist.yaml"}
-    assert len(committed) >= 20
+    assert len(committed) >= 60
 
 
 @pytest.mark.parametrize("bad", _params(run=False))

@@ -25,10 +25,16 @@ SUBSET = (
     "all_tables_empty",
     "observation_open_until_9999",
     "drug_in_year_9999",
-    "nan_and_infinite_quantities",
     "int64_max_ids",
+    "apple_double_person",
+    "person_id_uint64_small",
     "non_utf8_source_value",
+    "empty_death",
 )
+
+#: valid CDMs whose run fails today, expected to fail until fixed (strict, so a fix turns the
+#: test red until the entry is removed); empty_death (issue 17) was fixed by the disclosure work
+KNOWN_RUN_FAILURES: dict[str, str] = {}
 
 
 def _chosen() -> list[tuple[Recipe, Kind]]:
@@ -63,6 +69,8 @@ def _params() -> list[object]:
         if recipe.run_defect:
             # not attempted: the defect is a run that does not end in reasonable time or memory
             marks.append(pytest.mark.xfail(reason=recipe.run_defect, run=False))
+        if recipe.name in KNOWN_RUN_FAILURES:
+            marks.append(pytest.mark.xfail(reason=KNOWN_RUN_FAILURES[recipe.name], strict=True))
         out.append(pytest.param(recipe, kind, id=f"{recipe.name}-{kind}", marks=marks))
     return out
 

@@ -89,3 +89,22 @@ def test_element_ids_are_unique(results, spec, meta):
     html = render_html(build_report(results, spec, meta))
     ids = re.findall(r'\sid="([^"]+)"', html)
     assert len(ids) == len(set(ids)) > 0
+
+
+def test_control_characters_from_the_cdm_never_reach_the_html(results, spec):
+    # issue 17: NUL bytes from cdm_source went raw into the page
+    from allrwe.report import meta_from_results
+
+    info = {"cdm_source_name": "Site\x00 A\x1b[31m\x7f", "cdm_version": "5.4\x00"}
+    html = render_html(
+        build_report(results, spec, meta_from_results(results, spec, source_info=info))
+    )
+    assert re.search("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]", html) is None
+    assert "Site A[31m" in html
+
+
+def test_the_report_carries_no_run_date(results, spec, meta):
+    # the time of the run is in provenance.json only (README); the report is the same each run
+    html = render_html(build_report(results, spec, meta))
+    assert "2024-05-06" not in html
+    assert "in provenance.json" in html

@@ -197,3 +197,47 @@ def test_export_rejects_bad_formats_and_file_targets(tmp_path: Path):
     target.write_text("x", encoding="utf-8")
     with pytest.raises(UsageError, match="is a file"):
         export(_suppressed(), target)
+
+
+_HOSTILE = ['=HYPERLINK("http://evil","x")', "+1+1", "@SUM(A1)", "-2+3", "-cmd", "\tx"]
+
+
+def _hostile_set() -> ResultSet:
+    records = make_records(
+        analysis="baseline",
+        group=_HOSTILE[0],
+        variable="ph_status",
+        variable_level=[*_HOSTILE[1:], "-30 to 0", "-1"],
+        estimate_name="percentage",
+        value=[10.0, 20.0, 30.0, 40.0, 50.0, 60.0, 70.0],
+    )
+    return suppress(ResultSet.create(records, spec={"study": "x"}, cdm_source="duckdb:demo"))
+
+
+def test_text_a_spreadsheet_would_run_is_escaped_in_csv_and_xlsx(tmp_path: Path):
+    # issue 17: a group named =HYPERLINK(...) became a live formula in results.xlsx
+    export(_hostile_set(), tmp_path, formats=["csv", "xlsx", "json"])
+    table = pd.read_csv(tmp_path / "results.csv", dtype=str, keep_default_na=False)
+    assert set(table["group"]) == {"'" + _HOSTILE[0]}
+    assert sorted(table["variable_level"]) == sorted(
+        ["'+1+1", "'@SUM(A1)", "'-2+3", "'-cmd", "'\tx", "-30 to 0", "-1"]
+    )
+    sheet = load_workbook(tmp_path / "results.xlsx")["baseline"]
+    header = [c.value for c in sheet[1]]
+    level = header.index("variable_level") + 1
+    cells = [c for row in sheet.iter_rows(min_row=2) for c in row[:8]]
+    assert all(c.data_type == "s" for c in cells)
+    assert sheet.cell(2, header.index("group") + 1).value == "'" + _HOSTILE[0]
+    levels = {sheet.cell(r, level).value for r in range(2, 9)}
+    assert levels == {"'+1+1", "'@SUM(A1)", "'-2+3", "'-cmd", "'\tx", "-30 to 0", "-1"}
+    # JSON is not opened by a spreadsheet: the text stays as it was
+    data = json.loads((tmp_path / "results.json").read_text())
+    assert {r["group"] for r in data["records"]} == {_HOSTILE[0]}
+
+
+def test_escape_formula_leaves_other_values_alone():
+    assert export_module.escape_formula("BLIN") == "BLIN"
+    assert export_module.escape_formula("-") == "-"
+    assert export_module.escape_formula("<5") == "<5"
+    assert export_module.escape_formula(None) is None
+    assert export_module.escape_formula("=1") == "'=1"

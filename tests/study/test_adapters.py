@@ -21,7 +21,7 @@ from allrwe.study.adapters import (
     pooled_label,
     status_records,
 )
-from allrwe.study.output import MARKER, StagedOutput
+from allrwe.study.output import MARKER, StagedOutput, write_manifest
 from allrwe.study.pathways import pathway_records
 from allrwe.study.runner import export_formats
 
@@ -122,8 +122,8 @@ def test_export_formats_follow_report_formats():
 def test_staged_output_replaces_an_earlier_run_only_on_commit(tmp_path):
     out = tmp_path / "out"
     out.mkdir()
-    (out / MARKER).write_text("allrwe study output\n")
     (out / "old.txt").write_text("old")
+    write_manifest(out, ["old.txt"])
     with StagedOutput(out) as staged:
         (staged.path / "new.txt").write_text("new")
         assert (out / "old.txt").exists()

@@ -13,7 +13,7 @@ from allrwe.errors import FigureWorkerError
 from allrwe.report import worker as figure_worker
 from allrwe.report.worker import FigureWorker
 from allrwe.study import StageEvent, run_study
-from allrwe.study.output import MARKER
+from allrwe.study.output import write_manifest
 
 
 @pytest.fixture
@@ -34,8 +34,8 @@ def workers(monkeypatch: pytest.MonkeyPatch) -> list[subprocess.Popen[bytes]]:
 
 def _previous_output(out: Path) -> None:
     out.mkdir()
-    (out / MARKER).write_text("allrwe study output\n")
     (out / "report.html").write_text("previous report")
+    write_manifest(out, ["report.html"])
 
 
 def test_a_worker_that_dies_stops_the_run_and_keeps_the_previous_output(

@@ -42,6 +42,7 @@ __all__ = [
     "UrlFormWarning",
     "cdm_url",
     "connect",
+    "local_path",
     "validate_identifier",
     "validate_schema",
 ]
@@ -203,12 +204,16 @@ class CdmSource:
         A description of the source that holds no password, for provenance.
     schema : str or None
         The database schema holding the CDM tables, where the backend has schemas.
+    stored_columns : dict of str to list of str
+        Column names as stored in the files, by table, where the engine may rename them
+        (Parquet); :meth:`table` refuses names that differ only in case.
     """
 
     backend: BaseBackend
     kind: str
     description: str
     schema: str | None = None
+    stored_columns: dict[str, list[str]] = field(default_factory=dict, repr=False)
     _tables: dict[str, str] = field(default_factory=dict, repr=False)
     _cached: dict[str, CachedRows] = field(default_factory=dict, repr=False)
     _exprs: dict[str, ibis.Table] = field(default_factory=dict, repr=False)
@@ -260,6 +265,7 @@ class CdmSource:
             if self.schema is not None:
                 kwargs["database"] = _database(self.schema)
             expr = self.backend.table(self._tables[key], **kwargs)
+            _refuse_case_duplicates(key, self.stored_columns.get(key, expr.columns))
             renames = {c.lower(): c for c in expr.columns if c != c.lower()}
             self._exprs[key] = expr.rename(renames) if renames else expr
         return self._exprs[key]
@@ -581,6 +587,32 @@ def _url_text(text: str) -> str:
     )
 
 
+def local_path(url: Any) -> Path | None:
+    """Return the file or folder of a local CDM URL (DuckDB or Parquet), else None.
+
+    Parameters
+    ----------
+    url : str, pathlib.Path or object
+        A CDM as :func:`connect` takes it (an open source or backend gives None).
+
+    Returns
+    -------
+    pathlib.Path or None
+        The DuckDB file or Parquet folder; None for a server or an unknown form.
+    """
+    if not isinstance(url, (str, os.PathLike)):
+        return None
+    text = os.fspath(url)
+    if "://" not in text:
+        return Path(text) if text.endswith(".duckdb") or Path(text).is_dir() else None
+    parsed = urlparse(text)
+    if parsed.scheme.lower() not in ("duckdb", "parquet"):
+        return None
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # connect() warns about an old URL form once
+        return _url_path(parsed)
+
+
 def _url_path(parsed: Any) -> Path:
     """Return the path of a ``duckdb:`` or ``parquet:`` URL, as Ibis reads it.
 
@@ -620,6 +652,19 @@ def _warn_url_form(given: str, ibis_form: str, *, relative_path: bool = False) -
     )
 
 
+def _refuse_case_duplicates(table: str, columns: Sequence[str]) -> None:
+    """Refuse columns whose names differ only in case: which one is meant cannot be told."""
+    seen: dict[str, str] = {}
+    for column in columns:
+        first = seen.setdefault(column.lower(), column)
+        if first != column:
+            raise CdmSchemaError(
+                f"{table} has columns {first!r} and {column!r}, which differ only in case; "
+                "allrwe matches names without regard to case and cannot tell which to use "
+                "(drop or rename one)"
+            )
+
+
 def _redact(text: str) -> str:
     return re.sub(r"(://[^:/@]+):[^@]*@", r"\1:***@", text)
 
@@ -629,12 +674,35 @@ def _redact(text: str) -> str:
 DUCKDB_MEMORY_LIMIT = "3GB"
 
 
+def _remove_stale_scratch(parent: Path) -> None:
+    """Remove the temporary folders of allrwe processes (of this user) that have ended."""
+    try:
+        entries = list(parent.glob("allrwe-duckdb-*-*"))
+    except OSError:
+        return
+    for entry in entries:
+        match = re.fullmatch(r"allrwe-duckdb-(\d+)-[^/]+", entry.name)
+        try:
+            mine = entry.is_dir() and not entry.is_symlink() and entry.stat().st_uid == os.getuid()
+        except OSError:
+            continue
+        if match is None or not mine:
+            continue
+        try:
+            os.kill(int(match.group(1)), 0)
+        except ProcessLookupError:
+            shutil.rmtree(entry, ignore_errors=True)
+        except (OSError, OverflowError):
+            continue
+
+
 @functools.cache
 def _scratch() -> Path:
     # One folder per process: DuckDB opens a file once per process and refuses a second
     # connection to it with another configuration, so every connection gets the same one.
     try:
-        path = Path(tempfile.mkdtemp(prefix="allrwe-duckdb-"))
+        _remove_stale_scratch(Path(tempfile.gettempdir()))
+        path = Path(tempfile.mkdtemp(prefix=f"allrwe-duckdb-{os.getpid()}-"))
     except OSError as exc:
         raise UsageError(
             f"cannot create DuckDB's temporary folder in {tempfile.gettempdir()!r} "
@@ -673,6 +741,8 @@ def _connect_duckdb(path: Path, schema: str | None) -> CdmSource:
 def _parquet_tables(root: Path) -> dict[str, str]:
     found: dict[str, str] = {}
     for entry in sorted(root.iterdir()):
+        if entry.name.startswith("."):
+            continue  # hidden files: macOS '._person.parquet', editors' and sync tools' files
         if entry.is_file() and entry.suffix == ".parquet":
             name, location = entry.stem.lower(), str(entry)
         elif entry.is_dir() and any(entry.glob("*.parquet")):
@@ -759,15 +829,24 @@ def _connect_parquet(root: Path) -> CdmSource:
     for name in files:
         validate_identifier(name, what="table name")
     backend = ibis.duckdb.connect(**_duckdb_config())
+    stored: dict[str, list[str]] = {}
     for name, location in files.items():
         try:
             backend.read_parquet(location, table_name=name)
+            # DuckDB renames the second of two columns equal without regard to case
+            # (Year_Of_Birth becomes Year_Of_Birth_1), so look at the names in the files
+            rows = backend.con.execute(
+                "SELECT DISTINCT name FROM parquet_schema(?)", [location]
+            ).fetchall()
         except Exception as exc:
             backend.disconnect()
             raise CdmConnectionError(
                 f"cannot read Parquet table {name!r} at {location!r}: {_first_line(exc)}"
             ) from exc
-    return CdmSource(backend, "parquet", f"parquet:{root.name}", None)
+        stored[name] = [str(row[0]) for row in rows]
+    source = CdmSource(backend, "parquet", f"parquet:{root.name}", None)
+    source.stored_columns.update(stored)
+    return source
 
 
 def _postgres_params(parsed: Any) -> dict[str, Any]:

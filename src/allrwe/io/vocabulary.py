@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import functools
 import json
+import stat
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from importlib import resources
@@ -190,13 +191,43 @@ def _unknown(key: str, known: Sequence[str]) -> str:
     return f"unknown concept set {key!r}{hint}"
 
 
+#: largest vocabulary or ATLAS file read (the bundled vocabulary is about 0.1 MB)
+MAX_VOCABULARY_BYTES = 16 * 1024 * 1024
+
+
+def _read_bounded(path: Path, what: str) -> str:
+    """Read a regular text file of at most :data:`MAX_VOCABULARY_BYTES` (not a folder or device)."""
+    try:
+        info = path.stat()
+    except FileNotFoundError:
+        raise VocabularyError(f"{what} {str(path)!r} does not exist") from None
+    except OSError as exc:
+        raise VocabularyError(f"{what} {str(path)!r} cannot be read ({exc.strerror})") from None
+    if not stat.S_ISREG(info.st_mode):
+        kind = "a folder" if stat.S_ISDIR(info.st_mode) else "not a regular file"
+        raise VocabularyError(f"{what} {str(path)!r} is {kind}; give a YAML file")
+    limit = MAX_VOCABULARY_BYTES
+    try:
+        with path.open("rb") as handle:
+            raw = handle.read(limit + 1)
+    except OSError as exc:
+        raise VocabularyError(f"{what} {str(path)!r} cannot be read ({exc.strerror})") from None
+    if len(raw) > limit:
+        raise VocabularyError(f"{what} {str(path)!r} is larger than {limit // 2**20} MB")
+    return raw.decode("utf-8")
+
+
 def _read_yaml(path: Path) -> dict[str, Any]:
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise VocabularyError(f"vocabulary file {str(path)!r} does not exist") from None
+        data = yaml.safe_load(_read_bounded(path, "vocabulary file"))
     except (yaml.YAMLError, UnicodeDecodeError) as exc:
-        raise VocabularyError(f"vocabulary file {str(path)!r} is not valid YAML: {exc}") from exc
+        # PyYAML's text spans several lines (context, snippet, caret): keep the first
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        mark = getattr(exc, "problem_mark", None)
+        at = f"line {mark.line + 1}: " if mark is not None else ""
+        raise VocabularyError(
+            f"vocabulary file {str(path)!r} is not valid YAML: {at}{first}"
+        ) from exc
     if not isinstance(data, dict):
         raise VocabularyError(f"vocabulary file {str(path)!r} must hold a mapping")
     return data
@@ -243,9 +274,7 @@ def load_atlas_concept_set(
     """
     p = Path(path)
     try:
-        data = json.loads(p.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise VocabularyError(f"ATLAS concept-set file {str(p)!r} does not exist") from None
+        data = json.loads(_read_bounded(p, "ATLAS concept-set file"))
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise VocabularyError(f"ATLAS concept-set file {str(p)!r} is not JSON: {exc}") from exc
     name = data.get("name") if isinstance(data, dict) else None

@@ -19,6 +19,8 @@ __all__ = ["parquet_dir_to_duckdb"]
 def _tables(root: Path) -> dict[str, str]:
     found: dict[str, str] = {}
     for entry in sorted(root.iterdir()):
+        if entry.name.startswith("."):
+            continue  # hidden files, as when reading a Parquet CDM
         if entry.is_file() and entry.suffix == ".parquet":
             found[entry.stem.lower()] = str(entry)
         elif entry.is_dir() and any(entry.glob("*.parquet")):

@@ -273,7 +273,9 @@ def notes_section(ctx: Context, meta: ReportMeta, n_records: int) -> Section:
         Row(("Study specification (SHA-256)", meta.spec_hash)),
         Row(("CDM", meta.cdm_source)),
         Row(("allrwe version", meta.allrwe_version)),
-        Row(("Date of the run", meta.run_date)),
+        # the report is the same for the same inputs: the time of the run is only in
+        # provenance.json
+        Row(("Time of the run", "in provenance.json")),
         Row(("Minimum cell count", str(m))),
         Row(("Suppression policy", str(s.get("policy", "complementary")))),
         Row(("Suppressed count records", str(s.get("suppressed_count_cells", 0)))),

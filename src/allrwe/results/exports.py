@@ -31,7 +31,14 @@ import pyarrow.parquet as pq
 from allrwe.errors import DisclosureError, UsageError
 from allrwe.results.model import COLUMNS, ResultSet
 
-__all__ = ["FORMATS", "RESULT_FILES", "SIGNIFICANT_DIGITS", "export", "publishable_records"]
+__all__ = [
+    "FORMATS",
+    "RESULT_FILES",
+    "SIGNIFICANT_DIGITS",
+    "escape_formula",
+    "export",
+    "publishable_records",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -154,11 +161,34 @@ def _text_columns(records: pd.DataFrame) -> list[list[Any]]:
     return columns
 
 
+#: text a spreadsheet reads as a formula: = + @ (and tab, carriage return) first, or - first
+#: with a formula's signs after it (a plain "-30 to 0" stays as it is)
+_FORMULA = re.compile(r"[=+@\t\r]|-.*[=+@(!]|-[A-Za-z]", re.DOTALL)
+
+
+def escape_formula(value: Any) -> Any:
+    """Prefix text a spreadsheet would run as a formula with ``'`` (OWASP CSV injection).
+
+    Examples
+    --------
+    >>> escape_formula("=1+1")[0] == "'"
+    True
+    >>> escape_formula("-30 to 0"), escape_formula(3.5)
+    ('-30 to 0', 3.5)
+    """
+    if isinstance(value, str) and _FORMULA.match(value):
+        return "'" + value
+    return value
+
+
 def _write_csv(records: pd.DataFrame, provenance: dict[str, Any], path: Path) -> None:
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n", quoting=csv.QUOTE_MINIMAL)
     writer.writerow(COLUMNS)
-    writer.writerows(zip(*_text_columns(records), strict=True))
+    columns = _text_columns(records)
+    for i in (*range(8), 10):
+        columns[i] = [escape_formula(v) for v in columns[i]]
+    writer.writerows(zip(*columns, strict=True))
     path.write_bytes(buffer.getvalue().encode("utf-8"))
 
 
@@ -203,14 +233,14 @@ def _xlsx_bytes(records: pd.DataFrame, provenance: dict[str, Any]) -> bytes:
         sheet = workbook.create_sheet(title)
         sheet.append(list(COLUMNS))
         for row in records[records["analysis"] == analysis].itertuples(index=False):
-            cells = list(row)
+            cells = [escape_formula(v) for v in row]
             cells[8] = None if math.isnan(cells[8]) else float(cells[8])
             cells[9] = bool(cells[9])
             sheet.append(cells)
     about = workbook.create_sheet("_provenance")
     about.append(["field", "value"])
     for key, value in sorted(provenance.items()):
-        about.append([key, value if isinstance(value, str) else json.dumps(value)])
+        about.append([key, escape_formula(value if isinstance(value, str) else json.dumps(value))])
     workbook.properties.creator = "allrwe"
     workbook.properties.created = _FIXED_TIME
     workbook.properties.modified = _FIXED_TIME
@@ -352,7 +382,12 @@ def export(
         raise UsageError(f"export folder {str(out)!r} is a file")
     records = publishable_records(result_set)  # refuse before touching the disk
     out.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".partial", dir=out.parent))
+    # the pid in the name lets a later run remove the folder if this process is killed
+    staging = Path(
+        tempfile.mkdtemp(
+            prefix=f".{out.name}.allrwe-{os.getpid()}-", suffix=".partial", dir=out.parent
+        )
+    )
     try:
         staging.chmod(0o755)
         names = _write_all(result_set, records, staging, chosen)

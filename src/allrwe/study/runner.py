@@ -35,11 +35,11 @@ from allrwe.errors import (
     StudyWarning,
 )
 from allrwe.io.check import READ_TABLES, STUDY_TABLES, check_cdm
-from allrwe.io.source import CdmSource, connect
+from allrwe.io.source import CdmSource, connect, local_path
 from allrwe.io.vocabulary import Vocabulary, load_vocabulary
 from allrwe.io.vocabulary_resolution import SetResolution, resolve_vocabulary, unresolved_sets
 from allrwe.spec import StudySpec, load_spec
-from allrwe.study.output import PATIENT_LEVEL_DIR, StagedOutput, relative_files
+from allrwe.study.output import PATIENT_LEVEL_DIR, StagedOutput, cannot_write, relative_files
 from allrwe.study.progress import STAGES, ProgressCallback, StageEvent, StageReporter
 
 if TYPE_CHECKING:
@@ -395,8 +395,16 @@ def run_study(
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         # The figure worker ends before the staging folder is committed or removed.
-        with StagedOutput(out_dir) as staged, FigureWorker() as figures:
-            summary = _run(spec, vocab, cdm_url, staged, patient_level, steps, created_at, figures)
+        cdm_path = local_path(cdm_url)
+        protect = (cdm_path,) if cdm_path is not None else ()
+        with StagedOutput(out_dir, protect=protect) as staged, FigureWorker() as figures:
+            try:
+                summary = _run(
+                    spec, vocab, cdm_url, staged, patient_level, steps, created_at, figures
+                )
+            except OSError as exc:
+                # a full disk, a folder made read-only or removed under the run
+                raise cannot_write(staged.out, exc) from exc
             out = staged.commit()
         messages = _warning_text(caught)
     return RunSummary(
@@ -469,46 +477,49 @@ def _run(
         ctx.patient_level["cohort"] = cohort.frame
         parts = _analyses(ctx, progress)
         info = _source_info(source)
-    with progress.stage("results") as notes:
-        frames = [p for p in parts if len(p)] or [empty_records()]
-        raw = ResultSet.create(
-            pd.concat(frames, ignore_index=True),
-            spec=spec,
-            cdm_source=source.description,
-            created_at=_created_at(created_at),
-        )
-        raw = ResultSet(
-            raw.records,
-            dataclasses.replace(
-                raw.provenance, concept_sets={k: r.to_dict() for k, r in resolution.items()}
-            ),
-        )
-        results = suppress(raw, min_cell_count=spec.min_cell_count, policy=spec.suppression.policy)
-        notes.append(f"{len(results)} records")
-    with progress.stage("report") as notes:
-        meta = meta_from_results(
-            results, spec, source_info=info, pathway_settings=stages.pathway_settings(ctx)
-        )
-        files = write_report(results, spec, staged.path, meta=meta, figures=figures)
-        notes.append(f"{len(files)} files")
-    with progress.stage("export") as notes:
-        written = export(results, staged.path, formats=export_formats(spec))
-        cdm_name = info.get("cdm_source_name") or source.description
-        written.append(write_summarised_result(results, staged.path, cdm_name=cdm_name))
-        _write_spec(spec, staged.path)
-        notes.append(f"{len(written)} files")
-    with progress.stage("audit") as notes:
-        audit = _audit(staged.path, spec.hides_below)
-        notes.append(f"{len(audit.files)} files clean")
-    if patient_level:
-        _write_patient_level(ctx.patient_level, staged.path / PATIENT_LEVEL_DIR)
-    _wait_for_figures(figures)
-    suppression = results.provenance.suppression
-    return {
-        "group_sizes": _group_sizes(results),
-        "audit": audit,
-        "n_records": len(results),
-        "suppression": suppression.to_dict() if suppression is not None else {},
-        "spec_hash": results.provenance.spec_hash,
-        "unavailable": dict(ctx.unavailable),
-    }
+        # the source stays open (a DuckDB file locked against writers) until the end
+        with progress.stage("results") as notes:
+            frames = [p for p in parts if len(p)] or [empty_records()]
+            raw = ResultSet.create(
+                pd.concat(frames, ignore_index=True),
+                spec=spec,
+                cdm_source=source.description,
+                created_at=_created_at(created_at),
+            )
+            raw = ResultSet(
+                raw.records,
+                dataclasses.replace(
+                    raw.provenance, concept_sets={k: r.to_dict() for k, r in resolution.items()}
+                ),
+            )
+            results = suppress(
+                raw, min_cell_count=spec.min_cell_count, policy=spec.suppression.policy
+            )
+            notes.append(f"{len(results)} records")
+        with progress.stage("report") as notes:
+            meta = meta_from_results(
+                results, spec, source_info=info, pathway_settings=stages.pathway_settings(ctx)
+            )
+            files = write_report(results, spec, staged.path, meta=meta, figures=figures)
+            notes.append(f"{len(files)} files")
+        with progress.stage("export") as notes:
+            written = export(results, staged.path, formats=export_formats(spec))
+            cdm_name = info.get("cdm_source_name") or source.description
+            written.append(write_summarised_result(results, staged.path, cdm_name=cdm_name))
+            _write_spec(spec, staged.path)
+            notes.append(f"{len(written)} files")
+        with progress.stage("audit") as notes:
+            audit = _audit(staged.path, spec.hides_below)
+            notes.append(f"{len(audit.files)} files clean")
+        if patient_level:
+            _write_patient_level(ctx.patient_level, staged.path / PATIENT_LEVEL_DIR)
+        _wait_for_figures(figures)
+        suppression = results.provenance.suppression
+        return {
+            "group_sizes": _group_sizes(results),
+            "audit": audit,
+            "n_records": len(results),
+            "suppression": suppression.to_dict() if suppression is not None else {},
+            "spec_hash": results.provenance.spec_hash,
+            "unavailable": dict(ctx.unavailable),
+        }

@@ -265,6 +265,75 @@ def non_negative(ctx: CheckContext) -> list[Check]:
     return out
 
 
+#: the largest magnitude a CDM number may have; beyond it (1e308, say) a value is a placeholder
+#: or a unit error, and it would swamp a mean
+MAX_MAGNITUDE = 1e15
+
+
+def numbers(ctx: CheckContext) -> list[Check]:
+    """Count NaN, infinite and absurd (beyond ±1e15) values of number fields (errors).
+
+    They never reach an analysis: a mean over them is NaN or meaningless.
+    """
+    out = []
+    for table, columns in ctx.usable.items():
+        tspec = ctx.spec.table(table)
+        for column, dtype in columns.items():
+            if column not in tspec or tspec.field(column).type != "float":
+                continue
+            if not (dtype.is_floating() or dtype.is_decimal()) or not ctx.require(table, column):
+                continue
+            t = ctx.table(table)
+            value = t[column]
+            if dtype.is_floating():
+                msg = f"{{rows:,}} {table} rows have a {column} that is NaN or infinite"
+                pred = value.isnan() | value.isinf()
+                out.append(_pred("non_finite_number", "error", table, column, msg, t, pred))
+                value = ibis.ifelse(value.isnan() | value.isinf(), ibis.null(), value)
+            msg = (
+                f"{{rows:,}} {table} rows have a {column} beyond ±{MAX_MAGNITUDE:.0e} "
+                "(a placeholder or a unit error)"
+            )
+            pred = value.abs() > MAX_MAGNITUDE
+            out.append(_pred("absurd_number", "error", table, column, msg, t, pred))
+    return out
+
+
+def _days_in_month(year: ibis.IntegerValue, month: ibis.IntegerValue) -> ibis.IntegerValue:
+    leap = ((year % 4 == 0) & (year % 100 != 0)) | (year % 400 == 0)
+    thirty = month.isin([4, 6, 9, 11])
+    return ibis.cases((month == 2, ibis.ifelse(leap, 29, 28)), (thirty, 30), else_=31)
+
+
+def birth_date(ctx: CheckContext) -> list[Check]:
+    """Count impossible months and days of birth: month 13, 31 February (errors).
+
+    Ages are computed from the whole birth date, so an impossible one would shift them.
+    """
+    out = []
+    # optional columns: a CDM without them has nothing to check (not a skipped check)
+    if ctx.has("person", "month_of_birth"):
+        p = ctx.table("person")
+        month = p.month_of_birth
+        msg = "{rows:,} person rows have a month_of_birth outside 1 to 12"
+        pred = (month < 1) | (month > 12)
+        out.append(
+            _pred("impossible_birth_date", "error", "person", "month_of_birth", msg, p, pred)
+        )
+    if ctx.has("person", "year_of_birth", "month_of_birth", "day_of_birth"):
+        p = ctx.table("person")
+        year, month, day = p.year_of_birth, p.month_of_birth, p.day_of_birth
+        msg = (
+            "{rows:,} person rows have a day_of_birth their month does not have "
+            "(such as 31 February)"
+        )
+        known = month.between(1, 12)
+        last = _days_in_month(year.cast("int64"), month.cast("int64"))
+        pred = (day < 1) | (day > 31) | (known & (day > last))
+        out.append(_pred("impossible_birth_date", "error", "person", "day_of_birth", msg, p, pred))
+    return out
+
+
 #: the rules of this module, in report order
 GENERIC_RULES: tuple[Callable[[CheckContext], list[Check]], ...] = (
     null_required,
@@ -276,4 +345,6 @@ GENERIC_RULES: tuple[Callable[[CheckContext], list[Check]], ...] = (
     observation_coverage,
     age_plausibility,
     non_negative,
+    numbers,
+    birth_date,
 )

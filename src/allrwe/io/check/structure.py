@@ -101,6 +101,32 @@ def _non_null_counts(t: ibis.Table, source: CdmSource, columns: list[str]) -> di
     return {c: int(row[f"c{i}"] or 0) for i, c in enumerate(columns)}
 
 
+#: the largest id every engine and pandas can hold (BIGINT)
+INT64_MAX = 2**63 - 1
+
+
+def _unsigned_overflow(
+    t: ibis.Table, source: CdmSource, table: str, usable: dict[str, dt.DataType]
+) -> list[Finding]:
+    """Find unsigned 64-bit integer columns holding values beyond BIGINT (an error each)."""
+    wide = [c for c, d in usable.items() if isinstance(d, dt.UInt64)]
+    if not wide:
+        return []
+    limit = ibis.literal(INT64_MAX, type="uint64")
+    agg = t.aggregate([(t[c] > limit).sum().name(f"c{i}") for i, c in enumerate(wide)])
+    row = source.execute(agg).iloc[0]
+    out = []
+    for i, column in enumerate(wide):
+        rows = int(row[f"c{i}"] or 0)
+        if rows:
+            msg = (
+                f"{rows:,} {table} rows have a {column} above 2^63 - 1 (stored as UBIGINT); "
+                "allrwe reads ids as BIGINT"
+            )
+            out.append(Finding("error", table, column, "integer_overflow", rows, msg))
+    return out
+
+
 def _inspect_table(
     source: CdmSource, tspec: TableSpec
 ) -> tuple[list[Finding], dict[str, dt.DataType]]:
@@ -136,6 +162,7 @@ def _inspect_table(
             findings.append(Finding("error", tspec.name, f.name, "column_type", None, msg))
         else:
             bad_optional.append(f.name)
+    findings.extend(_unsigned_overflow(t, source, tspec.name, usable))
     counts = _non_null_counts(t, source, bad_optional)
     for name in bad_optional:
         dtype, expected = schema[name], tspec.field(name).type

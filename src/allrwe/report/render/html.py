@@ -7,6 +7,7 @@ the document: element ids are fixed and the SVG coordinates rounded.
 
 from __future__ import annotations
 
+import re
 from functools import lru_cache
 from typing import Any
 
@@ -64,8 +65,25 @@ def render_html(doc: ReportDocument) -> str:
     """
     svgs = {f.id: Markup(svg_figure(f)) for f in doc.figures()}
     template = _environment().get_template("report.html.j2")
-    return template.render(
+    html = template.render(
         meta=doc.meta,
         sections=doc.sections,
         ctx={"numbers": _numbers(doc), "svgs": svgs},
     )
+    return strip_control_characters(html)
+
+
+#: C0 control characters but tab, line feed and carriage return, DEL and C1 controls: not
+#: allowed in HTML text (a NUL byte from cdm_source, say); removed from the whole page
+_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+
+
+def strip_control_characters(text: str) -> str:
+    """Remove control characters (NUL, ESC, DEL, C1) but tab and line breaks from ``text``.
+
+    Examples
+    --------
+    >>> strip_control_characters("CDM" + chr(0) + " site" + chr(27))
+    'CDM site'
+    """
+    return _CONTROL.sub("", text)
