@@ -44,6 +44,19 @@ REVIEWED: dict[tuple[str, str, str], str] = {
         'f"SHOW TABLES IN {database}"',
     ): "database is the CdmSource schema, which passed validate_identifier in connect()",
     (
+        "io/source.py",
+        "_connect_csv",
+        'f"SELECT * FROM {source}"',
+    ): "source is read_csv() of a file path with its single quotes doubled",
+    (
+        "io/source.py",
+        "_connect_csv",
+        'f"CREATE VIEW {name} AS SELECT {\', \'.join(parts)} FROM {source}"',
+    ): (
+        "name and every lower-cased column passed validate_identifier; the file's own column"
+        " names are double-quoted with their double quotes doubled; casts are constants"
+    ),
+    (
         "io/write.py",
         "parquet_dir_to_duckdb",
         'f"SET threads = {int(threads)}"',

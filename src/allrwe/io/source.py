@@ -833,16 +833,20 @@ def _connect_parquet(root: Path) -> CdmSource:
     for name, location in files.items():
         try:
             backend.read_parquet(location, table_name=name)
-            # DuckDB renames the second of two columns equal without regard to case
-            # (Year_Of_Birth becomes Year_Of_Birth_1), so look at the names in the files
-            rows = backend.con.execute(
-                "SELECT DISTINCT name FROM parquet_schema(?)", [location]
-            ).fetchall()
         except Exception as exc:
             backend.disconnect()
             raise CdmConnectionError(
                 f"cannot read Parquet table {name!r} at {location!r}: {_first_line(exc)}"
             ) from exc
+        # DuckDB renames the second of two columns equal without regard to case
+        # (Year_Of_Birth becomes Year_Of_Birth_1), so look at the names in the files; a
+        # damaged part file is left to the check, which names it as an unreadable table
+        try:
+            rows = backend.con.execute(
+                "SELECT DISTINCT name FROM parquet_schema(?)", [location]
+            ).fetchall()
+        except Exception:
+            continue
         stored[name] = [str(row[0]) for row in rows]
     source = CdmSource(backend, "parquet", f"parquet:{root.name}", None)
     source.stored_columns.update(stored)
