@@ -72,3 +72,24 @@ def test_refuses_a_spec_that_is_not_the_runs(
     spec.write_text(text.replace("min_cell_count: 5", "min_cell_count: 6"), encoding="utf-8")
     with pytest.raises(UsageError, match=r"study.yaml is not the spec of this run"):
         read_output(folder)
+
+
+def test_parquet_is_the_source_and_csv_the_fallback(
+    demo_run: tuple[RunSummary, list[StageEvent]], tmp_path: Path
+):
+    folder = shutil.copytree(demo_run[0].out_dir, tmp_path / "out")
+    expected = (folder / "report.html").read_bytes()
+    (folder / "results.csv").unlink()
+    assert rebuild_report(folder, tmp_path / "a.html").read_bytes() == expected
+    shutil.copy(demo_run[0].out_dir / "results.csv", folder / "results.csv")
+    (folder / "results.parquet").unlink()
+    assert rebuild_report(folder, tmp_path / "b.html").read_bytes() == expected
+
+
+def test_an_unreadable_parquet_file_is_one_usage_error(
+    demo_run: tuple[RunSummary, list[StageEvent]], tmp_path: Path
+):
+    folder = shutil.copytree(demo_run[0].out_dir, tmp_path / "out")
+    (folder / "results.parquet").write_bytes(b"not parquet")
+    with pytest.raises(UsageError, match=r"results.parquet cannot be read"):
+        read_output(folder)

@@ -1,8 +1,8 @@
 """Rebuild ``report.html`` from a run's output folder, byte for byte.
 
 The report is a function of three things the run writes: the published records
-(``results.csv``), the provenance (``provenance.json``: CDM metadata, analysis settings,
-suppression summary, run date) and the study spec (``study.yaml``). :func:`rebuild_report`
+(``results.parquet``), the provenance (``provenance.json``: CDM metadata, analysis settings,
+suppression summary) and the study spec (``study.yaml``). :func:`rebuild_report`
 reads those three back and draws the report again; nothing else is needed, not the CDM.
 
 A rebuilt report never replaces a file that allrwe did not write: the target must be new, or
@@ -15,8 +15,10 @@ import json
 import os
 from pathlib import Path
 
+import pandas as pd
+
 from allrwe.errors import AllrweError, UsageError
-from allrwe.results import ResultSet, read, spec_hash
+from allrwe.results import COLUMNS, ResultSet, read, spec_hash
 from allrwe.results.provenance import Provenance
 from allrwe.spec import StudySpec, load_spec
 from allrwe.study.output import MARKER
@@ -27,6 +29,8 @@ __all__ = ["REBUILT_FILE", "SPEC_FILE", "read_output", "rebuild_report"]
 REBUILT_FILE = "report-rebuilt.html"
 #: the study spec a run writes into its output folder
 SPEC_FILE = "study.yaml"
+#: the exact copy of the published records
+RESULTS_PARQUET = "results.parquet"
 #: what every allrwe report holds in its ``<head>`` (report.html.j2)
 _GENERATOR = '<meta name="generator" content="allrwe '
 
@@ -48,6 +52,25 @@ def _provenance(path: Path) -> Provenance:
         raise UsageError(f"{path} cannot be read as the provenance of a run: {exc}") from None
 
 
+def _records(folder: Path) -> pd.DataFrame:
+    """Return the published records: ``results.parquet``, else ``results.csv``.
+
+    Parquet holds the records exactly as the report saw them; the CSV file prefixes text a
+    spreadsheet would run as a formula with ``'`` (:func:`allrwe.results.exports.escape_formula`).
+    """
+    path = folder / RESULTS_PARQUET
+    if not path.is_file():
+        return read(folder)
+    try:
+        frame = pd.read_parquet(path)
+    except Exception as exc:  # any unreadable file is the same usage error
+        raise UsageError(f"{path} cannot be read: {type(exc).__name__}: {exc}") from None
+    missing = [c for c in COLUMNS if c not in frame.columns]
+    if missing:
+        raise UsageError(f"{path} lacks column(s) {', '.join(missing)} ({len(frame)} rows)")
+    return frame[list(COLUMNS)]
+
+
 def read_output(out_dir: str | os.PathLike[str]) -> tuple[ResultSet, StudySpec]:
     """Return the published results (with their provenance) and the spec of an output folder.
 
@@ -59,7 +82,8 @@ def read_output(out_dir: str | os.PathLike[str]) -> tuple[ResultSet, StudySpec]:
     Returns
     -------
     results : ResultSet
-        The records of ``results.csv`` with the provenance of ``provenance.json``.
+        The records of ``results.parquet`` (``results.csv`` if there is none) with the
+        provenance of ``provenance.json``.
     spec : StudySpec
         The spec of ``study.yaml``.
 
@@ -79,7 +103,7 @@ def read_output(out_dir: str | os.PathLike[str]) -> tuple[ResultSet, StudySpec]:
             f"{folder / SPEC_FILE} is not the spec of this run: its SHA-256 is {found[:12]}…, "
             f"provenance.json names {provenance.spec_hash[:12]}…"
         )
-    records = read(folder)
+    records = _records(folder)
     try:
         results = ResultSet(records, provenance)
     except AllrweError as exc:
