@@ -108,4 +108,4 @@ def test_help_lists_every_command_in_order_after_one_was_registered(capsys) -> N
         for line in out.split("Commands", 1)[1].splitlines()
         if line.startswith("│ ") and line[2] != " "
     ]
-    assert listed == ["audit", "check", "demo", "merge", "run", "synth", "vocab"]
+    assert listed == ["audit", "check", "demo", "merge", "report", "run", "synth", "vocab"]

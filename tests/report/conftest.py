@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 from planted import DEMO_SPEC, MIN_CELL_COUNT, raw_records
 
@@ -18,9 +20,12 @@ def spec() -> StudySpec:
 
 @pytest.fixture(scope="session")
 def raw(spec: StudySpec) -> ResultSet:
-    return ResultSet.create(
+    created = ResultSet.create(
         raw_records(), spec=spec, cdm_source="test:planted", created_at="2024-05-06T07:08:09+00:00"
     )
+    # the run puts the cdm_source row into the provenance, where the report reads it
+    cdm = {"cdm_source_name": "Planted test CDM", "cdm_version": "5.4"}
+    return created.with_records(created.records, replace(created.provenance, cdm=cdm))
 
 
 @pytest.fixture(scope="session")
@@ -30,6 +35,4 @@ def results(raw: ResultSet) -> ResultSet:
 
 @pytest.fixture(scope="session")
 def meta(results: ResultSet, spec: StudySpec) -> ReportMeta:
-    return meta_from_results(
-        results, spec, source_info={"cdm_source_name": "Planted test CDM", "cdm_version": "5.4"}
-    )
+    return meta_from_results(results, spec)

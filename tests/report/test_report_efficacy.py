@@ -59,4 +59,4 @@ def test_table_two_has_a_column_per_setting_headed_with_its_n():
         "60.0% (50.0, 70.0)",
         "35.0% (25.0, 45.0)",
     )
-    assert rows["median follow-up, months"] == ("12.0 (1.0–24.0)",) * 3
+    assert rows["median follow-up, months"] == ("12.0 (1–24)",) * 3

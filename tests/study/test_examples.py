@@ -10,6 +10,7 @@ from study_paths import EXAMPLES
 from allrwe.report import SECTION_IDS
 from allrwe.results import audit_outputs
 from allrwe.study import run_study
+from allrwe.study.rebuild import rebuild_report
 
 CASES = [
     ("seed000_claims_patterns.yaml", "claims", 11),
@@ -27,6 +28,8 @@ def test_example_spec_runs_on_its_profile(spec, profile, minimum, request, tmp_p
     assert audit_outputs(tmp_path / "out", min_cell_count=minimum).ok
     assert summary.suppression["min_cell_count"] == minimum
     html = summary.report.read_text(encoding="utf-8")
+    # allrwe report draws the same bytes from the output folder alone
+    assert rebuild_report(summary.out_dir, tmp_path / "x.html").read_bytes() == html.encode()
     sections = re.findall(r'data-section="([^"]+)"', html)
     assert [s for s in sections if s in SECTION_IDS] == list(SECTION_IDS)
     response = html[html.index('id="response"') : html.index('id="survival"')]

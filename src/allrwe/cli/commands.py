@@ -17,6 +17,7 @@ COMMANDS: dict[str, str] = {
     "check": "allrwe.cli.check",
     "demo": "allrwe.cli.demo",
     "merge": "allrwe.cli.merge",
+    "report": "allrwe.cli.report",
     "run": "allrwe.cli.run",
     "synth": "allrwe.cli.synth",
     "vocab": "allrwe.cli.vocab",

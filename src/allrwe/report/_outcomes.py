@@ -407,7 +407,11 @@ FOLLOWUP = ("median_followup_days", "followup_min_days", "followup_max_days")
 
 
 def followup_cell(ctx: Context, variable: str, key: tuple[str, str, str]) -> str:
-    """Return ``median (min–max)`` follow-up in months, or the median alone without a range."""
+    """Return ``median (min–max)`` follow-up in months, or the median alone without a range.
+
+    The range is published in whole months (:func:`allrwe.analyses.outcomes.summary.followup_range`)
+    and shown as such.
+    """
     g, sn, sl = key
     median, low, high = (
         ctx.view.get("survival_summary", g, sn, sl, variable, _O, name) for name in FOLLOWUP
@@ -418,7 +422,7 @@ def followup_cell(ctx: Context, variable: str, key: tuple[str, str, str]) -> str
         return NOT_ESTIMABLE
     text = f"{median.value / DAYS_PER_MONTH:.1f}"
     if low.visible and high.visible:
-        text += f" ({low.value / DAYS_PER_MONTH:.1f}–{high.value / DAYS_PER_MONTH:.1f})"
+        text += f" ({low.value / DAYS_PER_MONTH:.0f}–{high.value / DAYS_PER_MONTH:.0f})"
     return text
 
 

@@ -7,7 +7,6 @@ order of groups; :class:`~allrwe.report.model.ReportMeta` adds the title block.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import replace
 from typing import Any
 
@@ -69,32 +68,27 @@ SECTION_IDS = (
 )
 
 
-def meta_from_results(
-    results: ResultSet,
-    spec: StudySpec,
-    *,
-    source_info: Mapping[str, str] | None = None,
-    pathway_settings: Mapping[str, Any] | None = None,
-) -> ReportMeta:
+def meta_from_results(results: ResultSet, spec: StudySpec) -> ReportMeta:
     """Collect the title block from the provenance of ``results`` and the spec.
+
+    Everything the report shows comes from the records, the provenance and the spec, so a
+    report can be rebuilt from an output folder (``allrwe report``).
 
     Parameters
     ----------
     results : ResultSet
-        The suppressed results.
+        The suppressed results; ``provenance.cdm`` gives the ``cdm_source`` fields
+        (``cdm_source_name``, ``source_description``, ``cdm_version``, ...) and
+        ``provenance.settings["pathways"]`` the settings of the pathway analysis.
     spec : StudySpec
         The study specification.
-    source_info : mapping, optional
-        ``cdm_source`` fields (``cdm_source_name``, ``source_description``, ``cdm_version``,
-        ``vocabulary_version``, ``source_release_date``) and ``description``.
-    pathway_settings : mapping, optional
-        Settings of the pathway analysis, for the methods.
     """
     prov = results.provenance
-    info = dict(source_info or {})
+    info = {str(k): str(v) for k, v in (prov.cdm or {}).items()}
     parts = [info.get("cdm_source_name", ""), info.get("source_description", "")]
     data_source = "; ".join(p for p in parts if p) or prov.cdm_source
     suppression = prov.suppression
+    pathway_settings = (prov.settings or {}).get("pathways") or {}
     return ReportMeta(
         title=spec.report.title or spec.name,
         subtitle=spec.report.subtitle or "",

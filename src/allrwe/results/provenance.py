@@ -156,6 +156,14 @@ class Provenance:
     concept_sets : Mapping or None
         Per concept set, what it resolved to in the CDM's vocabulary (``listed`` and
         ``resolved`` concept ids, ``present``); set by a study run.
+    cdm : Mapping or None
+        The CDM's ``cdm_source`` row as text (``cdm_source_name``, ``source_description``,
+        ``cdm_version``, ``vocabulary_version``, ``source_release_date``) and its
+        ``description``; set by a study run, shown in the report's title block.
+    settings : Mapping or None
+        Analysis settings that the study spec does not hold as written (the normalised
+        settings of the pathway analysis under ``pathways``); set by a study run, written
+        in the report's methods. With the spec and the records they are all a report needs.
     """
 
     spec_hash: str
@@ -166,6 +174,8 @@ class Provenance:
     created_at: str
     suppression: SuppressionSummary | None = None
     concept_sets: Mapping[str, Any] | None = None
+    cdm: Mapping[str, str] | None = None
+    settings: Mapping[str, Any] | None = None
 
     @classmethod
     def collect(
@@ -218,6 +228,64 @@ class Provenance:
         }
         if self.concept_sets is not None:
             out["concept_sets"] = dict(self.concept_sets)
+        if self.cdm is not None:
+            out["cdm"] = dict(self.cdm)
+        if self.settings is not None:
+            out["settings"] = dict(self.settings)
         if timestamp:
             out["created_at"] = self.created_at
         return out
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Provenance:
+        """Read the provenance back from what :meth:`to_dict` wrote (``provenance.json``).
+
+        Parameters
+        ----------
+        data : Mapping
+            The parsed ``provenance.json``.
+
+        Returns
+        -------
+        Provenance
+
+        Raises
+        ------
+        ResultsError
+            If a field is missing or the suppression summary is malformed.
+        """
+        missing = [f for f in _REQUIRED if f not in data]
+        if missing:
+            raise ResultsError(f"provenance lacks field(s) {', '.join(missing)}")
+        summary = data.get("suppression")
+        try:
+            suppression = (
+                None
+                if summary is None
+                else SuppressionSummary(
+                    min_cell_count=int(summary["min_cell_count"]),
+                    count_cells=int(summary["suppressed_count_cells"]),
+                    linked=int(summary["suppressed_linked"]),
+                    policy=str(summary.get("policy", "complementary")),
+                )
+            )
+        except (KeyError, TypeError, ValueError) as exc:
+            raise ResultsError(f"provenance has a malformed suppression summary: {exc}") from None
+        return cls(
+            **{f: str(data[f]) for f in _REQUIRED},
+            suppression=suppression,
+            concept_sets=data.get("concept_sets"),
+            cdm=data.get("cdm"),
+            settings=data.get("settings"),
+        )
+
+
+#: the fields every ``provenance.json`` holds
+_REQUIRED = (
+    "spec_hash",
+    "cdm_source",
+    "allrwe_version",
+    "python_version",
+    "platform",
+    "created_at",
+)

@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import importlib
+import json
 import logging
 import os
 import threading
@@ -127,6 +128,18 @@ def _source_info(source: CdmSource) -> dict[str, str]:
     return info
 
 
+def _settings(ctx: stages.StudyContext) -> dict[str, Any]:
+    """Return the analysis settings the spec does not hold as written, as JSON reads them.
+
+    They go to the provenance; the JSON round trip makes the report drawn by the run and the
+    one :func:`allrwe.study.rebuild.rebuild_report` draws from ``provenance.json`` the same.
+    """
+    from allrwe.results.provenance import canonical_json
+    from allrwe.study import stages
+
+    return dict(json.loads(canonical_json({"pathways": stages.pathway_settings(ctx)})))
+
+
 def _check(source: CdmSource, vocab: Vocabulary, *, data: bool) -> str:
     report = check_cdm(source, vocabulary=vocab, tables=STUDY_TABLES, data=data, read=READ_TABLES)
     if not report.ok:
@@ -196,7 +209,8 @@ def export_formats(spec: StudySpec) -> list[str]:
 
 def _write_spec(spec: StudySpec, folder: Path) -> None:
     data = spec.model_dump(mode="json")
-    text = yaml.safe_dump(data, sort_keys=True, allow_unicode=True, default_flow_style=False)
+    # in the model's order: the report lists mappings (therapy classes, say) in spec order
+    text = yaml.safe_dump(data, sort_keys=False, allow_unicode=True, default_flow_style=False)
     (folder / "study.yaml").write_text(text, encoding="utf-8")
 
 
@@ -464,8 +478,8 @@ def _run(
             kept = _extract(source, vocab)
             notes.append(f"{kept}; {_check(source, vocab, data=True)}")
             imports.join()
-        from allrwe.report import meta_from_results, write_report
-        from allrwe.results import ResultSet, export, suppress
+        from allrwe.report import write_report
+        from allrwe.results import ResultSet, export, publishable_records, suppress
         from allrwe.results.summarised import write_summarised_result
         from allrwe.study import stages
         from allrwe.study.adapters import empty_records
@@ -489,7 +503,10 @@ def _run(
             raw = ResultSet(
                 raw.records,
                 dataclasses.replace(
-                    raw.provenance, concept_sets={k: r.to_dict() for k, r in resolution.items()}
+                    raw.provenance,
+                    concept_sets={k: r.to_dict() for k, r in resolution.items()},
+                    cdm=info,
+                    settings=_settings(ctx),
                 ),
             )
             results = suppress(
@@ -497,10 +514,10 @@ def _run(
             )
             notes.append(f"{len(results)} records")
         with progress.stage("report") as notes:
-            meta = meta_from_results(
-                results, spec, source_info=info, pathway_settings=stages.pathway_settings(ctx)
-            )
-            files = write_report(results, spec, staged.path, meta=meta, figures=figures)
+            # The report shows the published (rounded) records, the provenance and the spec
+            # only, so that allrwe report rebuilds it byte for byte from the output folder.
+            shown = results.with_records(publishable_records(results), results.provenance)
+            files = write_report(shown, spec, staged.path, figures=figures)
             notes.append(f"{len(files)} files")
         with progress.stage("export") as notes:
             written = export(results, staged.path, formats=export_formats(spec))

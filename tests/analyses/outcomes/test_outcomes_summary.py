@@ -8,6 +8,7 @@ import pytest
 from outcome_fixtures import make_spec
 
 from allrwe.analyses.outcomes import ENDPOINT_COLUMNS, summarise_survival
+from allrwe.analyses.outcomes.summary import followup_range
 from allrwe.analyses.survival import (
     DAYS_PER_MONTH,
     cox,
@@ -257,3 +258,34 @@ def test_no_test_against_a_level_whose_size_is_suppressed(
         "gray hsct",
         "gray death",
     }
+
+
+def test_followup_range_is_whole_months_of_the_observed_times(
+    records: pd.DataFrame, data: dict[str, np.ndarray]
+) -> None:
+    got = _cell(records, "survival_summary", "os")
+    low, high = data["time"].min(), data["time"].max()
+    assert got["followup_min_days"] == pytest.approx(round(low / DAYS_PER_MONTH) * DAYS_PER_MONTH)
+    assert got["followup_max_days"] == pytest.approx(round(high / DAYS_PER_MONTH) * DAYS_PER_MONTH)
+    assert (got["followup_max_days"] / DAYS_PER_MONTH).is_integer()
+
+
+def test_followup_range_needs_the_minimum_cell_count() -> None:
+    time = np.array([3.0, 45.0, 200.0, 900.0])
+    assert followup_range(time, 5) == {}
+    assert followup_range(time, 4) == {
+        "followup_min_days": ("numeric", 0.0),
+        "followup_max_days": ("numeric", 30 * DAYS_PER_MONTH),
+    }
+    assert followup_range(np.array([]), 1) == {}
+
+
+def test_small_strata_publish_no_range(endpoints: pd.DataFrame) -> None:
+    few = endpoints[endpoints["person_id"] <= 6]  # three persons per setting
+    rec = summarise_survival(few, make_spec(), by=["setting"])
+    overall = _cell(rec, "survival_summary", "os")
+    assert {"followup_min_days", "followup_max_days"} <= set(overall.index)
+    stratum = _cell(rec, "survival_summary", "os", strata="RR")
+    assert stratum["n"] == 3
+    assert "followup_min_days" not in stratum.index
+    assert "median_followup_days" in stratum.index

@@ -11,7 +11,9 @@ Analyses (the ``analysis`` column) and their cells (``variable`` = the endpoint,
 
 * ``survival_summary`` (``variable_level`` ``overall``): ``n``, ``n_event`` (counts),
   ``median_days`` and its limits (Brookmeyer–Crowley via the engine), the same in months,
-  ``median_followup_days`` (reverse Kaplan–Meier), ``available`` (1/0);
+  ``median_followup_days`` (reverse Kaplan–Meier), ``followup_min_days`` and
+  ``followup_max_days`` (range of the observed times rounded to whole months, only for at
+  least the minimum cell count of persons: :func:`followup_range`), ``available`` (1/0);
 * ``survival_landmark`` (``variable_level`` ``"<m> months"``): ``n_risk`` (count),
   ``survival``, ``lower``, ``upper``; linked to ``n_risk`` for suppression;
 * ``survival_landmark``: the estimates are those of the published curve point they equal,
@@ -74,7 +76,7 @@ from allrwe.analyses.survival import (
 from allrwe.errors import AnalysisError
 from allrwe.spec import StudySpec
 
-__all__ = ["endpoint_label", "response_records", "summarise_survival"]
+__all__ = ["endpoint_label", "followup_range", "response_records", "summarise_survival"]
 
 log = logging.getLogger(__name__)
 
@@ -123,7 +125,8 @@ def _km_cells(rec: Records, key: tuple[str, str, str, str], time: np.ndarray,
         "median_months": (NUMERIC, _months(med.estimate)),
         "median_lower_months": (NUMERIC, _months(med.lower)),
         "median_upper_months": (NUMERIC, _months(med.upper)),
-        "median_followup_days": (NUMERIC, fu.estimate), "available": (NUMERIC, 1.0),
+        "median_followup_days": (NUMERIC, fu.estimate),
+        **followup_range(time, spec.hides_below), "available": (NUMERIC, 1.0),
     })  # fmt: skip
     index, counts = published_points(
         km.n_risk, {"n_event": km.n_event, "n_censor": km.n_censor}, spec.hides_below
@@ -144,6 +147,40 @@ def _km_cells(rec: Records, key: tuple[str, str, str, str], time: np.ndarray,
     ]
     rec.add_table(_table_keys(key), labels(km.time[index]), table)
     _risk_table(rec, ("survival_risk_table", group, name, level, var), time, event, step)
+
+
+def followup_range(time: np.ndarray, minimum: int) -> dict[str, tuple[str, float]]:
+    """Return the shortest and longest follow-up, in whole months, if ``minimum`` persons or more.
+
+    The range of the observed times (to the event or censoring) names two persons' exact
+    values; it is published only coarsened to whole months (in days: months × 30.4375) and
+    only for a group of at least ``minimum`` persons, the minimum cell count.
+
+    Parameters
+    ----------
+    time : numpy.ndarray
+        Observed times in days, one per person.
+    minimum : int
+        Smallest group that publishes its range (the study's minimum cell count).
+
+    Returns
+    -------
+    dict
+        ``followup_min_days`` and ``followup_max_days`` as ``(NUMERIC, days)``; empty for a
+        group smaller than ``minimum`` (or empty).
+
+    Examples
+    --------
+    >>> followup_range(np.array([20.0, 100.0, 400.0]), 3)["followup_max_days"]
+    ('numeric', 395.6875)
+    >>> followup_range(np.array([20.0, 100.0]), 3)
+    {}
+    """
+    if time.size == 0 or time.size < minimum:
+        return {}
+    months = np.floor(np.array([time.min(), time.max()]) / DAYS_PER_MONTH + 0.5)
+    low, high = (float(m * DAYS_PER_MONTH) for m in months)
+    return {"followup_min_days": (NUMERIC, low), "followup_max_days": (NUMERIC, high)}
 
 
 def risk_counts(
