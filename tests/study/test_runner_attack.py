@@ -101,11 +101,6 @@ def test_demo_run_gives_no_time_to_event_count_away(demo_attack: AttackReport):
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(
-    strict=True,
-    reason="issue 16 (disclose branch): strata of the destinations table give hidden cells "
-    "away as overall minus levels (demo: duration <=14 to HSCT = 3)",
-)
 def test_demo_run_gives_no_stratum_count_away(demo_attack: AttackReport):
     assert [
         leak.record for leak in demo_attack.leaks if leak.families == ("margin", "strata")

@@ -29,6 +29,7 @@ from scipy.optimize import Bounds, LinearConstraint, milp
 from scipy.sparse.csgraph import connected_components
 
 __all__ = [
+    "CURVE_ANALYSES",
     "FAMILIES",
     "NESTED_RESPONSE",
     "AttackReport",
@@ -84,7 +85,8 @@ TOLERANCE_PREFIX = "~tol:"
 #: an upper bound on any count, so that every LP is bounded
 MAX_COUNT = 1e8
 
-_CURVES = ("survival_curve", "cumulative_incidence_curve")
+#: the curve analyses (their strata fall at different times: no strata equation)
+CURVE_ANALYSES = ("survival_curve", "cumulative_incidence_curve")
 _COUNT_SUFFIX = "_counts"
 _OVERALL = "overall"
 _MONTHS = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*months?\s*$")
@@ -333,7 +335,7 @@ def _strata(system: _System, counts: list[tuple[Key, str]]) -> None:
     overall: dict[tuple[str, ...], Key] = {}
     for key, _ in counts:
         a, g, sn, _sl, v, vl, en = key
-        if a in _CURVES:
+        if a in CURVE_ANALYSES:
             continue  # curve points of strata fall at different times
         item: Key = (a, g, v, vl, en)
         if sn == _OVERALL:
@@ -361,7 +363,7 @@ def _pooled(counts: list[tuple[Key, str]]) -> set[tuple[str, ...]]:
     levels: dict[tuple[str, ...], set[str]] = defaultdict(set)
     for key, _ in counts:
         a, g, sn, sl, v, vl, en = key
-        if a not in _CURVES:
+        if a not in CURVE_ANALYSES:
             levels[(a, g, v, en, sn, sl)].add(vl)
     out: set[tuple[str, ...]] = set()
     for (a, g, v, en, sn, _sl), found in levels.items():
@@ -453,7 +455,7 @@ def _curve_points(
     points: dict[tuple[str, ...], set[tuple[float, str]]] = defaultdict(set)
     cells = {key[:6] for key in [*system.value, *system.var]} | set(numeric)
     for cell in cells:
-        if cell[0] not in _CURVES:
+        if cell[0] not in CURVE_ANALYSES:
             continue
         try:
             at = numeric.get(cell, {}).get("time_days", float(cell[5]))

@@ -466,6 +466,7 @@ def _run(
             imports.join()
         from allrwe.report import meta_from_results, write_report
         from allrwe.results import ResultSet, export, suppress
+        from allrwe.results.links import declare_links
         from allrwe.results.summarised import write_summarised_result
         from allrwe.study import stages
         from allrwe.study.adapters import empty_records
@@ -481,7 +482,7 @@ def _run(
         with progress.stage("results") as notes:
             frames = [p for p in parts if len(p)] or [empty_records()]
             raw = ResultSet.create(
-                pd.concat(frames, ignore_index=True),
+                declare_links(pd.concat(frames, ignore_index=True)),
                 spec=spec,
                 cdm_source=source.description,
                 created_at=_created_at(created_at),

@@ -1,0 +1,79 @@
+"""Strata and nested-response links declared as margins, and what suppression makes of them."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from allrwe.results import ResultSet, make_records, suppress
+from allrwe.results.attack import attack
+from allrwe.results.links import declare_links
+
+
+def _records(values: list[float]) -> pd.DataFrame:
+    return make_records(
+        analysis="survival_summary",
+        group="A",
+        strata_name=["overall", "age", "age", "age"],
+        strata_level=["overall", "<55", "55-64", ">=65"],
+        variable="os",
+        estimate_name="n_event",
+        value=values,
+    )
+
+
+def _events(values: list[float]) -> ResultSet:
+    return ResultSet.create(declare_links(_records(values)), spec={"name": "t"}, cdm_source="s")
+
+
+def test_strata_levels_become_a_margin_of_the_overall_row():
+    out = declare_links(_records([17, 7, 9, 1])).set_index("strata_level")["margin"]
+    key = "strata/survival_summary/A/os/overall/n_event/age"
+    assert out.to_dict() == {"overall": f"total:{key}", "<55": key, "55-64": key, ">=65": key}
+
+
+def test_strata_that_do_not_add_up_get_no_margin():
+    assert declare_links(_records([20, 7, 9, 1]))["margin"].tolist() == ["", "", "", ""]
+
+
+def test_overall_minus_levels_recovers_nothing_after_suppression():
+    # the issue's attack: OS deaths 17 overall, age bands 7 + 9 + hidden -> 1 death at >= 65
+    hidden = suppress(_events([17, 7, 9, 1]), 5).records.set_index("strata_level")
+    assert hidden["value"].isna().to_dict() == {
+        "overall": False,
+        "<55": True,
+        "55-64": False,
+        ">=65": True,
+    }
+    hidden = hidden.reset_index()
+    assert attack(hidden, 5).leaks == ()
+    # without the link, only the small cell is hidden and the attack gives it back
+    bare = ResultSet.create(_records([17, 7, 9, 1]), spec={"name": "t"}, cdm_source="s")
+    leaks = attack(suppress(bare, 5).records, 5).leaks
+    assert [(leak.low, leak.high) for leak in leaks] == [(1, 1)]
+
+
+def test_best_response_levels_are_nested_in_the_rates():
+    names = ["CR", "CRh", "CRi", "NR"]
+    rec = make_records(
+        analysis="response",
+        group="A",
+        variable=["best_response"] * 4 + ["cr", "cr_crh", "response"],
+        variable_level=[*names, "overall", "overall", "overall"],
+        estimate_name="count",
+        value=[40, 2, 6, 30, 40, 42, 48],
+    )
+    out = declare_links(rec).set_index(["variable", "variable_level"])["margin"]
+    assert out["best_response", "CR"] == (
+        "nested/response/A/overall/overall/cr|nested/response/A/overall/overall/cr_crh"
+        "|nested/response/A/overall/overall/response"
+    )
+    assert out["best_response", "CRh"] == (
+        "nested/response/A/overall/overall/cr_crh|nested/response/A/overall/overall/response"
+    )
+    assert out["best_response", "NR"] == ""
+    assert out["cr_crh", "overall"] == "total:nested/response/A/overall/overall/cr_crh"
+    # CRh = cr_crh - cr = 2 without the link; with it, suppression hides a neighbour
+    hidden = suppress(ResultSet.create(declare_links(rec), spec={"name": "t"}, cdm_source="s"), 5)
+    records = hidden.records
+    assert records["value"].isna().sum() >= 2
+    assert attack(records, 5).leaks == ()
