@@ -35,6 +35,7 @@ __all__ = [
     "AttackReport",
     "Leak",
     "attack",
+    "exposing",
     "record_name",
 ]
 
@@ -205,6 +206,7 @@ class _Row:
     low: float
     high: float
     family: str
+    known: tuple[Key, ...] = ()  # the published counts the row was written with
 
 
 @dataclass
@@ -247,11 +249,13 @@ class _System:
     def add(self, terms: Iterable[tuple[float, Key]], low: float, high: float, family: str) -> None:
         coefs: dict[int, float] = defaultdict(float)
         const = 0.0
+        known: list[Key] = []
         for coef, key in terms:
             if key in self.var:
                 coefs[self.var[key]] += coef
             elif key in self.value:
                 const += coef * self.value[key]
+                known.append(key)
             else:
                 return  # a record the folder does not hold: no constraint
         coefs = {j: c for j, c in coefs.items() if c != 0.0}
@@ -259,7 +263,7 @@ class _System:
             if not (low - 1e-6 <= const <= high + 1e-6):
                 self.contradicted.add(family)
             return
-        self.rows.append(_Row(coefs, low - const, high - const, family))
+        self.rows.append(_Row(coefs, low - const, high - const, family, tuple(known)))
 
     def eq(self, terms: Iterable[tuple[float, Key]], family: str, value: float = 0.0) -> None:
         self.add(terms, value, value, family)
@@ -891,10 +895,19 @@ def attack(
     -------
     AttackReport
     """
+    report_, _, _ = _attack(records, min_cell_count, report)
+    return report_
+
+
+def _attack(
+    records: pd.DataFrame, min_cell_count: int, report: pd.DataFrame | None
+) -> tuple[AttackReport, _System, set[int]]:
+    """Run the attack; return its report, the system and the leaked variables."""
     started = time.perf_counter()
     system, numeric = _build(records, report)
     _smd(system, numeric)
     leaks: list[Leak] = []
+    leaked: set[int] = set()
     inconsistent = set(system.contradicted)
     lb, ub = _propagate(system)
     if (lb > ub).any():
@@ -925,7 +938,8 @@ def attack(
                 key = system.keys[var]
                 name = record_name((system.origin.get(key, key[0]), *key[1:]))
                 leaks.append(Leak(name, low, high, families[var]))
-    return AttackReport(
+                leaked.add(var)
+    found_report = AttackReport(
         min_cell_count=min_cell_count,
         n_hidden=int(sum(system.hidden)),
         n_constraints=len(system.rows),
@@ -934,6 +948,46 @@ def attack(
         inconsistent=tuple(sorted(inconsistent)),
         seconds=time.perf_counter() - started,
     )
+    return found_report, system, leaked
+
+
+def exposing(records: pd.DataFrame, min_cell_count: int) -> tuple[AttackReport, list[list[Key]]]:
+    """Attack ``records`` and name the published counts that give each leak away.
+
+    Parameters
+    ----------
+    records : pandas.DataFrame
+        Records as they would be published (hidden counts NaN).
+    min_cell_count : int
+        The threshold.
+
+    Returns
+    -------
+    report : AttackReport
+        The attack's report.
+    rows : list of list of tuple of str
+        For every constraint that bounds a leaked count, the published counts it was written
+        with (record keys: analysis, group, strata_name, strata_level, variable,
+        variable_level, estimate_name); hiding one of each breaks that constraint. When no
+        such constraint holds a published count, those of the constraints one step further
+        (through the other hidden counts they bound) are given.
+    """
+    found, system, leaked = _attack(records, min_cell_count, None)
+    if not leaked:
+        return found, []
+    reach = set(leaked)
+    out: list[list[Key]] = []
+    for _ in range(3):
+        touching = [row for row in system.rows if reach & row.coefs.keys()]
+        out = [
+            [(system.origin.get(k, k[0]), *k[1:]) for k in row.known if system.value[k] > 0]
+            for row in touching
+        ]
+        out = [keys for keys in out if keys]
+        if out:
+            break
+        reach = {j for row in touching for j in row.coefs}
+    return found, out
 
 
 # --- SMD ---------------------------------------------------------------------------------

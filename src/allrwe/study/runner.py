@@ -256,9 +256,9 @@ def _wait_for_figures(figures: FigureWorker) -> None:
     )
 
 
-#: While the suppression is being rewritten (issue 16), hidden counts the attacker recovers
-#: at the end of a run are warnings; set to ``True`` to make them fail the run (exit 1).
-FAIL_RUN_ON_LEAKS = False
+#: A hidden count the attacker recovers at the end of a run fails it (``DisclosureError``,
+#: exit 1, nothing written); ``False`` turns that into a warning (for debugging only).
+FAIL_RUN_ON_LEAKS = True
 
 
 def _audit(folder: Path, min_cell_count: int) -> AuditReport:

@@ -46,9 +46,8 @@ def test_overall_minus_levels_recovers_nothing_after_suppression():
     }
     hidden = hidden.reset_index()
     assert attack(hidden, 5).leaks == ()
-    # without the link, only the small cell is hidden and the attack gives it back
-    bare = ResultSet.create(_records([17, 7, 9, 1]), spec={"name": "t"}, cdm_source="s")
-    leaks = attack(suppress(bare, 5).records, 5).leaks
+    # primary suppression alone hides only the small cell: the attack gives it back
+    leaks = attack(suppress(_events([17, 7, 9, 1]), 5, policy="per_cell").records, 5).leaks
     assert [(leak.low, leak.high) for leak in leaks] == [(1, 1)]
 
 
@@ -77,3 +76,27 @@ def test_best_response_levels_are_nested_in_the_rates():
     records = hidden.records
     assert records["value"].isna().sum() >= 2
     assert attack(records, 5).leaks == ()
+
+
+def test_suppression_hides_what_the_attacker_reads_beyond_the_margins():
+    # attrition without declared margins: persons 366 -> 364 give the hidden 2 excluded away
+    rec = make_records(
+        analysis="attrition",
+        group="BLIN",
+        variable="step",
+        variable_level=["01 index", "02 age", "02 age"],
+        estimate_name=["n_persons", "n_excluded", "n_persons"],
+        estimate_type="count",
+        value=[366, 2, 364],
+    )
+    rs = ResultSet.create(rec, spec={"name": "t"}, cdm_source="s")
+    assert [
+        leak.describe() for leak in attack(suppress(rs, 5, policy="per_cell").records, 5).leaks
+    ] == ["attrition/BLIN/overall=overall/step/02 age/n_excluded = 2 (attrition)"]
+    hidden = suppress(rs, 5).records.set_index(["variable_level", "estimate_name"])["value"]
+    assert hidden.isna().to_dict() == {
+        ("01 index", "n_persons"): False,
+        ("02 age", "n_excluded"): True,
+        ("02 age", "n_persons"): True,
+    }
+    assert attack(suppress(rs, 5).records, 5).ok
