@@ -151,6 +151,12 @@ def _harden(
             if found.leaks:
                 logger.warning("the attacker still recovers %d hidden count(s)", len(found.leaks))
             return counts
+        logger.debug(
+            "repair: %d leak(s) in %.1f s; %d more count(s) hidden",
+            len(found.leaks),
+            found.seconds,
+            len(extra),
+        )
         primary = primary.copy()
         primary[sorted(extra)] = True
         counts = protect_margins(values, primary, margins, min_cell_count, labels, weights)
