@@ -71,8 +71,13 @@ def test_best_response_levels_are_nested_in_the_rates():
     )
     assert out["best_response", "NR"] == ""
     assert out["cr_crh", "overall"] == "total:nested/response/A/overall/overall/cr_crh"
-    # CRh = cr_crh - cr = 2 without the link; with it, suppression hides a neighbour
-    hidden = suppress(ResultSet.create(declare_links(rec), spec={"name": "t"}, cdm_source="s"), 5)
+    # CRh = cr_crh - cr = 2 with primary suppression only; complementary hides a neighbour
+    linked = ResultSet.create(declare_links(rec), spec={"name": "t"}, cdm_source="s")
+    weak = attack(suppress(linked, 5, policy="per_cell").records, 5).leaks
+    assert [(leak.record, leak.low, leak.high) for leak in weak] == [
+        ("response/A/overall=overall/best_response/CRh/count", 2, 2)
+    ]
+    hidden = suppress(linked, 5)
     records = hidden.records
     assert records["value"].isna().sum() >= 2
     assert attack(records, 5).leaks == ()
