@@ -1,17 +1,18 @@
 """Declare the links between records that a reader can see, so that suppression protects them.
 
 The attacker (:mod:`allrwe.results.attack`) writes what the published numbers imply as
-equations over the hidden counts. Two families hold across analyses and are declared here as
+equations over the hidden counts. One family holds across analyses and is declared here as
 margins, once, on the concatenated records of a run, before :func:`allrwe.results.suppress`:
-
-* ``strata``: the levels of a stratification add up to the overall row of the same count
-  (persons at risk at a landmark, events of a summary, a destination, a response);
-* ``nested``: best response CR is the ``cr`` rate's numerator, CR + CRh that of ``cr_crh``
-  and CR + CRh + CRi that of ``response`` (:data:`allrwe.results.attack.NESTED_RESPONSE`).
+``strata``, the levels of a stratification add up to the overall row of the same count
+(persons at risk at a landmark, events of a summary, a destination, a baseline count).
 
 A link is declared only where its equation holds exactly in the unsuppressed values, so that
 every margin adds up; complementary suppression then hides a neighbour of a small cell in
-each of them.
+each of them. The response analysis is left out: its best-response margins, strata and the
+nested rates (CR in ``cr``, CR + CRh in ``cr_crh``) declared together form one table that the
+fallback of :mod:`allrwe.results.margins` hides whole, responders included (demo, seed 1:
+4 headline counts hidden instead of 2); the attack-and-repair step of
+:func:`allrwe.results.suppress` protects it with fewer cells.
 """
 
 from __future__ import annotations
@@ -21,12 +22,14 @@ from collections import defaultdict
 import numpy as np
 import pandas as pd
 
-from allrwe.results.attack import BEST_RESPONSE, CURVE_ANALYSES, NESTED_RESPONSE
+from allrwe.results.attack import CURVE_ANALYSES
 from allrwe.results.model import MARGIN_SEPARATOR, TOTAL_PREFIX
 
-__all__ = ["declare_links"]
+__all__ = ["UNLINKED", "declare_links"]
 
 _OVERALL = "overall"
+#: analyses whose strata are not declared as margins (see the module's docstring)
+UNLINKED = ("response",)
 
 
 def _key(*parts: object) -> str:
@@ -35,7 +38,7 @@ def _key(*parts: object) -> str:
 
 
 def declare_links(records: pd.DataFrame) -> pd.DataFrame:
-    """Return ``records`` with the strata and nested-response links added as margins.
+    """Return ``records`` with the strata links added as margins.
 
     Parameters
     ----------
@@ -64,11 +67,10 @@ def declare_links(records: pd.DataFrame) -> pd.DataFrame:
     tokens: dict[int, list[str]] = defaultdict(list)
     counts = records[
         (records["estimate_type"] == "count").to_numpy()
-        & ~records["analysis"].astype(str).str.startswith(CURVE_ANALYSES).to_numpy()
+        & ~records["analysis"].astype(str).str.startswith((*CURVE_ANALYSES, *UNLINKED)).to_numpy()
     ]
     values = counts["value"].to_numpy(dtype="float64")
     _strata(counts, values, tokens)
-    _nested(counts, values, tokens)
     margin = records["margin"].to_numpy(dtype=object).copy()
     positions = {label: i for i, label in enumerate(records.index)}
     for label, found in tokens.items():
@@ -99,29 +101,6 @@ def _strata(counts: pd.DataFrame, values: np.ndarray, tokens: dict[int, list[str
             if np.isnan(found).any() or found.sum() != values[total]:
                 continue
             key = _key("strata", *cell, name)
-            tokens[labels[total]].append(TOTAL_PREFIX + key)
-            for m in members:
-                tokens[labels[m]].append(key)
-
-
-def _nested(counts: pd.DataFrame, values: np.ndarray, tokens: dict[int, list[str]]) -> None:
-    cols = ["analysis", "group", "strata_name", "strata_level", "variable", "variable_level"]
-    names = counts["estimate_name"].astype(str).tolist()
-    keys = zip(*[counts[c].astype(str).tolist() for c in cols], strict=True)
-    where: dict[tuple[str, ...], int] = {
-        tuple(key): pos for pos, key in enumerate(keys) if names[pos] == "count"
-    }
-    labels = counts.index.tolist()
-    cells = sorted({k[:4] for k in where if k[4] == BEST_RESPONSE})
-    for a, g, sn, sl in cells:
-        for rate, levels in NESTED_RESPONSE.items():
-            total = where.get((a, g, sn, sl, rate, _OVERALL))
-            members = [where.get((a, g, sn, sl, BEST_RESPONSE, n), -1) for n in levels]
-            if total is None or min(members) < 0:
-                continue
-            if np.isnan(values[members]).any() or values[members].sum() != values[total]:
-                continue
-            key = _key("nested", a, g, sn, sl, rate)
             tokens[labels[total]].append(TOTAL_PREFIX + key)
             for m in members:
                 tokens[labels[m]].append(key)
