@@ -37,18 +37,18 @@ def test_cohort_note_hides_a_small_cohort_size():
     assert runner._cohort_note(0, 5) == "0 persons"
 
 
-def test_run_audit_warns_on_a_recovered_hidden_count(tmp_path: Path):
+def test_run_audit_warns_on_a_recovered_hidden_count_when_leaks_only_warn(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    monkeypatch.setattr(runner, "FAIL_RUN_ON_LEAKS", False)
     folder = _staged(tmp_path / "staged", "")
-    assert runner.FAIL_RUN_ON_LEAKS is False  # until the suppression of issue 16 lands
     with pytest.warns(AllrweWarning, match=r"recovers 1 hidden count\(s\) below 5.*= 2"):
         report = runner._audit(folder, 5)
     assert report.files == ("results.csv",)
 
 
-def test_run_audit_fails_on_a_leak_when_leaks_fail_runs(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-):
-    monkeypatch.setattr(runner, "FAIL_RUN_ON_LEAKS", True)
+def test_run_audit_fails_on_a_leak(tmp_path: Path):
+    assert runner.FAIL_RUN_ON_LEAKS is True
     folder = _staged(tmp_path / "staged", "")
     with pytest.raises(DisclosureError, match=r"n_excluded = 2 \(attrition\); nothing was"):
         runner._audit(folder, 5)
@@ -80,32 +80,17 @@ def test_demo_run_attack_is_consistent(demo_attack: AttackReport):
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(
-    strict=True,
-    reason="issue 16 (disclose branch): best-response CRh/CRi hidden beside the published "
-    "cr, cr_crh and response rates (demo: CRi = 73 - 71 = 2)",
-)
 def test_demo_run_gives_no_best_response_away(demo_attack: AttackReport):
     assert [leak.record for leak in demo_attack.leaks if "nested" in leak.families] == []
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(
-    strict=True,
-    reason="issue 16 (disclose branch): curve counts and estimates published where counts "
-    "are hidden (risk-set subtraction, KM and CIF steps, landmark rates)",
-)
 def test_demo_run_gives_no_time_to_event_count_away(demo_attack: AttackReport):
     curves = ("survival", "cumulative_incidence")
     assert [leak.record for leak in demo_attack.leaks if leak.record.startswith(curves)] == []
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(
-    strict=True,
-    reason="issue 16 (disclose branch): strata of the destinations table give hidden cells "
-    "away as overall minus levels (demo: duration <=14 to HSCT = 3)",
-)
 def test_demo_run_gives_no_stratum_count_away(demo_attack: AttackReport):
     assert [
         leak.record for leak in demo_attack.leaks if leak.families == ("margin", "strata")
@@ -113,12 +98,6 @@ def test_demo_run_gives_no_stratum_count_away(demo_attack: AttackReport):
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(
-    strict=True,
-    reason="issue 16 (disclose branch): attrition publishes persons before and after a step "
-    "with 'excluded' hidden (demo: study period step, 2 excluded); duration buckets beside "
-    "their declared total",
-)
 def test_demo_run_gives_no_attrition_or_margin_count_away(demo_attack: AttackReport):
     single = [("attrition",), ("margin",)]
     assert [leak.record for leak in demo_attack.leaks if leak.families in single] == []

@@ -29,11 +29,13 @@ from scipy.optimize import Bounds, LinearConstraint, milp
 from scipy.sparse.csgraph import connected_components
 
 __all__ = [
+    "CURVE_ANALYSES",
     "FAMILIES",
     "NESTED_RESPONSE",
     "AttackReport",
     "Leak",
     "attack",
+    "exposing",
     "record_name",
 ]
 
@@ -84,7 +86,8 @@ TOLERANCE_PREFIX = "~tol:"
 #: an upper bound on any count, so that every LP is bounded
 MAX_COUNT = 1e8
 
-_CURVES = ("survival_curve", "cumulative_incidence_curve")
+#: the curve analyses (their strata fall at different times: no strata equation)
+CURVE_ANALYSES = ("survival_curve", "cumulative_incidence_curve")
 _COUNT_SUFFIX = "_counts"
 _OVERALL = "overall"
 _MONTHS = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*months?\s*$")
@@ -203,6 +206,7 @@ class _Row:
     low: float
     high: float
     family: str
+    known: tuple[Key, ...] = ()  # the published counts the row was written with
 
 
 @dataclass
@@ -245,11 +249,13 @@ class _System:
     def add(self, terms: Iterable[tuple[float, Key]], low: float, high: float, family: str) -> None:
         coefs: dict[int, float] = defaultdict(float)
         const = 0.0
+        known: list[Key] = []
         for coef, key in terms:
             if key in self.var:
                 coefs[self.var[key]] += coef
             elif key in self.value:
                 const += coef * self.value[key]
+                known.append(key)
             else:
                 return  # a record the folder does not hold: no constraint
         coefs = {j: c for j, c in coefs.items() if c != 0.0}
@@ -257,7 +263,7 @@ class _System:
             if not (low - 1e-6 <= const <= high + 1e-6):
                 self.contradicted.add(family)
             return
-        self.rows.append(_Row(coefs, low - const, high - const, family))
+        self.rows.append(_Row(coefs, low - const, high - const, family, tuple(known)))
 
     def eq(self, terms: Iterable[tuple[float, Key]], family: str, value: float = 0.0) -> None:
         self.add(terms, value, value, family)
@@ -333,7 +339,7 @@ def _strata(system: _System, counts: list[tuple[Key, str]]) -> None:
     overall: dict[tuple[str, ...], Key] = {}
     for key, _ in counts:
         a, g, sn, _sl, v, vl, en = key
-        if a in _CURVES:
+        if a in CURVE_ANALYSES:
             continue  # curve points of strata fall at different times
         item: Key = (a, g, v, vl, en)
         if sn == _OVERALL:
@@ -361,7 +367,7 @@ def _pooled(counts: list[tuple[Key, str]]) -> set[tuple[str, ...]]:
     levels: dict[tuple[str, ...], set[str]] = defaultdict(set)
     for key, _ in counts:
         a, g, sn, sl, v, vl, en = key
-        if a not in _CURVES:
+        if a not in CURVE_ANALYSES:
             levels[(a, g, v, en, sn, sl)].add(vl)
     out: set[tuple[str, ...]] = set()
     for (a, g, v, en, sn, _sl), found in levels.items():
@@ -453,7 +459,7 @@ def _curve_points(
     points: dict[tuple[str, ...], set[tuple[float, str]]] = defaultdict(set)
     cells = {key[:6] for key in [*system.value, *system.var]} | set(numeric)
     for cell in cells:
-        if cell[0] not in _CURVES:
+        if cell[0] not in CURVE_ANALYSES:
             continue
         try:
             at = numeric.get(cell, {}).get("time_days", float(cell[5]))
@@ -889,10 +895,19 @@ def attack(
     -------
     AttackReport
     """
+    report_, _, _ = _attack(records, min_cell_count, report)
+    return report_
+
+
+def _attack(
+    records: pd.DataFrame, min_cell_count: int, report: pd.DataFrame | None
+) -> tuple[AttackReport, _System, set[int]]:
+    """Run the attack; return its report, the system and the leaked variables."""
     started = time.perf_counter()
     system, numeric = _build(records, report)
     _smd(system, numeric)
     leaks: list[Leak] = []
+    leaked: set[int] = set()
     inconsistent = set(system.contradicted)
     lb, ub = _propagate(system)
     if (lb > ub).any():
@@ -923,7 +938,8 @@ def attack(
                 key = system.keys[var]
                 name = record_name((system.origin.get(key, key[0]), *key[1:]))
                 leaks.append(Leak(name, low, high, families[var]))
-    return AttackReport(
+                leaked.add(var)
+    found_report = AttackReport(
         min_cell_count=min_cell_count,
         n_hidden=int(sum(system.hidden)),
         n_constraints=len(system.rows),
@@ -932,6 +948,46 @@ def attack(
         inconsistent=tuple(sorted(inconsistent)),
         seconds=time.perf_counter() - started,
     )
+    return found_report, system, leaked
+
+
+def exposing(records: pd.DataFrame, min_cell_count: int) -> tuple[AttackReport, list[list[Key]]]:
+    """Attack ``records`` and name the published counts that give each leak away.
+
+    Parameters
+    ----------
+    records : pandas.DataFrame
+        Records as they would be published (hidden counts NaN).
+    min_cell_count : int
+        The threshold.
+
+    Returns
+    -------
+    report : AttackReport
+        The attack's report.
+    rows : list of list of tuple of str
+        For every constraint that bounds a leaked count, the published counts it was written
+        with (record keys: analysis, group, strata_name, strata_level, variable,
+        variable_level, estimate_name); hiding one of each breaks that constraint. When no
+        such constraint holds a published count, those of the constraints one step further
+        (through the other hidden counts they bound) are given.
+    """
+    found, system, leaked = _attack(records, min_cell_count, None)
+    if not leaked:
+        return found, []
+    reach = set(leaked)
+    out: list[list[Key]] = []
+    for _ in range(3):
+        touching = [row for row in system.rows if reach & row.coefs.keys()]
+        out = [
+            [(system.origin.get(k, k[0]), *k[1:]) for k in row.known if system.value[k] > 0]
+            for row in touching
+        ]
+        out = [keys for keys in out if keys]
+        if out:
+            break
+        reach = {j for row in touching for j in row.coefs}
+    return found, out
 
 
 # --- SMD ---------------------------------------------------------------------------------

@@ -26,7 +26,7 @@ import pandas as pd
 
 from allrwe.errors import ResultsError
 from allrwe.results.complementary import HEADLINE_WEIGHT
-from allrwe.results.margins import parse_margins, protect_margins
+from allrwe.results.margins import Margin, parse_margins, protect_margins
 from allrwe.results.model import KEY_COLUMNS, ResultSet
 from allrwe.results.provenance import SuppressionSummary
 
@@ -108,6 +108,60 @@ def _comparisons_of_hidden(records: pd.DataFrame, count_suppressed: np.ndarray) 
             ):
                 out[i] = True
     return out
+
+
+#: rounds of attack and repair :func:`suppress` runs at most
+MAX_REPAIR_ROUNDS = 20
+
+
+def _harden(
+    records: pd.DataFrame,
+    values: np.ndarray,
+    primary: np.ndarray,
+    counts: np.ndarray,
+    margins: dict[str, Margin],
+    min_cell_count: int,
+    weights: np.ndarray,
+) -> np.ndarray:
+    """Attack the suppressed records; hide what gives a leak away and protect again.
+
+    The margins cover the links a table declares; the attacker
+    (:func:`allrwe.results.attack.exposing`) also reads rates, curves, landmarks and
+    summaries. Each round hides, in every constraint that pins a small hidden count, its
+    cheapest published count (by :func:`cell_weights`), then reruns the complementary
+    protection with those as primary suppressions, until the attacker finds no leak.
+    """
+    from allrwe.results.attack import exposing  # deferred: SciPy's solvers
+
+    is_count = (records["estimate_type"] == "count").to_numpy()
+    columns = [records[c].astype(str).tolist() for c in (*KEY_COLUMNS, "estimate_name")]
+    index = {key: i for i, key in enumerate(zip(*columns, strict=True)) if is_count[i]}
+    labels = _Labels(records)
+    for _ in range(MAX_REPAIR_ROUNDS):
+        hidden = counts | _linked(records, counts) | _comparisons_of_hidden(records, counts)
+        found, rows = exposing(
+            records.assign(value=np.where(hidden, np.nan, values)), min_cell_count
+        )
+        extra: set[int] = set()
+        for keys in rows:
+            candidates = [index[k] for k in keys if k in index and not counts[index[k]]]
+            if candidates:
+                extra.add(min(candidates, key=lambda r: (weights[r], r)))
+        if not extra:
+            if found.leaks:
+                logger.warning("the attacker still recovers %d hidden count(s)", len(found.leaks))
+            return counts
+        logger.debug(
+            "repair: %d leak(s) in %.1f s; %d more count(s) hidden",
+            len(found.leaks),
+            found.seconds,
+            len(extra),
+        )
+        primary = primary.copy()
+        primary[sorted(extra)] = True
+        counts = protect_margins(values, primary, margins, min_cell_count, labels, weights)
+        counts &= is_count
+    return counts
 
 
 class _Labels(Sequence[str]):
@@ -214,6 +268,7 @@ def suppress(
             protect_margins(values, primary, margins, int(min_cell_count), labels, weights)
             & is_count
         )
+        counts = _harden(records, values, primary, counts, margins, int(min_cell_count), weights)
     else:
         counts = primary
     linked = _linked(records, counts) | _comparisons_of_hidden(records, counts)

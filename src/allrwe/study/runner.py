@@ -270,9 +270,9 @@ def _wait_for_figures(figures: FigureWorker) -> None:
     )
 
 
-#: While the suppression is being rewritten (issue 16), hidden counts the attacker recovers
-#: at the end of a run are warnings; set to ``True`` to make them fail the run (exit 1).
-FAIL_RUN_ON_LEAKS = False
+#: A hidden count the attacker recovers at the end of a run fails it (``DisclosureError``,
+#: exit 1, nothing written); ``False`` turns that into a warning (for debugging only).
+FAIL_RUN_ON_LEAKS = True
 
 
 def _audit(folder: Path, min_cell_count: int) -> AuditReport:
@@ -480,6 +480,7 @@ def _run(
             imports.join()
         from allrwe.report import write_report
         from allrwe.results import ResultSet, export, publishable_records, suppress
+        from allrwe.results.links import declare_links
         from allrwe.results.summarised import write_summarised_result
         from allrwe.study import stages
         from allrwe.study.adapters import empty_records
@@ -495,7 +496,7 @@ def _run(
         with progress.stage("results") as notes:
             frames = [p for p in parts if len(p)] or [empty_records()]
             raw = ResultSet.create(
-                pd.concat(frames, ignore_index=True),
+                declare_links(pd.concat(frames, ignore_index=True)),
                 spec=spec,
                 cdm_source=source.description,
                 created_at=_created_at(created_at),

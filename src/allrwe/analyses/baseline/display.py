@@ -71,7 +71,6 @@ _CONTINUOUS_ROWS = (
     ("n", ("count",), "{:.0f}"),
     ("mean (SD)", ("mean", "sd"), "{} ({})"),
     ("median (IQR)", ("median", "q25", "q75"), "{} ({}, {})"),
-    ("min, max", ("min", "max"), "{}, {}"),
 )
 
 

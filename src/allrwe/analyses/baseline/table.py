@@ -78,6 +78,18 @@ def _pct(count: float, denominator: float) -> float:
     return 100.0 * count / denominator if denominator > 0 else float("nan")
 
 
+#: significant digits of a published mean and SD: removing one person and running again
+#: must not give back that person's value (a mean of n values to 10 digits does)
+SIGNIFICANT_DIGITS = 3
+#: estimates of a group that are one person's own value, never published
+WITHHELD_ESTIMATES = frozenset({"min", "max"})
+
+
+def _significant(value: float, digits: int = SIGNIFICANT_DIGITS) -> float:
+    """Return ``value`` rounded to ``digits`` significant digits (NaN and 0 unchanged)."""
+    return float(f"{value:.{digits}g}") if np.isfinite(value) and value != 0 else value
+
+
 def _continuous_cells(
     key: _Key, var: BaselineVariable, x: np.ndarray
 ) -> tuple[list[Cell], _Summary]:
@@ -86,7 +98,11 @@ def _continuous_cells(
         key.cell(var.name, OVERALL, "count", "count", s.n, partition=True),
         key.cell(var.name, "missing", "count", "count", s.n_missing, partition=True),
     ]
-    cells += [key.cell(var.name, OVERALL, n, "numeric", v) for n, v in s.estimates().items()]
+    for name, value in s.estimates().items():
+        if name in WITHHELD_ESTIMATES:
+            continue
+        shown = _significant(value) if name in ("mean", "sd") else value
+        cells.append(key.cell(var.name, OVERALL, name, "numeric", shown))
     return cells, s
 
 
