@@ -51,7 +51,7 @@ REVIEWED: dict[tuple[str, str, str], str] = {
     (
         "io/source.py",
         "_connect_csv",
-        'f"CREATE VIEW {name} AS SELECT {\', \'.join(parts)} FROM {source}"',
+        "f\"CREATE VIEW {name} AS SELECT {', '.join(parts)} FROM {source}\"",
     ): (
         "name and every lower-cased column passed validate_identifier; the file's own column"
         " names are double-quoted with their double quotes doubled; casts are constants"
