@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pandas as pd
 import pytest
 from planted import CURVE_AT_RISK, CURVE_DAYS, MIN_CELL_COUNT
 
@@ -254,3 +255,24 @@ def test_a_column_without_any_estimate_is_left_out_of_table_one():
     kept_header, kept_rows = _without_empty_columns(header, rows)
     assert kept_header == ["Characteristic", "BLIN", "Overall"]
     assert kept_rows[1] == Row(("age", "45", "45"), indent=1)
+
+
+def test_pathways_figure_reads_the_whole_group_not_its_strata(results, spec, meta):
+    """Pathway records by sex (or age band, index year) and the pooled level stay out of the
+    Sankey: the whole group's 300 persons on blinatumomab are drawn once, not summed over strata."""
+    from allrwe.results.model import pooled_label
+
+    rec = results.records
+    overall = rec[(rec["analysis"] == "pathways") & (rec["group"] == "BLIN")]
+    by_sex = overall.assign(strata_name="sex", strata_level="Female")
+    pooled = overall[overall["variable_level"] == "blinatumomab"].assign(
+        variable_level=pooled_label(MIN_CELL_COUNT)
+    )
+    extra = results.with_records(
+        pd.concat([rec, by_sex, pooled], ignore_index=True), results.provenance
+    )
+    doc = build_report(extra, spec, meta)
+    sankey = next(f for f in _blocks(_section(doc, "pathways"), Figure) if f.chart == "sankey")
+    assert sankey.data["nodes"] == ["1. blinatumomab", "2. Stopped"]
+    assert sankey.data["links"] == [{"source": 0, "target": 1, "value": 300}]
+    assert [item["name"] for item in sankey.data["top"]] == ["blinatumomab"]

@@ -16,6 +16,7 @@ from allrwe.report._view import (
 )
 from allrwe.report.figures import PALETTE, group_colour
 from allrwe.report.model import Block, Details, Figure, Row, Section, Table, Text
+from allrwe.results.model import POOLED_PREFIX
 from allrwe.spec import StudySpec
 
 __all__ = ["patterns_section"]
@@ -261,7 +262,12 @@ def _lines(ctx: Context) -> Section | None:
 
 def _sankey_data(ctx: Context, group: str) -> tuple[dict[str, Any], list[Row]]:
     frame = ctx.view.frame("pathways")
-    frame = frame[(frame["group"] == group) & (frame["estimate_name"] == "count")]
+    # the whole group only: pathway records also come by age band, sex and index year
+    frame = frame[
+        (frame["group"] == group)
+        & (frame["strata_name"] == _O)
+        & (frame["estimate_name"] == "count")
+    ]
     visible: list[tuple[str, int]] = []
     rows = []
     for path, value, hidden in zip(
@@ -276,7 +282,8 @@ def _sankey_data(ctx: Context, group: str) -> tuple[dict[str, Any], list[Row]]:
                 value,
             )
         )
-        if not hidden and value > 0 and path != "None":
+        pooled = str(path).startswith(POOLED_PREFIX)
+        if not hidden and value > 0 and path != "None" and not pooled:
             visible.append((str(path), int(value)))
     # Published pathways first, most frequent first; then the suppressed ones by name.
     rows.sort(key=lambda r: (r[2], 0.0 if r[2] else -float(r[3]), r[0]))

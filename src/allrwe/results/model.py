@@ -22,9 +22,11 @@ __all__ = [
     "ESTIMATE_TYPES",
     "KEY_COLUMNS",
     "MARGIN_SEPARATOR",
+    "POOLED_PREFIX",
     "ROW_ID_COLUMNS",
     "TOTAL_PREFIX",
     "ResultSet",
+    "pooled_label",
     "split_margin",
     "validate_records",
 ]
@@ -405,3 +407,12 @@ class ResultSet:
                     )
         frame = pd.concat([s._records for s in sets], ignore_index=True)
         return cls(frame, dataclasses.replace(first, suppression=None))
+
+
+#: start of the level that pools the rare levels of an open-ended list (pathways, regimens)
+POOLED_PREFIX = "other (each fewer than "
+
+
+def pooled_label(min_cell_count: int) -> str:
+    """Level of the pooled rare levels of an open-ended list (pathways, regimens)."""
+    return f"{POOLED_PREFIX}{min_cell_count})"

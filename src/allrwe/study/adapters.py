@@ -21,7 +21,7 @@ from allrwe.results import (
     summary_records,
     validate_records,
 )
-from allrwe.results.model import MARGIN_SEPARATOR, TOTAL_PREFIX
+from allrwe.results.model import MARGIN_SEPARATOR, TOTAL_PREFIX, pooled_label
 
 __all__ = [
     "NOT_AVAILABLE",
@@ -357,11 +357,6 @@ def _link_subgroup_totals(
         )
     out["margin"] = margins
     return out
-
-
-def pooled_label(min_cell_count: int) -> str:
-    """Level of the pooled rare levels of an open-ended list (pathways, regimens)."""
-    return f"other (each fewer than {min_cell_count})"
 
 
 def pool_rare(
