@@ -124,14 +124,20 @@ def test_landmark_rate_of_a_large_risk_set_gives_nothing_away():
 
 
 def _km(n: int, deaths: list[int], censored: list[int], *, hide_risk: bool) -> list[dict]:
+    """A curve as published: one point a time, its counts those who left since the last one.
+
+    Point 0 (day 0) has everyone at risk; point ``k`` (day ``10 k``) carries the deaths and
+    censorings of step ``k`` and the survival just before day ``10 k``, i.e. after step ``k``.
+    """
     rows = [_rec("survival_summary", "INO", ALL, "os", "overall", "n", float(n))]
     at_risk, survival = n, 1.0
-    for day, (d, c) in enumerate(zip(deaths, censored, strict=True), start=1):
-        survival *= 1 - d / at_risk
-        level = str(day * 10)
+    steps = [(0, 0), *zip(deaths, censored, strict=True)]
+    for k, (d, c) in enumerate(steps):
+        survival *= 1 - d / (at_risk + d + c) if k else 1.0
+        level = str(k * 10)
         rows += [
             _rec("survival_curve", "INO", ALL, "os", level, "survival", survival, "numeric"),
-            _rec("survival_curve", "INO", ALL, "os", level, "time_days", day * 10.0, "numeric"),
+            _rec("survival_curve", "INO", ALL, "os", level, "time_days", k * 10.0, "numeric"),
             _rec("survival_curve_counts", "INO", ALL, "os", level, "n_event", HIDDEN),
             _rec("survival_curve_counts", "INO", ALL, "os", level, "n_censor", HIDDEN),
             _rec(
@@ -144,28 +150,39 @@ def _km(n: int, deaths: list[int], censored: list[int], *, hide_risk: bool) -> l
                 HIDDEN if hide_risk else float(at_risk),
             ),
         ]
-        at_risk -= d + c
+        if k < len(deaths):
+            at_risk -= deaths[k] + censored[k]
     return rows
 
 
 def test_km_steps_of_a_small_group_give_each_death_away():
-    # a 6-person group: S(t) / S(t-) x n_risk = deaths, steps of 1/6, 1/5 ...
-    report = _attack(_km(6, [1, 1, 0, 2], [0, 1, 1, 0], hide_risk=True))
+    # a 7-person group published at every step (a planted leak: counts below 5 shown as
+    # steps): S(t) / S(t-) = 6/7, 5/6 ... against the summary's n gives the deaths back
+    report = _attack(_km(7, [1, 1, 0, 2], [0, 1, 1, 0], hide_risk=True))
     leaks = _leaks(report)
     assert leaks["survival_curve_counts/INO/overall=overall/os/10/n_event"] == (1, 1)
     assert leaks["survival_curve_counts/INO/overall=overall/os/20/n_event"] == (1, 1)
-    # the last deaths (2) are not pinned, but lie inside (0, 5) whatever the censorings
-    assert leaks["survival_curve_counts/INO/overall=overall/os/40/n_event"] == (1, 4)
+    # the last deaths (2, true value) and the one left at risk are bounded inside (0, 5)
+    assert leaks["survival_curve_counts/INO/overall=overall/os/40/n_event"] == (2, 4)
+    assert leaks["survival_curve_counts/INO/overall=overall/os/40/n_risk"] == (1, 2)
     assert "km" in report.leaks[0].families
 
 
+def test_km_between_published_points_bounds_without_pinning():
+    # a large group: the product-limit between points only bounds the deaths, no leak
+    report = _attack(_km(60, [6, 5, 0, 8], [0, 5, 6, 0], hide_risk=False))
+    assert report.ok
+    assert report.inconsistent == ()
+
+
 def test_consecutive_risk_sets_give_the_hidden_events_away():
+    # the second point counts who left since the first: 20 - 17 = 3 deaths
     rows = []
-    for level, risk, event, censor in (("10", 20.0, HIDDEN, 0.0), ("20", 17.0, 0.0, 17.0)):
+    for level, risk, event, censor in (("10", 20.0, 0.0, 0.0), ("20", 17.0, HIDDEN, 0.0)):
         for name, value in (("n_risk", risk), ("n_event", event), ("n_censor", censor)):
             rows.append(_rec("survival_curve_counts", "BLIN", ALL, "os", level, name, value))
     report = _attack(rows)
-    assert _leaks(report) == {"survival_curve_counts/BLIN/overall=overall/os/10/n_event": (3, 3)}
+    assert _leaks(report) == {"survival_curve_counts/BLIN/overall=overall/os/20/n_event": (3, 3)}
     assert report.leaks[0].families == ("risk_set",)
 
 
@@ -304,14 +321,14 @@ def test_smd_of_a_flag_gives_its_small_hidden_count_away():
 
 
 def test_a_curve_that_stops_early_is_not_taken_for_the_whole_follow_up():
-    # published only while 15 or more are at risk: 10 of the summary's 18 deaths are shown
+    # published only while 15 or more are at risk: 5 of the summary's 18 deaths are shown
     rows = [
         _rec("survival_summary", "BLIN", ALL, "os", "overall", "n", 20.0),
         _rec("survival_summary", "BLIN", ALL, "os", "overall", "n_event", 18.0),
         _rec("survival_summary", "BLIN", ("sex", "F"), "os", "overall", "n_event", HIDDEN),
         _rec("survival_summary", "BLIN", ("sex", "M"), "os", "overall", "n_event", 15.0),
     ]
-    for level, risk, deaths in (("10", 20.0, 5.0), ("20", 15.0, 5.0)):
+    for level, risk, deaths in (("10", 20.0, 0.0), ("20", 15.0, 5.0)):
         for name, value in (("n_risk", risk), ("n_event", deaths), ("n_censor", 0.0)):
             rows.append(_rec("survival_curve_counts", "BLIN", ALL, "os", level, name, value))
     report = _attack(rows)

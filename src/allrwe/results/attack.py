@@ -17,7 +17,7 @@ import math
 import re
 import time
 from collections import defaultdict
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from itertools import pairwise, product
 from typing import Any
@@ -46,9 +46,9 @@ FAMILIES = (
     "rate",  # percentage x denominator = count
     "attrition",  # persons before a step - persons after it = excluded
     "nested",  # nested categories (best response CR <= CR/CRh <= CR/CRh/CRi)
-    "km",  # Kaplan-Meier and Aalen-Johansen steps: rate x risk set = events
-    "risk_set",  # consecutive risk sets differ by the events and censorings between them
-    "summary",  # a curve's first risk set and its events add up to the summary row
+    "km",  # Kaplan-Meier and Aalen-Johansen ratios between points bound the events between
+    "risk_set",  # consecutive published risk sets differ by the later point's counts
+    "summary",  # a curve's first point and its events (plus an unseen tail) vs the summary
     "landmark",  # a landmark rate bounds the events before it
     "smd",  # an SMD recomputed from candidate counts
 )
@@ -474,6 +474,12 @@ def _event_names(system: _System, curve: tuple[str, ...]) -> list[str]:
 
 
 def _curves(system: _System, numeric: dict[Cell, dict[str, float]]) -> None:
+    """Write the constraints of the published curves (see :mod:`allrwe.analyses.outcomes.curves`).
+
+    A published point carries the risk set at its time, the persons who left the risk set
+    since the previous published point (events, censorings), and the estimates just before
+    its time; the persons at risk at the first time are the summary's ``n``.
+    """
     for curve, points in _curve_points(system, numeric).items():
         levels = [level for _, level in points]
         events = _event_names(system, curve)
@@ -482,41 +488,57 @@ def _curves(system: _System, numeric: dict[Cell, dict[str, float]]) -> None:
         def key(level: str, name: str, curve: tuple[str, ...] = curve) -> Key:
             return (*curve, level, name)
 
-        def count_or_zero(level: str, name: str) -> list[tuple[float, Key]]:
-            k = key(level, name)
-            return [(1.0, k)] if system.has(k) else []
+        leaving = (*events, "n_censor")
+
+        def exits(level: str, names: tuple[str, ...] = leaving) -> list[tuple[float, Key]]:
+            return [(1.0, key(level, n)) for n in names if system.has(key(level, n))]
 
         for level in levels:  # a point of a curve has someone at risk
             system.add([(1.0, key(level, "n_risk"))], 1.0, math.inf, "risk_set")
         for before, after in pairwise(levels):
+            # the risk set shrinks by exactly the persons who left between the two points
             terms = [(1.0, key(before, "n_risk")), (-1.0, key(after, "n_risk"))]
-            for name in [*events, "n_censor"]:
-                terms += [(-c, k) for c, k in count_or_zero(before, name)]
-            system.eq(terms, "risk_set")
-        _curve_summary(system, curve, levels, events)
+            system.eq(terms + [(-c, k) for c, k in exits(after)], "risk_set")
+        _curve_summary(system, curve, levels, events, exits)
         causes = [name[len("n_event_") :] for name in events if name.startswith("n_event_")]
         previous: dict[str, float] = {}
         for level in levels:
             now = numeric.get((*curve, level), {})
+            # the risk set at the previous point: this one's plus those who left since
+            start = [(1.0, key(level, "n_risk")), *exits(level)]
             if kind == "survival_curve":
-                _km_step(system, key(level, "n_event"), key(level, "n_risk"), now, previous)
+                _km_step(system, key(level, "n_event"), key(level, "n_risk"), start, now, previous)
             elif causes:
-                _aj_step(system, curve, level, causes, now, previous)
+                _aj_step(system, curve, level, causes, start, now, previous)
             previous = now
 
 
 def _km_step(
-    system: _System, event: Key, risk: Key, now: dict[str, float], before: dict[str, float]
+    system: _System,
+    event: Key,
+    risk: Key,
+    start: list[tuple[float, Key]],
+    now: dict[str, float],
+    before: dict[str, float],
 ) -> None:
+    """Bound the deaths between two published points by the survival ratio ``r``.
+
+    With ``D`` deaths between points whose risk sets are ``N`` (before) and ``m`` (after), the
+    product-limit over the hidden times lies in ``[m / (m + D), 1 - D / N]`` (the risk set at
+    each death between ``m`` plus the deaths still to come and ``N`` minus those gone), so
+    ``m (1 - r) / r <= D <= N (1 - r)``; one death at one time gives ``D`` exactly.
+    """
     s_now, s_before = now.get("survival"), before.get("survival", 1.0)
     if s_now is None or s_before <= 0:
         return
-    # S(t) = S(t-) (1 - d / n): d / n = 1 - S(t) / S(t-)
-    rate = 1.0 - s_now / s_before
+    ratio = s_now / s_before
     tol_now = now.get(f"{TOLERANCE_PREFIX}survival", _tol(s_now))
     tol_before = before.get(f"{TOLERANCE_PREFIX}survival", _tol(s_before))
     tol = (tol_now + s_now * tol_before / s_before) / s_before
-    system.ratio(event, risk, rate, tol, "km")
+    low, high = max(ratio - tol, 0.0), ratio + tol
+    system.add([(1.0, event), *[(-(1.0 - low) * c, k) for c, k in start]], -math.inf, 0.0, "km")
+    if 0.0 < high < 1.0:
+        system.add([(1.0, event), (-(1.0 / high - 1.0), risk)], 0.0, math.inf, "km")
 
 
 def _aj_step(
@@ -524,25 +546,35 @@ def _aj_step(
     curve: tuple[str, ...],
     level: str,
     causes: list[str],
+    start: list[tuple[float, Key]],
     now: dict[str, float],
     before: dict[str, float],
 ) -> None:
+    """Bound the events of each cause between two published points of a cumulative incidence.
+
+    ``F_k`` grows by the sum of ``S(t-) d_k / n_t`` over the hidden times, with ``S(t-)``
+    between the all-cause survival at the two points and ``n_t`` between the two risk sets
+    ``m`` and ``N``: ``m step / S_before <= D_k <= N step / S_now``.
+    """
     if any(c not in now for c in causes):
         return
     if before and any(c not in before for c in causes):
         return
-    alive = 1.0 - sum(before.get(c, 0.0) for c in causes)
-    if alive <= 1e-9:
+    alive_before = 1.0 - sum(before.get(c, 0.0) for c in causes)
+    alive_now = 1.0 - sum(now[c] for c in causes)
+    tol_alive = sum(_tol(now[c]) + _tol(before.get(c, 0.0)) for c in causes)
+    if alive_now - tol_alive <= 1e-9:
         return
     risk: Key = (*curve, level, "n_risk")
     for cause in causes:
-        # F_k(t) - F_k(t-) = S(t-) d_k / n, with S(t-) = 1 - sum of the F(t-)
         step = now[cause] - before.get(cause, 0.0)
-        tol = (_tol(now[cause]) + _tol(before.get(cause, 0.0))) * (1 + 1 / alive) + abs(step) * len(
-            causes
-        ) * _tol(1.0) / alive**2
+        tol = _tol(now[cause]) + _tol(before.get(cause, 0.0))
         event: Key = (*curve, level, f"n_event_{cause}")
-        system.ratio(event, risk, step / alive, tol / alive, "km")
+        most = max(step + tol, 0.0) / (alive_now - tol_alive)
+        system.add([(1.0, event), *[(-most * c, k) for c, k in start]], -math.inf, 0.0, "km")
+        least = max(step - tol, 0.0) / (alive_before + tol_alive)
+        if least > 0.0:
+            system.add([(1.0, event), (-least, risk)], 0.0, math.inf, "km")
 
 
 def _summary_key(curve: tuple[str, ...], name: str) -> Key:
@@ -551,41 +583,30 @@ def _summary_key(curve: tuple[str, ...], name: str) -> Key:
 
 
 def _curve_summary(
-    system: _System, curve: tuple[str, ...], levels: list[str], events: list[str]
+    system: _System,
+    curve: tuple[str, ...],
+    levels: list[str],
+    events: list[str],
+    exits: Callable[[str], list[tuple[float, Key]]],
 ) -> None:
+    """Tie a curve's published points to its summary row.
+
+    Everyone is at risk at the first time: ``n`` is the first risk set plus those who left
+    before the first published point. The persons at risk at the last published point all
+    leave after it, unseen: the summary's events of each kind exceed the points' sum by
+    ``0 .. n_risk(last)``, and all of them together by exactly ``n_risk(last)``.
+    """
     if not levels:
         return
     n = _summary_key(curve, "n")
-    system.eq([(1.0, (*curve, levels[0], "n_risk")), (-1.0, n)], "summary")
-    # A curve may stop early (no point published where the risk set is small): its points
-    # then hold fewer events than the summary. Equalities only where it reaches its end.
-    high = 0.0 if _complete(system, curve, levels[-1], events) else math.inf
-    leaving: list[tuple[float, Key]] = []
+    first, last = levels[0], levels[-1]
+    system.eq([(1.0, (*curve, first, "n_risk")), *exits(first), (-1.0, n)], "summary")
+    tail: Key = (*curve, last, "n_risk")
     for name in events:
-        terms = [(1.0, (*curve, lv, name)) for lv in levels if system.has((*curve, lv, name))]
-        system.add(
-            [(-1.0, k) for _, k in terms] + [(1.0, _summary_key(curve, name))], 0.0, high, "summary"
-        )
-        leaving += terms
-    censored = [
-        (1.0, (*curve, lv, "n_censor")) for lv in levels if system.has((*curve, lv, "n_censor"))
-    ]
-    system.add([(-1.0, k) for _, k in [*leaving, *censored]] + [(1.0, n)], 0.0, high, "summary")
-
-
-def _complete(system: _System, curve: tuple[str, ...], last: str, events: list[str]) -> bool:
-    """Tell whether a curve's last point is where its last persons leave.
-
-    Only when that point's risk set, events and censorings are all published and the risk
-    set equals the others' sum: a curve that stops early (no point where the risk set is
-    small) holds fewer events than its summary, and hidden counts cannot show it does not.
-    """
-    keys = [(*curve, last, name) for name in ["n_risk", "n_censor", *events]]
-    present = [k for k in keys if system.has(k)]
-    if any(k in system.var for k in present):
-        return False
-    values = [system.value[k] for k in present]
-    return bool(present) and values[0] == sum(values[1:])
+        shown = [(*curve, lv, name) for lv in levels if system.has((*curve, lv, name))]
+        terms = [(-1.0, k) for k in shown] + [(1.0, _summary_key(curve, name)), (-1.0, tail)]
+        system.add(terms, -math.inf, 0.0, "summary")
+        system.add(terms[:-1], 0.0, math.inf, "summary")
 
 
 def _landmarks(system: _System, numeric: dict[Cell, dict[str, float]]) -> None:
