@@ -175,6 +175,20 @@ def test_km_between_published_points_bounds_without_pinning():
     assert report.inconsistent == ()
 
 
+def test_km_step_spans_a_point_whose_survival_is_hidden():
+    # secondary suppression hid the survival at day 20: the step from day 10 to day 30 holds
+    # the deaths of both points, not a drop from S = 1
+    rows = [
+        r
+        for r in _km(60, [6, 5, 0, 8], [0, 5, 6, 0], hide_risk=False)
+        if not (r["variable_level"] == "20" and r["estimate_name"] == "survival")
+    ]
+    assert rows != _km(60, [6, 5, 0, 8], [0, 5, 6, 0], hide_risk=False)
+    report = _attack(rows)
+    assert report.inconsistent == ()
+    assert report.ok
+
+
 def test_consecutive_risk_sets_give_the_hidden_events_away():
     # the second point counts who left since the first: 20 - 17 = 3 deaths
     rows = []

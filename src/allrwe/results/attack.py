@@ -501,21 +501,28 @@ def _curves(system: _System, numeric: dict[Cell, dict[str, float]]) -> None:
             system.eq(terms + [(-c, k) for c, k in exits(after)], "risk_set")
         _curve_summary(system, curve, levels, events, exits)
         causes = [name[len("n_event_") :] for name in events if name.startswith("n_event_")]
-        previous: dict[str, float] = {}
+        # the estimates may be hidden at some points (secondary suppression): each step runs
+        # from the last point whose estimates are published (the start: S = 1, F = 0)
+        anchor: dict[str, float] = {}
+        span: list[tuple[float, Key]] = []
         for level in levels:
             now = numeric.get((*curve, level), {})
-            # the risk set at the previous point: this one's plus those who left since
-            start = [(1.0, key(level, "n_risk")), *exits(level)]
-            if kind == "survival_curve":
-                _km_step(system, key(level, "n_event"), key(level, "n_risk"), start, now, previous)
-            elif causes:
-                _aj_step(system, curve, level, causes, start, now, previous)
-            previous = now
+            span += exits(level)
+            # the risk set at the anchor: this one's plus those who left since
+            start = [(1.0, key(level, "n_risk")), *span]
+            if kind == "survival_curve" and "survival" in now and "n_event" in events:
+                died = [(c, k) for c, k in span if k[6] == "n_event"]
+                _km_step(system, died, key(level, "n_risk"), start, now, anchor)
+            elif kind != "survival_curve" and causes and all(c in now for c in causes):
+                _aj_step(system, curve, level, causes, span, start, now, anchor)
+            else:
+                continue
+            anchor, span = now, []
 
 
 def _km_step(
     system: _System,
-    event: Key,
+    died: list[tuple[float, Key]],
     risk: Key,
     start: list[tuple[float, Key]],
     now: dict[str, float],
@@ -536,9 +543,9 @@ def _km_step(
     tol_before = before.get(f"{TOLERANCE_PREFIX}survival", _tol(s_before))
     tol = (tol_now + s_now * tol_before / s_before) / s_before
     low, high = max(ratio - tol, 0.0), ratio + tol
-    system.add([(1.0, event), *[(-(1.0 - low) * c, k) for c, k in start]], -math.inf, 0.0, "km")
+    system.add([*died, *[(-(1.0 - low) * c, k) for c, k in start]], -math.inf, 0.0, "km")
     if 0.0 < high < 1.0:
-        system.add([(1.0, event), (-(1.0 / high - 1.0), risk)], 0.0, math.inf, "km")
+        system.add([*died, (-(1.0 / high - 1.0), risk)], 0.0, math.inf, "km")
 
 
 def _aj_step(
@@ -546,6 +553,7 @@ def _aj_step(
     curve: tuple[str, ...],
     level: str,
     causes: list[str],
+    span: list[tuple[float, Key]],
     start: list[tuple[float, Key]],
     now: dict[str, float],
     before: dict[str, float],
@@ -569,12 +577,13 @@ def _aj_step(
     for cause in causes:
         step = now[cause] - before.get(cause, 0.0)
         tol = _tol(now[cause]) + _tol(before.get(cause, 0.0))
-        event: Key = (*curve, level, f"n_event_{cause}")
+        name = f"n_event_{cause}"
+        events = [(c, k) for c, k in span if k[6] == name]
         most = max(step + tol, 0.0) / (alive_now - tol_alive)
-        system.add([(1.0, event), *[(-most * c, k) for c, k in start]], -math.inf, 0.0, "km")
+        system.add([*events, *[(-most * c, k) for c, k in start]], -math.inf, 0.0, "km")
         least = max(step - tol, 0.0) / (alive_before + tol_alive)
         if least > 0.0:
-            system.add([(1.0, event), (-least, risk)], 0.0, math.inf, "km")
+            system.add([*events, (-least, risk)], 0.0, math.inf, "km")
 
 
 def _summary_key(curve: tuple[str, ...], name: str) -> Key:
