@@ -120,9 +120,10 @@ def test_report_curves_turn_figure_lines_into_records():
 
 
 def test_report_curve_steps_give_away_deaths_the_exports_hide(tmp_path: Path):
-    # the exports hide the estimates and the deaths; the report draws S = 5/6 at day 30
+    # the exports hide the estimates and the deaths before day 30, where 5 remain at risk;
+    # the report draws S = 5/6 just before day 30: one death among 6
     rows = [
-        f"{KM},30,n_risk,count,6,FALSE,",
+        f"{KM},30,n_risk,count,5,FALSE,",
         f"{KM},30,n_event,count,,TRUE,",
         f"{KM},30,n_censor,count,0,FALSE,",
         "survival_curve,BLIN,overall,overall,os,30,survival,numeric,,FALSE,",
