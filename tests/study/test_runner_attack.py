@@ -47,8 +47,8 @@ def test_run_audit_warns_on_a_recovered_hidden_count_when_leaks_only_warn(
     assert report.files == ("results.csv",)
 
 
-def test_run_audit_fails_on_a_leak(tmp_path: Path):
-    assert runner.FAIL_RUN_ON_LEAKS is True
+def test_run_audit_fails_on_a_leak_when_leaks_fail(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    monkeypatch.setattr(runner, "FAIL_RUN_ON_LEAKS", True)
     folder = _staged(tmp_path / "staged", "")
     with pytest.raises(DisclosureError, match=r"n_excluded = 2 \(attrition\); nothing was"):
         runner._audit(folder, 5)
