@@ -471,6 +471,20 @@ def _append_attrition(
     return out.drop(columns="_g").reset_index(drop=True)[list(ATTRITION_COLUMNS)]
 
 
+def _empty_cohort(source: CdmSource, spec: StudySpec, attrition: pd.DataFrame) -> Cohort:
+    """Warn that the cohort is empty and return it with its attrition (zero counts)."""
+    warnings.warn(
+        f"the cohort of {spec.name!r} is empty on {source.description}: "
+        "see the attrition table for the step that removed everyone",
+        StudyWarning,
+        stacklevel=3,
+    )
+    frame = pd.DataFrame({c: pd.Series(dtype=object) for c in COHORT_COLUMNS})
+    return Cohort.from_frame(
+        frame, spec=spec, attrition=attrition, source_description=source.description
+    )
+
+
 def build_cohort(source: CdmSource, spec: StudySpec, vocab: Vocabulary) -> Cohort:
     """Build the study cohort: entry, inclusion steps with attrition, and status at index.
 
@@ -512,16 +526,7 @@ def build_cohort(source: CdmSource, spec: StudySpec, vocab: Vocabulary) -> Cohor
     last = steps[-1].frame
     assert last is not None
     if last.empty:
-        warnings.warn(
-            f"the cohort of {spec.name!r} is empty on {source.description}: "
-            "see the attrition table for the step that removed everyone",
-            StudyWarning,
-            stacklevel=2,
-        )
-        frame = pd.DataFrame({c: pd.Series(dtype=object) for c in COHORT_COLUMNS})
-        return Cohort.from_frame(
-            frame, spec=spec, attrition=attrition, source_description=source.description
-        )
+        return _empty_cohort(source, spec, attrition)
     raw = _rows(source, status_flags(source, spec, vocab, _engine(last)))
     frame, assigned, records = _finish(source, spec, vocab, raw)
     frame, extra = _restrict_at_index(frame, spec)
@@ -529,16 +534,7 @@ def build_cohort(source: CdmSource, spec: StudySpec, vocab: Vocabulary) -> Cohor
         attrition = _append_attrition(attrition, spec, extra)
         assigned = assigned[assigned["person_id"].isin(frame["person_id"])].reset_index(drop=True)
         if frame.empty:
-            warnings.warn(
-                f"the cohort of {spec.name!r} is empty on {source.description}: "
-                "see the attrition table for the step that removed everyone",
-                StudyWarning,
-                stacklevel=2,
-            )
-            empty = pd.DataFrame({c: pd.Series(dtype=object) for c in COHORT_COLUMNS})
-            return Cohort.from_frame(
-                empty, spec=spec, attrition=attrition, source_description=source.description
-            )
+            return _empty_cohort(source, spec, attrition)
     return Cohort(
         table=small_table(frame, COHORT_SCHEMA),
         frame=frame,
