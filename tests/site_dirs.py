@@ -6,19 +6,9 @@ import csv
 import json
 from pathlib import Path
 
-HEADER = [
-    "analysis",
-    "group",
-    "strata_name",
-    "strata_level",
-    "variable",
-    "variable_level",
-    "estimate_name",
-    "estimate_type",
-    "value",
-    "suppressed",
-    "margin",
-]
+from allrwe.results.model import COLUMNS
+
+HEADER = list(COLUMNS)
 
 
 def site_folder(
