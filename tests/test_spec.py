@@ -278,3 +278,61 @@ def test_suppression_policy_defaults_to_complementary_and_none_is_explicit():
     assert opted_out.suppression.policy == "none"
     assert opted_out.hides_below == 1
     assert spec_from_text(MINIMAL + "min_cell_count: 11\n").hides_below == 11
+
+
+def test_concept_set_fields_are_the_fields_typed_concept_set_key() -> None:
+    # the fields whose type holds ConceptSetKey, in field order: the vocabulary check reads
+    # them from the model (a list item, a dictionary's key or a dictionary's list)
+    spec = spec_from_text(MINIMAL)
+    named = set(spec.index_groups) | set(spec.patterns.therapy_classes)
+    named |= set(spec.outcomes.censor_variants) | set(spec.patterns.cycles)
+    fields = list(
+        dict.fromkeys(
+            tuple(p for p in path[:-1] if p not in named) for path, _ in spec.concept_set_fields()
+        )
+    )
+    assert fields == [
+        ("index_groups",),
+        ("inclusion", "diagnosis", "concept_sets"),
+        ("inclusion", "exclusions", 0, "concept_sets"),
+        ("classification", "rr_evidence"),
+        ("classification", "rr_prior_therapy"),
+        ("setting", "remission_evidence"),
+        ("setting", "mrd_evidence"),
+        ("patterns", "cycles"),
+        ("patterns", "lines", "gap_exempt"),
+        ("patterns", "lines", "allowed_additions"),
+        ("patterns", "lines", "line_defining"),
+        ("patterns", "lines", "lymphodepletion"),
+        ("patterns", "lines", "transplant"),
+        ("patterns", "therapy_classes"),
+        ("outcomes", "censor_variants"),
+        ("safety", "adverse_events"),
+        ("safety", "special_interest"),
+        ("baseline", "labs"),
+    ]
+
+
+def test_concept_set_keys_given_as_dictionary_keys_carry_their_path() -> None:
+    spec = spec_from_text(
+        MINIMAL + "patterns:\n  cycles:\n    my_drug: {rule: gap, max_interruption_days: 3}\n"
+    )
+    cycles = [(p, k) for p, k in spec.concept_set_fields() if p[:2] == ("patterns", "cycles")]
+    assert cycles == [(("patterns", "cycles", "my_drug"), "my_drug")]
+
+
+def test_one_list_of_baseline_variables() -> None:
+    from allrwe.analyses.baseline import BASELINE_VARIABLES
+    from allrwe.spec import BASELINE_VARIABLE_NAMES, DEFAULT_BASELINE_VARIABLES
+
+    assert list(BASELINE_VARIABLES)[: len(BASELINE_VARIABLE_NAMES)] == list(BASELINE_VARIABLE_NAMES)
+    assert StudySpec.model_validate(
+        {
+            "name": "x",
+            "index_groups": {"A": ["a"]},
+            "study_period": {"start": "2020-01-01", "end": "2020-12-31"},
+        }
+    ).baseline.variables == list(DEFAULT_BASELINE_VARIABLES)
+    assert DEFAULT_BASELINE_VARIABLES[:3] == ("setting", "age", "age_band")
+    assert "treatment_setting" not in DEFAULT_BASELINE_VARIABLES
+    assert len(DEFAULT_BASELINE_VARIABLES) == 17

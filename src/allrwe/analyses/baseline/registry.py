@@ -8,40 +8,19 @@ from allrwe.analyses.baseline.clinical import CLINICAL_BUILDERS
 from allrwe.analyses.baseline.demographics import DEMOGRAPHIC_BUILDERS
 from allrwe.analyses.baseline.variables import VariableBuilder, where_field
 from allrwe.errors import StudySpecError
-from allrwe.spec import StudySpec
+from allrwe.spec import BASELINE_VARIABLE_NAMES, StudySpec
 
 __all__ = ["BASELINE_VARIABLES", "DEFAULT_ORDER", "register_variable", "resolve_variables"]
 
-#: built-in names in the order of seed 001's Table 1
-DEFAULT_ORDER = (
-    "setting",
-    "treatment_setting",
-    "age",
-    "age_band",
-    "sex",
-    "labs",
-    "ph_status",
-    "marrow_blasts_at_diagnosis",
-    "cns_involvement",
-    "line",
-    "prior_lines",
-    "prior_hsct",
-    "prior_car_t",
-    "prior_inotuzumab",
-    "prior_blinatumomab",
-    "refractory_last_therapy",
-    "disease_status",
-    "mrd_status",
-    "genetic_features",
-)
+#: built-in names in the order of seed 001's Table 1 (the spec's one list, less the two after it)
+DEFAULT_ORDER = BASELINE_VARIABLE_NAMES[: BASELINE_VARIABLE_NAMES.index("relapse_category")]
 
 _BUILT_IN = {**DEMOGRAPHIC_BUILDERS, **CLINICAL_BUILDERS}
 
-#: the variable builders by name
-BASELINE_VARIABLES: dict[str, VariableBuilder] = {name: _BUILT_IN[name] for name in DEFAULT_ORDER}
-#: built-in variables outside the default Table 1 (name them in baseline.variables or strata)
-BASELINE_VARIABLES["relapse_category"] = _BUILT_IN["relapse_category"]
-BASELINE_VARIABLES["post_hct_relapse"] = _BUILT_IN["post_hct_relapse"]
+#: the variable builders by name, in the order of the spec's list of built-in variables
+BASELINE_VARIABLES: dict[str, VariableBuilder] = {
+    name: _BUILT_IN[name] for name in BASELINE_VARIABLE_NAMES
+}
 
 
 def register_variable(name: str, builder: VariableBuilder, *, replace: bool = False) -> None:

@@ -1,12 +1,11 @@
-"""The study specification: one YAML file that says what a study computes.
+"""The study specification's model: every section, field, default and bound.
 
-:func:`load_spec` reads the YAML, validates it with pydantic (every section forbids unknown
-fields, so a misspelt field fails) and returns a frozen :class:`StudySpec`. Every error names the
-field and the YAML line it comes from. :meth:`StudySpec.validate_against` checks that every
-concept-set key the spec uses exists in a vocabulary. The JSON schema of the spec is
-:func:`schema_json`, committed as ``allrwe/data/schema/study-spec.schema.json``.
-
-This module imports only :mod:`allrwe.errors` at import time, so every layer may import it.
+Every section forbids unknown fields and is frozen, so a misspelt field fails and a spec does
+not change once read. Field types say what a value may be (integers given as integers, days
+within ±200 years); a field whose type holds :data:`~allrwe.spec.concepts.ConceptSetKey` names
+concept sets, which :meth:`StudySpec.validate_against` checks against a vocabulary. Checks that
+need more than one field are validators of the section holding them. Reading the YAML, and
+the messages that name a field's line, are :mod:`allrwe.spec.loader`'s.
 """
 
 from __future__ import annotations
@@ -14,14 +13,11 @@ from __future__ import annotations
 import difflib
 import itertools
 import json
-import os
-import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, Literal
 
-import yaml
 from pydantic import (
     AfterValidator,
     BaseModel,
@@ -34,12 +30,16 @@ from pydantic import (
     field_validator,
 )
 
-from allrwe.errors import StudySpecError, StudySpecNotFoundError
+from allrwe.errors import StudySpecError
+from allrwe.spec.concepts import ConceptSetKey, concept_set_fields
+from allrwe.spec.paths import Path_, dotted, resolve_line, show_value
 
 if TYPE_CHECKING:
     from allrwe.io.vocabulary import Vocabulary
 
 __all__ = [
+    "BASELINE_VARIABLE_NAMES",
+    "DEFAULT_BASELINE_VARIABLES",
     "RESERVED_GROUP_NAMES",
     "AfterIndexSpec",
     "AgeRange",
@@ -68,12 +68,8 @@ __all__ = [
     "SuppressionSpec",
     "VocabularySpec",
     "WindowsSpec",
-    "load_spec",
     "schema_json",
-    "spec_from_text",
 ]
-
-Path_ = tuple[str | int, ...]
 
 
 #: Upper bound on every day count and window end: 200 years covers any real follow-up, and a
@@ -172,7 +168,9 @@ class EntrySpec(_Section):
 class DiagnosisCriterion(_Section):
     """A required diagnosis in a window around index."""
 
-    concept_sets: list[str] = Field(default_factory=lambda: ["all_diagnosis"], min_length=1)
+    concept_sets: list[ConceptSetKey] = Field(
+        default_factory=lambda: ["all_diagnosis"], min_length=1
+    )
     window: Window = (-365, 0)
 
 
@@ -195,7 +193,7 @@ class Exclusion(_Section):
     """Exclude persons with a record of any of ``concept_sets`` in ``window``."""
 
     name: str | None = None
-    concept_sets: list[str] = Field(min_length=1)
+    concept_sets: list[ConceptSetKey] = Field(min_length=1)
     window: Window = (None, 0)
 
 
@@ -232,11 +230,11 @@ class ClassificationSpec(_Section):
     lookback_days: NonNegInt | None = Field(
         default=None, description="days before index searched for evidence; null = all history"
     )
-    rr_evidence: list[str] = Field(
+    rr_evidence: list[ConceptSetKey] = Field(
         default_factory=lambda: ["relapse", "refractory"],
         description="records on or before index (in the lookback) that make a patient R/R",
     )
-    rr_prior_therapy: list[str] = Field(
+    rr_prior_therapy: list[ConceptSetKey] = Field(
         default_factory=lambda: ["allo_hsct", "car_t"],
         description="therapy strictly before index that makes a patient R/R",
     )
@@ -253,8 +251,8 @@ class ClassificationSpec(_Section):
 class SettingSpec(_Section):
     """Treatment setting at index from the disease status."""
 
-    remission_evidence: list[str] = Field(default_factory=lambda: ["remission"])
-    mrd_evidence: list[str] = Field(default_factory=lambda: ["mrd"])
+    remission_evidence: list[ConceptSetKey] = Field(default_factory=lambda: ["remission"])
+    mrd_evidence: list[ConceptSetKey] = Field(default_factory=lambda: ["mrd"])
     window: Window = (-30, 0)
 
 
@@ -321,14 +319,16 @@ class LinesSpec(_Section):
 
     regimen_window_days: NonNegInt = 28
     gap_days: PosInt = 60
-    gap_exempt: list[str] = Field(default_factory=lambda: ["tki"])
-    allowed_additions: list[str] = Field(
+    gap_exempt: list[ConceptSetKey] = Field(default_factory=lambda: ["tki"])
+    allowed_additions: list[ConceptSetKey] = Field(
         default_factory=lambda: ["tki", "mercaptopurine", "methotrexate"]
     )
-    line_defining: list[str] = Field(default_factory=lambda: ["car_t"])
-    lymphodepletion: list[str] = Field(default_factory=lambda: ["fludarabine", "cyclophosphamide"])
+    line_defining: list[ConceptSetKey] = Field(default_factory=lambda: ["car_t"])
+    lymphodepletion: list[ConceptSetKey] = Field(
+        default_factory=lambda: ["fludarabine", "cyclophosphamide"]
+    )
     lymphodepletion_days: NonNegInt = 21
-    transplant: list[str] = Field(default_factory=lambda: ["allo_hsct"])
+    transplant: list[ConceptSetKey] = Field(default_factory=lambda: ["allo_hsct"])
     relapse_starts_line: bool = True
     consolidation_keeps_line: bool = True
     remission_memory_days: NonNegInt | None = None
@@ -360,9 +360,9 @@ class PatternsSpec(_Section):
 
     era_gap_days: NonNegInt = 30
     index_treatment_end: Literal["era", "line"] = "era"
-    cycles: dict[str, CycleRule] = Field(default_factory=_default_cycles)
+    cycles: dict[ConceptSetKey, CycleRule] = Field(default_factory=_default_cycles)
     lines: LinesSpec = Field(default_factory=LinesSpec)
-    therapy_classes: dict[str, list[str]] = Field(default_factory=_default_classes)
+    therapy_classes: dict[str, list[ConceptSetKey]] = Field(default_factory=_default_classes)
     novel_agent_classes: list[str] = Field(
         default_factory=lambda: ["blinatumomab", "inotuzumab", "car_t"]
     )
@@ -431,7 +431,7 @@ class OutcomesSpec(_Section):
     landmarks_months: MonthCuts = Field(default_factory=lambda: [6.0, 12.0, 24.0])
     conf_type: Literal["log-log", "log", "plain"] = "log-log"
     conf_level: Float = Field(default=0.95, gt=0, lt=1)
-    censor_variants: dict[str, list[str]] = Field(
+    censor_variants: dict[str, list[ConceptSetKey]] = Field(
         default_factory=lambda: {"none": [], "hsct_car_t": ["allo_hsct", "car_t"]}
     )
     lab_window_days: NonNegInt = Field(
@@ -459,8 +459,10 @@ class SafetySpec(_Section):
     """Adverse-event window and sets (used by the safety analyses)."""
 
     treatment_window_days: NonNegInt = 30
-    adverse_events: list[str] = Field(default_factory=lambda: ["adverse_events"])
-    special_interest: list[str] = Field(default_factory=lambda: ["aes_of_special_interest"])
+    adverse_events: list[ConceptSetKey] = Field(default_factory=lambda: ["adverse_events"])
+    special_interest: list[ConceptSetKey] = Field(
+        default_factory=lambda: ["aes_of_special_interest"]
+    )
     severe_grade: Annotated[int, Strict(), Field(ge=1, le=5)] = 3
     ae_grades: Literal["auto", "recorded", "not_available"] = Field(
         default="auto",
@@ -479,33 +481,46 @@ class SafetySpec(_Section):
     )
 
 
+#: every built-in baseline variable, in the order of seed 001's Table 1 and then those outside
+#: it; ``allrwe.analyses.baseline`` holds one builder per name (and may register more)
+BASELINE_VARIABLE_NAMES = (
+    "setting",
+    "treatment_setting",
+    "age",
+    "age_band",
+    "sex",
+    "labs",
+    "ph_status",
+    "marrow_blasts_at_diagnosis",
+    "cns_involvement",
+    "line",
+    "prior_lines",
+    "prior_hsct",
+    "prior_car_t",
+    "prior_inotuzumab",
+    "prior_blinatumomab",
+    "refractory_last_therapy",
+    "disease_status",
+    "mrd_status",
+    "genetic_features",
+    "relapse_category",
+    "post_hct_relapse",
+)
+#: built-in variables a study names itself (in ``baseline.variables`` or as strata)
+_NAMED_ONLY = frozenset({"treatment_setting", "line", "relapse_category", "post_hct_relapse"})
+#: the default ``baseline.variables``: the built-in ones but those named only on request
+DEFAULT_BASELINE_VARIABLES = tuple(n for n in BASELINE_VARIABLE_NAMES if n not in _NAMED_ONLY)
+
+
 class BaselineSpec(_Section):
     """Baseline characteristics (used by the baseline table)."""
 
     variables: list[str] = Field(
-        default_factory=lambda: [
-            "setting",
-            "age",
-            "age_band",
-            "sex",
-            "labs",
-            "ph_status",
-            "marrow_blasts_at_diagnosis",
-            "cns_involvement",
-            "prior_lines",
-            "prior_hsct",
-            "prior_car_t",
-            "prior_inotuzumab",
-            "prior_blinatumomab",
-            "refractory_last_therapy",
-            "disease_status",
-            "mrd_status",
-            "genetic_features",
-        ],
+        default_factory=lambda: list(DEFAULT_BASELINE_VARIABLES),
         description="baseline variables by name (docs/baseline-and-safety.md); 'labs' places "
         "the lab variables",
     )
-    labs: list[str] = Field(default_factory=lambda: ["wbc", "hemoglobin", "platelets"])
+    labs: list[ConceptSetKey] = Field(default_factory=lambda: ["wbc", "hemoglobin", "platelets"])
     lab_window_days: NonNegInt = 30
     ph_status_source: Literal["auto", "records", "tki"] = Field(
         default="auto",
@@ -664,7 +679,9 @@ class StudySpec(_Section):
         )
     )
     suppression: SuppressionSpec = Field(default_factory=SuppressionSpec)
-    index_groups: dict[str, Annotated[list[str], Field(min_length=1)]] = Field(min_length=1)
+    index_groups: dict[str, Annotated[list[ConceptSetKey], Field(min_length=1)]] = Field(
+        min_length=1
+    )
     study_period: StudyPeriod
     entry: EntrySpec = Field(default_factory=EntrySpec)
     inclusion: InclusionSpec = Field(default_factory=InclusionSpec)
@@ -725,36 +742,14 @@ class StudySpec(_Section):
 
     def line_of(self, path: Path_) -> int | None:
         """Return the YAML line (1-based) of a field path, or of its nearest ancestor."""
-        return _resolve_line(self._lines, path)
+        return resolve_line(self._lines, path)
 
     def concept_set_fields(self) -> Iterator[tuple[Path_, str]]:
-        """Yield ``(field path, key)`` for every concept-set key or group the spec names."""
-        for group, keys in self.index_groups.items():
-            yield from ((("index_groups", group, i), k) for i, k in enumerate(keys))
-        inc = self.inclusion
-        if inc.diagnosis is not None:
-            yield from _keyed(
-                ("inclusion", "diagnosis", "concept_sets"), inc.diagnosis.concept_sets
-            )
-        for j, exc in enumerate(inc.exclusions):
-            yield from _keyed(("inclusion", "exclusions", j, "concept_sets"), exc.concept_sets)
-        cls = self.classification
-        yield from _keyed(("classification", "rr_evidence"), cls.rr_evidence)
-        yield from _keyed(("classification", "rr_prior_therapy"), cls.rr_prior_therapy)
-        yield from _keyed(("setting", "remission_evidence"), self.setting.remission_evidence)
-        yield from _keyed(("setting", "mrd_evidence"), self.setting.mrd_evidence)
-        pat = self.patterns
-        yield from ((("patterns", "cycles", k), k) for k in pat.cycles)
-        for name in ("gap_exempt", "allowed_additions", "line_defining", "lymphodepletion"):
-            yield from _keyed(("patterns", "lines", name), getattr(pat.lines, name))
-        yield from _keyed(("patterns", "lines", "transplant"), pat.lines.transplant)
-        for cname, keys in pat.therapy_classes.items():
-            yield from _keyed(("patterns", "therapy_classes", cname), keys)
-        for vname, keys in self.outcomes.censor_variants.items():
-            yield from _keyed(("outcomes", "censor_variants", vname), keys)
-        yield from _keyed(("safety", "adverse_events"), self.safety.adverse_events)
-        yield from _keyed(("safety", "special_interest"), self.safety.special_interest)
-        yield from _keyed(("baseline", "labs"), self.baseline.labs)
+        """Yield ``(field path, key)`` for every concept-set key or group the spec names.
+
+        The fields are those typed :data:`~allrwe.spec.concepts.ConceptSetKey`, in field order.
+        """
+        return concept_set_fields(self)
 
     def vocabulary_issues(self, vocab: Vocabulary) -> list[str]:
         """Return one message per concept-set key the vocabulary does not know."""
@@ -819,7 +814,7 @@ class StudySpec(_Section):
         except ValidationError as exc:
             msg = exc.errors()[0]["msg"]
             raise StudySpecError(
-                f"{source}: {msg} (got {_show(value)}); to publish every count set "
+                f"{source}: {msg} (got {show_value(value)}); to publish every count set "
                 "suppression.policy: none in the spec"
             ) from None
         spec._lines = self._lines
@@ -834,266 +829,7 @@ class StudySpec(_Section):
     def _where(self, path: Path_) -> str:
         line = self.line_of(path)
         at = f", line {line}" if line is not None else ""
-        return f"{self._origin}{at}: field {_dotted(path)!r}: "
-
-
-def _keyed(prefix: Path_, keys: list[str]) -> Iterator[tuple[Path_, str]]:
-    return (((*prefix, i), k) for i, k in enumerate(keys))
-
-
-def _dotted(path: Path_) -> str:
-    out = ""
-    for part in path:
-        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
-    return out
-
-
-# ---------------------------------------------------------------------------- YAML with lines
-
-
-class _UniqueKeyLoader(yaml.SafeLoader):
-    """A safe loader that refuses duplicate keys (PyYAML silently keeps the last one).
-
-    It also refuses aliases: nested aliases expand exponentially (a few hundred bytes can keep
-    the loader busy for minutes), and a study spec never needs them.
-    """
-
-    def compose_node(self, parent: yaml.Node | None, index: Any) -> yaml.Node | None:
-        if self.check_event(yaml.events.AliasEvent):
-            event = self.peek_event()
-            raise yaml.composer.ComposerError(
-                None, None, "YAML aliases (*name) are not allowed in a study spec", event.start_mark
-            )
-        return super().compose_node(parent, index)
-
-
-def _map_lines(node: yaml.Node, path: Path_, out: dict[Path_, int]) -> None:
-    out.setdefault(path, node.start_mark.line + 1)
-    if isinstance(node, yaml.MappingNode):
-        seen: dict[Any, int] = {}
-        for key_node, value_node in node.value:
-            key = key_node.value
-            if key in seen:
-                raise StudySpecError(
-                    f"line {key_node.start_mark.line + 1}: field {_dotted((*path, key))!r} is "
-                    f"given twice (first on line {seen[key]})"
-                )
-            seen[key] = key_node.start_mark.line + 1
-            out[(*path, key)] = key_node.start_mark.line + 1
-            _map_lines(value_node, (*path, key), out)
-    elif isinstance(node, yaml.SequenceNode):
-        for i, item in enumerate(node.value):
-            _map_lines(item, (*path, i), out)
-
-
-def _resolve_line(lines: Mapping[Path_, int], loc: Path_) -> int | None:
-    # pydantic adds union tags (e.g. 'infusion') to error locations; skip parts not in the YAML.
-    found: Path_ = ()
-    for part in loc:
-        candidate = (*found, part)
-        if candidate in lines:
-            found = candidate
-    return lines.get(found)
-
-
-def _all_field_names() -> list[str]:
-    names: set[str] = set()
-    stack: list[type[BaseModel]] = [StudySpec]
-    seen: set[type[BaseModel]] = set()
-    while stack:
-        model = stack.pop()
-        if model in seen:
-            continue
-        seen.add(model)
-        names.update(model.model_fields)
-        for field in model.model_fields.values():
-            stack.extend(_models_in(field.annotation))
-    return sorted(names)
-
-
-def _models_in(annotation: Any) -> Iterator[type[BaseModel]]:
-    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
-        yield annotation
-    for arg in getattr(annotation, "__args__", ()) or ():
-        yield from _models_in(arg)
-    origin = getattr(annotation, "__origin__", None)
-    if origin is not None and origin is not annotation:
-        yield from _models_in(origin)
-
-
-def _yaml_path(lines: Mapping[Path_, int], loc: Path_) -> Path_:
-    # Drop the union tags pydantic inserts, keeping the parts that are in the YAML (and the last).
-    kept: Path_ = ()
-    for i, part in enumerate(loc):
-        if (*kept, part) in lines or i == len(loc) - 1:
-            kept = (*kept, part)
-    return kept
-
-
-def _show(value: Any) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    text = value.isoformat() if isinstance(value, date) else repr(value)
-    return text if len(text) <= 60 else text[:57] + "..."
-
-
-def _format_error(err: Mapping[str, Any], lines: Mapping[Path_, int], origin: str) -> str:
-    loc = _yaml_path(lines, tuple(err["loc"]))
-    line = _resolve_line(lines, loc)
-    at = f", line {line}" if line is not None else ""
-    field = _dotted(loc) or "<top level>"
-    if err["type"] == "extra_forbidden":
-        close = difflib.get_close_matches(str(loc[-1]), _all_field_names(), n=1)
-        hint = f"; did you mean {close[0]!r}?" if close else ""
-        return f"{origin}{at}: unknown field {field!r}{hint}"
-    if err["type"] == "missing":
-        return f"{origin}{at}: field {field!r} is required"
-    msg = str(err["msg"]).removeprefix("Value error, ")
-    if isinstance(err.get("input"), bool) and err["type"] in ("int_type", "float_type"):
-        msg = f"{msg.rstrip('.')}, not a boolean"
-    given = err.get("input")
-    got = "" if isinstance(given, Mapping) else f" (got {_show(given)})"
-    return f"{origin}{at}: field {field!r}: {msg}{got}"
-
-
-def _timestamp(loader: yaml.SafeLoader, node: yaml.ScalarNode) -> Any:
-    # PyYAML raises a bare ValueError, without a line, for a date such as 2021-02-30.
-    try:
-        return loader.construct_yaml_timestamp(node)
-    except ValueError as exc:
-        raise yaml.constructor.ConstructorError(
-            None, None, f"{node.value!r} is not a valid date ({exc})", node.start_mark
-        ) from None
-
-
-_UniqueKeyLoader.add_constructor("tag:yaml.org,2002:timestamp", _timestamp)
-
-#: the integers a spec may write: decimal, optionally signed (YAML 1.2 reads 011 as 11, YAML 1.1
-#: as 9; 1:30 is 90 in YAML 1.1 and text in 1.2), so every other form is refused as ambiguous
-_DECIMAL_INT = re.compile(r"[-+]?(0|[1-9][0-9_]*)")
-
-
-def _int(loader: yaml.SafeLoader, node: yaml.ScalarNode) -> int:
-    if not _DECIMAL_INT.fullmatch(node.value):
-        raise yaml.constructor.ConstructorError(
-            None,
-            None,
-            f"{node.value!r} is an octal, binary, hexadecimal or base-60 number in YAML 1.1; "
-            "write a decimal integer (or quote it for text)",
-            node.start_mark,
-        )
-    return int(node.value.replace("_", ""))
-
-
-def _float(loader: yaml.SafeLoader, node: yaml.ScalarNode) -> float:
-    if ":" in node.value:
-        raise yaml.constructor.ConstructorError(
-            None,
-            None,
-            f"{node.value!r} is a base-60 number in YAML 1.1; write a decimal number",
-            node.start_mark,
-        )
-    return float(loader.construct_yaml_float(node))
-
-
-_UniqueKeyLoader.add_constructor("tag:yaml.org,2002:int", _int)
-_UniqueKeyLoader.add_constructor("tag:yaml.org,2002:float", _float)
-
-
-def _yaml_problem(exc: yaml.YAMLError) -> str:
-    # PyYAML's text spans several lines (context, snippet, caret): keep the line and problem.
-    mark = getattr(exc, "problem_mark", None)
-    problem = getattr(exc, "problem", None) or str(exc).strip().splitlines()[0]
-    return (f"line {mark.line + 1}, column {mark.column + 1}: " if mark else "") + problem
-
-
-def _parse(text: str, origin: str) -> StudySpec:
-    try:
-        node = yaml.compose(text, Loader=_UniqueKeyLoader)
-    except yaml.YAMLError as exc:
-        raise StudySpecError(f"{origin} is not valid YAML: {_yaml_problem(exc)}") from None
-    if node is None or not isinstance(node, yaml.MappingNode):
-        raise StudySpecError(f"{origin} must hold a mapping of study fields")
-    lines: dict[Path_, int] = {}
-    try:
-        _map_lines(node, (), lines)
-    except StudySpecError as exc:
-        raise StudySpecError(f"{origin}, {exc}") from None
-    try:
-        data = yaml.load(text, Loader=_UniqueKeyLoader)
-    except yaml.YAMLError as exc:
-        raise StudySpecError(f"{origin} is not valid YAML: {_yaml_problem(exc)}") from None
-    try:
-        spec = StudySpec.model_validate(data)
-    except ValidationError as exc:
-        errors = exc.errors()
-        first = _format_error(errors[0], lines, origin)
-        more = f" (and {len(errors) - 1} more problem(s))" if len(errors) > 1 else ""
-        raise StudySpecError(first + more) from None
-    spec._lines = lines
-    spec._origin = origin
-    return spec
-
-
-def load_spec(
-    path: str | os.PathLike[str],
-    *,
-    vocab: Vocabulary | None = None,
-    check_vocabulary: bool = True,
-) -> StudySpec:
-    """Read and validate a study specification.
-
-    Parameters
-    ----------
-    path : str or os.PathLike
-        The YAML file.
-    vocab : Vocabulary, optional
-        The vocabulary to check concept-set keys against. By default the bundled vocabulary
-        plus the spec's own ``vocabulary.paths`` is loaded.
-    check_vocabulary : bool, default True
-        Whether to check concept-set keys at all.
-
-    Returns
-    -------
-    StudySpec
-        The validated, frozen specification.
-
-    Raises
-    ------
-    StudySpecError
-        The file is missing or not YAML, a field is unknown, missing or invalid, or a
-        concept-set key is unknown; the message names the field and its line.
-
-    Examples
-    --------
-    >>> spec = load_spec("examples/seed000_claims_patterns.yaml")  # doctest: +SKIP
-    >>> spec.index_groups["INO"]  # doctest: +SKIP
-    ['inotuzumab_ozogamicin']
-    """
-    p = Path(path)
-    try:
-        text = p.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise StudySpecNotFoundError(f"study spec {str(p)!r} does not exist") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise StudySpecError(f"study spec {str(p)!r} cannot be read: {exc}") from None
-    spec = _parse(text, str(p))
-    if check_vocabulary:
-        if vocab is None:
-            from allrwe.errors import VocabularyError
-            from allrwe.io.vocabulary import load_vocabulary
-
-            try:
-                vocab = load_vocabulary(spec.resolved_vocabulary_paths())
-            except VocabularyError as exc:
-                raise StudySpecError(spec._where(("vocabulary", "paths")) + str(exc)) from None
-        spec.validate_against(vocab)
-    return spec
-
-
-def spec_from_text(text: str, *, origin: str = "study spec") -> StudySpec:
-    """Validate a specification given as YAML text (no vocabulary check)."""
-    return _parse(text, origin)
+        return f"{self._origin}{at}: field {dotted(path)!r}: "
 
 
 def schema_json() -> str:
