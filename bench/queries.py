@@ -1,6 +1,6 @@
 """Time every engine query of a study run and name the allrwe function that sent it.
 
-Runs ``run_study`` in this process with :meth:`CdmSource.execute` wrapped, then prints the
+Runs ``run_study`` in this process with :meth:`CdmConnection.execute` wrapped, then prints the
 slowest queries (seconds, rows returned, caller chain inside allrwe) and the total per stage
 function. Use on a CDM cached by ``bench/run.py``::
 
@@ -18,7 +18,7 @@ import traceback
 from pathlib import Path
 from typing import Any
 
-from allrwe.io.source import CdmSource
+from allrwe.io.connection import CdmConnection
 from allrwe.study import run_study
 
 SPEC = Path(__file__).resolve().parents[1] / "examples" / "seed000_claims_patterns.yaml"
@@ -38,11 +38,15 @@ def _check_rule() -> str:
     return ""
 
 
+#: the modules that only pass queries on to the engine (the connection and the kept rows)
+_FACADE = ("/allrwe/io/connection.py", "/allrwe/io/kept.py")
+
+
 def _callers() -> str:
     frames = [
         f
         for f in traceback.extract_stack()[:-2]
-        if "/allrwe/" in f.filename and "/allrwe/io/source.py" not in f.filename
+        if "/allrwe/" in f.filename and not f.filename.endswith(_FACADE)
     ]
     names = [f"{Path(f.filename).parent.name}/{Path(f.filename).stem}.{f.name}" for f in frames]
     return " < ".join(reversed(names[-3:])) + _check_rule()
@@ -54,16 +58,16 @@ def main() -> int:
     parser.add_argument("--top", type=int, default=25)
     args = parser.parse_args()
     log: list[tuple[float, int, str]] = []
-    original = CdmSource.execute
+    original = CdmConnection.execute
 
-    def timed(self: CdmSource, expr: Any) -> Any:
+    def timed(self: CdmConnection, expr: Any) -> Any:
         started = time.perf_counter()
         result = original(self, expr)
         rows = len(result) if hasattr(result, "__len__") else 1
         log.append((time.perf_counter() - started, rows, _callers()))
         return result
 
-    CdmSource.execute = timed  # type: ignore[method-assign]
+    CdmConnection.execute = timed  # type: ignore[method-assign]
     started = time.perf_counter()
     with tempfile.TemporaryDirectory() as out:
         run_study(SPEC, f"parquet://{args.cdm.resolve()}", Path(out) / "run")

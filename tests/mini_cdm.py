@@ -8,7 +8,8 @@ from datetime import date
 from typing import Any
 
 from allrwe.io.check import CheckReport, Finding, check_cdm
-from allrwe.io.source import CdmSource, connect
+from allrwe.io.kept import KeptRows
+from allrwe.io.source import connect
 
 TODAY = date(2024, 1, 1)
 
@@ -135,7 +136,7 @@ def broken_cdm() -> dict[str, list[dict[str, Any]]]:
     return cdm
 
 
-def keep_study_rows(source: CdmSource) -> None:
+def keep_study_rows(source: KeptRows) -> None:
     """Keep every drug, condition and observation row, no measurement row, and their persons."""
     source.cache_rows(
         "drug_exposure", match=["drug_concept_id"], ids=[45892531, 794068], columns=_DRUG_COLUMNS

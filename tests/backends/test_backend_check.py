@@ -14,10 +14,9 @@ import ibis
 import pytest
 from backend_servers import ADMIN, ADMIN_PW, READER, READER_PW, PgServer, grant_select_only
 
-from allrwe.io import connect
-from allrwe.io.check import CheckReport, check_cdm
+from allrwe.io import KeptRows, connect
+from allrwe.io.check import STUDY_TABLES, CheckReport, check_cdm
 from allrwe.io.load import load_cdm
-from allrwe.study.runner import STUDY_TABLES
 from cdm_files import write_cdm
 from mini_cdm import SCOPED, TODAY, broken_cdm, keep_study_rows, summary
 
@@ -33,7 +32,7 @@ def broken_parquet(tmp_path_factory: pytest.TempPathFactory) -> str:
 
 def scoped_check(url: str) -> tuple[CheckReport, int]:
     """The check of the kept rows, and the number of queries it ran."""
-    with connect(url) as source:
+    with connect(url) as connection, KeptRows(connection) as source:
         keep_study_rows(source)
         execute = source.execute
         queries: list[ibis.Expr] = []

@@ -28,6 +28,7 @@ from allrwe.cohort import (
 from allrwe.cohort.events import EVENT_DOMAINS, extract_events, observation_values
 from allrwe.errors import VocabularyError
 from allrwe.io.example import example_cdm_path
+from allrwe.io.kept import KeptRows
 from allrwe.io.source import CdmSource, connect
 from allrwe.io.vocabulary import ConceptSet, Vocabulary, expand_sets, load_vocabulary
 from allrwe.synth import generate_cdm
@@ -77,7 +78,7 @@ class Pair:
 
     name: str
     plain: CdmSource
-    cached: CdmSource
+    cached: KeptRows
     kept: dict[str, int]
 
 
@@ -121,10 +122,10 @@ def copies(url: str, folder: Path) -> tuple[str, str]:
 
 
 @contextlib.contextmanager
-def two(url: str, folder: Path) -> Iterator[tuple[CdmSource, CdmSource]]:
-    """Two connections to the CDM at ``url``."""
+def two(url: str, folder: Path) -> Iterator[tuple[CdmSource, KeptRows]]:
+    """Two connections to the CDM at ``url``: one bare, and the rows kept of the other."""
     first, second = copies(url, folder)
-    with connect(first) as plain, connect(second) as cached:
+    with connect(first) as plain, connect(second) as other, KeptRows(other) as cached:
         yield plain, cached
 
 

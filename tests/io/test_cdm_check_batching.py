@@ -10,10 +10,10 @@ import ibis
 import pytest
 
 import allrwe.io.check as check_module
-from allrwe.io.check import Finding, _run, check_cdm
+from allrwe.io.check import STUDY_TABLES, Finding, _run, check_cdm
 from allrwe.io.check._context import Check
+from allrwe.io.kept import KeptRows
 from allrwe.io.source import CdmSource, connect
-from allrwe.study.runner import STUDY_TABLES
 from mini_cdm import FULL, SCOPED, TODAY, base_cdm, broken_cdm, keep_study_rows, summary
 
 Make = Callable[..., str]
@@ -43,7 +43,7 @@ def one_by_one(monkeypatch: pytest.MonkeyPatch) -> None:
 def test_several_broken_tables_give_the_same_findings_batched_and_one_by_one(
     tmp_cdm: Make, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    with connect(tmp_cdm(broken_cdm())) as source:
+    with connect(tmp_cdm(broken_cdm())) as connection, KeptRows(connection) as source:
         keep_study_rows(source)
         with counting(source, monkeypatch) as batched_queries:
             batched = check_cdm(source, today=TODAY, tables=STUDY_TABLES)
@@ -64,7 +64,7 @@ def test_several_broken_tables_give_the_same_findings_batched_and_one_by_one(
 def test_without_kept_rows_each_unit_runs_alone(
     tmp_cdm: Make, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    with connect(tmp_cdm(broken_cdm())) as source:
+    with connect(tmp_cdm(broken_cdm())) as connection, KeptRows(connection) as source:
         with counting(source, monkeypatch) as queries:
             full = check_cdm(source, today=TODAY)
         one_by_one(monkeypatch)
@@ -79,7 +79,7 @@ def test_without_kept_rows_each_unit_runs_alone(
 def test_a_check_failing_in_the_batch_is_reported_alone(
     tmp_cdm: Make, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    with connect(tmp_cdm(base_cdm())) as source:
+    with connect(tmp_cdm(base_cdm())) as connection, KeptRows(connection) as source:
         kept = source.cache_persons_rows("person", source.table("person"))
         t = kept.table
         bad = ibis.literal("x").cast("int64")
@@ -126,7 +126,7 @@ def test_a_check_failing_in_the_batch_is_reported_alone(
 def test_checks_on_no_kept_row_are_not_run(tmp_cdm: Make, monkeypatch: pytest.MonkeyPatch) -> None:
     cdm = base_cdm()
     cdm["person"][0]["year_of_birth"] = 2050  # in the table, but no person row is kept
-    with connect(tmp_cdm(cdm)) as source:
+    with connect(tmp_cdm(cdm)) as connection, KeptRows(connection) as source:
         person = source.table("person")
         kept = source.cache_persons_rows("person", person.filter(person.person_id < 0))
         whole = source.table("person")

@@ -9,10 +9,10 @@ from typing import Any
 import pytest
 
 from allrwe.cohort import extract_events
-from allrwe.io.check import CheckReport, check_cdm
-from allrwe.io.source import CdmSource, connect
+from allrwe.io.check import STUDY_TABLES, CheckReport, check_cdm
+from allrwe.io.kept import KeptRows
+from allrwe.io.source import connect
 from allrwe.io.vocabulary import Vocabulary, load_vocabulary
-from allrwe.study.runner import STUDY_TABLES
 from mini_cdm import TODAY, base_cdm, only
 
 BLIN, INO = 45892531, 794068  # drug_exposure rows 0 (person 1) and 1 (person 2) of the mini CDM
@@ -27,8 +27,8 @@ def blin_only() -> Vocabulary:
 
 
 @contextmanager
-def opened(make: Make, tables: dict[str, Any], kind: str = "duckdb") -> Iterator[CdmSource]:
-    with connect(make(tables, kind=kind)) as cdm:
+def opened(make: Make, tables: dict[str, Any], kind: str = "duckdb") -> Iterator[KeptRows]:
+    with connect(make(tables, kind=kind)) as connection, KeptRows(connection) as cdm:
         yield cdm
 
 
@@ -242,7 +242,7 @@ def test_table_names_in_any_case_use_the_kept_rows(tmp_cdm: Callable[..., str]) 
     bad["drug_concept_id"] = 4242  # outside what is kept
     bad["drug_exposure_end_date"] = "1990-01-01"
     cdm["drug_exposure"].append(bad)
-    with connect(tmp_cdm(cdm)) as source:
+    with connect(tmp_cdm(cdm)) as connection, KeptRows(connection) as source:
         kept_ids = {int(r["drug_concept_id"]) for r in cdm["drug_exposure"][:-1]}
         source.cache_rows(
             "drug_exposure",
@@ -265,7 +265,7 @@ def test_table_names_in_any_case_use_the_kept_rows(tmp_cdm: Callable[..., str]) 
 
 
 def test_no_kept_person_is_not_an_empty_person_table(tmp_cdm: Callable[..., str]) -> None:
-    with connect(tmp_cdm(base_cdm())) as source:
+    with connect(tmp_cdm(base_cdm())) as connection, KeptRows(connection) as source:
         person = source.table("person")
         nobody = person.filter(person.person_id < 0)
         kept = source.cache_persons_rows("person", nobody)

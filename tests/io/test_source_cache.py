@@ -1,4 +1,4 @@
-"""``CdmSource.cache_rows``: rows kept in the engine, released, and the DuckDB settings."""
+"""``KeptRows``: rows kept in the engine, released, and the DuckDB settings."""
 
 from __future__ import annotations
 
@@ -14,8 +14,10 @@ import pandas as pd
 import pytest
 
 from allrwe.errors import UsageError
+from allrwe.io.backends.duckdb import DUCKDB_MEMORY_LIMIT, _scratch
 from allrwe.io.example import example_cdm_path, example_tables
-from allrwe.io.source import DUCKDB_MEMORY_LIMIT, CdmSource, _scratch, connect
+from allrwe.io.kept import KeptRows
+from allrwe.io.source import connect
 
 ENV = "ALLRWE_DUCKDB_MEMORY_LIMIT"
 BLIN, INO, CYCLO = 45892531, 794068, 1310317
@@ -35,10 +37,10 @@ def url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 
 
 @pytest.fixture
-def src(url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[CdmSource]:
+def src(url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[KeptRows]:
     monkeypatch.delenv(ENV, raising=False)
-    with connect(url) as source:
-        yield source
+    with connect(url) as source, KeptRows(source) as kept:
+        yield kept
 
 
 def _sha256(url: str) -> str:
@@ -46,14 +48,14 @@ def _sha256(url: str) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-def _kept_ids(source: CdmSource, name: str, id_col: str) -> list[int]:
+def _kept_ids(source: KeptRows, name: str, id_col: str) -> list[int]:
     kept = source.cached_rows(name)
     assert kept is not None
     return sorted(int(i) for i in source.execute(kept.table)[id_col])
 
 
 def test_cache_rows_keeps_exactly_the_matching_rows(
-    src: CdmSource, frames: dict[str, pd.DataFrame]
+    src: KeptRows, frames: dict[str, pd.DataFrame]
 ) -> None:
     drug = frames["drug_exposure"]
     kept = src.cache_rows(
@@ -76,7 +78,7 @@ def test_cache_rows_keeps_exactly_the_matching_rows(
 
 
 def test_cache_rows_matches_any_of_several_columns(
-    src: CdmSource, frames: dict[str, pd.DataFrame]
+    src: KeptRows, frames: dict[str, pd.DataFrame]
 ) -> None:
     cond = frames["condition_occurrence"]
     kept = src.cache_rows(
@@ -97,7 +99,7 @@ def test_cache_rows_matches_any_of_several_columns(
     assert set(cond.loc[by_source, "condition_source_concept_id"]) == {ICD_C91}
 
 
-def test_covers(src: CdmSource) -> None:
+def test_covers(src: KeptRows) -> None:
     kept = src.cache_rows(
         "drug_exposure", match=["drug_concept_id"], ids=[BLIN, INO], columns=["drug_concept_id"]
     )
@@ -108,13 +110,13 @@ def test_covers(src: CdmSource) -> None:
     assert not kept.covers([CYCLO])
 
 
-def test_cache_rows_needs_ids(src: CdmSource) -> None:
+def test_cache_rows_needs_ids(src: KeptRows) -> None:
     with pytest.raises(ValueError, match="at least one id"):
         src.cache_rows("drug_exposure", match=["drug_concept_id"], ids=[], columns=["person_id"])
     assert src.cached_rows("drug_exposure") is None
 
 
-def test_cached_rows_before_and_after_release(src: CdmSource) -> None:
+def test_cached_rows_before_and_after_release(src: KeptRows) -> None:
     assert src.cached_rows("drug_exposure") is None
     src.cache_rows(
         "drug_exposure",
@@ -134,7 +136,7 @@ def test_cached_rows_before_and_after_release(src: CdmSource) -> None:
     assert src.execute(src.table("drug_exposure").count()) == 292
 
 
-def test_release_drops_the_temporary_table(src: CdmSource) -> None:
+def test_release_drops_the_temporary_table(src: KeptRows) -> None:
     def cached_tables() -> set[str]:
         return {t for t in src.backend.list_tables() if t.startswith("ibis_cached")}
 
@@ -146,7 +148,7 @@ def test_release_drops_the_temporary_table(src: CdmSource) -> None:
     assert cached_tables() == before
 
 
-def test_recaching_replaces_the_entry(src: CdmSource, frames: dict[str, pd.DataFrame]) -> None:
+def test_recaching_replaces_the_entry(src: KeptRows, frames: dict[str, pd.DataFrame]) -> None:
     drug = frames["drug_exposure"]
     first = src.cache_rows(
         "drug_exposure",
@@ -173,7 +175,7 @@ def test_recaching_replaces_the_entry(src: CdmSource, frames: dict[str, pd.DataF
 
 def test_spill_folder_is_one_per_process(url: str, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv(ENV, raising=False)
-    with connect(url) as first, connect(url) as second:
+    with connect(url) as one, connect(url) as two, KeptRows(one) as first, KeptRows(two) as second:
         # Two connections to one DuckDB file at once: DuckDB accepts the second only when its
         # configuration equals the first's, so the spill folder is the same for both.
         folders = {
@@ -186,8 +188,8 @@ def test_spill_folder_is_one_per_process(url: str, monkeypatch: pytest.MonkeyPat
             "drug_exposure", match=["drug_concept_id"], ids=[BLIN], columns=["drug_exposure_id"]
         )
         assert kept.rows == 72
-        assert second.cached_rows("drug_exposure") is None  # kept rows belong to a connection
-    assert first.cached_rows("drug_exposure") is None  # released on close
+        assert second.cached_rows("drug_exposure") is None  # kept rows belong to their object
+    assert first.cached_rows("drug_exposure") is None  # released on exit
     # the cached expression outlives the connection; collecting it must not try to drop anything
     del kept
     gc.collect()
@@ -195,7 +197,7 @@ def test_spill_folder_is_one_per_process(url: str, monkeypatch: pytest.MonkeyPat
 
 def test_context_manager_closes_after_caching(url: str, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv(ENV, raising=False)
-    with connect(url) as source:
+    with connect(url) as connection, KeptRows(connection) as source:
         source.cache_rows(
             "drug_exposure", match=["drug_concept_id"], ids=[BLIN], columns=["person_id"]
         )
@@ -213,7 +215,7 @@ def test_source_files_stay_unmodified(tmp_path: Path, monkeypatch: pytest.Monkey
     url = example_cdm_path("duckdb", tmp_path)
     before = _sha256(url)
     siblings = sorted(p.name for p in tmp_path.iterdir())
-    with connect(url) as source:
+    with connect(url) as connection, KeptRows(connection) as source:
         source.cache_rows(
             "drug_exposure",
             match=["drug_concept_id"],
@@ -238,7 +240,7 @@ def test_source_files_stay_unmodified(tmp_path: Path, monkeypatch: pytest.Monkey
     assert "drug_exposure" in names
 
 
-def _memory_limit(source: CdmSource) -> str:
+def _memory_limit(source: KeptRows) -> str:
     row = source.backend.raw_sql("select current_setting('memory_limit')").fetchone()
     assert row is not None
     return str(row[0])
@@ -255,12 +257,12 @@ def _duckdb_reports(limit: str) -> str:
     return str(row[0])
 
 
-def test_default_memory_limit(src: CdmSource) -> None:
+def test_default_memory_limit(src: KeptRows) -> None:
     assert DUCKDB_MEMORY_LIMIT == "3GB"
     assert _memory_limit(src) == _duckdb_reports("3GB") == "2.7 GiB"
 
 
-def test_no_cache_of_file_contents(src: CdmSource) -> None:
+def test_no_cache_of_file_contents(src: KeptRows) -> None:
     """Files are read once per run: DuckDB keeps none of their contents after a scan."""
     assert src.execute(src.table("drug_exposure").drug_concept_id.sum()) > 0
     setting = src.backend.raw_sql("select current_setting('enable_external_file_cache')")
@@ -301,17 +303,17 @@ def test_malformed_memory_limit_is_a_usage_error(
 def test_unwritable_temporary_folder_is_a_usage_error(
     url: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
-    from allrwe.io import source as source_module
+    from allrwe.io.backends import duckdb as duckdb_module
 
     monkeypatch.setattr(tempfile, "tempdir", str(tmp_path / "missing"))
-    monkeypatch.setattr(source_module, "_scratch", source_module._scratch.__wrapped__)
+    monkeypatch.setattr(duckdb_module, "_scratch", duckdb_module._scratch.__wrapped__)
     with pytest.raises(UsageError, match="set TMPDIR to a writable folder") as info:
         connect(url)
     assert str(tmp_path / "missing") in str(info.value)
     assert info.value.exit_code == 2
 
 
-def test_each_table_is_looked_up_once(src: CdmSource, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_each_table_is_looked_up_once(src: KeptRows, monkeypatch: pytest.MonkeyPatch) -> None:
     """The engine is asked for a table's schema once a session, whatever the spelling."""
     asked: list[str] = []
     lookup = src.backend.table
@@ -328,7 +330,7 @@ def test_each_table_is_looked_up_once(src: CdmSource, monkeypatch: pytest.Monkey
     assert "drug_concept_id" in first.columns
 
 
-def _blin_persons(src: CdmSource) -> ibis.Table:
+def _blin_persons(src: KeptRows) -> ibis.Table:
     kept = src.cache_rows(
         "drug_exposure", match=["drug_concept_id"], ids=[BLIN], columns=["person_id"]
     )
@@ -336,7 +338,7 @@ def _blin_persons(src: CdmSource) -> ibis.Table:
 
 
 def test_rows_for_persons_reads_kept_rows_when_they_cover_the_persons(
-    src: CdmSource, frames: dict[str, pd.DataFrame]
+    src: KeptRows, frames: dict[str, pd.DataFrame]
 ) -> None:
     blin = _blin_persons(src)
     kept = src.cache_persons_rows("observation_period", blin)
@@ -352,7 +354,7 @@ def test_rows_for_persons_reads_kept_rows_when_they_cover_the_persons(
 
 
 def test_rows_for_persons_reads_the_table_for_anyone_else(
-    src: CdmSource, frames: dict[str, pd.DataFrame]
+    src: KeptRows, frames: dict[str, pd.DataFrame]
 ) -> None:
     blin = _blin_persons(src)
     kept = src.cache_persons_rows("person", blin)
@@ -369,7 +371,7 @@ def test_rows_for_persons_reads_the_table_for_anyone_else(
     )
 
 
-def test_persons_are_kept_once_and_released(src: CdmSource) -> None:
+def test_persons_are_kept_once_and_released(src: KeptRows) -> None:
     def cached_tables() -> set[str]:
         return {t for t in src.backend.list_tables() if t.startswith("ibis_cached")}
 
@@ -384,7 +386,7 @@ def test_persons_are_kept_once_and_released(src: CdmSource) -> None:
 
 
 def test_kept_persons_rows_are_those_of_every_person_with_a_kept_row(
-    src: CdmSource, frames: dict[str, pd.DataFrame]
+    src: KeptRows, frames: dict[str, pd.DataFrame]
 ) -> None:
     assert src.cache_kept_persons_rows() == []  # no row kept: nothing to keep by person
     assert src.cached_rows("person") is None
@@ -407,7 +409,7 @@ def test_kept_persons_rows_are_those_of_every_person_with_a_kept_row(
 
 
 def test_kept_values_are_the_distinct_values_asked_once(
-    src: CdmSource, frames: dict[str, pd.DataFrame], monkeypatch: pytest.MonkeyPatch
+    src: KeptRows, frames: dict[str, pd.DataFrame], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     with pytest.raises(ValueError, match="no rows of 'condition_occurrence' are kept"):
         src.kept_values("condition_occurrence", COND_MATCH)
@@ -422,8 +424,8 @@ def test_kept_values_are_the_distinct_values_asked_once(
     }
     assert want == {(ALL_B, 45557039), (ALL_B, None), (134305, ICD_C91), (0, ICD_C91)}
     queries: list[object] = []
-    execute = src.execute
-    monkeypatch.setattr(src, "execute", lambda expr: queries.append(expr) or execute(expr))
+    execute = src.source.execute
+    monkeypatch.setattr(src.source, "execute", lambda expr: queries.append(expr) or execute(expr))
     got = src.kept_values("CONDITION_OCCURRENCE", COND_MATCH)
     assert {tuple(None if v is None else int(v) for v in row) for row in got} == want
     assert src.kept_values("condition_occurrence", COND_MATCH) is got

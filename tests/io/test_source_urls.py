@@ -10,15 +10,10 @@ import ibis
 import pytest
 
 from allrwe.errors import UsageError
+from allrwe.io.backends.spark import spark_master as _spark_master
 from allrwe.io.example import example_cdm_path
-from allrwe.io.source import (
-    UrlFormWarning,
-    _spark_master,
-    _url_path,
-    cdm_url,
-    connect,
-    validate_schema,
-)
+from allrwe.io.source import UrlFormWarning, cdm_url, connect, validate_schema
+from allrwe.io.url import url_path as _url_path
 
 
 @pytest.fixture(scope="module")

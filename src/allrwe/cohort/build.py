@@ -43,6 +43,7 @@ from allrwe.cohort.model import (
 )
 from allrwe.cohort.status import Window, classify, has_event, status_flags
 from allrwe.errors import CdmSchemaError, StudyWarning
+from allrwe.io.kept import rows_for_persons
 from allrwe.io.source import CdmSource
 from allrwe.io.vocabulary import Vocabulary
 from allrwe.spec import StudySpec
@@ -152,7 +153,7 @@ def _entry_steps(source: CdmSource, spec: StudySpec, vocab: Vocabulary) -> list[
 
 
 def _observation_step(source: CdmSource, current: ir.Table) -> ir.Table:
-    op = source.rows_for_persons("observation_period", current)
+    op = rows_for_persons(source, "observation_period", current)
     needed = ["person_id", "observation_period_start_date", "observation_period_end_date"]
     missing = [c for c in needed if c not in op.columns]
     if missing:
@@ -180,7 +181,7 @@ def _with_age(source: CdmSource, current: ir.Table, persons: ir.Table) -> ir.Tab
     ``persons`` is a plain table holding the persons of ``current``: checking that the kept
     person rows cover them then does not repeat the query of ``current``.
     """
-    person = source.rows_for_persons("person", persons)
+    person = rows_for_persons(source, "person", persons)
     if "year_of_birth" not in person.columns:
         raise CdmSchemaError("table 'person' lacks column 'year_of_birth'")
 

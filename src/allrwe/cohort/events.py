@@ -23,7 +23,6 @@ from __future__ import annotations
 import functools
 import itertools
 import operator
-import weakref
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TypeAlias
@@ -33,7 +32,8 @@ import ibis.expr.types as ir
 
 from allrwe.cohort.model import Cohort
 from allrwe.errors import CdmSchemaError, VocabularyError
-from allrwe.io.source import CdmSource
+from allrwe.io.cdm import CdmSource
+from allrwe.io.kept import KeptRows, rows_for_persons
 from allrwe.io.vocabulary import ConceptSet, Vocabulary, expand_with_exclusions
 
 __all__ = [
@@ -166,12 +166,8 @@ def _require(table: ir.Table, name: str, columns: Sequence[str]) -> None:
 
 _Signature: TypeAlias = tuple[str, tuple[tuple[int, bool, bool], ...]]
 
-#: Expanded concept ids per connection and (set key, set concepts); sets are immutable. Weak
-#: keys: a closed connection's entries go with it, and a new one never inherits them.
+#: A set's included and excluded concept ids, descendants included
 _Expansion: TypeAlias = tuple[frozenset[int], frozenset[int]]
-_EXPANDED: weakref.WeakKeyDictionary[object, dict[_Signature, _Expansion]] = (
-    weakref.WeakKeyDictionary()
-)
 
 
 def _signature(cs: ConceptSet) -> _Signature:
@@ -179,8 +175,12 @@ def _signature(cs: ConceptSet) -> _Signature:
 
 
 def _expanded(source: CdmSource, sets: Sequence[ConceptSet]) -> list[_Expansion]:
-    """Return each set's included and excluded ids with descendants; one query for new sets."""
-    known = _EXPANDED.setdefault(source.backend, {})
+    """Return each set's included and excluded ids with descendants; one query for new sets.
+
+    The answers are remembered by the kept rows (:attr:`KeptRows.expansions`, keyed by the set
+    key and concepts, which never change during a run); a reader without kept rows asks again.
+    """
+    known: dict[_Signature, _Expansion] = {} if source.kept is None else source.kept.expansions
     todo = [cs for cs in sets if _signature(cs) not in known]
     if todo:
         expanded = expand_with_exclusions(source, todo)
@@ -256,7 +256,8 @@ _Pair: TypeAlias = tuple[int | None, int | None]
 def _kept_pairs(source: CdmSource, dom: _Domain, kept: ir.Table) -> frozenset[_Pair]:
     """Return the distinct concept and source concept of the rows kept for ``dom``'s table."""
     columns = [c for c in (dom.concept_col, dom.source_col) if c in kept.columns]
-    found = source.kept_values(dom.table, columns)
+    assert source.kept is not None  # only called on kept rows
+    found = source.kept.kept_values(dom.table, columns)
     ids = [tuple(None if v is None else int(v) for v in row) for row in found]
     return frozenset((row[0], row[1] if len(row) > 1 else None) for row in ids)
 
@@ -332,14 +333,14 @@ def _event_table(
 
     The flag says whether the rows are the kept ones.
     """
-    cached = source.cached_rows(dom.table)
+    cached = None if source.kept is None else source.kept.cached_rows(dom.table)
     if cached is not None and cached.covers(_ids(matchers)):
         return cached.table, True
     return source.table(dom.table), False
 
 
 def extract_events(
-    source: CdmSource,
+    source: KeptRows,
     vocab: Vocabulary,
     *,
     domains: Sequence[str] = ("drug", "condition", "procedure", "measurement", "observation"),
@@ -348,14 +349,14 @@ def extract_events(
 
     One filtered scan per table (standard or source concept among the ids of all the sets,
     descendants included) materialises the rows and the columns the event helpers read, in the
-    engine (:meth:`~allrwe.io.source.CdmSource.cache_rows`). Every later event query on that
-    table whose concepts are among them reads the kept rows instead of the table; any other
-    query still reads the table. Results are the same either way, only faster.
+    engine (:meth:`~allrwe.io.kept.KeptRows.cache_rows`). Every later event query given
+    ``source`` on that table whose concepts are among them reads the kept rows instead of the
+    table; any other query still reads the table. Results are the same either way, only faster.
 
     Parameters
     ----------
-    source : CdmSource
-        The CDM.
+    source : KeptRows
+        The rows kept of the CDM (filled here), which the run then passes on.
     vocab : Vocabulary
         The concept sets in force (all of them are extracted).
     domains : sequence of str
@@ -699,7 +700,7 @@ def death_dates(source: CdmSource, persons: Persons) -> ir.Table:
             cause_concept_id=ibis.null().cast("int64"),
         )
     keep = _persons(persons)
-    death = source.table("death") if keep is None else source.rows_for_persons("death", keep)
+    death = source.table("death") if keep is None else rows_for_persons(source, "death", keep)
     _require(death, "death", ["person_id", "death_date"])
     if keep is not None:
         death = death.semi_join(keep, "person_id")

@@ -1,6 +1,20 @@
-"""Access to OMOP CDM v5.4 databases; the only layer that opens connections."""
+"""Access to OMOP CDM v5.4 databases: reading read-only, and writing in one module.
 
-from allrwe.io.load import load_cdm
-from allrwe.io.source import SCHEMES, CachedRows, CdmSource, connect, validate_identifier
+Reading: :func:`connect` (:mod:`allrwe.io.source`) opens a :class:`CdmSource` through one of
+:mod:`allrwe.io.backends`; :class:`KeptRows` (:mod:`allrwe.io.kept`) holds the rows a run keeps.
+Writing a CDM: :mod:`allrwe.io.write` only. Checking one: :mod:`allrwe.io.check`.
+"""
 
-__all__ = ["SCHEMES", "CachedRows", "CdmSource", "connect", "load_cdm", "validate_identifier"]
+from allrwe.io.kept import CachedRows, KeptRows
+from allrwe.io.source import SCHEMES, CdmSource, connect, validate_identifier
+from allrwe.io.write import load_cdm
+
+__all__ = [
+    "SCHEMES",
+    "CachedRows",
+    "CdmSource",
+    "KeptRows",
+    "connect",
+    "load_cdm",
+    "validate_identifier",
+]

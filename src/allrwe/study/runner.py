@@ -18,7 +18,7 @@ import os
 import threading
 import time
 import warnings
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -36,6 +36,7 @@ from allrwe.errors import (
     StudyWarning,
 )
 from allrwe.io.check import READ_TABLES, STUDY_TABLES, check_cdm
+from allrwe.io.kept import KeptRows
 from allrwe.io.source import CdmSource, connect, local_path
 from allrwe.io.vocabulary import Vocabulary, load_vocabulary
 from allrwe.io.vocabulary_resolution import SetResolution, resolve_vocabulary, unresolved_sets
@@ -164,10 +165,10 @@ def _resolve(source: CdmSource, vocab: Vocabulary) -> tuple[Vocabulary, dict[str
     return vocab, resolution
 
 
-def _extract(source: CdmSource, vocab: Vocabulary) -> str:
-    kept = extract_events(source, vocab)
-    source.cache_kept_persons_rows()
-    return f"{sum(kept.values()):,} records from {len(kept)} tables"
+def _extract(kept: KeptRows, vocab: Vocabulary) -> str:
+    rows = extract_events(kept, vocab)
+    kept.cache_kept_persons_rows()
+    return f"{sum(rows.values()):,} records from {len(rows)} tables"
 
 
 def _cohort(source: CdmSource, spec: StudySpec, vocab: Vocabulary) -> Cohort:
@@ -433,15 +434,6 @@ def run_study(
     )
 
 
-@contextlib.contextmanager
-def _released(source: CdmSource) -> Iterator[CdmSource]:
-    """Use a source the caller opened: drop the run's cached rows after, keep it open."""
-    try:
-        yield source
-    finally:
-        source.release()
-
-
 def _created_at(given: str | None) -> str | None:
     if given is not None:
         return given
@@ -467,7 +459,8 @@ def _run(
         source = connect(os.fspath(cdm_url)) if isinstance(cdm_url, str | os.PathLike) else None
         source = source or connect(cdm_url)
         notes.append(source.description)
-    with source if owned else _released(source):
+    # the run owns the rows it keeps, and releases them; a source the caller opened stays open
+    with source if owned else contextlib.nullcontext(), KeptRows(source) as kept:
         with progress.stage("check") as notes:
             notes.append(_check(source, vocab, data=False))
         with progress.stage("extract") as notes:
@@ -477,8 +470,8 @@ def _run(
             figures.start()
             vocab, resolution = _resolve(source, vocab)
             # One scan per event table; the data rules and every analysis read the kept rows.
-            kept = _extract(source, vocab)
-            notes.append(f"{kept}; {_check(source, vocab, data=True)}")
+            extracted = _extract(kept, vocab)
+            notes.append(f"{extracted}; {_check(kept, vocab, data=True)}")
             imports.join()
         from allrwe.report import write_report
         from allrwe.results import ResultSet, export, publishable_records, suppress
@@ -488,9 +481,9 @@ def _run(
         from allrwe.study.adapters import empty_records
 
         with progress.stage("cohort") as notes:
-            cohort = _cohort(source, spec, vocab)
+            cohort = _cohort(kept, spec, vocab)
             notes.append(_cohort_note(int(cohort.frame["person_id"].nunique()), spec.hides_below))
-        ctx = stages.StudyContext(source=source, spec=spec, vocab=vocab, cohort=cohort)
+        ctx = stages.StudyContext(source=kept, spec=spec, vocab=vocab, cohort=cohort)
         ctx.patient_level["cohort"] = cohort.frame
         parts = _analyses(ctx, progress)
         info = _source_info(source)

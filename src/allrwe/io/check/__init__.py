@@ -17,13 +17,14 @@ import ibis
 import ibis.expr.datatypes as dt
 import ibis.expr.operations as ops
 
+from allrwe.io.cdm import CdmSource
 from allrwe.io.cdm_spec import load_cdm_spec
 from allrwe.io.check._context import Check, CheckContext
 from allrwe.io.check.report import SEVERITIES, CheckReport, Finding, Severity
 from allrwe.io.check.rules import GENERIC_RULES
 from allrwe.io.check.rules_clinical import CLINICAL_RULES
 from allrwe.io.check.structure import cdm_version_finding, inspect_structure, type_compatibility
-from allrwe.io.source import CachedRows, CdmSource
+from allrwe.io.kept import CachedRows
 from allrwe.io.vocabulary import Vocabulary, load_vocabulary
 
 __all__ = [
@@ -210,8 +211,11 @@ def _kept_rows(
     if tables is None:
         return {}
     out: dict[str, CachedRows] = {}
+    keeper = source.kept
+    if keeper is None:
+        return out
     for name in sorted({t.lower() for t in tables}):
-        kept = source.cached_rows(name)
+        kept = keeper.cached_rows(name)
         if kept is not None and name in usable:
             out[name] = kept
             usable[name] = {c: t for c, t in usable[name].items() if c in kept.table.columns}
@@ -237,7 +241,8 @@ def check_cdm(
     Parameters
     ----------
     source : CdmSource
-        The CDM, opened read-only with :func:`allrwe.io.source.connect`.
+        The CDM, opened read-only with :func:`allrwe.io.source.connect`, or the rows a run
+        keeps of it (:class:`~allrwe.io.kept.KeptRows`).
     today : datetime.date, optional
         The date against which dates count as in the future; defaults to today.
     vocabulary : Vocabulary, optional
@@ -246,9 +251,10 @@ def check_cdm(
         Days a death may follow the end of the last observation period (and care may follow a
         death) before a warning.
     tables : collection of str, optional
-        Run the data rules only on these tables, and on the rows of them kept by
-        :meth:`~allrwe.io.source.CdmSource.cache_rows` where there are any (what a study
-        reads); default every table, every row. Structure is always checked on every table.
+        Run the data rules only on these tables, and, when ``source`` is a
+        :class:`~allrwe.io.kept.KeptRows`, on the rows of them it keeps where there are any
+        (what a study reads); default every table, every row. Structure is always checked on
+        every table.
     data : bool, default True
         Run the data rules at all; ``False`` checks the structure only.
     read : collection of str, optional
