@@ -12,20 +12,31 @@ HEADER = list(COLUMNS)
 
 
 def site_folder(
-    root: Path, name: str, *, cr: str, n: str, hr: tuple[float, float, float], spec: str = "a"
+    root: Path,
+    name: str,
+    *,
+    cr: str,
+    n: str,
+    hr: tuple[float, float, float],
+    spec: str = "a",
+    variable: str = "best_response",
 ) -> Path:
-    """Write a site folder: a cohort count, one response proportion, one hazard ratio."""
+    """Write a site folder: a cohort count, one response proportion, one hazard ratio.
+
+    ``variable`` names the response variable: with ``best_response`` the attacker reads CR
+    as its only level (so CR count = denominator); another name leaves it a plain rate.
+    """
     folder = root / name
     folder.mkdir()
     rows = [
         ("cohort", "BLIN", "overall", "overall", "persons", "overall", "count", "count", n),
-        ("response", "BLIN", "overall", "overall", "best_response", "CR", "count", "count", cr),
+        ("response", "BLIN", "overall", "overall", variable, "CR", "count", "count", cr),
         (
             "response",
             "BLIN",
             "overall",
             "overall",
-            "best_response",
+            variable,
             "CR",
             "denominator",
             "count",
@@ -36,7 +47,7 @@ def site_folder(
             "BLIN",
             "overall",
             "overall",
-            "best_response",
+            variable,
             "CR",
             "percentage",
             "percentage",

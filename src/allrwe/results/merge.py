@@ -8,7 +8,8 @@ The merged table has one column per site and a ``pooled`` column:
 
 - a count is pooled as the sum over the sites, and only when every site shows it: a count
   suppressed at one site stays suppressed (the pooled total minus the other sites' counts would
-  give it away);
+  give it away); the level pooling a site's rare levels (``other (each fewer than 5)``) holds
+  different categories at each site and is not summed;
 - a proportion with a ``count`` and a ``denominator`` is pooled as the sum of the counts over
   the sum of the denominators (``percentage``);
 - a hazard ratio (``hr``, ``hr_lower``, ``hr_upper``, a 95 % interval) is pooled on the log
@@ -27,10 +28,21 @@ import pandas as pd
 from scipy import stats
 
 from allrwe.errors import UsageError
-from allrwe.results.model import KEY_COLUMNS
+from allrwe.results.model import KEY_COLUMNS, POOLED_PREFIX
 from allrwe.results.read import read
 
-__all__ = ["MERGED_FILE", "MetaAnalysis", "merge_sites", "meta_analysis", "write_merged"]
+__all__ = [
+    "MERGED_FILE",
+    "META_ESTIMATES",
+    "MetaAnalysis",
+    "merge_frames",
+    "merge_sites",
+    "meta_analysis",
+    "pool",
+    "read_sites",
+    "write_merged",
+    "write_table",
+]
 
 #: the merged table's file name
 MERGED_FILE = "merged.csv"
@@ -110,10 +122,18 @@ def _site_names(folders: Sequence[Path]) -> list[str]:
     return names
 
 
-def _read_sites(folders: Sequence[Path]) -> tuple[list[str], list[pd.DataFrame]]:
+def read_sites(folders: Sequence[str | Path]) -> tuple[list[str], list[pd.DataFrame]]:
+    """Return the sites' names (their folder names) and records, after checking their specs.
+
+    Raises
+    ------
+    UsageError
+        Fewer than two folders, a folder without results, or sites with different specs.
+    """
+    paths = [Path(f) for f in folders]
     if len(folders) < 2:
         raise UsageError(f"merge needs at least two site folders, got {len(folders)}")
-    frames = [read(f) for f in folders]
+    frames = [read(f) for f in paths]
     hashes = {str(f.attrs.get("provenance", {}).get("spec_hash")) for f in frames}
     if len(hashes) != 1 or "None" in hashes:
         listed = ", ".join(
@@ -121,7 +141,7 @@ def _read_sites(folders: Sequence[Path]) -> tuple[list[str], list[pd.DataFrame]]
             for folder, frame in zip(folders, frames, strict=True)
         )
         raise UsageError(f"the sites did not run the same study spec (spec_hash {listed})")
-    return _site_names(folders), frames
+    return _site_names(paths), frames
 
 
 def _wide(names: list[str], frames: list[pd.DataFrame]) -> pd.DataFrame:
@@ -130,7 +150,8 @@ def _wide(names: list[str], frames: list[pd.DataFrame]) -> pd.DataFrame:
         values = frame.set_index(_ROW)[["estimate_type", "value"]]
         parts.append(values.rename(columns={"value": name}))
     wide = pd.concat([p[[n]] for p, n in zip(parts, names, strict=True)], axis=1)
-    types = pd.concat([p["estimate_type"] for p in parts]).groupby(level=list(range(len(_ROW))))
+    levels = list(range(len(_ROW)))
+    types = pd.concat([p["estimate_type"] for p in parts]).groupby(level=levels)
     wide.insert(0, "estimate_type", types.first())
     return wide.sort_index()
 
@@ -138,7 +159,9 @@ def _wide(names: list[str], frames: list[pd.DataFrame]) -> pd.DataFrame:
 def _pool_counts(wide: pd.DataFrame, names: list[str]) -> pd.Series:
     values = wide[names]
     complete = values.notna().all(axis=1)
-    return values.sum(axis=1).where(complete & wide["estimate_type"].eq("count"))
+    levels = wide.index.get_level_values("variable_level").astype(str)
+    residual = levels.str.startswith(POOLED_PREFIX)  # a different category at each site
+    return values.sum(axis=1).where(complete & wide["estimate_type"].eq("count") & ~residual)
 
 
 def _pool_proportions(wide: pd.DataFrame, pooled: pd.Series) -> pd.Series:
@@ -178,6 +201,26 @@ def _pool_hazard_ratios(wide: pd.DataFrame, names: list[str]) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=columns).set_index(_ROW)
 
 
+#: the estimates of a pooled hazard ratio (rows of the merged table)
+META_ESTIMATES = tuple(MetaAnalysis.__dataclass_fields__)
+
+
+def pool(wide: pd.DataFrame, names: list[str]) -> pd.Series:
+    """Return the pooled column of a merged table's record rows (counts and proportions)."""
+    return _pool_proportions(wide, _pool_counts(wide, names))
+
+
+def merge_frames(names: list[str], frames: list[pd.DataFrame]) -> pd.DataFrame:
+    """Return the merged table of sites already read (see :func:`merge_sites`)."""
+    wide = _wide(names, frames)
+    wide["pooled"] = pool(wide, names)
+    meta = _pool_hazard_ratios(wide, names)
+    merged = pd.concat([wide, meta]) if len(meta) else wide
+    merged = merged.reset_index()
+    merged.attrs["sites"] = names
+    return merged
+
+
 def merge_sites(folders: Sequence[str | Path]) -> pd.DataFrame:
     """Return the merged table of several sites' output folders.
 
@@ -190,29 +233,28 @@ def merge_sites(folders: Sequence[str | Path]) -> pd.DataFrame:
     -------
     pandas.DataFrame
         Key columns, ``estimate_name``, ``estimate_type``, one column per site (named after
-        its folder), and ``pooled``; the pooled hazard ratios follow as extra rows
-        (``hr_fixed``, ``hr_random``, ``i2``, ...). NaN: suppressed or not poolable.
+        its folder) and ``pooled``; the pooled hazard ratios follow as extra rows
+        (``hr_fixed``, ``hr_random``, ``i2``, ...). NaN: suppressed, not reported or not
+        poolable.
 
     Raises
     ------
     UsageError
         Fewer than two folders, a folder without results, or sites with different specs.
     """
-    paths = [Path(f) for f in folders]
-    names, frames = _read_sites(paths)
-    wide = _wide(names, frames)
-    pooled = _pool_counts(wide, names)
-    wide["pooled"] = _pool_proportions(wide, pooled)
-    meta = _pool_hazard_ratios(wide, names)
-    merged = pd.concat([wide, meta]) if len(meta) else wide
-    merged.attrs["sites"] = names
-    return merged.reset_index()
+    names, frames = read_sites(folders)
+    return merge_frames(names, frames)
+
+
+def write_table(merged: pd.DataFrame, out_dir: str | Path) -> Path:
+    """Write a merged table to ``out_dir/merged.csv`` (the folder is created)."""
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    path = out / MERGED_FILE
+    merged.to_csv(path, index=False, lineterminator="\n", float_format="%.10g")
+    return path
 
 
 def write_merged(folders: Sequence[str | Path], out_dir: str | Path) -> Path:
     """Write :func:`merge_sites` to ``out_dir/merged.csv`` (the folder is created)."""
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
-    path = out / MERGED_FILE
-    merge_sites(folders).to_csv(path, index=False, lineterminator="\n", float_format="%.10g")
-    return path
+    return write_table(merge_sites(folders), out_dir)
