@@ -40,7 +40,9 @@ def check(
     vocab: Annotated[
         list[Path] | None,
         typer.Option(
-            "--vocab", help="Vocabulary YAML overriding bundled concept sets (repeatable)."
+            "--vocab",
+            help="Vocabulary YAML, or ATLAS concept-set JSON, overriding bundled concept sets "
+            "(repeatable).",
         ),
     ] = None,
 ) -> None:

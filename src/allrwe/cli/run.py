@@ -124,7 +124,9 @@ def run(
     vocab: Annotated[
         list[Path] | None,
         typer.Option(
-            "--vocab", help="Vocabulary YAML overriding bundled concept sets (repeatable)."
+            "--vocab",
+            help="Vocabulary YAML, or ATLAS concept-set JSON, overriding bundled concept sets "
+            "(repeatable).",
         ),
     ] = None,
 ) -> None:

@@ -109,7 +109,11 @@ def vocab(
     ] = None,
     vocab_files: Annotated[
         list[Path] | None,
-        typer.Option("--vocab", help="Vocabulary YAML overriding bundled sets (repeatable)."),
+        typer.Option(
+            "--vocab",
+            help="Vocabulary YAML, or ATLAS concept-set JSON, overriding bundled sets "
+            "(repeatable).",
+        ),
     ] = None,
     atlas: Annotated[
         Path | None, typer.Option("--atlas", help="An ATLAS concept-set JSON export to add.")

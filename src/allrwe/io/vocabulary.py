@@ -319,6 +319,8 @@ def load_vocabulary(
     ----------
     paths : sequence of path
         User YAML files; a set key they define replaces the bundled one, groups likewise.
+        A ``.json`` path is an ATLAS concept-set (or Circe cohort) export, read by
+        :func:`allrwe.io.atlas.atlas_sets`.
     extra_sets : sequence of ConceptSet
         Sets built in code or read with :func:`load_atlas_concept_set`; they replace same-key sets.
 
@@ -341,6 +343,11 @@ def load_vocabulary(
     sets = dict(base.concept_sets)
     groups = {k: tuple(v) for k, v in base.groups.items()}
     for path in paths:
+        if Path(path).suffix.lower() == ".json":  # ATLAS/Circe JSON: allrwe.io.atlas
+            from allrwe.io.atlas import atlas_sets
+
+            sets.update(atlas_sets(path, sets))
+            continue
         user = _parse(_read_yaml(Path(path)), str(path))
         sets.update(user.concept_sets)
         groups.update({k: tuple(v) for k, v in user.groups.items()})
