@@ -42,6 +42,11 @@ class CdmConnection:
     stored_columns : dict of str to list of str
         Column names as stored in the files, by table, where the engine may rename them
         (Parquet); :meth:`table` refuses names that differ only in case.
+    temporary_tables : bool, default True
+        Whether rows kept from it (:class:`~allrwe.io.kept.KeptRows`) are materialised
+        (``.cache()``: a temporary table). False where the engine allows none (Trino,
+        Databricks SQL warehouses): kept rows are then the filtered expression, recomputed by
+        each query that reads them (same results, more reading).
     """
 
     backend: BaseBackend
@@ -49,6 +54,7 @@ class CdmConnection:
     description: str
     schema: str | None = None
     stored_columns: dict[str, list[str]] = field(default_factory=dict, repr=False)
+    temporary_tables: bool = True
     _tables: dict[str, str] = field(default_factory=dict, repr=False)
     _exprs: dict[str, ibis.Table] = field(default_factory=dict, repr=False)
 

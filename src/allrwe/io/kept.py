@@ -117,6 +117,11 @@ class KeptRows:
         return self.source.schema
 
     @property
+    def temporary_tables(self) -> bool:
+        """Whether kept rows are temporary tables (else recomputed expressions)."""
+        return self.source.temporary_tables
+
+    @property
     def kept(self) -> KeptRows:
         """Return itself: the rows a reader of it may use."""
         return self
@@ -259,6 +264,8 @@ class KeptRows:
     def _materialise(self, name: str, expr: ibis.Table) -> tuple[ibis.Table, int]:
         cached: ibis.Table | None = None
         try:
+            if not self.source.temporary_tables:  # recomputed by each query that reads it
+                return expr, int(self.source.execute(expr.count()))
             cached = expr.cache()
             return cached, int(self.source.execute(cached.count()))
         except Exception as exc:  # a value the engine cannot read, reported as data
@@ -315,11 +322,13 @@ class KeptRows:
             for values_key in [k for k in self._kept_values if k[0] == key]:
                 del self._kept_values[values_key]
             entry = self._cached.pop(key, None)
-            if entry is not None:
+            if entry is not None and self.temporary_tables:
                 entry.table.release()
         if name is None:
             while self._person_sets:
-                self._person_sets.pop()[1].release()
+                kept = self._person_sets.pop()[1]
+                if self.temporary_tables:
+                    kept.release()
 
     def close(self) -> None:
         """Release every kept row (a broken connection is left to its owner to close)."""

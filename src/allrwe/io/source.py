@@ -49,7 +49,11 @@ SCHEMES = ("duckdb", "parquet", "csv", "postgresql", "postgres", "spark", "sc")
 
 
 def connect(
-    url: str | Path | BaseBackend | Any, *, schema: str | None = None, spark_session: Any = None
+    url: str | Path | BaseBackend | Any,
+    *,
+    schema: str | None = None,
+    spark_session: Any = None,
+    temporary_tables: bool | None = None,
 ) -> CdmConnection:
     """Open an OMOP CDM read-only.
 
@@ -78,6 +82,10 @@ def connect(
         overrides ``?schema=`` in the URL.
     spark_session : pyspark.sql.SparkSession, optional
         A session to use for ``spark://`` instead of the active one.
+    temporary_tables : bool, optional
+        False where the engine allows no temporary tables: kept rows are recomputed, not
+        materialised (:attr:`CdmConnection.temporary_tables`). Overrides ``?temp_tables=`` in
+        the URL.
 
     Returns
     -------
@@ -95,11 +103,34 @@ def connect(
         The backend's Python package is not installed.
     """
     if not isinstance(url, str | Path):
-        return _connect_object(url, schema)
+        return _temporary_tables(_connect_object(url, schema), temporary_tables)
     text = _url_text(str(url))
+    query = {k: v[-1] for k, v in parse_qs(urlparse(text).query).items()}
+    if temporary_tables is None and "temp_tables" in query:
+        temporary_tables = _flag("temp_tables", query["temp_tables"])
+    return _temporary_tables(_connect_url(text, schema, spark_session, query), temporary_tables)
+
+
+def _flag(name: str, value: str) -> bool:
+    """Read a URL flag: true/false, 1/0, yes/no."""
+    if value.lower() in ("true", "1", "yes"):
+        return True
+    if value.lower() in ("false", "0", "no"):
+        return False
+    raise UsageError(f"URL parameter {name}={value!r}: use true or false")
+
+
+def _temporary_tables(source: CdmConnection, temporary_tables: bool | None) -> CdmConnection:
+    if temporary_tables is not None:
+        source.temporary_tables = temporary_tables
+    return source
+
+
+def _connect_url(
+    text: str, schema: str | None, spark_session: Any, query: dict[str, str]
+) -> CdmConnection:
     parsed = urlparse(text)
     scheme = parsed.scheme.lower()
-    query = {k: v[-1] for k, v in parse_qs(parsed.query).items()}
     schema = schema if schema is not None else query.get("schema")
     if schema is not None:
         validate_schema(schema)
