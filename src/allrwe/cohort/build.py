@@ -3,7 +3,8 @@
 The work runs in the database engine; what comes back is attrition counts and cohort-sized rows
 (see :func:`build_cohort`, Notes). The steps, in order (docs/study-spec.md):
 
-1. records of each group's concept sets (drug exposures and procedures);
+1. records of each group's concept sets (drug exposures and procedures), or the rows of its
+   index cohort (``entry.cohorts``: an existing OHDSI cohort table, :mod:`allrwe.cohort.external`);
 2. records in the study period (or: first-ever record in the period, for new users);
 3. the first record per person and group = index date and index set;
 4. (``allow_multiple_groups: false``) only the group of the person's first index drug;
@@ -11,7 +12,7 @@ The work runs in the database engine; what comes back is attrition counts and co
 6. at least ``min_prior_observation_days`` of observation before index;
 7. a diagnosis of ``inclusion.diagnosis`` in its window;
 8. age at index in range;
-9. each exclusion: no record of its sets in its window.
+9. each exclusion: no record of its sets (or no entry of its cohort) in its window.
 
 Then, for the persons left: ND vs R/R (``classification``), treatment setting (``setting``)
 and line of therapy at index (:mod:`allrwe.cohort.lines`), and the two steps that need them:
@@ -32,6 +33,7 @@ import ibis.expr.types as ir
 import pandas as pd
 
 from allrwe.cohort.events import concept_events, expand_keys
+from allrwe.cohort.external import cohort_rows, describe
 from allrwe.cohort.lines import LineRoles, assign_lines, line_at
 from allrwe.cohort.model import (
     ATTRITION_COLUMNS,
@@ -41,12 +43,19 @@ from allrwe.cohort.model import (
     LineRecords,
     small_table,
 )
-from allrwe.cohort.status import Window, classify, has_event, status_flags
-from allrwe.errors import CdmSchemaError, StudyWarning
+from allrwe.cohort.status import (
+    Window,
+    classify,
+    has_event,
+    in_window,
+    offset_days,
+    status_flags,
+)
+from allrwe.errors import CdmSchemaError, StudySpecError, StudyWarning
 from allrwe.io.kept import rows_for_persons
 from allrwe.io.source import CdmSource
 from allrwe.io.vocabulary import Vocabulary
-from allrwe.spec import StudySpec
+from allrwe.spec import CohortRef, StudySpec
 
 __all__ = ["build_cohort", "cohort_line_inputs", "line_event_keys", "line_inputs", "line_roles"]
 
@@ -99,8 +108,25 @@ def _engine(frame: pd.DataFrame) -> ir.Table:
 
 
 def _entry_records(source: CdmSource, spec: StudySpec, vocab: Vocabulary) -> ir.Table:
+    unknown = sorted(set(spec.entry.cohorts) - set(spec.index_groups))
+    if unknown:
+        raise StudySpecError(
+            f"entry.cohorts names group(s) {unknown} that index_groups does not define "
+            f"({', '.join(spec.index_groups)})"
+        )
     parts = []
     for group, keys in spec.index_groups.items():
+        if group in spec.entry.cohorts:  # an index cohort: its start dates, the group's set
+            rows = cohort_rows(source, _resolved(spec, spec.entry.cohorts[group]))
+            parts.append(
+                rows.select(
+                    "person_id",
+                    group=ibis.literal(group, type="string"),
+                    index_set=ibis.literal(keys[0], type="string"),
+                    start_date="start_date",
+                )
+            )
+            continue
         ev = concept_events(source, vocab, None, keys, domains=("drug", "procedure"))
         parts.append(
             ev.select(
@@ -224,6 +250,26 @@ def _with_event(
     return out[list(frame.columns)]
 
 
+def _resolved(spec: StudySpec, ref: CohortRef) -> CohortRef:
+    """Return the reference with its Circe file resolved against the spec file's folder."""
+    if ref.circe is None:
+        return ref
+    return ref.model_copy(update={"circe": spec.resolve(ref.circe)})
+
+
+def _without_cohort(
+    source: CdmSource, frame: pd.DataFrame, ref: CohortRef, window: Window
+) -> pd.DataFrame:
+    """Drop the rows of ``frame`` whose person has a cohort row starting in ``window``."""
+    current = _engine(frame)
+    rows = cohort_rows(source, ref).select(c_person="person_id", c_date="start_date")
+    j = current.join(rows, current.person_id == rows.c_person)
+    j = j.filter(in_window(offset_days(j.c_date, j.index_date), window))
+    hits = j.select("person_id", "group").distinct()
+    out = _rows(source, current.anti_join(hits, ["person_id", "group"]))
+    return out[list(frame.columns)]
+
+
 def _inclusion_steps(
     source: CdmSource, spec: StudySpec, vocab: Vocabulary, entry: pd.DataFrame
 ) -> list[_Step]:
@@ -253,6 +299,12 @@ def _inclusion_steps(
         reason = f"age at index in [{inc.age.min}, {inc.age.max}]"
         steps.append(_Step("age", reason, frame=current))
     for j, exc in enumerate(inc.exclusions):
+        if exc.cohort is not None:
+            current = _without_cohort(source, current, _resolved(spec, exc.cohort), exc.window)
+            label = exc.name or f"cohort {describe(exc.cohort)}"
+            text = f"no entry of {label} starting in {_window_text(exc.window)}"
+            steps.append(_Step(f"exclusion_{j + 1}", text, frame=current))
+            continue
         current = _with_event(source, vocab, current, exc.concept_sets, exc.window, keep=False)
         label = exc.name or "/".join(exc.concept_sets)
         text = f"no {label} in {_window_text(exc.window)}"

@@ -45,6 +45,7 @@ __all__ = [
     "AgeRange",
     "BaselineSpec",
     "ClassificationSpec",
+    "CohortRef",
     "CycleRule",
     "DiagnosisCriterion",
     "DoseScheduleCycles",
@@ -150,8 +151,37 @@ class StudyPeriod(_Section):
         return value
 
 
+class CohortRef(_Section):
+    """Rows of one ``cohort_definition_id`` in an existing OHDSI cohort table.
+
+    The table has ``cohort_definition_id``, ``subject_id``, ``cohort_start_date`` and
+    ``cohort_end_date``, as ATLAS, CohortGenerator or duckcdm write them.
+    """
+
+    id: int = Field(description="cohort_definition_id of the rows to read")
+    circe: Path | None = Field(
+        default=None,
+        description="a Circe cohort definition (ATLAS export, PhenotypeLibrary JSON) to "
+        "generate the cohort from, instead of reading a table (needs allrwe[circe]); "
+        "relative to the spec file",
+    )
+    table: str = Field(default="cohort", pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")
+    database_schema: str | None = Field(
+        default=None,
+        pattern=r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)?$",
+        description="schema (or catalog.schema) holding the table, e.g. the results schema "
+        "(OHDSI's cohortDatabaseSchema); null = the CDM's own",
+    )
+
+
 class EntrySpec(_Section):
     """How persons enter the index groups."""
+
+    cohorts: dict[str, CohortRef] = Field(
+        default_factory=dict,
+        description="index cohorts: a group named here enters at the cohort_start_date of "
+        "the cohort's rows (in the study period) instead of its concept sets' records",
+    )
 
     allow_multiple_groups: bool = Field(
         default=True,
@@ -190,11 +220,22 @@ class AgeRange(_Section):
 
 
 class Exclusion(_Section):
-    """Exclude persons with a record of any of ``concept_sets`` in ``window``."""
+    """Exclude persons with a record of any of ``concept_sets`` in ``window``.
+
+    With ``cohort`` instead: persons with an entry of that cohort starting in ``window``.
+    """
 
     name: str | None = None
-    concept_sets: list[ConceptSetKey] = Field(min_length=1)
+    concept_sets: list[ConceptSetKey] = Field(default_factory=list)
+    cohort: CohortRef | None = Field(default=None, validate_default=True)
     window: Window = (None, 0)
+
+    @field_validator("cohort")
+    @classmethod
+    def _one_source(cls, value: CohortRef | None, info: ValidationInfo) -> CohortRef | None:
+        if bool(value) == bool(info.data.get("concept_sets")):
+            raise ValueError("give either concept_sets or cohort")
+        return value
 
 
 class InclusionSpec(_Section):
@@ -823,8 +864,12 @@ class StudySpec(_Section):
 
     def resolved_vocabulary_paths(self) -> list[Path]:
         """Return the vocabulary paths, resolved against the directory of the spec file."""
+        return [self.resolve(p) for p in self.vocabulary.paths]
+
+    def resolve(self, path: Path) -> Path:
+        """Return ``path`` resolved against the directory of the spec file (else the cwd)."""
         base = Path(self._origin).parent if self._origin != "study spec" else Path.cwd()
-        return [p if p.is_absolute() else base / p for p in self.vocabulary.paths]
+        return path if path.is_absolute() else base / path
 
     def _where(self, path: Path_) -> str:
         line = self.line_of(path)

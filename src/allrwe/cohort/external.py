@@ -1,0 +1,210 @@
+"""Cohorts from outside allrwe: rows of an existing OHDSI ``cohort`` table.
+
+Rules this module owns:
+
+* A :class:`~allrwe.spec.CohortRef` names a table (default ``cohort``) in a schema (the CDM's
+  own by default, or e.g. the results schema where ATLAS, CohortGenerator or duckcdm write
+  generated cohorts) and a ``cohort_definition_id``. The table must hold OHDSI's cohort
+  columns ``cohort_definition_id``, ``subject_id``, ``cohort_start_date`` and
+  ``cohort_end_date`` (any case); ``subject_id`` is the CDM's ``person_id``.
+* Only the rows of that id are read, as ``person_id``, ``start_date`` and ``end_date``;
+  the table is never written.
+* With ``circe`` (a Circe cohort definition: an ATLAS export, a PhenotypeLibrary
+  ``inst/cohorts/<id>.json``), the cohort is generated instead: duckcdm's port of OHDSI's
+  circe-be (the optional extra ``allrwe[circe]``) writes the definition's SQL, SqlRender's port
+  translates it to the engine's dialect (DuckDB, PostgreSQL, Spark), and it runs in the engine
+  into session temporary tables (the CDM is not written; a DuckDB file opened read-only
+  accepts them). The CDM schema is also the vocabulary schema (``concept``,
+  ``concept_ancestor``). The rows, one per person and era, come back as a small table.
+* As an index cohort (``entry.cohorts``), each row is an entry record of its group dated at
+  its ``cohort_start_date``; the study period and the first-record rule then apply as for
+  concept-set records. As an exclusion (``inclusion.exclusions[].cohort``), a person is
+  excluded when a row of theirs starts in the window around index.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+import ibis
+import ibis.expr.types as ir
+import pandas as pd
+
+from allrwe.errors import BackendUnavailableError, CdmDataError, CdmSchemaError
+from allrwe.io.source import CdmSource
+from allrwe.spec import CohortRef
+
+__all__ = ["CIRCE_DIALECTS", "COHORT_COLUMNS", "circe_rows", "cohort_rows", "describe"]
+
+#: the columns of an OHDSI cohort table
+COHORT_COLUMNS = ("cohort_definition_id", "subject_id", "cohort_start_date", "cohort_end_date")
+
+
+#: SqlRender dialect of each source kind Circe cohorts are generated on
+CIRCE_DIALECTS = {
+    "duckdb": "duckdb",
+    "parquet": "duckdb",
+    "csv": "duckdb",
+    "postgresql": "postgresql",
+    "spark": "spark",
+}
+
+
+def describe(ref: CohortRef) -> str:
+    """Return ``schema.table #id`` (or ``file.json #id``), for attrition reasons and messages."""
+    if ref.circe is not None:
+        return f"{ref.circe.name} #{ref.id}"
+    where = f"{ref.database_schema}.{ref.table}" if ref.database_schema else ref.table
+    return f"{where} #{ref.id}"
+
+
+def _table(source: CdmSource, ref: CohortRef) -> ir.Table:
+    if ref.database_schema is None:
+        if not source.has(ref.table):
+            raise CdmSchemaError(
+                f"cohort table {ref.table!r} is not in the CDM ({source.description}); "
+                "name its schema with database_schema"
+            )
+        return source.table(ref.table)
+    parts = ref.database_schema.split(".")
+    database: Any = tuple(parts) if len(parts) == 2 else parts[0]
+    try:
+        return source.backend.table(ref.table, database=database)
+    except Exception as exc:  # the backend's own "no such table/schema" error
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise CdmSchemaError(
+            f"cohort table {describe(ref)} cannot be read on {source.description}: {first}"
+        ) from exc
+
+
+def cohort_rows(source: CdmSource, ref: CohortRef) -> ir.Table:
+    """Return the rows of one cohort as ``person_id``, ``start_date``, ``end_date``.
+
+    Parameters
+    ----------
+    source : CdmSource
+        The CDM (the cohort table is read through its connection).
+    ref : CohortRef
+        The table, its schema and the ``cohort_definition_id``.
+
+    Returns
+    -------
+    ibis.Table
+
+    Raises
+    ------
+    CdmSchemaError
+        The table is missing or lacks a cohort column.
+    """
+    if ref.circe is not None:
+        return circe_rows(source, ref.circe, ref.id)
+    table = _table(source, ref)
+    lower = {c.lower(): c for c in table.columns}
+    missing = [c for c in COHORT_COLUMNS if c not in lower]
+    if missing:
+        raise CdmSchemaError(
+            f"cohort table {describe(ref)} lacks column(s) {', '.join(missing)} "
+            f"(an OHDSI cohort table has {', '.join(COHORT_COLUMNS)})"
+        )
+    rows = table.filter(table[lower["cohort_definition_id"]] == ibis.literal(ref.id, "int64"))
+    return rows.select(
+        person_id=rows[lower["subject_id"]].cast("int64"),
+        start_date=rows[lower["cohort_start_date"]].cast("date"),
+        end_date=rows[lower["cohort_end_date"]].cast("date"),
+    )
+
+
+def _fetch(result: Any) -> list[tuple[Any, ...]]:
+    """Rows of a ``raw_sql`` result: a DuckDB relation or cursor, a DB-API cursor, a Spark frame."""
+    if hasattr(result, "fetchall"):
+        return [tuple(r) for r in result.fetchall()]
+    return [tuple(r) for r in result.collect()]
+
+
+def circe_rows(source: CdmSource, definition: Path, cohort_id: int) -> ir.Table:
+    """Generate a Circe cohort in the engine; return its rows as a small table.
+
+    Parameters
+    ----------
+    source : CdmSource
+        The CDM; its schema holds the vocabulary tables too.
+    definition : pathlib.Path
+        The Circe cohort definition (JSON).
+    cohort_id : int
+        The ``cohort_definition_id`` the rows get.
+
+    Returns
+    -------
+    ibis.Table
+        ``person_id``, ``start_date``, ``end_date``.
+
+    Raises
+    ------
+    BackendUnavailableError
+        duckcdm is not installed, or the source kind has no dialect here.
+    CdmDataError
+        The definition cannot be read, or its SQL fails on the engine (message of the engine).
+    """
+    try:
+        from duckcdm.circe import build_cohort_query
+        from duckcdm.sqlrender import render, split_sql, translate
+    except ImportError:
+        raise BackendUnavailableError(
+            "Circe cohorts need duckcdm: pip install 'allrwe[circe]'"
+        ) from None
+    dialect = CIRCE_DIALECTS.get(source.kind)
+    if dialect is None or not getattr(source, "temporary_tables", True):
+        raise BackendUnavailableError(
+            f"Circe cohorts run on {', '.join(sorted(set(CIRCE_DIALECTS)))} with temporary "
+            f"tables; not on {source.description}"
+        )
+    try:
+        text = definition.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise CdmDataError(f"Circe definition {str(definition)!r}: {exc.strerror}") from None
+    target = f"allrwe_circe_{abs(cohort_id)}"
+    schema = source.schema or ("main" if dialect == "duckdb" else "public")
+    try:
+        sql = build_cohort_query(
+            text,
+            cdm_schema=schema,
+            vocabulary_schema=schema,
+            target_table=target,
+            cohort_id=cohort_id,
+            generate_stats=False,
+        )
+        statements = [s for s in split_sql(translate(render(sql), dialect)) if re.search(r"\S", s)]
+    except Exception as exc:  # the definition's JSON, as duckcdm reads it
+        raise CdmDataError(
+            f"Circe definition {definition.name} cannot be turned into SQL: {exc}"
+        ) from None
+    backend: Any = source.backend
+    create = (
+        f"CREATE TEMPORARY TABLE {target} (cohort_definition_id BIGINT, subject_id BIGINT, "
+        "cohort_start_date DATE, cohort_end_date DATE)"
+    )
+    try:
+        backend.raw_sql(f"DROP TABLE IF EXISTS {target}")
+        backend.raw_sql(create)
+        for statement in statements:
+            backend.raw_sql(statement)
+        rows = _fetch(
+            backend.raw_sql(
+                f"SELECT subject_id, cohort_start_date, cohort_end_date FROM {target} "
+                f"WHERE cohort_definition_id = {int(cohort_id)} ORDER BY 1, 2"
+            )
+        )
+        backend.raw_sql(f"DROP TABLE IF EXISTS {target}")
+    except Exception as exc:  # the engine's message, first line
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise CdmDataError(
+            f"Circe cohort {definition.name} failed on {source.description}: {first}"
+        ) from None
+    frame = pd.DataFrame(rows, columns=["person_id", "start_date", "end_date"])
+    frame["person_id"] = frame["person_id"].astype("int64")
+    for column in ("start_date", "end_date"):
+        frame[column] = pd.to_datetime(frame[column]).dt.date
+    schema_types = {"person_id": "int64", "start_date": "date", "end_date": "date"}
+    return ibis.memtable(frame, schema=schema_types)
