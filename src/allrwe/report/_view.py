@@ -152,7 +152,7 @@ class ResultView:
 
 _NUMBER = re.compile(r"(<=|>=|<|>|≤|≥)?\s*(\d+(?:\.\d+)?)")
 _OP_RANK = {"<": -1.0, "≤": -0.5, "<=": -0.5, "": 0.0, ">": 0.5, ">=": 1.0, "≥": 1.0}
-_LAST = ("unknown", "missing", "none", "other", "not available", "ne")
+_LAST = ("unknown", "missing", "none", "none recorded", "other", "not available", "ne")
 _KNOWN_ORDERS: tuple[tuple[str, ...], ...] = (
     ("yes", "no"),
     ("male", "female"),
@@ -161,6 +161,19 @@ _KNOWN_ORDERS: tuple[tuple[str, ...], ...] = (
     ("positive", "negative"),
     ("cr", "crh", "cri", "nr", "ne"),
     ("induction", "consolidation", "re-induction"),
+    # genetic features in the rows of seed 001's Table 1
+    (
+        "kmt2a_rearranged",
+        "etv6_runx1",
+        "tcf3_pbx1",
+        "hyperdiploid",
+        "hypodiploid",
+        "complex_karyotype",
+        "ikzf1_deletion",
+        "ph_like",
+        "pax5_alteration",
+        "il3_igh",
+    ),
 )
 
 

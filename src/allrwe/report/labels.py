@@ -31,6 +31,10 @@ LABELS: dict[str, str] = {
     "ph_status": "Ph status",
     "hyperdiploid": "hyperdiploid",
     "hypodiploid": "hypodiploid",
+    "complex_karyotype": "complex karyotype",
+    "ikzf1_deletion": "IKZF1 deletion",
+    "pax5_alteration": "PAX5 alteration",
+    "chemo_intolerance": "intolerant of intensive chemotherapy",
     "genetic_features": "genetic features",
     "cns_involvement": "CNS involvement",
     # diagnoses and exclusions

@@ -534,6 +534,7 @@ BASELINE_VARIABLE_NAMES = (
     "ph_status",
     "marrow_blasts_at_diagnosis",
     "cns_involvement",
+    "chemo_intolerance",
     "line",
     "prior_lines",
     "prior_hsct",

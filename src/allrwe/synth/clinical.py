@@ -26,7 +26,7 @@ from allrwe.synth.outcomes import (
 )
 from allrwe.synth.params import SynthParams
 from allrwe.synth.patients import INO, Patients, draw_patients
-from allrwe.synth.rng import DOMAIN_CLINICAL, RNG_BLOCK, Draws
+from allrwe.synth.rng import DOMAIN_CLINICAL, DOMAIN_FINDINGS, RNG_BLOCK, Draws
 from allrwe.synth.timeline import Status, Timeline
 
 __all__ = ["ClinicalChunk", "simulate_clinical"]
@@ -200,6 +200,24 @@ def _diagnosis_facts(tl: Timeline, params: SynthParams, pts: Patients) -> None:
         tl.add("condition", owner=o, concept=0, date=pts.d0[o], status=Status.CNS)
 
 
+def _chemo_intolerance(
+    tl: Timeline, seed: int, pid: IntArray, params: SynthParams, concepts: Concepts, pts: Patients
+) -> None:
+    """Record "intolerant of intensive chemotherapy" for a share of the index-treated patients.
+
+    Drawn from its own stream (:data:`DOMAIN_FINDINGS`), so the clinical course is unchanged;
+    dated a week before the index date, within the baseline window of a Table 1 row.
+    """
+    p = params.patients.chemo_intolerance
+    if p <= 0 or not concepts.chemo_intolerance:
+        return
+    draws = Draws(seed, DOMAIN_FINDINGS, (pid - 1) // RNG_BLOCK)
+    hit = draws.bernoulli(p) & pts.novel
+    o = np.flatnonzero(hit)
+    day = np.maximum(pts.index[o] - 7, pts.d0[o])
+    tl.add("condition", owner=o, concept=0, date=day, status=Status.CHEMO_INTOLERANCE)
+
+
 def simulate_clinical(
     seed: int, pid: IntArray, params: SynthParams, concepts: Concepts
 ) -> ClinicalChunk:
@@ -238,6 +256,7 @@ def simulate_clinical(
     _status_events(tl, pts, idx)
     _relapse_labs(tl, draws, concepts)
     _diagnosis_facts(tl, params, pts)
+    _chemo_intolerance(tl, seed, pid, params, concepts, pts)
     cal = params.calendar
     lookback = draws.integers(*params.recording.lookback_days)
     pts.obs_start = np.maximum(epoch_day(cal.database_start), pts.d0 - lookback)

@@ -122,6 +122,8 @@ class Concepts:
     lab: dict[str, tuple[int, int]]
     ae: dict[str, int]
     pools: dict[str, Pool]
+    #: the chemotherapy-intolerance finding (0: the vocabulary has no such set)
+    chemo_intolerance: int = 0
 
 
 def _first(vocab: Vocabulary, key: str) -> int:
@@ -221,6 +223,9 @@ def resolve_concepts(vocab: Vocabulary, *, diagnosis_source_vocabulary: str) -> 
         ph_positive=_first(vocab, "ph_positive"),
         ph_negative=_first(vocab, "ph_negative"),
         genetics=genetics,
+        chemo_intolerance=(
+            _first(vocab, "chemo_intolerance") if "chemo_intolerance" in vocab.sets else 0
+        ),
         cns=_first(vocab, "cns_involvement"),
         relapse=_first(vocab, "relapse"),
         refractory=_first(vocab, "refractory"),

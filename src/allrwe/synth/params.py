@@ -244,10 +244,17 @@ class PatientParams(_Model):
     index_drug_mix: dict[str, float]
     genetics: dict[str, float]
     cns_involvement: float
+    chemo_intolerance: float = 0.0
 
     @model_validator(mode="after")
     def _check(self) -> PatientParams:
-        for name in ("novel_agent_share", "t_lineage_share", "male_share", "cns_involvement"):
+        for name in (
+            "novel_agent_share",
+            "t_lineage_share",
+            "male_share",
+            "cns_involvement",
+            "chemo_intolerance",
+        ):
             _probability(getattr(self, name), f"patients.{name}")
         if set(self.ph_positive) != {"ND", "RR"}:
             raise ValueError("patients.ph_positive needs keys ND and RR")

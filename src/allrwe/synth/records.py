@@ -61,6 +61,7 @@ def _condition_concepts(
             status == Status.GENETICS,
             status == Status.CNS,
             status == Status.REPEAT_DIAGNOSIS,
+            status == Status.CHEMO_INTOLERANCE,
         ],
         [
             concepts.relapse,
@@ -70,6 +71,7 @@ def _condition_concepts(
             gen_ids[np.maximum(pts.genetics[owner], 0)],
             concepts.cns,
             pts.dx_concept[owner],
+            concepts.chemo_intolerance,
         ],
         concept,
     )

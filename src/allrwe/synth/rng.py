@@ -16,13 +16,23 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-__all__ = ["DOMAIN_BACKGROUND", "DOMAIN_CLINICAL", "DOMAIN_SELECT", "RNG_BLOCK", "Draws"]
+__all__ = [
+    "DOMAIN_BACKGROUND",
+    "DOMAIN_CLINICAL",
+    "DOMAIN_FINDINGS",
+    "DOMAIN_SELECT",
+    "RNG_BLOCK",
+    "Draws",
+]
 
 #: persons per random-stream block; part of what a seed means, so never change it
 RNG_BLOCK = 1024
 DOMAIN_SELECT = 0
 DOMAIN_BACKGROUND = 1
 DOMAIN_CLINICAL = 2
+#: findings added after the clinical course was calibrated (chemotherapy intolerance): their own
+#: stream, so drawing them moves no draw of the clinical course
+DOMAIN_FINDINGS = 3
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]

@@ -36,6 +36,7 @@ class Status(IntEnum):
     GENETICS = 5
     CNS = 6
     REPEAT_DIAGNOSIS = 7
+    CHEMO_INTOLERANCE = 8
 
 
 #: date columns of each event kind (shifted and censored)

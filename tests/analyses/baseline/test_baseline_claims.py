@@ -20,7 +20,7 @@ name: claims_test
 index_groups: {A: [blinatumomab]}
 study_period: {start: 2020-01-01, end: 2022-12-31}
 baseline:
-  variables: [ph_status, cns_involvement, genetic_features]
+  variables: [ph_status, cns_involvement, chemo_intolerance, genetic_features]
   labs: [wbc]
 """
 
@@ -80,6 +80,10 @@ def test_claims_baseline(cdm: Path, vocab: Vocabulary) -> None:
     genetics = counts(records, "genetic_features")
     assert genetics["unknown"] == 3
     assert sum(genetics.values()) == 3
+    # chemotherapy intolerance is never recorded: "not available", with no count at all
+    assert counts(records, "chemo_intolerance") == {}
+    row = ("overall", "overall", "Intolerant of intensive chemotherapy", "not available")
+    assert table_one(records).loc[row].tolist() == ["not available", "not available"]
     # no lab results: n = 0 and the statistics are not estimable (never 0)
     assert counts(records, "wbc") == {"overall": 0, "missing": 3}
     mean = records[(records["variable"] == "wbc") & (records["estimate_name"] == "mean")]

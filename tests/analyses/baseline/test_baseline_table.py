@@ -29,7 +29,7 @@ study_period: {start: 2020-01-01, end: 2022-12-31}
 strata: [setting]
 baseline:
   variables: [age, age_band, sex, labs, ph_status, marrow_blasts_at_diagnosis, cns_involvement,
-              prior_lines, prior_hsct, prior_car_t, prior_inotuzumab, prior_blinatumomab,
+              chemo_intolerance, prior_lines, prior_hsct, prior_car_t, prior_inotuzumab, prior_blinatumomab,
               refractory_last_therapy, disease_status, mrd_status, genetic_features]
   labs: [wbc]
 """
@@ -57,7 +57,8 @@ def tables(vocab: Vocabulary) -> dict[str, list[dict]]:
     dx = cid(vocab, "all_diagnosis")
     c = {k: cid(vocab, k) for k in ("ph_positive", "ph_negative", "cns_involvement", "relapse",
                                      "refractory", "remission", "kmt2a_rearranged", "ph_like",
-                                     "etv6_runx1", "hyperdiploid")}  # fmt: skip
+                                     "etv6_runx1", "hyperdiploid", "chemo_intolerance",
+                                     "ikzf1_deletion")}  # fmt: skip
     return {
         "measurement": [
             # WBC: nearest before index within 30 days; p1 -> 7.0, p2 -> 4.0 (day -30 counts),
@@ -103,6 +104,11 @@ def tables(vocab: Vocabulary) -> dict[str, list[dict]]:
             # genetic features (any time): p1 two, p2 one, p5 one after index
             cond(1, c["kmt2a_rearranged"], -200), cond(1, c["ph_like"], -200),
             cond(2, c["etv6_runx1"], -100), cond(5, c["hyperdiploid"], 3),
+            cond(4, c["ikzf1_deletion"], -30),
+            # chemotherapy intolerance: p2 before index -> yes; p4 on the index day -> yes;
+            # p5 after index -> no
+            cond(2, c["chemo_intolerance"], -7), cond(4, c["chemo_intolerance"], 0),
+            cond(5, c["chemo_intolerance"], 4),
         ],
         "procedure_occurrence": [
             # prior HSCT: p1 before index; p4 on the index day is not prior
@@ -302,17 +308,18 @@ def test_status_variables(records: pd.DataFrame) -> None:
 
 def test_genetic_features_overlap(records: pd.DataFrame) -> None:
     a = counts(records, "A", "genetic_features")
+    # features the CDM records for someone are counted (IKZF1: p4 of group B only)
     assert a == {
         "kmt2a_rearranged": 1,
         "etv6_runx1": 1,
-        "tcf3_pbx1": 0,
         "hyperdiploid": 0,
-        "hypodiploid": 0,
+        "ikzf1_deletion": 0,
         "ph_like": 1,
         "none recorded": 1,
     }
     assert sum(a.values()) == 4  # p1 has two features: levels overlap
     assert counts(records, "B", "genetic_features")["hyperdiploid"] == 1
+    assert counts(records, "B", "genetic_features")["ikzf1_deletion"] == 1
     # a multi-response variable has a binary SMD per level: kmt2a 1/3 vs 0/3
     smd = value(records, "A vs B", "genetic_features", "kmt2a_rearranged", "smd")
     assert smd == pytest.approx((1 / 3) / np.sqrt((1 / 3) * (2 / 3) / 2))
@@ -345,6 +352,30 @@ def test_margins_let_suppression_run(few: pd.DataFrame, suppressed: pd.DataFrame
         & (out["estimate_name"] == "count")
     ]
     assert sex_b["suppressed"].all()
+
+
+def test_unrecorded_genetic_features_are_not_available(records: pd.DataFrame) -> None:
+    # no one in the CDM has a TCF3-PBX1, hypodiploid, complex-karyotype or PAX5 record:
+    # a status, not a count of 0, and no SMD
+    unrecorded = ["tcf3_pbx1", "hypodiploid", "complex_karyotype", "pax5_alteration"]
+    for level in unrecorded:
+        sel = records[
+            (records["variable"] == "genetic_features") & (records["variable_level"] == level)
+        ]
+        assert set(sel["estimate_name"]) == {"status"}, level
+        assert set(sel["group"]) == {"A", "B", "overall"}
+    wide = table_one(records)
+    at = ("overall", "overall", "Genetic features")
+    assert wide.loc[(*at, "pax5_alteration")].tolist() == ["not available"] * 3 + [""]
+    assert wide.loc[(*at, "kmt2a_rearranged"), "A"] == "1 (33.3%)"
+
+
+def test_chemo_intolerance_on_or_before_index(records: pd.DataFrame) -> None:
+    assert counts(records, "A", "chemo_intolerance") == {"yes": 1, "no": 2}
+    assert counts(records, "B", "chemo_intolerance") == {"yes": 1, "no": 2}
+    wide = table_one(records)
+    row = ("overall", "overall", "Intolerant of intensive chemotherapy", "yes")
+    assert wide.loc[row, "Overall"] == "2 (33.3%)"
 
 
 def test_table_one_layout(records: pd.DataFrame) -> None:

@@ -15,6 +15,7 @@ import ibis
 import ibis.expr.types as ir
 
 from allrwe.analyses.baseline._engine import first_per_unit, in_window, with_offset
+from allrwe.analyses.baseline.records import NOT_AVAILABLE
 from allrwe.analyses.baseline.variables import (
     VARIABLE_LABELS,
     BaselineContext,
@@ -144,6 +145,19 @@ def _cns_involvement(ctx: BaselineContext) -> list[BaselineVariable]:
     ]
 
 
+def _chemo_intolerance(ctx: BaselineContext) -> list[BaselineVariable]:
+    # seed 001 Table 1 "chemo-intolerable": a record of the set on or before the index date
+    levels = ["yes", "no"]
+    if not ctx.captured(["chemo_intolerance"]):
+        na = NOT_AVAILABLE
+        note = "not recorded in this CDM"
+        return [categorical("chemo_intolerance", [na], na, note=note, unavailable=[na])]
+    ev = condition_events(ctx.source, ctx.vocab, None, "chemo_intolerance")
+    hits = in_window(with_offset(ctx.units, ev), (None, 0)).select("person_id", "group").distinct()
+    query = query_values(hits, ibis.literal("yes"))
+    return [categorical("chemo_intolerance", levels, "no", query=query)]
+
+
 def _prior(name: str, keys: Sequence[str]) -> VariableBuilder:
     def build(ctx: BaselineContext) -> list[BaselineVariable]:
         lookback = ctx.spec.windows.prior_lookback_days
@@ -221,6 +235,8 @@ def _genetic_features(ctx: BaselineContext) -> list[BaselineVariable]:
     ev = condition_events(ctx.source, ctx.vocab, None, "genetic_features")
     j = with_offset(ctx.units, ev, _set="concept_set")
     hits = j.select("person_id", "group", "_set").distinct()
+    # A feature the CDM never records (for anyone) is not available, not absent.
+    unrecorded = tuple(m for m in members if not ctx.captured([m]))
     return [
         BaselineVariable(
             "genetic_features",
@@ -229,6 +245,7 @@ def _genetic_features(ctx: BaselineContext) -> list[BaselineVariable]:
             "none recorded",
             query=query_values(hits, hits._set),
             label=label,
+            unavailable=unrecorded,
         )
     ]
 
@@ -257,6 +274,7 @@ CLINICAL_BUILDERS: dict[str, VariableBuilder] = {
     "ph_status": _ph_status,
     "marrow_blasts_at_diagnosis": _marrow_blasts_at_diagnosis,
     "cns_involvement": _cns_involvement,
+    "chemo_intolerance": _chemo_intolerance,
     "prior_hsct": _prior("prior_hsct", ["allo_hsct"]),
     "relapse_category": _relapse_category,
     "post_hct_relapse": _post_hct_relapse,

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from allrwe.analyses.baseline.records import OVERALL, PERSONS
+from allrwe.analyses.baseline.records import NOT_AVAILABLE, OVERALL, PERSONS
 from allrwe.analyses.baseline.table import ANALYSIS
 from allrwe.analyses.baseline.variables import VARIABLE_LABELS
 
@@ -113,6 +113,8 @@ class _Wide:
         return rows
 
     def level(self, sn: str, sl: str, var: str, level: str) -> list[str]:
+        if any((g, sn, sl, var, level, "status") in self.values for g in self.groups):
+            return [NOT_AVAILABLE] * len(self.groups) + ["" for _ in self.pairs]
         cells = [
             _count_text(
                 self.get(g, sn, sl, var, level, "count"),

@@ -111,6 +111,10 @@ def _level_cells(
 ) -> list[Cell]:
     cells = []
     for level, count in zip(var.levels, counts, strict=True):
+        if level in var.unavailable:
+            # no count: the CDM records this level for no one (see NOT_AVAILABLE)
+            cells.append(key.cell(var.name, level, "status", "character", float("nan")))
+            continue
         cells.append(key.cell(var.name, level, "count", "count", count, partition=partition))
         cells.append(key.cell(var.name, level, "percentage", "percentage", _pct(count, n)))
     return cells
@@ -177,6 +181,8 @@ def _smd_cells(
     a, b = pair
     key = _Key(f"{a} vs {b}", *stratum)
     sa, sb = summaries[a], summaries[b]
+    if var.unavailable and set(var.levels) <= set(var.unavailable):
+        return []
     if isinstance(sa, ContinuousSummary) and isinstance(sb, ContinuousSummary):
         hidden = _withheld([sa.n, sb.n, sa.n_missing, sb.n_missing], min_cell_count)
         smd = float("nan") if hidden else smd_continuous(sa.mean, sa.sd, sb.mean, sb.sd)
@@ -188,6 +194,8 @@ def _smd_cells(
         return [key.cell(var.name, OVERALL, "smd", "numeric", smd)]
     cells = []
     for level, xa, xb in zip(var.levels, ca, cb, strict=True):
+        if level in var.unavailable:
+            continue
         pa = np.array([sizes[a] - xa, xa])
         pb = np.array([sizes[b] - xb, xb])
         hidden = _withheld([*pa, *pb], min_cell_count)

@@ -110,6 +110,9 @@ class BaselineVariable:
         Display label.
     note : str
         How the values were derived when that is not the obvious source (e.g. inferred).
+    unavailable : tuple of str
+        Levels the CDM does not record for anyone (no record of their concept set at all):
+        reported as "not available", never as a count of 0.
     """
 
     name: str
@@ -120,6 +123,7 @@ class BaselineVariable:
     frame: pd.DataFrame | None = None
     label: str = ""
     note: str = ""
+    unavailable: tuple[str, ...] = ()
 
 
 VariableBuilder = Callable[[BaselineContext], list[BaselineVariable]]
@@ -140,6 +144,7 @@ VARIABLE_LABELS: dict[str, str] = {
     "ph_status": "Philadelphia chromosome",
     "marrow_blasts_at_diagnosis": "Bone-marrow blasts at diagnosis",
     "cns_involvement": "CNS involvement",
+    "chemo_intolerance": "Intolerant of intensive chemotherapy",
     "line": "Line of therapy at index",
     "prior_lines": "Prior lines of therapy",
     "prior_hsct": "Prior allogeneic HSCT",
@@ -199,6 +204,7 @@ def categorical(
     query: ir.Table | None = None,
     frame: pd.DataFrame | None = None,
     note: str = "",
+    unavailable: Sequence[str] = (),
 ) -> BaselineVariable:
     """Return a categorical variable with its display label."""
     return BaselineVariable(
@@ -210,6 +216,7 @@ def categorical(
         frame=frame,
         label=VARIABLE_LABELS.get(name, name),
         note=note,
+        unavailable=tuple(unavailable),
     )
 
 
