@@ -5,7 +5,12 @@ from __future__ import annotations
 import pandas as pd
 
 from allrwe.report._blocks import Context
-from allrwe.report._patterns import destination_figures
+from allrwe.report._patterns import (
+    destination_figures,
+    stacked_destination_figures,
+    swimmer_figure,
+)
+from allrwe.report._svg import svg_figure
 from allrwe.report._view import ResultView
 from allrwe.results import make_records
 
@@ -28,3 +33,89 @@ def test_destinations_are_drawn_per_duration_level_with_suppressed_bars_kept():
     assert figure.data["categories"] == ["hsct", "car_t"]
     assert [s["name"] for s in figure.data["series"]] == ["<=14 days", "15-28 days"]
     assert [s["values"] for s in figure.data["series"]] == [[40.0, 60.0], [70.0, None]]
+
+
+def _records(analysis: str, cells: list[tuple[str, str, str, str, float | None]]) -> ResultView:
+    """Records ``(strata_name, strata_level, variable_level, estimate, value)``; None = hidden."""
+    rows = []
+    for sn, sl, level, estimate, value in cells:
+        rec = make_records(
+            analysis=analysis, group="BLIN", strata_name=sn, strata_level=sl,
+            variable="pathway" if analysis == "pathways" else "destination",
+            variable_level=level, estimate_name=estimate,
+            value=3.0 if value is None else value,
+        )  # fmt: skip
+        rec["suppressed"] = value is None
+        rows.append(rec)
+    return ResultView(pd.concat(rows, ignore_index=True))
+
+
+def test_stacked_destinations_put_duration_and_cycles_bars_in_one_panel():
+    view = _records(
+        "destinations",
+        [
+            ("duration", "<=14", "hsct", "percentage", 60.0),
+            ("duration", "<=14", "car_t", "percentage", None),
+            ("cycles", "1", "hsct", "percentage", 50.0),
+            ("cycles", "1", "car_t", "percentage", 50.0),
+        ],
+    )
+    (figure,) = stacked_destination_figures(Context(view, ["BLIN"], 5), ["hsct", "car_t"])
+    assert figure.chart == "stacked"
+    (panel,) = figure.data["panels"]
+    assert [(b["name"], b["section"], b["values"]) for b in panel["bars"]] == [
+        ("<=14", "Duration (days)", [60.0, None]),
+        ("1", "Cycles", [50.0, 50.0]),
+    ]
+    svg = svg_figure(figure.id, figure.chart, figure.data)
+    # the hidden class is one hatched part on top of the published 60 %, not a gap
+    assert svg.count("<title>suppressed</title>") == 1
+    assert "hsct, &lt;=14: 60.0%" in svg
+
+
+def test_stacked_destinations_side_by_side_by_setting_when_published():
+    x = " &&& "
+    view = _records(
+        "destinations_by_setting",
+        [
+            (f"setting{x}duration", f"ND{x}<=14", "hsct", "percentage", 100.0),
+            (f"setting{x}duration", f"RR{x}<=14", "hsct", "percentage", 40.0),
+            (f"setting{x}cycles", f"RR{x}2", "hsct", "percentage", 20.0),
+        ],
+    )
+    (figure,) = stacked_destination_figures(Context(view, ["BLIN"], 5), ["hsct"])
+    panels = figure.data["panels"]
+    assert [p["title"] for p in panels] == ["Newly diagnosed", "Relapsed/refractory"]
+    assert [[b["name"] for b in p["bars"]] for p in panels] == [["<=14"], ["<=14", "2"]]
+
+
+def test_swimmer_draws_no_lane_below_the_threshold():
+    view = _records(
+        "pathways",
+        [
+            ("overall", "overall", "blinatumomab-hsct", "count", 12.0),
+            ("overall", "overall", "blinatumomab-hsct", "percentage", 60.0),
+            ("overall", "overall", "blinatumomab-car_t-hsct", "count", 5.0),
+            ("overall", "overall", "blinatumomab-car_t-hsct", "percentage", 25.0),
+            ("overall", "overall", "blinatumomab-tki", "count", None),  # suppressed
+            ("overall", "overall", "blinatumomab-chemotherapy", "count", 3.0),  # < 5
+            ("overall", "overall", "other (each fewer than 5)", "count", 9.0),  # pooled
+            ("sex", "female", "blinatumomab-hsct", "count", 6.0),
+            ("sex", "male", "blinatumomab-hsct", "count", None),
+        ],
+    )
+    figure = swimmer_figure(Context(view, ["BLIN"], 5), "BLIN")
+    assert figure is not None
+    assert figure.chart == "swimmer"
+    sections = figure.data["sections"]
+    assert [s["title"] for s in sections] == ["All persons of group BLIN", "sex: female"]
+    assert [lane["steps"] for lane in sections[0]["lanes"]] == [
+        ["blinatumomab", "hsct"],
+        ["blinatumomab", "car_t", "hsct"],
+    ]
+    assert sections[0]["lanes"][0]["text"] == "12 (60.0%)"
+    assert figure.data["classes"] == ["blinatumomab", "hsct", "car_t"]
+    svg = svg_figure(figure.id, figure.chart, figure.data)
+    assert svg.count("<rect") == 2 + 3 + 2  # boxes of the three lanes drawn, no others
+    assert "tki" not in svg
+    assert "chemotherapy" not in svg

@@ -332,8 +332,18 @@ def stratum_figures(ctx: Context, variable: str, groups: list[str], title: str) 
     return figures
 
 
+def _response_pct(ctx: Context, group: str, sn: str, level: str) -> str:
+    """Return the published response rate (CR/CRh/CRi) of one stratum level, or ``–``."""
+    pct = ctx.view.get("response", group, sn, level, "response", _O, "percentage")
+    return f"{pct.value:.0f}%" if pct.visible and math.isfinite(pct.value) else SUPPRESSED
+
+
 def forest_figure(ctx: Context, variable: str, title: str) -> Figure | None:
-    """Cox hazard ratios of every stratum comparison of one endpoint, as a forest plot."""
+    """Cox hazard ratios of every stratum comparison of one endpoint, as a forest plot.
+
+    Beside each hazard ratio: the response rates (CR/CRh/CRi) of the two levels compared,
+    from the ``response`` records of the same stratum (``–`` where suppressed or absent).
+    """
     frame = ctx.view.frame("survival_test")
     frame = frame[(frame["variable"] == variable) & frame["variable_level"].str.startswith("cox")]
     items = []
@@ -351,8 +361,16 @@ def forest_figure(ctx: Context, variable: str, title: str) -> Figure | None:
             continue
         lo, hi = (v[0] if math.isfinite(v[0]) else None for v in (low, high))
         text = f"{hr[0]:.2f} ({fmt_number(low[0], 2)}, {fmt_number(high[0], 2)})"
-        name = f"{g}, {sn}: {str(level).removeprefix('cox ')}"
-        items.append({"name": name, "hr": hr[0], "lower": lo, "upper": hi, "text": text})
+        pair = str(level).removeprefix("cox ")
+        name = f"{g}, {sn}: {pair}"
+        first, _, second = pair.partition(" vs ")
+        rates = ""
+        if ctx.view.has("response") and second:
+            a, b = (_response_pct(ctx, str(g), str(sn), lv) for lv in (first, second))
+            rates = f"{a} vs {b}"
+        items.append(
+            {"name": name, "hr": hr[0], "lower": lo, "upper": hi, "text": text, "rates": rates}
+        )
     if not items:
         return None
     data = {
@@ -364,6 +382,11 @@ def forest_figure(ctx: Context, variable: str, title: str) -> Figure | None:
         f"{title}: Cox hazard ratios (Efron ties) of each stratum comparison with 95% CIs; "
         "HR > 1: a higher hazard in the first-named level."
     )
+    if any(i["rates"] for i in items):
+        caption += (
+            " Response: the CR/CRh/CRi rates of the two levels (first vs second named); "
+            f"{SUPPRESSED}: suppressed or not estimable."
+        )
     return Figure(f"forest-{slug(variable)}", caption, "forest", data, static=False)
 
 

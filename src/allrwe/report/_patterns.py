@@ -178,7 +178,11 @@ def _destinations(ctx: Context, spec: StudySpec) -> Section | None:
             )
             if sub is not None:
                 folded.append(sub)
-    blocks: list[Block] = [table, *destination_figures(ctx, order)]
+    blocks: list[Block] = [
+        table,
+        *stacked_destination_figures(ctx, order),
+        *destination_figures(ctx, order),
+    ]
     if folded:
         blocks.append(
             Details("By duration and by number of cycles of the index treatment", tuple(folded))
@@ -223,6 +227,87 @@ def destination_figures(ctx: Context, order: list[str]) -> list[Figure]:
                 "of each level; hatched bars marked – are suppressed."
             )
             figures.append(Figure(f"destinations-{slug(g)}-{sn}", caption, "bars", data))
+    return figures
+
+
+#: display names of the settings in seed 001's Fig. 1
+SETTING_TITLES = {"ND": "Newly diagnosed", "RR": "Relapsed/refractory"}
+#: the analysis of destinations split by setting, when a run publishes one
+BY_SETTING = "destinations_by_setting"
+_X = " &&& "
+
+
+def _stacked_bars(
+    ctx: Context, analysis: str, g: str, setting: str | None, classes: list[str]
+) -> list[dict[str, Any]]:
+    """Return the bars of one panel: one per duration bucket, then one per number of cycles."""
+    frame = ctx.view.frame(analysis)
+    part = frame[frame["group"] == g]
+    bars = []
+    for kind, section in (("duration", "Duration (days)"), ("cycles", "Cycles")):
+        sn = kind if setting is None else f"setting{_X}{kind}"
+        found = list(part.loc[part["strata_name"] == sn, "strata_level"].astype(str))
+        if setting is not None:
+            found = [s.partition(_X)[2] for s in found if s.startswith(f"{setting}{_X}")]
+        for lv in sorted(set(found), key=level_sort_key):
+            sl = lv if setting is None else f"{setting}{_X}{lv}"
+            values: list[float | None] = []
+            for c in classes:
+                pct = ctx.view.get(analysis, g, sn, sl, "destination", c, "percentage")
+                values.append(pct.value if pct.visible else None)
+            bars.append({"name": lv, "section": section, "values": values})
+    return bars
+
+
+def stacked_destination_figures(ctx: Context, order: list[str]) -> list[Figure]:
+    """Seed 001 Fig. 1: first therapy after the index treatment, as 100 % stacked bars.
+
+    One figure per group: a bar per duration bucket and per number of cycles, each stacked by
+    the class of the first therapy after the index treatment. When the run publishes
+    destinations by setting (``destinations_by_setting``) the newly diagnosed and R/R panels
+    stand side by side, as in seed 001; otherwise one panel holds all persons of the group.
+    """
+    by_setting = not ctx.view.frame(BY_SETTING).empty
+    analysis = BY_SETTING if by_setting else "destinations"
+    frame = ctx.view.frame(analysis)
+    if frame.empty:
+        return []
+    figures = []
+    for g in ctx.present_groups(analysis):
+        part = frame[frame["group"] == g]
+        present = set(part["variable_level"].astype(str))
+        classes = [c for c in order if c in present]
+        panels = []
+        if by_setting:
+            found = {str(s).partition(_X)[0] for s in part["strata_level"]}
+            for s in (s for s in SETTING_TITLES if s in found):
+                bars = _stacked_bars(ctx, analysis, g, s, classes)
+                if bars:
+                    panels.append({"title": SETTING_TITLES[s], "bars": bars})
+        else:
+            bars = _stacked_bars(ctx, analysis, g, None, classes)
+            if bars:
+                panels.append({"title": f"All persons of group {g}", "bars": bars})
+        if not panels or not classes:
+            continue
+        data = {
+            "title": f"Next therapy by duration and by cycles, {g}",
+            "classes": classes,
+            "panels": panels,
+            "ylabel": "Persons (%)",
+        }
+        where = (
+            "newly diagnosed and relapsed/refractory side by side"
+            if by_setting
+            else "all settings together (the records hold no split by setting)"
+        )
+        caption = (
+            f"First therapy after the index treatment of group {g} by duration (days) and by "
+            f"number of cycles, {where} (layout of seed 001 Fig. 1): persons (%) of each bar; "
+            "the hatched part on top of a bar is the sum of its suppressed classes, and a bar "
+            "marked – has no published class."
+        )
+        figures.append(Figure(f"destinations-{slug(g)}-stacked", caption, "stacked", data))
     return figures
 
 
@@ -308,6 +393,51 @@ def _sankey_data(ctx: Context, group: str) -> tuple[dict[str, Any], list[Row]]:
     return data, [Row((r[0], r[1])) for r in rows]
 
 
+def swimmer_figure(ctx: Context, group: str) -> Figure | None:
+    """Draw the treatment sequences of one group as an aggregated swimmer plot.
+
+    A lane per pathway (the sequence of therapies after the index date) and patient group:
+    the whole group, then each level of each stratum the pathway records carry (age band,
+    sex, index year). Suppression-safe: a pathway is drawn only when its count is published,
+    not pooled and at least the minimum cell count; a lane never stands for fewer persons.
+    """
+    frame = ctx.view.frame("pathways")
+    frame = frame[(frame["group"] == group) & (frame["estimate_name"] == "count")]
+    keys = dict.fromkeys(zip(frame["strata_name"], frame["strata_level"], strict=True))
+    ordered = sorted(keys, key=lambda k: (k[0] != _O, k[0], level_sort_key(str(k[1]))))
+    sections, classes = [], []
+    for sn, sl in ordered:
+        part = frame[(frame["strata_name"] == sn) & (frame["strata_level"] == sl)]
+        lanes = []
+        for path in part["variable_level"].astype(str):
+            args = ("pathways", group, sn, sl, "pathway", path)
+            count = ctx.view.get(*args, "count")
+            if (
+                not count.visible
+                or count.value < max(1, ctx.min_cell_count)
+                or path == "None"
+                or path.startswith(POOLED_PREFIX)
+            ):
+                continue
+            steps = path.split("-")
+            classes += [s for s in steps if s not in classes]
+            text = fmt_count_pct(count, ctx.view.get(*args, "percentage"))
+            lanes.append((-count.value, path, {"steps": steps, "text": text}))
+        if lanes:
+            title = f"All persons of group {group}" if sn == _O else f"{sn}: {sl}"
+            sections.append({"title": title, "lanes": [lane for *_, lane in sorted(lanes)]})
+    if not sections:
+        return None
+    data = {"title": f"Treatment sequences, {group}", "classes": classes, "sections": sections}
+    caption = (
+        f"Treatment sequences of group {group} by patient group (aggregated swimmer plot): a "
+        "lane per pathway, a box per step after the index date, persons (%) at the right. "
+        f"Pathways of fewer than {max(1, ctx.min_cell_count)} persons, suppressed or pooled "
+        "are not drawn."
+    )
+    return Figure(f"swimmer-{slug(group)}", caption, "swimmer", data, static=False)
+
+
 def _pathways(ctx: Context) -> Section | None:
     reason = ctx.view.not_available("pathways")
     if reason is not None:
@@ -361,6 +491,9 @@ def _pathways(ctx: Context) -> Section | None:
                     },
                 )
             )
+        swimmer = swimmer_figure(ctx, g)
+        if swimmer is not None:
+            blocks.append(swimmer)
         blocks.append(
             make_table(
                 ctx,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from allrwe.analyses.outcomes import RATE_DEFINITIONS
+from allrwe.analyses.outcomes.rates import IN_CR_AT_INDEX
 from allrwe.report._blocks import Context, group_header, make_table, na_text, slug
 from allrwe.report._outcomes import any_available
 from allrwe.report._view import (
@@ -19,6 +20,8 @@ from allrwe.spec import StudySpec
 __all__ = ["rate_cell", "response_section"]
 
 _O = "overall"
+#: the row of the persons in remission at index
+IN_CR_LABEL = "In CR at the start of the index treatment (not evaluable for response)"
 
 
 def _rate_label(name: str, spec: StudySpec) -> str:
@@ -50,7 +53,13 @@ def _rate_table(ctx: Context, spec: StudySpec, sn: str, sl: str, tid: str, capti
     frame = frame[(frame["strata_name"] == sn) & (frame["strata_level"] == sl)]
     groups = ctx.present_groups("response")
     rates = [r for r in RATE_DEFINITIONS if r in set(frame["variable"])]
-    rows = [
+    rows = []
+    if IN_CR_AT_INDEX in set(frame["variable"]):
+        # persons already in remission at the start: not evaluable for response (seed 001
+        # "NA"), left out of the response denominators below; their share is of everyone
+        cells = (rate_cell(ctx, g, sn, sl, IN_CR_AT_INDEX, _O) for g in groups)
+        rows.append(Row((IN_CR_LABEL, *cells), strong=True))
+    rows += [
         Row((_rate_label(r, spec), *(rate_cell(ctx, g, sn, sl, r, _O) for g in groups)))
         for r in rates
     ]
@@ -63,7 +72,9 @@ def _rate_table(ctx: Context, spec: StudySpec, sn: str, sl: str, tid: str, capti
     header = ["", *(group_header(ctx, g, (sn, sl)) for g in groups)]
     notes = (
         "n/N, % (95% CI): exact Clopper–Pearson intervals. Response: CR, CRh or CRi from "
-        "bone-marrow blasts and blood counts (see Methods); NE at best response: no assessment.",
+        "bone-marrow blasts and blood counts (see Methods); NE at best response: no assessment. "
+        "Persons in CR at the start (of all persons) are left out of the response "
+        "denominators; MRD rates include them.",
     )
     return make_table(ctx, tid, caption, header, rows, notes)
 

@@ -17,7 +17,7 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.backends.backend_svg import FigureCanvasSVG
 from matplotlib.figure import Figure as MplFigure
 
-from allrwe.report.figures import PALETTE, curve_style, nice_ticks, static_files
+from allrwe.report._style import PALETTE, curve_style, nice_ticks, static_files
 from allrwe.report.model import Figure
 
 __all__ = ["write_files"]
@@ -141,7 +141,45 @@ def _hbars(fig: MplFigure, data: Mapping[str, Any]) -> None:
         ax.set_title(str(data["title"]), loc="left", fontsize=11, fontweight="bold")
 
 
-_DRAW = {"km": _curves, "cif": _curves, "bars": _bars, "hbars": _hbars}
+def _stacked(fig: MplFigure, data: Mapping[str, Any]) -> None:
+    """Panels side by side of 100 % stacked bars; see ``allrwe.report._svg._stacked``."""
+    classes = list(data["classes"])
+    panels = list(data["panels"])
+    axes = fig.subplots(1, max(1, len(panels)), sharey=True, squeeze=False)[0]
+    for ax, panel in zip(axes, panels, strict=False):
+        bars = list(panel["bars"])
+        xs = range(len(bars))
+        level = [0.0] * len(bars)
+        for i, c in enumerate(classes):
+            heights = [
+                (b["values"][i] or 0.0) if any(v is not None for v in b["values"]) else 0.0
+                for b in bars
+            ]
+            ax.bar(xs, heights, bottom=level, color=PALETTE[i % len(PALETTE)], label=c, width=0.7)
+            level = [a + h for a, h in zip(level, heights, strict=True)]
+        rest = [
+            (100.0 - lv) if any(v is None for v in b["values"]) and lv < 99.95 and lv > 0 else 0.0
+            for b, lv in zip(bars, level, strict=True)
+        ]
+        if any(rest):
+            ax.bar(xs, rest, bottom=level, color="white", edgecolor="#888", hatch="///",
+                   linewidth=0.6, width=0.7, label="suppressed (–)")  # fmt: skip
+        for x, lv in zip(xs, level, strict=True):
+            if lv == 0:
+                ax.text(x, 2, "–", ha="center", va="bottom", fontsize=8)
+        ax.set_xticks(list(xs), [str(b["name"]) for b in bars], fontsize=7)
+        sections = list(dict.fromkeys(str(b.get("section", "")) for b in bars))
+        ax.set_xlabel("  |  ".join(s for s in sections if s), fontsize=8)
+        ax.set_title(str(panel["title"]), fontsize=10, fontweight="bold")
+        ax.set_ylim(0, 100)
+    axes[0].set_ylabel(data["ylabel"])
+    if data.get("title"):
+        fig.suptitle(str(data["title"]), x=0.01, ha="left", fontsize=11, fontweight="bold")
+    handles, names = axes[0].get_legend_handles_labels()
+    fig.legend(handles, names, loc="outside lower center", ncols=4, frameon=False, fontsize=7)
+
+
+_DRAW = {"km": _curves, "cif": _curves, "bars": _bars, "hbars": _hbars, "stacked": _stacked}
 
 
 #: resolution of the PNG files

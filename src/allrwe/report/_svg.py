@@ -14,7 +14,7 @@ from collections.abc import Mapping, Sequence
 from html import escape
 from typing import Any
 
-from allrwe.report.figures import PALETTE, curve_style, nice_ticks
+from allrwe.report._style import PALETTE, curve_style, nice_ticks
 
 __all__ = ["svg_figure"]
 
@@ -294,6 +294,128 @@ def _bars(figure_id: str, data: Mapping[str, Any]) -> str:
     return _svg(bottom + 50, [defs, *body], title or figure_id)
 
 
+def _hatch(figure_id: str) -> str:
+    return (
+        f'<defs><pattern id="hatch-{figure_id}" width="6" height="6" patternUnits="userSpaceOnUse" '
+        'patternTransform="rotate(45)"><rect width="6" height="6" fill="#fff"/>'
+        '<line x1="0" y1="0" x2="0" y2="6" stroke="#888" stroke-width="2"/></pattern></defs>'
+    )
+
+
+def _stacked(figure_id: str, data: Mapping[str, Any]) -> str:
+    """Panels side by side of 100 % stacked bars (seed 001 Fig. 1: ND | R/R).
+
+    ``data``: ``title``, ``classes`` (the stacked parts, bottom up), ``ylabel`` and
+    ``panels``: each ``title`` and ``bars`` (``name``, ``section`` and ``values``: one
+    percentage per class, ``None`` when suppressed). The suppressed parts of a bar are drawn
+    together as one hatched part on top (100 % minus the published parts, which the tables
+    show too); a bar without any published part is not drawn.
+    """
+    classes = [str(c) for c in data["classes"]]
+    panels = list(data["panels"])
+    title = str(data.get("title", ""))
+    body = [_text(64, 18, title, 14, "start", font_weight="bold")] if title else []
+    hidden = any(v is None for p in panels for b in p["bars"] for v in b["values"])
+    keys = [(c, PALETTE[i % len(PALETTE)], "") for i, c in enumerate(classes)]
+    if hidden:
+        keys.append(("suppressed (–)", "#888", "2 2"))
+    legend, y = _legend(keys, 64, 42 if title else 18)
+    body += legend
+    top, height, gap = y + 40, 220.0, 30.0
+    width = (_W - 64 - 16 - gap * (len(panels) - 1)) / max(1, len(panels))
+    ticks = [0.0, 25.0, 50.0, 75.0, 100.0]
+    for j, panel in enumerate(panels):
+        ax = _Axes(64 + j * (width + gap), top, width, height, 1.0, 100.0)
+        bottom = top + height
+        body.append(_text(ax.left + width / 2, top - 12, panel["title"], 12, font_weight="bold"))
+        body.append(
+            f'<path d="M{_f(ax.left)} {_f(top)}V{_f(bottom)}H{_f(ax.left + width)}" '
+            'stroke="#444" fill="none"/>'
+        )
+        if j == 0:
+            for t in ticks:
+                body.append(f'<path d="M{_f(ax.left - 5)} {_f(ax.y(t))}h5" stroke="#444"/>')
+                body.append(_text(ax.left - 8, ax.y(t) + 4, f"{t:g}", 10, "end"))
+            cy = top + height / 2
+            body.append(_text(16, cy, data["ylabel"], 12, transform=f"rotate(-90 16 {_f(cy)})"))
+        bars = list(panel["bars"])
+        slot = width / max(1, len(bars))
+        sections: dict[str, list[int]] = {}
+        for k, bar in enumerate(bars):
+            sections.setdefault(str(bar.get("section", "")), []).append(k)
+            x = ax.left + slot * (k + 0.15)
+            w = slot * 0.7
+            body.append(_text(x + w / 2, bottom + 14, bar["name"], 10))
+            shown = [v for v in bar["values"] if v is not None]
+            if not shown:
+                body.append(_text(x + w / 2, bottom - 6, "–", 11))
+                continue
+            level = 0.0
+            for i, v in enumerate(bar["values"]):
+                if v is None or v <= 0:
+                    continue
+                y0, y1 = ax.y(level + v), ax.y(level)
+                tip = f"{classes[i]}, {bar['name']}: {v:.1f}%"
+                body.append(
+                    f'<rect x="{_f(x)}" y="{_f(y0)}" width="{_f(w)}" height="{_f(y1 - y0)}" '
+                    f'fill="{PALETTE[i % len(PALETTE)]}"><title>{escape(tip)}</title></rect>'
+                )
+                level += v
+            if len(shown) < len(bar["values"]) and level < 99.95:
+                y0, y1 = ax.y(100.0), ax.y(level)
+                body.append(
+                    f'<rect x="{_f(x)}" y="{_f(y0)}" width="{_f(w)}" height="{_f(y1 - y0)}" '
+                    f'fill="url(#hatch-{figure_id})" stroke="#888"><title>suppressed</title></rect>'
+                )
+        for name, at in sections.items():
+            if not name:
+                continue
+            mid = ax.left + slot * (at[0] + at[-1] + 1) / 2
+            body.append(_text(mid, bottom + 32, name, 11))
+    return _svg(top + height + 48, [_hatch(figure_id), *body], title or figure_id)
+
+
+def _swimmer(figure_id: str, data: Mapping[str, Any]) -> str:
+    """Draw an aggregated swimmer plot: one lane per published pathway, one box per step.
+
+    ``data``: ``title``, ``classes`` (the colour order) and ``sections``: each ``title`` and
+    ``lanes`` (``steps``: the therapy of each step in order; ``text``: persons, e.g.
+    ``"18 (36%)"``). The builder leaves out every pathway whose count is suppressed, pooled or
+    below the minimum cell count, so no lane stands for fewer persons than that.
+    """
+    classes = [str(c) for c in data["classes"]]
+    colour = {c: PALETTE[i % len(PALETTE)] for i, c in enumerate(classes)}
+    title = str(data.get("title", ""))
+    body = [_text(8, 18, title, 14, "start", font_weight="bold")] if title else []
+    legend, y = _legend([(c, colour[c], "") for c in classes], 16, 42 if title else 18)
+    body += [p.replace('stroke-width="2.5"', 'stroke-width="8"') for p in legend]
+    sections = list(data["sections"])
+    steps = max((len(lane["steps"]) for s in sections for lane in s["lanes"]), default=1)
+    left, right = 150.0, 110.0
+    step_w = (_W - left - right) / max(1, steps)
+    y += 24
+    body.append(_text(left + step_w * steps / 2, y, "Step after the index date", 11))
+    for k in range(steps):
+        body.append(_text(left + step_w * (k + 0.5), y + 16, str(k + 1), 10))
+    y += 28
+    for section in sections:
+        body.append(_text(8, y + 12, section["title"], 11, "start", font_weight="bold"))
+        y += 18
+        for lane in section["lanes"]:
+            for k, step in enumerate(lane["steps"]):
+                x = left + step_w * k
+                fill = colour.get(str(step), "#bbb")
+                body.append(
+                    f'<rect x="{_f(x + 1)}" y="{_f(y)}" width="{_f(step_w - 2)}" height="16" '
+                    f'fill="{fill}" rx="3"><title>{escape(str(step))}</title></rect>'
+                )
+            body.append(_text(left - 6, y + 12, " → ".join(map(str, lane["steps"]))[:26], 9, "end"))
+            body.append(_text(_W - 8, y + 12, lane["text"], 10, "end"))
+            y += 20
+        y += 8
+    return _svg(y + 10, body, title or figure_id)
+
+
 def _hbars(figure_id: str, data: Mapping[str, Any]) -> str:
     items = list(data["items"])
     title = str(data.get("title", ""))
@@ -442,8 +564,11 @@ def _forest(figure_id: str, data: Mapping[str, Any]) -> str:
     """Hazard ratios with their 95% CIs on a log axis, one row per comparison."""
     items = list(data["items"])
     title = str(data.get("title", ""))
-    left = min(300.0, 16 + max((_width(str(i["name"]), 11) for i in items), default=40))
-    right = 170.0
+    rates = any(i.get("rates") for i in items)
+    left = min(
+        260.0 if rates else 300.0, 16 + max((_width(str(i["name"]), 11) for i in items), default=40)
+    )
+    right = 300.0 if rates else 170.0
     values = [v for i in items for v in (i["lower"], i["upper"]) if v and v > 0]
     lo = 2.0 ** math.floor(math.log2(min([*values, 0.5])))
     hi = 2.0 ** math.ceil(math.log2(max([*values, 2.0])))
@@ -465,11 +590,16 @@ def _forest(figure_id: str, data: Mapping[str, Any]) -> str:
         body.append(_text(x(tick), bottom + 18, f"{tick:g}", 11))
         tick *= 2
     body.append(_text(left + width / 2, bottom + 38, str(data.get("xlabel", "")), 12))
-    body.append(_text(_W - 8, top - 2, "HR (95% CI)", 11, "end", font_weight="bold"))
+    hr_at = _W - 130 if rates else _W - 8
+    body.append(_text(hr_at, top - 2, "HR (95% CI)", 11, "end", font_weight="bold"))
+    if rates:
+        body.append(_text(_W - 8, top - 2, "Response", 11, "end", font_weight="bold"))
     for k, item in enumerate(items):
         y = top + 24 * k + 16
         body.append(_text(left - 8, y + 4, item["name"], 11, "end"))
-        body.append(_text(_W - 8, y + 4, item["text"], 11, "end"))
+        body.append(_text(hr_at, y + 4, item["text"], 11, "end"))
+        if rates:
+            body.append(_text(_W - 8, y + 4, item.get("rates") or "", 11, "end"))
         hr, low, high = item["hr"], item["lower"], item["upper"]
         if not (hr and low and high and hr > 0 and low > 0 and high > 0):
             continue
@@ -488,6 +618,8 @@ _DRAW = {
     "cif": _curves,
     "bars": _bars,
     "hbars": _hbars,
+    "stacked": _stacked,
+    "swimmer": _swimmer,
     "sankey": _sankey,
     "sunburst": _sunburst,
 }

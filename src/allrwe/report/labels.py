@@ -77,6 +77,8 @@ LABELS: dict[str, str] = {
     "RR": "R/R",
 }
 
+#: how records name crossed strata ("setting &&& treatment_setting"); shown as " × "
+CROSSED = " &&& "
 _KEY = r"(?<![A-Za-z0-9_\-/.]){}(?![A-Za-z0-9_\-/])"
 _SNAKE = re.compile(r"(?<![A-Za-z0-9_\-/.])[a-z][a-z0-9]*(?:_[a-z0-9]+)+(?![A-Za-z0-9_\-/.])")
 
@@ -129,7 +131,7 @@ def relabel_text(text: str) -> str:
     >>> relabel_text("Overall survival, censored at allo_hsct or car_t")
     'Overall survival, censored at allogeneic HSCT or CAR-T'
     """
-    out = _pattern().sub(lambda m: LABELS[m.group(0)], text)
+    out = _pattern().sub(lambda m: LABELS[m.group(0)], text.replace(CROSSED, " × "))
     return _SNAKE.sub(lambda m: m.group(0).replace("_", " "), out)
 
 
@@ -145,6 +147,24 @@ def _figure_data(data: Any) -> dict[str, Any]:
         ]
     if "categories" in out:
         out["categories"] = [relabel_text(str(c)) for c in out["categories"]]
+    if "classes" in out:
+        out["classes"] = [relabel_text(str(c)) for c in out["classes"]]
+    if "panels" in out:
+        out["panels"] = [{**p, "title": relabel_text(str(p["title"]))} for p in out["panels"]]
+    if "sections" in out:
+        out["sections"] = [
+            {
+                **s,
+                "title": relabel_text(str(s["title"])),
+                "lanes": [
+                    {**lane, "steps": [relabel_text(str(x)) for x in lane["steps"]]}
+                    for lane in s["lanes"]
+                ],
+            }
+            for s in out["sections"]
+        ]
+    if "items" in out and all(isinstance(i, dict) and "hr" in i for i in out["items"]):
+        out["items"] = [{**i, "name": relabel_text(str(i["name"]))} for i in out["items"]]
     for key in ("curves", "series"):
         if key in out:
             out[key] = [{**c, "name": relabel_text(str(c["name"]))} for c in out[key]]

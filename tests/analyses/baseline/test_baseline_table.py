@@ -29,8 +29,9 @@ study_period: {start: 2020-01-01, end: 2022-12-31}
 strata: [setting]
 baseline:
   variables: [age, age_band, sex, labs, ph_status, marrow_blasts_at_diagnosis, cns_involvement,
-              chemo_intolerance, prior_lines, prior_hsct, prior_car_t, prior_inotuzumab, prior_blinatumomab,
-              refractory_last_therapy, disease_status, mrd_status, genetic_features]
+              chemo_intolerance, prior_lines, prior_hsct, prior_car_t, prior_inotuzumab,
+              prior_blinatumomab, refractory_last_therapy, disease_status, mrd_status,
+              genetic_features]
   labs: [wbc]
 """
 

@@ -1,0 +1,75 @@
+"""Seed 001 rows of the report: patients in CR at the start, response beside hazard ratios."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from allrwe.report._blocks import Context
+from allrwe.report._outcomes import forest_figure
+from allrwe.report._response import IN_CR_LABEL, _rate_table
+from allrwe.report._svg import svg_figure
+from allrwe.report._view import ResultView
+from allrwe.report.labels import relabel_text
+from allrwe.results import make_records
+from allrwe.spec import spec_from_text
+
+SPEC = spec_from_text(
+    "name: t\nindex_groups: {BLIN: [blinatumomab]}\n"
+    "study_period: {start: 2021-01-01, end: 2022-12-31}\n"
+)
+
+
+def _rec(analysis: str, sn: str, sl: str, variable: str, level: str, est: str, value: float,
+         hidden: bool = False) -> pd.DataFrame:  # fmt: skip
+    rec = make_records(
+        analysis=analysis, group="BLIN", strata_name=sn, strata_level=sl, variable=variable,
+        variable_level=level, estimate_name=est, value=value,
+    )  # fmt: skip
+    rec["suppressed"] = hidden
+    return rec
+
+
+def _rate(sn: str, sl: str, variable: str, n: float, d: float, hidden: bool = False) -> list:
+    pct = 100 * n / d
+    return [
+        _rec("response", sn, sl, variable, "overall", e, v, hidden)
+        for e, v in (("available", 1.0), ("count", n), ("denominator", d), ("percentage", pct),
+                     ("lower", pct - 10), ("upper", pct + 10))
+    ]  # fmt: skip
+
+
+def test_patients_in_cr_at_the_start_head_the_response_table():
+    parts = _rate("overall", "overall", "in_cr_at_index", 56, 104)
+    parts += _rate("overall", "overall", "response", 30, 48)
+    ctx = Context(ResultView(pd.concat(parts, ignore_index=True)), ["BLIN"], 5)
+    table = _rate_table(ctx, SPEC, "overall", "overall", "t", "Response")
+    first, second = table.rows[0], table.rows[1]
+    assert first.cells[0] == IN_CR_LABEL
+    assert first.cells[1] == "56/104, 53.8% (43.8, 63.8)"
+    assert second.cells[1].startswith("30/48, 62.5%")
+    assert any("left out of the response denominators" in n for n in table.notes)
+
+
+def test_forest_shows_the_response_rates_of_the_levels_compared():
+    cox = "cox Ph- vs Ph+"
+    parts = [
+        _rec("survival_test", "ph_status", "overall", "os", cox, e, v)
+        for e, v in (("hr", 0.62), ("hr_lower", 0.15), ("hr_upper", 2.58))
+    ]
+    parts += _rate("ph_status", "Ph-", "response", 20, 40)
+    parts += _rate("ph_status", "Ph+", "response", 3, 8, hidden=True)
+    ctx = Context(ResultView(pd.concat(parts, ignore_index=True)), ["BLIN"], 5)
+    figure = forest_figure(ctx, "os", "Overall survival")
+    assert figure is not None
+    (item,) = figure.data["items"]
+    assert item["text"] == "0.62 (0.15, 2.58)"
+    assert item["rates"] == "50% vs –"  # Ph+ is suppressed
+    svg = svg_figure(figure.id, figure.chart, figure.data)
+    assert ">Response</text>" in svg
+    assert ">50% vs –</text>" in svg
+
+
+def test_crossed_strata_read_as_a_cross():
+    assert relabel_text("Ph status &&& treatment_setting = Ph+ &&& consolidation") == (
+        "Ph status × treatment setting = Ph+ × consolidation"
+    )
