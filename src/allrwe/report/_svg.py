@@ -318,9 +318,10 @@ def _stacked(figure_id: str, data: Mapping[str, Any]) -> str:
     hidden = any(v is None for p in panels for b in p["bars"] for v in b["values"])
     keys = [(c, PALETTE[i % len(PALETTE)], "") for i, c in enumerate(classes)]
     if hidden:
-        keys.append(("suppressed (–)", "#888", "2 2"))
+        keys.append(("suppressed (–)", f"url(#hatch-{figure_id})", ""))
     legend, y = _legend(keys, 64, 42 if title else 18)
-    body += legend
+    # the keys of bar parts are boxes, not lines
+    body += [p.replace('stroke-width="2.5"', 'stroke-width="10"') for p in legend]
     top, height, gap = y + 40, 220.0, 30.0
     width = (_W - 64 - 16 - gap * (len(panels) - 1)) / max(1, len(panels))
     ticks = [0.0, 25.0, 50.0, 75.0, 100.0]
@@ -391,7 +392,7 @@ def _swimmer(figure_id: str, data: Mapping[str, Any]) -> str:
     body += [p.replace('stroke-width="2.5"', 'stroke-width="8"') for p in legend]
     sections = list(data["sections"])
     steps = max((len(lane["steps"]) for s in sections for lane in s["lanes"]), default=1)
-    left, right = 150.0, 110.0
+    left, right = 24.0, 110.0
     step_w = (_W - left - right) / max(1, steps)
     y += 24
     body.append(_text(left + step_w * steps / 2, y, "Step after the index date", 11))
@@ -409,7 +410,9 @@ def _swimmer(figure_id: str, data: Mapping[str, Any]) -> str:
                     f'<rect x="{_f(x + 1)}" y="{_f(y)}" width="{_f(step_w - 2)}" height="16" '
                     f'fill="{fill}" rx="3"><title>{escape(str(step))}</title></rect>'
                 )
-            body.append(_text(left - 6, y + 12, " → ".join(map(str, lane["steps"]))[:26], 9, "end"))
+                fits = int((step_w - 8) / _width("x", 9))
+                name = str(step) if len(str(step)) <= fits else str(step)[: max(1, fits - 1)] + "…"
+                body.append(_text(x + 5, y + 12, name, 9, "start", fill="#fff"))
             body.append(_text(_W - 8, y + 12, lane["text"], 10, "end"))
             y += 20
         y += 8
