@@ -50,23 +50,38 @@ def test_patients_in_cr_at_the_start_head_the_response_table():
     assert any("left out of the response denominators" in n for n in table.notes)
 
 
-def test_forest_shows_the_response_rates_of_the_levels_compared():
+def _forest_ctx(rates: list) -> Context:
     cox = "cox Ph- vs Ph+"
     parts = [
         _rec("survival_test", "ph_status", "overall", "os", cox, e, v)
         for e, v in (("hr", 0.62), ("hr_lower", 0.15), ("hr_upper", 2.58))
     ]
-    parts += _rate("ph_status", "Ph-", "response", 20, 40)
-    parts += _rate("ph_status", "Ph+", "response", 3, 8, hidden=True)
-    ctx = Context(ResultView(pd.concat(parts, ignore_index=True)), ["BLIN"], 5)
-    figure = forest_figure(ctx, "os", "Overall survival")
+    return Context(ResultView(pd.concat([*parts, *rates], ignore_index=True)), ["BLIN"], 5)
+
+
+def test_forest_shows_the_response_rates_of_the_levels_compared():
+    rates = _rate("ph_status", "Ph-", "response", 20, 40)
+    rates += _rate("ph_status", "Ph+", "response", 3, 8, hidden=True)
+    figure = forest_figure(_forest_ctx(rates), "os", "Overall survival", SPEC)
     assert figure is not None
     (item,) = figure.data["items"]
     assert item["text"] == "0.62 (0.15, 2.58)"
     assert item["rates"] == "50% vs –"  # Ph+ is suppressed
     svg = svg_figure(figure.id, figure.chart, figure.data)
-    assert ">Response</text>" in svg
+    assert ">CR/CRh/CRi</text>" in svg
     assert ">50% vs –</text>" in svg
+
+
+def test_forest_falls_back_to_the_rate_suppression_leaves_published():
+    rates = _rate("ph_status", "Ph-", "response", 20, 40, hidden=True)
+    rates += _rate("ph_status", "Ph+", "response", 3, 8, hidden=True)
+    rates += _rate("ph_status", "Ph-", "response_within_n", 18, 40)
+    rates += _rate("ph_status", "Ph+", "response_within_n", 6, 8)
+    figure = forest_figure(_forest_ctx(rates), "os", "Overall survival", SPEC)
+    assert figure is not None
+    assert figure.data["items"][0]["rates"] == "45% vs 75%"
+    assert figure.data["rates_header"] == "CR/CRh/CRi ≤2 cycles"
+    assert "CR/CRh/CRi rates within 2 cycles" in figure.caption
 
 
 def test_crossed_strata_read_as_a_cross():

@@ -332,21 +332,46 @@ def stratum_figures(ctx: Context, variable: str, groups: list[str], title: str) 
     return figures
 
 
-def _response_pct(ctx: Context, group: str, sn: str, level: str) -> str:
-    """Return the published response rate (CR/CRh/CRi) of one stratum level, or ``–``."""
-    pct = ctx.view.get("response", group, sn, level, "response", _O, "percentage")
-    return f"{pct.value:.0f}%" if pct.visible and math.isfinite(pct.value) else SUPPRESSED
+#: response rates a forest plot may show beside the hazard ratios, in order of preference,
+#: with the column header and the caption's words
+FOREST_RATES = (
+    ("response", "CR/CRh/CRi", "CR/CRh/CRi rates"),
+    ("response_within_n", "CR/CRh/CRi ≤{n} cycles", "CR/CRh/CRi rates within {n} cycles"),
+    ("cr", "CR", "CR rates"),
+)
 
 
-def forest_figure(ctx: Context, variable: str, title: str) -> Figure | None:
+def _rate_pct(ctx: Context, group: str, sn: str, level: str, rate: str) -> str | None:
+    """Return a published response rate of one stratum level as ``"52%"``, else None."""
+    pct = ctx.view.get("response", group, sn, level, rate, _O, "percentage")
+    return f"{pct.value:.0f}%" if pct.visible and math.isfinite(pct.value) else None
+
+
+def _forest_rate(ctx: Context, pairs: list[tuple[str, str, str, str]]) -> str | None:
+    """Return the rate of :data:`FOREST_RATES` published for the most compared levels."""
+    best, most = None, 0
+    for rate, *_ in FOREST_RATES:
+        shown = sum(
+            _rate_pct(ctx, g, sn, lv, rate) is not None for g, sn, a, b in pairs for lv in (a, b)
+        )
+        if shown > most:
+            best, most = rate, shown
+    return best
+
+
+def forest_figure(
+    ctx: Context, variable: str, title: str, spec: StudySpec | None = None
+) -> Figure | None:
     """Cox hazard ratios of every stratum comparison of one endpoint, as a forest plot.
 
-    Beside each hazard ratio: the response rates (CR/CRh/CRi) of the two levels compared,
-    from the ``response`` records of the same stratum (``–`` where suppressed or absent).
+    Beside each hazard ratio: the response rates of the two levels compared, from the
+    ``response`` records of the same stratum: CR/CRh/CRi, or, when suppression leaves fewer of
+    those, CR/CRh/CRi within the response window or CR (``–`` where suppressed). One rate for
+    the whole figure, named in its header.
     """
     frame = ctx.view.frame("survival_test")
     frame = frame[(frame["variable"] == variable) & frame["variable_level"].str.startswith("cox")]
-    items = []
+    items, pairs = [], []
     for (g, sn, level), part in frame.groupby(
         ["group", "strata_name", "variable_level"], sort=True
     ):
@@ -362,18 +387,16 @@ def forest_figure(ctx: Context, variable: str, title: str) -> Figure | None:
         lo, hi = (v[0] if math.isfinite(v[0]) else None for v in (low, high))
         text = f"{hr[0]:.2f} ({fmt_number(low[0], 2)}, {fmt_number(high[0], 2)})"
         pair = str(level).removeprefix("cox ")
-        name = f"{g}, {sn}: {pair}"
         first, _, second = pair.partition(" vs ")
-        rates = ""
-        if ctx.view.has("response") and second:
-            a, b = (_response_pct(ctx, str(g), str(sn), lv) for lv in (first, second))
-            rates = f"{a} vs {b}"
+        pairs.append((str(g), str(sn), first, second))
         items.append(
-            {"name": name, "hr": hr[0], "lower": lo, "upper": hi, "text": text, "rates": rates}
+            {"name": f"{g}, {sn}: {pair}", "hr": hr[0], "lower": lo, "upper": hi, "text": text}
         )
     if not items:
         return None
-    data = {
+    rate = _forest_rate(ctx, pairs) if ctx.view.has("response") else None
+    n = spec.outcomes.response_within_cycles if spec is not None else 2
+    data: dict[str, Any] = {
         "title": f"{title}: hazard ratios",
         "items": items,
         "xlabel": "Hazard ratio (log scale)",
@@ -382,10 +405,15 @@ def forest_figure(ctx: Context, variable: str, title: str) -> Figure | None:
         f"{title}: Cox hazard ratios (Efron ties) of each stratum comparison with 95% CIs; "
         "HR > 1: a higher hazard in the first-named level."
     )
-    if any(i["rates"] for i in items):
+    if rate is not None:
+        header, words = next((h, w) for r, h, w in FOREST_RATES if r == rate)
+        for item, (g, sn, a, b) in zip(items, pairs, strict=True):
+            ra, rb = (_rate_pct(ctx, g, sn, lv, rate) or SUPPRESSED for lv in (a, b))
+            item["rates"] = f"{ra} vs {rb}" if b else ""
+        data["rates_header"] = header.format(n=n)
         caption += (
-            " Response: the CR/CRh/CRi rates of the two levels (first vs second named); "
-            f"{SUPPRESSED}: suppressed or not estimable."
+            f" Beside each ratio: the {words.format(n=n)} of the two levels (first vs second "
+            f"named; {SUPPRESSED}: suppressed or not estimable)."
         )
     return Figure(f"forest-{slug(variable)}", caption, "forest", data, static=False)
 
@@ -537,7 +565,7 @@ def _km_endpoint(ctx: Context, spec: StudySpec, variable: str) -> Section:
             )
         )
     tests = stat_test_rows(ctx, "survival_test", variable)
-    forest = forest_figure(ctx, variable, title) if ":" not in variable else None
+    forest = forest_figure(ctx, variable, title, spec) if ":" not in variable else None
     if forest is not None:
         folded.append(forest)
     if tests:

@@ -571,7 +571,7 @@ def _forest(figure_id: str, data: Mapping[str, Any]) -> str:
     left = min(
         260.0 if rates else 300.0, 16 + max((_width(str(i["name"]), 11) for i in items), default=40)
     )
-    right = 300.0 if rates else 170.0
+    right = 330.0 if rates else 170.0
     values = [v for i in items for v in (i["lower"], i["upper"]) if v and v > 0]
     lo = 2.0 ** math.floor(math.log2(min([*values, 0.5])))
     hi = 2.0 ** math.ceil(math.log2(max([*values, 2.0])))
@@ -587,16 +587,22 @@ def _forest(figure_id: str, data: Mapping[str, Any]) -> str:
         f'<path d="M{_f(x(1.0))} {_f(top)}V{_f(bottom)}" stroke="#888" stroke-dasharray="3 3"/>'
     )
     body.append(f'<path d="M{_f(left)} {_f(bottom)}H{_f(left + width)}" stroke="#444"/>')
-    tick = lo
-    while tick <= hi * 1.0001:
+    # ticks at 1 and every doubling while the labels fit (about 36 px each), else every
+    # second or third doubling
+    step = max(1, math.ceil(36 * math.log2(hi / lo) / max(width, 1.0)))
+    k_lo, k_hi = round(math.log2(lo)), round(math.log2(hi))
+    for k in range(k_lo, k_hi + 1):
+        if k % step:
+            continue
+        tick = 2.0**k
         body.append(f'<path d="M{_f(x(tick))} {_f(bottom)}v5" stroke="#444"/>')
         body.append(_text(x(tick), bottom + 18, f"{tick:g}", 11))
-        tick *= 2
     body.append(_text(left + width / 2, bottom + 38, str(data.get("xlabel", "")), 12))
-    hr_at = _W - 130 if rates else _W - 8
+    hr_at = _W - 165 if rates else _W - 8
     body.append(_text(hr_at, top - 2, "HR (95% CI)", 11, "end", font_weight="bold"))
     if rates:
-        body.append(_text(_W - 8, top - 2, "Response", 11, "end", font_weight="bold"))
+        header = str(data.get("rates_header", "Response"))
+        body.append(_text(_W - 8, top - 2, header, 11, "end", font_weight="bold"))
     for k, item in enumerate(items):
         y = top + 24 * k + 16
         body.append(_text(left - 8, y + 4, item["name"], 11, "end"))
