@@ -157,15 +157,16 @@ def _stacked(fig: MplFigure, data: Mapping[str, Any]) -> None:
             ]
             ax.bar(xs, heights, bottom=level, color=PALETTE[i % len(PALETTE)], label=c, width=0.7)
             level = [a + h for a, h in zip(level, heights, strict=True)]
+        # as in the inline SVG: the suppressed classes of a bar are one hatched part on top
         rest = [
-            (100.0 - lv) if any(v is None for v in b["values"]) and lv < 99.95 and lv > 0 else 0.0
+            (100.0 - lv) if any(v is None for v in b["values"]) and lv < 99.95 else 0.0
             for b, lv in zip(bars, level, strict=True)
         ]
         if any(rest):
             ax.bar(xs, rest, bottom=level, color="white", edgecolor="#888", hatch="///",
                    linewidth=0.6, width=0.7, label="suppressed (–)")  # fmt: skip
-        for x, lv in zip(xs, level, strict=True):
-            if lv == 0:
+        for x, lv, r in zip(xs, level, rest, strict=True):
+            if lv == 0 and r == 0:
                 ax.text(x, 2, "–", ha="center", va="bottom", fontsize=8)
         ax.set_xticks(list(xs), [str(b["name"]) for b in bars], fontsize=7)
         sections = list(dict.fromkeys(str(b.get("section", "")) for b in bars))
