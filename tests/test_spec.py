@@ -335,4 +335,4 @@ def test_one_list_of_baseline_variables() -> None:
     ).baseline.variables == list(DEFAULT_BASELINE_VARIABLES)
     assert DEFAULT_BASELINE_VARIABLES[:3] == ("setting", "age", "age_band")
     assert "treatment_setting" not in DEFAULT_BASELINE_VARIABLES
-    assert len(DEFAULT_BASELINE_VARIABLES) == 17
+    assert len(DEFAULT_BASELINE_VARIABLES) == 18  # seed 001 Table 1, chemo intolerance included
