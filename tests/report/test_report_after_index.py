@@ -5,9 +5,9 @@ from __future__ import annotations
 import pandas as pd
 
 from allrwe.analyses.outcomes import after_index_records
-from allrwe.report._after_index import after_index_table
 from allrwe.report._blocks import Context
 from allrwe.report._view import ResultView
+from allrwe.report.sections.after_index import after_index_table
 from allrwe.results import ResultSet, suppress
 from allrwe.spec import spec_from_text
 

@@ -8,8 +8,8 @@ import pandas as pd
 from planted import DEMO_SPEC
 
 from allrwe.report._blocks import Context
-from allrwe.report._efficacy import efficacy_tables
 from allrwe.report._view import ResultView
+from allrwe.report.sections.efficacy import efficacy_tables
 from allrwe.results import make_records
 from allrwe.spec import load_spec
 

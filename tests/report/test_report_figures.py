@@ -158,7 +158,7 @@ def _saved_with_savefig(figure: Figure, folder: Path) -> list[bytes]:
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure as MplFigure
 
-    from allrwe.report import _static
+    from allrwe.report.render import static as _static
 
     folder.mkdir()
     with mpl.rc_context(_static._RC):

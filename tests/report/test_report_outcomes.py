@@ -5,8 +5,8 @@ from __future__ import annotations
 import pandas as pd
 
 from allrwe.report._blocks import Context
-from allrwe.report._outcomes import stratum_figures
 from allrwe.report._view import ResultView
+from allrwe.report.sections.survival import stratum_figures
 from allrwe.results import make_records
 
 DAYS = [0, 91, 183]
@@ -54,8 +54,8 @@ def test_each_level_of_a_stratum_is_drawn_with_its_own_numbers_at_risk():
 
 
 def test_forest_plot_lists_each_cox_comparison_with_its_ci():
-    from allrwe.report._outcomes import forest_figure
     from allrwe.report.figures import svg_figure
+    from allrwe.report.sections.survival import forest_figure
 
     records = make_records(
         analysis="survival_test", group="INO", strata_name="setting", variable="os",
@@ -75,7 +75,7 @@ def test_forest_plot_lists_each_cox_comparison_with_its_ci():
 
 
 def test_axis_of_the_risk_table_ends_at_the_last_published_count():
-    from allrwe.report._outcomes import trim_risk
+    from allrwe.report.sections.survival import trim_risk
 
     risk = {
         "times": [0.0, 3.0, 6.0, 9.0],

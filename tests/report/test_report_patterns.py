@@ -5,13 +5,13 @@ from __future__ import annotations
 import pandas as pd
 
 from allrwe.report._blocks import Context
-from allrwe.report._patterns import (
+from allrwe.report._view import ResultView
+from allrwe.report.render.svg import svg_figure
+from allrwe.report.sections.therapy import (
     destination_figures,
     stacked_destination_figures,
     swimmer_figure,
 )
-from allrwe.report._svg import svg_figure
-from allrwe.report._view import ResultView
 from allrwe.results import make_records
 
 

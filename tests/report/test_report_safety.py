@@ -5,9 +5,9 @@ from __future__ import annotations
 import pandas as pd
 
 from allrwe.report._blocks import Context
-from allrwe.report._safety import safety_section
 from allrwe.report._view import ResultView
 from allrwe.report.model import Table
+from allrwe.report.sections.safety import safety_section
 from allrwe.results import make_records
 
 

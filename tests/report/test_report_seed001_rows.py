@@ -5,11 +5,11 @@ from __future__ import annotations
 import pandas as pd
 
 from allrwe.report._blocks import Context
-from allrwe.report._outcomes import forest_figure
-from allrwe.report._response import IN_CR_LABEL, _rate_table
-from allrwe.report._svg import svg_figure
 from allrwe.report._view import ResultView
 from allrwe.report.labels import relabel_text
+from allrwe.report.render.svg import svg_figure
+from allrwe.report.sections.response import IN_CR_LABEL, _rate_table
+from allrwe.report.sections.survival import forest_figure
 from allrwe.results import make_records
 from allrwe.spec import spec_from_text
 

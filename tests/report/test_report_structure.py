@@ -190,7 +190,7 @@ def test_levels_sort_in_reading_order(levels, expected):
 def test_curve_values_are_python_floats_with_none_for_nan():
     import numpy as np
 
-    from allrwe.report._outcomes import _listed
+    from allrwe.report.sections.survival import _listed
 
     values = _listed(np.array([0.5, np.nan, 1.0 / 3.0, 0.0]))
     assert values == [0.5, None, 1.0 / 3.0, 0.0]

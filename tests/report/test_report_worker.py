@@ -110,7 +110,7 @@ def test_an_error_in_the_worker_is_raised_here_with_its_traceback(worker, tmp_pa
     assert raised.value.args == serial.value.args == ("curves",)
     cause = raised.value.__cause__
     assert isinstance(cause, _WorkerTraceback)
-    assert "_static.py" in str(cause)
+    assert "render/static.py" in str(cause)
     assert "KeyError: 'curves'" in str(cause)
     # the worker carries on with the next figures
     assert worker.submit([BARS], tmp_path / "again")
@@ -148,7 +148,7 @@ def test_a_kind_without_static_rendering_is_refused_before_it_is_sent(worker, tm
 
 
 def test_static_charts_are_the_kinds_drawn():
-    from allrwe.report import _static
+    from allrwe.report.render import static as _static
 
     assert set(_static._DRAW) == set(STATIC_CHARTS)
 
@@ -215,7 +215,10 @@ def test_the_worker_ignores_ctrl_c_sent_to_it(worker, tmp_path):
 
 
 def test_the_drawing_modules_do_not_load_pandas():
-    code = "import sys, allrwe.report.worker, allrwe.report._static; print('pandas' in sys.modules)"
+    code = (
+        "import sys, allrwe.report.worker, allrwe.report.render.static; "
+        "print('pandas' in sys.modules)"
+    )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert done.stdout == "False\n"
 

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from allrwe.report._style import (
+from allrwe.report.model import Figure
+from allrwe.report.render.style import (
     PALETTE,
     STATIC_CHARTS,
     curve_style,
@@ -18,7 +19,6 @@ from allrwe.report._style import (
     nice_ticks,
     static_files,
 )
-from allrwe.report.model import Figure
 
 __all__ = [
     "PALETTE",
@@ -50,7 +50,7 @@ def svg_figure(figure: Figure) -> str:
     ValueError
         If the kind is unknown.
     """
-    from allrwe.report._svg import svg_figure as draw
+    from allrwe.report.render.svg import svg_figure as draw
 
     return draw(figure.id, figure.chart, figure.data)
 
@@ -80,6 +80,6 @@ def write_static(figure: Figure, folder: Path) -> list[Path]:
     """
     # matplotlib is imported here, on the one path that draws with it: the HTML report and
     # the inline SVG do not need it.
-    from allrwe.report._static import write_files
+    from allrwe.report.render.static import write_files
 
     return write_files(figure, folder)

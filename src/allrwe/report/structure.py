@@ -23,12 +23,6 @@ from allrwe.report._blocks import (
     policy_statement,
     slug,
 )
-from allrwe.report._efficacy import efficacy_tables
-from allrwe.report._incidence import cumulative_incidence_section
-from allrwe.report._outcomes import survival_section
-from allrwe.report._patterns import patterns_section
-from allrwe.report._response import response_section
-from allrwe.report._safety import safety_section
 from allrwe.report._view import (
     NOT_ESTIMABLE,
     SUPPRESSED,
@@ -37,7 +31,6 @@ from allrwe.report._view import (
     level_sort_key,
 )
 from allrwe.report.labels import relabel_section
-from allrwe.report.methods import methods_section
 from allrwe.report.model import (
     Details,
     Flow,
@@ -49,6 +42,13 @@ from allrwe.report.model import (
     Table,
     Text,
 )
+from allrwe.report.sections.efficacy import efficacy_tables
+from allrwe.report.sections.incidence import cumulative_incidence_section
+from allrwe.report.sections.methods import methods_section
+from allrwe.report.sections.response import response_section
+from allrwe.report.sections.safety import safety_section
+from allrwe.report.sections.survival import survival_section
+from allrwe.report.sections.therapy import patterns_section
 from allrwe.results import ResultSet
 from allrwe.spec import StudySpec
 

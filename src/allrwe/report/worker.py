@@ -43,7 +43,7 @@ logger = logging.getLogger(__name__)
 CLOSE_TIMEOUT = 10.0
 
 #: the module the worker loads at start-up, before its first request
-_DRAWING_MODULE = "allrwe.report._static"
+_DRAWING_MODULE = "allrwe.report.render.static"
 
 #: a caught warning as sent back: category, message, file name, line number
 PlainWarning = tuple[type[Warning], str, str, int]

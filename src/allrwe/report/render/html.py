@@ -14,8 +14,8 @@ from typing import Any
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 from markupsafe import Markup
 
-from allrwe.report.figures import svg_figure
 from allrwe.report.model import Details, Figure, ReportDocument, Table
+from allrwe.report.render.svg import svg_figure
 
 __all__ = ["render_html"]
 
@@ -63,7 +63,7 @@ def render_html(doc: ReportDocument) -> str:
     str
         The HTML text, with every figure drawn as an inline ``<svg>`` element.
     """
-    svgs = {f.id: Markup(svg_figure(f)) for f in doc.figures()}
+    svgs = {f.id: Markup(svg_figure(f.id, f.chart, f.data)) for f in doc.figures()}
     template = _environment().get_template("report.html.j2")
     html = template.render(
         meta=doc.meta,

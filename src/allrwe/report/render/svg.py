@@ -2,7 +2,7 @@
 
 The HTML report carries its figures as static SVG elements: no script, no plotly.js, a few
 kilobytes per figure. The drawing follows the journal conventions of the static figures
-(:mod:`allrwe.report._static`): a title, stepped curves with stepped confidence bands,
+(:mod:`allrwe.report.render.static`): a title, stepped curves with stepped confidence bands,
 censoring ticks, the number-at-risk table under the axis with one column per axis tick,
 a legend of the drawn curves only, and suppressed bars drawn as suppressed, not as zero.
 """
@@ -14,7 +14,7 @@ from collections.abc import Mapping, Sequence
 from html import escape
 from typing import Any
 
-from allrwe.report._style import PALETTE, curve_style, nice_ticks
+from allrwe.report.render.style import PALETTE, curve_style, nice_ticks
 
 __all__ = ["svg_figure"]
 

@@ -14,7 +14,6 @@ import pandas as pd
 
 from allrwe.analyses.outcomes import KM_ENDPOINTS
 from allrwe.analyses.survival import DAYS_PER_MONTH
-from allrwe.report._after_index import after_index_table
 from allrwe.report._blocks import Context, make_table, na_text, slug
 from allrwe.report._view import (
     NOT_ESTIMABLE,
@@ -27,6 +26,7 @@ from allrwe.report._view import (
 )
 from allrwe.report.figures import PALETTE, group_colour
 from allrwe.report.model import Block, Details, Figure, Row, Section, Table
+from allrwe.report.sections.after_index import after_index_table
 from allrwe.spec import StudySpec
 
 __all__ = [
@@ -53,6 +53,7 @@ _KM_TITLES = {
 
 
 def endpoint_title(variable: str, spec: StudySpec, titles: dict[str, str]) -> str:
+    """Return the title of an endpoint key, with its censoring variant in words."""
     base, _, variant = variable.partition(":")
     title = titles.get(base, base)
     if variant:
@@ -62,6 +63,7 @@ def endpoint_title(variable: str, spec: StudySpec, titles: dict[str, str]) -> st
 
 
 def endpoint_order(variables: list[str], bases: tuple[str, ...], spec: StudySpec) -> list[str]:
+    """Return the endpoints present: each base endpoint, then its censoring variants."""
     variants = list(spec.outcomes.censor_variants)
 
     def key(v: str) -> tuple[int, int, str]:
@@ -196,6 +198,7 @@ def curve_figure(
     title: str,
     fid: str,
 ) -> tuple[Figure | None, Table]:
+    """Return the curve figure of one endpoint for the groups (KM or CIF) and its risk table."""
     curves = _overall(ctx, f"{base}_curve", variable)
     counts = curves  # the counts behind each published point are in the same records
     series = []
@@ -511,6 +514,7 @@ def _test_row(key: tuple[str, str, str], part: pd.DataFrame) -> Row:
 
 
 def stat_test_rows(ctx: Context, analysis: str, variable: str) -> list[Row]:
+    """Return the rows of the log-rank, Gray and Cox tests of one endpoint."""
     frame = ctx.view.frame(analysis)
     frame = frame[frame["variable"] == variable]
     groups = frame.groupby(["group", "strata_name", "variable_level"], sort=True)

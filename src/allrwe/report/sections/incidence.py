@@ -4,15 +4,15 @@ from __future__ import annotations
 
 from allrwe.analyses.outcomes import COMPETING_ENDPOINTS
 from allrwe.report._blocks import Context, make_table, na_text, slug
-from allrwe.report._outcomes import (
+from allrwe.report._view import Value, fmt_count, fmt_interval
+from allrwe.report.model import Block, Details, Row, Section, Text
+from allrwe.report.sections.survival import (
     any_available,
     curve_figure,
     endpoint_order,
     endpoint_title,
     stat_test_rows,
 )
-from allrwe.report._view import Value, fmt_count, fmt_interval
-from allrwe.report.model import Block, Details, Row, Section, Text
 from allrwe.spec import StudySpec
 
 __all__ = ["cumulative_incidence_section"]

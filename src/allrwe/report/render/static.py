@@ -17,8 +17,8 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.backends.backend_svg import FigureCanvasSVG
 from matplotlib.figure import Figure as MplFigure
 
-from allrwe.report._style import PALETTE, curve_style, nice_ticks, static_files
 from allrwe.report.model import Figure
+from allrwe.report.render.style import PALETTE, curve_style, nice_ticks, static_files
 
 __all__ = ["write_files"]
 
@@ -142,7 +142,7 @@ def _hbars(fig: MplFigure, data: Mapping[str, Any]) -> None:
 
 
 def _stacked(fig: MplFigure, data: Mapping[str, Any]) -> None:
-    """Panels side by side of 100 % stacked bars; see ``allrwe.report._svg._stacked``."""
+    """Panels side by side of 100 % stacked bars; see ``allrwe.report.render.svg._stacked``."""
     classes = list(data["classes"])
     panels = list(data["panels"])
     axes = fig.subplots(1, max(1, len(panels)), sharey=True, squeeze=False)[0]

@@ -1,8 +1,8 @@
 """The drawing rules shared by the inline SVG and the static figures.
 
 Palette, axis ticks, curve styles and the names of the static files: a leaf module, imported
-by :mod:`allrwe.report.figures` (which re-exports it), :mod:`allrwe.report._svg` and
-:mod:`allrwe.report._static`, so that none of them imports another (issue #18).
+by :mod:`allrwe.report.figures` (which re-exports it), :mod:`allrwe.report.render.svg` and
+:mod:`allrwe.report.render.static`, so that none of them imports another (issue #18).
 """
 
 from __future__ import annotations

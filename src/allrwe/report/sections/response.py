@@ -5,7 +5,6 @@ from __future__ import annotations
 from allrwe.analyses.outcomes import RATE_DEFINITIONS
 from allrwe.analyses.outcomes.rates import IN_CR_AT_INDEX
 from allrwe.report._blocks import Context, group_header, make_table, na_text, slug
-from allrwe.report._outcomes import any_available
 from allrwe.report._view import (
     NOT_ESTIMABLE,
     SUPPRESSED,
@@ -15,6 +14,7 @@ from allrwe.report._view import (
     level_sort_key,
 )
 from allrwe.report.model import Block, Details, Row, Section, Table
+from allrwe.report.sections.survival import any_available
 from allrwe.spec import StudySpec
 
 __all__ = ["rate_cell", "response_section"]

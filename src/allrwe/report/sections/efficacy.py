@@ -8,10 +8,10 @@ for the response and MRD rates and, per endpoint, the median and the 12-month ra
 from __future__ import annotations
 
 from allrwe.report._blocks import Context, make_table, slug, stratum_size
-from allrwe.report._outcomes import endpoint_title, followup_cell, summary_cells
-from allrwe.report._response import rate_cell
 from allrwe.report._view import fmt_count, level_sort_key
 from allrwe.report.model import Row, Table
+from allrwe.report.sections.response import rate_cell
+from allrwe.report.sections.survival import endpoint_title, followup_cell, summary_cells
 from allrwe.spec import StudySpec
 
 __all__ = ["TABLE2_ENDPOINTS", "TABLE2_STRATA", "efficacy_tables"]
