@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from allrwe.report._blocks import Context
+from allrwe.report._blocks import Context, slug
 from allrwe.report._view import ResultView
 from allrwe.report.labels import relabel_text
 from allrwe.report.render.svg import svg_figure
@@ -88,3 +88,10 @@ def test_crossed_strata_read_as_a_cross():
     assert relabel_text("Ph status &&& treatment_setting = Ph+ &&& consolidation") == (
         "Ph status × treatment setting = Ph+ × consolidation"
     )
+
+
+def test_crossed_levels_with_signs_get_distinct_ids():
+    # "Ph+ × consolidation" and "Ph- × consolidation" once shared an id, and a table number
+    assert slug("Ph+ &&& consolidation") == "ph-pos-consolidation"
+    assert slug("Ph- &&& consolidation") == "ph-neg-consolidation"
+    assert slug("15-28") == "15-28"

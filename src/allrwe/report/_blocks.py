@@ -149,10 +149,16 @@ def slug(text: str) -> str:
 
     Signs that tell levels apart are spelled out (``Ph+``/``Ph-`` give ``ph-pos``/``ph-neg``,
     ``<35``/``>=55`` give ``lt-35``/``ge-55``), so that two levels never share an id.
+
+    Examples
+    --------
+    >>> slug("Ph+ &&& consolidation"), slug("Ph- &&& consolidation"), slug("15-28")
+    ('ph-pos-consolidation', 'ph-neg-consolidation', '15-28')
     """
     for sign, word in (("<=", " le "), (">=", " ge "), ("<", " lt "), (">", " gt ")):
         text = text.replace(sign, word)
-    text = re.sub(r"\+$", " pos", text)
-    text = re.sub(r"(?<=[A-Za-z])-$", " neg", text)
+    # at the end of a level, also of each part of a crossed level ("Ph+ &&& consolidation")
+    text = re.sub(r"\+(?=\s|$)", " pos", text)
+    text = re.sub(r"(?<=[A-Za-z])-(?=\s|$)", " neg", text)
     out = re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
     return out or "x"
