@@ -13,6 +13,7 @@ interval, never an exact equality. See ``docs/results-model.md`` (the attacker).
 
 from __future__ import annotations
 
+import hashlib
 import math
 import re
 import time
@@ -896,6 +897,38 @@ def _bound(comp: _Component, consider: set[int], minimum: int) -> dict[int, tupl
     return out
 
 
+def _signature(comp: _Component, hidden: np.ndarray, minimum: int) -> bytes:
+    """Return a digest of everything :func:`_solve_component` reads of a component."""
+    digest = hashlib.blake2b(digest_size=20)
+    digest.update(np.int64([minimum, *comp.a.shape]).tobytes())
+    for part in (comp.a.indptr, comp.a.indices, comp.a.data, comp.low, comp.high, comp.lb, comp.ub):
+        digest.update(np.ascontiguousarray(part).tobytes())
+    digest.update(np.packbits(hidden).tobytes())
+    return digest.digest()
+
+
+def _solve_component(
+    comp: _Component, hidden: np.ndarray, minimum: int
+) -> dict[int, tuple[int, int]] | bool:
+    """Bound a component's hidden counts that may leak, by position in the component.
+
+    Returns ``False`` when the published numbers contradict the component's rows.
+    """
+    lb, ub = comp.lb, comp.ub
+    settled = hidden & (lb >= 1) & (ub < minimum)
+    undecided = hidden & (ub >= 1) & ~settled
+    found = {int(j): (int(lb[j]), int(ub[j])) for j in np.flatnonzero(settled).tolist()}
+    if undecided.any():
+        if not comp.feasible():
+            return False
+        columns = comp.columns.tolist()
+        position = {v: j for j, v in enumerate(columns)}
+        consider = {columns[j] for j in np.flatnonzero(undecided).tolist()}
+        for var, bounds in _bound(comp, consider, minimum).items():
+            found[position[var]] = bounds
+    return found
+
+
 def _families(system: _System) -> dict[int, tuple[str, ...]]:
     """Return, per variable, the families of the rows it appears in."""
     found: dict[int, set[str]] = defaultdict(set)
@@ -930,9 +963,16 @@ def attack(
 
 
 def _attack(
-    records: pd.DataFrame, min_cell_count: int, report: pd.DataFrame | None
+    records: pd.DataFrame,
+    min_cell_count: int,
+    report: pd.DataFrame | None,
+    cache: dict[bytes, Any] | None = None,
 ) -> tuple[AttackReport, _System, set[int]]:
-    """Run the attack; return its report, the system and the leaked variables."""
+    """Run the attack; return its report, the system and the leaked variables.
+
+    ``cache`` keeps each solved component's bounds by its signature (:func:`_signature`): a
+    component met again, unchanged, is not solved again.
+    """
     started = time.perf_counter()
     system, numeric = _build(records, report)
     _smd(system, numeric)
@@ -948,23 +988,23 @@ def _attack(
         if system.hidden[j] and lb[j] == ub[j] >= min_cell_count
     ]
     families = _families(system)
+    hidden = np.asarray(system.hidden, dtype=bool)
     for comp in _split(system, lb, ub):
-        undecided = [
-            v
-            for v in comp.columns.tolist()
-            if system.hidden[v] and ub[v] >= 1 and not (lb[v] >= 1 and ub[v] < min_cell_count)
-        ]
-        decided = {
-            v: (int(lb[v]), int(ub[v]))
-            for v in comp.columns.tolist()
-            if system.hidden[v] and lb[v] >= 1 and ub[v] < min_cell_count
-        }
-        if undecided and not comp.feasible():
+        columns = comp.columns.tolist()
+        solved = None
+        if cache is not None:
+            signature = _signature(comp, hidden[comp.columns], min_cell_count)
+            solved = cache.get(signature)
+        if solved is None:
+            solved = _solve_component(comp, hidden[comp.columns], min_cell_count)
+            if cache is not None:
+                cache[signature] = solved
+        if solved is False:
             inconsistent |= {system.rows[int(i)].family for i in comp.rows}
             continue
-        found = {**decided, **(_bound(comp, set(undecided), min_cell_count) if undecided else {})}
-        for var, (low, high) in sorted(found.items()):
+        for local, (low, high) in sorted(solved.items()):
             if low >= 1:
+                var = columns[local]
                 key = system.keys[var]
                 name = record_name((system.origin.get(key, key[0]), *key[1:]))
                 leaks.append(Leak(name, low, high, families[var]))
@@ -981,7 +1021,9 @@ def _attack(
     return found_report, system, leaked
 
 
-def exposing(records: pd.DataFrame, min_cell_count: int) -> tuple[AttackReport, list[list[Key]]]:
+def exposing(
+    records: pd.DataFrame, min_cell_count: int, *, cache: dict[bytes, Any] | None = None
+) -> tuple[AttackReport, list[list[list[Key]]]]:
     """Attack ``records`` and name the published counts that give each leak away.
 
     Parameters
@@ -990,34 +1032,52 @@ def exposing(records: pd.DataFrame, min_cell_count: int) -> tuple[AttackReport, 
         Records as they would be published (hidden counts NaN).
     min_cell_count : int
         The threshold.
+    cache : dict, optional
+        Bounds of components solved before, by their system (see :func:`attack`); a caller
+        that attacks records again after hiding a few more passes the same dict.
 
     Returns
     -------
     report : AttackReport
         The attack's report.
-    rows : list of list of tuple of str
-        For every constraint that bounds a leaked count, the published counts it was written
-        with (record keys: analysis, group, strata_name, strata_level, variable,
-        variable_level, estimate_name); hiding one of each breaks that constraint. When no
-        such constraint holds a published count, those of the constraints one step further
-        (through the other hidden counts they bound) are given.
+    layers : list of list of list of tuple of str
+        Layer by layer, the constraints that bound a leaked count, each as the published
+        counts it was written with (record keys: analysis, group, strata_name,
+        strata_level, variable, variable_level, estimate_name); hiding one of each breaks
+        that constraint. The first layer holds the constraints of the leaked counts
+        themselves, the next those of the hidden counts they bound, and so on through the
+        whole component (a chain of hidden counts that are each pinned ends at published
+        ones); constraints without a published non-zero count are left out, and so are
+        empty layers.
     """
-    found, system, leaked = _attack(records, min_cell_count, None)
+    found, system, leaked = _attack(records, min_cell_count, None, cache)
     if not leaked:
         return found, []
+    rows_of: dict[int, list[int]] = defaultdict(list)
+    for i, row in enumerate(system.rows):
+        for j in row.coefs:
+            rows_of[j].append(i)
     reach = set(leaked)
-    out: list[list[Key]] = []
-    for _ in range(3):
-        touching = [row for row in system.rows if reach & row.coefs.keys()]
-        out = [
-            [(system.origin.get(k, k[0]), *k[1:]) for k in row.known if system.value[k] > 0]
-            for row in touching
+    frontier = set(leaked)
+    visited: set[int] = set()
+    layers: list[list[list[Key]]] = []
+    while frontier:
+        touching = sorted({i for j in frontier for i in rows_of[j]} - visited)
+        visited.update(touching)
+        layer = [
+            [
+                (system.origin.get(k, k[0]), *k[1:])
+                for k in system.rows[i].known
+                if system.value[k] > 0
+            ]
+            for i in touching
         ]
-        out = [keys for keys in out if keys]
-        if out:
-            break
-        reach = {j for row in touching for j in row.coefs}
-    return found, out
+        layer = [keys for keys in layer if keys]
+        if layer:
+            layers.append(layer)
+        frontier = {j for i in touching for j in system.rows[i].coefs} - reach
+        reach |= frontier
+    return found, layers
 
 
 # --- SMD ---------------------------------------------------------------------------------

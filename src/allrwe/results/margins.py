@@ -39,7 +39,7 @@ from allrwe.results.model import MARGIN_SEPARATOR, TOTAL_PREFIX
 if TYPE_CHECKING:
     from scipy.optimize import OptimizeResult
 
-__all__ = ["Margin", "parse_margins", "protect_margins"]
+__all__ = ["Margin", "parse_margins", "protect_margins", "tables_holding"]
 
 logger = logging.getLogger(__name__)
 
@@ -230,6 +230,30 @@ def _group_margins(margins: Sequence[Margin], links: Callable[[int], bool]) -> l
     for margin in margins:
         groups.setdefault(find(margin.key), []).append(margin)
     return [groups[k] for k in sorted(groups)]
+
+
+def tables_holding(margins: dict[str, Margin], cells: Sequence[int]) -> dict[str, Margin]:
+    """Return the margins of every table (margins linked by shared cells) holding a cell.
+
+    Parameters
+    ----------
+    margins : dict of str to Margin
+        From :func:`parse_margins`.
+    cells : sequence of int
+        Record positions.
+
+    Returns
+    -------
+    dict of str to Margin
+        In key order; a table is self-contained, so protecting only these margins leaves
+        every other table as it was.
+    """
+    wanted = set(cells)
+    out: dict[str, Margin] = {}
+    for table in _group_margins(list(margins.values()), lambda _: True):
+        if any(c in wanted for m in table for c in m.cells()):
+            out.update((m.key, m) for m in table)
+    return dict(sorted(out.items()))
 
 
 def _tables(margins: dict[str, Margin]) -> dict[str, list[Margin]]:
@@ -605,6 +629,8 @@ def protect_margins(
     min_cell_count: int,
     labels: Sequence[str] | None = None,
     weights: np.ndarray | None = None,
+    *,
+    hidden: np.ndarray | None = None,
 ) -> np.ndarray:
     """Add complementary suppressions until no suppressed cell can be recovered.
 
@@ -627,16 +653,21 @@ def protect_margins(
         A name for each record, for log messages.
     weights : numpy.ndarray, optional
         The cost of hiding each record; default its value plus one.
+    hidden : numpy.ndarray of bool, optional
+        Cells hidden already (complements of an earlier pass): they stay hidden, but are not
+        small counts (a table is hidden whole only to protect a primary suppression).
 
     Returns
     -------
     numpy.ndarray of bool
-        The primary and complementary suppressions together.
+        The primary and complementary suppressions (and ``hidden``) together.
     """
     # Labels are read only for an error message; a lazy sequence is not copied.
     names = labels if labels is None or isinstance(labels, Sequence) else list(labels)
     cost = np.nan_to_num(values, nan=0.0) + 1.0 if weights is None else weights
     state = _State(values, suppressed.copy(), margins, min_cell_count, cost)
+    if hidden is not None:
+        state.suppressed |= hidden
     tables = _tables(margins)
     if state.suppressed.any():
         linked = _group_margins(list(margins.values()), lambda _: True)

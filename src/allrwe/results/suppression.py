@@ -19,14 +19,14 @@ from __future__ import annotations
 import dataclasses
 import logging
 from collections.abc import Sequence
-from typing import overload
+from typing import Any, overload
 
 import numpy as np
 import pandas as pd
 
 from allrwe.errors import ResultsError
 from allrwe.results.complementary import HEADLINE_WEIGHT
-from allrwe.results.margins import Margin, parse_margins, protect_margins
+from allrwe.results.margins import Margin, parse_margins, protect_margins, tables_holding
 from allrwe.results.model import KEY_COLUMNS, ResultSet
 from allrwe.results.provenance import SuppressionSummary
 
@@ -111,7 +111,30 @@ def _comparisons_of_hidden(records: pd.DataFrame, count_suppressed: np.ndarray) 
 
 
 #: rounds of attack and repair :func:`suppress` runs at most
-MAX_REPAIR_ROUNDS = 20
+MAX_REPAIR_ROUNDS = 40
+
+
+def _repairs(
+    layers: list[list[list[tuple[str, ...]]]],
+    index: dict[tuple[str, ...], int],
+    counts: np.ndarray,
+    weights: np.ndarray,
+) -> set[int]:
+    """Choose the published counts to hide so that the constraints of a leak break.
+
+    Per constraint of the nearest layer (see :func:`allrwe.results.attack.exposing`) that
+    holds a count still published, its cheapest count by :func:`cell_weights`; a layer
+    without one passes to the next.
+    """
+    for layer in layers:
+        extra: set[int] = set()
+        for keys in layer:
+            candidates = [index[k] for k in keys if k in index and not counts[index[k]]]
+            if candidates:
+                extra.add(min(candidates, key=lambda r: (weights[r], r)))
+        if extra:
+            return extra
+    return set()
 
 
 def _harden(
@@ -127,9 +150,12 @@ def _harden(
 
     The margins cover the links a table declares; the attacker
     (:func:`allrwe.results.attack.exposing`) also reads rates, curves, landmarks and
-    summaries. Each round hides, in every constraint that pins a small hidden count, its
-    cheapest published count (by :func:`cell_weights`), then reruns the complementary
-    protection with those as primary suppressions, until the attacker finds no leak.
+    summaries. Each round hides, in every constraint nearest to a small hidden count that
+    still holds a published count, its cheapest published count (by :func:`cell_weights`),
+    then protects again the tables (margins linked by shared cells) of those counts, with
+    the counts hidden so far kept hidden, until the attacker finds no leak. A leak whose
+    constraints hold no published count at all cannot be closed by hiding counts; it is
+    left to the run's final attack to report.
     """
     from allrwe.results.attack import exposing  # deferred: SciPy's solvers
 
@@ -137,20 +163,17 @@ def _harden(
     columns = [records[c].astype(str).tolist() for c in (*KEY_COLUMNS, "estimate_name")]
     index = {key: i for i, key in enumerate(zip(*columns, strict=True)) if is_count[i]}
     labels = _Labels(records)
+    cache: dict[bytes, Any] = {}  # components the attacker solved in an earlier round
     for _ in range(MAX_REPAIR_ROUNDS):
         hidden = counts | _linked(records, counts) | _comparisons_of_hidden(records, counts)
-        found, rows = exposing(
-            records.assign(value=np.where(hidden, np.nan, values)), min_cell_count
+        found, layers = exposing(
+            records.assign(value=np.where(hidden, np.nan, values)), min_cell_count, cache=cache
         )
-        extra: set[int] = set()
-        for keys in rows:
-            candidates = [index[k] for k in keys if k in index and not counts[index[k]]]
-            if candidates:
-                extra.add(min(candidates, key=lambda r: (weights[r], r)))
-        if not extra:
-            if found.leaks:
-                logger.warning("the attacker still recovers %d hidden count(s)", len(found.leaks))
+        if found.ok:
             return counts
+        extra = _repairs(layers, index, counts, weights)
+        if not extra:
+            break
         logger.debug(
             "repair: %d leak(s) in %.1f s; %d more count(s) hidden",
             len(found.leaks),
@@ -159,8 +182,14 @@ def _harden(
         )
         primary = primary.copy()
         primary[sorted(extra)] = True
-        counts = protect_margins(values, primary, margins, min_cell_count, labels, weights)
+        around = tables_holding(margins, sorted(extra))
+        counts = counts | primary
+        if around:
+            counts = protect_margins(
+                values, primary, around, min_cell_count, labels, weights, hidden=counts
+            )
         counts &= is_count
+    logger.warning("the attacker still recovers %d hidden count(s)", len(found.leaks))
     return counts
 
 

@@ -272,10 +272,10 @@ def _wait_for_figures(figures: FigureWorker) -> None:
 
 
 #: ``True``: a hidden count the attacker recovers at the end of a run fails it
-#: (``DisclosureError``, exit 1, nothing written). ``False`` (for now): a warning naming the
-#: records, because the repair step cannot yet close every leak (the seed003 and seed004
-#: examples keep 2: a Ph+ stratum's n beside its published siblings; issue 16).
-FAIL_RUN_ON_LEAKS = False
+#: (``DisclosureError``, exit 1, nothing written); ``False``: a warning naming the records.
+#: The suppression attacks its own records and hides more until the attacker finds nothing,
+#: so a leak here means that the published files say more than the records it attacked.
+FAIL_RUN_ON_LEAKS = True
 
 
 def _audit(folder: Path, min_cell_count: int) -> AuditReport:
