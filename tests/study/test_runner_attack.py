@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
 
 from allrwe.cli.app import main
 from allrwe.errors import AllrweWarning, DisclosureError
+from allrwe.results import export, suppress
 from allrwe.results.attack import AttackReport, attack
 from allrwe.results.published import read_published
 from allrwe.study import runner
+from disclosure_cases import LEAKED, stratum_chain_records
 
 HEADER = (
     "analysis,group,strata_name,strata_level,variable,variable_level,estimate_name,"
@@ -58,6 +61,22 @@ def test_run_audit_passes_published_counts(tmp_path: Path, recwarn: pytest.Warni
     folder = _staged(tmp_path / "staged", "2")
     assert runner._audit(folder, 2).ok
     assert not [w for w in recwarn if issubclass(w.category, AllrweWarning)]
+
+
+def test_leaks_fail_a_run_by_default():
+    assert runner.FAIL_RUN_ON_LEAKS is True
+
+
+def test_run_audit_fails_on_the_seed003_stratum_leak(tmp_path: Path):
+    # the INO Ph+ survival n = 4 that per-cell suppression leaves to the attacker (overall
+    # minus the Ph- curve's risk sets)
+    folder = tmp_path / "staged"
+    export(suppress(stratum_chain_records(), 5, policy="per_cell"), folder, formats=("csv",))
+    with pytest.raises(DisclosureError, match=rf"{re.escape(LEAKED)} = 4 .*nothing was written"):
+        runner._audit(folder, 5)
+    closed = tmp_path / "closed"
+    export(suppress(stratum_chain_records(), 5), closed, formats=("csv",))
+    assert runner._audit(closed, 5).ok
 
 
 # --- a real run, attacked: the leaks the suppression of issue 16 (disclose branch) removes ---

@@ -5,7 +5,12 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from allrwe.analyses.outcomes.curves import landmark_point, published_points, value_before
+from allrwe.analyses.outcomes.curves import (
+    landmark_anchors,
+    landmark_point,
+    published_points,
+    value_before,
+)
 from allrwe.analyses.survival import kaplan_meier
 
 
@@ -48,3 +53,44 @@ def test_landmark_is_the_value_of_the_next_published_point_or_hidden():
     assert landmark_point(times, index, has_event, 10.0) == 1
     assert landmark_point(times, index, has_event, 25.0) == 2
     assert landmark_point(times, index, has_event, 31.0) is None  # past the last point
+
+
+@pytest.mark.parametrize("seed", range(20))
+def test_a_landmark_with_a_large_risk_set_is_on_the_published_lattice(seed: int):
+    """Issue 16: 12-month OS was NE in the demo although 40+ persons were at risk."""
+    rng = np.random.default_rng(seed)
+    n = int(rng.integers(30, 120))
+    time = rng.integers(1, 800, n).astype(float)
+    event = rng.random(n) < 0.6
+    km = kaplan_meier(time, event)
+    exits = {"n_event": km.n_event, "n_censor": km.n_censor}
+    at = 365.25
+    anchors = landmark_anchors(km.time, [at])
+    index, counts = published_points(km.n_risk, exits, 5, anchors)
+    # the rules of the lattice still hold with the anchor in it
+    risk = km.n_risk[index]
+    assert (risk >= 5).all()
+    for kind in exits:
+        assert ((counts[kind] == 0) | (counts[kind] >= 5)).all()
+    np.testing.assert_array_equal(-np.diff(risk), (counts["n_event"] + counts["n_censor"])[1:])
+    j = landmark_point(km.time, index, km.n_event > 0, at)
+    if (time > at).sum() >= 5 and j is None:
+        # only a point that cannot be given up (the first) can keep the anchor out
+        assert len(index) >= 1
+        merged = {k: float(v[index[0] : anchors[0]].sum()) for k, v in exits.items()}
+        assert any(0 < v < 5 for v in merged.values())
+    if j is not None:
+        expected = km.survival[km.time <= at][-1] if (km.time <= at).any() else 1.0
+        assert value_before(km.survival, index, 1.0)[j] == pytest.approx(expected)
+
+
+def test_an_anchor_gives_up_the_points_before_it_when_it_must():
+    # events 1, 2, 1, 1: greedily 0 and 2 are published, leaving 1 event before time 3
+    exits = {"n_event": np.array([1.0, 2.0, 1.0, 1.0, 0.0])}
+    risk = np.array([9, 8, 6, 5, 4])
+    assert published_points(risk, exits, 3)[0].tolist() == [0, 2]
+    index, counts = published_points(risk, exits, 3, anchors=[3])
+    assert index.tolist() == [0, 3]
+    assert counts["n_event"].tolist() == [0.0, 4.0]
+    # an anchor whose risk set is below the threshold is not published
+    assert published_points(risk, exits, 5, anchors=[4])[0].tolist() == [0]

@@ -120,10 +120,16 @@ def test_landmarks(records: pd.DataFrame, data: dict[str, np.ndarray]) -> None:
     km = kaplan_meier(data["time"], data["event"])
     got = _cell(records, "survival_landmark", "os", "12 months")
     assert got["n_risk"] == (data["time"] >= 12 * DAYS_PER_MONTH).sum()
-    # Published points at days 4, 335 and 503: deaths fall between 12 months (365 days) and
-    # 503, so the 12-month value is a step no published point shows, and it is hidden.
-    assert _curve(records)["time_days"].tolist() == [4.0, 335.0, 503.0]
-    assert np.isnan(got["survival"])
+    # Without landmarks the points are days 4, 335 and 503, and deaths between 12 months
+    # (365 days) and 503 would hide the 12-month value. The first time after 12 months
+    # (day 387) is an anchor of the lattice: the points become 4, 387 and 479, and the
+    # 12-month value is the one published at day 387 (issue 16: 1-year OS was NE).
+    assert _curve(records)["time_days"].tolist() == [4.0, 387.0, 479.0]
+    year = km.at([12 * DAYS_PER_MONTH]).iloc[0]
+    np.testing.assert_allclose(
+        got[["survival", "lower", "upper"]], year[["survival", "lower", "upper"]]
+    )
+    assert got["survival"] == pytest.approx(_curve(records).loc["387", "survival"])
     # 10.8 months (329 days): no death from then to day 335 (the last before is on day 328),
     # so it is the value published at day 335.
     lm = summarise_survival(

@@ -19,11 +19,11 @@ curve stops where fewer persons than the threshold remain at risk.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
 
 import numpy as np
 
-__all__ = ["published_points", "value_before"]
+__all__ = ["landmark_anchors", "landmark_point", "published_points", "value_before"]
 
 
 def _publishable(count: float, threshold: int) -> bool:
@@ -31,9 +31,19 @@ def _publishable(count: float, threshold: int) -> bool:
 
 
 def published_points(
-    n_risk: np.ndarray, exits: Mapping[str, np.ndarray], threshold: int
+    n_risk: np.ndarray,
+    exits: Mapping[str, np.ndarray],
+    threshold: int,
+    anchors: Sequence[int] = (),
 ) -> tuple[np.ndarray, dict[str, np.ndarray]]:
     """Choose the published times of a curve and the counts between them.
+
+    Times are taken greedily, each as soon as the counts since the previous published time
+    are publishable. An *anchor* (the first time after a landmark, whose value-before is the
+    landmark estimate) is published whenever its risk set reaches the threshold: if the
+    counts since the previous published time are not publishable, the published times
+    before it are given up, latest first (never an earlier anchor), until they are; only if
+    none works is the anchor left out.
 
     Parameters
     ----------
@@ -44,6 +54,8 @@ def published_points(
         ``n_event_<cause>`` per cause).
     threshold : int
         The minimum cell count (1: every time is published).
+    anchors : sequence of int, optional
+        Positions to publish where the rule allows (see above).
 
     Returns
     -------
@@ -59,15 +71,26 @@ def published_points(
     ...                           {"n_event": np.array([1, 2, 1, 1, 0])}, 3)
     >>> idx.tolist(), c["n_event"].tolist()
     ([0, 2], [0.0, 3.0])
+    >>> idx, c = published_points(np.array([9, 8, 6, 5, 4]),
+    ...                           {"n_event": np.array([1, 2, 1, 1, 0])}, 3, anchors=[3])
+    >>> idx.tolist(), c["n_event"].tolist()
+    ([0, 3], [0.0, 4.0])
     """
     kinds = list(exits)
+    pinned = {int(a) for a in anchors}
     since = dict.fromkeys(kinds, 0.0)
     index: list[int] = []
     counts: dict[str, list[float]] = {k: [] for k in kinds}
+
+    def publishable(amounts: Mapping[str, float]) -> bool:
+        return all(_publishable(amounts[kind], threshold) for kind in kinds)
+
     for k in range(len(n_risk)):
         if n_risk[k] < threshold:
             break
-        if all(_publishable(since[kind], threshold) for kind in kinds):
+        if not publishable(since) and k in pinned:
+            _give_up_points(index, counts, since, pinned, publishable)
+        if publishable(since):
             index.append(k)
             for kind in kinds:
                 counts[kind].append(since[kind])
@@ -77,6 +100,33 @@ def published_points(
     return np.asarray(index, dtype=np.int64), {
         k: np.asarray(v, dtype=np.float64) for k, v in counts.items()
     }
+
+
+def _give_up_points(
+    index: list[int],
+    counts: dict[str, list[float]],
+    since: dict[str, float],
+    pinned: set[int],
+    publishable: Callable[[Mapping[str, float]], bool],
+) -> None:
+    """Merge the latest published points into ``since`` until it is publishable (in place).
+
+    Points are given up only if that makes ``since`` publishable without giving up an anchor
+    or the first point; otherwise nothing changes.
+    """
+    merged = dict(since)
+    for drop in range(1, len(index)):
+        position = len(index) - drop
+        if index[position] in pinned:
+            return
+        for kind in merged:
+            merged[kind] += counts[kind][position]
+        if publishable(merged):
+            del index[position:]
+            for kind in counts:
+                del counts[kind][position:]
+            since.update(merged)
+            return
 
 
 def value_before(values: np.ndarray, index: np.ndarray, start: float) -> np.ndarray:
@@ -97,6 +147,21 @@ def value_before(values: np.ndarray, index: np.ndarray, start: float) -> np.ndar
     """
     shifted = np.concatenate([[start], np.asarray(values, dtype=np.float64)])
     return shifted[index]
+
+
+def landmark_anchors(times: np.ndarray, at: Sequence[float]) -> list[int]:
+    """Return the position of the first time after each landmark (its point on the lattice).
+
+    The estimate just before that time is the estimate at the landmark; a landmark after the
+    last time has none.
+
+    Examples
+    --------
+    >>> landmark_anchors(np.array([5.0, 9.0, 20.0]), [6.0, 9.0, 30.0])
+    [1, 2]
+    """
+    positions = np.searchsorted(np.asarray(times, dtype=np.float64), at, side="right")
+    return [int(p) for p in positions if p < len(times)]
 
 
 def landmark_point(

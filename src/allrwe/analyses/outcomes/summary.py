@@ -17,7 +17,10 @@ Analyses (the ``analysis`` column) and their cells (``variable`` = the endpoint,
 * ``survival_landmark`` (``variable_level`` ``"<m> months"``): ``n_risk`` (count),
   ``survival``, ``lower``, ``upper``; linked to ``n_risk`` for suppression;
 * ``survival_landmark``: the estimates are those of the published curve point they equal,
-  hidden when no published point gives them (:mod:`allrwe.analyses.outcomes.curves`);
+  hidden when no published point gives them (:mod:`allrwe.analyses.outcomes.curves`); the
+  first time after each landmark is an anchor of the curve's published points, so the
+  landmark is shown wherever its risk set reaches the minimum cell count and the counts
+  around it allow;
 * ``survival_curve`` (``variable_level`` = day): only the published points
   (:func:`~allrwe.analyses.outcomes.curves.published_points`: risk set at least the minimum
   cell count, events and censorings since the previous point 0 or at least it): ``time_days``,
@@ -53,7 +56,12 @@ from allrwe.analyses.outcomes._records import (
     label,
     labels,
 )
-from allrwe.analyses.outcomes.curves import landmark_point, published_points, value_before
+from allrwe.analyses.outcomes.curves import (
+    landmark_anchors,
+    landmark_point,
+    published_points,
+    value_before,
+)
 from allrwe.analyses.outcomes.endpoints import COMPETING_ENDPOINTS
 from allrwe.analyses.outcomes.response import AVAILABLE
 from allrwe.analyses.outcomes.strata import (
@@ -128,8 +136,9 @@ def _km_cells(rec: Records, key: tuple[str, str, str, str], time: np.ndarray,
         "median_followup_days": (NUMERIC, fu.estimate),
         **followup_range(time, spec.hides_below), "available": (NUMERIC, 1.0),
     })  # fmt: skip
+    anchors = landmark_anchors(km.time, [m * DAYS_PER_MONTH for m in out.landmarks_months])
     index, counts = published_points(
-        km.n_risk, {"n_event": km.n_event, "n_censor": km.n_censor}, spec.hides_below
+        km.n_risk, {"n_event": km.n_event, "n_censor": km.n_censor}, spec.hides_below, anchors
     )
     before = {c: value_before(getattr(km, c), index, 1.0) for c in _KM_ESTIMATES}
     for m in out.landmarks_months:
@@ -258,8 +267,9 @@ def _cif_cells(rec: Records, key: tuple[str, str, str, str], time: np.ndarray,
     columns = {lab: {c: tab[c].to_numpy() for c in ("estimate", "lower", "upper", "n_event")}
                for lab, tab in tables.items()}  # fmt: skip
     exits = {f"n_event_{lab}": col["n_event"] for lab, col in columns.items()}
+    anchors = landmark_anchors(cif.time, [m * DAYS_PER_MONTH for m in out.landmarks_months])
     index, between = published_points(
-        cif.n_risk, {**exits, "n_censor": cif.n_censor}, spec.hides_below
+        cif.n_risk, {**exits, "n_censor": cif.n_censor}, spec.hides_below, anchors
     )
     has_event = np.sum([col["n_event"] for col in columns.values()], axis=0) > 0
     for m in out.landmarks_months:
