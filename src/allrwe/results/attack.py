@@ -823,22 +823,44 @@ class _Component:
         return bool(result.status == 0)
 
 
-def _split(system: _System, lb: np.ndarray, ub: np.ndarray) -> Iterator[_Component]:
+def _split(
+    system: _System, lb: np.ndarray, ub: np.ndarray, wanted: np.ndarray | None = None
+) -> Iterator[_Component]:
+    """Yield the connected components of the system (only those holding a ``wanted`` variable).
+
+    Rows and columns are sorted by component once, so that each component is a contiguous
+    block of the sorted matrix: no fancy indexing per component.
+    """
     if not system.rows:
         return
     a, low, high = _matrix(system)
     labels = _components(a, len(system.keys))
+    n_labels = int(labels.max()) + 1
     row_label = labels[np.array([next(iter(r.coefs)) for r in system.rows])]
-    order = np.argsort(labels, kind="stable")
-    bounds = np.searchsorted(labels[order], np.arange(labels.max() + 2))
-    rows_by_label: dict[int, list[int]] = defaultdict(list)
-    for i, label in enumerate(row_label.tolist()):
-        rows_by_label[label].append(i)
-    for label, rows in rows_by_label.items():
-        columns = order[bounds[label] : bounds[label + 1]]
-        r = np.array(rows)
+    keep = np.ones(n_labels, dtype=bool)
+    if wanted is not None:
+        keep[:] = False
+        keep[labels[wanted]] = True
+    columns_order = np.argsort(labels, kind="stable")
+    rows_order = np.argsort(row_label, kind="stable")
+    column_bounds = np.searchsorted(labels[columns_order], np.arange(n_labels + 1))
+    row_bounds = np.searchsorted(row_label[rows_order], np.arange(n_labels + 1))
+    kept = keep[row_label[rows_order]]
+    rows_kept = rows_order[kept]
+    columns_kept = columns_order[keep[labels[columns_order]]]
+    # the kept rows and columns, each component a block on the diagonal
+    block = a[rows_kept][:, columns_kept].tocsr()
+    row_start = np.cumsum(np.concatenate([[0], np.diff(row_bounds) * keep]))
+    column_start = np.cumsum(np.concatenate([[0], np.diff(column_bounds) * keep]))
+    with_rows = keep & (np.diff(row_bounds) > 0)
+    first_row = {int(lab): int(rows_order[row_bounds[lab]]) for lab in np.flatnonzero(with_rows)}
+    for label in sorted(first_row, key=first_row.__getitem__):
+        r0, r1 = int(row_start[label]), int(row_start[label + 1])
+        c0, c1 = int(column_start[label]), int(column_start[label + 1])
+        r = rows_kept[r0:r1]
+        columns = columns_kept[c0:c1]
         yield _Component(
-            a[r][:, columns].tocsr(), low[r], high[r], columns, r, lb[columns], ub[columns]
+            block[r0:r1, c0:c1].tocsr(), low[r], high[r], columns, r, lb[columns], ub[columns]
         )
 
 
@@ -989,7 +1011,8 @@ def _attack(
     ]
     families = _families(system)
     hidden = np.asarray(system.hidden, dtype=bool)
-    for comp in _split(system, lb, ub):
+    # a component without a hidden count that may be non-zero cannot leak
+    for comp in _split(system, lb, ub, np.flatnonzero(hidden & (ub >= 1))):
         columns = comp.columns.tolist()
         solved = None
         if cache is not None:
