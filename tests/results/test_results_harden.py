@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from allrwe.results import suppress
+from allrwe.results import ResultSet, make_records, suppress
 from allrwe.results.attack import attack, exposing
 from disclosure_cases import LEAKED
 from disclosure_cases import stratum_chain_records as _records
@@ -34,7 +34,7 @@ def test_the_leak_is_reached_only_through_a_chain_of_hidden_counts():
     assert LEAKED in [leak.record for leak in found.leaks]
     # the leaked count's own constraints hold no published count; further layers do
     assert len(layers) >= 2
-    assert any(key[0] == "survival_curve" for layer in layers for keys in layer for key in keys)
+    assert any(key[0] == "survival_curve" for layer in layers for keys, _ in layer for key in keys)
 
 
 def test_complementary_suppression_closes_the_chain():
@@ -47,3 +47,48 @@ def test_complementary_suppression_closes_the_chain():
     assert shown.loc[("survival_curve", "overall", "221", "n_risk"), "value"] == 7.0
     assert shown.loc[("survival_curve", "Ph-", "210", "n_risk"), "value"] == 8.0
     assert shown.loc[("survival_summary", "overall", "overall", "n_event"), "value"] == 17.0
+
+
+#: the demo's BLIN best responses (seed 1): CRh and CRi are small
+BEST = {"CR": 10, "CRh": 2, "CRi": 3, "NE": 2, "NR": 5}
+RATES = {"cr": 10, "cr_crh": 12, "response": 15}
+
+
+def _response() -> ResultSet:
+    variables, levels, names, values, margins = [], [], [], [], []
+    cells = [("best_response", lv, n) for lv, n in BEST.items()]
+    cells += [(v, "overall", n) for v, n in RATES.items()]
+    for variable, level, n in cells:
+        margin = "response/BLIN/overall=overall/best_response" if level != "overall" else ""
+        for name, value, token in (
+            ("count", n, margin),
+            ("denominator", 22, ""),
+            ("percentage", 100.0 * n / 22, ""),
+        ):
+            variables.append(variable)
+            levels.append(level)
+            names.append(name)
+            values.append(float(value))
+            margins.append(token)
+    records = make_records(
+        analysis="response",
+        group="BLIN",
+        variable=variables,
+        variable_level=levels,
+        estimate_name=names,
+        estimate_type=["percentage" if n == "percentage" else "count" for n in names],
+        value=values,
+        margin=margins,
+    )
+    return ResultSet.create(records, spec={"study": "test"}, cdm_source="synthetic")
+
+
+def test_the_repair_keeps_the_cr_crh_rate_and_hides_cr_alone():
+    # CRh = cr_crh - cr: one of the two rates must go; CR/CRh is the headline rate
+    # (issue 16: the demo hid BLIN's CR/CRh responders)
+    published = suppress(_response(), 5).records
+    assert attack(published, 5).leaks == ()
+    shown = published.set_index(["variable", "variable_level", "estimate_name"])["value"]
+    assert shown[("cr_crh", "overall", "count")] == 12.0
+    assert np.isnan(shown[("cr", "overall", "count")])
+    assert np.isnan(shown[("best_response", "CRh", "count")])

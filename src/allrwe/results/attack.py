@@ -1046,7 +1046,7 @@ def _attack(
 
 def exposing(
     records: pd.DataFrame, min_cell_count: int, *, cache: dict[bytes, Any] | None = None
-) -> tuple[AttackReport, list[list[list[Key]]]]:
+) -> tuple[AttackReport, list[list[tuple[list[Key], frozenset[int]]]]]:
     """Attack ``records`` and name the published counts that give each leak away.
 
     Parameters
@@ -1063,15 +1063,16 @@ def exposing(
     -------
     report : AttackReport
         The attack's report.
-    layers : list of list of list of tuple of str
+    layers : list of list of (list of tuple of str, frozenset of int)
         Layer by layer, the constraints that bound a leaked count, each as the published
         counts it was written with (record keys: analysis, group, strata_name,
-        strata_level, variable, variable_level, estimate_name); hiding one of each breaks
-        that constraint. The first layer holds the constraints of the leaked counts
-        themselves, the next those of the hidden counts they bound, and so on through the
-        whole component (a chain of hidden counts that are each pinned ends at published
-        ones); constraints without a published non-zero count are left out, and so are
-        empty layers.
+        strata_level, variable, variable_level, estimate_name; hiding one of each breaks
+        that constraint) and the unknowns it bounds (variable numbers of the attack, to
+        tell which constraints of the next layer continue it). The first layer holds the
+        constraints of the leaked counts themselves, the next those of the hidden counts
+        they bound, and so on through the whole component (a chain of hidden counts that
+        are each pinned ends at published ones); constraints without a published non-zero
+        count are left out, and so are empty layers.
     """
     found, system, leaked = _attack(records, min_cell_count, None, cache)
     if not leaked:
@@ -1083,19 +1084,22 @@ def exposing(
     reach = set(leaked)
     frontier = set(leaked)
     visited: set[int] = set()
-    layers: list[list[list[Key]]] = []
+    layers: list[list[tuple[list[Key], frozenset[int]]]] = []
     while frontier:
         touching = sorted({i for j in frontier for i in rows_of[j]} - visited)
         visited.update(touching)
         layer = [
-            [
-                (system.origin.get(k, k[0]), *k[1:])
-                for k in system.rows[i].known
-                if system.value[k] > 0
-            ]
+            (
+                [
+                    (system.origin.get(k, k[0]), *k[1:])
+                    for k in system.rows[i].known
+                    if system.value[k] > 0
+                ],
+                frozenset(system.rows[i].coefs),
+            )
             for i in touching
         ]
-        layer = [keys for keys in layer if keys]
+        layer = [(keys, unknowns) for keys, unknowns in layer if keys]
         if layer:
             layers.append(layer)
         frontier = {j for i in touching for j in system.rows[i].coefs} - reach

@@ -114,24 +114,52 @@ def _comparisons_of_hidden(records: pd.DataFrame, count_suppressed: np.ndarray) 
 MAX_REPAIR_ROUNDS = 40
 
 
+#: a constraint of the attacker: the published counts it was written with, the unknowns
+#: it bounds (see :func:`allrwe.results.attack.exposing`)
+_Constraint = tuple[list[tuple[str, ...]], frozenset[int]]
+
+
 def _repairs(
-    layers: list[list[list[tuple[str, ...]]]],
+    layers: list[list[_Constraint]],
     index: dict[tuple[str, ...], int],
     counts: np.ndarray,
     weights: np.ndarray,
+    headline: np.ndarray,
+    tried: set[tuple[tuple[str, ...], ...]],
 ) -> set[int]:
     """Choose the published counts to hide so that the constraints of a leak break.
 
     Per constraint of the nearest layer (see :func:`allrwe.results.attack.exposing`) that
     holds a count still published, its cheapest count by :func:`cell_weights`; a layer
-    without one passes to the next.
+    without one passes to the next. Where that count is a headline, the cheaper counts of
+    the constraints of the next layer that bound the same unknowns are tried first, once
+    per constraint: e.g. ``cr_crh = CR + CRh`` with ``cr = CR`` published gives CRh away;
+    hiding ``cr`` rather than ``cr_crh`` keeps the CR/CRh rate. ``tried`` collects the
+    constraints for which that was done.
     """
-    for layer in layers:
+
+    def published(keys: list[tuple[str, ...]]) -> list[int]:
+        return [index[k] for k in keys if k in index and not counts[index[k]]]
+
+    def cheapest(rows: list[int]) -> int:
+        return min(rows, key=lambda r: (weights[r], r))
+
+    for depth, layer in enumerate(layers):
         extra: set[int] = set()
-        for keys in layer:
-            candidates = [index[k] for k in keys if k in index and not counts[index[k]]]
-            if candidates:
-                extra.add(min(candidates, key=lambda r: (weights[r], r)))
+        after = layers[depth + 1] if depth + 1 < len(layers) else []
+        for keys, unknowns in layer:
+            candidates = published(keys)
+            if not candidates:
+                continue
+            best = cheapest(candidates)
+            signature = tuple(keys)
+            if headline[best] and signature not in tried:
+                further = [r for k, u in after if u & unknowns for r in published(k)]
+                cheaper = [r for r in further if weights[r] < weights[best]]
+                if cheaper:
+                    tried.add(signature)
+                    best = cheapest(cheaper)
+            extra.add(best)
         if extra:
             return extra
     return set()
@@ -164,6 +192,8 @@ def _harden(
     index = {key: i for i, key in enumerate(zip(*columns, strict=True)) if is_count[i]}
     labels = _Labels(records)
     cache: dict[bytes, Any] = {}  # components the attacker solved in an earlier round
+    headline = weights > 1.5 * (np.nan_to_num(values, nan=0.0) + 1.0)
+    tried: set[tuple[tuple[str, ...], ...]] = set()
     for _ in range(MAX_REPAIR_ROUNDS):
         hidden = counts | _linked(records, counts) | _comparisons_of_hidden(records, counts)
         found, layers = exposing(
@@ -171,7 +201,7 @@ def _harden(
         )
         if found.ok:
             return counts
-        extra = _repairs(layers, index, counts, weights)
+        extra = _repairs(layers, index, counts, weights, headline, tried)
         if not extra:
             break
         logger.debug(
