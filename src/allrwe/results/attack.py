@@ -922,7 +922,7 @@ def _bound(comp: _Component, consider: set[int], minimum: int) -> dict[int, tupl
 def _signature(comp: _Component, hidden: np.ndarray, minimum: int) -> bytes:
     """Return a digest of everything :func:`_solve_component` reads of a component."""
     digest = hashlib.blake2b(digest_size=20)
-    digest.update(np.int64([minimum, *comp.a.shape]).tobytes())
+    digest.update(np.array([minimum, *comp.a.shape], dtype=np.int64).tobytes())
     for part in (comp.a.indptr, comp.a.indices, comp.a.data, comp.low, comp.high, comp.lb, comp.ub):
         digest.update(np.ascontiguousarray(part).tobytes())
     digest.update(np.packbits(hidden).tobytes())
@@ -931,10 +931,10 @@ def _signature(comp: _Component, hidden: np.ndarray, minimum: int) -> bytes:
 
 def _solve_component(
     comp: _Component, hidden: np.ndarray, minimum: int
-) -> dict[int, tuple[int, int]] | bool:
+) -> dict[int, tuple[int, int]] | None:
     """Bound a component's hidden counts that may leak, by position in the component.
 
-    Returns ``False`` when the published numbers contradict the component's rows.
+    Returns ``None`` when the published numbers contradict the component's rows.
     """
     lb, ub = comp.lb, comp.ub
     settled = hidden & (lb >= 1) & (ub < minimum)
@@ -942,7 +942,7 @@ def _solve_component(
     found = {int(j): (int(lb[j]), int(ub[j])) for j in np.flatnonzero(settled).tolist()}
     if undecided.any():
         if not comp.feasible():
-            return False
+            return None
         columns = comp.columns.tolist()
         position = {v: j for j, v in enumerate(columns)}
         consider = {columns[j] for j in np.flatnonzero(undecided).tolist()}
@@ -1014,15 +1014,14 @@ def _attack(
     # a component without a hidden count that may be non-zero cannot leak
     for comp in _split(system, lb, ub, np.flatnonzero(hidden & (ub >= 1))):
         columns = comp.columns.tolist()
-        solved = None
-        if cache is not None:
-            signature = _signature(comp, hidden[comp.columns], min_cell_count)
-            solved = cache.get(signature)
-        if solved is None:
+        if cache is None:
             solved = _solve_component(comp, hidden[comp.columns], min_cell_count)
-            if cache is not None:
-                cache[signature] = solved
-        if solved is False:
+        else:
+            signature = _signature(comp, hidden[comp.columns], min_cell_count)
+            if signature not in cache:
+                cache[signature] = _solve_component(comp, hidden[comp.columns], min_cell_count)
+            solved = cache[signature]
+        if solved is None:
             inconsistent |= {system.rows[int(i)].family for i in comp.rows}
             continue
         for local, (low, high) in sorted(solved.items()):
