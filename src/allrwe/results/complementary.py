@@ -57,16 +57,55 @@ def choose_complements(
         exact check that follows protects them).
     """
     out = suppressed.copy()
+    pending: list[tuple[Sequence[tuple[list[int], int | None, bool]], list[int]]] = []
     for table in tables:
         cells = sorted({c for members, total, _ in table for c in _cells(members, total)})
-        if not out[cells].any():
-            continue
-        chosen = _solve_table(values, out, table, cells, weights)
-        if chosen is None:
-            logger.debug("no optimal complement for a table of %d cells", len(cells))
+        if out[cells].any():
+            pending.append((table, cells))
+    for batch in _batches(pending):
+        chosen = _solve_tables(values, out, batch, weights)
+        if chosen is None and len(batch) > 1:
+            # one table without a solution: solve each alone, so that the others still are
+            chosen = []
+            for one in batch:
+                found = _solve_tables(values, out, [one], weights)
+                if found is None:
+                    logger.debug("no optimal complement for a table of %d cells", len(one[1]))
+                chosen += found or []
+        elif chosen is None:
+            logger.debug("no optimal complement for a table of %d cells", len(batch[0][1]))
             continue
         out[chosen] = True
     return out
+
+
+#: tables of at most :data:`SMALL_TABLE` cells are solved together, as one block-diagonal
+#: programme of up to :data:`BATCH_CELLS` cells: the solver's set-up costs more than a small
+#: table's solve, and the blocks do not interact; larger tables are solved alone
+SMALL_TABLE = 100
+BATCH_CELLS = 2000
+#: relative optimality gap of a batch: small enough that no block settles for a choice its
+#: own solve would not make (the defaults of HiGHS, 1e-4, apply to a table solved alone)
+_BATCH_GAP = 1e-9
+
+
+def _batches(
+    pending: list[tuple[Sequence[tuple[list[int], int | None, bool]], list[int]]],
+) -> list[list[tuple[Sequence[tuple[list[int], int | None, bool]], list[int]]]]:
+    """Group small tables, in order, into batches of at most :data:`BATCH_CELLS` cells."""
+    batches: list[list[tuple[Sequence[tuple[list[int], int | None, bool]], list[int]]]] = []
+    size = BATCH_CELLS
+    for item in pending:
+        if len(item[1]) > SMALL_TABLE:
+            batches.append([item])
+            size = BATCH_CELLS
+            continue
+        if size + len(item[1]) > BATCH_CELLS:
+            batches.append([])
+            size = 0
+        batches[-1].append(item)
+        size += len(item[1])
+    return batches
 
 
 def _cells(members: list[int], total: int | None) -> list[int]:
@@ -97,31 +136,87 @@ class _Rows:
         self.upper.append(upper)
 
 
-def _solve_table(
+def _solve_tables(
     values: np.ndarray,
     suppressed: np.ndarray,
-    table: Sequence[tuple[list[int], int | None, bool]],
-    cells: list[int],
+    batch: Sequence[tuple[Sequence[tuple[list[int], int | None, bool]], list[int]]],
     weights: np.ndarray,
 ) -> list[int] | None:
-    """Solve one table's programme; return the rows to hide (``None``: not solved).
+    """Solve the programmes of a batch of tables as one; return the rows to hide.
 
-    Variables: one binary per non-zero cell (hide it or not), and per margin the number of
-    its hidden cells ``s`` and the excess ``r`` of its hidden members over ones.
+    ``None`` when the programme has no solution. Each table keeps its own tie-break, so the
+    choice in a table is the one solving it alone would make.
     """
     from scipy.optimize import Bounds, LinearConstraint, milp  # deferred: tables to protect
     from scipy.sparse import coo_array
 
-    live = [c for c in cells if values[c] > 0 or suppressed[c]]  # zeros stay visible
-    index: Mapping[int, int] = {c: i for i, c in enumerate(live)}
-    n = len(live)
     rows = _Rows()
+    cost: list[np.ndarray] = []
+    lower: list[np.ndarray] = []
+    integrality: list[np.ndarray] = []
+    live_all: list[int] = []
+    binary: list[np.ndarray] = []
+    offset = 0
+    for table, cells in batch:
+        live, n_vars = _table_rows(values, suppressed, table, cells, rows, offset)
+        n = len(live)
+        block_cost = np.zeros(n_vars)
+        # ties go to the earlier record: a spread far below the 1 that separates any weights
+        block_cost[:n] = weights[live] + 1e-4 * np.arange(n) / max(n, 1)
+        block_lower = np.zeros(n_vars)
+        block_lower[:n] = suppressed[live].astype(float)
+        block_integer = np.zeros(n_vars)
+        block_integer[:n] = 1
+        cost.append(block_cost)
+        lower.append(block_lower)
+        integrality.append(block_integer)
+        binary.append(offset + np.arange(n))
+        live_all += live
+        offset += n_vars
+    size = offset
+    low = np.concatenate(lower)
+    upper = np.full(size, np.inf)
+    is_binary = np.concatenate(binary).astype(np.int64)
+    upper[is_binary] = 1.0
+    matrix = coo_array((rows.val, (rows.row, rows.col)), shape=(len(rows.lower), size)).tocsr()
+    result = milp(
+        np.concatenate(cost),
+        integrality=np.concatenate(integrality),
+        bounds=Bounds(low, upper),
+        constraints=LinearConstraint(matrix, rows.lower, rows.upper),
+        options={"time_limit": _TIME_LIMIT}
+        if len(batch) == 1
+        else {"time_limit": _TIME_LIMIT, "mip_rel_gap": _BATCH_GAP},
+    )
+    if result.x is None:
+        return None
+    chosen = np.asarray(result.x)[is_binary] > 0.5
+    return [c for c, keep in zip(live_all, chosen, strict=True) if keep]
+
+
+def _table_rows(
+    values: np.ndarray,
+    suppressed: np.ndarray,
+    table: Sequence[tuple[list[int], int | None, bool]],
+    cells: list[int],
+    rows: _Rows,
+    offset: int,
+) -> tuple[list[int], int]:
+    """Add one table's rows to ``rows``, its variables from ``offset``.
+
+    Variables: one binary per non-zero cell (hide it or not), and per margin the number of
+    its hidden cells ``s`` and the excess ``r`` of its hidden members over ones. Returns the
+    cells of the binaries, in order, and the number of variables.
+    """
+    live = [c for c in cells if values[c] > 0 or suppressed[c]]  # zeros stay visible
+    index: Mapping[int, int] = {c: offset + i for i, c in enumerate(live)}
+    n = len(live)
     extra = 0
     for members, total, known in table:
         margin = [c for c in _cells(members, total) if c in index]
         if not margin:
             continue
-        s_col, r_col = n + extra, n + extra + 1
+        s_col, r_col = offset + n + extra, offset + n + extra + 1
         extra += 2
         # s = number of hidden cells of the margin; a hidden cell needs another unknown:
         # 2 x_c - s <= 1 when the total is unknown to the reader, else <= 0
@@ -140,25 +235,4 @@ def _solve_table(
             if total is not None and total in index:
                 terms[index[total]] = 1.0
             rows.add(terms, 0.0, np.inf)
-    size = n + extra
-    cost = np.zeros(size)
-    # ties go to the earlier record: a spread far below the 1 that separates any two weights
-    cost[:n] = weights[live] + 1e-4 * np.arange(n) / max(n, 1)
-    lower = np.zeros(size)
-    upper = np.full(size, np.inf)
-    upper[:n] = 1.0
-    lower[:n] = suppressed[live].astype(float)
-    integrality = np.zeros(size)
-    integrality[:n] = 1
-    matrix = coo_array((rows.val, (rows.row, rows.col)), shape=(len(rows.lower), size)).tocsr()
-    result = milp(
-        cost,
-        integrality=integrality,
-        bounds=Bounds(lower, upper),
-        constraints=LinearConstraint(matrix, rows.lower, rows.upper),
-        options={"time_limit": _TIME_LIMIT},
-    )
-    if result.x is None:
-        return None
-    chosen = np.asarray(result.x[:n]) > 0.5
-    return [c for c, keep in zip(live, chosen, strict=True) if keep]
+    return live, n + extra
