@@ -864,12 +864,41 @@ def _split(
         )
 
 
-def _bound(comp: _Component, consider: set[int], minimum: int) -> dict[int, tuple[int, int]]:
+def _push_up(
+    comp: _Component,
+    hidden: np.ndarray,
+    minimum: int,
+    record: Callable[[np.ndarray | None], None],
+    seen_high: np.ndarray,
+) -> bool:
+    """Maximise the hidden counts jointly while that lifts some to ``minimum``.
+
+    Returns ``False`` when the component has no feasible point: every variable is bounded,
+    so the first programme fails only then.
+    """
+    first = comp.optimum(-hidden.astype(float))
+    if first is None and not comp.feasible():
+        return False
+    record(first)
+    todo = hidden & (seen_high < minimum - 1e-6)
+    if todo.sum() >= hidden.sum():
+        return True  # the first programme raised none: no joint push will
+    while todo.any():
+        record(comp.optimum(-todo.astype(float)))
+        left = hidden & (seen_high < minimum - 1e-6)
+        if left.sum() >= todo.sum():
+            break
+        todo = left
+    return True
+
+
+def _bound(comp: _Component, consider: set[int], minimum: int) -> dict[int, tuple[int, int]] | None:
     """Return ``{variable: (low, high)}`` for the hidden counts that may leak.
 
     Every LP solution found bounds all variables at once: a hidden count seen at
     ``minimum`` or above, or at 0, in any feasible point cannot leak, so it needs no LP of
     its own. The rest are maximised, then minimised (over the integers in small components).
+    ``None`` when the component has no feasible point (the first programme tells).
     """
     hidden = np.array([v in consider for v in comp.columns.tolist()], dtype=bool)
     seen_high = np.full(len(comp.columns), -np.inf)
@@ -881,13 +910,8 @@ def _bound(comp: _Component, consider: set[int], minimum: int) -> dict[int, tupl
             np.minimum(seen_low, x, out=seen_low)
 
     # push many counts up at once, then each count still below the threshold
-    todo = hidden.copy()
-    while todo.any():
-        record(comp.optimum(-todo.astype(float)))
-        left = hidden & (seen_high < minimum - 1e-6)
-        if left.sum() >= todo.sum():
-            break
-        todo = left
+    if not _push_up(comp, hidden, minimum, record, seen_high):
+        return None
     high = np.full(len(comp.columns), np.inf)
     for j in np.flatnonzero(hidden & (seen_high < minimum - 1e-6)).tolist():
         c = np.zeros(len(comp.columns))
@@ -941,12 +965,13 @@ def _solve_component(
     undecided = hidden & (ub >= 1) & ~settled
     found = {int(j): (int(lb[j]), int(ub[j])) for j in np.flatnonzero(settled).tolist()}
     if undecided.any():
-        if not comp.feasible():
-            return None
         columns = comp.columns.tolist()
         position = {v: j for j, v in enumerate(columns)}
         consider = {columns[j] for j in np.flatnonzero(undecided).tolist()}
-        for var, bounds in _bound(comp, consider, minimum).items():
+        bounded = _bound(comp, consider, minimum)
+        if bounded is None:
+            return None
+        for var, bounds in bounded.items():
             found[position[var]] = bounds
     return found
 
