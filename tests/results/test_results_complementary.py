@@ -160,3 +160,24 @@ def test_a_cell_covered_only_by_a_headline_count_is_no_complement():
     state = _State(values, np.zeros(5, dtype=bool), parse_margins(fields, values), 5, weights)
     # in margin x (46 + 12 + 34) the 12 is the complement, never the age n
     assert state.candidates([0, 3, 4]) == [3, 4]
+
+
+def test_small_tables_solved_together_choose_what_each_would_alone():
+    # 300 one-way tables of 4 to 7 cells: batched into programmes of up to 2,000 cells
+    rng = np.random.default_rng(7)
+    values_list, tables, offset = [], [], 0
+    for _ in range(300):
+        size = int(rng.integers(4, 8))
+        cells = rng.integers(0, 40, size).astype(float)
+        values_list.append(cells)
+        tables.append([(list(range(offset, offset + size)), None, True)])
+        offset += size
+    values = np.concatenate(values_list)
+    primary = (values >= 1) & (values < 5)
+    weights = values + 1.0
+    together = choose_complements(values, primary, tables, weights)
+    alone = primary.copy()
+    for table in tables:
+        alone |= choose_complements(values, primary, [table], weights)
+    assert together.tolist() == alone.tolist()
+    assert together.sum() > primary.sum()  # complements were chosen
