@@ -263,10 +263,11 @@ def secure_merged(
     rounds = 0
     for rounds in range(1, MAX_ROUNDS + 1):  # noqa: B007 - the last round is reported
         records = merged_records(merged, sites)
-        found, rows = exposing(records, min_cell_count)
+        found, layers = exposing(records, min_cell_count)
         if found.ok:
             break
-        cells = _choose(rows, records, names)
+        # the constraints nearest to the leaks that hold a published count
+        cells = _choose([keys for keys, _ in layers[0]] if layers else [], records, names)
         if not cells:
             break
         hidden += [HiddenCell(column, record_name(key)) for column, key in cells]
