@@ -4,7 +4,10 @@ The attacker (:mod:`allrwe.results.attack`) writes what the published numbers im
 equations over the hidden counts. One family holds across analyses and is declared here as
 margins, once, on the concatenated records of a run, before :func:`allrwe.results.suppress`:
 ``strata``, the levels of a stratification add up to the overall row of the same count
-(persons at risk at a landmark, events of a summary, a destination, a baseline count).
+(persons at risk at a landmark, events of a summary, a destination, a baseline count); and
+``crossed``, the levels of a crossed stratum (``"setting &&& treatment_setting"``) that share
+one part's level (``"RR &&& …"``) add up to that part's own stratum row (``setting`` =
+``RR``), when the run reports it.
 
 A link is declared only where its equation holds exactly in the unsuppressed values, so that
 every margin adds up; complementary suppression then hides a neighbour of a small cell in
@@ -28,6 +31,8 @@ from allrwe.results.model import MARGIN_SEPARATOR, TOTAL_PREFIX
 __all__ = ["UNLINKED", "declare_links"]
 
 _OVERALL = "overall"
+#: joins the names and levels of crossed strata (as the analyses write them)
+_CROSSED = " &&& "
 #: analyses whose strata are not declared as margins (see the module's docstring)
 UNLINKED = ("response",)
 
@@ -71,6 +76,7 @@ def declare_links(records: pd.DataFrame) -> pd.DataFrame:
     ]
     values = counts["value"].to_numpy(dtype="float64")
     _strata(counts, values, tokens)
+    _crossed(counts, values, tokens)
     margin = records["margin"].to_numpy(dtype=object).copy()
     positions = {label: i for i, label in enumerate(records.index)}
     for label, found in tokens.items():
@@ -104,3 +110,34 @@ def _strata(counts: pd.DataFrame, values: np.ndarray, tokens: dict[int, list[str
             tokens[labels[total]].append(TOTAL_PREFIX + key)
             for m in members:
                 tokens[labels[m]].append(key)
+
+
+def _crossed(counts: pd.DataFrame, values: np.ndarray, tokens: dict[int, list[str]]) -> None:
+    """Link the levels of each crossed stratum to the rows of its parts (module docstring)."""
+    item_cols = ["analysis", "group", "variable", "variable_level", "estimate_name"]
+    cols = [counts[c].astype(str).tolist() for c in [*item_cols, "strata_name", "strata_level"]]
+    single: dict[tuple[str, ...], int] = {}
+    members: dict[tuple[str, ...], list[int]] = defaultdict(list)
+    labels = counts.index.tolist()
+    for pos, (a, g, v, vl, en, sn, sl) in enumerate(zip(*cols, strict=True)):
+        item: tuple[str, ...] = (a, g, v, vl, en)
+        names, levels = sn.split(_CROSSED), sl.split(_CROSSED)
+        if len(names) == 1:
+            single[(*item, sn, sl)] = pos
+            continue
+        if len(levels) != len(names):
+            continue
+        for name, level in zip(names, levels, strict=True):
+            members[(*item, sn, name, level)].append(pos)
+    for cell, rows in members.items():
+        part, (crossed, name, level) = cell[:5], cell[5:]
+        total = single.get((*part, name, level))
+        if total is None or len(rows) < 2:
+            continue
+        found = values[rows]
+        if np.isnan(values[total]) or np.isnan(found).any() or found.sum() != values[total]:
+            continue
+        key = _key("crossed", *part, crossed, f"{name}={level}")
+        tokens[labels[total]].append(TOTAL_PREFIX + key)
+        for m in rows:
+            tokens[labels[m]].append(key)

@@ -735,7 +735,7 @@ class StudySpec(_Section):
     strata: list[Stratum] = Field(default_factory=list)
     crossed_strata: list[Annotated[list[Stratum], Field(min_length=2)]] = Field(
         default_factory=list,
-        description="strata crossed with each other for the outcome summaries, e.g. "
+        description="strata crossed with each other (outcomes, Table 1, safety), e.g. "
         "[[setting, treatment_setting], [ph_status, treatment_setting]] (seed 001 table 2)",
     )
     age_bands: AgeCuts = Field(default_factory=lambda: [35.0, 55.0])

@@ -440,3 +440,30 @@ def test_smd_withheld_when_it_would_reveal_a_small_count(cdm: Path, vocab: Vocab
     # age: missing 0 vs 1 -> withheld too
     assert np.isnan(value(out, "A vs B", "age", "overall", "smd"))
     assert value(out, "A", "sex", "male", "count") == 2
+
+
+def test_crossed_strata_cut_table_one(cdm: Path, vocab: Vocabulary) -> None:
+    # setting x sex: A = p1 RR male, p2 ND female, p3 RR male; B = p4 RR unknown, p5 ND
+    # female, p6 RR male (PERSONS)
+    spec = spec_from_text(SPEC + "crossed_strata: [[setting, sex]]\n")
+    with connect(cdm) as source:
+        out = summarise_baseline(source, vocab, cohort_of(spec), spec)
+    sel = out[
+        (out["strata_name"] == "setting &&& sex")
+        & (out["variable"] == "persons")
+        & (out["estimate_name"] == "count")
+    ]
+    got = {(g, lv): int(v) for g, lv, v in zip(sel["group"], sel["strata_level"], sel["value"],
+                                                strict=True)}  # fmt: skip
+    # every column holds the levels found in the cohort, a level absent from A with 0
+    assert got == {
+        ("A", "RR &&& male"): 2, ("A", "RR &&& unknown"): 0, ("A", "ND &&& female"): 1,
+        ("B", "RR &&& male"): 1, ("B", "RR &&& unknown"): 1, ("B", "ND &&& female"): 1,
+        ("overall", "RR &&& male"): 3, ("overall", "RR &&& unknown"): 1,
+        ("overall", "ND &&& female"): 2,
+    }  # fmt: skip
+    # the crossed levels carry the variables too: mean age of A's RR men is (30 + 50) / 2
+    rr_men = ("setting &&& sex", "RR &&& male")
+    assert value(out, "A", "age", "overall", "mean", rr_men) == pytest.approx(40.0)
+    # the single stratum is still there, and its RR row is the sum of the crossed RR rows
+    assert value(out, "overall", "persons", "overall", "count", ("setting", "RR")) == 4

@@ -332,3 +332,23 @@ def test_discontinuation_for_progression(tmp_path: Path, vocab: Vocabulary) -> N
     blin_table = table(out, "safety_discontinuation", "BLIN")
     assert blin_table[("discontinued_for_progression", "yes")] == 1
     assert blin_table[("discontinued_due_to_ae", "yes")] == 0
+
+
+def test_crossed_strata(cdm: Path, vocab: Vocabulary) -> None:
+    spec = spec_from_text(
+        SPEC + "strata: [setting]\ncrossed_strata: [[setting, group]]\n"
+        "safety: {adverse_events: [infection]}\n"
+    )
+    with connect(cdm) as source:
+        out = summarise_safety(source, vocab, cohort_of(spec), spec)
+    sel = out[
+        (out["analysis"] == "safety_ae")
+        & (out["strata_name"] == "setting &&& group")
+        & (out["variable"] == "infection")
+        & (out["variable_level"] == "any grade")
+        & (out["estimate_name"] == "count")
+        & (out["group"] == "overall")
+    ]
+    got = dict(zip(sel["strata_level"], sel["value"].astype(int), strict=True))
+    # infections: p1 (BLIN, RR) and p4 (INO, RR); p2 (BLIN) is the only ND person
+    assert got == {"RR &&& BLIN": 1, "ND &&& BLIN": 0, "RR &&& INO": 1}

@@ -31,11 +31,14 @@ from allrwe.analyses.baseline.statistics import (
 )
 from allrwe.analyses.baseline.units import (
     STRATUM_VARIABLES,
+    StratumSpec,
     UnitValues,
     build_variables,
     collect_values,
     columns,
     strata_masks,
+    stratum_parts,
+    table_strata,
 )
 from allrwe.analyses.baseline.variables import BaselineContext, BaselineVariable
 from allrwe.cohort import Cohort
@@ -208,7 +211,7 @@ def _cells(
     values: UnitValues,
     reported: Sequence[BaselineVariable],
     groups: Sequence[str],
-    strata: Sequence[str],
+    strata: Sequence[StratumSpec],
     min_cell_count: int,
 ) -> list[Cell]:
     cols = columns(values.frame, groups)
@@ -254,7 +257,8 @@ def summarise_baseline(
     pandas.DataFrame
         Records (``analysis="baseline"``) in display order: per group (spec order, then
         ``overall``: each person once, at their earliest index date) and stratum (``overall``,
-        then each level of each ``strata`` entry), the persons (``variable="persons"``), then
+        then each level of each ``strata`` entry, then of each ``crossed_strata`` entry, named
+        ``"a &&& b"`` with levels ``"x &&& y"``), the persons (``variable="persons"``), then
         per variable: ``count`` (non-missing), ``count`` of ``missing``, ``mean, sd, median,
         q25, q75, min, max`` for continuous variables; ``count`` and ``percentage`` of every
         level for categorical ones; ``smd`` per pair of groups (``group="A vs B"``). Count
@@ -277,14 +281,15 @@ def summarise_baseline(
     names = resolve_variables(spec)
     reported = build_variables(ctx, names)
     reported_names = {v.name for v in reported}
+    strata = table_strata(spec)
     extra = [
         STRATUM_VARIABLES[s]
-        for s in dict.fromkeys(spec.strata)
+        for s in stratum_parts(strata)
         if s != "group" and STRATUM_VARIABLES[s] not in reported_names
     ]
-    strata_vars = build_variables(ctx, extra)
+    strata_vars = build_variables(ctx, list(dict.fromkeys(extra)))
     values = collect_values(ctx, [*reported, *strata_vars])
     groups = list(spec.index_groups)
-    cells = _cells(values, reported, groups, list(dict.fromkeys(spec.strata)), spec.hides_below)
+    cells = _cells(values, reported, groups, strata, spec.hides_below)
     disjoint = bool(values.frame["person_id"].is_unique)
     return add_margins(cells_frame(cells), groups_disjoint=disjoint)

@@ -19,9 +19,12 @@ from allrwe.analyses.baseline.records import OVERALL
 from allrwe.analyses.baseline.registry import BASELINE_VARIABLES
 from allrwe.analyses.baseline.variables import BaselineContext, BaselineVariable
 from allrwe.errors import AnalysisError
+from allrwe.spec import StudySpec
 
 __all__ = [
+    "CROSSED_SEPARATOR",
     "STRATUM_VARIABLES",
+    "StratumSpec",
     "UnitValues",
     "build_variables",
     "collect_values",
@@ -29,6 +32,9 @@ __all__ = [
     "first_entries",
     "strata_masks",
     "strata_of",
+    "stratum_name",
+    "stratum_parts",
+    "table_strata",
 ]
 
 #: the baseline variable that defines each stratum of ``StudySpec.strata`` (``group``: the
@@ -157,29 +163,87 @@ def _multi_columns(
     return out
 
 
-def strata_of(values: UnitValues, names: Sequence[str]) -> dict[str, tuple[np.ndarray, list[str]]]:
+#: joins the names and levels of crossed strata (CohortSurvival's ``&&&``, as in the outcomes)
+CROSSED_SEPARATOR = " &&& "
+
+#: a stratum: one name, or a tuple of names crossed with each other
+StratumSpec = str | tuple[str, ...]
+
+
+def _one_stratum(values: UnitValues, name: str) -> tuple[np.ndarray, list[str]]:
+    frame = values.frame
+    if name == "group":
+        level = frame["group"].to_numpy(dtype=object)
+        order = list(dict.fromkeys(level.tolist()))
+    else:
+        var = values.variables[STRATUM_VARIABLES[name]]
+        level = frame[var.name].to_numpy(dtype=object)
+        present = set(level.tolist())
+        order = [lv for lv in var.levels if lv in present]
+        order += sorted(str(lv) for lv in present if lv not in var.levels)
+    return level.astype(str).astype(object), order
+
+
+def _crossed(parts: Sequence[tuple[np.ndarray, list[str]]]) -> tuple[np.ndarray, list[str]]:
+    """Cross the levels of ``parts``: each unit's levels joined, in the parts' display order."""
+    level = parts[0][0]
+    orders: list[tuple[str, ...]] = [(lv,) for lv in parts[0][1]]
+    for part_level, part_order in parts[1:]:
+        level = np.asarray([f"{a}{CROSSED_SEPARATOR}{b}" for a, b in zip(level, part_level,
+                            strict=True)], dtype=object)  # fmt: skip
+        orders = [(*o, lv) for o in orders for lv in part_order]
+    present = set(level.tolist())
+    order = [CROSSED_SEPARATOR.join(o) for o in orders]
+    return level, [lv for lv in order if lv in present]
+
+
+def stratum_name(stratum: StratumSpec) -> str:
+    """Return the ``strata_name`` of a stratum: its name, or crossed names joined by ``&&&``.
+
+    Examples
+    --------
+    >>> stratum_name(("setting", "treatment_setting"))
+    'setting &&& treatment_setting'
+    """
+    return stratum if isinstance(stratum, str) else CROSSED_SEPARATOR.join(stratum)
+
+
+def stratum_parts(strata: Sequence[StratumSpec]) -> list[str]:
+    """Return every single stratum name that ``strata`` use, once, in order."""
+    names = [n for s in strata for n in ((s,) if isinstance(s, str) else s)]
+    return list(dict.fromkeys(names))
+
+
+def table_strata(spec: StudySpec) -> list[StratumSpec]:
+    """Return the strata a table is cut by: ``spec.strata``, then each ``crossed_strata``.
+
+    Duplicates are dropped; a crossed stratum is a tuple of names.
+    """
+    crossed = [tuple(c) for c in spec.crossed_strata]
+    return list(dict.fromkeys([*spec.strata, *crossed]))
+
+
+def strata_of(
+    values: UnitValues, names: Sequence[StratumSpec]
+) -> dict[str, tuple[np.ndarray, list[str]]]:
     """Return, per stratum name, each unit's level and the levels in display order.
 
-    Levels are those declared by the stratum's variable that occur in the cohort.
+    Levels are those declared by the stratum's variable that occur in the cohort. A crossed
+    stratum (a tuple of names) is named ``"a &&& b"``; its levels ``"x &&& y"`` follow the
+    display order of ``a``, then of ``b``, and only combinations that occur are listed.
     """
-    frame = values.frame
     out: dict[str, tuple[np.ndarray, list[str]]] = {}
-    for name in names:
-        if name == "group":
-            level = frame["group"].to_numpy(dtype=object)
-            order = list(dict.fromkeys(level.tolist()))
+    for stratum in names:
+        if isinstance(stratum, str):
+            out[stratum] = _one_stratum(values, stratum)
         else:
-            var = values.variables[STRATUM_VARIABLES[name]]
-            level = frame[var.name].to_numpy(dtype=object)
-            present = set(level.tolist())
-            order = [lv for lv in var.levels if lv in present]
-            order += sorted(str(lv) for lv in present if lv not in var.levels)
-        out[name] = (level.astype(str).astype(object), order)
+            parts = [_one_stratum(values, name) for name in stratum]
+            out[stratum_name(stratum)] = _crossed(parts)
     return out
 
 
 def strata_masks(
-    values: UnitValues, strata: Sequence[str]
+    values: UnitValues, strata: Sequence[StratumSpec]
 ) -> Iterator[tuple[tuple[str, str], np.ndarray]]:
     """Yield ``((strata_name, strata_level), row mask)``: ``overall`` first, then each level.
 
@@ -187,8 +251,9 @@ def strata_masks(
     ----------
     values : UnitValues
         Values holding the strata variables.
-    strata : sequence of str
-        Stratum names (``StudySpec.strata``).
+    strata : sequence of str or tuple of str
+        Stratum names (``StudySpec.strata``) and crossed strata (``StudySpec.crossed_strata``
+        as tuples).
     """
     n = len(values.frame)
     yield (OVERALL, OVERALL), np.ones(n, dtype=bool)

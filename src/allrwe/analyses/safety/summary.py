@@ -20,7 +20,15 @@ from allrwe.analyses.baseline.records import (
     cells_frame,
     status_records,
 )
-from allrwe.analyses.baseline.units import STRATUM_VARIABLES, UnitValues, columns, strata_masks
+from allrwe.analyses.baseline.units import (
+    STRATUM_VARIABLES,
+    StratumSpec,
+    UnitValues,
+    columns,
+    strata_masks,
+    stratum_parts,
+    table_strata,
+)
 from allrwe.analyses.patterns import prepare_inputs
 from allrwe.analyses.safety.events import (
     UNKNOWN_CAUSE,
@@ -87,7 +95,7 @@ class _Layout:
 
     values: UnitValues
     groups: list[str]
-    strata: list[str]
+    strata: list[StratumSpec]
 
     def masks(self) -> Iterator[tuple[str, _Stratum, np.ndarray]]:
         cols = columns(self.values.frame, self.groups)
@@ -104,8 +112,8 @@ class _Layout:
 
 
 def _layout(ctx: BaselineContext) -> _Layout:
-    strata: list[str] = list(dict.fromkeys(ctx.spec.strata))
-    names = [STRATUM_VARIABLES[s] for s in strata if s != "group"]
+    strata = table_strata(ctx.spec)
+    names = [STRATUM_VARIABLES[s] for s in stratum_parts(strata) if s != "group"]
     values = collect_values(ctx, build_variables(ctx, list(dict.fromkeys(names))))
     return _Layout(values, list(ctx.spec.index_groups), strata)
 
