@@ -67,6 +67,8 @@ KEYS = [
     "chemo_intolerance",
     "cns_involvement",
     "relapse",
+    "extramedullary_relapse",
+    "gvhd",
     "refractory",
     "remission",
     "allo_hsct",

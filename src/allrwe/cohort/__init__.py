@@ -45,9 +45,11 @@ from allrwe.cohort.model import (
 from allrwe.cohort.relapse import (
     POST_HCT_LEVELS,
     RELAPSE_CATEGORIES,
+    RELAPSE_SITES,
     cr1_days,
     post_hct_relapse,
     relapse_category,
+    relapse_site,
 )
 from allrwe.cohort.status import Window, window_bounds
 
@@ -56,6 +58,7 @@ __all__ = [
     "COHORT_COLUMNS",
     "POST_HCT_LEVELS",
     "RELAPSE_CATEGORIES",
+    "RELAPSE_SITES",
     "Cohort",
     "LineRecords",
     "LineRoles",
@@ -81,6 +84,7 @@ __all__ = [
     "post_hct_relapse",
     "procedure_events",
     "relapse_category",
+    "relapse_site",
     "small_table",
     "summarise_lines",
     "window_bounds",

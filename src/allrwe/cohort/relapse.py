@@ -16,6 +16,9 @@ the disease-status records (``remission``: ``setting.remission_evidence`` and
    **unknown**.
 
 ND rows are **newly diagnosed**; rows of unknown classification are **unknown**.
+
+:func:`relapse_site` (seed 003: bone-marrow relapse alone, isolated extramedullary, both) and
+:func:`post_hct_relapse` (seed 004) have their own rules, in their docstrings.
 """
 
 from __future__ import annotations
@@ -29,9 +32,12 @@ __all__ = [
     "HCT_EPISODE_GAP_DAYS",
     "POST_HCT_LEVELS",
     "RELAPSE_CATEGORIES",
+    "RELAPSE_SITES",
+    "RELAPSE_SITE_WINDOW_DAYS",
     "cr1_days",
     "post_hct_relapse",
     "relapse_category",
+    "relapse_site",
 ]
 
 #: the levels, in display order
@@ -51,6 +57,17 @@ POST_HCT_LEVELS = (
     ">=12 months after allo-HCT",
     "after allo-HCT (not timed)",
 )
+#: the levels of :func:`relapse_site`, in display order
+RELAPSE_SITES = (
+    "bone marrow",
+    "extramedullary",
+    "bone marrow + extramedullary",
+    "site not recorded",
+    "no relapse before index",
+)
+#: a site record counts for a relapse when it lies within this many days of the relapse
+#: record (either side, and not after the index date)
+RELAPSE_SITE_WINDOW_DAYS = 30
 #: transplant records closer than this many days belong to one transplant (conditioning,
 #: infusion and follow-up procedure codes of one HCT)
 HCT_EPISODE_GAP_DAYS = 90
@@ -221,4 +238,86 @@ def post_hct_relapse(
             out[i] = POST_HCT_LEVELS[3]
         else:
             out[i] = POST_HCT_LEVELS[1] if after[0] - last < early_days else POST_HCT_LEVELS[2]
+    return pd.Series(out, index=frame.index, dtype="object")
+
+
+def _by_person(records: pd.DataFrame, *, value: str | None = None) -> dict[object, pd.DataFrame]:
+    if records.empty:
+        return {}
+    frame = pd.DataFrame({"person_id": records["person_id"].to_numpy(),
+                          "day": _days(records["date"])})  # fmt: skip
+    if value is not None:
+        frame["value"] = pd.to_numeric(records[value], errors="coerce").to_numpy()
+    return dict(iter(frame.groupby("person_id")))
+
+
+def _any_in(found: pd.DataFrame | None, low: int, high: int) -> bool:
+    return found is not None and bool(((found["day"] >= low) & (found["day"] <= high)).any())
+
+
+def relapse_site(
+    frame: pd.DataFrame,
+    status: pd.DataFrame,
+    extramedullary: pd.DataFrame,
+    marrow_blasts: pd.DataFrame,
+    *,
+    blast_pct: float = 5.0,
+    window_days: int = RELAPSE_SITE_WINDOW_DAYS,
+) -> pd.Series:
+    """Return the site of the relapse each cohort row was treated for (seed 003).
+
+    The relapse is the last relapse/refractory record (``kind`` ``"rr"``) on or before the
+    index date, on day R. Its window is R − ``window_days`` to the earlier of
+    R + ``window_days`` and the index date. In it, a marrow-blast measurement of at least
+    ``blast_pct`` % (the response rule's CR limit) makes it a **bone-marrow** relapse and a
+    record of an extramedullary site (CNS; testis and other sites where the site's
+    vocabulary adds them) an **extramedullary** one; both give **bone marrow +
+    extramedullary**, neither **site not recorded**. A row without a relapse/refractory record
+    before index is **no relapse before index**.
+
+    Parameters
+    ----------
+    frame : pandas.DataFrame
+        Cohort rows (``person_id``, ``index_date``).
+    status : pandas.DataFrame
+        ``person_id, date, kind`` (the disease-status records).
+    extramedullary : pandas.DataFrame
+        ``person_id, date`` of extramedullary-site records.
+    marrow_blasts : pandas.DataFrame
+        ``person_id, date, value`` (bone-marrow blasts, %).
+    blast_pct : float, default 5.0
+        Marrow blasts at or above this are marrow disease.
+    window_days : int, default :data:`RELAPSE_SITE_WINDOW_DAYS`
+        Half-width of the window around the relapse record.
+
+    Returns
+    -------
+    pandas.Series
+        One of :data:`RELAPSE_SITES` per row, aligned with ``frame``.
+
+    Examples
+    --------
+    >>> rows = pd.DataFrame({"person_id": [1, 2, 3], "index_date": ["2021-03-01"] * 3})
+    >>> st = pd.DataFrame({"person_id": [1, 2], "date": ["2021-02-20"] * 2, "kind": "rr"})
+    >>> em = pd.DataFrame({"person_id": [2], "date": ["2021-02-25"]})
+    >>> bm = pd.DataFrame({"person_id": [1, 2], "date": ["2021-02-21"] * 2, "value": [40, 3]})
+    >>> relapse_site(rows, st, em, bm).tolist()
+    ['bone marrow', 'extramedullary', 'no relapse before index']
+    """
+    index = _days(frame["index_date"])
+    rr = status[status["kind"].astype(str) == "rr"]
+    relapses, sites = _by_person(rr), _by_person(extramedullary)
+    blasts = _by_person(marrow_blasts, value="value")
+    out = np.full(len(frame), RELAPSE_SITES[4], dtype=object)
+    for i, (pid, idx) in enumerate(zip(frame["person_id"], index, strict=True)):
+        mine = relapses.get(pid)
+        days = mine.loc[mine["day"] <= idx, "day"] if mine is not None else pd.Series([])
+        if days.empty:
+            continue
+        day = int(days.max())
+        low, high = day - window_days, min(day + window_days, int(idx))
+        own = blasts.get(pid)
+        marrow = own is not None and _any_in(own[own["value"] >= blast_pct], low, high)
+        em = _any_in(sites.get(pid), low, high)
+        out[i] = RELAPSE_SITES[2 if marrow and em else 0 if marrow else 1 if em else 3]
     return pd.Series(out, index=frame.index, dtype="object")

@@ -547,9 +547,20 @@ BASELINE_VARIABLE_NAMES = (
     "genetic_features",
     "relapse_category",
     "post_hct_relapse",
+    "relapse_site",
+    "gvhd_at_index",
 )
 #: built-in variables a study names itself (in ``baseline.variables`` or as strata)
-_NAMED_ONLY = frozenset({"treatment_setting", "line", "relapse_category", "post_hct_relapse"})
+_NAMED_ONLY = frozenset(
+    {
+        "treatment_setting",
+        "line",
+        "relapse_category",
+        "post_hct_relapse",
+        "relapse_site",
+        "gvhd_at_index",
+    }
+)
 #: the default ``baseline.variables``: the built-in ones but those named only on request
 DEFAULT_BASELINE_VARIABLES = tuple(n for n in BASELINE_VARIABLE_NAMES if n not in _NAMED_ONLY)
 
@@ -686,6 +697,8 @@ Stratum = Literal[
     "prior_hsct",
     "relapse_category",
     "post_hct_relapse",
+    "relapse_site",
+    "gvhd_at_index",
 ]
 
 

@@ -72,7 +72,14 @@ logger = logging.getLogger(__name__)
 OUTCOME_STRATA = ("setting", "treatment_setting", "line", "sex", "age_band")
 
 #: strata read per person from the CDM with the rule of their baseline variable
-VARIABLE_STRATA = ("ph_status", "prior_hsct", "relapse_category", "post_hct_relapse")
+VARIABLE_STRATA = (
+    "ph_status",
+    "prior_hsct",
+    "relapse_category",
+    "post_hct_relapse",
+    "relapse_site",
+    "gvhd_at_index",
+)
 
 
 @dataclass

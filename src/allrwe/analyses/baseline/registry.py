@@ -6,16 +6,17 @@ import difflib
 
 from allrwe.analyses.baseline.clinical import CLINICAL_BUILDERS
 from allrwe.analyses.baseline.demographics import DEMOGRAPHIC_BUILDERS
+from allrwe.analyses.baseline.transplant import TRANSPLANT_BUILDERS
 from allrwe.analyses.baseline.variables import VariableBuilder, where_field
 from allrwe.errors import StudySpecError
 from allrwe.spec import BASELINE_VARIABLE_NAMES, StudySpec
 
 __all__ = ["BASELINE_VARIABLES", "DEFAULT_ORDER", "register_variable", "resolve_variables"]
 
-#: built-in names in the order of seed 001's Table 1 (the spec's one list, less the two after it)
+#: built-in names in the order of seed 001's Table 1 (the spec's one list, less those after it)
 DEFAULT_ORDER = BASELINE_VARIABLE_NAMES[: BASELINE_VARIABLE_NAMES.index("relapse_category")]
 
-_BUILT_IN = {**DEMOGRAPHIC_BUILDERS, **CLINICAL_BUILDERS}
+_BUILT_IN = {**DEMOGRAPHIC_BUILDERS, **CLINICAL_BUILDERS, **TRANSPLANT_BUILDERS}
 
 #: the variable builders by name, in the order of the spec's list of built-in variables
 BASELINE_VARIABLES: dict[str, VariableBuilder] = {

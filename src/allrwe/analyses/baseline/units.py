@@ -49,6 +49,8 @@ STRATUM_VARIABLES: dict[str, str] = {
     "prior_hsct": "prior_hsct",
     "relapse_category": "relapse_category",
     "post_hct_relapse": "post_hct_relapse",
+    "relapse_site": "relapse_site",
+    "gvhd_at_index": "gvhd_at_index",
 }
 
 _MULTI = "\x1f"

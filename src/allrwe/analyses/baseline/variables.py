@@ -150,6 +150,8 @@ VARIABLE_LABELS: dict[str, str] = {
     "prior_hsct": "Prior allogeneic HSCT",
     "relapse_category": "Relapse category",
     "post_hct_relapse": "Relapse after allogeneic HCT",
+    "relapse_site": "Site of the relapse at index",
+    "gvhd_at_index": "Active GVHD at index",
     "prior_car_t": "Prior CAR-T",
     "prior_inotuzumab": "Prior inotuzumab ozogamicin",
     "prior_blinatumomab": "Prior blinatumomab",
