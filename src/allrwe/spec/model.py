@@ -438,12 +438,13 @@ def _after_index_endpoints() -> list[AfterIndexEndpoint]:
 
 
 class AfterIndexSpec(_Section):
-    """Outcomes of a group formed after index (HSCT): landmarks, Simon–Makuch, Cox."""
+    """Outcomes of a group formed after index (HSCT, response): landmarks, Simon–Makuch, Cox."""
 
-    event: Literal["hsct"] = Field(
+    event: Literal["hsct", "response"] = Field(
         default="hsct",
-        description="the event that forms the group after index: the first allogeneic HSCT "
-        "(patterns.lines.transplant) within follow-up",
+        description="the event that forms the group after index: hsct, the first allogeneic "
+        "HSCT (patterns.lines.transplant) within follow-up; response, the first CR/CRh/CRi "
+        "(the start of RFS)",
     )
     endpoints: list[AfterIndexEndpoint] = Field(
         default_factory=_after_index_endpoints,

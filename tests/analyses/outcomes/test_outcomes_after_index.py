@@ -51,7 +51,7 @@ from allrwe.analyses.survival import (
     simon_makuch,
     split_at_switch,
 )
-from allrwe.errors import StudySpecError
+from allrwe.errors import AnalysisError, StudySpecError
 from allrwe.io import connect
 from allrwe.io.vocabulary import load_vocabulary
 from allrwe.results import ResultSet, suppress, validate_records
@@ -307,3 +307,30 @@ def test_untransplanted_curve_equals_os_censored_at_hsct(
     np.testing.assert_array_equal(curves[0].time, km.time)
     np.testing.assert_allclose(curves[0].survival, km.survival, rtol=1e-14)
     np.testing.assert_array_equal(curves[0].n_risk, km.n_risk)
+
+
+def test_response_as_the_event_after_index(endpoints: pd.DataFrame) -> None:
+    # persons 1-4 and 11 reach CR on day 31 (the start of their RFS): the switch is day 31
+    spec = make_spec(
+        "outcomes:\n  after_index: {event: response, endpoints: [os], landmarks_months: [3]}\n"
+    )
+    os_set = after_index_sets(endpoints, spec)[("os", "BLIN")]
+    switch = dict(zip(os_set["person_id"], os_set["switch"], strict=True))
+    responders = dict.fromkeys((1, 2, 3, 4, 11), 31.0)
+    assert {p: s for p, s in switch.items() if not np.isnan(s)} == responders
+    rec = after_index_records(endpoints, spec)
+    assert set(rec["strata_level"]) >= {"response", "no_response"}
+    # landmark 3 months (91.3 days): followed beyond it are 1-4, 8-11 (6, 7 died on days 50,
+    # 100 -> 7 is followed beyond, 6 is not; 5 died on day 30); responders 1-4, 11
+    lm = _cell(rec, "after_index_landmark", "response", "landmark 3 months")
+    none = _cell(rec, "after_index_landmark", "no_response", "landmark 3 months")
+    assert (lm["n"], none["n"]) == (5, 4)
+    assert set(rec.loc[rec["analysis"] == "after_index_cox", "variable_level"]) == {
+        "mantel-byar", "response time-dependent"
+    }  # fmt: skip
+
+
+def test_response_event_without_rfs_rows_is_refused(endpoints: pd.DataFrame) -> None:
+    spec = make_spec("outcomes:\n  after_index: {event: response, endpoints: [os]}\n")
+    with pytest.raises(AnalysisError, match="no rfs rows"):
+        after_index_sets(endpoints[endpoints["endpoint"] != "rfs"], spec)

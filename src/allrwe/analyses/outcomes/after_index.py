@@ -34,6 +34,11 @@ index within follow-up, ``patterns.lines.transplant``), counted from each endpoi
 For RFS (which starts at the first CR/CRh/CRi), an HSCT before that day makes the whole
 follow-up "hsct". The split follows R's ``tmerge``: an HSCT on the last day of follow-up
 changes nothing, so a death on the day of the HSCT counts before it.
+
+``outcomes.after_index.event: response`` forms the groups by the first CR/CRh/CRi instead (the
+start of the ``rfs`` endpoint; not available without labs and disease-status records): the
+same records with levels ``response``/``no_response`` and ``response time-dependent``. Use it
+with OS and EFS (RFS starts at the response, so everyone is "response" throughout).
 """
 
 from __future__ import annotations
@@ -74,18 +79,32 @@ def _settings(spec: StudySpec) -> AfterIndexSpec:
     return AfterIndexSpec() if cfg is None else cfg
 
 
-def _switch_dates(endpoints: pd.DataFrame) -> pd.Series:
-    """Return the HSCT date per (person_id, group): the event date of ``time_to_hsct``."""
+#: per event: the endpoint whose rows date it, and whether the date is the row's event date
+#: (time to HSCT, cause 1) or its start (RFS starts at the first CR/CRh/CRi)
+EVENT_SOURCES = {"hsct": ("time_to_hsct", "end_date"), "response": ("rfs", "start_date")}
+
+
+def _switch_dates(endpoints: pd.DataFrame, event: str = "hsct") -> pd.Series:
+    """Return the date of ``event`` per (person_id, group), from :data:`EVENT_SOURCES`."""
+    endpoint, column = EVENT_SOURCES[event]
     rows = endpoints[
-        (endpoints["endpoint"] == "time_to_hsct")
+        (endpoints["endpoint"] == endpoint)
         & (endpoints["censor_variant"] == "none")
         & (endpoints["status"] == AVAILABLE)
-        & (endpoints["cause"] == 1)
     ]
-    if rows.empty and not (endpoints["endpoint"] == "time_to_hsct").any():
-        raise AnalysisError("after_index: the endpoints have no time_to_hsct rows")
+    if endpoint == "time_to_hsct":
+        rows = rows[rows["cause"] == 1]
+    if rows.empty and not (endpoints["endpoint"] == endpoint).any():
+        raise AnalysisError(f"after_index: the endpoints have no {endpoint} rows")
+    if event == "response" and not (
+        (endpoints["endpoint"] == endpoint) & (endpoints["status"] == AVAILABLE)
+    ).any():
+        raise AnalysisError(
+            "after_index: event 'response' needs the first CR/CRh/CRi (the rfs endpoint), "
+            "which is not available on this CDM"
+        )
     index = pd.MultiIndex.from_frame(rows[["person_id", "group"]].astype({"group": str}))
-    return pd.Series(rows["end_date"].to_numpy(), index=index)
+    return pd.Series(rows[column].to_numpy(), index=index)
 
 
 def after_index_sets(
@@ -114,7 +133,7 @@ def after_index_sets(
         If the endpoints have no ``time_to_hsct`` rows.
     """
     cfg = _settings(spec)
-    hsct = _switch_dates(endpoints)
+    hsct = _switch_dates(endpoints, cfg.event)
     out: dict[tuple[str, str], pd.DataFrame] = {}
     for endpoint in cfg.endpoints:
         rows = endpoints[
