@@ -252,6 +252,13 @@ def _destinations(table: pd.DataFrame) -> pd.DataFrame:
     frame["strata_level"] = np.where(
         frame["strata_name"] == _OVERALL, _OVERALL, frame["subgroup"].astype(str)
     )
+    # destinations within a cohort stratum (seed 001 Fig. 1: ND and R/R): strata_name "setting"
+    if "stratum" in frame:
+        stratum = frame["stratum"].fillna("").astype(str)
+        own = (stratum != "").to_numpy()
+        frame["strata_name"] = np.where(own, stratum, frame["strata_name"])
+        frame["strata_level"] = np.where(own, frame["subgroup"].astype(str), frame["strata_level"])
+        frame = frame.drop(columns="stratum")
     frame["variable"] = "destination"
     return _categorical(frame.drop(columns="subgroup"), "destinations")
 

@@ -21,6 +21,7 @@ from pattern_helpers import cohort_frame, day, event_frame
 
 from allrwe.analyses.patterns import (
     cycle_distribution,
+    destination_strata,
     destination_table,
     index_treatments,
     inputs_from_frames,
@@ -333,3 +334,20 @@ def test_repeat_lists_pairs_rows_with_their_items_in_order() -> None:
     rows, items = _repeat_lists(np.array([-1, -1]), [])
     assert rows.tolist() == []
     assert items.tolist() == []
+
+
+def test_destinations_within_the_setting(spec: StudySpec, vocab: Vocabulary) -> None:
+    # person 3 is ND, the others R/R: BLIN p1 -> hsct (15-28 days), p3 -> inotuzumab (> 28),
+    # p4 -> car_t (<= 14), as in test_destinations_by_duration_and_cycles
+    cohort = COHORT.assign(setting=np.where(COHORT["person_id"] == 3, "ND", "RR"))
+    dest = destination_strata(inputs_from_frames(cohort, EVENTS, spec, vocab), ["setting", "sex"])
+    assert set(dest["stratum"]) == {"setting"}  # sex is not a cohort stratum of the patterns
+    blin = dest[(dest["group"] == "BLIN") & (dest["n"] > 0)]
+    got = sorted(zip(blin["variable"], blin["subgroup"], blin["level"], blin["denominator"],
+                     strict=True))  # fmt: skip
+    # destination by duration or cycles within the setting is not produced (a 3-way table)
+    assert got == [
+        ("destination", "ND", "inotuzumab", 1),
+        ("destination", "RR", "car_t", 2),
+        ("destination", "RR", "hsct", 2),
+    ]

@@ -34,6 +34,7 @@ from allrwe.analyses.patterns.dose import (
 from allrwe.analyses.patterns.lines import line_at_index_table, line_regimens, person_lines
 from allrwe.analyses.patterns.therapy import (
     OTHER_NOVEL_AGENT,
+    destination_strata,
     destination_table,
     duration_bucket,
     index_treatments,
@@ -55,6 +56,7 @@ __all__ = [
     "assign_cycles",
     "bsa",
     "cycle_distribution",
+    "destination_strata",
     "destination_table",
     "dose_adherence",
     "dose_records",
@@ -148,7 +150,13 @@ def summarise_patterns(
         index_treatments=tr,
         prior_therapy=prior_therapy(inputs, therapy=therapy),
         subsequent_therapy=subsequent_therapy(inputs, therapy=therapy),
-        destinations=destination_table(inputs, treatments=tr, therapy=therapy),
+        destinations=pd.concat(
+            [
+                destination_table(inputs, treatments=tr, therapy=therapy).assign(stratum=""),
+                destination_strata(inputs, inputs.spec.strata, treatments=tr, therapy=therapy),
+            ],
+            ignore_index=True,
+        ),
         sequences=sequences(inputs, therapy=therapy),
         cycles=cycle_distribution(inputs, treatments=tr),
         duration_summary=summary,

@@ -32,7 +32,9 @@ from allrwe.analyses.patterns._tables import categorical, continuous, percent
 from allrwe.analyses.patterns.cycles import assign_cycles
 
 __all__ = [
+    "DESTINATION_STRATA",
     "OTHER_NOVEL_AGENT",
+    "destination_strata",
     "destination_table",
     "index_treatments",
     "prior_therapy",
@@ -398,6 +400,44 @@ def destination_table(
         parts.append(t.rename(columns={column: "subgroup"}))
     cols = ["group", *by, "variable", "subgroup", "level", "n", "denominator", "percentage"]
     return pd.concat(parts, ignore_index=True)[cols]
+
+
+#: cohort columns the destinations may also be cut by (seed 001 Fig. 1: ND and R/R apart)
+DESTINATION_STRATA = ("setting", "treatment_setting")
+
+
+def destination_strata(
+    inputs: PatternInputs,
+    strata: Sequence[str],
+    *,
+    treatments: pd.DataFrame | None = None,
+    therapy: pd.DataFrame | None = None,
+) -> pd.DataFrame:
+    """Destinations within each level of the cohort strata ``strata`` (seed 001 Fig. 1).
+
+    Only the ``"destination"`` table is cut: destination by duration or cycles within a
+    stratum is a three-way table whose small cells complementary suppression can protect only
+    by hiding it whole (seed 001 on a 600-patient synthetic CDM), so it is not produced.
+
+    Returns
+    -------
+    pandas.DataFrame
+        The columns of :func:`destination_table` plus ``stratum`` (its name); ``subgroup`` is
+        the stratum's level (``"ND"``). Empty without strata.
+    """
+    tr = index_treatments(inputs) if treatments is None else treatments
+    th = therapy_by_person(inputs, tr) if therapy is None else therapy
+    parts = []
+    for name in [s for s in dict.fromkeys(strata) if s in DESTINATION_STRATA and s in tr]:
+        frame = tr.assign(**{name: tr[name].fillna("unknown").astype(str)})
+        t = destination_table(inputs, treatments=frame, therapy=th, by=[name])
+        t = t[t["variable"] == "destination"].copy()
+        t["subgroup"] = t[name].astype(str)
+        parts.append(t.drop(columns=[name]).assign(stratum=name))
+    if not parts:
+        return pd.DataFrame(columns=["group", "variable", "subgroup", "level", "n", "denominator",
+                                     "percentage", "stratum"])  # fmt: skip
+    return pd.concat(parts, ignore_index=True)
 
 
 def sequences(inputs: PatternInputs, *, therapy: pd.DataFrame | None = None) -> pd.DataFrame:
