@@ -37,7 +37,7 @@ def test_a_cross_needs_two_strata():
     with pytest.raises(StudySpecError, match=r"crossed_strata\[0\]"):
         spec_from_text(SPEC + "crossed_strata: [[setting]]\n")
     with pytest.raises(StudySpecError, match=r"crossed_strata\[0\]\[1\]"):
-        spec_from_text(SPEC + "crossed_strata: [[setting, relapse_site]]\n")
+        spec_from_text(SPEC + "crossed_strata: [[setting, relapse_day]]\n")
 
 
 def test_prior_hsct_is_a_stratum_read_from_its_baseline_variable():
