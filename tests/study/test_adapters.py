@@ -12,6 +12,7 @@ from allrwe.errors import UsageError
 from allrwe.results import ResultSet, suppress
 from allrwe.spec import load_spec
 from allrwe.study.adapters import (
+    _destinations,
     _dose_adherence,
     attrition_records,
     cohort_records,
@@ -208,3 +209,36 @@ def test_attrition_steps_are_linked_so_a_small_exclusion_is_not_a_difference():
     assert size == [364.0]
     # and the hidden 366 cannot be worked out from the step before: its exclusion goes too
     assert np.isnan(shown[("02 study period", "n_excluded")])
+
+
+def test_destinations_within_a_stratum_are_named_by_it():
+    rows = [
+        # group, variable, subgroup, level, n, denominator, stratum
+        ("BLIN", "destination", "all", "hsct", 6, 10, ""),
+        ("BLIN", "destination", "all", "none", 4, 10, ""),
+        ("BLIN", "destination_by_duration", "<=14", "hsct", 6, 6, ""),
+        ("BLIN", "destination_by_duration", "<=14", "none", 0, 6, ""),
+        ("BLIN", "destination_by_duration", ">28", "hsct", 0, 4, ""),
+        ("BLIN", "destination_by_duration", ">28", "none", 4, 4, ""),
+        ("BLIN", "destination", "ND", "hsct", 2, 3, "setting"),
+        ("BLIN", "destination", "ND", "none", 1, 3, "setting"),
+        ("BLIN", "destination", "RR", "hsct", 4, 7, "setting"),
+        ("BLIN", "destination", "RR", "none", 3, 7, "setting"),
+    ]
+    cols = ["group", "variable", "subgroup", "level", "n", "denominator", "stratum"]
+    table = pd.DataFrame(rows, columns=cols).assign(percentage=np.nan)
+    records = _destinations(table)
+    counts = records[records["estimate_name"] == "count"]
+    got = {
+        (sn, sl, lv): int(v)
+        for sn, sl, lv, v in zip(counts["strata_name"], counts["strata_level"],
+                                 counts["variable_level"], counts["value"], strict=True)
+    }  # fmt: skip
+    assert got == {
+        ("overall", "overall", "hsct"): 6, ("overall", "overall", "none"): 4,
+        ("duration", "<=14", "hsct"): 6, ("duration", "<=14", "none"): 0,
+        ("duration", ">28", "hsct"): 0, ("duration", ">28", "none"): 4,
+        ("setting", "ND", "hsct"): 2, ("setting", "ND", "none"): 1,
+        ("setting", "RR", "hsct"): 4, ("setting", "RR", "none"): 3,
+    }  # fmt: skip
+    assert set(records["variable"]) == {"destination"}
