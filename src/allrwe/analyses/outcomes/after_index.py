@@ -96,9 +96,10 @@ def _switch_dates(endpoints: pd.DataFrame, event: str = "hsct") -> pd.Series:
         rows = rows[rows["cause"] == 1]
     if rows.empty and not (endpoints["endpoint"] == endpoint).any():
         raise AnalysisError(f"after_index: the endpoints have no {endpoint} rows")
-    if event == "response" and not (
-        (endpoints["endpoint"] == endpoint) & (endpoints["status"] == AVAILABLE)
-    ).any():
+    if (
+        event == "response"
+        and not ((endpoints["endpoint"] == endpoint) & (endpoints["status"] == AVAILABLE)).any()
+    ):
         raise AnalysisError(
             "after_index: event 'response' needs the first CR/CRh/CRi (the rfs endpoint), "
             "which is not available on this CDM"
