@@ -278,18 +278,18 @@ def test_a_record_matching_one_set_by_concept_and_another_by_source_is_in_both(
             expr = condition_events(source, vocab, None, keys)
             assert rows(source, expr) == want
             assert str(ibis.to_sql(expr)).count("UNION") == 2  # a scan per set
-        kept = KeptRows(source)
-        extract_events(kept, vocab)
-        queries = []
-        execute = source.execute
-        monkeypatch.setattr(source, "execute", lambda e: queries.append(e) or execute(e))
-        for keys in orders:
-            expr = condition_events(kept, vocab, None, keys)
-            assert rows(kept, expr) == want
-            # any_all clashes with both others, which share no record: two scans
-            assert str(ibis.to_sql(expr)).count("UNION") == 1
-        # the kept rows' concepts were read once, then one query per call above
-        assert len(queries) == 1 + len(orders)
+        with KeptRows(source) as kept:
+            extract_events(kept, vocab)
+            queries = []
+            execute = source.execute
+            monkeypatch.setattr(source, "execute", lambda e: queries.append(e) or execute(e))
+            for keys in orders:
+                expr = condition_events(kept, vocab, None, keys)
+                assert rows(kept, expr) == want
+                # any_all clashes with both others, which share no record: two scans
+                assert str(ibis.to_sql(expr)).count("UNION") == 1
+            # the kept rows' concepts were read once, then one query per call above
+            assert len(queries) == 1 + len(orders)
 
 
 def test_descendants_of_an_excluded_concept_never_match_by_source(tmp_path: Path) -> None:
@@ -354,11 +354,11 @@ def test_any_records_agrees_with_the_event_query(
         assert any_records(source, vocab, "dx") == want  # one query on the table
         with pytest.raises(VocabularyError, match="no concept set"):
             any_records(source, vocab, "dx", domains=("drug",))
-        kept = KeptRows(source)
-        extract_events(kept, vocab)
-        queries = []
-        execute = source.execute
-        monkeypatch.setattr(source, "execute", lambda e: queries.append(e) or execute(e))
-        assert any_records(kept, vocab, ["dx"]) == want
-        assert any_records(kept, vocab, "dx") == want
-        assert len(queries) == 1  # the kept rows' concepts, asked once
+        with KeptRows(source) as kept:
+            extract_events(kept, vocab)
+            queries = []
+            execute = source.execute
+            monkeypatch.setattr(source, "execute", lambda e: queries.append(e) or execute(e))
+            assert any_records(kept, vocab, ["dx"]) == want
+            assert any_records(kept, vocab, "dx") == want
+            assert len(queries) == 1  # the kept rows' concepts, asked once

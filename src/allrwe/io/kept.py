@@ -24,7 +24,7 @@ import ibis
 from ibis.backends import BaseBackend
 
 from allrwe.errors import CdmDataError
-from allrwe.io.cdm import CdmSource
+from allrwe.io.cdm import CachedRows, CdmSource
 from allrwe.io.connection import CdmConnection, first_line
 
 __all__ = ["PERSON_TABLES", "CachedRows", "KeptRows", "rows_for_persons"]
@@ -32,36 +32,6 @@ __all__ = ["PERSON_TABLES", "CachedRows", "KeptRows", "rows_for_persons"]
 
 #: the tables :meth:`KeptRows.cache_kept_persons_rows` keeps rows of, by person
 PERSON_TABLES = ("person", "observation_period", "death")
-
-
-@dataclass(frozen=True)
-class CachedRows:
-    """Rows of one CDM table kept in the engine: those matching a set of concept ids.
-
-    Attributes
-    ----------
-    table : ibis.Table
-        The materialised rows (a temporary table, or a cached Spark DataFrame).
-    columns : tuple of str
-        The columns searched: a row is kept when any of them holds one of ``ids``.
-    ids : frozenset of int
-        The ids searched for.
-    rows : int
-        Rows kept.
-    persons : ibis.Table or None
-        For rows kept by person (:meth:`KeptRows.cache_persons_rows`): the distinct
-        ``person_id`` of the persons whose rows they are, kept in the engine as well.
-    """
-
-    table: ibis.Table
-    columns: tuple[str, ...]
-    ids: frozenset[int]
-    rows: int
-    persons: ibis.Table | None = None
-
-    def covers(self, ids: Collection[int]) -> bool:
-        """Whether every row a filter on ``ids`` (in the same columns) keeps is cached."""
-        return self.ids.issuperset(ids)
 
 
 @dataclass

@@ -23,7 +23,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from allrwe.errors import VocabularyError
 
 if TYPE_CHECKING:
-    from allrwe.io.source import CdmSource
+    from allrwe.io.cdm import CdmSource
 
 __all__ = [
     "DOMAINS",

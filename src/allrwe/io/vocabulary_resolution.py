@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 from allrwe.io.vocabulary import Concept, ConceptSet, Vocabulary
 
 if TYPE_CHECKING:
-    from allrwe.io.source import CdmSource
+    from allrwe.io.cdm import CdmSource
 
 __all__ = ["SetResolution", "resolve_vocabulary", "unresolved_sets"]
 
