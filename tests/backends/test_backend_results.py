@@ -44,14 +44,6 @@ KEYS = [
     "estimate_type",
     "margin",
 ]
-STAGES = (
-    stages.patterns_stage,
-    stages.pathways_stage,
-    stages.outcomes_stage,
-    stages.survival_stage,
-    stages.baseline_stage,
-    stages.safety_stage,
-)
 CREATED_AT = "2024-01-01T00:00:00+00:00"
 
 
@@ -80,10 +72,18 @@ def engine_records(profile: str, url: str) -> tuple[pd.DataFrame, dict[str, obje
         report = check_cdm(source, vocabulary=vocab)
         assert report.ok
         cohort = build_cohort(source, spec, vocab)
-        ctx = stages.StudyContext(source=source, spec=spec, vocab=vocab, cohort=cohort)
-        parts = [cohort_records(cohort.frame, ctx.groups), attrition_records(cohort.attrition)]
-        parts += [stage(ctx) for stage in STAGES]
-        assert not ctx.unavailable, ctx.unavailable
+        run = stages.RunInputs(source=source, spec=spec, vocab=vocab, cohort=cohort)
+        parts = [cohort_records(cohort.frame, run.groups), attrition_records(cohort.attrition)]
+        strata = stages.VariableStrata(run)
+        patterns = stages.patterns_step(run)
+        pathways = stages.pathways_step(run, patterns.output)
+        outcomes = stages.outcomes_step(run, patterns.output, strata)
+        survival = stages.survival_step(run, outcomes.output, strata)
+        steps = [patterns, pathways, outcomes, survival]
+        steps += [stages.baseline_step(run), stages.safety_step(run)]
+        parts += [step.records for step in steps]
+        unavailable = [step.unavailable for step in steps if step.unavailable]
+        assert not unavailable, unavailable
     checked = {k: v for k, v in report.to_dict().items() if k not in ("source", "kind")}
     return _sorted(pd.concat(parts, ignore_index=True)), checked
 

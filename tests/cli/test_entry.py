@@ -89,8 +89,8 @@ def test_run_starts_without_the_later_stages_modules() -> None:
 
 def test_background_import_loads_modules_and_survives_a_bad_name() -> None:
     code = (
-        "import sys; from allrwe.study.runner import _import_in_background; "
-        "t = _import_in_background(('allrwe.report', 'allrwe.no_such_module', 'allrwe.results')); "
+        "import sys; from allrwe.study.background import import_in_background; "
+        "t = import_in_background(('allrwe.report', 'allrwe.no_such_module', 'allrwe.results')); "
         "t.join(); print(t.name, 'allrwe.report' in sys.modules, 'allrwe.results' in sys.modules)"
     )
     assert _python(code) == "allrwe-imports True True"

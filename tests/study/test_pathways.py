@@ -16,7 +16,7 @@ from allrwe.study.pathways import (
     pathway_records,
     pathway_strata,
 )
-from allrwe.study.stages import pathway_settings
+from allrwe.study.stages import PathwaysOutput, pathway_settings
 
 
 def test_therapy_events_give_one_row_per_class_in_event_then_class_order():
@@ -202,9 +202,8 @@ def test_methods_settings_name_each_groups_value_where_they_differ():
     events = pd.DataFrame({"person_id": [1], "name": ["BLIN"], "start_date": [d], "end_date": [d]})
     blin = compute_pathways(events, targets, combination_window_days=27, exit_names=("hsct",))
     ino = compute_pathways(events, targets, combination_window_days=14, exit_names=("hsct",))
-    ctx = SimpleNamespace(pathways={"BLIN": blin, "INO": ino, "CART": None})
-    got = pathway_settings(ctx)  # type: ignore[arg-type]
+    got = pathway_settings(PathwaysOutput({"BLIN": blin, "INO": ino, "CART": None}))
     assert got["combination_window_days"] == "27 (BLIN), 14 (INO)"
     assert got["era_collapse_days"] == 30
     assert got["exit_names"] == ["hsct"]
-    assert pathway_settings(SimpleNamespace(pathways={"A": None})) == {}  # type: ignore[arg-type]
+    assert pathway_settings(PathwaysOutput({"A": None})) == {}

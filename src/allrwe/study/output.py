@@ -21,16 +21,23 @@ from collections.abc import Iterable
 from pathlib import Path
 from types import TracebackType
 
+import pandas as pd
+import yaml
+
 from allrwe.errors import UsageError
+from allrwe.spec import StudySpec
 
 __all__ = [
     "MARKER",
     "PATIENT_LEVEL_DIR",
     "StagedOutput",
     "cannot_write",
+    "provenance_time",
     "read_manifest",
     "relative_files",
     "write_manifest",
+    "write_patient_level",
+    "write_spec",
 ]
 
 logger = logging.getLogger(__name__)
@@ -340,3 +347,37 @@ class StagedOutput:
     ) -> None:
         if not self._committed:
             self.discard()
+
+
+def write_spec(spec: StudySpec, folder: Path) -> None:
+    """Write the spec the run read, defaults filled in, as ``study.yaml`` (in model order)."""
+    data = spec.model_dump(mode="json")
+    # in the model's order: the report lists mappings (therapy classes, say) in spec order
+    text = yaml.safe_dump(data, sort_keys=False, allow_unicode=True, default_flow_style=False)
+    (folder / "study.yaml").write_text(text, encoding="utf-8")
+
+
+def write_patient_level(tables: dict[str, pd.DataFrame], folder: Path) -> None:
+    """Write the person-level tables to ``folder`` (created), one Parquet file each."""
+    folder.mkdir()
+    (folder / "README.txt").write_text(
+        "Person-level tables of an allrwe run. They identify persons: keep them on site and "
+        "never share them.\n",
+        encoding="utf-8",
+    )
+    for name, frame in sorted(tables.items()):
+        frame.reset_index(drop=True).to_parquet(folder / f"{name}.parquet", index=False)
+
+
+def provenance_time(given: str | None) -> str | None:
+    """Return the run's timestamp: ``given``, else ``SOURCE_DATE_EPOCH`` (UTC), else None (now).
+
+    ``SOURCE_DATE_EPOCH`` (reproducible builds) makes two runs' outputs byte-identical.
+    """
+    if given is not None:
+        return given
+    epoch = os.environ.get("SOURCE_DATE_EPOCH")
+    if epoch and epoch.strip().isdigit():
+        stamp = pd.Timestamp(int(epoch.strip()), unit="s", tz="UTC")
+        return stamp.isoformat()
+    return None

@@ -1,53 +1,45 @@
-"""``run_study``: one study from spec to audited report, stage by stage.
+"""``run_study``: one study from spec to audited report, step by step.
 
-connect → check the structure (errors stop the run) → extract the study's records once and
-check them → cohort → patterns → pathways → response/endpoints →
-survival summaries → baseline → safety → results (suppressed once) → export → report → audit.
-Every stage reports to an optional progress callback. Outputs are written to a staging folder
-beside ``out_dir`` and moved into place only when the audit of the shareable outputs passes.
+The runner only sequences the steps of :mod:`allrwe.study.prepare` (check, extract, cohort),
+:mod:`allrwe.study.pipeline` (the analyses, the results) and the report, export and audit,
+times each and reports it to an optional progress callback (:data:`STAGES`). It owns the run's
+resources: the CDM connection it opened, the rows the run keeps (:class:`~allrwe.io.KeptRows`,
+released at the end), the staging folder (moved into place only when the audit of the
+shareable outputs passes) and the figure worker.
 """
 
 from __future__ import annotations
 
 import contextlib
-import dataclasses
-import importlib
-import json
 import logging
 import os
-import threading
-import time
 import warnings
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import numpy as np
-import pandas as pd
-import yaml
-
-from allrwe.cohort import Cohort, build_cohort, extract_events
-from allrwe.errors import (
-    AllrweWarning,
-    CdmDataError,
-    DataQualityWarning,
-    DisclosureError,
-    StudyWarning,
-)
-from allrwe.io.check import READ_TABLES, STUDY_TABLES, check_cdm
+from allrwe.errors import AllrweWarning, DisclosureError
 from allrwe.io.kept import KeptRows
+from allrwe.io.metadata import cdm_metadata
 from allrwe.io.source import CdmSource, connect, local_path
 from allrwe.io.vocabulary import Vocabulary, load_vocabulary
-from allrwe.io.vocabulary_resolution import SetResolution, resolve_vocabulary, unresolved_sets
 from allrwe.spec import StudySpec, load_spec
-from allrwe.study.output import PATIENT_LEVEL_DIR, StagedOutput, cannot_write, relative_files
+from allrwe.study.background import LATER_MODULES, import_in_background, wait_for_figures
+from allrwe.study.output import (
+    PATIENT_LEVEL_DIR,
+    StagedOutput,
+    cannot_write,
+    provenance_time,
+    relative_files,
+    write_patient_level,
+    write_spec,
+)
+from allrwe.study.prepare import check_step, cohort_step, extract_step, resolve_step
 from allrwe.study.progress import STAGES, ProgressCallback, StageEvent, StageReporter
 
 if TYPE_CHECKING:
     from allrwe.report.worker import FigureWorker
     from allrwe.results import AuditReport, ResultSet
-    from allrwe.study import stages
 
 __all__ = ["STAGES", "ProgressCallback", "RunSummary", "StageEvent", "run_study"]
 
@@ -107,90 +99,6 @@ def _load(
     return loaded.validate_against(vocab), vocab
 
 
-def _source_info(source: CdmSource) -> dict[str, str]:
-    info = {"description": source.description}
-    if not source.has("cdm_source"):
-        return info
-    try:
-        frame = source.execute(source.table("cdm_source").limit(1))
-    except Exception:  # a malformed cdm_source row only loses the description
-        logger.debug("cdm_source unreadable", exc_info=True)
-        return info
-    if frame.empty:
-        return info
-    row = frame.iloc[0]
-    for column in ("cdm_source_name", "source_description", "cdm_version", "vocabulary_version"):
-        value = row.get(column)
-        if value is not None and not (isinstance(value, float) and np.isnan(value)):
-            info[column] = str(value)
-    release = row.get("source_release_date")
-    if release is not None and not pd.isna(release):
-        info["source_release_date"] = str(pd.Timestamp(release).date())
-    return info
-
-
-def _settings(ctx: stages.StudyContext) -> dict[str, Any]:
-    """Return the analysis settings the spec does not hold as written, as JSON reads them.
-
-    They go to the provenance; the JSON round trip makes the report drawn by the run and the
-    one :func:`allrwe.study.rebuild.rebuild_report` draws from ``provenance.json`` the same.
-    """
-    from allrwe.results.provenance import canonical_json
-    from allrwe.study import stages
-
-    return dict(json.loads(canonical_json({"pathways": stages.pathway_settings(ctx)})))
-
-
-def _check(source: CdmSource, vocab: Vocabulary, *, data: bool) -> str:
-    report = check_cdm(source, vocabulary=vocab, tables=STUDY_TABLES, data=data, read=READ_TABLES)
-    if not report.ok:
-        first = report.errors[0]
-        more = len(report.errors) - 1
-        tail = f" (and {more} more error(s)); run allrwe check for details" if more else ""
-        raise CdmDataError(f"the CDM fails the check: {first.message}{tail}")
-    return f"{len(report.warnings)} warning(s)"
-
-
-def _resolve(source: CdmSource, vocab: Vocabulary) -> tuple[Vocabulary, dict[str, SetResolution]]:
-    """Resolve the sets' source codes in the CDM's vocabulary; warn of sets found nowhere."""
-    vocab, resolution = resolve_vocabulary(source, vocab)
-    missing = unresolved_sets(resolution, list(vocab.sets))
-    if missing:
-        warnings.warn(
-            f"{len(missing)} concept set(s) have no concept in the CDM's vocabulary "
-            f"({', '.join(missing)}): analyses needing them find no record",
-            DataQualityWarning,
-            stacklevel=2,
-        )
-    return vocab, resolution
-
-
-def _extract(kept: KeptRows, vocab: Vocabulary) -> str:
-    rows = extract_events(kept, vocab)
-    kept.cache_kept_persons_rows()
-    return f"{sum(rows.values()):,} records from {len(rows)} tables"
-
-
-def _cohort(source: CdmSource, spec: StudySpec, vocab: Vocabulary) -> Cohort:
-    cohort = build_cohort(source, spec, vocab)
-    if not len(cohort):
-        # A network study still wants the site's attrition and its zeros back.
-        warnings.warn(_empty_cohort_text(cohort, spec, source), StudyWarning, stacklevel=2)
-    return cohort
-
-
-def _empty_cohort_text(cohort: Cohort, spec: StudySpec, source: CdmSource) -> str:
-    att = cohort.attrition
-    lost = att[att["n_persons"] == 0]
-    where = ""
-    if not lost.empty:
-        first = lost.iloc[0]
-        where = (
-            f"; step {first['step']!r} ({first['reason']}) leaves group {first['group']!r} empty"
-        )
-    return f"the cohort of study {spec.name!r} is empty on {source.description}{where}"
-
-
 def _group_sizes(results: ResultSet) -> dict[str, str]:
     rec = results.records
     rows = rec[(rec["analysis"] == "cohort") & (rec["estimate_name"] == "count")]
@@ -206,69 +114,6 @@ def export_formats(spec: StudySpec) -> list[str]:
     """Return the result formats: CSV and Parquet, plus XLSX and JSON if in ``report.formats``."""
     extra = [f for f in ("xlsx", "json") if f in spec.report.formats]
     return ["csv", "parquet", *extra]
-
-
-def _write_spec(spec: StudySpec, folder: Path) -> None:
-    data = spec.model_dump(mode="json")
-    # in the model's order: the report lists mappings (therapy classes, say) in spec order
-    text = yaml.safe_dump(data, sort_keys=False, allow_unicode=True, default_flow_style=False)
-    (folder / "study.yaml").write_text(text, encoding="utf-8")
-
-
-def _write_patient_level(tables: dict[str, pd.DataFrame], folder: Path) -> None:
-    folder.mkdir()
-    (folder / "README.txt").write_text(
-        "Person-level tables of an allrwe run. They identify persons: keep them on site and "
-        "never share them.\n",
-        encoding="utf-8",
-    )
-    for name, frame in sorted(tables.items()):
-        frame.reset_index(drop=True).to_parquet(folder / f"{name}.parquet", index=False)
-
-
-#: Modules of the stages after ``extract``: the analyses, results and report (SciPy, Jinja2).
-#: A run imports them in the background while the engine scans the CDM. matplotlib is not one
-#: of them: the static figures are drawn by a worker process (:mod:`allrwe.report.worker`).
-LATER_MODULES = (
-    "allrwe.study.stages",
-    "allrwe.study.adapters",
-    "allrwe.results",
-    "allrwe.report.structure",
-    "allrwe.report.render",
-)
-
-
-def _import_in_background(names: tuple[str, ...]) -> threading.Thread:
-    """Start importing ``names`` in a daemon thread and return it.
-
-    The scan of the ``extract`` stage runs inside the engine, which leaves Python free; the
-    imports take that time instead of adding about a second to the run. A module that fails
-    to import here is imported again by the stage that needs it, which reports the error.
-    """
-
-    def work() -> None:
-        for name in names:
-            try:
-                importlib.import_module(name)
-            except Exception:  # reported where the module is used
-                logger.debug("background import of %s failed", name, exc_info=True)
-
-    thread = threading.Thread(target=work, name="allrwe-imports", daemon=True)
-    thread.start()
-    return thread
-
-
-def _wait_for_figures(figures: FigureWorker) -> None:
-    """Wait for the static figures the worker draws (none to wait for if drawn here).
-
-    The audit reads the results and the HTML report, not the PNG and SVG files, so it runs
-    while they are drawn; the run ends, and its output is committed, once they are written.
-    """
-    started = time.perf_counter()
-    written = figures.wait()
-    logger.debug(
-        "waited %.2f s for %d static figure files", time.perf_counter() - started, len(written)
-    )
 
 
 #: ``True``: a hidden count the attacker recovers at the end of a run fails it
@@ -319,37 +164,6 @@ def _warning_text(caught: list[warnings.WarningMessage]) -> list[str]:
                 out.append(text)
                 logger.info("%s", text)
     return out
-
-
-def _analyses(ctx: stages.StudyContext, progress: StageReporter) -> list[pd.DataFrame]:
-    from allrwe.study import stages
-    from allrwe.study.adapters import attrition_records, cohort_records, link_attrition
-
-    parts = [
-        link_attrition(
-            cohort_records(ctx.cohort.frame, ctx.groups), attrition_records(ctx.cohort.attrition)
-        )
-    ]
-    steps: list[tuple[str, Callable[[stages.StudyContext], pd.DataFrame], str]] = [
-        ("patterns", stages.patterns_stage, "patterns"),
-        ("pathways", stages.pathways_stage, "pathways"),
-        ("outcomes", stages.outcomes_stage, "response"),
-        ("survival", stages.survival_stage, "survival_summary"),
-        ("baseline", stages.baseline_stage, "baseline"),
-        ("safety", stages.safety_stage, "safety"),
-    ]
-    for stage, function, analysis in steps:
-        with progress.stage(stage) as notes:
-            if not len(ctx.cohort):
-                notes.append("!empty cohort: only attrition and group sizes are written")
-                continue
-            records = function(ctx)
-            parts.append(records)
-            if analysis in ctx.unavailable:
-                notes.append("!" + ctx.unavailable[analysis])
-            else:
-                notes.append(f"{len(records)} records")
-    return parts
 
 
 def run_study(
@@ -434,16 +248,6 @@ def run_study(
     )
 
 
-def _created_at(given: str | None) -> str | None:
-    if given is not None:
-        return given
-    epoch = os.environ.get("SOURCE_DATE_EPOCH")
-    if epoch and epoch.strip().isdigit():
-        stamp = pd.Timestamp(int(epoch.strip()), unit="s", tz="UTC")
-        return stamp.isoformat()
-    return None
-
-
 def _run(
     spec: StudySpec,
     vocab: Vocabulary,
@@ -462,51 +266,36 @@ def _run(
     # the run owns the rows it keeps, and releases them; a source the caller opened stays open
     with source if owned else contextlib.nullcontext(), KeptRows(source) as kept:
         with progress.stage("check") as notes:
-            notes.append(_check(source, vocab, data=False))
+            notes.append(check_step(source, vocab, data=False))
         with progress.stage("extract") as notes:
-            imports = _import_in_background(LATER_MODULES)
+            imports = import_in_background(LATER_MODULES)
             # the static figures are drawn in a process of their own, started now so that
             # its start-up overlaps the scan (the report is drawn here if it cannot start)
             figures.start()
-            vocab, resolution = _resolve(source, vocab)
+            vocab, resolution = resolve_step(source, vocab)
             # One scan per event table; the data rules and every analysis read the kept rows.
-            extracted = _extract(kept, vocab)
-            notes.append(f"{extracted}; {_check(kept, vocab, data=True)}")
+            extracted = extract_step(kept, vocab)
+            notes.append(f"{extracted}; {check_step(kept, vocab, data=True)}")
             imports.join()
         from allrwe.report import write_report
-        from allrwe.results import ResultSet, export, publishable_records, suppress
-        from allrwe.results.links import declare_links
+        from allrwe.results import export, publishable_records
         from allrwe.results.summarised import write_summarised_result
-        from allrwe.study import stages
-        from allrwe.study.adapters import empty_records
+        from allrwe.study.pipeline import results_step, run_analyses
+        from allrwe.study.stages import RunInputs
 
         with progress.stage("cohort") as notes:
-            cohort = _cohort(kept, spec, vocab)
+            cohort = cohort_step(kept, spec, vocab)
             notes.append(_cohort_note(int(cohort.frame["person_id"].nunique()), spec.hides_below))
-        ctx = stages.StudyContext(source=kept, spec=spec, vocab=vocab, cohort=cohort)
-        ctx.patient_level["cohort"] = cohort.frame
-        parts = _analyses(ctx, progress)
-        info = _source_info(source)
+        analyses = run_analyses(RunInputs(kept, spec, vocab, cohort), progress)
         # the source stays open (a DuckDB file locked against writers) until the end
+        info = cdm_metadata(kept)
         with progress.stage("results") as notes:
-            frames = [p for p in parts if len(p)] or [empty_records()]
-            raw = ResultSet.create(
-                declare_links(pd.concat(frames, ignore_index=True)),
-                spec=spec,
-                cdm_source=source.description,
-                created_at=_created_at(created_at),
-            )
-            raw = ResultSet(
-                raw.records,
-                dataclasses.replace(
-                    raw.provenance,
-                    concept_sets={k: r.to_dict() for k, r in resolution.items()},
-                    cdm=info,
-                    settings=_settings(ctx),
-                ),
-            )
-            results = suppress(
-                raw, min_cell_count=spec.min_cell_count, policy=spec.suppression.policy
+            results = results_step(
+                analyses,
+                spec,
+                cdm=info,
+                resolution=resolution,
+                created_at=provenance_time(created_at),
             )
             notes.append(f"{len(results)} records")
         with progress.stage("report") as notes:
@@ -519,14 +308,14 @@ def _run(
             written = export(results, staged.path, formats=export_formats(spec))
             cdm_name = info.get("cdm_source_name") or source.description
             written.append(write_summarised_result(results, staged.path, cdm_name=cdm_name))
-            _write_spec(spec, staged.path)
+            write_spec(spec, staged.path)
             notes.append(f"{len(written)} files")
         with progress.stage("audit") as notes:
             audit = _audit(staged.path, spec.hides_below)
             notes.append(f"{len(audit.files)} files clean")
         if patient_level:
-            _write_patient_level(ctx.patient_level, staged.path / PATIENT_LEVEL_DIR)
-        _wait_for_figures(figures)
+            write_patient_level(analyses.patient_level, staged.path / PATIENT_LEVEL_DIR)
+        wait_for_figures(figures)
         suppression = results.provenance.suppression
         return {
             "group_sizes": _group_sizes(results),
@@ -534,5 +323,5 @@ def _run(
             "n_records": len(results),
             "suppression": suppression.to_dict() if suppression is not None else {},
             "spec_hash": results.provenance.spec_hash,
-            "unavailable": dict(ctx.unavailable),
+            "unavailable": dict(analyses.unavailable),
         }

@@ -1,16 +1,24 @@
-"""The analysis stages of a run, one function each, every one ending in result records.
+"""The analysis steps of a run: each a function of typed inputs, returning a typed result.
 
-Each stage function takes the :class:`StudyContext` and returns records (or a status record
-when the data cannot support the analysis). They are the only places that call the analyses,
-so a change in an analysis's interface touches one function here.
+Every step takes the :class:`RunInputs` (the CDM with the kept rows, the spec, the vocabulary,
+the cohort) and the outputs of the steps it builds on, named in its signature, and returns a
+:class:`StepResult`: its result records (or a status record when the data cannot support the
+analysis), the analyses it found not available, its person-level tables, and its output for
+later steps. No step changes another's output. The steps are the only places that call the
+analyses, so a change in an analysis's interface touches one function here; their order is
+:mod:`allrwe.study.pipeline`'s.
+
+The data flow: patterns → :class:`PatternsOutput` → pathways and outcomes;
+outcomes → :class:`OutcomesOutput` (the endpoints) → survival (and after-index);
+:class:`VariableStrata` (computed once, on first use) → outcomes and survival.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 import pandas as pd
 
@@ -41,7 +49,7 @@ from allrwe.analyses.patterns import (
 from allrwe.analyses.safety import summarise_safety
 from allrwe.cohort import Cohort
 from allrwe.errors import AnalysisError, CdmSchemaError
-from allrwe.io.source import CdmSource
+from allrwe.io.cdm import CdmSource
 from allrwe.io.vocabulary import Vocabulary
 from allrwe.spec import StudySpec
 from allrwe.study.adapters import (
@@ -56,14 +64,21 @@ from allrwe.study.pathways import compute_group_pathways, pathway_records, pathw
 __all__ = [
     "OUTCOME_STRATA",
     "VARIABLE_STRATA",
-    "StudyContext",
-    "after_index_stage",
-    "baseline_stage",
-    "outcomes_stage",
-    "pathways_stage",
-    "patterns_stage",
-    "safety_stage",
-    "survival_stage",
+    "OutcomesOutput",
+    "PathwaysOutput",
+    "PatternsOutput",
+    "RunInputs",
+    "StepResult",
+    "VariableStrata",
+    "after_index_step",
+    "baseline_step",
+    "outcome_strata",
+    "outcomes_step",
+    "pathway_settings",
+    "pathways_step",
+    "patterns_step",
+    "safety_step",
+    "survival_step",
 ]
 
 logger = logging.getLogger(__name__)
@@ -81,22 +96,17 @@ VARIABLE_STRATA = (
     "gvhd_at_index",
 )
 
+T = TypeVar("T")
 
-@dataclass
-class StudyContext:
-    """What the stages share: the CDM, the spec, the cohort and intermediate results."""
+
+@dataclass(frozen=True)
+class RunInputs:
+    """What every analysis step reads: the CDM (with the kept rows), spec, vocabulary, cohort."""
 
     source: CdmSource
     spec: StudySpec
     vocab: Vocabulary
     cohort: Cohort
-    pattern_inputs: PatternInputs | None = None
-    patterns: TreatmentPatterns | None = None
-    pathways: dict[str, PathwayResult | None] = field(default_factory=dict)
-    endpoints: pd.DataFrame | None = None
-    strata_frame: pd.DataFrame | None = None
-    patient_level: dict[str, pd.DataFrame] = field(default_factory=dict)
-    unavailable: dict[str, str] = field(default_factory=dict)
 
     @property
     def min_cell_count(self) -> int:
@@ -109,53 +119,112 @@ class StudyContext:
         return list(self.spec.index_groups)
 
 
-def guarded(analysis: str, ctx: StudyContext, compute: Callable[[], pd.DataFrame]) -> pd.DataFrame:
+@dataclass(frozen=True)
+class StepResult(Generic[T]):
+    """What a step returns.
+
+    Attributes
+    ----------
+    records : pandas.DataFrame
+        Its result records (a status record per group when not available).
+    output : T
+        What later steps read (see each step).
+    unavailable : mapping of str to str
+        Analyses the data could not support, with the reason, in the order found.
+    patient_level : mapping of str to pandas.DataFrame
+        Person-level tables (written only when the run is asked to).
+    """
+
+    records: pd.DataFrame
+    output: T
+    unavailable: Mapping[str, str] = field(default_factory=dict)
+    patient_level: Mapping[str, pd.DataFrame] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class PatternsOutput:
+    """The patterns step's output: its inputs (None if they could not be read), its summary."""
+
+    inputs: PatternInputs | None = None
+    patterns: TreatmentPatterns | None = None
+
+
+@dataclass(frozen=True)
+class PathwaysOutput:
+    """The pathways step's output: each group's pathways (None: the group has none)."""
+
+    by_group: Mapping[str, PathwayResult | None] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class OutcomesOutput:
+    """The outcomes step's output: the time-to-event endpoints (None if not available)."""
+
+    endpoints: pd.DataFrame | None = None
+
+
+def guarded(
+    analysis: str, run: RunInputs, compute: Callable[[], pd.DataFrame]
+) -> tuple[pd.DataFrame, dict[str, str]]:
     """Run ``compute``; a CDM lacking what it needs gives a "not available" status instead.
 
     Only a missing table or column, or an analysis refusing its input, is turned into a
     status; any other exception is a bug and propagates.
+
+    Returns
+    -------
+    tuple
+        The records, and ``{analysis: reason}`` when not available (else empty).
     """
     try:
-        return as_records(compute())
+        return as_records(compute()), {}
     except CdmSchemaError as exc:
         reason = str(exc)
     except AnalysisError as exc:
         logger.warning("%s: %s", analysis, exc)
         reason = "the analysis cannot run on this CDM (see the log of the run)"
     logger.info("%s not available: %s", analysis, reason)
-    ctx.unavailable[analysis] = reason
-    return status_records(analysis, ctx.groups, reason)
+    return status_records(analysis, run.groups, reason), {analysis: reason}
 
 
-def patterns_stage(ctx: StudyContext) -> pd.DataFrame:
-    """Treatment patterns: prior/subsequent therapy, sequences, cycles, duration, lines, dose."""
+def patterns_step(run: RunInputs) -> StepResult[PatternsOutput]:
+    """Treatment patterns: prior/subsequent therapy, sequences, cycles, duration, lines, dose.
+
+    Its output holds the pattern inputs as soon as they are read, even when the summary then
+    fails, so the pathways and outcomes steps still use them.
+    """
+    found: dict[str, Any] = {}
 
     def compute() -> pd.DataFrame:
-        inputs = prepare_inputs(ctx.source, ctx.vocab, ctx.cohort)
-        dose = prepare_dose_inputs(ctx.source, ctx.vocab, ctx.cohort)
-        ctx.pattern_inputs = inputs
-        ctx.patterns = summarise_patterns(inputs, dose, ctx.vocab)
-        ctx.patient_level["index_treatments"] = ctx.patterns.index_treatments
-        return pattern_records(ctx.patterns, min_cell_count=ctx.min_cell_count)
+        found["inputs"] = prepare_inputs(run.source, run.vocab, run.cohort)
+        dose = prepare_dose_inputs(run.source, run.vocab, run.cohort)
+        found["patterns"] = summarise_patterns(found["inputs"], dose, run.vocab)
+        return pattern_records(found["patterns"], min_cell_count=run.min_cell_count)
 
-    return guarded("patterns", ctx, compute)
+    records, unavailable = guarded("patterns", run, compute)
+    patterns: TreatmentPatterns | None = found.get("patterns")
+    tables = {} if patterns is None else {"index_treatments": patterns.index_treatments}
+    return StepResult(records, PatternsOutput(found.get("inputs"), patterns), unavailable, tables)
 
 
-def pathways_stage(ctx: StudyContext) -> pd.DataFrame:
+def pathways_step(run: RunInputs, patterns: PatternsOutput) -> StepResult[PathwaysOutput]:
     """Treatment pathways (TreatmentPatterns semantics) from the pattern inputs."""
-    if ctx.pattern_inputs is None:
-        return status_records("pathways", ctx.groups, "treatment patterns are not available")
+    inputs = patterns.inputs
+    if inputs is None:
+        reason = "treatment patterns are not available"
+        return StepResult(status_records("pathways", run.groups, reason), PathwaysOutput())
+    found: dict[str, dict[str, PathwayResult | None]] = {}
 
     def compute() -> pd.DataFrame:
-        assert ctx.pattern_inputs is not None
-        ctx.pathways = compute_group_pathways(ctx.pattern_inputs)
-        patients = [r.patients.assign(group=g) for g, r in ctx.pathways.items() if r is not None]
-        if patients:
-            ctx.patient_level["pathways"] = pd.concat(patients, ignore_index=True)
-        strata = pathway_strata(ctx.pattern_inputs.cohort, ctx.spec)
-        return pathway_records(ctx.pathways, min_cell_count=ctx.min_cell_count, strata=strata)
+        found["pathways"] = compute_group_pathways(inputs)
+        strata = pathway_strata(inputs.cohort, run.spec)
+        return pathway_records(found["pathways"], min_cell_count=run.min_cell_count, strata=strata)
 
-    return guarded("pathways", ctx, compute)
+    records, unavailable = guarded("pathways", run, compute)
+    by_group = found.get("pathways", {})
+    patients = [r.patients.assign(group=g) for g, r in by_group.items() if r is not None]
+    tables = {"pathways": pd.concat(patients, ignore_index=True)} if patients else {}
+    return StepResult(records, PathwaysOutput(by_group), unavailable, tables)
 
 
 def outcome_strata(spec: StudySpec) -> list[str | tuple[str, ...]]:
@@ -175,106 +244,134 @@ def _wanted_variable_strata(spec: StudySpec) -> list[str]:
     return [s for s in dict.fromkeys(names) if s in VARIABLE_STRATA]
 
 
-def variable_strata(ctx: StudyContext) -> pd.DataFrame | None:
-    """Return ``person_id, group`` and the spec's :data:`VARIABLE_STRATA` columns, or None.
+class VariableStrata:
+    """The spec's :data:`VARIABLE_STRATA` per person, computed on first use, then shared.
 
-    Each is the cohort row's level of the baseline variable of that name (e.g. ``ph_status``:
-    ``Ph+``/``Ph-``/``unknown`` from records, or TKI-inferred in claims; see
-    docs/baseline-and-safety.md), so outcome strata and Table 1 agree. Computed once a run.
+    Each column is the cohort row's level of the baseline variable of that name (e.g.
+    ``ph_status``: ``Ph+``/``Ph-``/``unknown`` from records, or TKI-inferred in claims; see
+    docs/baseline-and-safety.md), so outcome strata and Table 1 agree. The outcomes and
+    survival steps are handed the same object, so the variables are read once a run.
     """
-    wanted = _wanted_variable_strata(ctx.spec)
-    if not wanted:
-        return None
-    if ctx.strata_frame is None:
-        bctx = BaselineContext(ctx.source, ctx.vocab, ctx.cohort, ctx.spec)
-        names = [STRATUM_VARIABLES[s] for s in wanted]
-        values = collect_values(bctx, build_variables(bctx, names)).frame
-        ctx.strata_frame = values.rename(columns=dict(zip(names, wanted, strict=True)))[
-            ["person_id", "group", *wanted]
-        ]
-    return ctx.strata_frame
+
+    def __init__(self, run: RunInputs) -> None:
+        self._run = run
+        self._frame: pd.DataFrame | None = None
+
+    def frame(self) -> pd.DataFrame | None:
+        """Return ``person_id, group`` and the wanted strata columns, or None if none."""
+        wanted = _wanted_variable_strata(self._run.spec)
+        if not wanted:
+            return None
+        if self._frame is None:
+            run = self._run
+            bctx = BaselineContext(run.source, run.vocab, run.cohort, run.spec)
+            names = [STRATUM_VARIABLES[s] for s in wanted]
+            values = collect_values(bctx, build_variables(bctx, names)).frame
+            self._frame = values.rename(columns=dict(zip(names, wanted, strict=True)))[
+                ["person_id", "group", *wanted]
+            ]
+        return self._frame
 
 
-def outcomes_stage(ctx: StudyContext) -> pd.DataFrame:
-    """Response rates (with Clopper–Pearson CIs) and the time-to-event endpoints."""
+def outcomes_step(
+    run: RunInputs, patterns: PatternsOutput, strata: VariableStrata
+) -> StepResult[OutcomesOutput]:
+    """Response rates (with Clopper–Pearson CIs) and the time-to-event endpoints.
+
+    The pattern inputs and index treatments are reused when the patterns step made them.
+    """
+    found: dict[str, Any] = {}
 
     def compute() -> pd.DataFrame:
-        # the treatment patterns' inputs and index treatments are reused when that stage ran
-        patterns = ctx.patterns
+        summary = patterns.patterns
         inputs = prepare_outcome_inputs(
-            ctx.source,
-            ctx.vocab,
-            ctx.cohort,
-            pattern_inputs=ctx.pattern_inputs,
-            treatments=None if patterns is None else patterns.index_treatments,
+            run.source,
+            run.vocab,
+            run.cohort,
+            pattern_inputs=patterns.inputs,
+            treatments=None if summary is None else summary.index_treatments,
         )
-        response = assess_response(ctx.source, ctx.vocab, ctx.cohort, inputs=inputs)
+        response = assess_response(run.source, run.vocab, run.cohort, inputs=inputs)
         rates = response_rates(
-            response, ctx.spec, by=outcome_strata(ctx.spec), strata=variable_strata(ctx)
+            response, run.spec, by=outcome_strata(run.spec), strata=strata.frame()
         )
-        ctx.endpoints = compute_endpoints(
-            ctx.source, ctx.vocab, ctx.cohort, inputs=inputs, response=response
+        found["endpoints"] = compute_endpoints(
+            run.source, run.vocab, run.cohort, inputs=inputs, response=response
         )
-        ctx.patient_level["response"] = response.persons
-        ctx.patient_level["endpoints"] = ctx.endpoints
+        found["tables"] = {"response": response.persons, "endpoints": found["endpoints"]}
         return response_records(rates)
 
-    return guarded("response", ctx, compute)
+    records, unavailable = guarded("response", run, compute)
+    output = OutcomesOutput(found.get("endpoints"))
+    return StepResult(records, output, unavailable, found.get("tables", {}))
 
 
-def survival_stage(ctx: StudyContext) -> pd.DataFrame:
+def survival_step(
+    run: RunInputs, outcomes: OutcomesOutput, strata: VariableStrata
+) -> StepResult[None]:
     """Kaplan–Meier and cumulative-incidence summaries, curves and risk tables.
 
     With ``outcomes.after_index`` set, also the outcomes by HSCT after index
-    (:func:`after_index_stage`).
+    (:func:`after_index_step`).
     """
-    if ctx.endpoints is None:
-        return status_records("survival_summary", ctx.groups, "endpoints are not available")
-    endpoints = ctx.endpoints
+    endpoints = outcomes.endpoints
+    if endpoints is None:
+        reason = "endpoints are not available"
+        return StepResult(status_records("survival_summary", run.groups, reason), None)
 
     def compute() -> pd.DataFrame:
         return summarise_survival(
             endpoints,
-            ctx.spec,
-            by=outcome_strata(ctx.spec),
-            strata=variable_strata(ctx),
-            min_cell_count=ctx.min_cell_count,
+            run.spec,
+            by=outcome_strata(run.spec),
+            strata=strata.frame(),
+            min_cell_count=run.min_cell_count,
         )
 
-    return concat_records([guarded("survival_summary", ctx, compute), after_index_stage(ctx)])
+    records, unavailable = guarded("survival_summary", run, compute)
+    after = after_index_step(run, outcomes)
+    return StepResult(
+        concat_records([records, after.records]), None, {**unavailable, **after.unavailable}
+    )
 
 
-def after_index_stage(ctx: StudyContext) -> pd.DataFrame:
+def after_index_step(run: RunInputs, outcomes: OutcomesOutput) -> StepResult[None]:
     """Outcomes by HSCT after index (``outcomes.after_index``): landmarks, Simon–Makuch, Cox."""
-    if ctx.spec.outcomes.after_index is None:
-        return empty_records()
-    if ctx.endpoints is None:
-        return status_records("after_index", ctx.groups, "endpoints are not available")
-    endpoints = ctx.endpoints
-    return guarded("after_index", ctx, lambda: after_index_records(endpoints, ctx.spec))
+    if run.spec.outcomes.after_index is None:
+        return StepResult(empty_records(), None)
+    endpoints = outcomes.endpoints
+    if endpoints is None:
+        reason = "endpoints are not available"
+        return StepResult(status_records("after_index", run.groups, reason), None)
+    records, unavailable = guarded(
+        "after_index", run, lambda: after_index_records(endpoints, run.spec)
+    )
+    return StepResult(records, None, unavailable)
 
 
-def baseline_stage(ctx: StudyContext) -> pd.DataFrame:
+def baseline_step(run: RunInputs) -> StepResult[None]:
     """Baseline characteristics (Table 1)."""
-    return guarded(
-        "baseline", ctx, lambda: summarise_baseline(ctx.source, ctx.vocab, ctx.cohort, ctx.spec)
+    records, unavailable = guarded(
+        "baseline", run, lambda: summarise_baseline(run.source, run.vocab, run.cohort, run.spec)
     )
+    return StepResult(records, None, unavailable)
 
 
-def safety_stage(ctx: StudyContext) -> pd.DataFrame:
+def safety_step(run: RunInputs) -> StepResult[None]:
     """Adverse events, AEs of special interest, discontinuation, cycles with a severe AE, deaths."""
-    return guarded(
-        "safety", ctx, lambda: summarise_safety(ctx.source, ctx.vocab, ctx.cohort, ctx.spec)
+    records, unavailable = guarded(
+        "safety", run, lambda: summarise_safety(run.source, run.vocab, run.cohort, run.spec)
     )
+    return StepResult(records, None, unavailable)
 
 
-def pathway_settings(ctx: StudyContext) -> dict[str, Any]:
+def pathway_settings(pathways: PathwaysOutput) -> dict[str, Any]:
     """Return the pathway settings for the methods text, one value per setting.
 
     A setting that differs between groups (the day defaults follow each group's index drug)
     becomes text naming each group's value, e.g. ``"27 (BLIN), 14 (INO)"``.
     """
-    per_group = {g: dict(r.settings) for g, r in ctx.pathways.items() if r is not None}
+    per_group = {g: dict(r.settings) for g, r in pathways.by_group.items() if r is not None}
     if not per_group:
         return {}
     out: dict[str, Any] = {}

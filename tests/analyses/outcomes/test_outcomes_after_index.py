@@ -56,7 +56,13 @@ from allrwe.io import connect
 from allrwe.io.vocabulary import load_vocabulary
 from allrwe.results import ResultSet, suppress, validate_records
 from allrwe.spec import StudySpec
-from allrwe.study.stages import StudyContext, after_index_stage, outcomes_stage
+from allrwe.study.stages import (
+    PatternsOutput,
+    RunInputs,
+    VariableStrata,
+    after_index_step,
+    outcomes_step,
+)
 
 PERSONS = list(range(1, 12))
 HSCT_DAY = {1: 60, 2: 80, 3: 120, 4: 200, 5: 30, 11: 20}
@@ -87,11 +93,11 @@ def cdm(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def run(cdm: Path, spec: StudySpec) -> tuple[pd.DataFrame, pd.DataFrame]:
     """The records as the study pipeline makes them (outcomes stage, then after-index)."""
     with connect(cdm) as src:
-        ctx = StudyContext(src, spec, load_vocabulary(), cohort(spec, _rows()))
-        outcomes_stage(ctx)
-        records = after_index_stage(ctx)
-    assert ctx.endpoints is not None
-    return records, ctx.endpoints
+        run = RunInputs(src, spec, load_vocabulary(), cohort(spec, _rows()))
+        outcomes = outcomes_step(run, PatternsOutput(), VariableStrata(run)).output
+        records = after_index_step(run, outcomes).records
+    assert outcomes.endpoints is not None
+    return records, outcomes.endpoints
 
 
 @pytest.fixture(scope="module")
@@ -262,10 +268,11 @@ def test_records_are_valid_and_small_counts_blank_their_estimates(records: pd.Da
 def test_stage_is_silent_without_the_option(cdm: Path) -> None:
     plain = make_spec()
     with connect(cdm) as src:
-        ctx = StudyContext(src, plain, load_vocabulary(), cohort(plain, _rows()))
-        outcomes_stage(ctx)
-        assert after_index_stage(ctx).empty
-    assert after_index_records(ctx.endpoints, plain)["analysis"].str.startswith("after_index").all()
+        run = RunInputs(src, plain, load_vocabulary(), cohort(plain, _rows()))
+        outcomes = outcomes_step(run, PatternsOutput(), VariableStrata(run)).output
+        assert after_index_step(run, outcomes).records.empty
+    assert outcomes.endpoints is not None
+    assert after_index_records(outcomes.endpoints, plain)["analysis"].str.startswith("after").all()
 
 
 def test_without_any_hsct_only_the_untransplanted_are_reported(
