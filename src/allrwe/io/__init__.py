@@ -5,6 +5,7 @@ Reading: :func:`connect` (:mod:`allrwe.io.source`) opens a :class:`CdmSource` th
 Writing a CDM: :mod:`allrwe.io.write` only. Checking one: :mod:`allrwe.io.check`.
 """
 
+from allrwe.io.connection import CdmConnection
 from allrwe.io.kept import CachedRows, KeptRows
 from allrwe.io.source import SCHEMES, CdmSource, connect, validate_identifier
 from allrwe.io.write import load_cdm
@@ -12,6 +13,7 @@ from allrwe.io.write import load_cdm
 __all__ = [
     "SCHEMES",
     "CachedRows",
+    "CdmConnection",
     "CdmSource",
     "KeptRows",
     "connect",

@@ -48,7 +48,7 @@ def _read_only_postgres() -> type[BaseBackend]:
                 super()._register_in_memory_table(op)
 
         def _create_cached_table(self, name: str, expr: Any) -> Any:
-            # Rows kept by CdmConnection.cache_rows: a TEMP table, private to the session.
+            # Rows kept by KeptRows.cache_rows: a TEMP table, private to the session.
             with self._writable():
                 return super()._create_cached_table(name, expr)
 
