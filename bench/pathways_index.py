@@ -9,20 +9,22 @@ from __future__ import annotations
 
 import sys
 
+from allrwe.io import KeptRows
 from allrwe.study import runner, stages
+from allrwe.study.prepare import cohort_step, extract_step
 
 
 def main(spec_path: str, cdm_url: str) -> None:
     spec, vocab = runner._load(spec_path, ())
-    with runner.connect(cdm_url) as source:
-        runner._extract(source, vocab)
-        cohort = runner._cohort(source, spec, vocab)
-        ctx = stages.StudyContext(source=source, spec=spec, vocab=vocab, cohort=cohort)
-        stages.patterns_stage(ctx)
-        stages.pathways_stage(ctx)
-    assert ctx.pattern_inputs is not None
-    classes = ctx.pattern_inputs.set_classes
-    for group, result in ctx.pathways.items():
+    with runner.connect(cdm_url) as source, KeptRows(source) as kept:
+        extract_step(kept, vocab)
+        cohort = cohort_step(kept, spec, vocab)
+        run = stages.RunInputs(kept, spec, vocab, cohort)
+        patterns = stages.patterns_step(run).output
+        pathways = stages.pathways_step(run, patterns).output
+    assert patterns.inputs is not None
+    classes = patterns.inputs.set_classes
+    for group, result in pathways.by_group.items():
         if result is None:
             print(f"{group}: no person")
             continue
