@@ -39,6 +39,7 @@ from allrwe.cohort import (
     extract_events,
     measurement_values,
     procedure_events,
+    recorded_sets,
 )
 from allrwe.errors import CdmSchemaError, VocabularyError
 from allrwe.io import CdmSource, connect
@@ -362,3 +363,24 @@ def test_any_records_agrees_with_the_event_query(
             assert any_records(kept, vocab, ["dx"]) == want
             assert any_records(kept, vocab, "dx") == want
             assert len(queries) == 1  # the kept rows' concepts, asked once
+
+
+def test_recorded_sets_judge_presence_over_the_whole_cdm(src: CdmSource, vocab: Vocabulary):
+    found = recorded_sets(src, vocab, ["blinatumomab", "car_t", "allo_hsct", "relapse", "mrd"])
+    # car_t: tisagenlecleucel and the infusion are recorded, brexucabtagene is not
+    assert found == {
+        "blinatumomab": True,
+        "tisagenlecleucel": True,
+        "brexucabtagene_autoleucel": False,
+        "car_t_infusion": True,
+        "allo_hsct": False,
+        "relapse": True,
+        "mrd": False,
+    }
+    # the same answer from the kept rows of an extraction, without a query on the tables
+    with KeptRows(src) as kept:
+        extract_events(kept, vocab)
+        assert recorded_sets(kept, vocab, ["allo_hsct", "relapse"]) == {
+            "allo_hsct": False,
+            "relapse": True,
+        }

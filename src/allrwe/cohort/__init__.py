@@ -6,7 +6,9 @@ Public API:
 * event helpers restricted to a cohort's persons: :func:`drug_events`,
   :func:`condition_events`, :func:`procedure_events`, :func:`measurement_values`,
   :func:`observation_values`, :func:`concept_events`, :func:`death_dates`, and
-  :func:`any_records` (whether the CDM holds a record of some sets at all);
+  :func:`any_records` (whether the CDM holds a record of some sets at all) and
+  :func:`recorded_sets` (per set: whether the CDM holds a record of it, the rule of "present
+  in the CDM");
 * :func:`extract_events`: read every concept set's records once per table and keep them in the
   engine for the helpers above;
 * lines of therapy: :func:`assign_lines`, :func:`summarise_lines`;
@@ -31,6 +33,7 @@ from allrwe.cohort.events import (
     measurement_values,
     observation_values,
     procedure_events,
+    recorded_sets,
     with_unit_factor,
 )
 from allrwe.cohort.lines import LineRoles, assign_lines, line_at, summarise_lines
@@ -83,6 +86,7 @@ __all__ = [
     "observation_values",
     "post_hct_relapse",
     "procedure_events",
+    "recorded_sets",
     "relapse_category",
     "relapse_site",
     "small_table",

@@ -49,6 +49,7 @@ __all__ = [
     "measurement_values",
     "observation_values",
     "procedure_events",
+    "recorded_sets",
     "with_unit_factor",
 ]
 
@@ -685,6 +686,59 @@ def any_records(
         return False
     ev = concept_events(source, vocab, None, keys, domains=asked)
     return int(source.execute(ev.limit(1).count())) > 0
+
+
+def recorded_sets(
+    source: CdmSource, vocab: Vocabulary, keys: str | Sequence[str] | None = None
+) -> dict[str, bool]:
+    """Per concept set, whether the CDM holds a record of it (anyone's) in a table it is read from.
+
+    This is how allrwe judges that a fact is *present in the CDM*: a set is present when some
+    row of a table it is read from (its domain's table, and those of ``also_in``) matches it,
+    by standard concept (descendants included) or by source concept, for any person of the
+    CDM, not only the cohort's. A set with no such row is a fact the data source does not
+    capture (a claims extract without transplant codes, a hospital without CAR-T), and the
+    analyses needing it say "not available" rather than 0. A concept of the set in the CDM's
+    ``concept`` table is not enough: an OMOP CDM ships the whole standardised vocabulary,
+    whatever its data hold. Tables whose kept rows (:func:`extract_events`) hold every match
+    are answered without a query; the others by one query per set.
+
+    Parameters
+    ----------
+    source : CdmSource
+        The CDM.
+    vocab : Vocabulary
+        The concept sets in force.
+    keys : str or sequence of str, optional
+        Sets or groups to judge (groups judge each member); all sets when omitted.
+
+    Returns
+    -------
+    dict of str to bool
+        Per set key, ``True`` when the CDM holds a record of it; a set without concepts, or
+        read only from tables the CDM lacks, is ``False``.
+    """
+    sets = list(vocab.sets.values()) if keys is None else expand_keys(vocab, keys)
+    found = {cs.key: False for cs in sets}
+    for domain, dom in EVENT_DOMAINS.items():
+        todo = [
+            cs for cs in sets if domain in cs.read_domains and cs.concept_ids and not found[cs.key]
+        ]
+        if not todo or not source.has(dom.table):
+            continue
+        matchers = _matchers(source, todo)
+        table, kept = _event_table(source, dom, matchers)
+        _require(table, dom.table, dom.required)
+        by_source = dom.source_col in table.columns
+        if kept:
+            pairs = _kept_pairs(source, dom, table)
+            for m in matchers:
+                found[m.key] = any(m.matches(c, sc, by_source=by_source) for c, sc in pairs)
+            continue
+        for m in matchers:
+            hits = table.filter(m.condition(table, dom)).limit(1).count()
+            found[m.key] = int(source.execute(hits)) > 0
+    return found
 
 
 def death_dates(source: CdmSource, persons: Persons) -> ir.Table:

@@ -34,20 +34,27 @@ class SetResolution:
     present : bool or None
         Whether any of the set's concepts is in the CDM's ``concept`` table; ``None`` when the
         CDM has no ``concept`` table (nothing to tell).
+    recorded : bool or None
+        Whether the CDM holds a record of the set in a table it is read from (the rule of
+        "present in the CDM": :func:`allrwe.cohort.recorded_sets`); ``None`` until judged.
     """
 
     key: str
     listed: tuple[int, ...]
     resolved: tuple[int, ...]
     present: bool | None
+    recorded: bool | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """Return the resolution as a JSON-able dict (the provenance's ``concept_sets``)."""
-        return {
+        out: dict[str, Any] = {
             "listed": list(self.listed),
             "resolved": list(self.resolved),
             "present": self.present,
         }
+        if self.recorded is not None:
+            out["recorded"] = self.recorded
+        return out
 
 
 def _codes(concept_set: ConceptSet) -> set[tuple[str, str]]:

@@ -133,6 +133,7 @@ class ReportMeta:
     suppression: Mapping[str, int | str] = field(default_factory=dict)
     source_info: Mapping[str, str] = field(default_factory=dict)
     pathway_settings: Mapping[str, Any] = field(default_factory=dict)
+    unrecorded_sets: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

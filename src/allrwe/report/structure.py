@@ -104,6 +104,9 @@ def meta_from_results(results: ResultSet, spec: StudySpec) -> ReportMeta:
         suppression=suppression.to_dict() if suppression is not None else {},
         source_info=info,
         pathway_settings=dict(pathway_settings or {}),
+        unrecorded_sets=tuple(
+            str(k) for k, v in (prov.concept_sets or {}).items() if v.get("recorded") is False
+        ),
     )
 
 

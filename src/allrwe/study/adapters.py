@@ -289,6 +289,30 @@ def _dose_adherence(table: pd.DataFrame) -> pd.DataFrame:
     )
 
 
+#: the reason of a therapy class's "not available" records
+UNRECORDED_CLASS = "no record of the therapy class in this CDM"
+_CLASS_ANALYSES = {
+    "prior_therapy": "prior_therapy",
+    "subsequent_therapy": "subsequent_therapy",
+    "destination": "destinations",
+}
+
+
+def _unrecorded_classes(table: pd.DataFrame) -> pd.DataFrame:
+    """Per group, a "not available" record for each class the CDM holds no record of.
+
+    ``variable`` is the class, ``variable_level`` "not available" (as for an unrecorded
+    adverse event): the class's row shows "not available", never 0 %.
+    """
+    parts = [
+        status_records(_CLASS_ANALYSES[str(v)], [str(g)], UNRECORDED_CLASS).assign(
+            variable=str(level)
+        )
+        for g, v, level in zip(table["group"], table["variable"], table["level"], strict=True)
+    ]
+    return concat_records(parts) if parts else empty_records()
+
+
 def pattern_records(patterns: TreatmentPatterns, *, min_cell_count: int = 1) -> pd.DataFrame:
     """Return the records of every treatment-pattern result (not the person-level frames).
 
@@ -318,6 +342,7 @@ def pattern_records(patterns: TreatmentPatterns, *, min_cell_count: int = 1) -> 
         _categorical(patterns.line_at_index, "line_at_index"),
         _categorical(regimens, "line_regimens", strata=("line", "line")),
         _dose_adherence(patterns.dose_adherence),
+        _unrecorded_classes(patterns.unrecorded_classes),
     ]
     records = concat_records(parts)
     links = {"cycles": "cycles", "duration": "duration_buckets"}

@@ -11,9 +11,10 @@ emptied it, not an error. These steps import nothing heavy: the analyses load me
 
 from __future__ import annotations
 
+import dataclasses
 import warnings
 
-from allrwe.cohort import Cohort, build_cohort, extract_events
+from allrwe.cohort import Cohort, build_cohort, extract_events, recorded_sets
 from allrwe.errors import CdmDataError, DataQualityWarning, StudyWarning
 from allrwe.io.cdm import CdmSource
 from allrwe.io.check import READ_TABLES, STUDY_TABLES, check_cdm
@@ -22,7 +23,7 @@ from allrwe.io.vocabulary import Vocabulary
 from allrwe.io.vocabulary_resolution import SetResolution, resolve_vocabulary, unresolved_sets
 from allrwe.spec import StudySpec
 
-__all__ = ["check_step", "cohort_step", "extract_step", "resolve_step"]
+__all__ = ["check_step", "cohort_step", "extract_step", "recorded_step", "resolve_step"]
 
 
 def check_step(source: CdmSource, vocab: Vocabulary, *, data: bool) -> str:
@@ -56,6 +57,26 @@ def resolve_step(
             stacklevel=2,
         )
     return vocab, resolution
+
+
+def recorded_step(
+    kept: KeptRows, vocab: Vocabulary, resolution: dict[str, SetResolution]
+) -> dict[str, SetResolution]:
+    """Judge per set whether the CDM holds a record of it; warn of those it holds none of.
+
+    The analyses needing such a set say "not available" (docs/cdm-conventions.md).
+    """
+    recorded = recorded_sets(kept, vocab)
+    unresolved = set(unresolved_sets(resolution, list(vocab.sets)))
+    absent = [k for k, found in recorded.items() if not found and k not in unresolved]
+    if absent:
+        warnings.warn(
+            f"{len(absent)} concept set(s) have no record in the CDM, in any table they are "
+            f"read from ({', '.join(absent)}): analyses needing them say 'not available'",
+            DataQualityWarning,
+            stacklevel=2,
+        )
+    return {k: dataclasses.replace(r, recorded=recorded.get(k)) for k, r in resolution.items()}
 
 
 def extract_step(kept: KeptRows, vocab: Vocabulary) -> str:

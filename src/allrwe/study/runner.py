@@ -34,7 +34,13 @@ from allrwe.study.output import (
     write_patient_level,
     write_spec,
 )
-from allrwe.study.prepare import check_step, cohort_step, extract_step, resolve_step
+from allrwe.study.prepare import (
+    check_step,
+    cohort_step,
+    extract_step,
+    recorded_step,
+    resolve_step,
+)
 from allrwe.study.progress import STAGES, ProgressCallback, StageEvent, StageReporter
 
 if TYPE_CHECKING:
@@ -275,6 +281,7 @@ def _run(
             vocab, resolution = resolve_step(source, vocab)
             # One scan per event table; the data rules and every analysis read the kept rows.
             extracted = extract_step(kept, vocab)
+            resolution = recorded_step(kept, vocab, resolution)
             notes.append(f"{extracted}; {check_step(kept, vocab, data=True)}")
             imports.join()
         from allrwe.report import write_report

@@ -33,6 +33,7 @@ from allrwe.analyses.outcomes import (
     after_index_records,
     assess_response,
     compute_endpoints,
+    hsct_recorded,
     prepare_outcome_inputs,
     response_rates,
     response_records,
@@ -343,6 +344,10 @@ def after_index_step(run: RunInputs, outcomes: OutcomesOutput) -> StepResult[Non
     if endpoints is None:
         reason = "endpoints are not available"
         return StepResult(status_records("after_index", run.groups, reason), None)
+    if run.spec.outcomes.after_index.event == "hsct" and not hsct_recorded(endpoints):
+        reason = "no record of allogeneic HSCT in this CDM"
+        records = status_records("after_index", run.groups, reason)
+        return StepResult(records, None, {"after_index": reason})
     records, unavailable = guarded(
         "after_index", run, lambda: after_index_records(endpoints, run.spec)
     )

@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from baseline_cdm import D0, cid, drug, write_cdm
+from baseline_cdm import D0, cid, drug, proc, write_cdm
 
 from allrwe.analyses.baseline import summarise_baseline, table_one
 from allrwe.cohort import Cohort
@@ -96,3 +96,31 @@ def test_ph_source_can_be_forced_to_records(cdm: Path, vocab: Vocabulary) -> Non
     text = SPEC.replace("labs: [wbc]", "labs: []\n  ph_status_source: records")
     records = run(cdm, vocab, text)
     assert counts(records, "ph_status") == {"Ph+": 0, "Ph-": 0, "unknown": 3}
+
+
+HSCT_SPEC = """
+name: hsct_test
+index_groups: {A: [blinatumomab]}
+study_period: {start: 2020-01-01, end: 2022-12-31}
+baseline:
+  variables: [prior_hsct, post_hct_relapse, prior_car_t]
+  labs: []
+"""
+
+
+def test_sets_the_cdm_never_records_are_not_available(cdm: Path, vocab: Vocabulary) -> None:
+    # no procedure and no CAR-T product anywhere in this CDM: "not available", never "no"
+    records = run(cdm, vocab, HSCT_SPEC)
+    assert counts(records, "prior_hsct") == {"not available": 3}
+    assert counts(records, "post_hct_relapse") == {"not available": 3}
+    assert counts(records, "prior_car_t") == {"not available": 3}
+
+
+def test_a_set_recorded_for_anyone_is_a_true_zero(tmp_path: Path, vocab: Vocabulary) -> None:
+    # person 2's transplant is after the index date: no one had one before, a real 0
+    tables = {"procedure_occurrence": [proc(2, cid(vocab, "allo_hsct"), 40)]}
+    cdm = write_cdm(tmp_path / "cdm.duckdb", tables)
+    records = run(cdm, vocab, HSCT_SPEC)
+    assert counts(records, "prior_hsct") == {"yes": 0, "no": 3}
+    assert counts(records, "post_hct_relapse")["no prior allo-HCT"] == 3
+    assert counts(records, "prior_car_t") == {"not available": 3}

@@ -25,6 +25,7 @@ from allrwe.analyses.outcomes import (
     ENDPOINT_COLUMNS,
     NOT_AVAILABLE,
     compute_endpoints,
+    hsct_recorded,
     prepare_outcome_inputs,
 )
 from allrwe.cohort import Cohort
@@ -214,3 +215,27 @@ def test_claims_endpoints_need_labs_and_status(
         assert _get(ep, "os")[2] == (121, 1, "death")
     else:
         assert status["os"] == [NOT_AVAILABLE]
+
+
+def test_time_to_hsct_needs_a_transplant_record_in_the_cdm(
+    tmp_path: Path, vocab: Vocabulary
+) -> None:
+    # no allogeneic HSCT for anyone in the CDM (a CAR-T infusion only): time to HSCT and the
+    # outcomes by HSCT after index are "not available", not a cumulative incidence of 0
+    rows = {**ROWS, "procedure_occurrence": [proc(7, CAR_T, 50)]}
+    path = write_cdm(tmp_path / "no_hsct.duckdb", PERSONS, rows)
+    spec = make_spec()
+    with connect(path) as src:
+        inputs = prepare_outcome_inputs(src, vocab, _cohort(spec))
+        ep = compute_endpoints(src, vocab, _cohort(spec), inputs=inputs)
+    assert inputs.transplant_available is False
+    hsct = ep[ep["endpoint"] == "time_to_hsct"]
+    assert hsct["status"].unique().tolist() == [NOT_AVAILABLE]
+    assert hsct["time_days"].isna().all()
+    assert not hsct_recorded(ep)
+    # the rest is unchanged: OS of person 2 still ends in death on day 121
+    assert _get(ep, "os")[2] == (121, 1, "death")
+
+
+def test_a_transplant_of_anyone_makes_time_to_hsct_available(endpoints: pd.DataFrame) -> None:
+    assert hsct_recorded(endpoints)

@@ -96,7 +96,13 @@ def test_result_tables(patterns: TreatmentPatterns) -> None:
         "line_regimens",
         "doses",
         "dose_adherence",
+        "unrecorded_classes",
     }
+    # no TKI and no CAR-T record in this CDM: those classes are "not available", never 0 %
+    got = patterns.unrecorded_classes
+    assert sorted(set(got["level"])) == ["car_t", "tki"]
+    assert set(got["variable"]) == {"prior_therapy", "subsequent_therapy", "destination"}
+    assert "tki" not in set(patterns.prior_therapy["level"])
     assert level(patterns.prior_therapy, "INO", "chemotherapy") == (1, 1)
     assert level(patterns.prior_therapy, "BLIN", "inotuzumab") == (1, 2)
     assert level(patterns.subsequent_therapy, "INO", "blinatumomab") == (1, 1)

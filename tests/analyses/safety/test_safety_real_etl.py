@@ -113,6 +113,31 @@ def test_condition_rows_and_their_codes_give_the_grades(tmp_path: Path, vocab: V
     assert _grades(out, "safety_ae", "icans") == (1, 0, 1, 0)
     assert _grades(out, "safety_ae", "vod_sos") == (1, 0, 0, 1)  # K76.5 carries no grade
     assert _grades(out, "safety_aesi_followup", "crs") == (2, 1, 1, 0)  # day 70 counts here
+    # no infection record in the whole CDM: "not available", never 0 %
+    infection = out[(out["analysis"] == "safety_ae") & (out["variable"] == "infection")]
+    assert set(zip(infection["group"], infection["variable_level"], strict=True)) == {
+        ("BLIN", "not available"),
+        ("overall", "not available"),
+    }
+    assert infection["value"].isna().all()
+    assert set(infection["strata_level"]) == {"no record of the adverse event in this CDM"}
+
+
+def test_a_table_whose_every_term_is_unrecorded_is_not_available(tmp_path: Path, vocab: Vocabulary):
+    # only an infection (graded in an observation): no CRS, ICANS or VOD/SOS anywhere
+    tables = {
+        "drug_exposure": [drug(1, cid(vocab, "blinatumomab"), 0, 27)],
+        "observation": [obs(1, cid(vocab, "infection"), 5, 3)],
+    }
+    cdm = write_cdm(tmp_path / "infection.duckdb", tables)
+    spec = spec_from_text(SPEC)
+    with connect(cdm) as source:
+        out = summarise_safety(source, vocab, _cohort(spec, [1]), spec)
+    assert _grades(out, "safety_ae", "infection") == (1, 0, 1, 0)
+    for analysis in ("safety_aesi_treatment", "safety_aesi_followup"):
+        sel = out[out["analysis"] == analysis]
+        assert set(sel["variable"]) == {"status"}
+        assert set(sel["variable_level"]) == {"not available"}
 
 
 def test_codes_without_a_grade_say_not_available(tmp_path: Path, vocab: Vocabulary):

@@ -158,8 +158,20 @@ def _chemo_intolerance(ctx: BaselineContext) -> list[BaselineVariable]:
     return [categorical("chemo_intolerance", levels, "no", query=query)]
 
 
+def _not_recorded(name: str, keys: Sequence[str]) -> BaselineVariable:
+    """Return a variable of sets the CDM never records: one level, "not available", no 0 %.
+
+    Its usual levels ("yes"/"no"...) are left out, so no count of 0 is shown for them.
+    """
+    na = NOT_AVAILABLE
+    note = f"not available: no record of {', '.join(keys)} in this CDM"
+    return categorical(name, [na], na, note=note, unavailable=[na])
+
+
 def _prior(name: str, keys: Sequence[str]) -> VariableBuilder:
     def build(ctx: BaselineContext) -> list[BaselineVariable]:
+        if not ctx.captured(keys):
+            return [_not_recorded(name, keys)]
         lookback = ctx.spec.windows.prior_lookback_days
         ev = concept_events(ctx.source, ctx.vocab, None, list(keys))
         window = (None if lookback is None else -lookback, -1)
@@ -261,8 +273,10 @@ def _relapse_category(ctx: BaselineContext) -> list[BaselineVariable]:
 
 def _post_hct_relapse(ctx: BaselineContext) -> list[BaselineVariable]:
     # the rule and its timing: allrwe.cohort.relapse.post_hct_relapse
-    events, status = cohort_line_inputs(ctx.source, ctx.vocab, ctx.cohort)
     transplant = [s.key for s in expand_keys(ctx.vocab, ctx.spec.patterns.lines.transplant)]
+    if not ctx.captured(transplant):
+        return [_not_recorded("post_hct_relapse", transplant)]
+    events, status = cohort_line_inputs(ctx.source, ctx.vocab, ctx.cohort)
     level = post_hct_relapse(ctx.frame, events, status, transplant)
     frame = frame_values(ctx, level)
     return [categorical("post_hct_relapse", POST_HCT_LEVELS, POST_HCT_LEVELS[0], frame=frame)]

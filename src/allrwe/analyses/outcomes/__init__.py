@@ -22,7 +22,11 @@ from allrwe.analyses.outcomes._inputs import (
     prepare_outcome_inputs,
 )
 from allrwe.analyses.outcomes._rows import ENDPOINT_COLUMNS
-from allrwe.analyses.outcomes.after_index import after_index_records, after_index_sets
+from allrwe.analyses.outcomes.after_index import (
+    after_index_records,
+    after_index_sets,
+    hsct_recorded,
+)
 from allrwe.analyses.outcomes.endpoints import (
     COMPETING_ENDPOINTS,
     ENDPOINTS,
@@ -70,6 +74,7 @@ __all__ = [
     "compute_endpoints",
     "endpoint_label",
     "endpoints_from_inputs",
+    "hsct_recorded",
     "index_cycles",
     "outcome_inputs_from_frames",
     "parse_strata",

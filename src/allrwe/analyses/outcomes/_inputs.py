@@ -29,6 +29,7 @@ from allrwe.cohort import (
     death_dates,
     expand_keys,
     measurement_values,
+    recorded_sets,
     with_unit_factor,
 )
 from allrwe.errors import VocabularyError
@@ -97,6 +98,9 @@ class OutcomeInputs:
         Concept-set keys of each censoring variant of ``outcomes.censor_variants``.
     transplant_sets : frozenset of str
         Concept-set keys of allogeneic HSCT (``patterns.lines.transplant``).
+    transplant_available : bool
+        Whether the CDM holds a record of those sets at all (anyone's); without one, time to
+        HSCT and the outcomes by HSCT after index are "not available", never 0.
     """
 
     cohort: pd.DataFrame
@@ -112,6 +116,7 @@ class OutcomeInputs:
     deaths_available: bool = True
     variant_sets: Mapping[str, frozenset[str]] = field(default_factory=dict)
     transplant_sets: frozenset[str] = frozenset()
+    transplant_available: bool = True
 
 
 def _dates(frame: pd.DataFrame, columns: tuple[str, ...]) -> pd.DataFrame:
@@ -268,7 +273,13 @@ def prepare_outcome_inputs(
         variant_sets={v: _keys_of(vocab, k) for v, k in spec.outcomes.censor_variants.items()},
         transplant_sets=_keys_of(vocab, list(spec.patterns.lines.transplant)),
         deaths_available=source.has("death"),
+        transplant_available=_recorded(source, vocab, list(spec.patterns.lines.transplant)),
     )
+
+
+def _recorded(source: CdmSource, vocab: Vocabulary, keys: list[str]) -> bool:
+    """Whether the CDM holds a record (anyone's) of any set of ``keys``."""
+    return bool(keys) and any(recorded_sets(source, vocab, keys).values())
 
 
 def _treatment(
@@ -327,6 +338,7 @@ def outcome_inputs_from_frames(
     variant_sets: Mapping[str, frozenset[str]] | None = None,
     transplant_sets: frozenset[str] | None = None,
     deaths_available: bool = True,
+    transplant_available: bool = True,
 ) -> OutcomeInputs:
     """Build :class:`OutcomeInputs` from executed frames (no database).
 
@@ -349,6 +361,8 @@ def outcome_inputs_from_frames(
         Concept-set keys of allogeneic HSCT; default ``patterns.lines.transplant``.
     deaths_available : bool, default True
         Whether the data source records deaths at all.
+    transplant_available : bool, default True
+        Whether the data source records allogeneic HSCT at all.
 
     Returns
     -------
@@ -401,4 +415,5 @@ def outcome_inputs_from_frames(
         transplant_sets=transplant_sets
         if transplant_sets is not None
         else frozenset(spec.patterns.lines.transplant),
+        transplant_available=transplant_available,
     )

@@ -64,7 +64,7 @@ from allrwe.analyses.survival import (
 from allrwe.errors import AnalysisError, StudyWarning
 from allrwe.spec import AfterIndexSpec, StudySpec
 
-__all__ = ["SET_COLUMNS", "after_index_records", "after_index_sets"]
+__all__ = ["SET_COLUMNS", "after_index_records", "after_index_sets", "hsct_recorded"]
 
 log = logging.getLogger(__name__)
 
@@ -77,6 +77,17 @@ _OVERALL = "overall"
 def _settings(spec: StudySpec) -> AfterIndexSpec:
     cfg = spec.outcomes.after_index
     return AfterIndexSpec() if cfg is None else cfg
+
+
+def hsct_recorded(endpoints: pd.DataFrame) -> bool:
+    """Whether time to HSCT was computed: the CDM holds a record of allogeneic HSCT at all.
+
+    ``False`` when every ``time_to_hsct`` row is "not available" (no transplant record for
+    anyone in the CDM): the outcomes by HSCT after index are then not available, not a
+    comparison with an empty transplanted group.
+    """
+    rows = endpoints[endpoints["endpoint"] == "time_to_hsct"]
+    return rows.empty or bool((rows["status"] == AVAILABLE).any())
 
 
 #: per event: the endpoint whose rows date it, and whether the date is the row's event date

@@ -18,7 +18,8 @@ count.
 
 Endpoints that need labs and disease-status records (EFS, RFS, DOR, relapse/NRM) have status
 ``"not available"`` and no times when the CDM lacks them for the cohort (claims); so has OS
-when the CDM has no ``death`` table.
+when the CDM has no ``death`` table, and time to HSCT when the CDM holds no record of the
+transplant sets at all (for anyone).
 """
 
 from __future__ import annotations
@@ -136,7 +137,7 @@ def _available(inputs: OutcomeInputs, endpoint: str) -> bool:
     if endpoint == "os":
         return inputs.deaths_available
     if endpoint == "time_to_hsct":
-        return True
+        return inputs.transplant_available
     return inputs.labs_available and inputs.status_available
 
 

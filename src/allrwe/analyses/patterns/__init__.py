@@ -12,7 +12,7 @@ parameters are described in docs/treatment-patterns.md.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
 
 import pandas as pd
 
@@ -43,6 +43,7 @@ from allrwe.analyses.patterns.therapy import (
     subsequent_therapy,
     therapy_by_person,
     treatment_duration,
+    unrecorded_rows,
 )
 from allrwe.cohort import Cohort
 from allrwe.io.source import CdmSource
@@ -128,6 +129,9 @@ class TreatmentPatterns:
     line_regimens: pd.DataFrame
     doses: pd.DataFrame
     dose_adherence: pd.DataFrame
+    unrecorded_classes: pd.DataFrame = field(
+        default_factory=lambda: pd.DataFrame(columns=["group", "variable", "level"])
+    )
 
     def as_dict(self) -> dict[str, pd.DataFrame]:
         """Return the result frames by name."""
@@ -165,6 +169,14 @@ def summarise_patterns(
         line_regimens=line_regimens(inputs),
         doses=doses,
         dose_adherence=dose_adherence(doses),
+        unrecorded_classes=pd.concat(
+            [
+                unrecorded_rows(inputs, "prior_therapy"),
+                unrecorded_rows(inputs, "subsequent_therapy"),
+                unrecorded_rows(inputs, "destination"),
+            ],
+            ignore_index=True,
+        ),
     )
 
 

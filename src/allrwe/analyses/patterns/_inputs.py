@@ -8,6 +8,7 @@ every pattern function then works on the small :class:`PatternInputs` in pandas.
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 
 import numpy as np
@@ -20,12 +21,19 @@ from allrwe.cohort import (
     cohort_line_inputs,
     expand_keys,
     line_roles,
+    recorded_sets,
 )
 from allrwe.io.source import CdmSource
 from allrwe.io.vocabulary import Vocabulary
 from allrwe.spec import CycleRule, StudySpec
 
-__all__ = ["PatternInputs", "days", "inputs_from_frames", "prepare_inputs"]
+__all__ = [
+    "PatternInputs",
+    "days",
+    "inputs_from_frames",
+    "prepare_inputs",
+    "unrecorded_classes",
+]
 
 _EPOCH = np.datetime64("1970-01-01", "D")
 
@@ -66,6 +74,10 @@ class PatternInputs:
         The cycle rule of each concept-set key (``patterns.cycles``, expanded).
     roles : LineRoles
         The line-rule roles of the set keys.
+    unrecorded_classes : frozenset of str
+        Therapy classes none of whose sets the CDM holds a record of, for anyone (a claims
+        extract without transplant codes: ``hsct``); their prior and subsequent therapy and
+        destination rows are "not available", never 0 %.
     """
 
     cohort: pd.DataFrame
@@ -76,6 +88,7 @@ class PatternInputs:
     group_sets: dict[str, frozenset[str]]
     cycle_rules: dict[str, CycleRule]
     roles: LineRoles
+    unrecorded_classes: frozenset[str] = frozenset()
 
     @property
     def group_sizes(self) -> dict[str, int]:
@@ -185,4 +198,23 @@ def prepare_inputs(source: CdmSource, vocab: Vocabulary, cohort: Cohort) -> Patt
     """
     events, status = cohort_line_inputs(source, vocab, cohort)
     lines = cohort.lines if not cohort.lines.empty else None
-    return inputs_from_frames(cohort.frame, events, cohort.spec, vocab, status=status, lines=lines)
+    inputs = inputs_from_frames(
+        cohort.frame, events, cohort.spec, vocab, status=status, lines=lines
+    )
+    return dataclasses.replace(
+        inputs, unrecorded_classes=unrecorded_classes(source, vocab, cohort.spec)
+    )
+
+
+def unrecorded_classes(source: CdmSource, vocab: Vocabulary, spec: StudySpec) -> frozenset[str]:
+    """Return the therapy classes of ``spec`` none of whose sets the CDM holds a record of."""
+    classes = spec.patterns.therapy_classes
+    keys = list(dict.fromkeys(k for ks in classes.values() for k in ks))
+    if not keys:
+        return frozenset()
+    recorded = recorded_sets(source, vocab, keys)
+    return frozenset(
+        name
+        for name, ks in classes.items()
+        if not any(recorded.get(cs.key, False) for cs in expand_keys(vocab, ks))
+    )

@@ -42,6 +42,7 @@ __all__ = [
     "subsequent_therapy",
     "therapy_by_person",
     "treatment_duration",
+    "unrecorded_rows",
 ]
 
 #: Level name of "any novel agent other than the group's own".
@@ -295,6 +296,8 @@ def _period_table(
         other = _other_novel(inputs, group)
         ids = persons["person_id"].to_numpy()
         for level in _class_levels(inputs):
+            if level in inputs.unrecorded_classes:
+                continue  # not available (unrecorded_rows), never 0 %
             hit = _has_class(ids, gsub, _level_classes(level, other))
             part = persons[list(by)].assign(hit=hit) if by else None
             if by and part is not None:
@@ -306,6 +309,17 @@ def _period_table(
     out = pd.DataFrame(rows, columns=["group", *by, "variable", "level", "n", "denominator"])
     out["percentage"] = percent(out["n"], out["denominator"])
     return out
+
+
+def unrecorded_rows(inputs: PatternInputs, variable: str) -> pd.DataFrame:
+    """``group, variable, level`` of the classes the CDM holds no record of, per group.
+
+    Their rows of the prior and subsequent therapy and destination tables are left out and
+    reported as "not available" instead (docs/cdm-conventions.md: present in the CDM).
+    """
+    order = [c for c in inputs.spec.patterns.therapy_classes if c in inputs.unrecorded_classes]
+    rows = [(g, variable, c) for g in inputs.spec.index_groups for c in order]
+    return pd.DataFrame(rows, columns=["group", "variable", "level"])
 
 
 def prior_therapy(
@@ -382,7 +396,8 @@ def destination_table(
         cycles=tr["n_cycles"].astype(str),
         all="all",
     )
-    levels = [*inputs.spec.patterns.therapy_classes, "none"]
+    classes = inputs.spec.patterns.therapy_classes
+    levels = [*(c for c in classes if c not in inputs.unrecorded_classes), "none"]
     parts = []
     for variable, column in (
         ("destination", "all"),

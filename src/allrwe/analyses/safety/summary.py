@@ -48,7 +48,7 @@ from allrwe.analyses.safety.tables import (
     row_index,
 )
 from allrwe.analyses.safety.windows import SafetyWindows, safety_windows
-from allrwe.cohort import Cohort, cohort_line_inputs, followup_end_dates
+from allrwe.cohort import Cohort, cohort_line_inputs, followup_end_dates, recorded_sets
 from allrwe.io.source import CdmSource
 from allrwe.io.vocabulary import Vocabulary
 from allrwe.spec import StudySpec
@@ -269,6 +269,25 @@ def _graded_cells(
     return cells
 
 
+#: why a term of a graded table is "not available" (cdm-conventions: present in the CDM)
+UNRECORDED_REASON = "no record of the adverse event in this CDM"
+
+
+def _unrecorded_terms(analysis: str, columns_: list[str], terms: list[str]) -> pd.DataFrame:
+    """One "not available" record per column for each term the CDM holds no record of.
+
+    ``variable`` is the term, ``variable_level`` "not available", the reason in
+    ``strata_level`` (``strata_name="reason"``): the table shows the term as not available,
+    never as 0 %.
+    """
+    frames = [
+        status_records(analysis, columns_, UNRECORDED_REASON).assign(variable=t) for t in terms
+    ]
+    if not frames:
+        return status_records(analysis, columns_, UNRECORDED_REASON).iloc[0:0]
+    return pd.concat(frames, ignore_index=True)
+
+
 def summarise_safety(
     source: CdmSource, vocab: Vocabulary, cohort: Cohort, spec: StudySpec
 ) -> pd.DataFrame:
@@ -293,8 +312,10 @@ def summarise_safety(
         term and ``any_ae``, persons at ``any grade`` = the total of ``grade 1-2``,
         ``grade >=3`` and ``grade unknown`` by the worst grade), ``safety_aesi_treatment`` and
         ``safety_aesi_followup`` (AEs of special interest in the treatment window and over all
-        follow-up), ``safety_discontinuation``, ``safety_dlt`` (per cycle: persons starting
-        it and with a severe AE onset in it) and ``safety_deaths`` (deaths after index by
+        follow-up; a term the CDM holds no record of at all, for anyone, is one record per
+        column with ``variable_level`` "not available" instead of counts),
+        ``safety_discontinuation``, ``safety_dlt`` (per cycle: persons starting it and with a
+        severe AE onset in it) and ``safety_deaths`` (deaths after index by
         cause, and within each of ``early_death_days``); percentages are of the persons of
         the column and stratum. Without graded adverse events (claims) the graded analyses
         hold one ``status`` record per group saying ``"not available"`` (the reason in
@@ -308,18 +329,38 @@ def summarise_safety(
     layout = _layout(ctx)
     ae_terms = term_keys(vocab, spec.safety.adverse_events)
     aesi_terms = term_keys(vocab, spec.safety.special_interest)
+    recorded = recorded_sets(source, vocab, list(dict.fromkeys([*ae_terms, *aesi_terms])))
+    absent = {
+        AE_ANALYSIS: [t for t in ae_terms if not recorded[t]],
+        AESI_TREATMENT_ANALYSIS: [t for t in aesi_terms if not recorded[t]],
+        AESI_FOLLOWUP_ANALYSIS: [t for t in aesi_terms if not recorded[t]],
+    }
+    ae_terms = [t for t in ae_terms if recorded[t]]
+    aesi_terms = [t for t in aesi_terms if recorded[t]]
     cells = _death_cells(layout, deaths(source, vocab, cohort), spec, cohort.frame)
     parts = []
+    columns_ = [*layout.groups, OVERALL]
     if grades_available(source, vocab, spec.safety, [*ae_terms, *aesi_terms]):
         cells += _graded_cells(ctx, layout, ae_terms, aesi_terms)
+        parts = [_unrecorded_terms(a, columns_, terms) for a, terms in absent.items()]
     else:
         reason = (
             "no graded adverse events in the CDM"
             if spec.safety.ae_grades == "auto"
             else "graded adverse events are declared not available (safety.ae_grades)"
         )
-        columns_ = [*layout.groups, OVERALL]
         parts = [status_records(a, columns_, reason) for a in GRADED_ANALYSES]
     disjoint = bool(layout.values.frame["person_id"].is_unique)
     records = add_margins(cells_frame(cells), groups_disjoint=disjoint)
+    for analysis, kept in (
+        (AE_ANALYSIS, ae_terms),
+        (AESI_TREATMENT_ANALYSIS, aesi_terms),
+        (AESI_FOLLOWUP_ANALYSIS, aesi_terms),
+    ):
+        if absent[analysis] and not kept:
+            # every term of the table is unrecorded: the table, "any" row included, is not
+            # available (an "any AE of special interest" of 0 % would be a made-up zero)
+            records = records[records["analysis"] != analysis]
+            parts = [p[p["analysis"] != analysis] for p in parts]
+            parts.append(status_records(analysis, columns_, UNRECORDED_REASON))
     return pd.concat([records, *parts], ignore_index=True)

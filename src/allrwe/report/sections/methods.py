@@ -206,6 +206,17 @@ def _outcomes(spec: StudySpec) -> list[str]:
     ]
 
 
+def _unrecorded(meta: ReportMeta) -> list[str]:
+    """Return the convention for facts the CDM does not capture, naming the sets."""
+    if not meta.unrecorded_sets:
+        return []
+    return [
+        f"The CDM holds no record, for anyone, of the concept sets {_keys(meta.unrecorded_sets)}: "
+        "the data source is taken not to capture these facts, and every result that needs "
+        "them is reported as not available rather than as 0 %."
+    ]
+
+
 def _conventions(spec: StudySpec, meta: ReportMeta) -> list[str]:
     s = spec.safety
     m = meta.min_cell_count
@@ -216,9 +227,11 @@ def _conventions(spec: StudySpec, meta: ReportMeta) -> list[str]:
         f"{_sets(s.special_interest, 'AEs of special interest')} are reported separately.",
         "The data follow the OMOP CDM v5.4 conventions of allrwe (docs/cdm-conventions.md): "
         "drugs in drug_exposure, transplant and CAR-T infusion in procedure_occurrence, labs in "
-        "measurement, disease status as conditions, adverse events with their grade in "
-        "observation, follow-up from observation_period. Times to events are counted in days "
+        "measurement, disease status as conditions, adverse events as conditions (or "
+        "observations) with the grade from the ICD-10-CM code or a recorded value, follow-up "
+        "from observation_period. Times to events are counted in days "
         "from their start date (event date − start date) and shown in months of 30.4375 days.",
+        *_unrecorded(meta),
         f"Small cells: {policy_statement(meta.suppression, m)} Every statistic linked to a "
         "hidden count is hidden with it; zero is shown. Suppression is applied once to all "
         "results before the report and the exports are written, and the output folder is "

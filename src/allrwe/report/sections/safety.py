@@ -53,6 +53,28 @@ def _cell(ctx: Context, analysis: str, column: str, variable: str, level: str) -
     return fmt_count_pct(ctx.view.get(*args, "count"), ctx.view.get(*args, "percentage"))
 
 
+def _unrecorded(ctx: Context, analysis: str) -> list[str]:
+    """Return the terms of ``analysis`` the CDM holds no record of ("not available")."""
+    frame = ctx.view.frame(analysis)
+    sel = frame[
+        (frame["strata_name"] == "reason")
+        & (frame["variable"] != "status")
+        & (frame["variable_level"] == "not available")
+    ]
+    return list(dict.fromkeys(sel["variable"].astype(str)))
+
+
+def _unrecorded_rows(ctx: Context, analysis: str, width: int) -> list[Row]:
+    """One row per unrecorded term, "not available" in every cell (never 0 %)."""
+    return [
+        Row((_label(t), *(["not available"] * width)))
+        for t in _variable_order(_unrecorded(ctx, analysis))
+    ]
+
+
+_UNRECORDED_NOTE = "Not available: no record of the adverse event anywhere in this CDM."
+
+
 def _variable_order(variables: list[str]) -> list[str]:
     def key(v: str) -> tuple[int, str]:
         return (1 if v in _ANY else 0, v)
@@ -93,7 +115,7 @@ def _level_rows(ctx: Context, analysis: str, columns: list[str]) -> list[Row]:
             Row((lv, *(_cell(ctx, analysis, c, variable, lv) for c in columns)), indent=1)
             for lv in order
         ]
-    return rows
+    return rows + _unrecorded_rows(ctx, analysis, len(columns))
 
 
 _BANDS = (("any grade", "any grade"), ("grade 1-2", "grade 1–2"), ("grade >=3", "grade ≥3"))
@@ -139,11 +161,14 @@ def _grade_table(ctx: Context, analysis: str, title: str, columns: list[str]) ->
                     level = "yes"
                 cells.append(_cell(ctx, analysis, c, variable, level) if level in levels else "")
         rows.append(Row(tuple(cells)))
-    notes = (
+    unrecorded = _unrecorded_rows(ctx, analysis, len(columns) * len(bands))
+    notes: tuple[str, ...] = (
         "Persons (% of the column) by each person's worst grade; any grade includes an "
         "unknown grade.",
     )
-    return make_table(ctx, f"table-{analysis}", title, header, rows, notes)
+    if unrecorded:
+        notes += (_UNRECORDED_NOTE,)
+    return make_table(ctx, f"table-{analysis}", title, header, rows + unrecorded, notes)
 
 
 def _dlt_cell(ctx: Context, column: str, level: str) -> str:
@@ -170,7 +195,7 @@ def _table(ctx: Context, analysis: str, title: str) -> Table | Block:
     columns = _columns(ctx, analysis)
     if analysis == "safety_dlt":
         rows = _dlt_rows(ctx, columns)
-        notes = (
+        notes: tuple[str, ...] = (
             "Persons with an adverse event of the severe grade or worse whose onset falls "
             "in the cycle / persons starting the cycle.",
         )
@@ -181,6 +206,8 @@ def _table(ctx: Context, analysis: str, title: str) -> Table | Block:
             return _grade_table(ctx, analysis, title, columns)
         rows = _level_rows(ctx, analysis, columns)
         notes = ("Persons (% of the column); graded terms by each person's worst grade.",)
+        if _unrecorded(ctx, analysis):
+            notes += (_UNRECORDED_NOTE,)
     return make_table(ctx, f"table-{analysis}", title, _header(ctx, columns, ""), rows, notes)
 
 

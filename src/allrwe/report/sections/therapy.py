@@ -5,6 +5,8 @@ from __future__ import annotations
 import itertools
 from typing import Any
 
+import pandas as pd
+
 from allrwe.report._blocks import Context, group_header, make_table, na_text, slug
 from allrwe.report._view import (
     Value,
@@ -42,21 +44,44 @@ def _level_table(
     sl: str = _O,
     tid: str | None = None,
 ) -> Table | None:
-    """Persons (%) per level (rows) and group (columns) of one analysis and stratum."""
-    frame = ctx.view.frame(analysis)
-    frame = frame[(frame["strata_name"] == sn) & (frame["strata_level"] == sl)]
+    """Persons (%) per level (rows) and group (columns) of one analysis and stratum.
+
+    A level the CDM holds no record of (a therapy class: its "not available" records) is a
+    row saying so in the overall table, never 0 %.
+    """
+    everything = ctx.view.frame(analysis)
+    frame = everything[(everything["strata_name"] == sn) & (everything["strata_level"] == sl)]
     if frame.empty:
         return None
     groups = ctx.present_groups(analysis)
     levels = list(dict.fromkeys(frame["variable_level"].astype(str)))
-    levels = [lv for lv in order if lv in levels] if order else sorted(levels, key=level_sort_key)
+    unrecorded = _unrecorded_levels(everything) if sn == _O else []
+    if order:
+        levels = [lv for lv in order if lv in levels or lv in unrecorded]
+    else:
+        levels = sorted([*levels, *unrecorded], key=level_sort_key)
     variables = list(dict.fromkeys(frame["variable"].astype(str)))
     rows = [
-        Row((lv, *(_cell(ctx, analysis, g, variables[0], lv, sn, sl) for g in groups)))
+        Row(
+            (lv, *(["not available"] * len(groups)))
+            if lv in unrecorded
+            else (lv, *(_cell(ctx, analysis, g, variables[0], lv, sn, sl) for g in groups))
+        )
         for lv in levels
     ]
     header = [label, *(group_header(ctx, g) for g in groups)]
-    return make_table(ctx, tid or f"table-{analysis}", caption, header, rows)
+    notes = ("Not available: no record of the class anywhere in this CDM.",) if unrecorded else ()
+    return make_table(ctx, tid or f"table-{analysis}", caption, header, rows, notes)
+
+
+def _unrecorded_levels(frame: pd.DataFrame) -> list[str]:
+    """Return the levels of an analysis reported "not available" one by one (``variable``)."""
+    sel = frame[
+        (frame["strata_name"] == "reason")
+        & (frame["variable"] != "status")
+        & (frame["variable_level"] == "not available")
+    ]
+    return list(dict.fromkeys(sel["variable"].astype(str)))
 
 
 def _bars(ctx: Context, analysis: str, levels: list[str]) -> dict[str, Any]:
