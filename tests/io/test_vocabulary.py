@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
+from pydantic import ValidationError
 
 from allrwe.errors import VocabularyError
 from allrwe.io.source import connect
@@ -280,3 +281,36 @@ def test_bundled_file_is_read_once_and_as_the_safe_loader_reads_it():
     first, second = load_vocabulary(), load_vocabulary()
     assert first.sets is not second.sets
     assert first.sets == second.sets
+
+
+def test_fixtures_are_local_coded_and_not_listed_as_unconfirmed():
+    vocab = load_vocabulary()
+    fixtures = {s.key: s.fixtures for s in vocab.sets.values() if s.fixtures}
+    assert {k: [c.concept_id for c in f] for k, f in fixtures.items()} == {
+        "car_t_infusion": [2000000202],
+        "icans": [2000000402],
+    }
+    icans = vocab.concept_set("icans")
+    assert icans.unconfirmed == []
+    assert icans.fixtures[0].concept_code == "1230414002"
+    assert icans.fixtures[0].source_codes["ICD10CM"][0] == "G92.00"
+
+
+@pytest.mark.parametrize(
+    ("fields", "message"),
+    [
+        ({"concept_id": 4242257}, "local id"),
+        ({"confirmed": True}, "never confirmed"),
+        ({"concept_code": None}, "needs a concept_code"),
+    ],
+)
+def test_a_fixture_must_be_local_unconfirmed_and_coded(fields: dict, message: str) -> None:
+    base = {
+        "concept_id": 2_000_000_999,
+        "concept_name": "x",
+        "vocabulary_id": "CPT4",
+        "concept_code": "0540T",
+        "fixture": True,
+    }
+    with pytest.raises(ValidationError, match=message):
+        Concept(**{**base, **fields})

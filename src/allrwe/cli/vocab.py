@@ -31,7 +31,9 @@ def set_rows(vocabulary: Vocabulary, *, unconfirmed: bool = False) -> list[dict[
     """One row per concept set: key, label, domain, category, concepts, unconfirmed.
 
     With ``unconfirmed``, only the sets holding a value no public source confirms, each with
-    ``reason``: the notes (else the sources) of those values.
+    ``reason``: the notes (else the sources) of those values. A fixture (a local id of the
+    bundled synthetic and example data, in a set found on a real CDM by its public codes) is
+    no such value (``Concept.fixture``).
     """
     rows = [
         {
@@ -56,7 +58,12 @@ def _reason(s: ConceptSet) -> str:
 
 
 def concept_rows(sets: list[ConceptSet], *, unconfirmed: bool = False) -> list[dict[str, Any]]:
-    """One row per concept of the given sets, with where its value comes from."""
+    """One row per concept of the given sets, with where its value comes from.
+
+    ``fixture``: a local id only the bundled synthetic and example data carry; on a real CDM
+    the set is found by the concept's codes. With ``unconfirmed``, only the unconfirmed
+    concepts that are no fixture.
+    """
     return [
         {
             "set": s.key,
@@ -65,12 +72,13 @@ def concept_rows(sets: list[ConceptSet], *, unconfirmed: bool = False) -> list[d
             "code": c.concept_code,
             "name": c.concept_name,
             "confirmed": c.confirmed,
+            "fixture": c.fixture,
             "excluded": c.exclude,
             "source": c.source,
         }
         for s in sets
         for c in s.concepts
-        if not (unconfirmed and c.confirmed)
+        if not unconfirmed or c in s.unconfirmed
     ]
 
 

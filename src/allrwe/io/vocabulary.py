@@ -18,7 +18,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, get_args
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from allrwe.errors import VocabularyError
 
@@ -27,6 +34,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "DOMAINS",
+    "LOCAL_CONCEPT_MIN",
     "Concept",
     "ConceptSet",
     "Vocabulary",
@@ -43,8 +51,20 @@ Domain = Literal["drug", "condition", "procedure", "measurement", "observation",
 DOMAINS: tuple[str, ...] = get_args(Domain)
 
 
+#: concept ids from this one up are local (site-defined) concepts, the OMOP convention
+LOCAL_CONCEPT_MIN = 2_000_000_000
+
+
 class Concept(BaseModel):
-    """One concept of a concept set, with where its value comes from."""
+    """One concept of a concept set, with where its value comes from.
+
+    ``fixture``: a local id (at least :data:`LOCAL_CONCEPT_MIN`) that only the bundled
+    synthetic data and example CDM carry. It claims nothing about the OHDSI vocabularies: on a
+    real CDM the set is found by the concept's public ``vocabulary_id`` + ``concept_code`` and
+    ``source_codes``, resolved in the CDM's own ``concept`` table at run time
+    (:mod:`allrwe.io.vocabulary_resolution`). A fixture is never ``confirmed`` and must name
+    such a code.
+    """
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -59,6 +79,23 @@ class Concept(BaseModel):
     note: str | None = None
     include_descendants: bool = True
     exclude: bool = False
+    fixture: bool = False
+
+    @model_validator(mode="after")
+    def _fixture_is_local_and_coded(self) -> Concept:
+        if not self.fixture:
+            return self
+        if self.concept_id < LOCAL_CONCEPT_MIN or self.confirmed:
+            raise ValueError(
+                f"concept {self.concept_id}: a fixture is a local id (>= {LOCAL_CONCEPT_MIN:,}) "
+                "and never confirmed"
+            )
+        if not (self.concept_code or any(self.source_codes.values())):
+            raise ValueError(
+                f"concept {self.concept_id}: a fixture needs a concept_code or source_codes to "
+                "resolve in the CDM's vocabulary"
+            )
+        return self
 
 
 class ConceptSet(BaseModel):
@@ -119,8 +156,13 @@ class ConceptSet(BaseModel):
 
     @property
     def unconfirmed(self) -> list[Concept]:
-        """Concepts whose value no source confirms yet."""
-        return [c for c in self.concepts if not c.confirmed]
+        """Concepts whose value no source confirms yet (fixtures claim no value: left out)."""
+        return [c for c in self.concepts if not c.confirmed and not c.fixture]
+
+    @property
+    def fixtures(self) -> list[Concept]:
+        """Local ids of the bundled synthetic and example data (``Concept.fixture``)."""
+        return [c for c in self.concepts if c.fixture]
 
 
 class _VocabularyFile(BaseModel):
