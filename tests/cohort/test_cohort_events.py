@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import duckdb
 import ibis
@@ -363,6 +364,32 @@ def test_any_records_agrees_with_the_event_query(
             assert any_records(kept, vocab, ["dx"]) == want
             assert any_records(kept, vocab, "dx") == want
             assert len(queries) == 1  # the kept rows' concepts, asked once
+
+
+def test_drug_end_dates_follow_the_cdm_convention(tmp_path: Path, vocab: Vocabulary) -> None:
+    # end recorded / null with a supply / null with a zero or null supply / before the start
+    def blin(start: str, end: str | None, supply: int | None) -> dict[str, Any]:
+        return {**drug(1, BLIN, start, days_supply=supply), "drug_exposure_end_date": end}
+
+    tables = {
+        "person": [person(1, 1980)],
+        "drug_exposure": [
+            blin("2020-01-01", "2020-01-04", 28),  # the recorded end wins over the supply
+            blin("2020-02-01", None, 28),
+            blin("2020-03-01", None, 0),
+            blin("2020-04-01", None, None),
+            blin("2020-05-10", "2020-05-01", 7),  # recorded end before the start
+        ],
+    }
+    with connect(make_cdm(tmp_path / "ends.duckdb", tables)) as source:
+        got = rows(source, drug_events(source, vocab, None, "blinatumomab"))
+    assert [(s, e) for _, _, s, e in got] == [
+        ("2020-01-01", "2020-01-04"),
+        ("2020-02-01", "2020-02-28"),
+        ("2020-03-01", "2020-03-01"),
+        ("2020-04-01", "2020-04-01"),
+        ("2020-05-10", "2020-05-10"),
+    ]
 
 
 def test_recorded_sets_judge_presence_over_the_whole_cdm(src: CdmSource, vocab: Vocabulary):

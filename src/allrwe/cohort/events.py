@@ -14,8 +14,9 @@ appears once per set, labelled in ``concept_set``.
 
 Every event table has ``person_id``, ``concept_set`` (the key of the set, never the group),
 ``record_id`` (the CDM row id), ``concept_id`` (the standard concept), ``start_date`` and
-``end_date`` (dates; ``end_date`` falls back to the start date, and for drugs to
-``start + days_supply - 1`` first). Value columns keep their OMOP names.
+``end_date`` (dates; a null ``end_date`` falls back to ``start + days_supply - 1`` for a drug
+with a positive supply, else to the start date, and an end before the start is the start:
+:func:`_end_date`). Value columns keep their OMOP names.
 """
 
 from __future__ import annotations
@@ -440,11 +441,7 @@ def _domain_events(
     start = table[dom.start_col].cast("date")
     end: ir.DateValue = start
     if dom.end_col is not None and dom.end_col in table.columns:
-        fallback = start
-        if domain == "drug" and "days_supply" in table.columns:
-            days = table.days_supply.cast("int64")
-            fallback = ibis.ifelse(days >= 1, start + (days - 1).as_interval("D"), start)
-        end = table[dom.end_col].cast("date").fill_null(fallback)
+        end = _end_date(table, dom, start, drug=domain == "drug")
     base = {
         "person_id": table.person_id.cast("int64"),
         "record_id": table[dom.id_col].cast("int64"),
@@ -473,6 +470,24 @@ def _domain_events(
     if not parts:
         return _empty(table, extra)
     return parts[0] if len(parts) == 1 else ibis.union(*parts, distinct=False)
+
+
+def _end_date(table: ir.Table, dom: _Domain, start: ir.DateValue, *, drug: bool) -> ir.DateValue:
+    """Return a record's last day: the recorded end, else (drugs) the supply, else the start.
+
+    The CDM v5.4 convention for ``drug_exposure_end_date``, which the OHDSI drug-era scripts
+    also apply when it is null: the recorded end date if there is one; else, for a drug with
+    a positive ``days_supply``, ``start + days_supply - 1`` (the end is inclusive: a 7-day
+    supply from day 1 ends on day 7); else the start date (a single day). A recorded end
+    before the start (an OHDSI Data Quality Dashboard failure) is taken to be the start.
+    """
+    assert dom.end_col is not None
+    fallback = start
+    if drug and "days_supply" in table.columns:
+        days = table.days_supply.cast("int64")
+        fallback = ibis.ifelse(days >= 1, start + (days - 1).as_interval("D"), start)
+    end = table[dom.end_col].cast("date").fill_null(fallback)
+    return ibis.ifelse(end < start, start, end)
 
 
 def _empty(table: ir.Table, extra: dict[str, str]) -> ir.Table:
