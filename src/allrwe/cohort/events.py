@@ -118,7 +118,8 @@ EVENT_DOMAINS: dict[str, _Domain] = {
 }
 
 _EXTRA: dict[str, dict[str, str]] = {
-    "drug": {"quantity": "float64", "days_supply": "float64"},
+    # the source code: an HCPCS code's quantity is billing units (J9229: 0.1 mg each)
+    "drug": {"quantity": "float64", "days_supply": "float64", "drug_source_value": "string"},
     "procedure": {},
     # the source code: where ICD-10-CM carries an adverse event's grade (D89.83n, G92.0n)
     "condition": {"condition_source_value": "string"},

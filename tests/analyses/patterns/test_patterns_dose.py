@@ -198,3 +198,31 @@ def test_no_records(spec: StudySpec, vocab: Vocabulary) -> None:
     out = dose_records(inputs, DoseInputs(empty, pd.DataFrame(), pd.DataFrame()), vocab)
     assert out.empty
     assert dose_adherence(out).empty
+
+
+def test_hcpcs_units_are_told_apart_from_mass(spec: StudySpec, vocab: Vocabulary) -> None:
+    # claims: the quantity of an HCPCS-coded record counts billing units of the code, even when
+    # a drug_strength row exists for its standard concept (person 5's vial)
+    records = pd.DataFrame(
+        [
+            # J9229 = 0.1 mg: 18 units are 1.8 mg, 0.8 mg/m2 at BSA 2.25
+            {
+                **rec(5, "inotuzumab_ozogamicin", INO_VIAL, 0, 0, 18.0, 1),
+                "drug_source_value": "J9229",
+            },
+            # J9039 = 1 microgram: 196 units over 7 days are 28 micrograms a day
+            {**rec(1, "blinatumomab", BLIN, 7, 13, 196.0, 7), "drug_source_value": " j9039 "},
+            # a mass in mg, no HCPCS code: left as it is
+            {**rec(4, "inotuzumab_ozogamicin", INO, 0, 0, 1.4, 1), "drug_source_value": "1942950"},
+        ]
+    )
+    events = records[["person_id", "concept_set", "start_date", "end_date"]]
+    cohort = cohort_frame((1, "BLIN", 0), (4, "INO", 0), (5, "INO", 0))
+    inputs = inputs_from_frames(cohort, events, spec, vocab)
+    out = dose_records(inputs, DoseInputs(records, STRENGTH, ANTHRO), vocab)
+    amounts = dict(zip(out["person_id"], out["amount"], strict=True))
+    assert amounts == pytest.approx({1: 196.0, 4: 1.4, 5: 1.8})
+    p5 = by_person(out, 5)
+    assert p5["dose_per_m2"].tolist() == pytest.approx([0.8])
+    assert p5["within_tolerance"].tolist() == [True]
+    assert by_person(out, 1)["daily_dose"].tolist() == [28.0]

@@ -7,6 +7,10 @@ Rules (docs/treatment-patterns.md, "Dose"):
   drug concept has a row for the set's ingredient, ``quantity`` counts units of the product and
   the amount is ``quantity × amount_value`` (or ``× numerator_value`` for liquids), converted
   from the strength's unit (mg or µg) to the label unit.
+  A record coded with an HCPCS drug code (``drug_source_value``, e.g. claims) counts billing
+  units of that code instead, whatever its standard concept: J9039 "blinatumomab, 1 microgram"
+  (amount = ``quantity`` µg) and J9229 "inotuzumab ozogamicin, 0.1 mg" (amount =
+  ``quantity × 0.1`` mg; 18 units are 1.8 mg), :data:`HCPCS_UNITS`.
 * **daily dose** = amount / days, days = ``days_supply`` when positive, else
   ``end − start + 1``.
 * **BSA** from the latest height and weight on or before the record's start date, each no more
@@ -38,6 +42,7 @@ from allrwe.spec import DoseSpec, GapCycles
 
 __all__ = [
     "DOSE_COLUMNS",
+    "HCPCS_UNITS",
     "DoseInputs",
     "bsa",
     "dose_adherence",
@@ -73,6 +78,10 @@ _WEIGHT_TO_KG = {9529: 1.0, 8504: 1e-3, 8739: 0.45359237}  # kg, g, lb
 
 #: Label unit of each index drug's dose.
 LABEL_UNITS: dict[str, int] = {"blinatumomab": UG, "inotuzumab_ozogamicin": MG}
+#: HCPCS Level II drug codes whose ``quantity`` is billing units: per code, the amount of one
+#: unit and its unit (the code descriptors: J9039 "Injection, blinatumomab, 1 microgram",
+#: J9229 "Injection, inotuzumab ozogamicin, 0.1 mg")
+HCPCS_UNITS: dict[str, tuple[float, int]] = {"J9039": (1.0, UG), "J9229": (0.1, MG)}
 
 
 def bsa(height_cm: np.ndarray, weight_kg: np.ndarray, formula: str = "mosteller") -> np.ndarray:
@@ -175,7 +184,27 @@ def _amounts(
             from_mg = 1.0 / label.map(_TO_MG).astype("float64")
             value = qty.loc[m["index"]].to_numpy() * m["_per_unit"].to_numpy(dtype="float64")
             amount.loc[m["index"]] = value * to_mg.to_numpy() * from_mg.to_numpy()
-    return amount
+    return _hcpcs_amounts(records, qty, amount)
+
+
+def _hcpcs_amounts(records: pd.DataFrame, qty: pd.Series, amount: pd.Series) -> pd.Series:
+    """Replace the amount of records coded with an HCPCS unit code (:data:`HCPCS_UNITS`).
+
+    The source code is the record's ``drug_source_value`` (spaces and case ignored); its
+    ``quantity`` is billing units of the code, told apart from a mass by the code itself.
+    """
+    if "drug_source_value" not in records.columns:
+        return amount
+    code = records["drug_source_value"].astype("string").str.strip().str.upper()
+    out = amount.copy()
+    for hcpcs, (per_unit, unit) in HCPCS_UNITS.items():
+        hit = (code == hcpcs).fillna(False).to_numpy(dtype=bool)
+        if not hit.any():
+            continue
+        label = records.loc[hit, "concept_set"].map(LABEL_UNITS).fillna(MG)
+        from_mg = 1.0 / label.map(_TO_MG).astype("float64")
+        out.loc[hit] = qty.loc[hit] * per_unit * _TO_MG[unit] * from_mg
+    return out
 
 
 def _latest(
