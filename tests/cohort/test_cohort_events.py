@@ -404,6 +404,9 @@ def test_recorded_sets_judge_presence_over_the_whole_cdm(src: CdmSource, vocab: 
         "relapse": True,
         "mrd": False,
     }
+    # a set read from no event table (the death domain) is not judged
+    assert "death" in vocab.sets
+    assert "death" not in recorded_sets(src, vocab)
     # the same answer from the kept rows of an extraction, without a query on the tables
     with KeptRows(src) as kept:
         extract_events(kept, vocab)

@@ -732,9 +732,11 @@ def recorded_sets(
     -------
     dict of str to bool
         Per set key, ``True`` when the CDM holds a record of it; a set without concepts, or
-        read only from tables the CDM lacks, is ``False``.
+        read only from tables the CDM lacks, is ``False``. Sets read from no event table
+        (``death``, ``visit`` domains) are not judged and left out.
     """
     sets = list(vocab.sets.values()) if keys is None else expand_keys(vocab, keys)
+    sets = [cs for cs in sets if any(d in EVENT_DOMAINS for d in cs.read_domains)]
     found = {cs.key: False for cs in sets}
     for domain, dom in EVENT_DOMAINS.items():
         todo = [
