@@ -104,8 +104,11 @@ def meta_from_results(results: ResultSet, spec: StudySpec) -> ReportMeta:
         suppression=suppression.to_dict() if suppression is not None else {},
         source_info=info,
         pathway_settings=dict(pathway_settings or {}),
+        # sorted: provenance.json keeps its keys sorted, and allrwe report rebuilds from it
         unrecorded_sets=tuple(
-            str(k) for k, v in (prov.concept_sets or {}).items() if v.get("recorded") is False
+            sorted(
+                str(k) for k, v in (prov.concept_sets or {}).items() if v.get("recorded") is False
+            )
         ),
     )
 
