@@ -51,8 +51,18 @@ def test_unconfirmed_sets_only(capsys):
     assert code == 0
     rows = {r["key"]: r for r in json.loads(out)["concept_sets"]}
     # every other set holds only ids confirmed in public OHDSI material, or (car_t_infusion,
-    # icans) a fixture id for the bundled data and public codes resolved in the CDM
-    assert set(rows) == {"ph_like", "marrow_blasts", "mrd", "infusion_reaction"}
+    # icans) a fixture id for the bundled data and public codes resolved in the CDM; the
+    # last four are the seed 001 Table 1 rows a site maps from its own codes
+    assert set(rows) == {
+        "ph_like",
+        "marrow_blasts",
+        "mrd",
+        "infusion_reaction",
+        "complex_karyotype",
+        "ikzf1_deletion",
+        "pax5_alteration",
+        "chemo_intolerance",
+    }
     assert all(r["reason"] for r in rows.values())
     assert "no Condition-domain concept" in rows["ph_like"]["reason"]
     assert "no LOINC code" in rows["mrd"]["reason"]
