@@ -31,7 +31,7 @@ from pathlib import Path
 from typing import Any, cast
 
 from allrwe.errors import VocabularyError
-from allrwe.io.vocabulary import DOMAINS, Concept, ConceptSet, Domain, _read_bounded
+from allrwe.io.concept_sets import DOMAINS, Concept, ConceptSet, Domain, _read_bounded
 
 __all__ = ["ATLAS_CATEGORY", "atlas_sets", "is_atlas_file", "read_atlas"]
 
