@@ -54,3 +54,12 @@ def tree_digest(root: Path) -> dict[str, bytes]:
     return {
         str(p.relative_to(root)): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()
     }
+
+
+@pytest.fixture(scope="session")
+def ohdsi_cdm(tmp_path_factory: pytest.TempPathFactory) -> SynthResult:
+    """The ohdsi profile (real-ETL shape), blinatumomab and inotuzumab, CAR-T coded both ways."""
+    out = tmp_path_factory.mktemp("synth") / "ohdsi"
+    return generate_cdm(
+        out, persons=3000, seed=13, profile="ohdsi", params={"population": {"all_patients": 500}}
+    )

@@ -25,6 +25,7 @@ __all__ = [
     "INPATIENT",
     "MALE",
     "OUTPATIENT",
+    "POOL_BASE",
     "Concepts",
     "Pool",
     "resolve_concepts",
@@ -45,7 +46,7 @@ CDM_V54 = 756265
 
 #: local concept ids of the background pool and of synthetic causes of death: [low, high)
 BACKGROUND_RANGE = (2_100_000_000, 2_101_000_000)
-_POOL_BASE = {
+POOL_BASE = {
     "condition": 2_100_000_001,
     "drug": 2_100_100_001,
     "procedure": 2_100_200_001,
@@ -91,7 +92,7 @@ class Pool:
 
 def _pool(domain: str) -> Pool:
     n = POOL_SIZES[domain]
-    ids = np.arange(_POOL_BASE[domain], _POOL_BASE[domain] + n, dtype=np.int64)
+    ids = np.arange(POOL_BASE[domain], POOL_BASE[domain] + n, dtype=np.int64)
     cum = np.cumsum(1.0 / np.arange(1, n + 1) ** 0.9)
     bins = (np.arange(1 << _LOOKUP_BITS) + 0.5) / (1 << _LOOKUP_BITS)
     lookup = np.minimum(np.searchsorted(cum / cum[-1], bins, side="right"), n - 1)

@@ -65,11 +65,18 @@ def epoch_day(day: date) -> int:
 
 
 @cache
-def cdm_schema(table: str) -> pa.Schema:
-    """Arrow schema of a CDM v5.4 table, columns in specification order."""
+def cdm_schema(table: str, nullable: tuple[str, ...] = ()) -> pa.Schema:
+    """Arrow schema of a CDM v5.4 table, columns in specification order.
+
+    ``nullable`` names required columns that may hold nulls all the same (the gaps of the
+    ``ohdsi`` profile: a drug administration without ``drug_exposure_end_date``).
+    """
     spec = load_cdm_spec().table(table)
     return pa.schema(
-        [pa.field(f.name, _ARROW[f.type], nullable=not f.required) for f in spec.fields]
+        [
+            pa.field(f.name, _ARROW[f.type], nullable=not f.required or f.name in nullable)
+            for f in spec.fields
+        ]
     )
 
 
@@ -155,6 +162,7 @@ def to_arrow(
     *,
     id_start: int,
     text: Mapping[str, tuple[str, Mapping[int, str]]] | None = None,
+    schema: pa.Schema | None = None,
 ) -> pa.Table:
     """Turn a chunk's columns into a sorted Arrow table of the CDM schema.
 
@@ -168,12 +176,14 @@ def to_arrow(
         First primary-key value of this chunk (the table's running row count plus one).
     text : mapping, optional
         ``{text_column: (concept_column, {concept_id: text})}`` for derived text columns.
+    schema : pyarrow.Schema, optional
+        The table's schema; default :func:`cdm_schema` of ``table``.
 
     Returns
     -------
     pyarrow.Table
     """
-    schema = cdm_schema(table)
+    schema = schema if schema is not None else cdm_schema(table)
     n = len(frame["person_id"]) if frame else 0
     order = _sort_order(frame) if n else np.arange(0)
     pk = load_cdm_spec().table(table).primary_key

@@ -22,6 +22,14 @@ from allrwe.io.write import parquet_dir_to_duckdb
 from allrwe.synth.clinical import simulate_clinical
 from allrwe.synth.concepts import CDM_V54, resolve_concepts
 from allrwe.synth.frames import CDM_TABLES, Tables, cdm_schema, epoch_day, to_arrow
+from allrwe.synth.ohdsi import (
+    VOCABULARY_TABLES,
+    build_ohdsi_vocabulary,
+    grade_recorded,
+    ohdsi_text_maps,
+    shape_frames,
+    write_vocabulary_tables,
+)
 from allrwe.synth.params import SynthParams, load_params
 from allrwe.synth.population import background_rows, select_all_patients
 from allrwe.synth.records import clinical_rows, text_maps, type_concepts
@@ -117,7 +125,7 @@ def _prepare(out: Path, overwrite: bool) -> None:
             raise UsageError(
                 f"output folder {str(out)!r} was not written by allrwe synth; not overwriting it"
             )
-        for name in (*CDM_TABLES, "truth", _STAGING):
+        for name in (*CDM_TABLES, *VOCABULARY_TABLES, "truth", _STAGING):
             if (out / name).is_dir():
                 shutil.rmtree(out / name)
         for name in ("cdm.duckdb", _MANIFEST):
@@ -138,7 +146,13 @@ def _cdm_source(folder: Path, params: SynthParams, seed: int, persons: int) -> N
         "cdm_release_date": date,
         "cdm_version": pa.array(["5.4"]),
         "cdm_version_concept_id": pa.array([CDM_V54], type=pa.int64()),
-        "vocabulary_version": pa.array(["allrwe curated concept sets"]),
+        "vocabulary_version": pa.array(
+            [
+                "synthetic subset of the OHDSI standard vocabularies (allrwe)"
+                if params.recording.etl == "ohdsi"
+                else "allrwe curated concept sets"
+            ]
+        ),
     }
     schema = cdm_schema("cdm_source")
     arrays = [values.get(f.name, pa.nulls(1, f.type)) for f in schema]
@@ -178,7 +192,7 @@ def generate_cdm(
         Size of the whole population.
     seed : int
         Seed; the same seed and parameters give byte-identical Parquet files.
-    profile : {"claims", "emr"}
+    profile : {"claims", "emr", "ohdsi"}
         The bundled profile to start from.
     fmt : {"parquet", "duckdb"}
         Format of the CDM tables.
@@ -216,20 +230,25 @@ def generate_cdm(
         raise UsageError(
             f"population.all_patients ({wanted}) exceeds the number of persons ({persons})"
         )
+    vocab = vocabulary or load_vocabulary()
     concepts = resolve_concepts(
-        vocabulary or load_vocabulary(),
-        diagnosis_source_vocabulary=p.recording.diagnosis_source_vocabulary,
+        vocab, diagnosis_source_vocabulary=p.recording.diagnosis_source_vocabulary
     )
+    etl = build_ohdsi_vocabulary(vocab, concepts) if p.recording.etl == "ohdsi" else None
     root = Path(out)
     _prepare(root, overwrite)
     cdm_dir = root if fmt == "parquet" else root / _STAGING
     tables_out = [t for t in CDM_TABLES if t != "cdm_source"]
-    writers = {t: PartWriter(cdm_dir / t, cdm_schema(t), persons) for t in tables_out}
+    schemas = {t: cdm_schema(t) for t in tables_out}
+    if etl is not None:
+        schemas["drug_exposure"] = cdm_schema("drug_exposure", ("drug_exposure_end_date",))
+    writers = {t: PartWriter(cdm_dir / t, schemas[t], persons) for t in tables_out}
     truth_writers = {
         t: PartWriter(root / "truth" / t, TRUTH_SCHEMAS[t], persons) for t in TRUTH_TABLES
     }
     next_id = dict.fromkeys(tables_out, 1)
-    texts = text_maps(concepts)
+    texts = text_maps(concepts) if etl is None else ohdsi_text_maps(etl)
+    terms = list(concepts.ae)
     types = type_concepts(p)
     n_all = 0
     for lo, hi in _chunks(persons, chunk_size):
@@ -238,6 +257,10 @@ def generate_cdm(
         rows = Tables()
         if is_all.any():
             chunk = simulate_clinical(seed, pid[is_all], p, concepts)
+            a = chunk.aes
+            a["grade_recorded"] = grade_recorded(
+                seed, p, terms, chunk.pts.pid[a["owner"]], a["date"], a["term"], a["grade"]
+            )
             clinical_rows(chunk, rows, p, concepts)
             for name, table in truth_tables(chunk, concepts, p.name).items():
                 truth_writers[name].add(table, through_person=hi)
@@ -248,9 +271,17 @@ def generate_cdm(
         background_rows(
             seed, pid, is_all, starts, ends, params=p, concepts=concepts, types=types, tables=rows
         )
+        frames = {name: rows[name].frame() for name in tables_out}
+        if etl is not None:
+            frames = shape_frames(frames, etl, p, seed)
         for name in tables_out:
-            frame = rows[name].frame()
-            table = to_arrow(name, frame, id_start=next_id[name], text=texts.get(name))
+            table = to_arrow(
+                name,
+                frames[name],
+                id_start=next_id[name],
+                text=texts.get(name),
+                schema=schemas[name],
+            )
             next_id[name] += table.num_rows
             writers[name].add(table, through_person=hi)
         for name in TRUTH_TABLES:
@@ -260,14 +291,16 @@ def generate_cdm(
         w.close()
     _cdm_source(cdm_dir, p, seed, persons)
     counts = {t: w.rows for t, w in writers.items()} | {"cdm_source": 1}
+    if etl is not None:
+        counts |= write_vocabulary_tables(cdm_dir, etl)
     if fmt == "duckdb":
         db = root / "cdm.duckdb"
         parquet_dir_to_duckdb(cdm_dir, db)
         shutil.rmtree(cdm_dir)
-        table_paths = dict.fromkeys(CDM_TABLES, db)
+        table_paths = dict.fromkeys(counts, db)
         url = cdm_url(db.resolve(), "duckdb")
     else:
-        table_paths = {t: root / t for t in CDM_TABLES}
+        table_paths = {t: root / t for t in counts}
         url = cdm_url(root.resolve(), "parquet")
     result = SynthResult(
         out=root,

@@ -34,7 +34,7 @@ __all__ = [
 ]
 
 #: bundled profiles
-PROFILES = ("claims", "emr")
+PROFILES = ("claims", "emr", "ohdsi")
 #: novel agents that can open a patient's index treatment, by concept-set key
 INDEX_DRUGS = ("blinatumomab", "inotuzumab_ozogamicin")
 #: classes of the first therapy after the index drug, in the order of the code used internally
@@ -148,10 +148,17 @@ class RecordingParams(_Model):
     diagnosis_source_vocabulary: str
     diagnosis_repeat_days: int = Field(ge=0)
     lookback_days: tuple[int, int]
+    etl: Literal["allrwe", "ohdsi"] = "allrwe"
+    missing_weight: float = 0.0
+    missing_drug_end: float = 0.0
+    ungraded_code: float = 0.0
 
     @model_validator(mode="after")
     def _check(self) -> RecordingParams:
         _probability(self.death_capture, "recording.death_capture")
+        _probability(self.missing_weight, "recording.missing_weight")
+        _probability(self.missing_drug_end, "recording.missing_drug_end")
+        _probability(self.ungraded_code, "recording.ungraded_code")
         _probability(self.disease_status_capture, "recording.disease_status_capture")
         _probability(self.cart_product_coded, "recording.cart_product_coded")
         if not 0 <= self.lookback_days[0] <= self.lookback_days[1]:

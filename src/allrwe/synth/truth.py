@@ -129,6 +129,7 @@ TRUTH_SCHEMAS: dict[str, pa.Schema] = {
             ("grade", _INT),
             ("onset_date", _DATE),
             ("context", _S),
+            ("grade_recorded", _B),
         ]
     ),
 }
@@ -337,6 +338,7 @@ def _aes(chunk: ClinicalChunk, concepts: Concepts) -> pa.Table:
             "grade": pa.array(a["grade"].astype(np.int64)),
             "onset_date": _date(a["date"]),
             "context": _labels(a["context"], list(AE_CONTEXTS), np.zeros(n, bool)),
+            "grade_recorded": pa.array(a.get("grade_recorded", np.zeros(n, bool)).astype(bool)),
         },
         schema=TRUTH_SCHEMAS["truth_aes"],
     )
