@@ -57,7 +57,7 @@ def connect_csv(root: Path) -> CdmConnection:
     backend = ibis.duckdb.connect(**duckdb_config())
     for name, path in files.items():
         validate_identifier(name, what="table name")
-        source = "read_csv('{}', header = true, all_varchar = true)".format(
+        source = "read_csv('{}', header = true, all_varchar = true, null_padding = true)".format(
             str(path).replace("'", "''")
         )
         try:
