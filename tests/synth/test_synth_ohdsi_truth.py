@@ -9,6 +9,9 @@ carries it.
 
 from __future__ import annotations
 
+import logging
+import os
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -39,6 +42,7 @@ entry: {allow_multiple_groups: false}
 study_period: {start: 2000-01-01, end: 2030-12-31}
 inclusion: {diagnosis: {concept_sets: [all_diagnosis], window: [null, 0]}}
 """
+log = logging.getLogger(__name__)
 DRUG_OF_GROUP = {"INO": "inotuzumab_ozogamicin", "BLIN": "blinatumomab"}
 
 
@@ -58,13 +62,21 @@ class Run:
     safety: pd.DataFrame
 
 
+#: ALLRWE_OHDSI_PERSONS=100000 runs the same comparisons on a larger CDM at the profile's
+#: prevalence (the figure of docs/synthetic-data.md); by default 3,000 persons, 450 with ALL
+PERSONS = int(os.environ.get("ALLRWE_OHDSI_PERSONS", "0"))
+
+
 @pytest.fixture(scope="module")
 def run(tmp_path_factory: pytest.TempPathFactory) -> Run:
     out = tmp_path_factory.mktemp("synth") / "ohdsi"
+    started = time.perf_counter()
     res = generate_cdm(
-        out, persons=3000, seed=21, profile="ohdsi", fmt="duckdb",
-        params={"population": {"all_patients": 450}},
+        out, persons=PERSONS or 3000, seed=21, profile="ohdsi", fmt="duckdb",
+        params=None if PERSONS else {"population": {"all_patients": 450}},
     )  # fmt: skip
+    log.info("generated %s persons (%s with ALL) in %.1f s", res.persons, res.all_patients,
+             time.perf_counter() - started)  # fmt: skip
     spec = spec_from_text(SPEC)
     with connect(res.cdm_url) as src:
         vocab, _ = resolve_vocabulary(src, load_vocabulary())
@@ -80,6 +92,7 @@ def run(tmp_path_factory: pytest.TempPathFactory) -> Run:
         )
         safety = summarise_safety(src, vocab, cohort, spec)
     response = response_from_inputs(outcome)
+    log.info("cohort and analyses in %.1f s", time.perf_counter() - started)
     truth = pd.read_parquet(res.truth["truth_patients"]).set_index("person_id")
     return Run(
         out,
