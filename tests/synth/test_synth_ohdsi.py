@@ -60,11 +60,14 @@ def _code_id(res: SynthResult, vocabulary_id: str, code: str) -> int:
 def test_standard_concepts_no_placeholder_where_a_standard_exists(ohdsi_cdm: SynthResult) -> None:
     concept = _concept(ohdsi_cdm)
     vocab = load_vocabulary()
-    # sets whose only concept is a local placeholder: no vocabulary code is known for them
+    # sets whose only concepts are local placeholders (no standard id confirmed) keep them,
+    # but for CAR-T administration and ICANS, whose real code the profile writes (stand-ins)
     local_only = {
         c.concept_id
-        for key in ("marrow_blasts", "mrd", "infusion_reaction")
-        for c in vocab.concept_set(key).concepts
+        for key, s in vocab.sets.items()
+        if key not in ("car_t_infusion", "icans")
+        and all(c.concept_id >= PLACEHOLDER_LOW for c in s.concepts)
+        for c in s.concepts
     }
     for table, col in _STANDARD_COLUMNS.items():
         ids = set(_t(ohdsi_cdm, table)[col].unique())

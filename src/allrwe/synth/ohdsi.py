@@ -8,9 +8,9 @@ docs/cdm-conventions.md) into rows shaped like a real OMOP CDM v5.4 (docs/synthe
   placeholders that stand for a real code whose OMOP id no public source gives (ICANS, SNOMED
   1230414002; CAR-T administration, CPT4 0540T) are written with a *stand-in* id from
   :data:`STANDIN_RANGE` under their real vocabulary and code, so a reader can find them only by
-  code through the CDM's ``concept`` table, never by allrwe's placeholder. Bone-marrow blasts,
-  MRD and infusion reaction, which no vocabulary code is known for, stay site-defined local
-  concepts (the placeholder ids of ``default.yaml``).
+  code through the CDM's ``concept`` table, never by allrwe's placeholder. Sets that hold
+  only placeholders, no vocabulary code being known (bone-marrow blasts, MRD, infusion
+  reaction...), stay site-defined local concepts (the placeholder ids of ``default.yaml``).
 * **Source concepts and values**: the ALL diagnosis as ICD-10-CM C91.00 (C91.01 in remission,
   C91.02 in relapse), blinatumomab, inotuzumab and the CAR-T products as HCPCS J9039, J9229,
   Q2042, Q2053, adverse events as ICD-10-CM (CRS D89.831-D89.835 grade 1-5 or D89.839, ICANS
