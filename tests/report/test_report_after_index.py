@@ -86,3 +86,49 @@ def test_hidden_counts_show_as_a_dash() -> None:
 def test_no_table_without_records() -> None:
     empty = ResultView(after_index_records(_endpoints(), SPEC).iloc[0:0])
     assert after_index_table(Context(empty, ["INO"], 5), "os", "km-os", 3.0) is None
+
+
+RESPONSE_SPEC = spec_from_text("""
+name: t
+index_groups: {INO: [inotuzumab_ozogamicin]}
+study_period: {start: 2019-01-01, end: 2022-12-31}
+outcomes:
+  after_index: {event: response, endpoints: [os], landmarks_months: [1], horizon_months: 3}
+""")
+
+
+def _response_endpoints() -> pd.DataFrame:
+    # the same persons; those with a day in PERSONS reach CR that day (RFS starts then)
+    rows = []
+    for pid, (time, died, day) in enumerate(PERSONS, start=1):
+        common = {"person_id": pid, "group": "INO", "censor_variant": "none",
+                  "start_date": INDEX, "cause": died}  # fmt: skip
+        end = INDEX + pd.Timedelta(days=time)
+        rows.append({**common, "endpoint": "os", "time_days": time, "event": died,
+                     "status": "available", "end_date": end})  # fmt: skip
+        if day is not None:
+            start = INDEX + pd.Timedelta(days=day)
+            rows.append({**common, "endpoint": "rfs", "time_days": time - day, "event": died,
+                         "status": "available", "start_date": start,
+                         "end_date": INDEX + pd.Timedelta(days=time)})  # fmt: skip
+    return pd.DataFrame(rows)
+
+
+def test_the_table_follows_the_response_event() -> None:
+    records = after_index_records(_response_endpoints(), RESPONSE_SPEC)
+    published = suppress(ResultSet.create(records, spec={"a": 1}, cdm_source="t"), 3)
+    table = after_index_table(Context(ResultView(published.records), ["INO"], 3),
+                              "os", "km-os", 3.0, "response")  # fmt: skip
+    assert table is not None
+    assert table.caption == "Outcomes by response (CR/CRh/CRi) after index"
+    cells = [r.cells[1:4] for r in table.rows]
+    # the same split as by HSCT: 6 respond by day 30 (4 die), 12 do not (8 die)
+    assert cells[:2] == [
+        ("landmark 1 months, response (CR/CRh/CRi) by then", "6", "4"),
+        ("landmark 1 months, no response (CR/CRh/CRi) by then", "12", "8"),
+    ]
+    assert cells[-1] == (
+        "Response (CR/CRh/CRi) as a time-dependent covariate (Cox, robust SE)",
+        "18",
+        "12",
+    )

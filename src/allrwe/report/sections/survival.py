@@ -583,7 +583,11 @@ def _km_endpoint(ctx: Context, spec: StudySpec, variable: str) -> Section:
             )
         )
     after = spec.outcomes.after_index
-    table = None if after is None else after_index_table(ctx, variable, sid, after.horizon_months)
+    table = (
+        None
+        if after is None
+        else after_index_table(ctx, variable, sid, after.horizon_months, after.event)
+    )
     if table is not None:
         folded.append(table)
     if folded:
