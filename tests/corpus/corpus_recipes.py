@@ -626,6 +626,14 @@ def _recipes() -> list[Recipe]:
             ("5 drug_exposure rows have no drug_exposure_start_date",),
         ),
         Recipe(
+            "null_drug_end",
+            "6 drug exposures without an end date (a days' supply only, as claims give)",
+            0,
+            (set_values("drug_exposure", "drug_exposure_end_date", None, range(6)),),
+            (warn("drug_exposure", "drug_exposure_end_date", "null_required", 6),),
+            ("6 drug_exposure rows have no drug_exposure_end_date", "days_supply - 1"),
+        ),
+        Recipe(
             "null_observation_period_end",
             "1 observation period without an end date",
             1,

@@ -72,16 +72,31 @@ def _pred(
     return Check(rule, severity, table, column, message, base=base, predicate=predicate)
 
 
+#: required fields a null of which the reader fills in by a documented rule: a warning, not an
+#: error. A null ``drug_exposure_end_date`` is common in real ETLs (claims with only a days'
+#: supply); allrwe takes ``start + days_supply - 1``, else the start, as the OHDSI drug-era
+#: script does (docs/cdm-conventions.md).
+DERIVED_WHEN_NULL: dict[tuple[str, str], str] = {
+    ("drug_exposure", "drug_exposure_end_date"): (
+        "their end is taken as drug_exposure_start_date + days_supply - 1, else the start date"
+    ),
+}
+
+
 def null_required(ctx: CheckContext) -> list[Check]:
-    """Count required fields that are null (error)."""
+    """Count required fields that are null (error; a warning where :data:`DERIVED_WHEN_NULL`)."""
     out = []
     for table in ctx.usable:
         for f in ctx.spec.table(table).required_fields:
             if ctx.require(table, f.name):
                 t = ctx.table(table)
+                rule = DERIVED_WHEN_NULL.get((table, f.name))
                 msg = f"{{rows:,}} {table} rows have no {f.name} (a required field)"
+                severity: Severity = "error" if rule is None else "warning"
+                if rule is not None:
+                    msg += f"; {rule}"
                 pred = t[f.name].isnull()
-                out.append(_pred("null_required", "error", table, f.name, msg, t, pred))
+                out.append(_pred("null_required", severity, table, f.name, msg, t, pred))
     return out
 
 
