@@ -29,33 +29,44 @@ REVIEWED: dict[tuple[str, str, str], str] = {
         'f"CREATE TABLE {name} AS SELECT * FROM _arrow_source"',
     ): "name comes from the constant EXAMPLE_TABLES",
     (
-        "io/load.py",
+        "io/write.py",
         "_load_spark",
         'f"CREATE DATABASE IF NOT EXISTS {database}"',
     ): "database passed validate_identifier in load_cdm",
     (
-        "io/load.py",
+        "io/write.py",
         "_save_spark_table",
         'f"DROP TABLE IF EXISTS {qualified}"',
     ): "database and table names passed validate_identifier in load_cdm",
     (
-        "io/source.py",
+        "io/backends/spark.py",
         "list_tables",
         'f"SHOW TABLES IN {database}"',
     ): "database is the CdmSource schema, which passed validate_identifier in connect()",
     (
-        "io/source.py",
-        "_connect_csv",
+        "io/backends/csv.py",
+        "connect_csv",
         'f"SELECT * FROM {source}"',
     ): "source is read_csv() of a file path with its single quotes doubled",
     (
-        "io/source.py",
-        "_connect_csv",
+        "io/backends/csv.py",
+        "connect_csv",
         "f\"CREATE VIEW {name} AS SELECT {', '.join(parts)} FROM {source}\"",
     ): (
         "name and every lower-cased column passed validate_identifier; the file's own column"
         " names are double-quoted with their double quotes doubled; casts are constants"
     ),
+    (
+        "cohort/external.py",
+        "circe_rows",
+        'f"DROP TABLE IF EXISTS {target}"',
+    ): "target is 'allrwe_circe_' and the absolute value of an int",
+    (
+        "cohort/external.py",
+        "circe_rows",
+        'f"SELECT subject_id, cohort_start_date, cohort_end_date FROM {target} " '
+        'f"WHERE cohort_definition_id = {int(cohort_id)} ORDER BY 1, 2"',
+    ): "target is 'allrwe_circe_' and the absolute value of an int; the id is an int",
     (
         "io/write.py",
         "parquet_dir_to_duckdb",

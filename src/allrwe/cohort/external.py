@@ -164,7 +164,7 @@ def circe_rows(source: CdmSource, definition: Path, cohort_id: int) -> ir.Table:
         text = definition.read_text(encoding="utf-8")
     except OSError as exc:
         raise CdmDataError(f"Circe definition {str(definition)!r}: {exc.strerror}") from None
-    target = f"allrwe_circe_{abs(cohort_id)}"
+    target = f"allrwe_circe_{abs(int(cohort_id))}"
     schema = source.schema or ("main" if dialect == "duckdb" else "public")
     try:
         sql = build_cohort_query(
