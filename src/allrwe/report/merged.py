@@ -16,13 +16,12 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from functools import lru_cache
 from typing import Any
 
 import pandas as pd
-from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 from markupsafe import Markup
 
+from allrwe.report.render.html import environment
 from allrwe.results.attack import CURVE_ANALYSES
 from allrwe.results.merge import META_ESTIMATES
 
@@ -108,16 +107,6 @@ class _Page:
     summaries: list[_Table] = field(default_factory=list)
     hidden: tuple[str, ...] = ()
     attack: str = ""
-
-
-@lru_cache(maxsize=1)
-def _environment() -> Environment:
-    return Environment(
-        loader=PackageLoader("allrwe.report", "templates"),
-        autoescape=select_autoescape(["html", "j2"]),
-        undefined=StrictUndefined,
-        keep_trailing_newline=True,
-    )
 
 
 def _number(value: float, digits: int = 3) -> str:
@@ -356,5 +345,5 @@ def render_merged(
             page.summaries.append(summary_table(rows, names, str(analysis), f"summary-{n}"))
         elif (rows["estimate_type"] == "count").any():
             page.counts.append(count_table(rows, columns, str(analysis), f"counts-{n}"))
-    template = _environment().get_template("merged.html.j2")
+    template = environment().get_template("merged.html.j2")
     return template.render(page=page, missing=MISSING)

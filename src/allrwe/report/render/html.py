@@ -17,11 +17,12 @@ from markupsafe import Markup
 from allrwe.report.model import Details, Figure, ReportDocument, Table
 from allrwe.report.render.svg import svg_figure
 
-__all__ = ["render_html"]
+__all__ = ["environment", "render_html"]
 
 
 @lru_cache(maxsize=1)
-def _environment() -> Environment:
+def environment() -> Environment:
+    """Return the Jinja environment of every report template (escaped, strict, built once)."""
     return Environment(
         loader=PackageLoader("allrwe.report", "templates"),
         autoescape=select_autoescape(["html", "j2"]),
@@ -64,7 +65,7 @@ def render_html(doc: ReportDocument) -> str:
         The HTML text, with every figure drawn as an inline ``<svg>`` element.
     """
     svgs = {f.id: Markup(svg_figure(f.id, f.chart, f.data)) for f in doc.figures()}
-    template = _environment().get_template("report.html.j2")
+    template = environment().get_template("report.html.j2")
     html = template.render(
         meta=doc.meta,
         sections=doc.sections,
