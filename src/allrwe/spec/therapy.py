@@ -1,0 +1,135 @@
+"""The spec's therapy-pattern section (``patterns``): eras, cycles, lines, classes, dose.
+
+The YAML key stays ``patterns``; the analysis it configures is :mod:`allrwe.analyses.therapy`
+(prior and subsequent therapy, lines, cycles, duration, dose). Treatment pathways (sequences,
+TreatmentPatterns-style) are configured by :mod:`allrwe.spec.pathways`.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import (
+    Field,
+    ValidationInfo,
+    field_validator,
+)
+
+from allrwe.spec.concepts import ConceptSetKey
+from allrwe.spec.types import (
+    DayCuts,
+    Float,
+    NonNegInt,
+    PosInt,
+    Section,
+)
+
+
+class InfusionCycles(Section):
+    """Continuous-infusion cycles (blinatumomab): bags joined, a long break starts a cycle.
+
+    An interruption of up to ``max_interruption_days`` untreated days continues the cycle; a
+    longer one starts a new cycle (label: an interruption of 7 days or less continues it).
+    """
+
+    rule: Literal["infusion"] = "infusion"
+    max_interruption_days: NonNegInt = 7
+
+
+class DoseScheduleCycles(Section):
+    """Day-1/8/15 schedules (inotuzumab): a cycle holds at most ``max_doses`` doses."""
+
+    rule: Literal["dose_schedule"] = "dose_schedule"
+    max_doses: PosInt = 3
+    min_cycle_days: PosInt = 19
+
+
+class GapCycles(Section):
+    """Generic rule: a break longer than ``max_interruption_days`` starts a new cycle."""
+
+    rule: Literal["gap"] = "gap"
+    max_interruption_days: NonNegInt = 7
+
+
+class SingleCycles(Section):
+    """Every administration day is one cycle (CAR-T)."""
+
+    rule: Literal["single"] = "single"
+
+
+CycleRule = Annotated[
+    InfusionCycles | DoseScheduleCycles | GapCycles | SingleCycles, Field(discriminator="rule")
+]
+
+
+def _default_cycles() -> dict[str, CycleRule]:
+    return {
+        "blinatumomab": InfusionCycles(),
+        "inotuzumab_ozogamicin": DoseScheduleCycles(),
+        "car_t": SingleCycles(),
+    }
+
+
+class LinesSpec(Section):
+    """Parameters of the line-of-therapy algorithm (docs/treatment-patterns.md)."""
+
+    regimen_window_days: NonNegInt = 28
+    gap_days: PosInt = 60
+    gap_exempt: list[ConceptSetKey] = Field(default_factory=lambda: ["tki"])
+    allowed_additions: list[ConceptSetKey] = Field(
+        default_factory=lambda: ["tki", "mercaptopurine", "methotrexate"]
+    )
+    line_defining: list[ConceptSetKey] = Field(default_factory=lambda: ["car_t"])
+    lymphodepletion: list[ConceptSetKey] = Field(
+        default_factory=lambda: ["fludarabine", "cyclophosphamide"]
+    )
+    lymphodepletion_days: NonNegInt = 21
+    transplant: list[ConceptSetKey] = Field(default_factory=lambda: ["allo_hsct"])
+    relapse_starts_line: bool = True
+    consolidation_keeps_line: bool = True
+    remission_memory_days: NonNegInt | None = None
+    frontline_until_relapse: bool = False
+
+
+class DoseSpec(Section):
+    """Dose, body-surface area and label adherence."""
+
+    bsa_formula: Literal["mosteller", "dubois"] = "mosteller"
+    anthropometry_window_days: NonNegInt = 90
+    tolerance: Float = Field(default=0.10, gt=0, lt=1)
+    weight_threshold_kg: Float = Field(default=45.0, gt=0, le=1_000)
+
+
+def _default_classes() -> dict[str, list[str]]:
+    return {
+        "chemotherapy": ["chemotherapy"],
+        "tki": ["tki"],
+        "hsct": ["allo_hsct"],
+        "car_t": ["car_t"],
+        "blinatumomab": ["blinatumomab"],
+        "inotuzumab": ["inotuzumab_ozogamicin"],
+    }
+
+
+class PatternsSpec(Section):
+    """Treatment patterns: eras, cycles, lines, classes, dose."""
+
+    era_gap_days: NonNegInt = 30
+    index_treatment_end: Literal["era", "line"] = "era"
+    cycles: dict[ConceptSetKey, CycleRule] = Field(default_factory=_default_cycles)
+    lines: LinesSpec = Field(default_factory=LinesSpec)
+    therapy_classes: dict[str, list[ConceptSetKey]] = Field(default_factory=_default_classes)
+    novel_agent_classes: list[str] = Field(
+        default_factory=lambda: ["blinatumomab", "inotuzumab", "car_t"]
+    )
+    duration_buckets: DayCuts = Field(default_factory=lambda: [14.0, 28.0])
+    dose: DoseSpec = Field(default_factory=DoseSpec)
+
+    @field_validator("novel_agent_classes")
+    @classmethod
+    def _known_classes(cls, value: list[str], info: ValidationInfo) -> list[str]:
+        classes = info.data.get("therapy_classes") or {}
+        unknown = [c for c in value if c not in classes]
+        if unknown:
+            raise ValueError(f"{unknown} not among therapy_classes {sorted(classes)}")
+        return value
