@@ -20,7 +20,7 @@ def main(spec_path: str, cdm_url: str) -> None:
         extract_step(kept, vocab)
         cohort = cohort_step(kept, spec, vocab)
         run = stages.RunInputs(kept, spec, vocab, cohort)
-        patterns = stages.patterns_step(run).output
+        patterns = stages.therapy_step(run).output
         pathways = stages.pathways_step(run, patterns).output
     assert patterns.inputs is not None
     classes = patterns.inputs.set_classes

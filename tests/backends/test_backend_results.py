@@ -24,6 +24,7 @@ import pandas as pd
 import pytest
 from backend_servers import EXAMPLES, PROFILES
 
+from allrwe.analyses.attrition import attrition_records, cohort_records
 from allrwe.cli.app import main
 from allrwe.cohort import build_cohort
 from allrwe.io import connect
@@ -31,7 +32,6 @@ from allrwe.io.check import check_cdm
 from allrwe.io.vocabulary import load_vocabulary
 from allrwe.spec import load_spec
 from allrwe.study import run_study, stages
-from allrwe.study.adapters import attrition_records, cohort_records
 
 KEYS = [
     "analysis",
@@ -75,7 +75,7 @@ def engine_records(profile: str, url: str) -> tuple[pd.DataFrame, dict[str, obje
         run = stages.RunInputs(source=source, spec=spec, vocab=vocab, cohort=cohort)
         parts = [cohort_records(cohort.frame, run.groups), attrition_records(cohort.attrition)]
         strata = stages.VariableStrata(run)
-        patterns = stages.patterns_step(run)
+        patterns = stages.therapy_step(run)
         pathways = stages.pathways_step(run, patterns.output)
         outcomes = stages.outcomes_step(run, patterns.output, strata)
         survival = stages.survival_step(run, outcomes.output, strata)

@@ -11,8 +11,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from allrwe.analyses.attrition import attrition_records
+from allrwe.analyses.records import status_records
 from allrwe.results import count_records, make_records, percentage_records
-from allrwe.study.adapters import attrition_records, status_records
 
 MIN_CELL_COUNT = 50
 PLANTED = 37

@@ -7,23 +7,20 @@ import pandas as pd
 import pytest
 from study_paths import DEMO_SPEC, EXAMPLES
 
+from allrwe.analyses.attrition import attrition_records, cohort_records, link_attrition
 from allrwe.analyses.pathways import compute_pathways
-from allrwe.errors import UsageError
-from allrwe.results import ResultSet, suppress
-from allrwe.spec import load_spec
-from allrwe.study.adapters import (
-    _destinations,
-    _dose_adherence,
-    attrition_records,
-    cohort_records,
+from allrwe.analyses.pathways.records import pathway_records
+from allrwe.analyses.records import (
     drop_single_member_margins,
-    link_attrition,
     pool_rare,
     pooled_label,
     status_records,
 )
+from allrwe.analyses.therapy.records import _destinations, _dose_adherence
+from allrwe.errors import UsageError
+from allrwe.results import ResultSet, suppress
+from allrwe.spec import load_spec
 from allrwe.study.output import MARKER, StagedOutput, write_manifest
-from allrwe.study.pathways import pathway_records
 from allrwe.study.runner import export_formats
 
 

@@ -8,14 +8,10 @@ import pandas as pd
 import pytest
 
 from allrwe.analyses.pathways import compute_pathways
+from allrwe.analyses.pathways.groups import _therapy_events, group_settings
+from allrwe.analyses.pathways.records import pathway_records, pathway_strata
 from allrwe.errors import StudySpecError
 from allrwe.spec import spec_from_text
-from allrwe.study.pathways import (
-    _therapy_events,
-    group_settings,
-    pathway_records,
-    pathway_strata,
-)
 from allrwe.study.stages import PathwaysOutput, pathway_settings
 
 

@@ -23,9 +23,9 @@ from allrwe.analyses.outcomes import (
     prepare_outcome_inputs,
     response_from_inputs,
 )
-from allrwe.analyses.patterns import index_treatments, prepare_inputs, therapy_by_person
 from allrwe.analyses.safety import summarise_safety
 from allrwe.analyses.safety.events import ae_records, term_keys
+from allrwe.analyses.therapy import index_treatments, prepare_inputs, therapy_by_person
 from allrwe.cohort import build_cohort
 from allrwe.io import connect
 from allrwe.io.vocabulary import Vocabulary, load_vocabulary

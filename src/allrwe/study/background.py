@@ -28,7 +28,7 @@ logger = logging.getLogger(__name__)
 LATER_MODULES = (
     "allrwe.study.pipeline",
     "allrwe.study.stages",
-    "allrwe.study.adapters",
+    "allrwe.analyses.records",
     "allrwe.results",
     "allrwe.report.structure",
     "allrwe.report.render",

@@ -39,9 +39,9 @@ from allrwe.study.stages import (
     outcomes_step,
     pathway_settings,
     pathways_step,
-    patterns_step,
     safety_step,
     survival_step,
+    therapy_step,
 )
 
 __all__ = ["ANALYSIS_STEPS", "Analyses", "results_step", "run_analyses"]
@@ -95,10 +95,10 @@ def run_analyses(run: RunInputs, progress: StageReporter) -> Analyses:
     """Run the analysis steps in :data:`ANALYSIS_STEPS` order, each reported as a stage.
 
     Each step is handed the outputs it builds on: pathways and outcomes the patterns'
-    (:class:`~allrwe.study.stages.PatternsOutput`), survival the outcomes' endpoints, and
+    (:class:`~allrwe.study.stages.TherapyOutput`), survival the outcomes' endpoints, and
     outcomes and survival one :class:`~allrwe.study.stages.VariableStrata`.
     """
-    from allrwe.study.adapters import attrition_records, cohort_records, link_attrition
+    from allrwe.analyses.attrition import attrition_records, cohort_records, link_attrition
 
     cohort = run.cohort
     gathered = Analyses(
@@ -125,7 +125,7 @@ def run_analyses(run: RunInputs, progress: StageReporter) -> Analyses:
         notes.append(f"!{reason}" if reason is not None else f"{len(result.records)} records")
 
     with progress.stage("patterns") as notes:
-        patterns = patterns_step(run)
+        patterns = therapy_step(run)
         step("patterns", patterns, notes)
     with progress.stage("pathways") as notes:
         pathways = pathways_step(run, patterns.output)
@@ -165,7 +165,7 @@ def results_step(
     created_at : str or None
         The run's timestamp (None: now).
     """
-    from allrwe.study.adapters import empty_records
+    from allrwe.analyses.records import empty_records
 
     frames = [p for p in analyses.records if len(p)] or [empty_records()]
     raw = ResultSet.create(

@@ -8,7 +8,7 @@ later steps. No step changes another's output. The steps are the only places tha
 analyses, so a change in an analysis's interface touches one function here; their order is
 :mod:`allrwe.study.pipeline`'s.
 
-The data flow: patterns → :class:`PatternsOutput` → pathways and outcomes;
+The data flow: patterns → :class:`TherapyOutput` → pathways and outcomes;
 outcomes → :class:`OutcomesOutput` (the endpoints) → survival (and after-index);
 :class:`VariableStrata` (computed once, on first use) → outcomes and survival.
 """
@@ -40,36 +40,32 @@ from allrwe.analyses.outcomes import (
     summarise_survival,
 )
 from allrwe.analyses.pathways import PathwayResult
-from allrwe.analyses.patterns import (
-    PatternInputs,
-    TreatmentPatterns,
+from allrwe.analyses.pathways.groups import compute_group_pathways
+from allrwe.analyses.pathways.records import pathway_records, pathway_strata
+from allrwe.analyses.records import as_records, concat_records, empty_records, status_records
+from allrwe.analyses.safety import summarise_safety
+from allrwe.analyses.therapy import (
+    TherapyInputs,
+    TherapyPatterns,
     prepare_dose_inputs,
     prepare_inputs,
-    summarise_patterns,
+    summarise_therapy_inputs,
+    therapy_records,
 )
-from allrwe.analyses.safety import summarise_safety
 from allrwe.cohort import Cohort
 from allrwe.errors import AnalysisError, CdmSchemaError
 from allrwe.io.cdm import CdmSource
 from allrwe.io.vocabulary import Vocabulary
 from allrwe.spec import StudySpec
-from allrwe.study.adapters import (
-    as_records,
-    concat_records,
-    empty_records,
-    pattern_records,
-    status_records,
-)
-from allrwe.study.pathways import compute_group_pathways, pathway_records, pathway_strata
 
 __all__ = [
     "OUTCOME_STRATA",
     "VARIABLE_STRATA",
     "OutcomesOutput",
     "PathwaysOutput",
-    "PatternsOutput",
     "RunInputs",
     "StepResult",
+    "TherapyOutput",
     "VariableStrata",
     "after_index_step",
     "baseline_step",
@@ -77,9 +73,9 @@ __all__ = [
     "outcomes_step",
     "pathway_settings",
     "pathways_step",
-    "patterns_step",
     "safety_step",
     "survival_step",
+    "therapy_step",
 ]
 
 logger = logging.getLogger(__name__)
@@ -143,11 +139,11 @@ class StepResult(Generic[T]):
 
 
 @dataclass(frozen=True)
-class PatternsOutput:
+class TherapyOutput:
     """The patterns step's output: its inputs (None if they could not be read), its summary."""
 
-    inputs: PatternInputs | None = None
-    patterns: TreatmentPatterns | None = None
+    inputs: TherapyInputs | None = None
+    patterns: TherapyPatterns | None = None
 
 
 @dataclass(frozen=True)
@@ -188,7 +184,7 @@ def guarded(
     return status_records(analysis, run.groups, reason), {analysis: reason}
 
 
-def patterns_step(run: RunInputs) -> StepResult[PatternsOutput]:
+def therapy_step(run: RunInputs) -> StepResult[TherapyOutput]:
     """Treatment patterns: prior/subsequent therapy, sequences, cycles, duration, lines, dose.
 
     Its output holds the pattern inputs as soon as they are read, even when the summary then
@@ -199,16 +195,16 @@ def patterns_step(run: RunInputs) -> StepResult[PatternsOutput]:
     def compute() -> pd.DataFrame:
         found["inputs"] = prepare_inputs(run.source, run.vocab, run.cohort)
         dose = prepare_dose_inputs(run.source, run.vocab, run.cohort)
-        found["patterns"] = summarise_patterns(found["inputs"], dose, run.vocab)
-        return pattern_records(found["patterns"], min_cell_count=run.min_cell_count)
+        found["patterns"] = summarise_therapy_inputs(found["inputs"], dose, run.vocab)
+        return therapy_records(found["patterns"], min_cell_count=run.min_cell_count)
 
     records, unavailable = guarded("patterns", run, compute)
-    patterns: TreatmentPatterns | None = found.get("patterns")
+    patterns: TherapyPatterns | None = found.get("patterns")
     tables = {} if patterns is None else {"index_treatments": patterns.index_treatments}
-    return StepResult(records, PatternsOutput(found.get("inputs"), patterns), unavailable, tables)
+    return StepResult(records, TherapyOutput(found.get("inputs"), patterns), unavailable, tables)
 
 
-def pathways_step(run: RunInputs, patterns: PatternsOutput) -> StepResult[PathwaysOutput]:
+def pathways_step(run: RunInputs, patterns: TherapyOutput) -> StepResult[PathwaysOutput]:
     """Treatment pathways (TreatmentPatterns semantics) from the pattern inputs."""
     inputs = patterns.inputs
     if inputs is None:
@@ -275,7 +271,7 @@ class VariableStrata:
 
 
 def outcomes_step(
-    run: RunInputs, patterns: PatternsOutput, strata: VariableStrata
+    run: RunInputs, patterns: TherapyOutput, strata: VariableStrata
 ) -> StepResult[OutcomesOutput]:
     """Response rates (with Clopper–Pearson CIs) and the time-to-event endpoints.
 

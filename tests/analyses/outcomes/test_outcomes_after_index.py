@@ -57,8 +57,8 @@ from allrwe.io.vocabulary import load_vocabulary
 from allrwe.results import ResultSet, suppress, validate_records
 from allrwe.spec import StudySpec
 from allrwe.study.stages import (
-    PatternsOutput,
     RunInputs,
+    TherapyOutput,
     VariableStrata,
     after_index_step,
     outcomes_step,
@@ -94,7 +94,7 @@ def run(cdm: Path, spec: StudySpec) -> tuple[pd.DataFrame, pd.DataFrame]:
     """The records as the study pipeline makes them (outcomes stage, then after-index)."""
     with connect(cdm) as src:
         run = RunInputs(src, spec, load_vocabulary(), cohort(spec, _rows()))
-        outcomes = outcomes_step(run, PatternsOutput(), VariableStrata(run)).output
+        outcomes = outcomes_step(run, TherapyOutput(), VariableStrata(run)).output
         records = after_index_step(run, outcomes).records
     assert outcomes.endpoints is not None
     return records, outcomes.endpoints
@@ -269,7 +269,7 @@ def test_stage_is_silent_without_the_option(cdm: Path) -> None:
     plain = make_spec()
     with connect(cdm) as src:
         run = RunInputs(src, plain, load_vocabulary(), cohort(plain, _rows()))
-        outcomes = outcomes_step(run, PatternsOutput(), VariableStrata(run)).output
+        outcomes = outcomes_step(run, TherapyOutput(), VariableStrata(run)).output
         assert after_index_step(run, outcomes).records.empty
     assert outcomes.endpoints is not None
     assert after_index_records(outcomes.endpoints, plain)["analysis"].str.startswith("after").all()

@@ -16,7 +16,7 @@ from allrwe.analyses.outcomes import (
     response_from_inputs,
 )
 from allrwe.analyses.outcomes import _inputs as outcome_inputs
-from allrwe.analyses.patterns import index_treatments, prepare_inputs
+from allrwe.analyses.therapy import index_treatments, prepare_inputs
 from allrwe.cohort import build_cohort
 from allrwe.io import connect
 from allrwe.io.vocabulary import load_vocabulary

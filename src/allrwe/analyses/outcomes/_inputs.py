@@ -2,7 +2,7 @@
 
 :func:`prepare_outcome_inputs` executes, for the cohort's persons only, the labs of the response
 criteria, the disease-status records, deaths, the therapies that end or censor follow-up, and
-the cycles of the index treatment (through :mod:`allrwe.analyses.patterns`). Every outcome
+the cycles of the index treatment (through :mod:`allrwe.analyses.therapy`). Every outcome
 function then works on the small :class:`OutcomeInputs` in pandas;
 :func:`outcome_inputs_from_frames` builds the same object from hand-made frames.
 """
@@ -16,8 +16,8 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from allrwe.analyses.patterns import (
-    PatternInputs,
+from allrwe.analyses.therapy import (
+    TherapyInputs,
     assign_cycles,
     index_treatments,
     prepare_inputs,
@@ -148,7 +148,7 @@ def index_cycles(
     Parameters
     ----------
     treatments : pandas.DataFrame
-        :func:`allrwe.analyses.patterns.index_treatments` output (``person_id, group,
+        :func:`allrwe.analyses.therapy.index_treatments` output (``person_id, group,
         index_date, index_set, index_end``).
     events : pandas.DataFrame
         ``person_id, concept_set, start_date, end_date`` of drug and procedure records.
@@ -222,7 +222,7 @@ def prepare_outcome_inputs(
     cohort: Cohort,
     spec: StudySpec | None = None,
     *,
-    pattern_inputs: PatternInputs | None = None,
+    pattern_inputs: TherapyInputs | None = None,
     treatments: pd.DataFrame | None = None,
 ) -> OutcomeInputs:
     """Execute, for the cohort's persons, every record the outcome analyses read.
@@ -237,11 +237,11 @@ def prepare_outcome_inputs(
         The study cohort.
     spec : StudySpec, optional
         The study specification; default the cohort's.
-    pattern_inputs : PatternInputs, optional
-        :func:`allrwe.analyses.patterns.prepare_inputs` of the same cohort, to reuse (a study
+    pattern_inputs : TherapyInputs, optional
+        :func:`allrwe.analyses.therapy.prepare_inputs` of the same cohort, to reuse (a study
         run has them from its treatment patterns); read again when not given.
     treatments : pandas.DataFrame, optional
-        :func:`allrwe.analyses.patterns.index_treatments` of ``pattern_inputs``, to reuse.
+        :func:`allrwe.analyses.therapy.index_treatments` of ``pattern_inputs``, to reuse.
 
     Returns
     -------
@@ -286,7 +286,7 @@ def _treatment(
     source: CdmSource,
     vocab: Vocabulary,
     cohort: Cohort,
-    inputs: PatternInputs | None,
+    inputs: TherapyInputs | None,
     treatments: pd.DataFrame | None,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     if not len(cohort):

@@ -11,7 +11,7 @@ Definitions (docs/outcomes.md, DOMAIN.md section 3a; thresholds from ``outcomes.
   ANC > 0.5 and platelets > 50, not CR; **CRi**: blasts ≤ 5 % otherwise (also when a count is
   missing); **NR**: blasts > 5 %. A threshold value itself is not "above" it;
 * the **cycle** of an assessment is the last cycle of the index treatment starting on or
-  before it (:func:`allrwe.analyses.patterns.assign_cycles` rules);
+  before it (:func:`allrwe.analyses.therapy.assign_cycles` rules);
 * **MRD negative**: an MRD value below ``outcomes.mrd_threshold_pct`` (0.01 % = 10⁻⁴) in the same
   assessment period.
 

@@ -29,7 +29,6 @@ from allrwe.analyses.baseline.units import (
     stratum_parts,
     table_strata,
 )
-from allrwe.analyses.patterns import prepare_inputs
 from allrwe.analyses.safety.events import (
     UNKNOWN_CAUSE,
     deaths,
@@ -48,6 +47,7 @@ from allrwe.analyses.safety.tables import (
     row_index,
 )
 from allrwe.analyses.safety.windows import SafetyWindows, safety_windows
+from allrwe.analyses.therapy import prepare_inputs
 from allrwe.cohort import Cohort, cohort_line_inputs, followup_end_dates, recorded_sets
 from allrwe.io.source import CdmSource
 from allrwe.io.vocabulary import Vocabulary

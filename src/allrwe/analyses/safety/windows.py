@@ -1,7 +1,7 @@
 """Safety windows per cohort row: treatment, follow-up, cycles and the discontinuation check.
 
 The index treatment and its end come from the treatment patterns
-(:func:`allrwe.analyses.patterns.index_treatments`, ``patterns.index_treatment_end``), and its
+(:func:`allrwe.analyses.therapy.index_treatments`, ``patterns.index_treatment_end``), and its
 cycles from the cycle rule of the index set (``patterns.cycles``), so safety, duration and cycle
 counts describe the same treatment. Dates are int day numbers here (days since 1970-01-01).
 """
@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from allrwe.analyses.patterns import PatternInputs, assign_cycles, index_treatments
+from allrwe.analyses.therapy import TherapyInputs, assign_cycles, index_treatments
 from allrwe.spec import CycleRule, DoseScheduleCycles, SafetySpec
 
 __all__ = [
@@ -60,7 +60,7 @@ class SafetyWindows:
     windows: pd.DataFrame
 
 
-def _index_records(inputs: PatternInputs, tr: pd.DataFrame) -> pd.DataFrame:
+def _index_records(inputs: TherapyInputs, tr: pd.DataFrame) -> pd.DataFrame:
     """Return the records of each row's index set from its index date to the treatment end."""
     rows = tr[["person_id", "group", "index_set", "index_date", "index_end"]]
     ev = inputs.events.merge(
@@ -71,7 +71,7 @@ def _index_records(inputs: PatternInputs, tr: pd.DataFrame) -> pd.DataFrame:
     return ev.loc[keep, ["person_id", "group", "concept_set", "start_date", "end_date"]]
 
 
-def _cycles(inputs: PatternInputs, records: pd.DataFrame) -> pd.DataFrame:
+def _cycles(inputs: TherapyInputs, records: pd.DataFrame) -> pd.DataFrame:
     parts = []
     for (group, cset), part in records.groupby(["group", "concept_set"], sort=True):
         rule = inputs.cycle_rules.get(str(cset))
@@ -133,7 +133,7 @@ def cycle_windows(records: pd.DataFrame, window_end: pd.DataFrame) -> pd.DataFra
     return per[cols]
 
 
-def _complete(last: pd.DataFrame, inputs: PatternInputs, safety: SafetySpec) -> np.ndarray:
+def _complete(last: pd.DataFrame, inputs: TherapyInputs, safety: SafetySpec) -> np.ndarray:
     """Whether each row's last cycle was completed (see docs/baseline-and-safety.md)."""
     span = last["last_end"] - last["c_start"] + 1
     max_doses = {
@@ -152,12 +152,12 @@ def _complete(last: pd.DataFrame, inputs: PatternInputs, safety: SafetySpec) -> 
     return complete
 
 
-def safety_windows(inputs: PatternInputs, safety: SafetySpec) -> SafetyWindows:
+def safety_windows(inputs: TherapyInputs, safety: SafetySpec) -> SafetyWindows:
     """Compute the safety windows of every cohort row from the pattern inputs.
 
     Parameters
     ----------
-    inputs : PatternInputs
+    inputs : TherapyInputs
         Executed pattern inputs of the cohort.
     safety : SafetySpec
         ``treatment_window_days``, ``discontinuation_window_days``, ``complete_infusion_days``.

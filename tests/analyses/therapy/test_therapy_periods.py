@@ -19,7 +19,7 @@ import pandas as pd
 import pytest
 from pattern_helpers import cohort_frame, day, event_frame
 
-from allrwe.analyses.patterns import (
+from allrwe.analyses.therapy import (
     cycle_distribution,
     destination_strata,
     destination_table,
@@ -31,8 +31,8 @@ from allrwe.analyses.patterns import (
     therapy_by_person,
     treatment_duration,
 )
-from allrwe.analyses.patterns._inputs import PatternInputs
-from allrwe.analyses.patterns.therapy import _repeat_lists
+from allrwe.analyses.therapy._inputs import TherapyInputs
+from allrwe.analyses.therapy.periods import _repeat_lists
 from allrwe.io.vocabulary import Vocabulary
 from allrwe.spec import StudySpec, spec_from_text
 
@@ -60,7 +60,7 @@ COHORT = cohort_frame(
 
 
 @pytest.fixture
-def inputs(spec: StudySpec, vocab: Vocabulary) -> PatternInputs:
+def inputs(spec: StudySpec, vocab: Vocabulary) -> TherapyInputs:
     return inputs_from_frames(COHORT, EVENTS, spec, vocab)
 
 
@@ -74,7 +74,7 @@ def table(frame: pd.DataFrame, group: str, variable: str | None = None) -> dict[
     }
 
 
-def test_index_treatments(inputs: PatternInputs) -> None:
+def test_index_treatments(inputs: TherapyInputs) -> None:
     tr = index_treatments(inputs).set_index(["group", "person_id"])
     assert tr["index_end"].to_dict() == {
         ("INO", 1): day(35),
@@ -109,7 +109,7 @@ def test_era_gap_ends_the_index_treatment(spec: StudySpec, vocab: Vocabulary) ->
     assert row.loc[("BLIN", 3), "n_cycles"] == 1
 
 
-def test_prior_therapy(inputs: PatternInputs) -> None:
+def test_prior_therapy(inputs: TherapyInputs) -> None:
     prior = prior_therapy(inputs)
     assert table(prior, "INO") == {
         "chemotherapy": (1, 2, 50.0),
@@ -143,7 +143,7 @@ def test_prior_lookback_window(spec: StudySpec, vocab: Vocabulary) -> None:
     assert table(prior, "INO")["tki"] == (1, 2, 50.0)
 
 
-def test_subsequent_therapy(inputs: PatternInputs) -> None:
+def test_subsequent_therapy(inputs: TherapyInputs) -> None:
     sub = subsequent_therapy(inputs)
     assert table(sub, "INO") == {
         "chemotherapy": (0, 2, 0.0),
@@ -178,7 +178,7 @@ def test_follow_up_window_limits_subsequent_therapy(spec: StudySpec, vocab: Voca
     assert table(sub, "BLIN")["any"] == (1, 3, 33.3)  # only person 4's CAR-T (27 days)
 
 
-def test_sequences_with_both_denominators(inputs: PatternInputs) -> None:
+def test_sequences_with_both_denominators(inputs: TherapyInputs) -> None:
     seq = sequences(inputs)
     rows = {
         (r.level, r.denominator_definition): (r.n, r.denominator, r.percentage)
@@ -192,7 +192,7 @@ def test_sequences_with_both_denominators(inputs: PatternInputs) -> None:
     }
 
 
-def test_destinations_by_duration_and_cycles(inputs: PatternInputs) -> None:
+def test_destinations_by_duration_and_cycles(inputs: TherapyInputs) -> None:
     dest = destination_table(inputs)
     overall = dest[(dest["variable"] == "destination") & (dest["n"] > 0)]
     assert sorted(zip(overall["group"], overall["level"], overall["n"], strict=True)) == [
@@ -234,7 +234,7 @@ def test_same_day_destination_tie_follows_class_order(spec: StudySpec, vocab: Vo
     assert got == ["chemotherapy"]  # chemotherapy comes first in patterns.therapy_classes
 
 
-def test_duration_summary_and_buckets(inputs: PatternInputs) -> None:
+def test_duration_summary_and_buckets(inputs: TherapyInputs) -> None:
     summary, buckets = treatment_duration(inputs)
     s = summary.set_index("group")
     assert s.loc["INO", ["n", "median", "min", "max"]].tolist() == [2, 25.5, 15.0, 36.0]
@@ -251,7 +251,7 @@ def test_duration_summary_and_buckets(inputs: PatternInputs) -> None:
     }
 
 
-def test_cycle_distribution(inputs: PatternInputs) -> None:
+def test_cycle_distribution(inputs: TherapyInputs) -> None:
     dist = cycle_distribution(inputs)
     assert table(dist, "INO") == {"1": (1, 2, 50.0), "2": (1, 2, 50.0)}
     assert table(dist, "BLIN") == {"1": (2, 3, 66.7), "2": (1, 3, 33.3)}
@@ -259,7 +259,7 @@ def test_cycle_distribution(inputs: PatternInputs) -> None:
     assert table(capped, "BLIN") == {"1": (2, 3, 66.7), "2+": (1, 3, 33.3)}
 
 
-def test_therapy_by_person_timing(inputs: PatternInputs) -> None:
+def test_therapy_by_person_timing(inputs: TherapyInputs) -> None:
     th = therapy_by_person(inputs)
     p1 = th[(th["group"] == "INO") & (th["person_id"] == 1)].sort_values("days_from_index")
     assert list(zip(p1["therapy_class"], p1["period"], p1["days_from_index"], strict=True)) == [

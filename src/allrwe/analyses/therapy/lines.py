@@ -9,8 +9,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from allrwe.analyses.patterns._inputs import PatternInputs
-from allrwe.analyses.patterns._tables import categorical, percent
+from allrwe.analyses.therapy._inputs import TherapyInputs
+from allrwe.analyses.therapy._tables import categorical, percent
 from allrwe.cohort import summarise_lines
 
 __all__ = ["line_at_index_table", "line_regimens", "person_lines"]
@@ -23,7 +23,7 @@ def _line_level(line: pd.Series, cap: int) -> pd.Series:
     )
 
 
-def line_at_index_table(inputs: PatternInputs, *, cap: int = 4) -> pd.DataFrame:
+def line_at_index_table(inputs: TherapyInputs, *, cap: int = 4) -> pd.DataFrame:
     """Persons by line of therapy at index (``1``, ``2``, ``3``, ``4+`` by default), per group."""
     frame = inputs.cohort.assign(line_level=_line_level(inputs.cohort["line_at_index"], cap))
     levels = [str(i) for i in range(1, cap)] + [f"{cap}+"]
@@ -36,7 +36,7 @@ def line_at_index_table(inputs: PatternInputs, *, cap: int = 4) -> pd.DataFrame:
     )
 
 
-def person_lines(inputs: PatternInputs) -> pd.DataFrame:
+def person_lines(inputs: TherapyInputs) -> pd.DataFrame:
     """Return every line of every cohort row's person, marking the line of the index date.
 
     Returns
@@ -66,7 +66,7 @@ def person_lines(inputs: PatternInputs) -> pd.DataFrame:
     return out[cols].sort_values(["group", "person_id", "line"]).reset_index(drop=True)
 
 
-def line_regimens(inputs: PatternInputs, *, lines: pd.DataFrame | None = None) -> pd.DataFrame:
+def line_regimens(inputs: TherapyInputs, *, lines: pd.DataFrame | None = None) -> pd.DataFrame:
     """Regimens per line number, per group.
 
     Returns

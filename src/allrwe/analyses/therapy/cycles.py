@@ -24,7 +24,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from allrwe.analyses.patterns._inputs import days, to_dates
+from allrwe.analyses.therapy._inputs import days, to_dates
 from allrwe.errors import AnalysisError
 from allrwe.spec import CycleRule, DoseScheduleCycles, GapCycles, InfusionCycles, SingleCycles
 

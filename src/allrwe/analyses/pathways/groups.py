@@ -1,4 +1,8 @@
-"""Treatment pathways of the cohort (TreatmentPatterns semantics) and their result records."""
+"""The cohort's pathways: each index group's settings and :func:`compute_pathways` call.
+
+The day settings left at ``null`` take the group's index drug's course (docs/pathways.md);
+the events are the therapy-pattern inputs' records, classed as in the therapy tables.
+"""
 
 from __future__ import annotations
 
@@ -8,10 +12,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from allrwe.analyses.outcomes.strata import OVERALL, age_band_labels
-from allrwe.analyses.pathways import PathwayResult, compute_pathways, count_pathways
-from allrwe.analyses.patterns import PatternInputs
-from allrwe.results import percentage_records
+from allrwe.analyses.pathways.pipeline import compute_pathways
+from allrwe.analyses.pathways.result import PathwayResult
+from allrwe.analyses.therapy import TherapyInputs
 from allrwe.spec import (
     TP_DEFAULTS,
     CycleRule,
@@ -20,18 +23,8 @@ from allrwe.spec import (
     SingleCycles,
     StudySpec,
 )
-from allrwe.study.adapters import concat_records, drop_single_member_margins, pool_rare
 
-__all__ = [
-    "compute_group_pathways",
-    "course_days",
-    "group_settings",
-    "pathway_records",
-    "pathway_strata",
-    "settings_of",
-]
-
-_SEX = {8507: "male", 8532: "female"}
+__all__ = ["compute_group_pathways", "course_days", "group_settings", "settings_of"]
 
 
 def _class_table(set_classes: Mapping[str, Sequence[str]]) -> pd.DataFrame:
@@ -42,7 +35,7 @@ def _class_table(set_classes: Mapping[str, Sequence[str]]) -> pd.DataFrame:
     return pd.DataFrame(pairs, columns=["concept_set", "_rank", "name"])
 
 
-def _therapy_events(inputs: PatternInputs) -> pd.DataFrame:
+def _therapy_events(inputs: TherapyInputs) -> pd.DataFrame:
     """Return one row per event and therapy class of its concept set, in event then class order.
 
     Returns
@@ -57,7 +50,7 @@ def _therapy_events(inputs: PatternInputs) -> pd.DataFrame:
     return rows[["person_id", "name", "start_date", "end_date"]].reset_index(drop=True)
 
 
-def _exit_classes(spec: StudySpec, inputs: PatternInputs) -> list[str]:
+def _exit_classes(spec: StudySpec, inputs: TherapyInputs) -> list[str]:
     transplant = set(spec.patterns.lines.transplant)
     classes: dict[str, set[str]] = {}
     for key, names in inputs.set_classes.items():
@@ -83,12 +76,12 @@ def course_days(rule: CycleRule, spec: StudySpec) -> int | None:
     return None
 
 
-def _index_classes(inputs: PatternInputs, group: str) -> list[str]:
+def _index_classes(inputs: TherapyInputs, group: str) -> list[str]:
     keys = inputs.group_sets.get(group, frozenset())
     return sorted({c for key in keys for c in inputs.set_classes.get(key, ())})
 
 
-def group_settings(inputs: PatternInputs, group: str) -> dict[str, Any]:
+def group_settings(inputs: TherapyInputs, group: str) -> dict[str, Any]:
     """Return the :func:`compute_pathways` settings of one index group from ``spec.pathways``.
 
     ``combination_window_days`` and ``min_post_combination_days`` left at ``null`` are the
@@ -135,7 +128,7 @@ def group_settings(inputs: PatternInputs, group: str) -> dict[str, Any]:
     }
 
 
-def compute_group_pathways(inputs: PatternInputs) -> dict[str, PathwayResult | None]:
+def compute_group_pathways(inputs: TherapyInputs) -> dict[str, PathwayResult | None]:
     """Treatment pathways from the index date to the end of observation, per index group.
 
     Events are the therapy classes of ``patterns.therapy_classes``; classes made only of
@@ -165,82 +158,6 @@ def compute_group_pathways(inputs: PatternInputs) -> dict[str, PathwayResult | N
         mine = events[events["person_id"].isin(targets["person_id"])]
         out[group] = compute_pathways(mine, targets, **group_settings(inputs, group))
     return out
-
-
-def pathway_strata(cohort: pd.DataFrame, spec: StudySpec) -> pd.DataFrame:
-    """Return ``group, person_id`` and a column per ``spec.pathways.by`` stratum.
-
-    ``age_band`` uses ``spec.age_bands`` (the labels of every other table), ``sex`` the
-    gender concept (8507 male, 8532 female), ``index_year`` the year of the index date.
-    """
-    out = cohort[["group", "person_id"]].copy()
-    for name in spec.pathways.by:
-        if name == "age_band":
-            out[name] = age_band_labels(cohort["age_at_index"], spec.age_bands).to_numpy()
-        elif name == "sex":
-            out[name] = cohort["gender_concept_id"].map(_SEX).fillna("unknown").to_numpy()
-        else:
-            out[name] = pd.to_datetime(cohort["index_date"]).dt.year.astype(str).to_numpy()
-    return out.drop_duplicates(["group", "person_id"])
-
-
-def pathway_records(
-    results: Mapping[str, PathwayResult | None],
-    *,
-    min_cell_count: int = 1,
-    strata: pd.DataFrame | None = None,
-) -> pd.DataFrame:
-    """Persons per pathway (untreated as ``"None"``) with percentages, per group and stratum.
-
-    Pathways of fewer than ``min_cell_count`` persons are pooled (:func:`pool_rare`); the
-    pathways of a group (or of one stratum level) add up to its persons (a margin).
-    ``strata`` (:func:`pathway_strata`) adds the same counts within each level of each of its
-    stratum columns.
-    """
-    parts = []
-    for group, result in results.items():
-        if result is None:
-            continue
-        patients = result.patients
-        cuts: list[tuple[str, str, pd.DataFrame]] = [(OVERALL, OVERALL, patients)]
-        if strata is not None:
-            mine = strata[strata["group"] == group].drop(columns="group")
-            joined = patients.merge(mine, on="person_id", how="left")
-            for name in [c for c in mine.columns if c != "person_id"]:
-                levels = joined[name].fillna("unknown").astype(str)
-                for level in sorted(set(levels)):
-                    cuts.append((name, level, joined[levels == level]))
-        for strata_name, strata_level, rows in cuts:
-            counts = count_pathways(rows, include_none=True)
-            if counts.empty:
-                continue
-            parts.append(_counts_records(counts, group, strata_name, strata_level, min_cell_count))
-    return concat_records(parts)
-
-
-def _counts_records(
-    counts: pd.DataFrame, group: str, strata_name: str, strata_level: str, min_cell_count: int
-) -> pd.DataFrame:
-    total = int(counts["n_persons"].sum())
-    table = pd.DataFrame(
-        {
-            "group": group,
-            "strata_name": strata_name,
-            "strata_level": strata_level,
-            "variable": "pathway",
-            "variable_level": counts["pathway"].astype(str),
-            "count": counts["n_persons"].to_numpy(dtype="int64"),
-        }
-    )
-    table = pool_rare(
-        table,
-        keys=["group", "strata_name", "strata_level", "variable"],
-        level="variable_level",
-        count="count",
-        min_cell_count=min_cell_count,
-    )
-    records = percentage_records(table, analysis="pathways", denominator=total)
-    return drop_single_member_margins(records)
 
 
 def settings_of(result: PathwayResult | None) -> dict[str, Any]:

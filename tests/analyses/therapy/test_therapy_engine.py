@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 from pattern_helpers import load_cdm_builder
 
-from allrwe.analyses.patterns import TreatmentPatterns, summarise_treatment_patterns
+from allrwe.analyses.therapy import TherapyPatterns, summarise_therapy
 from allrwe.cohort import build_cohort
 from allrwe.io import connect
 from allrwe.io.vocabulary import Vocabulary
@@ -70,11 +70,11 @@ def tables() -> dict[str, list[dict]]:
 
 
 @pytest.fixture(scope="module")
-def patterns(tmp_path_factory: pytest.TempPathFactory, vocab: Vocabulary) -> TreatmentPatterns:
+def patterns(tmp_path_factory: pytest.TempPathFactory, vocab: Vocabulary) -> TherapyPatterns:
     path: Path = cb.make_cdm(tmp_path_factory.mktemp("eng") / "cdm.duckdb", tables())
     with connect(path) as source:
         cohort = build_cohort(source, spec_from_text(SPEC), vocab)
-        return summarise_treatment_patterns(source, vocab, cohort)
+        return summarise_therapy(source, vocab, cohort)
 
 
 def level(frame: pd.DataFrame, group: str, name: str) -> tuple[int, int]:
@@ -82,7 +82,7 @@ def level(frame: pd.DataFrame, group: str, name: str) -> tuple[int, int]:
     return int(row["n"]), int(row["denominator"])
 
 
-def test_result_tables(patterns: TreatmentPatterns) -> None:
+def test_result_tables(patterns: TherapyPatterns) -> None:
     assert set(patterns.as_dict()) == {
         "index_treatments",
         "prior_therapy",
@@ -114,7 +114,7 @@ def test_result_tables(patterns: TreatmentPatterns) -> None:
     assert tr["duration_days"].to_dict() == {("INO", 1): 15, ("BLIN", 1): 28, ("BLIN", 2): 28}
 
 
-def test_doses_from_drug_strength_and_anthropometry(patterns: TreatmentPatterns) -> None:
+def test_doses_from_drug_strength_and_anthropometry(patterns: TherapyPatterns) -> None:
     doses = patterns.doses
     ino = doses[doses["concept_set"] == "inotuzumab_ozogamicin"]
     assert ino["dose_per_m2"].round(3).tolist() == [0.8, 0.5, 0.5]

@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 from pattern_helpers import cohort_frame, day, event_frame
 
-from allrwe.analyses.patterns import (
+from allrwe.analyses.therapy import (
     DoseInputs,
     bsa,
     dose_adherence,

@@ -1,14 +1,4 @@
-"""Treatment patterns: prior and subsequent therapy, sequences, lines, cycles, duration, dose.
-
-Typical use::
-
-    cohort = build_cohort(source, spec, vocab)
-    patterns = summarise_treatment_patterns(source, vocab, cohort)
-    patterns.prior_therapy  # tidy: group, variable, level, n, denominator, percentage
-
-Every function below :func:`prepare_inputs` works on small pandas frames; the algorithms and their
-parameters are described in docs/treatment-patterns.md.
-"""
+"""All therapy-pattern results of a cohort in one object, and the calls that compute them."""
 
 from __future__ import annotations
 
@@ -16,80 +6,38 @@ from dataclasses import dataclass, field, fields
 
 import pandas as pd
 
-from allrwe.analyses.patterns._inputs import PatternInputs, inputs_from_frames, prepare_inputs
-from allrwe.analyses.patterns._tables import categorical
-from allrwe.analyses.patterns.cycles import (
-    assign_cycles,
-    dose_schedule_cycles,
-    infusion_cycles,
-    single_cycles,
-)
-from allrwe.analyses.patterns.dose import (
+from allrwe.analyses.therapy._inputs import TherapyInputs, prepare_inputs
+from allrwe.analyses.therapy._tables import categorical
+from allrwe.analyses.therapy.destinations import destination_strata, destination_table, sequences
+from allrwe.analyses.therapy.dose import (
     DoseInputs,
-    bsa,
     dose_adherence,
     dose_records,
     prepare_dose_inputs,
 )
-from allrwe.analyses.patterns.lines import line_at_index_table, line_regimens, person_lines
-from allrwe.analyses.patterns.therapy import (
-    OTHER_NOVEL_AGENT,
-    destination_strata,
-    destination_table,
-    duration_bucket,
-    index_treatments,
+from allrwe.analyses.therapy.index import index_treatments, treatment_duration
+from allrwe.analyses.therapy.lines import line_at_index_table, line_regimens
+from allrwe.analyses.therapy.periods import (
     prior_therapy,
-    sequences,
     subsequent_therapy,
     therapy_by_person,
-    treatment_duration,
     unrecorded_rows,
 )
 from allrwe.cohort import Cohort
 from allrwe.io.source import CdmSource
 from allrwe.io.vocabulary import Vocabulary
 
-__all__ = [
-    "OTHER_NOVEL_AGENT",
-    "DoseInputs",
-    "PatternInputs",
-    "TreatmentPatterns",
-    "assign_cycles",
-    "bsa",
-    "cycle_distribution",
-    "destination_strata",
-    "destination_table",
-    "dose_adherence",
-    "dose_records",
-    "dose_schedule_cycles",
-    "duration_bucket",
-    "index_treatments",
-    "infusion_cycles",
-    "inputs_from_frames",
-    "line_at_index_table",
-    "line_regimens",
-    "person_lines",
-    "prepare_dose_inputs",
-    "prepare_inputs",
-    "prior_therapy",
-    "sequences",
-    "single_cycles",
-    "subsequent_therapy",
-    "summarise_patterns",
-    "summarise_treatment_patterns",
-    "therapy_by_person",
-    "treatment_duration",
-]
+__all__ = ["TherapyPatterns", "cycle_distribution", "summarise_therapy", "summarise_therapy_inputs"]
 
 
 def cycle_distribution(
-    inputs: PatternInputs, *, treatments: pd.DataFrame | None = None, cap: int | None = None
+    inputs: TherapyInputs, *, treatments: pd.DataFrame | None = None, cap: int | None = None
 ) -> pd.DataFrame:
     """Persons by number of cycles of the index treatment (``1``, ``2``, … with %), per group.
 
     Parameters
     ----------
-    inputs : PatternInputs
+    inputs : TherapyInputs
         The pattern inputs.
     treatments : pandas.DataFrame, optional
         :func:`index_treatments` output, to reuse.
@@ -114,7 +62,7 @@ def cycle_distribution(
 
 
 @dataclass(frozen=True)
-class TreatmentPatterns:
+class TherapyPatterns:
     """All treatment-pattern results of one cohort (tidy pandas frames)."""
 
     index_treatments: pd.DataFrame
@@ -138,9 +86,9 @@ class TreatmentPatterns:
         return {f.name: getattr(self, f.name) for f in fields(self)}
 
 
-def summarise_patterns(
-    inputs: PatternInputs, dose_inputs: DoseInputs | None, vocab: Vocabulary
-) -> TreatmentPatterns:
+def summarise_therapy_inputs(
+    inputs: TherapyInputs, dose_inputs: DoseInputs | None, vocab: Vocabulary
+) -> TherapyPatterns:
     """Compute every pattern result from executed inputs (no database access)."""
     tr = index_treatments(inputs)
     therapy = therapy_by_person(inputs, tr)
@@ -150,7 +98,7 @@ def summarise_patterns(
         if dose_inputs is not None
         else dose_records(inputs, DoseInputs(pd.DataFrame(), pd.DataFrame(), pd.DataFrame()), vocab)
     )
-    return TreatmentPatterns(
+    return TherapyPatterns(
         index_treatments=tr,
         prior_therapy=prior_therapy(inputs, therapy=therapy),
         subsequent_therapy=subsequent_therapy(inputs, therapy=therapy),
@@ -180,9 +128,7 @@ def summarise_patterns(
     )
 
 
-def summarise_treatment_patterns(
-    source: CdmSource, vocab: Vocabulary, cohort: Cohort
-) -> TreatmentPatterns:
+def summarise_therapy(source: CdmSource, vocab: Vocabulary, cohort: Cohort) -> TherapyPatterns:
     """Compute every treatment-pattern result of a cohort.
 
     Parameters
@@ -196,8 +142,8 @@ def summarise_treatment_patterns(
 
     Returns
     -------
-    TreatmentPatterns
+    TherapyPatterns
     """
     inputs = prepare_inputs(source, vocab, cohort)
     dose_inputs = prepare_dose_inputs(source, vocab, cohort) if len(cohort) else None
-    return summarise_patterns(inputs, dose_inputs, vocab)
+    return summarise_therapy_inputs(inputs, dose_inputs, vocab)

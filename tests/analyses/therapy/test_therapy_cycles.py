@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 from pattern_helpers import day
 
-from allrwe.analyses.patterns import (
+from allrwe.analyses.therapy import (
     assign_cycles,
     dose_schedule_cycles,
     infusion_cycles,

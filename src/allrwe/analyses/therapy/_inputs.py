@@ -2,7 +2,7 @@
 
 :func:`prepare_inputs` executes, for the cohort's persons only, the anticancer events (drug
 exposures and procedures of every therapy class and index set) and the disease-status records;
-every pattern function then works on the small :class:`PatternInputs` in pandas.
+every pattern function then works on the small :class:`TherapyInputs` in pandas.
 :func:`inputs_from_frames` builds the same object from hand-made frames (tests, saved data).
 """
 
@@ -28,7 +28,7 @@ from allrwe.io.vocabulary import Vocabulary
 from allrwe.spec import CycleRule, StudySpec
 
 __all__ = [
-    "PatternInputs",
+    "TherapyInputs",
     "days",
     "inputs_from_frames",
     "prepare_inputs",
@@ -52,7 +52,7 @@ def to_dates(day_numbers: np.ndarray | pd.Series) -> np.ndarray:
 
 
 @dataclass(frozen=True)
-class PatternInputs:
+class TherapyInputs:
     """Everything the pattern analyses need, executed and small.
 
     Attributes
@@ -136,8 +136,8 @@ def inputs_from_frames(
     *,
     status: pd.DataFrame | None = None,
     lines: pd.DataFrame | None = None,
-) -> PatternInputs:
-    """Build :class:`PatternInputs` from executed frames (no database).
+) -> TherapyInputs:
+    """Build :class:`TherapyInputs` from executed frames (no database).
 
     Parameters
     ----------
@@ -168,7 +168,7 @@ def inputs_from_frames(
     for column in ("index_date", "obs_start", "obs_end"):
         if column in frame:
             frame[column] = to_dates(days(frame[column]))
-    return PatternInputs(
+    return TherapyInputs(
         cohort=frame.reset_index(drop=True),
         events=ev,
         lines=lines,
@@ -180,7 +180,7 @@ def inputs_from_frames(
     )
 
 
-def prepare_inputs(source: CdmSource, vocab: Vocabulary, cohort: Cohort) -> PatternInputs:
+def prepare_inputs(source: CdmSource, vocab: Vocabulary, cohort: Cohort) -> TherapyInputs:
     """Execute the anticancer events and status records of the cohort's persons.
 
     Parameters
@@ -194,7 +194,7 @@ def prepare_inputs(source: CdmSource, vocab: Vocabulary, cohort: Cohort) -> Patt
 
     Returns
     -------
-    PatternInputs
+    TherapyInputs
     """
     events, status = cohort_line_inputs(source, vocab, cohort)
     lines = cohort.lines if not cohort.lines.empty else None

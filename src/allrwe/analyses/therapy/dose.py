@@ -30,10 +30,10 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from allrwe.analyses.patterns._inputs import PatternInputs, days
-from allrwe.analyses.patterns._tables import percent
-from allrwe.analyses.patterns.cycles import assign_cycles
-from allrwe.analyses.patterns.therapy import index_treatments
+from allrwe.analyses.therapy._inputs import TherapyInputs, days
+from allrwe.analyses.therapy._tables import percent
+from allrwe.analyses.therapy.cycles import assign_cycles
+from allrwe.analyses.therapy.index import index_treatments
 from allrwe.cohort import Cohort, drug_events, measurement_values
 from allrwe.errors import AnalysisError
 from allrwe.io.source import CdmSource
@@ -260,7 +260,7 @@ def _expected_blinatumomab(
 
 
 def dose_records(
-    inputs: PatternInputs,
+    inputs: TherapyInputs,
     dose_inputs: DoseInputs,
     vocab: Vocabulary,
     *,

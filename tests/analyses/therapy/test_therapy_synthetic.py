@@ -23,8 +23,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from allrwe.analyses.patterns import (
-    PatternInputs,
+from allrwe.analyses.therapy import (
+    TherapyInputs,
     destination_table,
     index_treatments,
     prepare_inputs,
@@ -47,7 +47,7 @@ CLASS_OF_TRUTH = {"hsct": "hsct", "car_t": "car_t", "chemotherapy": "chemotherap
 @dataclass(frozen=True)
 class Run:
     cohort: Cohort
-    inputs: PatternInputs
+    inputs: TherapyInputs
     truth: pd.DataFrame
     treatments: pd.DataFrame
     therapy: pd.DataFrame

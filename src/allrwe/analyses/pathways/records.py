@@ -1,0 +1,95 @@
+"""The pathways as records: persons per pathway, per group and per stratum."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import pandas as pd
+
+from allrwe.analyses.outcomes.strata import OVERALL, age_band_labels
+from allrwe.analyses.pathways.result import PathwayResult, count_pathways
+from allrwe.analyses.records import concat_records, drop_single_member_margins, pool_rare
+from allrwe.results import percentage_records
+from allrwe.spec import (
+    StudySpec,
+)
+
+__all__ = ["pathway_records", "pathway_strata"]
+
+_SEX = {8507: "male", 8532: "female"}
+
+
+def pathway_strata(cohort: pd.DataFrame, spec: StudySpec) -> pd.DataFrame:
+    """Return ``group, person_id`` and a column per ``spec.pathways.by`` stratum.
+
+    ``age_band`` uses ``spec.age_bands`` (the labels of every other table), ``sex`` the
+    gender concept (8507 male, 8532 female), ``index_year`` the year of the index date.
+    """
+    out = cohort[["group", "person_id"]].copy()
+    for name in spec.pathways.by:
+        if name == "age_band":
+            out[name] = age_band_labels(cohort["age_at_index"], spec.age_bands).to_numpy()
+        elif name == "sex":
+            out[name] = cohort["gender_concept_id"].map(_SEX).fillna("unknown").to_numpy()
+        else:
+            out[name] = pd.to_datetime(cohort["index_date"]).dt.year.astype(str).to_numpy()
+    return out.drop_duplicates(["group", "person_id"])
+
+
+def pathway_records(
+    results: Mapping[str, PathwayResult | None],
+    *,
+    min_cell_count: int = 1,
+    strata: pd.DataFrame | None = None,
+) -> pd.DataFrame:
+    """Persons per pathway (untreated as ``"None"``) with percentages, per group and stratum.
+
+    Pathways of fewer than ``min_cell_count`` persons are pooled (:func:`pool_rare`); the
+    pathways of a group (or of one stratum level) add up to its persons (a margin).
+    ``strata`` (:func:`pathway_strata`) adds the same counts within each level of each of its
+    stratum columns.
+    """
+    parts = []
+    for group, result in results.items():
+        if result is None:
+            continue
+        patients = result.patients
+        cuts: list[tuple[str, str, pd.DataFrame]] = [(OVERALL, OVERALL, patients)]
+        if strata is not None:
+            mine = strata[strata["group"] == group].drop(columns="group")
+            joined = patients.merge(mine, on="person_id", how="left")
+            for name in [c for c in mine.columns if c != "person_id"]:
+                levels = joined[name].fillna("unknown").astype(str)
+                for level in sorted(set(levels)):
+                    cuts.append((name, level, joined[levels == level]))
+        for strata_name, strata_level, rows in cuts:
+            counts = count_pathways(rows, include_none=True)
+            if counts.empty:
+                continue
+            parts.append(_counts_records(counts, group, strata_name, strata_level, min_cell_count))
+    return concat_records(parts)
+
+
+def _counts_records(
+    counts: pd.DataFrame, group: str, strata_name: str, strata_level: str, min_cell_count: int
+) -> pd.DataFrame:
+    total = int(counts["n_persons"].sum())
+    table = pd.DataFrame(
+        {
+            "group": group,
+            "strata_name": strata_name,
+            "strata_level": strata_level,
+            "variable": "pathway",
+            "variable_level": counts["pathway"].astype(str),
+            "count": counts["n_persons"].to_numpy(dtype="int64"),
+        }
+    )
+    table = pool_rare(
+        table,
+        keys=["group", "strata_name", "strata_level", "variable"],
+        level="variable_level",
+        count="count",
+        min_cell_count=min_cell_count,
+    )
+    records = percentage_records(table, analysis="pathways", denominator=total)
+    return drop_single_member_margins(records)

@@ -1,0 +1,78 @@
+"""Therapy patterns: prior and subsequent therapy, destinations, lines, cycles, duration, dose.
+
+Typical use::
+
+    cohort = build_cohort(source, spec, vocab)
+    patterns = summarise_therapy(source, vocab, cohort)
+    patterns.prior_therapy  # tidy: group, variable, level, n, denominator, percentage
+
+Every function below :func:`prepare_inputs` works on small pandas frames; the algorithms and their
+parameters are described in docs/treatment-patterns.md.
+"""
+
+from __future__ import annotations
+
+from allrwe.analyses.therapy._inputs import TherapyInputs, inputs_from_frames, prepare_inputs
+from allrwe.analyses.therapy.cycles import (
+    assign_cycles,
+    dose_schedule_cycles,
+    infusion_cycles,
+    single_cycles,
+)
+from allrwe.analyses.therapy.destinations import destination_strata, destination_table, sequences
+from allrwe.analyses.therapy.dose import (
+    DoseInputs,
+    bsa,
+    dose_adherence,
+    dose_records,
+    prepare_dose_inputs,
+)
+from allrwe.analyses.therapy.index import duration_bucket, index_treatments, treatment_duration
+from allrwe.analyses.therapy.lines import line_at_index_table, line_regimens, person_lines
+from allrwe.analyses.therapy.periods import (
+    OTHER_NOVEL_AGENT,
+    prior_therapy,
+    subsequent_therapy,
+    therapy_by_person,
+)
+from allrwe.analyses.therapy.records import UNRECORDED_CLASS, therapy_records
+from allrwe.analyses.therapy.summary import (
+    TherapyPatterns,
+    cycle_distribution,
+    summarise_therapy,
+    summarise_therapy_inputs,
+)
+
+__all__ = [
+    "OTHER_NOVEL_AGENT",
+    "UNRECORDED_CLASS",
+    "DoseInputs",
+    "TherapyInputs",
+    "TherapyPatterns",
+    "assign_cycles",
+    "bsa",
+    "cycle_distribution",
+    "destination_strata",
+    "destination_table",
+    "dose_adherence",
+    "dose_records",
+    "dose_schedule_cycles",
+    "duration_bucket",
+    "index_treatments",
+    "infusion_cycles",
+    "inputs_from_frames",
+    "line_at_index_table",
+    "line_regimens",
+    "person_lines",
+    "prepare_dose_inputs",
+    "prepare_inputs",
+    "prior_therapy",
+    "sequences",
+    "single_cycles",
+    "subsequent_therapy",
+    "summarise_therapy",
+    "summarise_therapy_inputs",
+    "therapy_by_person",
+    "therapy_records",
+    "treatment_duration",
+]
