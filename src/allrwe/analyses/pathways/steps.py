@@ -11,10 +11,21 @@ TreatmentPatterns breaks by cohort id, so the result never depends on input row 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import numpy as np
 import pandas as pd
+
+from allrwe.analyses.pathways.combination import combination_iteration, combine_names
+from allrwe.analyses.pathways.history import (
+    ACUTE,
+    EPISODE,
+    HISTORY_COLUMNS,
+    THERAPY,
+    AttritionRow,
+    attrition,
+    kept_rows,
+    ordered,
+    with_duration,
+)
 
 __all__ = [
     "HISTORY_COLUMNS",
@@ -33,43 +44,6 @@ __all__ = [
     "split_acute_therapy",
     "split_exits",
 ]
-
-HISTORY_COLUMNS = ("person_id", "target", "name", "start", "end", "duration")
-#: suffixes of the pieces of a split event cohort (TreatmentPatterns' labels)
-ACUTE, THERAPY = " (acute)", " (therapy)"
-_ORDER = ["person_id", "target", "start", "end", "name"]
-_EPISODE = ["person_id", "target"]
-
-
-@dataclass(frozen=True)
-class AttritionRow:
-    """Records and persons left after one step.
-
-    Parameters
-    ----------
-    reason : str
-        What the step did, with its setting (e.g. ``"Era collapse (era_collapse_days=30)"``).
-    n_records : int
-        Rows left after the step.
-    n_persons : int
-        Distinct persons left after the step.
-    """
-
-    reason: str
-    n_records: int
-    n_persons: int
-
-
-def _attrition(reason: str, frame: pd.DataFrame) -> AttritionRow:
-    return AttritionRow(reason, len(frame), int(frame["person_id"].nunique()))
-
-
-def _ordered(history: pd.DataFrame) -> pd.DataFrame:
-    return history.sort_values(_ORDER, kind="mergesort", ignore_index=True)
-
-
-def _with_duration(history: pd.DataFrame) -> pd.DataFrame:
-    return history.assign(duration=history["end"] - history["start"])
 
 
 def restrict_to_target_persons(
@@ -98,36 +72,6 @@ def restrict_to_target_persons(
         int(targets["person_id"].nunique()),
     )
     return kept, row
-
-
-def kept_rows(names: pd.Series, keep: frozenset[str]) -> np.ndarray:
-    """Return which rows hold a kept event: alone, in a combination or as a split piece.
-
-    Parameters
-    ----------
-    names : pandas.Series
-        Event names (combinations joined with ``+``).
-    keep : frozenset of str
-        Event names the duration filters never drop (the index treatment, ``keep_index``).
-
-    Returns
-    -------
-    numpy.ndarray
-        A boolean mask.
-
-    Examples
-    --------
-    >>> kept_rows(pd.Series(["A", "A+B", "B", "A (acute)"]), frozenset({"A"})).tolist()
-    [True, True, False, True]
-    """
-    if not keep:
-        return np.zeros(len(names), dtype=bool)
-
-    def has(name: str) -> bool:
-        parts = (p.removesuffix(ACUTE).removesuffix(THERAPY) for p in name.split("+"))
-        return any(p in keep for p in parts)
-
-    return np.asarray([has(str(n)) for n in names], dtype=bool)
 
 
 def min_era_duration(
@@ -244,8 +188,8 @@ def apply_window(
     joined = events.merge(episodes, on="person_id", how="inner")
     inside = (joined["index"] <= joined["start"]) & (joined["start"] <= joined["window_end"])
     history = joined.loc[inside, ["person_id", "target", "name", "start", "end"]]
-    history = _ordered(_with_duration(history.drop_duplicates()))
-    return history, _attrition(reason, history)
+    history = ordered(with_duration(history.drop_duplicates()))
+    return history, attrition(reason, history)
 
 
 def split_exits(history: pd.DataFrame, exit_names: list[str]) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -305,8 +249,8 @@ def split_acute_therapy(
     chosen = history["name"].isin(names).to_numpy()
     suffix = np.where(history["duration"].to_numpy() < split_days, ACUTE, THERAPY)
     renamed = np.where(chosen, history["name"].astype(str).to_numpy() + suffix, history["name"])
-    out = _ordered(history.assign(name=renamed))
-    return out, _attrition(f"Split acute/therapy (split_time_days={split_days})", out)
+    out = ordered(history.assign(name=renamed))
+    return out, attrition(f"Split acute/therapy (split_time_days={split_days})", out)
 
 
 def era_collapse(history: pd.DataFrame, *, gap_days: int) -> tuple[pd.DataFrame, AttritionRow]:
@@ -331,154 +275,20 @@ def era_collapse(history: pd.DataFrame, *, gap_days: int) -> tuple[pd.DataFrame,
         Records and persons left.
     """
     keys = ["person_id", "target", "name"]
-    ordered = history.sort_values([*keys, "start", "end"], kind="mergesort", ignore_index=True)
-    group = ordered.groupby(keys, sort=False).ngroup()
-    latest_end = ordered["end"].groupby(group).cummax().groupby(group).shift()
-    new_era = latest_end.isna() | (ordered["start"] - latest_end > gap_days)
+    by_name = history.sort_values([*keys, "start", "end"], kind="mergesort", ignore_index=True)
+    group = by_name.groupby(keys, sort=False).ngroup()
+    latest_end = by_name["end"].groupby(group).cummax().groupby(group).shift()
+    new_era = latest_end.isna() | (by_name["start"] - latest_end > gap_days)
     era = new_era.cumsum()
-    merged = ordered.groupby(era, sort=False).agg(
+    merged = by_name.groupby(era, sort=False).agg(
         person_id=("person_id", "first"),
         target=("target", "first"),
         name=("name", "first"),
         start=("start", "min"),
         end=("end", "max"),
     )
-    merged = _ordered(_with_duration(merged.reset_index(drop=True)))
-    return merged, _attrition(f"Era collapse (era_collapse_days={gap_days})", merged)
-
-
-def combine_names(first: np.ndarray, second: np.ndarray) -> np.ndarray:
-    """Name the combination of two (possibly combined) events: distinct parts, sorted, "+".
-
-    The work is done once per distinct pair of names, not once per row.
-
-    Parameters
-    ----------
-    first, second : numpy.ndarray
-        Names of equal length, e.g. ``["B"]`` and ``["A+C"]``.
-
-    Returns
-    -------
-    numpy.ndarray
-        The combination names, e.g. ``["A+B+C"]``.
-    """
-    if len(first) == 0:
-        return np.asarray([], dtype=object)
-    pairs = pd.MultiIndex.from_arrays([first, second])
-    codes, uniques = pd.factorize(pairs)
-    named = np.asarray([_join_parts(a, b) for a, b in uniques], dtype=object)
-    return named[codes]
-
-
-def _join_parts(first: str, second: str) -> str:
-    parts = set(first.split("+")) | set(second.split("+"))
-    # Case-insensitive first, as R's sort() in the usual locales, then by code point.
-    return "+".join(sorted(parts, key=lambda p: (p.casefold(), p)))
-
-
-def _select_overlaps(
-    history: pd.DataFrame, *, combination_window_days: int, overlap: str
-) -> tuple[np.ndarray, np.ndarray]:
-    """Return the row of each episode's first overlap to resolve, and its overlap in days."""
-    episode = history.groupby(_EPISODE, sort=False).ngroup().to_numpy()
-    start = history["start"].to_numpy()
-    end = history["end"].to_numpy()
-    has_previous = np.r_[False, episode[1:] == episode[:-1]]
-    overlap_days = np.where(has_previous, np.r_[0, end[:-1]] - start, 0)
-    candidate = overlap_days > 0
-    if overlap == "keep":
-        # allrwe departs from TreatmentPatterns here: see docs/pathways.md, "keep".
-        candidate &= overlap_days >= combination_window_days
-    rows = np.flatnonzero(candidate)
-    _, first = np.unique(episode[rows], return_index=True)
-    selected = rows[first]
-    return selected, overlap_days[selected]
-
-
-def combination_iteration(
-    history: pd.DataFrame,
-    *,
-    combination_window_days: int,
-    min_post_combination_days: int,
-    overlap: str,
-    iteration: int,
-    keep: frozenset[str] = frozenset(),
-) -> tuple[pd.DataFrame, AttritionRow] | None:
-    """Resolve the first overlap of every episode, then drop every row that became too short.
-
-    The overlapping row and the row before it are either a *switch* (overlap shorter than
-    ``combination_window_days`` and not the whole duration of either era; with
-    ``overlap="truncate"`` the earlier era is cut to end when the later one starts) or a
-    combination, split with shared boundary dates: FRFS (the earlier era stops first) into
-    earlier-only, combination and later-only pieces, LRFS (the later era is contained) into
-    earlier, combination and earlier-remainder pieces. Afterwards every row of the *whole*
-    table lasting fewer than ``min_post_combination_days`` is dropped, as TreatmentPatterns
-    does.
-
-    Parameters
-    ----------
-    history : pandas.DataFrame
-        A history frame.
-    combination_window_days : int
-        Minimum overlap, in days, for two eras to count as a combination.
-    min_post_combination_days : int
-        Shortest row kept after the iteration, in days.
-    overlap : {"truncate", "keep"}
-        What to do with an overlap that is a switch.
-    iteration : int
-        Iteration number, for the attrition text.
-    keep : frozenset of str, default empty
-        Event names whose rows (alone or in a combination) the duration filter never drops.
-
-    Returns
-    -------
-    tuple of (pandas.DataFrame, AttritionRow) or None
-        The new history and its attrition, or None when no overlap is left to resolve.
-    """
-    history = _ordered(history)
-    selected, overlap_days = _select_overlaps(
-        history, combination_window_days=combination_window_days, overlap=overlap
-    )
-    if len(selected) == 0:
-        return None
-    previous = selected - 1
-    start = history["start"].to_numpy().copy()
-    end = history["end"].to_numpy().copy()
-    name = history["name"].to_numpy(dtype=object).copy()
-    previous_end = end[previous]
-    is_switch = (
-        (overlap_days < combination_window_days)
-        & (overlap_days != end[selected] - start[selected])
-        & (overlap_days != previous_end - start[previous])
-    )
-    frfs = ~is_switch & (previous_end < end[selected])
-    lrfs = ~is_switch & ~frfs
-    combined = combine_names(name[selected], name[previous])
-
-    # Shared boundary dates: each piece ends on the day the next one starts.
-    end[previous] = start[selected]
-    added = pd.DataFrame(
-        {
-            "person_id": history["person_id"].to_numpy()[selected],
-            "target": history["target"].to_numpy()[selected],
-            "name": np.where(frfs, combined, name[previous]),
-            "start": np.where(frfs, start[selected], end[selected]),
-            "end": previous_end,
-        }
-    )[frfs | lrfs]
-    start[selected[frfs]] = previous_end[frfs]
-    name[selected[lrfs]] = combined[lrfs]
-
-    updated = history.assign(name=name, start=start, end=end)
-    new = _with_duration(pd.concat([updated.drop(columns="duration"), added], ignore_index=True))
-    # TreatmentPatterns filters the whole table, not just the new pieces (docs/pathways.md).
-    long_enough = (new["duration"] >= min_post_combination_days).to_numpy()
-    new = _ordered(new[long_enough | kept_rows(new["name"], keep)])
-    reason = (
-        f"Combination iteration {iteration} (combination_window_days={combination_window_days}"
-        f", min_post_combination_days={min_post_combination_days})"
-    )
-    return new, _attrition(reason, new)
+    merged = ordered(with_duration(merged.reset_index(drop=True)))
+    return merged, attrition(f"Era collapse (era_collapse_days={gap_days})", merged)
 
 
 def filter_treatments(history: pd.DataFrame, *, method: str) -> tuple[pd.DataFrame, AttritionRow]:
@@ -500,11 +310,11 @@ def filter_treatments(history: pd.DataFrame, *, method: str) -> tuple[pd.DataFra
     attrition : AttritionRow
         Records and persons left.
     """
-    history = _ordered(history)
+    history = ordered(history)
     if method == "first":
         history = history.drop_duplicates(["person_id", "target", "name"], ignore_index=True)
     elif method == "changes":
-        episode = history.groupby(_EPISODE, sort=False).ngroup()
+        episode = history.groupby(EPISODE, sort=False).ngroup()
         new_run = (episode != episode.shift()) | (history["name"] != history["name"].shift())
         history = history.groupby(new_run.cumsum(), sort=False).agg(
             person_id=("person_id", "first"),
@@ -514,8 +324,8 @@ def filter_treatments(history: pd.DataFrame, *, method: str) -> tuple[pd.DataFra
             end=("end", "max"),
             duration=("duration", "sum"),
         )
-        history = _ordered(history.reset_index(drop=True))
-    return history, _attrition(f"Filter treatments (filter={method})", history)
+        history = ordered(history.reset_index(drop=True))
+    return history, attrition(f"Filter treatments (filter={method})", history)
 
 
 def append_exits(history: pd.DataFrame, exits: pd.DataFrame) -> tuple[pd.DataFrame, AttritionRow]:
@@ -533,8 +343,8 @@ def append_exits(history: pd.DataFrame, exits: pd.DataFrame) -> tuple[pd.DataFra
     attrition : AttritionRow
         Records and persons after adding the exits.
     """
-    both = _ordered(pd.concat([history, exits], ignore_index=True))
-    return both, _attrition(f"Exit events appended ({len(exits)} records)", both)
+    both = ordered(pd.concat([history, exits], ignore_index=True))
+    return both, attrition(f"Exit events appended ({len(exits)} records)", both)
 
 
 def cut_path_length(
@@ -556,8 +366,8 @@ def cut_path_length(
     attrition : AttritionRow
         Records and persons left.
     """
-    history = _ordered(history)
-    seq = history.groupby(_EPISODE, sort=False).cumcount() + 1
+    history = ordered(history)
+    seq = history.groupby(EPISODE, sort=False).cumcount() + 1
     history = history.assign(seq=seq.astype("int64"))
     history = history[history["seq"] <= max_path_length].reset_index(drop=True)
-    return history, _attrition(f"Maximum path length (max_path_length={max_path_length})", history)
+    return history, attrition(f"Maximum path length (max_path_length={max_path_length})", history)
