@@ -232,7 +232,7 @@ def study_concepts() -> list[int]:
 
 def baseline_sql(folder: Path, concepts: list[int]) -> dict[str, str]:
     """``CREATE TEMP TABLE`` per table: the rows and columns the study's event queries read."""
-    from allrwe.cohort.events import _EXTRA, EVENT_DOMAINS
+    from allrwe.cohort.domains import EVENT_DOMAINS, EXTRA_COLUMNS
 
     ids = ", ".join(map(str, concepts))
     out = {}
@@ -245,7 +245,7 @@ def baseline_sql(folder: Path, concepts: list[int]) -> dict[str, str]:
             d.source_col,
             d.start_col,
             *([d.end_col] if d.end_col else []),
-            *_EXTRA[domain],
+            *EXTRA_COLUMNS[domain],
         ]
         out[f"b_{domain}"] = (
             f"CREATE TEMP TABLE b_{domain} AS SELECT {', '.join(cols)} "

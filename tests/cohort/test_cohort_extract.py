@@ -25,7 +25,9 @@ from allrwe.cohort import (
     measurement_values,
     procedure_events,
 )
-from allrwe.cohort.events import EVENT_DOMAINS, extract_events, observation_values
+from allrwe.cohort.domains import EVENT_DOMAINS
+from allrwe.cohort.events import observation_values
+from allrwe.cohort.presence import extract_events
 from allrwe.errors import VocabularyError
 from allrwe.io.example import example_cdm_path
 from allrwe.io.kept import KeptRows

@@ -15,28 +15,21 @@ Public API:
 * day windows relative to the index date: :data:`Window`, :func:`window_bounds`.
 """
 
-from allrwe.cohort.build import (
-    build_cohort,
-    cohort_line_inputs,
-    line_event_keys,
-    line_inputs,
-    line_roles,
-)
+from allrwe.cohort.build import build_cohort
 from allrwe.cohort.events import (
-    any_records,
     concept_events,
     condition_events,
     death_dates,
     drug_events,
     expand_keys,
-    extract_events,
     measurement_values,
     observation_values,
     procedure_events,
-    recorded_sets,
     with_unit_factor,
 )
-from allrwe.cohort.lines import LineRoles, assign_lines, line_at, summarise_lines
+from allrwe.cohort.line_inputs import cohort_line_inputs, line_event_keys, line_inputs, line_roles
+from allrwe.cohort.line_summary import line_at, summarise_lines
+from allrwe.cohort.lines import LineRoles, assign_lines
 from allrwe.cohort.model import (
     ATTRITION_COLUMNS,
     COHORT_COLUMNS,
@@ -45,6 +38,7 @@ from allrwe.cohort.model import (
     followup_end_dates,
     small_table,
 )
+from allrwe.cohort.presence import any_records, extract_events, recorded_sets
 from allrwe.cohort.relapse import (
     POST_HCT_LEVELS,
     RELAPSE_CATEGORIES,

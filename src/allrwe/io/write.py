@@ -11,6 +11,9 @@
 
 The rule this module owns: only these two functions write, each to a target it creates or is
 told to replace; reading a CDM (:func:`allrwe.io.connect`) never writes.
+It stays one module (about 400 lines) on purpose: its one concern is writing, the PostgreSQL
+and Spark loaders share :func:`load_cdm`'s checks and table list, and keeping every write in
+one file is what lets a reader check the rule above by reading one file.
 """
 
 from __future__ import annotations
