@@ -125,13 +125,13 @@ def run_analyses(run: RunInputs, progress: StageReporter) -> Analyses:
         notes.append(f"!{reason}" if reason is not None else f"{len(result.records)} records")
 
     with progress.stage("patterns") as notes:
-        patterns = therapy_step(run)
-        step("patterns", patterns, notes)
+        therapy = therapy_step(run)
+        step("patterns", therapy, notes)
     with progress.stage("pathways") as notes:
-        pathways = pathways_step(run, patterns.output)
+        pathways = pathways_step(run, therapy.output)
         step("pathways", pathways, notes)
     with progress.stage("outcomes") as notes:
-        outcomes = outcomes_step(run, patterns.output, strata)
+        outcomes = outcomes_step(run, therapy.output, strata)
         step("outcomes", outcomes, notes)
     with progress.stage("survival") as notes:
         step("survival", survival_step(run, outcomes.output, strata), notes)

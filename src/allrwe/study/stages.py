@@ -8,13 +8,14 @@ later steps. No step changes another's output. The steps are the only places tha
 analyses, so a change in an analysis's interface touches one function here; their order is
 :mod:`allrwe.study.pipeline`'s.
 
-The data flow: patterns → :class:`TherapyOutput` → pathways and outcomes;
+The data flow: therapy → :class:`TherapyOutput` → pathways and outcomes;
 outcomes → :class:`OutcomesOutput` (the endpoints) → survival (and after-index);
 :class:`VariableStrata` (computed once, on first use) → outcomes and survival.
 """
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -25,31 +26,26 @@ import pandas as pd
 from allrwe.analyses.baseline import (
     STRATUM_VARIABLES,
     BaselineContext,
+    analyse_baseline,
     build_variables,
     collect_values,
-    summarise_baseline,
 )
+from allrwe.analyses.entry import CdmRows
 from allrwe.analyses.outcomes import (
     after_index_records,
-    assess_response,
-    compute_endpoints,
+    analyse_outcomes,
     hsct_recorded,
-    prepare_outcome_inputs,
-    response_rates,
-    response_records,
     summarise_survival,
 )
 from allrwe.analyses.pathways import PathwayResult
-from allrwe.analyses.pathways.groups import compute_group_pathways
+from allrwe.analyses.pathways.groups import analyse_pathways
 from allrwe.analyses.pathways.records import pathway_records, pathway_strata
 from allrwe.analyses.records import as_records, concat_records, empty_records, status_records
-from allrwe.analyses.safety import summarise_safety
+from allrwe.analyses.safety import analyse_safety
 from allrwe.analyses.therapy import (
     TherapyInputs,
     TherapyPatterns,
-    prepare_dose_inputs,
-    prepare_inputs,
-    summarise_therapy_inputs,
+    analyse_therapy,
     therapy_records,
 )
 from allrwe.cohort import Cohort
@@ -106,6 +102,11 @@ class RunInputs:
     cohort: Cohort
 
     @property
+    def rows(self) -> CdmRows:
+        """The kept rows and the concept sets, as every analysis entry point takes them."""
+        return CdmRows(self.source, self.vocab)
+
+    @property
     def min_cell_count(self) -> int:
         """int: the threshold below which counts are hidden, from the spec (1: policy none)."""
         return self.spec.hides_below
@@ -140,7 +141,7 @@ class StepResult(Generic[T]):
 
 @dataclass(frozen=True)
 class TherapyOutput:
-    """The patterns step's output: its inputs (None if they could not be read), its summary."""
+    """The therapy step's output: its inputs (None if they could not be read), its summary."""
 
     inputs: TherapyInputs | None = None
     patterns: TherapyPatterns | None = None
@@ -185,7 +186,7 @@ def guarded(
 
 
 def therapy_step(run: RunInputs) -> StepResult[TherapyOutput]:
-    """Treatment patterns: prior/subsequent therapy, sequences, cycles, duration, lines, dose.
+    """Therapy patterns: prior/subsequent therapy, sequences, cycles, duration, lines, dose.
 
     Its output holds the pattern inputs as soon as they are read, even when the summary then
     fails, so the pathways and outcomes steps still use them.
@@ -193,9 +194,8 @@ def therapy_step(run: RunInputs) -> StepResult[TherapyOutput]:
     found: dict[str, Any] = {}
 
     def compute() -> pd.DataFrame:
-        found["inputs"] = prepare_inputs(run.source, run.vocab, run.cohort)
-        dose = prepare_dose_inputs(run.source, run.vocab, run.cohort)
-        found["patterns"] = summarise_therapy_inputs(found["inputs"], dose, run.vocab)
+        keep = functools.partial(found.__setitem__, "inputs")
+        found["patterns"] = analyse_therapy(run.cohort, run.spec, run.rows, on_inputs=keep)
         return therapy_records(found["patterns"], min_cell_count=run.min_cell_count)
 
     records, unavailable = guarded("patterns", run, compute)
@@ -204,16 +204,16 @@ def therapy_step(run: RunInputs) -> StepResult[TherapyOutput]:
     return StepResult(records, TherapyOutput(found.get("inputs"), patterns), unavailable, tables)
 
 
-def pathways_step(run: RunInputs, patterns: TherapyOutput) -> StepResult[PathwaysOutput]:
+def pathways_step(run: RunInputs, therapy: TherapyOutput) -> StepResult[PathwaysOutput]:
     """Treatment pathways (TreatmentPatterns semantics) from the pattern inputs."""
-    inputs = patterns.inputs
+    inputs = therapy.inputs
     if inputs is None:
         reason = "treatment patterns are not available"
         return StepResult(status_records("pathways", run.groups, reason), PathwaysOutput())
     found: dict[str, dict[str, PathwayResult | None]] = {}
 
     def compute() -> pd.DataFrame:
-        found["pathways"] = compute_group_pathways(inputs)
+        found["pathways"] = analyse_pathways(run.cohort, run.spec, run.rows, therapy=inputs)
         strata = pathway_strata(inputs.cohort, run.spec)
         return pathway_records(found["pathways"], min_cell_count=run.min_cell_count, strata=strata)
 
@@ -271,7 +271,7 @@ class VariableStrata:
 
 
 def outcomes_step(
-    run: RunInputs, patterns: TherapyOutput, strata: VariableStrata
+    run: RunInputs, therapy: TherapyOutput, strata: VariableStrata
 ) -> StepResult[OutcomesOutput]:
     """Response rates (with Clopper–Pearson CIs) and the time-to-event endpoints.
 
@@ -280,23 +280,19 @@ def outcomes_step(
     found: dict[str, Any] = {}
 
     def compute() -> pd.DataFrame:
-        summary = patterns.patterns
-        inputs = prepare_outcome_inputs(
-            run.source,
-            run.vocab,
+        summary = therapy.patterns
+        result = analyse_outcomes(
             run.cohort,
-            pattern_inputs=patterns.inputs,
+            run.spec,
+            run.rows,
+            therapy=therapy.inputs,
             treatments=None if summary is None else summary.index_treatments,
+            by=outcome_strata(run.spec),
+            strata=strata.frame(),
         )
-        response = assess_response(run.source, run.vocab, run.cohort, inputs=inputs)
-        rates = response_rates(
-            response, run.spec, by=outcome_strata(run.spec), strata=strata.frame()
-        )
-        found["endpoints"] = compute_endpoints(
-            run.source, run.vocab, run.cohort, inputs=inputs, response=response
-        )
-        found["tables"] = {"response": response.persons, "endpoints": found["endpoints"]}
-        return response_records(rates)
+        found["endpoints"] = result.endpoints
+        found["tables"] = {"response": result.response.persons, "endpoints": result.endpoints}
+        return result.records
 
     records, unavailable = guarded("response", run, compute)
     output = OutcomesOutput(found.get("endpoints"))
@@ -353,7 +349,7 @@ def after_index_step(run: RunInputs, outcomes: OutcomesOutput) -> StepResult[Non
 def baseline_step(run: RunInputs) -> StepResult[None]:
     """Baseline characteristics (Table 1)."""
     records, unavailable = guarded(
-        "baseline", run, lambda: summarise_baseline(run.source, run.vocab, run.cohort, run.spec)
+        "baseline", run, lambda: analyse_baseline(run.cohort, run.spec, run.rows)
     )
     return StepResult(records, None, unavailable)
 
@@ -361,7 +357,7 @@ def baseline_step(run: RunInputs) -> StepResult[None]:
 def safety_step(run: RunInputs) -> StepResult[None]:
     """Adverse events, AEs of special interest, discontinuation, cycles with a severe AE, deaths."""
     records, unavailable = guarded(
-        "safety", run, lambda: summarise_safety(run.source, run.vocab, run.cohort, run.spec)
+        "safety", run, lambda: analyse_safety(run.cohort, run.spec, run.rows)
     )
     return StepResult(records, None, unavailable)
 

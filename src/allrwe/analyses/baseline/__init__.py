@@ -26,7 +26,7 @@ from allrwe.analyses.baseline.statistics import (
     smd_continuous,
     summarise_continuous,
 )
-from allrwe.analyses.baseline.table import ANALYSIS, summarise_baseline
+from allrwe.analyses.baseline.table import ANALYSIS, analyse_baseline, summarise_baseline
 from allrwe.analyses.baseline.units import (
     STRATUM_VARIABLES,
     UnitValues,
@@ -56,6 +56,7 @@ __all__ = [
     "UnitValues",
     "VariableBuilder",
     "age_band_labels",
+    "analyse_baseline",
     "build_variables",
     "collect_values",
     "first_entries",

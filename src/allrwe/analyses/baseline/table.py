@@ -41,6 +41,7 @@ from allrwe.analyses.baseline.units import (
     table_strata,
 )
 from allrwe.analyses.baseline.variables import BaselineContext, BaselineVariable
+from allrwe.analyses.entry import CdmRows
 from allrwe.cohort import Cohort
 from allrwe.io.source import CdmSource
 from allrwe.io.vocabulary import Vocabulary
@@ -293,3 +294,8 @@ def summarise_baseline(
     cells = _cells(values, reported, groups, strata, spec.hides_below)
     disjoint = bool(values.frame["person_id"].is_unique)
     return add_margins(cells_frame(cells), groups_disjoint=disjoint)
+
+
+def analyse_baseline(cohort: Cohort, spec: StudySpec, rows: CdmRows) -> pd.DataFrame:
+    """Table 1 of the cohort as long records (the entry point, :mod:`allrwe.analyses.entry`)."""
+    return summarise_baseline(rows.source, rows.vocab, cohort, spec)

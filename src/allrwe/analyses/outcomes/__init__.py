@@ -35,6 +35,7 @@ from allrwe.analyses.outcomes.endpoints import (
     compute_endpoints,
     endpoints_from_inputs,
 )
+from allrwe.analyses.outcomes.entry import OutcomesAnalysis, analyse_outcomes
 from allrwe.analyses.outcomes.rates import RATE_DEFINITIONS, clopper_pearson, response_rates
 from allrwe.analyses.outcomes.response import (
     AVAILABLE,
@@ -63,11 +64,13 @@ __all__ = [
     "STATUS_KEYS",
     "TREATMENT_FAILURE",
     "OutcomeInputs",
+    "OutcomesAnalysis",
     "ResponseResult",
     "add_strata",
     "after_index_records",
     "after_index_sets",
     "age_band_labels",
+    "analyse_outcomes",
     "assess_response",
     "classify_response",
     "clopper_pearson",

@@ -12,9 +12,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from allrwe.analyses.entry import CdmRows
 from allrwe.analyses.pathways.pipeline import compute_pathways
 from allrwe.analyses.pathways.result import PathwayResult
 from allrwe.analyses.therapy import TherapyInputs
+from allrwe.cohort import Cohort
 from allrwe.spec import (
     TP_DEFAULTS,
     CycleRule,
@@ -24,7 +26,13 @@ from allrwe.spec import (
     StudySpec,
 )
 
-__all__ = ["compute_group_pathways", "course_days", "group_settings", "settings_of"]
+__all__ = [
+    "analyse_pathways",
+    "compute_group_pathways",
+    "course_days",
+    "group_settings",
+    "settings_of",
+]
 
 
 def _class_table(set_classes: Mapping[str, Sequence[str]]) -> pd.DataFrame:
@@ -163,3 +171,23 @@ def compute_group_pathways(inputs: TherapyInputs) -> dict[str, PathwayResult | N
 def settings_of(result: PathwayResult | None) -> dict[str, Any]:
     """Return the settings of a pathway result (for the methods section), or ``{}``."""
     return dict(result.settings) if result is not None else {}
+
+
+def analyse_pathways(
+    cohort: Cohort, spec: StudySpec, rows: CdmRows, *, therapy: TherapyInputs
+) -> dict[str, PathwayResult | None]:
+    """Each index group's pathways (the entry point, :mod:`allrwe.analyses.entry`).
+
+    Parameters
+    ----------
+    cohort : Cohort
+        The study cohort.
+    spec : StudySpec
+        The resolved spec; the pathways read its ``pathways`` and ``patterns`` sections
+        through the therapy inputs, built from ``cohort`` with this spec.
+    rows : CdmRows
+        The kept rows: the pathways need none beyond the therapy inputs' events.
+    therapy : TherapyInputs
+        The therapy-pattern inputs (:func:`allrwe.analyses.therapy.analyse_therapy`).
+    """
+    return compute_group_pathways(therapy)

@@ -25,6 +25,7 @@ from allrwe.analyses.safety.summary import (
     DISCONTINUATION_ANALYSIS,
     DLT_ANALYSIS,
     GRADED_ANALYSES,
+    analyse_safety,
     summarise_safety,
 )
 from allrwe.analyses.safety.tables import GradeLevels
@@ -41,6 +42,7 @@ __all__ = [
     "UNKNOWN_CAUSE",
     "GradeLevels",
     "SafetyWindows",
+    "analyse_safety",
     "cause_labels",
     "cycle_windows",
     "deaths",

@@ -29,6 +29,7 @@ from allrwe.analyses.baseline.units import (
     stratum_parts,
     table_strata,
 )
+from allrwe.analyses.entry import CdmRows
 from allrwe.analyses.safety.events import (
     UNKNOWN_CAUSE,
     deaths,
@@ -364,3 +365,8 @@ def summarise_safety(
             parts = [p[p["analysis"] != analysis] for p in parts]
             parts.append(status_records(analysis, columns_, UNRECORDED_REASON))
     return pd.concat([records, *parts], ignore_index=True)
+
+
+def analyse_safety(cohort: Cohort, spec: StudySpec, rows: CdmRows) -> pd.DataFrame:
+    """Safety tables of the cohort as records (the entry point, :mod:`allrwe.analyses.entry`)."""
+    return summarise_safety(rows.source, rows.vocab, cohort, spec)

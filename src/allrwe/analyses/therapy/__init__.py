@@ -38,6 +38,7 @@ from allrwe.analyses.therapy.periods import (
 from allrwe.analyses.therapy.records import UNRECORDED_CLASS, therapy_records
 from allrwe.analyses.therapy.summary import (
     TherapyPatterns,
+    analyse_therapy,
     cycle_distribution,
     summarise_therapy,
     summarise_therapy_inputs,
@@ -49,6 +50,7 @@ __all__ = [
     "DoseInputs",
     "TherapyInputs",
     "TherapyPatterns",
+    "analyse_therapy",
     "assign_cycles",
     "bsa",
     "cycle_distribution",

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field, fields
 
 import pandas as pd
 
+from allrwe.analyses.entry import CdmRows
 from allrwe.analyses.therapy._inputs import TherapyInputs, prepare_inputs
 from allrwe.analyses.therapy._tables import categorical
 from allrwe.analyses.therapy.destinations import destination_strata, destination_table, sequences
@@ -26,8 +28,15 @@ from allrwe.analyses.therapy.periods import (
 from allrwe.cohort import Cohort
 from allrwe.io.source import CdmSource
 from allrwe.io.vocabulary import Vocabulary
+from allrwe.spec import StudySpec
 
-__all__ = ["TherapyPatterns", "cycle_distribution", "summarise_therapy", "summarise_therapy_inputs"]
+__all__ = [
+    "TherapyPatterns",
+    "analyse_therapy",
+    "cycle_distribution",
+    "summarise_therapy",
+    "summarise_therapy_inputs",
+]
 
 
 def cycle_distribution(
@@ -147,3 +156,32 @@ def summarise_therapy(source: CdmSource, vocab: Vocabulary, cohort: Cohort) -> T
     inputs = prepare_inputs(source, vocab, cohort)
     dose_inputs = prepare_dose_inputs(source, vocab, cohort) if len(cohort) else None
     return summarise_therapy_inputs(inputs, dose_inputs, vocab)
+
+
+def analyse_therapy(
+    cohort: Cohort,
+    spec: StudySpec,
+    rows: CdmRows,
+    *,
+    on_inputs: Callable[[TherapyInputs], None] | None = None,
+) -> TherapyPatterns:
+    """Every therapy-pattern result of the cohort (the entry point, :mod:`allrwe.analyses.entry`).
+
+    Parameters
+    ----------
+    cohort : Cohort
+        The study cohort, built with ``spec``.
+    spec : StudySpec
+        The resolved spec the cohort was built with (its ``patterns`` section, index groups
+        and strata); the inputs read it through ``cohort.spec``, which is this object.
+    rows : CdmRows
+        The kept rows and the concept sets in force.
+    on_inputs : callable, optional
+        Called with the therapy inputs as soon as they are read, so a caller keeps them for
+        the pathways and outcomes even when a later part of the summary fails.
+    """
+    inputs = prepare_inputs(rows.source, rows.vocab, cohort)
+    if on_inputs is not None:
+        on_inputs(inputs)
+    dose = prepare_dose_inputs(rows.source, rows.vocab, cohort)
+    return summarise_therapy_inputs(inputs, dose, rows.vocab)
