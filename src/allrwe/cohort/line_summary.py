@@ -14,7 +14,19 @@ import pandas as pd
 
 from allrwe.cohort.lines import day_numbers
 
-__all__ = ["line_at", "summarise_lines"]
+__all__ = ["LINE_SUMMARY_COLUMNS", "line_at", "summarise_lines"]
+
+#: The columns of :func:`summarise_lines`, in order.
+LINE_SUMMARY_COLUMNS = (
+    "person_id",
+    "line",
+    "start_date",
+    "end_date",
+    "regimen",
+    "n_events",
+    "has_transplant",
+    "start_reason",
+)
 
 
 def _regimens(number: np.ndarray, drug: pd.Series, n_lines: int) -> np.ndarray:
@@ -64,18 +76,7 @@ def summarise_lines(assigned: pd.DataFrame) -> pd.DataFrame:
         ``start_reason``.
     """
     if assigned.empty:
-        return pd.DataFrame(
-            columns=[
-                "person_id",
-                "line",
-                "start_date",
-                "end_date",
-                "regimen",
-                "n_events",
-                "has_transplant",
-                "start_reason",
-            ]
-        )
+        return pd.DataFrame(columns=list(LINE_SUMMARY_COLUMNS))
     g = assigned.groupby(["person_id", "line"], sort=True)
     out = g.agg(
         start_date=("start_date", "min"),
@@ -88,18 +89,7 @@ def summarise_lines(assigned: pd.DataFrame) -> pd.DataFrame:
     out["start_reason"] = _first_reasons(
         number, assigned["reason"].to_numpy(dtype=object), len(out)
     )
-    return out[
-        [
-            "person_id",
-            "line",
-            "start_date",
-            "end_date",
-            "regimen",
-            "n_events",
-            "has_transplant",
-            "start_reason",
-        ]
-    ]
+    return out[list(LINE_SUMMARY_COLUMNS)]
 
 
 def line_at(assigned: pd.DataFrame, keys: Iterable[tuple[int, str, Any]]) -> list[int | None]:

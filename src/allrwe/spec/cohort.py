@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import date
 from pathlib import Path
-from typing import Literal
+from typing import Literal, TypeVar
 
 from pydantic import (
     Field,
@@ -24,6 +24,16 @@ from allrwe.spec.types import (
     Section,
     Window,
 )
+
+_N = TypeVar("_N", int | None, float | None)
+
+
+def _not_below(value: _N, info: ValidationInfo, name: str, low_name: str) -> _N:
+    """Return an upper bound ``value`` unless it is below the bound ``low_name`` given before it."""
+    low = info.data.get(low_name)
+    if value is not None and low is not None and value < low:
+        raise ValueError(f"{name} {value} is below {low_name} {low}")
+    return value
 
 
 class StudyPeriod(Section):
@@ -103,10 +113,7 @@ class AgeRange(Section):
     @field_validator("max")
     @classmethod
     def _max_after_min(cls, value: float | None, info: ValidationInfo) -> float | None:
-        low = info.data.get("min")
-        if value is not None and low is not None and value < low:
-            raise ValueError(f"max {value} is below min {low}")
-        return value
+        return _not_below(value, info, "max", "min")
 
 
 class Exclusion(Section):
@@ -149,10 +156,7 @@ class InclusionSpec(Section):
     @field_validator("max_line")
     @classmethod
     def _max_line_after_min(cls, value: int | None, info: ValidationInfo) -> int | None:
-        low = info.data.get("min_line")
-        if value is not None and low is not None and value < low:
-            raise ValueError(f"max_line {value} is below min_line {low}")
-        return value
+        return _not_below(value, info, "max_line", "min_line")
 
 
 class ClassificationSpec(Section):
