@@ -3,7 +3,7 @@
 Typical use::
 
     cohort = build_cohort(source, spec, vocab)
-    records = summarise_baseline(source, vocab, cohort, spec)
+    records = analyse_baseline(cohort, spec, CdmRows(source, vocab))  # analyses/entry.py
     table_one(records)  # one column per group, Overall and the SMDs
 
 Variables are named in ``baseline.variables`` (registry :data:`BASELINE_VARIABLES`); every

@@ -1,6 +1,7 @@
 """Outcomes from the CDM: response from labs, MRD, OS/EFS/RFS/DOR, competing risks, summaries.
 
-Typical use::
+The run enters them through :func:`analyse_outcomes` (response rates and endpoints, in the
+signature family of :mod:`allrwe.analyses.entry`). Step by step::
 
     cohort = build_cohort(source, spec, vocab)
     inputs = prepare_outcome_inputs(source, vocab, cohort)      # one engine round trip

@@ -3,7 +3,7 @@
 Typical use::
 
     cohort = build_cohort(source, spec, vocab)
-    records = summarise_safety(source, vocab, cohort, spec)
+    records = analyse_safety(cohort, spec, CdmRows(source, vocab))  # analyses/entry.py
 
 Windows and definitions are in ``docs/baseline-and-safety.md``; claims data without graded
 adverse events get "not available" status records for the graded tables, never zeros.

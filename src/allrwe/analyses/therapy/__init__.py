@@ -3,7 +3,7 @@
 Typical use::
 
     cohort = build_cohort(source, spec, vocab)
-    patterns = summarise_therapy(source, vocab, cohort)
+    patterns = analyse_therapy(cohort, spec, CdmRows(source, vocab))  # analyses/entry.py
     patterns.prior_therapy  # tidy: group, variable, level, n, denominator, percentage
 
 Every function below :func:`prepare_inputs` works on small pandas frames; the algorithms and their
