@@ -28,7 +28,7 @@ from allrwe.cohort.events import (
     with_unit_factor,
 )
 from allrwe.cohort.line_inputs import cohort_line_inputs, line_event_keys, line_inputs, line_roles
-from allrwe.cohort.line_summary import line_at, summarise_lines
+from allrwe.cohort.line_summary import LINE_SUMMARY_COLUMNS, line_at, summarise_lines
 from allrwe.cohort.lines import LineRoles, assign_lines
 from allrwe.cohort.model import (
     ATTRITION_COLUMNS,
@@ -53,6 +53,7 @@ from allrwe.cohort.status import Window, window_bounds
 __all__ = [
     "ATTRITION_COLUMNS",
     "COHORT_COLUMNS",
+    "LINE_SUMMARY_COLUMNS",
     "POST_HCT_LEVELS",
     "RELAPSE_CATEGORIES",
     "RELAPSE_SITES",

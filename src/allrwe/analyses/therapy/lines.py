@@ -11,7 +11,7 @@ import pandas as pd
 
 from allrwe.analyses.therapy._inputs import TherapyInputs
 from allrwe.analyses.therapy._tables import categorical, percent
-from allrwe.cohort import summarise_lines
+from allrwe.cohort import LINE_SUMMARY_COLUMNS, summarise_lines
 
 __all__ = ["line_at_index_table", "line_regimens", "person_lines"]
 
@@ -50,19 +50,7 @@ def person_lines(inputs: TherapyInputs) -> pd.DataFrame:
     out = rows.merge(lines, on="person_id", how="inner")
     out["is_index_line"] = out["line"] == out["line_at_index"]
     out["relative_line"] = out["line"] - out["line_at_index"]
-    cols = [
-        "group",
-        "person_id",
-        "line",
-        "start_date",
-        "end_date",
-        "regimen",
-        "n_events",
-        "has_transplant",
-        "start_reason",
-        "is_index_line",
-        "relative_line",
-    ]
+    cols = ["group", *LINE_SUMMARY_COLUMNS, "is_index_line", "relative_line"]
     return out[cols].sort_values(["group", "person_id", "line"]).reset_index(drop=True)
 
 
