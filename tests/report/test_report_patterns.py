@@ -7,11 +7,8 @@ import pandas as pd
 from allrwe.report._blocks import Context
 from allrwe.report._view import ResultView
 from allrwe.report.render.svg import svg_figure
-from allrwe.report.sections.therapy import (
-    destination_figures,
-    stacked_destination_figures,
-    swimmer_figure,
-)
+from allrwe.report.sections.destinations import destination_figures, stacked_destination_figures
+from allrwe.report.sections.pathways import swimmer_figure
 from allrwe.results import make_records
 
 

@@ -1,0 +1,177 @@
+"""Treatment pathways: Sankey diagram, sunburst, swimmer plot, most frequent pathways."""
+
+from __future__ import annotations
+
+import itertools
+from typing import Any
+
+from allrwe.report._blocks import Context, group_header, make_table, na_text, slug
+from allrwe.report._view import fmt_count_pct, level_sort_key
+from allrwe.report.model import Block, Figure, Row, Section, Text
+from allrwe.results.model import POOLED_PREFIX
+
+__all__ = ["pathways_section", "swimmer_figure"]
+
+_O = "overall"
+
+
+def _sankey_data(ctx: Context, group: str) -> tuple[dict[str, Any], list[Row]]:
+    frame = ctx.view.frame("pathways")
+    # the whole group only: pathway records also come by age band, sex and index year
+    frame = frame[
+        (frame["group"] == group)
+        & (frame["strata_name"] == _O)
+        & (frame["estimate_name"] == "count")
+    ]
+    visible: list[tuple[str, int]] = []
+    rows = []
+    for path, value, hidden in zip(
+        frame["variable_level"], frame["value"], frame["suppressed"], strict=True
+    ):
+        args = ("pathways", group, _O, _O, "pathway", path)
+        rows.append(
+            (
+                path,
+                fmt_count_pct(ctx.view.get(*args, "count"), ctx.view.get(*args, "percentage")),
+                hidden,
+                value,
+            )
+        )
+        pooled = str(path).startswith(POOLED_PREFIX)
+        if not hidden and value > 0 and path != "None" and not pooled:
+            visible.append((str(path), int(value)))
+    # Published pathways first, most frequent first; then the suppressed ones by name.
+    rows.sort(key=lambda r: (r[2], 0.0 if r[2] else -float(r[3]), r[0]))
+    links: dict[tuple[str, str], int] = {}
+    for path, n in visible:
+        steps = [f"{k}. {name}" for k, name in enumerate(path.split("-"), start=1)]
+        steps.append(f"{len(steps) + 1}. Stopped")
+        for a, b in itertools.pairwise(steps):
+            links[(a, b)] = links.get((a, b), 0) + n
+    nodes = sorted({n for pair in links for n in pair}, key=lambda s: (int(s.split(".")[0]), s))
+    data = {
+        "nodes": nodes,
+        "links": [
+            {"source": nodes.index(a), "target": nodes.index(b), "value": v}
+            for (a, b), v in sorted(links.items())
+        ],
+        "top": [
+            {"name": p, "value": n} for p, n in sorted(visible, key=lambda x: (-x[1], x[0]))[:10]
+        ],
+        "paths": [{"steps": p.split("-"), "value": n} for p, n in sorted(visible)],
+    }
+    return data, [Row((r[0], r[1])) for r in rows]
+
+
+def swimmer_figure(ctx: Context, group: str) -> Figure | None:
+    """Draw the treatment sequences of one group as an aggregated swimmer plot.
+
+    A lane per pathway (the sequence of therapies after the index date) and patient group:
+    the whole group, then each level of each stratum the pathway records carry (age band,
+    sex, index year). Suppression-safe: a pathway is drawn only when its count is published,
+    not pooled and at least the minimum cell count; a lane never stands for fewer persons.
+    """
+    frame = ctx.view.frame("pathways")
+    frame = frame[(frame["group"] == group) & (frame["estimate_name"] == "count")]
+    keys = dict.fromkeys(zip(frame["strata_name"], frame["strata_level"], strict=True))
+    ordered = sorted(keys, key=lambda k: (k[0] != _O, k[0], level_sort_key(str(k[1]))))
+    sections, classes = [], []
+    for sn, sl in ordered:
+        part = frame[(frame["strata_name"] == sn) & (frame["strata_level"] == sl)]
+        lanes = []
+        for path in part["variable_level"].astype(str):
+            args = ("pathways", group, sn, sl, "pathway", path)
+            count = ctx.view.get(*args, "count")
+            if (
+                not count.visible
+                or count.value < max(1, ctx.min_cell_count)
+                or path == "None"
+                or path.startswith(POOLED_PREFIX)
+            ):
+                continue
+            steps = path.split("-")
+            classes += [s for s in steps if s not in classes]
+            text = fmt_count_pct(count, ctx.view.get(*args, "percentage"))
+            lanes.append((-count.value, path, {"steps": steps, "text": text}))
+        if lanes:
+            title = f"All persons of group {group}" if sn == _O else f"{sn}: {sl}"
+            sections.append({"title": title, "lanes": [lane for *_, lane in sorted(lanes)]})
+    if not sections:
+        return None
+    data = {"title": f"Treatment sequences, {group}", "classes": classes, "sections": sections}
+    caption = (
+        f"Treatment sequences of group {group} by patient group (aggregated swimmer plot): a "
+        "lane per pathway, a box per step after the index date, persons (%) at the right. "
+        f"Pathways of fewer than {max(1, ctx.min_cell_count)} persons, suppressed or pooled "
+        "are not drawn."
+    )
+    return Figure(f"swimmer-{slug(group)}", caption, "swimmer", data, static=False)
+
+
+def pathways_section(ctx: Context) -> Section | None:
+    """Pathways per group: Sankey, sunburst, most frequent pathways, swimmer plot, table."""
+    reason = ctx.view.not_available("pathways")
+    if reason is not None:
+        return Section("pathways", "Treatment pathways", (na_text("Pathways", reason),), (), False)
+    groups = ctx.present_groups("pathways")
+    if not groups:
+        return None
+    blocks: list[Block] = [
+        Text(
+            (
+                "Pathways from the index date to the end of observation (TreatmentPatterns "
+                "semantics); steps are joined by “-”, combinations by “+”. The Sankey diagrams "
+                "and bar charts show pathways whose count is published; suppressed and pooled "
+                "pathways are left out.",
+            ),
+            style="note",
+        )
+    ]
+    for g in groups:
+        data, rows = _sankey_data(ctx, g)
+        if data["links"]:
+            blocks.append(
+                Figure(
+                    f"sankey-{slug(g)}",
+                    f"Treatment pathways of group {g}.",
+                    "sankey",
+                    data,
+                    static=False,
+                )
+            )
+            blocks.append(
+                Figure(
+                    f"sunburst-{slug(g)}",
+                    f"Treatment pathways of group {g} as a sunburst: the inner ring is the first "
+                    "therapy after the index date, each ring outwards the next; angles are "
+                    "proportional to persons (published pathways only).",
+                    "sunburst",
+                    {"paths": data["paths"], "title": f"Treatment pathways, {g}"},
+                    static=False,
+                )
+            )
+            blocks.append(
+                Figure(
+                    f"pathways-{slug(g)}",
+                    f"Most frequent pathways of group {g}.",
+                    "hbars",
+                    {
+                        "items": data["top"],
+                        "xlabel": "Persons",
+                        "title": f"Most frequent pathways, {g}",
+                    },
+                )
+            )
+        swimmer = swimmer_figure(ctx, g)
+        if swimmer is not None:
+            blocks.append(swimmer)
+        blocks.append(
+            make_table(
+                ctx,
+                f"table-pathways-{slug(g)}",
+                f"Pathways of group {g}",
+                ("Pathway", group_header(ctx, g)),
+                rows,
+            )
+        )
+    return Section("pathways", "Treatment pathways", tuple(blocks))
