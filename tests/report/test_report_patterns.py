@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pandas as pd
 
 from allrwe.report._blocks import Context
@@ -116,3 +118,56 @@ def test_swimmer_draws_no_lane_below_the_threshold():
     assert svg.count("<rect") == 2 + 3 + 2  # boxes of the three lanes drawn, no others
     assert "tki" not in svg
     assert "chemotherapy" not in svg
+
+
+def test_one_colour_per_therapy_in_every_pattern_figure():
+    from allrwe.report.figures import group_colour, therapy_colours
+    from allrwe.report.labels import relabel_section
+    from allrwe.report.model import Section
+    from allrwe.report.sections.pathways import pathways_section
+
+    colours = therapy_colours(
+        {"BLIN": ["blinatumomab"], "INO": ["inotuzumab_ozogamicin"]},
+        {"chemotherapy": ["chemotherapy"], "hsct": ["allo_hsct"], "car_t": ["car_t"],
+         "blinatumomab": ["blinatumomab"], "inotuzumab": ["inotuzumab_ozogamicin"]},
+    )  # fmt: skip
+    # a class of a group's drug takes the group's colour; the others take colours no group has
+    assert colours["blinatumomab"] == group_colour(["BLIN", "INO"], "BLIN") == "#0072B2"
+    assert colours["inotuzumab"] == "#D55E00"
+    assert len(set(colours.values())) == 5
+    view = _records(
+        "pathways",
+        [
+            ("overall", "overall", "blinatumomab-hsct", "count", 12.0),
+            ("overall", "overall", "blinatumomab-car_t-hsct", "count", 6.0),
+            ("overall", "overall", "blinatumomab-chemotherapy", "count", 7.0),
+        ],
+    )
+    ctx = Context(view, ["BLIN", "INO"], 5, colours)
+    section = pathways_section(ctx)
+    assert section is not None
+    # as the report shows them: keys relabelled ("hsct" is "HSCT", "car_t" "CAR-T")
+    shown = relabel_section(Section("p", "P", section.blocks))
+    kinds = ("sankey", "sunburst", "swimmer")
+    figures = {b.chart: b for b in shown.blocks if getattr(b, "chart", "") in kinds}
+    assert sorted(figures) == ["sankey", "sunburst", "swimmer"]
+    stacked_view = _records(
+        "destinations",
+        [("cycles", "1", c, "percentage", 25.0) for c in colours if c != "inotuzumab"],
+    )
+    (stacked,) = stacked_destination_figures(
+        Context(stacked_view, ["BLIN", "INO"], 5, colours), list(colours)
+    )
+    figures["stacked"] = relabel_section(Section("d", "D", (stacked,))).blocks[0]
+    for chart, figure in figures.items():
+        svg = svg_figure(figure.id, figure.chart, figure.data)
+        for key, name in (("hsct", "HSCT"), ("car_t", "CAR-T"), ("chemotherapy", "chemotherapy")):
+            # every shape titled with the therapy (the last step of a sunburst ring, a Sankey
+            # node's flows out, a swimmer box, a stacked part) is in its one colour
+            fills = set()
+            for m in re.finditer(r'fill="(#[0-9A-F]{6})"[^>]*><title>([^<]*)</title>', svg):
+                title = m.group(2)
+                last = title.split(" → ")[0].split(" – ")[-1].split(". ")[-1].split(",")[0]
+                if last.split(":")[0] == name:
+                    fills.add(m.group(1))
+            assert fills == {colours[key]}, (chart, name, fills)

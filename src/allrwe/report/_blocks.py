@@ -17,6 +17,7 @@ from allrwe.report.model import Row, Table, Text
 
 __all__ = [
     "Context",
+    "figure_colours",
     "group_header",
     "make_table",
     "na_text",
@@ -35,12 +36,23 @@ _SUPPRESSED_TOKEN, _NE_TOKEN, _NR_TOKEN = (
 
 
 class Context:
-    """What every section builder reads: the records, the groups and the threshold."""
+    """What every section builder reads: the records, the groups and the threshold.
 
-    def __init__(self, view: ResultView, groups: Sequence[str], min_cell_count: int) -> None:
+    ``therapy_colours`` gives each therapy class its one colour in every figure
+    (:func:`allrwe.report.figures.therapy_colours`).
+    """
+
+    def __init__(
+        self,
+        view: ResultView,
+        groups: Sequence[str],
+        min_cell_count: int,
+        therapy_colours: Mapping[str, str] | None = None,
+    ) -> None:
         self.view = view
         self.groups = list(groups)
         self.min_cell_count = min_cell_count
+        self.therapy_colours = dict(therapy_colours or {})
 
     def group_size(self, group: str) -> Value:
         """Return the published size of an index group."""
@@ -49,6 +61,11 @@ class Context:
     def present_groups(self, analysis: str) -> list[str]:
         """Return the groups with records in ``analysis``, spec order first."""
         return self.view.groups(analysis, self.groups)
+
+
+def figure_colours(ctx: Context, names: Iterable[str]) -> dict[str, str]:
+    """Return the colour of each therapy class among ``names`` (a figure's ``colours``)."""
+    return {n: ctx.therapy_colours[n] for n in dict.fromkeys(names) if n in ctx.therapy_colours}
 
 
 def stratum_size(ctx: Context, group: str, strata_name: str, strata_level: str) -> Value:

@@ -18,6 +18,8 @@ from allrwe.report.render.style import (
     group_colour,
     nice_ticks,
     static_files,
+    therapy_colour,
+    therapy_colours,
 )
 
 __all__ = [
@@ -28,6 +30,8 @@ __all__ = [
     "nice_ticks",
     "static_files",
     "svg_figure",
+    "therapy_colour",
+    "therapy_colours",
     "write_static",
 ]
 

@@ -139,16 +139,15 @@ def _figure_data(data: Any) -> dict[str, Any]:
     out = dict(data)
     if "title" in out:
         out["title"] = relabel_text(str(out["title"]))
-    if "nodes" in out:
-        out["nodes"] = [relabel_text(str(n)) for n in out["nodes"]]
+    for key in ("nodes", "categories", "classes"):  # lists of names
+        if key in out:
+            out[key] = [relabel_text(str(n)) for n in out[key]]
     if "paths" in out:
         out["paths"] = [
             {**p, "steps": [relabel_text(str(x)) for x in p["steps"]]} for p in out["paths"]
         ]
-    if "categories" in out:
-        out["categories"] = [relabel_text(str(c)) for c in out["categories"]]
-    if "classes" in out:
-        out["classes"] = [relabel_text(str(c)) for c in out["classes"]]
+    if "colours" in out:
+        out["colours"] = {relabel_text(str(k)): v for k, v in out["colours"].items()}
     if "panels" in out:
         out["panels"] = [{**p, "title": relabel_text(str(p["title"]))} for p in out["panels"]]
     if "sections" in out:

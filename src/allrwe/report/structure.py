@@ -30,6 +30,7 @@ from allrwe.report._view import (
     fmt_count,
     level_sort_key,
 )
+from allrwe.report.figures import therapy_colours
 from allrwe.report.labels import relabel_section
 from allrwe.report.model import (
     Details,
@@ -318,7 +319,10 @@ def build_report(results: ResultSet, spec: StudySpec, meta: ReportMeta) -> Repor
         raise DisclosureError(
             "the report shows suppressed results only; call allrwe.results.suppress first"
         )
-    ctx = Context(ResultView(results.records), list(spec.index_groups), meta.min_cell_count)
+    colours = therapy_colours(spec.index_groups, spec.patterns.therapy_classes)
+    ctx = Context(
+        ResultView(results.records), list(spec.index_groups), meta.min_cell_count, colours
+    )
     sections = (
         attrition_section(ctx),
         baseline_section(ctx),

@@ -18,7 +18,13 @@ from matplotlib.backends.backend_svg import FigureCanvasSVG
 from matplotlib.figure import Figure as MplFigure
 
 from allrwe.report.model import Figure
-from allrwe.report.render.style import PALETTE, curve_style, nice_ticks, static_files
+from allrwe.report.render.style import (
+    PALETTE,
+    curve_style,
+    nice_ticks,
+    static_files,
+    therapy_colour,
+)
 
 __all__ = ["write_files"]
 
@@ -144,6 +150,11 @@ def _hbars(fig: MplFigure, data: Mapping[str, Any]) -> None:
 def _stacked(fig: MplFigure, data: Mapping[str, Any]) -> None:
     """Panels side by side of 100 % stacked bars; see ``allrwe.report.render.svg._stacked``."""
     classes = list(data["classes"])
+    colours = data.get("colours")
+    fills = [
+        therapy_colour(str(c), colours) if colours is not None else PALETTE[i % len(PALETTE)]
+        for i, c in enumerate(classes)
+    ]
     panels = list(data["panels"])
     axes = fig.subplots(1, max(1, len(panels)), sharey=True, squeeze=False)[0]
     for ax, panel in zip(axes, panels, strict=False):
@@ -155,7 +166,7 @@ def _stacked(fig: MplFigure, data: Mapping[str, Any]) -> None:
                 (b["values"][i] or 0.0) if any(v is not None for v in b["values"]) else 0.0
                 for b in bars
             ]
-            ax.bar(xs, heights, bottom=level, color=PALETTE[i % len(PALETTE)], label=c, width=0.7)
+            ax.bar(xs, heights, bottom=level, color=fills[i], label=c, width=0.7)
             level = [a + h for a, h in zip(level, heights, strict=True)]
         # as in the inline SVG: the suppressed classes of a bar are one hatched part on top
         rest = [

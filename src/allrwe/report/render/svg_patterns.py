@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from html import escape
 from typing import Any
 
-from allrwe.report.render.style import PALETTE, nice_ticks
+from allrwe.report.render.style import PALETTE, nice_ticks, therapy_colour
 from allrwe.report.render.svg_base import (
     _W,
     _Axes,
@@ -24,6 +24,16 @@ from allrwe.report.render.svg_base import (
 )
 
 __all__ = ["DRAW_PATTERNS"]
+
+
+def _fills(data: Mapping[str, Any], names: list[str]) -> list[str]:
+    """Return the colour of each therapy: the report's one colour per therapy (``colours``).
+
+    Data without ``colours`` (drawn outside a report) take the palette in order.
+    """
+    if "colours" not in data:
+        return [PALETTE[i % len(PALETTE)] for i in range(len(names))]
+    return [therapy_colour(n, data["colours"]) for n in names]
 
 
 def _stacked(figure_id: str, data: Mapping[str, Any]) -> str:
@@ -40,7 +50,8 @@ def _stacked(figure_id: str, data: Mapping[str, Any]) -> str:
     title = str(data.get("title", ""))
     body = [_text(64, 18, title, 14, "start", font_weight="bold")] if title else []
     hidden = any(v is None for p in panels for b in p["bars"] for v in b["values"])
-    keys = [(c, PALETTE[i % len(PALETTE)], "") for i, c in enumerate(classes)]
+    fills = _fills(data, classes)
+    keys = [(c, fills[i], "") for i, c in enumerate(classes)]
     if hidden:
         keys.append(("suppressed (–)", f"url(#hatch-{figure_id})", ""))
     legend, y = _legend(keys, 64, 42 if title else 18)
@@ -83,7 +94,7 @@ def _stacked(figure_id: str, data: Mapping[str, Any]) -> str:
                 tip = f"{classes[i]}, {bar['name']}: {v:.1f}%"
                 body.append(
                     f'<rect x="{_f(x)}" y="{_f(y0)}" width="{_f(w)}" height="{_f(y1 - y0)}" '
-                    f'fill="{PALETTE[i % len(PALETTE)]}"><title>{escape(tip)}</title></rect>'
+                    f'fill="{fills[i]}"><title>{escape(tip)}</title></rect>'
                 )
                 level += v
             if len(shown) < len(bar["values"]) and level < 99.95:
@@ -109,7 +120,7 @@ def _swimmer(figure_id: str, data: Mapping[str, Any]) -> str:
     below the minimum cell count, so no lane stands for fewer persons than that.
     """
     classes = [str(c) for c in data["classes"]]
-    colour = {c: PALETTE[i % len(PALETTE)] for i, c in enumerate(classes)}
+    colour = dict(zip(classes, _fills(data, classes), strict=True))
     title = str(data.get("title", ""))
     body = [_text(8, 18, title, 14, "start", font_weight="bold")] if title else []
     legend, y = _legend([(c, colour[c], "") for c in classes], 16, 42 if title else 18)
@@ -172,6 +183,7 @@ def _hbars(figure_id: str, data: Mapping[str, Any]) -> str:
 def _sankey(figure_id: str, data: Mapping[str, Any]) -> str:
     nodes = [str(n) for n in data["nodes"]]
     links = list(data["links"])
+    fills = _fills(data, nodes)
     flow_in = [0.0] * len(nodes)
     flow_out = [0.0] * len(nodes)
     for lk in links:
@@ -207,14 +219,14 @@ def _sankey(figure_id: str, data: Mapping[str, Any]) -> str:
         body.append(
             f'<path d="M{_f(x0)} {_f(y0)}C{_f(xm)} {_f(y0)} {_f(xm)} {_f(y1)} {_f(x1)} {_f(y1)}'
             f"V{_f(y1 + w)}C{_f(xm)} {_f(y1 + w)} {_f(xm)} {_f(y0 + w)} {_f(x0)} {_f(y0 + w)}Z"
-            f'" fill="{PALETTE[s % len(PALETTE)]}" fill-opacity="0.25">'
+            f'" fill="{fills[s]}" fill-opacity="0.3">'
             f"<title>{escape(nodes[s])} → {escape(nodes[t])}: {lk['value']:g}</title></path>"
         )
     for i, name in enumerate(nodes):
         x, h = xpos[column[i]], size[i] * scale
         body.append(
             f'<rect x="{_f(x)}" y="{_f(ypos[i])}" width="{_f(bar)}" height="{_f(max(h, 1))}" '
-            f'fill="{PALETTE[i % len(PALETTE)]}"/>'
+            f'fill="{fills[i]}"/>'
         )
         body.append(_text(x + bar + 4, ypos[i] + h / 2 + 4, f"{name} ({size[i]:g})", 10, "start"))
     return _svg(height + 20, body, str(data.get("title", figure_id)))
@@ -247,7 +259,7 @@ def _sunburst(figure_id: str, data: Mapping[str, Any]) -> str:
         for k in range(1, len(steps) + 1):
             totals[steps[:k]] = totals.get(steps[:k], 0.0) + n
     names = sorted({steps[-1] for steps in totals})
-    colour = {name: PALETTE[i % len(PALETTE)] for i, name in enumerate(names)}
+    colour = dict(zip(names, _fills(data, names), strict=True))
     depth = max((len(s) for s in totals), default=1)
     title = str(data.get("title", ""))
     cx, cy, ring = _W / 2 - 120, 250.0, 200.0 / (depth + 1)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from allrwe.report._blocks import Context, slug
+from allrwe.report._blocks import Context, figure_colours, slug
 from allrwe.report._view import level_sort_key
 from allrwe.report.figures import PALETTE
 from allrwe.report.model import Block, Details, Figure, Section
@@ -160,6 +160,7 @@ def stacked_destination_figures(ctx: Context, order: list[str]) -> list[Figure]:
         data = {
             "title": f"Next therapy by duration and by cycles, {g}",
             "classes": classes,
+            "colours": figure_colours(ctx, classes),
             "panels": panels,
             "ylabel": "Persons (%)",
         }

@@ -5,7 +5,14 @@ from __future__ import annotations
 import itertools
 from typing import Any
 
-from allrwe.report._blocks import Context, group_header, make_table, na_text, slug
+from allrwe.report._blocks import (
+    Context,
+    figure_colours,
+    group_header,
+    make_table,
+    na_text,
+    slug,
+)
 from allrwe.report._view import fmt_count_pct, level_sort_key
 from allrwe.report.model import Block, Figure, Row, Section, Text
 from allrwe.results.model import POOLED_PREFIX
@@ -59,6 +66,7 @@ def _sankey_data(ctx: Context, group: str) -> tuple[dict[str, Any], list[Row]]:
             {"name": p, "value": n} for p, n in sorted(visible, key=lambda x: (-x[1], x[0]))[:10]
         ],
         "paths": [{"steps": p.split("-"), "value": n} for p, n in sorted(visible)],
+        "colours": figure_colours(ctx, [s for p, _ in visible for s in p.split("-")]),
     }
     return data, [Row((r[0], r[1])) for r in rows]
 
@@ -98,7 +106,12 @@ def swimmer_figure(ctx: Context, group: str) -> Figure | None:
             sections.append({"title": title, "lanes": [lane for *_, lane in sorted(lanes)]})
     if not sections:
         return None
-    data = {"title": f"Treatment sequences, {group}", "classes": classes, "sections": sections}
+    data = {
+        "title": f"Treatment sequences, {group}",
+        "classes": classes,
+        "colours": figure_colours(ctx, classes),
+        "sections": sections,
+    }
     caption = (
         f"Treatment sequences of group {group} by patient group (aggregated swimmer plot): a "
         "lane per pathway, a box per step after the index date, persons (%) at the right. "
@@ -146,7 +159,11 @@ def pathways_section(ctx: Context) -> Section | None:
                     "therapy after the index date, each ring outwards the next; angles are "
                     "proportional to persons (published pathways only).",
                     "sunburst",
-                    {"paths": data["paths"], "title": f"Treatment pathways, {g}"},
+                    {
+                        "paths": data["paths"],
+                        "colours": data["colours"],
+                        "title": f"Treatment pathways, {g}",
+                    },
                     static=False,
                 )
             )
