@@ -60,3 +60,32 @@ def test_table_two_has_a_column_per_setting_headed_with_its_n():
         "35.0% (25.0, 45.0)",
     )
     assert rows["median follow-up, months"] == ("12.0 (1–24)",) * 3
+
+
+def test_twelve_month_rate_without_a_curve_point_is_withheld_not_ne():
+    def landmark(level: str, survival: float, at_risk: int) -> pd.DataFrame:
+        sn = "overall" if level == "overall" else "setting"
+        return make_records(
+            analysis="survival_landmark", group="INO", strata_name=sn, strata_level=level,
+            variable="os", variable_level="12 months",
+            estimate_name=["survival", "lower", "upper", "n_risk"],
+            value=[survival, survival - 0.1, survival + 0.1, at_risk],
+        )  # fmt: skip
+
+    records = pd.concat(
+        [
+            make_records(analysis="cohort", group="INO", variable="persons",
+                         estimate_name="count", value=90),
+            *_stratum("overall", 90, 9.0, 0.45)[:2],
+            *_stratum("ND", 30, 14.0, 0.6)[:2],
+            *_stratum("R/R", 60, 7.5, 0.35)[:2],
+            landmark("overall", 0.45, 40),
+            landmark("ND", math.nan, 12),  # at risk, but no curve point at 12 months
+            landmark("R/R", math.nan, 0),  # nobody followed to 12 months
+        ],
+        ignore_index=True,
+    )  # fmt: skip
+    (table,) = efficacy_tables(Context(ResultView(records), ["INO"], 5), load_spec(DEMO_SPEC))
+    rows = {r.cells[0]: r.cells[1:] for r in table.rows}
+    assert rows["12-month rate, % (95% CI)"] == ("45.0% (35.0, 55.0)", "–", "NE (NE, NE)")
+    assert any("withheld (–)" in n for n in table.notes)

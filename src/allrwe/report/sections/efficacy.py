@@ -8,7 +8,7 @@ for the response and MRD rates and, per endpoint, the median and the 12-month ra
 from __future__ import annotations
 
 from allrwe.report._blocks import Context, make_table, slug, stratum_size
-from allrwe.report._view import fmt_count, level_sort_key
+from allrwe.report._view import SUPPRESSED, Value, fmt_count, fmt_interval, level_sort_key
 from allrwe.report.model import Row, Table
 from allrwe.report.sections.response import rate_cell
 from allrwe.report.sections.survival import endpoint_title, followup_cell, summary_cells
@@ -69,12 +69,34 @@ def _rows(ctx: Context, spec: StudySpec, group: str, cols: list[tuple[str, str]]
         rows.append(Row((title, *([""] * len(cols))), strong=True))
         rows.append(Row(("median, months (95% CI)", *(c[0] for c in cells)), indent=1))
         if twelve:
-            index = 1 + list(spec.outcomes.landmarks_months).index(12.0)
-            rows.append(Row(("12-month rate, % (95% CI)", *(c[index] for c in cells)), indent=1))
+            twelves = [_twelve_months(ctx, variable, (group, sn, sl)) for sn, sl in cols]
+            rows.append(Row(("12-month rate, % (95% CI)", *twelves), indent=1))
         if variable == "os":
             follow = (followup_cell(ctx, variable, (group, sn, sl)) for sn, sl in cols)
             rows.append(Row(("median follow-up, months", *follow), indent=1))
     return rows
+
+
+def _twelve_months(ctx: Context, variable: str, key: tuple[str, str, str]) -> str:
+    """Return the 12-month rate (95% CI) of one curve, or why it is not shown.
+
+    A rate is not estimable (NE) only when nobody is followed to 12 months. A rate missing
+    while persons are still at risk then is withheld, not NE: the published curve has no
+    point there (its counts since the previous point would show fewer persons than the
+    minimum cell count), so the rate would give those counts away; it reads "–".
+    """
+    g, sn, sl = key
+
+    def get(name: str) -> Value:
+        return ctx.view.get("survival_landmark", g, sn, sl, variable, "12 months", name)
+
+    survival, at_risk = get("survival"), get("n_risk")
+    available = ctx.view.get("survival_summary", g, sn, sl, variable, _O, "available")
+    if available.visible and available.value == 0:
+        return "not available"
+    if not survival.visible and not survival.suppressed and at_risk.visible and at_risk.value:
+        return SUPPRESSED
+    return fmt_interval(survival, get("lower"), get("upper"), scale=100.0, suffix="%")
 
 
 def efficacy_tables(ctx: Context, spec: StudySpec) -> list[Table]:
@@ -110,7 +132,9 @@ def efficacy_tables(ctx: Context, spec: StudySpec) -> list[Table]:
                 rows,
                 (
                     "Rates: n/N, % (exact 95% CI). Medians (Brookmeyer–Crowley 95% CI) and "
-                    "12-month rates (95% CI) from the Kaplan–Meier estimate.",
+                    "12-month rates (95% CI) from the Kaplan–Meier estimate. A 12-month rate "
+                    "is NE only when nobody is followed to 12 months; with persons still at "
+                    "risk it is withheld (–) when the curve publishes no point there.",
                 ),
             )
         )
