@@ -89,3 +89,33 @@ def test_twelve_month_rate_without_a_curve_point_is_withheld_not_ne():
     rows = {r.cells[0]: r.cells[1:] for r in table.rows}
     assert rows["12-month rate, % (95% CI)"] == ("45.0% (35.0, 55.0)", "–", "NE (NE, NE)")
     assert any("withheld (–)" in n for n in table.notes)
+
+
+def test_treatment_settings_follow_their_setting_as_in_seed_001():
+    def stratum(sn: str, level: str, n: int) -> list[pd.DataFrame]:
+        keys = {"group": "INO", "strata_name": sn, "strata_level": level}
+        return [
+            make_records(analysis="baseline", **keys, variable="persons",
+                         variable_level="overall", estimate_name="count", value=n),
+            make_records(analysis="survival_summary", **keys, variable="os",
+                         estimate_name=["n", "median_months", "available"],
+                         value=[n, math.nan, 1.0]),
+        ]  # fmt: skip
+
+    x = "setting &&& treatment_setting"
+    records = pd.concat(
+        [
+            *stratum("overall", "overall", 90),
+            *stratum("setting", "ND", 30),
+            *stratum("setting", "RR", 60),
+            *stratum(x, "RR &&& re-induction", 45),
+            *stratum(x, "ND &&& induction", 10),
+            *stratum(x, "ND &&& consolidation", 20),
+        ],
+        ignore_index=True,
+    )
+    (table,) = efficacy_tables(Context(ResultView(records), ["INO"], 5), load_spec(DEMO_SPEC))
+    assert table.header == (
+        "", "All", "ND (n = 30)", "ND: induction (n = 10)", "ND: consolidation (n = 20)",
+        "RR (n = 60)", "RR: re-induction (n = 45)",
+    )  # fmt: skip

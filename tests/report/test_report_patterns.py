@@ -8,6 +8,7 @@ import pandas as pd
 
 from allrwe.report._blocks import Context
 from allrwe.report._view import ResultView
+from allrwe.report.model import Figure
 from allrwe.report.render.svg import svg_figure
 from allrwe.report.sections.destinations import destination_figures, stacked_destination_figures
 from allrwe.report.sections.pathways import swimmer_figure
@@ -60,6 +61,7 @@ def test_stacked_destinations_put_duration_and_cycles_bars_in_one_panel():
         ],
     )
     (figure,) = stacked_destination_figures(Context(view, ["BLIN"], 5), ["hsct", "car_t"])
+    assert isinstance(figure, Figure)
     assert figure.chart == "stacked"
     (panel,) = figure.data["panels"]
     assert [(b["name"], b["section"], b["values"]) for b in panel["bars"]] == [
@@ -75,17 +77,55 @@ def test_stacked_destinations_put_duration_and_cycles_bars_in_one_panel():
 def test_stacked_destinations_side_by_side_by_setting_when_published():
     x = " &&& "
     view = _records(
-        "destinations_by_setting",
+        "destinations",
         [
+            ("duration", "<=14", "hsct", "percentage", 70.0),
             (f"setting{x}duration", f"ND{x}<=14", "hsct", "percentage", 100.0),
             (f"setting{x}duration", f"RR{x}<=14", "hsct", "percentage", 40.0),
-            (f"setting{x}cycles", f"RR{x}2", "hsct", "percentage", 20.0),
+            (f"setting{x}cycles", f"RR{x}2", "hsct", "percentage", None),
         ],
     )
-    (figure,) = stacked_destination_figures(Context(view, ["BLIN"], 5), ["hsct"])
-    panels = figure.data["panels"]
+    blocks = stacked_destination_figures(Context(view, ["BLIN"], 5), ["hsct"])
+    all_persons, by_setting, note = blocks
+    assert [p["title"] for p in all_persons.data["panels"]] == ["All persons of group BLIN"]
+    assert by_setting.id == "destinations-blin-by-setting"
+    panels = by_setting.data["panels"]
     assert [p["title"] for p in panels] == ["Newly diagnosed", "Relapsed/refractory"]
     assert [[b["name"] for b in p["bars"]] for p in panels] == [["<=14"], ["<=14", "2"]]
+    # a bar suppressed whole is named under the figure, not left out silently
+    assert note.kind == "text"
+    assert note.paragraphs == (
+        "Suppressed in this figure (every class of the bar hidden, so that no count below 5 "
+        "can be worked out): Relapsed/refractory: 2.",
+    )
+    svg = svg_figure(by_setting.id, by_setting.chart, by_setting.data)
+    assert svg.count(">Relapsed/refractory</text>") == 1
+
+
+def test_destinations_by_setting_are_tables_headed_with_their_own_n():
+    from allrwe.report.sections.destinations import crosstab
+
+    rows = []
+    for sl, level, n, pct in (
+        ("ND", "hsct", 30.0, 60.0),
+        ("ND", "chemotherapy", 20.0, 40.0),
+        ("RR", "hsct", None, None),
+        ("RR", "chemotherapy", 9.0, 75.0),
+    ):
+        rows += [
+            ("setting", sl, level, "count", n),
+            ("setting", sl, level, "percentage", pct),
+        ]
+    view = _records("destinations", rows)
+    table = crosstab(Context(view, ["BLIN"], 5), "BLIN", "setting", ["hsct", "chemotherapy"],
+                     "By setting", "t")  # fmt: skip
+    assert table is not None
+    # ND's size is the sum of its published cells; R/R's has a hidden cell, so it is not shown
+    assert table.header == ("Class", "ND (n = 50)", "RR")
+    assert [r.cells for r in table.rows] == [
+        ("hsct", "30 (60.0%)", "–"),
+        ("chemotherapy", "20 (40.0%)", "9 (75.0%)"),
+    ]
 
 
 def test_swimmer_draws_no_lane_below_the_threshold():

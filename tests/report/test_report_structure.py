@@ -102,7 +102,7 @@ def test_pathways_figure_uses_published_pathways_only(results, spec, meta):
     assert [r.cells for r in table.rows] == [
         ("blinatumomab", "300 (75.0%)"),
         ("None", "–"),
-        ("blinatumomab-hsct", "–"),
+        ("blinatumomab → HSCT", "–"),  # steps joined by arrows, keys relabelled
     ]
 
 

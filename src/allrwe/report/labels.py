@@ -162,7 +162,7 @@ def _figure_data(data: Any) -> dict[str, Any]:
             }
             for s in out["sections"]
         ]
-    if "items" in out and all(isinstance(i, dict) and "hr" in i for i in out["items"]):
+    if "items" in out:  # forest plot rows, most frequent pathways
         out["items"] = [{**i, "name": relabel_text(str(i["name"]))} for i in out["items"]]
     for key in ("curves", "series"):
         if key in out:

@@ -140,7 +140,7 @@ def _bars(fig: MplFigure, data: Mapping[str, Any]) -> None:
 def _hbars(fig: MplFigure, data: Mapping[str, Any]) -> None:
     ax = fig.add_subplot()
     items = list(data["items"])[::-1]
-    ax.barh(range(len(items)), [i["value"] for i in items], color=PALETTE[0])
+    ax.barh(range(len(items)), [i["value"] for i in items], color=data.get("colour", PALETTE[0]))
     ax.set_yticks(range(len(items)), [i["name"] for i in items], fontsize=7)
     ax.set_xlabel(data["xlabel"])
     if data.get("title"):

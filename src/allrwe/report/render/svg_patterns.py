@@ -172,7 +172,7 @@ def _hbars(figure_id: str, data: Mapping[str, Any]) -> str:
         w = ax.x(float(item["value"])) - left
         body.append(
             f'<rect x="{_f(left)}" y="{_f(y + 4)}" width="{_f(w)}" height="16" '
-            f'fill="{PALETTE[0]}"/>'
+            f'fill="{data.get("colour", PALETTE[0])}"/>'
         )
         body.append(_text(left - 6, y + 16, item["name"], 10, "end"))
         body.append(_text(left + w + 4, y + 16, f"{item['value']:g}", 10, "start"))

@@ -4,18 +4,98 @@ from __future__ import annotations
 
 from typing import Any
 
-from allrwe.report._blocks import Context, figure_colours, slug
-from allrwe.report._view import level_sort_key
-from allrwe.report.figures import PALETTE
-from allrwe.report.model import Block, Details, Figure, Section
-from allrwe.report.sections.levels import level_table
+from allrwe.report._blocks import Context, figure_colours, make_table, slug, stratum_size
+from allrwe.report._view import Value, fmt_count, level_sort_key
+from allrwe.report.model import Block, Details, Figure, Row, Section, Table, Text
+from allrwe.report.sections.levels import OVERALL as _O
+from allrwe.report.sections.levels import cell, level_table
 from allrwe.spec import StudySpec
 
-__all__ = ["destination_figures", "destinations_section", "stacked_destination_figures"]
+__all__ = [
+    "crosstab",
+    "destination_figures",
+    "destinations_section",
+    "stacked_destination_figures",
+]
+
+
+#: colours of ordered levels (duration buckets, numbers of cycles) in the grouped bars: shades
+#: of grey, so that no level is read as a therapy or a group
+LEVEL_SHADES = ("#252525", "#636363", "#969696", "#BDBDBD", "#D9D9D9", "#4D4D4D", "#A6A6A6")
+#: display names of the settings in seed 001's Fig. 1 (panels in this order)
+SETTING_TITLES = {
+    "ND": "Newly diagnosed",
+    "RR": "Relapsed/refractory",
+    "unknown": "Setting unknown",
+}
+#: joins the names and levels of a crossed stratum in the records
+_X = " &&& "
+#: the cohort strata the destinations come by, as tables of their own
+_BY = (("setting", "setting"), ("treatment_setting", "treatment setting"))
+#: the cuts of seed 001 Fig. 1 and how a level is named in a column header
+_CUTS = (("duration", "duration (days)"), ("cycles", "number of cycles"))
+
+
+def _level_name(sn: str, lv: str) -> str:
+    kind = sn.rpartition(_X)[2]
+    parts = lv.split(_X)
+    last = parts[-1]
+    if kind == "duration":
+        last = f"{last} days"
+    elif kind == "cycles":
+        last = f"{last} cycle{'' if last == '1' else 's'}"
+    return " × ".join([*parts[:-1], last])
+
+
+def _level_size(ctx: Context, g: str, sn: str, lv: str, classes: list[str]) -> Value:
+    """Return the persons of one level: as published, else the sum of its published cells."""
+    size = Value()
+    if sn == "duration":
+        size = ctx.view.get("duration_buckets", g, _O, _O, "duration_bucket", lv, "count")
+    elif sn == "cycles":
+        size = ctx.view.get("cycles", g, _O, _O, "cycles", lv, "count")
+    elif _X not in sn:
+        size = stratum_size(ctx, g, sn, lv)
+    if size.present:
+        return size
+    cells = [ctx.view.get("destinations", g, sn, lv, "destination", c, "count") for c in classes]
+    if cells and all(c.visible for c in cells):
+        return Value(sum(float(c.value) for c in cells), present=True)
+    return Value()
+
+
+def crosstab(
+    ctx: Context, g: str, sn: str, order: list[str], caption: str, tid: str
+) -> Table | None:
+    """Persons (%) of each destination (rows) in each level of one stratum (columns).
+
+    Each column is headed with its own number of persons (published, or the sum of its
+    published cells); a column is a percentage of that number.
+    """
+    frame = ctx.view.frame("destinations")
+    part = frame[(frame["group"] == g) & (frame["strata_name"] == sn)]
+    if part.empty:
+        return None
+    levels = sorted(set(part["strata_level"].astype(str)), key=level_sort_key)
+    if _X in sn:  # settings first, in the order of the figure's panels
+        rank = {s: k for k, s in enumerate(SETTING_TITLES)}
+        levels.sort(key=lambda lv: rank.get(lv.partition(_X)[0], len(rank)))
+    present = set(part["variable_level"].astype(str))
+    classes = [c for c in order if c in present]
+    header = ["Class"]
+    for lv in levels:
+        size = _level_size(ctx, g, sn, lv, classes)
+        name = _level_name(sn, lv)
+        header.append(f"{name} (n = {fmt_count(size)})" if size.present else name)
+    rows = [
+        Row((c, *(cell(ctx, "destinations", g, "destination", c, sn, lv) for lv in levels)))
+        for c in classes
+    ]
+    return make_table(ctx, tid, caption, header, rows)
 
 
 def destinations_section(ctx: Context, spec: StudySpec) -> Section | None:
-    """Return the first therapy after the index treatment: table, Fig. 1, folded tables."""
+    """Return the first therapy after the index treatment: table, Fig. 1, tables by stratum."""
     order = [*spec.patterns.therapy_classes, "none"]
     table = level_table(
         ctx,
@@ -26,33 +106,52 @@ def destinations_section(ctx: Context, spec: StudySpec) -> Section | None:
     )
     if table is None:
         return None
-    folded: list[Block] = []
-    frame = ctx.view.frame("destinations")
-    for sn, label in (("duration", "duration (days)"), ("cycles", "number of cycles")):
-        levels = sorted(
-            set(frame.loc[frame["strata_name"] == sn, "strata_level"]), key=level_sort_key
-        )
-        for lv in levels:
-            sub = level_table(
+    groups = ctx.present_groups("destinations")
+    by_stratum = [
+        t
+        for g in groups
+        for sn, what in _BY
+        if (
+            t := crosstab(
                 ctx,
-                "destinations",
-                f"By {label}: {lv}",
-                "Class",
-                order=order,
-                sn=sn,
-                sl=lv,
-                tid=f"table-destinations-{sn}-{slug(lv)}",
+                g,
+                sn,
+                order,
+                f"First therapy after the index treatment of {g} by {what}, persons (%)",
+                f"table-destinations-{slug(g)}-{slug(sn)}",
             )
-            if sub is not None:
-                folded.append(sub)
+        )
+        is not None
+    ]
+    folded = [
+        t
+        for g in groups
+        for sn, what in (*_CUTS, *((f"setting{_X}{k}", f"setting and {w}") for k, w in _CUTS))
+        if (
+            t := crosstab(
+                ctx,
+                g,
+                sn,
+                order,
+                f"First therapy after the index treatment of {g} by {what}, persons (%)",
+                f"table-destinations-{slug(g)}-{slug(sn)}",
+            )
+        )
+        is not None
+    ]
     blocks: list[Block] = [
         table,
+        *by_stratum,
         *stacked_destination_figures(ctx, order),
         *destination_figures(ctx, order),
     ]
     if folded:
         blocks.append(
-            Details("By duration and by number of cycles of the index treatment", tuple(folded))
+            Details(
+                "By duration and by number of cycles of the index treatment (the numbers of "
+                "Fig. 1)",
+                tuple(folded),
+            )
         )
     return Section("patterns-destinations", "Therapy after the index treatment", tuple(blocks))
 
@@ -81,7 +180,8 @@ def destination_figures(ctx: Context, order: list[str]) -> list[Figure]:
                     pct = ctx.view.get("destinations", g, sn, lv, "destination", c, "percentage")
                     values.append(pct.value if pct.visible else None)
                 name = f"{lv} days" if sn == "duration" else f"{lv} cycle{'s' if lv != '1' else ''}"
-                series.append({"name": name, "colour": PALETTE[k % len(PALETTE)], "values": values})
+                colour = LEVEL_SHADES[k % len(LEVEL_SHADES)]
+                series.append({"name": name, "colour": colour, "values": values})
             data = {
                 "title": f"Next therapy by {what}, {g}",
                 "categories": classes,
@@ -97,18 +197,11 @@ def destination_figures(ctx: Context, order: list[str]) -> list[Figure]:
     return figures
 
 
-#: display names of the settings in seed 001's Fig. 1
-SETTING_TITLES = {"ND": "Newly diagnosed", "RR": "Relapsed/refractory"}
-#: the analysis of destinations split by setting, when a run publishes one
-BY_SETTING = "destinations_by_setting"
-_X = " &&& "
-
-
 def _stacked_bars(
-    ctx: Context, analysis: str, g: str, setting: str | None, classes: list[str]
+    ctx: Context, g: str, setting: str | None, classes: list[str]
 ) -> list[dict[str, Any]]:
     """Return the bars of one panel: one per duration bucket, then one per number of cycles."""
-    frame = ctx.view.frame(analysis)
+    frame = ctx.view.frame("destinations")
     part = frame[frame["group"] == g]
     bars = []
     for kind, section in (("duration", "Duration (days)"), ("cycles", "Cycles")):
@@ -120,60 +213,107 @@ def _stacked_bars(
             sl = lv if setting is None else f"{setting}{_X}{lv}"
             values: list[float | None] = []
             for c in classes:
-                pct = ctx.view.get(analysis, g, sn, sl, "destination", c, "percentage")
+                pct = ctx.view.get("destinations", g, sn, sl, "destination", c, "percentage")
                 values.append(pct.value if pct.visible else None)
             bars.append({"name": lv, "section": section, "values": values})
     return bars
 
 
-def stacked_destination_figures(ctx: Context, order: list[str]) -> list[Figure]:
+def _stacked_figure(ctx: Context, g: str, classes: list[str], by_setting: bool) -> list[Block]:
+    """Return one stacked figure of a group, all persons or by setting, and its notes."""
+    panels: list[dict[str, Any]] = []
+    if by_setting:
+        frame = ctx.view.frame("destinations")
+        part = frame[
+            (frame["group"] == g) & frame["strata_name"].astype(str).str.startswith(f"setting{_X}")
+        ]
+        found = {str(s).partition(_X)[0] for s in part["strata_level"]}
+        order = [*SETTING_TITLES, *sorted(found - set(SETTING_TITLES))]
+        for s in (s for s in order if s in found):
+            bars = _stacked_bars(ctx, g, s, classes)
+            if bars:
+                panels.append({"title": SETTING_TITLES.get(s, s), "bars": bars})
+    else:
+        bars = _stacked_bars(ctx, g, None, classes)
+        if bars:
+            panels.append({"title": f"All persons of group {g}", "bars": bars})
+    # a class that is 0 % in every bar has no part to draw and no key in the legend
+    keep = [
+        i
+        for i in range(len(classes))
+        if any(b["values"][i] is None or b["values"][i] > 0 for p in panels for b in p["bars"])
+    ]
+    classes = [classes[i] for i in keep]
+    for p in panels:
+        p["bars"] = [{**b, "values": [b["values"][i] for i in keep]} for b in p["bars"]]
+    if not panels or not classes:
+        return []
+    data = {
+        "title": (
+            f"Next therapy by setting, duration and cycles, {g}"
+            if by_setting
+            else f"Next therapy by duration and by cycles, {g}"
+        ),
+        "classes": classes,
+        "colours": figure_colours(ctx, classes),
+        "panels": panels,
+        "ylabel": "Persons (%)",
+    }
+    where = (
+        "in each setting, side by side as in seed 001 Fig. 1"
+        if by_setting
+        else "all persons of the group"
+    )
+    caption = (
+        f"First therapy after the index treatment of group {g} by duration (days) and by "
+        f"number of cycles, {where}: persons (%) of each bar; the hatched part on top of a "
+        "bar is the sum of its suppressed classes, and a bar marked – has no published class."
+    )
+    fid = f"destinations-{slug(g)}-{'by-setting' if by_setting else 'stacked'}"
+    blocks: list[Block] = [Figure(fid, caption, "stacked", data)]
+    hidden = [
+        f"{p['title']}: {', '.join(str(b['name']) for b in p['bars'] if _blank(b))}"
+        for p in panels
+        if any(_blank(b) for b in p["bars"])
+    ]
+    if hidden:
+        blocks.append(
+            Text(
+                (
+                    "Suppressed in this figure (every class of the bar hidden, so that no count "
+                    f"below {ctx.min_cell_count} can be worked out): " + "; ".join(hidden) + ".",
+                ),
+                style="note",
+            )
+        )
+    return blocks
+
+
+def _blank(bar: dict[str, Any]) -> bool:
+    """Whether a bar has no published part: every class hidden or zero, one hidden at least."""
+    values = bar["values"]
+    return any(v is None for v in values) and not any(v for v in values if v is not None)
+
+
+def stacked_destination_figures(ctx: Context, order: list[str]) -> list[Block]:
     """Seed 001 Fig. 1: first therapy after the index treatment, as 100 % stacked bars.
 
-    One figure per group: a bar per duration bucket and per number of cycles, each stacked by
-    the class of the first therapy after the index treatment. When the run publishes
-    destinations by setting (``destinations_by_setting``) the newly diagnosed and R/R panels
-    stand side by side, as in seed 001; otherwise one panel holds all persons of the group.
+    Per group: a figure of all its persons (a bar per duration bucket and per number of
+    cycles, each stacked by the class of the first therapy after the index treatment) and,
+    when the records hold destinations by setting and duration/cycles (crossed strata
+    ``setting &&& duration``, ``setting &&& cycles``), the settings side by side as in seed
+    001 (newly diagnosed | R/R). A bar suppressed whole is drawn marked – and named in a note
+    under the figure, never left out.
     """
-    by_setting = not ctx.view.frame(BY_SETTING).empty
-    analysis = BY_SETTING if by_setting else "destinations"
-    frame = ctx.view.frame(analysis)
+    frame = ctx.view.frame("destinations")
     if frame.empty:
         return []
-    figures = []
-    for g in ctx.present_groups(analysis):
+    blocks: list[Block] = []
+    for g in ctx.present_groups("destinations"):
         part = frame[frame["group"] == g]
         present = set(part["variable_level"].astype(str))
         classes = [c for c in order if c in present]
-        panels = []
-        if by_setting:
-            found = {str(s).partition(_X)[0] for s in part["strata_level"]}
-            for s in (s for s in SETTING_TITLES if s in found):
-                bars = _stacked_bars(ctx, analysis, g, s, classes)
-                if bars:
-                    panels.append({"title": SETTING_TITLES[s], "bars": bars})
-        else:
-            bars = _stacked_bars(ctx, analysis, g, None, classes)
-            if bars:
-                panels.append({"title": f"All persons of group {g}", "bars": bars})
-        if not panels or not classes:
-            continue
-        data = {
-            "title": f"Next therapy by duration and by cycles, {g}",
-            "classes": classes,
-            "colours": figure_colours(ctx, classes),
-            "panels": panels,
-            "ylabel": "Persons (%)",
-        }
-        where = (
-            "newly diagnosed and relapsed/refractory side by side"
-            if by_setting
-            else "all settings together (the records hold no split by setting)"
-        )
-        caption = (
-            f"First therapy after the index treatment of group {g} by duration (days) and by "
-            f"number of cycles, {where} (layout of seed 001 Fig. 1): persons (%) of each bar; "
-            "the hatched part on top of a bar is the sum of its suppressed classes, and a bar "
-            "marked – has no published class."
-        )
-        figures.append(Figure(f"destinations-{slug(g)}-stacked", caption, "stacked", data))
-    return figures
+        blocks += _stacked_figure(ctx, g, classes, by_setting=False)
+        if part["strata_name"].astype(str).str.startswith(f"setting{_X}").any():
+            blocks += _stacked_figure(ctx, g, classes, by_setting=True)
+    return blocks

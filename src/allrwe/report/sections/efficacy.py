@@ -1,8 +1,10 @@
 """Seed 001's Table 2: response, MRD and the endpoints' medians and 1-year rates by setting.
 
 One table per index group: a column for all its persons and one per level of the setting
-and line strata present in the records, each headed with its own number of persons; rows
-for the response and MRD rates and, per endpoint, the median and the 12-month rate.
+and line strata present in the records, each setting followed by the treatment settings
+within it (``setting &&& treatment_setting``: ND induction, ND consolidation, R/R
+re-induction, as seed 001's columns), each headed with its own number of persons; rows for
+the response and MRD rates and, per endpoint, the median and the 12-month rate.
 """
 
 from __future__ import annotations
@@ -30,13 +32,34 @@ _TITLES = {
 }
 
 
+#: a setting's columns are followed by those of the treatment settings within it (seed 001)
+_WITHIN = {"setting": "setting &&& treatment_setting"}
+
+
+#: the treatment settings in seed 001's order; others (unknown) after them
+_TREATMENT_SETTINGS = ("induction", "re-induction", "consolidation")
+
+
+def _treatment_order(level: str) -> tuple[int, tuple[float, float, float, str]]:
+    inner = level.partition(" &&& ")[2]
+    rank = _TREATMENT_SETTINGS.index(inner) if inner in _TREATMENT_SETTINGS else 99
+    return rank, level_sort_key(level)
+
+
 def _columns(ctx: Context, group: str) -> list[tuple[str, str]]:
     frame = ctx.view.frame("survival_summary")
     frame = frame[frame["group"] == group]
     cols = [(_O, _O)]
     for name in TABLE2_STRATA:
         levels = set(frame.loc[frame["strata_name"] == name, "strata_level"].astype(str))
-        cols += [(name, lv) for lv in sorted(levels, key=level_sort_key)]
+        within = _WITHIN.get(name, "")
+        inner = sorted(
+            set(frame.loc[frame["strata_name"] == within, "strata_level"].astype(str)),
+            key=_treatment_order,
+        )
+        for lv in sorted(levels, key=level_sort_key):
+            cols.append((name, lv))
+            cols += [(within, x) for x in inner if x.startswith(f"{lv} &&& ")]
     return cols
 
 
@@ -48,7 +71,7 @@ def _header(ctx: Context, group: str, cols: list[tuple[str, str]]) -> list[str]:
             out.append(f"All (N = {fmt_count(size)})" if size.present else "All")
         else:
             size = stratum_size(ctx, group, sn, sl)
-            name = f"Line {sl}" if sn in ("line", "line_at_index") else sl
+            name = f"Line {sl}" if sn in ("line", "line_at_index") else sl.replace(" &&& ", ": ")
             out.append(f"{name} (n = {fmt_count(size)})" if size.present else name)
     return out
 

@@ -14,6 +14,7 @@ from allrwe.report._blocks import (
     slug,
 )
 from allrwe.report._view import fmt_count_pct, level_sort_key
+from allrwe.report.figures import group_colour
 from allrwe.report.model import Block, Figure, Row, Section, Text
 from allrwe.results.model import POOLED_PREFIX
 
@@ -63,12 +64,22 @@ def _sankey_data(ctx: Context, group: str) -> tuple[dict[str, Any], list[Row]]:
             for (a, b), v in sorted(links.items())
         ],
         "top": [
-            {"name": p, "value": n} for p, n in sorted(visible, key=lambda x: (-x[1], x[0]))[:10]
+            {"name": shown(p), "value": n}
+            for p, n in sorted(visible, key=lambda x: (-x[1], x[0]))[:10]
         ],
         "paths": [{"steps": p.split("-"), "value": n} for p, n in sorted(visible)],
         "colours": figure_colours(ctx, [s for p, _ in visible for s in p.split("-")]),
     }
-    return data, [Row((r[0], r[1])) for r in rows]
+    return data, [Row((shown(r[0]), r[1])) for r in rows]
+
+
+def shown(path: str) -> str:
+    """Return a pathway as a reader sees it: its steps joined by arrows (then relabelled).
+
+    >>> shown("blinatumomab-blinatumomab+tki-hsct")
+    'blinatumomab → blinatumomab+tki → hsct'
+    """
+    return " → ".join(str(path).split("-"))
 
 
 def swimmer_figure(ctx: Context, group: str) -> Figure | None:
@@ -174,6 +185,7 @@ def pathways_section(ctx: Context) -> Section | None:
                     "hbars",
                     {
                         "items": data["top"],
+                        "colour": group_colour(ctx.groups, g),
                         "xlabel": "Persons",
                         "title": f"Most frequent pathways, {g}",
                     },
