@@ -65,13 +65,13 @@ def test_stacked_destinations_put_duration_and_cycles_bars_in_one_panel():
     assert figure.chart == "stacked"
     (panel,) = figure.data["panels"]
     assert [(b["name"], b["section"], b["values"]) for b in panel["bars"]] == [
-        ("<=14", "Duration (days)", [60.0, None]),
+        ("≤14", "Duration (days)", [60.0, None]),
         ("1", "Cycles", [50.0, 50.0]),
     ]
     svg = svg_figure(figure.id, figure.chart, figure.data)
     # the hidden class is one hatched part on top of the published 60 %, not a gap
     assert svg.count("<title>suppressed</title>") == 1
-    assert "hsct, &lt;=14: 60.0%" in svg
+    assert "hsct, ≤14: 60.0%" in svg
 
 
 def test_stacked_destinations_side_by_side_by_setting_when_published():
@@ -91,7 +91,7 @@ def test_stacked_destinations_side_by_side_by_setting_when_published():
     assert by_setting.id == "destinations-blin-by-setting"
     panels = by_setting.data["panels"]
     assert [p["title"] for p in panels] == ["Newly diagnosed", "Relapsed/refractory"]
-    assert [[b["name"] for b in p["bars"]] for p in panels] == [["<=14"], ["<=14", "2"]]
+    assert [[b["name"] for b in p["bars"]] for p in panels] == [["≤14"], ["≤14", "2"]]
     # a bar suppressed whole is named under the figure, not left out silently
     assert note.kind == "text"
     assert note.paragraphs == (

@@ -36,9 +36,14 @@ _BY = (("setting", "setting"), ("treatment_setting", "treatment setting"))
 _CUTS = (("duration", "duration (days)"), ("cycles", "number of cycles"))
 
 
+def _signs(level: str) -> str:
+    """Write a bucket's signs as a journal does: ``<=14`` is ``≤14``."""
+    return level.replace("<=", "≤").replace(">=", "≥")
+
+
 def _level_name(sn: str, lv: str) -> str:
     kind = sn.rpartition(_X)[2]
-    parts = lv.split(_X)
+    parts = _signs(lv).split(_X)
     last = parts[-1]
     if kind == "duration":
         last = f"{last} days"
@@ -215,7 +220,7 @@ def _stacked_bars(
             for c in classes:
                 pct = ctx.view.get("destinations", g, sn, sl, "destination", c, "percentage")
                 values.append(pct.value if pct.visible else None)
-            bars.append({"name": lv, "section": section, "values": values})
+            bars.append({"name": _signs(lv), "section": section, "values": values})
     return bars
 
 
@@ -248,12 +253,15 @@ def _stacked_figure(ctx: Context, g: str, classes: list[str], by_setting: bool) 
         p["bars"] = [{**b, "values": [b["values"][i] for i in keep]} for b in p["bars"]]
     if not panels or not classes:
         return []
+    cuts = " and by ".join(
+        dict.fromkeys(
+            "duration" if b["section"].startswith("Duration") else "cycles"
+            for p in panels
+            for b in p["bars"]
+        )
+    )
     data = {
-        "title": (
-            f"Next therapy by setting, duration and cycles, {g}"
-            if by_setting
-            else f"Next therapy by duration and by cycles, {g}"
-        ),
+        "title": f"Next therapy by {'setting and ' if by_setting else ''}{cuts}, {g}",
         "classes": classes,
         "colours": figure_colours(ctx, classes),
         "panels": panels,
@@ -264,9 +272,10 @@ def _stacked_figure(ctx: Context, g: str, classes: list[str], by_setting: bool) 
         if by_setting
         else "all persons of the group"
     )
+    what = cuts.replace("duration", "duration (days)").replace("cycles", "number of cycles")
     caption = (
-        f"First therapy after the index treatment of group {g} by duration (days) and by "
-        f"number of cycles, {where}: persons (%) of each bar; the hatched part on top of a "
+        f"First therapy after the index treatment of group {g} by {what}, {where}: persons "
+        "(%) of each bar; the hatched part on top of a "
         "bar is the sum of its suppressed classes, and a bar marked – has no published class."
     )
     fid = f"destinations-{slug(g)}-{'by-setting' if by_setting else 'stacked'}"
