@@ -96,7 +96,7 @@ def test_stacked_destinations_side_by_side_by_setting_when_published():
     assert note.kind == "text"
     assert note.paragraphs == (
         "Suppressed in this figure (every class of the bar hidden, so that no count below 5 "
-        "can be worked out): Relapsed/refractory: 2.",
+        "can be worked out): Relapsed/refractory: 2 cycles.",
     )
     svg = svg_figure(by_setting.id, by_setting.chart, by_setting.data)
     assert svg.count(">Relapsed/refractory</text>") == 1

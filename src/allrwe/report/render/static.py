@@ -177,8 +177,8 @@ def _stacked(fig: MplFigure, data: Mapping[str, Any]) -> None:
             ax.bar(xs, rest, bottom=level, color="white", edgecolor="#888", hatch="///",
                    linewidth=0.6, width=0.7, label="suppressed (–)")  # fmt: skip
         for x, lv, r in zip(xs, level, rest, strict=True):
-            if lv == 0 and r == 0:
-                ax.text(x, 2, "–", ha="center", va="bottom", fontsize=8)
+            if lv == 0:  # no published part: marked – (over its hatching, if any)
+                ax.text(x, r + 1, "–", ha="center", va="bottom", fontsize=8)
         ax.set_xticks(list(xs), [str(b["name"]) for b in bars], fontsize=7)
         sections = list(dict.fromkeys(str(b.get("section", "")) for b in bars))
         ax.set_xlabel("  |  ".join(s for s in sections if s), fontsize=8)

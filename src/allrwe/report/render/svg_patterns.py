@@ -43,7 +43,7 @@ def _stacked(figure_id: str, data: Mapping[str, Any]) -> str:
     ``panels``: each ``title`` and ``bars`` (``name``, ``section`` and ``values``: one
     percentage per class, ``None`` when suppressed). The suppressed parts of a bar are drawn
     together as one hatched part on top (100 % minus the published parts, which the tables
-    show too); a bar without any published part is not drawn.
+    show too); a bar without any published part is hatched whole and marked –.
     """
     classes = [str(c) for c in data["classes"]]
     panels = list(data["panels"])
@@ -83,9 +83,6 @@ def _stacked(figure_id: str, data: Mapping[str, Any]) -> str:
             w = slot * 0.7
             body.append(_text(x + w / 2, bottom + 14, bar["name"], 10))
             shown = [v for v in bar["values"] if v is not None]
-            if not shown:
-                body.append(_text(x + w / 2, bottom - 6, "–", 11))
-                continue
             level = 0.0
             for i, v in enumerate(bar["values"]):
                 if v is None or v <= 0:
@@ -103,6 +100,8 @@ def _stacked(figure_id: str, data: Mapping[str, Any]) -> str:
                     f'<rect x="{_f(x)}" y="{_f(y0)}" width="{_f(w)}" height="{_f(y1 - y0)}" '
                     f'fill="url(#hatch-{figure_id})" stroke="#888"><title>suppressed</title></rect>'
                 )
+            if not any(shown):  # no published part: a whole hatched bar, marked –
+                body.append(_text(x + w / 2, bottom - 6, "–", 11))
         for name, at in sections.items():
             if not name:
                 continue

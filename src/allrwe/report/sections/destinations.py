@@ -281,7 +281,7 @@ def _stacked_figure(ctx: Context, g: str, classes: list[str], by_setting: bool) 
     fid = f"destinations-{slug(g)}-{'by-setting' if by_setting else 'stacked'}"
     blocks: list[Block] = [Figure(fid, caption, "stacked", data)]
     hidden = [
-        f"{p['title']}: {', '.join(str(b['name']) for b in p['bars'] if _blank(b))}"
+        f"{p['title']}: {', '.join(_bar_name(b) for b in p['bars'] if _blank(b))}"
         for p in panels
         if any(_blank(b) for b in p["bars"])
     ]
@@ -296,6 +296,11 @@ def _stacked_figure(ctx: Context, g: str, classes: list[str], by_setting: bool) 
             )
         )
     return blocks
+
+
+def _bar_name(bar: dict[str, Any]) -> str:
+    unit = "days" if str(bar.get("section", "")).startswith("Duration") else "cycles"
+    return f"{bar['name']} {unit}"
 
 
 def _blank(bar: dict[str, Any]) -> bool:
