@@ -119,3 +119,22 @@ def test_treatment_settings_follow_their_setting_as_in_seed_001():
         "", "All", "ND (n = 30)", "ND: induction (n = 10)", "ND: consolidation (n = 20)",
         "RR (n = 60)", "RR: re-induction (n = 45)",
     )  # fmt: skip
+
+
+def test_a_rate_with_no_one_to_assess_reads_na_with_its_note():
+    from allrwe.report._blocks import make_table
+    from allrwe.report.model import Row
+    from allrwe.report.sections.response import rate_cell
+
+    keys = {"group": "BLIN", "strata_name": "setting &&& treatment_setting",
+            "strata_level": "ND &&& consolidation", "variable": "response"}  # fmt: skip
+    records = make_records(
+        analysis="response", **keys,
+        estimate_name=["count", "denominator", "percentage", "lower", "upper", "available"],
+        value=[0, 0, math.nan, math.nan, math.nan, 1.0],
+    )  # fmt: skip
+    ctx = Context(ResultView(records), ["BLIN"], 5)
+    cell = rate_cell(ctx, "BLIN", keys["strata_name"], keys["strata_level"], "response", "overall")
+    assert cell == "NA"  # everyone in CR at the start: seed 001's NA, not "0/0, NE (NE, NE)"
+    table = make_table(ctx, "t", "T", ("", "ND: consolidation"), [Row(("CR/CRh/CRi", cell))])
+    assert table.notes == ("NA not applicable: no one to assess (denominator 0).",)

@@ -6,6 +6,7 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 
 from allrwe.report._view import (
+    NOT_APPLICABLE,
     NOT_ESTIMABLE,
     NOT_REACHED,
     SUPPRESSED,
@@ -30,8 +31,8 @@ def _token(marker: str) -> re.Pattern[str]:
     return re.compile(r"(^|[\s(])" + re.escape(marker) + r"($|[\s),%])")
 
 
-_SUPPRESSED_TOKEN, _NE_TOKEN, _NR_TOKEN = (
-    _token(m) for m in (SUPPRESSED, NOT_ESTIMABLE, NOT_REACHED)
+_SUPPRESSED_TOKEN, _NE_TOKEN, _NR_TOKEN, _NA_TOKEN = (
+    _token(m) for m in (SUPPRESSED, NOT_ESTIMABLE, NOT_REACHED, NOT_APPLICABLE)
 )
 
 
@@ -152,6 +153,8 @@ def make_table(
         extra.append(f"{NOT_ESTIMABLE} not estimable.")
     if _has(rows, _NR_TOKEN):
         extra.append(f"{NOT_REACHED} not reached.")
+    if _has(rows, _NA_TOKEN):
+        extra.append(f"{NOT_APPLICABLE} not applicable: no one to assess (denominator 0).")
     return Table(id, caption, tuple(header), tuple(rows), tuple(extra))
 
 

@@ -21,6 +21,7 @@ import pandas as pd
 from allrwe.results.model import ROW_ID_COLUMNS
 
 __all__ = [
+    "NOT_APPLICABLE",
     "NOT_ESTIMABLE",
     "NOT_REACHED",
     "SUPPRESSED",
@@ -38,6 +39,8 @@ __all__ = [
 SUPPRESSED = "–"
 NOT_ESTIMABLE = "NE"
 NOT_REACHED = "NR"
+#: a rate with no one to assess (denominator 0), as seed 001 writes it
+NOT_APPLICABLE = "NA"
 
 _Key = tuple[str, str, str, str, str, str, str]
 

@@ -6,6 +6,7 @@ from allrwe.analyses.outcomes import RATE_DEFINITIONS
 from allrwe.analyses.outcomes.rates import IN_CR_AT_INDEX
 from allrwe.report._blocks import Context, group_header, make_table, na_text, slug
 from allrwe.report._view import (
+    NOT_APPLICABLE,
     NOT_ESTIMABLE,
     SUPPRESSED,
     Value,
@@ -44,6 +45,9 @@ def rate_cell(ctx: Context, group: str, sn: str, sl: str, variable: str, level: 
         return SUPPRESSED
     if not count.present:
         return NOT_ESTIMABLE
+    if den.visible and den.value == 0:
+        # nobody to assess (seed 001's consolidation column: everyone in CR at the start)
+        return NOT_APPLICABLE
     ci = fmt_interval(get("percentage"), get("lower"), get("upper"), digits=1, suffix="%")
     return f"{fmt_count(count)}/{fmt_count(den)}, {ci}"
 
