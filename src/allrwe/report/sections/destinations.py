@@ -82,9 +82,14 @@ def crosstab(
     if part.empty:
         return None
     levels = sorted(set(part["strata_level"].astype(str)), key=level_sort_key)
-    if _X in sn:  # settings first, in the order of the figure's panels
+    if _X in sn:  # by setting, in the order of the figure's panels, then by bucket
         rank = {s: k for k, s in enumerate(SETTING_TITLES)}
-        levels.sort(key=lambda lv: rank.get(lv.partition(_X)[0], len(rank)))
+
+        def order_key(lv: str) -> tuple[int, tuple[float, float, float, str]]:
+            setting, _, inner = lv.partition(_X)
+            return rank.get(setting, len(rank)), level_sort_key(inner)
+
+        levels.sort(key=order_key)
     present = set(part["variable_level"].astype(str))
     classes = [c for c in order if c in present]
     header = ["Class"]
