@@ -31,7 +31,7 @@ def test_destinations_are_drawn_per_duration_level_with_suppressed_bars_kept():
     assert figure.id == "destinations-blin-duration"
     assert figure.chart == "bars"
     assert figure.data["categories"] == ["hsct", "car_t"]
-    assert [s["name"] for s in figure.data["series"]] == ["<=14 days", "15-28 days"]
+    assert [s["name"] for s in figure.data["series"]] == ["≤14 days", "15-28 days"]
     assert [s["values"] for s in figure.data["series"]] == [[40.0, 60.0], [70.0, None]]
 
 
@@ -211,3 +211,19 @@ def test_one_colour_per_therapy_in_every_pattern_figure():
                 if last.split(":")[0] == name:
                     fills.add(m.group(1))
             assert fills == {colours[key]}, (chart, name, fills)
+
+
+def test_no_grouped_bars_when_nothing_is_published():
+    view = _records(
+        "destinations",
+        [
+            ("duration", "<=14", "hsct", "percentage", None),
+            ("duration", "<=14", "car_t", "percentage", 0.0),
+            ("duration", ">28", "hsct", "percentage", None),
+        ],
+    )
+    # an empty chart reads as zero; the stacked figure's hatched bars and note say it instead
+    assert destination_figures(Context(view, ["BLIN"], 5), ["hsct", "car_t"]) == []
+    (stacked, note) = stacked_destination_figures(Context(view, ["BLIN"], 5), ["hsct", "car_t"])
+    assert stacked.chart == "stacked"
+    assert note.paragraphs[0].endswith("All persons of group BLIN: ≤14 days, >28 days.")

@@ -189,9 +189,10 @@ def destination_figures(ctx: Context, order: list[str]) -> list[Figure]:
                 for c in classes:
                     pct = ctx.view.get("destinations", g, sn, lv, "destination", c, "percentage")
                     values.append(pct.value if pct.visible else None)
-                name = f"{lv} days" if sn == "duration" else f"{lv} cycle{'s' if lv != '1' else ''}"
                 colour = LEVEL_SHADES[k % len(LEVEL_SHADES)]
-                series.append({"name": name, "colour": colour, "values": values})
+                series.append({"name": _level_name(sn, lv), "colour": colour, "values": values})
+            if not any(v for sr in series for v in sr["values"] if v is not None):
+                continue  # nothing published: the stacked figure and the tables say so
             data = {
                 "title": f"Next therapy by {what}, {g}",
                 "categories": classes,
