@@ -227,3 +227,32 @@ def test_no_grouped_bars_when_nothing_is_published():
     (stacked, note) = stacked_destination_figures(Context(view, ["BLIN"], 5), ["hsct", "car_t"])
     assert stacked.chart == "stacked"
     assert note.paragraphs[0].endswith("All persons of group BLIN: ≤14 days, >28 days.")
+
+
+def test_settings_stand_side_by_side_as_bars_when_only_the_two_way_table_is_published():
+    view = _records(
+        "destinations",
+        [
+            ("duration", "<=14", "hsct", "percentage", 50.0),
+            ("duration", "<=14", "car_t", "percentage", 50.0),
+            ("setting", "ND", "hsct", "percentage", 60.0),
+            ("setting", "ND", "car_t", "percentage", 40.0),
+            ("setting", "RR", "hsct", "percentage", None),
+            ("setting", "RR", "car_t", "percentage", None),
+            ("treatment_setting", "induction", "hsct", "percentage", 100.0),
+            ("treatment_setting", "induction", "car_t", "percentage", 0.0),
+        ],
+    )
+    all_persons, settings, note = stacked_destination_figures(
+        Context(view, ["BLIN"], 5), ["hsct", "car_t"]
+    )
+    assert all_persons.id == "destinations-blin-stacked"
+    assert settings.id == "destinations-blin-settings"
+    (panel,) = settings.data["panels"]
+    assert [(b["name"], b["section"], b["values"]) for b in panel["bars"]] == [
+        ("ND", "Setting", [60.0, 40.0]),
+        ("RR", "Setting", [None, None]),
+        ("induction", "Treatment setting", [100.0, 0.0]),
+    ]
+    assert "splits are not published" in settings.caption
+    assert note.paragraphs[0].endswith(": All persons of group BLIN: RR.")

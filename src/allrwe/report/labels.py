@@ -149,7 +149,14 @@ def _figure_data(data: Any) -> dict[str, Any]:
     if "colours" in out:
         out["colours"] = {relabel_text(str(k)): v for k, v in out["colours"].items()}
     if "panels" in out:
-        out["panels"] = [{**p, "title": relabel_text(str(p["title"]))} for p in out["panels"]]
+        out["panels"] = [
+            {
+                **p,
+                "title": relabel_text(str(p["title"])),
+                "bars": [{**b, "name": relabel_text(str(b["name"]))} for b in p["bars"]],
+            }
+            for p in out["panels"]
+        ]
     if "sections" in out:
         out["sections"] = [
             {

@@ -208,14 +208,23 @@ def destination_figures(ctx: Context, order: list[str]) -> list[Figure]:
     return figures
 
 
+#: the cuts of Fig. 1 (bars of the all-persons figure) and of the figure by setting
+_FIG1_CUTS = (("duration", "Duration (days)"), ("cycles", "Cycles"))
+_SETTING_CUTS = (("setting", "Setting"), ("treatment_setting", "Treatment setting"))
+
+
 def _stacked_bars(
-    ctx: Context, g: str, setting: str | None, classes: list[str]
+    ctx: Context,
+    g: str,
+    setting: str | None,
+    classes: list[str],
+    cuts: tuple[tuple[str, str], ...] = _FIG1_CUTS,
 ) -> list[dict[str, Any]]:
-    """Return the bars of one panel: one per duration bucket, then one per number of cycles."""
+    """Return the bars of one panel: one per level of each cut (duration, then cycles)."""
     frame = ctx.view.frame("destinations")
     part = frame[frame["group"] == g]
     bars = []
-    for kind, section in (("duration", "Duration (days)"), ("cycles", "Cycles")):
+    for kind, section in cuts:
         sn = kind if setting is None else f"setting{_X}{kind}"
         found = list(part.loc[part["strata_name"] == sn, "strata_level"].astype(str))
         if setting is not None:
@@ -230,24 +239,47 @@ def _stacked_bars(
     return bars
 
 
-def _stacked_figure(ctx: Context, g: str, classes: list[str], by_setting: bool) -> list[Block]:
-    """Return one stacked figure of a group, all persons or by setting, and its notes."""
-    panels: list[dict[str, Any]] = []
-    if by_setting:
-        frame = ctx.view.frame("destinations")
-        part = frame[
-            (frame["group"] == g) & frame["strata_name"].astype(str).str.startswith(f"setting{_X}")
-        ]
-        found = {str(s).partition(_X)[0] for s in part["strata_level"]}
-        order = [*SETTING_TITLES, *sorted(found - set(SETTING_TITLES))]
-        for s in (s for s in order if s in found):
-            bars = _stacked_bars(ctx, g, s, classes)
-            if bars:
-                panels.append({"title": SETTING_TITLES.get(s, s), "bars": bars})
-    else:
+def _panels(ctx: Context, g: str, classes: list[str], kind: str) -> list[dict[str, Any]]:
+    """Return the panels of one figure: ``all`` persons, ``settings``, or ``by_setting``."""
+    if kind == "all":
         bars = _stacked_bars(ctx, g, None, classes)
+        return [{"title": f"All persons of group {g}", "bars": bars}] if bars else []
+    if kind == "settings":
+        bars = _stacked_bars(ctx, g, None, classes, _SETTING_CUTS)
+        return [{"title": f"All persons of group {g}", "bars": bars}] if bars else []
+    frame = ctx.view.frame("destinations")
+    part = frame[
+        (frame["group"] == g) & frame["strata_name"].astype(str).str.startswith(f"setting{_X}")
+    ]
+    found = {str(s).partition(_X)[0] for s in part["strata_level"]}
+    panels = []
+    for s in (s for s in [*SETTING_TITLES, *sorted(found - set(SETTING_TITLES))] if s in found):
+        bars = _stacked_bars(ctx, g, s, classes)
         if bars:
-            panels.append({"title": f"All persons of group {g}", "bars": bars})
+            panels.append({"title": SETTING_TITLES.get(s, s), "bars": bars})
+    return panels
+
+
+#: per kind of stacked figure: the words of its title, of its caption and its id's suffix
+_KINDS = {
+    "all": ("by {cuts}", "all persons of the group", "stacked"),
+    "settings": (
+        "by setting",
+        "each setting and treatment setting a bar, side by side (seed 001 Fig. 1 splits each "
+        "setting further by duration and by cycles; those splits are not published)",
+        "settings",
+    ),
+    "by_setting": (
+        "by setting and {cuts}",
+        "in each setting, side by side as in seed 001 Fig. 1",
+        "by-setting",
+    ),
+}
+
+
+def _stacked_figure(ctx: Context, g: str, classes: list[str], kind: str) -> list[Block]:
+    """Return one stacked figure of a group (see :data:`_KINDS`) and its note."""
+    panels = _panels(ctx, g, classes, kind)
     # a class that is 0 % in every bar has no part to draw and no key in the legend
     keep = [
         i
@@ -266,26 +298,25 @@ def _stacked_figure(ctx: Context, g: str, classes: list[str], by_setting: bool) 
             for b in p["bars"]
         )
     )
+    title, where, suffix = _KINDS[kind]
     data = {
-        "title": f"Next therapy by {'setting and ' if by_setting else ''}{cuts}, {g}",
+        "title": f"Next therapy {title.format(cuts=cuts)}, {g}",
         "classes": classes,
         "colours": figure_colours(ctx, classes),
         "panels": panels,
         "ylabel": "Persons (%)",
     }
-    where = (
-        "in each setting, side by side as in seed 001 Fig. 1"
-        if by_setting
-        else "all persons of the group"
+    what = (
+        "setting"
+        if kind == "settings"
+        else cuts.replace("duration", "duration (days)").replace("cycles", "number of cycles")
     )
-    what = cuts.replace("duration", "duration (days)").replace("cycles", "number of cycles")
     caption = (
         f"First therapy after the index treatment of group {g} by {what}, {where}: persons "
         "(%) of each bar; the hatched part on top of a "
         "bar is the sum of its suppressed classes, and a bar marked – has no published class."
     )
-    fid = f"destinations-{slug(g)}-{'by-setting' if by_setting else 'stacked'}"
-    blocks: list[Block] = [Figure(fid, caption, "stacked", data)]
+    blocks: list[Block] = [Figure(f"destinations-{slug(g)}-{suffix}", caption, "stacked", data)]
     hidden = [
         f"{p['title']}: {', '.join(_bar_name(b) for b in p['bars'] if _blank(b))}"
         for p in panels
@@ -305,8 +336,9 @@ def _stacked_figure(ctx: Context, g: str, classes: list[str], by_setting: bool) 
 
 
 def _bar_name(bar: dict[str, Any]) -> str:
-    unit = "days" if str(bar.get("section", "")).startswith("Duration") else "cycles"
-    return f"{bar['name']} {unit}"
+    section = str(bar.get("section", ""))
+    unit = {"Duration (days)": " days", "Cycles": " cycles"}.get(section, "")
+    return f"{bar['name']}{unit}"
 
 
 def _blank(bar: dict[str, Any]) -> bool:
@@ -319,11 +351,12 @@ def stacked_destination_figures(ctx: Context, order: list[str]) -> list[Block]:
     """Seed 001 Fig. 1: first therapy after the index treatment, as 100 % stacked bars.
 
     Per group: a figure of all its persons (a bar per duration bucket and per number of
-    cycles, each stacked by the class of the first therapy after the index treatment) and,
-    when the records hold destinations by setting and duration/cycles (crossed strata
-    ``setting &&& duration``, ``setting &&& cycles``), the settings side by side as in seed
-    001 (newly diagnosed | R/R). A bar suppressed whole is drawn marked – and named in a note
-    under the figure, never left out.
+    cycles, each stacked by the class of the first therapy after the index treatment); a
+    figure of a bar per setting and treatment setting when the records hold destinations by
+    those strata; and, when they hold destinations by setting and duration/cycles (crossed
+    strata ``setting &&& duration``, ``setting &&& cycles``), the settings side by side as
+    in seed 001 (newly diagnosed | R/R). A bar suppressed whole is hatched, marked – and
+    named in a note under the figure, never left out.
     """
     frame = ctx.view.frame("destinations")
     if frame.empty:
@@ -333,7 +366,10 @@ def stacked_destination_figures(ctx: Context, order: list[str]) -> list[Block]:
         part = frame[frame["group"] == g]
         present = set(part["variable_level"].astype(str))
         classes = [c for c in order if c in present]
-        blocks += _stacked_figure(ctx, g, classes, by_setting=False)
-        if part["strata_name"].astype(str).str.startswith(f"setting{_X}").any():
-            blocks += _stacked_figure(ctx, g, classes, by_setting=True)
+        names = set(part["strata_name"].astype(str))
+        blocks += _stacked_figure(ctx, g, classes, "all")
+        if names & {sn for sn, _ in _SETTING_CUTS}:
+            blocks += _stacked_figure(ctx, g, classes, "settings")
+        if any(n.startswith(f"setting{_X}") for n in names):
+            blocks += _stacked_figure(ctx, g, classes, "by_setting")
     return blocks
