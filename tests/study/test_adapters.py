@@ -15,6 +15,7 @@ from allrwe.analyses.records import (
     pool_rare,
     pooled_label,
     status_records,
+    summary_table_records,
 )
 from allrwe.analyses.therapy.records import _destinations, _dose_adherence
 from allrwe.errors import UsageError
@@ -239,3 +240,32 @@ def test_destinations_within_a_stratum_are_named_by_it():
         ("setting", "RR", "hsct"): 4, ("setting", "RR", "none"): 3,
     }  # fmt: skip
     assert set(records["variable"]) == {"destination"}
+
+
+def test_summary_records_withhold_min_max_and_round_mean_sd():
+    # one person's own value (min, max) is never published; mean and SD to 3 digits, so
+    # removing one person and running again does not give that person's value back
+    table = pd.DataFrame(
+        {
+            "group": ["BLIN"],
+            "variable": ["duration_days"],
+            "n": [7],
+            "mean": [27.428571428571427],
+            "sd": [3.1547394],
+            "q1": [26.0],
+            "median": [28.0],
+            "q3": [28.5],
+            "min": [19.0],
+            "max": [33.0],
+        }
+    )
+    records = summary_table_records(table, "duration")
+    values = dict(zip(records["estimate_name"], records["value"], strict=True))
+    assert values == {
+        "count": 7,
+        "mean": 27.4,
+        "sd": 3.15,
+        "median": 28.0,
+        "q25": 26.0,
+        "q75": 28.5,
+    }

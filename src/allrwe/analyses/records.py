@@ -25,6 +25,8 @@ from allrwe.results.model import MARGIN_SEPARATOR, pooled_label
 __all__ = [
     "NOT_AVAILABLE",
     "OVERALL",
+    "SIGNIFICANT_DIGITS",
+    "WITHHELD_ESTIMATES",
     "as_records",
     "categorical_records",
     "concat_records",
@@ -32,6 +34,7 @@ __all__ = [
     "empty_records",
     "pool_rare",
     "pooled_label",
+    "significant",
     "status_records",
     "summary_table_records",
 ]
@@ -135,11 +138,31 @@ def _adds_up(frame: pd.DataFrame) -> bool:
     return bool((sums["n"] == sums["d"]).all() and (dens == 1).all())
 
 
+#: significant digits of a published mean and SD: removing one person and running again
+#: must not give back that person's value (a mean of n values to 10 digits does)
+SIGNIFICANT_DIGITS = 3
+#: estimates of a group that are one person's own value, never published
+WITHHELD_ESTIMATES = frozenset({"min", "max"})
+
+
+def significant(value: float, digits: int = SIGNIFICANT_DIGITS) -> float:
+    """Return ``value`` rounded to ``digits`` significant digits (NaN and 0 unchanged)."""
+    return float(f"{value:.{digits}g}") if np.isfinite(value) and value != 0 else value
+
+
 def summary_table_records(table: pd.DataFrame, analysis: str) -> pd.DataFrame:
-    """Summary-statistic records of a ``group, variable, n, mean, …, q1, median, q3`` table."""
+    """Summary-statistic records of a ``group, variable, n, mean, …, q1, median, q3`` table.
+
+    The rule of every published summary: min and max (one person's own value) are
+    withheld, mean and SD are rounded to :data:`SIGNIFICANT_DIGITS` significant digits.
+    """
     if table.empty:
         return empty_records()
     frame = table.rename(columns={"n": "count", "q1": "q25", "q3": "q75"})
+    frame = frame.drop(columns=[c for c in WITHHELD_ESTIMATES if c in frame.columns])
+    for name in ("mean", "sd"):
+        if name in frame.columns:
+            frame[name] = [significant(float(v)) for v in frame[name]]
     return summary_records(frame, analysis=analysis)
 
 

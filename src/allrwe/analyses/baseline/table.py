@@ -42,6 +42,7 @@ from allrwe.analyses.baseline.units import (
 )
 from allrwe.analyses.baseline.variables import BaselineContext, BaselineVariable
 from allrwe.analyses.entry import CdmRows
+from allrwe.analyses.records import WITHHELD_ESTIMATES, significant
 from allrwe.cohort import Cohort
 from allrwe.io.source import CdmSource
 from allrwe.io.vocabulary import Vocabulary
@@ -82,18 +83,6 @@ def _pct(count: float, denominator: float) -> float:
     return 100.0 * count / denominator if denominator > 0 else float("nan")
 
 
-#: significant digits of a published mean and SD: removing one person and running again
-#: must not give back that person's value (a mean of n values to 10 digits does)
-SIGNIFICANT_DIGITS = 3
-#: estimates of a group that are one person's own value, never published
-WITHHELD_ESTIMATES = frozenset({"min", "max"})
-
-
-def _significant(value: float, digits: int = SIGNIFICANT_DIGITS) -> float:
-    """Return ``value`` rounded to ``digits`` significant digits (NaN and 0 unchanged)."""
-    return float(f"{value:.{digits}g}") if np.isfinite(value) and value != 0 else value
-
-
 def _continuous_cells(
     key: _Key, var: BaselineVariable, x: np.ndarray
 ) -> tuple[list[Cell], _Summary]:
@@ -105,7 +94,7 @@ def _continuous_cells(
     for name, value in s.estimates().items():
         if name in WITHHELD_ESTIMATES:
             continue
-        shown = _significant(value) if name in ("mean", "sd") else value
+        shown = significant(value) if name in ("mean", "sd") else value
         cells.append(key.cell(var.name, OVERALL, name, "numeric", shown))
     return cells, s
 

@@ -75,7 +75,6 @@ def _duration(ctx: Context) -> Section | None:
         Row(("Persons", *cells(lambda g: fmt_count(stat(g, "count"))))),
         Row(("Median (IQR)", *cells(lambda g: combo(g, ("median", "q25", "q75"), "{} ({}, {})")))),
         Row(("Mean (SD)", *cells(lambda g: combo(g, ("mean", "sd"), "{} ({})")))),
-        Row(("Min, max", *cells(lambda g: combo(g, ("min", "max"), "{}, {}")))),
     ]
     header = ["Days", *(group_header(ctx, g) for g in groups)]
     blocks: list[Block] = [
