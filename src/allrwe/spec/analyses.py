@@ -39,6 +39,7 @@ class ResponseThresholds(Section):
 
 
 AfterIndexEndpoint = Literal["os", "efs", "rfs"]
+AfterIndexEvent = Literal["hsct", "car_t", "response"]
 
 
 def _after_index_endpoints() -> list[AfterIndexEndpoint]:
@@ -46,13 +47,14 @@ def _after_index_endpoints() -> list[AfterIndexEndpoint]:
 
 
 class AfterIndexSpec(Section):
-    """Outcomes of a group formed after index (HSCT, response): landmarks, Simon–Makuch, Cox."""
+    """Outcomes of groups formed after index (HSCT, CAR-T, response): landmarks, Cox."""
 
-    event: Literal["hsct", "response"] = Field(
+    event: AfterIndexEvent | list[AfterIndexEvent] = Field(
         default="hsct",
-        description="the event that forms the group after index: hsct, the first allogeneic "
-        "HSCT (patterns.lines.transplant) within follow-up; response, the first CR/CRh/CRi "
-        "(the start of RFS)",
+        description="the event that forms the group after index (or a list of them, each "
+        "analysed apart): hsct, the first allogeneic HSCT (patterns.lines.transplant) within "
+        "follow-up; car_t, the first CAR-T (the car_t concept sets) within follow-up; "
+        "response, the first CR/CRh/CRi (the start of RFS)",
     )
     endpoints: list[AfterIndexEndpoint] = Field(
         default_factory=_after_index_endpoints,
@@ -69,6 +71,12 @@ class AfterIndexSpec(Section):
         description="survival is reported this many months after each landmark, and at this "
         "time on the Simon–Makuch curves",
     )
+
+    @property
+    def events(self) -> list[AfterIndexEvent]:
+        """Return the events of ``event``, once each, in the order given."""
+        given = [self.event] if isinstance(self.event, str) else self.event
+        return list(dict.fromkeys(given))
 
 
 class OutcomesSpec(Section):

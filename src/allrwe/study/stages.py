@@ -34,7 +34,7 @@ from allrwe.analyses.entry import CdmRows
 from allrwe.analyses.outcomes import (
     after_index_records,
     analyse_outcomes,
-    hsct_recorded,
+    event_recorded,
     summarise_survival,
 )
 from allrwe.analyses.pathways import PathwayResult
@@ -329,21 +329,27 @@ def survival_step(
 
 
 def after_index_step(run: RunInputs, outcomes: OutcomesOutput) -> StepResult[None]:
-    """Outcomes by HSCT after index (``outcomes.after_index``): landmarks, Simon–Makuch, Cox."""
+    """Outcomes by events after index (``outcomes.after_index``): landmarks, Simon–Makuch, Cox."""
     if run.spec.outcomes.after_index is None:
         return StepResult(empty_records(), None)
     endpoints = outcomes.endpoints
     if endpoints is None:
         reason = "endpoints are not available"
         return StepResult(status_records("after_index", run.groups, reason), None)
-    if run.spec.outcomes.after_index.event == "hsct" and not hsct_recorded(endpoints):
-        reason = "no record of allogeneic HSCT in this CDM"
+    events = run.spec.outcomes.after_index.events
+    recorded = [e for e in events if event_recorded(endpoints, e)]
+    therapies = {"hsct": "allogeneic HSCT", "car_t": "CAR-T"}
+    missing = {e: f"no record of {therapies[e]} in this CDM" for e in events if e not in recorded}
+    if not recorded:
+        reason = " and ".join(missing.values())
         records = status_records("after_index", run.groups, reason)
         return StepResult(records, None, {"after_index": reason})
     records, unavailable = guarded(
-        "after_index", run, lambda: after_index_records(endpoints, run.spec)
+        "after_index", run, lambda: after_index_records(endpoints, run.spec, recorded)
     )
-    return StepResult(records, None, unavailable)
+    # an event without records is not available; the others are reported
+    partly = {f"after_index:{event}": reason for event, reason in missing.items()}
+    return StepResult(records, None, {**unavailable, **partly})
 
 
 def baseline_step(run: RunInputs) -> StepResult[None]:

@@ -28,6 +28,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from outcome_fixtures import (
+    CAR_T,
     HSCT,
     RELAPSE,
     blin_cycles,
@@ -41,6 +42,7 @@ from outcome_fixtures import (
 )
 
 from allrwe.analyses.outcomes import after_index_records, after_index_sets
+from allrwe.analyses.outcomes.after_index import CURVE_ANALYSIS, entries_between
 from allrwe.analyses.survival import (
     DAYS_PER_MONTH,
     cox,
@@ -75,7 +77,9 @@ ROWS = {
     "measurement": [r for p in (1, 2, 3, 4, 11) for r in triple(p, 31, *CR)],
     "condition_occurrence": [cond(2, RELAPSE, 300)],
 }
-SPEC = "outcomes:\n  after_index: {landmarks_months: [3, 9], horizon_months: 6}\n"
+AFTER = "outcomes:\n  after_index: {landmarks_months: [3, 9], horizon_months: 6}\n"
+# every curve time published, to compare with the engine (thinning: its own test below)
+SPEC = "suppression: {policy: none}\n" + AFTER
 L3, H6 = 3 * DAYS_PER_MONTH, 6 * DAYS_PER_MONTH
 
 
@@ -201,22 +205,56 @@ def test_simon_makuch_hand_checked_and_equal_to_direct_calls(
     for k, level in ((1, "hsct"), (0, "no_hsct")):
         km = curves[k]
         part = records[
-            (records["analysis"] == "after_index_simon_makuch")
+            (records["analysis"] == CURVE_ANALYSIS)
             & (records["strata_level"] == level)
             & (records["variable"] == "os")
-            & records["variable_level"].str.fullmatch(r"[0-9.]+")  # the curve's days
         ]
         table = part.pivot(index="variable_level", columns="estimate_name", values="value")
         table = table.loc[[f"{t:g}" for t in km.time]]  # KeyError if a curve time is missing
         assert len(table) == len(km.time)
-        for name in ("time_days", "survival", "lower", "upper", "n_risk", "n_event", "n_censor"):
-            want = km.time if name == "time_days" else getattr(km, name)
+        # each point: the estimates just before it, the exits since the previous one
+        before = {c: np.concatenate([[1.0], getattr(km, c)[:-1]]) for c in ("survival", "lower",
+                                                                             "upper")}  # fmt: skip
+        since = {c: np.concatenate([[0.0], getattr(km, c)[:-1]]) for c in ("n_event", "n_censor")}
+        for name, want in {"time_days": km.time, **before, "n_risk": km.n_risk, **since}.items():
             np.testing.assert_allclose(table[name].to_numpy(), want, rtol=1e-12)
+        # risk sets differ by exactly the published exits and entries
+        risk = table["n_risk"].to_numpy()
+        flow = table["n_enter"] - table["n_event"] - table["n_censor"]
+        np.testing.assert_array_equal(risk[1:] - risk[:-1], flow.to_numpy()[1:])
         np.testing.assert_allclose(
             _cell(records, "after_index_simon_makuch", level, "6 months")["survival"],
             km.at([H6])["survival"].iloc[0],
             rtol=1e-12,
         )
+
+
+def test_simon_makuch_curves_are_thinned_as_every_curve(endpoints: pd.DataFrame) -> None:
+    # min cell count 2. hsct curve (rows in the docstring): times 150 (death, 4 at risk),
+    # 300 (death; person 4 entered on day 200), 366 (3 censored): after day 150 one death
+    # and one entry are pending until the end, so only day 150 is published, and the
+    # 6-month survival (a step at 150 then no published point after it) is hidden.
+    spec = make_spec("min_cell_count: 2\n" + AFTER)
+    rec = after_index_records(endpoints, spec)
+    curve = rec[(rec["analysis"] == CURVE_ANALYSIS) & (rec["variable"] == "os")]
+    hsct = curve[curve["strata_level"] == "hsct"]
+    assert set(hsct["variable_level"]) == {"150"}
+    assert np.isnan(_cell(rec, "after_index_simon_makuch", "hsct", "6 months")["survival"])
+    # no_hsct: 11 at risk on day 20; deaths 30, 50, 100, 250, switches (censored) 20, 60,
+    # 80, 120, 200. Day 80 (2 deaths, 2 censored since day 20) would be published, but the
+    # 6-month anchor, day 200, needs it merged in: 3 deaths and 4 censored since day 20.
+    no = _cell(rec, CURVE_ANALYSIS, "no_hsct", "200")
+    assert (no["n_risk"], no["n_event"], no["n_censor"], no["n_enter"]) == (4, 3, 4, 0)
+    assert no["survival"] == pytest.approx(9 / 10 * 8 / 9 * 5 / 6, rel=1e-12)
+    levels = set(curve.loc[curve["strata_level"] == "no_hsct", "variable_level"])
+    assert levels == {"20", "200"}
+    at6 = _cell(rec, "after_index_simon_makuch", "no_hsct", "6 months")
+    assert at6["survival"] == pytest.approx(2 / 3, rel=1e-12)
+
+
+def test_entries_between_counts_late_entries_up_to_the_next_time() -> None:
+    times = np.array([5.0, 9.0, 20.0])
+    assert entries_between(times, np.array([0.0, 4.9, 5.0, 8.0, 9.0, 19.0])).tolist() == [2, 2, 0]
 
 
 def test_time_dependent_cox_and_mantel_byar_equal_direct_calls(
@@ -341,3 +379,84 @@ def test_response_event_without_rfs_rows_is_refused(endpoints: pd.DataFrame) -> 
     spec = make_spec("outcomes:\n  after_index: {event: response, endpoints: [os]}\n")
     with pytest.raises(AnalysisError, match="no rfs rows"):
         after_index_sets(endpoints[endpoints["endpoint"] != "rfs"], spec)
+
+
+CAR_T_SPEC = (
+    "suppression: {policy: none}\n"
+    "outcomes:\n  after_index: {event: car_t, endpoints: [os], landmarks_months: [3],"
+    " horizon_months: 6}\n"
+)
+
+
+@pytest.fixture(scope="module")
+def car_t_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The persons of the docstring with CAR-T (not HSCT) on the HSCT days."""
+    rows = {**ROWS, "procedure_occurrence": [proc(p, CAR_T, d) for p, d in HSCT_DAY.items()]}
+    path = write_cdm(tmp_path_factory.mktemp("car_t") / "cdm.duckdb", PERSONS, rows)
+    spec = make_spec(CAR_T_SPEC)
+    with connect(path) as src:
+        run = RunInputs(src, spec, load_vocabulary(), cohort(spec, _rows()))
+        outcomes = outcomes_step(run, TherapyOutput(), VariableStrata(run)).output
+        records = after_index_step(run, outcomes).records
+    assert outcomes.endpoints is not None
+    return records, outcomes.endpoints
+
+
+def test_car_t_as_the_event_after_index(car_t_run: tuple[pd.DataFrame, pd.DataFrame]) -> None:
+    records, endpoints = car_t_run
+    spec = make_spec(CAR_T_SPEC)
+    # time to CAR-T competes with death: 1-4 and 11 have CAR-T, 5 dies on its CAR-T day
+    # (counts as CAR-T, as for HSCT), 6-8 die first; nobody has an HSCT
+    car_t = endpoints[endpoints["endpoint"] == "time_to_car_t"].set_index("person_id")
+    assert car_t.loc[[1, 2, 3, 4, 5, 11], "time_days"].tolist() == [60, 80, 120, 200, 30, 20]
+    assert (car_t.loc[[1, 2, 3, 4, 5, 11], "cause"] == 1).all()
+    assert (car_t.loc[[6, 7, 8], "cause"] == 2).all()
+    hsct = endpoints[endpoints["endpoint"] == "time_to_hsct"]
+    assert (hsct["cause"] != 1).all()
+    os_set = after_index_sets(endpoints, spec)[("os", "BLIN")]
+    switch = dict(zip(os_set["person_id"], os_set["switch"], strict=True))
+    assert {p: s for p, s in switch.items() if not np.isnan(s)} == {
+        p: float(d) for p, d in HSCT_DAY.items()
+    }
+    assert set(records["strata_name"]) >= {"car_t_status", "car_t_by_landmark"}
+    assert set(records["strata_level"]) >= {"car_t", "no_car_t"}
+    # the same numbers as the HSCT analysis of the same days (the direct calls)
+    rows = split_at_switch(os_set["time"], os_set["event"], os_set["switch"],
+                           person=os_set["person_id"])  # fmt: skip
+    fit = cox(rows, time="stop", event="event", covariates=["switched"], entry="start",
+              cluster="person")  # fmt: skip
+    got = _cell(records, "after_index_cox", "overall", "car_t time-dependent")
+    np.testing.assert_allclose([got["hr"], got["p"]], [fit.hazard_ratio[0], fit.p[0]],
+                               rtol=1e-12)  # fmt: skip
+    assert (got["n"], got["n_event"], got["n_car_t"]) == (11, 6, 5)
+    at6 = _cell(records, "after_index_simon_makuch", "car_t", "6 months")
+    assert at6["survival"] == pytest.approx(3 / 4, rel=1e-12)
+
+
+def test_car_t_event_without_any_car_t_record_is_not_available(cdm: Path) -> None:
+    spec = make_spec(CAR_T_SPEC)
+    with connect(cdm) as src:  # the HSCT CDM: no CAR-T record at all
+        run = RunInputs(src, spec, load_vocabulary(), cohort(spec, _rows()))
+        outcomes = outcomes_step(run, TherapyOutput(), VariableStrata(run)).output
+        step = after_index_step(run, outcomes)
+    assert step.unavailable == {"after_index": "no record of CAR-T in this CDM"}
+    assert not step.records["analysis"].str.startswith("after_index_").any()
+    assert outcomes.endpoints is not None
+    rows = outcomes.endpoints[outcomes.endpoints["endpoint"] == "time_to_car_t"]
+    assert len(rows) == len(PERSONS)
+    assert (rows["status"] == "not available").all()
+
+
+def test_several_events_are_analysed_apart(endpoints: pd.DataFrame) -> None:
+    one = make_spec("suppression: {policy: none}\noutcomes:\n  after_index: {event: hsct}\n")
+    two = make_spec(
+        "suppression: {policy: none}\noutcomes:\n  after_index: {event: [hsct, response, hsct]}\n"
+    )
+    assert two.outcomes.after_index is not None
+    assert two.outcomes.after_index.events == ["hsct", "response"]
+    both = after_index_records(endpoints, two)
+    hsct = both[both["strata_name"].str.startswith("hsct_")].reset_index(drop=True)
+    pd.testing.assert_frame_equal(hsct, after_index_records(endpoints, one))
+    assert set(both["strata_name"]) == {
+        "hsct_by_landmark", "hsct_status", "response_by_landmark", "response_status"
+    }  # fmt: skip

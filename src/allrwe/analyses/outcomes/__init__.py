@@ -26,6 +26,7 @@ from allrwe.analyses.outcomes._rows import ENDPOINT_COLUMNS
 from allrwe.analyses.outcomes.after_index import (
     after_index_records,
     after_index_sets,
+    event_recorded,
     hsct_recorded,
 )
 from allrwe.analyses.outcomes.endpoints import (
@@ -78,6 +79,7 @@ __all__ = [
     "compute_endpoints",
     "endpoint_label",
     "endpoints_from_inputs",
+    "event_recorded",
     "hsct_recorded",
     "index_cycles",
     "outcome_inputs_from_frames",

@@ -38,6 +38,7 @@ from allrwe.io.vocabulary import Vocabulary
 from allrwe.spec import CycleRule, StudySpec
 
 __all__ = [
+    "CAR_T_KEYS",
     "LAB_KEYS",
     "STATUS_KEYS",
     "OutcomeInputs",
@@ -101,6 +102,12 @@ class OutcomeInputs:
     transplant_available : bool
         Whether the CDM holds a record of those sets at all (anyone's); without one, time to
         HSCT and the outcomes by HSCT after index are "not available", never 0.
+    car_t_sets : frozenset of str
+        Concept-set keys of CAR-T (:data:`CAR_T_KEYS` expanded), read only when
+        ``outcomes.after_index.event`` is ``car_t`` (empty otherwise).
+    car_t_available : bool
+        Whether the CDM holds a CAR-T record at all (anyone's): time to CAR-T is "not
+        available" without one.
     """
 
     cohort: pd.DataFrame
@@ -117,6 +124,8 @@ class OutcomeInputs:
     variant_sets: Mapping[str, frozenset[str]] = field(default_factory=dict)
     transplant_sets: frozenset[str] = frozenset()
     transplant_available: bool = True
+    car_t_sets: frozenset[str] = frozenset()
+    car_t_available: bool = False
 
 
 def _dates(frame: pd.DataFrame, columns: tuple[str, ...]) -> pd.DataFrame:
@@ -209,8 +218,18 @@ def _labs(source: CdmSource, vocab: Vocabulary, cohort: Cohort) -> pd.DataFrame 
     return raw.loc[ok, ["person_id", "concept_set", "date", "value"]]
 
 
+#: Concept-set key (a group) of CAR-T, the therapy of ``outcomes.after_index.event: car_t``.
+CAR_T_KEYS = ("car_t",)
+
+
+def _car_t_keys(spec: StudySpec) -> list[str]:
+    """Return the CAR-T keys when ``outcomes.after_index.event`` has ``car_t``, else none."""
+    after = spec.outcomes.after_index
+    return list(CAR_T_KEYS) if after is not None and "car_t" in after.events else []
+
+
 def _therapy_keys(spec: StudySpec) -> list[str]:
-    keys = dict.fromkeys(spec.patterns.lines.transplant)
+    keys = dict.fromkeys([*spec.patterns.lines.transplant, *_car_t_keys(spec)])
     for variant in spec.outcomes.censor_variants.values():
         keys.update(dict.fromkeys(variant))
     return list(keys)
@@ -274,6 +293,8 @@ def prepare_outcome_inputs(
         transplant_sets=_keys_of(vocab, list(spec.patterns.lines.transplant)),
         deaths_available=source.has("death"),
         transplant_available=_recorded(source, vocab, list(spec.patterns.lines.transplant)),
+        car_t_sets=_keys_of(vocab, _car_t_keys(spec)),
+        car_t_available=_recorded(source, vocab, _car_t_keys(spec)),
     )
 
 
@@ -339,6 +360,8 @@ def outcome_inputs_from_frames(
     transplant_sets: frozenset[str] | None = None,
     deaths_available: bool = True,
     transplant_available: bool = True,
+    car_t_sets: frozenset[str] | None = None,
+    car_t_available: bool = True,
 ) -> OutcomeInputs:
     """Build :class:`OutcomeInputs` from executed frames (no database).
 
@@ -363,6 +386,11 @@ def outcome_inputs_from_frames(
         Whether the data source records deaths at all.
     transplant_available : bool, default True
         Whether the data source records allogeneic HSCT at all.
+    car_t_sets : frozenset of str, optional
+        Concept-set keys of CAR-T; default :data:`CAR_T_KEYS` as given when
+        ``outcomes.after_index.event`` is ``car_t``, else none.
+    car_t_available : bool, default True
+        Whether the data source records CAR-T at all (read with ``car_t_sets`` only).
 
     Returns
     -------
@@ -416,4 +444,6 @@ def outcome_inputs_from_frames(
         if transplant_sets is not None
         else frozenset(spec.patterns.lines.transplant),
         transplant_available=transplant_available,
+        car_t_sets=car_t_sets if car_t_sets is not None else frozenset(_car_t_keys(spec)),
+        car_t_available=car_t_available and bool(_car_t_keys(spec)),
     )

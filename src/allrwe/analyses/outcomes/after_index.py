@@ -1,4 +1,4 @@
-"""Outcomes of a group formed after index (allogeneic HSCT), without immortal-time bias.
+"""Outcomes of a group formed after index (HSCT, CAR-T, response), without immortal-time bias.
 
 Patients who proceed to HSCT are known only after index, so comparing them with the others
 as if the group were fixed at index credits the transplanted patients with the time they had
@@ -17,10 +17,16 @@ after index"):
   must protect them.
 * ``after_index_simon_makuch``: Kaplan–Meier curves by current HSCT status (a person is in
   ``no_hsct`` until the HSCT and in ``hsct`` after it). ``variable_level`` ``overall``:
-  ``n`` (persons contributing to the curve) and ``n_event``; ``"<h> months"``: ``n_risk``,
-  ``survival``, ``lower``, ``upper``; each curve time (``variable_level`` = day): ``time_days``,
-  ``survival``, ``lower``, ``upper`` with ``n_risk``, ``n_event``, ``n_censor`` in the same
-  record, so that a suppressed count blanks the estimates beside it.
+  ``n`` (persons contributing to the curve) and ``n_event``; ``"<h> months"``: ``n_risk``
+  and ``survival``, ``lower``, ``upper`` (those of the published point they equal, hidden
+  when none does, as ``survival_landmark``).
+* ``after_index_simon_makuch_curve`` (``variable_level`` = day): the published points of
+  those curves, chosen as for every curve (:mod:`allrwe.analyses.outcomes.curves`):
+  ``time_days``, ``survival``, ``lower``, ``upper`` just before the day, with ``n_risk``,
+  ``n_event``, ``n_censor`` and ``n_enter`` (persons who entered the state since the
+  previous point: the "hsct" curve gains persons at each transplant) in the same record, so
+  that consecutive numbers at risk differ by exactly the published counts and a suppressed
+  count blanks the estimates beside it.
 * ``after_index_cox``: HSCT as a time-dependent covariate, on the (start, stop] rows split at
   the HSCT day. ``variable_level`` ``hsct time-dependent``: ``hr``, ``hr_lower``,
   ``hr_upper``, ``p`` (robust variance clustered on the person, R's ``cluster(id)``) and
@@ -35,6 +41,13 @@ For RFS (which starts at the first CR/CRh/CRi), an HSCT before that day makes th
 follow-up "hsct". The split follows R's ``tmerge``: an HSCT on the last day of follow-up
 changes nothing, so a death on the day of the HSCT counts before it.
 
+``outcomes.after_index.event`` may list several events (``[hsct, car_t]``): each is analysed
+apart, its records named by its own strata (``hsct_status``, ``car_t_status``, …).
+
+``outcomes.after_index.event: car_t`` forms the groups by the first CAR-T after index (the
+event day of the ``time_to_car_t`` endpoint, computed only then; the ``car_t`` concept sets):
+levels ``car_t``/``no_car_t`` and ``car_t time-dependent``.
+
 ``outcomes.after_index.event: response`` forms the groups by the first CR/CRh/CRi instead (the
 start of the ``rfs`` endpoint; not available without labs and disease-status records): the
 same records with levels ``response``/``no_response`` and ``response time-dependent``. Use it
@@ -45,11 +58,25 @@ from __future__ import annotations
 
 import logging
 import warnings
+from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
 
-from allrwe.analyses.outcomes._records import COUNT, NUMERIC, Records, label, labels
+from allrwe.analyses.outcomes._records import (
+    COUNT,
+    NUMERIC,
+    Records,
+    TableColumn,
+    label,
+    labels,
+)
+from allrwe.analyses.outcomes.curves import (
+    landmark_anchors,
+    landmark_point,
+    published_points,
+    value_before,
+)
 from allrwe.analyses.outcomes.response import AVAILABLE
 from allrwe.analyses.survival import (
     DAYS_PER_MONTH,
@@ -64,7 +91,15 @@ from allrwe.analyses.survival import (
 from allrwe.errors import AnalysisError, StudyWarning
 from allrwe.spec import AfterIndexSpec, StudySpec
 
-__all__ = ["SET_COLUMNS", "after_index_records", "after_index_sets", "hsct_recorded"]
+__all__ = [
+    "CURVE_ANALYSIS",
+    "SET_COLUMNS",
+    "after_index_records",
+    "after_index_sets",
+    "entries_between",
+    "event_recorded",
+    "hsct_recorded",
+]
 
 log = logging.getLogger(__name__)
 
@@ -72,6 +107,10 @@ log = logging.getLogger(__name__)
 SET_COLUMNS = ("person_id", "time", "event", "switch")
 
 _OVERALL = "overall"
+#: the analysis of the published points of the Simon–Makuch curves
+CURVE_ANALYSIS = "after_index_simon_makuch_curve"
+#: the estimates of a curve point, published as their value just before it
+_KM_ESTIMATES = ("survival", "lower", "upper")
 
 
 def _settings(spec: StudySpec) -> AfterIndexSpec:
@@ -79,20 +118,32 @@ def _settings(spec: StudySpec) -> AfterIndexSpec:
     return AfterIndexSpec() if cfg is None else cfg
 
 
-def hsct_recorded(endpoints: pd.DataFrame) -> bool:
-    """Whether time to HSCT was computed: the CDM holds a record of allogeneic HSCT at all.
+#: per event: the endpoint whose rows date it, and whether the date is the row's event date
+#: (time to HSCT or CAR-T, cause 1) or its start (RFS starts at the first CR/CRh/CRi)
+EVENT_SOURCES = {
+    "hsct": ("time_to_hsct", "end_date"),
+    "car_t": ("time_to_car_t", "end_date"),
+    "response": ("rfs", "start_date"),
+}
 
-    ``False`` when every ``time_to_hsct`` row is "not available" (no transplant record for
-    anyone in the CDM): the outcomes by HSCT after index are then not available, not a
-    comparison with an empty transplanted group.
+
+def event_recorded(endpoints: pd.DataFrame, event: str = "hsct") -> bool:
+    """Whether the time to ``event`` (``hsct``, ``car_t``) was computed: the CDM records it at all.
+
+    ``False`` when every ``time_to_<event>`` row is "not available" (no record of the
+    therapy for anyone in the CDM): the outcomes by that event after index are then not
+    available, not a comparison with an empty group. ``True`` for ``response`` (checked
+    where its dates are read).
     """
-    rows = endpoints[endpoints["endpoint"] == "time_to_hsct"]
+    if event not in ("hsct", "car_t"):
+        return True
+    rows = endpoints[endpoints["endpoint"] == EVENT_SOURCES[event][0]]
     return rows.empty or bool((rows["status"] == AVAILABLE).any())
 
 
-#: per event: the endpoint whose rows date it, and whether the date is the row's event date
-#: (time to HSCT, cause 1) or its start (RFS starts at the first CR/CRh/CRi)
-EVENT_SOURCES = {"hsct": ("time_to_hsct", "end_date"), "response": ("rfs", "start_date")}
+def hsct_recorded(endpoints: pd.DataFrame) -> bool:
+    """Whether time to HSCT was computed (:func:`event_recorded` of ``hsct``)."""
+    return event_recorded(endpoints, "hsct")
 
 
 def _switch_dates(endpoints: pd.DataFrame, event: str = "hsct") -> pd.Series:
@@ -103,7 +154,7 @@ def _switch_dates(endpoints: pd.DataFrame, event: str = "hsct") -> pd.Series:
         & (endpoints["censor_variant"] == "none")
         & (endpoints["status"] == AVAILABLE)
     ]
-    if endpoint == "time_to_hsct":
+    if endpoint.startswith("time_to_"):
         rows = rows[rows["cause"] == 1]
     if rows.empty and not (endpoints["endpoint"] == endpoint).any():
         raise AnalysisError(f"after_index: the endpoints have no {endpoint} rows")
@@ -120,7 +171,7 @@ def _switch_dates(endpoints: pd.DataFrame, event: str = "hsct") -> pd.Series:
 
 
 def after_index_sets(
-    endpoints: pd.DataFrame, spec: StudySpec
+    endpoints: pd.DataFrame, spec: StudySpec, event: str | None = None
 ) -> dict[tuple[str, str], pd.DataFrame]:
     """Return the analysis set of every endpoint and index group: time, event, HSCT day.
 
@@ -130,6 +181,8 @@ def after_index_sets(
         :func:`~allrwe.analyses.outcomes.compute_endpoints` output (with ``time_to_hsct``).
     spec : StudySpec
         Study specification (``outcomes.after_index``; its defaults when absent).
+    event : str, optional
+        ``hsct``, ``car_t`` or ``response``; default the first of ``outcomes.after_index.event``.
 
     Returns
     -------
@@ -145,7 +198,7 @@ def after_index_sets(
         If the endpoints have no ``time_to_hsct`` rows.
     """
     cfg = _settings(spec)
-    hsct = _switch_dates(endpoints, cfg.event)
+    hsct = _switch_dates(endpoints, cfg.events[0] if event is None else event)
     out: dict[tuple[str, str], pd.DataFrame] = {}
     for endpoint in cfg.endpoints:
         rows = endpoints[
@@ -187,10 +240,12 @@ def _levels(event: str) -> dict[int, str]:
     return {1: event, 0: f"no_{event}"}
 
 
-def _landmarks(rec: Records, group: str, var: str, data: pd.DataFrame, spec: StudySpec) -> None:
+def _landmarks(
+    rec: Records, group: str, var: str, data: pd.DataFrame, spec: StudySpec, event: str
+) -> None:
     cfg, out = _settings(spec), spec.outcomes
-    levels = _levels(cfg.event)
-    name = f"{cfg.event}_by_landmark"
+    levels = _levels(event)
+    name = f"{event}_by_landmark"
     horizon = cfg.horizon_months * DAYS_PER_MONTH
     for months in cfg.landmarks_months:
         where = f"landmark {label(months)} months"
@@ -231,10 +286,28 @@ def _landmarks(rec: Records, group: str, var: str, data: pd.DataFrame, spec: Stu
                            "p": (NUMERIC, lr.p)})  # fmt: skip
 
 
-def _simon_makuch(rec: Records, group: str, var: str, data: pd.DataFrame, spec: StudySpec) -> None:
+def entries_between(times: np.ndarray, starts: np.ndarray) -> np.ndarray:
+    """Return, per curve time, the rows entering the risk set from it up to the next time.
+
+    A row (start, stop] is at risk at ``t`` when start < t <= stop, so a row starting at or
+    after ``times[k]`` and before ``times[k + 1]`` joins between those two times; rows that
+    start before the first time are in its risk set and counted nowhere.
+
+    Examples
+    --------
+    >>> entries_between(np.array([5.0, 9.0, 20.0]), np.array([0.0, 5.0, 7.0, 9.0])).tolist()
+    [2, 1, 0]
+    """
+    position = np.searchsorted(times, starts, side="right") - 1
+    return np.bincount(position[position >= 0], minlength=len(times)).astype(np.float64)
+
+
+def _simon_makuch(
+    rec: Records, group: str, var: str, data: pd.DataFrame, spec: StudySpec, event: str
+) -> None:
     cfg, out = _settings(spec), spec.outcomes
-    levels = _levels(cfg.event)
-    name = f"{cfg.event}_status"
+    levels = _levels(event)
+    name = f"{event}_status"
     analysis = "after_index_simon_makuch"
     rows = split_at_switch(data["time"], data["event"], data["switch"])
     curves = simon_makuch(data["time"], data["event"], data["switch"], conf_type=out.conf_type,
@@ -247,33 +320,40 @@ def _simon_makuch(rec: Records, group: str, var: str, data: pd.DataFrame, spec: 
         if k not in curves:
             continue
         km = curves[k]
-        s, lo, hi = _at(km, horizon)
+        entering = entries_between(km.time, mine["start"].to_numpy(dtype="float64"))
+        # the points published as for every curve (allrwe.analyses.outcomes.curves), with
+        # the persons who entered the state since the previous point as one more count
+        exits = {"n_event": km.n_event, "n_censor": km.n_censor, "n_enter": entering}
+        index, counts = published_points(
+            km.n_risk, exits, spec.hides_below, landmark_anchors(km.time, [horizon])
+        )
+        before = {c: value_before(getattr(km, c), index, 1.0) for c in _KM_ESTIMATES}
+        j = landmark_point(km.time, index, km.n_event > 0, horizon)
         at_risk = int(((mine["start"] < horizon) & (mine["stop"] >= horizon)).sum())
         rec.add(keys | {"variable_level": f"{label(cfg.horizon_months)} months"}, {
-            "n_risk": (COUNT, at_risk), "survival": (NUMERIC, s), "lower": (NUMERIC, lo),
-            "upper": (NUMERIC, hi),
+            "n_risk": (COUNT, at_risk),
+            **{c: (NUMERIC, None if j is None else v[j]) for c, v in before.items()},
         })  # fmt: skip
-        table = [
-            (analysis, "time_days", NUMERIC, km.time),
-            (analysis, "survival", NUMERIC, km.survival),
-            (analysis, "lower", NUMERIC, km.lower),
-            (analysis, "upper", NUMERIC, km.upper),
-            (analysis, "n_risk", COUNT, km.n_risk),
-            (analysis, "n_event", COUNT, km.n_event),
-            (analysis, "n_censor", COUNT, km.n_censor),
+        curve = CURVE_ANALYSIS
+        table: list[TableColumn] = [
+            (curve, "time_days", NUMERIC, km.time[index]),
+            *[(curve, c, NUMERIC, v) for c, v in before.items()],
+            (curve, "n_risk", COUNT, km.n_risk[index]),
+            *[(curve, c, COUNT, v) for c, v in counts.items()],
         ]
         curve_keys = {"group": group, "strata_name": name, "strata_level": levels[k],
                       "variable": var}  # fmt: skip
-        rec.add_table(curve_keys, labels(km.time), table)
+        rec.add_table(curve_keys, labels(km.time[index]), table)
 
 
-def _cox(rec: Records, group: str, var: str, data: pd.DataFrame, spec: StudySpec) -> None:
-    cfg = _settings(spec)
-    name = f"{cfg.event}_status"
+def _cox(
+    rec: Records, group: str, var: str, data: pd.DataFrame, spec: StudySpec, event: str
+) -> None:
+    name = f"{event}_status"
     rows = split_at_switch(data["time"], data["event"], data["switch"], person=data["person_id"])
     switched = rows["switched"].to_numpy() == 1
     counts = {"n": (COUNT, len(data)), "n_event": (COUNT, int(data["event"].sum())),
-              f"n_{cfg.event}": (COUNT, int(rows.loc[switched, "person"].nunique()))}  # fmt: skip
+              f"n_{event}": (COUNT, int(rows.loc[switched, "person"].nunique()))}  # fmt: skip
     if not switched.any() or switched.all():
         return
     lr = logrank(rows["stop"], rows["event"], rows["switched"], entry=rows["start"])
@@ -292,15 +372,17 @@ def _cox(rec: Records, group: str, var: str, data: pd.DataFrame, spec: StudySpec
     estimable = fit.converged and not fit.infinite[0]
     if not estimable:
         log.info("after_index: no finite hazard ratio of %s for %s in group %s: %s",
-                 cfg.event, var, group, "; ".join(str(w.message) for w in caught))  # fmt: skip
+                 event, var, group, "; ".join(str(w.message) for w in caught))  # fmt: skip
     names = ("hr", "hr_lower", "hr_upper", "p")
     values = [fit.hazard_ratio[0], fit.lower[0], fit.upper[0], fit.p[0]]
     estimates = {k: (NUMERIC, v if estimable else None) for k, v in zip(names, values, strict=True)}
-    rec.add(_keys("after_index_cox", group, name, _OVERALL, var, f"{cfg.event} time-dependent"),
+    rec.add(_keys("after_index_cox", group, name, _OVERALL, var, f"{event} time-dependent"),
             {**counts, "estimable": (NUMERIC, float(estimable)), **estimates})  # fmt: skip
 
 
-def after_index_records(endpoints: pd.DataFrame, spec: StudySpec) -> pd.DataFrame:
+def after_index_records(
+    endpoints: pd.DataFrame, spec: StudySpec, events: Sequence[str] | None = None
+) -> pd.DataFrame:
     """Landmark, Simon–Makuch and time-dependent Cox records of the group formed after index.
 
     Parameters
@@ -309,6 +391,8 @@ def after_index_records(endpoints: pd.DataFrame, spec: StudySpec) -> pd.DataFram
         :func:`~allrwe.analyses.outcomes.compute_endpoints` output.
     spec : StudySpec
         Study specification (``outcomes.after_index``, ``conf_type``, ``conf_level``).
+    events : sequence of str, optional
+        The events analysed, each apart; default those of ``outcomes.after_index.event``.
 
     Returns
     -------
@@ -322,11 +406,12 @@ def after_index_records(endpoints: pd.DataFrame, spec: StudySpec) -> pd.DataFram
         If the endpoints have no ``time_to_hsct`` rows.
     """
     rec = Records()
-    for (endpoint, group), data in after_index_sets(endpoints, spec).items():
-        for part in (_landmarks, _simon_makuch, _cox):
-            try:
-                part(rec, group, endpoint, data, spec)
-            except AnalysisError as exc:
-                log.info("after_index: %s of %s in group %s: %s", part.__name__, endpoint,
-                         group, exc)  # fmt: skip
+    for event in _settings(spec).events if events is None else events:
+        for (endpoint, group), data in after_index_sets(endpoints, spec, event).items():
+            for part in (_landmarks, _simon_makuch, _cox):
+                try:
+                    part(rec, group, endpoint, data, spec, event)
+                except AnalysisError as exc:
+                    log.info("after_index: %s of %s by %s in group %s: %s", part.__name__,
+                             endpoint, event, group, exc)  # fmt: skip
     return rec.frame()

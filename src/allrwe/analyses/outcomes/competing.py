@@ -3,6 +3,8 @@
 * **time to HSCT** (all persons, no censoring variant): index → first allogeneic HSCT
   (``patterns.lines.transplant``) after index, cause 1; death without a prior HSCT competes,
   cause 2; 0 = censored at the end of follow-up. An HSCT on the day of death counts as HSCT.
+* **time to CAR-T** (all persons, only with ``outcomes.after_index.event: car_t``): the
+  same with the first CAR-T (the ``car_t`` concept sets) after index as cause 1.
 * **relapse vs non-relapse mortality** (responders): first CR/CRh/CRi → relapse, cause 1
   (cumulative incidence of relapse); death without a prior relapse, cause 2 (non-relapse
   mortality). A relapse on the day of death counts as relapse.
@@ -17,7 +19,7 @@ from allrwe.analyses.outcomes._inputs import OutcomeInputs
 from allrwe.analyses.outcomes._rows import endpoint_frame
 from allrwe.analyses.outcomes._timeline import first_after
 
-__all__ = ["relapse_nrm", "time_to_hsct"]
+__all__ = ["relapse_nrm", "time_to_car_t", "time_to_hsct"]
 
 
 def _two_causes(
@@ -33,13 +35,24 @@ def _two_causes(
     return stop, cause, reason.astype(object)
 
 
+def _time_to(
+    inputs: OutcomeInputs, t: pd.DataFrame, variant: str, sets: frozenset[str], cause: str
+) -> pd.DataFrame:
+    idx = t["index_day"].to_numpy()
+    th = inputs.therapies[inputs.therapies["concept_set"].isin(sets)]
+    first, _ = first_after(t, idx, t["end_day"].to_numpy(), th)
+    stop, causes, reason = _two_causes(t, first, t["death_day"].to_numpy(), (cause, "death"))
+    return endpoint_frame(t, f"time_to_{cause}", variant, idx, stop, causes, reason)
+
+
 def time_to_hsct(inputs: OutcomeInputs, t: pd.DataFrame, variant: str) -> pd.DataFrame:
     """Return time-to-HSCT rows of the per-row timeline ``t`` (variant ``"none"``)."""
-    idx = t["index_day"].to_numpy()
-    th = inputs.therapies[inputs.therapies["concept_set"].isin(inputs.transplant_sets)]
-    hsct, _ = first_after(t, idx, t["end_day"].to_numpy(), th)
-    stop, cause, reason = _two_causes(t, hsct, t["death_day"].to_numpy(), ("hsct", "death"))
-    return endpoint_frame(t, "time_to_hsct", variant, idx, stop, cause, reason)
+    return _time_to(inputs, t, variant, inputs.transplant_sets, "hsct")
+
+
+def time_to_car_t(inputs: OutcomeInputs, t: pd.DataFrame, variant: str) -> pd.DataFrame:
+    """Return time-to-CAR-T rows of the per-row timeline ``t`` (variant ``"none"``)."""
+    return _time_to(inputs, t, variant, inputs.car_t_sets, "car_t")
 
 
 def relapse_nrm(inputs: OutcomeInputs, t: pd.DataFrame, variant: str) -> pd.DataFrame:

@@ -15,6 +15,12 @@ point carries:
 So no subtraction of published numbers (consecutive risk sets, risk set minus events and
 censorings, ``n_risk * (1 - S(t) / S(t-))``) gives back a count below the threshold, and the
 curve stops where fewer persons than the threshold remain at risk.
+
+A Simon–Makuch curve (the "after HSCT" state) also gains persons after its start: its points
+carry ``n_enter``, the persons who joined the risk set since the previous published point,
+under the same rule, so that consecutive numbers at risk differ by exactly the published
+entries, events and censorings; a time whose risk set is below the threshold is skipped, and
+the curve goes on where enough persons are at risk again.
 """
 
 from __future__ import annotations
@@ -48,10 +54,13 @@ def published_points(
     Parameters
     ----------
     n_risk : numpy.ndarray
-        Persons at risk at each distinct time of the curve (non-increasing).
+        Persons at risk at each distinct time of the curve. Non-increasing, unless persons
+        enter late (a Simon–Makuch curve): times whose risk set is below the threshold are
+        then skipped, not the end of the curve, and the entries are one more kind of
+        ``exits`` (``n_enter``, counted from each time up to the next).
     exits : mapping of str to numpy.ndarray
         Persons leaving the risk set at each time, by kind (``n_event``, ``n_censor``, one
-        ``n_event_<cause>`` per cause).
+        ``n_event_<cause>`` per cause), and ``n_enter``, those joining it after each time.
     threshold : int
         The minimum cell count (1: every time is published).
     anchors : sequence of int, optional
@@ -85,16 +94,20 @@ def published_points(
     def publishable(amounts: Mapping[str, float]) -> bool:
         return all(_publishable(amounts[kind], threshold) for kind in kinds)
 
-    for k in range(len(n_risk)):
-        if n_risk[k] < threshold:
+    risk = np.asarray(n_risk, dtype=np.float64)
+    # the largest risk set from each time on: with delayed entry it can grow again
+    later = np.maximum.accumulate(risk[::-1])[::-1] if risk.size else risk
+    for k in range(len(risk)):
+        if later[k] < threshold:
             break
-        if not publishable(since) and k in pinned:
-            _give_up_points(index, counts, since, pinned, publishable)
-        if publishable(since):
-            index.append(k)
-            for kind in kinds:
-                counts[kind].append(since[kind])
-                since[kind] = 0.0
+        if risk[k] >= threshold:
+            if not publishable(since) and k in pinned:
+                _give_up_points(index, counts, since, pinned, publishable)
+            if publishable(since):
+                index.append(k)
+                for kind in kinds:
+                    counts[kind].append(since[kind])
+                    since[kind] = 0.0
         for kind in kinds:
             since[kind] += float(exits[kind][k])
     return np.asarray(index, dtype=np.int64), {

@@ -13,7 +13,8 @@ count.
   treatment failure, an event at day 1 in every variant.
 * **RFS** (responders): first CR/CRh/CRi → relapse or death.
 * **DOR** (responders): first CR/CRh/CRi → relapse, refractory/progressive disease or death.
-* **time to HSCT** and **relapse vs non-relapse mortality** are competing-risk endpoints
+* **time to HSCT**, **time to CAR-T** (only with ``outcomes.after_index.event: car_t``) and
+  **relapse vs non-relapse mortality** are competing-risk endpoints
   (:mod:`allrwe.analyses.outcomes.competing`).
 
 Endpoints that need labs and disease-status records (EFS, RFS, DOR, relapse/NRM) have status
@@ -38,7 +39,7 @@ from allrwe.analyses.outcomes._rows import (
     first_of,
 )
 from allrwe.analyses.outcomes._timeline import first_after, timeline
-from allrwe.analyses.outcomes.competing import relapse_nrm, time_to_hsct
+from allrwe.analyses.outcomes.competing import relapse_nrm, time_to_car_t, time_to_hsct
 from allrwe.analyses.outcomes.response import (
     NOT_AVAILABLE,
     ResponseResult,
@@ -65,6 +66,7 @@ KM_ENDPOINTS = ("os", "efs", "rfs", "dor")
 #: Competing-risk endpoints: cause 1 and cause 2 labels.
 COMPETING_ENDPOINTS: dict[str, tuple[str, str]] = {
     "time_to_hsct": ("hsct", "death"),
+    "time_to_car_t": ("car_t", "death"),
     "relapse_nrm": ("relapse", "death"),
 }
 ENDPOINTS = (*KM_ENDPOINTS, *COMPETING_ENDPOINTS)
@@ -138,6 +140,8 @@ def _available(inputs: OutcomeInputs, endpoint: str) -> bool:
         return inputs.deaths_available
     if endpoint == "time_to_hsct":
         return inputs.transplant_available
+    if endpoint == "time_to_car_t":
+        return inputs.car_t_available
     return inputs.labs_available and inputs.status_available
 
 
@@ -155,6 +159,8 @@ def _variant_rows(
     }
     if variant == "none":
         build["time_to_hsct"] = lambda: time_to_hsct(inputs, t, variant)
+        if inputs.car_t_sets:
+            build["time_to_car_t"] = lambda: time_to_car_t(inputs, t, variant)
     return [
         make() if _available(inputs, name) else _not_available(inputs, name, variant)
         for name, make in build.items()
@@ -190,7 +196,7 @@ def endpoints_from_inputs(
     for variant in inputs.spec.outcomes.censor_variants:
         parts.extend(_variant_rows(inputs, response, variant))
     if "none" not in inputs.spec.outcomes.censor_variants:
-        parts.extend(p for p in _variant_rows(inputs, response, "none") if _is_hsct(p))
+        parts.extend(p for p in _variant_rows(inputs, response, "none") if _is_time_to(p))
     parts = [p for p in parts if not p.empty]
     if not parts:
         return _not_available(inputs, "os", "none").iloc[0:0][list(ENDPOINT_COLUMNS)]
@@ -207,8 +213,8 @@ def endpoints_from_inputs(
     return out.drop(columns=["_e", "_v", "_g"]).reset_index(drop=True)
 
 
-def _is_hsct(part: pd.DataFrame) -> bool:
-    return bool(len(part)) and part["endpoint"].iloc[0] == "time_to_hsct"
+def _is_time_to(part: pd.DataFrame) -> bool:
+    return bool(len(part)) and part["endpoint"].iloc[0] in ("time_to_hsct", "time_to_car_t")
 
 
 def compute_endpoints(

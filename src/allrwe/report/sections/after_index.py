@@ -16,7 +16,7 @@ __all__ = ["after_index_table"]
 
 _LANDMARK, _SM, _COX = "after_index_landmark", "after_index_simon_makuch", "after_index_cox"
 #: how each after-index event reads in the table
-_EVENT_TEXT = {"hsct": "HSCT", "response": "response (CR/CRh/CRi)"}
+_EVENT_TEXT = {"hsct": "HSCT", "car_t": "CAR-T", "response": "response (CR/CRh/CRi)"}
 
 
 def _num(v: Value, digits: int) -> str:
@@ -39,7 +39,8 @@ def after_index_table(
     horizon : float
         ``outcomes.after_index.horizon_months``.
     event : str
-        ``outcomes.after_index.event`` (``hsct`` or ``response``): names the levels.
+        One event of ``outcomes.after_index.event`` (``hsct``, ``car_t`` or ``response``):
+        names the levels; the table id has it unless it is ``hsct``.
     """
     text = _EVENT_TEXT.get(event, event)
     levels = ((event, text), (f"no_{event}", f"no {text}"))
@@ -87,7 +88,10 @@ def after_index_table(
         f"survival {horizon:g} months after the landmark. Simon–Makuch rows: risk sets by {text} "
         f"status at each time; survival {horizon:g} months after index."
     )
-    return make_table(ctx, f"after-index-{sid}", f"Outcomes by {text} after index", head, rows,
+    tid = (
+        f"after-index-{sid}" if event == "hsct" else f"after-index-{event.replace('_', '-')}-{sid}"
+    )
+    return make_table(ctx, tid, f"Outcomes by {text} after index", head, rows,
                       (note,))  # fmt: skip
 
 

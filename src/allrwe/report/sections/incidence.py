@@ -20,6 +20,7 @@ __all__ = ["cumulative_incidence_section"]
 _O = "overall"
 _CIF_TITLES = {
     "time_to_hsct": "Time to allogeneic HSCT",
+    "time_to_car_t": "Time to CAR-T",
     "relapse_nrm": "Relapse and non-relapse mortality",
 }
 

@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 
 from allrwe.analyses.outcomes import KM_ENDPOINTS
+from allrwe.analyses.outcomes.after_index import CURVE_ANALYSIS as SIMON_MAKUCH_CURVE
 from allrwe.analyses.survival import DAYS_PER_MONTH
 from allrwe.report._blocks import Context, make_table, na_text, slug
 from allrwe.report._view import (
@@ -35,6 +36,7 @@ __all__ = [
     "curve_points",
     "endpoint_order",
     "endpoint_title",
+    "simon_makuch_figures",
     "stat_test_rows",
     "stratum_figures",
     "summary_cells",
@@ -335,6 +337,57 @@ def stratum_figures(ctx: Context, variable: str, groups: list[str], title: str) 
     return figures
 
 
+#: how each after-index event reads in the Simon–Makuch figure
+_EVENT_WORDS = {"hsct": "HSCT", "car_t": "CAR-T", "response": "response"}
+
+
+def simon_makuch_figures(
+    ctx: Context, variable: str, groups: list[str], title: str, event: str
+) -> list[Figure]:
+    """Simon–Makuch curves of one endpoint by the after-index event, one figure per group.
+
+    Drawn from the published points of ``after_index_simon_makuch_curve`` only (thinned and
+    suppressed as every curve: :mod:`allrwe.analyses.outcomes.curves`); each curve stops at
+    its first hidden point. A person counts in the "no <event>" curve until the event and in
+    the "<event>" curve after it. HTML only (``static=False``).
+    """
+    frame = ctx.view.frame(SIMON_MAKUCH_CURVE)
+    frame = frame[frame["variable"] == variable]
+    if frame.empty:
+        return []
+    curves = _wide(frame)
+    words = _EVENT_WORDS.get(event, event)
+    figures = []
+    for g in groups:
+        series = []
+        for k, (level, name) in enumerate(((event, words), (f"no_{event}", f"no {words}"))):
+            part = curves[(curves["group"] == g) & (curves["strata_level"] == level)]
+            if part.empty:
+                continue
+            points = curve_points(part, part, "survival")
+            if len(points["x"]) > 1:
+                series.append({"name": name, "colour": PALETTE[k % len(PALETTE)], **points})
+        if not series:
+            continue
+        data = {
+            "title": f"{title} by {words} after index (Simon–Makuch), {g}",
+            "curves": series,
+            "xlabel": "Months",
+            "ylabel": "Survival probability",
+            "risk": {"times": [], "rows": []},
+        }
+        caption = (
+            f"{title} of group {g} by current {words} status (Simon–Makuch): a person is in "
+            f"the 'no {words}' curve until the {words} and in the '{words}' curve after it. "
+            "Shaded: pointwise 95% confidence band; +: censored. Only published points are "
+            f"drawn; a curve stops where fewer than {ctx.min_cell_count} persons are at risk "
+            "or a count beside it is hidden."
+        )
+        fid = f"sm-{slug(event)}-{slug(variable)}-{slug(g)}"
+        figures.append(Figure(fid, caption, "km", data, static=False))
+    return figures
+
+
 #: response rates a forest plot may show beside the hazard ratios, in order of preference,
 #: with the column header and the caption's words
 FOREST_RATES = (
@@ -583,13 +636,12 @@ def _km_endpoint(ctx: Context, spec: StudySpec, variable: str) -> Section:
             )
         )
     after = spec.outcomes.after_index
-    table = (
-        None
-        if after is None
-        else after_index_table(ctx, variable, sid, after.horizon_months, after.event)
-    )
-    if table is not None:
-        folded.append(table)
+    if after is not None:
+        for event in after.events:
+            table = after_index_table(ctx, variable, sid, after.horizon_months, event)
+            if table is not None:
+                folded.append(table)
+            folded += simon_makuch_figures(ctx, variable, groups, title, event)
     if folded:
         blocks.append(Details("By stratum, and tests", tuple(folded)))
     return Section(sid, title, tuple(blocks))
