@@ -7,7 +7,8 @@ import pandas as pd
 import pytest
 
 from allrwe.analyses.outcomes._records import COUNT, NUMERIC, RECORD_COLUMNS, Records, labels
-from allrwe.analyses.outcomes.summary import risk_counts, row_groups
+from allrwe.analyses.outcomes.risk_table import risk_counts
+from allrwe.analyses.outcomes.strata import row_groups
 
 KEYS = {"group": "BLIN", "strata_name": "setting", "strata_level": "RR", "variable": "os"}
 

@@ -49,8 +49,9 @@ from allrwe.analyses.outcomes.response import (
     classify_response,
     response_from_inputs,
 )
+from allrwe.analyses.outcomes.response_records import response_records
 from allrwe.analyses.outcomes.strata import add_strata, age_band_labels, parse_strata
-from allrwe.analyses.outcomes.summary import endpoint_label, response_records, summarise_survival
+from allrwe.analyses.outcomes.summary import endpoint_label, summarise_survival
 
 __all__ = [
     "AVAILABLE",

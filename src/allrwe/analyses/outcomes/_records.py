@@ -14,7 +14,17 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
-__all__ = ["COUNT", "NUMERIC", "PERCENTAGE", "RECORD_COLUMNS", "Records", "label", "labels"]
+__all__ = [
+    "COUNT",
+    "NUMERIC",
+    "PERCENTAGE",
+    "RECORD_COLUMNS",
+    "Records",
+    "label",
+    "labels",
+    "record_keys",
+    "table_keys",
+]
 
 #: Columns of a records table, in the order of ``allrwe.results.COLUMNS``.
 RECORD_COLUMNS = ("analysis", "group", "strata_name", "strata_level", "variable",
@@ -40,6 +50,20 @@ def labels(values: npt.ArrayLike) -> list[str]:
     ['0', '6.5', '12']
     """
     return [label(v) for v in np.asarray(values, dtype="float64").tolist()]
+
+
+def record_keys(
+    analysis: str, group: str, name: str, level: str, variable: str, var_level: str
+) -> dict[str, str]:
+    """Return the key columns of one record cell, in :data:`RECORD_COLUMNS` order."""
+    return {"analysis": analysis, "group": group, "strata_name": name, "strata_level": level,
+            "variable": variable, "variable_level": var_level}  # fmt: skip
+
+
+def table_keys(key: tuple[str, str, str, str]) -> dict[str, str]:
+    """Return the keys shared by a table's cells from ``(group, strata_name, level, variable)``."""
+    group, name, level, var = key
+    return {"group": group, "strata_name": name, "strata_level": level, "variable": var}
 
 
 def _number(value: Any) -> float:

@@ -70,6 +70,7 @@ from allrwe.analyses.outcomes._records import (
     TableColumn,
     label,
     labels,
+    record_keys,
 )
 from allrwe.analyses.outcomes.curves import (
     landmark_anchors,
@@ -223,11 +224,6 @@ def after_index_sets(
     return out
 
 
-def _keys(analysis: str, group: str, name: str, level: str, var: str, var_level: str) -> dict:
-    return {"analysis": analysis, "group": group, "strata_name": name, "strata_level": level,
-            "variable": var, "variable_level": var_level}  # fmt: skip
-
-
 def _at(km: KaplanMeierResult, day: float) -> tuple[float, float, float]:
     """Survival and limits at ``day`` (NaN past the end of the curve)."""
     at = km.at([day])
@@ -268,7 +264,7 @@ def _landmarks(
         margin = f"after_index_landmark/{group}/{name}/{var}/{where}"
         for k in (1, 0):
             mine = lm[lm["switched"] == k]
-            keys = _keys("after_index_landmark", group, name, levels[k], var, where)
+            keys = record_keys("after_index_landmark", group, name, levels[k], var, where)
             counts = {"n": sizes[k], "n_event": int(mine["event"].sum()),
                       "n_risk": int((mine["time"] >= horizon).sum())}  # fmt: skip
             for count, value in counts.items():
@@ -279,7 +275,7 @@ def _landmarks(
                                "upper": (NUMERIC, hi)})  # fmt: skip
         if all(sizes.values()):
             lr = logrank(lm["time"], lm["event"], lm["switched"])
-            keys = _keys("after_index_landmark", group, name, _OVERALL, var, where)
+            keys = record_keys("after_index_landmark", group, name, _OVERALL, var, where)
             sized = {f"n_{levels[k]}": (COUNT, sizes[k]) for k in (1, 0)}
             rec.add(keys, sized, margin=f"{margin}/test")
             rec.add(keys, {"chisq": (NUMERIC, lr.chisq), "df": (NUMERIC, lr.df),
@@ -315,7 +311,7 @@ def _simon_makuch(
     horizon = cfg.horizon_months * DAYS_PER_MONTH
     for k in (1, 0):
         mine = rows[rows["switched"] == k]
-        keys = _keys(analysis, group, name, levels[k], var, _OVERALL)
+        keys = record_keys(analysis, group, name, levels[k], var, _OVERALL)
         rec.add(keys, {"n": (COUNT, len(mine)), "n_event": (COUNT, int(mine["event"].sum()))})
         if k not in curves:
             continue
@@ -357,7 +353,7 @@ def _cox(
     if not switched.any() or switched.all():
         return
     lr = logrank(rows["stop"], rows["event"], rows["switched"], entry=rows["start"])
-    rec.add(_keys("after_index_cox", group, name, _OVERALL, var, "mantel-byar"), {
+    rec.add(record_keys("after_index_cox", group, name, _OVERALL, var, "mantel-byar"), {
         **counts, "chisq": (NUMERIC, lr.chisq), "df": (NUMERIC, lr.df), "p": (NUMERIC, lr.p),
     })  # fmt: skip
     events = rows["event"].to_numpy() == 1
@@ -376,7 +372,7 @@ def _cox(
     names = ("hr", "hr_lower", "hr_upper", "p")
     values = [fit.hazard_ratio[0], fit.lower[0], fit.upper[0], fit.p[0]]
     estimates = {k: (NUMERIC, v if estimable else None) for k, v in zip(names, values, strict=True)}
-    rec.add(_keys("after_index_cox", group, name, _OVERALL, var, f"{event} time-dependent"),
+    rec.add(record_keys("after_index_cox", group, name, _OVERALL, var, f"{event} time-dependent"),
             {**counts, "estimable": (NUMERIC, float(estimable)), **estimates})  # fmt: skip
 
 

@@ -16,7 +16,7 @@ from allrwe.analyses.outcomes._inputs import prepare_outcome_inputs
 from allrwe.analyses.outcomes.endpoints import compute_endpoints
 from allrwe.analyses.outcomes.rates import response_rates
 from allrwe.analyses.outcomes.response import ResponseResult, assess_response
-from allrwe.analyses.outcomes.summary import response_records
+from allrwe.analyses.outcomes.response_records import response_records
 from allrwe.analyses.therapy import TherapyInputs
 from allrwe.cohort import Cohort
 from allrwe.spec import StudySpec

@@ -10,6 +10,7 @@ CohortSurvival's: ``"setting &&& treatment_setting"`` with levels ``"RR &&& re-i
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -18,8 +19,9 @@ from allrwe.analyses.baseline.demographics import age_band_labels as band_names
 from allrwe.errors import AnalysisError
 from allrwe.spec import StudySpec
 
-__all__ = ["OVERALL", "SEPARATOR", "UNKNOWN", "add_strata", "age_band_labels", "parse_strata",
-           "require_strata", "strata_levels", "stratum_keys"]  # fmt: skip
+__all__ = ["OVERALL", "SEPARATOR", "UNKNOWN", "add_strata", "age_band_labels", "level_masks",
+           "parse_strata", "require_strata", "row_groups", "strata_levels", "stratum_columns",
+           "stratum_keys"]  # fmt: skip
 
 #: Name and level of the unstratified rows.
 OVERALL = "overall"
@@ -133,3 +135,68 @@ def strata_levels(
         key = stratum_keys(frame, cols)
         for level in sorted(set(key.tolist())):
             yield SEPARATOR.join(cols), str(level), frame[key == level]
+
+
+def stratum_columns(
+    frame: pd.DataFrame, strata: Sequence[tuple[str, ...]]
+) -> dict[tuple[str, ...], np.ndarray]:
+    """Return each row's level of every stratum (as :func:`strata_levels` names them).
+
+    Parameters
+    ----------
+    frame : pandas.DataFrame
+        Rows with the stratum columns.
+    strata : sequence of tuples of str
+        The strata (:func:`~allrwe.analyses.outcomes.strata.parse_strata` output).
+
+    Returns
+    -------
+    dict of tuple of str to numpy.ndarray
+        Per stratum, an object array of levels in row order.
+
+    Raises
+    ------
+    AnalysisError
+        If a stratum column is not in ``frame``.
+    """
+    out: dict[tuple[str, ...], np.ndarray] = {}
+    for cols in strata:
+        require_strata(frame, cols)
+        out[cols] = stratum_keys(frame, cols).to_numpy(dtype=object)
+    return out
+
+
+def level_masks(
+    n: int, levels: dict[tuple[str, ...], np.ndarray]
+) -> Iterator[tuple[str, str, np.ndarray]]:
+    """Yield ``(strata_name, strata_level, row mask)`` in the order of :func:`strata_levels`."""
+    yield OVERALL, OVERALL, np.ones(n, dtype=bool)
+    for cols, key in levels.items():
+        for level in sorted(set(key.tolist())):
+            yield SEPARATOR.join(cols), str(level), key == level
+
+
+def row_groups(
+    frame: pd.DataFrame, cols: list[str]
+) -> Iterator[tuple[tuple[Any, ...], np.ndarray]]:
+    """Yield each distinct key of ``cols`` and its row positions, in order of first appearance.
+
+    The groups of ``frame.groupby(cols, sort=False)`` (rows with a missing key are left out),
+    as positions rather than frame copies.
+
+    Examples
+    --------
+    >>> f = pd.DataFrame({"a": ["y", "x", "y"], "b": [1, 1, 1]})
+    >>> [(k, p.tolist()) for k, p in row_groups(f, ["a", "b"])]
+    [(('y', 1), [0, 2]), (('x', 1), [1])]
+    """
+    codes = np.zeros(len(frame), dtype="int64")
+    for col in cols:
+        code, values = pd.factorize(frame[col])
+        codes = np.where((codes < 0) | (code < 0), -1, codes * max(len(values), 1) + code)
+    keys, first = np.unique(codes, return_index=True)
+    for k in keys[np.argsort(first, kind="stable")]:
+        if k < 0:
+            continue
+        at = np.flatnonzero(codes == k)
+        yield tuple(frame[c].iat[at[0]] for c in cols), at

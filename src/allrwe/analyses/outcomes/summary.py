@@ -1,10 +1,9 @@
-"""Summaries of endpoints and responses as tidy result records (``allrwe.results`` shape).
+"""Summaries of time-to-event endpoints as tidy result records (``allrwe.results`` shape).
 
 :func:`summarise_survival` turns :func:`~allrwe.analyses.outcomes.compute_endpoints` rows into
-records per endpoint, censoring variant, group and stratum level; :func:`response_records` does
-the same for :func:`~allrwe.analyses.outcomes.response_rates`. Times are in days (``*_days``)
-and months (``*_months`` = days / 30.4375); survival and incidence are proportions (0–1);
-response rates are percentages (0–100).
+records per endpoint, censoring variant, group and stratum level (response rates:
+:mod:`allrwe.analyses.outcomes.response_records`). Times are in days (``*_days``) and months
+(``*_months`` = days / 30.4375); survival and incidence are proportions (0–1).
 
 Analyses (the ``analysis`` column) and their cells (``variable`` = the endpoint, suffixed
 ``:<variant>`` for a censoring variant other than ``none``):
@@ -28,10 +27,12 @@ Analyses (the ``analysis`` column) and their cells (``variable`` = the endpoint,
   behind them, ``n_risk``, ``n_event``, ``n_censor``, so that hiding a count hides its
   estimates;
 * ``survival_risk_table`` (``variable_level`` ``"<m> months"`` every ``risk_table_months``):
-  ``n_risk``, cumulative ``n_event`` and ``n_censor`` (counts);
+  ``n_risk``, cumulative ``n_event`` and ``n_censor`` (counts;
+  :mod:`allrwe.analyses.outcomes.risk_table`);
 * ``survival_test``: ``logrank`` across the levels of each stratum (and across groups, with
   group ``all``): ``chisq``, ``df``, ``p``; ``cox`` for a two-level stratum: ``hr``,
-  ``hr_lower``, ``hr_upper``, ``p`` (reference = first level in sorted order);
+  ``hr_lower``, ``hr_upper``, ``p`` (reference = first level in sorted order;
+  :mod:`allrwe.analyses.outcomes.comparisons`);
 * ``cumulative_incidence_summary``, ``cumulative_incidence_landmark``,
   ``cumulative_incidence_curve`` (published points as for survival, counts in the same cell),
   ``cumulative_incidence_test`` (Gray): the same for the competing-risk endpoints, one estimate
@@ -41,7 +42,7 @@ Analyses (the ``analysis`` column) and their cells (``variable`` = the endpoint,
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
@@ -50,12 +51,14 @@ import pandas as pd
 from allrwe.analyses.outcomes._records import (
     COUNT,
     NUMERIC,
-    PERCENTAGE,
     Records,
     TableColumn,
     label,
     labels,
+    record_keys,
+    table_keys,
 )
+from allrwe.analyses.outcomes.comparisons import stratum_tests
 from allrwe.analyses.outcomes.curves import (
     landmark_anchors,
     landmark_point,
@@ -64,41 +67,33 @@ from allrwe.analyses.outcomes.curves import (
 )
 from allrwe.analyses.outcomes.endpoints import COMPETING_ENDPOINTS
 from allrwe.analyses.outcomes.response import AVAILABLE
+from allrwe.analyses.outcomes.risk_table import risk_table_records
 from allrwe.analyses.outcomes.strata import (
     OVERALL,
     SEPARATOR,
     add_strata,
+    level_masks,
     parse_strata,
-    require_strata,
-    stratum_keys,
+    row_groups,
+    stratum_columns,
 )
 from allrwe.analyses.survival import (
     DAYS_PER_MONTH,
-    cox,
     cumulative_incidence,
-    gray_test,
     kaplan_meier,
-    logrank,
     median_followup,
 )
 from allrwe.errors import AnalysisError
 from allrwe.spec import StudySpec
 
-__all__ = ["endpoint_label", "followup_range", "response_records", "summarise_survival"]
+__all__ = ["endpoint_label", "followup_range", "summarise_survival"]
 
 log = logging.getLogger(__name__)
-
-_Keys = dict[str, str]
 
 
 def endpoint_label(endpoint: str, variant: str) -> str:
     """Return the ``variable`` of an endpoint and censoring variant (``"efs:hsct_car_t"``)."""
     return endpoint if variant == "none" else f"{endpoint}:{variant}"
-
-
-def _keys(analysis: str, group: str, name: str, level: str, variable: str, var_level: str) -> _Keys:
-    return {"analysis": analysis, "group": group, "strata_name": name, "strata_level": level,
-            "variable": variable, "variable_level": var_level}  # fmt: skip
 
 
 def _months(days: float) -> float:
@@ -107,11 +102,6 @@ def _months(days: float) -> float:
 
 def _arrays(part: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
     return part["time_days"].to_numpy(dtype="float64"), part["cause"].to_numpy(dtype="int64")
-
-
-def _table_keys(key: tuple[str, str, str, str]) -> dict[str, str]:
-    group, name, level, var = key
-    return {"group": group, "strata_name": name, "strata_level": level, "variable": var}
 
 
 #: the estimates of a Kaplan–Meier curve point, published as their value just before it
@@ -126,7 +116,7 @@ def _km_cells(rec: Records, key: tuple[str, str, str, str], time: np.ndarray,
     km = kaplan_meier(time, event, conf_type=out.conf_type, conf_level=out.conf_level)
     med = km.median()
     fu = median_followup(time, event, conf_type=out.conf_type, conf_level=out.conf_level)
-    rec.add(_keys("survival_summary", group, name, level, var, OVERALL), {
+    rec.add(record_keys("survival_summary", group, name, level, var, OVERALL), {
         "n": (COUNT, time.size), "n_event": (COUNT, int(event.sum())),
         "median_days": (NUMERIC, med.estimate), "median_lower_days": (NUMERIC, med.lower),
         "median_upper_days": (NUMERIC, med.upper),
@@ -144,7 +134,7 @@ def _km_cells(rec: Records, key: tuple[str, str, str, str], time: np.ndarray,
     for m in out.landmarks_months:
         t = m * DAYS_PER_MONTH
         j = landmark_point(km.time, index, km.n_event > 0, t) if t <= time.max() else None
-        rec.add(_keys("survival_landmark", group, name, level, var, f"{label(m)} months"), {
+        rec.add(record_keys("survival_landmark", group, name, level, var, f"{label(m)} months"), {
             "n_risk": (COUNT, int((time >= t).sum())),
             **{c: (NUMERIC, None if j is None else v[j]) for c, v in before.items()},
         })  # fmt: skip
@@ -154,8 +144,8 @@ def _km_cells(rec: Records, key: tuple[str, str, str, str], time: np.ndarray,
         ("survival_curve", "n_risk", COUNT, km.n_risk[index]),
         *[("survival_curve", c, COUNT, v) for c, v in counts.items()],
     ]
-    rec.add_table(_table_keys(key), labels(km.time[index]), table)
-    _risk_table(rec, ("survival_risk_table", group, name, level, var), time, event, step)
+    rec.add_table(table_keys(key), labels(km.time[index]), table)
+    risk_table_records(rec, ("survival_risk_table", group, name, level, var), time, event, step)
 
 
 def followup_range(time: np.ndarray, minimum: int) -> dict[str, tuple[str, float]]:
@@ -192,58 +182,6 @@ def followup_range(time: np.ndarray, minimum: int) -> dict[str, tuple[str, float
     return {"followup_min_days": (NUMERIC, low), "followup_max_days": (NUMERIC, high)}
 
 
-def risk_counts(
-    time: np.ndarray, event: np.ndarray, step: float
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Return the months of a risk table and the counts at each.
-
-    Parameters
-    ----------
-    time : numpy.ndarray
-        Times in days.
-    event : numpy.ndarray
-        Whether each time is an event (else censored).
-    step : float
-        Spacing in months; the table runs from 0 to the last time.
-
-    Returns
-    -------
-    months, n_risk, n_event, n_censor : numpy.ndarray
-        At risk at each month (time >= month), events and censorings up to it (time <= month).
-
-    Examples
-    --------
-    >>> m, r, e, c = risk_counts(np.array([10.0, 40.0, 100.0]), np.array([True, False, True]), 1)
-    >>> m.tolist(), r.tolist(), e.tolist(), c.tolist()
-    ([0.0, 1.0, 2.0, 3.0], [3, 2, 1, 1], [0, 1, 1, 1], [0, 0, 1, 1])
-    """
-    if not time.size:
-        empty = np.zeros(0, dtype="int64")
-        return np.zeros(0), empty, empty, empty
-    last = float(time.max())
-    months = np.arange(0.0, _months(last) + step, step)
-    days = months * DAYS_PER_MONTH
-    keep = days <= last
-    months, days = months[keep], days[keep]
-    every = np.sort(time)
-    n_risk = time.size - np.searchsorted(every, days, side="left")
-    n_event = np.searchsorted(np.sort(time[event]), days, side="right")
-    n_censor = np.searchsorted(np.sort(time[~event]), days, side="right")
-    return months, n_risk, n_event, n_censor
-
-
-def _risk_table(rec: Records, key: tuple[str, ...], time: np.ndarray, event: np.ndarray,
-                step: float) -> None:  # fmt: skip
-    analysis, group, name, level, var = key
-    months, n_risk, n_event, n_censor = risk_counts(time, event, step)
-    rec.add_table(
-        _table_keys((group, name, level, var)),
-        [f"{m} months" for m in labels(months)],
-        [(analysis, "n_risk", COUNT, n_risk), (analysis, "n_event", COUNT, n_event),
-         (analysis, "n_censor", COUNT, n_censor)],
-    )  # fmt: skip
-
-
 def _cif_before(col: dict[str, np.ndarray] | None, column: str, index: np.ndarray, j: int) -> float:
     """Return a cause's incidence (or a limit) just before published point ``j`` (0: no event)."""
     return 0.0 if col is None else float(value_before(col[column], index, 0.0)[j])
@@ -255,10 +193,10 @@ def _cif_cells(rec: Records, key: tuple[str, str, str, str], time: np.ndarray,
     group, name, level, var = key
     out = spec.outcomes
     counts = {f"n_event_{lab}": (COUNT, int((cause == k).sum())) for k, lab in enumerate(labels, 1)}
-    rec.add(_keys("cumulative_incidence_summary", group, name, level, var, OVERALL), {
+    rec.add(record_keys("cumulative_incidence_summary", group, name, level, var, OVERALL), {
         "n": (COUNT, time.size), **counts, "available": (NUMERIC, 1.0)})  # fmt: skip
     if not (cause > 0).any():
-        _risk_table(rec, ("cumulative_incidence_risk_table", group, name, level, var), time,
+        risk_table_records(rec, ("cumulative_incidence_risk_table", group, name, level, var), time,
                     cause > 0, step)  # fmt: skip
         return
     cif = cumulative_incidence(time, cause, conf_type=out.conf_type, conf_level=out.conf_level)
@@ -281,10 +219,10 @@ def _cif_cells(rec: Records, key: tuple[str, str, str, str], time: np.ndarray,
             for suffix, c in (("", "estimate"), ("_lower", "lower"), ("_upper", "upper")):
                 value = None if j is None else _cif_before(col, c, index, j)
                 est[lab + suffix] = (NUMERIC, value)
-        rec.add(_keys("cumulative_incidence_landmark", group, name, level, var,
+        rec.add(record_keys("cumulative_incidence_landmark", group, name, level, var,
                       f"{label(m)} months"), est)  # fmt: skip
     _cif_curve(rec, key, cif.time, index, cif.n_risk, between, columns)
-    _risk_table(rec, ("cumulative_incidence_risk_table", group, name, level, var), time,
+    risk_table_records(rec, ("cumulative_incidence_risk_table", group, name, level, var), time,
                 cause > 0, step)  # fmt: skip
 
 
@@ -306,139 +244,15 @@ def _cif_curve(
             table.append((curve, name, NUMERIC, value_before(col[column], index, 0.0)))
     table += [(curve, "n_risk", COUNT, n_risk[index])]
     table += [(curve, name, COUNT, values) for name, values in counts.items()]
-    rec.add_table(_table_keys(key), labels(times[index]), table)
+    rec.add_table(table_keys(key), labels(times[index]), table)
 
 
 def _unavailable(rec: Records, key: tuple[str, str, str, str], n: int,
                  competing: bool) -> None:  # fmt: skip
     group, name, level, var = key
     analysis = "cumulative_incidence_summary" if competing else "survival_summary"
-    rec.add(_keys(analysis, group, name, level, var, OVERALL),
+    rec.add(record_keys(analysis, group, name, level, var, OVERALL),
             {"n": (COUNT, n), "available": (NUMERIC, 0.0)})  # fmt: skip
-
-
-def _tests(rec: Records, group: str, var: str, time: np.ndarray, cause: np.ndarray,
-           name: str, column: np.ndarray, competing: tuple[str, str] | None,
-           min_n: int) -> None:  # fmt: skip
-    levels = sorted(set(column.tolist()))
-    if len(levels) < 2:
-        return
-    # A comparison against a level whose size is suppressed would be published beside a
-    # hidden count (issue 19: a Cox HR against an INO group of "<5"): no test then.
-    small = [lv for lv in levels if int((column == lv).sum()) < min_n]
-    if small:
-        log.info("outcomes: no test of %s across %s in group %s: %s below %d persons",
-                 var, name, group, small, min_n)  # fmt: skip
-        return
-    keys: tuple[str, str, str, str] = (
-        "cumulative_incidence_test" if competing else "survival_test",
-        group,
-        name,
-        OVERALL,
-    )
-    try:
-        if competing:
-            for k, lab in enumerate(competing, 1):
-                g = gray_test(time, cause, column, cause_of_interest=k)
-                rec.add(
-                    _keys(*keys, var, f"gray {lab}"),
-                    {"chisq": (NUMERIC, g.stat), "df": (NUMERIC, g.df), "p": (NUMERIC, g.p)},
-                )
-            return
-        lr = logrank(time, cause > 0, column)
-        rec.add(
-            _keys(*keys, var, "logrank"),
-            {"chisq": (NUMERIC, lr.chisq), "df": (NUMERIC, lr.df), "p": (NUMERIC, lr.p)},
-        )
-        # A level without events makes the hazard ratio infinite: no Cox fit then.
-        events = column[cause > 0]
-        if len(levels) == 2 and all((events == lv).any() for lv in levels):
-            _cox(rec, keys, var, time, cause > 0, column, levels)
-    except AnalysisError as exc:
-        log.info("outcomes: no test of %s across %s in group %s: %s", var, name, group, exc)
-
-
-def _cox(
-    rec: Records,
-    keys: tuple[str, str, str, str],
-    var: str,
-    time: np.ndarray,
-    event: np.ndarray,
-    column: np.ndarray,
-    levels: list[str],
-) -> None:
-    data = pd.DataFrame({"time": time, "event": event.astype("int64"),
-                         "x": (column == levels[1]).astype("float64")})  # fmt: skip
-    fit = cox(data, time="time", event="event", covariates=["x"])
-    rec.add(_keys(*keys, var, f"cox {levels[1]} vs {levels[0]}"), {
-        "hr": (NUMERIC, fit.hazard_ratio[0]), "hr_lower": (NUMERIC, fit.lower[0]),
-        "hr_upper": (NUMERIC, fit.upper[0]), "p": (NUMERIC, fit.p[0]),
-    })  # fmt: skip
-
-
-def stratum_columns(
-    frame: pd.DataFrame, strata: Sequence[tuple[str, ...]]
-) -> dict[tuple[str, ...], np.ndarray]:
-    """Return each row's level of every stratum (as :func:`strata_levels` names them).
-
-    Parameters
-    ----------
-    frame : pandas.DataFrame
-        Rows with the stratum columns.
-    strata : sequence of tuples of str
-        The strata (:func:`~allrwe.analyses.outcomes.strata.parse_strata` output).
-
-    Returns
-    -------
-    dict of tuple of str to numpy.ndarray
-        Per stratum, an object array of levels in row order.
-
-    Raises
-    ------
-    AnalysisError
-        If a stratum column is not in ``frame``.
-    """
-    out: dict[tuple[str, ...], np.ndarray] = {}
-    for cols in strata:
-        require_strata(frame, cols)
-        out[cols] = stratum_keys(frame, cols).to_numpy(dtype=object)
-    return out
-
-
-def _level_masks(
-    n: int, levels: dict[tuple[str, ...], np.ndarray]
-) -> Iterator[tuple[str, str, np.ndarray]]:
-    """Yield ``(strata_name, strata_level, row mask)`` in the order of :func:`strata_levels`."""
-    yield OVERALL, OVERALL, np.ones(n, dtype=bool)
-    for cols, key in levels.items():
-        for level in sorted(set(key.tolist())):
-            yield SEPARATOR.join(cols), str(level), key == level
-
-
-def row_groups(
-    frame: pd.DataFrame, cols: list[str]
-) -> Iterator[tuple[tuple[Any, ...], np.ndarray]]:
-    """Yield each distinct key of ``cols`` and its row positions, in order of first appearance.
-
-    The groups of ``frame.groupby(cols, sort=False)`` (rows with a missing key are left out),
-    as positions rather than frame copies.
-
-    Examples
-    --------
-    >>> f = pd.DataFrame({"a": ["y", "x", "y"], "b": [1, 1, 1]})
-    >>> [(k, p.tolist()) for k, p in row_groups(f, ["a", "b"])]
-    [(('y', 1), [0, 2]), (('x', 1), [1])]
-    """
-    codes = np.zeros(len(frame), dtype="int64")
-    for col in cols:
-        code, values = pd.factorize(frame[col])
-        codes = np.where((codes < 0) | (code < 0), -1, codes * max(len(values), 1) + code)
-    keys, first = np.unique(codes, return_index=True)
-    for k in keys[np.argsort(first, kind="stable")]:
-        if k < 0:
-            continue
-        at = np.flatnonzero(codes == k)
-        yield tuple(frame[c].iat[at[0]] for c in cols), at
 
 
 def _one_endpoint(rec: Records, var: str, rows: pd.DataFrame, spec: StudySpec,
@@ -451,12 +265,12 @@ def _one_endpoint(rec: Records, var: str, rows: pd.DataFrame, spec: StudySpec,
         available = bool(available_rows[at].all())
         mine = {cols: key[at] for cols, key in levels.items()}
         if not available:
-            for name, level, mask in _level_masks(at.size, mine):
+            for name, level, mask in level_masks(at.size, mine):
                 _unavailable(rec, (str(group), name, level, var), int(mask.sum()),
                              competing is not None)  # fmt: skip
             continue
         time, cause = _arrays(rows.iloc[at])
-        for name, level, mask in _level_masks(at.size, mine):
+        for name, level, mask in level_masks(at.size, mine):
             key = (str(group), name, level, var)
             if competing:
                 _cif_cells(rec, key, time[mask], cause[mask], spec, competing, step)
@@ -464,12 +278,12 @@ def _one_endpoint(rec: Records, var: str, rows: pd.DataFrame, spec: StudySpec,
                 _km_cells(rec, key, time[mask], cause[mask], spec, step)
         if at.size:
             for cols, column in mine.items():
-                _tests(rec, str(group), var, time, cause, SEPARATOR.join(cols), column,
+                stratum_tests(rec, str(group), var, time, cause, SEPARATOR.join(cols), column,
                        competing, min_n)  # fmt: skip
     if rows["group"].nunique() > 1 and available_rows.all():
         time, cause = _arrays(rows)
         column = rows["group"].astype(str).to_numpy(dtype=object)
-        _tests(rec, "all", var, time, cause, OVERALL, column, competing, min_n)
+        stratum_tests(rec, "all", var, time, cause, OVERALL, column, competing, min_n)
 
 
 def summarise_survival(
@@ -525,52 +339,4 @@ def summarise_survival(
         mine = {cols: key[at] for cols, key in levels.items()}
         min_n = spec.min_cell_count if min_cell_count is None else min_cell_count
         _one_endpoint(rec, var, part, spec, mine, risk_table_months, min_n)
-    return rec.frame()
-
-
-def _pct(value: Any) -> float | None:
-    return None if pd.isna(value) else 100.0 * float(value)
-
-
-def response_records(rates: pd.DataFrame, *, analysis: str = "response") -> pd.DataFrame:
-    """Turn :func:`~allrwe.analyses.outcomes.response_rates` output into result records.
-
-    Each rate cell (``variable`` = rate name, ``variable_level`` ``overall``; for the best
-    response distribution ``variable`` ``best_response`` and the level) gets ``count`` (the
-    numerator) and ``denominator`` (counts), ``percentage``, ``lower``, ``upper`` (0–100,
-    Clopper–Pearson) and ``available`` (1/0). Not-available rates carry only the
-    denominator, if known, and ``available`` 0: never a 0 %. The best-response levels of a
-    group and stratum form a margin (they add up to the denominator).
-
-    Parameters
-    ----------
-    rates : pandas.DataFrame
-        Rates by group and stratum.
-    analysis : str, default "response"
-        The ``analysis`` of the records.
-
-    Returns
-    -------
-    pandas.DataFrame
-        Records with the columns of ``allrwe.results.COLUMNS``.
-    """
-    rec = Records()
-    for r in rates.itertuples(index=False):
-        variable, level = str(r.variable), OVERALL
-        if variable.startswith("best_response="):
-            variable, level = variable.split("=", 1)
-        keys = _keys(analysis, str(r.group), str(r.strata_name), str(r.strata_level), variable,
-                     level)  # fmt: skip
-        margin = ""
-        if variable == "best_response":
-            margin = f"{analysis}/{r.group}/{r.strata_name}={r.strata_level}/{variable}"
-        if r.status != AVAILABLE:
-            rec.add(keys, {"denominator": (COUNT, r.denominator), "available": (NUMERIC, 0.0)})
-            continue
-        rec.add(keys, {"count": (COUNT, r.numerator)}, margin=margin)
-        rec.add(keys, {
-            "denominator": (COUNT, r.denominator), "percentage": (PERCENTAGE, _pct(r.estimate)),
-            "lower": (PERCENTAGE, _pct(r.lower)), "upper": (PERCENTAGE, _pct(r.upper)),
-            "available": (NUMERIC, 1.0),
-        })  # fmt: skip
     return rec.frame()
