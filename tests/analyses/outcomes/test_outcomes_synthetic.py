@@ -15,7 +15,7 @@ from allrwe.analyses.outcomes import (
     prepare_outcome_inputs,
     response_from_inputs,
 )
-from allrwe.analyses.outcomes import _inputs as outcome_inputs
+from allrwe.analyses.outcomes import _read as outcome_inputs
 from allrwe.analyses.therapy import index_treatments, prepare_inputs
 from allrwe.cohort import build_cohort
 from allrwe.io import connect

@@ -18,10 +18,9 @@ from allrwe.analyses.outcomes._inputs import (
     LAB_KEYS,
     STATUS_KEYS,
     OutcomeInputs,
-    index_cycles,
     outcome_inputs_from_frames,
-    prepare_outcome_inputs,
 )
+from allrwe.analyses.outcomes._read import index_cycles, prepare_outcome_inputs
 from allrwe.analyses.outcomes._rows import ENDPOINT_COLUMNS
 from allrwe.analyses.outcomes.after_index import (
     after_index_records,

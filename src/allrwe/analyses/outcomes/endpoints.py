@@ -30,7 +30,8 @@ import logging
 import numpy as np
 import pandas as pd
 
-from allrwe.analyses.outcomes._inputs import OutcomeInputs, prepare_outcome_inputs
+from allrwe.analyses.outcomes._inputs import OutcomeInputs
+from allrwe.analyses.outcomes._read import prepare_outcome_inputs
 from allrwe.analyses.outcomes._rows import (
     CARRIED,
     ENDPOINT_COLUMNS,

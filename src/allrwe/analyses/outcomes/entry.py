@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import pandas as pd
 
 from allrwe.analyses.entry import CdmRows
-from allrwe.analyses.outcomes._inputs import prepare_outcome_inputs
+from allrwe.analyses.outcomes._read import prepare_outcome_inputs
 from allrwe.analyses.outcomes.endpoints import compute_endpoints
 from allrwe.analyses.outcomes.rates import response_rates
 from allrwe.analyses.outcomes.response import ResponseResult, assess_response

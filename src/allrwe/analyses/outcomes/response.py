@@ -26,7 +26,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from allrwe.analyses.outcomes._inputs import OutcomeInputs, day_numbers, prepare_outcome_inputs
+from allrwe.analyses.outcomes._inputs import OutcomeInputs, day_numbers
+from allrwe.analyses.outcomes._read import prepare_outcome_inputs
 from allrwe.cohort import Cohort
 from allrwe.io.source import CdmSource
 from allrwe.io.vocabulary import Vocabulary
