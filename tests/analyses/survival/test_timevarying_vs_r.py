@@ -7,6 +7,7 @@ import pandas as pd
 import pytest
 from survival_oracle import assert_r_close, dataset, golden
 
+from allrwe.analyses.outcomes.after_index import entries_between
 from allrwe.analyses.survival import (
     cox,
     kaplan_meier_by,
@@ -66,6 +67,27 @@ def test_simon_makuch_matches_survfit_on_tmerge_rows(conf_type):
         assert_r_close(fit.survival, r["surv"], what=f"{label} surv")
     # the switched curve starts at the first transplant with those then at risk
     assert curves[1].time[0] >= np.nanmin(d["txtime"])
+
+
+def test_simon_makuch_entries_balance_r_risk_sets():
+    # the transplanted curve gains persons: R's consecutive numbers at risk differ by the
+    # entries (allrwe.analyses.outcomes.after_index.entries_between on the tmerge rows) minus
+    # R's events and the censorings at each time, exactly
+    g = golden("sm_km")
+    r = golden("tmerge_rows")
+    for label in (0, 1):
+        km = g[(g["conf_type"] == "log") & (g["group"] == label)]
+        mine = r[r["transplant"] == label]
+        time = km["time"].to_numpy(dtype=float)
+        enter = entries_between(time, mine["tstart"].to_numpy(dtype=float))
+        ends = mine[mine["death"] == 0]["tstop"].to_numpy(dtype=float)
+        censor = np.array([(ends == t).sum() for t in time], dtype=float)
+        risk, died = km["n_risk"].to_numpy(dtype=float), km["n_event"].to_numpy(dtype=float)
+        flow = enter - died - censor
+        np.testing.assert_array_equal(risk[1:] - risk[:-1], flow[:-1], err_msg=str(label))
+        if label == 1:
+            assert enter.sum() + risk[0] == len(mine)  # everyone enters once
+            assert enter.sum() > 0
 
 
 @pytest.mark.parametrize("conf_type", ["log", "log-log"])
