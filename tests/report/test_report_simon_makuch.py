@@ -11,6 +11,7 @@ from allrwe.analyses.survival import DAYS_PER_MONTH
 from allrwe.report._blocks import Context
 from allrwe.report._view import ResultView
 from allrwe.report.render.svg import svg_figure
+from allrwe.report.sections.after_index import after_index_table
 from allrwe.report.sections.survival import simon_makuch_figures
 from allrwe.results import ResultSet, suppress
 from allrwe.spec import StudySpec, spec_from_text
@@ -25,14 +26,14 @@ PERSONS = [(200, 1, 20), (60, 1, 10), (300, 0, 25), (150, 1, 5), (90, 1, 15), (4
 ]  # fmt: skip
 
 
-def _spec(min_cell_count: int) -> StudySpec:
+def _spec(min_cell_count: int, event: str = "hsct") -> StudySpec:
     return spec_from_text(f"""
 name: t
 min_cell_count: {min_cell_count}
 index_groups: {{INO: [inotuzumab_ozogamicin]}}
 study_period: {{start: 2019-01-01, end: 2022-12-31}}
 outcomes:
-  after_index: {{endpoints: [os], landmarks_months: [1], horizon_months: 6}}
+  after_index: {{event: {event}, endpoints: [os], landmarks_months: [1], horizon_months: 6}}
 """)
 
 
@@ -88,3 +89,19 @@ def test_no_figure_when_no_point_can_be_published() -> None:
     assert records.loc[records["analysis"] == CURVE_ANALYSIS].empty
     ctx = Context(ResultView(records), ["INO"], 23)
     assert simon_makuch_figures(ctx, "os", ["INO"], "Overall survival", "hsct") == []
+
+
+def test_car_t_table_and_figure_are_named_by_their_event() -> None:
+    # the same persons with CAR-T in place of HSCT: the records, table and figure follow it
+    endpoints = _endpoints().replace({"endpoint": {"time_to_hsct": "time_to_car_t"}})
+    records = after_index_records(endpoints, _spec(3, "car_t"))
+    published = suppress(ResultSet.create(records, spec={"a": 1}, cdm_source="t"), 3).records
+    ctx = Context(ResultView(published), ["INO"], 3)
+    table = after_index_table(ctx, "os", "km-os", 6.0, "car_t")
+    assert table is not None
+    assert table.id == "after-index-car-t-km-os"
+    assert table.caption == "Outcomes by CAR-T after index"
+    assert table.rows[0].cells[1] == "landmark 1 months, CAR-T by then"
+    (figure,) = simon_makuch_figures(ctx, "os", ["INO"], "Overall survival", "car_t")
+    assert figure.id == "sm-car-t-os-ino"
+    assert [c["name"] for c in figure.data["curves"]] == ["CAR-T", "no CAR-T"]
