@@ -12,10 +12,14 @@ Rules this module owns:
 * With ``circe`` (a Circe cohort definition: an ATLAS export, a PhenotypeLibrary
   ``inst/cohorts/<id>.json``), the cohort is generated instead: duckcdm's port of OHDSI's
   circe-be (the optional extra ``allrwe[circe]``) writes the definition's SQL, SqlRender's port
-  translates it to the engine's dialect (DuckDB, PostgreSQL, Spark), and it runs in the engine
-  into session temporary tables (the CDM is not written; a DuckDB file opened read-only
-  accepts them). The CDM schema is also the vocabulary schema (``concept``,
-  ``concept_ancestor``). The rows, one per person and era, come back as a small table.
+  translates it to the engine's dialect (DuckDB or PostgreSQL), and it runs in the engine
+  into session temporary tables only: every statement must create, fill, analyse or drop a
+  temporary table the batch created itself, else nothing runs. The CDM is not written; a
+  DuckDB file opened read-only accepts them, and on PostgreSQL's read-only session the batch
+  gets one read-write transaction (``temporary_batch`` of the PostgreSQL backend). Spark is
+  refused: SqlRender emulates temporary tables there as real Delta tables in the current
+  database. The CDM schema is also the vocabulary schema (``concept``, ``concept_ancestor``).
+  The rows, one per person and era, come back as a small table.
 * As an index cohort (``entry.cohorts``), each row is an entry record of its group dated at
   its ``cohort_start_date``; the study period and the first-record rule then apply as for
   concept-set records. As an exclusion (``inclusion.exclusions[].cohort``), a person is
@@ -24,7 +28,9 @@ Rules this module owns:
 
 from __future__ import annotations
 
+import contextlib
 import re
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -36,20 +42,35 @@ from allrwe.errors import BackendUnavailableError, CdmDataError, CdmSchemaError
 from allrwe.io.source import CdmSource
 from allrwe.spec import CohortRef
 
-__all__ = ["CIRCE_DIALECTS", "COHORT_COLUMNS", "circe_rows", "cohort_rows", "describe"]
+__all__ = [
+    "CIRCE_DIALECTS",
+    "COHORT_COLUMNS",
+    "check_temporary_only",
+    "circe_rows",
+    "cohort_rows",
+    "describe",
+]
 
 #: the columns of an OHDSI cohort table
 COHORT_COLUMNS = ("cohort_definition_id", "subject_id", "cohort_start_date", "cohort_end_date")
 
 
-#: SqlRender dialect of each source kind Circe cohorts are generated on
+#: SqlRender dialect of each source kind Circe cohorts are generated on (not Spark: SqlRender
+#: emulates its temporary tables as Delta tables written in the session's current database)
 CIRCE_DIALECTS = {
     "duckdb": "duckdb",
     "parquet": "duckdb",
     "csv": "duckdb",
     "postgresql": "postgresql",
-    "spark": "spark",
 }
+
+#: the statements a Circe batch may run, each on one unqualified table
+_TEMP_WRITE = re.compile(
+    r"(?P<verb>CREATE\s+TEMP(?:ORARY)?\s+TABLE|INSERT\s+INTO|DELETE\s+FROM|TRUNCATE\s+TABLE"
+    r"|DROP\s+TABLE(?:\s+IF\s+EXISTS)?|ANALYZE)\s+(?P<table>[A-Za-z_][A-Za-z0-9_]*)(?=[\s(;]|$)",
+    re.IGNORECASE,
+)
+_LEADING_COMMENTS = re.compile(r"^(?:\s+|--[^\n]*(?:\n|$)|/\*.*?\*/)*", re.DOTALL)
 
 
 def describe(ref: CohortRef) -> str:
@@ -117,10 +138,52 @@ def cohort_rows(source: CdmSource, ref: CohortRef) -> ir.Table:
 
 
 def _fetch(result: Any) -> list[tuple[Any, ...]]:
-    """Rows of a ``raw_sql`` result: a DuckDB relation or cursor, a DB-API cursor, a Spark frame."""
-    if hasattr(result, "fetchall"):
-        return [tuple(r) for r in result.fetchall()]
-    return [tuple(r) for r in result.collect()]
+    """Rows of an executed query: a DuckDB connection or a DB-API cursor."""
+    return [tuple(r) for r in result.fetchall()]
+
+
+def check_temporary_only(statements: Sequence[str], target: str, name: str) -> None:
+    """Refuse a batch unless each statement works on a temporary table the batch created.
+
+    Parameters
+    ----------
+    statements : sequence of str
+        The translated statements, in order.
+    target : str
+        The temporary table the caller creates for the cohort's rows.
+    name : str
+        The definition's file name, for the message.
+
+    Raises
+    ------
+    CdmDataError
+        A statement of another kind, on a schema-qualified table, or on a table not created
+        by a ``CREATE TEMP TABLE`` before it (nothing has run).
+    """
+    created = {target.lower()}
+    for statement in statements:
+        head = _LEADING_COMMENTS.sub("", statement, count=1)
+        match = _TEMP_WRITE.match(head)
+        table = match["table"].lower() if match else ""
+        if match and match["verb"].upper().startswith("CREATE"):
+            created.add(table)
+        elif table not in created:
+            shown = " ".join(head.split())[:80]
+            raise CdmDataError(
+                f"Circe definition {name}: its SQL would write outside the session's "
+                f"temporary tables ({shown!r}); nothing was run"
+            )
+
+
+@contextlib.contextmanager
+def _session(backend: Any) -> Iterator[Callable[[str], Any]]:
+    """Yield a statement runner: one read-write transaction on a read-only PostgreSQL session."""
+    batch = getattr(backend, "temporary_batch", None)
+    if callable(batch):
+        with batch() as execute:
+            yield execute
+    else:
+        yield backend.raw_sql
 
 
 def circe_rows(source: CdmSource, definition: Path, cohort_id: int) -> ir.Table:
@@ -180,23 +243,24 @@ def circe_rows(source: CdmSource, definition: Path, cohort_id: int) -> ir.Table:
         raise CdmDataError(
             f"Circe definition {definition.name} cannot be turned into SQL: {exc}"
         ) from None
-    backend: Any = source.backend
+    check_temporary_only(statements, target, definition.name)
     create = (
         f"CREATE TEMPORARY TABLE {target} (cohort_definition_id BIGINT, subject_id BIGINT, "
         "cohort_start_date DATE, cohort_end_date DATE)"
     )
     try:
-        backend.raw_sql(f"DROP TABLE IF EXISTS {target}")
-        backend.raw_sql(create)
-        for statement in statements:
-            backend.raw_sql(statement)
-        rows = _fetch(
-            backend.raw_sql(
-                f"SELECT subject_id, cohort_start_date, cohort_end_date FROM {target} "
-                f"WHERE cohort_definition_id = {int(cohort_id)} ORDER BY 1, 2"
+        with _session(source.backend) as execute:
+            execute(f"DROP TABLE IF EXISTS {target}")
+            execute(create)
+            for statement in statements:
+                execute(statement)
+            rows = _fetch(
+                execute(
+                    f"SELECT subject_id, cohort_start_date, cohort_end_date FROM {target} "
+                    f"WHERE cohort_definition_id = {int(cohort_id)} ORDER BY 1, 2"
+                )
             )
-        )
-        backend.raw_sql(f"DROP TABLE IF EXISTS {target}")
+            execute(f"DROP TABLE {target}")
     except Exception as exc:  # the engine's message, first line
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise CdmDataError(

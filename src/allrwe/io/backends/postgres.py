@@ -1,14 +1,15 @@
 """PostgreSQL: a CDM schema read in a session whose every transaction is read-only.
 
 Only the session-private TEMP tables Ibis needs (in-memory frames, kept rows) get a writable
-transaction, one statement at a time.
+transaction, one statement at a time; a batch of statements on TEMP tables (a Circe cohort's
+SQL) gets one through :meth:`temporary_batch`.
 """
 
 from __future__ import annotations
 
 import contextlib
 import functools
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 from urllib.parse import unquote
 
@@ -55,6 +56,17 @@ def _read_only_postgres() -> type[BaseBackend]:
         def _drop_cached_table(self, name: str) -> None:
             with self._writable():
                 super()._drop_cached_table(name)
+
+        @contextlib.contextmanager
+        def temporary_batch(self) -> Iterator[Callable[[str], Any]]:
+            """Run statements on session TEMP tables in one read-write transaction.
+
+            Yields a function executing one statement; the transaction commits at the end
+            (TEMP tables outlive it) or rolls back on an error. The caller keeps the writes
+            on TEMP tables (:func:`allrwe.cohort.external.circe_rows` checks each statement).
+            """
+            with self._writable(), self.con.cursor() as cursor, self.con.transaction():
+                yield cursor.execute
 
         @contextlib.contextmanager
         def _writable(self) -> Iterator[None]:
