@@ -9,6 +9,7 @@ from study_paths import EXAMPLES
 
 from allrwe.report import SECTION_IDS
 from allrwe.results import audit_outputs
+from allrwe.results.summarised import SUMMARISED_FILE, check_summarised_result
 from allrwe.study import run_study
 from allrwe.study.rebuild import rebuild_report
 
@@ -27,6 +28,8 @@ def test_example_spec_runs_on_its_profile(spec, profile, minimum, request, tmp_p
     assert summary.audit.ok
     assert audit_outputs(tmp_path / "out", min_cell_count=minimum).ok
     assert summary.suppression["min_cell_count"] == minimum
+    # the rules omopgenerics' importSummarisedResult() applies
+    assert check_summarised_result(tmp_path / "out" / SUMMARISED_FILE) == []
     html = summary.report.read_text(encoding="utf-8")
     # allrwe report draws the same bytes from the output folder alone
     assert rebuild_report(summary.out_dir, tmp_path / "x.html").read_bytes() == html.encode()

@@ -10,7 +10,12 @@ import pytest
 
 from allrwe.errors import UsageError
 from allrwe.results import km_curve, read, tidy
-from allrwe.results.summarised import CURVE_GRID_DAYS, SUMMARISED_COLUMNS, SUMMARISED_FILE
+from allrwe.results.summarised import (
+    CURVE_GRID_DAYS,
+    SUMMARISED_COLUMNS,
+    SUMMARISED_FILE,
+    check_summarised_result,
+)
 
 # omopgenerics: resultColumns(), estimateTypeChoices() and the required settings
 # (vignette "A summarised result", darwin-eu/omopgenerics articles/summarised_result.md)
@@ -31,7 +36,7 @@ def test_columns_types_and_missing_values_follow_omopgenerics(summarised) -> Non
     assert summarised["result_id"].str.fullmatch(r"\d+").all()
     data = summarised[summarised["variable_name"] != "settings"]
     for column in SUMMARISED_COLUMNS:
-        if column != "variable_level":
+        if column not in ("variable_level", "estimate_value"):  # NA allowed by omopgenerics
             assert data[column].notna().all(), column
     assert set(summarised["estimate_type"]) <= ESTIMATE_TYPES
     assert all(SNAKE.fullmatch(n) for n in summarised["estimate_name"])
@@ -41,6 +46,29 @@ def test_columns_types_and_missing_values_follow_omopgenerics(summarised) -> Non
         assert (names == levels).all(), pair
     key = [c for c in SUMMARISED_COLUMNS if c != "estimate_value"]
     assert not summarised.duplicated(key).any()
+
+
+def test_the_file_passes_every_rule_of_omopgenerics_import(demo_run) -> None:
+    summary, _ = demo_run
+    assert check_summarised_result(summary.out_dir / SUMMARISED_FILE) == []
+
+
+def test_not_estimable_values_are_na_and_only_suppressed_ones_a_dash(demo_run) -> None:
+    summary, _ = demo_run
+    records = read(summary.out_dir)
+    text = pd.read_csv(summary.out_dir / SUMMARISED_FILE, dtype=str, keep_default_na=False)
+    data = text[text["variable_name"] != "settings"]
+    # survival summaries are neither curves nor re-sampled: one row per record
+    mine = records[records["analysis"] == "survival_summary"]
+    ids = text[
+        (text["estimate_name"] == "result_type") & (text["estimate_value"] == "survival_summary")
+    ]
+    theirs = data[data["result_id"].isin(ids["result_id"])]
+    assert len(theirs) == len(mine)
+    assert (theirs["estimate_value"] == "-").sum() == mine["suppressed"].sum()
+    not_estimable = mine["value"].isna() & ~mine["suppressed"]
+    assert not_estimable.any()
+    assert (theirs["estimate_value"] == "NA").sum() == not_estimable.sum()
 
 
 def test_cdm_name_comes_from_cdm_source(summarised) -> None:
