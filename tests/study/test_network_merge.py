@@ -2,12 +2,15 @@
 
 The pooled estimates are checked against a meta-analysis written out here from the sites'
 own ``results.csv`` files, and the merged outputs against the attacker of ``allrwe audit``.
+Each site has 1,200 persons (150 with ALL); ``ALLRWE_NETWORK_PERSONS=5000`` runs larger sites
+(one in eight persons with ALL), as docs/network.md reports.
 """
 
 from __future__ import annotations
 
 import csv
 import math
+import os
 from pathlib import Path
 
 import pytest
@@ -26,6 +29,8 @@ pytestmark = pytest.mark.slow
 SITES = (("site_a", 11, "emr"), ("site_b", 23, "claims"), ("site_c", 37, "emr"))
 _Z = 1.959963984540054
 _OS_HR = ("survival_test", "BLIN", "setting", "overall", "os", "cox RR vs ND")
+#: persons per site (one in eight with ALL)
+PERSONS = int(os.environ.get("ALLRWE_NETWORK_PERSONS", "1200"))
 
 
 @pytest.fixture(scope="module")
@@ -35,10 +40,10 @@ def network(tmp_path_factory: pytest.TempPathFactory) -> tuple[list[Path], Path,
     for name, seed, profile in SITES:
         cdm = generate_cdm(
             root / f"cdm_{name}",
-            persons=1200,
+            persons=PERSONS,
             seed=seed,
             profile=profile,
-            params={"population": {"all_patients": 150}},
+            params={"population": {"all_patients": PERSONS // 8}},
         )
         run_study(DEMO_SPEC, cdm.cdm_url, root / name)
         folders.append(root / name)
