@@ -291,3 +291,41 @@ def test_a_curve_point_on_the_grid_keeps_the_suppression_of_the_point_it_reads()
     grid = _curve_records(pd.DataFrame(rows)).set_index("time_days")
     assert grid["suppressed"].to_dict() == {0: False, 30: False, 60: True, 90: True}
     assert grid.loc[30, "value"] == 1.0
+
+
+def test_a_test_across_a_crossed_stratum_pairs_each_name_with_a_level() -> None:
+    # seed 004: Gray's test across the levels of "post_hct_relapse &&& gvhd_at_index"
+    raw = pd.DataFrame(
+        [
+            {
+                "analysis": "cumulative_incidence_test",
+                "group": "INO",
+                "strata_name": "post_hct_relapse &&& gvhd_at_index",
+                "strata_level": "overall",
+                "variable": "relapse_nrm",
+                "variable_level": "gray relapse",
+                "estimate_name": "p",
+                "estimate_type": "numeric",
+                "value": 0.26,
+            },
+            {
+                "analysis": "cumulative_incidence_test",
+                "group": "INO",
+                "strata_name": "ph_status",
+                "strata_level": "overall",
+                "variable": "relapse_nrm",
+                "variable_level": "gray relapse",
+                "estimate_name": "p",
+                "estimate_type": "numeric",
+                "value": 0.5,
+            },
+        ]
+    )
+    results = suppress(ResultSet.create(raw, spec={"name": "t"}, cdm_source="x"), 5)
+    frame = to_summarised_result(results, cdm_name="site_a")
+    data = frame[frame["variable_name"] != "settings"]
+    assert dict(zip(data["strata_name"], data["strata_level"], strict=True)) == {
+        "post_hct_relapse &&& gvhd_at_index": "overall &&& overall",
+        "ph_status": "overall",
+    }
+    assert check_summarised_result(frame) == []

@@ -195,7 +195,7 @@ def _rows(records: pd.DataFrame, ids: dict[str, int], cdm_name: str) -> pd.DataF
             "group_name": np.where(is_overall, _OVERALL, "cohort_name"),
             "group_level": group,
             "strata_name": records["strata_name"].astype(str).map(_snake_pair),
-            "strata_level": records["strata_level"].astype(str),
+            "strata_level": _strata_levels(records),
             "variable_name": records["variable"].astype(str),
             "variable_level": records["variable_level"],
             "estimate_name": names.map(_snake),
@@ -208,6 +208,21 @@ def _rows(records: pd.DataFrame, ids: dict[str, int], cdm_name: str) -> pd.DataF
         },
         columns=list(SUMMARISED_COLUMNS),
     )
+
+
+def _strata_levels(records: pd.DataFrame) -> pd.Series:
+    """Return strata levels with as many ``&&&`` parts as their names.
+
+    A test across the levels of a crossed stratum (level ``overall``) gets
+    ``overall &&& overall``: omopgenerics pairs each part of a name with a part of its level.
+    """
+    names = records["strata_name"].astype(str)
+    levels = records["strata_level"].astype(str)
+    parts = names.str.count("&&&") + 1
+    across = levels.eq(_OVERALL) & names.ne(_OVERALL) & parts.gt(1)
+    levels = levels.copy()
+    levels[across] = parts[across].map(lambda k: " &&& ".join([_OVERALL] * k))
+    return levels
 
 
 def _snake_pair(name: str) -> str:
