@@ -149,7 +149,12 @@ def test_source_codes_of_diagnoses_drugs_procedures_and_labs(ohdsi_cdm: SynthRes
     m = _t(ohdsi_cdm, "measurement")
     platelets = m[m.measurement_concept_id == _first("platelets")]
     assert set(platelets.measurement_source_value) == {"777-3"}
-    assert set(_t(ohdsi_cdm, "observation").observation_concept_id) == {0}
+    # background care, and Ph-like B-ALL: its standard concept is an Observation
+    obs = _t(ohdsi_cdm, "observation")
+    assert set(obs.observation_concept_id) == {0, _first("ph_like")}
+    assert set(obs[obs.observation_concept_id == _first("ph_like")].observation_source_value) == {
+        "783744003"
+    }
 
 
 def test_inotuzumab_quantity_in_hcpcs_units(ohdsi_cdm: SynthResult) -> None:

@@ -125,6 +125,9 @@ class Concepts:
     pools: dict[str, Pool]
     #: the chemotherapy-intolerance finding (0: the vocabulary has no such set)
     chemo_intolerance: int = 0
+    #: genetic-feature ids whose set is read from ``observation`` (their standard concept is in
+    #: the Observation domain, e.g. Ph-like B-ALL): written there, not to condition_occurrence
+    observation_findings: frozenset[int] = frozenset()
 
 
 def _first(vocab: Vocabulary, key: str) -> int:
@@ -224,6 +227,9 @@ def resolve_concepts(vocab: Vocabulary, *, diagnosis_source_vocabulary: str) -> 
         ph_positive=_first(vocab, "ph_positive"),
         ph_negative=_first(vocab, "ph_negative"),
         genetics=genetics,
+        observation_findings=frozenset(
+            cid for k, cid in genetics.items() if vocab.sets[k].domain == "observation"
+        ),
         chemo_intolerance=(
             _first(vocab, "chemo_intolerance") if "chemo_intolerance" in vocab.sets else 0
         ),

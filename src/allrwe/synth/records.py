@@ -189,6 +189,17 @@ def _condition_rows(
     concept = np.concatenate([cond["concept"][keep], chunk.pts.dx_concept[rep_owner]])
     status = np.concatenate([status[keep], np.full(rep_owner.size, Status.REPEAT_DIAGNOSIS)])
     cid = _condition_concepts(chunk, concepts, owner, status, concept)
+    # findings whose standard concept is in the Observation domain go where an ETL puts them
+    obs = np.isin(cid, list(concepts.observation_findings)) & (status == Status.GENETICS)
+    if obs.any():
+        tables["observation"].add(
+            person_id=pid[owner[obs]],
+            observation_concept_id=cid[obs],
+            observation_date=date[obs],
+            observation_type_concept_id=typ,
+            value_as_number=np.full(int(obs.sum()), np.nan),
+        )
+        owner, status, date, cid = owner[~obs], status[~obs], date[~obs], cid[~obs]
     is_dx = np.isin(status, (Status.DIAGNOSIS, Status.REPEAT_DIAGNOSIS))
     source = concepts.diagnosis_source if concepts.diagnosis_source is not None else NA
     tables["condition_occurrence"].add(

@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from baseline_cdm import D0, cid, cond, drug, meas, proc, write_cdm
+from baseline_cdm import D0, cid, cond, drug, meas, obs, proc, write_cdm
 
 from allrwe.analyses.baseline import summarise_baseline, table_one
 from allrwe.cohort import Cohort
@@ -103,7 +103,7 @@ def tables(vocab: Vocabulary) -> dict[str, list[dict]]:
             # the window -> unknown, p6 remission -> CR
             cond(1, c["remission"], -10), cond(5, c["relapse"], -40),
             # genetic features (any time): p1 two, p2 one, p5 one after index
-            cond(1, c["kmt2a_rearranged"], -200), cond(1, c["ph_like"], -200),
+            cond(1, c["kmt2a_rearranged"], -200),
             cond(2, c["etv6_runx1"], -100), cond(5, c["hyperdiploid"], 3),
             cond(4, c["ikzf1_deletion"], -30),
             # chemotherapy intolerance: p2 before index -> yes; p4 on the index day -> yes;
@@ -111,6 +111,8 @@ def tables(vocab: Vocabulary) -> dict[str, list[dict]]:
             cond(2, c["chemo_intolerance"], -7), cond(4, c["chemo_intolerance"], 0),
             cond(5, c["chemo_intolerance"], 4),
         ],
+        # Ph-like: its standard concept is an Observation (p1, with p1's KMT2A above)
+        "observation": [obs(1, c["ph_like"], -200, None)],
         "procedure_occurrence": [
             # prior HSCT: p1 before index; p4 on the index day is not prior
             proc(1, cid(vocab, "allo_hsct"), -100), proc(4, cid(vocab, "allo_hsct"), 0),

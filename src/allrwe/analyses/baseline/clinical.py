@@ -244,7 +244,10 @@ def _genetic_features(ctx: BaselineContext) -> list[BaselineVariable]:
                 note="not recorded in this CDM",
             )
         ]
-    ev = condition_events(ctx.source, ctx.vocab, None, "genetic_features")
+    # each feature read from its set's table: Ph-like's standard concept is an Observation
+    ev = concept_events(
+        ctx.source, ctx.vocab, None, "genetic_features", domains=("condition", "observation")
+    )
     j = with_offset(ctx.units, ev, _set="concept_set")
     hits = j.select("person_id", "group", "_set").distinct()
     # A feature the CDM never records (for anyone) is not available, not absent.
