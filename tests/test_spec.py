@@ -297,6 +297,7 @@ def test_concept_set_fields_are_the_fields_typed_concept_set_key() -> None:
         ("inclusion", "exclusions", 0, "concept_sets"),
         ("classification", "rr_evidence"),
         ("classification", "rr_prior_therapy"),
+        ("classification", "rr_salvage"),
         ("setting", "remission_evidence"),
         ("setting", "mrd_evidence"),
         ("patterns", "cycles"),

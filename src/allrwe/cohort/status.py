@@ -4,8 +4,10 @@ The rules (docs/study-spec.md, ``classification`` and ``setting``):
 
 * **R/R** when any of: a relapse/refractory record (``classification.rr_evidence``) on or before
   the index date within the lookback; a therapy of ``classification.rr_prior_therapy`` (HSCT,
-  CAR-T) strictly before index within the lookback; or, when ``rr_min_line`` is set, a line of
-  therapy at index of at least that number.
+  CAR-T) strictly before index within the lookback; a drug of a salvage regimen
+  (``classification.rr_salvage``: fludarabine of FLAG-IDA, mitoxantrone of MEC, clofarabine)
+  strictly before index within the lookback, which finds R/R where claims code no relapse; or,
+  when ``rr_min_line`` is set, a line of therapy at index of at least that number.
 * otherwise **ND**, unless the person has less prior observation than
   ``classification.min_lookback_days``: then **unknown**.
 * treatment setting: **consolidation** when a remission record or an MRD measurement
@@ -86,10 +88,10 @@ def has_event(
 def status_flags(
     source: CdmSource, spec: StudySpec, vocab: Vocabulary, current: ir.Table
 ) -> ir.Table:
-    """Add ``rr_evidence``, ``rr_prior_therapy`` and ``in_remission`` flags to ``current``.
+    """Add ``rr_evidence``, ``rr_prior_therapy``, ``rr_salvage`` and ``in_remission`` flags.
 
     One query finds every status record of the persons of ``current`` with its day offset
-    from the index date; the three flags are windows over those offsets.
+    from the index date; the flags are windows over those offsets.
     """
     cls, setting = spec.classification, spec.setting
     lookback = None if cls.lookback_days is None else -cls.lookback_days
@@ -97,6 +99,7 @@ def status_flags(
     wanted = [
         ("rr_evidence", cls.rr_evidence, (lookback, 0)),
         ("rr_prior_therapy", cls.rr_prior_therapy, (lookback, -1)),
+        ("rr_salvage", cls.rr_salvage, (lookback, -1)),
         ("in_remission", remission_keys, setting.window),
     ]
     keys = list(dict.fromkeys(k for _, ks, _ in wanted for k in ks))
@@ -125,10 +128,12 @@ def classify(frame: pd.DataFrame, spec: StudySpec) -> pd.DataFrame:
     """Add ``setting`` and ``treatment_setting`` to an executed frame with the status flags.
 
     ``frame`` needs ``rr_evidence, rr_prior_therapy, in_remission, index_date, obs_start`` and
-    ``line_at_index``.
+    ``line_at_index``; ``rr_salvage`` is read when present.
     """
     cls = spec.classification
     rr = frame["rr_evidence"].astype(bool) | frame["rr_prior_therapy"].astype(bool)
+    if "rr_salvage" in frame:
+        rr = rr | frame["rr_salvage"].astype(bool)
     if cls.rr_min_line is not None:
         rr = rr | (frame["line_at_index"].fillna(0) >= cls.rr_min_line)
     prior_days = (pd.to_datetime(frame["index_date"]) - pd.to_datetime(frame["obs_start"])).dt.days

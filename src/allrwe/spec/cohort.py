@@ -173,6 +173,11 @@ class ClassificationSpec(Section):
         default_factory=lambda: ["allo_hsct", "car_t"],
         description="therapy strictly before index that makes a patient R/R",
     )
+    rr_salvage: list[ConceptSetKey] = Field(
+        default_factory=lambda: ["fludarabine", "mitoxantrone", "clofarabine"],
+        description="salvage-regimen drugs (FLAG-IDA, MEC, clofarabine) strictly before index "
+        "that make a patient R/R where no relapse is coded (claims); [] = off",
+    )
     rr_min_line: PosInt | None = Field(
         default=None, description="if set, a line of therapy at index >= this makes a patient R/R"
     )

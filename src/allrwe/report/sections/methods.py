@@ -104,11 +104,17 @@ def _classification(spec: StudySpec) -> str:
     c, s = spec.classification, spec.setting
     look = "all history" if c.lookback_days is None else f"the {c.lookback_days} days before"
     line = f", or a line of therapy at index of {c.rr_min_line} or more" if c.rr_min_line else ""
+    salvage = (
+        f", or a drug of a salvage regimen ({_keys(c.rr_salvage, 'or')}) before it (the "
+        "convention for data, such as claims, that code no relapse)"
+        if c.rr_salvage
+        else ""
+    )
     return (
         "Patients were classified as relapsed/refractory (R/R) when they had a record of "
         f"{_keys(c.rr_evidence, 'or')} on or before the index date (searching {look}) or had "
-        f"received {_keys(c.rr_prior_therapy, 'or')} before it{line}, and as newly diagnosed "
-        "(ND) otherwise. The treatment setting was consolidation when remission "
+        f"received {_keys(c.rr_prior_therapy, 'or')} before it{salvage}{line}, and as newly "
+        "diagnosed (ND) otherwise. The treatment setting was consolidation when remission "
         f"({_keys(s.remission_evidence, 'or')}) or MRD testing ({_keys(s.mrd_evidence, 'or')}) "
         f"was recorded {_window(s.window)}, and induction (ND) or re-induction (R/R) otherwise."
     )
