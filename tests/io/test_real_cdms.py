@@ -76,6 +76,9 @@ def test_a_cdm_without_observation_period_is_refused_by_name(
     code, text = _cli(capsys, "check", "--cdm", f"csv://{folder}")
     assert code == 1
     assert "required table 'observation_period' is missing" in text
+    code, text = _cli(capsys, "check", "--cdm", f"csv://{folder}", "--json")
+    assert code == 1
+    assert "missing: the cohort needs each person's observed time" in text
     spec = EXAMPLES / "seed001_blinatumomab_emr.yaml"
     code, text = _cli(capsys, "run", str(spec), "--cdm", f"csv://{folder}",
                       "--out", str(tmp_path / "run"))  # fmt: skip

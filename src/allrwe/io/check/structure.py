@@ -32,6 +32,15 @@ __all__ = ["cdm_version_finding", "inspect_structure", "type_compatibility"]
 
 log = logging.getLogger(__name__)
 
+#: why a study cannot run without each required table (said with its ``missing_table`` error)
+_REQUIRED_WHY = {
+    "person": "it holds every person, their sex and year of birth",
+    "observation_period": (
+        "the cohort needs each person's observed time (prior observation, follow-up and "
+        "censoring); an ETL writes at least one period per person, e.g. first to last record"
+    ),
+}
+
 Compat = Literal["ok", "lenient", "bad"]
 
 
@@ -226,7 +235,7 @@ def inspect_structure(
                     None,
                     "missing_table",
                     None,
-                    f"required table {name!r} is missing",
+                    f"required table {name!r} is missing: {_REQUIRED_WHY[name]}",
                 )
             )
     for name in source.tables:
