@@ -34,8 +34,11 @@ __all__ = [
     "FAMILIES",
     "NESTED_RESPONSE",
     "AttackReport",
+    "Exposure",
     "Leak",
     "attack",
+    "blocks",
+    "expose",
     "exposing",
     "record_name",
 ]
@@ -220,6 +223,8 @@ class _System:
     hidden: list[bool] = field(default_factory=list)
     rows: list[_Row] = field(default_factory=list)
     contradicted: set[str] = field(default_factory=set)
+    #: the published counts of the rows that hold no hidden count (see :func:`blocks`)
+    constant: list[tuple[Key, ...]] = field(default_factory=list)
     origin: dict[Key, str] = field(default_factory=dict)  # the analysis a key's record is in
     _items: dict[Key, list[Key]] | None = None
 
@@ -263,6 +268,7 @@ class _System:
         if not coefs:
             if not (low - 1e-6 <= const <= high + 1e-6):
                 self.contradicted.add(family)
+            self.constant.append(tuple(known))
             return
         self.rows.append(_Row(coefs, low - const, high - const, family, tuple(known)))
 
@@ -1068,6 +1074,112 @@ def _attack(
     return found_report, system, leaked
 
 
+#: a constraint of a leak: the published counts it was written with, the unknowns it bounds
+Layer = list[tuple[list[Key], frozenset[int]]]
+
+
+@dataclass(frozen=True)
+class Exposure:
+    """What :func:`expose` found: the attack's report, the leaks and what gives them away.
+
+    Parameters
+    ----------
+    report : AttackReport
+        The attack's report.
+    layers : list of Layer
+        The constraints that bound the leaked counts, layer by layer (see :func:`exposing`).
+    leaked : tuple of tuple of str
+        The record keys (analysis as recorded) of the leaked counts.
+    blocks : numpy.ndarray or None
+        With ``blocks=True``: a label per record such that no constraint the attacker writes,
+        for these records or for the same records with more of them hidden, ever joins
+        records of two labels (see :func:`blocks`).
+    """
+
+    report: AttackReport
+    layers: list[Layer]
+    leaked: tuple[Key, ...]
+    blocks: np.ndarray | None = None
+
+
+def blocks(records: pd.DataFrame, system: _System) -> np.ndarray:
+    """Label the records by the parts of the attacker's system they can ever be linked in.
+
+    ``system`` is the attack's system of ``records``. Two records share a label when a row
+    of that system holds both (as unknowns or as published counts, rows of published counts
+    only included), when they share their analysis (counts and estimates of a curve as one),
+    group and variable (the rows that read published values of a variable: strata that add
+    up, shared denominators, pooled levels, curve steps between the published estimates),
+    or when one is an SMD of two groups and the other a count of those groups' variable or
+    a group's size. Hiding more counts removes rows or turns published counts of a row into
+    unknowns, within these labels: records of a label are attacked as they would be with
+    every other record present.
+    """
+    n = len(records)
+    analysis = [_base(str(a)) for a in records["analysis"].astype(object).tolist()]
+    group = records["group"].astype(str).tolist()
+    variable = records["variable"].astype(str).tolist()
+    hubs: dict[tuple[str, str, str], int] = {}
+    edges: list[tuple[int, int]] = []
+
+    def hub(a: str, g: str, v: str) -> int:
+        return hubs.setdefault((a, g, v), n + len(system.keys) + len(hubs))
+
+    position: dict[Key, int] = {}
+    names = ["strata_name", "strata_level", "variable_level", "estimate_name"]
+    rest = zip(*(records[c].astype(str).tolist() for c in names), strict=True)
+    for i, (a, g, v, (sn, sl, vl, en)) in enumerate(
+        zip(analysis, group, variable, rest, strict=True)
+    ):
+        position.setdefault((a, g, sn, sl, v, vl, en), i)
+        edges.append((i, hub(a, g, v)))
+        if a == "baseline" and PAIR_SEPARATOR in g:
+            for member in g.split(PAIR_SEPARATOR):
+                edges.append((i, hub("baseline", member, v)))
+                edges.append((i, hub("cohort", member, "persons")))
+
+    def node(key: Key) -> int:
+        j = system.var.get(key)
+        if j is not None and key[0] == "~aux":
+            return n + j
+        return position.get(key, -1)
+
+    for row_keys in [
+        *([system.keys[j] for j in row.coefs] + list(row.known) for row in system.rows),
+        *(list(keys) for keys in system.constant),
+    ]:
+        nodes = [x for x in map(node, row_keys) if x >= 0]
+        edges += [(nodes[0], x) for x in nodes[1:]]
+    size = n + len(system.keys) + len(hubs)
+    pairs = np.array(edges, dtype=np.int64).reshape(-1, 2)
+    graph = sparse.coo_array(
+        (np.ones(len(pairs), dtype=np.int8), (pairs[:, 0], pairs[:, 1])), shape=(size, size)
+    )
+    _, labels = connected_components(graph.tocsr(), directed=False)
+    return np.asarray(labels[:n])
+
+
+#: separates the two groups of a comparison record (an SMD): ``"A vs B"``
+PAIR_SEPARATOR = " vs "
+
+
+def expose(
+    records: pd.DataFrame,
+    min_cell_count: int,
+    *,
+    cache: dict[bytes, Any] | None = None,
+    with_blocks: bool = False,
+) -> Exposure:
+    """Attack ``records``; return the leaks, the constraints behind them and, if asked, blocks.
+
+    See :func:`exposing` (the layers) and :func:`blocks` (``with_blocks``).
+    """
+    found, system, leaked = _attack(records, min_cell_count, None, cache)
+    keys = tuple((system.origin.get(k, k[0]), *k[1:]) for k in (system.keys[j] for j in leaked))
+    labels = blocks(records, system) if with_blocks else None
+    return Exposure(found, _layers(system, leaked), tuple(sorted(keys)), labels)
+
+
 def exposing(
     records: pd.DataFrame, min_cell_count: int, *, cache: dict[bytes, Any] | None = None
 ) -> tuple[AttackReport, list[list[tuple[list[Key], frozenset[int]]]]]:
@@ -1099,8 +1211,13 @@ def exposing(
         count are left out, and so are empty layers.
     """
     found, system, leaked = _attack(records, min_cell_count, None, cache)
+    return found, _layers(system, leaked)
+
+
+def _layers(system: _System, leaked: set[int]) -> list[Layer]:
+    """Return the constraints of the leaked counts, layer by layer (see :func:`exposing`)."""
     if not leaked:
-        return found, []
+        return []
     rows_of: dict[int, list[int]] = defaultdict(list)
     for i, row in enumerate(system.rows):
         for j in row.coefs:
@@ -1128,7 +1245,7 @@ def exposing(
             layers.append(layer)
         frontier = {j for i in touching for j in system.rows[i].coefs} - reach
         reach |= frontier
-    return found, layers
+    return layers
 
 
 # --- SMD ---------------------------------------------------------------------------------

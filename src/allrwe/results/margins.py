@@ -39,7 +39,14 @@ from allrwe.results.model import MARGIN_SEPARATOR, TOTAL_PREFIX
 if TYPE_CHECKING:
     from scipy.optimize import OptimizeResult
 
-__all__ = ["Margin", "parse_margins", "protect_margins", "tables_holding"]
+__all__ = [
+    "Margin",
+    "TableIndex",
+    "parse_margins",
+    "protect_margins",
+    "table_index",
+    "tables_holding",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -232,6 +239,38 @@ def _group_margins(margins: Sequence[Margin], links: Callable[[int], bool]) -> l
     return [groups[k] for k in sorted(groups)]
 
 
+class TableIndex:
+    """The tables of a set of margins (margins linked by shared cells), found once.
+
+    Parameters
+    ----------
+    margins : dict of str to Margin
+        From :func:`parse_margins`.
+    """
+
+    def __init__(self, margins: dict[str, Margin]) -> None:
+        self._tables = _group_margins(list(margins.values()), lambda _: True)
+        self._table_of: dict[int, int] = {}
+        for t, table in enumerate(self._tables):
+            for margin in table:
+                for cell in margin.cells():
+                    self._table_of[cell] = t
+
+    def holding(self, cells: Sequence[int]) -> dict[str, Margin]:
+        """Return the margins of every table holding one of ``cells``, in key order.
+
+        A table is self-contained, so protecting only these margins leaves every other
+        table as it was.
+        """
+        found = sorted({self._table_of[c] for c in cells if c in self._table_of})
+        return dict(sorted((m.key, m) for t in found for m in self._tables[t]))
+
+
+def table_index(margins: dict[str, Margin]) -> TableIndex:
+    """Return the :class:`TableIndex` of ``margins``."""
+    return TableIndex(margins)
+
+
 def tables_holding(margins: dict[str, Margin], cells: Sequence[int]) -> dict[str, Margin]:
     """Return the margins of every table (margins linked by shared cells) holding a cell.
 
@@ -248,21 +287,7 @@ def tables_holding(margins: dict[str, Margin], cells: Sequence[int]) -> dict[str
         In key order; a table is self-contained, so protecting only these margins leaves
         every other table as it was.
     """
-    wanted = set(cells)
-    out: dict[str, Margin] = {}
-    for table in _group_margins(list(margins.values()), lambda _: True):
-        if any(c in wanted for m in table for c in m.cells()):
-            out.update((m.key, m) for m in table)
-    return dict(sorted(out.items()))
-
-
-def _tables(margins: dict[str, Margin]) -> dict[str, list[Margin]]:
-    """Map each margin key to all margins of its table (margins linked by shared cells)."""
-    return {
-        m.key: table
-        for table in _group_margins(list(margins.values()), lambda _: True)
-        for m in table
-    }
+    return TableIndex(margins).holding(cells)
 
 
 @dataclass
@@ -280,6 +305,10 @@ class _State:
     #: groups of margins (keys, hidden cells) found to pin no cell
     clean: set[tuple[tuple[str, ...], tuple[int, ...]]] = field(init=False, default_factory=set)
     cell_margins: dict[int, list[Margin]] = field(init=False, default_factory=dict)
+    #: cells two feasible points have shown free: hiding more keeps them free (those points,
+    #: with the true values of the newly hidden cells, stay feasible), so the set is emptied
+    #: only when a cell is published again
+    free: set[int] = field(init=False, default_factory=set)
 
     def __post_init__(self) -> None:
         if self.weights is None:
@@ -355,13 +384,13 @@ class _State:
         return choice[0]
 
 
-def _fixed_point(state: _State) -> int:
+def _fixed_point(state: _State, margins: Sequence[Margin]) -> int:
     """Apply the per-margin rule until no margin changes; return the number of rounds."""
     rounds = 0
     changed = True
     while changed:
         changed = False
-        for margin in state.margins.values():
+        for margin in margins:
             if state.at_risk(margin):
                 state.suppressed[state.complement(margin)] = True
                 changed = True
@@ -370,9 +399,9 @@ def _fixed_point(state: _State) -> int:
     return rounds
 
 
-def _unknown_groups(state: _State) -> list[list[Margin]]:
+def _unknown_groups(state: _State, margins: Sequence[Margin]) -> list[list[Margin]]:
     """Group the margins that share an unknown cell; single margins are left out."""
-    involved = [m for m in state.margins.values() if any(state.suppressed[c] for c in m.cells())]
+    involved = [m for m in margins if any(state.suppressed[c] for c in m.cells())]
     groups = _group_margins(involved, lambda cell: bool(state.suppressed[cell]))
     return [g for g in groups if len(g) > 1]
 
@@ -509,10 +538,12 @@ _CAP = 1e7
 
 
 def _spread(a: np.ndarray, b: np.ndarray, seen: _Seen) -> None:
-    """Add the optima of a few programmes with random positive objectives to ``seen``."""
+    """Add the optima of a few programmes with random positive objectives to ``seen``.
+
+    Run only where at least :data:`_SPREAD_FROM` unknowns are still to decide: the optima
+    only spare programmes of single unknowns, never change what is found pinned.
+    """
     size = a.shape[1]
-    if size < _SPREAD_FROM:
-        return
     rng = np.random.default_rng(size)  # fixed by the system's size: runs are deterministic
     for k in range(_SPREAD_PROGRAMMES):
         # alternately pull the unknowns down and push them up (capped, so that a programme
@@ -539,10 +570,12 @@ def _pinned(
     floor = np.concatenate([np.where(state.may_be_zero[cells], 0.0, 1.0), np.ones(n_extra)])
     seen = _Seen(floor)
     seen.add(_true_point(state, margins, cells, a, b, floor))
-    _spread(a, b, seen)
+    skip = [c in state.free or (state.may_be_zero[c] and not whole) for c in cells]
+    if len(skip) - sum(skip) >= _SPREAD_FROM:
+        _spread(a, b, seen)
     pinned = []
     for i, cell in enumerate(cells):
-        if seen.varies(i) or (state.may_be_zero[cell] and not whole):
+        if skip[i] or seen.varies(i):
             continue
         low = _lowest(i, a, b, seen, margins)
         if seen.varies(i):
@@ -552,11 +585,12 @@ def _pinned(
             pinned.append(cell)
             if first_only:
                 break
+    state.free.update(c for i, c in enumerate(cells) if seen.varies(i))
     return pinned
 
 
-def _first_pinned(state: _State) -> tuple[int, list[Margin]] | None:
-    for group in _unknown_groups(state):
+def _first_pinned(state: _State, margins: Sequence[Margin]) -> tuple[int, list[Margin]] | None:
+    for group in _unknown_groups(state, margins):
         # a group checked before with the same hidden cells has no pinned cell: skip it
         hidden = sorted({c for m in group for c in m.cells() if state.suppressed[c]})
         signature = (tuple(m.key for m in group), tuple(hidden))
@@ -609,13 +643,16 @@ def _protect_table(state: _State, table: list[Margin], labels: Sequence[str] | N
             else "",
         )
         state.suppressed[[c for c in pinned if not state.primary[c]]] = False
+        state.free.clear()
         return
     # Cells the margins fix anyway protect nothing; publish them (others' ranges stay the same).
     state.suppressed[pinned] = False
+    state.free.clear()
     for cell in sorted(cells, key=lambda c: (-state._weight(c), -state.values[c], c)):
         if state.primary[cell] or not state.suppressed[cell]:
             continue
         state.suppressed[cell] = False
+        state.free.clear()
         if any(state.at_risk(m) for m in state.cell_margins[cell]) or _pinned(
             state, table, first_only=True
         ):
@@ -668,18 +705,26 @@ def protect_margins(
     state = _State(values, suppressed.copy(), margins, min_cell_count, cost)
     if hidden is not None:
         state.suppressed |= hidden
-    tables = _tables(margins)
+    linked = _group_margins(list(margins.values()), lambda _: True)
     if state.suppressed.any():
-        linked = _group_margins(list(margins.values()), lambda _: True)
         shapes = [[(m.members, m.total, not state.total_unknown(m)) for m in t] for t in linked]
         state.suppressed = choose_complements(values, state.suppressed, shapes, cost)
+    # Tables share no cell: each is settled on its own, in the order a pass over all margins
+    # would meet its changes (the steps read and write only the cells of one table).
+    for table in linked:
+        _settle(state, table, names)
+    return state.suppressed
+
+
+def _settle(state: _State, table: list[Margin], names: Sequence[str] | None) -> None:
+    """Run the per-margin rule and the exact check on one table until nothing is pinned."""
     while True:
         try:
-            _fixed_point(state)
-            found = _first_pinned(state)
+            _fixed_point(state, table)
+            found = _first_pinned(state, table)
             if found is None:
-                return state.suppressed
+                return
             state.suppressed[_cross_margin_complement(state, *found)] = True
         except _Stuck as stuck:
             logger.debug("greedy protection stuck at margin %r; redoing its table", stuck.margin)
-            _protect_table(state, tables[stuck.margin.key], names)
+            _protect_table(state, table, names)

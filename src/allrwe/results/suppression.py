@@ -26,7 +26,7 @@ import pandas as pd
 
 from allrwe.errors import ResultsError
 from allrwe.results.complementary import HEADLINE_WEIGHT
-from allrwe.results.margins import Margin, parse_margins, protect_margins, tables_holding
+from allrwe.results.margins import Margin, parse_margins, protect_margins, table_index
 from allrwe.results.model import KEY_COLUMNS, ResultSet
 from allrwe.results.provenance import SuppressionSummary
 
@@ -60,54 +60,63 @@ def cell_weights(records: pd.DataFrame) -> np.ndarray:
     return (values + 1.0) * np.where(headline, HEADLINE_WEIGHT, 1.0)
 
 
-def _linked(records: pd.DataFrame, count_suppressed: np.ndarray) -> np.ndarray:
-    codes = _cell_codes(records)
-    is_count = (records["estimate_type"] == "count").to_numpy()
-    return np.isin(codes, codes[count_suppressed]) & ~is_count
+class _Hiding:
+    """What hiding some counts hides with them: the records linked to them, the SMDs.
+
+    Built once per record table; each call takes the hidden counts.
+
+    Parameters
+    ----------
+    records : pandas.DataFrame
+        The records.
+    """
+
+    def __init__(self, records: pd.DataFrame) -> None:
+        self.codes = _cell_codes(records)
+        self.is_count = (records["estimate_type"] == "count").to_numpy()
+        columns = ["analysis", "strata_name", "strata_level", "group", "variable", "variable_level"]
+        self.keys = list(zip(*(records[c].astype(str).tolist() for c in columns), strict=True))
+        group = records["group"].astype(str)
+        self.pairs = np.flatnonzero(group.str.contains(PAIR_SEPARATOR, regex=False).to_numpy())
+
+    def linked(self, count_suppressed: np.ndarray) -> np.ndarray:
+        """Flag the non-count records that share the key of a hidden count."""
+        return np.isin(self.codes, self.codes[count_suppressed]) & ~self.is_count
+
+    def comparisons(self, count_suppressed: np.ndarray) -> np.ndarray:
+        """Flag comparison records (group ``"A vs B"``) computed from a hidden count.
+
+        An SMD of groups A and B uses the counts of its variable (its level, for a
+        multi-level variable) and the persons of both groups in the same analysis and
+        stratum; it is hidden when any of them is, since it and the visible counts could pin
+        the hidden one.
+        """
+        out = np.zeros(len(self.keys), dtype=bool)
+        if not len(self.pairs) or not count_suppressed.any():
+            return out
+        hidden = [self.keys[i] for i in np.flatnonzero(count_suppressed).tolist()]
+        by_variable = {k[:5] for k in hidden}
+        by_level = set(hidden)
+        for i in self.pairs.tolist():
+            analysis, name, level, group, variable, var_level = self.keys[i]
+            for member in group.split(PAIR_SEPARATOR):
+                base = (analysis, name, level, member)
+                uses_all = var_level == "overall" and (*base, variable) in by_variable
+                if (
+                    uses_all
+                    or (*base, variable, var_level) in by_level
+                    or (*base, "persons") in by_variable
+                ):
+                    out[i] = True
+        return out
+
+    def __call__(self, count_suppressed: np.ndarray) -> np.ndarray:
+        """Flag every record hidden with ``count_suppressed`` (linked records and SMDs)."""
+        return self.linked(count_suppressed) | self.comparisons(count_suppressed)
 
 
 #: separates the two groups a comparison record (an SMD) is computed from: ``"A vs B"``
 PAIR_SEPARATOR = " vs "
-
-
-def _comparisons_of_hidden(records: pd.DataFrame, count_suppressed: np.ndarray) -> np.ndarray:
-    """Flag comparison records (group ``"A vs B"``) computed from a hidden count.
-
-    An SMD of groups A and B uses the counts of its variable (its level, for a multi-level
-    variable) and the persons of both groups in the same analysis and stratum; it is hidden
-    when any of them is, since it and the visible counts could pin the hidden one.
-    """
-    group = records["group"].astype(str)
-    pair = group.str.contains(PAIR_SEPARATOR, regex=False).to_numpy()
-    if not pair.any() or not count_suppressed.any():
-        return np.zeros(len(records), dtype=bool)
-    hidden = records[count_suppressed]
-    strata = ["analysis", "strata_name", "strata_level"]
-    by_variable = {
-        tuple(k) for k in hidden[[*strata, "group", "variable"]].astype(str).itertuples(index=False)
-    }
-    by_level = {
-        tuple(k)
-        for k in hidden[[*strata, "group", "variable", "variable_level"]]
-        .astype(str)
-        .itertuples(index=False)
-    }
-    out = np.zeros(len(records), dtype=bool)
-    columns = ["analysis", "strata_name", "strata_level", "group", "variable", "variable_level"]
-    rows = records.loc[pair, columns].astype(str).to_numpy(dtype=object).tolist()
-    for i, (analysis, name, level, group, variable, var_level) in zip(
-        np.flatnonzero(pair), rows, strict=True
-    ):
-        for member in str(group).split(PAIR_SEPARATOR):
-            base = (analysis, name, level, member)
-            uses_all = var_level == "overall" and (*base, variable) in by_variable
-            if (
-                uses_all
-                or (*base, variable, var_level) in by_level
-                or (*base, "persons") in by_variable
-            ):
-                out[i] = True
-    return out
 
 
 #: rounds of attack and repair :func:`suppress` runs at most
@@ -177,49 +186,70 @@ def _harden(
     """Attack the suppressed records; hide what gives a leak away and protect again.
 
     The margins cover the links a table declares; the attacker
-    (:func:`allrwe.results.attack.exposing`) also reads rates, curves, landmarks and
+    (:func:`allrwe.results.attack.expose`) also reads rates, curves, landmarks and
     summaries. Each round hides, in every constraint nearest to a small hidden count that
     still holds a published count, its cheapest published count (by :func:`cell_weights`),
     then protects again the tables (margins linked by shared cells) of those counts, with
     the counts hidden so far kept hidden, until the attacker finds no leak. A leak whose
     constraints hold no published count at all cannot be closed by hiding counts; it is
     left to the run's final attack to report.
+
+    The first round attacks every record; later rounds attack only the blocks
+    (:func:`allrwe.results.attack.blocks`) in which a record was hidden since, or a leak was
+    left: no constraint of the attacker joins two blocks, so the others stand as attacked.
     """
-    from allrwe.results.attack import exposing  # deferred: SciPy's solvers
+    from allrwe.results.attack import expose  # deferred: SciPy's solvers
 
     is_count = (records["estimate_type"] == "count").to_numpy()
     columns = [records[c].astype(str).tolist() for c in (*KEY_COLUMNS, "estimate_name")]
-    index = {key: i for i, key in enumerate(zip(*columns, strict=True)) if is_count[i]}
+    keys = list(zip(*columns, strict=True))
+    index = {key: i for i, key in enumerate(keys) if is_count[i]}
     labels = _Labels(records)
     cache: dict[bytes, Any] = {}  # components the attacker solved in an earlier round
     headline = weights > 1.5 * (np.nan_to_num(values, nan=0.0) + 1.0)
     tried: set[tuple[tuple[str, ...], ...]] = set()
+    tables = table_index(margins)
+    with_counts = _Hiding(records)
+    blocks: np.ndarray | None = None
+    before: np.ndarray | None = None
+    leaky: set[int] = set()  # blocks with a leak at their last attack
     for _ in range(MAX_REPAIR_ROUNDS):
-        hidden = counts | _linked(records, counts) | _comparisons_of_hidden(records, counts)
-        found, layers = exposing(
-            records.assign(value=np.where(hidden, np.nan, values)), min_cell_count, cache=cache
-        )
-        if found.ok:
+        hidden = counts | with_counts(counts)
+        shown = records.assign(value=np.where(hidden, np.nan, values))
+        if blocks is None or before is None:
+            found = expose(shown, min_cell_count, cache=cache, with_blocks=True)
+            assert found.blocks is not None
+            blocks = found.blocks
+            touched = set(blocks.tolist())
+        else:
+            touched = set(blocks[hidden != before].tolist()) | leaky
+            part = np.isin(blocks, sorted(touched))
+            found = expose(shown[part], min_cell_count, cache=cache)
+        before = hidden
+        leaky = (leaky - touched) | {int(blocks[index[k]]) for k in found.leaked if k in index}
+        if not leaky:
             return counts
-        extra = _repairs(layers, index, counts, weights, headline, tried)
+        extra = _repairs(found.layers, index, counts, weights, headline, tried)
         if not extra:
             break
         logger.debug(
-            "repair: %d leak(s) in %.1f s; %d more count(s) hidden",
-            len(found.leaks),
-            found.seconds,
+            "repair: %d leak(s) in %.1f s (%d of %d blocks attacked); %d more count(s) hidden",
+            len(found.report.leaks),
+            found.report.seconds,
+            len(touched),
+            len(set(blocks.tolist())),
             len(extra),
         )
         primary = primary.copy()
         primary[sorted(extra)] = True
-        around = tables_holding(margins, sorted(extra))
+        around = tables.holding(sorted(extra))
         counts = counts | primary
         if around:
             counts = protect_margins(
                 values, primary, around, min_cell_count, labels, weights, hidden=counts
             )
         counts &= is_count
-    logger.warning("the attacker still recovers %d hidden count(s)", len(found.leaks))
+    logger.warning("the attacker still recovers %d hidden count(s)", len(found.report.leaks))
     return counts
 
 
@@ -330,7 +360,7 @@ def suppress(
         counts = _harden(records, values, primary, counts, margins, int(min_cell_count), weights)
     else:
         counts = primary
-    linked = _linked(records, counts) | _comparisons_of_hidden(records, counts)
+    linked = _Hiding(records)(counts)
     hidden = counts | linked
     summary = SuppressionSummary(
         min_cell_count=int(min_cell_count),
