@@ -555,6 +555,27 @@ def _spread(a: np.ndarray, b: np.ndarray, seen: _Seen) -> None:
             seen.add(found.x)
 
 
+def _push_apart(a: np.ndarray, b: np.ndarray, seen: _Seen, todo: list[int]) -> None:
+    """Raise, then lower, the unknowns no two points have set apart, all at once.
+
+    Each optimum is a feasible point: an unknown it moves is free, and needs no programme
+    of its own. Repeated while a pair of programmes frees some; what is left goes to the
+    programmes of single unknowns, which alone decide what is pinned.
+    """
+    undecided = [i for i in todo if not seen.varies(i)]
+    while len(undecided) >= 2:
+        for sign in (-1.0, 1.0):
+            objective = np.zeros(a.shape[1])
+            objective[undecided] = sign
+            found = _solve(objective, a, b, seen.floor, cap=_CAP)
+            if found.status == 0:
+                seen.add(found.x)
+        left = [i for i in undecided if not seen.varies(i)]
+        if len(left) == len(undecided):
+            return
+        undecided = left
+
+
 def _pinned(
     state: _State, margins: list[Margin], *, first_only: bool = False, whole: bool = False
 ) -> list[int]:
@@ -573,6 +594,7 @@ def _pinned(
     skip = [c in state.free or (state.may_be_zero[c] and not whole) for c in cells]
     if len(skip) - sum(skip) >= _SPREAD_FROM:
         _spread(a, b, seen)
+    _push_apart(a, b, seen, [i for i, s in enumerate(skip) if not s])
     pinned = []
     for i, cell in enumerate(cells):
         if skip[i] or seen.varies(i):
