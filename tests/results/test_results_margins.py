@@ -107,8 +107,9 @@ def test_a_lone_hidden_cell_of_a_row_is_pinned_and_its_rectangle_is_not():
 
 
 def test_free_cells_seen_to_vary_need_no_programme(monkeypatch: pytest.MonkeyPatch):
-    # 2x2 body hidden, totals shown: the true values (11, 2, 9, 30) and one optimum differ
-    # in every cell, so one programme settles the table (the plain method needs eight).
+    # 2x2 body hidden, totals shown: the true values (11, 2, 9, 30) and the optima of
+    # raising and lowering all four at once differ in every cell, so two programmes over
+    # all cells settle the table (the plain method needs eight, one per cell and bound).
     values, fields = _two_way([[11, 2], [9, 30]], totals=True)
     hidden = np.zeros(len(values), dtype=bool)
     hidden[:4] = True
@@ -116,15 +117,20 @@ def test_free_cells_seen_to_vary_need_no_programme(monkeypatch: pytest.MonkeyPat
     solve = margins_module._solve
 
     def counting(
-        objective: np.ndarray, a: np.ndarray, b: np.ndarray, floor: np.ndarray
+        objective: np.ndarray,
+        a: np.ndarray,
+        b: np.ndarray,
+        floor: np.ndarray,
+        cap: float | None = None,
     ) -> OptimizeResult:
         calls.append(objective)
-        return solve(objective, a, b, floor)
+        return solve(objective, a, b, floor, cap)
 
     monkeypatch.setattr(margins_module, "_solve", counting)
     state = _state(values, fields, hidden)
     assert _pinned(state, list(state.margins.values())) == []
-    assert len(calls) == 1
+    assert len(calls) == 2
+    assert all(np.count_nonzero(objective) == 4 for objective in calls)
 
 
 def test_a_hidden_zero_falls_back_to_the_programmes():
