@@ -71,7 +71,9 @@ def audit(
     published = read_published(directory)
     minimum = min_cell_count or published.min_cell_count or DEFAULT_MIN_CELL_COUNT
     report = audit_outputs(directory, min_cell_count=minimum)
-    attacked = attack(published.records, minimum, report=published.report)
+    attacked = attack(
+        published.records, minimum, report=published.report, figures=published.figures
+    )
     if as_json:
         data = {**report.to_dict(), "attack": attacked.to_dict()}
         data["ok"] = report.ok and attacked.ok

@@ -13,21 +13,25 @@ interval, never an exact equality. See ``docs/results-model.md`` (the attacker).
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import math
 import re
 import time
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from itertools import pairwise, product
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 from scipy import sparse
 from scipy.optimize import Bounds, LinearConstraint, milp
 from scipy.sparse.csgraph import connected_components
+
+if TYPE_CHECKING:
+    from allrwe.results.published import FigureNumber
 
 __all__ = [
     "CURVE_ANALYSES",
@@ -992,7 +996,11 @@ def _families(system: _System) -> dict[int, tuple[str, ...]]:
 
 
 def attack(
-    records: pd.DataFrame, min_cell_count: int, *, report: pd.DataFrame | None = None
+    records: pd.DataFrame,
+    min_cell_count: int,
+    *,
+    report: pd.DataFrame | None = None,
+    figures: Sequence[FigureNumber] = (),
 ) -> AttackReport:
     """Bound every hidden count of a published records table.
 
@@ -1006,13 +1014,50 @@ def attack(
     report : pandas.DataFrame, optional
         Curve values the HTML report draws (:func:`allrwe.results.published.report_curves`),
         used where the results files publish none.
+    figures : sequence of FigureNumber, optional
+        The numbers the report's inline SVG figures print
+        (:func:`allrwe.results.published.figure_numbers`): each must be a published count
+        of a curve (family ``unpublished`` otherwise) of at least ``min_cell_count``
+        (family ``figure`` otherwise); either is reported as a leak.
 
     Returns
     -------
     AttackReport
     """
     report_, _, _ = _attack(records, min_cell_count, report)
-    return report_
+    shown = _figure_leaks(records, min_cell_count, figures)
+    if not shown:
+        return report_
+    leaks = tuple(sorted((*report_.leaks, *shown), key=lambda x: x.record))
+    return dataclasses.replace(report_, leaks=leaks)
+
+
+def _figure_leaks(
+    records: pd.DataFrame, min_cell_count: int, figures: Sequence[FigureNumber]
+) -> list[Leak]:
+    """Check every number a figure prints against the published counts of the curves."""
+    if not figures:
+        return []
+    curve = records["analysis"].astype(str).str.startswith(CURVE_FAMILIES).to_numpy()
+    count = (records["estimate_type"] == "count").to_numpy()
+    values = records["value"].to_numpy(dtype="float64")[curve & count]
+    published = {float(v) for v in values[~np.isnan(values)].tolist()}
+    out = []
+    for number in figures:
+        value = number.value
+        if value is None:
+            if any(ch.isdigit() for ch in number.text):
+                out.append(Leak(number.name(), -1, -1, ("unpublished",)))
+            continue
+        if 1 <= value < min_cell_count:
+            out.append(Leak(number.name(), value, value, ("figure",)))
+        elif value > 0 and float(value) not in published:
+            out.append(Leak(number.name(), value, value, ("figure", "unpublished")))
+    return out
+
+
+#: the analyses whose counts a figure's number-at-risk table prints
+CURVE_FAMILIES = ("survival", "cumulative_incidence")
 
 
 def _attack(

@@ -12,6 +12,7 @@ import json
 import re
 import warnings
 from dataclasses import dataclass
+from html import unescape
 from pathlib import Path
 from typing import Any
 
@@ -27,7 +28,9 @@ __all__ = [
     "REPORT_FILE",
     "REPORT_PRECISION",
     "RESULT_FILES",
+    "FigureNumber",
     "Published",
+    "figure_numbers",
     "read_published",
     "report_curves",
 ]
@@ -67,6 +70,9 @@ class Published:
         The threshold recorded in ``provenance.json`` (``None`` when it records none).
     report : pandas.DataFrame or None
         The curve values the HTML report's figures draw (see :func:`report_curves`).
+    figures : tuple of FigureNumber
+        The numbers the report's inline SVG figures print in their number-at-risk tables
+        (see :func:`figure_numbers`).
     """
 
     root: Path
@@ -74,6 +80,83 @@ class Published:
     files: tuple[str, ...]
     min_cell_count: int | None
     report: pd.DataFrame | None = None
+    figures: tuple[FigureNumber, ...] = ()
+
+
+@dataclass(frozen=True)
+class FigureNumber:
+    """A number an inline SVG figure of the report prints in its number-at-risk table.
+
+    Parameters
+    ----------
+    figure : str
+        The figure's accessible name (its title).
+    row : str
+        The row's label (a group).
+    column : int
+        The column (0 for the first axis tick).
+    text : str
+        The text printed (``"–"`` where the risk set is hidden).
+    """
+
+    figure: str
+    row: str
+    column: int
+    text: str
+
+    @property
+    def value(self) -> int | None:
+        """Int or None: the number printed, ``None`` when the text is not a whole number."""
+        text = self.text.replace(",", "").strip()
+        return int(text) if text.isdigit() else None
+
+    def name(self) -> str:
+        """Return a readable name: ``report.html/<figure>/<row>/at risk #<column>``."""
+        return f"{REPORT_FILE}/{self.figure}/{self.row}/at risk #{self.column}"
+
+
+_SVG = re.compile(r"<svg\b(.*?)>(.*?)</svg>", re.DOTALL)
+_SVG_LABEL = re.compile(r'aria-label="([^"]*)"')
+_SVG_TEXT = re.compile(r"<text\b([^>]*)>([^<]*)</text>")
+#: the heading of the number-at-risk table under a curve figure (report.render.svg)
+_AT_RISK = "Number at risk"
+
+
+def figure_numbers(html: str) -> list[FigureNumber]:
+    """Return the numbers the inline SVG figures of a report print under their curves.
+
+    A curve figure (``allrwe.report.render.svg``) prints, after a text starting with
+    ``"Number at risk"``, one row per group: its label (anchored at its end), then one
+    number per axis tick. Every other text of a figure is a title, a key, an axis tick or a
+    category, none of them a count.
+
+    Parameters
+    ----------
+    html : str
+        The report's text.
+
+    Returns
+    -------
+    list of FigureNumber
+    """
+    out: list[FigureNumber] = []
+    for found in _SVG.finditer(html):
+        label = _SVG_LABEL.search(found.group(1))
+        figure = unescape(label.group(1)) if label else ""
+        row, column, in_table = "", 0, False
+        for attrs, content in _SVG_TEXT.findall(found.group(2)):
+            text = unescape(content)
+            if text.startswith(_AT_RISK):
+                in_table, row = True, ""
+                continue
+            if not in_table:
+                continue
+            if 'text-anchor="end"' in attrs:
+                row, column = text, 0
+                continue
+            out.append(FigureNumber(figure, row, column, text))
+            column += 1
+    return out
 
 
 def _read_csv(path: Path) -> pd.DataFrame:
@@ -193,9 +276,12 @@ def read_published(path: str | Path) -> Published:
     records["suppressed"] = records["value"].isna() & (records["estimate_type"] == "count")
     records = records[list(COLUMNS)]
     report = None
+    figures: list[FigureNumber] = []
     if (root / REPORT_FILE).is_file():
-        report = report_curves((root / REPORT_FILE).read_text(encoding="utf-8"), records)
-    return Published(root, records, tuple(present), _min_cell_count(root), report)
+        html = (root / REPORT_FILE).read_text(encoding="utf-8")
+        report = report_curves(html, records)
+        figures = figure_numbers(html)
+    return Published(root, records, tuple(present), _min_cell_count(root), report, tuple(figures))
 
 
 def _curve_variables(records: pd.DataFrame) -> dict[str, tuple[str, str]]:

@@ -142,7 +142,9 @@ def _audit(folder: Path, min_cell_count: int) -> AuditReport:
             f"{first.file}, {first.location}: {first.rule}; nothing was written"
         )
     published = read_published(folder)
-    attacked = attack(published.records, min_cell_count, report=published.report)
+    attacked = attack(
+        published.records, min_cell_count, report=published.report, figures=published.figures
+    )
     if not attacked.ok:
         message = (
             f"the attacker recovers {len(attacked.leaks)} hidden count(s) below "
