@@ -13,7 +13,8 @@ import numpy as np
 import pandas as pd
 
 from allrwe.results import ResultSet, make_records, suppress
-from allrwe.results.attack import _build, _smd, attack, blocks, expose
+from allrwe.results.attack import _build, attack, blocks, expose
+from allrwe.results.attack.smd import _smd
 from disclosure_cases import stratum_chain_records
 
 BEST = {"CR": 10, "CRh": 2, "CRi": 3, "NE": 2, "NR": 5}

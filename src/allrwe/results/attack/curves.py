@@ -1,0 +1,287 @@
+"""Constraint families of curves: risk sets, steps, summaries, landmarks, report values.
+
+Kaplan-Meier and Aalen-Johansen steps between published points, the summary rows of the
+curves, survival and cumulative incidence landmarks, and the curve values of the report.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+from collections.abc import Callable
+from itertools import pairwise
+
+import pandas as pd
+
+from allrwe.results.attack.system import (
+    _OVERALL,
+    CURVE_ANALYSES,
+    REPORT_PRECISION,
+    TOLERANCE_PREFIX,
+    Cell,
+    Key,
+    _System,
+    _tol,
+)
+
+
+def _curve_points(
+    system: _System, numeric: dict[Cell, dict[str, float]]
+) -> dict[tuple[str, ...], list[tuple[float, str]]]:
+    points: dict[tuple[str, ...], set[tuple[float, str]]] = defaultdict(set)
+    cells = {key[:6] for key in [*system.value, *system.var]} | set(numeric)
+    for cell in cells:
+        if cell[0] not in CURVE_ANALYSES:
+            continue
+        try:
+            at = numeric.get(cell, {}).get("time_days", float(cell[5]))
+        except ValueError:
+            continue
+        points[cell[:5]].add((at, cell[5]))
+    return {curve: sorted(p) for curve, p in points.items()}
+
+
+def _event_names(system: _System, curve: tuple[str, ...]) -> list[str]:
+    return sorted({key[6] for key in system.item(curve) if key[6].startswith("n_event")})
+
+
+def _curves(system: _System, numeric: dict[Cell, dict[str, float]]) -> None:
+    """Write the constraints of the published curves (see :mod:`allrwe.analyses.outcomes.curves`).
+
+    A published point carries the risk set at its time, the persons who left the risk set
+    since the previous published point (events, censorings), and the estimates just before
+    its time; the persons at risk at the first time are the summary's ``n``.
+    """
+    for curve, points in _curve_points(system, numeric).items():
+        levels = [level for _, level in points]
+        events = _event_names(system, curve)
+        kind = curve[0]
+
+        def key(level: str, name: str, curve: tuple[str, ...] = curve) -> Key:
+            return (*curve, level, name)
+
+        leaving = (*events, "n_censor")
+
+        def exits(level: str, names: tuple[str, ...] = leaving) -> list[tuple[float, Key]]:
+            return [(1.0, key(level, n)) for n in names if system.has(key(level, n))]
+
+        for level in levels:  # a point of a curve has someone at risk
+            system.add([(1.0, key(level, "n_risk"))], 1.0, math.inf, "risk_set")
+        for before, after in pairwise(levels):
+            # the risk set shrinks by exactly the persons who left between the two points
+            terms = [(1.0, key(before, "n_risk")), (-1.0, key(after, "n_risk"))]
+            system.eq(terms + [(-c, k) for c, k in exits(after)], "risk_set")
+        _curve_summary(system, curve, levels, events, exits)
+        causes = [name[len("n_event_") :] for name in events if name.startswith("n_event_")]
+        # the estimates may be hidden at some points (secondary suppression): each step runs
+        # from the last point whose estimates are published (the start: S = 1, F = 0)
+        anchor: dict[str, float] = {}
+        span: list[tuple[float, Key]] = []
+        for level in levels:
+            now = numeric.get((*curve, level), {})
+            span += exits(level)
+            # the risk set at the anchor: this one's plus those who left since
+            start = [(1.0, key(level, "n_risk")), *span]
+            if kind == "survival_curve" and "survival" in now and "n_event" in events:
+                died = [(c, k) for c, k in span if k[6] == "n_event"]
+                _km_step(system, died, key(level, "n_risk"), start, now, anchor)
+            elif kind != "survival_curve" and causes and all(c in now for c in causes):
+                _aj_step(system, curve, level, causes, span, start, now, anchor)
+            else:
+                continue
+            anchor, span = now, []
+
+
+def _km_step(
+    system: _System,
+    died: list[tuple[float, Key]],
+    risk: Key,
+    start: list[tuple[float, Key]],
+    now: dict[str, float],
+    before: dict[str, float],
+) -> None:
+    """Bound the deaths between two published points by the survival ratio ``r``.
+
+    With ``D`` deaths between points whose risk sets are ``N`` (before) and ``m`` (after), the
+    product-limit over the hidden times lies in ``[m / (m + D), 1 - D / N]`` (the risk set at
+    each death between ``m`` plus the deaths still to come and ``N`` minus those gone), so
+    ``m (1 - r) / r <= D <= N (1 - r)``; one death at one time gives ``D`` exactly.
+    """
+    s_now, s_before = now.get("survival"), before.get("survival", 1.0)
+    if s_now is None or s_before <= 0:
+        return
+    ratio = s_now / s_before
+    tol_now = now.get(f"{TOLERANCE_PREFIX}survival", _tol(s_now))
+    tol_before = before.get(f"{TOLERANCE_PREFIX}survival", _tol(s_before))
+    tol = (tol_now + s_now * tol_before / s_before) / s_before
+    low, high = max(ratio - tol, 0.0), ratio + tol
+    system.add([*died, *[(-(1.0 - low) * c, k) for c, k in start]], -math.inf, 0.0, "km")
+    if 0.0 < high < 1.0:
+        system.add([*died, (-(1.0 / high - 1.0), risk)], 0.0, math.inf, "km")
+
+
+def _aj_step(
+    system: _System,
+    curve: tuple[str, ...],
+    level: str,
+    causes: list[str],
+    span: list[tuple[float, Key]],
+    start: list[tuple[float, Key]],
+    now: dict[str, float],
+    before: dict[str, float],
+) -> None:
+    """Bound the events of each cause between two published points of a cumulative incidence.
+
+    ``F_k`` grows by the sum of ``S(t-) d_k / n_t`` over the hidden times, with ``S(t-)``
+    between the all-cause survival at the two points and ``n_t`` between the two risk sets
+    ``m`` and ``N``: ``m step / S_before <= D_k <= N step / S_now``.
+    """
+    if any(c not in now for c in causes):
+        return
+    if before and any(c not in before for c in causes):
+        return
+    alive_before = 1.0 - sum(before.get(c, 0.0) for c in causes)
+    alive_now = 1.0 - sum(now[c] for c in causes)
+    tol_alive = sum(_tol(now[c]) + _tol(before.get(c, 0.0)) for c in causes)
+    if alive_now - tol_alive <= 1e-9:
+        return
+    risk: Key = (*curve, level, "n_risk")
+    for cause in causes:
+        step = now[cause] - before.get(cause, 0.0)
+        tol = _tol(now[cause]) + _tol(before.get(cause, 0.0))
+        name = f"n_event_{cause}"
+        events = [(c, k) for c, k in span if k[6] == name]
+        most = max(step + tol, 0.0) / (alive_now - tol_alive)
+        system.add([*events, *[(-most * c, k) for c, k in start]], -math.inf, 0.0, "km")
+        least = max(step - tol, 0.0) / (alive_before + tol_alive)
+        if least > 0.0:
+            system.add([*events, (-least, risk)], 0.0, math.inf, "km")
+
+
+def _summary_key(curve: tuple[str, ...], name: str) -> Key:
+    analysis = curve[0].replace("_curve", "_summary")
+    return (analysis, *curve[1:], _OVERALL, name)
+
+
+def _curve_summary(
+    system: _System,
+    curve: tuple[str, ...],
+    levels: list[str],
+    events: list[str],
+    exits: Callable[[str], list[tuple[float, Key]]],
+) -> None:
+    """Tie a curve's published points to its summary row.
+
+    Everyone is at risk at the first time: ``n`` is the first risk set plus those who left
+    before the first published point. The persons at risk at the last published point all
+    leave after it, unseen: the summary's events of each kind exceed the points' sum by
+    ``0 .. n_risk(last)``, and all of them together by exactly ``n_risk(last)``.
+    """
+    if not levels:
+        return
+    n = _summary_key(curve, "n")
+    first, last = levels[0], levels[-1]
+    system.eq([(1.0, (*curve, first, "n_risk")), *exits(first), (-1.0, n)], "summary")
+    tail: Key = (*curve, last, "n_risk")
+    for name in events:
+        shown = [(*curve, lv, name) for lv in levels if system.has((*curve, lv, name))]
+        terms = [(-1.0, k) for k in shown] + [
+            (1.0, _summary_key(curve, name)),
+            (-1.0, tail),
+        ]
+        system.add(terms, -math.inf, 0.0, "summary")
+        system.add(terms[:-1], 0.0, math.inf, "summary")
+
+
+def _landmarks(system: _System, numeric: dict[Cell, dict[str, float]]) -> None:
+    for cell, values in numeric.items():
+        if cell[0] != "survival_landmark" or "survival" not in values:
+            continue
+        rest = cell[1:]
+        risk: Key = (*cell, "n_risk")
+        n = _summary_key(("survival_curve", *rest[:4]), "n")
+        total_events = _summary_key(("survival_curve", *rest[:4]), "n_event")
+        table: Key = ("survival_risk_table", *rest, "n_event")
+        events = table if system.has(table) else system.aux("landmark", *cell)
+        s = values["survival"]
+        tol = _tol(s)
+        if s >= 1.0 - tol:
+            system.eq([(1.0, events)], "landmark")
+            continue
+        # events D before the landmark, risk sets n_i between m (at the landmark) and N:
+        # 1 - D / m <= S <= exp(-D / N), and D >= 1 when S < 1
+        system.add([(1.0, events)], 1.0, math.inf, "landmark")
+        system.add([(1.0, events), (-(1.0 - s - tol), risk)], 0.0, math.inf, "landmark")
+        system.add(
+            [(1.0, events), (math.log(max(s - tol, 1e-300)), n)],
+            -math.inf,
+            0.0,
+            "landmark",
+        )
+        system.add([(1.0, events), (1.0, risk), (-1.0, n)], -math.inf, 0.0, "landmark")
+        system.add([(1.0, events), (-1.0, total_events)], -math.inf, 0.0, "landmark")
+
+
+def _cif_landmarks(system: _System, numeric: dict[Cell, dict[str, float]]) -> None:
+    """Bound the events of each cause before a cumulative incidence landmark.
+
+    With D_k events of cause k before the landmark, m at risk there, N persons and
+    S = 1 - sum of the F: ``m F_k <= D_k <= N F_k / S`` (every risk set lies between m and N,
+    and the all-cause survival before each event between S and 1).
+    """
+    for cell, values in numeric.items():
+        if cell[0] != "cumulative_incidence_landmark":
+            continue
+        causes = {
+            name: value
+            for name, value in values.items()
+            if not name.endswith(("_lower", "_upper")) and not name.startswith(TOLERANCE_PREFIX)
+        }
+        if not causes:
+            continue
+        curve = ("cumulative_incidence_curve", *cell[1:5])
+        n = _summary_key(curve, "n")
+        risk: Key = (*cell, "n_risk")
+        table: Key = ("cumulative_incidence_risk_table", *cell[1:], "n_event")
+        survival = 1.0 - sum(causes.values())
+        per_cause = []
+        for cause, f in causes.items():
+            events = system.aux("landmark", *cell, cause)
+            per_cause.append((1.0, events))
+            tol = _tol(f)
+            if f <= tol:
+                system.eq([(1.0, events)], "landmark")
+                continue
+            system.add([(1.0, events)], 1.0, math.inf, "landmark")
+            system.add([(1.0, events), (-(f - tol), risk)], 0.0, math.inf, "landmark")
+            if survival > 1e-6:
+                ratio = (f + tol) / max(survival - len(causes) * tol, 1e-12)
+                system.add([(1.0, events), (-ratio, n)], -math.inf, 0.0, "landmark")
+            total = _summary_key(curve, f"n_event_{cause}")
+            system.add([(1.0, events), (-1.0, total)], -math.inf, 0.0, "landmark")
+        system.eq([*per_cause, (-1.0, table)], "landmark")
+        system.add([*per_cause, (1.0, risk), (-1.0, n)], -math.inf, 0.0, "landmark")
+
+
+def _add_report(
+    system: _System, numeric: dict[Cell, dict[str, float]], report: pd.DataFrame | None
+) -> None:
+    """Add the report's curve values where the results files publish none at that time."""
+    if report is None or report.empty:
+        return
+    cols = [
+        "analysis",
+        "group",
+        "strata_name",
+        "strata_level",
+        "variable",
+        "variable_level",
+    ]
+    frame = report[[*cols, "estimate_name", "value"]]
+    for *cell, name, value in frame.itertuples(index=False, name=None):
+        key = tuple(str(c) for c in cell)
+        if name in numeric.get(key, {}) or not system.has((*key, "n_risk")):
+            continue
+        values = numeric.setdefault(key, {})
+        values[name] = float(value)
+        values[f"{TOLERANCE_PREFIX}{name}"] = REPORT_PRECISION

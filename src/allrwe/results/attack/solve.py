@@ -1,0 +1,303 @@
+"""Bounding the hidden counts: interval propagation, components, linear and integer programmes."""
+
+from __future__ import annotations
+
+import hashlib
+import math
+from collections import defaultdict
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+
+import numpy as np
+from scipy import sparse
+from scipy.optimize import Bounds, LinearConstraint, milp
+from scipy.sparse.csgraph import connected_components
+
+from allrwe.results.attack.system import (
+    MAX_COUNT,
+    MAX_ILP_VARIABLES,
+    MAX_PROPAGATED_TERMS,
+    _System,
+)
+
+
+def _propagate(system: _System, passes: int = 60) -> tuple[np.ndarray, np.ndarray]:
+    """Bound every variable by interval propagation over the rows (integer bounds).
+
+    Sound but loose: each row bounds one variable by the others' bounds. It pins what plain
+    subtraction pins (a risk set minus the next one, an overall row minus its levels) without
+    an LP, and it gives the LPs their variable bounds.
+    """
+    n = len(system.keys)
+    low = np.zeros(n)
+    high = np.full(n, MAX_COUNT)
+    # long rows (a curve's summary) cost their length on every visit: the LPs take them
+    rows = [
+        (list(r.coefs.items()), r.low, r.high)
+        if len(r.coefs) <= MAX_PROPAGATED_TERMS
+        else ([], 0, 0)
+        for r in system.rows
+    ]
+    by_var: dict[int, list[int]] = defaultdict(list)
+    for i, (terms, _, _) in enumerate(rows):
+        for j, _ in terms:
+            by_var[j].append(i)
+    queue = list(range(len(rows)))
+    queued = set(queue)
+    budget = passes * max(len(rows), 1)
+    while queue and budget > 0:
+        budget -= 1
+        i = queue.pop()
+        queued.discard(i)
+        terms, row_low, row_high = rows[i]
+        lows = [c * (low[j] if c > 0 else high[j]) for j, c in terms]
+        highs = [c * (high[j] if c > 0 else low[j]) for j, c in terms]
+        sum_low, sum_high = sum(lows), sum(highs)
+        for (j, c), lo_j, hi_j in zip(terms, lows, highs, strict=True):
+            rest_low, rest_high = sum_low - lo_j, sum_high - hi_j
+            a, b = row_low - rest_high, row_high - rest_low  # c * x_j in [a, b]
+            new_low, new_high = (a / c, b / c) if c > 0 else (b / c, a / c)
+            changed = False
+            if new_low > low[j] + 1e-9 and math.isfinite(new_low):
+                low[j] = max(low[j], math.ceil(new_low - 1e-6))
+                changed = True
+            if new_high < high[j] - 1e-9 and math.isfinite(new_high):
+                high[j] = min(high[j], math.floor(new_high + 1e-6))
+                changed = True
+            if changed:
+                for k in by_var[j]:
+                    if k not in queued:
+                        queue.append(k)
+                        queued.add(k)
+    return low, high
+
+
+def _matrix(system: _System) -> tuple[sparse.csr_matrix, np.ndarray, np.ndarray]:
+    data, rows, cols = [], [], []
+    for i, row in enumerate(system.rows):
+        for j, c in row.coefs.items():
+            rows.append(i)
+            cols.append(j)
+            data.append(c)
+    shape = (len(system.rows), len(system.keys))
+    a = sparse.csr_matrix((data, (rows, cols)), shape=shape)
+    low = np.array([r.low for r in system.rows], dtype="float64")
+    high = np.array([r.high for r in system.rows], dtype="float64")
+    return a, low, high
+
+
+def _components(a: sparse.csr_matrix, n_vars: int) -> np.ndarray:
+    """Label the variables by connected component of the row-variable graph."""
+    pattern = (a != 0).astype(np.int8)
+    # the bipartite graph (variables, then rows): no variable x variable product, which a
+    # row of thousands of terms (a curve's summary) would make dense
+    graph = sparse.bmat([[None, pattern.T], [pattern, None]], format="csr")
+    _, labels = connected_components(graph, directed=False)
+    return np.asarray(labels[:n_vars])
+
+
+@dataclass
+class _Component:
+    a: sparse.csr_matrix
+    low: np.ndarray
+    high: np.ndarray
+    columns: np.ndarray  # global variable indices
+    rows: np.ndarray  # global row indices
+    lb: np.ndarray  # variable bounds from propagation
+    ub: np.ndarray
+
+    def optimum(self, c: np.ndarray, *, integer: bool = False) -> np.ndarray | None:
+        """Minimise ``c @ x``; the solution, or ``None`` when the solver finds none."""
+        result = milp(
+            c,
+            constraints=LinearConstraint(self.a, self.low, self.high),
+            bounds=Bounds(self.lb, self.ub),
+            integrality=np.ones(len(self.columns)) if integer else None,
+        )
+        if result.status != 0 or result.x is None:
+            return None
+        return np.asarray(result.x)
+
+    def feasible(self) -> bool:
+        result = milp(
+            np.zeros(len(self.columns)),
+            constraints=LinearConstraint(self.a, self.low, self.high),
+            bounds=Bounds(self.lb, self.ub),
+        )
+        return bool(result.status == 0)
+
+
+def _split(
+    system: _System, lb: np.ndarray, ub: np.ndarray, wanted: np.ndarray | None = None
+) -> Iterator[_Component]:
+    """Yield the connected components of the system (only those holding a ``wanted`` variable).
+
+    Rows and columns are sorted by component once, so that each component is a contiguous
+    block of the sorted matrix: no fancy indexing per component.
+    """
+    if not system.rows:
+        return
+    a, low, high = _matrix(system)
+    labels = _components(a, len(system.keys))
+    n_labels = int(labels.max()) + 1
+    row_label = labels[np.array([next(iter(r.coefs)) for r in system.rows])]
+    keep = np.ones(n_labels, dtype=bool)
+    if wanted is not None:
+        keep[:] = False
+        keep[labels[wanted]] = True
+    columns_order = np.argsort(labels, kind="stable")
+    rows_order = np.argsort(row_label, kind="stable")
+    column_bounds = np.searchsorted(labels[columns_order], np.arange(n_labels + 1))
+    row_bounds = np.searchsorted(row_label[rows_order], np.arange(n_labels + 1))
+    kept = keep[row_label[rows_order]]
+    rows_kept = rows_order[kept]
+    columns_kept = columns_order[keep[labels[columns_order]]]
+    # the kept rows and columns, each component a block on the diagonal
+    block = a[rows_kept][:, columns_kept].tocsr()
+    row_start = np.cumsum(np.concatenate([[0], np.diff(row_bounds) * keep]))
+    column_start = np.cumsum(np.concatenate([[0], np.diff(column_bounds) * keep]))
+    with_rows = keep & (np.diff(row_bounds) > 0)
+    first_row = {int(lab): int(rows_order[row_bounds[lab]]) for lab in np.flatnonzero(with_rows)}
+    for label in sorted(first_row, key=first_row.__getitem__):
+        r0, r1 = int(row_start[label]), int(row_start[label + 1])
+        c0, c1 = int(column_start[label]), int(column_start[label + 1])
+        r = rows_kept[r0:r1]
+        columns = columns_kept[c0:c1]
+        yield _Component(
+            block[r0:r1, c0:c1].tocsr(),
+            low[r],
+            high[r],
+            columns,
+            r,
+            lb[columns],
+            ub[columns],
+        )
+
+
+def _push_up(
+    comp: _Component,
+    hidden: np.ndarray,
+    minimum: int,
+    record: Callable[[np.ndarray | None], None],
+    seen_high: np.ndarray,
+) -> bool:
+    """Maximise the hidden counts jointly while that lifts some to ``minimum``.
+
+    Returns ``False`` when the component has no feasible point: every variable is bounded,
+    so the first programme fails only then.
+    """
+    first = comp.optimum(-hidden.astype(float))
+    if first is None and not comp.feasible():
+        return False
+    record(first)
+    todo = hidden & (seen_high < minimum - 1e-6)
+    if todo.sum() >= hidden.sum():
+        return True  # the first programme raised none: no joint push will
+    while todo.any():
+        record(comp.optimum(-todo.astype(float)))
+        left = hidden & (seen_high < minimum - 1e-6)
+        if left.sum() >= todo.sum():
+            break
+        todo = left
+    return True
+
+
+def _bound(comp: _Component, consider: set[int], minimum: int) -> dict[int, tuple[int, int]] | None:
+    """Return ``{variable: (low, high)}`` for the hidden counts that may leak.
+
+    Every LP solution found bounds all variables at once: a hidden count seen at
+    ``minimum`` or above, or at 0, in any feasible point cannot leak, so it needs no LP of
+    its own. The rest are maximised, then minimised (over the integers in small components).
+    ``None`` when the component has no feasible point (the first programme tells).
+    """
+    hidden = np.array([v in consider for v in comp.columns.tolist()], dtype=bool)
+    seen_high = np.full(len(comp.columns), -np.inf)
+    seen_low = np.full(len(comp.columns), np.inf)
+
+    def record(x: np.ndarray | None) -> None:
+        if x is not None:
+            np.maximum(seen_high, x, out=seen_high)
+            np.minimum(seen_low, x, out=seen_low)
+
+    # push many counts up at once, then each count still below the threshold
+    if not _push_up(comp, hidden, minimum, record, seen_high):
+        return None
+    high = np.full(len(comp.columns), np.inf)
+    for j in np.flatnonzero(hidden & (seen_high < minimum - 1e-6)).tolist():
+        c = np.zeros(len(comp.columns))
+        c[j] = -1.0
+        x = comp.optimum(c)
+        record(x)
+        high[j] = math.floor(x[j] + 1e-6) if x is not None else np.inf
+    candidates = hidden & (high < minimum) & (high >= 1)
+    todo = candidates.copy()
+    while todo.any():
+        record(comp.optimum(todo.astype(float)))
+        left = candidates & (seen_low > 1e-6)
+        if left.sum() >= todo.sum():
+            break
+        todo = left
+    out: dict[int, tuple[int, int]] = {}
+    small = len(comp.columns) <= MAX_ILP_VARIABLES
+    for j in np.flatnonzero(candidates).tolist():
+        c = np.zeros(len(comp.columns))
+        c[j] = 1.0
+        low = 0
+        if seen_low[j] > 1e-6:
+            x = comp.optimum(c)
+            low = math.ceil(x[j] - 1e-6) if x is not None else 0
+        if low < 1 and small:
+            x = comp.optimum(c, integer=True)
+            low = math.ceil(x[j] - 1e-6) if x is not None else 0
+        out[int(comp.columns[j])] = (low, int(high[j]))
+    return out
+
+
+def _signature(comp: _Component, hidden: np.ndarray, minimum: int) -> bytes:
+    """Return a digest of everything :func:`_solve_component` reads of a component."""
+    digest = hashlib.blake2b(digest_size=20)
+    digest.update(np.array([minimum, *comp.a.shape], dtype=np.int64).tobytes())
+    for part in (
+        comp.a.indptr,
+        comp.a.indices,
+        comp.a.data,
+        comp.low,
+        comp.high,
+        comp.lb,
+        comp.ub,
+    ):
+        digest.update(np.ascontiguousarray(part).tobytes())
+    digest.update(np.packbits(hidden).tobytes())
+    return digest.digest()
+
+
+def _solve_component(
+    comp: _Component, hidden: np.ndarray, minimum: int
+) -> dict[int, tuple[int, int]] | None:
+    """Bound a component's hidden counts that may leak, by position in the component.
+
+    Returns ``None`` when the published numbers contradict the component's rows.
+    """
+    lb, ub = comp.lb, comp.ub
+    settled = hidden & (lb >= 1) & (ub < minimum)
+    undecided = hidden & (ub >= 1) & ~settled
+    found = {int(j): (int(lb[j]), int(ub[j])) for j in np.flatnonzero(settled).tolist()}
+    if undecided.any():
+        columns = comp.columns.tolist()
+        position = {v: j for j, v in enumerate(columns)}
+        consider = {columns[j] for j in np.flatnonzero(undecided).tolist()}
+        bounded = _bound(comp, consider, minimum)
+        if bounded is None:
+            return None
+        for var, bounds in bounded.items():
+            found[position[var]] = bounds
+    return found
+
+
+def _families(system: _System) -> dict[int, tuple[str, ...]]:
+    """Return, per variable, the families of the rows it appears in."""
+    found: dict[int, set[str]] = defaultdict(set)
+    for row in system.rows:
+        for j in row.coefs:
+            found[j].add(row.family)
+    return {j: tuple(sorted(f)) for j, f in found.items()}

@@ -1,0 +1,189 @@
+"""The attacker's linear system: hidden counts as unknowns, published counts as constants.
+
+Constants shared by the constraint families, and :func:`_load`, which reads a records table
+into a :class:`_System` (see :mod:`allrwe.results.attack`).
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+import pandas as pd
+
+#: the kinds of knowledge the attacker writes as constraints
+FAMILIES = (
+    "margin",  # declared margins: members add up to their total record
+    "strata",  # the overall row equals the sum of the levels of each stratification
+    "rate",  # percentage x denominator = count
+    "attrition",  # persons before a step - persons after it = excluded
+    "nested",  # nested categories (best response CR <= CR/CRh <= CR/CRh/CRi)
+    "km",  # Kaplan-Meier and Aalen-Johansen ratios between points bound the events between
+    "risk_set",  # consecutive published risk sets differ by the later point's counts
+    "summary",  # a curve's first point and its events (plus an unseen tail) vs the summary
+    "landmark",  # a landmark rate bounds the events before it
+    "smd",  # an SMD recomputed from candidate counts
+)
+
+#: Nested response categories: rate variable -> the best-response levels it counts (the
+#: definitions of allrwe.analyses.outcomes.response: ``cr_crh`` = best response CR or CRh,
+#: ``response`` = CR, CRh or CRi; NCCN ALL response categories).
+NESTED_RESPONSE: dict[str, tuple[str, ...]] = {
+    "cr": ("CR",),
+    "cr_crh": ("CR", "CRh"),
+    "response": ("CR", "CRh", "CRi"),
+}
+#: rate variables that count a subset of another rate variable's persons
+SUBSET_RESPONSE: dict[str, str] = {
+    "cr_within_n": "cr",
+    "cr_crh_within_n": "cr_crh",
+    "response_within_n": "response",
+    "response_first_cycle": "response",
+}
+#: the variable holding every person's best response (its levels partition the denominator)
+BEST_RESPONSE = "best_response"
+
+#: relative rounding of published non-count values (ten significant digits, see exports)
+RELATIVE_ROUNDING = 1e-9
+#: components with at most this many hidden counts are also solved over the integers
+MAX_ILP_VARIABLES = 400
+#: SMD candidate enumeration stops beyond this many count combinations
+MAX_SMD_CANDIDATES = 20_000
+#: rows with more terms than this are left out of interval propagation (the LPs use them)
+MAX_PROPAGATED_TERMS = 32
+#: the report's figures round their values to six decimals (see results.published)
+REPORT_PRECISION = 5e-7
+#: marks, in a cell's values, the rounding of a value that is not the exports' own
+TOLERANCE_PREFIX = "~tol:"
+#: an upper bound on any count, so that every LP is bounded
+MAX_COUNT = 1e8
+
+#: the curve analyses (their strata fall at different times: no strata equation)
+CURVE_ANALYSES = ("survival_curve", "cumulative_incidence_curve")
+_COUNT_SUFFIX = "_counts"
+_OVERALL = "overall"
+_MONTHS = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*months?\s*$")
+
+Key = tuple[str, ...]
+Cell = tuple[str, ...]
+
+
+def _tol(value: float) -> float:
+    return max(abs(value) * RELATIVE_ROUNDING, 1e-12)
+
+
+@dataclass
+class _Row:
+    coefs: dict[int, float]
+    low: float
+    high: float
+    family: str
+    known: tuple[Key, ...] = ()  # the published counts the row was written with
+
+
+@dataclass
+class _System:
+    """Hidden counts as variables, published counts as constants, constraints as rows."""
+
+    value: dict[Key, float] = field(default_factory=dict)
+    var: dict[Key, int] = field(default_factory=dict)
+    keys: list[Key] = field(default_factory=list)
+    hidden: list[bool] = field(default_factory=list)
+    rows: list[_Row] = field(default_factory=list)
+    contradicted: set[str] = field(default_factory=set)
+    #: the published counts of the rows that hold no hidden count (see :func:`blocks`)
+    constant: list[tuple[Key, ...]] = field(default_factory=list)
+    origin: dict[Key, str] = field(default_factory=dict)  # the analysis a key's record is in
+    _items: dict[Key, list[Key]] | None = None
+
+    def item(self, item: Key) -> list[Key]:
+        """Return the count keys whose first five fields are ``item`` (an index, built once)."""
+        if self._items is None:
+            self._items = defaultdict(list)
+            for key in [*self.value, *self.var]:
+                self._items[key[:5]].append(key)
+        return self._items.get(item, [])
+
+    def new_var(self, key: Key, *, hidden: bool) -> int:
+        self.var[key] = len(self.keys)
+        self.keys.append(key)
+        self.hidden.append(hidden)
+        return self.var[key]
+
+    def aux(self, *name: str) -> Key:
+        text = "/".join(name)
+        key: Key = ("~aux", text, "", "", "", "", "")
+        if key not in self.var:
+            self.new_var(key, hidden=False)
+        return key
+
+    def has(self, key: Key) -> bool:
+        return key in self.value or key in self.var
+
+    def add(self, terms: Iterable[tuple[float, Key]], low: float, high: float, family: str) -> None:
+        coefs: dict[int, float] = defaultdict(float)
+        const = 0.0
+        known: list[Key] = []
+        for coef, key in terms:
+            if key in self.var:
+                coefs[self.var[key]] += coef
+            elif key in self.value:
+                const += coef * self.value[key]
+                known.append(key)
+            else:
+                return  # a record the folder does not hold: no constraint
+        coefs = {j: c for j, c in coefs.items() if c != 0.0}
+        if not coefs:
+            if not (low - 1e-6 <= const <= high + 1e-6):
+                self.contradicted.add(family)
+            self.constant.append(tuple(known))
+            return
+        self.rows.append(_Row(coefs, low - const, high - const, family, tuple(known)))
+
+    def eq(self, terms: Iterable[tuple[float, Key]], family: str, value: float = 0.0) -> None:
+        self.add(terms, value, value, family)
+
+    def ratio(self, num: Key, den: Key, rate: float, tol: float, family: str) -> None:
+        """``num / den`` in ``[rate - tol, rate + tol]``, as two linear rows."""
+        self.add([(1.0, num), (-(rate - tol), den)], 0.0, math.inf, family)
+        self.add([(1.0, num), (-(rate + tol), den)], -math.inf, 0.0, family)
+
+
+def _base(analysis: str) -> str:
+    return analysis.removesuffix(_COUNT_SUFFIX)
+
+
+def _load(
+    records: pd.DataFrame,
+) -> tuple[_System, dict[Cell, dict[str, float]], list[Any]]:
+    system = _System()
+    numeric: dict[Cell, dict[str, float]] = defaultdict(dict)
+    counts = []
+    cols = [
+        "analysis",
+        "group",
+        "strata_name",
+        "strata_level",
+        "variable",
+        "variable_level",
+    ]
+    names = [*cols, "estimate_name", "estimate_type", "value", "margin"]
+    # plain Python lists: iterating Arrow-backed columns row by row is slow
+    columns = [records[c].astype(object).tolist() for c in names]
+    for a, g, sn, sl, v, vl, en, et, value, margin in zip(*columns, strict=True):
+        key: Key = (_base(str(a)), str(g), str(sn), str(sl), str(v), str(vl), str(en))
+        if key[0] != a:
+            system.origin[key] = str(a)
+        if et == "count":
+            if isinstance(value, float) and math.isnan(value):
+                system.new_var(key, hidden=True)
+            else:
+                system.value[key] = float(value)
+            counts.append((key, str(margin)))
+        elif not (isinstance(value, float) and math.isnan(value)):
+            numeric[key[:6]][key[6]] = float(value)
+    return system, numeric, counts
