@@ -16,6 +16,7 @@ import pytest
 from scipy.optimize import OptimizeResult, linprog
 
 from allrwe.errors import ResultsError
+from allrwe.results import margin_tables
 from allrwe.results import margins as margins_module
 from allrwe.results.margins import Margin, _equations, _pinned, _State, parse_margins
 
@@ -163,7 +164,7 @@ def _parse_one_by_one(fields: list[str], values: np.ndarray) -> dict[str, Margin
                 return f"margin {key!r} has more than one total record"
     try:
         for key, margin in found.items():
-            margins_module._check_margin(key, margin, values)
+            margin_tables._check_margin(key, margin, values)
     except ResultsError as error:
         return str(error)
     return dict(sorted((k, m) for k, m in found.items() if m.members))
