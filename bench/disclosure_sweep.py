@@ -162,6 +162,10 @@ def run_one(work: Path, example: str, profile: str, seed: int, persons: int) -> 
     return row
 
 
+def _int(value: object) -> str:
+    return f"{value:,}" if isinstance(value, int) else "–"
+
+
 def _share(part: object, whole: object) -> str:
     if not isinstance(part, int) or not isinstance(whole, int) or not whole:
         return "–"
@@ -187,8 +191,8 @@ def table(rows: list[dict[str, object]]) -> str:
             else "–"
         )
         lines.append(
-            f"| {str(r['example'])[:7]} | {r['profile']} | {r['seed']} | {r['persons']:,} "
-            f"| {r['exit']} | {r.get('leaks', '–')} | {r.get('counts', '–'):,} "
+            f"| {str(r['example'])[:7]} | {r['profile']} | {r['seed']} | {_int(r['persons'])} "
+            f"| {r['exit']} | {r.get('leaks', '–')} | {_int(r.get('counts'))} "
             f"| {_share(r.get('primary'), r.get('counts'))} "
             f"| {_share(r.get('hidden'), r.get('counts'))} "
             f"| {r.get('headline_hidden', '–')} of {r.get('headline', '–')} | {timing} |"
