@@ -220,6 +220,9 @@ def baseline_section(ctx: Context) -> Section:
     if records.empty or reason is not None:
         return Section("baseline", title, (na_text("Baseline characteristics", reason),), (), False)
     wide = table_one(records)
+    groups = [c for c in wide.columns if c != "Overall" and not str(c).startswith("SMD ")]
+    if len(groups) == 1:  # one group: its column only, not the same column again as Overall
+        wide = wide.drop(columns="Overall", errors="ignore")
     header = ["Characteristic", *(str(c) for c in wide.columns)]
     names = wide.index.get_level_values("strata_name")
     blocks: list[Any] = [

@@ -10,10 +10,16 @@ the response and MRD rates and, per endpoint, the median and the 12-month rate.
 from __future__ import annotations
 
 from allrwe.report._blocks import Context, make_table, slug, stratum_size
-from allrwe.report._view import SUPPRESSED, Value, fmt_count, fmt_interval, level_sort_key
+from allrwe.report._view import fmt_count, level_sort_key
 from allrwe.report.model import Row, Table
 from allrwe.report.sections.response import rate_cell
-from allrwe.report.sections.survival import endpoint_title, followup_cell, summary_cells
+from allrwe.report.sections.survival import (
+    WITHHELD_NOTE,
+    endpoint_title,
+    followup_cell,
+    landmark_cell,
+    summary_cells,
+)
 from allrwe.spec import StudySpec
 
 __all__ = ["TABLE2_ENDPOINTS", "TABLE2_STRATA", "efficacy_tables"]
@@ -23,7 +29,20 @@ _O = "overall"
 TABLE2_STRATA = ("setting", "line", "line_at_index")
 #: endpoints shown as rows, in this order, when the records have them
 TABLE2_ENDPOINTS = ("efs", "rfs", "os", "dor")
-_RATES = (("response", "CR/CRh/CRi"), ("cr", "CR"), ("mrd_negative", "MRD negativity"))
+#: response and MRD rows (``{n}``: the cycles of ``outcomes.response_within_cycles``); seed
+#: 001 gives MRD negativity overall and within 2 cycles
+_RATES = (
+    ("response", "CR/CRh/CRi"),
+    ("response_within_n", "CR/CRh/CRi within {n} cycles"),
+    ("cr", "CR"),
+    ("mrd_negative", "MRD negativity"),
+    ("mrd_negative_within_n", "MRD negativity within {n} cycles"),
+)
+#: what the CR/CRh/CRi rows count, in the words of papers without a CRh category
+CR_CRI_NOTE = (
+    "CR/CRh/CRi: best response CR, CRh or CRi (blasts ≤ 5% whatever the blood counts), the "
+    "composite that papers without a CRh category, as seed 001, call CR/CRi."
+)
 _TITLES = {
     "os": "Overall survival",
     "efs": "Event-free survival",
@@ -79,10 +98,11 @@ def _header(ctx: Context, group: str, cols: list[tuple[str, str]]) -> list[str]:
 def _rows(ctx: Context, spec: StudySpec, group: str, cols: list[tuple[str, str]]) -> list[Row]:
     rows: list[Row] = []
     response = ctx.view.frame("response")
+    within = spec.outcomes.response_within_cycles
     for variable, name in _RATES:
         if variable in set(response["variable"].astype(str)):
             rates = [rate_cell(ctx, group, sn, sl, variable, _O) for sn, sl in cols]
-            rows.append(Row((name, *rates)))
+            rows.append(Row((name.format(n=within), *rates)))
     summary = ctx.view.frame("survival_summary")
     present = set(summary["variable"].astype(str))
     twelve = 12.0 in spec.outcomes.landmarks_months
@@ -92,34 +112,14 @@ def _rows(ctx: Context, spec: StudySpec, group: str, cols: list[tuple[str, str]]
         rows.append(Row((title, *([""] * len(cols))), strong=True))
         rows.append(Row(("median, months (95% CI)", *(c[0] for c in cells)), indent=1))
         if twelve:
-            twelves = [_twelve_months(ctx, variable, (group, sn, sl)) for sn, sl in cols]
+            twelves = [
+                landmark_cell(ctx, variable, (group, sn, sl), "12 months") for sn, sl in cols
+            ]
             rows.append(Row(("12-month rate, % (95% CI)", *twelves), indent=1))
         if variable == "os":
             follow = (followup_cell(ctx, variable, (group, sn, sl)) for sn, sl in cols)
             rows.append(Row(("median follow-up, months", *follow), indent=1))
     return rows
-
-
-def _twelve_months(ctx: Context, variable: str, key: tuple[str, str, str]) -> str:
-    """Return the 12-month rate (95% CI) of one curve, or why it is not shown.
-
-    A rate is not estimable (NE) only when nobody is followed to 12 months. A rate missing
-    while persons are still at risk then is withheld, not NE: the published curve has no
-    point there (its counts since the previous point would show fewer persons than the
-    minimum cell count), so the rate would give those counts away; it reads "–".
-    """
-    g, sn, sl = key
-
-    def get(name: str) -> Value:
-        return ctx.view.get("survival_landmark", g, sn, sl, variable, "12 months", name)
-
-    survival, at_risk = get("survival"), get("n_risk")
-    available = ctx.view.get("survival_summary", g, sn, sl, variable, _O, "available")
-    if available.visible and available.value == 0:
-        return "not available"
-    if not survival.visible and not survival.suppressed and at_risk.visible and at_risk.value:
-        return SUPPRESSED
-    return fmt_interval(survival, get("lower"), get("upper"), scale=100.0, suffix="%")
 
 
 def efficacy_tables(ctx: Context, spec: StudySpec) -> list[Table]:
@@ -155,9 +155,9 @@ def efficacy_tables(ctx: Context, spec: StudySpec) -> list[Table]:
                 rows,
                 (
                     "Rates: n/N, % (exact 95% CI). Medians (Brookmeyer–Crowley 95% CI) and "
-                    "12-month rates (95% CI) from the Kaplan–Meier estimate. A 12-month rate "
-                    "is NE only when nobody is followed to 12 months; with persons still at "
-                    "risk it is withheld (–) when the curve publishes no point there.",
+                    "12-month rates (95% CI) from the Kaplan–Meier estimate.",
+                    *((CR_CRI_NOTE,) if any(r.cells[0] == "CR/CRh/CRi" for r in rows) else ()),
+                    WITHHELD_NOTE,
                 ),
             )
         )

@@ -36,8 +36,10 @@ _ANY = ("any_ae", "any_aesi", "death")
 
 
 def _columns(ctx: Context, analysis: str) -> list[str]:
-    groups = ctx.present_groups(analysis)
-    return [g for g in groups if g != _O] + ([_O] if _O in groups else [])
+    """Return the groups, then Overall; one group alone, as Overall would repeat it."""
+    groups = [g for g in ctx.present_groups(analysis) if g != _O]
+    overall = _O in ctx.present_groups(analysis) and len(groups) != 1
+    return groups + ([_O] if overall else [])
 
 
 def _header(ctx: Context, columns: list[str], first: str) -> list[str]:

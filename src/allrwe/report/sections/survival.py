@@ -1,7 +1,8 @@
 """The Kaplan–Meier section (OS, EFS, RFS, DOR), and the curve helpers it shares.
 
-Curves are drawn from the published curve records and stop at the last time whose number at
-risk is published: past it, the steps of the curve would reveal how few persons remain.
+Curves are drawn from the published curve records, each to its last published point (or the
+point before the first one whose count is suppressed); the captions say where and why each
+curve ends (:func:`curve_caption`).
 """
 
 from __future__ import annotations
@@ -31,11 +32,14 @@ from allrwe.report.sections.after_index import after_index_table
 from allrwe.spec import StudySpec
 
 __all__ = [
+    "WITHHELD_NOTE",
     "any_available",
     "curve_figure",
     "curve_points",
     "endpoint_order",
     "endpoint_title",
+    "landmark_cell",
+    "landmark_withheld",
     "simon_makuch_figures",
     "stat_test_rows",
     "stratum_figures",
@@ -174,6 +178,44 @@ def curve_points(curve: pd.DataFrame, counts: pd.DataFrame, estimate: str) -> di
     }
 
 
+def curve_end(name: str, curve: pd.DataFrame, points: dict[str, list[Any]]) -> str | None:
+    """Say where a drawn curve ends: ``"BLIN at 15.4 months (35 at risk)"``.
+
+    ``curve`` holds the :func:`_wide` rows the ``points`` were drawn from; the number at risk
+    is that of the last drawn point, a published record. A curve stopped before a point whose
+    count or estimate is suppressed or missing says so; a curve with no drawn point gives None.
+    """
+    drawn = len(points["x"]) - 1
+    if drawn < 1 or "n_risk" not in curve:
+        return None
+    ordered = curve.sort_values("time_days", kind="mergesort")
+    at_risk = float(ordered["n_risk"].iloc[drawn - 1])
+    text = f"{name} at {points['x'][-1]:.1f} months ({at_risk:.0f} at risk)"
+    return text + ", the next point withheld" if points["truncated"][0] else text
+
+
+def curve_caption(title: str, ends: list[str], threshold: int, causes: bool = False) -> str:
+    """Return the caption of a curve figure: what is drawn, and where and why each curve ends.
+
+    Curves are drawn to their last published point. A point is published only where at least
+    ``threshold`` persons are at risk and the events (per cause, with ``causes``) and the
+    censorings since the previous point are each 0 or at least ``threshold``
+    (:mod:`allrwe.analyses.outcomes.curves`), so a curve may end while many more persons than
+    the threshold are at risk; the number-at-risk table goes on where its own counts are
+    published.
+    """
+    events = "events of each cause" if causes else "events"
+    where = f" ({'; '.join(ends)})" if ends else ""
+    return (
+        f"{title}. Shaded: pointwise 95% confidence band; +: censored. Each curve is drawn "
+        f"to its last published point{where}. A point is published only where at least "
+        f"{threshold} persons are at risk and the {events} and the censorings since the "
+        f"previous point are each 0 or at least {threshold}, so a curve may end while more "
+        "persons remain at risk; the number-at-risk table goes on where its counts are "
+        "published."
+    )
+
+
 def _risk_rows(
     ctx: Context, analysis: str, variable: str, groups: list[str]
 ) -> tuple[list[str], list[Row]]:
@@ -203,7 +245,7 @@ def curve_figure(
     """Return the curve figure of one endpoint for the groups (KM or CIF) and its risk table."""
     curves = _overall(ctx, f"{base}_curve", variable)
     counts = curves  # the counts behind each published point are in the same records
-    series = []
+    series, ends = [], []
     for g in groups:
         part = curves[curves["group"] == g]
         if part.empty:
@@ -213,6 +255,9 @@ def curve_figure(
             points = curve_points(part, counts[counts["group"] == g], cause)
             colour = group_colour(ctx.groups, g)
             series.append({"name": name, "colour": colour, "dash": k, **points})
+            end = curve_end(name, part, points)
+            if end is not None:
+                ends.append(end)
     months, rows = _risk_rows(ctx, f"{base}_risk_table", variable, groups)
     risk = make_table(
         ctx,
@@ -236,11 +281,7 @@ def curve_figure(
             }
         ),
     }
-    m = ctx.min_cell_count
-    caption = (
-        f"{title}. Shaded: pointwise 95% confidence band; +: censored. Curves stop where "
-        f"fewer than {m} persons remain at risk."
-    )
+    caption = curve_caption(title, ends, ctx.min_cell_count, causes != ("survival",))
     chart = "km" if causes == ("survival",) else "cif"
     # Static files for the main analyses; censoring variants are sensitivity analyses.
     return Figure(fid, caption, chart, data, static=":" not in variable), risk
@@ -290,8 +331,8 @@ def stratum_figures(ctx: Context, variable: str, groups: list[str], title: str) 
     """Kaplan–Meier curves of each stratum variable, one figure per group (seed 001 Fig. 2b/d).
 
     Each level of the stratum is one curve with its band, censoring marks and its row of the
-    number-at-risk table; the curves stop, as the overall ones, at the last published number
-    at risk. Drawn in the HTML only (``static=False``).
+    number-at-risk table; the curves end, as the overall ones, at their last published point.
+    Drawn in the HTML only (``static=False``).
     """
     frame = ctx.view.frame("survival_curve")
     frame = frame[(frame["variable"] == variable) & (frame["strata_name"] != _O)]
@@ -305,7 +346,7 @@ def stratum_figures(ctx: Context, variable: str, groups: list[str], title: str) 
         for name in sorted(set(curves.loc[curves["group"] == g, "strata_name"])):
             part = curves[(curves["group"] == g) & (curves["strata_name"] == name)]
             levels = sorted(set(part["strata_level"]), key=level_sort_key)
-            series = []
+            series, ends = [], []
             for k, level in enumerate(levels):
                 one = part[part["strata_level"] == level]
                 n = tallies[
@@ -318,6 +359,7 @@ def stratum_figures(ctx: Context, variable: str, groups: list[str], title: str) 
                     colour = PALETTE[k % len(PALETTE)]
                     shown = f"line {level}" if name in ("line", "line_at_index") else level
                     series.append({"name": shown, "colour": colour, "level": level, **points})
+                    ends.append(curve_end(shown, one, points) or shown)
             if not series:
                 continue
             data = {
@@ -327,11 +369,7 @@ def stratum_figures(ctx: Context, variable: str, groups: list[str], title: str) 
                 "ylabel": "Survival probability",
                 "risk": _stratum_risk(ctx, variable, g, name, series),
             }
-            caption = (
-                f"{title} of group {g} by {name}. Shaded: pointwise 95% confidence band; "
-                f"+: censored. Curves stop where fewer than {ctx.min_cell_count} persons remain "
-                "at risk."
-            )
+            caption = curve_caption(f"{title} of group {g} by {name}", ends, ctx.min_cell_count)
             fid = f"km-{slug(variable)}-{slug(g)}-{slug(name)}"
             figures.append(Figure(fid, caption, "km", data, static=False))
     return figures
@@ -359,7 +397,7 @@ def simon_makuch_figures(
     words = _EVENT_WORDS.get(event, event)
     figures = []
     for g in groups:
-        series = []
+        series, ends = [], []
         for k, (level, name) in enumerate(((event, words), (f"no_{event}", f"no {words}"))):
             part = curves[(curves["group"] == g) & (curves["strata_level"] == level)]
             if part.empty:
@@ -367,6 +405,7 @@ def simon_makuch_figures(
             points = curve_points(part, part, "survival")
             if len(points["x"]) > 1:
                 series.append({"name": name, "colour": PALETTE[k % len(PALETTE)], **points})
+                ends.append(curve_end(name, part, points) or name)
         if not series:
             continue
         data = {
@@ -380,8 +419,10 @@ def simon_makuch_figures(
             f"{title} of group {g} by current {words} status (Simon–Makuch): a person is in "
             f"the 'no {words}' curve until the {words} and in the '{words}' curve after it. "
             "Shaded: pointwise 95% confidence band; +: censored. Only published points are "
-            f"drawn; a curve stops where fewer than {ctx.min_cell_count} persons are at risk "
-            "or a count beside it is hidden."
+            f"drawn; each curve ends at its last one ({'; '.join(ends)}). A time is skipped "
+            f"where fewer than {ctx.min_cell_count} persons are at risk, and a point is "
+            f"published only where the entries, events and censorings since the previous "
+            f"point are each 0 or at least {ctx.min_cell_count}."
         )
         fid = f"sm-{slug(event)}-{slug(variable)}-{slug(g)}"
         figures.append(Figure(fid, caption, "km", data, static=False))
@@ -496,17 +537,52 @@ def summary_cells(
         get("survival_summary", "median_upper_months"),
         unreached=True,
     )
-    marks = [
-        fmt_interval(
-            get("survival_landmark", "survival", lm),
-            get("survival_landmark", "lower", lm),
-            get("survival_landmark", "upper", lm),
-            scale=100.0,
-            suffix="%",
-        )
-        for lm in landmarks
-    ]
+    marks = [landmark_cell(ctx, variable, key, lm) for lm in landmarks]
     return [median, *marks]
+
+
+def landmark_cell(ctx: Context, variable: str, key: tuple[str, str, str], landmark: str) -> str:
+    """Return the landmark rate (95% CI) of one curve, or why it is not shown.
+
+    ``landmark`` is the record's level, e.g. ``"12 months"``. A rate is not estimable (NE)
+    only when nobody is followed to the landmark. A rate missing while persons are still at
+    risk then is withheld, not NE: the published curve has no point there (its counts since
+    the previous point would show fewer persons than the minimum cell count), so the rate
+    would give those counts away; it reads "–" (:data:`WITHHELD_NOTE`). One rule for Table 2
+    and the survival section's tables.
+    """
+    g, sn, sl = key
+
+    def get(name: str) -> Value:
+        return ctx.view.get("survival_landmark", g, sn, sl, variable, landmark, name)
+
+    available = ctx.view.get("survival_summary", g, sn, sl, variable, _O, "available")
+    if available.visible and available.value == 0:
+        return "not available"
+    if landmark_withheld(ctx, variable, key, landmark):
+        return SUPPRESSED
+    return fmt_interval(get("survival"), get("lower"), get("upper"), scale=100.0, suffix="%")
+
+
+def landmark_withheld(
+    ctx: Context, variable: str, key: tuple[str, str, str], landmark: str
+) -> bool:
+    """Whether a landmark rate is withheld: absent, not suppressed, persons still at risk."""
+    g, sn, sl = key
+    survival, at_risk = (
+        ctx.view.get("survival_landmark", g, sn, sl, variable, landmark, name)
+        for name in ("survival", "n_risk")
+    )
+    return (
+        not survival.visible and not survival.suppressed and at_risk.visible and bool(at_risk.value)
+    )
+
+
+#: the note of every table whose landmark rates follow :func:`landmark_cell`
+WITHHELD_NOTE = (
+    "A landmark rate is NE only when nobody is followed to the landmark; with persons still "
+    "at risk it is withheld (–) when the published curve has no point there."
+)
 
 
 #: estimate names of the follow-up: median (reverse Kaplan–Meier) and, when recorded, range
@@ -597,13 +673,14 @@ def _km_endpoint(ctx: Context, spec: StudySpec, variable: str) -> Section:
         dict.fromkeys(zip(frame["group"], frame["strata_name"], frame["strata_level"], strict=True))
     )
     overall = [k for k in keys if k[1] == _O and k[0] in groups]
-    summary = make_table(
-        ctx,
-        f"summary-{sid}",
-        f"{title}: medians and landmark rates",
-        head,
-        [_summary_row(ctx, spec, variable, k) for k in overall],
-    )
+    marks = [f"{m:g} months" for m in spec.outcomes.landmarks_months]
+
+    def rates_table(tid: str, caption: str, keys: list[tuple[str, str, str]]) -> Table:
+        rows = [_summary_row(ctx, spec, variable, k) for k in keys]
+        withheld = any(landmark_withheld(ctx, variable, k, m) for k in keys for m in marks)
+        return make_table(ctx, tid, caption, head, rows, (WITHHELD_NOTE,) if withheld else ())
+
+    summary = rates_table(f"summary-{sid}", f"{title}: medians and landmark rates", overall)
     blocks: list[Block] = [b for b in (figure, risk, summary) if b is not None]
     strata = sorted(
         (k for k in keys if k[1] != _O), key=lambda k: (k[1], level_sort_key(k[2]), k[0])
@@ -612,15 +689,7 @@ def _km_endpoint(ctx: Context, spec: StudySpec, variable: str) -> Section:
     if strata and ":" not in variable:
         folded += stratum_figures(ctx, variable, groups, title)
     if strata:
-        folded.append(
-            make_table(
-                ctx,
-                f"strata-{sid}",
-                f"{title} by stratum",
-                head,
-                [_summary_row(ctx, spec, variable, k) for k in strata],
-            )
-        )
+        folded.append(rates_table(f"strata-{sid}", f"{title} by stratum", strata))
     tests = stat_test_rows(ctx, "survival_test", variable)
     forest = forest_figure(ctx, variable, title, spec) if ":" not in variable else None
     if forest is not None:
