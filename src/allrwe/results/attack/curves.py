@@ -16,6 +16,8 @@ import pandas as pd
 from allrwe.results.attack.system import (
     _OVERALL,
     CURVE_ANALYSES,
+    CURVE_SUMMARIES,
+    KM_CURVES,
     REPORT_PRECISION,
     TOLERANCE_PREFIX,
     Cell,
@@ -50,7 +52,9 @@ def _curves(system: _System, numeric: dict[Cell, dict[str, float]]) -> None:
 
     A published point carries the risk set at its time, the persons who left the risk set
     since the previous published point (events, censorings), and the estimates just before
-    its time; the persons at risk at the first time are the summary's ``n``.
+    its time; the persons at risk at the first time are the summary's ``n``. A Simon-Makuch
+    curve's points also carry ``n_enter``, the persons who joined the risk set since the
+    previous point: its risk sets may grow.
     """
     for curve, points in _curve_points(system, numeric).items():
         levels = [level for _, level in points]
@@ -68,28 +72,38 @@ def _curves(system: _System, numeric: dict[Cell, dict[str, float]]) -> None:
         for level in levels:  # a point of a curve has someone at risk
             system.add([(1.0, key(level, "n_risk"))], 1.0, math.inf, "risk_set")
         for before, after in pairwise(levels):
-            # the risk set shrinks by exactly the persons who left between the two points
+            # the risk set changes by exactly the persons who left and those who entered
+            # between the two points
             terms = [(1.0, key(before, "n_risk")), (-1.0, key(after, "n_risk"))]
-            system.eq(terms + [(-c, k) for c, k in exits(after)], "risk_set")
-        _curve_summary(system, curve, levels, events, exits)
+            terms += [(-c, k) for c, k in exits(after)]
+            system.eq(terms + exits(after, ("n_enter",)), "risk_set")
+        if any(system.has(key(level, "n_enter")) for level in levels):
+            _entry_summary(system, curve, levels, events, exits)
+        else:
+            _curve_summary(system, curve, levels, events, exits)
         causes = [name[len("n_event_") :] for name in events if name.startswith("n_event_")]
         # the estimates may be hidden at some points (secondary suppression): each step runs
         # from the last point whose estimates are published (the start: S = 1, F = 0)
         anchor: dict[str, float] = {}
         span: list[tuple[float, Key]] = []
+        entered = False  # whether persons may have entered since the anchor
         for level in levels:
             now = numeric.get((*curve, level), {})
             span += exits(level)
+            entry = key(level, "n_enter")
+            entered |= system.has(entry) and system.value.get(entry) != 0.0
             # the risk set at the anchor: this one's plus those who left since
             start = [(1.0, key(level, "n_risk")), *span]
-            if kind == "survival_curve" and "survival" in now and "n_event" in events:
-                died = [(c, k) for c, k in span if k[6] == "n_event"]
-                _km_step(system, died, key(level, "n_risk"), start, now, anchor)
-            elif kind != "survival_curve" and causes and all(c in now for c in causes):
+            if kind in KM_CURVES and "survival" in now and "n_event" in events:
+                # the bounds of a step hold for a shrinking risk set only: none entered
+                if not entered:
+                    died = [(c, k) for c, k in span if k[6] == "n_event"]
+                    _km_step(system, died, key(level, "n_risk"), start, now, anchor)
+            elif kind not in KM_CURVES and causes and all(c in now for c in causes):
                 _aj_step(system, curve, level, causes, span, start, now, anchor)
             else:
                 continue
-            anchor, span = now, []
+            anchor, span, entered = now, [], False
 
 
 def _km_step(
@@ -159,8 +173,7 @@ def _aj_step(
 
 
 def _summary_key(curve: tuple[str, ...], name: str) -> Key:
-    analysis = curve[0].replace("_curve", "_summary")
-    return (analysis, *curve[1:], _OVERALL, name)
+    return (CURVE_SUMMARIES[curve[0]], *curve[1:], _OVERALL, name)
 
 
 def _curve_summary(
@@ -191,6 +204,38 @@ def _curve_summary(
         ]
         system.add(terms, -math.inf, 0.0, "summary")
         system.add(terms[:-1], 0.0, math.inf, "summary")
+
+
+def _entry_summary(
+    system: _System,
+    curve: tuple[str, ...],
+    levels: list[str],
+    events: list[str],
+    exits: Callable[..., list[tuple[float, Key]]],
+) -> None:
+    """Tie a Simon-Makuch curve's published points to its summary row.
+
+    Its ``n`` persons are those at risk at its first time and those who enter later, once
+    each: the risk set at the first time is the first point's plus its exits minus its
+    entries, and the entries after the last published point are unseen (``T >= 0``), so
+    ``n = n_risk(first) + exits(first) + sum of the later points' n_enter + T``. The persons
+    at risk at the last published point and the ``T`` who enter after it leave unseen: the
+    summary's events of each kind exceed the points' sum by ``0 .. n_risk(last) + T``.
+    """
+    if not levels:
+        return
+    n = _summary_key(curve, "n")
+    first, last = levels[0], levels[-1]
+    later = [k for lv in levels[1:] for _, k in exits(lv, ("n_enter",))]
+    unseen = system.aux("entered after", *curve)
+    head = [(1.0, (*curve, first, "n_risk")), *exits(first)]
+    system.eq([*head, *[(1.0, k) for k in later], (1.0, unseen), (-1.0, n)], "summary")
+    tail: Key = (*curve, last, "n_risk")
+    for name in events:
+        shown = [(*curve, lv, name) for lv in levels if system.has((*curve, lv, name))]
+        terms = [(-1.0, k) for k in shown] + [(1.0, _summary_key(curve, name))]
+        system.add([*terms, (-1.0, tail), (-1.0, unseen)], -math.inf, 0.0, "summary")
+        system.add(terms, 0.0, math.inf, "summary")
 
 
 def _landmarks(system: _System, numeric: dict[Cell, dict[str, float]]) -> None:

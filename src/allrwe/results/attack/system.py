@@ -63,7 +63,20 @@ TOLERANCE_PREFIX = "~tol:"
 MAX_COUNT = 1e8
 
 #: the curve analyses (their strata fall at different times: no strata equation)
-CURVE_ANALYSES = ("survival_curve", "cumulative_incidence_curve")
+CURVE_ANALYSES = (
+    "survival_curve",
+    "cumulative_incidence_curve",
+    "after_index_simon_makuch_curve",
+)
+#: the curves whose estimates are Kaplan-Meier survivals (a Simon-Makuch curve is one with
+#: persons entering late: its points also carry ``n_enter``)
+KM_CURVES = ("survival_curve", "after_index_simon_makuch_curve")
+#: each curve analysis's summary analysis (its ``overall`` record holds ``n`` and the events)
+CURVE_SUMMARIES = {
+    "survival_curve": "survival_summary",
+    "cumulative_incidence_curve": "cumulative_incidence_summary",
+    "after_index_simon_makuch_curve": "after_index_simon_makuch",
+}
 _COUNT_SUFFIX = "_counts"
 _OVERALL = "overall"
 _MONTHS = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*months?\s*$")
