@@ -7,6 +7,7 @@ another master is refused), and Ibis's temporary views are never listed as CDM t
 from __future__ import annotations
 
 import functools
+import logging
 import re
 import warnings
 from typing import Any
@@ -29,6 +30,7 @@ _IBIS_MEMTABLE = re.compile(r"^ibis_[a-z]*_?(memtable|cached)_")
 def _cdm_pyspark() -> type[BaseBackend]:
     """Return the Ibis PySpark backend class adapted to reading a CDM from a Spark database."""
     from ibis.backends.pyspark import Backend
+    from ibis.backends.pyspark.datatypes import PySparkSchema
 
     # First use of ibis.pyspark registers ibis.options.pyspark, which its compiler reads.
     _ = ibis.pyspark
@@ -39,6 +41,18 @@ def _cdm_pyspark() -> type[BaseBackend]:
                 # PySpark 4.0 converts results with astype(copy=False), deprecated by pandas 3.
                 warnings.filterwarnings("ignore", message="The copy keyword is deprecated")
                 return super().execute(expr, **kwargs)
+
+        def _register_in_memory_table(self, op: Any) -> None:
+            if not is_connect_session(self._session):
+                super()._register_in_memory_table(op)
+                return
+            # Ibis hands Spark a pandas frame; PySpark 4.0's Connect client cannot convert
+            # pandas 3's Arrow-backed columns ("Cannot convert ChunkedArray to Array"), while
+            # it takes an Arrow table as it is.
+            frame = self._session.createDataFrame(
+                op.data.to_pyarrow(op.schema), schema=PySparkSchema.from_ibis(op.schema)
+            )
+            frame.createOrReplaceTempView(op.name)
 
         def list_tables(self, *, like: str | None = None, database: Any = None) -> list[str]:
             names: list[str] = super().list_tables(like=like, database=database)
@@ -76,12 +90,31 @@ def is_spark_session(value: Any) -> bool:
     return type(value).__name__ == "SparkSession" and type(value).__module__.startswith("pyspark")
 
 
+def is_connect_session(session: Any) -> bool:
+    """Whether ``session`` is a Spark Connect session (a client of a remote server)."""
+    return type(session).__module__.startswith("pyspark.sql.connect")
+
+
 def _session_master(session: Any) -> str | None:
     """Return the master of a classic Spark session (None for a Spark Connect session)."""
     try:
         return str(session.sparkContext.master)
     except Exception:  # Spark Connect sessions have no SparkContext
         return None
+
+
+def _quiet_client_loggers() -> None:
+    """Keep PySpark's client from printing a JSON record of each failed query to stderr.
+
+    PySpark 4 logs every analysis error before raising it, those allrwe handles included;
+    allrwe reports the errors it does not handle itself.
+    """
+    try:
+        from pyspark.logger import PySparkLogger
+    except ImportError:  # PySpark 3.5 has no such loggers
+        return
+    for name in ("SQLQueryContextLogger", "DataFrameQueryContextLogger"):
+        PySparkLogger.getLogger(name).setLevel(logging.CRITICAL)
 
 
 def spark_session(master: str | None = None, session: Any = None) -> Any:
@@ -93,8 +126,9 @@ def spark_session(master: str | None = None, session: Any = None) -> Any:
     Parameters
     ----------
     master : str, optional
-        ``spark://host:port`` (a standalone master) or ``sc://host:port`` (Spark Connect);
-        default the active session, else a new ``local[2]`` one.
+        ``spark://host:port`` (a standalone master) or ``sc://host:port`` (Spark Connect: a
+        Connect session on that server, never the active classic one); default the active
+        session, else a new ``local[2]`` one.
     session : pyspark.sql.SparkSession, optional
         A session given by the caller.
 
@@ -114,7 +148,11 @@ def spark_session(master: str | None = None, session: Any = None) -> Any:
         raise BackendUnavailableError(
             "the Spark backend is not installed: pip install 'allrwe[spark]'"
         ) from exc
-    current = session if session is not None else SparkSession.getActiveSession()
+    _quiet_client_loggers()
+    connect_url = master if master is not None and master.startswith("sc://") else None
+    current = session
+    if current is None and connect_url is None:  # an active classic session is not the server
+        current = SparkSession.getActiveSession()
     if current is not None:
         running = _session_master(current)
         if master is not None and running is not None and running != master:
@@ -125,8 +163,11 @@ def spark_session(master: str | None = None, session: Any = None) -> Any:
         return current
     builder = SparkSession.builder
     try:
-        if master is not None and master.startswith("sc://"):
-            return builder.remote(master).getOrCreate()
+        if connect_url is not None:
+            # Connect's own builder: the classic builder's options are shared by the process
+            from pyspark.sql.connect.session import SparkSession as ConnectSession
+
+            return ConnectSession.builder.remote(connect_url).getOrCreate()
         new = (
             builder.master(master or "local[2]")
             .config("spark.ui.showConsoleProgress", "false")
@@ -134,7 +175,7 @@ def spark_session(master: str | None = None, session: Any = None) -> Any:
         )
     except ImportError as exc:
         raise BackendUnavailableError(
-            f"Spark Connect needs its extra packages: pip install 'pyspark[connect]' "
+            f"Spark Connect needs its extra packages: pip install 'allrwe[spark]' "
             f"({first_line(exc)})"
         ) from exc
     except Exception as exc:
