@@ -68,6 +68,11 @@ REVIEWED: dict[tuple[str, str, str], str] = {
         'f"WHERE cohort_definition_id = {int(cohort_id)} ORDER BY 1, 2"',
     ): "target is 'allrwe_circe_' and the absolute value of an int; the id is an int",
     (
+        "cohort/external.py",
+        "circe_rows",
+        'f"DROP TABLE {target}"',
+    ): "target is 'allrwe_circe_' and the absolute value of an int",
+    (
         "io/write.py",
         "parquet_dir_to_duckdb",
         'f"SET threads = {int(threads)}"',
@@ -203,12 +208,14 @@ def _sql_calls(node: ast.AST, func: str) -> list[tuple[str, ast.Call]]:
     out = []
     for child in ast.iter_child_nodes(node):
         inner = child.name if isinstance(child, ast.FunctionDef | ast.AsyncFunctionDef) else func
-        if (
-            isinstance(child, ast.Call)
-            and isinstance(child.func, ast.Attribute)
-            and child.func.attr in SQL_CALLS
-            and child.args
-        ):
+        called = (
+            child.func.attr
+            if isinstance(child, ast.Call) and isinstance(child.func, ast.Attribute)
+            else child.func.id  # a SQL function passed around, e.g. ``execute``
+            if isinstance(child, ast.Call) and isinstance(child.func, ast.Name)
+            else None
+        )
+        if isinstance(child, ast.Call) and called in SQL_CALLS and child.args:
             out.append((func, child))
         out.extend(_sql_calls(child, inner))
     return out
