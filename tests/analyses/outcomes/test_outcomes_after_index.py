@@ -231,25 +231,32 @@ def test_simon_makuch_hand_checked_and_equal_to_direct_calls(
 
 def test_simon_makuch_curves_are_thinned_as_every_curve(endpoints: pd.DataFrame) -> None:
     # min cell count 2. hsct curve (rows in the docstring): times 150 (death, 4 at risk),
-    # 300 (death; person 4 entered on day 200), 366 (3 censored): after day 150 one death
-    # and one entry are pending until the end, so only day 150 is published, and the
-    # 6-month survival (a step at 150 then no published point after it) is hidden.
+    # 300 (death; person 4 entered on day 200), 366 (3 censored): one person enters after
+    # the first time, and every point would leave that 1 to the summary's n minus the
+    # points, so the curve has no point, and the 6-month survival is hidden.
     spec = make_spec("min_cell_count: 2\n" + AFTER)
     rec = after_index_records(endpoints, spec)
     curve = rec[(rec["analysis"] == CURVE_ANALYSIS) & (rec["variable"] == "os")]
     hsct = curve[curve["strata_level"] == "hsct"]
-    assert set(hsct["variable_level"]) == {"150"}
+    assert set(hsct["variable_level"]) == set()
     assert np.isnan(_cell(rec, "after_index_simon_makuch", "hsct", "6 months")["survival"])
     # no_hsct: 11 at risk on day 20; deaths 30, 50, 100, 250, switches (censored) 20, 60,
-    # 80, 120, 200. Day 80 (2 deaths, 2 censored since day 20) would be published, but the
-    # 6-month anchor, day 200, needs it merged in: 3 deaths and 4 censored since day 20.
-    no = _cell(rec, CURVE_ANALYSIS, "no_hsct", "200")
-    assert (no["n_risk"], no["n_event"], no["n_censor"], no["n_enter"]) == (4, 3, 4, 0)
-    assert no["survival"] == pytest.approx(9 / 10 * 8 / 9 * 5 / 6, rel=1e-12)
+    # 80, 120, 200. The 6-month anchor, day 200 (3 deaths and 4 censored since day 20), would
+    # leave one death (day 250) after it, which the summary's deaths minus the points' would
+    # show: the curve ends at day 100 instead (2 deaths and 3 censored since day 20; the
+    # deaths on days 100 and 250 after it), and the 6-month survival is withheld.
+    no = _cell(rec, CURVE_ANALYSIS, "no_hsct", "100")
+    assert (no["n_risk"], no["n_event"], no["n_censor"], no["n_enter"]) == (6, 2, 3, 0)
+    assert no["survival"] == pytest.approx(9 / 10 * 8 / 9, rel=1e-12)
     levels = set(curve.loc[curve["strata_level"] == "no_hsct", "variable_level"])
-    assert levels == {"20", "200"}
+    assert levels == {"20", "100"}
+    summary = _cell(rec, "after_index_simon_makuch", "no_hsct", "overall")
+    shown = curve.loc[
+        (curve["strata_level"] == "no_hsct") & (curve["estimate_name"] == "n_event"), "value"
+    ]
+    assert summary["n_event"] - shown.sum() == 2
     at6 = _cell(rec, "after_index_simon_makuch", "no_hsct", "6 months")
-    assert at6["survival"] == pytest.approx(2 / 3, rel=1e-12)
+    assert np.isnan(at6["survival"])
 
 
 def test_entries_between_counts_late_entries_up_to_the_next_time() -> None:

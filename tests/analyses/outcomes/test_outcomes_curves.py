@@ -72,6 +72,10 @@ def test_a_landmark_with_a_large_risk_set_is_on_the_published_lattice(seed: int)
     assert (risk >= 5).all()
     for kind in exits:
         assert ((counts[kind] == 0) | (counts[kind] >= 5)).all()
+        # and so do the persons after the last point: the total minus the points
+        tail = exits[kind][index[-1] :].sum()
+        assert tail == exits[kind].sum() - counts[kind].sum()
+        assert tail == 0 or tail >= 5
     np.testing.assert_array_equal(-np.diff(risk), (counts["n_event"] + counts["n_censor"])[1:])
     j = landmark_point(km.time, index, km.n_event > 0, at)
     if (time > at).sum() >= 5 and j is None:
@@ -85,8 +89,8 @@ def test_a_landmark_with_a_large_risk_set_is_on_the_published_lattice(seed: int)
 
 
 def test_an_anchor_gives_up_the_points_before_it_when_it_must():
-    # events 1, 2, 1, 1: greedily 0 and 2 are published, leaving 1 event before time 3
-    exits = {"n_event": np.array([1.0, 2.0, 1.0, 1.0, 0.0])}
+    # events 1, 2, 1, 1, 3: greedily 0 and 2 are published, leaving 1 event before time 3
+    exits = {"n_event": np.array([1.0, 2.0, 1.0, 1.0, 3.0])}
     risk = np.array([9, 8, 6, 5, 4])
     assert published_points(risk, exits, 3)[0].tolist() == [0, 2]
     index, counts = published_points(risk, exits, 3, anchors=[3])
@@ -94,3 +98,24 @@ def test_an_anchor_gives_up_the_points_before_it_when_it_must():
     assert counts["n_event"].tolist() == [0.0, 4.0]
     # an anchor whose risk set is below the threshold is not published
     assert published_points(risk, exits, 5, anchors=[4])[0].tolist() == [0]
+
+
+def test_the_persons_after_the_last_point_are_never_below_the_threshold():
+    """Issue 16: the summary's totals minus the points' counts gave the last persons away."""
+    # greedily 0 and 2 (3 events between); the 2 events after time 2 would be 5 - 3
+    exits = {"n_event": np.array([1.0, 2.0, 1.0, 1.0, 0.0])}
+    risk = np.array([9, 8, 6, 5, 4])
+    index, counts = published_points(risk, exits, 3)
+    # the curve ends at time 4 instead: 5 events before it, none after
+    assert index.tolist() == [0, 4]
+    assert counts["n_event"].tolist() == [0.0, 5.0]
+    # 6 censored from time 2 on: publishable, the greedy points stay
+    exits = {"n_event": np.array([1.0, 2.0, 0.0, 0.0, 0.0]),
+             "n_censor": np.array([0.0, 0.0, 1.0, 1.0, 4.0])}  # fmt: skip
+    assert published_points(risk, exits, 3)[0].tolist() == [0, 2]
+    # 2 censored after time 2 and no later time with 3 at risk to take them in: even the
+    # first point would show them (5 at risk there, 3 events in the summary): no point
+    exits = {"n_event": np.array([1.0, 2.0, 0.0, 0.0]), "n_censor": np.array([0.0, 0.0, 1.0, 1.0])}
+    index, counts = published_points(np.array([5, 4, 2, 1]), exits, 3)
+    assert index.tolist() == []
+    assert all(v.tolist() == [] for v in counts.values())

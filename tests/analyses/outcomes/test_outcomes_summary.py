@@ -117,43 +117,74 @@ def _curve(records: pd.DataFrame, analysis: str = "survival_curve") -> pd.DataFr
 
 
 def test_landmarks(records: pd.DataFrame, data: dict[str, np.ndarray]) -> None:
-    km = kaplan_meier(data["time"], data["event"])
     got = _cell(records, "survival_landmark", "os", "12 months")
     assert got["n_risk"] == (data["time"] >= 12 * DAYS_PER_MONTH).sum()
-    # Without landmarks the points are days 4, 335 and 503, and deaths between 12 months
-    # (365 days) and 503 would hide the 12-month value. The first time after 12 months
-    # (day 387) is an anchor of the lattice: the points become 4, 387 and 479, and the
-    # 12-month value is the one published at day 387 (issue 16: 1-year OS was NE).
-    assert _curve(records)["time_days"].tolist() == [4.0, 387.0, 479.0]
+    # Four persons are censored after day 387 (days 479, 490, 503, 583) and no later gap
+    # holds a fifth: whatever point follows 12 months, the summary's censorings minus the
+    # points' would show those 4. The curve ends at day 353, the latest time from which 5
+    # are censored (353 and those 4), and the 12-month value is withheld (the tail rule of
+    # allrwe.analyses.outcomes.curves).
+    late = data["time"] >= 387
+    assert ((data["event"] == 0) & late).sum() == 4
+    assert ((data["event"] == 0) & (data["time"] >= 353)).sum() == 5
+    assert _curve(records)["time_days"].tolist() == [4.0, 353.0]
+    assert np.isnan(got["survival"])
+    # With those four deaths instead, the tail is publishable. Without landmarks the points
+    # would be days 4, 335 and 503, and deaths between 12 months (365 days) and 503 would
+    # hide the 12-month value. The first time after 12 months (day 387) is an anchor of the
+    # lattice: the points become 4, 387, 479, 558 and 611, and the 12-month value is the one
+    # published at day 387 (issue 16: 1-year OS was NE).
+    event = np.where(late, 1, data["event"])
+    km = kaplan_meier(data["time"], event)
+    died = summarise_survival(_rows("os", data["time"], event, data["setting"]), make_spec())
+    assert _curve(died)["time_days"].tolist() == [4.0, 387.0, 479.0, 558.0, 611.0]
+    shown = _cell(died, "survival_landmark", "os", "12 months")
     year = km.at([12 * DAYS_PER_MONTH]).iloc[0]
     np.testing.assert_allclose(
-        got[["survival", "lower", "upper"]], year[["survival", "lower", "upper"]]
+        shown[["survival", "lower", "upper"]], year[["survival", "lower", "upper"]]
     )
-    assert got["survival"] == pytest.approx(_curve(records).loc["387", "survival"])
-    # 10.8 months (329 days): no death from then to day 335 (the last before is on day 328),
-    # so it is the value published at day 335.
+    assert shown["survival"] == pytest.approx(_curve(died).loc["387", "survival"])
+    # 10.8 months (329 days) on the data as they are: no death from then to day 335 (the
+    # last before is on day 328), so it is the value published at day 335; the curve then
+    # ends at day 638, where 5 remain at risk and none is censored.
     lm = summarise_survival(
         _rows("os", data["time"], data["event"], data["setting"]),
         make_spec("outcomes: {landmarks_months: [10.8]}\n"),
     )
+    assert _curve(lm)["time_days"].tolist() == [4.0, 335.0, 638.0]
     shown = _cell(lm, "survival_landmark", "os", "10.8 months")
-    at = km.at([10.8 * DAYS_PER_MONTH]).iloc[0]
+    at = kaplan_meier(data["time"], data["event"]).at([10.8 * DAYS_PER_MONTH]).iloc[0]
     np.testing.assert_allclose(
         shown[["survival", "lower", "upper"]], at[["survival", "lower", "upper"]]
     )
     assert shown["survival"] == pytest.approx(_curve(lm).loc["335", "survival"])
-    late = _cell(records, "survival_landmark", "os", "24 months")
+    late_mark = _cell(records, "survival_landmark", "os", "24 months")
     assert data["time"].max() < 24 * DAYS_PER_MONTH
-    assert late["n_risk"] == 0
-    assert np.isnan(late["survival"])
+    assert late_mark["n_risk"] == 0
+    assert np.isnan(late_mark["survival"])
 
 
 def test_curve_publishes_points_no_subtraction_opens(
     records: pd.DataFrame, data: dict[str, np.ndarray]
 ) -> None:
     """CohortSurvival practice: risk sets >= 5, counts between points 0 or >= 5, one record."""
+    # the fixture's curve keeps one point (see test_landmarks); with the deaths after day
+    # 387 the curve has five, and both must hold the rule
+    event = np.where(data["time"] >= 387, 1, data["event"])
+    died = summarise_survival(_rows("os", data["time"], event, data["setting"]), make_spec())
+    for rec, ev in ((records, data["event"]), (died, event)):
+        _check_curve(rec, data["time"], ev.astype(bool))
+    assert len(_curve(died)) == 5
+    assert "survival_curve_counts" not in set(records["analysis"])
+    risk = _cell(records, "survival_risk_table", "os", "6 months")
+    t = 6 * DAYS_PER_MONTH
+    assert risk["n_risk"] == (data["time"] >= t).sum()
+    assert risk["n_event"] == ((data["time"] <= t) & (data["event"] == 1)).sum()
+    assert _cell(records, "survival_risk_table", "os", "0 months")["n_risk"] == N
+
+
+def _check_curve(records: pd.DataFrame, time: np.ndarray, event: np.ndarray) -> None:
     curve = _curve(records)
-    time, event = data["time"], data["event"].astype(bool)
     days = curve["time_days"].to_numpy()
     np.testing.assert_array_equal(curve["n_risk"], [(time >= d).sum() for d in days])
     assert (curve["n_risk"] >= 5).all()
@@ -171,12 +202,13 @@ def test_curve_publishes_points_no_subtraction_opens(
     ratio = curve["survival"].to_numpy()[1:] / curve["survival"].to_numpy()[:-1]
     guessed = np.round(curve["n_risk"].to_numpy()[:-1] * (1 - ratio))
     assert not ((guessed >= 1) & (guessed < 5)).any()
-    assert "survival_curve_counts" not in set(records["analysis"])
-    risk = _cell(records, "survival_risk_table", "os", "6 months")
-    t = 6 * DAYS_PER_MONTH
-    assert risk["n_risk"] == (data["time"] >= t).sum()
-    assert risk["n_event"] == ((data["time"] <= t) & (data["event"] == 1)).sum()
-    assert _cell(records, "survival_risk_table", "os", "0 months")["n_risk"] == N
+    # the summary minus the points: who leaves after the last point, 0 or >= 5 of each kind
+    summary = _cell(records, "survival_summary", "os")
+    tail_events = summary["n_event"] - curve["n_event"].sum()
+    tail_censor = summary["n"] - summary["n_event"] - curve["n_censor"].sum()
+    assert tail_events == (event & (time >= days[-1])).sum()
+    for tail in (tail_events, tail_censor):
+        assert tail == 0 or tail >= 5
 
 
 def test_tests_across_strata(records: pd.DataFrame, data: dict[str, np.ndarray]) -> None:
@@ -199,9 +231,13 @@ def test_tests_across_strata(records: pd.DataFrame, data: dict[str, np.ndarray])
 
 def test_cumulative_incidence(records: pd.DataFrame, data: dict[str, np.ndarray]) -> None:
     cif = cumulative_incidence(data["time"], data["cause"])
-    # published points at days 4, 405 and 565: an event between 12 months and day 405 hides
-    # the 12-month values; 13.2 months (401.8 days) has none before day 405.
-    assert _curve(records, "cumulative_incidence_curve")["time_days"].tolist() == [4, 405, 565]
+    # greedily the points would be days 4, 405 and 565, but only 3 transplants follow day
+    # 565 (565, 628 and 661: the summary minus the points would show them); the curve ends
+    # at day 479 instead, the latest time with a publishable tail that the rule reaches. An
+    # event between 12 months and the next point hides the 12-month values; 13.2 months
+    # (401.8 days) has none before day 405.
+    assert ((data["cause"] == 1) & (data["time"] >= 565)).sum() == 3
+    assert _curve(records, "cumulative_incidence_curve")["time_days"].tolist() == [4, 479]
     hidden = _cell(records, "cumulative_incidence_landmark", "time_to_hsct", "12 months")
     assert np.isnan(hidden["hsct"])
     lm = summarise_survival(

@@ -12,6 +12,11 @@ point carries:
 * the estimate and its limits just before ``t``: their change since the previous point comes
   from the same persons as the published counts.
 
+The persons who leave from the last published point on (the summary's totals minus the
+points' counts) are, each kind apart, 0 or at least the threshold as well: the curve ends at
+the latest time that allows it and that the rule above reaches (anchors kept); failing that,
+the latest points are given up until the tail is publishable.
+
 So no subtraction of published numbers (consecutive risk sets, risk set minus events and
 censorings, ``n_risk * (1 - S(t) / S(t-))``) gives back a count below the threshold, and the
 curve stops where fewer persons than the threshold remain at risk.
@@ -77,16 +82,72 @@ def published_points(
     Examples
     --------
     >>> idx, c = published_points(np.array([9, 8, 6, 5, 4]),
-    ...                           {"n_event": np.array([1, 2, 1, 1, 0])}, 3)
+    ...                           {"n_event": np.array([1, 2, 1, 1, 3])}, 3)
     >>> idx.tolist(), c["n_event"].tolist()
     ([0, 2], [0.0, 3.0])
     >>> idx, c = published_points(np.array([9, 8, 6, 5, 4]),
-    ...                           {"n_event": np.array([1, 2, 1, 1, 0])}, 3, anchors=[3])
+    ...                           {"n_event": np.array([1, 2, 1, 1, 3])}, 3, anchors=[3])
     >>> idx.tolist(), c["n_event"].tolist()
     ([0, 3], [0.0, 4.0])
+
+    The persons after the last point count too: greedily the points are 0 and 2, and the 2
+    events after time 2 would be the summary's 5 minus the points' 3; the curve ends instead
+    at the latest time whose tail is publishable (time 4, nobody after it).
+
+    >>> idx, c = published_points(np.array([9, 8, 6, 5, 4]),
+    ...                           {"n_event": np.array([1, 2, 1, 1, 0])}, 3)
+    >>> idx.tolist(), c["n_event"].tolist()
+    ([0, 4], [0.0, 5.0])
     """
-    kinds = list(exits)
+    risk = np.asarray(n_risk, dtype=np.float64)
     pinned = {int(a) for a in anchors}
+    index, counts = _greedy(risk, exits, threshold, pinned, len(risk))
+    if index and not _tail_publishable(counts, exits, threshold):
+        ended = _end_where_tail_publishable(risk, exits, threshold, pinned, index[0])
+        if ended is None:
+            _close_tail(index, counts, exits, threshold)
+        else:
+            index, counts = ended
+    return np.asarray(index, dtype=np.int64), {
+        k: np.asarray(v, dtype=np.float64) for k, v in counts.items()
+    }
+
+
+#: how many candidate ends of a curve :func:`published_points` tries before giving up points
+MAX_ENDS = 64
+
+
+def _end_where_tail_publishable(
+    risk: np.ndarray,
+    exits: Mapping[str, np.ndarray],
+    threshold: int,
+    pinned: set[int],
+    first: int,
+) -> tuple[list[int], dict[str, list[float]]] | None:
+    """End the curve at the latest time whose tail is publishable and that the rule reaches.
+
+    The ends are tried latest first, first with the anchors before them, then without any
+    (an anchor only says where a point is wanted); ``None`` if none is reached.
+    """
+    ends = _ends(risk, exits, threshold, first)[:MAX_ENDS]
+    for keep_anchors in (True, False):
+        for end in ends:
+            kept = {p for p in pinned if p < end and keep_anchors} | {end}
+            index, counts = _greedy(risk, exits, threshold, kept, end + 1)
+            if index and index[-1] == end:
+                return index, counts
+    return None
+
+
+def _greedy(
+    risk: np.ndarray,
+    exits: Mapping[str, np.ndarray],
+    threshold: int,
+    pinned: set[int],
+    stop: int,
+) -> tuple[list[int], dict[str, list[float]]]:
+    """Take the times before ``stop`` greedily, anchors (``pinned``) where the rule allows."""
+    kinds = list(exits)
     since = dict.fromkeys(kinds, 0.0)
     index: list[int] = []
     counts: dict[str, list[float]] = {k: [] for k in kinds}
@@ -94,10 +155,9 @@ def published_points(
     def publishable(amounts: Mapping[str, float]) -> bool:
         return all(_publishable(amounts[kind], threshold) for kind in kinds)
 
-    risk = np.asarray(n_risk, dtype=np.float64)
     # the largest risk set from each time on: with delayed entry it can grow again
     later = np.maximum.accumulate(risk[::-1])[::-1] if risk.size else risk
-    for k in range(len(risk)):
+    for k in range(min(stop, len(risk))):
         if later[k] < threshold:
             break
         if risk[k] >= threshold:
@@ -110,9 +170,56 @@ def published_points(
                     since[kind] = 0.0
         for kind in kinds:
             since[kind] += float(exits[kind][k])
-    return np.asarray(index, dtype=np.int64), {
-        k: np.asarray(v, dtype=np.float64) for k, v in counts.items()
-    }
+    return index, counts
+
+
+def _tail_publishable(
+    counts: Mapping[str, list[float]], exits: Mapping[str, np.ndarray], threshold: int
+) -> bool:
+    """Whether the persons after the last point (totals minus the points) are publishable."""
+    return all(
+        _publishable(float(np.sum(exits[k])) - float(np.sum(counts[k])), threshold) for k in counts
+    )
+
+
+def _ends(
+    risk: np.ndarray, exits: Mapping[str, np.ndarray], threshold: int, first: int
+) -> list[int]:
+    """Return the times after ``first`` that may end a curve, latest first.
+
+    A time may end a curve when its risk set reaches the threshold and the persons who leave
+    from it on are, each kind apart, 0 or at least the threshold.
+    """
+    ok = risk >= threshold
+    for values in exits.values():
+        v = np.asarray(values, dtype=np.float64)
+        tail = v.sum() - np.concatenate([[0.0], np.cumsum(v)[:-1]])
+        ok &= (tail == 0) | (tail >= threshold)
+    ok[: first + 1] = False
+    return np.flatnonzero(ok)[::-1].tolist()
+
+
+def _close_tail(
+    index: list[int],
+    counts: dict[str, list[float]],
+    exits: Mapping[str, np.ndarray],
+    threshold: int,
+) -> None:
+    """Give up the latest points until the persons after the last one are publishable (in place).
+
+    Whoever leaves the curve from its last published time on (each kind apart) is the
+    curve's total minus the points' counts, and the summary publishes the totals; so that
+    tail must be 0 or at least the threshold too. Points, anchors included, are merged into
+    the tail latest first, down to none: a curve whose totals are not publishable (say 4 of
+    33 persons censored) has no point, as its first point would tie the summary's ``n`` to
+    the persons who leave after it.
+    """
+    totals = {kind: float(np.sum(exits[kind])) for kind in counts}
+    shown = {kind: float(np.sum(counts[kind])) for kind in counts}
+    while index and not all(_publishable(totals[k] - shown[k], threshold) for k in counts):
+        del index[-1]
+        for kind in counts:
+            shown[kind] -= counts[kind].pop()
 
 
 def _give_up_points(
