@@ -335,17 +335,25 @@ def test_smd_of_a_flag_gives_its_small_hidden_count_away():
 
 
 def test_a_curve_that_stops_early_is_not_taken_for_the_whole_follow_up():
-    # published only while 15 or more are at risk: 5 of the summary's 18 deaths are shown
-    rows = [
-        _rec("survival_summary", "BLIN", ALL, "os", "overall", "n", 20.0),
-        _rec("survival_summary", "BLIN", ALL, "os", "overall", "n_event", 18.0),
-        _rec("survival_summary", "BLIN", ("sex", "F"), "os", "overall", "n_event", HIDDEN),
-        _rec("survival_summary", "BLIN", ("sex", "M"), "os", "overall", "n_event", 15.0),
-    ]
-    for level, risk, deaths in (("10", 20.0, 0.0), ("20", 15.0, 5.0)):
-        for name, value in (("n_risk", risk), ("n_event", deaths), ("n_censor", 0.0)):
-            rows.append(_rec("survival_curve_counts", "BLIN", ALL, "os", level, name, value))
-    report = _attack(rows)
+    # published only while 15 or more are at risk: 5 of the summary's 15 deaths are shown
+    def rows(deaths: float, men: float) -> list[dict]:
+        out = [
+            _rec("survival_summary", "BLIN", ALL, "os", "overall", "n", 20.0),
+            _rec("survival_summary", "BLIN", ALL, "os", "overall", "n_event", deaths),
+            _rec("survival_summary", "BLIN", ("sex", "F"), "os", "overall", "n_event", HIDDEN),
+            _rec("survival_summary", "BLIN", ("sex", "M"), "os", "overall", "n_event", men),
+        ]
+        for level, risk, died in (("10", 20.0, 0.0), ("20", 15.0, 5.0)):
+            for name, value in (("n_risk", risk), ("n_event", died), ("n_censor", 0.0)):
+                out.append(_rec("survival_curve_counts", "BLIN", ALL, "os", level, name, value))
+        return out
+
+    report = _attack(rows(15.0, 12.0))
     assert report.inconsistent == ()
-    # the stratum's hidden deaths still come back as overall minus levels: 18 - 15 = 3
+    # the stratum's hidden deaths still come back as overall minus levels: 15 - 12 = 3;
+    # of the 15 at risk at the last point, 10 die and 5 are censored later: no leak there
     assert _leaks(report) == {"survival_summary/BLIN/sex=F/os/overall/n_event": (3, 3)}
+    # with 18 deaths, the 15 at risk at the last point hold 13 of them: 2 are censored after
+    # it, which the summary minus the points shows (the tail rule of the curves)
+    tail = "survival_curve/BLIN/overall=overall/os/from the last point on/n_censor"
+    assert _leaks(_attack(rows(18.0, 15.0)))[tail] == (2, 2)

@@ -107,11 +107,17 @@ def test_every_published_count_agrees_with_the_entries():
 
 
 def test_a_correctly_thinned_curve_gives_nothing_away():
-    # thinned as the analysis does (threshold 5): points at days 100 and 400 only (the 1
+    # thinned as the analysis does (threshold 5): day 400 would leave 4 censored after it
+    # (the summary minus the points), and no earlier end takes the 3 deaths of day 150 in
+    # a gap of their own: only the first point stays
+    thin = _published(_truth(ROWS), 5, len(ROWS))
+    assert {r["variable_level"] for r in thin if r["analysis"] == CURVE} == {"100"}
+    # with a fifth person censored on day 400: points at days 100 and 400 only (the 1
     # censoring of day 100 and the 3 deaths of day 150 cannot stand alone), with 20 entries
     # and 7 deaths between them; no count below 5 can be worked out
-    truth = _truth(ROWS)
-    rows = _published(truth, 5, len(ROWS))
+    five = [*ROWS, (80.0, 400.0, 0)]
+    truth = _truth(five)
+    rows = _published(truth, 5, len(five))
     levels = sorted({r["variable_level"] for r in rows if r["analysis"] == CURVE}, key=int)
     assert levels == ["100", "400"]
     entered = [r["value"] for r in rows if r["estimate_name"] == "n_enter"]

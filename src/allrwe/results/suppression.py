@@ -226,7 +226,7 @@ def _harden(
             part = np.isin(blocks, sorted(touched))
             found = expose(shown[part], min_cell_count, cache=cache)
         before = hidden
-        leaky = (leaky - touched) | {int(blocks[index[k]]) for k in found.leaked if k in index}
+        leaky = (leaky - touched) | _leaky_blocks(found, index, blocks)
         if not leaky:
             return counts
         extra = _repairs(found.layers, index, counts, weights, headline, tried)
@@ -251,6 +251,20 @@ def _harden(
         counts &= is_count
     logger.warning("the attacker still recovers %d hidden count(s)", len(found.report.leaks))
     return counts
+
+
+def _leaky_blocks(found: Any, index: dict[tuple[str, ...], int], blocks: np.ndarray) -> set[int]:
+    """Return the blocks of the leaked counts.
+
+    A leaked count that is no record (the persons who leave a curve after its last point,
+    derived from the summary and the points) is in the blocks of the published counts that
+    determine it: those of the constraints nearest to the leaks.
+    """
+    out = {int(blocks[index[k]]) for k in found.leaked if k in index}
+    if any(k not in index for k in found.leaked):
+        near = found.layers[0] if found.layers else []
+        out |= {int(blocks[index[k]]) for keys, _ in near for k in keys if k in index}
+    return out
 
 
 class _Labels(Sequence[str]):

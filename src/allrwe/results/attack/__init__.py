@@ -282,8 +282,8 @@ def blocks(records: pd.DataFrame, system: _System) -> np.ndarray:
 
     def node(key: Key) -> int:
         j = system.var.get(key)
-        if j is not None and key[0] == "~aux":
-            return n + j
+        if j is not None and (key[0] == "~aux" or key not in position):
+            return n + j  # an unknown that is no record: an auxiliary or a derived count
         return position.get(key, -1)
 
     for row_keys in [

@@ -187,23 +187,36 @@ def _curve_summary(
 
     Everyone is at risk at the first time: ``n`` is the first risk set plus those who left
     before the first published point. The persons at risk at the last published point all
-    leave after it, unseen: the summary's events of each kind exceed the points' sum by
-    ``0 .. n_risk(last)``, and all of them together by exactly ``n_risk(last)``.
+    leave from it on, unseen: per kind, the summary's count minus the points' sum. Those
+    tails (events of each kind, and the censorings: the rest of ``n_risk(last)``) are counts
+    of persons as well, attacked as hidden counts are (:data:`TAIL_LEVEL`).
     """
     if not levels:
         return
     n = _summary_key(curve, "n")
     first, last = levels[0], levels[-1]
     system.eq([(1.0, (*curve, first, "n_risk")), *exits(first), (-1.0, n)], "summary")
-    tail: Key = (*curve, last, "n_risk")
+    at_risk: Key = (*curve, last, "n_risk")
+    tails: list[tuple[float, Key]] = []
     for name in events:
+        if not system.has(_summary_key(curve, name)):
+            continue
+        tail = system.derived((*curve, TAIL_LEVEL, name))
         shown = [(*curve, lv, name) for lv in levels if system.has((*curve, lv, name))]
-        terms = [(-1.0, k) for k in shown] + [
-            (1.0, _summary_key(curve, name)),
-            (-1.0, tail),
-        ]
-        system.add(terms, -math.inf, 0.0, "summary")
-        system.add(terms[:-1], 0.0, math.inf, "summary")
+        terms = [(-1.0, k) for k in shown] + [(1.0, _summary_key(curve, name)), (-1.0, tail)]
+        system.eq(terms, "summary")
+        tails.append((1.0, tail))
+    if tails and len(tails) == len(events):
+        censored = system.derived((*curve, TAIL_LEVEL, "n_censor"))
+        system.eq([*tails, (1.0, censored), (-1.0, at_risk)], "summary")
+    else:
+        for _, tail in tails:
+            system.add([(1.0, tail), (-1.0, at_risk)], -math.inf, 0.0, "summary")
+
+
+#: the ``variable_level`` under which the attacker names the persons who leave a curve from
+#: its last published point on (no record: the summary minus the points)
+TAIL_LEVEL = "from the last point on"
 
 
 def _entry_summary(

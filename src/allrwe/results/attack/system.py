@@ -134,6 +134,16 @@ class _System:
             self.new_var(key, hidden=False)
         return key
 
+    def derived(self, key: Key) -> Key:
+        """Return ``key`` as an unknown count that is no record but must not leak either.
+
+        A count that the published numbers determine without being published (the persons
+        who leave a curve after its last point) is attacked as a hidden count is.
+        """
+        if key not in self.var:
+            self.new_var(key, hidden=True)
+        return key
+
     def has(self, key: Key) -> bool:
         return key in self.value or key in self.var
 
