@@ -67,6 +67,10 @@ def test_unconfirmed_sets_only(capsys):
     assert "no public OHDSI source gives a LOINC code" in rows["mrd"]["reason"]
     assert "interpretive report" in rows["mrd"]["reason"]
     assert "no public OHDSI concept" in rows["ikzf1_deletion"]["reason"]
+    assert "records a test, not a deletion found" in rows["ikzf1_deletion"]["reason"]
+    assert "issue 1175 proposes ISCN" in rows["complex_karyotype"]["reason"]
+    assert "none of them the CTCAE term" in rows["infusion_reaction"]["reason"]
+    assert "blasts in blood, body fluid and CSF only" in rows["marrow_blasts"]["reason"]
 
 
 def test_concepts_of_a_set(capsys):

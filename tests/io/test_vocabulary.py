@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 from pydantic import ValidationError
@@ -117,6 +118,31 @@ def test_confirmed_values_name_their_source_and_local_ids_are_unconfirmed():
     assert local
     assert not any(c.confirmed for c in local)
     assert len({c.concept_id for c in local}) == len(local)
+
+
+def test_unconfirmed_values_say_where_they_were_searched_and_why_not():
+    # a value no public source confirms names the public repositories searched, each at the
+    # commit read, and the reason none of them covers it; an id its reason names as not a fit
+    # is not in the set
+    vocab = load_vocabulary()
+    unconfirmed = {s.key: s.unconfirmed for s in vocab.sets.values() if s.unconfirmed}
+    assert len(unconfirmed) == 7
+    for key, concepts in unconfirmed.items():
+        for c in concepts:
+            searched = re.findall(r"[\w.-]+/[\w.-]+ [0-9a-f]{8}\b", c.source)
+            assert len(set(searched)) >= 14, (key, searched)
+            assert c.note, key
+            assert c.note.startswith("no public OHDSI"), key
+            assert c.concept_id >= 2_000_000_000
+    judged = {
+        "infusion_reaction": {4193788, 4050438, 441207, 4303952},
+        "ikzf1_deletion": {35948173},
+        "pax5_alteration": {35948173},
+        "chemo_intolerance": {37205051, 35624756, 4322386},
+    }
+    for key, ids in judged.items():
+        assert not set(vocab.concept_set(key).concept_ids) & ids, key
+        assert all(str(i) in unconfirmed[key][0].note for i in ids), key
 
 
 def test_verified_lab_concepts_and_units():
