@@ -137,7 +137,7 @@ def test_unconfirmed_values_say_where_they_were_searched_and_why_not():
     judged = {
         "infusion_reaction": {4193788, 4050438, 441207, 4303952},
         "ikzf1_deletion": {35948173},
-        "pax5_alteration": {35948173},
+        "pax5_alteration": {35948173, 19544714},
         "chemo_intolerance": {37205051, 35624756, 4322386},
     }
     for key, ids in judged.items():
