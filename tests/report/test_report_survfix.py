@@ -78,6 +78,7 @@ def test_caption_says_where_each_curve_ends_and_why():
     assert "events and the censorings since the previous point are each 0 or at least 5" in (
         figure.caption
     )
+    assert "and so are those after the last point" in figure.caption
     # the number-at-risk table goes on past the curve, as the caption says
     assert figure.data["risk"]["times"] == [0.0, 6.0, 12.0, 18.0, 24.0]
     assert figure.data["risk"]["rows"][0]["values"] == ["51", "48", "45", "31", "20"]

@@ -241,20 +241,21 @@ def test_simon_makuch_curves_are_thinned_as_every_curve(endpoints: pd.DataFrame)
     assert set(hsct["variable_level"]) == set()
     assert np.isnan(_cell(rec, "after_index_simon_makuch", "hsct", "6 months")["survival"])
     # no_hsct: 11 at risk on day 20; deaths 30, 50, 100, 250, switches (censored) 20, 60,
-    # 80, 120, 200. The 6-month anchor, day 200 (3 deaths and 4 censored since day 20), would
-    # leave one death (day 250) after it, which the summary's deaths minus the points' would
-    # show: the curve ends at day 100 instead (2 deaths and 3 censored since day 20; the
-    # deaths on days 100 and 250 after it), and the 6-month survival is withheld.
-    no = _cell(rec, CURVE_ANALYSIS, "no_hsct", "100")
-    assert (no["n_risk"], no["n_event"], no["n_censor"], no["n_enter"]) == (6, 2, 3, 0)
-    assert no["survival"] == pytest.approx(9 / 10 * 8 / 9, rel=1e-12)
+    # 80, 120, 200, 2 censored at the end. The 6-month anchor, day 200 (3 deaths and 4
+    # censored since day 20), would leave one death (day 250) after it, which the summary's
+    # deaths minus the points' would show. Points 20, 80 and 366 hold every rule (2 deaths
+    # and 2 censored by day 80; 2 deaths and 3 censored by day 366; the 2 at risk on day 366
+    # censored after it), and the death on day 250 hides the 6-month survival.
+    no = _cell(rec, CURVE_ANALYSIS, "no_hsct", "366")
+    assert (no["n_risk"], no["n_event"], no["n_censor"], no["n_enter"]) == (2, 2, 3, 0)
+    assert no["survival"] == pytest.approx(9 / 10 * 8 / 9 * 5 / 6 * 2 / 3, rel=1e-12)
     levels = set(curve.loc[curve["strata_level"] == "no_hsct", "variable_level"])
-    assert levels == {"20", "100"}
+    assert levels == {"20", "80", "366"}
     summary = _cell(rec, "after_index_simon_makuch", "no_hsct", "overall")
     shown = curve.loc[
         (curve["strata_level"] == "no_hsct") & (curve["estimate_name"] == "n_event"), "value"
     ]
-    assert summary["n_event"] - shown.sum() == 2
+    assert summary["n_event"] - shown.sum() == 0
     at6 = _cell(rec, "after_index_simon_makuch", "no_hsct", "6 months")
     assert np.isnan(at6["survival"])
 

@@ -119,3 +119,24 @@ def test_the_persons_after_the_last_point_are_never_below_the_threshold():
     index, counts = published_points(np.array([5, 4, 2, 1]), exits, 3)
     assert index.tolist() == []
     assert all(v.tolist() == [] for v in counts.values())
+
+
+def test_events_hidden_in_the_summary_do_not_end_the_curve():
+    # 20 persons: 3 deaths in all (hidden in the summary: 1 to 4), 17 censored; the points
+    # show none of the deaths, so they need not end the curve
+    exits = {
+        "n_event": np.array([0, 0, 0, 0, 1, 1, 1, 0.0]),
+        "n_censor": np.array([0, 5, 0, 5, 0, 0, 0, 7.0]),
+    }
+    risk = 20 - np.concatenate([[0.0], np.cumsum(exits["n_event"] + exits["n_censor"])[:-1]])
+    assert risk.tolist() == [20, 20, 15, 15, 10, 9, 8, 7]
+    index, counts = published_points(risk, exits, 5)
+    assert index.tolist() == [0, 1, 2, 3, 4]
+    assert counts["n_event"].sum() == 0
+    # the censorings after the last point are checked all the same: 7 (day 7), publishable
+    assert exits["n_censor"].sum() - counts["n_censor"].sum() == 7
+    # with 4 of them instead, the curve must stop where those 4 are not left over
+    exits["n_censor"][-1] = 4.0
+    index, counts = published_points(risk - np.array([0, 0, 0, 0, 0, 0, 0, 3]), exits, 5)
+    tail = exits["n_censor"].sum() - counts["n_censor"].sum()
+    assert tail == 0 or tail >= 5

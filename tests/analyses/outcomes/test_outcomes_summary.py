@@ -121,13 +121,13 @@ def test_landmarks(records: pd.DataFrame, data: dict[str, np.ndarray]) -> None:
     assert got["n_risk"] == (data["time"] >= 12 * DAYS_PER_MONTH).sum()
     # Four persons are censored after day 387 (days 479, 490, 503, 583) and no later gap
     # holds a fifth: whatever point follows 12 months, the summary's censorings minus the
-    # points' would show those 4. The curve ends at day 353, the latest time from which 5
-    # are censored (353 and those 4), and the 12-month value is withheld (the tail rule of
-    # allrwe.analyses.outcomes.curves).
+    # points' would show those 4. The curve ends at day 638 instead (5 deaths after it, none
+    # censored), its previous point on day 335, so that the gap between holds 7 censorings;
+    # and the 12-month value is withheld (the tail rule of allrwe.analyses.outcomes.curves).
     late = data["time"] >= 387
     assert ((data["event"] == 0) & late).sum() == 4
-    assert ((data["event"] == 0) & (data["time"] >= 353)).sum() == 5
-    assert _curve(records)["time_days"].tolist() == [4.0, 353.0]
+    assert ((data["event"] == 0) & (data["time"] >= 335) & (data["time"] < 638)).sum() == 7
+    assert _curve(records)["time_days"].tolist() == [4.0, 335.0, 638.0]
     assert np.isnan(got["survival"])
     # With those four deaths instead, the tail is publishable. Without landmarks the points
     # would be days 4, 335 and 503, and deaths between 12 months (365 days) and 503 would

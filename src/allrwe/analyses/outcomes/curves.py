@@ -13,9 +13,11 @@ point carries:
   from the same persons as the published counts.
 
 The persons who leave from the last published point on (the summary's totals minus the
-points' counts) are, each kind apart, 0 or at least the threshold as well: the curve ends at
-the latest time that allows it and that the rule above reaches (anchors kept); failing that,
-the latest points are given up until the tail is publishable.
+points' counts) are, each kind apart, 0 or at least the threshold as well (events of a kind
+that number 1 to threshold - 1 in all excepted: the summary hides them, and the points show
+none of them). Of the curves that satisfy this, by giving up the latest points or by ending
+at a later time whose tail allows it, the one with the most landmark anchors, then the
+most points, then the latest end is published.
 
 So no subtraction of published numbers (consecutive risk sets, risk set minus events and
 censorings, ``n_risk * (1 - S(t) / S(t-))``) gives back a count below the threshold, and the
@@ -103,40 +105,42 @@ def published_points(
     pinned = {int(a) for a in anchors}
     index, counts = _greedy(risk, exits, threshold, pinned, len(risk))
     if index and not _tail_publishable(counts, exits, threshold):
-        ended = _end_where_tail_publishable(risk, exits, threshold, pinned, index[0])
-        if ended is None:
-            _close_tail(index, counts, exits, threshold)
-        else:
-            index, counts = ended
+        first = index[0]
+        _close_tail(index, counts, exits, threshold)
+        options = [(index, counts), *_ended(risk, exits, threshold, pinned, first)]
+        # the most anchors, then the most points, then the latest end
+        index, counts = max(
+            options, key=lambda o: (len(pinned.intersection(o[0])), len(o[0]), o[0][-1:])
+        )
     return np.asarray(index, dtype=np.int64), {
         k: np.asarray(v, dtype=np.float64) for k, v in counts.items()
     }
 
 
-#: how many candidate ends of a curve :func:`published_points` tries before giving up points
-MAX_ENDS = 64
+#: how many candidate ends of a curve :func:`published_points` tries
+MAX_ENDS = 24
 
 
-def _end_where_tail_publishable(
+def _ended(
     risk: np.ndarray,
     exits: Mapping[str, np.ndarray],
     threshold: int,
     pinned: set[int],
     first: int,
-) -> tuple[list[int], dict[str, list[float]]] | None:
-    """End the curve at the latest time whose tail is publishable and that the rule reaches.
+) -> list[tuple[list[int], dict[str, list[float]]]]:
+    """Return the curves that end at a time whose tail is publishable, where the rule reaches.
 
-    The ends are tried latest first, first with the anchors before them, then without any
-    (an anchor only says where a point is wanted); ``None`` if none is reached.
+    The :data:`MAX_ENDS` latest such times are tried, each with the anchors before it and
+    without them (an anchor only says where a point is wanted).
     """
-    ends = _ends(risk, exits, threshold, first)[:MAX_ENDS]
-    for keep_anchors in (True, False):
-        for end in ends:
-            kept = {p for p in pinned if p < end and keep_anchors} | {end}
-            index, counts = _greedy(risk, exits, threshold, kept, end + 1)
+    out = []
+    for end in _ends(risk, exits, threshold, first)[:MAX_ENDS]:
+        before = {p for p in pinned if p < end}
+        for kept in (before, set()) if before else (before,):
+            index, counts = _greedy(risk, exits, threshold, kept | {end}, end + 1)
             if index and index[-1] == end:
-                return index, counts
-    return None
+                out.append((index, counts))
+    return out
 
 
 def _greedy(
@@ -173,12 +177,26 @@ def _greedy(
     return index, counts
 
 
+def _tail_free(kind: str, total: float, threshold: int) -> bool:
+    """Whether the tail of ``kind`` needs no check: events whose total is itself hidden.
+
+    Events of a kind (``n_event*``) that number 1 to threshold - 1 in all are hidden in the
+    summary, and no point shows any of them (a point's count is 0 or at least the
+    threshold): what follows the last point is that hidden total. Censorings and entries
+    are no summary count; their totals follow from ``n`` and are always checked.
+    """
+    return kind.startswith("n_event") and 0 < total < threshold
+
+
 def _tail_publishable(
     counts: Mapping[str, list[float]], exits: Mapping[str, np.ndarray], threshold: int
 ) -> bool:
     """Whether the persons after the last point (totals minus the points) are publishable."""
+    totals = {k: float(np.sum(exits[k])) for k in counts}
     return all(
-        _publishable(float(np.sum(exits[k])) - float(np.sum(counts[k])), threshold) for k in counts
+        _tail_free(k, totals[k], threshold)
+        or _publishable(totals[k] - float(np.sum(counts[k])), threshold)
+        for k in counts
     )
 
 
@@ -191,8 +209,10 @@ def _ends(
     from it on are, each kind apart, 0 or at least the threshold.
     """
     ok = risk >= threshold
-    for values in exits.values():
+    for kind, values in exits.items():
         v = np.asarray(values, dtype=np.float64)
+        if _tail_free(kind, float(v.sum()), threshold):
+            continue
         tail = v.sum() - np.concatenate([[0.0], np.cumsum(v)[:-1]])
         ok &= (tail == 0) | (tail >= threshold)
     ok[: first + 1] = False
@@ -216,7 +236,10 @@ def _close_tail(
     """
     totals = {kind: float(np.sum(exits[kind])) for kind in counts}
     shown = {kind: float(np.sum(counts[kind])) for kind in counts}
-    while index and not all(_publishable(totals[k] - shown[k], threshold) for k in counts):
+    while index and not all(
+        _tail_free(k, totals[k], threshold) or _publishable(totals[k] - shown[k], threshold)
+        for k in counts
+    ):
         del index[-1]
         for kind in counts:
             shown[kind] -= counts[kind].pop()

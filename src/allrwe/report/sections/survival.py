@@ -199,8 +199,9 @@ def curve_caption(title: str, ends: list[str], threshold: int, causes: bool = Fa
 
     Curves are drawn to their last published point. A point is published only where at least
     ``threshold`` persons are at risk and the events (per cause, with ``causes``) and the
-    censorings since the previous point are each 0 or at least ``threshold``
-    (:mod:`allrwe.analyses.outcomes.curves`), so a curve may end while many more persons than
+    censorings since the previous point are each 0 or at least ``threshold``, and so are
+    those after the last point (:mod:`allrwe.analyses.outcomes.curves`), so a curve may end
+    while many more persons than
     the threshold are at risk; the number-at-risk table goes on where its own counts are
     published.
     """
@@ -210,9 +211,9 @@ def curve_caption(title: str, ends: list[str], threshold: int, causes: bool = Fa
         f"{title}. Shaded: pointwise 95% confidence band; +: censored. Each curve is drawn "
         f"to its last published point{where}. A point is published only where at least "
         f"{threshold} persons are at risk and the {events} and the censorings since the "
-        f"previous point are each 0 or at least {threshold}, so a curve may end while more "
-        "persons remain at risk; the number-at-risk table goes on where its counts are "
-        "published."
+        f"previous point are each 0 or at least {threshold}, and so are those after the "
+        "last point, so a curve may end while more persons remain at risk; the "
+        "number-at-risk table goes on where its counts are published."
     )
 
 
