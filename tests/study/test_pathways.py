@@ -11,6 +11,8 @@ from allrwe.analyses.pathways import compute_pathways
 from allrwe.analyses.pathways.groups import _therapy_events, group_settings
 from allrwe.analyses.pathways.records import pathway_records, pathway_strata
 from allrwe.errors import StudySpecError
+from allrwe.results import ResultSet, suppress
+from allrwe.results.links import declare_links
 from allrwe.spec import spec_from_text
 from allrwe.study.stages import PathwaysOutput, pathway_settings
 
@@ -190,6 +192,104 @@ def test_pathway_records_are_counted_within_each_stratum():
     assert ("index_year", "2020", "TKI") not in got
     pct = rec[(rec["estimate_name"] == "percentage") & (rec["strata_level"] == "2021")]
     assert sorted(float(v) for v in pct["value"]) == [50.0, 50.0]
+
+
+def test_pathways_are_counted_within_setting_and_treatment_setting():
+
+    # seed 001: the sequences of R/R patients apart from ND ones ("Among 30 R/R patients …")
+    d = pd.Timestamp("2021-03-01")
+    day = pd.Timedelta(days=1)
+    persons = [1, 2, 3, 4, 5, 6]
+    targets = pd.DataFrame({"person_id": persons, "start_date": d, "end_date": d + 500 * day})
+    # BLIN for everyone but 6; HSCT (an exit event) after BLIN for 1, 2 and 4; chemo for 3
+    events = pd.DataFrame(
+        {
+            "person_id": [1, 2, 3, 4, 5, 1, 2, 4, 3],
+            "name": ["BLIN"] * 5 + ["HSCT"] * 3 + ["chemo"],
+            "start_date": [d] * 5 + [d + 90 * day] * 3 + [d + 60 * day],
+            "end_date": [d + 27 * day] * 5 + [d + 90 * day] * 3 + [d + 120 * day],
+        }
+    )
+    result = compute_pathways(events, targets, exit_names=("HSCT",), keep_names=("BLIN",))
+    cohort = pd.DataFrame(
+        {
+            "group": "BLIN",
+            "person_id": persons,
+            "age_at_index": 30.0,
+            "gender_concept_id": 8507,
+            "index_date": d,
+            "setting": ["RR", "RR", "RR", "ND", "ND", None],
+            "treatment_setting": ["re-induction"] * 2 + ["consolidation", "induction"] * 2,
+        }
+    )
+    spec = spec_from_text(SPEC + "pathways: {by: [setting, treatment_setting]}\n")
+    strata = pathway_strata(cohort, spec)
+    assert list(strata.columns) == ["group", "person_id", "setting", "treatment_setting"]
+    assert strata["setting"].tolist() == ["RR", "RR", "RR", "ND", "ND", "unknown"]
+    rec = pathway_records({"BLIN": result}, strata=strata)
+    counts = rec[rec["estimate_name"] == "count"]
+    got = {
+        (r.strata_name, r.strata_level, r.variable_level): int(float(r.value))
+        for r in counts.itertuples()
+    }
+    assert got[("overall", "overall", "BLIN-HSCT")] == 3
+    assert got[("setting", "RR", "BLIN-HSCT")] == 2
+    assert got[("setting", "RR", "BLIN-chemo")] == 1
+    assert got[("setting", "ND", "BLIN-HSCT")] == 1
+    assert got[("setting", "ND", "BLIN")] == 1
+    assert got[("setting", "unknown", "None")] == 1
+    assert got[("treatment_setting", "re-induction", "BLIN-HSCT")] == 2
+    # each level's pathways add up to its persons: RR 2 of 3 = 66.7 %
+    pct = rec[(rec["estimate_name"] == "percentage") & (rec["strata_level"] == "RR")]
+    assert sorted(round(float(v), 1) for v in pct["value"]) == [33.3, 66.7]
+    # a level of setting below the minimum cell count is pooled, as every stratum's
+    pooled = pathway_records({"BLIN": result}, strata=strata, min_cell_count=2)
+    rr = pooled[(pooled["strata_level"] == "RR") & (pooled["estimate_name"] == "count")]
+    assert "BLIN-chemo" not in set(rr["variable_level"])
+
+
+def test_a_pathway_the_group_publishes_is_never_pooled_in_a_stratum_level():
+
+    # 8 persons BLIN-HSCT (6 ND, 2 R/R), 6 BLIN (3 ND, 3 R/R), 2 BLIN-chemo (ND): with a
+    # minimum cell count of 5, pooling R/R's 2 BLIN-HSCT would let 8 - 6 give them back
+    d = pd.Timestamp("2021-03-01")
+    day = pd.Timedelta(days=1)
+    hsct, chemo = list(range(1, 9)), [15, 16]
+    persons = list(range(1, 17))
+    targets = pd.DataFrame({"person_id": persons, "start_date": d, "end_date": d + 500 * day})
+    events = pd.DataFrame(
+        {
+            "person_id": persons + hsct + chemo,
+            "name": ["BLIN"] * 16 + ["HSCT"] * 8 + ["chemo"] * 2,
+            "start_date": [d] * 16 + [d + 90 * day] * 8 + [d + 60 * day] * 2,
+            "end_date": [d + 27 * day] * 16 + [d + 90 * day] * 8 + [d + 120 * day] * 2,
+        }
+    )
+    result = compute_pathways(events, targets, exit_names=("HSCT",), keep_names=("BLIN",))
+    setting = ["ND"] * 6 + ["RR"] * 2 + ["ND"] * 3 + ["RR"] * 3 + ["ND"] * 2
+    strata = pd.DataFrame({"group": "BLIN", "person_id": persons, "setting": setting})
+    rec = pathway_records({"BLIN": result}, strata=strata, min_cell_count=5)
+    counts = rec[rec["estimate_name"] == "count"]
+    got = {(r.strata_level, r.variable_level): int(r.value) for r in counts.itertuples()}
+    other = "other (each fewer than 5)"
+    assert got[("overall", "BLIN-HSCT")] == 8
+    assert (got[("ND", "BLIN-HSCT")], got[("RR", "BLIN-HSCT")]) == (6, 2)  # kept, not pooled
+    assert (got[("overall", other)], got[("ND", other)]) == (2, 2)  # BLIN-chemo, pooled
+    assert ("RR", other) not in got
+    # suppression hides R/R's 2 and, through the link of the levels to the group's row, a
+    # complement: the 2 cannot be recovered as 8 - 6
+    linked = declare_links(rec)
+    out = suppress(ResultSet.create(linked, spec={"name": "t"}, cdm_source="t"), 5).records
+    hidden = out[(out["estimate_name"] == "count") & out["suppressed"]]
+    cells = set(zip(hidden["strata_level"], hidden["variable_level"], strict=True))
+    assert ("RR", "BLIN-HSCT") in cells
+    assert ("ND", "BLIN-HSCT") in cells or ("overall", "BLIN-HSCT") in cells
+
+
+def test_pathways_by_rejects_an_unknown_stratum():
+
+    with pytest.raises(StudySpecError, match=r"pathways\.by.*ph_status"):
+        spec_from_text(SPEC + "pathways: {by: [ph_status]}\n")
 
 
 def test_methods_settings_name_each_groups_value_where_they_differ():

@@ -33,7 +33,9 @@ TP_DEFAULTS: dict[str, Any] = {
     "concat_targets": True,
 }
 
-PathwayBy = Literal["age_band", "sex", "index_year"]
+#: strata the pathways may be counted within: ``setting`` (ND/RR) and ``treatment_setting``
+#: are the cohort's status classification at index (seed 001's sequences within R/R)
+PathwayBy = Literal["age_band", "sex", "index_year", "setting", "treatment_setting"]
 
 
 def _default_pathway_by() -> list[PathwayBy]:
@@ -96,5 +98,6 @@ class PathwaysSpec(Section):
     )
     by: list[PathwayBy] = Field(
         default_factory=_default_pathway_by,
-        description="pathways are also counted within each of these strata",
+        description="pathways are also counted within each of these strata: age_band, sex, "
+        "index_year, setting (ND/RR at index), treatment_setting",
     )

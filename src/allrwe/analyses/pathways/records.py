@@ -8,7 +8,12 @@ import pandas as pd
 
 from allrwe.analyses.outcomes.strata import OVERALL, age_band_labels
 from allrwe.analyses.pathways.result import PathwayResult, count_pathways
-from allrwe.analyses.records import concat_records, drop_single_member_margins, pool_rare
+from allrwe.analyses.records import (
+    concat_records,
+    drop_single_member_margins,
+    pool_rare,
+    pooled_label,
+)
 from allrwe.results import percentage_records
 from allrwe.spec import (
     StudySpec,
@@ -17,13 +22,17 @@ from allrwe.spec import (
 __all__ = ["pathway_records", "pathway_strata"]
 
 _SEX = {8507: "male", 8532: "female"}
+#: strata that are columns of the cohort (its status classification at index)
+_COHORT_STRATA = ("setting", "treatment_setting")
 
 
 def pathway_strata(cohort: pd.DataFrame, spec: StudySpec) -> pd.DataFrame:
     """Return ``group, person_id`` and a column per ``spec.pathways.by`` stratum.
 
     ``age_band`` uses ``spec.age_bands`` (the labels of every other table), ``sex`` the
-    gender concept (8507 male, 8532 female), ``index_year`` the year of the index date.
+    gender concept (8507 male, 8532 female), ``index_year`` the year of the index date;
+    ``setting`` (``ND``/``RR``) and ``treatment_setting`` are the cohort's classification at
+    index, the levels of every other table's ``setting`` strata (a missing one ``unknown``).
     """
     out = cohort[["group", "person_id"]].copy()
     for name in spec.pathways.by:
@@ -31,6 +40,9 @@ def pathway_strata(cohort: pd.DataFrame, spec: StudySpec) -> pd.DataFrame:
             out[name] = age_band_labels(cohort["age_at_index"], spec.age_bands).to_numpy()
         elif name == "sex":
             out[name] = cohort["gender_concept_id"].map(_SEX).fillna("unknown").to_numpy()
+        elif name in _COHORT_STRATA:
+            values = cohort[name] if name in cohort else pd.Series(None, index=cohort.index)
+            out[name] = values.astype("object").where(values.notna(), "unknown").astype(str)
         else:
             out[name] = pd.to_datetime(cohort["index_date"]).dt.year.astype(str).to_numpy()
     return out.drop_duplicates(["group", "person_id"])
@@ -44,16 +56,23 @@ def pathway_records(
 ) -> pd.DataFrame:
     """Persons per pathway (untreated as ``"None"``) with percentages, per group and stratum.
 
-    Pathways of fewer than ``min_cell_count`` persons are pooled (:func:`pool_rare`); the
-    pathways of a group (or of one stratum level) add up to its persons (a margin).
-    ``strata`` (:func:`pathway_strata`) adds the same counts within each level of each of its
-    stratum columns.
+    Pathways of fewer than ``min_cell_count`` persons of the group are pooled
+    (:func:`pool_rare`); the pathways of a group (or of one stratum level) add up to its
+    persons (a margin). ``strata`` (:func:`pathway_strata`) adds the same counts within each
+    level of each of its stratum columns, with the group's own list: a pathway the group
+    lists keeps its row in every level where it occurs, however few persons (suppression
+    hides a small one), and a pathway the group pools is pooled in every level. A level
+    therefore never pools a pathway the group publishes, which the group's count minus the
+    other levels' counts would give back; the levels of each pathway add up to the group's
+    row, a link suppression protects (:func:`allrwe.results.links.declare_links`).
     """
     parts = []
     for group, result in results.items():
         if result is None:
             continue
         patients = result.patients
+        overall = count_pathways(patients, include_none=True)
+        pooled = set(overall.loc[overall["n_persons"] < min_cell_count, "pathway"].astype(str))
         cuts: list[tuple[str, str, pd.DataFrame]] = [(OVERALL, OVERALL, patients)]
         if strata is not None:
             mine = strata[strata["group"] == group].drop(columns="group")
@@ -66,13 +85,21 @@ def pathway_records(
             counts = count_pathways(rows, include_none=True)
             if counts.empty:
                 continue
-            parts.append(_counts_records(counts, group, strata_name, strata_level, min_cell_count))
+            parts.append(
+                _counts_records(counts, group, strata_name, strata_level, min_cell_count, pooled)
+            )
     return concat_records(parts)
 
 
 def _counts_records(
-    counts: pd.DataFrame, group: str, strata_name: str, strata_level: str, min_cell_count: int
+    counts: pd.DataFrame,
+    group: str,
+    strata_name: str,
+    strata_level: str,
+    min_cell_count: int,
+    pooled: set[str],
 ) -> pd.DataFrame:
+    """Return the records of one cut, pooling ``pooled`` (the group's pooled pathways)."""
     total = int(counts["n_persons"].sum())
     table = pd.DataFrame(
         {
@@ -84,12 +111,25 @@ def _counts_records(
             "count": counts["n_persons"].to_numpy(dtype="int64"),
         }
     )
-    table = pool_rare(
-        table,
-        keys=["group", "strata_name", "strata_level", "variable"],
-        level="variable_level",
-        count="count",
-        min_cell_count=min_cell_count,
-    )
+    if strata_name == OVERALL:
+        table = pool_rare(
+            table,
+            keys=["group", "strata_name", "strata_level", "variable"],
+            level="variable_level",
+            count="count",
+            min_cell_count=min_cell_count,
+        )
+    else:
+        rare = table["variable_level"].isin(pooled)
+        if rare.any():
+            other = (
+                table[rare]
+                .iloc[:1]
+                .assign(
+                    variable_level=pooled_label(min_cell_count),
+                    count=int(table.loc[rare, "count"].sum()),
+                )
+            )
+            table = pd.concat([table[~rare], other], ignore_index=True)
     records = percentage_records(table, analysis="pathways", denominator=total)
     return drop_single_member_margins(records)

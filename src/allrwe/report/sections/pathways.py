@@ -25,7 +25,7 @@ _O = "overall"
 
 def _sankey_data(ctx: Context, group: str) -> tuple[dict[str, Any], list[Row]]:
     frame = ctx.view.frame("pathways")
-    # the whole group only: pathway records also come by age band, sex and index year
+    # the whole group only: pathway records also come by the strata of `pathways.by`
     frame = frame[
         (frame["group"] == group)
         & (frame["strata_name"] == _O)
@@ -86,9 +86,10 @@ def swimmer_figure(ctx: Context, group: str) -> Figure | None:
     """Draw the treatment sequences of one group as an aggregated swimmer plot.
 
     A lane per pathway (the sequence of therapies after the index date) and patient group:
-    the whole group, then each level of each stratum the pathway records carry (age band,
-    sex, index year). Suppression-safe: a pathway is drawn only when its count is published,
-    not pooled and at least the minimum cell count; a lane never stands for fewer persons.
+    the whole group, then each level of each stratum the pathway records carry
+    (``pathways.by``: age band, sex, index year, setting, treatment setting).
+    Suppression-safe: a pathway is drawn only when its count is published, not pooled and at
+    least the minimum cell count; a lane never stands for fewer persons.
     """
     frame = ctx.view.frame("pathways")
     frame = frame[(frame["group"] == group) & (frame["estimate_name"] == "count")]
