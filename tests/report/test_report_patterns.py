@@ -256,3 +256,37 @@ def test_settings_stand_side_by_side_as_bars_when_only_the_two_way_table_is_publ
     ]
     assert "splits are not published" in settings.caption
     assert note.paragraphs[0].endswith(": All persons of group BLIN: RR.")
+
+
+def test_prior_therapy_has_a_table_per_setting_level_with_patterns_therapy_by():
+    from allrwe.report.model import Table
+    from allrwe.report.sections.therapy import patterns_section
+    from allrwe.spec import spec_from_text
+
+    spec = spec_from_text(
+        "name: s\nindex_groups: {BLIN: [blinatumomab]}\n"
+        "study_period: {start: 2020-01-01, end: 2021-12-31}\n"
+        "patterns: {therapy_by: [setting]}\n"
+    )
+    cells = [("overall", "overall", 30, 60.0), ("setting", "ND", 10, 40.0),
+             ("setting", "RR", 20, 80.0)]  # fmt: skip
+    rows = [
+        make_records(analysis="prior_therapy", group="BLIN", strata_name=sn, strata_level=sl,
+                     variable="prior_therapy", variable_level="chemotherapy",
+                     estimate_name=["count", "percentage"], value=[n, pct])
+        for sn, sl, n, pct in cells
+    ]  # fmt: skip
+    ctx = Context(ResultView(pd.concat(rows, ignore_index=True)), ["BLIN"], 5)
+    section = patterns_section(ctx, spec)
+    (therapy,) = [c for c in section.children if c.id == "patterns-therapy"]
+    tables = [b for b in therapy.blocks if isinstance(b, Table)]
+    got = {t.caption: t.rows[0].cells for t in tables}
+    assert got["Prior therapy by class, persons (%)"] == ("chemotherapy", "30 (60.0%)")
+    assert got["Prior therapy by class, Newly diagnosed, persons (%)"] == (
+        "chemotherapy",
+        "10 (40.0%)",
+    )
+    assert got["Prior therapy by class, Relapsed/refractory, persons (%)"] == (
+        "chemotherapy",
+        "20 (80.0%)",
+    )

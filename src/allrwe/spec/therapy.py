@@ -100,6 +100,11 @@ class DoseSpec(Section):
     weight_threshold_kg: Float = Field(default=45.0, gt=0, le=1_000)
 
 
+#: cohort strata the prior and subsequent therapy tables may be cut by (the status
+#: classification at index, a column of the cohort)
+TherapyBy = Literal["setting", "treatment_setting"]
+
+
 def _default_classes() -> dict[str, list[str]]:
     return {
         "chemotherapy": ["chemotherapy"],
@@ -124,6 +129,11 @@ class PatternsSpec(Section):
     )
     duration_buckets: DayCuts = Field(default_factory=lambda: [14.0, 28.0])
     dose: DoseSpec = Field(default_factory=DoseSpec)
+    therapy_by: list[TherapyBy] = Field(
+        default_factory=list,
+        description="prior and subsequent therapy are also counted within each of these cohort "
+        "strata: setting (ND/RR at index), treatment_setting (seed 001 Supplementary Table 1)",
+    )
 
     @field_validator("novel_agent_classes")
     @classmethod

@@ -17,7 +17,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
-from pattern_helpers import cohort_frame, day, event_frame
+from pattern_helpers import PATTERN_SPEC, cohort_frame, day, event_frame
 
 from allrwe.analyses.therapy import (
     cycle_distribution,
@@ -28,11 +28,14 @@ from allrwe.analyses.therapy import (
     prior_therapy,
     sequences,
     subsequent_therapy,
+    summarise_therapy_inputs,
     therapy_by_person,
+    therapy_records,
     treatment_duration,
 )
 from allrwe.analyses.therapy._inputs import TherapyInputs
 from allrwe.analyses.therapy.periods import _repeat_lists
+from allrwe.errors import StudySpecError
 from allrwe.io.vocabulary import Vocabulary
 from allrwe.spec import StudySpec, spec_from_text
 
@@ -351,3 +354,60 @@ def test_destinations_within_the_setting(spec: StudySpec, vocab: Vocabulary) -> 
         ("destination", "RR", "car_t", 2),
         ("destination", "RR", "hsct", 2),
     ]
+
+
+def test_prior_and_subsequent_therapy_within_patterns_therapy_by(vocab: Vocabulary) -> None:
+    # seed 001 Supplementary Table 1: therapy before blinatumomab within ND and R/R.
+    # BLIN: person 3 ND (cytarabine and HSCT before, inotuzumab and cytarabine after),
+    # persons 1 and 4 R/R (1: inotuzumab, vincristine, dasatinib before, HSCT after;
+    # 4: nothing before, CAR-T after); INO: person 2 has no setting (unknown).
+    spec = spec_from_text(PATTERN_SPEC + "patterns: {therapy_by: [setting]}\n")
+    setting = COHORT["person_id"].map({1: "RR", 2: None, 3: "ND", 4: "RR"})
+    cohort = COHORT.assign(setting=setting.to_numpy())
+    patterns = summarise_therapy_inputs(inputs_from_frames(cohort, EVENTS, spec, vocab), None,
+                                        vocab)  # fmt: skip
+    records = therapy_records(patterns)
+    counts = records[records["estimate_name"] == "count"]
+    got = {
+        (r.analysis, r.group, r.strata_name, r.strata_level, r.variable_level): int(r.value)
+        for r in counts.itertuples()
+    }
+    assert got[("prior_therapy", "BLIN", "overall", "overall", "chemotherapy")] == 2
+    assert got[("prior_therapy", "BLIN", "setting", "ND", "chemotherapy")] == 1
+    assert got[("prior_therapy", "BLIN", "setting", "RR", "chemotherapy")] == 1
+    assert got[("prior_therapy", "BLIN", "setting", "ND", "hsct")] == 1
+    assert got[("prior_therapy", "BLIN", "setting", "RR", "hsct")] == 0
+    assert got[("prior_therapy", "BLIN", "setting", "RR", "tki")] == 1
+    assert got[("prior_therapy", "INO", "setting", "unknown", "any")] == 0
+    assert got[("prior_therapy", "INO", "setting", "RR", "tki")] == 1
+    assert got[("subsequent_therapy", "BLIN", "setting", "RR", "hsct")] == 1
+    assert got[("subsequent_therapy", "BLIN", "setting", "RR", "car_t")] == 1
+    assert got[("subsequent_therapy", "BLIN", "setting", "ND", "inotuzumab")] == 1
+    pct = records[
+        (records["estimate_name"] == "percentage")
+        & (records["analysis"] == "prior_therapy")
+        & (records["group"] == "BLIN")
+        & (records["strata_level"] == "RR")
+        & (records["variable_level"] == "any")
+    ]
+    assert pct["value"].tolist() == [50.0]  # 1 of the 2 R/R persons
+    # the levels of a stratum add up to the overall row (checked by the suppression links)
+    for level in ("chemotherapy", "tki", "hsct", "any"):
+        parts = sum(got[("prior_therapy", "BLIN", "setting", s, level)] for s in ("ND", "RR"))
+        assert parts == got[("prior_therapy", "BLIN", "overall", "overall", level)]
+
+
+def test_therapy_by_left_empty_keeps_the_period_tables_unstratified(
+    spec: StudySpec, vocab: Vocabulary
+) -> None:
+    patterns = summarise_therapy_inputs(inputs_from_frames(COHORT, EVENTS, spec, vocab), None,
+                                        vocab)  # fmt: skip
+    assert "stratum" not in patterns.prior_therapy
+    assert set(therapy_records(patterns)["strata_name"]) >= {"overall"}
+    prior = therapy_records(patterns).query("analysis == 'prior_therapy'")
+    assert set(prior["strata_name"]) == {"overall"}
+
+
+def test_therapy_by_names_only_cohort_strata() -> None:
+    with pytest.raises(StudySpecError, match=r"patterns\.therapy_by\[0\].*ph_status"):
+        spec_from_text(PATTERN_SPEC + "patterns: {therapy_by: [ph_status]}\n")

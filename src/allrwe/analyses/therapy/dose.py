@@ -279,6 +279,8 @@ def dose_records(
     cfg = inputs.spec.patterns.dose
     tr = index_treatments(inputs) if treatments is None else treatments
     rec = dose_inputs.records.copy()
+    if rec.empty:  # no exposure record (or no dose inputs at all): no dose row
+        return _empty_doses()
     ids = {k: set(vocab.concept_set(k).concept_ids) for k in rec["concept_set"].unique()}
     rec["amount"] = _amounts(rec, dose_inputs.strength, ids)
     supply = pd.to_numeric(rec["days_supply"], errors="coerce")

@@ -44,6 +44,24 @@ def _destinations(table: pd.DataFrame) -> pd.DataFrame:
     return categorical_records(frame.drop(columns="subgroup"), "destinations")
 
 
+def _period(table: pd.DataFrame, analysis: str) -> pd.DataFrame:
+    """Prior or subsequent therapy records; within ``patterns.therapy_by`` as strata.
+
+    A row of a stratum (``stratum`` set) has that stratum as ``strata_name`` and its level
+    (``ND``) as ``strata_level``; classes overlap, so no margin within a table.
+    """
+    if "stratum" not in table:
+        return categorical_records(table, analysis, partition=False)
+    frame = table.copy()
+    stratum = frame["stratum"].fillna("").astype(str)
+    own = (stratum != "").to_numpy()
+    frame["strata_name"] = np.where(own, stratum, OVERALL)
+    frame["strata_level"] = np.where(own, frame["subgroup"].astype(str), OVERALL)
+    return categorical_records(
+        frame.drop(columns=["stratum", "subgroup"]), analysis, partition=False
+    )
+
+
 def _sequences(table: pd.DataFrame) -> pd.DataFrame:
     if table.empty:
         return empty_records()
@@ -97,7 +115,8 @@ def _unrecorded_classes(table: pd.DataFrame) -> pd.DataFrame:
 def therapy_records(patterns: TherapyPatterns, *, min_cell_count: int = 1) -> pd.DataFrame:
     """Return the records of every treatment-pattern result (not the person-level frames).
 
-    Analyses: ``prior_therapy``, ``subsequent_therapy`` (classes overlap: no margin),
+    Analyses: ``prior_therapy``, ``subsequent_therapy`` (classes overlap: no margin; also
+    within each of ``patterns.therapy_by`` as a stratum),
     ``destinations`` (by duration bucket and by cycles as strata), ``sequences`` (two
     denominators as strata), ``cycles``, ``duration_buckets``, ``duration`` (summary
     statistics), ``line_at_index``, ``line_regimens`` (line as stratum) and
@@ -113,8 +132,8 @@ def therapy_records(patterns: TherapyPatterns, *, min_cell_count: int = 1) -> pd
         min_cell_count=min_cell_count,
     )
     parts = [
-        categorical_records(patterns.prior_therapy, "prior_therapy", partition=False),
-        categorical_records(patterns.subsequent_therapy, "subsequent_therapy", partition=False),
+        _period(patterns.prior_therapy, "prior_therapy"),
+        _period(patterns.subsequent_therapy, "subsequent_therapy"),
         _destinations(patterns.destinations),
         _sequences(patterns.sequences),
         categorical_records(patterns.cycles, "cycles"),

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field, fields, replace
 
 import pandas as pd
 
@@ -70,6 +70,32 @@ def cycle_distribution(
     return out[(out["level"] != "0") | (out["n"] > 0)].reset_index(drop=True)
 
 
+def _by_strata(
+    table: Callable[..., pd.DataFrame], inputs: TherapyInputs, therapy: pd.DataFrame
+) -> pd.DataFrame:
+    """Return a period table (prior or subsequent therapy), also within ``patterns.therapy_by``.
+
+    Returns
+    -------
+    pandas.DataFrame
+        The table overall; with ``therapy_by``, also within each stratum, and the columns
+        ``stratum`` (``""`` overall, else the stratum's name) and ``subgroup`` (its level,
+        ``"unknown"`` when the cohort has none; ``""`` overall).
+    """
+    overall = table(inputs, therapy=therapy)
+    if not inputs.spec.patterns.therapy_by:
+        return overall
+    parts = [overall.assign(stratum="", subgroup="")]
+    for name in dict.fromkeys(inputs.spec.patterns.therapy_by):
+        cohort = inputs.cohort
+        values = cohort[name] if name in cohort else pd.Series(None, index=cohort.index)
+        levels = values.astype("object").where(values.notna(), "unknown").astype(str)
+        cut = replace(inputs, cohort=cohort.assign(**{name: levels}))
+        t = table(cut, therapy=therapy, by=[name])
+        parts.append(t.rename(columns={name: "subgroup"}).assign(stratum=name))
+    return pd.concat(parts, ignore_index=True)
+
+
 @dataclass(frozen=True)
 class TherapyPatterns:
     """All treatment-pattern results of one cohort (tidy pandas frames)."""
@@ -109,8 +135,8 @@ def summarise_therapy_inputs(
     )
     return TherapyPatterns(
         index_treatments=tr,
-        prior_therapy=prior_therapy(inputs, therapy=therapy),
-        subsequent_therapy=subsequent_therapy(inputs, therapy=therapy),
+        prior_therapy=_by_strata(prior_therapy, inputs, therapy),
+        subsequent_therapy=_by_strata(subsequent_therapy, inputs, therapy),
         destinations=pd.concat(
             [
                 destination_table(inputs, treatments=tr, therapy=therapy).assign(stratum=""),

@@ -8,11 +8,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from allrwe.report._blocks import Context, group_header, make_table, na_text
-from allrwe.report._view import Value, fmt_count, fmt_number, fmt_pct
+from allrwe.report._blocks import Context, group_header, make_table, na_text, slug
+from allrwe.report._view import Value, fmt_count, fmt_number, fmt_pct, level_sort_key
 from allrwe.report.figures import group_colour
 from allrwe.report.model import Block, Figure, Row, Section, Text
-from allrwe.report.sections.destinations import destinations_section
+from allrwe.report.sections.destinations import SETTING_TITLES, destinations_section
 from allrwe.report.sections.levels import level_table
 from allrwe.report.sections.pathways import pathways_section
 from allrwe.spec import StudySpec
@@ -94,6 +94,25 @@ def _duration(ctx: Context) -> Section | None:
     return Section("patterns-duration", "Duration of the index treatment", tuple(blocks))
 
 
+def _period_strata(
+    ctx: Context, spec: StudySpec, analysis: str, title: str, order: list[str]
+) -> list[Block]:
+    """One table per level of each ``patterns.therapy_by`` stratum (ND, then R/R, …)."""
+    frame = ctx.view.frame(analysis)
+    tables: list[Block] = []
+    for sn in dict.fromkeys(spec.patterns.therapy_by):
+        found = set(frame.loc[frame["strata_name"] == sn, "strata_level"].astype(str))
+        known = [lv for lv in SETTING_TITLES if lv in found]
+        for sl in [*known, *sorted(found - set(known), key=level_sort_key)]:
+            name = SETTING_TITLES.get(sl, sl) if sn == "setting" else f"{sn} {sl}"
+            caption = f"{title} by class, {name}, persons (%)"
+            tid = f"table-{analysis}-{slug(sn)}-{slug(sl)}"
+            table = level_table(ctx, analysis, caption, "Class", order=order, sn=sn, sl=sl, tid=tid)
+            if table is not None:
+                tables.append(table)
+    return tables
+
+
 def _prior_subsequent(ctx: Context, spec: StudySpec) -> Section | None:
     order = [*spec.patterns.therapy_classes, "other_novel_agent", "any"]
     blocks: list[Block] = []
@@ -104,6 +123,7 @@ def _prior_subsequent(ctx: Context, spec: StudySpec) -> Section | None:
         table = level_table(ctx, analysis, f"{title} by class, persons (%)", "Class", order=order)
         if table is not None:
             blocks.append(table)
+        blocks.extend(_period_strata(ctx, spec, analysis, title, order))
     if not blocks:
         return None
     note = Text(("Classes overlap: a person may have had several.",), style="note")
