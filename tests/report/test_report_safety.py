@@ -48,3 +48,30 @@ def test_grade_unknown_column_only_when_someone_has_it():
     table = _table(_records(6))
     assert table.header[-1] == "Grade unknown"
     assert table.rows[1].cells[-1] == "6 (3.0%)"
+
+
+def test_deaths_table_says_cause_not_available_when_no_death_has_one():
+    from allrwe.analyses.records import status_records
+
+    reason = "no death of the cohort has a cause (death.cause_concept_id 0 or empty)"
+    records = pd.concat(
+        [
+            make_records(analysis="cohort", group="INO", variable="persons",
+                         estimate_name="count", value=200),
+            make_records(analysis="safety_deaths", group="INO", variable="persons",
+                         estimate_name="count", value=200),
+            make_records(analysis="safety_deaths", group="INO", variable="death",
+                         variable_level="any", estimate_name=["count", "percentage"],
+                         value=[12, 6.0]),
+            status_records("safety_deaths", ["INO"], reason).assign(variable="death_cause"),
+        ],
+        ignore_index=True,
+    )  # fmt: skip
+    section = safety_section(Context(ResultView(records), ["INO"], 5))
+    (table,) = section.children[0].blocks
+    assert isinstance(table, Table)
+    cells = [r.cells for r in table.rows]
+    assert ("any", "12 (6.0%)") in cells
+    assert ("cause of death", "not available") in cells
+    assert any("death.cause_concept_id" in n for n in table.notes)
+    assert not any("adverse event anywhere" in n for n in table.notes)

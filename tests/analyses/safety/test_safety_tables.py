@@ -202,6 +202,38 @@ def test_deaths_by_cause_and_early_deaths(records: pd.DataFrame) -> None:
     )
 
 
+def test_causes_of_death_not_available_when_no_death_has_a_cause(
+    tmp_path: Path, vocab: Vocabulary
+) -> None:
+    # the same CDM, but neither death carries a cause (0 and NULL, as most ETLs write it)
+    data = tables(vocab)
+    data["death"] = [death(2, 60, 0), death(4, 30, None)]
+    spec = spec_from_text(SPEC)
+    with connect(write_cdm(tmp_path / "cdm.duckdb", data)) as source:
+        out = summarise_safety(source, vocab, cohort_of(spec), spec)
+    blin, overall = table(out, "safety_deaths", "BLIN"), table(out, "safety_deaths", "overall")
+    assert blin[("death", "any")] == 1  # the deaths are still counted
+    assert overall[("death", "any")] == 2
+    assert ("death", "unknown") not in overall  # not a 100 % "unknown" row
+    na = out[(out["analysis"] == "safety_deaths") & (out["variable"] == "death_cause")]
+    assert sorted(na["group"]) == ["BLIN", "INO", "overall"]
+    assert set(na["variable_level"]) == {"not available"}
+    assert set(na["strata_level"]) == {
+        "no death of the cohort has a cause (death.cause_concept_id 0 or empty)"
+    }
+    assert len(validate_records(out)) == len(out)
+    suppress(ResultSet.create(out, spec={"name": "t"}, cdm_source="t"), 2)
+
+
+def test_causes_of_death_are_named_and_no_not_available_record_when_recorded(
+    records: pd.DataFrame,
+) -> None:
+    # one of the two deaths has a cause (infection): causes are listed, the other is unknown
+    assert not (records["variable"] == "death_cause").any()
+    causes = records[(records["analysis"] == "safety_deaths") & (records["variable"] == "death")]
+    assert set(causes["variable_level"]) == {"any", "Infection", "unknown"}
+
+
 def test_strata(cdm: Path, vocab: Vocabulary) -> None:
     spec = spec_from_text(SPEC + "strata: [setting]\nsafety: {adverse_events: [infection]}\n")
     with connect(cdm) as source:

@@ -138,7 +138,10 @@ def _death_cells(
     cause = merged["cause"].to_numpy(dtype=object).copy()
     cause[~after] = None
     found = sorted({str(c) for c in cause if c is not None} - {UNKNOWN_CAUSE})
-    levels = found + ([UNKNOWN_CAUSE] if UNKNOWN_CAUSE in set(cause.tolist()) else [])
+    # no counted death has a cause: the causes are not available (causes_recorded), not a
+    # 100 % "unknown" row; "any" still counts the deaths
+    unknown = [UNKNOWN_CAUSE] if found and UNKNOWN_CAUSE in set(cause.tolist()) else []
+    levels = found + unknown
     early = {
         f"death_within_{d:g}_days": after & (offset <= d) for d in spec.safety.early_death_days
     }
@@ -289,6 +292,29 @@ def _unrecorded_terms(analysis: str, columns_: list[str], terms: list[str]) -> p
     return pd.concat(frames, ignore_index=True)
 
 
+#: why the causes of death are "not available": no counted death has a cause concept
+NO_CAUSE_REASON = "no death of the cohort has a cause (death.cause_concept_id 0 or empty)"
+#: ``variable`` of the "not available" record of the causes of death
+CAUSE_VARIABLE = "death_cause"
+
+
+def _causes_unavailable(records: pd.DataFrame, columns_: list[str]) -> pd.DataFrame:
+    """Return a "not available" record per column for the causes when deaths have none.
+
+    Deaths are counted (``death`` / ``any``) but none of them carries a cause concept (OMOP
+    ``death.cause_concept_id`` 0 or NULL): the table says "not available" for the cause,
+    never a 100 % "unknown" nor a 0 % cause.
+    """
+    deaths = records[(records["analysis"] == DEATHS_ANALYSIS) & (records["variable"] == "death")]
+    any_death = deaths[(deaths["variable_level"] == "any") & (deaths["estimate_name"] == "count")]
+    has_cause = (deaths["variable_level"] != "any").any()
+    if has_cause or not (pd.to_numeric(any_death["value"]) > 0).any():
+        return status_records(DEATHS_ANALYSIS, columns_, NO_CAUSE_REASON).iloc[0:0]
+    return status_records(DEATHS_ANALYSIS, columns_, NO_CAUSE_REASON).assign(
+        variable=CAUSE_VARIABLE
+    )
+
+
 def summarise_safety(
     source: CdmSource, vocab: Vocabulary, cohort: Cohort, spec: StudySpec
 ) -> pd.DataFrame:
@@ -317,7 +343,8 @@ def summarise_safety(
         column with ``variable_level`` "not available" instead of counts),
         ``safety_discontinuation``, ``safety_dlt`` (per cycle: persons starting it and with a
         severe AE onset in it) and ``safety_deaths`` (deaths after index by
-        cause, and within each of ``early_death_days``); percentages are of the persons of
+        cause, and within each of ``early_death_days``; when no counted death has a cause,
+        ``death_cause`` is "not available"); percentages are of the persons of
         the column and stratum. Without graded adverse events (claims) the graded analyses
         hold one ``status`` record per group saying ``"not available"`` (the reason in
         ``strata_level``, ``strata_name="reason"``).
@@ -353,6 +380,7 @@ def summarise_safety(
         parts = [status_records(a, columns_, reason) for a in GRADED_ANALYSES]
     disjoint = bool(layout.values.frame["person_id"].is_unique)
     records = add_margins(cells_frame(cells), groups_disjoint=disjoint)
+    parts.append(_causes_unavailable(records, columns_))
     for analysis, kept in (
         (AE_ANALYSIS, ae_terms),
         (AESI_TREATMENT_ANALYSIS, aesi_terms),

@@ -46,8 +46,12 @@ def _header(ctx: Context, columns: list[str], first: str) -> list[str]:
     return [first, *("Overall" if c == _O else group_header(ctx, c) for c in columns)]
 
 
+#: row labels that are not the key with spaces
+_ROW_LABELS = {"death_cause": "cause of death"}
+
+
 def _label(text: str) -> str:
-    return text.replace("_", " ")
+    return _ROW_LABELS.get(text, text.replace("_", " "))
 
 
 def _cell(ctx: Context, analysis: str, column: str, variable: str, level: str) -> str:
@@ -75,6 +79,10 @@ def _unrecorded_rows(ctx: Context, analysis: str, width: int) -> list[Row]:
 
 
 _UNRECORDED_NOTE = "Not available: no record of the adverse event anywhere in this CDM."
+_NO_CAUSE_NOTE = (
+    "Cause of death not available: no death of the cohort has a cause concept in the CDM "
+    "(OMOP death.cause_concept_id 0 or empty)."
+)
 
 
 def _variable_order(variables: list[str]) -> list[str]:
@@ -208,7 +216,10 @@ def _table(ctx: Context, analysis: str, title: str) -> Table | Block:
             return _grade_table(ctx, analysis, title, columns)
         rows = _level_rows(ctx, analysis, columns)
         notes = ("Persons (% of the column); graded terms by each person's worst grade.",)
-        if _unrecorded(ctx, analysis):
+        unrecorded = _unrecorded(ctx, analysis)
+        if "death_cause" in unrecorded:
+            notes += (_NO_CAUSE_NOTE,)
+        if any(t != "death_cause" for t in unrecorded):
             notes += (_UNRECORDED_NOTE,)
     return make_table(ctx, f"table-{analysis}", title, _header(ctx, columns, ""), rows, notes)
 
