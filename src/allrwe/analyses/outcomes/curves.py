@@ -17,7 +17,7 @@ points' counts) are, each kind apart, 0 or at least the threshold as well (event
 that number 1 to threshold - 1 in all excepted: the summary hides them, and the points show
 none of them). Of the curves that satisfy this, by giving up the latest points or by ending
 at a later time whose tail allows it, the one with the most landmark anchors, then the
-most points, then the latest end is published.
+latest end, then the most points is published.
 
 So no subtraction of published numbers (consecutive risk sets, risk set minus events and
 censorings, ``n_risk * (1 - S(t) / S(t-))``) gives back a count below the threshold, and the
@@ -108,9 +108,9 @@ def published_points(
         first = index[0]
         _close_tail(index, counts, exits, threshold)
         options = [(index, counts), *_ended(risk, exits, threshold, pinned, first)]
-        # the most anchors, then the most points, then the latest end
+        # the most anchors, then the latest end, then the most points
         index, counts = max(
-            options, key=lambda o: (len(pinned.intersection(o[0])), len(o[0]), o[0][-1:])
+            options, key=lambda o: (len(pinned.intersection(o[0])), o[0][-1:], len(o[0]))
         )
     return np.asarray(index, dtype=np.int64), {
         k: np.asarray(v, dtype=np.float64) for k, v in counts.items()
