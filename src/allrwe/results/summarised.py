@@ -28,12 +28,13 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from allrwe import __version__
+from allrwe.results.curve_grid import CURVE_GRID_DAYS, curve_on_grid
+from allrwe.results.curve_grid import curve_records as _curve_records
 from allrwe.results.exports import publishable_records
 from allrwe.results.model import ResultSet
 
@@ -67,9 +68,6 @@ SUMMARISED_COLUMNS = (
 #: the file written beside ``results.csv``
 SUMMARISED_FILE = "summarised_result.csv"
 
-#: days between two published points of a survival or cumulative-incidence curve
-CURVE_GRID_DAYS = 30
-
 #: allrwe estimate type -> omopgenerics estimate type
 _TYPES = {
     "count": "integer",
@@ -97,77 +95,6 @@ def _snake(name: str) -> str:
     'n_persons_95_ci'
     """
     return re.sub(r"[^0-9a-z]+", "_", name.lower()).strip("_") or "value"
-
-
-def curve_on_grid(
-    rows: pd.DataFrame, *, grid_days: int = CURVE_GRID_DAYS, before: float = np.nan
-) -> pd.DataFrame:
-    """Read a step curve at days ``0, grid_days, 2 * grid_days, ...`` up to its last time.
-
-    Parameters
-    ----------
-    rows : pandas.DataFrame
-        The records of one curve (one analysis, group, strata and variable): ``variable_level``
-        holds the time in days, ``estimate_name`` the estimate, ``value`` its value.
-    grid_days : int
-        Spacing of the grid.
-    before : float, default NaN
-        The value before the first curve time (1 for survival, 0 for cumulative incidence).
-
-    Returns
-    -------
-    pandas.DataFrame
-        Columns ``time_days`` (int) and one per estimate name (float): at each grid time the
-        value of the last curve time at or before it; before the first curve time, ``before``.
-
-    Examples
-    --------
-    >>> rows = pd.DataFrame({"variable_level": ["0", "0", "45", "45"],
-    ...                      "estimate_name": ["survival", "time_days"] * 2,
-    ...                      "value": [1.0, 0.0, 0.5, 45.0]})
-    >>> curve_on_grid(rows).to_dict("list")
-    {'time_days': [0, 30], 'survival': [1.0, 1.0]}
-    """
-    times = pd.to_numeric(rows["variable_level"], errors="coerce")
-    wide = (
-        rows.assign(_t=times)
-        .dropna(subset=["_t"])
-        .pivot_table(index="_t", columns="estimate_name", values="value", aggfunc="first")
-        .sort_index()
-    )
-    wide = wide.drop(columns=[c for c in ("time_days",) if c in wide.columns])
-    if wide.empty:
-        return pd.DataFrame({"time_days": pd.Series(dtype="int64")})
-    grid = np.arange(0, int(wide.index.max()) + 1, grid_days, dtype=np.int64)
-    at = np.searchsorted(wide.index.to_numpy(dtype="float64"), grid, side="right") - 1
-    out = {"time_days": grid}
-    for column in wide.columns:
-        values = wide[column].to_numpy(dtype="float64")
-        out[str(column)] = np.where(at >= 0, values[np.maximum(at, 0)], before)
-    return pd.DataFrame(out)
-
-
-def _curve_records(records: pd.DataFrame) -> pd.DataFrame:
-    """Return the curve records re-sampled on the grid, in allrwe's record columns."""
-    parts = []
-    keys = ["analysis", "group", "strata_name", "strata_level", "variable"]
-    for key, rows in records.groupby(keys, sort=True):
-        # before its first event a survival curve is 1 and a cumulative incidence 0
-        wide = curve_on_grid(rows, before=1.0 if key[0] == "survival_curve" else 0.0)
-        long = wide.melt(id_vars="time_days", var_name="estimate_name", value_name="value")
-        # a grid point is suppressed when the curve point it reads is
-        flags = curve_on_grid(rows.assign(value=rows["suppressed"].astype("float64")), before=0.0)
-        flags = flags.melt(id_vars="time_days", var_name="estimate_name", value_name="flag")
-        long = long.merge(flags, on=["time_days", "estimate_name"], how="left", validate="1:1")
-        long["suppressed"] = long.pop("flag").fillna(0.0).to_numpy() > 0
-        values: dict[str, Any] = {k: str(v) for k, v in zip(keys, key, strict=True)}
-        long = long.assign(**values)
-        long["variable_level"] = None
-        long["estimate_type"] = "numeric"
-        parts.append(long)
-    if not parts:
-        return records.iloc[0:0].assign(time_days=pd.Series(dtype="int64"))
-    return pd.concat(parts, ignore_index=True)
 
 
 def _values(records: pd.DataFrame) -> pd.Series:
