@@ -86,12 +86,18 @@ def pathway_records(
             if counts.empty:
                 continue
             parts.append(
-                _counts_records(counts, group, strata_name, strata_level, min_cell_count, pooled)
+                _counts_table(counts, group, strata_name, strata_level, min_cell_count, pooled)
             )
-    return concat_records(parts)
+    if not parts:
+        return concat_records([])
+    # one set of records for every group and stratum: each (group, stratum) is its own
+    # margin with its own denominator, and validation sorts the records by their keys
+    table = pd.concat(parts, ignore_index=True)
+    records = percentage_records(table, analysis="pathways", denominator="total")
+    return concat_records([drop_single_member_margins(records)])
 
 
-def _counts_records(
+def _counts_table(
     counts: pd.DataFrame,
     group: str,
     strata_name: str,
@@ -99,7 +105,7 @@ def _counts_records(
     min_cell_count: int,
     pooled: set[str],
 ) -> pd.DataFrame:
-    """Return the records of one cut, pooling ``pooled`` (the group's pooled pathways)."""
+    """Return one cut's persons per pathway, ``pooled`` (the group's) pooled, with its total."""
     total = int(counts["n_persons"].sum())
     table = pd.DataFrame(
         {
@@ -131,5 +137,4 @@ def _counts_records(
                 )
             )
             table = pd.concat([table[~rare], other], ignore_index=True)
-    records = percentage_records(table, analysis="pathways", denominator=total)
-    return drop_single_member_margins(records)
+    return table.assign(total=float(total))
