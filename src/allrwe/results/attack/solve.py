@@ -29,13 +29,15 @@ def _propagate(system: _System, passes: int = 60) -> tuple[np.ndarray, np.ndarra
     an LP, and it gives the LPs their variable bounds.
     """
     n = len(system.keys)
-    low = np.zeros(n)
-    high = np.full(n, MAX_COUNT)
+    # Python floats in lists: the same arithmetic as on arrays, without a NumPy scalar per
+    # read (the loop can visit a row a million times when rows contradict each other)
+    low = [0.0] * n
+    high = [float(MAX_COUNT)] * n
     # long rows (a curve's summary) cost their length on every visit: the LPs take them
     rows = [
-        (list(r.coefs.items()), r.low, r.high)
+        ([(j, float(c)) for j, c in r.coefs.items()], float(r.low), float(r.high))
         if len(r.coefs) <= MAX_PROPAGATED_TERMS
-        else ([], 0, 0)
+        else ([], 0.0, 0.0)
         for r in system.rows
     ]
     by_var: dict[int, list[int]] = defaultdict(list)
@@ -45,6 +47,7 @@ def _propagate(system: _System, passes: int = 60) -> tuple[np.ndarray, np.ndarra
     queue = list(range(len(rows)))
     queued = set(queue)
     budget = passes * max(len(rows), 1)
+    ceil, floor, isfinite = math.ceil, math.floor, math.isfinite
     while queue and budget > 0:
         budget -= 1
         i = queue.pop()
@@ -58,18 +61,18 @@ def _propagate(system: _System, passes: int = 60) -> tuple[np.ndarray, np.ndarra
             a, b = row_low - rest_high, row_high - rest_low  # c * x_j in [a, b]
             new_low, new_high = (a / c, b / c) if c > 0 else (b / c, a / c)
             changed = False
-            if new_low > low[j] + 1e-9 and math.isfinite(new_low):
-                low[j] = max(low[j], math.ceil(new_low - 1e-6))
+            if new_low > low[j] + 1e-9 and isfinite(new_low):
+                low[j] = max(low[j], float(ceil(new_low - 1e-6)))
                 changed = True
-            if new_high < high[j] - 1e-9 and math.isfinite(new_high):
-                high[j] = min(high[j], math.floor(new_high + 1e-6))
+            if new_high < high[j] - 1e-9 and isfinite(new_high):
+                high[j] = min(high[j], float(floor(new_high + 1e-6)))
                 changed = True
             if changed:
                 for k in by_var[j]:
                     if k not in queued:
                         queue.append(k)
                         queued.add(k)
-    return low, high
+    return np.array(low, dtype="float64"), np.array(high, dtype="float64")
 
 
 def _matrix(system: _System) -> tuple[sparse.csr_matrix, np.ndarray, np.ndarray]:
