@@ -277,10 +277,19 @@ def _solve(
 
     ``cap`` bounds every unknown above (only to make a spreading programme bounded).
     """
-    from scipy.optimize import linprog  # deferred: only tables with several margins need it
+    # deferred: only tables with several margins need it. ``milp`` without integrality is
+    # HiGHS's LP, as ``linprog(method="highs")``, with a sparse matrix and less set-up per
+    # call (these programmes are small and many): only the optimal values decide, and they
+    # are the same whichever optimal point the solver returns
+    from scipy import sparse
+    from scipy.optimize import Bounds, LinearConstraint, milp
 
-    bounds = [(float(f), cap) for f in floor]
-    return linprog(objective, A_eq=a, b_eq=b, bounds=bounds, method="highs")
+    upper = np.full(len(floor), np.inf if cap is None else float(cap))
+    return milp(
+        objective,
+        constraints=LinearConstraint(sparse.csr_array(a), b, b),
+        bounds=Bounds(np.asarray(floor, dtype=np.float64), upper),
+    )
 
 
 def _lowest(i: int, a: np.ndarray, b: np.ndarray, seen: _Seen, margins: list[Margin]) -> float:
