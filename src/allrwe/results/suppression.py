@@ -182,6 +182,7 @@ def _harden(
     margins: dict[str, Margin],
     min_cell_count: int,
     weights: np.ndarray,
+    cache: dict[bytes, Any],
 ) -> np.ndarray:
     """Attack the suppressed records; hide what gives a leak away and protect again.
 
@@ -205,7 +206,7 @@ def _harden(
     keys = list(zip(*columns, strict=True))
     index = {key: i for i, key in enumerate(keys) if is_count[i]}
     labels = _Labels(records)
-    cache: dict[bytes, Any] = {}  # components the attacker solved in an earlier round
+    # ``cache``: components the attacker solved in an earlier round (or an earlier attack)
     headline = weights > 1.5 * (np.nan_to_num(values, nan=0.0) + 1.0)
     tried: set[tuple[tuple[str, ...], ...]] = set()
     tables = table_index(margins)
@@ -302,7 +303,11 @@ POLICIES = ("complementary", "per_cell", "none")
 
 
 def suppress(
-    results: ResultSet, min_cell_count: int = 5, *, policy: str = "complementary"
+    results: ResultSet,
+    min_cell_count: int = 5,
+    *,
+    policy: str = "complementary",
+    attack_cache: dict[bytes, Any] | None = None,
 ) -> ResultSet:
     """Suppress small counts and everything that would reveal them.
 
@@ -318,6 +323,12 @@ def suppress(
         their margins, and everything linked to them; ``per_cell``: small counts and what is
         linked to them only (weaker: margins may give a hidden count away); ``none``: nothing
         is hidden (the provenance records the opt-out).
+    attack_cache : dict, optional
+        Where the attacker keeps the bounds of the parts of its system it solved (by a
+        digest of everything the bounds depend on, so that a part met again is not solved
+        again). A run hands the same dict to its final attack of the published files
+        (:func:`allrwe.results.attack.attack`), which meets most parts unchanged. Default:
+        a dict of this call's own.
 
     Returns
     -------
@@ -371,7 +382,16 @@ def suppress(
             protect_margins(values, primary, margins, int(min_cell_count), labels, weights)
             & is_count
         )
-        counts = _harden(records, values, primary, counts, margins, int(min_cell_count), weights)
+        counts = _harden(
+            records,
+            values,
+            primary,
+            counts,
+            margins,
+            int(min_cell_count),
+            weights,
+            {} if attack_cache is None else attack_cache,
+        )
     else:
         counts = primary
     linked = _Hiding(records)(counts)

@@ -149,6 +149,7 @@ def results_step(
     cdm: dict[str, str],
     resolution: dict[str, SetResolution],
     created_at: str | None,
+    attack_cache: dict[bytes, Any] | None = None,
 ) -> ResultSet:
     """Gather the records with their provenance (CDM metadata, sets, settings); suppress once.
 
@@ -164,6 +165,9 @@ def results_step(
         How each concept set resolved in the CDM's vocabulary.
     created_at : str or None
         The run's timestamp (None: now).
+    attack_cache : dict, optional
+        The attacker's solved parts, shared with the run's final attack (see
+        :func:`allrwe.results.suppress`).
     """
     from allrwe.analyses.records import empty_records
 
@@ -183,4 +187,9 @@ def results_step(
             settings=analyses.settings(),
         ),
     )
-    return suppress(raw, min_cell_count=spec.min_cell_count, policy=spec.suppression.policy)
+    return suppress(
+        raw,
+        min_cell_count=spec.min_cell_count,
+        policy=spec.suppression.policy,
+        attack_cache=attack_cache,
+    )

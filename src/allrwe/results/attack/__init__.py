@@ -98,6 +98,7 @@ def attack(
     *,
     report: pd.DataFrame | None = None,
     figures: Sequence[FigureNumber] = (),
+    cache: dict[bytes, Any] | None = None,
 ) -> AttackReport:
     """Bound every hidden count of a published records table.
 
@@ -116,12 +117,16 @@ def attack(
         (:func:`allrwe.results.published.figure_numbers`): each must be a published count
         of a curve (family ``unpublished`` otherwise) of at least ``min_cell_count``
         (family ``figure`` otherwise); either is reported as a leak.
+    cache : dict, optional
+        Bounds of the system's parts solved before, by a digest of all they depend on (see
+        :func:`_attack`), e.g. by the suppression of the same run; parts met unchanged are
+        not solved again, and the parts solved here are added.
 
     Returns
     -------
     AttackReport
     """
-    report_, _, _ = _attack(records, min_cell_count, report)
+    report_, _, _ = _attack(records, min_cell_count, report, cache)
     shown = _figure_leaks(records, min_cell_count, figures)
     if not shown:
         return report_
