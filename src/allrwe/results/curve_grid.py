@@ -171,8 +171,8 @@ def curve_records(records: pd.DataFrame, *, grid_days: int = CURVE_GRID_DAYS) ->
             "suppressed": flag > 0,
         }
     )
-    for column, part in zip(_CURVE_KEYS, keys, strict=True):
-        frame[column] = part
+    for name, texts in zip(_CURVE_KEYS, keys, strict=True):
+        frame[name] = texts
     frame["variable_level"] = None
     frame["estimate_type"] = "numeric"
     return frame

@@ -13,12 +13,8 @@ from scipy import sparse
 from scipy.optimize import Bounds, LinearConstraint, milp
 from scipy.sparse.csgraph import connected_components
 
-from allrwe.results.attack.system import (
-    MAX_COUNT,
-    MAX_ILP_VARIABLES,
-    MAX_PROPAGATED_TERMS,
-    _System,
-)
+from allrwe.results.attack.propagate import propagate
+from allrwe.results.attack.system import MAX_ILP_VARIABLES, _System
 
 
 def _propagate(system: _System, passes: int = 60) -> tuple[np.ndarray, np.ndarray]:
@@ -26,53 +22,10 @@ def _propagate(system: _System, passes: int = 60) -> tuple[np.ndarray, np.ndarra
 
     Sound but loose: each row bounds one variable by the others' bounds. It pins what plain
     subtraction pins (a risk set minus the next one, an overall row minus its levels) without
-    an LP, and it gives the LPs their variable bounds.
+    an LP, and it gives the LPs their variable bounds. See
+    :mod:`allrwe.results.attack.propagate`.
     """
-    n = len(system.keys)
-    # Python floats in lists: the same arithmetic as on arrays, without a NumPy scalar per
-    # read (the loop can visit a row a million times when rows contradict each other)
-    low = [0.0] * n
-    high = [float(MAX_COUNT)] * n
-    # long rows (a curve's summary) cost their length on every visit: the LPs take them
-    rows = [
-        ([(j, float(c)) for j, c in r.coefs.items()], float(r.low), float(r.high))
-        if len(r.coefs) <= MAX_PROPAGATED_TERMS
-        else ([], 0.0, 0.0)
-        for r in system.rows
-    ]
-    by_var: dict[int, list[int]] = defaultdict(list)
-    for i, (terms, _, _) in enumerate(rows):
-        for j, _ in terms:
-            by_var[j].append(i)
-    queue = list(range(len(rows)))
-    queued = set(queue)
-    budget = passes * max(len(rows), 1)
-    ceil, floor, isfinite = math.ceil, math.floor, math.isfinite
-    while queue and budget > 0:
-        budget -= 1
-        i = queue.pop()
-        queued.discard(i)
-        terms, row_low, row_high = rows[i]
-        lows = [c * (low[j] if c > 0 else high[j]) for j, c in terms]
-        highs = [c * (high[j] if c > 0 else low[j]) for j, c in terms]
-        sum_low, sum_high = sum(lows), sum(highs)
-        for (j, c), lo_j, hi_j in zip(terms, lows, highs, strict=True):
-            rest_low, rest_high = sum_low - lo_j, sum_high - hi_j
-            a, b = row_low - rest_high, row_high - rest_low  # c * x_j in [a, b]
-            new_low, new_high = (a / c, b / c) if c > 0 else (b / c, a / c)
-            changed = False
-            if new_low > low[j] + 1e-9 and isfinite(new_low):
-                low[j] = max(low[j], float(ceil(new_low - 1e-6)))
-                changed = True
-            if new_high < high[j] - 1e-9 and isfinite(new_high):
-                high[j] = min(high[j], float(floor(new_high + 1e-6)))
-                changed = True
-            if changed:
-                for k in by_var[j]:
-                    if k not in queued:
-                        queue.append(k)
-                        queued.add(k)
-    return np.array(low, dtype="float64"), np.array(high, dtype="float64")
+    return propagate(system, passes)
 
 
 def _matrix(system: _System) -> tuple[sparse.csr_matrix, np.ndarray, np.ndarray]:

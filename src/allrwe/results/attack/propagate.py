@@ -1,0 +1,267 @@
+"""Interval propagation of the attacker's rows, with cycles of integer steps jumped exactly.
+
+The rule (:func:`propagate`): every variable starts in ``[0, MAX_COUNT]``; a work list of
+rows (last in, first out) is visited, each visit bounding each variable of the row by the
+others' bounds, rounded inward to integers; a row is put back on the list when a bound of
+one of its variables changes; at most ``passes`` times the number of rows are visited.
+
+Rows that contradict each other (``x + y = 8`` and ``x + y = 6``) never settle: the bounds
+climb by a few units per visit until the visits run out, and the visits go round the same
+few rows. Where the rows of such a cycle have coefficients of +1 and -1 and integer bounds,
+each visit is an affine step of integer bounds, the same in every round of the cycle; once
+two rounds in a row repeat the rows, the outcome of every comparison, the state of the work
+list and the change of every bound, the next rounds repeat them too, for as long as every
+comparison keeps its outcome, which is linear in the number of rounds. :func:`propagate`
+then adds that many rounds' changes at once: the bounds, the work list and the number of
+visits left are exactly those of visiting every row in turn.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+from collections.abc import Sequence
+
+import numpy as np
+
+from allrwe.results.attack.system import MAX_COUNT, MAX_PROPAGATED_TERMS, _System
+
+__all__ = ["propagate", "propagate_rows"]
+
+#: a row as propagation reads it: its terms ``(variable, coefficient)`` and its bounds
+Row = tuple[list[tuple[int, float]], float, float]
+
+#: longest cycle (in visits) looked for
+_MAX_PERIOD = 8
+#: entries at the end of the work list compared between rounds of a cycle
+_TAIL = 16
+#: bounds beyond which integer steps are no longer exact in floating point
+_EXACT = 1e9
+
+
+def propagate(system: _System, passes: int = 60) -> tuple[np.ndarray, np.ndarray]:
+    """Bound every variable of ``system`` by interval propagation (integer bounds).
+
+    Sound but loose: each row bounds one variable by the others' bounds. It pins what plain
+    subtraction pins (a risk set minus the next one, an overall row minus its levels) without
+    an LP, and it gives the LPs their variable bounds. Rows longer than
+    ``MAX_PROPAGATED_TERMS`` are left to the LPs.
+    """
+    rows: list[Row] = [
+        ([(j, float(c)) for j, c in r.coefs.items()], float(r.low), float(r.high))
+        if len(r.coefs) <= MAX_PROPAGATED_TERMS
+        else ([], 0.0, 0.0)
+        for r in system.rows
+    ]
+    return propagate_rows(rows, len(system.keys), passes)
+
+
+def propagate_rows(
+    rows: Sequence[Row], n_vars: int, passes: int = 60
+) -> tuple[np.ndarray, np.ndarray]:
+    """Propagate ``rows`` over ``n_vars`` variables; see the module docstring."""
+    # Python floats in lists: the same arithmetic as NumPy's, without a scalar object per read
+    low = [0.0] * n_vars
+    high = [float(MAX_COUNT)] * n_vars
+    by_var: dict[int, list[int]] = defaultdict(list)
+    for i, (terms, _, _) in enumerate(rows):
+        for j, _ in terms:
+            by_var[j].append(i)
+    queue = list(range(len(rows)))
+    queued = set(queue)
+    budget = passes * max(len(rows), 1)
+    watch_from = budget - 2 * len(rows)  # a system that settles does so within two passes
+    trace: list[_Visit] = []
+    while queue and budget > 0:
+        budget -= 1
+        i = queue.pop()
+        queued.discard(i)
+        watched = budget < watch_from
+        slacks = _comparisons(rows[i], low, high) if watched else []
+        changes = _visit(rows[i], low, high)
+        for j, _, _ in changes:
+            for k in by_var[j]:
+                if k not in queued:
+                    queue.append(k)
+                    queued.add(k)
+        if not watched:
+            continue
+        trace.append(_Visit(i, slacks, changes, len(queue), tuple(queue[-_TAIL:])))
+        jumped = _jump(trace, rows, low, high, budget)
+        if jumped:
+            budget -= jumped
+            trace.clear()
+        elif len(trace) > 4 * _MAX_PERIOD:
+            del trace[: len(trace) - 2 * _MAX_PERIOD - 1]
+    return np.array(low, dtype="float64"), np.array(high, dtype="float64")
+
+
+#: a bound a visit changed: variable, side (0 low, 1 high), by how much
+Change = tuple[int, int, float]
+
+
+class _Visit:
+    """One visit: its row, its comparisons' slacks, its changes, the work list after it."""
+
+    __slots__ = ("changes", "length", "row", "slacks", "tail")
+
+    def __init__(
+        self,
+        row: int,
+        slacks: list[float | None],
+        changes: list[Change],
+        length: int,
+        tail: tuple[int, ...],
+    ) -> None:
+        self.row = row
+        self.slacks = slacks
+        self.changes = changes
+        self.length = length
+        self.tail = tail
+
+
+def _visit(row: Row, low: list[float], high: list[float]) -> list[Change]:
+    """Visit one row: tighten its variables' bounds; return the bounds it changed."""
+    terms, row_low, row_high = row
+    lows = [c * (low[j] if c > 0 else high[j]) for j, c in terms]
+    highs = [c * (high[j] if c > 0 else low[j]) for j, c in terms]
+    sum_low, sum_high = sum(lows), sum(highs)
+    changed: list[Change] = []
+    for (j, c), lo_j, hi_j in zip(terms, lows, highs, strict=True):
+        rest_low, rest_high = sum_low - lo_j, sum_high - hi_j
+        a, b = row_low - rest_high, row_high - rest_low  # c * x_j in [a, b]
+        new_low, new_high = (a / c, b / c) if c > 0 else (b / c, a / c)
+        if new_low > low[j] + 1e-9 and math.isfinite(new_low):
+            old = low[j]
+            low[j] = max(old, float(math.ceil(new_low - 1e-6)))
+            changed.append((j, 0, low[j] - old))
+        if new_high < high[j] - 1e-9 and math.isfinite(new_high):
+            old = high[j]
+            high[j] = min(old, float(math.floor(new_high + 1e-6)))
+            changed.append((j, 1, high[j] - old))
+    return changed
+
+
+def _comparisons(row: Row, low: list[float], high: list[float]) -> list[float | None]:
+    """Return the slack of every comparison a visit of ``row`` makes now (bounds unchanged).
+
+    Per term, the low side then the high side: ``new bound - old`` (low) or ``old - new``
+    (high); None where the new bound is not finite (a row bound of infinity).
+    """
+    terms, row_low, row_high = row
+    lows = [c * (low[j] if c > 0 else high[j]) for j, c in terms]
+    highs = [c * (high[j] if c > 0 else low[j]) for j, c in terms]
+    sum_low, sum_high = sum(lows), sum(highs)
+    out: list[float | None] = []
+    for (j, c), lo_j, hi_j in zip(terms, lows, highs, strict=True):
+        a, b = row_low - (sum_high - hi_j), row_high - (sum_low - lo_j)
+        new_low, new_high = (a / c, b / c) if c > 0 else (b / c, a / c)
+        out.append(new_low - low[j] if math.isfinite(new_low) else None)
+        out.append(high[j] - new_high if math.isfinite(new_high) else None)
+    return out
+
+
+def _integral(row: Row) -> bool:
+    """Whether a visit of ``row`` is an affine step of integer bounds (see the module)."""
+    terms, row_low, row_high = row
+    return all(c in (1.0, -1.0) for _, c in terms) and all(
+        math.isinf(v) or float(v).is_integer() for v in (row_low, row_high)
+    )
+
+
+def _jump(
+    trace: list[_Visit], rows: Sequence[Row], low: list[float], high: list[float], budget: int
+) -> int:
+    """Add the changes of as many more rounds of a repeating cycle as stay exact.
+
+    ``trace`` ends with the visit just made; a round of ``period`` visits is looked for whose
+    last two repeats (A, then B) agree. Returns the number of visits jumped (0: none).
+    """
+    for period in range(1, _MAX_PERIOD + 1):
+        if len(trace) < 2 * period + 1:
+            return 0
+        if trace[-1 - period].row != trace[-1].row:
+            continue
+        window = trace[-2 * period - 1 :]  # the visit before A, A, B
+        round_a, round_b = window[1 : period + 1], window[period + 1 :]
+        if [v.row for v in round_a] == [v.row for v in round_b]:
+            return _jump_rounds(window, period, rows, low, high, budget)
+    return 0
+
+
+def _jump_rounds(
+    window: list[_Visit],
+    period: int,
+    rows: Sequence[Row],
+    low: list[float],
+    high: list[float],
+    budget: int,
+) -> int:
+    """Jump whole rounds of a cycle seen twice: ``window`` is the visit before A, A, then B."""
+    round_a, round_b = window[1 : period + 1], window[period + 1 :]
+    if not all(_integral(rows[v.row]) for v in round_b):
+        return 0
+    if not all(float(x).is_integer() for v in window for x in _touched(v, rows, low, high)):
+        return 0
+    # the work list is the same at the three round boundaries; below its shortest length
+    # during the rounds nothing moved, so its end beyond that length tells
+    shortest = min(v.length for v in window[:-1]) - 1  # each visit pops one first
+    ends = [window[0], window[period], window[-1]]
+    keep = ends[0].length - shortest
+    if len({v.length for v in ends}) != 1 or keep > _TAIL:
+        return 0
+    if len({v.tail[len(v.tail) - keep :] for v in ends}) != 1:
+        return 0
+    # each bound changed by as much in round A as in round B
+    delta_a, delta_b = _net(round_a), _net(round_b)
+    if delta_a != delta_b:
+        return 0
+    rounds = _rounds_kept(round_a, round_b, budget // period)
+    if rounds <= 0:
+        return 0
+    moved = [(low if side == 0 else high, j, d) for (j, side), d in delta_b.items()]
+    if any(max(abs(b[j]), abs(b[j] + rounds * d)) >= _EXACT for b, j, d in moved):
+        return 0
+    for bounds, j, d in moved:
+        bounds[j] += rounds * d
+    return rounds * period
+
+
+def _rounds_kept(round_a: list[_Visit], round_b: list[_Visit], rounds: int) -> int:
+    """Return how many more rounds (at most ``rounds``) every comparison keeps its outcome.
+
+    Each comparison's slack moves by the same step every round (affine steps, the same
+    branches): ``k`` rounds after B it is ``s_B + k * step``. Returns 0 where the rounds do
+    not take the same branches.
+    """
+    for visit_a, visit_b in zip(round_a, round_b, strict=True):
+        for s_a, s_b in zip(visit_a.slacks, visit_b.slacks, strict=True):
+            if s_a is None or s_b is None:
+                if (s_a is None) != (s_b is None):
+                    return 0
+                continue
+            taken = s_b > 1e-9
+            if taken != (s_a > 1e-9):
+                return 0
+            step = s_b - s_a
+            if taken and step < 0:
+                rounds = min(rounds, math.floor((s_b - 1.0) / -step))
+            elif not taken and step > 0:
+                rounds = min(rounds, math.floor(-s_b / step))
+    return rounds
+
+
+def _touched(
+    visit: _Visit, rows: Sequence[Row], low: list[float], high: list[float]
+) -> list[float]:
+    """Return the current bounds of the variables of a visit's row."""
+    return [x for j, _ in rows[visit.row][0] for x in (low[j], high[j])]
+
+
+def _net(visits: list[_Visit]) -> dict[tuple[int, int], float]:
+    """Return the net change of each bound over ``visits``."""
+    net: dict[tuple[int, int], float] = defaultdict(float)
+    for v in visits:
+        for j, side, d in v.changes:
+            net[(j, side)] += d
+    return dict(net)

@@ -1,0 +1,113 @@
+"""Interval propagation of the attacker: cycles jumped give the bounds of visiting every row."""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+
+import numpy as np
+import pytest
+
+from allrwe.results.attack import propagate as propagate_module
+from allrwe.results.attack.propagate import Row, propagate_rows
+from allrwe.results.attack.system import MAX_COUNT
+
+
+def _visit_every_row(rows: list[Row], n_vars: int, passes: int = 60) -> tuple[list, list]:
+    """The rule of the module, visit by visit (no jump): the reference."""
+    low, high = [0.0] * n_vars, [float(MAX_COUNT)] * n_vars
+    by_var: dict[int, list[int]] = defaultdict(list)
+    for i, (terms, _, _) in enumerate(rows):
+        for j, _ in terms:
+            by_var[j].append(i)
+    queue = list(range(len(rows)))
+    queued = set(queue)
+    budget = passes * max(len(rows), 1)
+    while queue and budget > 0:
+        budget -= 1
+        i = queue.pop()
+        queued.discard(i)
+        terms, row_low, row_high = rows[i]
+        lows = [c * (low[j] if c > 0 else high[j]) for j, c in terms]
+        highs = [c * (high[j] if c > 0 else low[j]) for j, c in terms]
+        for (j, c), lo_j, hi_j in zip(terms, lows, highs, strict=True):
+            a = row_low - (sum(highs) - hi_j)
+            b = row_high - (sum(lows) - lo_j)
+            new_low, new_high = (a / c, b / c) if c > 0 else (b / c, a / c)
+            changed = False
+            if new_low > low[j] + 1e-9 and math.isfinite(new_low):
+                low[j] = max(low[j], math.ceil(new_low - 1e-6))
+                changed = True
+            if new_high < high[j] - 1e-9 and math.isfinite(new_high):
+                high[j] = min(high[j], math.floor(new_high + 1e-6))
+                changed = True
+            if changed:
+                for k in by_var[j]:
+                    if k not in queued:
+                        queue.append(k)
+                        queued.add(k)
+    return low, high
+
+
+def _count_jumps(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    jumps: list[int] = []
+    original = propagate_module._jump_rounds
+
+    def counting(*args, **kwargs):  # type: ignore[no-untyped-def]
+        jumped = original(*args, **kwargs)
+        if jumped:
+            jumps.append(jumped)
+        return jumped
+
+    monkeypatch.setattr(propagate_module, "_jump_rounds", counting)
+    return jumps
+
+
+def test_contradicting_rows_give_the_bounds_of_every_visit(monkeypatch: pytest.MonkeyPatch):
+    # x + y = 8 and x + y = 6 (a strata row and a margin row that disagree), beside rows that
+    # settle: the bounds climb by 2 per round until the visits run out
+    rows: list[Row] = [
+        ([(2, 1.0), (3, -1.0)], 0.0, 0.0),
+        ([(0, 1.0), (1, 1.0)], 6.0, 6.0),
+        ([(3, 1.0)], 4.0, 9.0),
+        ([(0, 1.0), (1, 1.0)], 8.0, 8.0),
+    ]
+    jumps = _count_jumps(monkeypatch)
+    low, high = propagate_rows(rows, 4)
+    ref_low, ref_high = _visit_every_row(rows, 4)
+    assert low.tolist() == ref_low
+    assert high.tolist() == ref_high
+    assert low[0] > 50  # the bounds crossed and kept climbing
+    assert high[0] < -50
+    assert sum(jumps) > 150  # nearly all 240 visits were jumped
+
+
+def _random_rows(seed: int) -> tuple[list[Row], int, int]:
+    rng = np.random.default_rng(seed)
+    n_vars = int(rng.integers(2, 7))
+    rows: list[Row] = []
+    for _ in range(int(rng.integers(2, 9))):
+        size = int(rng.integers(1, min(n_vars, 4) + 1))
+        columns = rng.choice(n_vars, size=size, replace=False).tolist()
+        # mostly +1/-1 and integer bounds (cycles that jump), sometimes a rate or infinity
+        coefs = [float(rng.choice([1.0, -1.0, 1.0, 0.37])) for _ in columns]
+        low = float(rng.integers(-5, 12))
+        high = low + float(rng.choice([0, 0, 1, 3]))
+        if rng.random() < 0.15:
+            high = math.inf
+        rows.append((list(zip(columns, coefs, strict=True)), low, high))
+    return rows, n_vars, int(rng.integers(3, 30))
+
+
+def test_random_systems_match_visiting_every_row(monkeypatch: pytest.MonkeyPatch):
+    jumps = _count_jumps(monkeypatch)
+    jumped_in = 0
+    for seed in range(400):
+        rows, n_vars, passes = _random_rows(seed)
+        before = len(jumps)
+        low, high = propagate_rows(rows, n_vars, passes)
+        ref_low, ref_high = _visit_every_row(rows, n_vars, passes)
+        assert low.tolist() == [float(v) for v in ref_low], seed
+        assert high.tolist() == [float(v) for v in ref_high], seed
+        jumped_in += len(jumps) > before
+    assert jumped_in >= 5  # the systems include cycles that are jumped
