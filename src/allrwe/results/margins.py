@@ -27,7 +27,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeAlias
 
 import numpy as np
 
@@ -44,6 +44,10 @@ from allrwe.results.margin_tables import (
 
 if TYPE_CHECKING:
     from scipy.optimize import OptimizeResult
+    from scipy.sparse import csr_array
+
+    #: the matrix of a group's equations: sparse for the programmes (see :func:`_pinned`)
+    Matrix: TypeAlias = np.ndarray | csr_array
 
 __all__ = [
     "Margin",
@@ -221,7 +225,7 @@ def _true_point(
     state: _State,
     margins: list[Margin],
     cells: list[int],
-    a: np.ndarray,
+    a: Matrix,
     b: np.ndarray,
     floor: np.ndarray,
 ) -> np.ndarray | None:
@@ -268,7 +272,7 @@ class _Seen:
 
 def _solve(
     objective: np.ndarray,
-    a: np.ndarray,
+    a: Matrix,
     b: np.ndarray,
     floor: np.ndarray,
     cap: float | None = None,
@@ -287,12 +291,12 @@ def _solve(
     upper = np.full(len(floor), np.inf if cap is None else float(cap))
     return milp(
         objective,
-        constraints=LinearConstraint(sparse.csr_array(a), b, b),
+        constraints=LinearConstraint(a if sparse.issparse(a) else sparse.csr_array(a), b, b),
         bounds=Bounds(np.asarray(floor, dtype=np.float64), upper),
     )
 
 
-def _lowest(i: int, a: np.ndarray, b: np.ndarray, seen: _Seen, margins: list[Margin]) -> float:
+def _lowest(i: int, a: Matrix, b: np.ndarray, seen: _Seen, margins: list[Margin]) -> float:
     """Return the lowest value of unknown ``i``, adding the optimum found to ``seen``.
 
     A feasible point with the unknown at its floor (1, or 0 where zeros are hidden) already
@@ -309,7 +313,7 @@ def _lowest(i: int, a: np.ndarray, b: np.ndarray, seen: _Seen, margins: list[Mar
     return float(low.fun)
 
 
-def _highest(i: int, a: np.ndarray, b: np.ndarray, seen: _Seen) -> float | None:
+def _highest(i: int, a: Matrix, b: np.ndarray, seen: _Seen) -> float | None:
     """Return the highest value of unknown ``i`` (``None``: unbounded or not found)."""
     objective = np.zeros(a.shape[1])
     objective[i] = -1.0
@@ -327,7 +331,7 @@ _SPREAD_FROM = 12
 _CAP = 1e7
 
 
-def _spread(a: np.ndarray, b: np.ndarray, seen: _Seen) -> None:
+def _spread(a: Matrix, b: np.ndarray, seen: _Seen) -> None:
     """Add the optima of a few programmes with random positive objectives to ``seen``.
 
     Run only where at least :data:`_SPREAD_FROM` unknowns are still to decide: the optima
@@ -345,7 +349,7 @@ def _spread(a: np.ndarray, b: np.ndarray, seen: _Seen) -> None:
             seen.add(found.x)
 
 
-def _push_apart(a: np.ndarray, b: np.ndarray, seen: _Seen, todo: list[int]) -> None:
+def _push_apart(a: Matrix, b: np.ndarray, seen: _Seen, todo: list[int]) -> None:
     """Raise, then lower, the unknowns no two points have set apart, all at once.
 
     Each optimum is a feasible point: an unknown it moves is free, and needs no programme
@@ -376,7 +380,11 @@ def _pinned(
     points that differ already prove that the margins leave an unknown free. Cells of tables
     hidden whole are left out (nothing more can be hidden for them) unless ``whole``.
     """
-    cells, a, b = _equations(state, margins)
+    from scipy import sparse  # deferred, as in _solve
+
+    cells, dense, b = _equations(state, margins)
+    # converted once: every programme of the group reads the same matrix
+    a = sparse.csr_array(dense)
     n_extra = a.shape[1] - len(cells)
     floor = np.concatenate([np.where(state.may_be_zero[cells], 0.0, 1.0), np.ones(n_extra)])
     seen = _Seen(floor)
