@@ -93,4 +93,9 @@ def kept_rows(names: pd.Series, keep: frozenset[str]) -> np.ndarray:
         parts = (p.removesuffix(ACUTE).removesuffix(THERAPY) for p in name.split("+"))
         return any(p in keep for p in parts)
 
-    return np.asarray([has(str(n)) for n in names], dtype=bool)
+    # a few names repeat over many rows: decide each name once
+    decided: dict[str, bool] = {}
+    texts = [str(n) for n in names]
+    for text in set(texts):
+        decided[text] = has(text)
+    return np.asarray([decided[t] for t in texts], dtype=bool)
