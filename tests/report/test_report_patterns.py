@@ -13,6 +13,7 @@ from allrwe.report.render.svg import svg_figure
 from allrwe.report.sections.destinations import destination_figures, stacked_destination_figures
 from allrwe.report.sections.pathways import swimmer_figure
 from allrwe.results import make_records
+from allrwe.spec import spec_from_text
 
 
 def test_destinations_are_drawn_per_duration_level_with_suppressed_bars_kept():
@@ -290,3 +291,49 @@ def test_prior_therapy_has_a_table_per_setting_level_with_patterns_therapy_by():
         "chemotherapy",
         "20 (80.0%)",
     )
+
+
+def test_destinations_of_those_who_completed_are_a_table_within_each_setting():
+    # seed 001: "Among 30 R/R patients completing blinatumomab, 10 underwent direct allo-HSCT"
+    from allrwe.report.sections.destinations import destinations_section
+
+    rows = []
+    for sl, level, n, pct in (
+        ("RR &&& completed", "hsct", 10.0, 50.0),
+        ("RR &&& completed", "chemotherapy", 10.0, 50.0),
+        ("RR &&& not completed", "hsct", None, None),
+        ("RR &&& not completed", "chemotherapy", 6.0, 60.0),
+        ("ND &&& completed", "hsct", 8.0, 100.0),
+        ("ND &&& completed", "chemotherapy", 0.0, 0.0),
+    ):
+        rows += [
+            ("setting &&& completion", sl, level, "count", n),
+            ("setting &&& completion", sl, level, "percentage", pct),
+        ]
+    rows += [("overall", "overall", "hsct", "count", 30.0)]
+    rows += [("overall", "overall", "chemotherapy", "count", 16.0)]
+    view = _records("destinations", rows)
+    spec = spec_from_text(
+        "name: s\nindex_groups: {BLIN: [blinatumomab]}\n"
+        "study_period: {start: 2020-01-01, end: 2020-12-31}\n"
+        "patterns: {therapy_classes: {hsct: [allo_hsct], chemotherapy: [chemotherapy]}, "
+        "novel_agent_classes: []}\n"
+    )
+    section = destinations_section(Context(view, ["BLIN"], 5), spec)
+    assert section is not None
+    tables = {b.caption: b for b in section.blocks if hasattr(b, "header")}
+    table = tables[
+        "First therapy after the index treatment of BLIN by setting and completion of the "
+        "index treatment, persons (%)"
+    ]
+    # newly diagnosed first, as in seed 001 Fig. 1; a level's size is the sum of its cells
+    assert table.header == (
+        "Class",
+        "ND × completed (n = 8)",
+        "RR × completed (n = 20)",
+        "RR × not completed",
+    )
+    assert [r.cells for r in table.rows] == [
+        ("hsct", "8 (100.0%)", "10 (50.0%)", "–"),
+        ("chemotherapy", "0 (0.0%)", "10 (50.0%)", "6 (60.0%)"),
+    ]

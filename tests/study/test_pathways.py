@@ -303,3 +303,44 @@ def test_methods_settings_name_each_groups_value_where_they_differ():
     assert got["era_collapse_days"] == 30
     assert got["exit_names"] == ["hsct"]
     assert pathway_settings(PathwaysOutput({"A": None})) == {}
+
+
+def test_pathways_by_completion_alone_and_not_available():
+    d = pd.Timestamp("2021-03-01")
+    day = pd.Timedelta(days=1)
+    persons = [1, 2, 3]
+    targets = pd.DataFrame({"person_id": persons, "start_date": d, "end_date": d + 500 * day})
+    events = pd.DataFrame(
+        {
+            "person_id": [1, 2, 3, 1],
+            "name": ["BLIN", "BLIN", "BLIN", "HSCT"],
+            "start_date": [d, d, d, d + 90 * day],
+            "end_date": [d + 27 * day, d + 13 * day, d + 27 * day, d + 90 * day],
+        }
+    )
+    result = compute_pathways(events, targets, exit_names=("HSCT",), keep_names=("BLIN",))
+    cohort = pd.DataFrame({"group": "BLIN", "person_id": persons, "index_date": d})
+    spec = spec_from_text(
+        SPEC + "patterns: {completion: {min_cycles: 1}}\npathways: {by: [completion]}\n"
+    )
+    done = pd.DataFrame(
+        {
+            "person_id": persons,
+            "group": "BLIN",
+            "completion": ["completed", "not completed", "completed"],
+        }
+    )
+    strata = pathway_strata(cohort, spec, completion=done)
+    assert list(strata.columns) == ["group", "person_id", "completion"]
+    rec = pathway_records({"BLIN": result}, strata=strata)
+    counts = rec[rec["estimate_name"] == "count"]
+    got = {(r.strata_level, r.variable_level): int(float(r.value))
+           for r in counts[counts["strata_name"] == "completion"].itertuples()}  # fmt: skip
+    assert got == {("completed", "BLIN-HSCT"): 1, ("completed", "BLIN"): 1,
+                   ("not completed", "BLIN"): 1}  # fmt: skip
+    # no completion derivable for the group (a CAR-T index): "not available", no cut
+    none = pathway_strata(cohort, spec, completion=done.assign(completion=None))
+    rec = pathway_records({"BLIN": result}, strata=none)
+    assert not (rec["strata_name"] == "completion").any()
+    na = rec[rec["variable"] == "completion"]
+    assert na["variable_level"].tolist() == ["not available"]

@@ -63,6 +63,7 @@ from allrwe.spec.pathways import (
     PathwaysSpec,
 )
 from allrwe.spec.therapy import (
+    CompletionSpec,
     CycleRule,
     DoseScheduleCycles,
     DoseSpec,
@@ -107,6 +108,7 @@ __all__ = [
     "BaselineSpec",
     "ClassificationSpec",
     "CohortRef",
+    "CompletionSpec",
     "ConceptSetKey",
     "Count",
     "CycleRule",

@@ -171,6 +171,11 @@ class StudySpec(Section):
             raise ValueError(
                 f"split_event_cohorts {unknown} not among therapy_classes {sorted(classes)}"
             )
+        if "completion" in value.by and (patterns is None or patterns.completion is None):
+            raise ValueError(
+                "by: 'completion' needs patterns.completion (when the index treatment counts "
+                "as completed), e.g. patterns: {completion: {min_cycles: 1}}"
+            )
         return value
 
     @field_validator("index_groups")

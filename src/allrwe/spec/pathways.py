@@ -34,8 +34,9 @@ TP_DEFAULTS: dict[str, Any] = {
 }
 
 #: strata the pathways may be counted within: ``setting`` (ND/RR) and ``treatment_setting``
-#: are the cohort's status classification at index (seed 001's sequences within R/R)
-PathwayBy = Literal["age_band", "sex", "index_year", "setting", "treatment_setting"]
+#: are the cohort's status classification at index (seed 001's sequences within R/R);
+#: ``completion`` whether the index treatment was completed (``patterns.completion``)
+PathwayBy = Literal["age_band", "sex", "index_year", "setting", "treatment_setting", "completion"]
 
 
 def _default_pathway_by() -> list[PathwayBy]:
@@ -99,5 +100,7 @@ class PathwaysSpec(Section):
     by: list[PathwayBy] = Field(
         default_factory=_default_pathway_by,
         description="pathways are also counted within each of these strata: age_band, sex, "
-        "index_year, setting (ND/RR at index), treatment_setting",
+        "index_year, setting (ND/RR at index), treatment_setting, completion (completed the "
+        "index treatment, patterns.completion; also crossed with setting and "
+        "treatment_setting when they are listed)",
     )

@@ -100,9 +100,28 @@ class DoseSpec(Section):
     weight_threshold_kg: Float = Field(default=45.0, gt=0, le=1_000)
 
 
-#: cohort strata the prior and subsequent therapy tables may be cut by (the status
-#: classification at index, a column of the cohort)
-TherapyBy = Literal["setting", "treatment_setting"]
+#: strata the prior and subsequent therapy tables may be cut by: the status classification
+#: at index (``setting``, ``treatment_setting``: columns of the cohort) and ``ph_status`` (the
+#: baseline variable's level per person, read once a run and shared with the outcome strata)
+TherapyBy = Literal["setting", "treatment_setting", "ph_status"]
+
+
+class CompletionSpec(Section):
+    """When the index treatment counts as *completed* (seed 001 gives no definition).
+
+    Seed 001: "Among 30 R/R patients completing blinatumomab, 10 underwent direct allo-HSCT".
+    Completed: at least ``min_cycles`` complete cycles of the index treatment. A cycle is
+    complete by the rule of "last cycle complete" in the safety tables (one rule per fact,
+    docs/treatment-patterns.md): under an ``infusion`` or ``gap`` rule, from the cycle's first
+    to its last infused day at least ``safety.complete_infusion_days`` days (28, the
+    blinatumomab label's cycle); under a ``dose_schedule`` rule, ``max_doses`` doses. A group
+    whose index drug has another rule (``single``: CAR-T) or none has no completion: its
+    records say "not available".
+    """
+
+    min_cycles: PosInt = Field(
+        default=1, description="complete cycles of the index treatment that make it completed"
+    )
 
 
 def _default_classes() -> dict[str, list[str]]:
@@ -131,8 +150,15 @@ class PatternsSpec(Section):
     dose: DoseSpec = Field(default_factory=DoseSpec)
     therapy_by: list[TherapyBy] = Field(
         default_factory=list,
-        description="prior and subsequent therapy are also counted within each of these cohort "
-        "strata: setting (ND/RR at index), treatment_setting (seed 001 Supplementary Table 1)",
+        description="prior and subsequent therapy are also counted within each of these "
+        "strata: setting (ND/RR at index), treatment_setting, ph_status (seed 001 "
+        "Supplementary Table 1)",
+    )
+    completion: CompletionSpec | None = Field(
+        default=None,
+        description="when set, destinations (and pathways with pathways.by: [completion]) are "
+        "also counted among the persons who completed the index treatment, and within each "
+        "setting stratum (seed 001: 'Among 30 R/R patients completing blinatumomab')",
     )
 
     @field_validator("novel_agent_classes")

@@ -125,7 +125,7 @@ def run_analyses(run: RunInputs, progress: StageReporter) -> Analyses:
         notes.append(f"!{reason}" if reason is not None else f"{len(result.records)} records")
 
     with progress.stage("patterns") as notes:
-        therapy = therapy_step(run)
+        therapy = therapy_step(run, strata)
         step("patterns", therapy, notes)
     with progress.stage("pathways") as notes:
         pathways = pathways_step(run, therapy.output)

@@ -46,6 +46,7 @@ from allrwe.analyses.therapy import (
     TherapyInputs,
     TherapyPatterns,
     analyse_therapy,
+    index_completion,
     therapy_records,
 )
 from allrwe.cohort import Cohort
@@ -185,17 +186,23 @@ def guarded(
     return status_records(analysis, run.groups, reason), {analysis: reason}
 
 
-def therapy_step(run: RunInputs) -> StepResult[TherapyOutput]:
+def therapy_step(run: RunInputs, strata: VariableStrata | None = None) -> StepResult[TherapyOutput]:
     """Therapy patterns: prior/subsequent therapy, sequences, cycles, duration, lines, dose.
 
     Its output holds the pattern inputs as soon as they are read, even when the summary then
-    fails, so the pathways and outcomes steps still use them.
+    fails, so the pathways and outcomes steps still use them. ``strata`` gives the
+    ``patterns.therapy_by`` strata that are baseline variables (``ph_status``), read once a
+    run and shared with the outcomes and survival steps.
     """
     found: dict[str, Any] = {}
 
     def compute() -> pd.DataFrame:
         keep = functools.partial(found.__setitem__, "inputs")
-        found["patterns"] = analyse_therapy(run.cohort, run.spec, run.rows, on_inputs=keep)
+        wanted = [n for n in run.spec.patterns.therapy_by if n in VARIABLE_STRATA]
+        levels = strata.frame() if strata is not None and wanted else None
+        found["patterns"] = analyse_therapy(
+            run.cohort, run.spec, run.rows, on_inputs=keep, strata=levels
+        )
         return therapy_records(found["patterns"], min_cell_count=run.min_cell_count)
 
     records, unavailable = guarded("patterns", run, compute)
@@ -214,7 +221,10 @@ def pathways_step(run: RunInputs, therapy: TherapyOutput) -> StepResult[Pathways
 
     def compute() -> pd.DataFrame:
         found["pathways"] = analyse_pathways(run.cohort, run.spec, run.rows, therapy=inputs)
-        strata = pathway_strata(inputs.cohort, run.spec)
+        done = therapy.patterns.index_treatments if therapy.patterns is not None else None
+        if done is None and "completion" in run.spec.pathways.by:
+            done = index_completion(inputs)
+        strata = pathway_strata(inputs.cohort, run.spec, completion=done)
         return pathway_records(found["pathways"], min_cell_count=run.min_cell_count, strata=strata)
 
     records, unavailable = guarded("pathways", run, compute)
@@ -238,11 +248,15 @@ def outcome_strata(spec: StudySpec) -> list[str | tuple[str, ...]]:
 
 def _wanted_variable_strata(spec: StudySpec) -> list[str]:
     names = [*spec.strata, *(s for c in spec.crossed_strata for s in c)]
+    names += list(spec.patterns.therapy_by)
     return [s for s in dict.fromkeys(names) if s in VARIABLE_STRATA]
 
 
 class VariableStrata:
     """The spec's :data:`VARIABLE_STRATA` per person, computed on first use, then shared.
+
+    Wanted are those the spec names in ``strata``, ``crossed_strata`` or
+    ``patterns.therapy_by`` (``ph_status``: prior and subsequent therapy by Ph status).
 
     Each column is the cohort row's level of the baseline variable of that name (e.g.
     ``ph_status``: ``Ph+``/``Ph-``/``unknown`` from records, or TKI-inferred in claims; see

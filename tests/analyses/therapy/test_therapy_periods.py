@@ -408,6 +408,9 @@ def test_therapy_by_left_empty_keeps_the_period_tables_unstratified(
     assert set(prior["strata_name"]) == {"overall"}
 
 
-def test_therapy_by_names_only_cohort_strata() -> None:
-    with pytest.raises(StudySpecError, match=r"patterns\.therapy_by\[0\].*ph_status"):
-        spec_from_text(PATTERN_SPEC + "patterns: {therapy_by: [ph_status]}\n")
+def test_therapy_by_names_only_strata_the_patterns_can_read() -> None:
+    # ph_status is read once a run by the study (tests/study/test_stages_completion.py)
+    spec = spec_from_text(PATTERN_SPEC + "patterns: {therapy_by: [setting, ph_status]}\n")
+    assert spec.patterns.therapy_by == ["setting", "ph_status"]
+    with pytest.raises(StudySpecError, match=r"patterns\.therapy_by\[0\].*age_band"):
+        spec_from_text(PATTERN_SPEC + "patterns: {therapy_by: [age_band]}\n")

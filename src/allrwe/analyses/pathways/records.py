@@ -13,7 +13,9 @@ from allrwe.analyses.records import (
     drop_single_member_margins,
     pool_rare,
     pooled_label,
+    status_records,
 )
+from allrwe.analyses.therapy import NO_COMPLETION
 from allrwe.results import percentage_records
 from allrwe.spec import (
     StudySpec,
@@ -24,18 +26,30 @@ __all__ = ["pathway_records", "pathway_strata"]
 _SEX = {8507: "male", 8532: "female"}
 #: strata that are columns of the cohort (its status classification at index)
 _COHORT_STRATA = ("setting", "treatment_setting")
+_COMPLETION = "completion"
+_CROSSED = " &&& "
 
 
-def pathway_strata(cohort: pd.DataFrame, spec: StudySpec) -> pd.DataFrame:
+def pathway_strata(
+    cohort: pd.DataFrame, spec: StudySpec, *, completion: pd.DataFrame | None = None
+) -> pd.DataFrame:
     """Return ``group, person_id`` and a column per ``spec.pathways.by`` stratum.
 
     ``age_band`` uses ``spec.age_bands`` (the labels of every other table), ``sex`` the
     gender concept (8507 male, 8532 female), ``index_year`` the year of the index date;
     ``setting`` (``ND``/``RR``) and ``treatment_setting`` are the cohort's classification at
     index, the levels of every other table's ``setting`` strata (a missing one ``unknown``).
+    ``completion`` is ``completion``'s column of that name
+    (:func:`allrwe.analyses.therapy.index_completion`: ``completed``/``not completed``,
+    missing where it cannot be derived, and such persons are left out of its cuts); with
+    ``setting`` or ``treatment_setting`` also in ``by``, each is crossed with it
+    (``setting &&& completion``, levels ``RR &&& completed``: seed 001's "R/R patients
+    completing blinatumomab") and completion alone is then not cut (see the code's note).
     """
     out = cohort[["group", "person_id"]].copy()
     for name in spec.pathways.by:
+        if name == _COMPLETION:
+            continue
         if name == "age_band":
             out[name] = age_band_labels(cohort["age_at_index"], spec.age_bands).to_numpy()
         elif name == "sex":
@@ -45,7 +59,24 @@ def pathway_strata(cohort: pd.DataFrame, spec: StudySpec) -> pd.DataFrame:
             out[name] = values.astype("object").where(values.notna(), "unknown").astype(str)
         else:
             out[name] = pd.to_datetime(cohort["index_date"]).dt.year.astype(str).to_numpy()
-    return out.drop_duplicates(["group", "person_id"])
+    out = out.drop_duplicates(["group", "person_id"])
+    if _COMPLETION not in spec.pathways.by:
+        return out
+    done = (
+        completion
+        if completion is not None
+        else pd.DataFrame(columns=["person_id", "group", _COMPLETION])
+    )
+    done = done[["person_id", "group", _COMPLETION]].drop_duplicates(["group", "person_id"])
+    out = out.merge(done, on=["group", "person_id"], how="left")
+    crossed = [n for n in spec.pathways.by if n in _COHORT_STRATA]
+    for name in crossed:
+        level = out[name].astype(str) + _CROSSED + out[_COMPLETION].astype(str)
+        out[f"{name}{_CROSSED}{_COMPLETION}"] = level.where(out[_COMPLETION].notna(), None)
+    # crossed, completion alone is left out: its levels and the crossed ones make a two-way
+    # table whose complementary suppression hid 28 of 30 crossed cells and every setting cell
+    # of the seed 001 example (20k-person emr CDM); without it, 1-D margins per setting
+    return out.drop(columns=_COMPLETION) if crossed else out
 
 
 def pathway_records(
@@ -78,9 +109,17 @@ def pathway_records(
             mine = strata[strata["group"] == group].drop(columns="group")
             joined = patients.merge(mine, on="person_id", how="left")
             for name in [c for c in mine.columns if c != "person_id"]:
-                levels = joined[name].fillna("unknown").astype(str)
+                rows, values = joined, joined[name]
+                if _COMPLETION in name:  # left out where it cannot be derived, never "unknown"
+                    rows, values = joined[values.notna()], values[values.notna()]
+                levels = values.fillna("unknown").astype(str)
                 for level in sorted(set(levels)):
-                    cuts.append((name, level, joined[levels == level]))
+                    cuts.append((name, level, rows[levels == level]))
+            done = [c for c in mine.columns if _COMPLETION in c]
+            if done and mine[done[0]].isna().all():
+                parts.append(
+                    status_records("pathways", [group], NO_COMPLETION).assign(variable=_COMPLETION)
+                )
         for strata_name, strata_level, rows in cuts:
             counts = count_pathways(rows, include_none=True)
             if counts.empty:

@@ -13,6 +13,12 @@ parameters are described in docs/treatment-patterns.md.
 from __future__ import annotations
 
 from allrwe.analyses.therapy._inputs import TherapyInputs, inputs_from_frames, prepare_inputs
+from allrwe.analyses.therapy.completion import (
+    COMPLETED,
+    NO_COMPLETION,
+    NOT_COMPLETED,
+    index_completion,
+)
 from allrwe.analyses.therapy.cycles import (
     assign_cycles,
     dose_schedule_cycles,
@@ -45,6 +51,9 @@ from allrwe.analyses.therapy.summary import (
 )
 
 __all__ = [
+    "COMPLETED",
+    "NOT_COMPLETED",
+    "NO_COMPLETION",
     "OTHER_NOVEL_AGENT",
     "UNRECORDED_CLASS",
     "DoseInputs",
@@ -60,6 +69,7 @@ __all__ = [
     "dose_records",
     "dose_schedule_cycles",
     "duration_bucket",
+    "index_completion",
     "index_treatments",
     "infusion_cycles",
     "inputs_from_frames",

@@ -21,7 +21,7 @@ from allrwe.analyses.therapy._inputs import TherapyInputs, days, to_dates
 from allrwe.analyses.therapy._tables import categorical, continuous
 from allrwe.analyses.therapy.cycles import assign_cycles
 
-__all__ = ["duration_bucket", "index_treatments", "treatment_duration"]
+__all__ = ["duration_bucket", "index_records", "index_treatments", "treatment_duration"]
 
 
 def _group_events(inputs: TherapyInputs, group: str) -> pd.DataFrame:
@@ -66,14 +66,16 @@ def _line_records(inputs: TherapyInputs, rec: pd.DataFrame) -> pd.DataFrame:
     return rec[rec["line"] == rec["line_at_index"]]
 
 
-def index_treatments(inputs: TherapyInputs) -> pd.DataFrame:
-    """Return the index treatment of every cohort row, with its end, duration and cycles.
+def index_records(inputs: TherapyInputs) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Return the records of each cohort row's index treatment, and its end.
 
     Returns
     -------
-    pandas.DataFrame
-        The cohort columns plus ``index_end`` (date), ``duration_days``, ``n_records`` and
-        ``n_cycles`` (by the cycle rule of the index set; 0 when the set has no rule).
+    records : pandas.DataFrame
+        ``person_id, group, concept_set, start_date, end_date, start, end`` (day numbers) of
+        the records that make up the index treatment (the first era, or the index line).
+    ends : pandas.DataFrame
+        ``person_id, group, index_end, n_records`` (``index_end`` a day number).
     """
     rec = _index_records(inputs)
     if inputs.spec.patterns.index_treatment_end == "line" and not rec.empty:
@@ -87,6 +89,19 @@ def index_treatments(inputs: TherapyInputs) -> pd.DataFrame:
         rec = rec[rec["start"] <= rec["index_end"]]
     else:
         ends = pd.DataFrame(columns=["person_id", "group", "index_end", "n_records"])
+    return rec, ends
+
+
+def index_treatments(inputs: TherapyInputs) -> pd.DataFrame:
+    """Return the index treatment of every cohort row, with its end, duration and cycles.
+
+    Returns
+    -------
+    pandas.DataFrame
+        The cohort columns plus ``index_end`` (date), ``duration_days``, ``n_records`` and
+        ``n_cycles`` (by the cycle rule of the index set; 0 when the set has no rule).
+    """
+    rec, ends = index_records(inputs)
     out = inputs.cohort.merge(ends, on=["person_id", "group"], how="left")
     idx = days(out["index_date"])
     end = out["index_end"].to_numpy(dtype="float64")

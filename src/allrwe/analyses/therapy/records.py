@@ -16,6 +16,7 @@ from allrwe.analyses.records import (
     status_records,
     summary_table_records,
 )
+from allrwe.analyses.therapy.completion import NO_COMPLETION
 from allrwe.analyses.therapy.summary import TherapyPatterns
 from allrwe.results import (
     make_records,
@@ -112,12 +113,29 @@ def _unrecorded_classes(table: pd.DataFrame) -> pd.DataFrame:
     return concat_records(parts) if parts else empty_records()
 
 
+def _no_completion(treatments: pd.DataFrame) -> pd.DataFrame:
+    """Return a "not available" ``completion`` record per group with no derivable completion.
+
+    With ``patterns.completion`` set, a group none of whose persons' index treatment has a
+    cycle length (CAR-T) gets a destinations record, ``variable`` ``completion``.
+    """
+    if "completion" not in treatments or treatments.empty:
+        return empty_records()
+    missing = treatments["completion"].isna().groupby(treatments["group"].astype(str)).all()
+    groups = [str(g) for g, none in missing.items() if none]
+    if not groups:
+        return empty_records()
+    return status_records("destinations", groups, NO_COMPLETION).assign(variable="completion")
+
+
 def therapy_records(patterns: TherapyPatterns, *, min_cell_count: int = 1) -> pd.DataFrame:
     """Return the records of every treatment-pattern result (not the person-level frames).
 
     Analyses: ``prior_therapy``, ``subsequent_therapy`` (classes overlap: no margin; also
     within each of ``patterns.therapy_by`` as a stratum),
-    ``destinations`` (by duration bucket and by cycles as strata), ``sequences`` (two
+    ``destinations`` (by duration bucket and by cycles as strata; with
+    ``patterns.completion`` also among those who completed the index treatment, strata
+    ``completion`` and ``setting &&& completion``), ``sequences`` (two
     denominators as strata), ``cycles``, ``duration_buckets``, ``duration`` (summary
     statistics), ``line_at_index``, ``line_regimens`` (line as stratum) and
     ``dose_adherence``. Destination subgroups are linked to the cycle and duration cells they
@@ -143,6 +161,7 @@ def therapy_records(patterns: TherapyPatterns, *, min_cell_count: int = 1) -> pd
         categorical_records(regimens, "line_regimens", strata=("line", "line")),
         _dose_adherence(patterns.dose_adherence),
         _unrecorded_classes(patterns.unrecorded_classes),
+        _no_completion(patterns.index_treatments),
     ]
     records = concat_records(parts)
     links = {"cycles": "cycles", "duration": "duration_buckets"}

@@ -10,6 +10,7 @@ import pandas as pd
 from allrwe.analyses.entry import CdmRows
 from allrwe.analyses.therapy._inputs import TherapyInputs, prepare_inputs
 from allrwe.analyses.therapy._tables import categorical
+from allrwe.analyses.therapy.completion import index_completion
 from allrwe.analyses.therapy.destinations import destination_strata, destination_table, sequences
 from allrwe.analyses.therapy.dose import (
     DoseInputs,
@@ -71,9 +72,15 @@ def cycle_distribution(
 
 
 def _by_strata(
-    table: Callable[..., pd.DataFrame], inputs: TherapyInputs, therapy: pd.DataFrame
+    table: Callable[..., pd.DataFrame],
+    inputs: TherapyInputs,
+    therapy: pd.DataFrame,
+    strata: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """Return a period table (prior or subsequent therapy), also within ``patterns.therapy_by``.
+
+    A stratum is a column of the cohort (``setting``) or of ``strata`` (``person_id, group``
+    and per-person levels such as ``ph_status``, read once a run by the caller).
 
     Returns
     -------
@@ -88,6 +95,9 @@ def _by_strata(
     parts = [overall.assign(stratum="", subgroup="")]
     for name in dict.fromkeys(inputs.spec.patterns.therapy_by):
         cohort = inputs.cohort
+        if name not in cohort and strata is not None and name in strata:
+            levels_of = strata[["person_id", "group", name]].drop_duplicates(["person_id", "group"])
+            cohort = cohort.merge(levels_of, on=["person_id", "group"], how="left")
         values = cohort[name] if name in cohort else pd.Series(None, index=cohort.index)
         levels = values.astype("object").where(values.notna(), "unknown").astype(str)
         cut = replace(inputs, cohort=cohort.assign(**{name: levels}))
@@ -121,11 +131,30 @@ class TherapyPatterns:
         return {f.name: getattr(self, f.name) for f in fields(self)}
 
 
+def _with_completion(inputs: TherapyInputs, tr: pd.DataFrame) -> pd.DataFrame:
+    """Return the index treatments with ``complete_cycles`` and ``completion`` added.
+
+    Only when ``patterns.completion`` is set (:mod:`allrwe.analyses.therapy.completion`).
+    """
+    if inputs.spec.patterns.completion is None:
+        return tr
+    done = index_completion(inputs).drop_duplicates(["person_id", "group"])
+    return tr.merge(done, on=["person_id", "group"], how="left")
+
+
 def summarise_therapy_inputs(
-    inputs: TherapyInputs, dose_inputs: DoseInputs | None, vocab: Vocabulary
+    inputs: TherapyInputs,
+    dose_inputs: DoseInputs | None,
+    vocab: Vocabulary,
+    *,
+    strata: pd.DataFrame | None = None,
 ) -> TherapyPatterns:
-    """Compute every pattern result from executed inputs (no database access)."""
-    tr = index_treatments(inputs)
+    """Compute every pattern result from executed inputs (no database access).
+
+    ``strata`` (``person_id, group`` and a column per stratum, e.g. ``ph_status``) holds the
+    levels of the ``patterns.therapy_by`` strata that are not cohort columns.
+    """
+    tr = _with_completion(inputs, index_treatments(inputs))
     therapy = therapy_by_person(inputs, tr)
     summary, buckets = treatment_duration(inputs, treatments=tr)
     doses = (
@@ -135,8 +164,8 @@ def summarise_therapy_inputs(
     )
     return TherapyPatterns(
         index_treatments=tr,
-        prior_therapy=_by_strata(prior_therapy, inputs, therapy),
-        subsequent_therapy=_by_strata(subsequent_therapy, inputs, therapy),
+        prior_therapy=_by_strata(prior_therapy, inputs, therapy, strata),
+        subsequent_therapy=_by_strata(subsequent_therapy, inputs, therapy, strata),
         destinations=pd.concat(
             [
                 destination_table(inputs, treatments=tr, therapy=therapy).assign(stratum=""),
@@ -190,6 +219,7 @@ def analyse_therapy(
     rows: CdmRows,
     *,
     on_inputs: Callable[[TherapyInputs], None] | None = None,
+    strata: pd.DataFrame | None = None,
 ) -> TherapyPatterns:
     """Every therapy-pattern result of the cohort (the entry point, :mod:`allrwe.analyses.entry`).
 
@@ -205,9 +235,14 @@ def analyse_therapy(
     on_inputs : callable, optional
         Called with the therapy inputs as soon as they are read, so a caller keeps them for
         the pathways and outcomes even when a later part of the summary fails.
+    strata : pandas.DataFrame, optional
+        ``person_id, group`` and the per-person levels of the ``patterns.therapy_by`` strata
+        that are not cohort columns (``ph_status``: the baseline variable's rule, read once a
+        run by the study and shared with the outcome strata); without it such a stratum's
+        persons are all ``unknown``.
     """
     inputs = prepare_inputs(rows.source, rows.vocab, cohort)
     if on_inputs is not None:
         on_inputs(inputs)
     dose = prepare_dose_inputs(rows.source, rows.vocab, cohort)
-    return summarise_therapy_inputs(inputs, dose, rows.vocab)
+    return summarise_therapy_inputs(inputs, dose, rows.vocab, strata=strata)

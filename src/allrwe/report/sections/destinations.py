@@ -31,7 +31,13 @@ SETTING_TITLES = {
 #: joins the names and levels of a crossed stratum in the records
 _X = " &&& "
 #: the cohort strata the destinations come by, as tables of their own
-_BY = (("setting", "setting"), ("treatment_setting", "treatment setting"))
+_BY = (
+    ("setting", "setting"),
+    ("treatment_setting", "treatment setting"),
+    ("completion", "completion of the index treatment"),
+    (f"setting{_X}completion", "setting and completion of the index treatment"),
+    (f"treatment_setting{_X}completion", "treatment setting and completion"),
+)
 #: the cuts of seed 001 Fig. 1 and how a level is named in a column header
 _CUTS = (("duration", "duration (days)"), ("cycles", "number of cycles"))
 
@@ -151,6 +157,7 @@ def destinations_section(ctx: Context, spec: StudySpec) -> Section | None:
     ]
     blocks: list[Block] = [
         table,
+        *_no_completion(ctx),
         *by_stratum,
         *stacked_destination_figures(ctx, order),
         *destination_figures(ctx, order),
@@ -164,6 +171,22 @@ def destinations_section(ctx: Context, spec: StudySpec) -> Section | None:
             )
         )
     return Section("patterns-destinations", "Therapy after the index treatment", tuple(blocks))
+
+
+def _no_completion(ctx: Context) -> list[Block]:
+    """Return a note per group whose completion of the index treatment is not available."""
+    frame = ctx.view.frame("destinations")
+    part = frame[frame["variable"] == "completion"]
+    return [
+        Text(
+            (
+                f"{g}: completion of the index treatment not available "
+                f"({part.loc[part['group'] == g, 'strata_level'].iloc[0]}).",
+            ),
+            style="note",
+        )
+        for g in dict.fromkeys(part["group"].astype(str))
+    ]
 
 
 def destination_figures(ctx: Context, order: list[str]) -> list[Figure]:
@@ -210,7 +233,12 @@ def destination_figures(ctx: Context, order: list[str]) -> list[Figure]:
 
 #: the cuts of Fig. 1 (bars of the all-persons figure) and of the figure by setting
 _FIG1_CUTS = (("duration", "Duration (days)"), ("cycles", "Cycles"))
-_SETTING_CUTS = (("setting", "Setting"), ("treatment_setting", "Treatment setting"))
+_SETTING_CUTS = (
+    ("setting", "Setting"),
+    ("treatment_setting", "Treatment setting"),
+    ("completion", "Completion"),
+    (f"setting{_X}completion", "Setting × completion"),
+)
 
 
 def _stacked_bars(
@@ -235,7 +263,8 @@ def _stacked_bars(
             for c in classes:
                 pct = ctx.view.get("destinations", g, sn, sl, "destination", c, "percentage")
                 values.append(pct.value if pct.visible else None)
-            bars.append({"name": _signs(lv), "section": section, "values": values})
+            name = _signs(lv).replace(_X, " × ")
+            bars.append({"name": name, "section": section, "values": values})
     return bars
 
 
@@ -265,8 +294,9 @@ _KINDS = {
     "all": ("by {cuts}", "all persons of the group", "stacked"),
     "settings": (
         "by setting",
-        "each setting and treatment setting a bar, side by side (seed 001 Fig. 1 splits each "
-        "setting further by duration and by cycles; those splits are not published)",
+        "each setting, treatment setting and (patterns.completion) completion of the index "
+        "treatment a bar, side by side (seed 001 Fig. 1 splits each setting further by "
+        "duration and by cycles; those splits are not published)",
         "settings",
     ),
     "by_setting": (

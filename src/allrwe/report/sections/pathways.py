@@ -87,7 +87,8 @@ def swimmer_figure(ctx: Context, group: str) -> Figure | None:
 
     A lane per pathway (the sequence of therapies after the index date) and patient group:
     the whole group, then each level of each stratum the pathway records carry
-    (``pathways.by``: age band, sex, index year, setting, treatment setting).
+    (``pathways.by``: age band, sex, index year, setting, treatment setting, completion of
+    the index treatment, alone and within setting: "setting × completion: RR × completed").
     Suppression-safe: a pathway is drawn only when its count is published, not pooled and at
     least the minimum cell count; a lane never stands for fewer persons.
     """
@@ -114,7 +115,11 @@ def swimmer_figure(ctx: Context, group: str) -> Figure | None:
             text = fmt_count_pct(count, ctx.view.get(*args, "percentage"))
             lanes.append((-count.value, path, {"steps": steps, "text": text}))
         if lanes:
-            title = f"All persons of group {group}" if sn == _O else f"{sn}: {sl}"
+            title = (
+                f"All persons of group {group}"
+                if sn == _O
+                else f"{sn}: {sl}".replace(" &&& ", " × ")
+            )
             sections.append({"title": title, "lanes": [lane for *_, lane in sorted(lanes)]})
     if not sections:
         return None
