@@ -277,6 +277,10 @@ def test_prior_therapy_has_a_table_per_setting_level_with_patterns_therapy_by():
                      estimate_name=["count", "percentage"], value=[n, pct])
         for sn, sl, n, pct in cells
     ]  # fmt: skip
+    # the size of ND as Table 1 publishes it (R/R's is not published)
+    rows.append(make_records(analysis="baseline", group="BLIN", strata_name="setting",
+                             strata_level="ND", variable="persons", variable_level="overall",
+                             estimate_name="count", value=25.0))  # fmt: skip
     ctx = Context(ResultView(pd.concat(rows, ignore_index=True)), ["BLIN"], 5)
     section = patterns_section(ctx, spec)
     (therapy,) = [c for c in section.children if c.id == "patterns-therapy"]
@@ -291,6 +295,13 @@ def test_prior_therapy_has_a_table_per_setting_level_with_patterns_therapy_by():
         "chemotherapy",
         "20 (80.0%)",
     )
+    # a stratum's table is headed with its own size, or the group alone, never the group's N
+    headers = {t.caption: t.header for t in tables}
+    assert headers["Prior therapy by class, Newly diagnosed, persons (%)"] == (
+        "Class",
+        "BLIN (n = 25)",
+    )
+    assert headers["Prior therapy by class, Relapsed/refractory, persons (%)"] == ("Class", "BLIN")
 
 
 def test_destinations_of_those_who_completed_are_a_table_within_each_setting():

@@ -57,7 +57,9 @@ def level_table(
         )
         for lv in levels
     ]
-    header = [label, *(group_header(ctx, g) for g in groups)]
+    # a stratum's table is headed with the stratum's own size, never the whole group's
+    strata = (sn, sl) if sn != _O else None
+    header = [label, *(group_header(ctx, g, strata) for g in groups)]
     notes = ("Not available: no record of the class anywhere in this CDM.",) if unrecorded else ()
     return make_table(ctx, tid or f"table-{analysis}", caption, header, rows, notes)
 
