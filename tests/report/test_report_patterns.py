@@ -324,6 +324,19 @@ def test_destinations_of_those_who_completed_are_a_table_within_each_setting():
     rows += [("overall", "overall", "hsct", "count", 30.0)]
     rows += [("overall", "overall", "chemotherapy", "count", 16.0)]
     view = _records("destinations", rows)
+    # persons who completed (index_completion): R/R's not completed is published here
+    done = [
+        make_records(analysis="index_completion", group="BLIN", strata_name=sn,
+                     strata_level=sl, variable="completion", variable_level=lv,
+                     estimate_name=["count", "percentage"], value=[n, pct])
+        for sn, sl, lv, n, pct in (
+            ("overall", "overall", "completed", 28.0, 62.2),
+            ("overall", "overall", "not completed", 17.0, 37.8),
+            ("setting", "RR", "completed", 20.0, 54.1),
+            ("setting", "RR", "not completed", 17.0, 45.9),
+        )
+    ]  # fmt: skip
+    view = ResultView(pd.concat([view.records, *done], ignore_index=True))
     spec = spec_from_text(
         "name: s\nindex_groups: {BLIN: [blinatumomab]}\n"
         "study_period: {start: 2020-01-01, end: 2020-12-31}\n"
@@ -342,9 +355,18 @@ def test_destinations_of_those_who_completed_are_a_table_within_each_setting():
         "Class",
         "ND × completed (n = 8)",
         "RR × completed (n = 20)",
-        "RR × not completed",
+        "RR × not completed (n = 17)",
     )
     assert [r.cells for r in table.rows] == [
         ("hsct", "8 (100.0%)", "10 (50.0%)", "–"),
         ("chemotherapy", "0 (0.0%)", "10 (50.0%)", "6 (60.0%)"),
+    ]
+    completion = tables[
+        "Completion of the index treatment (patterns.completion: at least the set number of "
+        "complete cycles), persons (%)"
+    ]
+    assert completion.header == ("Index treatment", "BLIN", "BLIN: Relapsed/refractory")
+    assert [r.cells for r in completion.rows] == [
+        ("completed", "28 (62.2%)", "20 (54.1%)"),
+        ("not completed", "17 (37.8%)", "17 (45.9%)"),
     ]

@@ -99,7 +99,7 @@ def test_completion_is_missing_where_no_cycle_length_applies(vocab: Vocabulary) 
     assert got[("BLIN", 5)] == (1.0, "completed")
     inputs = inputs_from_frames(COHORT, EVENTS, spec_from_text(spec), vocab)
     records = therapy_records(summarise_therapy_inputs(inputs, None, vocab))
-    na = records[records["variable"] == "completion"]
+    na = records[records["variable_level"] == "not available"]
     assert na[["analysis", "group", "variable_level"]].values.tolist() == [
         ["destinations", "INO", "not available"]
     ]
@@ -205,3 +205,31 @@ def test_spec_rejects_what_cannot_be_computed() -> None:
         spec_from_text(PATTERN_SPEC + "pathways: {by: [setting, completion]}\n")
     with pytest.raises(StudySpecError, match=r"patterns\.completion\.min_cycles"):
         spec_from_text(PATTERN_SPEC + "patterns: {completion: {min_cycles: 0}}\n")
+
+
+def test_persons_who_completed_are_counted_overall_and_within_setting(
+    vocab: Vocabulary,
+) -> None:
+    # the size of seed 001's "30 R/R patients completing blinatumomab"
+    inputs = inputs_from_frames(COHORT, EVENTS, spec_from_text(COMPLETION), vocab)
+    records = therapy_records(summarise_therapy_inputs(inputs, None, vocab))
+    part = records[(records["analysis"] == "index_completion")]
+    counts = part[part["estimate_name"] == "count"]
+    got = {(r.group, r.strata_name, r.strata_level, r.variable_level): int(r.value)
+           for r in counts.itertuples()}  # fmt: skip
+    assert got == {
+        ("BLIN", "overall", "overall", "completed"): 2,
+        ("BLIN", "overall", "overall", "not completed"): 2,
+        ("BLIN", "setting", "ND", "completed"): 1,
+        ("BLIN", "setting", "ND", "not completed"): 0,
+        ("BLIN", "setting", "RR", "completed"): 1,
+        ("BLIN", "setting", "RR", "not completed"): 2,
+        ("INO", "overall", "overall", "completed"): 1,
+        ("INO", "overall", "overall", "not completed"): 1,
+        ("INO", "setting", "RR", "completed"): 1,
+        ("INO", "setting", "RR", "not completed"): 1,
+    }
+    pct = part[(part["estimate_name"] == "percentage") & (part["strata_level"] == "RR")]
+    assert [round(v, 1) for v in pct.loc[pct["group"] == "BLIN", "value"]] == [33.3, 66.7]
+    # each setting's levels add up to its persons: a margin suppression protects
+    assert (counts["margin"] != "").all()

@@ -135,7 +135,8 @@ def therapy_records(patterns: TherapyPatterns, *, min_cell_count: int = 1) -> pd
     within each of ``patterns.therapy_by`` as a stratum),
     ``destinations`` (by duration bucket and by cycles as strata; with
     ``patterns.completion`` also among those who completed the index treatment, strata
-    ``completion`` and ``setting &&& completion``), ``sequences`` (two
+    ``completion`` and ``setting &&& completion``; ``index_completion``: persons who
+    completed the index treatment, overall and by ``setting``), ``sequences`` (two
     denominators as strata), ``cycles``, ``duration_buckets``, ``duration`` (summary
     statistics), ``line_at_index``, ``line_regimens`` (line as stratum) and
     ``dose_adherence``. Destination subgroups are linked to the cycle and duration cells they
@@ -162,6 +163,7 @@ def therapy_records(patterns: TherapyPatterns, *, min_cell_count: int = 1) -> pd
         _dose_adherence(patterns.dose_adherence),
         _unrecorded_classes(patterns.unrecorded_classes),
         _no_completion(patterns.index_treatments),
+        categorical_records(patterns.completion, "index_completion"),
     ]
     records = concat_records(parts)
     links = {"cycles": "cycles", "duration": "duration_buckets"}

@@ -10,7 +10,7 @@ import pandas as pd
 from allrwe.analyses.entry import CdmRows
 from allrwe.analyses.therapy._inputs import TherapyInputs, prepare_inputs
 from allrwe.analyses.therapy._tables import categorical
-from allrwe.analyses.therapy.completion import index_completion
+from allrwe.analyses.therapy.completion import COMPLETED, NOT_COMPLETED, index_completion
 from allrwe.analyses.therapy.destinations import destination_strata, destination_table, sequences
 from allrwe.analyses.therapy.dose import (
     DoseInputs,
@@ -125,6 +125,7 @@ class TherapyPatterns:
     unrecorded_classes: pd.DataFrame = field(
         default_factory=lambda: pd.DataFrame(columns=["group", "variable", "level"])
     )
+    completion: pd.DataFrame = field(default_factory=pd.DataFrame)
 
     def as_dict(self) -> dict[str, pd.DataFrame]:
         """Return the result frames by name."""
@@ -140,6 +141,39 @@ def _with_completion(inputs: TherapyInputs, tr: pd.DataFrame) -> pd.DataFrame:
         return tr
     done = index_completion(inputs).drop_duplicates(["person_id", "group"])
     return tr.merge(done, on=["person_id", "group"], how="left")
+
+
+def completion_table(inputs: TherapyInputs, treatments: pd.DataFrame) -> pd.DataFrame:
+    """Persons who completed the index treatment or not, overall and within ``setting``.
+
+    Only the rows whose completion can be derived, of the groups that have any; within
+    ``setting`` when ``strata`` names it (the sizes of the destinations' ``setting &&&
+    completion`` columns: seed 001's "30 R/R patients completing blinatumomab").
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``group, variable, level, n, denominator, percentage, strata_name, strata_level``;
+        empty without ``patterns.completion``.
+    """
+    if "completion" not in treatments:
+        return pd.DataFrame()
+    done = treatments[treatments["completion"].notna()]
+    groups = [g for g in inputs.spec.index_groups if (done["group"] == g).any()]
+    if not groups:
+        return pd.DataFrame()
+    levels = [COMPLETED, NOT_COMPLETED]
+
+    def count(frame: pd.DataFrame, by: list[str]) -> pd.DataFrame:
+        return categorical(frame, variable="completion", column="completion", levels=levels,
+                           groups=groups, by=by)  # fmt: skip
+
+    parts = [count(done, []).assign(strata_name="overall", strata_level="overall")]
+    if "setting" in inputs.spec.strata and "setting" in done:
+        t = count(done.assign(setting=done["setting"].fillna("unknown").astype(str)), ["setting"])
+        t = t.assign(strata_name="setting", strata_level=t["setting"].astype(str))
+        parts.append(t.drop(columns="setting"))
+    return pd.concat(parts, ignore_index=True)
 
 
 def summarise_therapy_inputs(
@@ -181,6 +215,7 @@ def summarise_therapy_inputs(
         line_regimens=line_regimens(inputs),
         doses=doses,
         dose_adherence=dose_adherence(doses),
+        completion=completion_table(inputs, tr),
         unrecorded_classes=pd.concat(
             [
                 unrecorded_rows(inputs, "prior_therapy"),

@@ -7,6 +7,7 @@ from typing import Any
 from allrwe.report._blocks import Context, figure_colours, make_table, slug, stratum_size
 from allrwe.report._view import Value, fmt_count, level_sort_key
 from allrwe.report.model import Block, Details, Figure, Row, Section, Table, Text
+from allrwe.report.sections.completion import completion_table, no_completion_notes
 from allrwe.report.sections.levels import OVERALL as _O
 from allrwe.report.sections.levels import cell, level_table
 from allrwe.spec import StudySpec
@@ -65,6 +66,11 @@ def _level_size(ctx: Context, g: str, sn: str, lv: str, classes: list[str]) -> V
         size = ctx.view.get("duration_buckets", g, _O, _O, "duration_bucket", lv, "count")
     elif sn == "cycles":
         size = ctx.view.get("cycles", g, _O, _O, "cycles", lv, "count")
+    elif sn == "completion":
+        size = ctx.view.get("index_completion", g, _O, _O, "completion", lv, "count")
+    elif sn == f"setting{_X}completion":
+        setting, _, done = lv.partition(_X)
+        size = ctx.view.get("index_completion", g, "setting", setting, "completion", done, "count")
     elif _X not in sn:
         size = stratum_size(ctx, g, sn, lv)
     if size.present:
@@ -155,9 +161,11 @@ def destinations_section(ctx: Context, spec: StudySpec) -> Section | None:
         )
         is not None
     ]
+    completion = completion_table(ctx)
     blocks: list[Block] = [
         table,
-        *_no_completion(ctx),
+        *([completion] if completion is not None else []),
+        *no_completion_notes(ctx),
         *by_stratum,
         *stacked_destination_figures(ctx, order),
         *destination_figures(ctx, order),
@@ -171,22 +179,6 @@ def destinations_section(ctx: Context, spec: StudySpec) -> Section | None:
             )
         )
     return Section("patterns-destinations", "Therapy after the index treatment", tuple(blocks))
-
-
-def _no_completion(ctx: Context) -> list[Block]:
-    """Return a note per group whose completion of the index treatment is not available."""
-    frame = ctx.view.frame("destinations")
-    part = frame[frame["variable"] == "completion"]
-    return [
-        Text(
-            (
-                f"{g}: completion of the index treatment not available "
-                f"({part.loc[part['group'] == g, 'strata_level'].iloc[0]}).",
-            ),
-            style="note",
-        )
-        for g in dict.fromkeys(part["group"].astype(str))
-    ]
 
 
 def destination_figures(ctx: Context, order: list[str]) -> list[Figure]:
