@@ -370,3 +370,22 @@ def test_destinations_of_those_who_completed_are_a_table_within_each_setting():
         ("completed", "28 (62.2%)", "20 (54.1%)"),
         ("not completed", "17 (37.8%)", "17 (45.9%)"),
     ]
+
+
+def test_completion_bars_have_short_names_beside_the_settings():
+    rows = []
+    for sn, sl, hsct in (
+        ("setting", "RR", 60.0),
+        ("setting &&& completion", "RR &&& completed", 70.0),
+        ("setting &&& completion", "RR &&& not completed", 40.0),
+    ):
+        rows += [(sn, sl, "hsct", "percentage", hsct), (sn, sl, "none", "percentage", 100 - hsct)]
+    figures = stacked_destination_figures(Context(_records("destinations", rows), ["BLIN"], 5),
+                                          ["hsct", "none"])  # fmt: skip
+    (settings,) = [f for f in figures if isinstance(f, Figure) and f.id.endswith("settings")]
+    bars = [b for p in settings.data["panels"] for b in p["bars"]]
+    assert [(b["name"], b["values"]) for b in bars] == [
+        ("RR", [60.0, 40.0]),
+        ("RR done", [70.0, 30.0]),
+        ("RR not done", [40.0, 60.0]),
+    ]

@@ -255,9 +255,18 @@ def _stacked_bars(
             for c in classes:
                 pct = ctx.view.get("destinations", g, sn, sl, "destination", c, "percentage")
                 values.append(pct.value if pct.visible else None)
-            name = _signs(lv).replace(_X, " × ")
+            name = _bar_label(_signs(lv))
             bars.append({"name": name, "section": section, "values": values})
     return bars
+
+
+def _bar_label(level: str) -> str:
+    """Name a bar short enough for its axis: ``RR &&& not completed`` is ``RR not done``."""
+    if _X not in level:
+        return level
+    outer, _, inner = level.partition(_X)
+    done = {"completed": "done", "not completed": "not done"}
+    return f"{outer} {done[inner]}" if inner in done else f"{outer} × {inner}"
 
 
 def _panels(ctx: Context, g: str, classes: list[str], kind: str) -> list[dict[str, Any]]:
@@ -286,9 +295,9 @@ _KINDS = {
     "all": ("by {cuts}", "all persons of the group", "stacked"),
     "settings": (
         "by setting",
-        "each setting, treatment setting and (patterns.completion) completion of the index "
-        "treatment a bar, side by side (seed 001 Fig. 1 splits each setting further by "
-        "duration and by cycles; those splits are not published)",
+        "each setting, treatment setting and (patterns.completion) setting by completion of "
+        "the index treatment a bar (done: completed it), side by side (seed 001 Fig. 1 splits "
+        "each setting further by duration and by cycles; those splits are not published)",
         "settings",
     ),
     "by_setting": (
