@@ -97,7 +97,11 @@ def test_result_tables(patterns: TherapyPatterns) -> None:
         "doses",
         "dose_adherence",
         "unrecorded_classes",
+        "completion",
     }
+    # without patterns.completion, no completion is counted
+    assert patterns.completion.empty
+    assert "completion" not in patterns.index_treatments
     # no TKI and no CAR-T record in this CDM: those classes are "not available", never 0 %
     got = patterns.unrecorded_classes
     assert sorted(set(got["level"])) == ["car_t", "tki"]
