@@ -19,6 +19,8 @@ from allrwe.analyses.survival import (
 )
 from allrwe.errors import AnalysisError
 from allrwe.results import ResultSet, suppress, validate_records
+from allrwe.results.attack import attack
+from allrwe.results.links import declare_links
 
 N = 40
 
@@ -331,3 +333,56 @@ def test_small_strata_publish_no_range(endpoints: pd.DataFrame) -> None:
     assert stratum["n"] == 3
     assert "followup_min_days" not in stratum.index
     assert "median_followup_days" in stratum.index
+
+
+def _crossed_rows() -> pd.DataFrame:
+    """Time to HSCT of 40 persons; the 2 of line 4 in consolidation have no event at all."""
+    rng = np.random.default_rng(11)
+    line = np.repeat([1, 4, 2, 3], [20, 2, 15, 3])
+    setting = np.where(np.isin(line, [1, 4]), "consolidation", "re-induction")
+    time = np.where(line >= 3, 400, rng.integers(1, 700, line.size))
+    cause = np.where(line == 4, 0, rng.integers(0, 3, line.size))
+    cause[line == 3] = 0
+    cause[-1] = 1  # one transplant after 12 months in line 3: a curve, unlike line 4
+    rows = _rows("time_to_hsct", time, cause, np.full(line.size, "RR"))
+    return rows.assign(line_at_index=line, treatment_setting=setting)
+
+
+def test_levels_without_events_keep_their_landmark_risk_sets() -> None:
+    rows = _crossed_rows()
+    by = ["treatment_setting", ("line", "treatment_setting")]
+    rec = summarise_survival(rows, make_spec(), by=by)
+    lm = rec[(rec["analysis"] == "cumulative_incidence_landmark")
+             & (rec["estimate_name"] == "n_risk")]  # fmt: skip
+    months = 6 * DAYS_PER_MONTH
+    at_risk = rows["time_days"].to_numpy(dtype="int64") >= months
+    six = lm[lm["variable_level"] == "6 months"]
+    crossed = six[six["strata_name"] == "line &&& treatment_setting"]
+    crossed = crossed.set_index("strata_level")["value"]
+    # line 4 has no event, hence no curve, but its 2 persons at risk are counted as before
+    assert crossed["4 &&& consolidation"] == (at_risk & (rows["line_at_index"] == 4)).sum() == 2
+    got = six.groupby("strata_name")["value"].sum()
+    assert got["overall"] == got["treatment_setting"] == got["line &&& treatment_setting"]
+    assert got["overall"] == at_risk.sum()
+    none = rec[(rec["analysis"] == "cumulative_incidence_landmark")
+               & (rec["strata_level"] == "4 &&& consolidation")
+               & (rec["estimate_name"] != "n_risk")]  # fmt: skip
+    landmarks = len(make_spec().outcomes.landmarks_months)
+    assert none["value"].isna().all()
+    assert len(none) == landmarks * 2 * 3  # causes x (estimate, lower, upper)
+
+
+def test_attack_bounds_a_hidden_landmark_risk_set_of_crossed_strata() -> None:
+    # A hidden line-3 risk set: the crossed margin (re-induction = line 2 + line 3) and the
+    # strata row (overall = every line x setting) gave two values 2 apart while line 4, with
+    # no event, had no landmark row; the component was "inconsistent" and never bounded.
+    by = ["treatment_setting", ("line", "treatment_setting")]
+    rec = declare_links(summarise_survival(_crossed_rows(), make_spec(), by=by))
+    hide = ((rec["analysis"] == "cumulative_incidence_landmark")
+            & (rec["strata_level"] == "3 &&& re-induction"))  # fmt: skip
+    rec = rec.assign(value=rec["value"].mask(hide), suppressed=hide)
+    report = attack(rec, min_cell_count=5)
+    assert report.inconsistent == ()
+    found = {leak.record: (leak.low, leak.high) for leak in report.leaks}
+    line3 = [(lo, hi) for name, (lo, hi) in found.items() if "3 &&& re-induction" in name]
+    assert line3 == [(3, 3), (3, 3)]  # the 3 persons of line 3 at 6 and 12 months

@@ -36,7 +36,10 @@ Analyses (the ``analysis`` column) and their cells (``variable`` = the endpoint,
 * ``cumulative_incidence_summary``, ``cumulative_incidence_landmark``,
   ``cumulative_incidence_curve`` (published points as for survival, counts in the same cell),
   ``cumulative_incidence_test`` (Gray): the same for the competing-risk endpoints, one estimate
-  name per cause label (e.g. ``relapse``, ``relapse_lower``, ``n_event_relapse``).
+  name per cause label (e.g. ``relapse``, ``relapse_lower``, ``n_event_relapse``). A level
+  without any event has no curve, but its ``cumulative_incidence_landmark`` rows are written
+  all the same (``n_risk``, estimates not estimable), as ``survival_landmark`` rows always
+  are: the landmark risk sets of the levels of a stratum add up to the overall row.
 """
 
 from __future__ import annotations
@@ -187,6 +190,20 @@ def _cif_before(col: dict[str, np.ndarray] | None, column: str, index: np.ndarra
     return 0.0 if col is None else float(value_before(col[column], index, 0.0)[j])
 
 
+#: the estimate names of a cause at a landmark: ``<cause>``, ``<cause>_lower``, ``<cause>_upper``
+_CIF_SUFFIXES = ("", "_lower", "_upper")
+
+
+def _cif_landmark(rec: Records, key: tuple[str, str, str, str], time: np.ndarray, months: float,
+                  estimates: dict[str, tuple[str, Any]]) -> None:  # fmt: skip
+    """Add one landmark of a cumulative incidence: the persons at risk and ``estimates``."""
+    group, name, level, var = key
+    n_risk = int((time >= months * DAYS_PER_MONTH).sum())
+    keys = record_keys("cumulative_incidence_landmark", group, name, level, var,
+                       f"{label(months)} months")  # fmt: skip
+    rec.add(keys, {"n_risk": (COUNT, n_risk), **estimates})
+
+
 def _cif_cells(rec: Records, key: tuple[str, str, str, str], time: np.ndarray,
                cause: np.ndarray, spec: StudySpec, labels: tuple[str, str],
                step: float) -> None:  # fmt: skip
@@ -196,6 +213,13 @@ def _cif_cells(rec: Records, key: tuple[str, str, str, str], time: np.ndarray,
     rec.add(record_keys("cumulative_incidence_summary", group, name, level, var, OVERALL), {
         "n": (COUNT, time.size), **counts, "available": (NUMERIC, 1.0)})  # fmt: skip
     if not (cause > 0).any():
+        # no curve, but the risk sets are counted as in every level, so that the levels of a
+        # stratum add up to its overall row (the attacker's ``strata`` family)
+        blank: dict[str, tuple[str, Any]] = {
+            lab + suffix: (NUMERIC, None) for lab in labels for suffix in _CIF_SUFFIXES
+        }
+        for m in out.landmarks_months:
+            _cif_landmark(rec, key, time, m, blank)
         risk_table_records(rec, ("cumulative_incidence_risk_table", group, name, level, var), time,
                     cause > 0, step)  # fmt: skip
         return
@@ -213,14 +237,13 @@ def _cif_cells(rec: Records, key: tuple[str, str, str, str], time: np.ndarray,
     for m in out.landmarks_months:
         t = m * DAYS_PER_MONTH
         j = landmark_point(cif.time, index, has_event, t) if t <= time.max() else None
-        est: dict[str, tuple[str, Any]] = {"n_risk": (COUNT, int((time >= t).sum()))}
+        est: dict[str, tuple[str, Any]] = {}
         for lab in labels:
             col = columns.get(lab)
-            for suffix, c in (("", "estimate"), ("_lower", "lower"), ("_upper", "upper")):
+            for suffix, c in zip(_CIF_SUFFIXES, ("estimate", "lower", "upper"), strict=True):
                 value = None if j is None else _cif_before(col, c, index, j)
                 est[lab + suffix] = (NUMERIC, value)
-        rec.add(record_keys("cumulative_incidence_landmark", group, name, level, var,
-                      f"{label(m)} months"), est)  # fmt: skip
+        _cif_landmark(rec, key, time, m, est)
     _cif_curve(rec, key, cif.time, index, cif.n_risk, between, columns)
     risk_table_records(rec, ("cumulative_incidence_risk_table", group, name, level, var), time,
                 cause > 0, step)  # fmt: skip
