@@ -98,6 +98,7 @@ def pathway_records(
     row, a link suppression protects (:func:`allrwe.results.links.declare_links`).
     """
     parts = []
+    statuses = []  # "not available" records, outside the count tables
     for group, result in results.items():
         if result is None:
             continue
@@ -117,7 +118,7 @@ def pathway_records(
                     cuts.append((name, level, rows[levels == level]))
             done = [c for c in mine.columns if _COMPLETION in c]
             if done and mine[done[0]].isna().all():
-                parts.append(
+                statuses.append(
                     status_records("pathways", [group], NO_COMPLETION).assign(variable=_COMPLETION)
                 )
         for strata_name, strata_level, rows in cuts:
@@ -128,12 +129,12 @@ def pathway_records(
                 _counts_table(counts, group, strata_name, strata_level, min_cell_count, pooled)
             )
     if not parts:
-        return concat_records([])
+        return concat_records(statuses)
     # one set of records for every group and stratum: each (group, stratum) is its own
     # margin with its own denominator, and validation sorts the records by their keys
     table = pd.concat(parts, ignore_index=True)
     records = percentage_records(table, analysis="pathways", denominator="total")
-    return concat_records([drop_single_member_margins(records)])
+    return concat_records([drop_single_member_margins(records), *statuses])
 
 
 def _counts_table(
