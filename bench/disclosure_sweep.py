@@ -18,7 +18,11 @@ records:
   timings the study logs.
 
 The child wraps ``allrwe.study.pipeline.suppress`` to measure "before" and the headlines
-on the unsuppressed records; nothing of that reaches the outputs.
+on the unsuppressed records; nothing of that reaches the outputs. It also keeps those
+records (key columns, estimate name and type, margin, value, whether the suppression hid
+them, :func:`~allrwe.results.suppression.cell_weights`) in ``--work``/raw-<run>.parquet, so
+that a hidden headline can be traced to the small cell and the margin that hide it
+without running the study again.
 
 Usage::
 
@@ -87,12 +91,16 @@ def measured(raw, **kw):
         headline_hidden=int((headline & hidden).sum()),
         min_cell_count=int(k),
     )
+    if len(sys.argv) > 2 and sys.argv[2].endswith(".parquet"):
+        keep = records[["analysis", "strata_name", "strata_level", "group", "variable",
+                        "variable_level", "estimate_name", "estimate_type", "margin"]]
+        keep.assign(value=values, hidden=hidden, weight=weights).to_parquet(sys.argv[2])
     return out
 pipeline.suppress = measured
 from allrwe.cli.app import main, prepare_process
 prepare_process()
 started = time.perf_counter()
-code = main(sys.argv[2:])
+code = main(sys.argv[3:])
 found.update(code=code, seconds=time.perf_counter() - started, stages=stages)
 with open(sys.argv[1], "w") as f:
     json.dump(found, f)
@@ -141,7 +149,8 @@ def run_one(work: Path, example: str, profile: str, seed: int, persons: int) -> 
     facts = work / f"facts-{example}-{profile}-{seed}-{persons}.json"
     facts.unlink(missing_ok=True)
     spec = ROOT / "examples" / f"{example}.yaml"
-    cmd = [_python(), "-c", CHILD, str(facts), "--quiet", "run", str(spec)]
+    raw = work / f"raw-{example}-{profile}-{seed}-{persons}.parquet"
+    cmd = [_python(), "-c", CHILD, str(facts), str(raw), "--quiet", "run", str(spec)]
     cmd += ["--cdm", f"duckdb://{cdm}", "--out", str(out)]
     started = time.perf_counter()
     done = subprocess.run(cmd, env=_env(), capture_output=True, text=True)
