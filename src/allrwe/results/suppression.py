@@ -29,6 +29,7 @@ from allrwe.results.complementary import HEADLINE_WEIGHT
 from allrwe.results.margins import Margin, parse_margins, protect_margins, table_index
 from allrwe.results.model import KEY_COLUMNS, ResultSet
 from allrwe.results.provenance import SuppressionSummary
+from allrwe.results.republish import republish_headlines
 
 __all__ = ["POLICIES", "suppress"]
 
@@ -391,6 +392,9 @@ def suppress(
             int(min_cell_count),
             weights,
             {} if attack_cache is None else attack_cache,
+        )
+        counts = republish_headlines(
+            records, values, counts, weights, int(min_cell_count), _Hiding(records), margins
         )
     else:
         counts = primary
