@@ -106,6 +106,11 @@ def _shared_denominators(
     return {item for item, dens in implied.items() if max(dens) - min(dens) < 0.5}
 
 
+#: the analysis whose percentages are all of the persons of their group and stratum (the
+#: ``persons`` count beside them): Table 1 (``allrwe.analyses.baseline``)
+PERSONS_DENOMINATED = "baseline"
+
+
 def _rates(system: _System, numeric: dict[Cell, dict[str, float]]) -> None:
     shared = _shared_denominators(system, numeric)
     for cell, values in numeric.items():
@@ -114,7 +119,10 @@ def _rates(system: _System, numeric: dict[Cell, dict[str, float]]) -> None:
         if pct is None or not system.has(count):
             continue
         den: Key = (*cell, "denominator")
-        if not system.has(den):
+        persons: Key = (*cell[:4], "persons", _OVERALL, "count")
+        if not system.has(den) and cell[0] == PERSONS_DENOMINATED and system.has(persons):
+            den = persons  # Table 1: a level's percentage is of the group's persons
+        elif not system.has(den):
             # percentages of one variable share its denominator, unless published pairs
             # show otherwise (then each percentage has a denominator of its own)
             item = cell[:5]
