@@ -25,6 +25,7 @@ from allrwe.results.attack.system import (
     _System,
     _tol,
 )
+from allrwe.results.model import KEY_COLUMNS
 
 
 def _curve_points(
@@ -327,15 +328,7 @@ def _add_report(
     """Add the report's curve values where the results files publish none at that time."""
     if report is None or report.empty:
         return
-    cols = [
-        "analysis",
-        "group",
-        "strata_name",
-        "strata_level",
-        "variable",
-        "variable_level",
-    ]
-    frame = report[[*cols, "estimate_name", "value"]]
+    frame = report[[*KEY_COLUMNS, "estimate_name", "value"]]
     for *cell, name, value in frame.itertuples(index=False, name=None):
         key = tuple(str(c) for c in cell)
         if name in numeric.get(key, {}) or not system.has((*key, "n_risk")):

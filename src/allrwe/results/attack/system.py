@@ -15,6 +15,8 @@ from typing import Any
 
 import pandas as pd
 
+from allrwe.results.model import KEY_COLUMNS
+
 #: the kinds of knowledge the attacker writes as constraints
 FAMILIES = (
     "margin",  # declared margins: members add up to their total record
@@ -186,15 +188,7 @@ def _load(
     system = _System()
     numeric: dict[Cell, dict[str, float]] = defaultdict(dict)
     counts = []
-    cols = [
-        "analysis",
-        "group",
-        "strata_name",
-        "strata_level",
-        "variable",
-        "variable_level",
-    ]
-    names = [*cols, "estimate_name", "estimate_type", "value", "margin"]
+    names = [*KEY_COLUMNS, "estimate_name", "estimate_type", "value", "margin"]
     # plain Python lists: iterating Arrow-backed columns row by row is slow
     columns = [records[c].astype(object).tolist() for c in names]
     for a, g, sn, sl, v, vl, en, et, value, margin in zip(*columns, strict=True):
