@@ -19,7 +19,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 from collections.abc import Sequence
-from typing import Any, overload
+from typing import TYPE_CHECKING, Any, overload
 
 import numpy as np
 import pandas as pd
@@ -30,6 +30,9 @@ from allrwe.results.margins import Margin, parse_margins, protect_margins, table
 from allrwe.results.model import KEY_COLUMNS, ResultSet
 from allrwe.results.provenance import SuppressionSummary
 from allrwe.results.republish import republish_headlines
+
+if TYPE_CHECKING:  # the attack module loads SciPy's solvers: imported where it runs
+    from allrwe.results.attack import Exposure
 
 __all__ = ["POLICIES", "suppress"]
 
@@ -255,7 +258,9 @@ def _harden(
     return counts
 
 
-def _leaky_blocks(found: Any, index: dict[tuple[str, ...], int], blocks: np.ndarray) -> set[int]:
+def _leaky_blocks(
+    found: Exposure, index: dict[tuple[str, ...], int], blocks: np.ndarray
+) -> set[int]:
     """Return the blocks of the leaked counts.
 
     A leaked count that is no record (the persons who leave a curve after its last point,

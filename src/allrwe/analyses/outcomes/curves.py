@@ -104,9 +104,9 @@ def published_points(
     risk = np.asarray(n_risk, dtype=np.float64)
     pinned = {int(a) for a in anchors}
     index, counts = _greedy(risk, exits, threshold, pinned, len(risk))
-    if index and not _tail_publishable(counts, exits, threshold):
-        first = index[0]
-        _close_tail(index, counts, exits, threshold)
+    first, points = (index[0] if index else 0), len(index)
+    _close_tail(index, counts, exits, threshold)
+    if len(index) < points:  # the tail was not publishable: other ends may keep more
         options = [(index, counts), *_ended(risk, exits, threshold, pinned, first)]
         # the most anchors, then the latest end, then the most points
         index, counts = max(
@@ -186,18 +186,6 @@ def _tail_free(kind: str, total: float, threshold: int) -> bool:
     are no summary count; their totals follow from ``n`` and are always checked.
     """
     return kind.startswith("n_event") and 0 < total < threshold
-
-
-def _tail_publishable(
-    counts: Mapping[str, list[float]], exits: Mapping[str, np.ndarray], threshold: int
-) -> bool:
-    """Whether the persons after the last point (totals minus the points) are publishable."""
-    totals = {k: float(np.sum(exits[k])) for k in counts}
-    return all(
-        _tail_free(k, totals[k], threshold)
-        or _publishable(totals[k] - float(np.sum(counts[k])), threshold)
-        for k in counts
-    )
 
 
 def _ends(
