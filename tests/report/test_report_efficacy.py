@@ -138,3 +138,52 @@ def test_a_rate_with_no_one_to_assess_reads_na_with_its_note():
     assert cell == "NA"  # everyone in CR at the start: seed 001's NA, not "0/0, NE (NE, NE)"
     table = make_table(ctx, "t", "T", ("", "ND: consolidation"), [Row(("CR/CRh/CRi", cell))])
     assert table.notes == ("NA not applicable: no one to assess (denominator 0).",)
+
+
+def test_table_two_has_twelve_month_rows_by_ph_status_within_each_setting():
+    def landmark(sn: str, level: str, survival: float) -> pd.DataFrame:
+        return make_records(
+            analysis="survival_landmark", group="INO", strata_name=sn, strata_level=level,
+            variable="os", variable_level="12 months",
+            estimate_name=["survival", "lower", "upper", "n_risk"],
+            value=[survival, survival - 0.1, survival + 0.1, 8],
+        )  # fmt: skip
+
+    rates = {
+        ("ph_status", "Ph+"): 0.82,
+        ("ph_status", "Ph-"): 0.41,
+        ("ph_status &&& setting", "Ph+ &&& ND"): 0.93,
+        ("ph_status &&& setting", "Ph- &&& ND"): 0.55,
+        ("ph_status &&& setting", "Ph+ &&& R/R"): 0.71,
+        ("ph_status &&& setting", "Ph- &&& R/R"): 0.33,
+    }
+    records = pd.concat(
+        [
+            make_records(analysis="cohort", group="INO", variable="persons",
+                         estimate_name="count", value=90),
+            *_stratum("overall", 90, 9.0, 0.45),
+            *_stratum("ND", 30, 14.0, 0.6),
+            *_stratum("R/R", 60, 7.5, 0.35),
+            *(landmark(sn, sl, r) for (sn, sl), r in rates.items()),
+        ],
+        ignore_index=True,
+    )  # fmt: skip
+    (table,) = efficacy_tables(Context(ResultView(records), ["INO"], 5), load_spec(DEMO_SPEC))
+    rows = {r.cells[0]: r for r in table.rows}
+
+    def shown(rate: float) -> str:
+        return f"{100 * rate:.1f}% ({100 * (rate - 0.1):.1f}, {100 * (rate + 0.1):.1f})"
+
+    for ph in ("Ph+", "Ph-"):
+        row = rows[f"12-month rate, {ph}"]
+        expected = (
+            shown(rates[("ph_status", ph)]),
+            shown(rates[("ph_status &&& setting", f"{ph} &&& ND")]),
+            shown(rates[("ph_status &&& setting", f"{ph} &&& R/R")]),
+        )
+        assert row.cells[1:] == expected
+        assert row.indent == 2
+    # the Ph rows follow the endpoint's 12-month rate, Ph+ before Ph-
+    names = [r.cells[0] for r in table.rows]
+    at = names.index("12-month rate, % (95% CI)")
+    assert names[at + 1 : at + 3] == ["12-month rate, Ph+", "12-month rate, Ph-"]

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from allrwe.report._blocks import Context, make_table, slug, stratum_size
 from allrwe.report._view import fmt_count, level_sort_key
+from allrwe.report.labels import label
 from allrwe.report.model import Row, Table
 from allrwe.report.sections.response import rate_cell
 from allrwe.report.sections.survival import (
@@ -22,11 +23,17 @@ from allrwe.report.sections.survival import (
 )
 from allrwe.spec import StudySpec
 
-__all__ = ["TABLE2_ENDPOINTS", "TABLE2_STRATA", "efficacy_tables"]
+__all__ = ["TABLE2_ENDPOINTS", "TABLE2_ROWS_BY", "TABLE2_STRATA", "efficacy_tables"]
 
 _O = "overall"
 #: strata shown as columns, in this order, when the records have them
 TABLE2_STRATA = ("setting", "line", "line_at_index")
+#: strata whose levels are rows of the 12-month rates (seed 001: 1-year EFS by Ph+ and Ph-),
+#: in All and, crossed with the setting (``crossed_strata: [[ph_status, setting]]``), in ND
+#: and R/R
+TABLE2_ROWS_BY = ("ph_status",)
+_X = " &&& "
+_TWELVE = "12 months"
 #: endpoints shown as rows, in this order, when the records have them
 TABLE2_ENDPOINTS = ("efs", "rfs", "os", "dor")
 #: response and MRD rows (``{n}``: the cycles of ``outcomes.response_within_cycles``); seed
@@ -95,6 +102,46 @@ def _header(ctx: Context, group: str, cols: list[tuple[str, str]]) -> list[str]:
     return out
 
 
+def _crossed_key(ctx: Context, by: str, column: tuple[str, str], level: str) -> tuple[str, str]:
+    """Return the stratum (name, level) of ``by = level`` within one column, or ``("", "")``.
+
+    The All column reads the stratum alone (``ph_status``, ``Ph+``); a setting's column reads
+    the crossed stratum in either order (``ph_status &&& setting``, ``Ph+ &&& ND``); any other
+    column has no such cell.
+    """
+    sn, sl = column
+    if sn == _O:
+        return by, level
+    if sn != "setting":
+        return "", ""
+    names = set(ctx.view.frame("survival_landmark")["strata_name"].astype(str))
+    if f"{by}{_X}{sn}" in names:
+        return f"{by}{_X}{sn}", f"{level}{_X}{sl}"
+    if f"{sn}{_X}{by}" in names:
+        return f"{sn}{_X}{by}", f"{sl}{_X}{level}"
+    return "", ""
+
+
+def _rows_by(ctx: Context, variable: str, group: str, cols: list[tuple[str, str]]) -> list[Row]:
+    """Rows of the 12-month rate by each level of :data:`TABLE2_ROWS_BY` (seed 001: by Ph).
+
+    A cell is the rate of the level in the column's persons: in All the stratum alone, in a
+    setting the crossed stratum (``ph_status &&& setting``); other columns are left blank.
+    """
+    frame = ctx.view.frame("survival_landmark")
+    frame = frame[(frame["group"] == group) & (frame["variable"] == variable)]
+    rows: list[Row] = []
+    for by in TABLE2_ROWS_BY:
+        levels = set(frame.loc[frame["strata_name"] == by, "strata_level"].astype(str))
+        for lv in sorted(levels, key=level_sort_key):
+            cells = []
+            for col in cols:
+                sn, sl = _crossed_key(ctx, by, col, lv)
+                cells.append(landmark_cell(ctx, variable, (group, sn, sl), _TWELVE) if sn else "")
+            rows.append(Row((f"12-month rate, {label(lv)}", *cells), indent=2))
+    return rows
+
+
 def _rows(ctx: Context, spec: StudySpec, group: str, cols: list[tuple[str, str]]) -> list[Row]:
     rows: list[Row] = []
     response = ctx.view.frame("response")
@@ -112,10 +159,9 @@ def _rows(ctx: Context, spec: StudySpec, group: str, cols: list[tuple[str, str]]
         rows.append(Row((title, *([""] * len(cols))), strong=True))
         rows.append(Row(("median, months (95% CI)", *(c[0] for c in cells)), indent=1))
         if twelve:
-            twelves = [
-                landmark_cell(ctx, variable, (group, sn, sl), "12 months") for sn, sl in cols
-            ]
+            twelves = [landmark_cell(ctx, variable, (group, sn, sl), _TWELVE) for sn, sl in cols]
             rows.append(Row(("12-month rate, % (95% CI)", *twelves), indent=1))
+            rows += _rows_by(ctx, variable, group, cols)
         if variable == "os":
             follow = (followup_cell(ctx, variable, (group, sn, sl)) for sn, sl in cols)
             rows.append(Row(("median follow-up, months", *follow), indent=1))
