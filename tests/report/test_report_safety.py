@@ -75,3 +75,33 @@ def test_deaths_table_says_cause_not_available_when_no_death_has_one():
     assert ("cause of death", "not available") in cells
     assert any("death.cause_concept_id" in n for n in table.notes)
     assert not any("adverse event anywhere" in n for n in table.notes)
+
+
+def test_other_aes_row_follows_the_terms_and_precedes_any_ae():
+    levels = ["any grade", "grade 1-2", "grade >=3", "grade unknown"]
+
+    def term(name: str, counts: list[int]) -> pd.DataFrame:
+        return make_records(
+            analysis="safety_ae", group="INO", variable=name,
+            variable_level=[lv for lv in levels for _ in range(2)],
+            estimate_name=["count", "percentage"] * 4,
+            value=[x for c in counts for x in (c, 100 * c / 200)],
+        )  # fmt: skip
+
+    counts = {"any_ae": [60, 35, 25, 0], "other_ae": [9, 3, 6, 0], "crs": [40, 30, 10, 0],
+              "infection": [12, 4, 8, 0]}  # fmt: skip
+    records = pd.concat(
+        [
+            make_records(analysis="cohort", group="INO", variable="persons",
+                         estimate_name="count", value=200),
+            make_records(analysis="safety_ae", group="INO", variable="persons",
+                         estimate_name="count", value=200),
+            *(term(name, c) for name, c in counts.items()),
+        ],
+        ignore_index=True,
+    )  # fmt: skip
+    table = _table(records)
+    names = [r.cells[0] for r in table.rows[1:]]
+    assert names == ["crs", "infection", "other ae", "any ae"]  # labelled later (labels.py)
+    other = table.rows[3].cells[1:]
+    assert other == tuple(f"{c} ({100 * c / 200:.1f}%)" for c in counts["other_ae"][:3])

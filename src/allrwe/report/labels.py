@@ -57,6 +57,8 @@ LABELS: dict[str, str] = {
     "crs": "CRS",
     "icans": "ICANS",
     "any ae": "any AE",
+    "other_ae": "other AEs",
+    "other ae": "other AEs",
     "any aesi": "any AESI",
     "liver_enzyme_increase": "liver enzyme increase",
     "liver enzyme increase": "liver enzyme increase",

@@ -121,6 +121,11 @@ class SafetySpec(Section):
     special_interest: list[ConceptSetKey] = Field(
         default_factory=lambda: ["aes_of_special_interest"]
     )
+    other_terms: list[ConceptSetKey] = Field(
+        default_factory=list,
+        description="adverse-event terms of adverse_events counted together as one row, "
+        "other_ae ('Others' of seed 001 Table 3), not each apart",
+    )
     severe_grade: Annotated[int, Strict(), Field(ge=1, le=5)] = 3
     ae_grades: Literal["auto", "recorded", "not_available"] = Field(
         default="auto",

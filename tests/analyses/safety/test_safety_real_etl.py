@@ -18,6 +18,7 @@ from safety_cdm import D0, cid, cond, day, drug, obs, write_cdm
 from allrwe.analyses.safety import GRADED_ANALYSES, summarise_safety
 from allrwe.analyses.safety.events import ae_records, code_grade
 from allrwe.cohort import Cohort
+from allrwe.errors import StudySpecError
 from allrwe.io import connect
 from allrwe.io.vocabulary import Vocabulary, load_vocabulary
 from allrwe.spec import StudySpec, spec_from_text
@@ -148,3 +149,40 @@ def test_codes_without_a_grade_say_not_available(tmp_path: Path, vocab: Vocabula
     graded = out[out["analysis"].isin(GRADED_ANALYSES)]
     assert set(graded["variable_level"]) == {"not available"}
     assert graded["value"].isna().all()
+
+
+def test_other_terms_are_one_pooled_row(tmp_path: Path, vocab: Vocabulary):
+    # seed 001 Table 3 lists five terms and "Others": ICANS and VOD/SOS pooled here
+    cdm = write_cdm(tmp_path / "pooled.duckdb", _tables(vocab, graded=True))
+    plain = spec_from_text(SPEC)
+    pooled = spec_from_text(SPEC + "safety: {other_terms: [icans, vod_sos]}\n")
+    with connect(cdm) as source:
+        apart = summarise_safety(source, vocab, _cohort(plain, [1, 2]), plain)
+        joined = summarise_safety(source, vocab, _cohort(pooled, [1, 2]), pooled)
+        rec = source.execute(ae_records(source, vocab, None, ["icans", "vod_sos"]))
+    # the pooled terms are met by different persons, so their row is the sum of theirs
+    owners = rec.groupby("term")["person_id"].apply(set)
+    assert not owners["icans"] & owners["vod_sos"]
+    expected = tuple(
+        a + b
+        for a, b in zip(
+            _grades(apart, "safety_ae", "icans"), _grades(apart, "safety_ae", "vod_sos"),
+            strict=True,
+        )
+    )  # fmt: skip
+    assert _grades(joined, "safety_ae", "other_ae") == expected
+    ae = joined[joined["analysis"] == "safety_ae"]
+    assert not {"icans", "vod_sos"} & set(ae["variable"])
+    for term in ("crs", "any_ae"):  # other rows, and any AE over every term, unchanged
+        assert _grades(joined, "safety_ae", term) == _grades(apart, "safety_ae", term)
+    # the AEs of special interest still show each term
+    assert _grades(joined, "safety_aesi_treatment", "icans") == _grades(
+        apart, "safety_aesi_treatment", "icans"
+    )
+
+
+def test_other_terms_outside_the_table_are_refused(tmp_path: Path, vocab: Vocabulary):
+    cdm = write_cdm(tmp_path / "stray.duckdb", _tables(vocab, graded=True))
+    spec = spec_from_text(SPEC + "safety: {adverse_events: [crs, icans], other_terms: [vod_sos]}\n")
+    with connect(cdm) as source, pytest.raises(StudySpecError, match="vod_sos"):
+        summarise_safety(source, vocab, _cohort(spec, [1, 2]), spec)

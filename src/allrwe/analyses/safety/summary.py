@@ -49,7 +49,14 @@ from allrwe.analyses.safety.tables import (
 )
 from allrwe.analyses.safety.windows import SafetyWindows, safety_windows
 from allrwe.analyses.therapy import prepare_inputs
-from allrwe.cohort import Cohort, cohort_line_inputs, followup_end_dates, recorded_sets
+from allrwe.cohort import (
+    Cohort,
+    cohort_line_inputs,
+    expand_keys,
+    followup_end_dates,
+    recorded_sets,
+)
+from allrwe.errors import StudySpecError
 from allrwe.io.source import CdmSource
 from allrwe.io.vocabulary import Vocabulary
 from allrwe.spec import StudySpec
@@ -62,6 +69,7 @@ __all__ = [
     "DISCONTINUATION_ANALYSIS",
     "DLT_ANALYSIS",
     "GRADED_ANALYSES",
+    "OTHER_AE",
     "summarise_safety",
 ]
 
@@ -228,6 +236,36 @@ def _cycle_matrices(
     return started, severe
 
 
+#: ``variable`` of the row pooling the terms of ``safety.other_terms`` (seed 001's "Others")
+OTHER_AE = "other_ae"
+
+
+def _ae_categories(
+    ctx: BaselineContext,
+    units: pd.DataFrame,
+    grades: pd.DataFrame,
+    ae_terms: list[str],
+    levels: GradeLevels,
+) -> dict[str, np.ndarray]:
+    """Grade levels per row of each shown term, of :data:`OTHER_AE` and of ``any_ae``.
+
+    The terms of ``safety.other_terms`` are not rows of their own: one row, ``other_ae``,
+    counts the persons with any of them by their worst grade among them (seed 001 Table 3's
+    "Others"). ``any_ae`` still spans every term. A person may have several terms, so neither
+    ``any_ae`` nor ``other_ae`` is a sum of rows: no pooled term's count follows from them by
+    subtraction, and each row's grade levels add up to its ``any grade`` (the only margin).
+    """
+    pooled = set(term_keys(ctx.vocab, ctx.spec.safety.other_terms))
+    cats = grade_categories(units, grades, "treatment", ae_terms, levels, any_name="any_ae")
+    others = [t for t in ae_terms if t in pooled]
+    out = {k: v for k, v in cats.items() if k not in pooled}
+    if others:
+        out[OTHER_AE] = grade_categories(
+            units, grades, "treatment", others, levels, any_name=OTHER_AE
+        )[OTHER_AE]
+    return out
+
+
 def _graded_cells(
     ctx: BaselineContext, layout: _Layout, ae_terms: list[str], aesi_terms: list[str]
 ) -> list[Cell]:
@@ -243,10 +281,7 @@ def _graded_cells(
     keys = list(dict.fromkeys([*ae_terms, *aesi_terms]))
     grades = worst_grades(ctx.source, ctx.vocab, ctx.cohort, sw.windows, keys)
     cells = _graded_table(
-        layout,
-        AE_ANALYSIS,
-        grade_categories(units, grades, "treatment", ae_terms, levels, any_name="any_ae"),
-        levels,
+        layout, AE_ANALYSIS, _ae_categories(ctx, units, grades, ae_terms, levels), levels
     )
     for analysis, window in (
         (AESI_TREATMENT_ANALYSIS, "treatment"),
@@ -357,6 +392,13 @@ def summarise_safety(
     layout = _layout(ctx)
     ae_terms = term_keys(vocab, spec.safety.adverse_events)
     aesi_terms = term_keys(vocab, spec.safety.special_interest)
+    pooled = [cs.key for cs in expand_keys(vocab, list(spec.safety.other_terms))]
+    stray = [t for t in pooled if t not in ae_terms]
+    if stray:
+        raise StudySpecError(
+            f"safety.other_terms {stray} are not among the terms of safety.adverse_events "
+            f"{ae_terms}: only a term of the table can be pooled into its 'other' row"
+        )
     recorded = recorded_sets(source, vocab, list(dict.fromkeys([*ae_terms, *aesi_terms])))
     absent = {
         AE_ANALYSIS: [t for t in ae_terms if not recorded[t]],

@@ -87,7 +87,7 @@ _NO_CAUSE_NOTE = (
 
 def _variable_order(variables: list[str]) -> list[str]:
     def key(v: str) -> tuple[int, str]:
-        return (1 if v in _ANY else 0, v)
+        return (2 if v in _ANY else 1 if v == "other_ae" else 0, v)
 
     return sorted(variables, key=key)
 
