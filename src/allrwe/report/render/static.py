@@ -18,6 +18,7 @@ from matplotlib.backends.backend_svg import FigureCanvasSVG
 from matplotlib.figure import Figure as MplFigure
 
 from allrwe.report.model import Figure
+from allrwe.report.render.static_labels import fit_row_names
 from allrwe.report.render.style import (
     PALETTE,
     curve_style,
@@ -84,20 +85,24 @@ def _curves(fig: MplFigure, data: Mapping[str, Any]) -> None:
     table.set_title(
         f"Number at risk ({str(data['xlabel']).lower()})", loc="left", fontsize=8, x=-0.12
     )
+    names = []
     for j, row in enumerate(rows):
         y = len(rows) - 1 - j
-        table.text(
-            -0.05,
-            y,
-            row["name"],
-            transform=table.get_yaxis_transform(),
-            ha="right",
-            va="center",
-            fontsize=7,
-            color=colours.get(str(row["name"]), PALETTE[j % len(PALETTE)]),
+        names.append(
+            table.text(
+                -0.05,
+                y,
+                row["name"],
+                transform=table.get_yaxis_transform(),
+                ha="right",
+                va="center",
+                fontsize=7,
+                color=colours.get(str(row["name"]), PALETTE[j % len(PALETTE)]),
+            )
         )
         for t, value in zip(times, row["values"], strict=True):
             table.text(t, y, value or "–", ha="center", va="center", fontsize=7)
+    fit_row_names(fig, names)
 
 
 def _bars(fig: MplFigure, data: Mapping[str, Any]) -> None:

@@ -27,6 +27,7 @@ from allrwe.report._view import (
     level_sort_key,
 )
 from allrwe.report.figures import PALETTE, group_colour
+from allrwe.report.labels import label
 from allrwe.report.model import Block, Details, Figure, Row, Section, Table
 from allrwe.report.sections.after_index import after_index_table
 from allrwe.spec import StudySpec
@@ -50,6 +51,10 @@ __all__ = [
 _O = "overall"
 #: most time points in a number-at-risk table
 MAX_RISK_COLUMNS = 13
+#: stratified curves also written as PNG and SVG (seed 001 Fig. 2: by setting, and by the
+#: treatment setting, i.e. the CR status before the index treatment, within ND and R/R)
+STATIC_STRATA = ("setting", "setting &&& treatment_setting")
+STATIC_STRATUM_ENDPOINTS = ("efs", "os")
 _KM_TITLES = {
     "os": "Overall survival",
     "efs": "Event-free survival",
@@ -333,7 +338,9 @@ def stratum_figures(ctx: Context, variable: str, groups: list[str], title: str) 
 
     Each level of the stratum is one curve with its band, censoring marks and its row of the
     number-at-risk table; the curves end, as the overall ones, at their last published point.
-    Drawn in the HTML only (``static=False``).
+    Drawn in the HTML; also as PNG and SVG for the endpoints and strata seed 001 draws
+    (:data:`STATIC_STRATUM_ENDPOINTS` by :data:`STATIC_STRATA`: EFS and OS by setting, Fig.
+    2a/c, and by treatment setting within ND and R/R, Fig. 2b/d).
     """
     frame = ctx.view.frame("survival_curve")
     frame = frame[(frame["variable"] == variable) & (frame["strata_name"] != _O)]
@@ -358,21 +365,27 @@ def stratum_figures(ctx: Context, variable: str, groups: list[str], title: str) 
                 points = curve_points(one, n, "survival")
                 if len(points["x"]) > 1:
                     colour = PALETTE[k % len(PALETTE)]
-                    shown = f"line {level}" if name in ("line", "line_at_index") else level
+                    shown = (
+                        f"line {level}"
+                        if name in ("line", "line_at_index")
+                        else level.replace(" &&& ", ": ")
+                    )
                     series.append({"name": shown, "colour": colour, "level": level, **points})
                     ends.append(curve_end(shown, one, points) or shown)
             if not series:
                 continue
+            words = " × ".join(label(part) for part in name.split(" &&& "))
             data = {
-                "title": f"{title} by {name}, {g}",
+                "title": f"{title} by {words}, {g}",
                 "curves": series,
                 "xlabel": "Months",
                 "ylabel": "Survival probability",
                 "risk": _stratum_risk(ctx, variable, g, name, series),
             }
-            caption = curve_caption(f"{title} of group {g} by {name}", ends, ctx.min_cell_count)
+            caption = curve_caption(f"{title} of group {g} by {words}", ends, ctx.min_cell_count)
             fid = f"km-{slug(variable)}-{slug(g)}-{slug(name)}"
-            figures.append(Figure(fid, caption, "km", data, static=False))
+            static = variable in STATIC_STRATUM_ENDPOINTS and name in STATIC_STRATA
+            figures.append(Figure(fid, caption, "km", data, static=static))
     return figures
 
 

@@ -1,0 +1,97 @@
+"""Stratified curves as static files (seed 001 Fig. 2) and room for their row names."""
+
+from __future__ import annotations
+
+import pandas as pd
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure as MplFigure
+
+from allrwe.report._blocks import Context
+from allrwe.report._view import ResultView
+from allrwe.report.render.static_labels import LEFT_PAD_POINTS, fit_row_names
+from allrwe.report.sections.survival import STATIC_STRATA, stratum_figures
+from allrwe.results import make_records
+
+DAYS = [0, 91, 183]
+
+
+def _level(variable: str, name: str, level: str, surv: list[float]) -> list[pd.DataFrame]:
+    keys = {"group": "BLIN", "strata_name": name, "strata_level": level, "variable": variable}
+    return [
+        make_records(
+            analysis="survival_curve", **keys,
+            variable_level=[str(d) for d in DAYS for _ in range(7)],
+            estimate_name=["time_days", "survival", "lower", "upper", "n_risk", "n_event",
+                           "n_censor"] * len(DAYS),
+            value=[v for d, y in zip(DAYS, surv, strict=True)
+                   for v in (d, y, y - 0.1, y + 0.05, 40, 6, 0)],
+        ),
+        make_records(
+            analysis="survival_risk_table", **keys,
+            variable_level=["0 months", "3 months", "6 months"], estimate_name="n_risk",
+            value=[40, 34, 28],
+        ),
+    ]  # fmt: skip
+
+
+def _figures(variable: str, name: str, levels: list[str]) -> list:
+    records = pd.concat(
+        [p for k, lv in enumerate(levels) for p in _level(variable, name, lv, [1.0, 0.9 - k / 10,
+                                                                              0.8 - k / 10])],
+        ignore_index=True,
+    )  # fmt: skip
+    return stratum_figures(Context(ResultView(records), ["BLIN"], 5), variable, ["BLIN"], "EFS")
+
+
+def test_efs_and_os_by_setting_are_static_other_endpoints_and_strata_are_not():
+    for variable, name, static in (
+        ("efs", "setting", True),
+        ("os", "setting", True),
+        ("rfs", "setting", False),
+        ("efs", "age_band", False),
+        ("efs:hsct_car_t", "setting", False),
+    ):
+        (figure,) = _figures(variable, name, ["ND", "RR"])
+        assert figure.static is (static and name in STATIC_STRATA), (variable, name)
+
+
+def test_treatment_setting_within_setting_is_one_static_figure_named_for_people():
+    levels = ["ND &&& consolidation", "ND &&& induction", "RR &&& re-induction"]
+    (figure,) = _figures("efs", "setting &&& treatment_setting", levels)
+    assert figure.static
+    assert figure.id == "km-efs-blin-setting-treatment-setting"
+    assert figure.data["title"] == "EFS by setting × treatment setting, BLIN"
+    names = [c["name"] for c in figure.data["curves"]]
+    assert names == [lv.replace(" &&& ", ": ") for lv in levels]
+    assert [r["name"] for r in figure.data["risk"]["rows"]] == names
+
+
+def _table_figure(name: str) -> tuple[MplFigure, list]:
+    fig = MplFigure(figsize=(7.0, 5.0))
+    FigureCanvasAgg(fig)
+    grid = fig.add_gridspec(2, 1, height_ratios=[4.0, 1.0])
+    fig.add_subplot(grid[0])
+    table = fig.add_subplot(grid[1])
+    text = table.text(-0.05, 0, name, transform=table.get_yaxis_transform(), ha="right",
+                      fontsize=7)  # fmt: skip
+    return fig, [text]
+
+
+def test_a_long_row_name_moves_the_plot_right_until_it_fits():
+    fig, names = _table_figure("R/R: consolidation (second line)")
+    renderer = fig.canvas.get_renderer()
+    assert names[0].get_window_extent(renderer).x0 < 0  # cut off as laid out
+    left = fig.subplotpars.left
+    assert fit_row_names(fig, names)
+    assert fig.subplotpars.left > left
+    start = names[0].get_window_extent(fig.canvas.get_renderer()).x0
+    # the name sits 5 % of the axes' width left of them, and the axes narrowed by the shift
+    shift = (fig.subplotpars.left - left) * fig.bbox.width
+    assert abs(start - (LEFT_PAD_POINTS * fig.dpi / 72.0 + 0.05 * shift)) < 1.0
+
+
+def test_a_short_row_name_leaves_the_figure_as_laid_out():
+    fig, names = _table_figure("BLIN")
+    left = fig.subplotpars.left
+    assert not fit_row_names(fig, names)
+    assert fig.subplotpars.left == left
