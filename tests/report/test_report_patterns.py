@@ -259,6 +259,29 @@ def test_settings_stand_side_by_side_as_bars_when_only_the_two_way_table_is_publ
     assert note.paragraphs[0].endswith(": All persons of group BLIN: RR.")
 
 
+def test_settings_figure_points_to_the_split_by_duration_when_it_is_published():
+    x = " &&& "
+    view = _records(
+        "destinations",
+        [
+            ("setting", "ND", "hsct", "percentage", 60.0),
+            ("setting", "RR", "hsct", "percentage", 30.0),
+            (f"setting{x}duration", f"ND{x}>28", "hsct", "percentage", 55.0),
+            (f"setting{x}duration", f"RR{x}>28", "hsct", "percentage", 25.0),
+        ],
+    )
+    blocks = stacked_destination_figures(Context(view, ["BLIN"], 5), ["hsct"])
+    settings, by_setting = (b for b in blocks if isinstance(b, Figure))
+    assert settings.id == "destinations-blin-settings"
+    assert "splits are not published" not in settings.caption
+    assert "those published are the next figure" in settings.caption
+    assert by_setting.id == "destinations-blin-by-setting"
+    assert [[b["values"] for b in p["bars"]] for p in by_setting.data["panels"]] == [
+        [[55.0]],
+        [[25.0]],
+    ]
+
+
 def test_prior_therapy_has_a_table_per_setting_level_with_patterns_therapy_by():
     from allrwe.report.model import Table
     from allrwe.report.sections.therapy import patterns_section

@@ -22,6 +22,7 @@ from pydantic import (
     ValidationError,
     ValidationInfo,
     field_validator,
+    model_validator,
 )
 
 from allrwe.errors import StudySpecError
@@ -177,6 +178,15 @@ class StudySpec(Section):
                 "as completed), e.g. patterns: {completion: {min_cycles: 1}}"
             )
         return value
+
+    @model_validator(mode="after")
+    def _destinations_need_setting(self) -> StudySpec:
+        if self.patterns.destinations_by and "setting" not in self.strata:
+            raise ValueError(
+                "patterns.destinations_by counts destinations within each setting: add "
+                "'setting' to strata, e.g. strata: [setting]"
+            )
+        return self
 
     @field_validator("index_groups")
     @classmethod

@@ -106,6 +106,10 @@ class DoseSpec(Section):
 TherapyBy = Literal["setting", "treatment_setting", "ph_status"]
 
 
+#: cuts of the index treatment the destinations may be crossed with, within each setting
+DestinationsBy = Literal["duration", "cycles"]
+
+
 class CompletionSpec(Section):
     """When the index treatment counts as *completed* (seed 001 gives no definition).
 
@@ -153,6 +157,12 @@ class PatternsSpec(Section):
         description="prior and subsequent therapy are also counted within each of these "
         "strata: setting (ND/RR at index), treatment_setting, ph_status (seed 001 "
         "Supplementary Table 1)",
+    )
+    destinations_by: list[DestinationsBy] = Field(
+        default_factory=list,
+        description="the first therapy after the index treatment is also counted by these "
+        "within each setting (crossed strata setting &&& duration, setting &&& cycles: seed "
+        "001 Fig. 1, ND and R/R side by side); needs setting in strata",
     )
     completion: CompletionSpec | None = Field(
         default=None,

@@ -356,6 +356,52 @@ def test_destinations_within_the_setting(spec: StudySpec, vocab: Vocabulary) -> 
     ]
 
 
+def test_destinations_by_duration_and_cycles_within_the_setting(vocab: Vocabulary) -> None:
+    # seed 001 Fig. 1: ND and R/R side by side, each by duration bucket and by cycles
+    text = PATTERN_SPEC + "strata: [setting]\npatterns: {destinations_by: [duration, cycles]}\n"
+    spec = spec_from_text(text)
+    cohort = COHORT.assign(setting=np.where(COHORT["person_id"] == 3, "ND", "RR"))
+    inputs = inputs_from_frames(cohort, EVENTS, spec, vocab)
+    dest = destination_strata(inputs, spec.strata)
+    assert set(dest["stratum"]) == {"setting", "setting &&& duration", "setting &&& cycles"}
+    # the crossed cells are the two-way table of the destinations by setting and by the cut,
+    # computed on another path: destination_table with the setting as a by-column
+    ref = destination_table(inputs, by=["setting"])
+    for cut, variable in (("duration", "destination_by_duration"),
+                          ("cycles", "destination_by_cycles")):  # fmt: skip
+        part = ref[ref["variable"] == variable]
+        expected = {
+            (f"{r.setting} &&& {r.subgroup}", r.group, r.level): (r.n, r.denominator)
+            for r in part.itertuples()
+        }
+        mine = dest[dest["stratum"] == f"setting &&& {cut}"]
+        got = {(r.subgroup, r.group, r.level): (r.n, r.denominator) for r in mine.itertuples()}
+        assert got == expected
+        # each setting's crossed levels add up to its own destinations
+        for (setting, group, level), n in (
+            mine.assign(setting=mine["subgroup"].str.partition(" &&& ")[0])
+            .groupby(["setting", "group", "level"])["n"]
+            .sum()
+            .items()
+        ):
+            row = dest[(dest["stratum"] == "setting") & (dest["subgroup"] == setting)
+                       & (dest["group"] == group) & (dest["level"] == level)]  # fmt: skip
+            assert int(row["n"].iloc[0]) == n
+    blin = dest[(dest["group"] == "BLIN") & (dest["n"] > 0)
+                & (dest["stratum"] == "setting &&& duration")]  # fmt: skip
+    # p3 (ND) -> inotuzumab after > 28 days; R/R p1 -> hsct (15-28), p4 -> car_t (<= 14)
+    assert sorted(zip(blin["subgroup"], blin["level"], strict=True)) == [
+        ("ND &&& >28", "inotuzumab"),
+        ("RR &&& 15-28", "hsct"),
+        ("RR &&& <=14", "car_t"),
+    ]
+
+
+def test_destinations_by_needs_the_setting_stratum() -> None:
+    with pytest.raises(StudySpecError, match="add 'setting' to strata"):
+        spec_from_text(PATTERN_SPEC + "patterns: {destinations_by: [duration]}\n")
+
+
 def test_prior_and_subsequent_therapy_within_patterns_therapy_by(vocab: Vocabulary) -> None:
     # seed 001 Supplementary Table 1: therapy before blinatumomab within ND and R/R.
     # BLIN: person 3 ND (cytarabine and HSCT before, inotuzumab and cytarabine after),

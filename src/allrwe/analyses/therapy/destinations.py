@@ -103,6 +103,33 @@ COMPLETION = "completion"
 CROSSED = " &&& "
 
 
+def _crossed_cuts(
+    tr: pd.DataFrame, inputs: TherapyInputs, names: Sequence[str]
+) -> list[tuple[str, pd.DataFrame]]:
+    """Return ``setting &&& duration`` and ``setting &&& cycles`` (``patterns.destinations_by``).
+
+    Seed 001 Fig. 1 draws ND and R/R side by side, each by duration bucket and by number of
+    cycles: a three-way table (setting × cut × class). Its levels of one setting add up to the
+    setting's row and those of one bucket across settings to the bucket's row, so small cells
+    are protected by complementary suppression over both margins; what it hides is measured in
+    docs/treatment-patterns.md.
+    """
+    if "setting" not in names:
+        return []
+    setting = tr["setting"].fillna("unknown").astype(str)
+    cut_of = {
+        "duration": lambda: duration_bucket(
+            tr["duration_days"], inputs.spec.patterns.duration_buckets
+        ).astype(str),
+        "cycles": lambda: tr["n_cycles"].astype(str),
+    }
+    cuts = []
+    for by in dict.fromkeys(inputs.spec.patterns.destinations_by):
+        name = f"setting{CROSSED}{by}"
+        cuts.append((name, tr.assign(**{name: setting + CROSSED + cut_of[by]()})))
+    return cuts
+
+
 def _cuts(tr: pd.DataFrame, strata: Sequence[str]) -> list[tuple[str, pd.DataFrame]]:
     """Return ``(stratum name, rows with that column)`` for every cut of the destinations.
 
@@ -138,9 +165,9 @@ def destination_strata(
 ) -> pd.DataFrame:
     """Destinations within each level of the cohort strata ``strata`` (seed 001 Fig. 1).
 
-    Only the ``"destination"`` table is cut: destination by duration or cycles within a
-    stratum is a three-way table whose small cells complementary suppression can protect only
-    by hiding it whole (seed 001 on a 600-patient synthetic CDM), so it is not produced. When
+    Only the ``"destination"`` table is cut; with ``patterns.destinations_by`` (and
+    ``setting`` in ``strata``) also ``setting`` crossed with the duration bucket or the number
+    of cycles (``setting &&& duration``, levels ``ND &&& <=14``: seed 001 Fig. 1). When
     ``treatments`` has a ``completion`` column (:func:`~allrwe.analyses.therapy.completion.
     index_completion`), the destinations are also cut by ``setting`` crossed with it, or by
     it alone without ``setting`` (seed 001: "Among 30 R/R patients completing blinatumomab,
@@ -154,8 +181,9 @@ def destination_strata(
     """
     tr = index_treatments(inputs) if treatments is None else treatments
     th = therapy_by_person(inputs, tr) if therapy is None else therapy
+    names = [s for s in strata if s in DESTINATION_STRATA and s in tr]
     parts = []
-    for name, frame in _cuts(tr, strata):
+    for name, frame in [*_cuts(tr, strata), *_crossed_cuts(tr, inputs, names)]:
         if frame.empty:
             continue
         t = destination_table(inputs, treatments=frame, therapy=th, by=[name])

@@ -290,6 +290,19 @@ def _panels(ctx: Context, g: str, classes: list[str], kind: str) -> list[dict[st
     return panels
 
 
+#: how the settings figure's caption speaks of the split by duration and cycles, without and
+#: with the crossed strata (``patterns.destinations_by``)
+_UNPUBLISHED = "those splits are not published"
+_PUBLISHED = "those published are the next figure"
+
+
+def _by_setting(ctx: Context, g: str) -> bool:
+    """Whether the records hold destinations of ``g`` by setting and duration or cycles."""
+    frame = ctx.view.frame("destinations")
+    names = set(frame.loc[frame["group"] == g, "strata_name"].astype(str))
+    return bool(names & {f"setting{_X}{kind}" for kind, _ in _FIG1_CUTS})
+
+
 #: per kind of stacked figure: the words of its title, of its caption and its id's suffix
 _KINDS = {
     "all": ("by {cuts}", "all persons of the group", "stacked"),
@@ -297,7 +310,7 @@ _KINDS = {
         "by setting",
         "each setting, treatment setting and (patterns.completion) setting by completion of "
         "the index treatment a bar (done: completed it), side by side (seed 001 Fig. 1 splits "
-        "each setting further by duration and by cycles; those splits are not published)",
+        "each setting further by duration and by cycles; " + _UNPUBLISHED + ")",
         "settings",
     ),
     "by_setting": (
@@ -330,6 +343,8 @@ def _stacked_figure(ctx: Context, g: str, classes: list[str], kind: str) -> list
         )
     )
     title, where, suffix = _KINDS[kind]
+    if kind == "settings" and _by_setting(ctx, g):
+        where = where.replace(_UNPUBLISHED, _PUBLISHED)
     data = {
         "title": f"Next therapy {title.format(cuts=cuts)}, {g}",
         "classes": classes,
