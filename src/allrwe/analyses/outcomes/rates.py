@@ -7,9 +7,19 @@ Denominators (docs/outcomes.md):
   already in remission at index (treatment setting ``consolidation``): they cannot respond, so
   they are left out and counted in ``in_cr_at_index`` (seed 001 reports "NA" for them);
 * MRD rates: responders (best response CR/CRh/CRi) with at least one MRD record in the
-  assessment period, as in seed 001 ("patients with available MRD records").
+  assessment period, as in seed 001 ("patients with available MRD records");
+* MRD rates *in remission*: the same, plus the persons in remission at index (seed 001: "the
+  MRD remission rate in R/R patients who achieved CR was 73 % (19/26)", 26 = the R/R
+  re-induction responders and the R/R patients in CR at start with an MRD record);
+* transplant counts among responders (descriptive, seed 003: responders after cycle 1 of
+  whom "7 … underwent allo-HCT"; best responders of whom "39 (58.2 %) underwent allo-HCT"):
+  the evaluable persons who responded in cycle 1 (in cycles 1..N); the numerator, those with
+  an allo-HSCT after index before a second cycle of the index treatment (at any time after
+  index). Not a comparison of outcomes by transplant.
 
-Without labs (claims) every rate has status ``"not available"`` and no estimate.
+Without labs (claims) every rate has status ``"not available"`` and no estimate; so have the
+MRD rates without an MRD record for the cohort and the transplant counts without any
+transplant record in the CDM.
 """
 
 from __future__ import annotations
@@ -50,7 +60,22 @@ RATE_DEFINITIONS: dict[str, tuple[str, str, str]] = {
     "cr_crh_within_n": ("cr_crh_within_n", "all", "CR or CRh within N cycles"),
     "mrd_negative": ("mrd_negative", "mrd", "MRD < threshold, any time in the period"),
     "mrd_negative_within_n": ("mrd_negative_within_n", "mrd", "MRD < threshold within N cycles"),
-}
+    "mrd_negative_in_remission": (
+        "mrd_negative", "remission_mrd", "MRD < threshold among persons in remission (reached "
+        "or at index) with an MRD record"),
+    "mrd_negative_in_remission_within_n": (
+        "mrd_negative_within_n", "remission_mrd", "MRD < threshold within N cycles among "
+        "persons in remission (reached or at index) with an MRD record"),
+    "hsct_after_first_cycle_response": (
+        "hsct_before_second_cycle", "first_cycle_responders", "allo-HSCT after index, before "
+        "a second cycle, among the responders in cycle 1"),
+    "hsct_after_response_within_n": (
+        "hsct_after_index", "responders_within_n", "allo-HSCT after index among the "
+        "responders within N cycles"),
+}  # fmt: skip
+#: Rules whose rates need MRD records, and those that need transplant records.
+_MRD_RULES = ("mrd", "remission_mrd")
+_HSCT_RULES = ("first_cycle_responders", "responders_within_n")
 
 
 def clopper_pearson(
@@ -107,28 +132,50 @@ def _in_cr_at_index(frame: pd.DataFrame) -> np.ndarray:
     return (frame["treatment_setting"].astype("object") == _IN_REMISSION_SETTING).to_numpy()
 
 
-def _rate_rows(frame: pd.DataFrame, available: bool) -> list[dict[str, object]]:
+def _bases(frame: pd.DataFrame, in_cr: np.ndarray) -> dict[str, pd.DataFrame]:
+    """The denominator persons of each rule of :data:`RATE_DEFINITIONS`."""
+    evaluable = frame[~in_cr]
+    responder = frame["responder"].astype(bool).to_numpy()
+    mrd = frame["mrd_evaluable"].astype(bool).to_numpy()
+    return {
+        "all": evaluable,
+        "mrd": frame[responder & mrd],
+        "remission_mrd": frame[(responder | in_cr) & mrd],
+        "first_cycle_responders": evaluable[evaluable["response_first_cycle"].astype(bool)],
+        "responders_within_n": evaluable[evaluable["response_within_n"].astype(bool)],
+    }
+
+
+def _rate_rows(
+    frame: pd.DataFrame, response: ResponseResult
+) -> list[dict[str, object]]:
     rows: list[dict[str, object]] = []
+    available = response.available
     n_all = len(frame)
     in_cr = _in_cr_at_index(frame)
-    evaluable = frame[~in_cr]
-    n_eval = len(evaluable)
+    n_eval = int((~in_cr).sum())
+    bases = _bases(frame, in_cr) if available else {}
     for name, (flag, rule, _) in RATE_DEFINITIONS.items():
         num: int | None = None
         den: int | None = n_eval if rule == "all" else None
-        if available:
-            mrd_base = frame[frame["responder"].astype(bool) & frame["mrd_evaluable"].astype(bool)]
-            base = evaluable if rule == "all" else mrd_base
+        known = available
+        known &= response.mrd_available or rule not in _MRD_RULES
+        known &= response.hsct_available or rule not in _HSCT_RULES
+        if known:
+            base = bases[rule]
             num, den = int(base[flag].astype(bool).sum()), len(base)
-        rows.append({"variable": name, "numerator": num, "denominator": den})
+        status = AVAILABLE if known else NOT_AVAILABLE
+        rows.append({"variable": name, "numerator": num, "denominator": den, "status": status})
     if not available:
         return rows
-    rows.append({"variable": IN_CR_AT_INDEX, "numerator": int(in_cr.sum()), "denominator": n_all})
+    evaluable = bases["all"]
+    rows.append({"variable": IN_CR_AT_INDEX, "numerator": int(in_cr.sum()), "denominator": n_all,
+                 "status": AVAILABLE})  # fmt: skip
     counts = evaluable["best_response"].value_counts()
     for level in (*RESPONSE_LEVELS[::-1], NOT_EVALUABLE):
         rows.append(
             {"variable": f"best_response={level}", "numerator": int(counts.get(level, 0)),
-             "denominator": n_eval}
+             "denominator": n_eval, "status": AVAILABLE}
         )  # fmt: skip
     return rows
 
@@ -166,13 +213,13 @@ def response_rates(
         estimate, lower, upper`` (proportions; ``variable`` is a key of
         :data:`RATE_DEFINITIONS` or ``best_response=<level>``). With status ``"not available"``
         numerator and estimate are missing; ``denominator`` is the group size for response
-        rates and missing for MRD rates.
+        rates and missing for the others (MRD rates, transplant counts).
     """
     persons = add_strata(response.persons, spec, strata)
     rows: list[dict[str, object]] = []
     for group, frame in persons.groupby("group", sort=False):
         for name, level, part in strata_levels(frame, parse_strata(by)):
-            for row in _rate_rows(part, response.available):
+            for row in _rate_rows(part, response):
                 rows.append({"group": group, "strata_name": name, "strata_level": level, **row})
     cols = ["group", "strata_name", "strata_level", "variable", "status", "numerator",
             "denominator", "estimate", "lower", "upper"]  # fmt: skip
@@ -190,7 +237,6 @@ def response_rates(
     with np.errstate(invalid="ignore", divide="ignore"):
         out["estimate"] = np.where(den > 0, num / den.where(den > 0, 1.0), np.nan)
     out["lower"], out["upper"] = lower, upper
-    out["status"] = AVAILABLE if response.available else NOT_AVAILABLE
     out["numerator"] = out["numerator"].astype("Int64")
     out["denominator"] = out["denominator"].astype("Int64")
     return out[cols]

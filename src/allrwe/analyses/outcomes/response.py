@@ -13,7 +13,17 @@ Definitions (docs/outcomes.md, DOMAIN.md section 3a; thresholds from ``outcomes.
 * the **cycle** of an assessment is the last cycle of the index treatment starting on or
   before it (:func:`allrwe.analyses.therapy.assign_cycles` rules);
 * **MRD negative**: an MRD value below ``outcomes.mrd_threshold_pct`` (0.01 % = 10⁻⁴) in the same
-  assessment period.
+  assessment period;
+* **allogeneic HSCT after index** (``patterns.lines.transplant`` sets): the first record after
+  the index date up to the end of follow-up (observation end or ``outcomes.followup_end``);
+  it is **before a second cycle** when no second cycle of the index treatment starts on or
+  before its day (seed 003: responders after cycle 1 who "underwent allo-HCT"). These are
+  descriptive counts among responders, not a comparison of outcomes by transplant (which
+  would be immortal-time biased; see :mod:`allrwe.analyses.outcomes.after_index`).
+
+MRD results are "not available" when the CDM holds no MRD record for any person of the
+cohort (the ``mrd`` concept set is a local one, docs/cdm-conventions.md), and the transplant
+counts when it holds no transplant record at all: never 0 %.
 
 Claims data (no blast records for the cohort): every person gets status ``"not available"``
 and no response values; the rates then say "not available", never 0 %.
@@ -114,6 +124,10 @@ class ResponseResult:
         Whether the CDM holds response labs for the cohort.
     within_cycles : int
         The N of the "within N cycles" columns (``outcomes.response_within_cycles``).
+    mrd_available : bool
+        Whether the CDM holds an MRD record (any date) for a person of the cohort.
+    hsct_available : bool
+        Whether the CDM holds an allogeneic HSCT record at all (anyone's).
     """
 
     assessments: pd.DataFrame
@@ -121,6 +135,8 @@ class ResponseResult:
     persons: pd.DataFrame
     available: bool
     within_cycles: int
+    mrd_available: bool = True
+    hsct_available: bool = True
 
 
 def _periods(inputs: OutcomeInputs) -> pd.DataFrame:
@@ -217,6 +233,37 @@ def _mrd(inputs: OutcomeInputs, periods: pd.DataFrame) -> pd.DataFrame:
     )
 
 
+def _hsct_after_index(inputs: OutcomeInputs, periods: pd.DataFrame) -> pd.DataFrame:
+    """Per cohort row: the first allo-HSCT after index and whether it precedes a cycle 2.
+
+    Returns ``person_id, group, first_hsct_date, hsct_after_index, hsct_before_second_cycle``
+    (one row per cohort row, in cohort order).
+    """
+    rows = inputs.cohort[_PERSON_KEYS].reset_index(drop=True)
+    stop = day_numbers(inputs.cohort["obs_end"])
+    if inputs.spec.outcomes.followup_end is not None:
+        stop = np.minimum(stop, day_numbers(pd.Series([inputs.spec.outcomes.followup_end]))[0])
+    keyed = rows.assign(index_day=periods["index_day"].to_numpy(), stop=stop)
+    th = inputs.therapies[inputs.therapies["concept_set"].isin(inputs.transplant_sets)]
+    tx = th.assign(day=day_numbers(th["date"]))[["person_id", "day"]]
+    m = keyed.reset_index(names="_row").merge(tx, on="person_id")
+    m = m[(m["day"] > m["index_day"]) & (m["day"] <= m["stop"])]
+    first = m.groupby("_row")["day"].min()
+    day = keyed.index.to_series().map(first).to_numpy(dtype="float64")
+    cyc = inputs.cycles[inputs.cycles["cycle"] == 2]
+    second = rows.merge(
+        cyc.assign(second=day_numbers(cyc["cycle_start"]))[[*_PERSON_KEYS, "second"]],
+        on=_PERSON_KEYS,
+        how="left",
+    )["second"].to_numpy(dtype="float64")
+    has = ~np.isnan(day)
+    return rows.assign(
+        first_hsct_date=_to_date(day).to_numpy(),
+        hsct_after_index=has,
+        hsct_before_second_cycle=has & ~(second <= day),
+    )
+
+
 def _best(a: pd.DataFrame, name: str) -> pd.Series:
     """Best response label per (person_id, group) among rows of ``a``."""
     if a.empty:
@@ -279,7 +326,7 @@ def _flags(out: pd.DataFrame, n: int) -> pd.DataFrame:
 
 
 _DATE_COLUMNS = ("best_response_date", "first_response_date", "first_cr_date",
-                 "first_mrd_negative_date")  # fmt: skip
+                 "first_mrd_negative_date", "first_hsct_date")  # fmt: skip
 _FLAG_COLUMNS = ("responder", "cr", "cr_crh", "response_first_cycle", "response_within_n",
                  "cr_within_n", "cr_crh_within_n", "mrd_evaluable", "mrd_negative",
                  "mrd_negative_within_n")  # fmt: skip
@@ -312,14 +359,17 @@ def response_from_inputs(inputs: OutcomeInputs) -> ResponseResult:
         ``best_response_first_cycle``, ``best_response_within_n`` (cycles 1..N), ``n_mrd``,
         ``first_mrd_negative_date``, ``mrd_negative_cycle`` and the flags ``responder``,
         ``cr``, ``cr_crh``, ``response_first_cycle``, ``response_within_n``, ``cr_within_n``,
-        ``cr_crh_within_n``, ``mrd_evaluable``, ``mrd_negative``, ``mrd_negative_within_n``.
-        Without labs every response column is missing (``<NA>``).
+        ``cr_crh_within_n``, ``mrd_evaluable``, ``mrd_negative``, ``mrd_negative_within_n``;
+        and ``first_hsct_date``, ``hsct_after_index``, ``hsct_before_second_cycle`` (the
+        module's transplant rule). Without labs every response column is missing (``<NA>``).
     """
     n = inputs.spec.outcomes.response_within_cycles
     periods = _periods(inputs)
     a = _assessments(inputs, periods)
     mrd = _mrd(inputs, periods)
     persons = _person_table(inputs, a, mrd, n)
+    hsct = _hsct_after_index(inputs, periods)
+    persons = persons.merge(hsct, on=_PERSON_KEYS, how="left", validate="one_to_one")
     for column in _DATE_COLUMNS:
         persons[column] = pd.to_datetime(persons[column]).astype("datetime64[s]")
     persons["response_cycle"] = persons["response_cycle"].astype("Int64")
@@ -330,7 +380,13 @@ def response_from_inputs(inputs: OutcomeInputs) -> ResponseResult:
     else:
         persons = _not_available(persons)
         persons["status"] = NOT_AVAILABLE
-    return ResponseResult(a, mrd, persons, inputs.labs_available, n)
+    labs = inputs.labs
+    cohort_persons = set(inputs.cohort["person_id"].tolist())
+    mrd_rows = labs[labs["concept_set"] == "mrd"]
+    mrd_available = bool(mrd_rows["person_id"].isin(cohort_persons).any())
+    return ResponseResult(
+        a, mrd, persons, inputs.labs_available, n, mrd_available, inputs.transplant_available
+    )
 
 
 def assess_response(

@@ -45,6 +45,19 @@ SUBSET_RESPONSE: dict[str, str] = {
     "cr_crh_within_n": "cr_crh",
     "response_within_n": "response",
     "response_first_cycle": "response",
+    # MRD-negative responders are among the MRD-negative persons in remission (responders
+    # and those in remission at index); transplanted responders among the responders
+    "mrd_negative": "mrd_negative_in_remission",
+    "mrd_negative_within_n": "mrd_negative_in_remission_within_n",
+    "mrd_negative_in_remission_within_n": "mrd_negative_in_remission",
+    "hsct_after_first_cycle_response": "response_first_cycle",
+    "hsct_after_response_within_n": "response_within_n",
+}
+#: rate variables whose denominator is another rate variable's count (the responders whose
+#: transplants are counted, allrwe.analyses.outcomes.rates)
+DENOMINATOR_RESPONSE: dict[str, str] = {
+    "hsct_after_first_cycle_response": "response_first_cycle",
+    "hsct_after_response_within_n": "response_within_n",
 }
 #: the variable holding every person's best response (its levels partition the denominator)
 BEST_RESPONSE = "best_response"

@@ -10,6 +10,7 @@ from allrwe.results.attack.system import (
     _OVERALL,
     BEST_RESPONSE,
     CURVE_ANALYSES,
+    DENOMINATOR_RESPONSE,
     NESTED_RESPONSE,
     SUBSET_RESPONSE,
     Cell,
@@ -179,6 +180,9 @@ def _nested(system: _System) -> None:
             system.eq([(1.0, rate(var))] + [(-1.0, level(x)) for x in names], "nested")
         for var, parent in SUBSET_RESPONSE.items():
             system.add([(1.0, rate(var)), (-1.0, rate(parent))], -math.inf, 0.0, "nested")
+        for var, parent in DENOMINATOR_RESPONSE.items():
+            den_of: Key = (a, g, sn, sl, var, _OVERALL, "denominator")
+            system.eq([(1.0, den_of), (-1.0, rate(parent))], "nested")
         levels = sorted(
             key for key in system.item((a, g, sn, sl, BEST_RESPONSE)) if key[6] == "count"
         )
