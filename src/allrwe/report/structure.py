@@ -13,7 +13,7 @@ from typing import Any
 import pandas as pd
 
 from allrwe import __version__
-from allrwe.analyses.baseline import VARIABLE_LABELS, table_one
+from allrwe.analyses.baseline import RANGE_LABEL, VARIABLE_LABELS, table_one
 from allrwe.errors import DisclosureError
 from allrwe.report._blocks import (
     Context,
@@ -166,7 +166,7 @@ def attrition_section(ctx: Context) -> Section:
 
 # ------------------------------------------------------------------ Table 1
 
-_STAT_ROWS = ("n", "mean (SD)", "median (IQR)", "min, max")
+_STAT_ROWS = ("n", "mean (SD)", "median (IQR)", "min, max", RANGE_LABEL)
 _LABEL_ORDER = {label: i for i, label in enumerate(VARIABLE_LABELS.values())}
 
 

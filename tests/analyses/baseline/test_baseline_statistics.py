@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 from allrwe.analyses.baseline import (
     age_band_labels,
     first_entries,
+    kth_range,
     proportions,
     smd_binary,
     smd_categorical,
@@ -118,3 +119,14 @@ def test_first_entries_picks_earliest_index_then_group_order() -> None:
     mask = first_entries(frame, ["INO", "BLIN"])
     # person 1: BLIN is earlier; person 2: same day, INO comes first in the spec
     assert mask.tolist() == [False, True, True, False, True]
+
+
+def test_kth_range_counts_k_values_from_each_end() -> None:
+    ages = np.array([52.0, 19.0, np.nan, 33.0, 71.0, 44.0, 28.0, 60.0, 38.0])
+    ordered = np.sort(ages[~np.isnan(ages)])  # 19 28 33 38 44 52 60 71
+    assert kth_range(ages, 1) == (ordered[0], ordered[-1]) == (19.0, 71.0)
+    assert kth_range(ages, 3) == (ordered[2], ordered[-3]) == (33.0, 52.0)
+    assert kth_range(ages, 4) == (38.0, 44.0)  # 8 values: 2k exactly
+    assert kth_range(ages, 5) is None  # the bounds would share persons
+    with pytest.raises(ValueError, match="at least 1"):
+        kth_range(ages, 0)

@@ -237,6 +237,26 @@ def test_min_and_max_are_withheld(records: pd.DataFrame) -> None:
     assert names == {"count", "mean", "sd", "median", "q25", "q75", "smd"}
 
 
+def test_range_is_the_kth_lowest_to_kth_highest(cdm: Path, vocab: Vocabulary) -> None:
+    # min_cell_count 2: the second lowest and second highest value, for groups of >= 4
+    spec = spec_from_text(SPEC + "min_cell_count: 2\n")
+    with connect(cdm) as source:
+        recs = summarise_baseline(source, vocab, cohort_of(spec), spec)
+    ages = [a for _, _, a, *_ in PERSONS if a is not None]  # overall: 30 40 50 60 25
+    second = sorted(ages)[1], sorted(ages)[-2]
+    assert value(recs, "overall", "age", "overall", "range_low") == second[0] == 30
+    assert value(recs, "overall", "age", "overall", "range_high") == second[1] == 50
+    # groups A (3 ages) and B (2 ages): fewer than 2k values, no range
+    named = recs[(recs["variable"] == "age") & recs["group"].isin(["A", "B"])]
+    assert not named["estimate_name"].isin(["range_low", "range_high", "min", "max"]).any()
+    wide = table_one(recs)
+    row = wide.xs("range (k-th lowest to k-th highest)", level="level")
+    assert row.loc[("overall", "overall", "Age at index, years"), "Overall"] == "30.0 to 50.0"
+    # WBC of the five with a value: 3 4 7 9 11
+    assert row.loc[("overall", "overall", "WBC, 10^9/L"), "Overall"] == "4.0 to 9.0"
+    assert row.loc[("overall", "overall", "Age at index, years"), "A"] == "–"
+
+
 def test_age_bands_and_unknown_level(records: pd.DataFrame) -> None:
     assert counts(records, "A", "age_band") == {"<35": 1, "35 to <55": 2, ">=55": 0, "unknown": 0}
     assert counts(records, "B", "age_band") == {"<35": 1, "35 to <55": 0, ">=55": 1, "unknown": 1}

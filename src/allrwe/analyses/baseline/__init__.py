@@ -11,7 +11,7 @@ variable, window and formula is described in ``docs/baseline-and-safety.md``.
 """
 
 from allrwe.analyses.baseline.demographics import age_band_labels
-from allrwe.analyses.baseline.display import table_one
+from allrwe.analyses.baseline.display import RANGE_LABEL, table_one
 from allrwe.analyses.baseline.records import NOT_AVAILABLE, OVERALL, PERSONS, RECORD_COLUMNS
 from allrwe.analyses.baseline.registry import (
     BASELINE_VARIABLES,
@@ -20,6 +20,7 @@ from allrwe.analyses.baseline.registry import (
 )
 from allrwe.analyses.baseline.statistics import (
     ContinuousSummary,
+    kth_range,
     proportions,
     smd_binary,
     smd_categorical,
@@ -47,6 +48,7 @@ __all__ = [
     "NOT_AVAILABLE",
     "OVERALL",
     "PERSONS",
+    "RANGE_LABEL",
     "RECORD_COLUMNS",
     "STRATUM_VARIABLES",
     "VARIABLE_LABELS",
@@ -60,6 +62,7 @@ __all__ = [
     "build_variables",
     "collect_values",
     "first_entries",
+    "kth_range",
     "proportions",
     "register_variable",
     "resolve_variables",

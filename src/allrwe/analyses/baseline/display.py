@@ -12,7 +12,7 @@ from allrwe.analyses.baseline.records import NOT_AVAILABLE, OVERALL, PERSONS
 from allrwe.analyses.baseline.table import ANALYSIS
 from allrwe.analyses.baseline.variables import VARIABLE_LABELS
 
-__all__ = ["table_one"]
+__all__ = ["RANGE_LABEL", "table_one"]
 
 #: a looked-up value: the number, and whether suppression hid it
 _Value = tuple[float, bool]
@@ -67,10 +67,14 @@ def _stat_text(values: Sequence[_Value], pattern: str, digits: int) -> str:
     return pattern.format(*(_num(v, digits) for v, _ in values))
 
 
+#: the row of the k-th range (k = the minimum cell count; statistics.kth_range)
+RANGE_LABEL = "range (k-th lowest to k-th highest)"
+
 _CONTINUOUS_ROWS = (
     ("n", ("count",), "{:.0f}"),
     ("mean (SD)", ("mean", "sd"), "{} ({})"),
     ("median (IQR)", ("median", "q25", "q75"), "{} ({}, {})"),
+    (RANGE_LABEL, ("range_low", "range_high"), "{} to {}"),
 )
 
 

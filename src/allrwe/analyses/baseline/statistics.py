@@ -2,6 +2,10 @@
 
 Conventions: the standard deviation is the sample SD (``ddof=1``); quartiles are NumPy's default
 linear interpolation (R's ``quantile`` type 7, as in R's ``summary`` and tableone).
+
+The published range is the **k-th range** (:func:`kth_range`): the k-th lowest and the k-th
+highest value, k the minimum cell count, never the minimum and maximum (one person's value
+each).
 """
 
 from __future__ import annotations
@@ -13,6 +17,7 @@ import numpy.typing as npt
 
 __all__ = [
     "ContinuousSummary",
+    "kth_range",
     "proportions",
     "smd_binary",
     "smd_categorical",
@@ -99,6 +104,44 @@ def summarise_continuous(values: npt.ArrayLike) -> ContinuousSummary:
         min=float(ok.min()),
         max=float(ok.max()),
     )
+
+
+def kth_range(values: npt.ArrayLike, k: int) -> tuple[float, float] | None:
+    """Return the k-th lowest and the k-th highest non-missing value, or None below 2k values.
+
+    The disclosure-safe range of a published table (k = the minimum cell count): at least k
+    persons have a value at or below the lower bound and at least k at or above the upper
+    one, so neither bound is the value of one person who stands apart, as a minimum or a
+    maximum can be. What it tells of a count is only whether fewer than k persons lie beyond
+    a value, which suppression already says of every count it hides ("< k").
+
+    Parameters
+    ----------
+    values : array_like
+        The values; NaN is missing.
+    k : int
+        The rank from each end (``>= 1``; 1 gives the minimum and maximum).
+
+    Returns
+    -------
+    tuple of float or None
+        ``(low, high)``; None when fewer than ``2 * k`` values are present (the two bounds
+        would then share persons).
+
+    Examples
+    --------
+    >>> kth_range([19, 70, 23, 44, 31, 52, 38, 61, 27, 48], 3)
+    (27.0, 52.0)
+    >>> kth_range([19, 70, 23, 44, 31], 3) is None
+    True
+    """
+    if k < 1:
+        raise ValueError(f"k must be at least 1; got {k}")
+    x = np.asarray(values, dtype="float64")
+    x = np.sort(x[~np.isnan(x)])
+    if x.size < 2 * k:
+        return None
+    return float(x[k - 1]), float(x[x.size - k])
 
 
 def smd_continuous(mean1: float, sd1: float, mean2: float, sd2: float) -> float:

@@ -24,6 +24,7 @@ from allrwe.analyses.baseline.records import (
 from allrwe.analyses.baseline.registry import resolve_variables
 from allrwe.analyses.baseline.statistics import (
     ContinuousSummary,
+    kth_range,
     proportions,
     smd_categorical,
     smd_continuous,
@@ -83,8 +84,12 @@ def _pct(count: float, denominator: float) -> float:
     return 100.0 * count / denominator if denominator > 0 else float("nan")
 
 
+#: estimate names of the k-th range (:func:`~allrwe.analyses.baseline.statistics.kth_range`)
+RANGE_ESTIMATES = ("range_low", "range_high")
+
+
 def _continuous_cells(
-    key: _Key, var: BaselineVariable, x: np.ndarray
+    key: _Key, var: BaselineVariable, x: np.ndarray, k: int
 ) -> tuple[list[Cell], _Summary]:
     s = summarise_continuous(x)
     cells = [
@@ -96,6 +101,10 @@ def _continuous_cells(
             continue
         shown = significant(value) if name in ("mean", "sd") else value
         cells.append(key.cell(var.name, OVERALL, name, "numeric", shown))
+    bounds = kth_range(x, k)
+    if bounds is not None:
+        for name, value in zip(RANGE_ESTIMATES, bounds, strict=True):
+            cells.append(key.cell(var.name, OVERALL, name, "numeric", value))
     return cells, s
 
 
@@ -144,11 +153,11 @@ def variable_arrays(values: UnitValues, var: BaselineVariable) -> np.ndarray:
 
 
 def _variable_cells(
-    key: _Key, var: BaselineVariable, array: np.ndarray, mask: np.ndarray
+    key: _Key, var: BaselineVariable, array: np.ndarray, mask: np.ndarray, k: int
 ) -> tuple[list[Cell], _Summary]:
     n = int(mask.sum())
     if var.kind == "continuous":
-        return _continuous_cells(key, var, array[mask])
+        return _continuous_cells(key, var, array[mask], k)
     if var.kind == "multi":
         counts = array[mask].sum(axis=0).astype("int64")
         return _level_cells(key, var, counts, n, partition=False), counts
@@ -203,6 +212,7 @@ def _cells(
     groups: Sequence[str],
     strata: Sequence[StratumSpec],
     min_cell_count: int,
+    range_k: int,
 ) -> list[Cell]:
     cols = columns(values.frame, groups)
     pairs = list(itertools.combinations(list(groups), 2))
@@ -217,7 +227,7 @@ def _cells(
             sizes[group] = int(mask.sum())
             cells.append(key.cell(PERSONS, OVERALL, "count", "count", sizes[group]))
             for var in reported:
-                found, summary = _variable_cells(key, var, arrays[var.name], mask)
+                found, summary = _variable_cells(key, var, arrays[var.name], mask, range_k)
                 cells.extend(found)
                 summaries[var.name][group] = summary
         for var, pair in itertools.product(reported, pairs):
@@ -250,7 +260,8 @@ def summarise_baseline(
         then each level of each ``strata`` entry, then of each ``crossed_strata`` entry, named
         ``"a &&& b"`` with levels ``"x &&& y"``), the persons (``variable="persons"``), then
         per variable: ``count`` (non-missing), ``count`` of ``missing``, ``mean, sd, median,
-        q25, q75, min, max`` for continuous variables; ``count`` and ``percentage`` of every
+        q25, q75`` and the k-th range ``range_low, range_high`` (k = ``min_cell_count``
+        whatever the suppression policy; the minimum and maximum are withheld) for continuous variables; ``count`` and ``percentage`` of every
         level for categorical ones; ``smd`` per pair of groups (``group="A vs B"``). Count
         records carry suppression margins.
 
@@ -280,7 +291,7 @@ def summarise_baseline(
     strata_vars = build_variables(ctx, list(dict.fromkeys(extra)))
     values = collect_values(ctx, [*reported, *strata_vars])
     groups = list(spec.index_groups)
-    cells = _cells(values, reported, groups, strata, spec.hides_below)
+    cells = _cells(values, reported, groups, strata, spec.hides_below, spec.min_cell_count)
     disjoint = bool(values.frame["person_id"].is_unique)
     return add_margins(cells_frame(cells), groups_disjoint=disjoint)
 
