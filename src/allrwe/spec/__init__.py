@@ -63,6 +63,7 @@ from allrwe.spec.pathways import (
     PathwaysSpec,
 )
 from allrwe.spec.therapy import (
+    CROSSED_THERAPY_BY,
     CompletionSpec,
     CycleRule,
     DoseScheduleCycles,
@@ -93,6 +94,7 @@ from allrwe.spec.types import (
 __all__ = [
     "BASELINE_VARIABLE_NAMES",
     "CONCEPT_SET",
+    "CROSSED_THERAPY_BY",
     "DEFAULT_BASELINE_VARIABLES",
     "MAX_AGE",
     "MAX_DAYS",

@@ -104,6 +104,9 @@ class DoseSpec(Section):
 #: at index (``setting``, ``treatment_setting``: columns of the cohort) and ``ph_status`` (the
 #: baseline variable's level per person, read once a run and shared with the outcome strata)
 TherapyBy = Literal["setting", "treatment_setting", "ph_status"]
+#: joins the parts of a crossed ``therapy_by`` entry into its stratum name (the outcomes' and
+#: Table 1's crossed strata: ``"ph_status &&& setting"``, levels ``"Ph- &&& RR"``)
+CROSSED_THERAPY_BY = " &&& "
 
 
 #: cuts of the index treatment the destinations may be crossed with, within each setting
@@ -152,11 +155,12 @@ class PatternsSpec(Section):
     )
     duration_buckets: DayCuts = Field(default_factory=lambda: [14.0, 28.0])
     dose: DoseSpec = Field(default_factory=DoseSpec)
-    therapy_by: list[TherapyBy] = Field(
+    therapy_by: list[TherapyBy | Annotated[list[TherapyBy], Field(min_length=2)]] = Field(
         default_factory=list,
         description="prior and subsequent therapy are also counted within each of these "
-        "strata: setting (ND/RR at index), treatment_setting, ph_status (seed 001 "
-        "Supplementary Table 1)",
+        "strata: setting (ND/RR at index), treatment_setting, ph_status, or a list of them "
+        "crossed, e.g. [ph_status, setting] (seed 001 Supplementary Table 1: Ph status "
+        "within ND and R/R)",
     )
     destinations_by: list[DestinationsBy] = Field(
         default_factory=list,
@@ -170,6 +174,28 @@ class PatternsSpec(Section):
         "also counted among the persons who completed the index treatment, and within each "
         "setting stratum (seed 001: 'Among 30 R/R patients completing blinatumomab')",
     )
+
+    @field_validator("therapy_by")
+    @classmethod
+    def _distinct_parts(
+        cls, value: list[TherapyBy | list[TherapyBy]]
+    ) -> list[TherapyBy | list[TherapyBy]]:
+        for entry in value:
+            if isinstance(entry, list) and len(set(entry)) != len(entry):
+                raise ValueError(f"a crossed therapy_by entry names a stratum twice: {entry}")
+        return value
+
+    @property
+    def therapy_by_names(self) -> list[str]:
+        """The ``therapy_by`` strata as named in the records, once each (crossed: joined)."""
+        names = [e if isinstance(e, str) else CROSSED_THERAPY_BY.join(e) for e in self.therapy_by]
+        return list(dict.fromkeys(names))
+
+    @property
+    def therapy_by_parts(self) -> list[str]:
+        """Every stratum ``therapy_by`` names, alone or in a crossed entry, once each."""
+        parts = [p for e in self.therapy_by for p in ([e] if isinstance(e, str) else e)]
+        return list(dict.fromkeys(parts))
 
     @field_validator("novel_agent_classes")
     @classmethod

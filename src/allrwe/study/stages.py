@@ -198,7 +198,7 @@ def therapy_step(run: RunInputs, strata: VariableStrata | None = None) -> StepRe
 
     def compute() -> pd.DataFrame:
         keep = functools.partial(found.__setitem__, "inputs")
-        wanted = [n for n in run.spec.patterns.therapy_by if n in VARIABLE_STRATA]
+        wanted = [n for n in run.spec.patterns.therapy_by_parts if n in VARIABLE_STRATA]
         levels = strata.frame() if strata is not None and wanted else None
         found["patterns"] = analyse_therapy(
             run.cohort, run.spec, run.rows, on_inputs=keep, strata=levels
@@ -248,7 +248,7 @@ def outcome_strata(spec: StudySpec) -> list[str | tuple[str, ...]]:
 
 def _wanted_variable_strata(spec: StudySpec) -> list[str]:
     names = [*spec.strata, *(s for c in spec.crossed_strata for s in c)]
-    names += list(spec.patterns.therapy_by)
+    names += spec.patterns.therapy_by_parts
     return [s for s in dict.fromkeys(names) if s in VARIABLE_STRATA]
 
 

@@ -198,6 +198,41 @@ def test_prior_therapy_by_ph_status_from_the_shared_strata(vocab: Vocabulary) ->
     assert levels == {"unknown"}
 
 
+def test_prior_therapy_within_ph_status_and_setting(vocab: Vocabulary) -> None:
+    # seed 001 Supplementary Table 1 is three-way: Ph status within ND and R/R
+    spec = spec_from_text(
+        PATTERN_SPEC + "patterns: {therapy_by: [setting, [ph_status, setting]]}\n"
+    )
+    assert spec.patterns.therapy_by_names == ["setting", "ph_status &&& setting"]
+    strata = pd.DataFrame(
+        {"person_id": [3, 4, 6], "group": "BLIN", "ph_status": ["Ph+", "Ph-", "Ph-"]}
+    )
+    inputs = inputs_from_frames(COHORT, EVENTS, spec, vocab)
+    records = therapy_records(summarise_therapy_inputs(inputs, None, vocab, strata=strata))
+    counts = records[
+        (records["estimate_name"] == "count")
+        & (records["analysis"] == "prior_therapy")
+        & (records["group"] == "BLIN")
+    ]
+    got = {(r.strata_name, r.strata_level, r.variable_level): int(r.value)
+           for r in counts.itertuples()}  # fmt: skip
+    crossed = "ph_status &&& setting"
+    # person 3 (ND, Ph+): vincristine; 4 and 6 (R/R, Ph-): dasatinib, vincristine; 5 (R/R,
+    # no Ph record): nothing before
+    assert got[(crossed, "Ph+ &&& ND", "chemotherapy")] == 1
+    assert got[(crossed, "Ph- &&& RR", "chemotherapy")] == 1
+    assert got[(crossed, "Ph- &&& RR", "tki")] == 1
+    assert got[(crossed, "unknown &&& RR", "any")] == 0
+    levels = {sl for sn, sl, _ in got if sn == crossed}
+    assert levels == {"Ph+ &&& ND", "Ph- &&& RR", "unknown &&& RR"}
+    # the levels within R/R add up to the R/R row of the setting stratum
+    for level in ("chemotherapy", "tki", "any"):
+        within = sum(got.get((crossed, f"{ph} &&& RR", level), 0) for ph in ("Ph-", "unknown"))
+        assert within == got[("setting", "RR", level)]
+    with pytest.raises(StudySpecError, match="names a stratum twice"):
+        spec_from_text(PATTERN_SPEC + "patterns: {therapy_by: [[setting, setting]]}\n")
+
+
 def test_spec_rejects_what_cannot_be_computed() -> None:
     with pytest.raises(StudySpecError, match=r"patterns\.therapy_by\[0\].*sex"):
         spec_from_text(PATTERN_SPEC + "patterns: {therapy_by: [sex]}\n")

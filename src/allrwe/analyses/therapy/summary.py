@@ -29,7 +29,7 @@ from allrwe.analyses.therapy.periods import (
 from allrwe.cohort import Cohort
 from allrwe.io.source import CdmSource
 from allrwe.io.vocabulary import Vocabulary
-from allrwe.spec import StudySpec
+from allrwe.spec import CROSSED_THERAPY_BY, StudySpec
 
 __all__ = [
     "TherapyPatterns",
@@ -90,16 +90,24 @@ def _by_strata(
         ``"unknown"`` when the cohort has none; ``""`` overall).
     """
     overall = table(inputs, therapy=therapy)
-    if not inputs.spec.patterns.therapy_by:
+    patterns = inputs.spec.patterns
+    if not patterns.therapy_by:
         return overall
-    parts = [overall.assign(stratum="", subgroup="")]
-    for name in dict.fromkeys(inputs.spec.patterns.therapy_by):
-        cohort = inputs.cohort
+    cohort = inputs.cohort
+    for name in patterns.therapy_by_parts:
         if name not in cohort and strata is not None and name in strata:
             levels_of = strata[["person_id", "group", name]].drop_duplicates(["person_id", "group"])
             cohort = cohort.merge(levels_of, on=["person_id", "group"], how="left")
         values = cohort[name] if name in cohort else pd.Series(None, index=cohort.index)
         levels = values.astype("object").where(values.notna(), "unknown").astype(str)
+        cohort = cohort.assign(**{name: levels})
+    parts = [overall.assign(stratum="", subgroup="")]
+    for name in patterns.therapy_by_names:
+        # a crossed entry (``ph_status &&& setting``): its levels joined, ``Ph- &&& RR``
+        crossed = name.split(CROSSED_THERAPY_BY)
+        levels = cohort[crossed[0]]
+        for part in crossed[1:]:
+            levels = levels + CROSSED_THERAPY_BY + cohort[part]
         cut = replace(inputs, cohort=cohort.assign(**{name: levels}))
         t = table(cut, therapy=therapy, by=[name])
         parts.append(t.rename(columns={name: "subgroup"}).assign(stratum=name))

@@ -100,11 +100,12 @@ def _period_strata(
     """One table per level of each ``patterns.therapy_by`` stratum (ND, then R/R, …)."""
     frame = ctx.view.frame(analysis)
     tables: list[Block] = []
-    for sn in dict.fromkeys(spec.patterns.therapy_by):
+    for sn in spec.patterns.therapy_by_names:
         found = set(frame.loc[frame["strata_name"] == sn, "strata_level"].astype(str))
         known = [lv for lv in SETTING_TITLES if lv in found]
         for sl in [*known, *sorted(found - set(known), key=level_sort_key)]:
             name = SETTING_TITLES.get(sl, sl) if sn == "setting" else f"{sn} {sl}"
+            name = name.replace(" &&& ", " × ")  # a crossed stratum: "ph_status × setting …"
             caption = f"{title} by class, {name}, persons (%)"
             tid = f"table-{analysis}-{slug(sn)}-{slug(sl)}"
             table = level_table(ctx, analysis, caption, "Class", order=order, sn=sn, sl=sl, tid=tid)
