@@ -314,6 +314,7 @@ def test_fixtures_are_local_coded_and_not_listed_as_unconfirmed():
     fixtures = {s.key: s.fixtures for s in vocab.sets.values() if s.fixtures}
     assert {k: [c.concept_id for c in f] for k, f in fixtures.items()} == {
         "car_t_infusion": [2000000202],
+        "gvhd": [2000000701],
         "icans": [2000000402],
     }
     icans = vocab.concept_set("icans")
