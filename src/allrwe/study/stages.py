@@ -247,7 +247,7 @@ def outcome_strata(spec: StudySpec) -> list[str | tuple[str, ...]]:
 
 
 def _wanted_variable_strata(spec: StudySpec) -> list[str]:
-    names = [*spec.strata, *(s for c in spec.crossed_strata for s in c)]
+    names: list[str] = [*spec.strata, *(s for c in spec.crossed_strata for s in c)]
     names += spec.patterns.therapy_by_parts
     return [s for s in dict.fromkeys(names) if s in VARIABLE_STRATA]
 

@@ -261,8 +261,9 @@ def summarise_baseline(
         ``"a &&& b"`` with levels ``"x &&& y"``), the persons (``variable="persons"``), then
         per variable: ``count`` (non-missing), ``count`` of ``missing``, ``mean, sd, median,
         q25, q75`` and the k-th range ``range_low, range_high`` (k = ``min_cell_count``
-        whatever the suppression policy; the minimum and maximum are withheld) for continuous variables; ``count`` and ``percentage`` of every
-        level for categorical ones; ``smd`` per pair of groups (``group="A vs B"``). Count
+        whatever the suppression policy; the minimum and maximum are withheld) for
+        continuous variables; ``count`` and ``percentage`` of every level for categorical
+        ones; ``smd`` per pair of groups (``group="A vs B"``). Count
         records carry suppression margins.
 
     Raises

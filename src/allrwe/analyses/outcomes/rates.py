@@ -133,7 +133,7 @@ def _in_cr_at_index(frame: pd.DataFrame) -> np.ndarray:
 
 
 def _bases(frame: pd.DataFrame, in_cr: np.ndarray) -> dict[str, pd.DataFrame]:
-    """The denominator persons of each rule of :data:`RATE_DEFINITIONS`."""
+    """Return the denominator persons of each rule of :data:`RATE_DEFINITIONS`."""
     evaluable = frame[~in_cr]
     responder = frame["responder"].astype(bool).to_numpy()
     mrd = frame["mrd_evaluable"].astype(bool).to_numpy()
@@ -146,9 +146,7 @@ def _bases(frame: pd.DataFrame, in_cr: np.ndarray) -> dict[str, pd.DataFrame]:
     }
 
 
-def _rate_rows(
-    frame: pd.DataFrame, response: ResponseResult
-) -> list[dict[str, object]]:
+def _rate_rows(frame: pd.DataFrame, response: ResponseResult) -> list[dict[str, object]]:
     rows: list[dict[str, object]] = []
     available = response.available
     n_all = len(frame)

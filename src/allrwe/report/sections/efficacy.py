@@ -44,6 +44,8 @@ _RATES = (
     ("cr", "CR"),
     ("mrd_negative", "MRD negativity"),
     ("mrd_negative_within_n", "MRD negativity within {n} cycles"),
+    ("mrd_negative_in_remission", "MRD negativity in remission (reached or at start)"),
+    ("mrd_negative_in_remission_within_n", "MRD negativity in remission within {n} cycles"),
 )
 #: what the CR/CRh/CRi rows count, in the words of papers without a CRh category
 CR_CRI_NOTE = (
