@@ -54,4 +54,3 @@ def test_transplant_denominator_gives_the_hidden_responder_count_away() -> None:
     alone = _attack([*best, *_cell("response", 73.0, 88.0),
                      *_cell("response_first_cycle", HIDDEN, 88.0)])  # fmt: skip
     assert KEY.format("response_first_cycle", "count") not in alone.recovered
-
