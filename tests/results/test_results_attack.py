@@ -357,3 +357,29 @@ def test_a_curve_that_stops_early_is_not_taken_for_the_whole_follow_up():
     # it, which the summary minus the points shows (the tail rule of the curves)
     tail = "survival_curve/BLIN/overall=overall/os/from the last point on/n_censor"
     assert _leaks(_attack(rows(18.0, 15.0)))[tail] == (2, 2)
+
+
+def test_a_summary_without_points_gives_its_censored_persons_away():
+    # no curve point published: the whole curve is its tail, n minus the events are censored
+    def rows(deaths: float) -> list[dict]:
+        return [
+            _rec("survival_summary", "INO", ("setting", "RR"), "efs", "overall", "n", 33.0),
+            _rec("survival_summary", "INO", ("setting", "RR"), "efs", "overall", "n_event", deaths),
+        ]
+
+    tail = "survival_curve/INO/setting=RR/efs/from the last point on/n_censor"
+    assert _leaks(_attack(rows(29.0))) == {tail: (4, 4)}
+    assert _leaks(_attack(rows(28.0))) == {}
+    assert _leaks(_attack(rows(33.0))) == {}
+
+
+def test_a_competing_risk_summary_counts_every_cause_before_its_censorings():
+    causes = {"n_event_relapse": 12.0, "n_event_death": 6.0}
+    rows = [_rec("cumulative_incidence_summary", "BLIN", ALL, "relapse_nrm", "overall", "n", 20.0)]
+    rows += [
+        _rec("cumulative_incidence_summary", "BLIN", ALL, "relapse_nrm", "overall", name, value)
+        for name, value in causes.items()
+    ]
+    curve = "cumulative_incidence_curve/BLIN/overall=overall/relapse_nrm"
+    tail = f"{curve}/from the last point on/n_censor"
+    assert _leaks(_attack(rows)) == {tail: (2, 2)}

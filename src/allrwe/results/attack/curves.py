@@ -57,7 +57,9 @@ def _curves(system: _System, numeric: dict[Cell, dict[str, float]]) -> None:
     curve's points also carry ``n_enter``, the persons who joined the risk set since the
     previous point: its risk sets may grow.
     """
-    for curve, points in _curve_points(system, numeric).items():
+    drawn = _curve_points(system, numeric)
+    _undrawn_summaries(system, set(drawn))
+    for curve, points in drawn.items():
         levels = [level for _, level in points]
         events = _event_names(system, curve)
         kind = curve[0]
@@ -213,6 +215,33 @@ def _curve_summary(
     else:
         for _, tail in tails:
             system.add([(1.0, tail), (-1.0, at_risk)], -math.inf, 0.0, "summary")
+
+
+#: the curve whose risk set grows (Simon-Makuch): persons enter it after its start
+_ENTRY_CURVE = "after_index_simon_makuch_curve"
+
+
+def _undrawn_summaries(system: _System, drawn: set[tuple[str, ...]]) -> None:
+    """Tie a summary whose curve has no published point to its censorings.
+
+    With no point, the whole curve is its tail: the persons who leave it censored are the
+    summary's ``n`` minus its events of every kind, a count of persons attacked as hidden
+    counts are (:data:`TAIL_LEVEL`). A Simon-Makuch summary is left out: persons enter its
+    risk set after its start, unseen.
+    """
+    summaries = {s: c for c, s in CURVE_SUMMARIES.items() if c != _ENTRY_CURVE}
+    for key in [*system.value, *system.var]:
+        if key[0] not in summaries or key[5] != _OVERALL or key[6] != "n":
+            continue
+        curve = (summaries[key[0]], *key[1:5])
+        if curve in drawn:
+            continue
+        row = system.item(key[:5])
+        events = [k for k in row if k[5] == _OVERALL and k[6].startswith("n_event")]
+        if not events:
+            continue
+        censored = system.derived((*curve, TAIL_LEVEL, "n_censor"))
+        system.eq([(1.0, key), *[(-1.0, k) for k in events], (-1.0, censored)], "summary")
 
 
 #: the ``variable_level`` under which the attacker names the persons who leave a curve from
