@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from allrwe.report._blocks import Context, group_header, slug
+from allrwe.report._blocks import Context, group_header, slug, stratum_size
 from allrwe.report._view import ResultView
 from allrwe.results import make_records
 
@@ -46,3 +46,33 @@ def test_ids_of_levels_differing_by_a_sign_differ():
     assert slug(">=55") == "ge-55"
     assert slug("35 to <55") == "35-to-lt-55"
     assert slug("re-induction") == "re-induction"
+
+
+def _hidden_baseline_ctx(published_elsewhere: bool = True) -> Context:
+    """Seed 001 on the 20k emr CDM: Table 1 hides ND's 128 and R/R's 71 persons (complementary
+    suppression), the adverse-event analysis publishes them."""
+    baseline = make_records(
+        analysis="baseline", group="BLIN", strata_name="setting", strata_level=["ND", "R/R"],
+        variable="persons", variable_level="overall", estimate_name="count", value=[128, 71],
+    )  # fmt: skip
+    baseline["suppressed"] = True
+    baseline["value"] = float("nan")
+    safety = make_records(
+        analysis="safety_ae", group="BLIN", strata_name="setting", strata_level=["ND", "R/R"],
+        variable="persons", variable_level="overall", estimate_name="count", value=[128, 71],
+    )  # fmt: skip
+    deaths = safety.assign(analysis="safety_deaths", suppressed=True, value=float("nan"))
+    parts = [baseline, deaths, safety] if published_elsewhere else [baseline, deaths]
+    return Context(ResultView(pd.concat(parts, ignore_index=True)), [], 5)
+
+
+def test_a_stratum_size_hidden_in_table_1_is_read_where_it_is_published():
+    ctx = _hidden_baseline_ctx()
+    assert stratum_size(ctx, "BLIN", "setting", "ND").value == 128
+    assert group_header(ctx, "BLIN", ("setting", "ND")) == "BLIN (n = 128)"
+    assert group_header(ctx, "BLIN", ("setting", "R/R")) == "BLIN (n = 71)"
+    # published nowhere: the hidden count reads "–", never a number
+    nowhere = _hidden_baseline_ctx(published_elsewhere=False)
+    size = stratum_size(nowhere, "BLIN", "setting", "ND")
+    assert size.present and size.suppressed and not size.visible
+    assert group_header(nowhere, "BLIN", ("setting", "ND")) == "BLIN (n = –)"

@@ -72,16 +72,23 @@ def figure_colours(ctx: Context, names: Iterable[str]) -> dict[str, str]:
 def stratum_size(ctx: Context, group: str, strata_name: str, strata_level: str) -> Value:
     """Return the published number of persons of a group in one stratum level.
 
-    Read from the ``persons`` count of the baseline records (every stratified analysis
-    stratifies the same persons), else of the first safety analysis that has it.
+    Every stratified analysis stratifies the same persons, so the ``persons`` count of any of
+    them is the stratum's size: the first one published is taken, of the baseline records,
+    then of :data:`STRATUM_SIZE_SOURCES` (a count hidden in Table 1 by complementary
+    suppression may be published by a safety analysis, whose other cells differ). When none
+    is published, the first hidden one is returned (it reads "–"); when none is present, an
+    absent value.
     """
+    hidden = Value()
     for analysis in ("baseline", *STRATUM_SIZE_SOURCES):
         size = ctx.view.get(
             analysis, group, strata_name, strata_level, "persons", "overall", "count"
         )
-        if size.present:
+        if size.visible:
             return size
-    return Value()
+        if size.present and not hidden.present:
+            hidden = size
+    return hidden
 
 
 def group_header(ctx: Context, group: str, strata: tuple[str, str] | None = None) -> str:
