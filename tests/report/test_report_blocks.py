@@ -74,5 +74,7 @@ def test_a_stratum_size_hidden_in_table_1_is_read_where_it_is_published():
     # published nowhere: the hidden count reads "–", never a number
     nowhere = _hidden_baseline_ctx(published_elsewhere=False)
     size = stratum_size(nowhere, "BLIN", "setting", "ND")
-    assert size.present and size.suppressed and not size.visible
+    assert size.present
+    assert size.suppressed
+    assert not size.visible
     assert group_header(nowhere, "BLIN", ("setting", "ND")) == "BLIN (n = –)"

@@ -30,6 +30,8 @@ KM = Figure(
         "xlabel": "Months",
         "ylabel": "Survival probability",
         "risk": {"times": [0.0, 3.0], "rows": [{"name": "A", "values": ["40", "–"]}]},
+        # every time a point (threshold 1): each drop is drawn at the earlier point's time
+        "exact": True,
     },
 )
 BARS = Figure(
@@ -55,10 +57,15 @@ def test_km_svg_draws_steps_band_censoring_marks_and_aligned_risk_table():
     assert curve is not None
     assert re.fullmatch(r"M[\d. ]+(H[\d.]+|V[\d.]+)+", curve.group(1))
     assert curve.group(1).count("V") == 2  # two drops: 1 -> 0.9 -> 0.7
-    # the band stops where the lower limit is missing: a stepped polygon of 2 steps
+    # the band stops where the lower limit is missing: over [0, 1) it has the limits of the
+    # point at 1 (the values just before it), one rectangle closed where it started
     band = re.search(r'<polygon points="([^"]*)"', svg)
     assert band is not None
-    assert len(band.group(1).split()) == 8
+    corners = band.group(1).split()
+    assert len(corners) == 6
+    assert corners[0] == corners[-1]
+    xs = {c.split(",")[0] for c in corners}
+    assert xs == {corners[0].split(",")[0], corners[2].split(",")[0]}
     # one censoring tick
     assert svg.count("v8") == 1
     # x ticks at the times of the number-at-risk table, each with its count below

@@ -40,7 +40,9 @@ class Context:
     """What every section builder reads: the records, the groups and the threshold.
 
     ``therapy_colours`` gives each therapy class its one colour in every figure
-    (:func:`allrwe.report.figures.therapy_colours`).
+    (:func:`allrwe.report.figures.therapy_colours`). ``hides_below`` is the threshold the
+    counts were suppressed with (default ``min_cell_count``; 1 under ``suppression.policy:
+    none``): at 1 every time of a curve is a published point.
     """
 
     def __init__(
@@ -49,15 +51,24 @@ class Context:
         groups: Sequence[str],
         min_cell_count: int,
         therapy_colours: Mapping[str, str] | None = None,
+        *,
+        hides_below: int | None = None,
     ) -> None:
         self.view = view
         self.groups = list(groups)
         self.min_cell_count = min_cell_count
+        #: counts from 1 to this minus 1 were hidden (1 when the spec opts out of suppression)
+        self.hides_below = min_cell_count if hides_below is None else hides_below
         self.therapy_colours = dict(therapy_colours or {})
 
     def group_size(self, group: str) -> Value:
         """Return the published size of an index group."""
         return self.view.get("cohort", group, "overall", "overall", "persons", "overall", "count")
+
+    @property
+    def exact_curves(self) -> bool:
+        """bool: whether every time of a curve is a published point (a threshold of 1)."""
+        return self.hides_below <= 1
 
     def present_groups(self, analysis: str) -> list[str]:
         """Return the groups with records in ``analysis``, spec order first."""

@@ -324,7 +324,11 @@ def build_report(results: ResultSet, spec: StudySpec, meta: ReportMeta) -> Repor
         )
     colours = therapy_colours(spec.index_groups, spec.patterns.therapy_classes)
     ctx = Context(
-        ResultView(results.records), list(spec.index_groups), meta.min_cell_count, colours
+        ResultView(results.records),
+        list(spec.index_groups),
+        meta.min_cell_count,
+        colours,
+        hides_below=spec.hides_below,
     )
     sections = (
         attrition_section(ctx),

@@ -21,7 +21,11 @@ from allrwe.report.model import Figure
 from allrwe.report.render.static_labels import fit_row_names
 from allrwe.report.render.style import (
     PALETTE,
+    WITHHELD_KEY,
+    band_vertices,
+    curve_pieces,
     curve_style,
+    has_withheld,
     nice_ticks,
     static_files,
     therapy_colour,
@@ -50,21 +54,64 @@ def _steps(ax: Any, xs: Sequence[float], ys: Sequence[Any], **kw: Any) -> None:
     )
 
 
+#: the connectors drawn where a curve's steps are withheld: round dots
+_WITHHELD: dict[str, Any] = {
+    "linestyle": (0, (0.05, 2.2)),
+    "linewidth": 2.0,
+    "dash_capstyle": "round",
+}
+
+
+def _pieces(ax: Any, c: Mapping[str, Any], exact: bool, colour: str, style: str) -> None:
+    """Draw a curve as its known steps and dotted withheld stretches, with its band.
+
+    See :func:`allrwe.report.render.style.curve_pieces` and
+    :func:`~allrwe.report.render.style.band_vertices`, the rule the inline SVG follows too.
+    """
+    for block in band_vertices(c["x"], c["lower"], c["upper"], exact):
+        ax.fill_between(
+            [v[0] for v in block], [v[1] for v in block], [v[2] for v in block],
+            color=colour, alpha=0.15, linewidth=0,
+        )  # fmt: skip
+    runs, connectors = curve_pieces(c["x"], c["y"], exact)
+    xs: list[float] = []
+    ys: list[float] = []
+    for run in runs:
+        for x, y, nxt in run:
+            xs += [x, nxt]
+            ys += [y, y]
+        xs.append(math.nan)
+        ys.append(math.nan)
+    ax.plot(xs, ys, color=colour, linewidth=1.6, label=c["name"], linestyle=style)
+    if connectors:
+        dots_x = [v for x0, _, x1, _ in connectors for v in (x0, x1, math.nan)]
+        dots_y = [v for _, y0, _, y1 in connectors for v in (y0, y1, math.nan)]
+        ax.plot(dots_x, dots_y, color=colour, **_WITHHELD)
+
+
 def _curves(fig: MplFigure, data: Mapping[str, Any]) -> None:
     risk = data.get("risk") or {"times": [], "rows": []}
     rows = [r for r in risk["rows"] if any(v for v in r["values"])]
     grid = fig.add_gridspec(2, 1, height_ratios=[4.0, 0.6 + 0.35 * max(1, len(rows))], hspace=0.45)
     ax = fig.add_subplot(grid[0])
     curves = [c for c in data["curves"] if len(c["x"]) > 1]
+    exact = bool(data.get("exact"))
     colours: dict[str, str] = {}
     for i, c in enumerate(curves):
         colour, dash = curve_style(c, i)
         colours[str(c["name"])] = colour
-        lower = [math.nan if v is None else v for v in c["lower"]]
-        upper = [math.nan if v is None else v for v in c["upper"]]
-        ax.fill_between(c["x"], lower, upper, step="post", color=colour, alpha=0.15, linewidth=0)
         style = _DASHES[dash % len(_DASHES)]
-        _steps(ax, c["x"], c["y"], color=colour, linewidth=1.6, label=c["name"], linestyle=style)
+        if exact or has_withheld([c]):
+            _pieces(ax, c, exact, colour, style)
+        else:  # flat throughout: drawn as before the withheld stretches were drawn apart
+            lower = [math.nan if v is None else v for v in c["lower"]]
+            upper = [math.nan if v is None else v for v in c["upper"]]
+            ax.fill_between(
+                c["x"], lower, upper, step="post", color=colour, alpha=0.15, linewidth=0
+            )
+            _steps(
+                ax, c["x"], c["y"], color=colour, linewidth=1.6, label=c["name"], linestyle=style
+            )
         if c["cx"]:
             ax.plot(c["cx"], c["cy"], linestyle="none", marker="|", color=colour, markersize=6)
     times = [float(t) for t in risk["times"]]
@@ -77,6 +124,8 @@ def _curves(fig: MplFigure, data: Mapping[str, Any]) -> None:
     ax.set_xlabel(data["xlabel"])
     if data.get("title"):
         ax.set_title(str(data["title"]), loc="left", fontsize=11, fontweight="bold")
+    if has_withheld(curves, exact):
+        ax.plot([], [], color="#555", label=WITHHELD_KEY, **_WITHHELD)
     if curves:
         ax.legend(frameon=False, loc="best")
     table = fig.add_subplot(grid[1], sharex=ax)

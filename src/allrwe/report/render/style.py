@@ -7,6 +7,7 @@ by :mod:`allrwe.report.figures` (which re-exports it), :mod:`allrwe.report.rende
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -17,8 +18,12 @@ from allrwe.report.model import Figure
 __all__ = [
     "PALETTE",
     "STATIC_CHARTS",
+    "WITHHELD_KEY",
+    "band_vertices",
+    "curve_pieces",
     "curve_style",
     "group_colour",
+    "has_withheld",
     "nice_ticks",
     "static_files",
     "therapy_colour",
@@ -28,6 +33,140 @@ __all__ = [
 #: colours of the series (colour-blind-safe, Okabe–Ito)
 PALETTE = ("#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#000000")
 _NICE = (1.0, 2.0, 2.5, 5.0, 10.0)
+
+#: legend key of the dotted connectors drawn where a curve's steps are withheld
+WITHHELD_KEY = "steps withheld (dotted)"
+
+#: one run of a step function: ``(x, y, x_next)``, drawn flat from ``x`` to ``x_next``
+Run = list[tuple[float, float, float]]
+
+
+def _finite(v: Any) -> bool:
+    return v is not None and not (isinstance(v, float) and not math.isfinite(v))
+
+
+def curve_pieces(
+    xs: Sequence[float], ys: Sequence[Any], exact: bool = False
+) -> tuple[list[Run], list[tuple[float, float, float, float]]]:
+    """Split a published curve into what is known (steps) and what is not (connectors).
+
+    A published point carries the estimate just *before* its time
+    (:mod:`allrwe.analyses.outcomes.curves`), so between two consecutive points
+    ``(x0, y0)`` and ``(x1, y1)`` the curve starts at ``y0`` and has reached ``y1`` just
+    before ``x1``. Equal values: no event in between, the curve is flat at ``y0`` (a step
+    known exactly). Different values: the steps fell at times in ``[x0, x1)`` that are not
+    published, unless every time of the curve is a point (``exact``, a threshold of 1), when
+    the one time in ``[x0, x1)`` is ``x0`` itself and the curve steps there. A stretch
+    whose steps are not published is a *connector* ``(x0, y0, x1, y1)``, drawn dotted: the
+    curve lies between the two values, its step times are unknown. Missing values (None or
+    NaN) split the curve as they do today.
+
+    Parameters
+    ----------
+    xs, ys : sequence
+        The drawn points (the first is the curve's start: time 0, survival 1 or incidence 0).
+    exact : bool, default False
+        Whether every time of the curve is a published point.
+
+    Returns
+    -------
+    runs : list of list of (x, y, x_next)
+        Step functions, each drawn flat from ``x`` to ``x_next`` then vertically to the next
+        entry's ``y``; runs of no width are left out.
+    connectors : list of (x0, y0, x1, y1)
+        The stretches whose steps are withheld.
+
+    Examples
+    --------
+    >>> runs, connectors = curve_pieces([0.0, 1.0, 3.0, 4.0], [1.0, 1.0, 0.5, 0.5])
+    >>> runs
+    [[(0.0, 1.0, 1.0), (1.0, 1.0, 1.0)], [(3.0, 0.5, 4.0), (4.0, 0.5, 4.0)]]
+    >>> connectors
+    [(1.0, 1.0, 3.0, 0.5)]
+    >>> curve_pieces([0.0, 1.0, 3.0], [1.0, 1.0, 0.5], exact=True)
+    ([[(0.0, 1.0, 0.0), (0.0, 1.0, 1.0), (1.0, 0.5, 3.0)]], [])
+    """
+    runs: list[Run] = []
+    connectors: list[tuple[float, float, float, float]] = []
+    blocks: list[list[tuple[float, float]]] = [[]]
+    for x, y in zip(xs, ys, strict=True):
+        if _finite(y):
+            blocks[-1].append((float(x), float(y)))
+        elif blocks[-1]:
+            blocks.append([])
+    for block in (b for b in blocks if b):
+        if exact:
+            x0, y0 = block[0]
+            run = [(x0, y0, x0)]
+            run += [(a[0], b[1], b[0]) for a, b in itertools.pairwise(block)]
+            runs.append(run)
+            continue
+        current: Run = []
+        for j, (x, y) in enumerate(block):
+            nxt = block[j + 1] if j + 1 < len(block) else None
+            if nxt is not None and nxt[1] == y:
+                current.append((x, y, nxt[0]))
+                continue
+            current.append((x, y, x))
+            runs.append(current)
+            current = []
+            if nxt is not None:
+                connectors.append((x, y, nxt[0], nxt[1]))
+    return [r for r in runs if any(n > x for x, _, n in r) or (exact and len(r) > 1)], connectors
+
+
+def has_withheld(curves: Sequence[Mapping[str, Any]], exact: bool = False) -> bool:
+    """Return whether any drawn curve has a stretch whose steps are withheld.
+
+    Parameters
+    ----------
+    curves : sequence of mapping
+        The ``curves`` of a figure's data (``x``, ``y``, and the limits ``lower``, ``upper``).
+    exact : bool, default False
+        Whether every time of the curves is a published point (then nothing is withheld).
+    """
+    if exact:
+        return False
+    return any(
+        curve_pieces(c["x"], c[k])[1]
+        for c in curves
+        if len(c["x"]) > 1
+        for k in ("y", "lower", "upper")
+    )
+
+
+def band_vertices(
+    xs: Sequence[float], lower: Sequence[Any], upper: Sequence[Any], exact: bool = False
+) -> list[list[tuple[float, float, float]]]:
+    """Return the vertices ``(x, lower, upper)`` of a curve's confidence band, block by block.
+
+    The band follows the rule of :func:`curve_pieces`: between two points with the same limits
+    it is flat; where the limits differ it steps at the earlier point when ``exact``, else
+    it runs straight from one point's limits to the next's (the times of its steps are
+    withheld). A point missing either limit splits the band.
+
+    Examples
+    --------
+    >>> band_vertices([0.0, 2.0, 5.0], [1.0, 1.0, 0.4], [1.0, 1.0, 0.8])
+    [[(0.0, 1.0, 1.0), (2.0, 1.0, 1.0), (5.0, 0.4, 0.8)]]
+    >>> band_vertices([0.0, 2.0], [1.0, 0.4], [1.0, 0.8], exact=True)
+    [[(0.0, 1.0, 1.0), (0.0, 0.4, 0.8), (2.0, 0.4, 0.8)]]
+    """
+    blocks: list[list[tuple[float, float, float]]] = [[]]
+    for x, lo, hi in zip(xs, lower, upper, strict=True):
+        if _finite(lo) and _finite(hi):
+            blocks[-1].append((float(x), float(lo), float(hi)))
+        elif blocks[-1]:
+            blocks.append([])
+    if not exact:
+        return [b for b in blocks if b]
+    out = []
+    for block in (b for b in blocks if b):
+        vertices = [block[0]]
+        for a, b in itertools.pairwise(block):
+            vertices += [(a[0], b[1], b[2]), b]
+        out.append(vertices)
+    return out
 
 
 def nice_ticks(top: float, *, count: int = 6) -> list[float]:

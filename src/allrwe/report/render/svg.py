@@ -2,7 +2,9 @@
 
 The HTML report carries its figures as static SVG elements: no script, no plotly.js, a few
 kilobytes per figure. The drawing follows the journal conventions of the static figures
-(:mod:`allrwe.report.render.static`): a title, stepped curves with stepped confidence bands,
+(:mod:`allrwe.report.render.static`): a title, stepped curves with stepped confidence bands
+(dotted, with straight bands, between published points whose steps are withheld:
+:func:`~allrwe.report.render.style.curve_pieces`),
 censoring ticks, the number-at-risk table under the axis with one column per axis tick,
 a legend of the drawn curves only, and suppressed bars drawn as suppressed, not as zero.
 """
@@ -14,7 +16,15 @@ from collections.abc import Mapping, Sequence
 from html import escape
 from typing import Any
 
-from allrwe.report.render.style import PALETTE, curve_style, nice_ticks
+from allrwe.report.render.style import (
+    PALETTE,
+    WITHHELD_KEY,
+    band_vertices,
+    curve_pieces,
+    curve_style,
+    has_withheld,
+    nice_ticks,
+)
 from allrwe.report.render.svg_base import (
     _DASHES,
     _W,
@@ -31,25 +41,6 @@ from allrwe.report.render.svg_base import (
 from allrwe.report.render.svg_patterns import DRAW_PATTERNS
 
 __all__ = ["svg_figure"]
-
-
-def _segments(
-    xs: Sequence[float], ys: Sequence[float | None]
-) -> list[list[tuple[float, float, float]]]:
-    """Split a step function at missing values: runs of ``(x, y, x_next)``."""
-    runs: list[list[tuple[float, float, float]]] = []
-    current: list[tuple[float, float, float]] = []
-    for i, (x, y) in enumerate(zip(xs, ys, strict=True)):
-        if y is None or (isinstance(y, float) and not math.isfinite(y)):
-            if current:
-                runs.append(current)
-            current = []
-            continue
-        nxt = xs[i + 1] if i + 1 < len(xs) else x
-        current.append((x, y, nxt))
-    if current:
-        runs.append(current)
-    return runs
 
 
 def _step_path(ax: _Axes, run: list[tuple[float, float, float]]) -> str:
@@ -74,19 +65,14 @@ def _step_path(ax: _Axes, run: list[tuple[float, float, float]]) -> str:
     return "".join(parts)
 
 
-def _band(ax: _Axes, xs: Sequence[float], lo: Sequence[Any], hi: Sequence[Any]) -> list[str]:
-    """Return stepped polygons between the limits (split where either is missing)."""
-    both = [None if a is None or b is None else (a, b) for a, b in zip(lo, hi, strict=True)]
+def _band(
+    ax: _Axes, xs: Sequence[float], lo: Sequence[Any], hi: Sequence[Any], exact: bool
+) -> list[str]:
+    """Return the band's polygons (:func:`~allrwe.report.render.style.band_vertices`)."""
     shapes = []
-    for run in _segments(xs, [None if p is None else 0.0 for p in both]):
-        index = {x: i for i, x in enumerate(xs)}
-        upper: list[tuple[float, float]] = []
-        lower: list[tuple[float, float]] = []
-        for x, _, nxt in run:
-            pair = both[index[x]]
-            assert pair is not None
-            upper += [(x, pair[1]), (nxt, pair[1])]
-            lower += [(x, pair[0]), (nxt, pair[0])]
+    for block in band_vertices(xs, lo, hi, exact):
+        upper = [(x, h) for x, _, h in block]
+        lower = [(x, low) for x, low, _ in block]
         points = [(_px(ax.x(px)), _px(ax.y(py))) for px, py in upper + lower[::-1]]
         kept = [p for i, p in enumerate(points) if i == 0 or p != points[i - 1]]
         # a point between two on the same horizontal or vertical line adds nothing
@@ -103,6 +89,33 @@ def _band(ax: _Axes, xs: Sequence[float], lo: Sequence[Any], hi: Sequence[Any]) 
     return shapes
 
 
+#: dash of the connectors drawn where a curve's steps are withheld (dots, round caps)
+_WITHHELD_DASH = "0.1 4"
+
+
+def _curve_paths(
+    ax: _Axes, c: Mapping[str, Any], colour: str, dash_attr: str, exact: bool
+) -> list[str]:
+    """Return a curve's known steps (solid) and its withheld stretches (one dotted path)."""
+    runs, connectors = curve_pieces(c["x"], c["y"], exact)
+    out = [
+        f'<path d="{_step_path(ax, run)}" fill="none" stroke="{colour}" '
+        f'stroke-width="2"{dash_attr}><title>{escape(str(c["name"]))}</title></path>'
+        for run in runs
+    ]
+    if connectors:
+        dots = "".join(
+            f"M{_px(ax.x(x0))} {_px(ax.y(y0))}L{_px(ax.x(x1))} {_px(ax.y(y1))}"
+            for x0, y0, x1, y1 in connectors
+        )
+        out.append(
+            f'<path d="{dots}" fill="none" stroke="{colour}" stroke-width="2.2" '
+            f'stroke-dasharray="{_WITHHELD_DASH}" stroke-linecap="round">'
+            f"<title>{escape(str(c['name']))}: steps withheld</title></path>"
+        )
+    return out
+
+
 def _curves(figure_id: str, data: Mapping[str, Any]) -> str:
     curves = [c for c in data["curves"] if len(c["x"]) > 1]
     risk = data.get("risk") or {"times": [], "rows": []}
@@ -112,15 +125,20 @@ def _curves(figure_id: str, data: Mapping[str, Any]) -> str:
     title = str(data.get("title", ""))
     body = [_text(left, 18, title, 14, "start", font_weight="bold")] if title else []
     styles = [curve_style(c, i) for i, c in enumerate(curves)]
+    exact = bool(data.get("exact"))
     keys = [
         (str(c["name"]), s[0], _DASHES[s[1] % len(_DASHES)])
         for c, s in zip(curves, styles, strict=True)
     ]
+    if has_withheld(curves, exact):
+        keys.append((WITHHELD_KEY, "#555", _WITHHELD_DASH))
     legend, y = _legend(
         keys,
         left,
         42 if title else 18,
     )
+    if keys and keys[-1][0] == WITHHELD_KEY:  # dots need round caps to show
+        legend[-2] = legend[-2].replace("/>", ' stroke-linecap="round"/>')
     body += legend
     times = [float(t) for t in risk["times"]]
     xmax = max([*times, *(max(c["x"]) for c in curves)], default=1.0)
@@ -130,15 +148,11 @@ def _curves(figure_id: str, data: Mapping[str, Any]) -> str:
     ax = _Axes(left, top, _W - left - 24, 280, xmax, 1.0)
     body += _frame(ax, ticks, [0.0, 0.2, 0.4, 0.6, 0.8, 1.0], data["xlabel"], data["ylabel"])
     for c, (colour, _) in zip(curves, styles, strict=True):
-        for shape in _band(ax, c["x"], c["lower"], c["upper"]):
+        for shape in _band(ax, c["x"], c["lower"], c["upper"], exact):
             body.append(f'<polygon points="{shape}" fill="{colour}" fill-opacity="0.14"/>')
     for c, (colour, dash) in zip(curves, styles, strict=True):
         dash_attr = f' stroke-dasharray="{_DASHES[dash % len(_DASHES)]}"' if dash else ""
-        for run in _segments(c["x"], c["y"]):
-            body.append(
-                f'<path d="{_step_path(ax, run)}" fill="none" stroke="{colour}" '
-                f'stroke-width="2"{dash_attr}><title>{escape(str(c["name"]))}</title></path>'
-            )
+        body += _curve_paths(ax, c, colour, dash_attr, exact)
         # one tick per pixel: censorings closer than a pixel draw the same mark
         censor = dict.fromkeys(
             f"M{_px(ax.x(cx))} {_px(ax.y(cy) - 4)}v8"

@@ -26,7 +26,7 @@ from allrwe.report._view import (
     fmt_number,
     level_sort_key,
 )
-from allrwe.report.figures import PALETTE, group_colour
+from allrwe.report.figures import PALETTE, group_colour, has_withheld
 from allrwe.report.labels import label
 from allrwe.report.model import Block, Details, Figure, Row, Section, Table
 from allrwe.report.sections.after_index import after_index_table
@@ -128,8 +128,15 @@ def _listed(values: np.ndarray) -> list[Any]:
     return out.tolist()
 
 
-def curve_points(curve: pd.DataFrame, counts: pd.DataFrame, estimate: str) -> dict[str, list[Any]]:
+def curve_points(
+    curve: pd.DataFrame, counts: pd.DataFrame, estimate: str, exact: bool = False
+) -> dict[str, list[Any]]:
     """Points of one curve up to the last time with a published number at risk.
+
+    A point's estimate is the value just before its time, and its censorings are those since
+    the previous point; a censoring mark is drawn at the point, or, when every time of the
+    curve is a point (``exact``), at the previous point's time on the value after it, where
+    the persons were censored.
 
     Parameters
     ----------
@@ -139,6 +146,8 @@ def curve_points(curve: pd.DataFrame, counts: pd.DataFrame, estimate: str) -> di
         :func:`_wide` rows of its counts (``n_risk``, ``n_censor``).
     estimate : str
         ``"survival"`` or a cause label.
+    exact : bool, default False
+        Whether every time of the curve is a published point (a threshold of 1).
 
     Returns
     -------
@@ -172,12 +181,14 @@ def curve_points(curve: pd.DataFrame, counts: pd.DataFrame, estimate: str) -> di
     # Survival starts at 1, cumulative incidence at 0.
     first = 1.0 if estimate == "survival" else 0.0
 
+    # the censorings of a point left the risk set at the previous time when every time is one
+    cx = np.concatenate([[0.0], x[:-1]]) if exact else x
     return {
         "x": [0.0, *_listed(x)],
         "y": [first, *_listed(y[:keep])],
         "lower": [first, *_listed(column(low)[:keep])],
         "upper": [first, *_listed(column(high)[:keep])],
-        "cx": _listed(x[censored]),
+        "cx": _listed(cx[censored]),
         "cy": _listed(y[:keep][censored]),
         "truncated": [keep < n],
     }
@@ -197,6 +208,19 @@ def curve_end(name: str, curve: pd.DataFrame, points: dict[str, list[Any]]) -> s
     at_risk = float(ordered["n_risk"].iloc[drawn - 1])
     text = f"{name} at {points['x'][-1]:.1f} months ({at_risk:.0f} at risk)"
     return text + ", the next point withheld" if points["truncated"][0] else text
+
+
+#: the caption's sentence on the dotted stretches of curves whose steps are withheld
+DOTTED_NOTE = (
+    "Dotted: between two published points the estimate changes at times that are withheld; "
+    "the curve lies between the two values there, and the dotted line joining them is not "
+    "an estimate. Censorings are marked at the published point that counts them."
+)
+
+
+def withheld_note(curves: list[dict[str, Any]], exact: bool) -> str:
+    """Return :data:`DOTTED_NOTE` (with a leading space) if a curve has a dotted stretch."""
+    return f" {DOTTED_NOTE}" if has_withheld(curves, exact) else ""
 
 
 def curve_caption(title: str, ends: list[str], threshold: int, causes: bool = False) -> str:
@@ -258,7 +282,7 @@ def curve_figure(
             continue
         for k, cause in enumerate(causes):
             name = g if cause == "survival" else f"{g}: {cause}"
-            points = curve_points(part, counts[counts["group"] == g], cause)
+            points = curve_points(part, counts[counts["group"] == g], cause, ctx.exact_curves)
             colour = group_colour(ctx.groups, g)
             series.append({"name": name, "colour": colour, "dash": k, **points})
             end = curve_end(name, part, points)
@@ -275,7 +299,7 @@ def curve_figure(
     if not series:
         return None, risk
     ylabel = "Survival probability" if causes == ("survival",) else "Cumulative incidence"
-    data = {
+    data: dict[str, Any] = {
         "title": title,
         "curves": series,
         "xlabel": "Months",
@@ -287,7 +311,10 @@ def curve_figure(
             }
         ),
     }
+    if ctx.exact_curves:
+        data["exact"] = True
     caption = curve_caption(title, ends, ctx.min_cell_count, causes != ("survival",))
+    caption += withheld_note(series, ctx.exact_curves)
     chart = "km" if causes == ("survival",) else "cif"
     # Static files for the main analyses; censoring variants are sensitivity analyses.
     return Figure(fid, caption, chart, data, static=":" not in variable), risk
@@ -362,7 +389,7 @@ def stratum_figures(ctx: Context, variable: str, groups: list[str], title: str) 
                     & (tallies["strata_name"] == name)
                     & (tallies["strata_level"] == level)
                 ]
-                points = curve_points(one, n, "survival")
+                points = curve_points(one, n, "survival", ctx.exact_curves)
                 if len(points["x"]) > 1:
                     colour = PALETTE[k % len(PALETTE)]
                     shown = (
@@ -375,14 +402,17 @@ def stratum_figures(ctx: Context, variable: str, groups: list[str], title: str) 
             if not series:
                 continue
             words = " × ".join(label(part) for part in name.split(" &&& "))
-            data = {
+            data: dict[str, Any] = {
                 "title": f"{title} by {words}, {g}",
                 "curves": series,
                 "xlabel": "Months",
                 "ylabel": "Survival probability",
                 "risk": _stratum_risk(ctx, variable, g, name, series),
             }
+            if ctx.exact_curves:
+                data["exact"] = True
             caption = curve_caption(f"{title} of group {g} by {words}", ends, ctx.min_cell_count)
+            caption += withheld_note(series, ctx.exact_curves)
             fid = f"km-{slug(variable)}-{slug(g)}-{slug(name)}"
             static = variable in STATIC_STRATUM_ENDPOINTS and name in STATIC_STRATA
             figures.append(Figure(fid, caption, "km", data, static=static))
@@ -416,13 +446,13 @@ def simon_makuch_figures(
             part = curves[(curves["group"] == g) & (curves["strata_level"] == level)]
             if part.empty:
                 continue
-            points = curve_points(part, part, "survival")
+            points = curve_points(part, part, "survival", ctx.exact_curves)
             if len(points["x"]) > 1:
                 series.append({"name": name, "colour": PALETTE[k % len(PALETTE)], **points})
                 ends.append(curve_end(name, part, points) or name)
         if not series:
             continue
-        data = {
+        data: dict[str, Any] = {
             "title": f"{title} by {words} after index (Simon–Makuch), {g}",
             "curves": series,
             "xlabel": "Months",
@@ -437,7 +467,9 @@ def simon_makuch_figures(
             f"where fewer than {ctx.min_cell_count} persons are at risk, and a point is "
             f"published only where the entries, events and censorings since the previous "
             f"point are each 0 or at least {ctx.min_cell_count}."
-        )
+        ) + withheld_note(series, ctx.exact_curves)
+        if ctx.exact_curves:
+            data["exact"] = True
         fid = f"sm-{slug(event)}-{slug(variable)}-{slug(g)}"
         figures.append(Figure(fid, caption, "km", data, static=False))
     return figures
