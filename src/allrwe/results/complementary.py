@@ -147,8 +147,9 @@ def _solve_tables(
     ``None`` when the programme has no solution. Each table keeps its own tie-break, so the
     choice in a table is the one solving it alone would make.
     """
-    from scipy.optimize import Bounds, LinearConstraint, milp  # deferred: tables to protect
-    from scipy.sparse import coo_array
+    from scipy.sparse import coo_array  # deferred: tables to protect
+
+    from allrwe.results.highs import solve
 
     rows = _Rows()
     cost: list[np.ndarray] = []
@@ -179,11 +180,14 @@ def _solve_tables(
     is_binary = np.concatenate(binary).astype(np.int64)
     upper[is_binary] = 1.0
     matrix = coo_array((rows.val, (rows.row, rows.col)), shape=(len(rows.lower), size)).tocsr()
-    result = milp(
+    result = solve(
         np.concatenate(cost),
-        integrality=np.concatenate(integrality),
-        bounds=Bounds(low, upper),
-        constraints=LinearConstraint(matrix, rows.lower, rows.upper),
+        matrix,
+        np.asarray(rows.lower),
+        np.asarray(rows.upper),
+        low,
+        upper,
+        integer=np.concatenate(integrality),
         options={"time_limit": _TIME_LIMIT}
         if len(batch) == 1
         else {"time_limit": _TIME_LIMIT, "mip_rel_gap": _BATCH_GAP},

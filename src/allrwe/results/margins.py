@@ -43,8 +43,9 @@ from allrwe.results.margin_tables import (
 )
 
 if TYPE_CHECKING:
-    from scipy.optimize import OptimizeResult
     from scipy.sparse import csr_array
+
+    from allrwe.results.highs import Solution
 
     #: the matrix of a group's equations: sparse for the programmes (see :func:`_pinned`)
     Matrix: TypeAlias = np.ndarray | csr_array
@@ -276,24 +277,18 @@ def _solve(
     b: np.ndarray,
     floor: np.ndarray,
     cap: float | None = None,
-) -> OptimizeResult:
+) -> Solution:
     """Minimise ``objective @ x`` subject to ``A x = b`` and every unknown at least its floor.
 
     ``cap`` bounds every unknown above (only to make a spreading programme bounded).
     """
-    # deferred: only tables with several margins need it. ``milp`` without integrality is
-    # HiGHS's LP, as ``linprog(method="highs")``, with a sparse matrix and less set-up per
-    # call (these programmes are small and many): only the optimal values decide, and they
-    # are the same whichever optimal point the solver returns
-    from scipy import sparse
-    from scipy.optimize import Bounds, LinearConstraint, milp
+    # deferred: only tables with several margins need it. HiGHS's LP as ``milp`` runs it,
+    # with less set-up per call (these programmes are small and many): only the optimal
+    # values decide, and they are the same whichever optimal point the solver returns
+    from allrwe.results.highs import solve
 
     upper = np.full(len(floor), np.inf if cap is None else float(cap))
-    return milp(
-        objective,
-        constraints=LinearConstraint(a if sparse.issparse(a) else sparse.csr_array(a), b, b),
-        bounds=Bounds(np.asarray(floor, dtype=np.float64), upper),
-    )
+    return solve(objective, a, b, b, np.asarray(floor, dtype=np.float64), upper)
 
 
 def _lowest(i: int, a: Matrix, b: np.ndarray, seen: _Seen, margins: list[Margin]) -> float:

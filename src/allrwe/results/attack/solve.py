@@ -10,11 +10,11 @@ from dataclasses import dataclass
 
 import numpy as np
 from scipy import sparse
-from scipy.optimize import Bounds, LinearConstraint, milp
 from scipy.sparse.csgraph import connected_components
 
 from allrwe.results.attack.propagate import propagate
 from allrwe.results.attack.system import MAX_ILP_VARIABLES, _System
+from allrwe.results.highs import solve
 
 
 def _propagate(system: _System, passes: int = 60) -> tuple[np.ndarray, np.ndarray]:
@@ -64,23 +64,22 @@ class _Component:
 
     def optimum(self, c: np.ndarray, *, integer: bool = False) -> np.ndarray | None:
         """Minimise ``c @ x``; the solution, or ``None`` when the solver finds none."""
-        result = milp(
+        result = solve(
             c,
-            constraints=LinearConstraint(self.a, self.low, self.high),
-            bounds=Bounds(self.lb, self.ub),
-            integrality=np.ones(len(self.columns)) if integer else None,
+            self.a,
+            self.low,
+            self.high,
+            self.lb,
+            self.ub,
+            integer=np.ones(len(self.columns)) if integer else None,
         )
         if result.status != 0 or result.x is None:
             return None
-        return np.asarray(result.x)
+        return result.x
 
     def feasible(self) -> bool:
-        result = milp(
-            np.zeros(len(self.columns)),
-            constraints=LinearConstraint(self.a, self.low, self.high),
-            bounds=Bounds(self.lb, self.ub),
-        )
-        return bool(result.status == 0)
+        result = solve(np.zeros(len(self.columns)), self.a, self.low, self.high, self.lb, self.ub)
+        return result.status == 0
 
 
 def _split(
