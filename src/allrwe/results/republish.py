@@ -44,6 +44,7 @@ def republish_headlines(
     min_cell_count: int,
     hiding: Callable[[np.ndarray], np.ndarray],
     margins: dict[str, Margin],
+    cache: dict[bytes, Any] | None = None,
 ) -> np.ndarray:
     """Return ``counts`` with the hidden headline counts that hide nothing published again.
 
@@ -65,6 +66,10 @@ def republish_headlines(
         Maps hidden counts to the other records hidden with them (linked records, SMDs).
     margins : dict of str to Margin
         The declared margins (:func:`allrwe.results.margins.parse_margins`).
+    cache : dict, optional
+        The attacker's solved components (see :func:`allrwe.results.attack.attack`), e.g.
+        those of the repair rounds, which attacked the same blocks; default a dict of this
+        call's own.
 
     Returns
     -------
@@ -78,7 +83,7 @@ def republish_headlines(
     candidates = np.flatnonzero(counts & headline & (filled >= min_cell_count))
     if not len(candidates):
         return counts
-    cache: dict[bytes, Any] = {}
+    cache = {} if cache is None else cache
     totals = _implicit_totals(records, values, margins, min_cell_count)
     n = len(records)
     attacked = pd.concat([records, totals], ignore_index=True)

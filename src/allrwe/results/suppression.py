@@ -388,18 +388,19 @@ def suppress(
             protect_margins(values, primary, margins, int(min_cell_count), labels, weights)
             & is_count
         )
+        cache = {} if attack_cache is None else attack_cache
         counts = _harden(
-            records,
-            values,
-            primary,
-            counts,
-            margins,
-            int(min_cell_count),
-            weights,
-            {} if attack_cache is None else attack_cache,
+            records, values, primary, counts, margins, int(min_cell_count), weights, cache
         )
         counts = republish_headlines(
-            records, values, counts, weights, int(min_cell_count), _Hiding(records), margins
+            records,
+            values,
+            counts,
+            weights,
+            int(min_cell_count),
+            _Hiding(records),
+            margins,
+            cache,
         )
     else:
         counts = primary

@@ -43,7 +43,7 @@ from allrwe.results.attack.solve import (
     _families,
     _propagate,
     _signature,
-    _solve_component,
+    _solve_components,
     _split,
 )
 from allrwe.results.attack.system import (
@@ -190,15 +190,21 @@ def _attack(
     families = _families(system)
     hidden = np.asarray(system.hidden, dtype=bool)
     # a component without a hidden count that may be non-zero cannot leak
-    for comp in _split(system, lb, ub, np.flatnonzero(hidden & (ub >= 1))):
+    comps = list(_split(system, lb, ub, np.flatnonzero(hidden & (ub >= 1))))
+    masks = [hidden[comp.columns] for comp in comps]
+    signatures = [
+        _signature(comp, mask, min_cell_count) if cache is not None else b""
+        for comp, mask in zip(comps, masks, strict=True)
+    ]
+    todo = [i for i, s in enumerate(signatures) if cache is None or s not in cache]
+    fresh = _solve_components([comps[i] for i in todo], [masks[i] for i in todo], min_cell_count)
+    solved_all = [cache.get(s) if cache is not None else None for s in signatures]
+    for i, found in zip(todo, fresh, strict=True):
+        solved_all[i] = found
+        if cache is not None:
+            cache[signatures[i]] = found
+    for comp, solved in zip(comps, solved_all, strict=True):
         columns = comp.columns.tolist()
-        if cache is None:
-            solved = _solve_component(comp, hidden[comp.columns], min_cell_count)
-        else:
-            signature = _signature(comp, hidden[comp.columns], min_cell_count)
-            if signature not in cache:
-                cache[signature] = _solve_component(comp, hidden[comp.columns], min_cell_count)
-            solved = cache[signature]
         if solved is None:
             inconsistent |= {system.rows[int(i)].family for i in comp.rows}
             continue

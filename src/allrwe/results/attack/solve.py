@@ -256,3 +256,216 @@ def _families(system: _System) -> dict[int, tuple[str, ...]]:
         for j in row.coefs:
             found[j].add(row.family)
     return {j: tuple(sorted(f)) for j, f in found.items()}
+
+
+#: components are solved together, as one block-diagonal programme of up to this many
+#: variables: HiGHS's set-up costs more than a small component's solve, and the blocks do
+#: not interact (see :func:`_solve_components`)
+BATCH_VARIABLES = 2000
+
+
+def _solve_components(
+    comps: list[_Component], hiddens: list[np.ndarray], minimum: int
+) -> list[dict[int, tuple[int, int]] | None]:
+    """Return :func:`_solve_component` of each component, solving many at once.
+
+    The rule: a programme over several components, each a block of its own rows and
+    variables, whose objective is a sum of one objective per block, is optimal exactly where
+    each block is optimal for its own objective; so a variable's lowest and highest values
+    (unique optimal values) are those of its component solved alone. A batch without a
+    feasible point (some component's published numbers contradict its rows), or a programme
+    without a solution, is solved again component by component.
+    """
+    out: list[dict[int, tuple[int, int]] | None] = [None] * len(comps)
+    batch: list[int] = []
+    size = 0
+
+    def flush() -> None:
+        if not batch:
+            return
+        if len(batch) == 1:
+            i = batch[0]
+            out[i] = _solve_component(comps[i], hiddens[i], minimum)
+        else:
+            solved = _solve_batch([comps[i] for i in batch], [hiddens[i] for i in batch], minimum)
+            if solved is None:
+                for i in batch:
+                    out[i] = _solve_component(comps[i], hiddens[i], minimum)
+            else:
+                for i, found in zip(batch, solved, strict=True):
+                    out[i] = found
+        batch.clear()
+
+    for i, comp in enumerate(comps):
+        n = len(comp.columns)
+        hidden = hiddens[i]
+        if n > BATCH_VARIABLES // 4 or not (hidden & (comp.ub >= 1)).any():
+            flush()
+            size = 0
+            out[i] = _solve_component(comp, hiddens[i], minimum)
+            continue
+        if size + n > BATCH_VARIABLES:
+            flush()
+            size = 0
+        batch.append(i)
+        size += n
+    flush()
+    return out
+
+
+class _Batch:
+    """Components stacked as one block-diagonal programme; each block's offset and size."""
+
+    def __init__(self, comps: list[_Component]) -> None:
+        self.comps = comps
+        sizes = np.array([len(c.columns) for c in comps], dtype=np.int64)
+        self.start = np.concatenate([[0], np.cumsum(sizes)])
+        self.block = np.repeat(np.arange(len(comps)), sizes)
+        self.whole = _Component(
+            sparse.block_diag([c.a for c in comps], format="csr"),
+            np.concatenate([c.low for c in comps]),
+            np.concatenate([c.high for c in comps]),
+            np.concatenate([c.columns for c in comps]),
+            np.concatenate([c.rows for c in comps]),
+            np.concatenate([c.lb for c in comps]),
+            np.concatenate([c.ub for c in comps]),
+        )
+
+    def one_each(self, mask: np.ndarray, rank: int) -> np.ndarray:
+        """Return the ``rank``-th flagged variable of each block (where a block has one)."""
+        found = np.flatnonzero(mask)
+        if not len(found):
+            return found
+        blocks = self.block[found]
+        first = np.searchsorted(blocks, blocks)  # position of each block's first flagged
+        return found[np.arange(len(found)) - first == rank]
+
+
+class _Infeasible(Exception):
+    """A programme of a batch found no solution: the batch is solved component by component."""
+
+
+class _Bounds:
+    """The programmes of a batch (:class:`_Batch`) and the feasible points they found."""
+
+    def __init__(self, batch: _Batch, minimum: int) -> None:
+        self.batch = batch
+        self.minimum = minimum
+        n = len(batch.whole.columns)
+        self.n = n
+        self.seen_high = np.full(n, -np.inf)
+        self.seen_low = np.full(n, np.inf)
+
+    def optimum(self, c: np.ndarray) -> np.ndarray:
+        """Minimise ``c @ x`` over the batch; take the point in (:class:`_Infeasible`: none)."""
+        x = self.batch.whole.optimum(c)
+        if x is None:
+            raise _Infeasible
+        np.maximum(self.seen_high, x, out=self.seen_high)
+        np.minimum(self.seen_low, x, out=self.seen_low)
+        return x
+
+    def per_block(self, mask: np.ndarray) -> np.ndarray:
+        return np.bincount(self.batch.block[mask], minlength=len(self.batch.comps))
+
+    def jointly(self, todo: np.ndarray, sign: float, unmoved: Callable[[], np.ndarray]) -> None:
+        """Push the ``todo`` counts of each block together while that moves some of them.
+
+        ``sign`` -1 raises them, +1 lowers them; ``unmoved()`` flags those no point has
+        moved across the line yet (as :func:`_push_up` and :func:`_bound` do per component).
+        """
+        while todo.any():
+            self.optimum(sign * todo.astype(float))
+            left = unmoved() & todo
+            active = self.per_block(left) < self.per_block(todo)
+            todo = left & active[self.batch.block]
+
+    def each(
+        self, pending: np.ndarray, sign: float, skip: Callable[[np.ndarray], np.ndarray]
+    ) -> np.ndarray:
+        """Optimise each ``pending`` count alone, one per block per programme.
+
+        ``sign`` -1 maximises, +1 minimises; ``skip(chosen)`` flags the counts whose value a
+        point found since settles. Returns the optimal values (NaN where not solved).
+        """
+        values = np.full(self.n, np.nan)
+        rank = 0
+        while True:
+            chosen = self.batch.one_each(pending, rank)
+            if not len(chosen):
+                return values
+            rank += 1
+            chosen = chosen[~skip(chosen)]
+            if len(chosen):
+                c = np.zeros(self.n)
+                c[chosen] = sign
+                values[chosen] = self.optimum(c)[chosen]
+
+
+def _solve_batch(
+    comps: list[_Component], hiddens: list[np.ndarray], minimum: int
+) -> list[dict[int, tuple[int, int]] | None] | None:
+    """Bound the hidden counts of several components in block-diagonal programmes.
+
+    The same bounds as :func:`_solve_component` of each (see :func:`_solve_components`);
+    ``None`` when a programme finds no solution.
+    """
+    batch = _Batch(comps)
+    bounds = _Bounds(batch, minimum)
+    lb, ub = batch.whole.lb, batch.whole.ub
+    hidden = np.concatenate(hiddens)
+    settled = hidden & (lb >= 1) & (ub < minimum)
+    undecided = hidden & (ub >= 1) & ~settled
+    seen_high, seen_low = bounds.seen_high, bounds.seen_low
+    try:
+        # push many counts up at once, block by block while that lifts some
+        bounds.jointly(undecided, -1.0, lambda: seen_high < minimum - 1e-6)
+        # then each count still below the threshold (one seen at it is free)
+        most = bounds.each(
+            undecided & (seen_high < minimum - 1e-6), -1.0, lambda j: seen_high[j] >= minimum
+        )
+        high = np.where(np.isnan(most), np.inf, np.floor(np.nan_to_num(most) + 1e-6))
+        candidates = undecided & (high < minimum) & (high >= 1)
+        bounds.jointly(candidates, 1.0, lambda: seen_low > 1e-6)
+        # one seen at 0 has 0 for its lowest value
+        least = bounds.each(candidates & (seen_low > 1e-6), 1.0, lambda j: seen_low[j] <= 1e-6)
+        low = np.where(np.isnan(least), 0.0, np.ceil(np.nan_to_num(least) - 1e-6))
+    except _Infeasible:
+        return None
+    return [
+        _batch_bounds(comp, int(batch.start[b]), settled, candidates, lb, ub, low, high)
+        for b, comp in enumerate(comps)
+    ]
+
+
+def _batch_bounds(
+    comp: _Component,
+    start: int,
+    settled: np.ndarray,
+    candidates: np.ndarray,
+    lb: np.ndarray,
+    ub: np.ndarray,
+    low: np.ndarray,
+    high: np.ndarray,
+) -> dict[int, tuple[int, int]]:
+    """Return one block's bounds, as :func:`_solve_component` does (by position in it).
+
+    A candidate whose lowest value over the reals is below 1 is minimised over the integers
+    in a small component, alone.
+    """
+    end = start + len(comp.columns)
+    found: dict[int, tuple[int, int]] = {
+        j - start: (int(lb[j]), int(ub[j])) for j in range(start, end) if settled[j]
+    }
+    small = len(comp.columns) <= MAX_ILP_VARIABLES
+    for j in range(start, end):
+        if not candidates[j]:
+            continue
+        value = int(low[j])
+        if value < 1 and small:
+            c = np.zeros(len(comp.columns))
+            c[j - start] = 1.0
+            x = comp.optimum(c, integer=True)
+            value = math.ceil(x[j - start] - 1e-6) if x is not None else 0
+        found[j - start] = (value, int(high[j]))
+    return found
