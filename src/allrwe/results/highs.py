@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 from scipy import sparse
 
-__all__ = ["Solution", "solve"]
+__all__ = ["Session", "Solution", "solve"]
 
 try:  # SciPy's own bindings of HiGHS (the ones ``milp`` calls)
     import scipy.optimize._highspy._core as _core
@@ -88,6 +88,21 @@ def solve(
     """
     if not _LOADED:  # pragma: no cover - depends on the SciPy build
         return _by_milp(c, a, row_lower, row_upper, lower, upper, integer, options)
+    lp, is_mip = _model(c, a, row_lower, row_upper, lower, upper, integer)
+    highs = _core._Highs()
+    return _run(highs, lp, is_mip, options)
+
+
+def _model(
+    c: np.ndarray,
+    a: Any,
+    row_lower: np.ndarray,
+    row_upper: np.ndarray,
+    lower: np.ndarray,
+    upper: np.ndarray,
+    integer: np.ndarray | None,
+) -> tuple[Any, bool]:
+    """Return HiGHS's model of the programme (as ``milp`` builds it) and whether it is a MIP."""
     cost = np.atleast_1d(c).astype(np.float64)
     n = cost.size
     kinds = (
@@ -111,13 +126,17 @@ def solve(
     lp.a_matrix_.index_ = matrix.indices
     lp.a_matrix_.value_ = matrix.data.astype(np.float64)
     lp.integrality_ = [_VAR_TYPES[int(k)] for k in kinds.tolist()]
-    highs = _core._Highs()
-    settings = _settings(tuple(sorted((options or {}).items())))
-    is_mip = bool(kinds.any())
-    if highs.passOptions(settings) == _core.HighsStatus.kError:
-        return Solution(_status(highs.getModelStatus()), None, math.nan)
-    if highs.passModel(lp) == _core.HighsStatus.kError:
-        return Solution(_status(_core.HighsModelStatus.kModelError), None, math.nan)
+    return lp, bool(kinds.any())
+
+
+def _run(highs: Any, lp: Any, is_mip: bool, options: dict[str, float] | None) -> Solution:
+    """Pass the options and the model (``lp``; ``None``: keep the one passed) and solve."""
+    if lp is not None:
+        settings = _settings(tuple(sorted((options or {}).items())))
+        if highs.passOptions(settings) == _core.HighsStatus.kError:
+            return Solution(_status(highs.getModelStatus()), None, math.nan)
+        if highs.passModel(lp) == _core.HighsStatus.kError:
+            return Solution(_status(_core.HighsModelStatus.kModelError), None, math.nan)
     if highs.run() == _core.HighsStatus.kError:
         return Solution(_status(highs.getModelStatus()), None, math.nan)
     model_status = highs.getModelStatus()
@@ -134,6 +153,50 @@ def solve(
         return Solution(_status(model_status), None, math.nan)
     x = np.array(highs.getSolution().col_value)
     return Solution(_status(model_status), x, float(info.objective_function_value))
+
+
+class Session:
+    """Linear programmes over the same rows and bounds, each with an objective of its own.
+
+    Each programme after the first starts from the last one's optimal basis (only the
+    objective changes): the simplex then takes a few steps where a cold start takes many.
+    The optimal values are those of :func:`solve` of each programme alone; the optimal
+    point may be another where the optimum is not unique. After a programme without an
+    optimum, the next starts cold.
+
+    Parameters
+    ----------
+    a, row_lower, row_upper, lower, upper
+        As for :func:`solve`.
+    """
+
+    def __init__(
+        self,
+        a: Any,
+        row_lower: np.ndarray,
+        row_upper: np.ndarray,
+        lower: np.ndarray,
+        upper: np.ndarray,
+    ) -> None:
+        self._args = (a, row_lower, row_upper, lower, upper)
+        self._highs: Any = None
+
+    def minimize(self, c: np.ndarray) -> Solution:
+        """Minimise ``c @ x`` over the session's rows and bounds."""
+        if not _LOADED:  # pragma: no cover - depends on the SciPy build
+            return solve(c, *self._args)
+        cost = np.atleast_1d(c).astype(np.float64)
+        if self._highs is None:
+            lp, _ = _model(cost, *self._args, None)
+            self._highs = _core._Highs()
+            found = _run(self._highs, lp, False, None)
+        else:
+            columns = np.arange(cost.size, dtype=np.int32)
+            self._highs.changeColsCost(cost.size, columns, cost)
+            found = _run(self._highs, None, False, None)
+        if found.status != 0:
+            self._highs = None
+        return found
 
 
 _SETTINGS: dict[tuple[tuple[str, float], ...], Any] = {}

@@ -6,7 +6,7 @@ import hashlib
 import math
 from collections import defaultdict
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 from scipy import sparse
@@ -14,7 +14,7 @@ from scipy.sparse.csgraph import connected_components
 
 from allrwe.results.attack.propagate import propagate
 from allrwe.results.attack.system import MAX_ILP_VARIABLES, _System
-from allrwe.results.highs import solve
+from allrwe.results.highs import Session, solve
 
 
 def _propagate(system: _System, passes: int = 60) -> tuple[np.ndarray, np.ndarray]:
@@ -62,17 +62,30 @@ class _Component:
     lb: np.ndarray  # variable bounds from propagation
     ub: np.ndarray
 
+    #: the linear programmes' session: each starts from the last one's basis
+    session: Session | None = field(default=None, init=False, repr=False)
+
     def optimum(self, c: np.ndarray, *, integer: bool = False) -> np.ndarray | None:
-        """Minimise ``c @ x``; the solution, or ``None`` when the solver finds none."""
-        result = solve(
-            c,
-            self.a,
-            self.low,
-            self.high,
-            self.lb,
-            self.ub,
-            integer=np.ones(len(self.columns)) if integer else None,
-        )
+        """Minimise ``c @ x``; the solution, or ``None`` when the solver finds none.
+
+        Over the reals, each programme starts from the last one's optimal basis (see
+        :class:`allrwe.results.highs.Session`): the bounds read from a solution are optimal
+        values, the same from any optimal point.
+        """
+        if integer:
+            result = solve(
+                c,
+                self.a,
+                self.low,
+                self.high,
+                self.lb,
+                self.ub,
+                integer=np.ones(len(self.columns)),
+            )
+        else:
+            if self.session is None:
+                self.session = Session(self.a, self.low, self.high, self.lb, self.ub)
+            result = self.session.minimize(c)
         if result.status != 0 or result.x is None:
             return None
         return result.x
