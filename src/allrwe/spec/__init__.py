@@ -72,6 +72,7 @@ from allrwe.spec.therapy import (
     InfusionCycles,
     LinesSpec,
     PatternsSpec,
+    PriorChemoCourseSpec,
     SingleCycles,
 )
 from allrwe.spec.types import (
@@ -135,6 +136,7 @@ __all__ = [
     "PatternsSpec",
     "Percent",
     "PosInt",
+    "PriorChemoCourseSpec",
     "ReportFormat",
     "ReportSpec",
     "ResponseThresholds",

@@ -131,6 +131,25 @@ class CompletionSpec(Section):
     )
 
 
+class PriorChemoCourseSpec(Section):
+    """Chemotherapy before index classed by the length of its courses (seed 001 suppl. table 1).
+
+    Seed 001: "22 received short-term (3–7 days) low intensity chemotherapy before
+    blinatumomab initiation". A CDM records drugs, not intent, so allrwe classes what it can
+    measure, the course length: a course is an era of the ``therapy_class`` (its records joined
+    across gaps of at most ``patterns.era_gap_days``); *short-term* when every course before
+    index lasted at most ``short_max_days`` days, *longer* when one lasted more, *none* without
+    one (docs/treatment-patterns.md).
+    """
+
+    short_max_days: PosInt = Field(
+        default=7, description="a course of at most this many days is short-term (seed 001: 3–7)"
+    )
+    therapy_class: str = Field(
+        default="chemotherapy", description="the therapy class whose courses are measured"
+    )
+
+
 def _default_classes() -> dict[str, list[str]]:
     return {
         "chemotherapy": ["chemotherapy"],
@@ -174,6 +193,12 @@ class PatternsSpec(Section):
         "also counted among the persons who completed the index treatment, and within each "
         "setting stratum (seed 001: 'Among 30 R/R patients completing blinatumomab')",
     )
+    prior_chemo_course: PriorChemoCourseSpec | None = Field(
+        default=None,
+        description="when set, persons are counted by the length of their chemotherapy "
+        "courses before index (short-term, longer, none) and, within each class, those in "
+        "remission at index, overall and within therapy_by (seed 001 suppl. table 1)",
+    )
 
     @field_validator("therapy_by")
     @classmethod
@@ -196,6 +221,19 @@ class PatternsSpec(Section):
         """Every stratum ``therapy_by`` names, alone or in a crossed entry, once each."""
         parts = [p for e in self.therapy_by for p in ([e] if isinstance(e, str) else e)]
         return list(dict.fromkeys(parts))
+
+    @field_validator("prior_chemo_course")
+    @classmethod
+    def _course_class_known(
+        cls, value: PriorChemoCourseSpec | None, info: ValidationInfo
+    ) -> PriorChemoCourseSpec | None:
+        classes = info.data.get("therapy_classes") or {}
+        if value is not None and value.therapy_class not in classes:
+            raise ValueError(
+                f"prior_chemo_course.therapy_class {value.therapy_class!r} not among "
+                f"therapy_classes {sorted(classes)}"
+            )
+        return value
 
     @field_validator("novel_agent_classes")
     @classmethod

@@ -16,12 +16,15 @@ from allrwe.analyses.records import (
     status_records,
     summary_table_records,
 )
+from allrwe.analyses.therapy.chemo_course import COURSE_VARIABLE
 from allrwe.analyses.therapy.completion import NO_COMPLETION
 from allrwe.analyses.therapy.summary import TherapyPatterns
 from allrwe.results import (
     make_records,
+    margin_key,
 )
 from allrwe.results.model import MARGIN_SEPARATOR, TOTAL_PREFIX
+from allrwe.spec import CROSSED_THERAPY_BY
 
 __all__ = ["UNRECORDED_CLASS", "therapy_records"]
 
@@ -61,6 +64,72 @@ def _period(table: pd.DataFrame, analysis: str) -> pd.DataFrame:
     return categorical_records(
         frame.drop(columns=["stratum", "subgroup"]), analysis, partition=False
     )
+
+
+def _stratum_keys(table: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    """``strata_name`` and ``strata_level`` of a :func:`_by_strata` table's rows."""
+    if "stratum" not in table:
+        overall = np.full(len(table), OVERALL, dtype=object)
+        return overall, overall.copy()
+    stratum = table["stratum"].fillna("").astype(str).to_numpy(dtype=object)
+    own = stratum != ""
+    level = table["subgroup"].astype(str).to_numpy(dtype=object)
+    return np.where(own, stratum, OVERALL), np.where(own, level, OVERALL)
+
+
+def _chemo_courses(courses: pd.DataFrame, cr: pd.DataFrame) -> pd.DataFrame:
+    """Return the records of the course classes and of those in remission at index in each.
+
+    The classes partition each group and stratum (a margin). Within a class the two
+    remission levels partition it too: their margin's total is the class's count cell, so
+    that a hidden class or remission count cannot be recovered from the other table. The
+    remission rows' stratum is ``prior_chemo_course`` crossed after the table's own
+    (``setting &&& prior_chemo_course``, level ``ND &&& short-term (≤ 7 days)``).
+    """
+    if courses.empty:
+        return empty_records()
+    name, level = _stratum_keys(courses)
+    frame = courses.drop(columns=["stratum", "subgroup"], errors="ignore")
+    records = categorical_records(
+        frame.assign(strata_name=name, strata_level=level), COURSE_VARIABLE
+    )
+    if cr.empty:
+        return records
+    base_name, base_level = _stratum_keys(cr)
+    course = cr["course"].astype(str).to_numpy(dtype=object)
+    cut = CROSSED_THERAPY_BY
+    on_overall = base_name == OVERALL
+    cr_name = np.where(on_overall, COURSE_VARIABLE, base_name + cut + COURSE_VARIABLE)
+    cr_level = np.where(on_overall, course, base_level + cut + course)
+    frame = cr.drop(columns=["stratum", "subgroup", "course"], errors="ignore")
+    cr_records = categorical_records(
+        frame.assign(strata_name=cr_name, strata_level=cr_level), COURSE_VARIABLE
+    )
+    # the count cell each remission margin adds up to
+    totals: dict[tuple[str, str, str, str], str] = {}
+    for g, v, n, lv, bn, bl, c in zip(
+        cr["group"], cr["variable"], cr_name, cr_level, base_name, base_level, course, strict=True
+    ):
+        key = margin_key(COURSE_VARIABLE, str(g), str(n), str(lv), str(v))
+        totals[(str(g), str(bn), str(bl), str(c))] = TOTAL_PREFIX + key
+    out = records.copy()
+    margins = out["margin"].to_numpy(dtype=object)
+    for i, (g, sn, sl, v, lv, e) in enumerate(
+        zip(
+            out["group"],
+            out["strata_name"],
+            out["strata_level"],
+            out["variable"],
+            out["variable_level"],
+            out["estimate_name"],
+            strict=True,
+        )
+    ):
+        token = totals.get((g, sn, sl, lv)) if e == "count" and v == COURSE_VARIABLE else None
+        if token is not None:
+            margins[i] = f"{margins[i]}{MARGIN_SEPARATOR}{token}" if margins[i] else token
+    out["margin"] = margins
+    return concat_records([out, cr_records])
 
 
 def _sequences(table: pd.DataFrame) -> pd.DataFrame:
@@ -139,7 +208,9 @@ def therapy_records(patterns: TherapyPatterns, *, min_cell_count: int = 1) -> pd
     completed the index treatment, overall and by ``setting``), ``sequences`` (two
     denominators as strata), ``cycles``, ``duration_buckets``, ``duration`` (summary
     statistics), ``line_at_index``, ``line_regimens`` (line as stratum) and
-    ``dose_adherence``. Destination subgroups are linked to the cycle and duration cells they
+    ``dose_adherence``; with ``patterns.prior_chemo_course``, ``prior_chemo_course`` (the
+    course classes, and the persons in remission at index within each: :func:`_chemo_courses`).
+    Destination subgroups are linked to the cycle and duration cells they
     add up to, so that a hidden cell cannot be recovered across the two tables. Regimens of
     fewer than ``min_cell_count`` persons are pooled per line (:func:`pool_rare`).
     """
@@ -164,6 +235,7 @@ def therapy_records(patterns: TherapyPatterns, *, min_cell_count: int = 1) -> pd
         _unrecorded_classes(patterns.unrecorded_classes),
         _no_completion(patterns.index_treatments),
         categorical_records(patterns.completion, "index_completion"),
+        _chemo_courses(patterns.prior_chemo_course, patterns.cr_by_course),
     ]
     records = concat_records(parts)
     links = {"cycles": "cycles", "duration": "duration_buckets"}

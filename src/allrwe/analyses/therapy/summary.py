@@ -10,6 +10,7 @@ import pandas as pd
 from allrwe.analyses.entry import CdmRows
 from allrwe.analyses.therapy._inputs import TherapyInputs, prepare_inputs
 from allrwe.analyses.therapy._tables import categorical
+from allrwe.analyses.therapy.chemo_course import cr_by_course_table, prior_chemo_course_table
 from allrwe.analyses.therapy.completion import COMPLETED, NOT_COMPLETED, index_completion
 from allrwe.analyses.therapy.destinations import destination_strata, destination_table, sequences
 from allrwe.analyses.therapy.dose import (
@@ -134,6 +135,8 @@ class TherapyPatterns:
         default_factory=lambda: pd.DataFrame(columns=["group", "variable", "level"])
     )
     completion: pd.DataFrame = field(default_factory=pd.DataFrame)
+    prior_chemo_course: pd.DataFrame = field(default_factory=pd.DataFrame)
+    cr_by_course: pd.DataFrame = field(default_factory=pd.DataFrame)
 
     def as_dict(self) -> dict[str, pd.DataFrame]:
         """Return the result frames by name."""
@@ -199,6 +202,7 @@ def summarise_therapy_inputs(
     tr = _with_completion(inputs, index_treatments(inputs))
     therapy = therapy_by_person(inputs, tr)
     summary, buckets = treatment_duration(inputs, treatments=tr)
+    courses = inputs.spec.patterns.prior_chemo_course is not None
     doses = (
         dose_records(inputs, dose_inputs, vocab, treatments=tr)
         if dose_inputs is not None
@@ -224,6 +228,14 @@ def summarise_therapy_inputs(
         doses=doses,
         dose_adherence=dose_adherence(doses),
         completion=completion_table(inputs, tr),
+        prior_chemo_course=(
+            _by_strata(prior_chemo_course_table, inputs, therapy, strata)
+            if courses
+            else pd.DataFrame()
+        ),
+        cr_by_course=(
+            _by_strata(cr_by_course_table, inputs, therapy, strata) if courses else pd.DataFrame()
+        ),
         unrecorded_classes=pd.concat(
             [
                 unrecorded_rows(inputs, "prior_therapy"),
