@@ -98,9 +98,13 @@ def test_result_tables(patterns: TherapyPatterns) -> None:
         "dose_adherence",
         "unrecorded_classes",
         "completion",
+        "prior_chemo_course",
+        "cr_by_course",
     }
-    # without patterns.completion, no completion is counted
+    # without patterns.completion, no completion is counted; nor courses without their option
     assert patterns.completion.empty
+    assert patterns.prior_chemo_course.empty
+    assert patterns.cr_by_course.empty
     assert "completion" not in patterns.index_treatments
     # no TKI and no CAR-T record in this CDM: those classes are "not available", never 0 %
     got = patterns.unrecorded_classes

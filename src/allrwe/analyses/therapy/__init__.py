@@ -13,6 +13,13 @@ parameters are described in docs/treatment-patterns.md.
 from __future__ import annotations
 
 from allrwe.analyses.therapy._inputs import TherapyInputs, inputs_from_frames, prepare_inputs
+from allrwe.analyses.therapy.chemo_course import (
+    COURSE_VARIABLE,
+    CR_VARIABLE,
+    IN_CR,
+    course_levels,
+    person_courses,
+)
 from allrwe.analyses.therapy.completion import (
     COMPLETED,
     NO_COMPLETION,
@@ -52,6 +59,9 @@ from allrwe.analyses.therapy.summary import (
 
 __all__ = [
     "COMPLETED",
+    "COURSE_VARIABLE",
+    "CR_VARIABLE",
+    "IN_CR",
     "NOT_COMPLETED",
     "NO_COMPLETION",
     "OTHER_NOVEL_AGENT",
@@ -62,6 +72,7 @@ __all__ = [
     "analyse_therapy",
     "assign_cycles",
     "bsa",
+    "course_levels",
     "cycle_distribution",
     "destination_strata",
     "destination_table",
@@ -75,6 +86,7 @@ __all__ = [
     "inputs_from_frames",
     "line_at_index_table",
     "line_regimens",
+    "person_courses",
     "person_lines",
     "prepare_dose_inputs",
     "prepare_inputs",

@@ -8,8 +8,16 @@ from __future__ import annotations
 
 from typing import Any
 
+from allrwe.analyses.therapy import COURSE_VARIABLE, CR_VARIABLE, IN_CR, course_levels
 from allrwe.report._blocks import Context, group_header, make_table, na_text, slug
-from allrwe.report._view import Value, fmt_count, fmt_number, fmt_pct, level_sort_key
+from allrwe.report._view import (
+    Value,
+    fmt_count,
+    fmt_count_pct,
+    fmt_number,
+    fmt_pct,
+    level_sort_key,
+)
 from allrwe.report.figures import group_colour
 from allrwe.report.model import Block, Figure, Row, Section, Text
 from allrwe.report.sections.destinations import SETTING_TITLES, destinations_section
@@ -131,6 +139,56 @@ def _prior_subsequent(ctx: Context, spec: StudySpec) -> Section | None:
     return Section("patterns-therapy", "Prior and subsequent therapy", (*blocks, note))
 
 
+def _chemo_courses(ctx: Context, spec: StudySpec) -> Section | None:
+    """Chemotherapy before index by course length, and in CR at index within each class.
+
+    One table per group: a row per stratum level (all, then each ``patterns.therapy_by``
+    level) and class, with the class's persons (% of the level) and those in CR at index (%
+    of the class). Seed 001 Supplementary Table 1.
+    """
+    rule = spec.patterns.prior_chemo_course
+    frame = ctx.view.frame(COURSE_VARIABLE)
+    if rule is None or frame.empty:
+        return None
+    classes = course_levels(rule.therapy_class, rule.short_max_days)
+    cut = " &&& "
+    blocks: list[Block] = []
+    for g in ctx.present_groups(COURSE_VARIABLE):
+        levels = [(_O, _O)]
+        for sn in spec.patterns.therapy_by_names:
+            found = set(frame.loc[frame["strata_name"] == sn, "strata_level"].astype(str))
+            levels += [(sn, sl) for sl in sorted(found, key=level_sort_key)]
+        rows = []
+        for sn, sl in levels:
+            name = "All" if sn == _O else SETTING_TITLES.get(sl, sl).replace(cut, " × ")
+            crn = COURSE_VARIABLE if sn == _O else f"{sn}{cut}{COURSE_VARIABLE}"
+            for c in classes:
+                crl = c if sn == _O else f"{sl}{cut}{c}"
+                n = ctx.view.get(COURSE_VARIABLE, g, sn, sl, COURSE_VARIABLE, c, "count")
+                if not n.present:
+                    continue
+                pct = ctx.view.get(COURSE_VARIABLE, g, sn, sl, COURSE_VARIABLE, c, "percentage")
+                cr = [ctx.view.get(COURSE_VARIABLE, g, crn, crl, CR_VARIABLE, IN_CR, e)
+                      for e in ("count", "percentage")]  # fmt: skip
+                in_cr = "" if not cr[0].present else fmt_count_pct(cr[0], cr[1])
+                rows.append(Row((name, c, fmt_count_pct(n, pct), in_cr)))
+        header = ("Stratum", "Course length", "Persons (%)", "In CR at index, n (% of class)")
+        caption = (
+            f"{group_header(ctx, g)}: {rule.therapy_class} before index by course length "
+            f"(short-term: every course at most {rule.short_max_days} days)"
+        )
+        blocks.append(make_table(ctx, f"table-prior-chemo-course-{slug(g)}", caption, header, rows))
+    note = Text(
+        (
+            "Course length only: a course is a run of records joined across gaps of at most "
+            f"{spec.patterns.era_gap_days} days. A CDM does not record the intensity a "
+            "clinician intended; in CR at index is the treatment setting consolidation.",
+        ),
+        style="note",
+    )
+    return Section("patterns-chemo-course", "Chemotherapy courses before index", (*blocks, note))
+
+
 def _sequences(ctx: Context) -> Section | None:
     frame = ctx.view.frame("sequences")
     if frame.empty:
@@ -216,6 +274,7 @@ def patterns_section(ctx: Context, spec: StudySpec) -> Section:
             _duration(ctx),
             _lines(ctx),
             _prior_subsequent(ctx, spec),
+            _chemo_courses(ctx, spec),
             destinations_section(ctx, spec),
             _sequences(ctx),
             pathways_section(ctx),
