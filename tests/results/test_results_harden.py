@@ -6,7 +6,10 @@ leak: INO Ph+ survival ``n`` = 4 as overall minus the Ph- risk sets of published
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
+import pandas as pd
 
 from allrwe.results import ResultSet, make_records, suppress
 from allrwe.results.attack import attack, exposing
@@ -95,3 +98,18 @@ def test_the_repair_keeps_the_cr_crh_rate_and_hides_cr_alone():
     assert shown[("cr_crh", "overall", "count")] == 12.0
     assert np.isnan(shown[("cr", "overall", "count")])
     assert np.isnan(shown[("best_response", "CRh", "count")])
+
+
+def test_a_leak_the_attacks_of_changed_blocks_miss_is_closed():
+    # the seed003 example on a claims CDM of 5,000 persons (seed 2), reduced to 548 INO
+    # records: a repair round that attacked only the changed blocks found no leak, while the
+    # whole attack recovered the 1..4 censored persons of the prior-HSCT stratum's time to
+    # HSCT (n 21, 8 deaths, 9 transplants); "no leak" is now checked by a whole attack
+    records = pd.read_parquet(Path(__file__).with_name("partial_attack_records.parquet"))
+    result = ResultSet.create(records, spec={"study": "test"}, cdm_source="synthetic")
+    published = suppress(result, 5).records
+    assert attack(published, 5).leaks == ()
+    shown = published.set_index(["analysis", "strata_level", "variable", "estimate_name"])
+    assert np.isnan(
+        shown.loc[("cumulative_incidence_summary", "yes", "time_to_hsct", "n"), "value"]
+    )
