@@ -64,14 +64,15 @@ log = logging.getLogger("allrwe.study")
 log.setLevel(logging.DEBUG)
 log.addHandler(StageTimes())
 from allrwe.cli.app import finish, main, prepare_process
-prepare_process()  # as the allrwe console script starts
+args = sys.argv[3:] if sys.argv[1] == "--profile" else sys.argv[1:]
+prepare_process(args)  # as the allrwe console script starts: imports its command's module only
 if sys.argv[1] == "--profile":
     import cProfile
     prof = cProfile.Profile()
-    code = prof.runcall(main, sys.argv[3:])
+    code = prof.runcall(main, args)
     prof.dump_stats(sys.argv[2])
 else:
-    code = main(sys.argv[1:])
+    code = main(args)
 finish(code)  # as the allrwe console script ends
 """
 
