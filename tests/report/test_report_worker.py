@@ -16,7 +16,13 @@ from allrwe.errors import FigureWorkerError
 from allrwe.report import build_report, write_report, write_static
 from allrwe.report.figures import STATIC_CHARTS, static_files
 from allrwe.report.model import Figure
-from allrwe.report.worker import FigureWorker, _plain_category, _WorkerTraceback
+from allrwe.report.worker import (
+    FigureWorker,
+    FigureWorkers,
+    _plain_category,
+    _WorkerTraceback,
+    figure_processes,
+)
 
 BARS = Figure(
     "bars-test",
@@ -246,3 +252,79 @@ def test_a_script_without_a_main_guard_is_not_run_again_by_the_worker(tmp_path):
     )
     assert (done.returncode, done.stdout) == (0, "2 files\n"), done.stderr
     assert sorted(p.name for p in tmp_path.glob("b.*")) == ["b.png", "b.svg"]
+
+
+@pytest.fixture
+def pool() -> Iterator[FigureWorkers]:
+    with FigureWorkers(2) as started:
+        assert started.start()
+        yield started
+
+
+def _bars(name: str) -> Figure:
+    return Figure(name, "test", "bars", dict(BARS.data))
+
+
+def test_a_pool_writes_the_report_files_of_one_worker_in_figure_order(
+    results, spec, meta, pool, tmp_path
+):
+    serial = write_report(results, spec, tmp_path / "serial", meta=meta)
+    parallel = write_report(results, spec, tmp_path / "pool", meta=meta, figures=pool)
+    figures = [p for p in parallel if p.suffix in (".png", ".svg")]
+    assert len(figures) >= 4  # at least two figures: both processes draw
+    assert pool.wait() == figures
+    assert [p.relative_to(tmp_path / "pool") for p in parallel] == [
+        p.relative_to(tmp_path / "serial") for p in serial
+    ]
+    assert _files(tmp_path / "serial") == _files(tmp_path / "pool")
+    assert pool.wait() == []
+
+
+def test_a_pool_deals_the_figures_out_in_turn(pool, tmp_path):
+    shares = []
+    for worker in pool.workers:
+        submit = worker.submit
+
+        def recording(figures, folder, submit=submit):
+            shares.append([f.id for f in figures])
+            return submit(figures, folder)
+
+        worker.submit = recording  # type: ignore[method-assign]
+    figures = [_bars(f"b{i}") for i in range(5)]
+    assert pool.submit(figures, tmp_path)
+    assert shares == [["b0", "b2", "b4"], ["b1", "b3"]]
+    assert pool.wait() == [p for f in figures for p in static_files(f, tmp_path)]
+
+
+def test_an_error_in_one_process_of_a_pool_is_raised_once_both_replied(pool, tmp_path):
+    assert pool.submit([BARS, BROKEN], tmp_path / "w")  # BARS to one, BROKEN to the other
+    with pytest.raises(KeyError, match="curves"):
+        pool.wait()
+    assert (tmp_path / "w" / "bars-test.svg").is_file()
+    # nothing of the failed request is left to read: the next one is waited for alone
+    assert pool.submit([_bars("b0"), _bars("b1")], tmp_path / "again")
+    assert [p.name for p in pool.wait()] == ["b0.png", "b0.svg", "b1.png", "b1.svg"]
+
+
+def test_the_share_of_a_dead_process_goes_to_another(pool, tmp_path):
+    dead = pool.workers[0]._proc
+    assert dead is not None
+    dead.kill()
+    dead.wait()
+    figures = [_bars(f"b{i}") for i in range(3)]
+    assert pool.submit(figures, tmp_path)
+    assert pool.wait() == [p for f in figures for p in static_files(f, tmp_path)]
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(
+        p.name for f in figures for p in static_files(f, tmp_path)
+    )
+    for worker in pool.workers:
+        worker.close()
+    assert not pool.submit(figures, tmp_path)  # none running: the caller draws them
+
+
+def test_a_pool_has_one_process_per_cpu_up_to_two():
+    cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    assert figure_processes() == min(2, cpus or 1)
+    assert len(FigureWorkers().workers) == figure_processes()
+    with pytest.raises(ValueError, match="at least 1, not 0"):
+        FigureWorkers(0)

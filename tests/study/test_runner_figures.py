@@ -11,7 +11,7 @@ from study_paths import DEMO_SPEC
 
 from allrwe.errors import FigureWorkerError
 from allrwe.report import worker as figure_worker
-from allrwe.report.worker import FigureWorker
+from allrwe.report.worker import FigureWorker, figure_processes
 from allrwe.study import StageEvent, run_study
 from allrwe.study.output import write_manifest
 
@@ -53,7 +53,8 @@ def test_a_worker_that_dies_stops_the_run_and_keeps_the_previous_output(
     assert info.value.exit_code == 1
     assert (out / "report.html").read_text() == "previous report"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["out"]  # no staging folder left
-    assert [w.returncode for w in workers] == [3]
+    # the demo report has more static figures than processes: each process got a share
+    assert [w.returncode for w in workers] == [3] * figure_processes()
 
 
 def test_ctrl_c_during_the_run_ends_the_worker(emr_cdm, workers, tmp_path):
@@ -64,8 +65,8 @@ def test_ctrl_c_during_the_run_ends_the_worker(emr_cdm, workers, tmp_path):
     out = tmp_path / "out"
     with pytest.raises(KeyboardInterrupt):
         run_study(DEMO_SPEC, emr_cdm, out, progress=interrupt)
-    assert len(workers) == 1
-    assert workers[0].returncode is not None  # ended and reaped
+    assert len(workers) == figure_processes()
+    assert all(w.returncode is not None for w in workers)  # ended and reaped
     assert not out.exists()
     assert list(tmp_path.iterdir()) == []
 

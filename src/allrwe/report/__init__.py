@@ -22,7 +22,7 @@ if TYPE_CHECKING:
     from allrwe.report.model import ReportDocument, ReportMeta
     from allrwe.report.render import render_html
     from allrwe.report.structure import SECTION_IDS, build_report, meta_from_results
-    from allrwe.report.worker import FigureWorker
+    from allrwe.report.worker import FigureWorker, FigureWorkers
     from allrwe.results import ResultSet
     from allrwe.spec import StudySpec
 
@@ -75,7 +75,7 @@ def write_report(
     out_dir: str | os.PathLike[str],
     *,
     meta: ReportMeta | None = None,
-    figures: FigureWorker | None = None,
+    figures: FigureWorker | FigureWorkers | None = None,
 ) -> list[Path]:
     """Write ``report.html`` and ``figures/*.png``/``*.svg`` for suppressed results.
 
@@ -90,7 +90,7 @@ def write_report(
     meta : ReportMeta, optional
         Title block; default from the provenance and the spec.
     figures : FigureWorker, optional
-        A started worker process to draw the static figures in. They are then written
+        Started worker process(es) to draw the static figures in. They are then written
         while the caller goes on, and complete only when :meth:`FigureWorker.wait` returns.
         Without one (or if it has stopped) they are drawn here before this returns.
 

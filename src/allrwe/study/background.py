@@ -1,10 +1,12 @@
 """Work a run overlaps with the engine's scan: importing later modules, drawing figures.
 
 The rule this module owns: the scan of the ``extract`` step runs inside the engine, which
-leaves Python free, so the modules of the later steps are imported then (in a daemon thread),
-and the static figures are drawn by a worker process started then; the run waits for the
-figures only at its very end, after the audit (which reads the results and the HTML, not the
-PNG and SVG files).
+leaves Python free, so the modules of the later steps are imported then (in a daemon thread).
+The static figures are drawn by worker processes (:class:`~allrwe.report.worker.FigureWorkers`)
+started after the scan, whose two engine threads keep both CPUs busy: the analyses and the
+suppression after it run in one thread and leave a CPU free for the workers' start-up. The run
+waits for the figures only at its very end, after the audit (which reads the results and the
+HTML, not the PNG and SVG files).
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ import time
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from allrwe.report.worker import FigureWorker
+    from allrwe.report.worker import FigureWorker, FigureWorkers
 
 __all__ = ["LATER_MODULES", "import_in_background", "wait_for_figures"]
 
@@ -55,7 +57,7 @@ def import_in_background(names: tuple[str, ...]) -> threading.Thread:
     return thread
 
 
-def wait_for_figures(figures: FigureWorker) -> None:
+def wait_for_figures(figures: FigureWorker | FigureWorkers) -> None:
     """Wait for the static figures the worker draws (none to wait for if drawn here)."""
     started = time.perf_counter()
     written = figures.wait()

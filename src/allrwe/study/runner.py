@@ -44,7 +44,7 @@ from allrwe.study.prepare import (
 from allrwe.study.progress import STAGES, ProgressCallback, StageEvent, StageReporter
 
 if TYPE_CHECKING:
-    from allrwe.report.worker import FigureWorker
+    from allrwe.report.worker import FigureWorkers
     from allrwe.results import AuditReport, ResultSet
 
 __all__ = ["STAGES", "ProgressCallback", "RunSummary", "StageEvent", "run_study"]
@@ -229,7 +229,7 @@ def run_study(
     DisclosureError
         The output audit finds a small cell or a person identifier (nothing is written).
     """
-    from allrwe.report.worker import FigureWorker
+    from allrwe.report.worker import FigureWorkers
 
     spec, vocab = _load(spec_path_or_spec, tuple(vocab_paths))
     # The one spec object the whole run reads holds the threshold, wherever it was given.
@@ -240,7 +240,7 @@ def run_study(
         # The figure worker ends before the staging folder is committed or removed.
         cdm_path = local_path(cdm_url)
         protect = (cdm_path,) if cdm_path is not None else ()
-        with StagedOutput(out_dir, protect=protect) as staged, FigureWorker() as figures:
+        with StagedOutput(out_dir, protect=protect) as staged, FigureWorkers() as figures:
             try:
                 summary = _run(
                     spec, vocab, cdm_url, staged, patient_level, steps, created_at, figures
@@ -268,7 +268,7 @@ def _run(
     patient_level: bool,
     progress: StageReporter,
     created_at: str | None,
-    figures: FigureWorker,
+    figures: FigureWorkers,
 ) -> dict[str, Any]:
     with progress.stage("connect") as notes:
         owned = isinstance(cdm_url, str | os.PathLike)
@@ -281,15 +281,16 @@ def _run(
             notes.append(check_step(source, vocab, data=False))
         with progress.stage("extract") as notes:
             imports = import_in_background(LATER_MODULES)
-            # the static figures are drawn in a process of their own, started now so that
-            # its start-up overlaps the scan (the report is drawn here if it cannot start)
-            figures.start()
             vocab, resolution = resolve_step(source, vocab)
             # One scan per event table; the data rules and every analysis read the kept rows.
             extracted = extract_step(kept, vocab)
             resolution = recorded_step(kept, vocab, resolution)
             notes.append(f"{extracted}; {check_step(kept, vocab, data=True)}")
             imports.join()
+        # The static figures are drawn by processes of their own, started once the scan is
+        # done: it keeps both CPUs busy, while the analyses and the suppression, single-threaded
+        # Python, leave one free for their start-up (the report is drawn here if none starts).
+        figures.start()
         from allrwe.report import write_report
         from allrwe.results import export, publishable_records
         from allrwe.results.summarised import write_summarised_result
