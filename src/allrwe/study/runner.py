@@ -5,7 +5,7 @@ The runner only sequences the steps of :mod:`allrwe.study.prepare` (check, extra
 times each and reports it to an optional progress callback (:data:`STAGES`). It owns the run's
 resources: the CDM connection it opened, the rows the run keeps (:class:`~allrwe.io.KeptRows`,
 released at the end), the staging folder (moved into place only when the audit of the
-shareable outputs passes) and the figure worker.
+shareable outputs passes) and the figure workers.
 """
 
 from __future__ import annotations
@@ -237,7 +237,7 @@ def run_study(
     steps = StageReporter(progress)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        # The figure worker ends before the staging folder is committed or removed.
+        # The figure workers end before the staging folder is committed or removed.
         cdm_path = local_path(cdm_url)
         protect = (cdm_path,) if cdm_path is not None else ()
         with StagedOutput(out_dir, protect=protect) as staged, FigureWorkers() as figures:
@@ -287,9 +287,9 @@ def _run(
             resolution = recorded_step(kept, vocab, resolution)
             notes.append(f"{extracted}; {check_step(kept, vocab, data=True)}")
             imports.join()
-        # The static figures are drawn by processes of their own, started once the scan is
-        # done: it keeps both CPUs busy, while the analyses and the suppression, single-threaded
-        # Python, leave one free for their start-up (the report is drawn here if none starts).
+        # The static figures are drawn by processes of their own (about 0.5 s of CPU each to
+        # start), started once the scan is done: it keeps both CPUs busy, while the analyses
+        # and the suppression run in one thread (the figures are drawn here if none starts).
         figures.start()
         from allrwe.report import write_report
         from allrwe.results import export, publishable_records
