@@ -31,7 +31,19 @@ from allrwe.io.source import CdmSource
 from allrwe.io.vocabulary import Vocabulary
 from allrwe.spec import StudySpec
 
-__all__ = ["Window", "classify", "has_event", "offset_days", "status_flags", "window_bounds"]
+__all__ = [
+    "IN_REMISSION_SETTING",
+    "Window",
+    "classify",
+    "has_event",
+    "in_cr_at_index",
+    "offset_days",
+    "status_flags",
+    "window_bounds",
+]
+
+#: the treatment setting :func:`classify` gives a patient in remission at index
+IN_REMISSION_SETTING = "consolidation"
 
 #: Days relative to index, both ends inclusive; ``None`` = unbounded.
 Window = tuple[int | None, int | None]
@@ -141,10 +153,21 @@ def classify(frame: pd.DataFrame, spec: StudySpec) -> pd.DataFrame:
     setting = np.where(rr, "RR", np.where(short, "unknown", "ND"))
     treatment = np.select(
         [frame["in_remission"].astype(bool).to_numpy(), setting == "RR", setting == "ND"],
-        ["consolidation", "re-induction", "induction"],
+        [IN_REMISSION_SETTING, "re-induction", "induction"],
         default="unknown",
     )
     out = frame.copy()
     out["setting"] = setting
     out["treatment_setting"] = treatment
     return out
+
+
+def in_cr_at_index(frame: pd.DataFrame) -> np.ndarray:
+    """Return whether each patient was in remission at index: the one rule for "in CR at index".
+
+    A patient in remission at index is the one :func:`classify` puts in the treatment setting
+    :data:`IN_REMISSION_SETTING`; without a ``treatment_setting`` column, nobody is.
+    """
+    if "treatment_setting" not in frame:
+        return np.zeros(len(frame), dtype=bool)
+    return (frame["treatment_setting"].astype("object") == IN_REMISSION_SETTING).to_numpy()

@@ -38,6 +38,7 @@ from allrwe.analyses.outcomes.response import (
 )
 from allrwe.analyses.outcomes.strata import add_strata, parse_strata, strata_levels
 from allrwe.analyses.survival.distributions import beta_ppf
+from allrwe.cohort.status import in_cr_at_index
 from allrwe.errors import AnalysisError
 from allrwe.spec import StudySpec
 
@@ -46,8 +47,6 @@ __all__ = ["IN_CR_AT_INDEX", "RATE_DEFINITIONS", "clopper_pearson", "response_ra
 #: Rate of the persons in remission at index, who are not evaluable for response; its
 #: denominator is every person of the group and stratum.
 IN_CR_AT_INDEX = "in_cr_at_index"
-#: the treatment setting of a person in remission at index (allrwe.cohort.status)
-_IN_REMISSION_SETTING = "consolidation"
 
 #: Rate name -> (numerator flag, denominator rule, description).
 RATE_DEFINITIONS: dict[str, tuple[str, str, str]] = {
@@ -126,12 +125,6 @@ def clopper_pearson(
     return np.where(empty, np.nan, lower), np.where(empty, np.nan, upper)
 
 
-def _in_cr_at_index(frame: pd.DataFrame) -> np.ndarray:
-    if "treatment_setting" not in frame:
-        return np.zeros(len(frame), dtype=bool)
-    return (frame["treatment_setting"].astype("object") == _IN_REMISSION_SETTING).to_numpy()
-
-
 def _bases(frame: pd.DataFrame, in_cr: np.ndarray) -> dict[str, pd.DataFrame]:
     """Return the denominator persons of each rule of :data:`RATE_DEFINITIONS`."""
     evaluable = frame[~in_cr]
@@ -150,7 +143,7 @@ def _rate_rows(frame: pd.DataFrame, response: ResponseResult) -> list[dict[str, 
     rows: list[dict[str, object]] = []
     available = response.available
     n_all = len(frame)
-    in_cr = _in_cr_at_index(frame)
+    in_cr = in_cr_at_index(frame)
     n_eval = int((~in_cr).sum())
     bases = _bases(frame, in_cr) if available else {}
     for name, (flag, rule, _) in RATE_DEFINITIONS.items():

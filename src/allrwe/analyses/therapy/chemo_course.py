@@ -14,8 +14,9 @@ Rule (docs/treatment-patterns.md, "Chemotherapy courses before index"):
 
 Seed 001 calls its 3–7-day courses "low intensity"; intent is not in a CDM, so the classes
 name what is measured, the course length. Within each class the persons **in remission at
-index** are counted by the rule of the outcomes' ``in_cr_at_index``: treatment setting
-``consolidation`` (a remission record or an MRD measurement shortly before index).
+index** are counted by the one rule of :func:`allrwe.cohort.status.in_cr_at_index` (the
+outcomes' ``in_cr_at_index`` too): treatment setting ``consolidation`` (a remission record or
+an MRD measurement shortly before index).
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ import pandas as pd
 from allrwe.analyses.therapy._inputs import TherapyInputs, days
 from allrwe.analyses.therapy._tables import categorical
 from allrwe.analyses.therapy.periods import therapy_by_person
+from allrwe.cohort.status import in_cr_at_index
 
 __all__ = [
     "COURSE_VARIABLE",
@@ -44,8 +46,6 @@ __all__ = [
 COURSE_VARIABLE, CR_VARIABLE = "prior_chemo_course", "in_cr_at_index"
 #: the levels of :data:`CR_VARIABLE`
 IN_CR, NOT_IN_CR = "in CR at index", "not in CR at index"
-#: the treatment setting of a person in remission at index (the outcomes' rule)
-_IN_REMISSION_SETTING = "consolidation"
 
 
 def course_levels(therapy_class: str, short_max_days: int) -> list[str]:
@@ -110,8 +110,7 @@ def person_courses(inputs: TherapyInputs, therapy: pd.DataFrame | None = None) -
     course = np.where(longest.isna(), none, np.where(longest <= rule.short_max_days, short, longer))
     out = cohort.assign(course=course, longest_course_days=longest.to_numpy())
     if "treatment_setting" in cohort:
-        in_cr = cohort["treatment_setting"].astype("object") == _IN_REMISSION_SETTING
-        out["in_cr"] = np.where(in_cr.to_numpy(), IN_CR, NOT_IN_CR)
+        out["in_cr"] = np.where(in_cr_at_index(cohort), IN_CR, NOT_IN_CR)
     return out
 
 
