@@ -30,6 +30,7 @@ from allrwe.spec import CycleRule, StudySpec
 __all__ = [
     "TherapyInputs",
     "days",
+    "eras",
     "inputs_from_frames",
     "prepare_inputs",
     "unrecorded_classes",
@@ -42,6 +43,20 @@ def days(values: pd.Series | np.ndarray) -> np.ndarray:
     """Return dates as int64 day numbers (days since 1970-01-01)."""
     arr = pd.to_datetime(pd.Series(values)).to_numpy().astype("datetime64[D]")
     return (arr - _EPOCH).astype("int64")
+
+
+def eras(frame: pd.DataFrame, key: list[str], start: str, end: str, gap: int) -> pd.DataFrame:
+    """Return ``frame`` sorted with its eras numbered: the one era rule of the pattern analyses.
+
+    Within each ``key``, records sorted by ``start`` then ``end`` (day numbers) join the era of
+    the records before them when they start at most ``gap`` days (``patterns.era_gap_days``)
+    after the latest end so far; otherwise they open the next era. ``_era`` numbers the eras
+    of each key from 0.
+    """
+    ev = frame.sort_values([*key, start, end], kind="mergesort")
+    prev_end = ev.groupby(key)[end].cummax().groupby([ev[k] for k in key]).shift(1)
+    breaks = (ev[start] - prev_end > gap).astype("int64")  # the first record: NaN, no break
+    return ev.assign(_era=breaks.groupby([ev[k] for k in key]).cumsum())
 
 
 def to_dates(day_numbers: np.ndarray | pd.Series) -> np.ndarray:

@@ -26,7 +26,7 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-from allrwe.analyses.therapy._inputs import TherapyInputs, days
+from allrwe.analyses.therapy._inputs import TherapyInputs, days, eras
 from allrwe.analyses.therapy._tables import categorical
 from allrwe.analyses.therapy.periods import therapy_by_person
 from allrwe.cohort.status import in_cr_at_index
@@ -66,11 +66,8 @@ def course_levels(therapy_class: str, short_max_days: int) -> list[str]:
 def _longest_course(records: pd.DataFrame, gap: int) -> pd.Series:
     """Longest course (days, both ends counted) per ``person_id, group`` of ``records``."""
     ev = records.assign(_s=days(records["start_date"]), _e=days(records["end_date"]))
-    ev = ev.sort_values(["person_id", "group", "_s", "_e"], kind="mergesort")
-    key = [ev["person_id"], ev["group"]]
-    prev_end = ev.groupby(key)["_e"].cummax().groupby(key).shift(1)
-    course = ((ev["_s"] - prev_end > gap) | prev_end.isna()).astype("int64").groupby(key).cumsum()
-    spans = ev.groupby([ev["person_id"], ev["group"], course]).agg(s=("_s", "min"), e=("_e", "max"))
+    ev = eras(ev, ["person_id", "group"], "_s", "_e", gap)
+    spans = ev.groupby(["person_id", "group", "_era"]).agg(s=("_s", "min"), e=("_e", "max"))
     length = spans["e"] - spans["s"] + 1
     return length.groupby(level=[0, 1]).max()
 

@@ -17,7 +17,7 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-from allrwe.analyses.therapy._inputs import TherapyInputs, days, to_dates
+from allrwe.analyses.therapy._inputs import TherapyInputs, days, eras, to_dates
 from allrwe.analyses.therapy._tables import categorical, continuous
 from allrwe.analyses.therapy.cycles import assign_cycles
 
@@ -31,11 +31,7 @@ def _group_events(inputs: TherapyInputs, group: str) -> pd.DataFrame:
 
 def _first_era_end(ev: pd.DataFrame, gap: int) -> pd.DataFrame:
     """Per (person_id, group): end of the first era of records sorted by start."""
-    ev = ev.sort_values(["person_id", "group", "start", "end"], kind="mergesort")
-    key = [ev["person_id"], ev["group"]]
-    prev_end = ev.groupby(key)["end"].cummax().groupby(key).shift(1)
-    breaks = (ev["start"] - prev_end > gap).fillna(False).astype("int64")
-    ev = ev.assign(_era=breaks.groupby(key).cumsum())
+    ev = eras(ev, ["person_id", "group"], "start", "end", gap)
     first = ev[ev["_era"] == 0]
     return first.groupby(["person_id", "group"], as_index=False).agg(
         index_end=("end", "max"), n_records=("start", "size")

@@ -16,7 +16,7 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-from allrwe.analyses.therapy._inputs import TherapyInputs, days
+from allrwe.analyses.therapy._inputs import TherapyInputs, days, eras
 from allrwe.analyses.therapy._tables import percent
 from allrwe.analyses.therapy.index import index_treatments
 
@@ -35,12 +35,8 @@ OTHER_NOVEL_AGENT = "other_novel_agent"
 def _era_starts(events: pd.DataFrame, gap: int) -> np.ndarray:
     """Start day of the era (same set, records joined across gaps <= ``gap``) of each event."""
     ev = events.assign(_s=days(events["start_date"]), _e=days(events["end_date"]))
-    ev = ev.sort_values(["person_id", "concept_set", "_s", "_e"], kind="mergesort")
-    key = [ev["person_id"], ev["concept_set"]]
-    prev_end = ev.groupby(key)["_e"].cummax().groupby(key).shift(1)
-    new = (ev["_s"] - prev_end > gap) | prev_end.isna()
-    era = new.astype("int64").groupby(key).cumsum()
-    era_start = ev.groupby([ev["person_id"], ev["concept_set"], era])["_s"].transform("min")
+    ev = eras(ev, ["person_id", "concept_set"], "_s", "_e", gap)
+    era_start = ev.groupby(["person_id", "concept_set", "_era"])["_s"].transform("min")
     return era_start.reindex(events.index).to_numpy(dtype="int64")
 
 
