@@ -58,3 +58,33 @@ def write_cdm(path: Path, tables: dict[str, list[dict[str, Any]]]) -> Path:
     finally:
         con.close()
     return path
+
+
+def write_vocabulary(
+    path: Path,
+    concepts: list[tuple[int, str, str, str, str | None, str]],
+    maps_to: list[tuple[int, int]],
+) -> Path:
+    """Add vocabulary tables to the DuckDB CDM at ``path``.
+
+    ``concept`` holds ``concepts`` (id, name, domain, vocabulary, standard, code);
+    ``concept_relationship`` holds a ``Maps to`` row per pair of ``maps_to``.
+    """
+    con = duckdb.connect(str(path))
+    try:
+        con.execute(
+            "CREATE TABLE concept (concept_id BIGINT, concept_name VARCHAR, domain_id VARCHAR,"
+            " vocabulary_id VARCHAR, standard_concept VARCHAR, concept_code VARCHAR)"
+        )
+        rows = [list(c) for c in concepts]
+        con.executemany("INSERT INTO concept VALUES (?, ?, ?, ?, ?, ?)", rows)
+        con.execute(
+            "CREATE TABLE concept_relationship (concept_id_1 BIGINT, concept_id_2 BIGINT,"
+            " relationship_id VARCHAR)"
+        )
+        con.executemany(
+            "INSERT INTO concept_relationship VALUES (?, ?, 'Maps to')", [list(r) for r in maps_to]
+        )
+    finally:
+        con.close()
+    return path

@@ -11,13 +11,11 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
-import duckdb
-
 from allrwe.cohort import condition_events
 from allrwe.io import connect
 from allrwe.io.vocabulary import load_vocabulary
 from allrwe.io.vocabulary_resolution import resolve_vocabulary
-from offset_cdm import write_cdm
+from offset_cdm import write_cdm, write_vocabulary
 
 AGVHD, D89_810 = 10_000_101, 10_000_102
 CONCEPTS = [
@@ -37,21 +35,7 @@ def _cdm(path: Path) -> Path:
          "condition_type_concept_id": 32817},
     ]  # fmt: skip
     write_cdm(path, {"condition_occurrence": rows})
-    con = duckdb.connect(str(path))
-    con.execute(
-        "CREATE TABLE concept (concept_id BIGINT, concept_name VARCHAR, domain_id VARCHAR,"
-        " vocabulary_id VARCHAR, standard_concept VARCHAR, concept_code VARCHAR)"
-    )
-    con.executemany("INSERT INTO concept VALUES (?, ?, ?, ?, ?, ?)", CONCEPTS)
-    con.execute(
-        "CREATE TABLE concept_relationship (concept_id_1 BIGINT, concept_id_2 BIGINT,"
-        " relationship_id VARCHAR)"
-    )
-    con.executemany(
-        "INSERT INTO concept_relationship VALUES (?, ?, 'Maps to')",
-        [[D89_810, AGVHD], [AGVHD, AGVHD]],
-    )
-    con.close()
+    write_vocabulary(path, CONCEPTS, [(D89_810, AGVHD), (AGVHD, AGVHD)])
     return path
 
 

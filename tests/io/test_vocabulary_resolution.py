@@ -17,7 +17,7 @@ from allrwe.cohort import any_records, condition_events
 from allrwe.io import connect
 from allrwe.io.vocabulary import Vocabulary, load_vocabulary
 from allrwe.io.vocabulary_resolution import SetResolution, resolve_vocabulary, unresolved_sets
-from offset_cdm import write_cdm
+from offset_cdm import write_cdm, write_vocabulary
 
 G92_01, ICANS, CPT_0540T, ATC_TISA = 10_000_001, 10_000_002, 10_000_003, 10_000_004
 CONCEPTS = [
@@ -40,20 +40,7 @@ def _cdm(path: Path, *, vocabulary: bool) -> Path:
     ]  # fmt: skip
     write_cdm(path, {"condition_occurrence": rows})
     if vocabulary:
-        con = duckdb.connect(str(path))
-        con.execute(
-            "CREATE TABLE concept (concept_id BIGINT, concept_name VARCHAR, domain_id VARCHAR,"
-            " vocabulary_id VARCHAR, standard_concept VARCHAR, concept_code VARCHAR)"
-        )
-        con.executemany("INSERT INTO concept VALUES (?, ?, ?, ?, ?, ?)", CONCEPTS)
-        con.execute(
-            "CREATE TABLE concept_relationship (concept_id_1 BIGINT, concept_id_2 BIGINT,"
-            " relationship_id VARCHAR)"
-        )
-        con.executemany(
-            "INSERT INTO concept_relationship VALUES (?, ?, 'Maps to')", [list(r) for r in MAPS_TO]
-        )
-        con.close()
+        write_vocabulary(path, CONCEPTS, MAPS_TO)
     return path
 
 
