@@ -33,6 +33,7 @@ the curve goes on where enough persons are at risk again.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -103,11 +104,12 @@ def published_points(
     """
     risk = np.asarray(n_risk, dtype=np.float64)
     pinned = {int(a) for a in anchors}
-    index, counts = _greedy(risk, exits, threshold, pinned, len(risk))
+    curve = _Curve.of(risk, exits)
+    index, counts = _greedy(curve, threshold, pinned, len(risk))
     first, points = (index[0] if index else 0), len(index)
     _close_tail(index, counts, exits, threshold)
     if len(index) < points:  # the tail was not publishable: other ends may keep more
-        options = [(index, counts), *_ended(risk, exits, threshold, pinned, first)]
+        options = [(index, counts), *_ended(curve, risk, exits, threshold, pinned, first)]
         # the most anchors, then the latest end, then the most points
         index, counts = max(
             options, key=lambda o: (len(pinned.intersection(o[0])), o[0][-1:], len(o[0]))
@@ -122,6 +124,7 @@ MAX_ENDS = 24
 
 
 def _ended(
+    curve: _Curve,
     risk: np.ndarray,
     exits: Mapping[str, np.ndarray],
     threshold: int,
@@ -137,43 +140,72 @@ def _ended(
     for end in _ends(risk, exits, threshold, first)[:MAX_ENDS]:
         before = {p for p in pinned if p < end}
         for kept in (before, set()) if before else (before,):
-            index, counts = _greedy(risk, exits, threshold, kept | {end}, end + 1)
+            index, counts = _greedy(curve, threshold, kept | {end}, end + 1)
             if index and index[-1] == end:
                 out.append((index, counts))
     return out
 
 
+@dataclass(frozen=True)
+class _Curve:
+    """A curve's counts as plain floats, read once for every greedy pass over it.
+
+    :func:`published_points` walks a curve up to :data:`MAX_ENDS` times over; indexing numpy
+    arrays one element at a time costs more than the walk itself. The values are those of
+    the arrays as float64, so every sum and comparison is the same as on the arrays.
+    """
+
+    risk: list[float]
+    #: the largest risk set from each time on: with delayed entry it can grow again
+    later: list[float]
+    exits: dict[str, list[float]]
+
+    @classmethod
+    def of(cls, risk: np.ndarray, exits: Mapping[str, np.ndarray]) -> _Curve:
+        """Read ``risk`` (float64) and ``exits`` (by kind) as lists of floats."""
+        later = np.maximum.accumulate(risk[::-1])[::-1] if risk.size else risk
+        return cls(
+            risk=risk.tolist(),
+            later=later.tolist(),
+            exits={k: np.asarray(v, dtype=np.float64).tolist() for k, v in exits.items()},
+        )
+
+
 def _greedy(
-    risk: np.ndarray,
-    exits: Mapping[str, np.ndarray],
+    curve: _Curve,
     threshold: int,
     pinned: set[int],
     stop: int,
 ) -> tuple[list[int], dict[str, list[float]]]:
     """Take the times before ``stop`` greedily, anchors (``pinned``) where the rule allows."""
-    kinds = list(exits)
+    kinds = list(curve.exits)
     since = dict.fromkeys(kinds, 0.0)
     index: list[int] = []
     counts: dict[str, list[float]] = {k: [] for k in kinds}
 
     def publishable(amounts: Mapping[str, float]) -> bool:
-        return all(_publishable(amounts[kind], threshold) for kind in kinds)
+        # _publishable of every kind, written out: this runs once per time of every pass
+        for kind in kinds:
+            amount = amounts[kind]
+            if not (amount == 0 or amount >= threshold):
+                return False
+        return True
 
-    # the largest risk set from each time on: with delayed entry it can grow again
-    later = np.maximum.accumulate(risk[::-1])[::-1] if risk.size else risk
+    risk, later = curve.risk, curve.later
+    columns = [(kind, curve.exits[kind]) for kind in kinds]
     for k in range(min(stop, len(risk))):
         if later[k] < threshold:
             break
         if risk[k] >= threshold:
-            if not publishable(since) and k in pinned:
+            if k in pinned and not publishable(since):
                 _give_up_points(index, counts, since, pinned, publishable)
             if publishable(since):
                 index.append(k)
                 for kind in kinds:
                     counts[kind].append(since[kind])
                     since[kind] = 0.0
-        for kind in kinds:
-            since[kind] += float(exits[kind][k])
+        for kind, values in columns:
+            since[kind] += values[k]
     return index, counts
 
 
