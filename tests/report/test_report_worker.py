@@ -7,6 +7,8 @@ import signal
 import subprocess
 import sys
 import textwrap
+import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -14,6 +16,7 @@ import pytest
 
 from allrwe.errors import FigureWorkerError
 from allrwe.report import build_report, write_report, write_static
+from allrwe.report import worker as figure_worker
 from allrwe.report.figures import STATIC_CHARTS, static_files
 from allrwe.report.model import Figure
 from allrwe.report.worker import (
@@ -280,20 +283,71 @@ def test_a_pool_writes_the_report_files_of_one_worker_in_figure_order(
     assert pool.wait() == []
 
 
-def test_a_pool_deals_the_figures_out_in_turn(pool, tmp_path):
-    shares = []
-    for worker in pool.workers:
+def test_a_pool_hands_each_figure_to_the_first_free_process(pool, tmp_path):
+    # The process given b0 is held until the other has taken every other figure: dealt out
+    # in turn, it would have had b2 and b4 waiting for it instead.
+    figures = [_bars(f"b{i}") for i in range(5)]
+    rest_taken = threading.Event()
+    shares: dict[int, list[str]] = {0: [], 1: []}
+    for i, worker in enumerate(pool.workers):
         submit = worker.submit
 
-        def recording(figures, folder, submit=submit):
-            shares.append([f.id for f in figures])
-            return submit(figures, folder)
+        def recording(batch, folder, submit=submit, i=i):
+            shares[i] += [f.id for f in batch]
+            taken = submit(batch, folder)
+            if batch[0].id == "b0":
+                assert rest_taken.wait(timeout=60)
+            if batch[0].id == "b4":
+                rest_taken.set()
+            return taken
 
         worker.submit = recording  # type: ignore[method-assign]
-    figures = [_bars(f"b{i}") for i in range(5)]
     assert pool.submit(figures, tmp_path)
-    assert shares == [["b0", "b2", "b4"], ["b1", "b3"]]
     assert pool.wait() == [p for f in figures for p in static_files(f, tmp_path)]
+    assert sorted(shares.values()) == [["b0"], ["b1", "b2", "b3", "b4"]]
+    assert _files(tmp_path).keys() == {p.name for f in figures for p in static_files(f, tmp_path)}
+
+
+def test_the_warnings_of_a_pool_are_issued_by_wait_in_the_caller(pool, tmp_path):
+    figures = [_bars("b0"), NO_GLYPH, _bars("b2")]
+    assert pool.submit(figures, tmp_path)
+    with pytest.warns(UserWarning, match="Glyph"):
+        pool.wait()
+
+
+def test_a_pool_starts_each_process_once_the_one_before_is_ready(monkeypatch, tmp_path):
+    # each process waits for a file to exist before it loads matplotlib and says it is ready
+    gate = tmp_path / "go"
+    boot = "\n".join(
+        [
+            f"import pathlib, sys, time; sys.path[:] = {sys.path!r}",
+            f"while not pathlib.Path({str(gate)!r}).exists(): time.sleep(0.05)",
+            "from allrwe.report.worker import serve; serve()",
+        ]
+    )
+    monkeypatch.setattr(figure_worker, "_command", lambda: [sys.executable, "-c", boot])
+    with FigureWorkers(2) as pool:
+        assert pool.start()
+        first, second = pool.workers
+        time.sleep(1.0)
+        assert first.running
+        assert second._proc is None  # not started while the first is loading
+        figures = [_bars(f"b{i}") for i in range(4)]
+        assert pool.submit(figures, tmp_path / "f")  # taken by both, once they run
+        gate.touch()
+        assert pool.wait() == [p for f in figures for p in static_files(f, tmp_path / "f")]
+        assert first.running
+        assert second.running
+    assert first._proc is None
+    assert second._proc is None
+
+
+def test_a_closed_pool_starts_no_process(tmp_path):
+    pool = FigureWorkers(2)
+    pool.close()
+    assert not pool.start()
+    assert [w._proc for w in pool.workers] == [None, None]
+    assert not pool.submit([BARS], tmp_path)  # none running: the caller draws them
 
 
 def test_an_error_in_one_process_of_a_pool_is_raised_once_both_replied(pool, tmp_path):

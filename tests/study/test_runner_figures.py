@@ -65,7 +65,8 @@ def test_ctrl_c_during_the_run_ends_the_worker(emr_cdm, workers, tmp_path):
     out = tmp_path / "out"
     with pytest.raises(KeyboardInterrupt):
         run_study(DEMO_SPEC, emr_cdm, out, progress=interrupt)
-    assert len(workers) == figure_processes()
+    # the second process starts once the first is ready: an interrupt may come before
+    assert 1 <= len(workers) <= figure_processes()
     assert all(w.returncode is not None for w in workers)  # ended and reaped
     assert not out.exists()
     assert list(tmp_path.iterdir()) == []

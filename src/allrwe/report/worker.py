@@ -24,9 +24,12 @@ import pickle
 import signal
 import subprocess
 import sys
+import threading
 import traceback
 import warnings
+from collections import deque
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
 from typing import IO, Any
@@ -47,6 +50,9 @@ MAX_PROCESSES = 2
 
 #: the module the worker loads at start-up, before its first request
 _DRAWING_MODULE = "allrwe.report.render.static"
+
+#: what a worker sends once it has loaded the drawing module, before any reply
+READY = ("ready",)
 
 #: a caught warning as sent back: category, message, file name, line number
 PlainWarning = tuple[type[Warning], str, str, int]
@@ -105,8 +111,9 @@ def serve() -> None:  # pragma: no cover - runs in the worker process (tests dri
     """Run as the worker process: draw each request read from stdin, reply on stdout.
 
     The process ignores SIGINT (the caller decides when it ends), keeps its standard output
-    for the replies (anything printed goes to standard error) and ends, without the teardown
-    of matplotlib, when its input is closed or the caller is gone.
+    for the replies (anything printed goes to standard error), says it is ready once it has
+    loaded the drawing module (:data:`READY`), and ends, without the teardown of matplotlib,
+    when its input is closed or the caller is gone.
     """
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     replies = os.fdopen(os.dup(1), "wb")
@@ -114,6 +121,11 @@ def serve() -> None:  # pragma: no cover - runs in the worker process (tests dri
     requests = sys.stdin.buffer
     with contextlib.suppress(Exception):  # a failure is raised again by the first request
         importlib.import_module(_DRAWING_MODULE)
+    try:
+        replies.write(pickle.dumps(READY, protocol=pickle.HIGHEST_PROTOCOL))
+        replies.flush()
+    except OSError:  # the caller is gone
+        os._exit(0)
     while True:
         try:
             folder, figures = pickle.load(requests)
@@ -140,6 +152,9 @@ class FigureWorker:
         self._proc: subprocess.Popen[bytes] | None = None
         self._pending: list[list[Path]] = []
         self._closed = False
+        # the READY message is read once, by whichever thread needs it first
+        self._ready: bool | None = None
+        self._ready_lock = threading.Lock()
 
     @property
     def running(self) -> bool:
@@ -227,26 +242,69 @@ class FigureWorker:
         return written
 
     def _receive(self, expected: list[Path]) -> list[Path]:
-        assert self._proc is not None
-        assert self._proc.stdout is not None
+        reply = self._reply(expected)
+        reply.issue_warnings()
+        if reply.error is not None:
+            raise reply.error
+        return reply.files
+
+    def wait_ready(self) -> bool:
+        """Wait until the process has loaded the drawing module; False if it ended first.
+
+        Also False if the process was not started or has been closed.
+        """
+        with self._ready_lock:
+            if self._ready is None:
+                proc = self._proc
+                if proc is None or proc.stdout is None:
+                    return False
+                try:
+                    self._ready = pickle.load(proc.stdout) == READY
+                except (EOFError, pickle.UnpicklingError, ValueError, OSError):
+                    self._ready = False
+            return self._ready
+
+    def _reply(self, expected: list[Path]) -> _Reply:
+        """Read the reply to the oldest request; raise only if the process ended before it.
+
+        Unlike :meth:`wait`, this issues no warning and raises no drawing error: both are
+        kept in the reply, so that a thread other than the caller's may read it.
+        """
+        proc = self._proc  # close() may clear it meanwhile, from another thread
+        if proc is None or proc.stdout is None:
+            raise FigureWorkerError("the process drawing the static figures was closed")
+        self.wait_ready()  # a process that ended before it was ready has no reply either
         try:
-            status, *payload, caught = pickle.load(self._proc.stdout)
+            status, *payload, caught = pickle.load(proc.stdout)
         except (EOFError, pickle.UnpicklingError, ValueError) as exc:
             self._pending.clear()
-            code = self._proc.wait()
+            code = proc.wait()
             raise FigureWorkerError(
                 f"the process drawing the static figures ended (exit code {code}) before it "
                 "wrote them"
             ) from exc
-        for category, message, filename, lineno in caught:
-            warnings.warn_explicit(message, category, filename, lineno)
         if status == "error":
-            raise _raised(*payload)
+            return _Reply([], caught, _raised(*payload))
         written = [Path(p) for p in payload[0]]
         missing = [p for p in expected if p not in written or not p.is_file()]
         if missing:
-            raise FigureWorkerError(f"the figure worker did not write {os.fspath(missing[0])!r}")
-        return written
+            error = FigureWorkerError(f"the figure worker did not write {os.fspath(missing[0])!r}")
+            return _Reply(written, caught, error)
+        return _Reply(written, caught)
+
+    def _draw_one(self, figure: Figure, folder: Path) -> _Reply | None:
+        """Have the process draw ``figure`` and wait for it; None if it did not take it.
+
+        Raises
+        ------
+        FigureWorkerError
+            If the process ended before it replied.
+        """
+        if self._pending:
+            raise RuntimeError("_draw_one needs a worker with no request pending")
+        if not self.submit([figure], folder):
+            return None
+        return self._reply(self._pending.pop())
 
     def close(self, *, abort: bool = False) -> None:
         """End the process and wait for it (a no-op if it is not running).
@@ -286,6 +344,20 @@ class FigureWorker:
         self.close(abort=exc_type is not None)
 
 
+@dataclass(frozen=True)
+class _Reply:
+    """A worker's reply to one request: the files, the warnings it caught, its error."""
+
+    files: list[Path]
+    caught: list[PlainWarning]
+    error: BaseException | None = None
+
+    def issue_warnings(self) -> None:
+        """Issue the warnings the process caught, here."""
+        for category, message, filename, lineno in self.caught:
+            warnings.warn_explicit(message, category, filename, lineno)
+
+
 class _WorkerTraceback(Exception):
     """The traceback of an error raised in the worker process (as text)."""
 
@@ -315,15 +387,36 @@ def figure_processes() -> int:
     return max(1, min(MAX_PROCESSES, cpus))
 
 
+@dataclass
+class _Request:
+    """One :meth:`FigureWorkers.submit`: its figures, those not yet taken, and the replies."""
+
+    figures: list[Figure]
+    folder: Path
+    expected: list[Path]
+    #: positions of the figures no process has taken yet (processes take them from the left)
+    todo: deque[int]
+    #: the reply to each figure drawn, by position
+    replies: dict[int, _Reply] = field(default_factory=dict)
+    #: the first error of a process that ended while it drew (its figure has no reply)
+    ended: list[BaseException] = field(default_factory=list)
+
+
 class FigureWorkers:
     """Several :class:`FigureWorker` processes that share out the figures of each request.
 
     The same interface as one worker (:meth:`start`, :meth:`submit`, :meth:`wait`,
-    :meth:`close`, a context manager that ends every process). A request's figures are dealt
-    out in turn to the running processes (figure 1 to the first, 2 to the second, ...;
-    figures cost about the same to draw); :meth:`wait` returns the files in the order of
-    the figures, as one worker would. A figure is drawn by one process only, so the files
-    are those :func:`~allrwe.report.figures.write_static` writes, whichever process drew them.
+    :meth:`close`, a context manager that ends every process). A request's figures are handed
+    out one at a time, in order, each to the first process that is free (a thread of the
+    caller per process sends it the next figure as soon as it replied): figures that cost
+    more to draw than others do not leave one process idle while another still has several
+    to draw. :meth:`wait` returns the files in the order of the figures, as one worker
+    would. A figure is drawn by one process only, so the files are those
+    :func:`~allrwe.report.figures.write_static` writes, whichever process drew them.
+
+    The processes start one after the other: each once the one before has loaded matplotlib
+    (:meth:`FigureWorker.wait_ready`; about 0.5 s of CPU each). Started together, they would
+    take both CPUs of a two-CPU machine from the caller, which goes on computing meanwhile.
 
     Parameters
     ----------
@@ -336,7 +429,13 @@ class FigureWorkers:
         if count < 1:
             raise ValueError(f"processes must be at least 1, not {count}")
         self.workers = [FigureWorker() for _ in range(count)]
-        self._pending: list[list[Path]] = []
+        # one figure at a time per process: its replies come back in the order sent
+        self._locks = [threading.Lock() for _ in self.workers]
+        # set once a process was started, or given up (its start failed, or close())
+        self._settled = [threading.Event() for _ in self.workers]
+        self._requests: list[_Request] = []
+        self._threads: list[threading.Thread] = []
+        self._starter: threading.Thread | None = None
 
     @property
     def running(self) -> bool:
@@ -344,20 +443,47 @@ class FigureWorkers:
         return any(w.running for w in self.workers)
 
     def start(self) -> bool:
-        """Start every process (once); return True if at least one is running."""
-        started = [w.start() for w in self.workers]
-        return any(started)
-
-    def submit(self, figures: Sequence[Figure], folder: Path) -> bool:
-        """Deal ``figures`` out to the running processes, to be written into ``folder``.
+        """Start the first process now, the others each once the one before is ready.
 
         Returns
         -------
         bool
-            True if the processes took them (:meth:`wait` returns when they are written);
-            False if none is running: the caller draws them itself. A share that its
-            process refuses (it ended just now) goes to another running process, or is
-            drawn here if none is left, so that no figure is drawn twice.
+            True if the first process is running, or the others are still to start.
+        """
+        if self._starter is not None or all(e.is_set() for e in self._settled):
+            return self.running
+        first = self.workers[0].start()
+        self._settled[0].set()
+        self._starter = threading.Thread(
+            target=self._start_in_turn, name="allrwe-figure-start", daemon=True
+        )
+        self._starter.start()
+        return first or len(self.workers) > 1
+
+    def _start_in_turn(self) -> None:
+        """Start each process after the first once the one before is ready (in a thread)."""
+        for i in range(1, len(self.workers)):
+            self.workers[i - 1].wait_ready()  # False if it did not start or has ended
+            self.workers[i].start()  # a no-op once closed
+            self._settled[i].set()
+
+    def _to_start(self, i: int) -> bool:
+        """Whether process ``i`` is running or may still start."""
+        return self.workers[i].running or not self._settled[i].is_set()
+
+    def submit(self, figures: Sequence[Figure], folder: Path) -> bool:
+        """Hand ``figures`` out to the running processes, to be written into ``folder``.
+
+        Returns at once: threads of the caller give each process its next figure as soon
+        as it is free.
+
+        Returns
+        -------
+        bool
+            True if the processes take them (:meth:`wait` returns when they are written);
+            False if none is running: the caller draws them itself. A figure that a process
+            refuses (it ended just now) is taken by another running process; those that no
+            process took are drawn here, by :meth:`wait`, so that no figure is drawn twice.
 
         Raises
         ------
@@ -365,41 +491,95 @@ class FigureWorkers:
             If a figure is of a kind that has no static rendering (nothing is sent).
         """
         expected = [path for figure in figures for path in static_files(figure, folder)]
-        live = [w for w in self.workers if w.running]
+        live = [i for i in range(len(self.workers)) if self._to_start(i)]
         if not live:
             return False
-        for i in range(len(live)):
-            share = list(figures[i :: len(live)])
-            if share and not any(w.submit(share, folder) for w in live[i:] + live[:i]):
-                from allrwe.report.figures import write_static
-
-                for figure in share:
-                    write_static(figure, folder)
-        self._pending.append(expected)
+        request = _Request(list(figures), folder, expected, deque(range(len(figures))))
+        self._requests.append(request)
+        for i in live:
+            thread = threading.Thread(
+                target=self._feed, args=(i, request), name="allrwe-figures", daemon=True
+            )
+            thread.start()
+            self._threads.append(thread)
         return True
+
+    def _feed(self, i: int, request: _Request) -> None:
+        """Give process ``i`` the next figure of ``request`` each time it is free.
+
+        Runs in a thread of the caller, until no figure is left or the process has ended.
+        """
+        worker = self.workers[i]
+        self._settled[i].wait()  # a process still to start takes figures once it has
+        while True:
+            try:
+                position = request.todo.popleft()
+            except IndexError:  # every figure is taken
+                return
+            try:
+                with self._locks[i]:
+                    reply = worker._draw_one(request.figures[position], request.folder)
+            except FigureWorkerError as exc:  # the process ended while it drew
+                request.ended.append(exc)
+                return
+            except Exception as exc:  # pragma: no cover - a bug here, raised by wait
+                request.ended.append(exc)
+                return
+            if reply is None:  # the process ended before it took the figure
+                request.todo.appendleft(position)
+                return
+            request.replies[position] = reply
 
     def wait(self) -> list[Path]:
         """Wait until every submitted figure is written; return the files in figure order.
 
         Every process is waited for, even after one raised, so that none is left with a
-        reply of this request; the first error is then raised (see :meth:`FigureWorker.wait`).
+        reply of a request. The warnings the processes caught are then issued here, in the
+        order of the figures, and the first error is raised (see :meth:`FigureWorker.wait`):
+        a drawing error of the earliest figure, else the error of a process that ended.
+        Figures that no process took (each had ended) are drawn here.
         """
+        threads, self._threads = self._threads, []
+        for thread in threads:
+            thread.join()
+        requests, self._requests = self._requests, []
         error: BaseException | None = None
-        for worker in self.workers:
-            try:
-                worker.wait()
-            except Exception as exc:  # raised once every process has replied
-                error = error or exc
-        expected, self._pending = self._pending, []
+        written: list[Path] = []
+        for request in requests:
+            for position in sorted(request.replies):
+                reply = request.replies[position]
+                reply.issue_warnings()
+                error = error or reply.error
+            error = error or next(iter(request.ended), None)
+            if error is None and request.todo:
+                from allrwe.report.figures import write_static
+
+                for position in sorted(request.todo):
+                    write_static(request.figures[position], request.folder)
+            written += request.expected
         if error is not None:
             raise error
-        return [path for files in expected for path in files]
+        return written
 
     def close(self, *, abort: bool = False) -> None:
-        """End every process; see :meth:`FigureWorker.close`."""
-        self._pending.clear()
+        """End every process; see :meth:`FigureWorker.close`.
+
+        The threads handing out figures end with their processes (a reply they wait for
+        never comes: the process is gone).
+        """
         for worker in self.workers:
-            worker.close(abort=abort)
+            worker.close(abort=abort)  # a process not yet started no longer starts
+        for settled in self._settled:
+            settled.set()
+        starter, self._starter = self._starter, None
+        if starter is not None:
+            starter.join(timeout=CLOSE_TIMEOUT)
+            for worker in self.workers:  # one it started while the others were closed
+                worker.close(abort=abort)
+        threads, self._threads = self._threads, []
+        for thread in threads:
+            thread.join(timeout=CLOSE_TIMEOUT)
+        self._requests.clear()
 
     def __enter__(self) -> FigureWorkers:
         return self
