@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from allrwe.analyses.outcomes import curves
 from allrwe.analyses.outcomes.curves import (
     landmark_anchors,
     landmark_point,
@@ -140,3 +141,38 @@ def test_events_hidden_in_the_summary_do_not_end_the_curve():
     index, counts = published_points(risk - np.array([0, 0, 0, 0, 0, 0, 0, 3]), exits, 5)
     tail = exits["n_censor"].sum() - counts["n_censor"].sum()
     assert tail == 0 or tail >= 5
+
+
+def _ends_by_truncated_passes(curve, risk, exits, threshold, pinned, first):
+    """The candidate curves as defined: one greedy pass per end, stopped just after it."""
+    out = []
+    for end in curves._ends(risk, exits, threshold, first)[: curves.MAX_ENDS]:
+        before = {p for p in pinned if p < end}
+        for kept in (before, set()) if before else (before,):
+            walk, _ = curves._greedy(curve, threshold, kept | {end}, end + 1)
+            if walk.index and walk.index[-1] == end:
+                out.append((walk.index, walk.counts))
+    return out
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_candidate_ends_are_those_of_a_pass_stopped_at_each_end(seed: int):
+    # _ended reads every candidate off two whole passes; each must be the curve that a pass
+    # stopped at its end (with the anchors before it, or none) gives
+    rng = np.random.default_rng(seed)
+    n = int(rng.integers(20, 200))
+    exits = {"n_event": rng.integers(0, 3, n), "n_censor": rng.integers(0, 3, n)}
+    if seed % 3 == 0:
+        exits["n_enter"] = rng.integers(0, 2, n)
+    leaving = exits["n_event"] + exits["n_censor"]
+    risk = leaving.sum() + 2 - np.concatenate([[0], np.cumsum(leaving)[:-1]])
+    if "n_enter" in exits:
+        risk = risk + np.concatenate([[0], np.cumsum(exits["n_enter"])[:-1]])
+    threshold = int(rng.integers(2, 7))
+    pinned = set(rng.integers(0, n, int(rng.integers(0, 4))).tolist())
+    curve = curves._Curve.of(risk.astype(np.float64), exits)
+    first = 0
+    got = curves._ended(curve, risk, exits, threshold, pinned, first)
+    want = _ends_by_truncated_passes(curve, risk, exits, threshold, pinned, first)
+    assert got == want
+    assert want  # the curve has candidate ends: the comparison is not of two empty lists

@@ -105,7 +105,8 @@ def published_points(
     risk = np.asarray(n_risk, dtype=np.float64)
     pinned = {int(a) for a in anchors}
     curve = _Curve.of(risk, exits)
-    index, counts = _greedy(curve, threshold, pinned, len(risk))
+    walk, _ = _greedy(curve, threshold, pinned, len(risk))
+    index, counts = walk.index, walk.counts
     first, points = (index[0] if index else 0), len(index)
     _close_tail(index, counts, exits, threshold)
     if len(index) < points:  # the tail was not publishable: other ends may keep more
@@ -135,14 +136,27 @@ def _ended(
 
     The :data:`MAX_ENDS` latest such times are tried, each with the anchors before it and
     without them (an anchor only says where a point is wanted).
+
+    A greedy pass that ends at ``end`` with the anchors ``before`` it walks the times before
+    ``end`` exactly as a pass over the whole curve with every anchor does (or with none, for
+    the curve without anchors): anchors from ``end`` on play no part before it. So two passes
+    over the whole curve, each keeping where it stands when it reaches a candidate end, give
+    every candidate; only the step at the end itself is taken once per candidate.
     """
+    ends = _ends(risk, exits, threshold, first)[:MAX_ENDS]
+    at = set(ends)
+    _, plain = _greedy(curve, threshold, set(), len(curve.risk), at)
+    anchored = _greedy(curve, threshold, pinned, len(curve.risk), at)[1] if pinned else plain
     out = []
-    for end in _ends(risk, exits, threshold, first)[:MAX_ENDS]:
+    for end in ends:
         before = {p for p in pinned if p < end}
-        for kept in (before, set()) if before else (before,):
-            index, counts = _greedy(curve, threshold, kept | {end}, end + 1)
-            if index and index[-1] == end:
-                out.append((index, counts))
+        for kept, reached in ((before, anchored), (set(), plain)) if before else ((before, plain),):
+            if end not in reached:  # the pass stopped before it: nobody is published there
+                continue
+            walk = reached[end].copy()
+            _step(curve, walk, end, threshold, kept | {end})
+            if walk.index and walk.index[-1] == end:
+                out.append((walk.index, walk.counts))
     return out
 
 
@@ -150,9 +164,8 @@ def _ended(
 class _Curve:
     """A curve's counts as plain floats, read once for every greedy pass over it.
 
-    :func:`published_points` walks a curve up to :data:`MAX_ENDS` times over; indexing numpy
-    arrays one element at a time costs more than the walk itself. The values are those of
-    the arrays as float64, so every sum and comparison is the same as on the arrays.
+    Indexing numpy arrays one element at a time costs more than the walk itself. The values
+    are those of the arrays as float64, so every sum and comparison is the same as on them.
     """
 
     risk: list[float]
@@ -171,42 +184,77 @@ class _Curve:
         )
 
 
+@dataclass
+class _Walk:
+    """Where a greedy pass over a curve stands.
+
+    The times taken, their counts, and the persons who left since the last of them (by kind).
+    """
+
+    index: list[int]
+    counts: dict[str, list[float]]
+    since: dict[str, float]
+
+    @classmethod
+    def start(cls, kinds: Sequence[str]) -> _Walk:
+        """Return a walk before the first time."""
+        return cls([], {k: [] for k in kinds}, dict.fromkeys(kinds, 0.0))
+
+    def copy(self) -> _Walk:
+        """Return an independent copy."""
+        return _Walk(
+            list(self.index), {k: list(v) for k, v in self.counts.items()}, dict(self.since)
+        )
+
+
+def _all_publishable(amounts: Mapping[str, float], threshold: int) -> bool:
+    """Return whether ``amounts`` are, every kind apart, publishable (:func:`_publishable`)."""
+    # a loop, not all() over a generator: this runs once per time of every pass
+    for amount in amounts.values():  # noqa: SIM110
+        if not (amount == 0 or amount >= threshold):
+            return False
+    return True
+
+
+def _step(curve: _Curve, walk: _Walk, k: int, threshold: int, pinned: set[int]) -> bool:
+    """Take time ``k`` into ``walk`` (in place); False if no time from ``k`` on can be."""
+    if curve.later[k] < threshold:
+        return False
+    since = walk.since
+    if curve.risk[k] >= threshold:
+        if k in pinned and not _all_publishable(since, threshold):
+            _give_up_points(
+                walk.index, walk.counts, since, pinned, lambda a: _all_publishable(a, threshold)
+            )
+        if _all_publishable(since, threshold):
+            walk.index.append(k)
+            for kind, amount in since.items():
+                walk.counts[kind].append(amount)
+                since[kind] = 0.0
+    for kind, values in curve.exits.items():
+        since[kind] += values[k]
+    return True
+
+
 def _greedy(
     curve: _Curve,
     threshold: int,
     pinned: set[int],
     stop: int,
-) -> tuple[list[int], dict[str, list[float]]]:
-    """Take the times before ``stop`` greedily, anchors (``pinned``) where the rule allows."""
-    kinds = list(curve.exits)
-    since = dict.fromkeys(kinds, 0.0)
-    index: list[int] = []
-    counts: dict[str, list[float]] = {k: [] for k in kinds}
+    at: set[int] | frozenset[int] = frozenset(),
+) -> tuple[_Walk, dict[int, _Walk]]:
+    """Take the times before ``stop`` greedily, anchors (``pinned``) where the rule allows.
 
-    def publishable(amounts: Mapping[str, float]) -> bool:
-        # _publishable of every kind, written out: this runs once per time of every pass
-        for kind in kinds:
-            amount = amounts[kind]
-            if not (amount == 0 or amount >= threshold):
-                return False
-        return True
-
-    risk, later = curve.risk, curve.later
-    columns = [(kind, curve.exits[kind]) for kind in kinds]
-    for k in range(min(stop, len(risk))):
-        if later[k] < threshold:
+    Returns the walk, and a copy of it as it stood before each time of ``at`` it reached.
+    """
+    walk = _Walk.start(list(curve.exits))
+    reached: dict[int, _Walk] = {}
+    for k in range(min(stop, len(curve.risk))):
+        if k in at:
+            reached[k] = walk.copy()
+        if not _step(curve, walk, k, threshold, pinned):
             break
-        if risk[k] >= threshold:
-            if k in pinned and not publishable(since):
-                _give_up_points(index, counts, since, pinned, publishable)
-            if publishable(since):
-                index.append(k)
-                for kind in kinds:
-                    counts[kind].append(since[kind])
-                    since[kind] = 0.0
-        for kind, values in columns:
-            since[kind] += values[k]
-    return index, counts
+    return walk, reached
 
 
 def _tail_free(kind: str, total: float, threshold: int) -> bool:
