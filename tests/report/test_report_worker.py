@@ -170,6 +170,30 @@ def test_a_worker_that_dies_while_drawing_is_a_clear_error(worker, tmp_path):
     assert not worker.running
 
 
+def test_a_worker_whose_reply_cannot_be_read_is_killed_not_waited_for(monkeypatch, tmp_path):
+    # the process says it is ready, then answers a request with bytes no pickle starts with
+    # and stays alive: the caller must not wait for it forever
+    boot = "\n".join(
+        [
+            "import pickle, sys, time",
+            "out = sys.stdout.buffer",
+            "pickle.dump(('ready',), out); out.flush()",
+            "sys.stdin.buffer.read(1)",
+            "out.write(b'\\xff\\xff'); out.flush()",
+            "time.sleep(600)",
+        ]
+    )
+    monkeypatch.setattr(figure_worker, "_command", lambda: [sys.executable, "-c", boot])
+    with FigureWorker() as garbling:
+        assert garbling.start()
+        assert garbling.submit([BARS], tmp_path)
+        started = time.monotonic()
+        with pytest.raises(FigureWorkerError, match=r"could not be read \(exit code -9\)"):
+            garbling.wait()
+        assert time.monotonic() - started < 60
+        assert not garbling.running
+
+
 def test_a_worker_that_died_before_the_figures_leaves_them_to_the_caller(worker, tmp_path):
     proc = worker._proc
     assert proc is not None

@@ -278,9 +278,13 @@ class FigureWorker:
             status, *payload, caught = pickle.load(proc.stdout)
         except (EOFError, pickle.UnpicklingError, ValueError) as exc:
             self._pending.clear()
+            garbled = proc.poll() is None  # still running: its reply cannot be read
+            if garbled:
+                proc.kill()
             code = proc.wait()
+            what = "sent a reply that could not be read" if garbled else "ended"
             raise FigureWorkerError(
-                f"the process drawing the static figures ended (exit code {code}) before it "
+                f"the process drawing the static figures {what} (exit code {code}) before it "
                 "wrote them"
             ) from exc
         if status == "error":
