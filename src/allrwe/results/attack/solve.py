@@ -95,6 +95,49 @@ class _Component:
         return result.status == 0
 
 
+#: how far a rounded point may miss a row and still count as feasible: below HiGHS's own
+#: feasibility tolerances (1e-7 for rows, 1e-6 in a MIP), so a MIP would accept it too
+ROW_SLACK = 1e-7
+
+
+def _integral_zeros(
+    a: sparse.csr_matrix,
+    low: np.ndarray,
+    high: np.ndarray,
+    lb: np.ndarray,
+    ub: np.ndarray,
+    x: np.ndarray,
+) -> np.ndarray:
+    """Flag the variables that a feasible integer point, ``x`` rounded, sets to 0.
+
+    The rule: where ``x`` rounded to integers keeps within the variables' bounds and meets
+    every row (within :data:`ROW_SLACK`), it is an integer point of the programme; each
+    variable it sets to 0 has 0 for its lowest value over the integers, which no integer
+    programme need tell. All False where the rounded point misses a bound or a row.
+    """
+    point = np.round(x)
+    activity = a @ point
+    feasible = (
+        bool(((point >= lb) & (point <= ub)).all())
+        and bool((activity >= low - ROW_SLACK).all())
+        and bool((activity <= high + ROW_SLACK).all())
+    )
+    return (point == 0) if feasible else np.zeros(len(x), dtype=bool)
+
+
+def _block_zeros(batch: _Batch, x: np.ndarray) -> np.ndarray:
+    """:func:`_integral_zeros` of each block of a batch alone (blocks share no row)."""
+    whole = batch.whole
+    point = np.round(x)
+    activity = whole.a @ point
+    row_ok = (activity >= whole.low - ROW_SLACK) & (activity <= whole.high + ROW_SLACK)
+    column_ok = (point >= whole.lb) & (point <= whole.ub)
+    n_blocks = len(batch.comps)
+    missed = np.bincount(batch.block[~column_ok], minlength=n_blocks)
+    missed += np.bincount(batch.row_block[~row_ok], minlength=n_blocks)
+    return (point == 0) & (missed == 0)[batch.block]
+
+
 def _split(
     system: _System, lb: np.ndarray, ub: np.ndarray, wanted: np.ndarray | None = None
 ) -> Iterator[_Component]:
@@ -181,11 +224,15 @@ def _bound(comp: _Component, consider: set[int], minimum: int) -> dict[int, tupl
     hidden = np.array([v in consider for v in comp.columns.tolist()], dtype=bool)
     seen_high = np.full(len(comp.columns), -np.inf)
     seen_low = np.full(len(comp.columns), np.inf)
+    small = len(comp.columns) <= MAX_ILP_VARIABLES
+    zero = np.zeros(len(comp.columns), dtype=bool)  # 0 in a feasible integer point
 
     def record(x: np.ndarray | None) -> None:
         if x is not None:
             np.maximum(seen_high, x, out=seen_high)
             np.minimum(seen_low, x, out=seen_low)
+            if small:
+                zero[:] |= _integral_zeros(comp.a, comp.low, comp.high, comp.lb, comp.ub, x)
 
     # push many counts up at once, then each count still below the threshold
     if not _push_up(comp, hidden, minimum, record, seen_high):
@@ -206,7 +253,6 @@ def _bound(comp: _Component, consider: set[int], minimum: int) -> dict[int, tupl
             break
         todo = left
     out: dict[int, tuple[int, int]] = {}
-    small = len(comp.columns) <= MAX_ILP_VARIABLES
     for j in np.flatnonzero(candidates).tolist():
         c = np.zeros(len(comp.columns))
         c[j] = 1.0
@@ -214,7 +260,9 @@ def _bound(comp: _Component, consider: set[int], minimum: int) -> dict[int, tupl
         if seen_low[j] > 1e-6:
             x = comp.optimum(c)
             low = math.ceil(x[j] - 1e-6) if x is not None else 0
-        if low < 1 and small:
+            if low < 1 and small and x is not None:
+                zero |= _integral_zeros(comp.a, comp.low, comp.high, comp.lb, comp.ub, x)
+        if low < 1 and small and not zero[j]:
             x = comp.optimum(c, integer=True)
             low = math.ceil(x[j] - 1e-6) if x is not None else 0
         out[int(comp.columns[j])] = (low, int(high[j]))
@@ -334,6 +382,7 @@ class _Batch:
         sizes = np.array([len(c.columns) for c in comps], dtype=np.int64)
         self.start = np.concatenate([[0], np.cumsum(sizes)])
         self.block = np.repeat(np.arange(len(comps)), sizes)
+        self.row_block = np.repeat(np.arange(len(comps)), [len(c.rows) for c in comps])
         self.whole = _Component(
             sparse.block_diag([c.a for c in comps], format="csr"),
             np.concatenate([c.low for c in comps]),
@@ -368,6 +417,8 @@ class _Bounds:
         self.n = n
         self.seen_high = np.full(n, -np.inf)
         self.seen_low = np.full(n, np.inf)
+        #: 0 in a feasible integer point of its block (see :func:`_integral_zeros`)
+        self.zero = np.zeros(n, dtype=bool)
 
     def optimum(self, c: np.ndarray) -> np.ndarray:
         """Minimise ``c @ x`` over the batch; take the point in (:class:`_Infeasible`: none)."""
@@ -376,6 +427,7 @@ class _Bounds:
             raise _Infeasible
         np.maximum(self.seen_high, x, out=self.seen_high)
         np.minimum(self.seen_low, x, out=self.seen_low)
+        self.zero |= _block_zeros(self.batch, x)
         return x
 
     def per_block(self, mask: np.ndarray) -> np.ndarray:
@@ -446,7 +498,9 @@ def _solve_batch(
     except _Infeasible:
         return None
     return [
-        _batch_bounds(comp, int(batch.start[b]), settled, candidates, lb, ub, low, high)
+        _batch_bounds(
+            comp, int(batch.start[b]), settled, candidates, lb, ub, low, high, bounds.zero
+        )
         for b, comp in enumerate(comps)
     ]
 
@@ -460,11 +514,13 @@ def _batch_bounds(
     ub: np.ndarray,
     low: np.ndarray,
     high: np.ndarray,
+    zero: np.ndarray,
 ) -> dict[int, tuple[int, int]]:
     """Return one block's bounds, as :func:`_solve_component` does (by position in it).
 
     A candidate whose lowest value over the reals is below 1 is minimised over the integers
-    in a small component, alone.
+    in a small component, alone, unless a feasible integer point found sets it to 0
+    (``zero``, see :func:`_integral_zeros`): then 0 is its lowest value.
     """
     end = start + len(comp.columns)
     found: dict[int, tuple[int, int]] = {
@@ -475,7 +531,7 @@ def _batch_bounds(
         if not candidates[j]:
             continue
         value = int(low[j])
-        if value < 1 and small:
+        if value < 1 and small and not zero[j]:
             c = np.zeros(len(comp.columns))
             c[j - start] = 1.0
             x = comp.optimum(c, integer=True)
