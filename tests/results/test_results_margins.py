@@ -115,19 +115,15 @@ def test_free_cells_seen_to_vary_need_no_programme(monkeypatch: pytest.MonkeyPat
     hidden = np.zeros(len(values), dtype=bool)
     hidden[:4] = True
     calls: list[np.ndarray] = []
-    solve = margins_module._solve
+    minimize = margins_module._Programmes.minimize
 
     def counting(
-        objective: np.ndarray,
-        a: np.ndarray,
-        b: np.ndarray,
-        floor: np.ndarray,
-        cap: float | None = None,
+        self: margins_module._Programmes, objective: np.ndarray, *, capped: bool = False
     ) -> OptimizeResult:
         calls.append(objective)
-        return solve(objective, a, b, floor, cap)
+        return minimize(self, objective, capped=capped)
 
-    monkeypatch.setattr(margins_module, "_solve", counting)
+    monkeypatch.setattr(margins_module._Programmes, "minimize", counting)
     state = _state(values, fields, hidden)
     assert _pinned(state, list(state.margins.values())) == []
     assert len(calls) == 2
@@ -220,3 +216,29 @@ def test_parse_margins_keeps_record_order_and_a_pandas_column():
     assert parse_margins(list(fields), values) == expected
     assert parse_margins([], np.array([])) == {}
     assert parse_margins(["", ""], np.array([1.0, 2.0])) == {}
+
+
+def test_programmes_in_one_session_reach_the_optima_of_each_alone():
+    # 3x3 body hidden, row and column totals shown: every cell's lowest and highest value,
+    # by one session's programmes in turn (each from the last basis) and by linprog alone
+    values, fields = _two_way([[11, 2, 7], [9, 30, 4], [5, 6, 13]], totals=True)
+    hidden = np.zeros(len(values), dtype=bool)
+    hidden[:9] = True
+    state = _state(values, fields, hidden)
+    cells, a, b = _equations(state, list(state.margins.values()))
+    floor = np.ones(a.shape[1])
+    programmes = margins_module._Programmes(a, b, floor)
+    bounds = [(1.0, None)] * a.shape[1]
+    for i in range(len(cells)):
+        for sign in (1.0, -1.0):
+            objective = np.zeros(a.shape[1])
+            objective[i] = sign
+            warm = programmes.minimize(objective)
+            alone = linprog(objective, A_eq=a, b_eq=b, bounds=bounds, method="highs")
+            assert warm.status == 0
+            assert warm.fun == pytest.approx(alone.fun, abs=1e-9)
+    # the cell of value 2 reaches its row's total (20) less its two neighbours at 1: 18
+    # (its column, 38 in all, leaves room: e.g. 10 and 10 below it)
+    objective = np.zeros(a.shape[1])
+    objective[1] = -1.0
+    assert -programmes.minimize(objective).fun == pytest.approx(18.0, abs=1e-9)

@@ -45,7 +45,7 @@ from allrwe.results.margin_tables import (
 if TYPE_CHECKING:
     from scipy.sparse import csr_array
 
-    from allrwe.results.highs import Solution
+    from allrwe.results.highs import Session, Solution
 
     #: the matrix of a group's equations: sparse for the programmes (see :func:`_pinned`)
     Matrix: TypeAlias = np.ndarray | csr_array
@@ -271,27 +271,38 @@ class _Seen:
         return bool(self.high[i] - self.low[i] > _DISTINCT)
 
 
-def _solve(
-    objective: np.ndarray,
-    a: Matrix,
-    b: np.ndarray,
-    floor: np.ndarray,
-    cap: float | None = None,
-) -> Solution:
-    """Minimise ``objective @ x`` subject to ``A x = b`` and every unknown at least its floor.
+class _Programmes:
+    """The linear programmes of one group of margins: ``A x = b``, each unknown >= its floor.
 
-    ``cap`` bounds every unknown above (only to make a spreading programme bounded).
+    Each programme minimises an objective of its own over the same rows and bounds, in one
+    of two sessions (:class:`allrwe.results.highs.Session`): capped (every unknown at most
+    :data:`_CAP`, only to make a spreading programme bounded) or not. A session starts each
+    programme from the last one's optimal basis, which spares HiGHS its set-up and most of
+    its steps; only the optimal values decide, and they are those of a programme solved
+    alone (the optimal point may be another, which only changes what later points spare).
     """
-    # deferred: only tables with several margins need it. HiGHS's LP as ``milp`` runs it,
-    # with less set-up per call (these programmes are small and many): only the optimal
-    # values decide, and they are the same whichever optimal point the solver returns
-    from allrwe.results.highs import solve
 
-    upper = np.full(len(floor), np.inf if cap is None else float(cap))
-    return solve(objective, a, b, b, np.asarray(floor, dtype=np.float64), upper)
+    def __init__(self, a: Matrix, b: np.ndarray, floor: np.ndarray) -> None:
+        self.a = a
+        self.b = b
+        self.floor = np.asarray(floor, dtype=np.float64)
+        self.size = int(a.shape[1])
+        self._sessions: dict[bool, Session] = {}
+
+    def minimize(self, objective: np.ndarray, *, capped: bool = False) -> Solution:
+        """Minimise ``objective @ x`` over the rows and floors (every unknown capped or not)."""
+        session = self._sessions.get(capped)
+        if session is None:
+            # deferred: only tables with several margins need HiGHS
+            from allrwe.results.highs import Session
+
+            upper = np.full(self.size, _CAP if capped else np.inf)
+            session = Session(self.a, self.b, self.b, self.floor, upper)
+            self._sessions[capped] = session
+        return session.minimize(objective)
 
 
-def _lowest(i: int, a: Matrix, b: np.ndarray, seen: _Seen, margins: list[Margin]) -> float:
+def _lowest(i: int, programmes: _Programmes, seen: _Seen, margins: list[Margin]) -> float:
     """Return the lowest value of unknown ``i``, adding the optimum found to ``seen``.
 
     A feasible point with the unknown at its floor (1, or 0 where zeros are hidden) already
@@ -299,20 +310,20 @@ def _lowest(i: int, a: Matrix, b: np.ndarray, seen: _Seen, margins: list[Margin]
     """
     if seen.low[i] <= seen.floor[i]:
         return float(seen.floor[i])
-    objective = np.zeros(a.shape[1])
+    objective = np.zeros(programmes.size)
     objective[i] = 1.0
-    low = _solve(objective, a, b, seen.floor)
+    low = programmes.minimize(objective)
     if low.status != 0:
         raise ResultsError(f"margins {[m.key for m in margins]} are inconsistent")
     seen.add(low.x)
     return float(low.fun)
 
 
-def _highest(i: int, a: Matrix, b: np.ndarray, seen: _Seen) -> float | None:
+def _highest(i: int, programmes: _Programmes, seen: _Seen) -> float | None:
     """Return the highest value of unknown ``i`` (``None``: unbounded or not found)."""
-    objective = np.zeros(a.shape[1])
+    objective = np.zeros(programmes.size)
     objective[i] = -1.0
-    high = _solve(objective, a, b, seen.floor)
+    high = programmes.minimize(objective)
     if high.status != 0:
         return None
     seen.add(high.x)
@@ -326,25 +337,25 @@ _SPREAD_FROM = 12
 _CAP = 1e7
 
 
-def _spread(a: Matrix, b: np.ndarray, seen: _Seen) -> None:
+def _spread(programmes: _Programmes, seen: _Seen) -> None:
     """Add the optima of a few programmes with random positive objectives to ``seen``.
 
     Run only where at least :data:`_SPREAD_FROM` unknowns are still to decide: the optima
     only spare programmes of single unknowns, never change what is found pinned.
     """
-    size = a.shape[1]
+    size = programmes.size
     rng = np.random.default_rng(size)  # fixed by the system's size: runs are deterministic
     for k in range(_SPREAD_PROGRAMMES):
         # alternately pull the unknowns down and push them up (capped, so that a programme
         # has an optimum; an unknown at the cap is simply free)
         sign = 1.0 if k % 2 == 0 else -1.0
         objective = sign * np.asarray(rng.uniform(0.1, 1.0, size), dtype=np.float64)
-        found = _solve(objective, a, b, seen.floor, cap=_CAP)
+        found = programmes.minimize(objective, capped=True)
         if found.status == 0:
             seen.add(found.x)
 
 
-def _push_apart(a: Matrix, b: np.ndarray, seen: _Seen, todo: list[int]) -> None:
+def _push_apart(programmes: _Programmes, seen: _Seen, todo: list[int]) -> None:
     """Raise, then lower, the unknowns no two points have set apart, all at once.
 
     Each optimum is a feasible point: an unknown it moves is free, and needs no programme
@@ -354,9 +365,9 @@ def _push_apart(a: Matrix, b: np.ndarray, seen: _Seen, todo: list[int]) -> None:
     undecided = [i for i in todo if not seen.varies(i)]
     while len(undecided) >= 2:
         for sign in (-1.0, 1.0):
-            objective = np.zeros(a.shape[1])
+            objective = np.zeros(programmes.size)
             objective[undecided] = sign
-            found = _solve(objective, a, b, seen.floor, cap=_CAP)
+            found = programmes.minimize(objective, capped=True)
             if found.status == 0:
                 seen.add(found.x)
         left = [i for i in undecided if not seen.varies(i)]
@@ -375,7 +386,7 @@ def _pinned(
     points that differ already prove that the margins leave an unknown free. Cells of tables
     hidden whole are left out (nothing more can be hidden for them) unless ``whole``.
     """
-    from scipy import sparse  # deferred, as in _solve
+    from scipy import sparse  # deferred, as HiGHS in _Programmes
 
     cells, dense, b = _equations(state, margins)
     # converted once: every programme of the group reads the same matrix
@@ -385,17 +396,18 @@ def _pinned(
     seen = _Seen(floor)
     seen.add(_true_point(state, margins, cells, a, b, floor))
     skip = [c in state.free or (state.may_be_zero[c] and not whole) for c in cells]
+    programmes = _Programmes(a, b, floor)
     if len(skip) - sum(skip) >= _SPREAD_FROM:
-        _spread(a, b, seen)
-    _push_apart(a, b, seen, [i for i, s in enumerate(skip) if not s])
+        _spread(programmes, seen)
+    _push_apart(programmes, seen, [i for i, s in enumerate(skip) if not s])
     pinned = []
     for i, cell in enumerate(cells):
         if skip[i] or seen.varies(i):
             continue
-        low = _lowest(i, a, b, seen, margins)
+        low = _lowest(i, programmes, seen, margins)
         if seen.varies(i):
             continue
-        high = _highest(i, a, b, seen)
+        high = _highest(i, programmes, seen)
         if high is not None and high - low < _TOLERANCE:
             pinned.append(cell)
             if first_only:
