@@ -111,3 +111,87 @@ def test_random_systems_match_visiting_every_row(monkeypatch: pytest.MonkeyPatch
         assert high.tolist() == [float(v) for v in ref_high], seed
         jumped_in += len(jumps) > before
     assert jumped_in >= 5  # the systems include cycles that are jumped
+
+
+def _consistent_rows(seed: int, first: int) -> tuple[list[Row], int]:
+    """Random rows that an integer point meets (as the published numbers meet the truth)."""
+    rng = np.random.default_rng(seed)
+    n_vars = int(rng.integers(2, 7))
+    truth = rng.integers(0, 12, size=n_vars)
+    rows: list[Row] = []
+    for _ in range(int(rng.integers(2, 9))):
+        size = int(rng.integers(1, min(n_vars, 4) + 1))
+        columns = rng.choice(n_vars, size=size, replace=False).tolist()
+        coefs = [float(rng.choice([1.0, -1.0, 1.0, 0.37])) for _ in columns]
+        value = sum(c * float(truth[j]) for j, c in zip(columns, coefs, strict=True))
+        low = value - float(rng.choice([0, 0, 1, 3]))
+        high = math.inf if rng.random() < 0.15 else value + float(rng.choice([0, 0, 2]))
+        terms = [(j + first, c) for j, c in zip(columns, coefs, strict=True)]
+        rows.append((terms, low, high))
+    return rows, n_vars
+
+
+def _disjoint_rows(seed: int) -> tuple[list[Row], int, int]:
+    """Two parts side by side, their rows interleaved, an empty row, a variable of none.
+
+    Half the seeds take a random (mostly contradicting) system for the first part.
+    """
+    if seed % 2:
+        first, n_first, _ = _random_rows(seed)
+    else:
+        first, n_first = _consistent_rows(seed, 0)
+    second, n_second = _consistent_rows(seed + 1000, n_first)
+    rows: list[Row] = [([], 0.0, 0.0)]
+    for i in range(max(len(first), len(second))):
+        rows += first[i : i + 1] + second[i : i + 1]
+    return rows, n_first + n_second + 1, 20
+
+
+def test_parts_propagated_alone_give_the_bounds_of_the_whole():
+    settled = 0
+    for seed in range(300):
+        rows, n_vars, passes = _disjoint_rows(seed)
+        ref_low, ref_high = _visit_every_row(rows, n_vars, passes)
+        found = propagate_module.propagate_parts(rows, n_vars, passes, {})
+        if found is None:
+            continue  # a part that does not settle: the caller propagates the whole
+        settled += 1
+        assert found[0].tolist() == [float(v) for v in ref_low], seed
+        assert found[1].tolist() == [float(v) for v in ref_high], seed
+        assert found[1][-1] == MAX_COUNT  # the variable of no row keeps its start
+    assert settled >= 150
+
+
+def test_a_part_met_again_is_taken_from_the_cache(monkeypatch: pytest.MonkeyPatch):
+    # x + y = 5, y = 2 settle at (3, 2); z + w = 4 with z >= 3 at z in [3, 4], w in [0, 1]
+    rows: list[Row] = [
+        ([(0, 1.0), (1, 1.0)], 5.0, 5.0),
+        ([(2, 1.0), (3, 1.0)], 4.0, 4.0),
+        ([(1, 1.0)], 2.0, 2.0),
+        ([(2, 1.0)], 3.0, math.inf),
+    ]
+    runs: list[int] = []
+    original = propagate_module._propagated
+
+    def counting(part, n_vars, passes):  # type: ignore[no-untyped-def]
+        runs.append(len(part))
+        return original(part, n_vars, passes)
+
+    monkeypatch.setattr(propagate_module, "_propagated", counting)
+    cache: dict[bytes, object] = {}
+    found = propagate_module.propagate_parts(rows, 4, 60, cache)
+    assert found is not None
+    assert found[0].tolist() == [3.0, 2.0, 3.0, 0.0]
+    assert found[1].tolist() == [3.0, 2.0, 4.0, 1.0]
+    assert runs == [2, 2]
+    # the first part changed (x + y = 7: x = 5), the second met again
+    rows[0] = ([(0, 1.0), (1, 1.0)], 7.0, 7.0)
+    found = propagate_module.propagate_parts(rows, 4, 60, cache)
+    assert found is not None
+    assert found[0].tolist() == [5.0, 2.0, 3.0, 0.0]
+    assert runs == [2, 2, 2]
+
+
+def test_a_part_that_does_not_settle_gives_way_to_the_whole():
+    rows: list[Row] = [([(0, 1.0), (1, 1.0)], 6.0, 6.0), ([(0, 1.0), (1, 1.0)], 8.0, 8.0)]
+    assert propagate_module.propagate_parts(rows, 2, 60, {}) is None

@@ -179,7 +179,7 @@ def _attack(
     leaks: list[Leak] = []
     leaked: set[int] = set()
     inconsistent = set(system.contradicted)
-    lb, ub = _propagate(system)
+    lb, ub = _propagate(system, cache=cache)
     if (lb > ub).any():
         inconsistent.add("propagation")
     recovered = [

@@ -14,19 +14,33 @@ list and the change of every bound, the next rounds repeat them too, for as long
 comparison keeps its outcome, which is linear in the number of rounds. :func:`propagate`
 then adds that many rounds' changes at once: the bounds, the work list and the number of
 visits left are exactly those of visiting every row in turn.
+
+Parts (:func:`propagate` with a cache): rows that share no variable, directly or through
+other rows, never meet. In the work list, a part's rows keep the order they would have
+alone (a row is put back only by a visit of its own part, on top), so the visits of a part
+are those of the part propagated alone; where every part settles within its own share of
+the visits (the passes times its rows), all of them settle within the whole budget, with
+the bounds each reaches alone. Each part is then propagated alone, and its bounds are kept
+by a digest of its rows: a part met again (the suppression attacks the same records many
+times with a few more counts hidden) is not propagated again. Where a part does not settle,
+the whole system is propagated as one, as without a cache.
 """
 
 from __future__ import annotations
 
+import hashlib
 import math
 from collections import defaultdict
 from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
+from scipy import sparse
+from scipy.sparse.csgraph import connected_components
 
 from allrwe.results.attack.system import MAX_COUNT, MAX_PROPAGATED_TERMS, _System
 
-__all__ = ["propagate", "propagate_rows"]
+__all__ = ["propagate", "propagate_parts", "propagate_rows"]
 
 #: a row as propagation reads it: its terms ``(variable, coefficient)`` and its bounds
 Row = tuple[list[tuple[int, float]], float, float]
@@ -39,13 +53,16 @@ _TAIL = 16
 _EXACT = 1e9
 
 
-def propagate(system: _System, passes: int = 60) -> tuple[np.ndarray, np.ndarray]:
+def propagate(
+    system: _System, passes: int = 60, cache: dict[bytes, Any] | None = None
+) -> tuple[np.ndarray, np.ndarray]:
     """Bound every variable of ``system`` by interval propagation (integer bounds).
 
     Sound but loose: each row bounds one variable by the others' bounds. It pins what plain
     subtraction pins (a risk set minus the next one, an overall row minus its levels) without
     an LP, and it gives the LPs their variable bounds. Rows longer than
-    ``MAX_PROPAGATED_TERMS`` are left to the LPs.
+    ``MAX_PROPAGATED_TERMS`` are left to the LPs. With ``cache``, part by part, each part's
+    bounds kept by a digest of its rows (see the module docstring): the same bounds.
     """
     rows: list[Row] = [
         ([(j, float(c)) for j, c in r.coefs.items()], float(r.low), float(r.high))
@@ -53,13 +70,76 @@ def propagate(system: _System, passes: int = 60) -> tuple[np.ndarray, np.ndarray
         else ([], 0.0, 0.0)
         for r in system.rows
     ]
+    if cache is not None:
+        found = propagate_parts(rows, len(system.keys), passes, cache)
+        if found is not None:
+            return found
     return propagate_rows(rows, len(system.keys), passes)
+
+
+def _parts(rows: Sequence[Row], n_vars: int) -> list[tuple[list[int], list[int]]]:
+    """Return the parts of the rows: per part, its rows and its variables, each in order.
+
+    Parts come in the order of their first row; rows without a term belong to none.
+    """
+    row_of = [i for i, (terms, _, _) in enumerate(rows) for _ in terms]
+    var_of = [j for terms, _, _ in rows for j, _ in terms]
+    if not row_of:
+        return []
+    n_rows = len(rows)
+    graph = sparse.coo_array(
+        (np.ones(len(row_of), dtype=np.int8), (row_of, [n_rows + j for j in var_of])),
+        shape=(n_rows + n_vars, n_rows + n_vars),
+    )
+    _, labels = connected_components(graph.tocsr(), directed=False)
+    part_rows: dict[int, list[int]] = {}
+    for i, (terms, _, _) in enumerate(rows):
+        if terms:
+            part_rows.setdefault(int(labels[i]), []).append(i)
+    part_vars: dict[int, list[int]] = defaultdict(list)
+    for j in np.flatnonzero(np.isin(labels[n_rows:], list(part_rows))).tolist():
+        part_vars[int(labels[n_rows + j])].append(j)
+    return [(members, part_vars[label]) for label, members in part_rows.items()]
+
+
+def propagate_parts(
+    rows: Sequence[Row], n_vars: int, passes: int, cache: dict[bytes, Any]
+) -> tuple[np.ndarray, np.ndarray] | None:
+    """Propagate each part of ``rows`` alone, from ``cache`` where met before.
+
+    Returns the bounds of :func:`propagate_rows` of all rows, or ``None`` where a part does
+    not settle within its own share of the visits (see the module docstring).
+    """
+    low = np.zeros(n_vars)
+    high = np.full(n_vars, float(MAX_COUNT))
+    for members, variables in _parts(rows, n_vars):
+        local = {j: k for k, j in enumerate(variables)}
+        part: list[Row] = [
+            ([(local[j], c) for j, c in rows[i][0]], rows[i][1], rows[i][2]) for i in members
+        ]
+        key = b"propagate:" + hashlib.blake2b(repr((passes, part)).encode()).digest()
+        bounds = cache.get(key)
+        if bounds is None:
+            part_low, part_high, settled = _propagated(part, len(variables), passes)
+            if not settled:
+                return None
+            bounds = cache[key] = (part_low, part_high)
+        low[variables], high[variables] = bounds
+    return low, high
 
 
 def propagate_rows(
     rows: Sequence[Row], n_vars: int, passes: int = 60
 ) -> tuple[np.ndarray, np.ndarray]:
     """Propagate ``rows`` over ``n_vars`` variables; see the module docstring."""
+    low, high, _ = _propagated(rows, n_vars, passes)
+    return low, high
+
+
+def _propagated(
+    rows: Sequence[Row], n_vars: int, passes: int
+) -> tuple[np.ndarray, np.ndarray, bool]:
+    """Return :func:`propagate_rows`'s bounds and whether the work list ran empty."""
     # Python floats in lists: the same arithmetic as NumPy's, without a scalar object per read
     low = [0.0] * n_vars
     high = [float(MAX_COUNT)] * n_vars
@@ -93,7 +173,7 @@ def propagate_rows(
             trace.clear()
         elif len(trace) > 4 * _MAX_PERIOD:
             del trace[: len(trace) - 2 * _MAX_PERIOD - 1]
-    return np.array(low, dtype="float64"), np.array(high, dtype="float64")
+    return np.array(low, dtype="float64"), np.array(high, dtype="float64"), not queue
 
 
 #: a bound a visit changed: variable, side (0 low, 1 high), by how much

@@ -7,6 +7,7 @@ import math
 from collections import defaultdict
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 from scipy import sparse
@@ -17,15 +18,17 @@ from allrwe.results.attack.system import MAX_ILP_VARIABLES, _System
 from allrwe.results.highs import Session, solve
 
 
-def _propagate(system: _System, passes: int = 60) -> tuple[np.ndarray, np.ndarray]:
+def _propagate(
+    system: _System, passes: int = 60, cache: dict[bytes, Any] | None = None
+) -> tuple[np.ndarray, np.ndarray]:
     """Bound every variable by interval propagation over the rows (integer bounds).
 
     Sound but loose: each row bounds one variable by the others' bounds. It pins what plain
     subtraction pins (a risk set minus the next one, an overall row minus its levels) without
-    an LP, and it gives the LPs their variable bounds. See
-    :mod:`allrwe.results.attack.propagate`.
+    an LP, and it gives the LPs their variable bounds. With ``cache``, parts of the rows
+    met before keep their bounds. See :mod:`allrwe.results.attack.propagate`.
     """
-    return propagate(system, passes)
+    return propagate(system, passes, cache)
 
 
 def _matrix(system: _System) -> tuple[sparse.csr_matrix, np.ndarray, np.ndarray]:
