@@ -385,6 +385,10 @@ def _pinned(
     feasible points found so far (the true values, and the programmes' optima) all agree:
     points that differ already prove that the margins leave an unknown free. Cells of tables
     hidden whole are left out (nothing more can be hidden for them) unless ``whole``.
+
+    With ``first_only``, the first cell to decide is decided before any spreading: a table
+    whose pinned cell is not protected yet by the complements hidden so far meets it again
+    first (cells before it stay free as more is hidden), and two programmes tell.
     """
     from scipy import sparse  # deferred, as HiGHS in _Programmes
 
@@ -397,6 +401,11 @@ def _pinned(
     seen.add(_true_point(state, margins, cells, a, b, floor))
     skip = [c in state.free or (state.may_be_zero[c] and not whole) for c in cells]
     programmes = _Programmes(a, b, floor)
+    if first_only:
+        first = next((i for i, s in enumerate(skip) if not s and not seen.varies(i)), None)
+        if first is not None and _fixed(first, programmes, seen, margins):
+            state.free.update(c for i, c in enumerate(cells) if seen.varies(i))
+            return [cells[first]]
     if len(skip) - sum(skip) >= _SPREAD_FROM:
         _spread(programmes, seen)
     _push_apart(programmes, seen, [i for i, s in enumerate(skip) if not s])
@@ -404,16 +413,21 @@ def _pinned(
     for i, cell in enumerate(cells):
         if skip[i] or seen.varies(i):
             continue
-        low = _lowest(i, programmes, seen, margins)
-        if seen.varies(i):
-            continue
-        high = _highest(i, programmes, seen)
-        if high is not None and high - low < _TOLERANCE:
+        if _fixed(i, programmes, seen, margins):
             pinned.append(cell)
             if first_only:
                 break
     state.free.update(c for i, c in enumerate(cells) if seen.varies(i))
     return pinned
+
+
+def _fixed(i: int, programmes: _Programmes, seen: _Seen, margins: list[Margin]) -> bool:
+    """Return whether unknown ``i``'s lowest and highest values agree (optima to ``seen``)."""
+    low = _lowest(i, programmes, seen, margins)
+    if seen.varies(i):
+        return False
+    high = _highest(i, programmes, seen)
+    return high is not None and high - low < _TOLERANCE
 
 
 def _first_pinned(state: _State, margins: Sequence[Margin]) -> tuple[int, list[Margin]] | None:
