@@ -242,3 +242,45 @@ def test_programmes_in_one_session_reach_the_optima_of_each_alone():
     objective = np.zeros(a.shape[1])
     objective[1] = -1.0
     assert -programmes.minimize(objective).fun == pytest.approx(18.0, abs=1e-9)
+
+
+def test_the_margins_tested_at_once_are_those_at_risk_one_by_one():
+    rng = random.Random(7)
+    risky = 0
+    for _ in range(300):
+        values, fields, hidden = _random_case(rng)
+        state = _state(values, fields, hidden)
+        if rng.random() < 0.2:  # a table hidden whole, zeros included
+            state.may_be_zero[: rng.randint(1, len(values))] = True
+        margins = list(state.margins.values())
+        risks = margins_module._Risks(state, margins)
+        expected = [state.at_risk(m) for m in margins]
+        assert risks.test(state).tolist() == expected
+        start = rng.randrange(len(margins))
+        assert risks.test(state, start).tolist() == expected[start:]
+        risky += any(expected)
+    assert risky >= 100  # the cases hold margins at risk and margins not at risk
+
+
+def _settled(
+    state: _State, margins: list[Margin], risks: margins_module._Risks | None
+) -> tuple[object, list[bool]]:
+    """The fixed point's rounds (or the margin it got stuck at) and the cells hidden."""
+    try:
+        rounds: object = margins_module._fixed_point(state, margins, risks)
+    except margins_module._Stuck as stuck:
+        rounds = ("stuck", stuck.margin.key)
+    return rounds, state.suppressed.tolist()
+
+
+def test_a_fixed_point_found_at_once_is_that_of_a_margin_at_a_time():
+    rng = random.Random(11)
+    changed = 0
+    for _ in range(200):
+        values, fields, hidden = _random_case(rng)
+        one, many = _state(values, fields, hidden.copy()), _state(values, fields, hidden.copy())
+        margins = list(one.margins.values())
+        expected = _settled(one, margins, None)
+        assert _settled(many, margins, margins_module._Risks(many, margins)) == expected
+        changed += expected[1] != hidden.tolist()
+    assert changed >= 50  # complements were added in many cases

@@ -170,16 +170,89 @@ class _State:
         return choice[0]
 
 
-def _fixed_point(state: _State, margins: Sequence[Margin]) -> int:
-    """Apply the per-margin rule until no margin changes; return the number of rounds."""
+class _Risks:
+    """:meth:`_State.at_risk` of every margin of a table at once, from a matrix of its cells.
+
+    Built once per table: the members and totals of its margins, and whether each total
+    that is no record is small (the values do not change); each test reads the state's
+    suppressed cells and hidden zeros as they are then.
+
+    Parameters
+    ----------
+    state : _State
+        The protection's state (its values and threshold).
+    margins : sequence of Margin
+        The margins of the table.
+    """
+
+    def __init__(self, state: _State, margins: Sequence[Margin]) -> None:
+        from scipy import sparse  # deferred: only large tables need it
+
+        self.cells = np.array(sorted({c for m in margins for c in m.cells()}), dtype=np.int64)
+        local = {c: i for i, c in enumerate(self.cells.tolist())}
+        shape = (len(margins), len(self.cells))
+
+        def matrix(rows: list[list[int]]) -> sparse.csr_array:
+            columns = [local[c] for row in rows for c in row]
+            starts = np.cumsum([0, *(len(row) for row in rows)])
+            data = np.ones(len(columns), dtype=np.float64)
+            return sparse.csr_array((data, np.array(columns, dtype=np.int64), starts), shape)
+
+        self.members = matrix([m.members for m in margins])
+        self.every = matrix([m.cells() for m in margins])
+        self.total = np.array(
+            [-1 if m.total is None else local[m.total] for m in margins], dtype=np.int64
+        )
+        self.small_total = np.array(
+            [m.total is None and state.total_unknown(m) for m in margins], dtype=bool
+        )
+        self.values = state.values[self.cells]
+
+    def test(self, state: _State, start: int = 0) -> np.ndarray:
+        """Return :meth:`_State.at_risk` of the margins from ``start`` on."""
+        hidden = state.suppressed[self.cells]
+        members = self.members[start:] if start else self.members
+        every = self.every[start:] if start else self.every
+        unknown = members @ hidden.astype(np.float64)
+        residual = members @ np.where(hidden, self.values, 0.0)
+        total = self.total[start:]
+        total_unknown = np.where(total >= 0, hidden[np.maximum(total, 0)], self.small_total[start:])
+        whole = (every @ state.may_be_zero[self.cells].astype(np.float64)) > 0
+        alone = unknown + total_unknown == 1
+        all_ones = (unknown > 0) & ~total_unknown & (residual <= unknown)
+        return ~whole & (alone | all_ones)
+
+
+#: tables of at least this many margins test them all at once (:class:`_Risks`)
+_RISKS_FROM = 16
+
+
+def _fixed_point(state: _State, margins: Sequence[Margin], risks: _Risks | None = None) -> int:
+    """Apply the per-margin rule until no margin changes; return the number of rounds.
+
+    With ``risks`` (the margins' :class:`_Risks`), each pass finds the next margin at risk
+    by one test of all margins after the last change: the margins before it are not at
+    risk, as a visit of each in turn finds them.
+    """
     rounds = 0
     changed = True
     while changed:
         changed = False
-        for margin in margins:
-            if state.at_risk(margin):
-                state.suppressed[state.complement(margin)] = True
+        if risks is None:
+            for margin in margins:
+                if state.at_risk(margin):
+                    state.suppressed[state.complement(margin)] = True
+                    changed = True
+        else:
+            start = 0
+            while start < len(margins):
+                at = np.flatnonzero(risks.test(state, start))
+                if not len(at):
+                    break
+                start += int(at[0])
+                state.suppressed[state.complement(margins[start])] = True
                 changed = True
+                start += 1
         rounds += changed
     logger.debug("margins settled after %d round(s) of complements", rounds)
     return rounds
@@ -559,9 +632,10 @@ def protect_margins(
 
 def _settle(state: _State, table: list[Margin], names: Sequence[str] | None) -> None:
     """Run the per-margin rule and the exact check on one table until nothing is pinned."""
+    risks = _Risks(state, table) if len(table) >= _RISKS_FROM else None
     while True:
         try:
-            _fixed_point(state, table)
+            _fixed_point(state, table, risks)
             found = _first_pinned(state, table)
             if found is None:
                 return
