@@ -187,7 +187,7 @@ def _attack(
         for key, j in system.var.items()
         if system.hidden[j] and lb[j] == ub[j] >= min_cell_count
     ]
-    families = _families(system)
+    families: dict[int, tuple[str, ...]] | None = None  # read only for a leak
     hidden = np.asarray(system.hidden, dtype=bool)
     # a component without a hidden count that may be non-zero cannot leak
     comps = list(_split(system, lb, ub, np.flatnonzero(hidden & (ub >= 1))))
@@ -210,6 +210,7 @@ def _attack(
             continue
         for local, (low, high) in sorted(solved.items()):
             if low >= 1:
+                families = _families(system) if families is None else families
                 var = columns[local]
                 key = system.keys[var]
                 name = record_name((system.origin.get(key, key[0]), *key[1:]))

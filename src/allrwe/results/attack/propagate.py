@@ -51,6 +51,10 @@ _MAX_PERIOD = 8
 _TAIL = 16
 #: bounds beyond which integer steps are no longer exact in floating point
 _EXACT = 1e9
+#: passes over the rows before cycles are looked for: rows of rates settle over a few
+#: passes (each visit narrows a bound by a share), and a visit watched costs three; a
+#: jump only spares visits, so the bounds are the same whenever the watching starts
+_WATCH_AFTER = 10
 
 
 def propagate(
@@ -150,7 +154,7 @@ def _propagated(
     queue = list(range(len(rows)))
     queued = set(queue)
     budget = passes * max(len(rows), 1)
-    watch_from = budget - 2 * len(rows)  # a system that settles does so within two passes
+    watch_from = budget - _WATCH_AFTER * len(rows)  # most systems that settle do so by then
     trace: list[_Visit] = []
     while queue and budget > 0:
         budget -= 1
