@@ -270,28 +270,43 @@ def _extra_totals(state: _State, margins: list[Margin]) -> list[Margin]:
     return [m for m in margins if m.total is None and state.total_unknown(m)]
 
 
-def _equations(state: _State, margins: list[Margin]) -> tuple[list[int], np.ndarray, np.ndarray]:
-    """Linear system ``A x = b`` of the unknowns of a group of margins."""
+def _equations(state: _State, margins: list[Margin]) -> tuple[list[int], Matrix, np.ndarray]:
+    """Linear system ``A x = b`` of the unknowns of a group of margins (``A`` sparse)."""
+    from scipy import sparse  # deferred, as HiGHS in _Programmes
+
     cells = sorted({c for m in margins for c in m.cells() if state.suppressed[c]})
-    extra = _extra_totals(state, margins)
+    extra = {id(m): k for k, m in enumerate(_extra_totals(state, margins))}
     index = {c: i for i, c in enumerate(cells)}
-    a = np.zeros((len(margins), len(cells) + len(extra)))
+    suppressed, values = state.suppressed, state.values
+    rows: list[int] = []
+    columns: list[int] = []
+    data: list[float] = []
     b = np.zeros(len(margins))
     for row, margin in enumerate(margins):
+        entries: dict[int, float] = {}
         for cell in margin.members:
-            if state.suppressed[cell]:
-                a[row, index[cell]] = 1.0
+            if suppressed[cell]:
+                entries[index[cell]] = 1.0
             else:
-                b[row] -= state.values[cell]
+                b[row] -= values[cell]
         if margin.total is not None:
-            if state.suppressed[margin.total]:
-                a[row, index[margin.total]] -= 1.0
+            if suppressed[margin.total]:
+                column = index[margin.total]
+                entries[column] = entries.get(column, 0.0) - 1.0
             else:
-                b[row] += state.values[margin.total]
-        elif margin in extra:
-            a[row, len(cells) + extra.index(margin)] = -1.0
+                b[row] += values[margin.total]
+        elif id(margin) in extra:
+            entries[len(cells) + extra[id(margin)]] = -1.0
         else:
-            b[row] += float(state.values[margin.members].sum())
+            b[row] += float(values[margin.members].sum())
+        for column, value in entries.items():
+            if value != 0.0:
+                rows.append(row)
+                columns.append(column)
+                data.append(value)
+    shape = (len(margins), len(cells) + len(extra))
+    a = sparse.csr_array((np.array(data, dtype=np.float64), (rows, columns)), shape=shape)
+    a.sort_indices()
     return cells, a, b
 
 
@@ -463,11 +478,7 @@ def _pinned(
     whose pinned cell is not protected yet by the complements hidden so far meets it again
     first (cells before it stay free as more is hidden), and two programmes tell.
     """
-    from scipy import sparse  # deferred, as HiGHS in _Programmes
-
-    cells, dense, b = _equations(state, margins)
-    # converted once: every programme of the group reads the same matrix
-    a = sparse.csr_array(dense)
+    cells, a, b = _equations(state, margins)
     n_extra = a.shape[1] - len(cells)
     floor = np.concatenate([np.where(state.may_be_zero[cells], 0.0, 1.0), np.ones(n_extra)])
     seen = _Seen(floor)
