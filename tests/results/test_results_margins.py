@@ -284,3 +284,19 @@ def test_a_fixed_point_found_at_once_is_that_of_a_margin_at_a_time():
         assert _settled(many, margins, margins_module._Risks(many, margins)) == expected
         changed += expected[1] != hidden.tolist()
     assert changed >= 50  # complements were added in many cases
+
+
+def test_groups_of_margins_with_unknowns_are_found_alike_at_once():
+    rng = random.Random(5)
+    grouped = 0
+    for _ in range(200):
+        values, fields, hidden = _random_case(rng)
+        state = _state(values, fields, hidden)
+        margins = list(state.margins.values())
+        plain = margins_module._unknown_groups(state, margins)
+        at_once = margins_module._unknown_groups(
+            state, margins, margins_module._Risks(state, margins)
+        )
+        assert [[m.key for m in g] for g in at_once] == [[m.key for m in g] for g in plain]
+        grouped += bool(plain)
+    assert grouped >= 50

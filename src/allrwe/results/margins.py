@@ -258,9 +258,19 @@ def _fixed_point(state: _State, margins: Sequence[Margin], risks: _Risks | None 
     return rounds
 
 
-def _unknown_groups(state: _State, margins: Sequence[Margin]) -> list[list[Margin]]:
-    """Group the margins that share an unknown cell; single margins are left out."""
-    involved = [m for m in margins if any(state.suppressed[c] for c in m.cells())]
+def _unknown_groups(
+    state: _State, margins: Sequence[Margin], risks: _Risks | None = None
+) -> list[list[Margin]]:
+    """Group the margins that share an unknown cell; single margins are left out.
+
+    ``risks``: the margins' :class:`_Risks`, which tells the margins with an unknown cell
+    at once.
+    """
+    if risks is None:
+        involved = [m for m in margins if any(state.suppressed[c] for c in m.cells())]
+    else:
+        with_unknown = risks.every @ state.suppressed[risks.cells].astype(np.float64)
+        involved = [margins[i] for i in np.flatnonzero(with_unknown > 0).tolist()]
     groups = _group_margins(involved, lambda cell: bool(state.suppressed[cell]))
     return [g for g in groups if len(g) > 1]
 
@@ -514,8 +524,10 @@ def _fixed(i: int, programmes: _Programmes, seen: _Seen, margins: list[Margin]) 
     return high is not None and high - low < _TOLERANCE
 
 
-def _first_pinned(state: _State, margins: Sequence[Margin]) -> tuple[int, list[Margin]] | None:
-    for group in _unknown_groups(state, margins):
+def _first_pinned(
+    state: _State, margins: Sequence[Margin], risks: _Risks | None = None
+) -> tuple[int, list[Margin]] | None:
+    for group in _unknown_groups(state, margins, risks):
         # a group checked before with the same hidden cells has no pinned cell: skip it
         hidden = sorted({c for m in group for c in m.cells() if state.suppressed[c]})
         signature = (tuple(m.key for m in group), tuple(hidden))
@@ -647,7 +659,7 @@ def _settle(state: _State, table: list[Margin], names: Sequence[str] | None) -> 
     while True:
         try:
             _fixed_point(state, table, risks)
-            found = _first_pinned(state, table)
+            found = _first_pinned(state, table, risks)
             if found is None:
                 return
             state.suppressed[_cross_margin_complement(state, *found)] = True
