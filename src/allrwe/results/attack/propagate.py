@@ -68,8 +68,9 @@ def propagate(
     ``MAX_PROPAGATED_TERMS`` are left to the LPs. With ``cache``, part by part, each part's
     bounds kept by a digest of its rows (see the module docstring): the same bounds.
     """
+    # a row's coefficients are floats already (sums of floats, see _System.add)
     rows: list[Row] = [
-        ([(j, float(c)) for j, c in r.coefs.items()], float(r.low), float(r.high))
+        (list(r.coefs.items()), float(r.low), float(r.high))
         if len(r.coefs) <= MAX_PROPAGATED_TERMS
         else ([], 0.0, 0.0)
         for r in system.rows

@@ -163,18 +163,21 @@ class _System:
         return key in self.value or key in self.var
 
     def add(self, terms: Iterable[tuple[float, Key]], low: float, high: float, family: str) -> None:
-        coefs: dict[int, float] = defaultdict(float)
+        coefs: dict[int, float] = {}
         const = 0.0
         known: list[Key] = []
+        var, value = self.var, self.value
         for coef, key in terms:
-            if key in self.var:
-                coefs[self.var[key]] += coef
-            elif key in self.value:
-                const += coef * self.value[key]
+            j = var.get(key)
+            if j is not None:
+                coefs[j] = coefs.get(j, 0.0) + float(coef)
+            elif key in value:
+                const += coef * value[key]
                 known.append(key)
             else:
                 return  # a record the folder does not hold: no constraint
-        coefs = {j: c for j, c in coefs.items() if c != 0.0}
+        if 0.0 in coefs.values():
+            coefs = {j: c for j, c in coefs.items() if c != 0.0}
         if not coefs:
             if not (low - 1e-6 <= const <= high + 1e-6):
                 self.contradicted.add(family)
