@@ -292,17 +292,21 @@ def blocks(records: pd.DataFrame, system: _System) -> np.ndarray:
                 edges.append((i, hub("baseline", member, v)))
                 edges.append((i, hub("cohort", member, "persons")))
 
-    def node(key: Key) -> int:
-        j = system.var.get(key)
-        if j is not None and (key[0] == "~aux" or key not in position):
-            return n + j  # an unknown that is no record: an auxiliary or a derived count
-        return position.get(key, -1)
-
-    for row_keys in [
-        *([system.keys[j] for j in row.coefs] + list(row.known) for row in system.rows),
-        *(list(keys) for keys in system.constant),
+    # each key's node: its record, or for an unknown that is no record (an auxiliary or a
+    # derived count) a node of its own
+    node = dict(position)
+    for key, j in system.var.items():
+        if key[0] == "~aux" or key not in position:
+            node[key] = n + j
+    by_var = [node.get(key, -1) for key in system.keys]
+    for nodes in [
+        *(
+            [by_var[j] for j in row.coefs] + [node.get(k, -1) for k in row.known]
+            for row in system.rows
+        ),
+        *([node.get(k, -1) for k in keys] for keys in system.constant),
     ]:
-        nodes = [x for x in map(node, row_keys) if x >= 0]
+        nodes = [x for x in nodes if x >= 0]
         edges += [(nodes[0], x) for x in nodes[1:]]
     size = n + len(system.keys) + len(hubs)
     pairs = np.array(edges, dtype=np.int64).reshape(-1, 2)

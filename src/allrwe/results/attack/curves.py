@@ -32,7 +32,10 @@ def _curve_points(
     system: _System, numeric: dict[Cell, dict[str, float]]
 ) -> dict[tuple[str, ...], list[tuple[float, str]]]:
     points: dict[tuple[str, ...], set[tuple[float, str]]] = defaultdict(set)
-    cells = {key[:6] for key in [*system.value, *system.var]} | set(numeric)
+    cells = {
+        key[:6] for keys in (system.value, system.var) for key in keys if key[0] in CURVE_ANALYSES
+    }
+    cells |= set(numeric)
     for cell in cells:
         if cell[0] not in CURVE_ANALYSES:
             continue
