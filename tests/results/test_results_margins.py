@@ -300,3 +300,30 @@ def test_groups_of_margins_with_unknowns_are_found_alike_at_once():
         assert [[m.key for m in g] for g in at_once] == [[m.key for m in g] for g in plain]
         grouped += bool(plain)
     assert grouped >= 50
+
+
+def test_a_first_cell_still_pinned_is_decided_by_two_programmes(monkeypatch: pytest.MonkeyPatch):
+    # 5x5 body with totals: r0c0 alone hidden in row 0 (pinned by the row total), rows 1-4
+    # hidden whole (20 free cells). The first open cell is r0c0: its lowest and highest
+    # values tell, without the four spreading programmes the 21 open cells would start with
+    body = [[11, 2, 7, 5, 9], [9, 30, 4, 6, 8], [5, 6, 13, 7, 3], [8, 4, 6, 12, 5]]
+    body.append([6, 7, 8, 9, 10])
+    values, fields = _two_way(body, totals=True)
+    hidden = np.zeros(len(values), dtype=bool)
+    hidden[0] = True
+    hidden[5:25] = True
+    calls: list[int] = []
+    minimize = margins_module._Programmes.minimize
+
+    def counting(
+        self: margins_module._Programmes, objective: np.ndarray, *, capped: bool = False
+    ) -> object:
+        calls.append(int(capped))
+        return minimize(self, objective, capped=capped)
+
+    monkeypatch.setattr(margins_module._Programmes, "minimize", counting)
+    state = _state(values, fields, hidden)
+    group = list(state.margins.values())
+    assert _pinned(state, group, first_only=True) == [0]
+    assert calls == [0, 0]  # its lowest, then its highest value
+    assert _every_lp(_state(values, fields, hidden), group)[:1] == [0]
