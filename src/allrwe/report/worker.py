@@ -278,10 +278,17 @@ class FigureWorker:
             status, *payload, caught = pickle.load(proc.stdout)
         except (EOFError, pickle.UnpicklingError, ValueError) as exc:
             self._pending.clear()
-            garbled = proc.poll() is None  # still running: its reply cannot be read
+            # an end of input means the process closed its output: it is ending, though it
+            # may not have been reaped yet; bytes that are no reply from a live process are
+            # garbled, and it is killed rather than waited for
+            garbled = not isinstance(exc, EOFError) and proc.poll() is None
             if garbled:
                 proc.kill()
-            code = proc.wait()
+            try:
+                code = proc.wait(timeout=CLOSE_TIMEOUT)
+            except subprocess.TimeoutExpired:  # closed its output but lingers: end it
+                proc.kill()
+                code = proc.wait()
             what = "sent a reply that could not be read" if garbled else "ended"
             raise FigureWorkerError(
                 f"the process drawing the static figures {what} (exit code {code}) before it "
