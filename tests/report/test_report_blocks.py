@@ -71,10 +71,23 @@ def test_a_stratum_size_hidden_in_table_1_is_read_where_it_is_published():
     assert stratum_size(ctx, "BLIN", "setting", "ND").value == 128
     assert group_header(ctx, "BLIN", ("setting", "ND")) == "BLIN (n = 128)"
     assert group_header(ctx, "BLIN", ("setting", "R/R")) == "BLIN (n = 71)"
-    # published nowhere: the hidden count reads "–", never a number
+    # published nowhere: the hidden size is said in words, never a number
     nowhere = _hidden_baseline_ctx(published_elsewhere=False)
     size = stratum_size(nowhere, "BLIN", "setting", "ND")
     assert size.present
     assert size.suppressed
     assert not size.visible
-    assert group_header(nowhere, "BLIN", ("setting", "ND")) == "BLIN (n = –)"
+    assert group_header(nowhere, "BLIN", ("setting", "ND")) == "BLIN (n not shown)"
+
+
+def test_a_flow_box_whose_persons_are_hidden_says_so_in_words():
+    from allrwe.report.model import Flow, FlowStep
+    from allrwe.report.render.html import environment
+
+    flow = Flow("flow-blin", "BLIN", (FlowStep("records", "–"), FlowStep("ALL", "88", "–")))
+    macros = environment().get_template("_macros.html.j2").module
+    html = str(macros.flow(flow))  # type: ignore[attr-defined]
+    assert "records<br><strong>n not shown</strong>" in html
+    assert "ALL<br><strong>n = 88</strong>" in html
+    assert "excluded: –" in html
+    assert "n = –" not in html

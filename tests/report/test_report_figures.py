@@ -202,3 +202,28 @@ def test_sunburst_rings_are_prefixes_with_angles_proportional_to_persons():
     assert first is not None
     assert " 0 1 1 " in first.group(1)
     assert ">Pathways</text>" in svg
+
+
+def test_sankey_is_titled_and_names_its_nodes_over_every_bar():
+    data = {
+        "title": "Treatment pathways (Sankey), BLIN",
+        "nodes": ["1. blinatumomab", "2. HSCT", "2. blinatumomab+TKI", "3. Stopped"],
+        "links": [
+            {"source": 0, "target": 1, "value": 69},
+            {"source": 0, "target": 2, "value": 51},
+            {"source": 1, "target": 3, "value": 69},
+            {"source": 2, "target": 3, "value": 51},
+        ],
+    }
+    svg = svg_figure(Figure("sankey-blin", "t", "sankey", data))
+    assert '<text x="20" y="18" font-size="14" text-anchor="start" font-weight="bold">' in svg
+    assert ">Treatment pathways (Sankey), BLIN</text>" in svg
+    # every bar is drawn before the first name, so no bar covers a name
+    assert svg.rindex("<rect") < svg.index(">1. blinatumomab (120)</text>")
+    assert svg.count('paint-order="stroke" stroke="#fff"') == 4
+
+
+def test_bar_keys_are_boxes_not_curve_lines():
+    svg = svg_figure(BARS)
+    assert '<line x1="64" y1="14" x2="88" y2="14" stroke="#0072B2" stroke-width="10"/>' in svg
+    assert 'stroke-width="2.5"' not in svg

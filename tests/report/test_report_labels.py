@@ -36,3 +36,62 @@ def test_no_snake_case_key_is_left_in_the_report_text(results, spec, meta):
         text = text.replace(name, "")
     left = set(re.findall(r"(?<![\w/.-])[a-z]+(?:_[a-z0-9]+)+(?![\w/.-])", text))
     assert left == set()
+
+
+def test_signs_and_strata_of_the_examples_read_as_a_journal_writes_them():
+    assert relabel_text(">=55") == "≥55"
+    assert relabel_text("positive (>=0.01%)") == "positive (≥0.01%)"
+    assert relabel_text("<=14 days") == "≤14 days"
+    # "<35" has no sign to rewrite; seed 004's strata get their abbreviations
+    assert relabel_text("<35") == "<35"
+    assert relabel_text("post_hct_relapse &&& gvhd_at_index") == "post-HCT relapse × GVHD at index"
+
+
+def test_no_ascii_comparison_sign_is_left_in_the_report_text(results, spec, meta):
+    text = " ".join(parse(render_html(build_report(results, spec, meta))).text)
+    # the Methods paragraph and the notes are written by hand, with their own signs
+    assert re.findall(r"[<>]=", text) == []
+
+
+def test_stratum_names_and_levels_read_as_words():
+    from allrwe.report._blocks import level_words, stratum_words
+
+    assert level_words("line &&& treatment_setting", "2 &&& re-induction") == (
+        "line 2: re-induction"
+    )
+    assert level_words("line_at_index", "3") == "line 3"
+    assert level_words("setting &&& treatment_setting", "ND &&& induction") == "ND: induction"
+    assert stratum_words("age_band", ">=55") == "age band: ≥55"
+    assert stratum_words("line", "4") == "line: 4"
+    assert stratum_words("ph_status &&& setting", "Ph+ &&& RR") == "Ph status × setting: Ph+ × RR"
+
+
+def test_table_one_by_stratum_is_captioned_in_words_and_headed_with_its_size():
+    import pandas as pd
+
+    from allrwe.report._blocks import Context
+    from allrwe.report._view import ResultView
+    from allrwe.report.model import Details
+    from allrwe.report.structure import baseline_section
+    from allrwe.results import make_records
+
+    parts = [
+        make_records(analysis="cohort", group="BLIN", variable="persons", estimate_name="count",
+                     value=199),
+        make_records(analysis="baseline", group="BLIN", variable="persons",
+                     estimate_name="count", value=199),
+    ]  # fmt: skip
+    for level, n in ((">=55", 11.0), ("<35", 98.0)):
+        rec = make_records(analysis="baseline", group="BLIN", strata_name="age_band",
+                           strata_level=level, variable="persons", estimate_name="count",
+                           value=n)  # fmt: skip
+        rec["suppressed"] = level == ">=55"
+        parts.append(rec)
+    ctx = Context(ResultView(pd.concat(parts, ignore_index=True)), ["BLIN"], 5)
+    section = baseline_section(ctx)
+    (details,) = (b for b in section.blocks if isinstance(b, Details))
+    assert details.summary == "Table 1 by age_band"  # relabelled with the section
+    assert [(t.caption, t.header[1]) for t in details.blocks] == [
+        ("Table 1 by age band: <35", "BLIN (n = 98)"),
+        ("Table 1 by age band: ≥55", "BLIN (n not shown)"),
+    ]

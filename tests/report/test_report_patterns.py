@@ -122,7 +122,7 @@ def test_destinations_by_setting_are_tables_headed_with_their_own_n():
                      "By setting", "t")  # fmt: skip
     assert table is not None
     # ND's size is the sum of its published cells; R/R's has a hidden cell, so it is not shown
-    assert table.header == ("Class", "ND (n = 50)", "RR")
+    assert table.header == ("Class", "ND (n = 50)", "RR (n not shown)")
     assert [r.cells for r in table.rows] == [
         ("hsct", "30 (60.0%)", "–"),
         ("chemotherapy", "20 (40.0%)", "9 (75.0%)"),
@@ -412,3 +412,58 @@ def test_completion_bars_have_short_names_beside_the_settings():
         ("RR done", [70.0, 30.0]),
         ("RR not done", [40.0, 60.0]),
     ]
+
+
+def test_cycle_columns_whose_size_is_hidden_say_so_in_words():
+    from allrwe.report.sections.destinations import crosstab
+
+    rows = [
+        ("cycles", "1", "hsct", "count", 55.0),
+        ("cycles", "1", "chemotherapy", "count", 19.0),
+        ("cycles", "4", "hsct", "count", 0.0),
+        ("cycles", "4", "chemotherapy", "count", None),
+    ]
+    view = _records("destinations", rows)
+    cycles = [
+        make_records(
+            analysis="cycles",
+            group="BLIN",
+            strata_name="overall",
+            strata_level="overall",
+            variable="cycles",
+            variable_level=level,
+            estimate_name="count",
+            value=n,
+        )
+        for level, n in (("1", 129.0), ("4", 3.0))
+    ]
+    cycles[1]["suppressed"] = True
+    frame = pd.concat([view.records, *cycles], ignore_index=True)
+    table = crosstab(Context(ResultView(frame), ["BLIN"], 5), "BLIN", "cycles",
+                     ["hsct", "chemotherapy"], "By cycles", "t")  # fmt: skip
+    assert table is not None
+    # 1 cycle: the cycles analysis publishes 129 (not the 74 of the two cells shown here)
+    assert table.header == ("Class", "1 cycle (n = 129)", "4 cycles (n not shown)")
+    assert "n = –" not in " ".join(table.header)
+
+
+def test_stacked_legend_keys_only_the_classes_a_bar_draws():
+    view = _records(
+        "destinations",
+        [
+            ("duration", "<=14", "hsct", "percentage", 60.0),
+            ("duration", "<=14", "inotuzumab", "percentage", None),
+            ("duration", "<=14", "tki", "percentage", 0.0),
+            ("cycles", "1", "hsct", "percentage", 80.0),
+            ("cycles", "1", "inotuzumab", "percentage", None),
+            ("cycles", "1", "tki", "percentage", 0.0),
+        ],
+    )
+    classes = ["hsct", "inotuzumab", "tki"]
+    (figure,) = stacked_destination_figures(Context(view, ["BLIN"], 5), classes)
+    svg = svg_figure(figure.id, figure.chart, figure.data)
+    keys = re.findall(
+        r'<text x="[\d.]+" y="[\d.]+" font-size="11" text-anchor="start">([^<]+)<', svg
+    )
+    # hidden in every bar (inotuzumab) or zero in every bar (tki): no key; the hatch has one
+    assert keys == ["hsct", "suppressed (–)"]

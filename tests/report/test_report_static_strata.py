@@ -95,3 +95,19 @@ def test_a_short_row_name_leaves_the_figure_as_laid_out():
     left = fig.subplotpars.left
     assert not fit_row_names(fig, names)
     assert fig.subplotpars.left == left
+
+
+def test_a_curve_ending_before_its_risk_row_is_named_with_the_persons_still_at_risk():
+    nd = _level("efs", "setting", "ND", [1.0, 0.9, 0.8])
+    rr = _level("efs", "setting", "RR", [1.0, 0.7, 0.6])
+    rr[0] = rr[0][rr[0]["variable_level"] != "183"]  # RR's curve: no published point at 6 months
+    records = pd.concat([*nd, *rr], ignore_index=True)
+    ctx = Context(ResultView(records), ["BLIN"], 5)
+    (figure,) = stratum_figures(ctx, "efs", ["BLIN"], "EFS")
+    assert [c["x"][-1] for c in figure.data["curves"]] == [183 / 30.4375, 91 / 30.4375]
+    # the row of RR goes on to 6 months (28 at risk) past its curve's end at 3.0 months
+    assert "rows that go on past their curve's end: RR, 28 at risk at 6 months. " in (
+        figure.caption
+    )
+    assert "each 0 or at least 5" in figure.caption
+    assert "ND, " not in figure.caption  # ND's curve reaches its row's last column

@@ -108,9 +108,9 @@ def test_stratum_table_withholds_rates_with_persons_at_risk_as_table_two():
     (details,) = (b for b in section.blocks if isinstance(b, Details))
     strata = next(b for b in details.blocks if isinstance(b, Table) and b.id.startswith("strata"))
     rows = {r.cells[0]: r.cells for r in strata.rows}
-    assert rows["BLIN, setting = ND"][5] == "–"
-    assert rows["BLIN, setting = R/R"][5] == "NE (NE, NE)"
-    assert rows["BLIN, setting = ND"][4] == "90.0% (80.0, 95.0)"
+    assert rows["BLIN, setting: ND"][5] == "–"
+    assert rows["BLIN, setting: R/R"][5] == "NE (NE, NE)"
+    assert rows["BLIN, setting: ND"][4] == "90.0% (80.0, 95.0)"
     assert WITHHELD_NOTE in strata.notes
     summary = next(b for b in section.blocks if isinstance(b, Table) and b.id.startswith("summ"))
     assert summary.rows[0].cells[5] == "60.0% (50.0, 70.0)"

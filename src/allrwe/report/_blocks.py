@@ -14,17 +14,88 @@ from allrwe.report._view import (
     Value,
     fmt_count,
 )
+from allrwe.report.labels import label
 from allrwe.report.model import Row, Table, Text
 
 __all__ = [
     "Context",
     "figure_colours",
     "group_header",
+    "level_words",
     "make_table",
     "na_text",
+    "sized",
     "slug",
+    "stratum_words",
     "suppression_note",
 ]
+
+#: how a header says that the number of persons of its column is hidden (after n or N)
+SIZE_NOT_SHOWN = "not shown"
+
+#: strata whose levels are numbers of lines, shown as ``line 2``
+LINE_STRATA = ("line", "line_at_index")
+
+
+def sized(name: str, size: Value, symbol: str = "n") -> str:
+    """Head a column with its number of persons: ``"ND (n = 128)"``.
+
+    A size that is suppressed is said in words, ``"4 cycles (n not shown)"``, not as a bare
+    ``–`` beside an equals sign; an absent size leaves the name alone.
+
+    Examples
+    --------
+    >>> sized("ND", Value(128.0, present=True)), sized("BLIN", Value(199.0, present=True), "N")
+    ('ND (n = 128)', 'BLIN (N = 199)')
+    >>> sized("4 cycles", Value(suppressed=True, present=True)), sized("ND", Value())
+    ('4 cycles (n not shown)', 'ND')
+    >>> sized("All", Value(suppressed=True, present=True), "N")
+    'All (N not shown)'
+    """
+    if size.suppressed:
+        return f"{name} ({symbol} {SIZE_NOT_SHOWN})"
+    if not size.present:
+        return name
+    return f"{name} ({symbol} = {fmt_count(size)})"
+
+
+def level_words(
+    strata_name: str, strata_level: str, joiner: str = ": ", *, named: bool = False
+) -> str:
+    """Name a stratum level for a reader: ``"line 2: re-induction"``, ``"ND: induction"``.
+
+    Crossed levels (``a &&& b``) are joined by ``joiner``; a level of a line stratum, a bare
+    number, is written ``line N`` unless the stratum is ``named`` beside it; ``<=``/``>=``
+    are written ``≤``/``≥``.
+
+    Examples
+    --------
+    >>> level_words("line &&& treatment_setting", "2 &&& re-induction")
+    'line 2: re-induction'
+    >>> level_words("age_band", ">=55"), level_words("ph_status &&& setting", "Ph+ &&& ND", " × ")
+    ('≥55', 'Ph+ × ND')
+    """
+    names = strata_name.split(" &&& ")
+    levels = strata_level.split(" &&& ")
+    if len(names) != len(levels):
+        names = [""] * len(levels)
+    parts = [
+        f"line {lv}" if n in LINE_STRATA and not named else lv
+        for n, lv in zip(names, levels, strict=True)
+    ]
+    return joiner.join(parts).replace("<=", "≤").replace(">=", "≥")
+
+
+def stratum_words(strata_name: str, strata_level: str) -> str:
+    """Name a stratum and its level: ``"age band: ≥55"``, ``"Ph status × setting: Ph+ × ND"``.
+
+    Examples
+    --------
+    >>> stratum_words("line &&& treatment_setting", "2 &&& re-induction")
+    'line × treatment setting: 2 × re-induction'
+    """
+    names = " × ".join(label(n) for n in strata_name.split(" &&& "))
+    return f"{names}: {level_words(strata_name, strata_level, ' × ', named=True)}"
 
 
 def _token(marker: str) -> re.Pattern[str]:
@@ -106,15 +177,12 @@ def group_header(ctx: Context, group: str, strata: tuple[str, str] | None = None
     """``"BLIN (N = 88)"``, with the size as published; in a stratum ``"BLIN (n = 30)"``.
 
     A stratified table is headed with the stratum's own number of persons, never the whole
-    group's; when the stratum's size is not published the header is the group alone.
+    group's; a hidden size reads ``"BLIN (n not shown)"`` (:func:`sized`), an absent one
+    leaves the group alone.
     """
     if strata is not None and strata[0] != "overall":
-        size = stratum_size(ctx, group, *strata)
-        return f"{group} (n = {fmt_count(size)})" if size.present else group
-    size = ctx.group_size(group)
-    if not size.present:
-        return group
-    return f"{group} (N = {fmt_count(size)})"
+        return sized(group, stratum_size(ctx, group, *strata))
+    return sized(group, ctx.group_size(group), "N")
 
 
 def policy_statement(suppression: Mapping[str, object], min_cell_count: int) -> str:

@@ -16,7 +16,7 @@ from typing import Any
 
 from allrwe.report.model import Block, Figure, Flow, Section, Table, Text
 
-__all__ = ["LABELS", "label", "relabel_section", "relabel_text"]
+__all__ = ["LABELS", "SIGNS", "label", "relabel_section", "relabel_text"]
 
 #: display label of each key (genes and abbreviations as written in the literature)
 LABELS: dict[str, str] = {
@@ -76,8 +76,14 @@ LABELS: dict[str, str] = {
     "line_at_index": "line at index",
     "prior_hsct": "prior HSCT",
     "prior_car_t": "prior CAR-T",
+    "post_hct_relapse": "post-HCT relapse",
+    "gvhd_at_index": "GVHD at index",
+    "gvhd": "GVHD",
     "RR": "R/R",
 }
+
+#: how a journal writes the comparison signs records spell in ASCII (``>=55`` is ``≥55``)
+SIGNS = {">=": "≥", "<=": "≤"}
 
 #: how records name crossed strata ("setting &&& treatment_setting"); shown as " × "
 CROSSED = " &&& "
@@ -116,7 +122,8 @@ def relabel_text(text: str) -> str:
     """Replace every key standing as a word in ``text`` with its label.
 
     Keys of :data:`LABELS` are replaced wherever they stand alone (not inside a longer word,
-    a file name or a hyphenated id); any other ``snake_case`` word gets spaces.
+    a file name or a hyphenated id); any other ``snake_case`` word gets spaces; ``>=`` and
+    ``<=`` are written ``≥`` and ``≤`` (:data:`SIGNS`).
 
     Parameters
     ----------
@@ -132,8 +139,12 @@ def relabel_text(text: str) -> str:
     --------
     >>> relabel_text("Overall survival, censored at allo_hsct or car_t")
     'Overall survival, censored at allogeneic HSCT or CAR-T'
+    >>> relabel_text("age band: >=55; positive (>=0.01%)")
+    'age band: ≥55; positive (≥0.01%)'
     """
     out = _pattern().sub(lambda m: LABELS[m.group(0)], text.replace(CROSSED, " × "))
+    for ascii_sign, sign in SIGNS.items():
+        out = out.replace(ascii_sign, sign)
     return _SNAKE.sub(lambda m: m.group(0).replace("_", " "), out)
 
 

@@ -22,6 +22,7 @@ from allrwe.report._blocks import (
     na_text,
     policy_statement,
     slug,
+    stratum_words,
 )
 from allrwe.report._view import (
     NOT_ESTIMABLE,
@@ -247,7 +248,7 @@ def baseline_section(ctx: Context) -> Section:
                 make_table(
                     ctx,
                     f"table-one-{slug(name)}-{slug(level)}",
-                    f"{name} = {level}",
+                    f"Table 1 by {stratum_words(name, level)}",
                     *_without_empty_columns([header[0], *columns], _table_one_rows(sub)),
                 )
             )

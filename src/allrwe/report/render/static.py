@@ -25,6 +25,7 @@ from allrwe.report.render.style import (
     band_vertices,
     curve_pieces,
     curve_style,
+    drawn_classes,
     has_withheld,
     nice_ticks,
     static_files,
@@ -210,6 +211,7 @@ def _stacked(fig: MplFigure, data: Mapping[str, Any]) -> None:
         for i, c in enumerate(classes)
     ]
     panels = list(data["panels"])
+    drawn = set(drawn_classes(panels, len(classes)))  # a legend names only what is drawn
     axes = fig.subplots(1, max(1, len(panels)), sharey=True, squeeze=False)[0]
     for ax, panel in zip(axes, panels, strict=False):
         bars = list(panel["bars"])
@@ -220,7 +222,8 @@ def _stacked(fig: MplFigure, data: Mapping[str, Any]) -> None:
                 (b["values"][i] or 0.0) if any(v is not None for v in b["values"]) else 0.0
                 for b in bars
             ]
-            ax.bar(xs, heights, bottom=level, color=fills[i], label=c, width=0.7)
+            key = str(c) if i in drawn else "_nolegend_"
+            ax.bar(xs, heights, bottom=level, color=fills[i], label=key, width=0.7)
             level = [a + h for a, h in zip(level, heights, strict=True)]
         # as in the inline SVG: the suppressed classes of a bar are one hatched part on top
         rest = [
@@ -236,7 +239,7 @@ def _stacked(fig: MplFigure, data: Mapping[str, Any]) -> None:
         ax.set_xticks(list(xs), [str(b["name"]) for b in bars], fontsize=7)
         sections = list(dict.fromkeys(str(b.get("section", "")) for b in bars))
         ax.set_xlabel("  |  ".join(s for s in sections if s), fontsize=8)
-        ax.set_title(str(panel["title"]), fontsize=10, fontweight="bold")
+        ax.set_title(str(panel["title"]), fontsize=10, fontweight="bold", pad=12)
         ax.set_ylim(0, 100)
     axes[0].set_ylabel(data["ylabel"])
     if data.get("title"):

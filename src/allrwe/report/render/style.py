@@ -22,6 +22,7 @@ __all__ = [
     "band_vertices",
     "curve_pieces",
     "curve_style",
+    "drawn_classes",
     "group_colour",
     "has_withheld",
     "nice_ticks",
@@ -265,6 +266,29 @@ def therapy_colours(
     for k, name in enumerate(rest):
         out[name] = free[k % len(free)]
     return {name: out[name] for name in classes}
+
+
+def drawn_classes(panels: Sequence[Mapping[str, Any]], n_classes: int) -> list[int]:
+    """Return the indices of the classes a stacked-bar figure draws, in their order.
+
+    The rule: a legend names only what is drawn. A class is drawn when one of its values,
+    in any bar of any panel, is published and above zero; a class suppressed or zero in
+    every bar is part of no bar (its persons are in the hatched part) and gets no key.
+
+    Examples
+    --------
+    >>> bars = [{"values": [20.0, None, 0.0]}, {"values": [None, None, 5.0]}]
+    >>> drawn_classes([{"bars": bars}], 3)
+    [0, 2]
+    """
+    drawn = {
+        i
+        for p in panels
+        for b in p["bars"]
+        for i, v in enumerate(b["values"])
+        if v is not None and v > 0
+    }
+    return [i for i in range(n_classes) if i in drawn]
 
 
 def therapy_colour(name: str, colours: Mapping[str, str]) -> str:

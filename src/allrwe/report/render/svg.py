@@ -197,7 +197,8 @@ def _bars(figure_id: str, data: Mapping[str, Any]) -> str:
             f'fill="url(#hatch-{figure_id})" stroke="#888"/>'
         )
         legend[-1] = legend[-1].replace(f'x="{_f(x0 + 30)}"', f'x="{_f(x0 + 26)}"')
-    body += legend
+    # the keys of bars are boxes, as in the stacked bars, not the lines of curves
+    body += [p.replace('stroke-width="2.5"', 'stroke-width="10"') for p in legend]
     values = [v for s in series for v in s["values"] if v is not None]
     yticks = nice_ticks(max(values, default=1.0))
     ax = _Axes(64, y + 16, _W - 64 - 24, 240, max(1, len(cats)), yticks[-1])

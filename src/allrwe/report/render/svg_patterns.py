@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from html import escape
 from typing import Any
 
-from allrwe.report.render.style import PALETTE, nice_ticks, therapy_colour
+from allrwe.report.render.style import PALETTE, drawn_classes, nice_ticks, therapy_colour
 from allrwe.report.render.svg_base import (
     _W,
     _Axes,
@@ -51,7 +51,7 @@ def _stacked(figure_id: str, data: Mapping[str, Any]) -> str:
     body = [_text(64, 18, title, 14, "start", font_weight="bold")] if title else []
     hidden = any(v is None for p in panels for b in p["bars"] for v in b["values"])
     fills = _fills(data, classes)
-    keys = [(c, fills[i], "") for i, c in enumerate(classes)]
+    keys = [(classes[i], fills[i], "") for i in drawn_classes(panels, len(classes))]
     if hidden:
         keys.append(("suppressed (–)", f"url(#hatch-{figure_id})", ""))
     legend, y = _legend(keys, 64, 42 if title else 18)
@@ -221,14 +221,34 @@ def _sankey(figure_id: str, data: Mapping[str, Any]) -> str:
             f'" fill="{fills[s]}" fill-opacity="0.3">'
             f"<title>{escape(nodes[s])} → {escape(nodes[t])}: {lk['value']:g}</title></path>"
         )
-    for i, name in enumerate(nodes):
+    for i in range(len(nodes)):
         x, h = xpos[column[i]], size[i] * scale
         body.append(
             f'<rect x="{_f(x)}" y="{_f(ypos[i])}" width="{_f(bar)}" height="{_f(max(h, 1))}" '
             f'fill="{fills[i]}"/>'
         )
-        body.append(_text(x + bar + 4, ypos[i] + h / 2 + 4, f"{name} ({size[i]:g})", 10, "start"))
-    return _svg(height + 20, body, str(data.get("title", figure_id)))
+    # names after every bar, with a white halo: legible where they lie over the next
+    # column's bars and flows
+    for i, name in enumerate(nodes):
+        x, h = xpos[column[i]], size[i] * scale
+        body.append(
+            _text(
+                x + bar + 4,
+                ypos[i] + h / 2 + 4,
+                f"{name} ({size[i]:g})",
+                10,
+                "start",
+                paint_order="stroke",
+                stroke="#fff",
+                stroke_width="3",
+                stroke_linejoin="round",
+            )
+        )
+    title = str(data.get("title", ""))
+    if not title:
+        return _svg(height + 20, body, figure_id)
+    heading = _text(20, 18, title, 14, "start", font_weight="bold")
+    return _svg(height + 50, [heading, '<g transform="translate(0 30)">', *body, "</g>"], title)
 
 
 def _sector(cx: float, cy: float, r0: float, r1: float, a0: float, a1: float) -> str:

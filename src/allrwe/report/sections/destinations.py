@@ -4,8 +4,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from allrwe.report._blocks import Context, figure_colours, make_table, slug, stratum_size
-from allrwe.report._view import Value, fmt_count, level_sort_key
+from allrwe.report._blocks import (
+    Context,
+    figure_colours,
+    make_table,
+    sized,
+    slug,
+    stratum_size,
+)
+from allrwe.report._view import Value, level_sort_key
 from allrwe.report.model import Block, Details, Figure, Row, Section, Table, Text
 from allrwe.report.sections.completion import completion_table, no_completion_notes
 from allrwe.report.sections.levels import OVERALL as _O
@@ -60,7 +67,11 @@ def _level_name(sn: str, lv: str) -> str:
 
 
 def _level_size(ctx: Context, g: str, sn: str, lv: str, classes: list[str]) -> Value:
-    """Return the persons of one level: as published, else the sum of its published cells."""
+    """Return the persons of one level: as published, else the sum of its published cells.
+
+    With neither (the level's count and one of its cells hidden) the size is hidden: its
+    header reads ``"4 cycles (n not shown)"`` (:func:`~allrwe.report._blocks.sized`).
+    """
     size = Value()
     if sn == "duration":
         size = ctx.view.get("duration_buckets", g, _O, _O, "duration_bucket", lv, "count")
@@ -78,6 +89,8 @@ def _level_size(ctx: Context, g: str, sn: str, lv: str, classes: list[str]) -> V
     cells = [ctx.view.get("destinations", g, sn, lv, "destination", c, "count") for c in classes]
     if cells and all(c.visible for c in cells):
         return Value(sum(float(c.value) for c in cells), present=True)
+    if any(c.suppressed for c in cells):  # a hidden cell: the size cannot be given either
+        return Value(suppressed=True, present=True)
     return Value()
 
 
@@ -87,7 +100,8 @@ def crosstab(
     """Persons (%) of each destination (rows) in each level of one stratum (columns).
 
     Each column is headed with its own number of persons (published, or the sum of its
-    published cells); a column is a percentage of that number.
+    published cells; ``n not shown`` when neither is); a column is a percentage of that
+    number.
     """
     frame = ctx.view.frame("destinations")
     part = frame[(frame["group"] == g) & (frame["strata_name"] == sn)]
@@ -108,7 +122,7 @@ def crosstab(
     for lv in levels:
         size = _level_size(ctx, g, sn, lv, classes)
         name = _level_name(sn, lv)
-        header.append(f"{name} (n = {fmt_count(size)})" if size.present else name)
+        header.append(sized(name, size))
     rows = [
         Row((c, *(cell(ctx, "destinations", g, "destination", c, sn, lv) for lv in levels)))
         for c in classes

@@ -9,8 +9,8 @@ the response and MRD rates and, per endpoint, the median and the 12-month rate.
 
 from __future__ import annotations
 
-from allrwe.report._blocks import Context, make_table, slug, stratum_size
-from allrwe.report._view import fmt_count, level_sort_key
+from allrwe.report._blocks import LINE_STRATA, Context, make_table, sized, slug, stratum_size
+from allrwe.report._view import level_sort_key
 from allrwe.report.labels import label
 from allrwe.report.model import Row, Table
 from allrwe.report.sections.response import rate_cell
@@ -96,11 +96,11 @@ def _header(ctx: Context, group: str, cols: list[tuple[str, str]]) -> list[str]:
     for sn, sl in cols:
         if sn == _O:
             size = ctx.group_size(group)
-            out.append(f"All (N = {fmt_count(size)})" if size.present else "All")
+            out.append(sized("All", size, "N"))
         else:
             size = stratum_size(ctx, group, sn, sl)
-            name = f"Line {sl}" if sn in ("line", "line_at_index") else sl.replace(" &&& ", ": ")
-            out.append(f"{name} (n = {fmt_count(size)})" if size.present else name)
+            name = f"Line {sl}" if sn in LINE_STRATA else sl.replace(" &&& ", ": ")
+            out.append(sized(name, size))
     return out
 
 

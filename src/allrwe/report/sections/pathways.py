@@ -58,6 +58,7 @@ def _sankey_data(ctx: Context, group: str) -> tuple[dict[str, Any], list[Row]]:
             links[(a, b)] = links.get((a, b), 0) + n
     nodes = sorted({n for pair in links for n in pair}, key=lambda s: (int(s.split(".")[0]), s))
     data = {
+        "title": f"Treatment pathways (Sankey), {group}",
         "nodes": nodes,
         "links": [
             {"source": nodes.index(a), "target": nodes.index(b), "value": v}
@@ -163,7 +164,10 @@ def pathways_section(ctx: Context) -> Section | None:
             blocks.append(
                 Figure(
                     f"sankey-{slug(g)}",
-                    f"Treatment pathways of group {g}.",
+                    f"Treatment pathways of group {g} as a Sankey diagram: column k is the k-th "
+                    "step of the pathway from the index date (\u201cStopped\u201d: no further "
+                    "therapy), "
+                    "band widths are proportional to persons (published pathways only).",
                     "sankey",
                     data,
                     static=False,
@@ -179,7 +183,7 @@ def pathways_section(ctx: Context) -> Section | None:
                     {
                         "paths": data["paths"],
                         "colours": data["colours"],
-                        "title": f"Treatment pathways, {g}",
+                        "title": f"Treatment pathways (sunburst), {g}",
                     },
                     static=False,
                 )

@@ -16,7 +16,14 @@ import pandas as pd
 from allrwe.analyses.outcomes import KM_ENDPOINTS
 from allrwe.analyses.outcomes.after_index import CURVE_ANALYSIS as SIMON_MAKUCH_CURVE
 from allrwe.analyses.survival import DAYS_PER_MONTH
-from allrwe.report._blocks import Context, make_table, na_text, slug
+from allrwe.report._blocks import (
+    Context,
+    level_words,
+    make_table,
+    na_text,
+    slug,
+    stratum_words,
+)
 from allrwe.report._view import (
     NOT_ESTIMABLE,
     SUPPRESSED,
@@ -218,6 +225,48 @@ DOTTED_NOTE = (
 )
 
 
+def beyond_note(curves: list[dict[str, Any]], risk: dict[str, Any], threshold: int) -> str:
+    """Name the curves that end while their number-at-risk row goes on, and say why.
+
+    The rule this sentence states (the disclosure rule of the curves, not changed here): a
+    curve ends at its last published point; a later time is published only where the events
+    and the censorings since that point are each 0 or at least ``threshold``, so a curve ends
+    where the next such counts are small, however many persons are still at risk, and the
+    number-at-risk row, whose counts are published one by one, goes on. A curve whose row
+    has a published count at a time after its end is named with that count; returns ``""``
+    (with a leading space otherwise) when no curve ends before its row.
+
+    Examples
+    --------
+    >>> curves = [{"name": "R/R", "x": [0.0, 6.0]}, {"name": "ND", "x": [0.0, 31.8]}]
+    >>> risk = {"times": [0, 12, 24], "rows": [{"name": "R/R", "values": ["54", "39", "13"]},
+    ...                                        {"name": "ND", "values": ["80", "77", "34"]}]}
+    >>> beyond_note(curves, risk, 5)[:86]
+    " Number-at-risk rows that go on past their curve's end: R/R, 13 at risk at 24 months. "
+    """
+    rows = {str(r["name"]): r["values"] for r in risk.get("rows", [])}
+    times = [float(t) for t in risk.get("times", [])]
+    late = []
+    for c in curves:
+        values, xs = rows.get(str(c["name"])), c.get("x") or []
+        if values is None or len(xs) < 2:
+            continue
+        later = [
+            (t, v) for t, v in zip(times, values, strict=False) if t > xs[-1] and str(v).isdigit()
+        ]
+        if later:
+            t, v = later[-1]
+            late.append(f"{c['name']}, {v} at risk at {t:g} months")
+    if not late:
+        return ""
+    return (
+        f" Number-at-risk rows that go on past their curve's end: {'; '.join(late)}. After "
+        "such a curve's last point no later time has the events and the censorings since "
+        f"that point each 0 or at least {threshold}, so no further point can be published; "
+        "the number at risk is published on its own."
+    )
+
+
 def withheld_note(curves: list[dict[str, Any]], exact: bool) -> str:
     """Return :data:`DOTTED_NOTE` (with a leading space) if a curve has a dotted stretch."""
     return f" {DOTTED_NOTE}" if has_withheld(curves, exact) else ""
@@ -314,6 +363,7 @@ def curve_figure(
     if ctx.exact_curves:
         data["exact"] = True
     caption = curve_caption(title, ends, ctx.min_cell_count, causes != ("survival",))
+    caption += beyond_note(series, data["risk"], ctx.min_cell_count)
     caption += withheld_note(series, ctx.exact_curves)
     chart = "km" if causes == ("survival",) else "cif"
     # Static files for the main analyses; censoring variants are sensitivity analyses.
@@ -392,11 +442,7 @@ def stratum_figures(ctx: Context, variable: str, groups: list[str], title: str) 
                 points = curve_points(one, n, "survival", ctx.exact_curves)
                 if len(points["x"]) > 1:
                     colour = PALETTE[k % len(PALETTE)]
-                    shown = (
-                        f"line {level}"
-                        if name in ("line", "line_at_index")
-                        else level.replace(" &&& ", ": ")
-                    )
+                    shown = level_words(name, level)
                     series.append({"name": shown, "colour": colour, "level": level, **points})
                     ends.append(curve_end(shown, one, points) or shown)
             if not series:
@@ -412,6 +458,7 @@ def stratum_figures(ctx: Context, variable: str, groups: list[str], title: str) 
             if ctx.exact_curves:
                 data["exact"] = True
             caption = curve_caption(f"{title} of group {g} by {words}", ends, ctx.min_cell_count)
+            caption += beyond_note(series, data["risk"], ctx.min_cell_count)
             caption += withheld_note(series, ctx.exact_curves)
             fid = f"km-{slug(variable)}-{slug(g)}-{slug(name)}"
             static = variable in STATIC_STRATUM_ENDPOINTS and name in STATIC_STRATA
@@ -661,7 +708,7 @@ def _summary_row(ctx: Context, spec: StudySpec, variable: str, key: tuple[str, s
     def get(analysis: str, name: str, level: str = _O) -> Value:
         return ctx.view.get(analysis, g, sn, sl, variable, level, name)
 
-    label = g if sn == _O else f"{g}, {sn} = {sl}"
+    label = g if sn == _O else f"{g}, {stratum_words(sn, sl)}"
     persons = fmt_count(get("survival_summary", "n"))
     available = get("survival_summary", "available")
     cells = summary_cells(ctx, spec, variable, key)
