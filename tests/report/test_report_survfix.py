@@ -225,3 +225,17 @@ def test_table_two_names_the_cr_cri_composite_and_the_within_cycle_rates():
     assert rows["CR/CRh/CRi within 2 cycles"] == ("63/89, 70.8% (60.2, 79.9)",)
     assert rows["MRD negativity within 2 cycles"] == ("41/47, 87.2% (74.3, 95.2)",)
     assert any("seed 001, call CR/CRi" in n for n in table.notes)
+
+
+def test_a_variables_smd_stands_on_the_variables_row_not_on_a_level():
+    smd = make_records(analysis="baseline", group="BLIN vs INO", variable="sex",
+                       variable_level="overall", estimate_name="smd", value=0.0283)  # fmt: skip
+    records = pd.concat([_baseline(["BLIN", "INO"]), smd], ignore_index=True)
+    table = baseline_section(Context(ResultView(records), ["BLIN", "INO"], 5)).blocks[0]
+    assert isinstance(table, Table)
+    assert table.header[-1] == "SMD BLIN vs INO"
+    rows = {r.cells[0]: r.cells for r in table.rows}
+    # table_one put it on the first level's row (female); read there it is female's SMD
+    assert rows["Sex"][-1] == "0.028"
+    assert rows["female"][-1] == ""
+    assert rows["male"][-1] == ""

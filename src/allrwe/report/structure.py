@@ -182,6 +182,7 @@ def _table_one_rows(wide: pd.DataFrame) -> list[Row]:
     # (Arrow-backed) strings one at a time is slow.
     cells = [[_display(v) for v in row] for row in wide.to_numpy(dtype=object).tolist()]
     variables = [str(v) for v in wide.index.get_level_values("variable")]
+    smd_columns = [j for j, c in enumerate(wide.columns) if str(c).startswith("SMD ")]
     levels_of = [str(lv) for lv in wide.index.get_level_values("level")]
     positions: dict[str, list[int]] = {}
     for i, label in enumerate(variables):
@@ -194,11 +195,31 @@ def _table_one_rows(wide: pd.DataFrame) -> list[Row]:
         if levels == [""]:
             rows.append(Row((label, *cells[at[0]]), strong=True))
             continue
-        rows.append(Row((label, *([""] * wide.shape[1])), strong=True))
         stats = all(lv in _STAT_ROWS for lv in levels)
         order = levels if stats else sorted(levels, key=level_sort_key)
-        rows += [Row((level, *cells[at[levels.index(level)]]), indent=1) for level in order]
+        level_cells = [list(cells[at[levels.index(level)]]) for level in order]
+        head = _variable_smd(level_cells, smd_columns)
+        rows.append(Row((label, *head), strong=True))
+        rows += [Row((lv, *c), indent=1) for lv, c in zip(order, level_cells, strict=True)]
     return rows
+
+
+def _variable_smd(level_cells: list[list[str]], smd_columns: list[int]) -> list[str]:
+    """Move a variable's one SMD from a level's row to the variable's row; return that row.
+
+    table_one writes the SMD of a categorical or continuous variable once, on the row of
+    one level (its first, before the report orders the levels): read there it looks like
+    the SMD of that level (``female``, ``35 to <55``). An SMD column with exactly one filled
+    level row is that variable's SMD and goes to the variable's row; a column with several
+    (a multi-response variable, such as the genetic features: one SMD per level) stays.
+    """
+    width = len(level_cells[0]) if level_cells else 0
+    head = [""] * width
+    for j in smd_columns:
+        filled = [c for c in level_cells if c[j] != ""]
+        if len(filled) == 1:
+            head[j], filled[0][j] = filled[0][j], ""
+    return head
 
 
 def _without_empty_columns(header: list[str], rows: list[Row]) -> tuple[list[str], list[Row]]:
