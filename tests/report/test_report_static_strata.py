@@ -111,3 +111,15 @@ def test_a_curve_ending_before_its_risk_row_is_named_with_the_persons_still_at_r
     )
     assert "each 0 or at least 5" in figure.caption
     assert "ND, " not in figure.caption  # ND's curve reaches its row's last column
+
+
+def test_the_axis_ticks_reach_the_end_of_the_longest_curve():
+    parts = _level("efs", "setting", "ND", [1.0, 0.9, 0.8])
+    risk = parts[1]
+    risk.loc[risk["variable_level"] == "6 months", "suppressed"] = True  # 28 at risk: hidden
+    ctx = Context(ResultView(pd.concat(parts, ignore_index=True)), ["BLIN"], 5)
+    (figure,) = stratum_figures(ctx, "efs", ["BLIN"], "EFS")
+    # the curve ends at 6.0 months (183 days); the 6-month column, hidden, stays as its tick
+    assert figure.data["curves"][0]["x"][-1] == 183 / 30.4375
+    assert figure.data["risk"]["times"] == [0.0, 3.0, 6.0]
+    assert figure.data["risk"]["rows"][0]["values"] == ["40", "34", "–"]

@@ -357,7 +357,8 @@ def curve_figure(
             {
                 "times": [float(m) for m in months],
                 "rows": [{"name": r.cells[0], "values": list(r.cells[1:])} for r in rows],
-            }
+            },
+            reach=max(max(c["x"]) for c in series),
         ),
     }
     if ctx.exact_curves:
@@ -370,18 +371,27 @@ def curve_figure(
     return Figure(fid, caption, chart, data, static=":" not in variable), risk
 
 
-def trim_risk(risk: dict[str, Any]) -> dict[str, Any]:
+def trim_risk(risk: dict[str, Any], reach: float = 0.0) -> dict[str, Any]:
     """Drop the trailing times at which no row has a published number at risk.
 
     The figure's axis ends at the last time with a published count, so that it does not run
-    on past the curves over columns of ``–``.
+    on past the curves over columns of ``–``; but it reaches the end of the longest curve
+    (``reach``, in months): the axis ticks are the table's times, so the first time at or
+    after that end is kept, or a curve would run on past the last tick.
+
+    Examples
+    --------
+    >>> risk = {"times": [0, 6, 12, 18], "rows": [{"name": "A", "values": ["9", "7", "–", "–"]}]}
+    >>> trim_risk(risk)["times"], trim_risk(risk, reach=10.5)["times"]
+    ([0, 6], [0, 6, 12])
     """
     times, rows = list(risk["times"]), list(risk["rows"])
     last = max(
         (j for j in range(len(times)) for r in rows if r["values"][j] not in ("", SUPPRESSED)),
         default=-1,
     )
-    keep = max(last + 1, min(2, len(times)))
+    cover = next((j + 1 for j, t in enumerate(times) if t >= reach), len(times))
+    keep = max(last + 1, min(2, len(times)), cover if reach > 0 else 0)
     return {
         "times": times[:keep],
         "rows": [{**r, "values": list(r["values"][:keep])} for r in rows],
@@ -407,7 +417,9 @@ def _stratum_risk(
         ]
         values = ["" if c == NOT_ESTIMABLE else c for c in cells]
         rows.append({"name": curve["name"], "values": values})
-    return trim_risk({"times": [float(m.replace(" months", "")) for m in months], "rows": rows})
+    times = [float(m.replace(" months", "")) for m in months]
+    reach = max((max(c["x"]) for c in series if c["x"]), default=0.0)
+    return trim_risk({"times": times, "rows": rows}, reach=reach)
 
 
 def stratum_figures(ctx: Context, variable: str, groups: list[str], title: str) -> list[Figure]:
