@@ -95,3 +95,14 @@ def test_table_one_by_stratum_is_captioned_in_words_and_headed_with_its_size():
         ("Table 1 by age band: <35", "BLIN (n = 98)"),
         ("Table 1 by age band: ≥55", "BLIN (n not shown)"),
     ]
+
+
+def test_a_static_figures_footnote_is_in_words_for_people():
+    from allrwe.report.labels import relabel_section
+    from allrwe.report.model import Figure, Section
+
+    data = {"title": "EFS by setting", "curves": [], "footnote": "Still at risk: RR, 11."}
+    section = relabel_section(Section("s", "S", (Figure("f", "c", "km", data),)))
+    (figure,) = section.blocks
+    assert isinstance(figure, Figure)
+    assert figure.data["footnote"] == "Still at risk: R/R, 11."

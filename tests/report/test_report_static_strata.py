@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pandas as pd
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure as MplFigure
@@ -111,6 +113,24 @@ def test_a_curve_ending_before_its_risk_row_is_named_with_the_persons_still_at_r
     )
     assert "each 0 or at least 5" in figure.caption
     assert "ND, " not in figure.caption  # ND's curve reaches its row's last column
+    # the static files travel without the caption: they carry the same in a footnote
+    assert figure.data["footnote"] == (
+        "A curve ends at its last published point: a later point needs the events and the "
+        "censorings since the last one each 0 or at least 5. Still at risk after the end of "
+        "the curve: RR, 28 at risk at 6 months."
+    )
+
+
+def test_the_footnote_is_drawn_under_the_static_figure(tmp_path):
+    from allrwe.report import write_static
+
+    (figure,) = _figures("efs", "setting", ["ND", "RR"])
+    assert "footnote" not in figure.data  # both curves reach their rows' ends
+    noted = replace(figure, data={**figure.data, "footnote": "Still at risk: RR, 28."})
+    plain_svg = next(p for p in write_static(figure, tmp_path / "a") if p.suffix == ".svg")
+    noted_svg = next(p for p in write_static(noted, tmp_path / "b") if p.suffix == ".svg")
+    assert "Still at risk: RR, 28." not in plain_svg.read_text()
+    assert "<!-- Still at risk: RR, 28. -->" in noted_svg.read_text()
 
 
 def test_the_axis_ticks_reach_the_end_of_the_longest_curve():

@@ -150,8 +150,9 @@ def relabel_text(text: str) -> str:
 
 def _figure_data(data: Any) -> dict[str, Any]:
     out = dict(data)
-    if "title" in out:
-        out["title"] = relabel_text(str(out["title"]))
+    for key in ("title", "footnote"):
+        if key in out:
+            out[key] = relabel_text(str(out[key]))
     for key in ("nodes", "categories", "classes"):  # lists of names
         if key in out:
             out[key] = [relabel_text(str(n)) for n in out[key]]
@@ -182,9 +183,8 @@ def _figure_data(data: Any) -> dict[str, Any]:
             }
             for s in out["sections"]
         ]
-    if "items" in out:  # forest plot rows, most frequent pathways
-        out["items"] = [{**i, "name": relabel_text(str(i["name"]))} for i in out["items"]]
-    for key in ("curves", "series"):
+    # forest plot rows and most frequent pathways (items), curves, bar series: named entries
+    for key in ("items", "curves", "series"):
         if key in out:
             out[key] = [{**c, "name": relabel_text(str(c["name"]))} for c in out[key]]
     if out.get("risk"):

@@ -153,6 +153,8 @@ def _curves(fig: MplFigure, data: Mapping[str, Any]) -> None:
         for t, value in zip(times, row["values"], strict=True):
             table.text(t, y, value or "–", ha="center", va="center", fontsize=7)
     fit_row_names(fig, names)
+    if data.get("footnote"):  # why a curve ends before its row (the caption, for a PNG alone)
+        fig.text(0.01, 0.01, str(data["footnote"]), fontsize=6, va="bottom", wrap=True)
 
 
 def _bars(fig: MplFigure, data: Mapping[str, Any]) -> None:

@@ -244,6 +244,36 @@ def beyond_note(curves: list[dict[str, Any]], risk: dict[str, Any], threshold: i
     >>> beyond_note(curves, risk, 5)[:86]
     " Number-at-risk rows that go on past their curve's end: R/R, 13 at risk at 24 months. "
     """
+    late = _late_rows(curves, risk)
+    if not late:
+        return ""
+    return (
+        f" Number-at-risk rows that go on past their curve's end: {'; '.join(late)}. After "
+        "such a curve's last point no later time has the events and the censorings since "
+        f"that point each 0 or at least {threshold}, so no further point can be published; "
+        "the number at risk is published on its own."
+    )
+
+
+def curve_footnote(curves: list[dict[str, Any]], risk: dict[str, Any], threshold: int) -> str:
+    """Return the footnote of a static curve figure whose curves end before their rows.
+
+    A PNG pasted into a manuscript travels without the report's caption, so it carries the
+    same rule as :func:`beyond_note` in one line under its number-at-risk table (drawn by
+    :mod:`allrwe.report.render.static`); ``""`` when every curve reaches its row's end.
+    """
+    late = _late_rows(curves, risk)
+    if not late:
+        return ""
+    return (
+        "A curve ends at its last published point: a later point needs the events and the "
+        f"censorings since the last one each 0 or at least {threshold}. Still at risk after "
+        f"the end of the curve: {'; '.join(late)}."
+    )
+
+
+def _late_rows(curves: list[dict[str, Any]], risk: dict[str, Any]) -> list[str]:
+    """``"ND, 20 at risk at 30 months"`` for each curve whose row counts past its end."""
     rows = {str(r["name"]): r["values"] for r in risk.get("rows", [])}
     times = [float(t) for t in risk.get("times", [])]
     late = []
@@ -257,14 +287,7 @@ def beyond_note(curves: list[dict[str, Any]], risk: dict[str, Any], threshold: i
         if later:
             t, v = later[-1]
             late.append(f"{c['name']}, {v} at risk at {t:g} months")
-    if not late:
-        return ""
-    return (
-        f" Number-at-risk rows that go on past their curve's end: {'; '.join(late)}. After "
-        "such a curve's last point no later time has the events and the censorings since "
-        f"that point each 0 or at least {threshold}, so no further point can be published; "
-        "the number at risk is published on its own."
-    )
+    return late
 
 
 def withheld_note(curves: list[dict[str, Any]], exact: bool) -> str:
@@ -366,6 +389,8 @@ def curve_figure(
     caption = curve_caption(title, ends, ctx.min_cell_count, causes != ("survival",))
     caption += beyond_note(series, data["risk"], ctx.min_cell_count)
     caption += withheld_note(series, ctx.exact_curves)
+    if footnote := curve_footnote(series, data["risk"], ctx.min_cell_count):
+        data["footnote"] = footnote
     chart = "km" if causes == ("survival",) else "cif"
     # Static files for the main analyses; censoring variants are sensitivity analyses.
     return Figure(fid, caption, chart, data, static=":" not in variable), risk
@@ -472,6 +497,8 @@ def stratum_figures(ctx: Context, variable: str, groups: list[str], title: str) 
             caption = curve_caption(f"{title} of group {g} by {words}", ends, ctx.min_cell_count)
             caption += beyond_note(series, data["risk"], ctx.min_cell_count)
             caption += withheld_note(series, ctx.exact_curves)
+            if footnote := curve_footnote(series, data["risk"], ctx.min_cell_count):
+                data["footnote"] = footnote
             fid = f"km-{slug(variable)}-{slug(g)}-{slug(name)}"
             static = variable in STATIC_STRATUM_ENDPOINTS and name in STATIC_STRATA
             figures.append(Figure(fid, caption, "km", data, static=static))
