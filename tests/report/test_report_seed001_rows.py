@@ -95,3 +95,21 @@ def test_crossed_levels_with_signs_get_distinct_ids():
     assert slug("Ph+ &&& consolidation") == "ph-pos-consolidation"
     assert slug("Ph- &&& consolidation") == "ph-neg-consolidation"
     assert slug("15-28") == "15-28"
+
+
+def test_mrd_rates_name_their_threshold_and_strata_their_level():
+    from allrwe.report.model import Details, Table
+    from allrwe.report.sections.response import response_section
+
+    parts = _rate("overall", "overall", "mrd_negative", 140, 155)
+    parts += _rate("age_band", ">=55", "mrd_negative", 9, 11)
+    ctx = Context(ResultView(pd.concat(parts, ignore_index=True)), ["BLIN"], 5)
+    section = response_section(ctx, SPEC)
+    table = section.blocks[0]
+    assert isinstance(table, Table)
+    # seed 001: "MRD negativity (< 0.01%)"; the spec's threshold is 0.01 %
+    assert SPEC.outcomes.mrd_threshold_pct == 0.01
+    assert table.rows[0].cells[0] == "MRD <0.01%, any time in the period"
+    assert table.rows[0].cells[1].startswith("140/155, 90.3%")
+    (details,) = (b for b in section.blocks if isinstance(b, Details))
+    assert [t.caption for t in details.blocks] == ["Response by age band: ≥55"]

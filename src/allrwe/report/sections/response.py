@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from allrwe.analyses.outcomes import RATE_DEFINITIONS
 from allrwe.analyses.outcomes.rates import IN_CR_AT_INDEX
-from allrwe.report._blocks import Context, group_header, make_table, na_text, slug
+from allrwe.report._blocks import Context, group_header, make_table, na_text, slug, stratum_words
 from allrwe.report._view import (
     NOT_APPLICABLE,
     NOT_ESTIMABLE,
@@ -28,7 +28,9 @@ IN_CR_LABEL = "In CR at the start of the index treatment (not evaluable for resp
 def _rate_label(name: str, spec: StudySpec) -> str:
     definition = RATE_DEFINITIONS.get(name)
     text = definition[2] if definition else name
-    return text.replace("N cycles", f"{spec.outcomes.response_within_cycles} cycles")
+    text = text.replace("N cycles", f"{spec.outcomes.response_within_cycles} cycles")
+    # the records say "MRD < threshold"; a reader wants the threshold (seed 001: < 0.01%)
+    return text.replace("MRD < threshold", f"MRD <{spec.outcomes.mrd_threshold_pct:g}%")
 
 
 def rate_cell(ctx: Context, group: str, sn: str, sl: str, variable: str, level: str) -> str:
@@ -96,7 +98,14 @@ def response_section(ctx: Context, spec: StudySpec) -> Section:
     ]
     strata = frame[frame["strata_name"] != _O][["strata_name", "strata_level"]].drop_duplicates()
     folded = [
-        _rate_table(ctx, spec, sn, sl, f"table-response-{slug(sn)}-{slug(sl)}", f"{sn} = {sl}")
+        _rate_table(
+            ctx,
+            spec,
+            sn,
+            sl,
+            f"table-response-{slug(sn)}-{slug(sl)}",
+            f"Response by {stratum_words(sn, sl)}",
+        )
         for sn, sl in sorted(
             strata.itertuples(index=False, name=None), key=lambda k: (k[0], level_sort_key(k[1]))
         )
