@@ -247,12 +247,14 @@ def baseline_section(ctx: Context) -> Section:
         wide = wide.drop(columns="Overall", errors="ignore")
     header = ["Characteristic", *(str(c) for c in wide.columns)]
     names = wide.index.get_level_values("strata_name")
+    # each group's column headed with its size, as seed 001's "N = 96"
+    overall = [header[0], *(group_header(ctx, c) if c in groups else c for c in header[1:])]
     blocks: list[Any] = [
         make_table(
             ctx,
             "table-one",
             "Baseline characteristics at index (Table 1)",
-            *_without_empty_columns(header, _table_one_rows(wide[names == "overall"])),
+            *_without_empty_columns(overall, _table_one_rows(wide[names == "overall"])),
         )
     ]
     for name in dict.fromkeys(n for n in names if n != "overall"):
