@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from allrwe.analyses.outcomes import COMPETING_ENDPOINTS
 from allrwe.report._blocks import Context, make_table, na_text, slug
-from allrwe.report._view import Value, fmt_count, fmt_interval
+from allrwe.report._view import SUPPRESSED, Value, fmt_count, fmt_interval
 from allrwe.report.model import Block, Details, Row, Section, Text
 from allrwe.report.sections.survival import (
+    WITHHELD_NOTE,
     any_available,
     curve_figure,
     endpoint_order,
@@ -27,25 +28,47 @@ _CIF_TITLES = {
 
 def _cif_row(
     ctx: Context, spec: StudySpec, variable: str, causes: tuple[str, ...], group: str
-) -> Row:
+) -> tuple[Row, bool]:
+    """Return a group's row and whether one of its landmark incidences is withheld."""
+
     def get(analysis: str, name: str, level: str = _O) -> Value:
         return ctx.view.get(analysis, group, _O, _O, variable, level, name)
 
+    withheld = False
     cells = [fmt_count(get("cumulative_incidence_summary", "n"))]
     cells += [fmt_count(get("cumulative_incidence_summary", f"n_event_{c}")) for c in causes]
     for m in spec.outcomes.landmarks_months:
         lm = f"{m:g} months"
-        cells += [
-            fmt_interval(
-                get("cumulative_incidence_landmark", c, lm),
-                get("cumulative_incidence_landmark", f"{c}_lower", lm),
-                get("cumulative_incidence_landmark", f"{c}_upper", lm),
-                scale=100.0,
-                suffix="%",
+        at_risk = get("cumulative_incidence_landmark", "n_risk", lm)
+        for c in causes:
+            estimate = get("cumulative_incidence_landmark", c, lm)
+            if _withheld(at_risk, estimate):
+                withheld = True
+                cells.append(SUPPRESSED)
+                continue
+            cells.append(
+                fmt_interval(
+                    estimate,
+                    get("cumulative_incidence_landmark", f"{c}_lower", lm),
+                    get("cumulative_incidence_landmark", f"{c}_upper", lm),
+                    scale=100.0,
+                    suffix="%",
+                )
             )
-            for c in causes
-        ]
-    return Row((group, *cells))
+    return Row((group, *cells)), withheld
+
+
+def _withheld(at_risk: Value, estimate: Value) -> bool:
+    """Whether a landmark incidence is withheld rather than not estimable.
+
+    The rule of :func:`~allrwe.report.sections.survival.landmark_cell`, for the
+    Aalen–Johansen curves: an incidence missing (not suppressed) while persons are still at
+    risk at the landmark is withheld, shown "–" (the published curve has no point there, so
+    the value would give its counts away), not NE; NE only when nobody is followed to it.
+    """
+    return (
+        not estimate.visible and not estimate.suppressed and at_risk.visible and bool(at_risk.value)
+    )
 
 
 def _cif_endpoint(ctx: Context, spec: StudySpec, variable: str) -> Section:
@@ -63,6 +86,7 @@ def _cif_endpoint(ctx: Context, spec: StudySpec, variable: str) -> Section:
         g for g in ctx.present_groups("cumulative_incidence_summary") if g in set(frame["group"])
     ]
     figure, risk = curve_figure(ctx, "cumulative_incidence", variable, groups, causes, title, sid)
+    rows = [_cif_row(ctx, spec, variable, causes, g) for g in groups]
     head = [
         "Group",
         "Persons",
@@ -78,7 +102,8 @@ def _cif_endpoint(ctx: Context, spec: StudySpec, variable: str) -> Section:
         f"summary-{sid}",
         f"{title}: events and cumulative incidence",
         head,
-        [_cif_row(ctx, spec, variable, causes, g) for g in groups],
+        [row for row, _ in rows],
+        (WITHHELD_NOTE,) if any(withheld for _, withheld in rows) else (),
     )
     blocks: list[Block] = [b for b in (figure, risk, table) if b is not None]
     tests = stat_test_rows(ctx, "cumulative_incidence_test", variable)

@@ -273,20 +273,28 @@ def curve_footnote(curves: list[dict[str, Any]], risk: dict[str, Any], threshold
 
 
 def _late_rows(curves: list[dict[str, Any]], risk: dict[str, Any]) -> list[str]:
-    """``"ND, 20 at risk at 30 months"`` for each curve whose row counts past its end."""
+    """``"ND, 20 at risk at 30 months"`` for each row that counts past the end of its curves.
+
+    A row is a curve's, or, for the causes of a cumulative-incidence figure (``BLIN:
+    relapse``, ``BLIN: death``), its group's; it goes on past them when its last published
+    count stands at a time after the end of the longest of them.
+    """
     rows = {str(r["name"]): r["values"] for r in risk.get("rows", [])}
     times = [float(t) for t in risk.get("times", [])]
-    late = []
+    ends: dict[str, float] = {}
     for c in curves:
-        values, xs = rows.get(str(c["name"])), c.get("x") or []
-        if values is None or len(xs) < 2:
-            continue
+        name, xs = str(c["name"]), c.get("x") or []
+        key = name if name in rows else name.rpartition(": ")[0]
+        if key in rows and len(xs) >= 2:
+            ends[key] = max(ends.get(key, 0.0), float(xs[-1]))
+    late = []
+    for key, end in ends.items():
         later = [
-            (t, v) for t, v in zip(times, values, strict=False) if t > xs[-1] and str(v).isdigit()
+            (t, v) for t, v in zip(times, rows[key], strict=False) if t > end and str(v).isdigit()
         ]
         if later:
             t, v = later[-1]
-            late.append(f"{c['name']}, {v} at risk at {t:g} months")
+            late.append(f"{key}, {v} at risk at {t:g} months")
     return late
 
 
@@ -347,7 +355,8 @@ def curve_figure(
     """Return the curve figure of one endpoint for the groups (KM or CIF) and its risk table."""
     curves = _overall(ctx, f"{base}_curve", variable)
     counts = curves  # the counts behind each published point are in the same records
-    series, ends = [], []
+    series: list[dict[str, Any]] = []
+    ends: list[str] = []
     for g in groups:
         part = curves[curves["group"] == g]
         if part.empty:
