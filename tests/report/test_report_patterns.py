@@ -467,3 +467,27 @@ def test_stacked_legend_keys_only_the_classes_a_bar_draws():
     )
     # hidden in every bar (inotuzumab) or zero in every bar (tki): no key; the hatch has one
     assert keys == ["hsct", "suppressed (–)"]
+
+
+def test_a_group_with_no_published_pathway_says_why_it_has_no_figure():
+    from allrwe.report.model import Text
+    from allrwe.report.sections.pathways import pathways_section
+
+    view = _records(
+        "pathways",
+        [
+            ("overall", "overall", "blinatumomab", "count", None),
+            ("overall", "overall", "blinatumomab-hsct", "count", None),
+            ("overall", "overall", "other (each fewer than 5)", "count", None),
+        ],
+    )
+    section = pathways_section(Context(view, ["BLIN"], 5))
+    assert section is not None
+    kinds = [b.kind for b in section.blocks]
+    assert "figure" not in kinds  # demo, 3,000 persons: every pathway count hidden
+    notes = [b.paragraphs[0] for b in section.blocks if isinstance(b, Text)]
+    assert notes[1] == (
+        "No pathway of group BLIN has a published count (each is fewer than 5 persons, "
+        "pooled, or hidden so that such a count cannot be worked out), so its Sankey diagram, "
+        "sunburst, bar chart and swimmer plot are not drawn; the table below lists its pathways."
+    )

@@ -139,6 +139,24 @@ def swimmer_figure(ctx: Context, group: str) -> Figure | None:
     return Figure(f"swimmer-{slug(group)}", caption, "swimmer", data, static=False)
 
 
+def no_pathway_figures(group: str, threshold: int) -> Text:
+    """Say why a group has no Sankey, sunburst, bar chart or swimmer plot.
+
+    The figures draw published pathway counts only; when every pathway of the group is hidden
+    (below ``threshold`` or hidden with such a count), there is nothing to draw, and a reader
+    looking for them must not think they were forgotten.
+    """
+    return Text(
+        (
+            f"No pathway of group {group} has a published count (each is fewer than "
+            f"{threshold} persons, pooled, or hidden so that such a count cannot be worked "
+            "out), so its Sankey diagram, sunburst, bar chart and swimmer plot are not drawn; "
+            "the table below lists its pathways.",
+        ),
+        style="note",
+    )
+
+
 def pathways_section(ctx: Context) -> Section | None:
     """Pathways per group: Sankey, sunburst, most frequent pathways, swimmer plot, table."""
     reason = ctx.view.not_available("pathways")
@@ -204,6 +222,8 @@ def pathways_section(ctx: Context) -> Section | None:
         swimmer = swimmer_figure(ctx, g)
         if swimmer is not None:
             blocks.append(swimmer)
+        if not data["links"] and swimmer is None:
+            blocks.append(no_pathway_figures(g, ctx.hides_below))
         blocks.append(
             make_table(
                 ctx,
