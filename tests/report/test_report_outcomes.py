@@ -84,3 +84,18 @@ def test_axis_of_the_risk_table_ends_at_the_last_published_count():
     assert trim_risk(risk)["times"] == [0.0, 3.0, 6.0, 9.0]
     risk["rows"] = risk["rows"][:1]
     assert trim_risk(risk) == {"times": [0.0, 3.0], "rows": [{"name": "A", "values": ["12", "7"]}]}
+
+
+def test_a_p_value_below_the_last_digit_reads_as_a_bound():
+    from allrwe.report.sections.survival import stat_test_rows
+
+    keys = {"group": "all", "strata_name": "overall", "variable": "os"}
+    parts = [
+        make_records(analysis="survival_test", **keys, variable_level=test,
+                     estimate_name=["chisq", "df", "p"], value=[chisq, 1, p])
+        for test, chisq, p in (("logrank", 29.9, 4.6e-8), ("logrank ph", 7.55, 0.006))
+    ]  # fmt: skip
+    ctx = Context(ResultView(pd.concat(parts, ignore_index=True)), ["BLIN", "INO"], 5)
+    rows = stat_test_rows(ctx, "survival_test", "os")
+    # the demo's INO vs BLIN log-rank test: p = 4.6e-08, not "0.0000"
+    assert [r.cells[-1] for r in rows] == ["<0.0001", "0.0060"]

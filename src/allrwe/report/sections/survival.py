@@ -780,7 +780,10 @@ def _test_row(key: tuple[str, str, str], part: pd.DataFrame) -> Row:
         stat = f"HR {num('hr')} ({num('hr_lower')}, {num('hr_upper')})"
     else:
         stat = f"χ² {num('chisq')}, df {num('df', 0)}"
-    return Row((*key, stat, num("p", 4)))
+    p = est.get("p", (math.nan, False))
+    # a journal writes a p value below the last digit shown as "<0.0001", never "0.0000"
+    small = not p[1] and math.isfinite(p[0]) and p[0] < 0.00005
+    return Row((*key, stat, "<0.0001" if small else num("p", 4)))
 
 
 def stat_test_rows(ctx: Context, analysis: str, variable: str) -> list[Row]:
