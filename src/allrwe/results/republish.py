@@ -12,7 +12,7 @@ nothing once later rounds have hidden the cells beside it. In the seed000 exampl
 hidden group size, though the two hidden others already protect the small cells it was
 meant to protect.
 
-Only hidden counts become published here, one at a time, each kept only when the attack of
+Headlines are published again one at a time, each kept only when the attack of
 the blocks it belongs to (:func:`allrwe.results.attack.blocks`) finds no leak; so the
 result is never weaker, in the attacker's terms, than what the repair rounds reached. The
 margin convention of the protection (:mod:`allrwe.results.margins`) is kept too: a margin
@@ -20,20 +20,43 @@ without a total record has its total taken as published, unless that total is sm
 attacker reads no such total, so the blocks are attacked a second time with those totals
 as published counts, and a headline is published again only when that finds no leak that
 it did not find with the headline hidden.
+
+Three more moves (issue #16), each kept only under the same checks, and confirmed at the
+end by one attack of every record (if that finds a leak, only the plain republications
+above are kept):
+
+* **release**: the counts that a headline published again determines through a margin
+  (the only unknown left in it, not small) are published with it, with their linked
+  records: the age, WBC, haemoglobin and platelet counts of Table 1 equal the group size
+  where none is missing, and their median and range were hidden with it;
+* **cover**: a headline whose publication alone gives a small count away is published
+  when counts that are no headlines, of less total weight, can be hidden instead
+  (:class:`_Swap`): a stratum of 2 persons is the group size minus the other strata, so
+  the other strata are hidden rather than the group size, ND and RR;
+* **exchange**: one published headline is hidden where that lets two hidden ones of its
+  block be published (CRh = ``cr_crh`` - ``cr`` and CRi = ``response`` - ``cr_crh``
+  both small: ``cr_crh`` hidden rather than ``cr`` and ``response``).
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 
 from allrwe.results.builders import make_records
-from allrwe.results.margin_tables import Margin
+from allrwe.results.margin_tables import Margin, TableIndex, table_index
+from allrwe.results.margins import protect_margins
+
+if TYPE_CHECKING:  # the attack module loads SciPy's solvers: imported where it runs
+    from allrwe.results.attack import Exposure
 
 __all__ = ["republish_headlines"]
+
+logger = logging.getLogger(__name__)
 
 
 def republish_headlines(
@@ -45,6 +68,7 @@ def republish_headlines(
     hiding: Callable[[np.ndarray], np.ndarray],
     margins: dict[str, Margin],
     cache: dict[bytes, Any] | None = None,
+    swaps: bool = True,
 ) -> np.ndarray:
     """Return ``counts`` with the hidden headline counts that hide nothing published again.
 
@@ -76,48 +100,364 @@ def republish_headlines(
     numpy.ndarray
         The hidden count records; a subset of ``counts``.
     """
-    from allrwe.results.attack import expose  # deferred: SciPy's solvers
-
+    original = counts
     filled = np.nan_to_num(values, nan=0.0)
     headline = weights > 1.5 * (filled + 1.0)
     candidates = np.flatnonzero(counts & headline & (filled >= min_cell_count))
     if not len(candidates):
         return counts
-    cache = {} if cache is None else cache
-    totals = _implicit_totals(records, values, margins, min_cell_count)
-    n = len(records)
-    attacked = pd.concat([records, totals], ignore_index=True)
-    every = np.concatenate([values, totals["value"].to_numpy(dtype="float64")])
-
-    def shown(hidden_counts: np.ndarray) -> tuple[pd.DataFrame, np.ndarray]:
-        hidden = np.zeros(len(attacked), dtype=bool)
-        hidden[:n] = hidden_counts | hiding(hidden_counts)
-        return attacked.assign(value=np.where(hidden, np.nan, every)), hidden
-
-    current, before = shown(counts)
-    found = expose(current, min_cell_count, cache=cache, with_blocks=True)
-    if found.blocks is None:
+    trials = _Trials(records, values, hiding, margins, min_cell_count, counts, cache)
+    if trials.blocks is None:
         return counts
-    blocks = found.blocks
-    own = np.arange(len(attacked)) < n  # the records, without the implicit totals
     keys = records[["analysis", "group", "strata_name", "strata_level", "variable"]]
     names = ["/".join(map(str, row)) for row in keys.to_numpy()[candidates].tolist()]
     levels = records["variable_level"].astype(str).to_numpy()[candidates].tolist()
     order = sorted(
         range(len(candidates)), key=lambda j: (-weights[candidates[j]], names[j], levels[j])
     )
-    for j in order:
-        trial = counts.copy()
-        trial[candidates[j]] = False
-        published, hidden = shown(trial)
-        part = np.isin(blocks, np.unique(blocks[hidden != before]))
-        if expose(published[part & own], min_cell_count, cache=cache).report.leaks:
-            continue
-        # with the implicit totals: nothing the margin convention finds may be new
-        now = set(expose(published[part], min_cell_count, cache=cache).leaked)
-        if now <= set(expose(current[part], min_cell_count, cache=cache).leaked):
-            counts, before, current = trial, hidden, published
+    ordered = [int(candidates[j]) for j in order]
+    swap = _Swap(records, values, weights, headline, min_cell_count, margins) if swaps else None
+    counts, _, changed = trials.publish(counts, ordered, swap)
+    if swap is not None:
+        is_count = (records["estimate_type"] == "count").to_numpy()
+        counts, exchanged = _exchange(
+            counts,
+            ordered,
+            lambda base, cells: trials.publish(base, cells, swap),
+            headline & is_count & (filled >= min_cell_count),
+            trials.blocks[: len(records)],
+            weights,
+        )
+        changed |= exchanged
+    if changed and trials.leaks(counts):
+        # the attacks of the changed blocks missed what the whole attack finds: keep only
+        # the headlines published again without covers or exchanges
+        return republish_headlines(
+            records, values, original, weights, min_cell_count, hiding, margins, cache, False
+        )
     return counts
+
+
+class _Trials:
+    """Attack states of the records that differ from a base state in a few counts.
+
+    Parameters
+    ----------
+    records, values, hiding, margins, min_cell_count
+        As :func:`republish_headlines` takes them.
+    counts : numpy.ndarray
+        The hidden counts the repair left: the blocks of the attacker
+        (:func:`allrwe.results.attack.blocks`) are those of this state.
+    cache : dict or None
+        The attacker's solved components.
+    """
+
+    def __init__(
+        self,
+        records: pd.DataFrame,
+        values: np.ndarray,
+        hiding: Callable[[np.ndarray], np.ndarray],
+        margins: dict[str, Margin],
+        min_cell_count: int,
+        counts: np.ndarray,
+        cache: dict[bytes, Any] | None,
+    ) -> None:
+        from allrwe.results.attack import expose  # deferred: SciPy's solvers
+
+        self.expose = expose
+        self.cache = {} if cache is None else cache
+        self.hiding = hiding
+        self.min_cell_count = min_cell_count
+        totals = _implicit_totals(records, values, margins, min_cell_count)
+        self.n = len(records)
+        self.attacked = pd.concat([records, totals], ignore_index=True)
+        self.every = np.concatenate([values, totals["value"].to_numpy(dtype="float64")])
+        self.own = np.arange(len(self.attacked)) < self.n  # without the implicit totals
+        found = expose(self.shown(counts)[0], min_cell_count, cache=self.cache, with_blocks=True)
+        self.blocks = found.blocks
+
+    def shown(self, hidden_counts: np.ndarray) -> tuple[pd.DataFrame, np.ndarray]:
+        """Return the records (and implicit totals) as published, and what is hidden."""
+        hidden = np.zeros(len(self.attacked), dtype=bool)
+        hidden[: self.n] = hidden_counts | self.hiding(hidden_counts)
+        return self.attacked.assign(value=np.where(hidden, np.nan, self.every)), hidden
+
+    def leaks(self, counts: np.ndarray) -> bool:
+        """Whether the attack of every record finds a leak with ``counts`` hidden."""
+        published = self.shown(counts)[0][self.own]
+        return bool(self.expose(published, self.min_cell_count, cache=self.cache).report.leaks)
+
+    def safe(self, trial: np.ndarray, base: np.ndarray) -> tuple[bool, Exposure | None]:
+        """Return whether ``trial`` leaks nothing ``base`` does not, and its leaks if any.
+
+        Only the blocks in which the two differ are attacked: first the records alone, then
+        with the implicit totals (the leaks returned are those of the attack that failed).
+        """
+        assert self.blocks is not None
+        current, before = self.shown(base)
+        published, hidden = self.shown(trial)
+        part = np.isin(self.blocks, np.unique(self.blocks[hidden != before]))
+        k, cache = self.min_cell_count, self.cache
+        found = self.expose(published[part & self.own], k, cache=cache)
+        if found.report.leaks:
+            return False, found
+        # with the implicit totals: nothing the margin convention finds may be new
+        implicit = self.expose(published[part], k, cache=cache)
+        if set(implicit.leaked) <= set(self.expose(current[part], k, cache=cache).leaked):
+            return True, None
+        return False, implicit
+
+    def publish(
+        self, base: np.ndarray, cells: list[int], swap: _Swap | None
+    ) -> tuple[np.ndarray, int, bool]:
+        """Publish ``cells`` again one at a time, each where that leaks nothing.
+
+        With ``swap``, the counts a published cell determines are published with it and a
+        cell that leaks alone is tried with covers (:class:`_Swap`). Returns the hidden
+        counts, how many of ``cells`` were published and whether covers were hidden.
+        """
+        published, covered = 0, False
+        for cell in cells:
+            trial = base.copy()
+            trial[cell] = False
+            tries = [trial]
+            if swap is not None:
+                released = swap.release(trial, cell)
+                if (released != trial).any():
+                    tries.insert(0, released)  # its records linked to them may tell more
+            found = [self.safe(t, base) for t in tries[:1]]
+            if not found[0][0] and len(tries) > 1:
+                found.append(self.safe(tries[1], base))
+            ok = next((i for i, (fine, _) in enumerate(found) if fine), None)
+            if ok is None and swap is not None:
+                for t, (_, leaks) in zip(tries, found, strict=True):
+                    if leaks is None:
+                        continue
+                    t, done = swap.cover(cell, t, leaks, base, self.safe)
+                    if done:
+                        base, published, covered = t, published + 1, True
+                        break
+            elif ok is not None:
+                base, published = tries[ok], published + 1
+                covered |= tries[ok] is not trial
+        return base, published, covered
+
+
+#: published headlines tried in exchange for the hidden headlines of their block
+EXCHANGE_PARTNERS = 4
+
+
+def _exchange(
+    counts: np.ndarray,
+    ordered: list[int],
+    publish: Callable[[np.ndarray, list[int]], tuple[np.ndarray, int, bool]],
+    headline: np.ndarray,
+    blocks: np.ndarray,
+    weights: np.ndarray,
+) -> tuple[np.ndarray, bool]:
+    """Hide one published headline where that lets two or more hidden ones be published.
+
+    The rule: nested rates pin a best response from two published rates (CRh = ``cr_crh``
+    - ``cr``, CRi = ``response`` - ``cr_crh``); where CRh and CRi are both small, hiding
+    ``cr_crh`` alone protects both, while a greedy choice may have hidden ``cr`` and
+    ``response``. Each hidden headline still hidden tries the published headlines of its
+    block (of at least the threshold), lightest first, at most
+    :data:`EXCHANGE_PARTNERS`: with that one hidden, the hidden headlines of the block are
+    published again as in the first pass; the exchange is kept when more than one is.
+    """
+    changed = False
+    for cell in ordered:
+        if not counts[cell]:
+            continue
+        near = np.flatnonzero(headline & ~counts & (blocks == blocks[cell])).tolist()
+        partners = sorted(near, key=lambda g: (weights[g], g))
+        for g in partners[:EXCHANGE_PARTNERS]:
+            base = counts.copy()
+            base[g] = True
+            hidden = [c for c in ordered if base[c] and blocks[c] == blocks[cell]]
+            trial, published, _ = publish(base, hidden)
+            if published >= 2:
+                logger.debug("record %d hidden, %d headline(s) published again", g, published)
+                counts, changed = trial, True
+                break
+    return counts, changed
+
+
+#: rounds of covering a headline published again (:class:`_Swap`) before it is given up
+SWAP_ROUNDS = 8
+
+
+class _Swap:
+    """Publish a hidden headline again by hiding cheaper counts that protect the same cells.
+
+    The rule: a headline count ``h`` whose publication alone gives a small hidden count
+    away is published when other counts, none of them a headline, can be hidden instead,
+    at a total weight (:func:`allrwe.results.suppression.cell_weights`) below ``h``'s.
+    Round by round, in the constraints nearest to each leak (those of the leaked count
+    itself, then those of the hidden counts they bound, see
+    :func:`allrwe.results.attack.exposing`) that hold a published count other than a
+    headline, the cheapest such count is hidden and the tables (margins linked by shared
+    cells) holding it are protected again; a leak pinned by one constraint whose published
+    counts are all headlines cannot be covered. A crossed stratum of 2 persons (Ph+ & RR)
+    then hides the other crossed strata rather than the group size.
+    """
+
+    def __init__(
+        self,
+        records: pd.DataFrame,
+        values: np.ndarray,
+        weights: np.ndarray,
+        headline: np.ndarray,
+        min_cell_count: int,
+        margins: dict[str, Margin],
+    ) -> None:
+        self.values = values
+        self.weights = weights
+        self.headline = headline
+        self.min_cell_count = min_cell_count
+        self.margins = margins
+        self.is_count = (records["estimate_type"] == "count").to_numpy()
+        filled = np.nan_to_num(values, nan=0.0)
+        self.primary = self.is_count & (filled >= 1) & (filled < min_cell_count)
+        columns = [
+            records[c].astype(str).tolist()
+            for c in (
+                "analysis",
+                "group",
+                "strata_name",
+                "strata_level",
+                "variable",
+                "variable_level",
+                "estimate_name",
+            )
+        ]
+        self.index = {
+            key: i for i, key in enumerate(zip(*columns, strict=True)) if self.is_count[i]
+        }
+        self._tables: TableIndex | None = None
+        self.cell_margins: dict[int, list[Margin]] = {}
+        for margin in margins.values():
+            for c in margin.cells():
+                self.cell_margins.setdefault(c, []).append(margin)
+
+    def release(self, hidden: np.ndarray, cell: int) -> np.ndarray:
+        """Return ``hidden`` with the counts that publishing ``cell`` determines published.
+
+        A hidden count that is the only unknown of a margin (its other cells and its total
+        published, or an unrecorded total that is not small) equals the total minus the
+        rest: hiding it protects nothing, but hides the records linked to it (the age
+        count of Table 1 equals the group size where no age is missing, and carries the
+        mean, median and range). Small counts are never published; each count published
+        here may determine more, through its other margins.
+        """
+        hidden = hidden.copy()
+        todo = [cell]
+        while todo:
+            for margin in self.cell_margins.get(todo.pop(), []):
+                if margin.total is None and self._small_total(margin):
+                    continue
+                unknown = [c for c in margin.cells() if hidden[c]]
+                if len(unknown) != 1 or self.values[unknown[0]] < self.min_cell_count:
+                    continue
+                hidden[unknown[0]] = False
+                todo.append(unknown[0])
+        return hidden
+
+    def _coverable(self, cell: int, hidden: np.ndarray) -> bool:
+        """Whether each margin of ``cell`` holds another cell that hides it, no headline.
+
+        A count whose margin has no other non-zero cell but headlines (the age count of
+        Table 1, beside its zero missing and the group size) is the total minus zeros: it
+        could only be covered by hiding the headline again.
+        """
+        for margin in self.cell_margins.get(cell, []):
+            if margin.total is None and not self._small_total(margin):
+                cells = margin.members
+            else:
+                cells = margin.cells()
+            if not any(
+                c != cell and self.values[c] > 0 and (hidden[c] or not self.headline[c])
+                for c in cells
+            ):
+                return False
+        return True
+
+    def _small_total(self, margin: Margin) -> bool:
+        total = float(np.nansum(self.values[margin.members]))
+        return 1 <= total < self.min_cell_count
+
+    @property
+    def tables(self) -> TableIndex:
+        if self._tables is None:
+            self._tables = table_index(self.margins)
+        return self._tables
+
+    def cover(
+        self,
+        cell: int,
+        trial: np.ndarray,
+        found: Exposure,
+        counts: np.ndarray,
+        safe: Callable[[np.ndarray, np.ndarray], tuple[bool, Exposure | None]],
+    ) -> tuple[np.ndarray, bool]:
+        """Return ``trial`` with covers hidden, and whether they protect every small count."""
+        primary = self.primary | trial  # what is hidden stays hidden
+        budget = float(self.weights[cell])
+        for _ in range(SWAP_ROUNDS):
+            extra = self._choose(found, trial)
+            if not extra:
+                break
+            primary = primary.copy()
+            primary[extra] = True
+            trial = trial | primary
+            around = self.tables.holding(extra)
+            if around:
+                trial = protect_margins(
+                    self.values,
+                    primary,
+                    around,
+                    self.min_cell_count,
+                    None,
+                    self.weights,
+                    hidden=trial,
+                )
+            trial &= self.is_count
+            added = trial & ~counts
+            if trial[cell] or (added & self.headline).any():
+                break
+            if float(self.weights[added].sum()) >= budget:
+                break
+            ok, leaks = safe(trial, counts)
+            if ok:
+                logger.debug(
+                    "record %d published again, %d count(s) hidden instead", cell, int(added.sum())
+                )
+                return trial, True
+            if leaks is None:
+                break
+            found = leaks
+        return trial, False
+
+    def _choose(self, found: Exposure, hidden: np.ndarray) -> list[int]:
+        """Return the cheapest published count, no headline, of each nearest constraint."""
+
+        def published(keys: list[tuple[str, ...]]) -> list[int]:
+            rows = [self.index.get(k, -1) for k in keys]
+            return [r for r in rows if r >= 0 and not hidden[r]]
+
+        for depth, layer in enumerate(found.layers):
+            extra: set[int] = set()
+            for keys, unknowns in layer:
+                rows = published(keys)
+                others = [r for r in rows if not self.headline[r] and self._coverable(r, hidden)]
+                if not others:
+                    if depth == 0 and len(unknowns) == 1 and rows:
+                        return []  # a leak pinned by headlines alone
+                    continue
+                extra.add(min(others, key=lambda r: (self.weights[r], r)))
+            if extra:
+                return sorted(extra)
+        return []
 
 
 def _implicit_totals(
