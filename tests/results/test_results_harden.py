@@ -89,14 +89,16 @@ def _response() -> ResultSet:
     return ResultSet.create(records, spec={"study": "test"}, cdm_source="synthetic")
 
 
-def test_the_repair_keeps_the_cr_crh_rate_and_hides_cr_alone():
-    # CRh = cr_crh - cr: one of the two rates must go; CR/CRh is the headline rate
-    # (issue 16: the demo hid BLIN's CR/CRh responders)
+def test_the_repair_hides_one_response_rate_for_crh_and_cri():
+    # CRh = cr_crh - cr and CRi = response - cr_crh: the repair hides cr (keeping the
+    # CR/CRh rate, issue 16: the demo hid BLIN's CR/CRh responders), then response for CRi;
+    # cr_crh alone protects both, so it is hidden in exchange for cr and response (#16)
     published = suppress(_response(), 5).records
     assert attack(published, 5).leaks == ()
     shown = published.set_index(["variable", "variable_level", "estimate_name"])["value"]
-    assert shown[("cr_crh", "overall", "count")] == 12.0
-    assert np.isnan(shown[("cr", "overall", "count")])
+    assert np.isnan(shown[("cr_crh", "overall", "count")])
+    assert shown[("cr", "overall", "count")] == 10.0
+    assert shown[("response", "overall", "count")] == 15.0
     assert np.isnan(shown[("best_response", "CRh", "count")])
 
 
