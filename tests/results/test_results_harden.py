@@ -50,9 +50,12 @@ def test_complementary_suppression_closes_the_chain():
     assert shown.loc[("survival_curve", "overall", "221", "n_risk"), "value"] == 7.0
     assert shown.loc[("survival_curve", "Ph-", "210", "n_risk"), "value"] == 8.0
     # the censored persons of the Ph+ summary (n - n_event, no curve point) join its n to its
-    # deaths: the overall deaths are hidden with them, the Ph- deaths too
-    assert np.isnan(shown.loc[("survival_summary", "overall", "overall", "n_event"), "value"])
+    # deaths: the Ph- deaths are hidden with them; the overall persons and deaths, headlines
+    # of Table 2, stay published, and curve counts of the overall row are hidden instead
+    assert shown.loc[("survival_summary", "overall", "overall", "n"), "value"] == 22.0
+    assert shown.loc[("survival_summary", "overall", "overall", "n_event"), "value"] == 22.0
     assert np.isnan(shown.loc[("survival_summary", "Ph-", "overall", "n_event"), "value"])
+    assert np.isnan(shown.loc[("survival_curve", "overall", "155", "n_event"), "value"])
 
 
 #: the demo's BLIN best responses (seed 1): CRh and CRi are small

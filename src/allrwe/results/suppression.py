@@ -49,17 +49,29 @@ HEADLINE_VARIABLES = frozenset(
     {"persons", "setting", "treatment_setting", "response", "cr", "cr_crh", "overall"}
 )
 
+#: analyses whose persons and events in the overall stratum are headlines too: the "n" and
+#: "events" beside each median and landmark rate of Table 2 (hiding them hides those)
+HEADLINE_SUMMARIES = frozenset({"survival_summary", "cumulative_incidence_summary"})
+
 
 def cell_weights(records: pd.DataFrame) -> np.ndarray:
     """Return the cost of hiding each record: its value plus one, more for headline counts.
 
-    Headline counts are the persons of each group and stratum, ND/RR and treatment settings
-    and responders, in the overall stratum: they weigh :data:`HEADLINE_WEIGHT` times more.
+    Headline counts are the persons of each group and stratum, ND/RR and treatment settings,
+    responders, and the persons and events of each survival and cumulative incidence summary
+    (:data:`HEADLINE_SUMMARIES`), in the overall stratum: they weigh
+    :data:`HEADLINE_WEIGHT` times more.
     """
     values = np.nan_to_num(records["value"].to_numpy(dtype="float64"), nan=0.0)
+    estimate = records["estimate_name"].astype(str)
+    summary = (
+        records["analysis"].isin(HEADLINE_SUMMARIES).to_numpy()
+        & ((estimate == "n") | estimate.str.startswith("n_event")).to_numpy()
+    )
     headline = (records["strata_name"] == "overall").to_numpy() & (
         records["variable"].isin(HEADLINE_VARIABLES).to_numpy()
         | (records["analysis"] == "cohort").to_numpy()
+        | summary
     )
     return (values + 1.0) * np.where(headline, HEADLINE_WEIGHT, 1.0)
 

@@ -1,0 +1,85 @@
+"""The persons and events beside Table 2's medians are headlines (issue #16, #20).
+
+The overall ``n`` of a survival summary is the total of every stratification's ``n``. With a
+small stratum in each, hiding that one total (weight ``n + 1``) is cheaper than hiding a
+second stratum per stratification, so a plain least-weight choice hid it, and the median,
+landmark rates and follow-up of the overall row with it: in the sweep's ``seed001`` emr run
+at 5,000 persons, seed 1, every overall survival ``n`` and median of BLIN was hidden.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from allrwe.results import ResultSet, make_records, suppress
+from allrwe.results.attack import attack
+from allrwe.results.suppression import cell_weights
+
+#: per stratification: (name, levels with their ``n``); 80 persons, one small level in each
+STRATA = {
+    "age_band": {"<35": 2, "35 to <55": 40, ">=55": 38},
+    "ph_status": {"Ph+": 3, "Ph-": 77},
+    "setting": {"ND": 76, "RR": 4},
+    "line": {"1": 79, "2": 1},
+}
+
+
+def _summary(analysis: str) -> ResultSet:
+    tokens = [f"total:{analysis}/{name}" for name in STRATA]
+    names, levels, values, margins = ["overall"], ["overall"], [80.0], ["|".join(tokens)]
+    for name, cells in STRATA.items():
+        for level, n in cells.items():
+            names.append(name)
+            levels.append(level)
+            values.append(float(n))
+            margins.append(f"{analysis}/{name}")
+    counts = make_records(
+        analysis=analysis,
+        strata_name=names,
+        strata_level=levels,
+        variable="os",
+        estimate_name="n",
+        value=values,
+        margin=margins,
+    )
+    median = make_records(
+        analysis=analysis, variable="os", estimate_name="median_months", value=[14.5]
+    )
+    records = pd.concat([counts, median], ignore_index=True).assign(suppressed=False)
+    return ResultSet.create(records, spec={"name": "t"}, cdm_source="t")
+
+
+def _overall(published: pd.DataFrame, estimate: str) -> float:
+    row = (published["strata_name"] == "overall") & (published["estimate_name"] == estimate)
+    return float(published.loc[row, "value"].iloc[0])
+
+
+def test_the_overall_persons_of_a_survival_summary_weigh_as_a_headline():
+    records = _summary("survival_summary").records
+    weights = cell_weights(records)
+    overall = (records["strata_name"] == "overall").to_numpy() & (
+        records["estimate_name"] == "n"
+    ).to_numpy()
+    assert weights[overall].tolist() == [81.0 * 1000.0]
+    assert weights[~overall & (records["estimate_name"] == "n").to_numpy()].max() == 80.0
+
+
+def test_table_2_keeps_its_persons_and_median_where_strata_can_cover_them():
+    published = suppress(_summary("survival_summary"), 5).records
+    assert _overall(published, "n") == 80.0
+    assert _overall(published, "median_months") == 14.5
+    # each small level is covered by a second level of its own stratification instead
+    hidden = published.loc[published["suppressed"], "strata_level"].tolist()
+    assert sorted(hidden) == sorted(["<35", ">=55", "Ph+", "Ph-", "ND", "RR", "1", "2"])
+    assert attack(published, 5).leaks == ()
+
+
+def test_a_summary_that_is_no_headline_loses_its_total_instead():
+    # the same table under another analysis name: the one total is the cheapest cover
+    published = suppress(_summary("other_summary"), 5).records
+    assert np.isnan(_overall(published, "n"))
+    assert np.isnan(_overall(published, "median_months"))
+    hidden = published.loc[published["suppressed"], "strata_level"].tolist()
+    assert sorted(hidden) == sorted(["overall", "overall", "<35", "Ph+", "RR", "2"])
+    assert attack(published, 5).leaks == ()
