@@ -71,6 +71,7 @@ log = logging.getLogger("allrwe.study")
 log.setLevel(logging.DEBUG)
 log.addHandler(StageTimes())
 import allrwe.study.pipeline as pipeline
+from allrwe.results.complementary import headlines
 from allrwe.results.suppression import cell_weights
 found = {}
 plain = pipeline.suppress
@@ -81,7 +82,7 @@ def measured(raw, **kw):
     values = records["value"].to_numpy(dtype="float64")
     count = (records["estimate_type"] == "count").to_numpy()
     weights = cell_weights(records)
-    headline = count & (weights > 1.5 * (np.nan_to_num(values, nan=0.0) + 1.0)) & (values >= k)
+    headline = count & headlines(weights, values) & (values >= k)
     hidden = out.records["suppressed"].to_numpy()
     found.update(
         counts=int(count.sum()),

@@ -58,13 +58,14 @@ def _margins(raw: pd.DataFrame) -> tuple[dict[str, list[int]], dict[str, int]]:
 def trace(path: Path, k: int = 5, leaks_shown: int = 3) -> list[str]:
     """Return the lines of the trace of one run's raw records (see the module doc)."""
     from allrwe.results.attack import attack
+    from allrwe.results.complementary import headlines
 
     raw = pd.read_parquet(path).reset_index(drop=True)
     values = raw["value"].to_numpy(dtype="float64")
     count = (raw["estimate_type"] == "count").to_numpy()
     hidden = raw["hidden"].to_numpy(dtype=bool)
     filled = np.nan_to_num(values, nan=0.0)
-    headline = count & (raw["weight"].to_numpy() > 1.5 * (filled + 1.0)) & (filled >= k)
+    headline = count & headlines(raw["weight"].to_numpy(), values) & (filled >= k)
     code = raw.groupby(KEY, sort=False).ngroup().to_numpy()
     members, totals = _margins(raw)
     records = raw.drop(columns=["hidden", "weight"])

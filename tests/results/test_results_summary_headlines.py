@@ -4,7 +4,9 @@ The overall ``n`` of a survival summary is the total of every stratification's `
 small stratum in each, hiding that one total (weight ``n + 1``) is cheaper than hiding a
 second stratum per stratification, so a plain least-weight choice hid it, and the median,
 landmark rates and follow-up of the overall row with it: in the sweep's ``seed001`` emr run
-at 5,000 persons, seed 1, every overall survival ``n`` and median of BLIN was hidden.
+at 5,000 persons, seed 1, every overall survival ``n`` and median of BLIN was hidden. The
+summaries' persons and events are headlines now, and every other count of the overall
+stratum weighs :data:`~allrwe.results.complementary.OVERALL_WEIGHT` times a stratum's.
 """
 
 from __future__ import annotations
@@ -12,8 +14,9 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from allrwe.results import ResultSet, make_records, suppress
+from allrwe.results import ResultSet, make_records, suppress, suppression
 from allrwe.results.attack import attack
+from allrwe.results.complementary import OVERALL_WEIGHT
 from allrwe.results.suppression import cell_weights
 
 #: per stratification: (name, levels with their ``n``); 80 persons, one small level in each
@@ -75,11 +78,28 @@ def test_table_2_keeps_its_persons_and_median_where_strata_can_cover_them():
     assert attack(published, 5).leaks == ()
 
 
-def test_a_summary_that_is_no_headline_loses_its_total_instead():
-    # the same table under another analysis name: the one total is the cheapest cover
-    published = suppress(_summary("other_summary"), 5).records
+def test_plain_weights_would_hide_the_one_total(monkeypatch):
+    # weights of value + 1 alone: the one total (81) is cheaper than a second level in each
+    # of the four stratifications (39 + 78 + 77 + 80)
+    def plain(records: pd.DataFrame) -> np.ndarray:
+        return np.nan_to_num(records["value"].to_numpy(dtype="float64"), nan=0.0) + 1.0
+
+    monkeypatch.setattr(suppression, "cell_weights", plain)
+    published = suppress(_summary("survival_summary"), 5).records
     assert np.isnan(_overall(published, "n"))
     assert np.isnan(_overall(published, "median_months"))
     hidden = published.loc[published["suppressed"], "strata_level"].tolist()
     assert sorted(hidden) == sorted(["overall", "overall", "<35", "Ph+", "RR", "2"])
     assert attack(published, 5).leaks == ()
+
+
+def test_another_count_of_the_overall_stratum_weighs_ten_times_a_stratum_count():
+    records = _summary("other_summary").records
+    weights = cell_weights(records)
+    overall = (records["strata_name"] == "overall").to_numpy() & (
+        records["estimate_name"] == "n"
+    ).to_numpy()
+    assert weights[overall].tolist() == [81.0 * OVERALL_WEIGHT]
+    published = suppress(ResultSet.create(records, spec={"name": "t"}, cdm_source="t"), 5)
+    assert _overall(published.records, "n") == 80.0
+    assert attack(published.records, 5).leaks == ()

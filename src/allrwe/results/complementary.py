@@ -9,10 +9,13 @@ non-zero cells to hide, at the least total weight, so that in every margin:
   attacker would know them all to be 1).
 
 The weight of a cell is its value plus one, times :data:`HEADLINE_WEIGHT` for the headline
-counts (group sizes, ND/RR and treatment settings, responders), so that those are hidden only
-where nothing else protects a small cell. The exact check of :mod:`allrwe.results.margins`
-(lowest and highest value of each hidden cell by linear programming) then verifies the
-choice and repairs what a combination of margins still pins down.
+counts (group sizes, ND/RR and treatment settings, responders, the persons and events of
+survival summaries), so that those are hidden only where nothing else protects a small cell,
+and times :data:`OVERALL_WEIGHT` for the other counts of the overall stratum, so that a
+stratum's count is hidden before the overall row a manuscript's tables show. The exact
+check of :mod:`allrwe.results.margins` (lowest and highest value of each hidden cell by
+linear programming) then verifies the choice and repairs what a combination of margins
+still pins down.
 """
 
 from __future__ import annotations
@@ -22,12 +25,22 @@ from collections.abc import Mapping, Sequence
 
 import numpy as np
 
-__all__ = ["HEADLINE_WEIGHT", "choose_complements"]
+__all__ = ["HEADLINE_WEIGHT", "OVERALL_WEIGHT", "choose_complements", "headlines"]
 
 logger = logging.getLogger(__name__)
 
 #: how much more a headline count weighs than another cell of the same value
 HEADLINE_WEIGHT = 1000.0
+
+#: how much more a count of the overall stratum weighs than a stratum's count of the same
+#: value (headlines aside)
+OVERALL_WEIGHT = 10.0
+
+
+def headlines(weights: np.ndarray, values: np.ndarray) -> np.ndarray:
+    """Flag the cells whose weight makes them headlines (``values`` NaN read as 0)."""
+    filled = np.nan_to_num(values, nan=0.0)
+    return weights > 0.5 * HEADLINE_WEIGHT * (filled + 1.0)
 
 
 def choose_complements(

@@ -48,6 +48,7 @@ import numpy as np
 import pandas as pd
 
 from allrwe.results.builders import make_records
+from allrwe.results.complementary import headlines
 from allrwe.results.margin_tables import Margin, TableIndex, table_index
 from allrwe.results.margins import protect_margins
 
@@ -102,7 +103,7 @@ def republish_headlines(
     """
     original = counts
     filled = np.nan_to_num(values, nan=0.0)
-    headline = weights > 1.5 * (filled + 1.0)
+    headline = headlines(weights, values)
     candidates = np.flatnonzero(counts & headline & (filled >= min_cell_count))
     if not len(candidates):
         return counts

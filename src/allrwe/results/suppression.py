@@ -25,7 +25,7 @@ import numpy as np
 import pandas as pd
 
 from allrwe.errors import ResultsError
-from allrwe.results.complementary import HEADLINE_WEIGHT
+from allrwe.results.complementary import HEADLINE_WEIGHT, OVERALL_WEIGHT, headlines
 from allrwe.results.margins import Margin, parse_margins, protect_margins, table_index
 from allrwe.results.model import KEY_COLUMNS, ResultSet
 from allrwe.results.provenance import SuppressionSummary
@@ -73,7 +73,9 @@ def cell_weights(records: pd.DataFrame) -> np.ndarray:
         | (records["analysis"] == "cohort").to_numpy()
         | summary
     )
-    return (values + 1.0) * np.where(headline, HEADLINE_WEIGHT, 1.0)
+    overall = (records["strata_name"] == "overall").to_numpy()
+    factor = np.where(headline, HEADLINE_WEIGHT, np.where(overall, OVERALL_WEIGHT, 1.0))
+    return (values + 1.0) * factor
 
 
 class _Hiding:
@@ -224,7 +226,7 @@ def _harden(
     index = {key: i for i, key in enumerate(keys) if is_count[i]}
     labels = _Labels(records)
     # ``cache``: components the attacker solved in an earlier round (or an earlier attack)
-    headline = weights > 1.5 * (np.nan_to_num(values, nan=0.0) + 1.0)
+    headline = headlines(weights, values)
     tried: set[tuple[tuple[str, ...], ...]] = set()
     tables = table_index(margins)
     with_counts = _Hiding(records)
