@@ -51,6 +51,7 @@ from allrwe.results.builders import make_records
 from allrwe.results.complementary import headlines
 from allrwe.results.margin_tables import Margin, TableIndex, table_index
 from allrwe.results.margins import protect_margins
+from allrwe.results.model import ROW_ID_COLUMNS
 
 if TYPE_CHECKING:  # the attack module loads SciPy's solvers: imported where it runs
     from allrwe.results.attack import Exposure
@@ -320,18 +321,7 @@ class _Swap:
         self.is_count = (records["estimate_type"] == "count").to_numpy()
         filled = np.nan_to_num(values, nan=0.0)
         self.primary = self.is_count & (filled >= 1) & (filled < min_cell_count)
-        columns = [
-            records[c].astype(str).tolist()
-            for c in (
-                "analysis",
-                "group",
-                "strata_name",
-                "strata_level",
-                "variable",
-                "variable_level",
-                "estimate_name",
-            )
-        ]
+        columns = [records[c].astype(str).tolist() for c in ROW_ID_COLUMNS]
         self.index = {
             key: i for i, key in enumerate(zip(*columns, strict=True)) if self.is_count[i]
         }
