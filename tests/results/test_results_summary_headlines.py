@@ -1,18 +1,20 @@
-"""The persons and events beside Table 2's medians are headlines (issue #16, #20).
+"""The counts beside Table 2's medians and landmark rates are headlines (issue #16, #20).
 
 The overall ``n`` of a survival summary is the total of every stratification's ``n``. With a
 small stratum in each, hiding that one total (weight ``n + 1``) is cheaper than hiding a
 second stratum per stratification, so a plain least-weight choice hid it, and the median,
 landmark rates and follow-up of the overall row with it: in the sweep's ``seed001`` emr run
 at 5,000 persons, seed 1, every overall survival ``n`` and median of BLIN was hidden. The
-summaries' persons and events are headlines now, and every other count of the overall
-stratum weighs :data:`~allrwe.results.complementary.OVERALL_WEIGHT` times a stratum's.
+summaries' persons and events, and the risk sets behind the landmark rates, are headlines
+now, and every other count of the overall stratum weighs
+:data:`~allrwe.results.complementary.OVERALL_WEIGHT` times a stratum's.
 """
 
 from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import pytest
 
 from allrwe.results import ResultSet, make_records, suppress, suppression
 from allrwe.results.attack import attack
@@ -28,7 +30,16 @@ STRATA = {
 }
 
 
-def _summary(analysis: str) -> ResultSet:
+#: (analysis, its count, the estimate beside it in Table 2 and that estimate's value)
+TABLE_2 = [
+    ("survival_summary", "n", "median_months", 14.5),
+    ("survival_landmark", "n_risk", "survival", 0.92),
+]
+
+
+def _summary(
+    analysis: str, count: str = "n", estimate: str = "median_months", value: float = 14.5
+) -> ResultSet:
     tokens = [f"total:{analysis}/{name}" for name in STRATA]
     names, levels, values, margins = ["overall"], ["overall"], [80.0], ["|".join(tokens)]
     for name, cells in STRATA.items():
@@ -42,13 +53,11 @@ def _summary(analysis: str) -> ResultSet:
         strata_name=names,
         strata_level=levels,
         variable="os",
-        estimate_name="n",
+        estimate_name=count,
         value=values,
         margin=margins,
     )
-    median = make_records(
-        analysis=analysis, variable="os", estimate_name="median_months", value=[14.5]
-    )
+    median = make_records(analysis=analysis, variable="os", estimate_name=estimate, value=[value])
     records = pd.concat([counts, median], ignore_index=True).assign(suppressed=False)
     return ResultSet.create(records, spec={"name": "t"}, cdm_source="t")
 
@@ -58,20 +67,26 @@ def _overall(published: pd.DataFrame, estimate: str) -> float:
     return float(published.loc[row, "value"].iloc[0])
 
 
-def test_the_overall_persons_of_a_survival_summary_weigh_as_a_headline():
-    records = _summary("survival_summary").records
+@pytest.mark.parametrize(("analysis", "count", "estimate", "value"), TABLE_2)
+def test_the_overall_count_behind_a_table_2_estimate_weighs_as_a_headline(
+    analysis, count, estimate, value
+):
+    records = _summary(analysis, count, estimate, value).records
     weights = cell_weights(records)
     overall = (records["strata_name"] == "overall").to_numpy() & (
-        records["estimate_name"] == "n"
+        records["estimate_name"] == count
     ).to_numpy()
     assert weights[overall].tolist() == [81.0 * 1000.0]
-    assert weights[~overall & (records["estimate_name"] == "n").to_numpy()].max() == 80.0
+    assert weights[~overall & (records["estimate_name"] == count).to_numpy()].max() == 80.0
 
 
-def test_table_2_keeps_its_persons_and_median_where_strata_can_cover_them():
-    published = suppress(_summary("survival_summary"), 5).records
-    assert _overall(published, "n") == 80.0
-    assert _overall(published, "median_months") == 14.5
+@pytest.mark.parametrize(("analysis", "count", "estimate", "value"), TABLE_2)
+def test_table_2_keeps_its_count_and_estimate_where_strata_can_cover_them(
+    analysis, count, estimate, value
+):
+    published = suppress(_summary(analysis, count, estimate, value), 5).records
+    assert _overall(published, count) == 80.0
+    assert _overall(published, estimate) == value
     # each small level is covered by a second level of its own stratification instead
     hidden = published.loc[published["suppressed"], "strata_level"].tolist()
     assert sorted(hidden) == sorted(["<35", ">=55", "Ph+", "Ph-", "ND", "RR", "1", "2"])

@@ -53,20 +53,27 @@ HEADLINE_VARIABLES = frozenset(
 #: "events" beside each median and landmark rate of Table 2 (hiding them hides those)
 HEADLINE_SUMMARIES = frozenset({"survival_summary", "cumulative_incidence_summary"})
 
+#: analyses whose risk sets in the overall stratum are headlines: the persons at risk behind
+#: each landmark rate of Table 2 (hiding one hides the rate)
+HEADLINE_LANDMARKS = frozenset({"survival_landmark", "cumulative_incidence_landmark"})
+
 
 def cell_weights(records: pd.DataFrame) -> np.ndarray:
     """Return the cost of hiding each record: its value plus one, more for headline counts.
 
     Headline counts are the persons of each group and stratum, ND/RR and treatment settings,
-    responders, and the persons and events of each survival and cumulative incidence summary
-    (:data:`HEADLINE_SUMMARIES`), in the overall stratum: they weigh
-    :data:`HEADLINE_WEIGHT` times more.
+    responders, the persons and events of each survival and cumulative incidence summary
+    (:data:`HEADLINE_SUMMARIES`) and the risk sets of their landmark rates
+    (:data:`HEADLINE_LANDMARKS`), in the overall stratum: they weigh :data:`HEADLINE_WEIGHT`
+    times more.
     """
     values = np.nan_to_num(records["value"].to_numpy(dtype="float64"), nan=0.0)
     estimate = records["estimate_name"].astype(str)
     summary = (
         records["analysis"].isin(HEADLINE_SUMMARIES).to_numpy()
         & ((estimate == "n") | estimate.str.startswith("n_event")).to_numpy()
+    ) | (
+        records["analysis"].isin(HEADLINE_LANDMARKS).to_numpy() & (estimate == "n_risk").to_numpy()
     )
     headline = (records["strata_name"] == "overall").to_numpy() & (
         records["variable"].isin(HEADLINE_VARIABLES).to_numpy()
