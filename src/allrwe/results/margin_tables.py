@@ -45,6 +45,16 @@ class Margin:
         """Return the member cells and, if recorded, the total cell."""
         return self.members + ([] if self.total is None else [self.total])
 
+    def small_unrecorded_total(self, values: np.ndarray, min_cell_count: int) -> bool:
+        """Whether the total is no record and small (1 to ``min_cell_count`` - 1).
+
+        An unrecorded total is taken as published elsewhere, unless it is small: then it is
+        hidden wherever it appears, so it cannot serve to recover a cell.
+        """
+        if self.total is not None:
+            return False
+        return 1 <= float(values[self.members].sum()) < min_cell_count
+
 
 def parse_margins(margins: Sequence[str], values: np.ndarray) -> dict[str, Margin]:
     """Collect the margins declared in a ``margin`` column and check that they add up.

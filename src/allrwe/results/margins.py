@@ -108,10 +108,7 @@ class _State:
     def total_unknown(self, margin: Margin) -> bool:
         if margin.total is not None:
             return bool(self.suppressed[margin.total])
-        # An unrecorded total is published elsewhere, unless it is small: then it is
-        # suppressed wherever it appears, so it cannot serve to recover a cell.
-        implicit = float(self.values[margin.members].sum())
-        return 1 <= implicit < self.min_cell_count
+        return margin.small_unrecorded_total(self.values, self.min_cell_count)
 
     def at_risk(self, margin: Margin) -> bool:
         if self.may_be_zero[margin.cells()].any():

@@ -26,6 +26,7 @@ __all__ = [
     "ROW_ID_COLUMNS",
     "TOTAL_PREFIX",
     "ResultSet",
+    "count_rows",
     "pooled_label",
     "split_margin",
     "validate_records",
@@ -131,6 +132,16 @@ def _malformed_margins(fields: pd.Series) -> int:
     if not texts or not _MALFORMED_TOKEN.search(MARGIN_SEPARATOR.join(texts)):
         return 0
     return len(list(filter(_MALFORMED_TOKEN.search, texts)))
+
+
+def count_rows(records: pd.DataFrame) -> dict[tuple[str, ...], int]:
+    """Map the :data:`ROW_ID_COLUMNS` of each count record, as strings, to its row position.
+
+    The attacker names the counts of its constraints by these keys; this finds their rows.
+    """
+    is_count = (records["estimate_type"] == "count").to_numpy()
+    columns = [records[c].astype(str).tolist() for c in ROW_ID_COLUMNS]
+    return {key: i for i, key in enumerate(zip(*columns, strict=True)) if is_count[i]}
 
 
 def split_margin(margin: str) -> list[str]:

@@ -51,7 +51,7 @@ from allrwe.results.builders import make_records
 from allrwe.results.complementary import headlines
 from allrwe.results.margin_tables import Margin, TableIndex, table_index
 from allrwe.results.margins import protect_margins
-from allrwe.results.model import ROW_ID_COLUMNS
+from allrwe.results.model import count_rows
 
 if TYPE_CHECKING:  # the attack module loads SciPy's solvers: imported where it runs
     from allrwe.results.attack import Exposure
@@ -321,10 +321,7 @@ class _Swap:
         self.is_count = (records["estimate_type"] == "count").to_numpy()
         filled = np.nan_to_num(values, nan=0.0)
         self.primary = self.is_count & (filled >= 1) & (filled < min_cell_count)
-        columns = [records[c].astype(str).tolist() for c in ROW_ID_COLUMNS]
-        self.index = {
-            key: i for i, key in enumerate(zip(*columns, strict=True)) if self.is_count[i]
-        }
+        self.index = count_rows(records)
         self._tables: TableIndex | None = None
         self.cell_margins: dict[int, list[Margin]] = {}
         for margin in margins.values():
@@ -345,7 +342,7 @@ class _Swap:
         todo = [cell]
         while todo:
             for margin in self.cell_margins.get(todo.pop(), []):
-                if margin.total is None and self._small_total(margin):
+                if margin.small_unrecorded_total(self.values, self.min_cell_count):
                     continue
                 unknown = [c for c in margin.cells() if hidden[c]]
                 if len(unknown) != 1 or self.values[unknown[0]] < self.min_cell_count:
@@ -362,7 +359,9 @@ class _Swap:
         could only be covered by hiding the headline again.
         """
         for margin in self.cell_margins.get(cell, []):
-            if margin.total is None and not self._small_total(margin):
+            if margin.total is None and not margin.small_unrecorded_total(
+                self.values, self.min_cell_count
+            ):
                 cells = margin.members
             else:
                 cells = margin.cells()
@@ -372,10 +371,6 @@ class _Swap:
             ):
                 return False
         return True
-
-    def _small_total(self, margin: Margin) -> bool:
-        total = float(np.nansum(self.values[margin.members]))
-        return 1 <= total < self.min_cell_count
 
     @property
     def tables(self) -> TableIndex:
@@ -464,10 +459,9 @@ def _implicit_totals(
         margin = margins[key]
         if margin.total is not None or not margin.members:
             continue
-        total = float(np.nansum(values[margin.members]))
-        if not 1 <= total < min_cell_count:
+        if not margin.small_unrecorded_total(values, min_cell_count):
             keys.append(key)
-            totals.append(total)
+            totals.append(float(values[margin.members].sum()))
     if not keys:
         return records.iloc[:0]
     # one variable per margin: each total joins the block of its own members only

@@ -27,7 +27,7 @@ import pandas as pd
 from allrwe.errors import ResultsError
 from allrwe.results.complementary import HEADLINE_WEIGHT, OVERALL_WEIGHT, headlines
 from allrwe.results.margins import Margin, parse_margins, protect_margins, table_index
-from allrwe.results.model import KEY_COLUMNS, ResultSet
+from allrwe.results.model import KEY_COLUMNS, ResultSet, count_rows
 from allrwe.results.provenance import SuppressionSummary
 from allrwe.results.republish import republish_headlines
 
@@ -75,12 +75,12 @@ def cell_weights(records: pd.DataFrame) -> np.ndarray:
     ) | (
         records["analysis"].isin(HEADLINE_LANDMARKS).to_numpy() & (estimate == "n_risk").to_numpy()
     )
-    headline = (records["strata_name"] == "overall").to_numpy() & (
+    overall = (records["strata_name"] == "overall").to_numpy()
+    headline = overall & (
         records["variable"].isin(HEADLINE_VARIABLES).to_numpy()
         | (records["analysis"] == "cohort").to_numpy()
         | summary
     )
-    overall = (records["strata_name"] == "overall").to_numpy()
     factor = np.where(headline, HEADLINE_WEIGHT, np.where(overall, OVERALL_WEIGHT, 1.0))
     return (values + 1.0) * factor
 
@@ -228,9 +228,7 @@ def _harden(
     from allrwe.results.attack import expose  # deferred: SciPy's solvers
 
     is_count = (records["estimate_type"] == "count").to_numpy()
-    columns = [records[c].astype(str).tolist() for c in (*KEY_COLUMNS, "estimate_name")]
-    keys = list(zip(*columns, strict=True))
-    index = {key: i for i, key in enumerate(keys) if is_count[i]}
+    index = count_rows(records)
     labels = _Labels(records)
     # ``cache``: components the attacker solved in an earlier round (or an earlier attack)
     headline = headlines(weights, values)
