@@ -14,7 +14,7 @@ from allrwe.report._view import (
     Value,
     fmt_count,
 )
-from allrwe.report.labels import label
+from allrwe.report.labels import journal_signs, label
 from allrwe.report.model import Row, Table, Text
 
 __all__ = [
@@ -83,7 +83,7 @@ def level_words(
         f"line {lv}" if n in LINE_STRATA and not named else lv
         for n, lv in zip(names, levels, strict=True)
     ]
-    return joiner.join(parts).replace("<=", "≤").replace(">=", "≥")
+    return journal_signs(joiner.join(parts))
 
 
 def stratum_words(strata_name: str, strata_level: str) -> str:

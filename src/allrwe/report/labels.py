@@ -16,7 +16,7 @@ from typing import Any
 
 from allrwe.report.model import Block, Figure, Flow, Section, Table, Text
 
-__all__ = ["LABELS", "SIGNS", "label", "relabel_section", "relabel_text"]
+__all__ = ["LABELS", "SIGNS", "journal_signs", "label", "relabel_section", "relabel_text"]
 
 #: display label of each key (genes and abbreviations as written in the literature)
 LABELS: dict[str, str] = {
@@ -85,6 +85,20 @@ LABELS: dict[str, str] = {
 #: how a journal writes the comparison signs records spell in ASCII (``>=55`` is ``≥55``)
 SIGNS = {">=": "≥", "<=": "≤"}
 
+
+def journal_signs(text: str) -> str:
+    """Write the comparison signs of ``text`` as a journal does: ``<=14`` is ``≤14``.
+
+    Examples
+    --------
+    >>> journal_signs("<=14 days; >=55")
+    '≤14 days; ≥55'
+    """
+    for ascii_sign, sign in SIGNS.items():
+        text = text.replace(ascii_sign, sign)
+    return text
+
+
 #: how records name crossed strata ("setting &&& treatment_setting"); shown as " × "
 CROSSED = " &&& "
 _KEY = r"(?<![A-Za-z0-9_\-/.]){}(?![A-Za-z0-9_\-/])"
@@ -142,9 +156,7 @@ def relabel_text(text: str) -> str:
     >>> relabel_text("age band: >=55; positive (>=0.01%)")
     'age band: ≥55; positive (≥0.01%)'
     """
-    out = _pattern().sub(lambda m: LABELS[m.group(0)], text.replace(CROSSED, " × "))
-    for ascii_sign, sign in SIGNS.items():
-        out = out.replace(ascii_sign, sign)
+    out = journal_signs(_pattern().sub(lambda m: LABELS[m.group(0)], text.replace(CROSSED, " × ")))
     return _SNAKE.sub(lambda m: m.group(0).replace("_", " "), out)
 
 

@@ -13,6 +13,7 @@ from allrwe.report._blocks import (
     stratum_size,
 )
 from allrwe.report._view import Value, level_sort_key
+from allrwe.report.labels import journal_signs
 from allrwe.report.model import Block, Details, Figure, Row, Section, Table, Text
 from allrwe.report.sections.completion import completion_table, no_completion_notes
 from allrwe.report.sections.levels import OVERALL as _O
@@ -50,14 +51,9 @@ _BY = (
 _CUTS = (("duration", "duration (days)"), ("cycles", "number of cycles"))
 
 
-def _signs(level: str) -> str:
-    """Write a bucket's signs as a journal does: ``<=14`` is ``≤14``."""
-    return level.replace("<=", "≤").replace(">=", "≥")
-
-
 def _level_name(sn: str, lv: str) -> str:
     kind = sn.rpartition(_X)[2]
-    parts = _signs(lv).split(_X)
+    parts = journal_signs(lv).split(_X)
     last = parts[-1]
     if kind == "duration":
         last = f"{last} days"
@@ -269,7 +265,7 @@ def _stacked_bars(
             for c in classes:
                 pct = ctx.view.get("destinations", g, sn, sl, "destination", c, "percentage")
                 values.append(pct.value if pct.visible else None)
-            name = _bar_label(_signs(lv))
+            name = _bar_label(journal_signs(lv))
             bars.append({"name": name, "section": section, "values": values})
     return bars
 
