@@ -19,7 +19,14 @@ import pandas as pd
 from allrwe.errors import ResultsError
 from allrwe.results.model import MARGIN_SEPARATOR, TOTAL_PREFIX
 
-__all__ = ["Margin", "TableIndex", "parse_margins", "table_index", "tables_holding"]
+__all__ = [
+    "Margin",
+    "TableIndex",
+    "margins_by_cell",
+    "parse_margins",
+    "table_index",
+    "tables_holding",
+]
 
 
 @dataclass
@@ -204,6 +211,15 @@ def _group_margins(margins: Sequence[Margin], links: Callable[[int], bool]) -> l
     for margin in margins:
         groups.setdefault(find(margin.key), []).append(margin)
     return [groups[k] for k in sorted(groups)]
+
+
+def margins_by_cell(margins: dict[str, Margin]) -> dict[int, list[Margin]]:
+    """Map each cell (member or recorded total) to the margins holding it, in margin order."""
+    found: dict[int, list[Margin]] = {}
+    for margin in margins.values():
+        for cell in margin.cells():
+            found.setdefault(cell, []).append(margin)
+    return found
 
 
 class TableIndex:

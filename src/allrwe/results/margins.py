@@ -37,6 +37,7 @@ from allrwe.results.margin_tables import (
     Margin,
     TableIndex,
     _group_margins,
+    margins_by_cell,
     parse_margins,
     table_index,
     tables_holding,
@@ -101,9 +102,7 @@ class _State:
             self.weights = np.nan_to_num(self.values, nan=0.0) + 1.0
         self.primary = self.suppressed.copy()
         self.may_be_zero = np.zeros(len(self.values), dtype=bool)
-        for margin in self.margins.values():
-            for cell in margin.cells():
-                self.cell_margins.setdefault(cell, []).append(margin)
+        self.cell_margins = margins_by_cell(self.margins)
 
     def total_unknown(self, margin: Margin) -> bool:
         if margin.total is not None:

@@ -53,7 +53,7 @@ import pandas as pd
 
 from allrwe.results.builders import make_records
 from allrwe.results.complementary import headlines
-from allrwe.results.margin_tables import Margin, TableIndex, table_index
+from allrwe.results.margin_tables import Margin, TableIndex, margins_by_cell, table_index
 from allrwe.results.margins import protect_margins
 from allrwe.results.model import count_rows
 
@@ -185,10 +185,7 @@ def _release_overall(
     for row, key in zip(hidden.tolist(), keys, strict=True):
         variables.setdefault(tuple(key), []).append(int(row))
     order = sorted(variables, key=lambda k: (-float(filled[variables[k]].sum()), k))
-    cell_margins: dict[int, list[Margin]] = {}
-    for margin in margins.values():
-        for c in margin.cells():
-            cell_margins.setdefault(c, []).append(margin)
+    cell_margins = margins_by_cell(margins)
     for key in order:
         trial = counts.copy()
         trial[variables[key]] = False
@@ -412,10 +409,7 @@ class _Swap:
         self.primary = self.is_count & (filled >= 1) & (filled < min_cell_count)
         self.index = count_rows(records)
         self._tables: TableIndex | None = None
-        self.cell_margins: dict[int, list[Margin]] = {}
-        for margin in margins.values():
-            for c in margin.cells():
-                self.cell_margins.setdefault(c, []).append(margin)
+        self.cell_margins = margins_by_cell(margins)
 
     def release(self, hidden: np.ndarray, cell: int) -> np.ndarray:
         """Return ``hidden`` with the counts that publishing ``cell`` determines published.
