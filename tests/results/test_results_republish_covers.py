@@ -22,9 +22,7 @@ import pandas as pd
 
 from allrwe.results import make_records
 from allrwe.results.attack import attack
-from allrwe.results.margins import parse_margins
-from allrwe.results.republish import republish_headlines
-from allrwe.results.suppression import _Hiding, cell_weights
+from republication import republish
 
 
 def _label(records: pd.DataFrame) -> pd.Series:
@@ -41,15 +39,11 @@ def _label(records: pd.DataFrame) -> pd.Series:
 
 def _republish(records: pd.DataFrame, hide: list[str]) -> tuple[list[str], pd.DataFrame]:
     """Republish from the state hiding the counts labelled ``hide``; the hidden counts after."""
-    values = records["value"].to_numpy(dtype="float64")
     count = (records["estimate_type"] == "count").to_numpy()
     labels = _label(records)
     hidden = count & labels.isin(hide).to_numpy()
     assert hidden.sum() == len(hide)
-    margins = parse_margins(records["margin"].tolist(), values)
-    hiding = _Hiding(records)
-    out = republish_headlines(records, values, hidden, cell_weights(records), 5, hiding, margins)
-    shown = records.assign(value=np.where(out | hiding(out), np.nan, values))
+    out, shown = republish(records, hidden)
     return sorted(labels[out].tolist()), shown
 
 

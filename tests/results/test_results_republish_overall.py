@@ -16,9 +16,7 @@ import pandas as pd
 
 from allrwe.results import ResultSet, make_records, suppress
 from allrwe.results.attack import attack
-from allrwe.results.margins import parse_margins
-from allrwe.results.republish import republish_headlines
-from allrwe.results.suppression import _Hiding, cell_weights
+from republication import republish
 
 
 def _sex_by_ph(ph_minus_women: float = 9, ph_minus_men: float = 13) -> pd.DataFrame:
@@ -50,14 +48,10 @@ def _label(records: pd.DataFrame) -> list[str]:
 
 
 def _republish(records: pd.DataFrame, hide: list[str]) -> tuple[list[str], pd.DataFrame]:
-    values = records["value"].to_numpy(dtype="float64")
     labels = np.array(_label(records))
     hidden = np.isin(labels, hide) & (records["variable"] == "sex").to_numpy()
     assert hidden.sum() == len(hide)
-    margins = parse_margins(records["margin"].tolist(), values)
-    hiding = _Hiding(records)
-    out = republish_headlines(records, values, hidden, cell_weights(records), 5, hiding, margins)
-    shown = records.assign(value=np.where(out | hiding(out), np.nan, values))
+    out, shown = republish(records, hidden)
     return sorted(labels[out].tolist()), shown
 
 
