@@ -38,8 +38,8 @@ republications above and the overall counts below are kept):
   both small: ``cr_crh`` hidden rather than ``cr`` and ``response``);
 * **overall counts**: the hidden counts of the overall stratum that are no headlines but
   not small (Table 1's sex, age bands, Ph status) are tried once per variable of a group,
-  all levels together, after the protection's own rule for each margin they sit in (the
-  hidden counts left in it, each at least 1, must not all be below the threshold).
+  all levels together, after a per-margin bound for each margin they sit in (the hidden
+  counts left in it, each at least 1, must not all be below the threshold).
 """
 
 from __future__ import annotations
@@ -192,8 +192,8 @@ def _release_overall(
         if swap is not None:
             for cell in variables[key]:
                 trial = swap.release(trial, cell)
-        # the protection's own rule first (a hidden count is at least 1 there: 1 + 1 = 2 of
-        # a published total pins both), then the attacker (for whom it may be 0)
+        # a per-margin bound first (a hidden count is at least 1 there: 1 + 1 = 2 of a
+        # published total pins both), then the attacker (for whom it may be 0)
         changed = np.flatnonzero(trial != counts).tolist()
         near = {m.key: m for c in changed for m in cell_margins.get(c, [])}
         if any(_pins_small(m, trial, filled, min_cell_count) for m in near.values()):
@@ -206,10 +206,13 @@ def _release_overall(
 def _pins_small(margin: Margin, hidden: np.ndarray, values: np.ndarray, k: int) -> bool:
     """Whether ``margin`` pins its hidden members below ``k``, each at least 1.
 
-    The rule of :mod:`allrwe.results.margins` for one margin: with its total known (a
-    published record, or no record and not small), the hidden members share the total
-    minus the published ones; when that leaves each of them less than ``k`` (``m`` hidden
-    members, each at least 1, share ``r`` with ``r - (m - 1) < k``), they are all small.
+    With its total known (a published record, or no record and not small), the hidden
+    members share the total minus the published ones; when that leaves each of them less
+    than ``k`` (``m`` hidden members, each at least 1, share ``r`` with ``r - (m - 1) <
+    k``), they are all small. This is stricter than the protection's own per-margin rule
+    (``_State.at_risk`` in :mod:`allrwe.results.margins`), which flags only a single
+    unknown or members forced to 1: publishing a count again may not leave a margin that
+    the protection would have accepted only because it was never asked.
     """
     if margin.total is not None:
         if hidden[margin.total]:
