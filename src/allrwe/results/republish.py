@@ -264,19 +264,37 @@ class _Trials:
         self.attacked = pd.concat([records, totals], ignore_index=True)
         self.every = np.concatenate([values, totals["value"].to_numpy(dtype="float64")])
         self.own = np.arange(len(self.attacked)) < self.n  # without the implicit totals
-        found = expose(self.shown(counts)[0], min_cell_count, cache=self.cache, with_blocks=True)
-        self.blocks = found.blocks
+        #: attacks already run, by the records attacked and what is hidden of them
+        self.seen: dict[bytes, Exposure] = {}
+        published = self.published(self.hidden(counts))
+        self.blocks = expose(published, min_cell_count, cache=self.cache, with_blocks=True).blocks
 
-    def shown(self, hidden_counts: np.ndarray) -> tuple[pd.DataFrame, np.ndarray]:
-        """Return the records (and implicit totals) as published, and what is hidden."""
+    def attack(self, hidden: np.ndarray, part: np.ndarray) -> Exposure:
+        """Attack the records of ``part`` with ``hidden`` hidden (each state attacked once).
+
+        The trials of one base state attack the same blocks of that state again (the
+        state before each trial), and a trial kept is the next trial's base: the attacker
+        is a function of the records it reads, so a state met before is not attacked again.
+        """
+        key = np.packbits(part).tobytes() + np.packbits(hidden & part).tobytes()
+        if key not in self.seen:
+            published = self.published(hidden)[part]
+            self.seen[key] = self.expose(published, self.min_cell_count, cache=self.cache)
+        return self.seen[key]
+
+    def published(self, hidden: np.ndarray) -> pd.DataFrame:
+        """Return the records and implicit totals as published with ``hidden`` hidden."""
+        return self.attacked.assign(value=np.where(hidden, np.nan, self.every))
+
+    def hidden(self, hidden_counts: np.ndarray) -> np.ndarray:
+        """Return what is hidden of the records and implicit totals with ``hidden_counts``."""
         hidden = np.zeros(len(self.attacked), dtype=bool)
         hidden[: self.n] = hidden_counts | self.hiding(hidden_counts)
-        return self.attacked.assign(value=np.where(hidden, np.nan, self.every)), hidden
+        return hidden
 
     def leaks(self, counts: np.ndarray) -> bool:
         """Whether the attack of every record finds a leak with ``counts`` hidden."""
-        published = self.shown(counts)[0][self.own]
-        return bool(self.expose(published, self.min_cell_count, cache=self.cache).report.leaks)
+        return bool(self.attack(self.hidden(counts), self.own).report.leaks)
 
     def safe(self, trial: np.ndarray, base: np.ndarray) -> tuple[bool, Exposure | None]:
         """Return whether ``trial`` leaks nothing ``base`` does not, and its leaks if any.
@@ -285,16 +303,14 @@ class _Trials:
         with the implicit totals (the leaks returned are those of the attack that failed).
         """
         assert self.blocks is not None
-        current, before = self.shown(base)
-        published, hidden = self.shown(trial)
+        before, hidden = self.hidden(base), self.hidden(trial)
         part = np.isin(self.blocks, np.unique(self.blocks[hidden != before]))
-        k, cache = self.min_cell_count, self.cache
-        found = self.expose(published[part & self.own], k, cache=cache)
+        found = self.attack(hidden, part & self.own)
         if found.report.leaks:
             return False, found
         # with the implicit totals: nothing the margin convention finds may be new
-        implicit = self.expose(published[part], k, cache=cache)
-        if set(implicit.leaked) <= set(self.expose(current[part], k, cache=cache).leaked):
+        implicit = self.attack(hidden, part)
+        if set(implicit.leaked) <= set(self.attack(before, part).leaked):
             return True, None
         return False, implicit
 

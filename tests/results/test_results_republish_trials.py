@@ -1,0 +1,101 @@
+"""The trials of the republication attack each published state once (issues #16 and #18).
+
+Each trial attacks the blocks it changes in the trial state and in the state before it;
+the trials of one base state meet that state again, and a trial kept is the next trial's
+base. The attacker is a function of the records it reads, so a state met before is answered
+from the first attack.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from allrwe.results import make_records
+from allrwe.results.margins import parse_margins
+from allrwe.results.republish import _Trials
+from allrwe.results.suppression import _Hiding
+
+
+def _table() -> pd.DataFrame:
+    """Women and men of 30 persons by Ph status: Ph+ 8 (3 women, 5 men), Ph- 22."""
+    return make_records(
+        analysis="baseline",
+        strata_name=["overall"] * 3 + ["ph_status"] * 6,
+        strata_level=["overall"] * 3 + ["Ph+"] * 3 + ["Ph-"] * 3,
+        variable=["persons", "sex", "sex"] * 3,
+        variable_level=["overall", "female", "male"] * 3,
+        estimate_name="count",
+        value=[30, 12, 18, 8, 3, 5, 22, 9, 13],
+        margin=[
+            "total:sex|total:ph",
+            "sex|total:women",
+            "sex|total:men",
+            "ph|total:sex+",
+            "sex+|women",
+            "sex+|men",
+            "ph|total:sex-",
+            "sex-|women",
+            "sex-|men",
+        ],
+    )
+
+
+def _trials(records: pd.DataFrame, hidden: np.ndarray) -> tuple[_Trials, list[int]]:
+    values = records["value"].to_numpy(dtype="float64")
+    margins = parse_margins(records["margin"].tolist(), values)
+    trials = _Trials(records, values, _Hiding(records), margins, 5, hidden, None)
+    calls: list[int] = []
+    attack = trials.expose
+
+    def counted(published: pd.DataFrame, k: int, **kwargs: object) -> object:
+        calls.append(len(published))
+        return attack(published, k, **kwargs)
+
+    trials.expose = counted
+    return trials, calls
+
+
+def test_a_state_met_again_is_not_attacked_again_and_gets_the_same_answer():
+    records = _table()
+    # the four strata and the overall women and men hidden
+    base = np.array([False, True, True, False, True, True, False, True, True])
+    trials, calls = _trials(records, base)
+    publish_women = base.copy()
+    publish_women[1] = False  # the 12 women; the strata beside them stay hidden
+    first = trials.safe(publish_women, base)
+    # the trial and the state before it (every margin has its total record: no implicit
+    # totals, so the records alone and with them are one attack)
+    assert len(calls) == 2
+    again = trials.safe(publish_women, base)
+    assert len(calls) == 2
+    assert first[0] is again[0] is True
+    # the trial kept is the next trial's base: only the new trial is attacked
+    publish_men = publish_women.copy()
+    publish_men[2] = False
+    assert trials.safe(publish_men, publish_women)[0] is True
+    assert len(calls) == 3
+
+
+def test_the_answer_is_that_of_a_fresh_attack():
+    records = _table()
+    base = np.array([False, True, True, False, True, True, False, True, True])
+    trials, _ = _trials(records, base)
+    # publish Ph- women (9): with the 12 women hidden the table still protects Ph+ women
+    trial = base.copy()
+    trial[7] = False
+    assert trials.safe(trial, base)[0] is True
+    # and then the 12 women: 12 - 9 = 3 Ph+ women; asked again, the first answer is given
+    second = trial.copy()
+    second[1] = False
+    fine, found = trials.safe(second, trial)
+    assert fine is False
+    assert found is not None
+    assert [(x.record, x.low, x.high) for x in found.report.leaks] == [
+        ("baseline/overall/ph_status=Ph+/sex/female/count", 3, 3)
+    ]
+    assert trials.safe(second, trial)[1] is found
+    fresh, _ = _trials(records, base)
+    again = fresh.safe(second, trial)[1]
+    assert again is not None
+    assert again.report.leaks == found.report.leaks
