@@ -18,8 +18,8 @@ The protection is in three steps:
 3. if the greedy steps get stuck (a margin needs a complement and has none left), the whole
    table is protected afresh: every non-zero cell is suppressed, then cells other than the
    small ones are published again, largest first, wherever that keeps every cell unpinned.
-   If even the fully suppressed table pins a small cell, the declared margins disclose it
-   whatever is suppressed, and :class:`DisclosureError` is raised.
+   If even that pins a small cell, its zeros are hidden too (each hidden cell is then
+   known only to be at least 0) and a warning names the table by its shortest margin key.
 """
 
 from __future__ import annotations
@@ -408,7 +408,7 @@ def _lowest(i: int, programmes: _Programmes, seen: _Seen, margins: list[Margin])
     objective[i] = 1.0
     low = programmes.minimize(objective)
     if low.status != 0:
-        raise ResultsError(f"margins {[m.key for m in margins]} are inconsistent")
+        raise ResultsError(f"{_table_name(margins)} are inconsistent")
     seen.add(low.x)
     return float(low.fun)
 
@@ -547,6 +547,18 @@ def _cross_margin_complement(state: _State, cell: int, group: list[Margin]) -> i
     raise _Stuck(state.cell_margins[cell][0])
 
 
+def _table_name(margins: Sequence[Margin]) -> str:
+    """Name a table of margins for a message: its shortest margin key and how many more.
+
+    A table of Table 1 by crossed strata links over a thousand margins; a message lists
+    the one that reads most like the table's own name (the shortest key), not all of them.
+    """
+    keys = sorted((m.key for m in margins), key=lambda k: (len(k), k))
+    if len(keys) == 1:
+        return f"margin {keys[0]!r}"
+    return f"the margins {keys[0]!r} and {len(keys) - 1} linked to it"
+
+
 def _record_name(labels: Sequence[str] | None, row: int) -> str:
     """Name a record for an error message: its label, or its position."""
     return labels[row] if labels is not None else f"record {row}"
@@ -568,9 +580,9 @@ def _protect_table(state: _State, table: list[Margin], labels: Sequence[str] | N
         pinned = _pinned(state, table, whole=True)
         small = [c for c in pinned if state.primary[c]]
         logger.warning(
-            "margins %s: every cell of the table, zeros included, is hidden so that a small "
+            "%s: every cell of the table, zeros included, is hidden so that a small "
             "count cannot be worked out from the totals%s",
-            [m.key for m in table],
+            _table_name(table),
             f" (totals published elsewhere still fix {_record_name(labels, small[0])!r})"
             if small
             else "",
