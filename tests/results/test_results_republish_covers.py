@@ -138,8 +138,9 @@ def test_one_nested_rate_is_hidden_in_exchange_for_two():
         [*best, "overall=overall/cr/overall", "overall=overall/response/overall"],
     )
     # cr_crh hidden instead: CR = cr = 14 is shown, CRh + CRi = 19 - 14 = 5 leaves each in
-    # 1..4
-    assert hidden == sorted([*best, "overall=overall/cr_crh/overall"])
+    # 1..4; best response CR (14) and NR (10) then protect nothing and are shown too
+    small = [f"overall=overall/best_response/{x}" for x in ("CRh", "CRi")]
+    assert hidden == sorted([*small, "overall=overall/cr_crh/overall"])
     assert attack(shown, 5).leaks == ()
     # the state the repair left: either rate alone would give CRh or CRi away
     values = records["value"].to_numpy(dtype="float64")

@@ -53,6 +53,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "Margin",
+    "PinCheck",
     "TableIndex",
     "parse_margins",
     "protect_margins",
@@ -674,3 +675,68 @@ def _settle(state: _State, table: list[Margin], names: Sequence[str] | None) -> 
         except _Stuck as stuck:
             logger.debug("greedy protection stuck at margin %r; redoing its table", stuck.margin)
             _protect_table(state, table, names)
+
+
+class PinCheck:
+    """Tell whether the margins pin a small hidden count, for states that hide fewer counts.
+
+    The rule is the protection's own (the module docstring): a hidden count is at least 1,
+    or at least 0 in a table that hides a zero (a table hidden whole); the margin equations
+    pin a hidden count when its lowest and highest values agree (:func:`_pinned`, the same
+    programmes). Only small counts (1 to ``min_cell_count - 1``) are decided, and only in the
+    groups of margins that share a hidden cell with a margin holding one of the cells
+    published again: publishing counts splits groups, and pins nothing elsewhere.
+
+    Parameters
+    ----------
+    values : numpy.ndarray
+        The values of all records.
+    margins : dict of str to Margin
+        From :func:`parse_margins`.
+    min_cell_count : int
+        The threshold.
+    """
+
+    def __init__(self, values: np.ndarray, margins: dict[str, Margin], min_cell_count: int):
+        self.filled = np.nan_to_num(values, nan=0.0)
+        self.state = _State(values, np.zeros(len(values), dtype=bool), margins, min_cell_count)
+        self.tables = table_index(margins)
+
+    def small_pinned(self, hidden: np.ndarray, published: Sequence[int]) -> int | None:
+        """Return a small hidden count the margins pin with ``hidden`` hidden, or ``None``.
+
+        ``published``: the cells hidden before and published in this state. Margins that
+        are inconsistent with a count of at least 1 in each hidden cell count as pinning.
+        """
+        state, filled = self.state, self.filled
+        k = state.min_cell_count
+        tables = _group_margins(list(self.tables.holding(published).values()), lambda _: True)
+        state.suppressed = hidden.copy()
+        state.may_be_zero = np.zeros(len(hidden), dtype=bool)
+        for table in tables:
+            cells = np.array(sorted({c for m in table for c in m.cells()}), dtype=np.int64)
+            if (hidden[cells] & (filled[cells] == 0)).any():
+                state.may_be_zero[cells] = True
+        small = hidden & (filled >= 1) & (filled < k)
+        # what is not small is never decided (the skip of _pinned)
+        state.free = set(np.flatnonzero(hidden & ~small).tolist())
+        state.clean = set()
+        near = {m.key for c in published for m in state.cell_margins.get(c, [])}
+        around = [
+            m
+            for table in tables
+            for m in table
+            if m.key in near or any(hidden[c] for c in m.cells())
+        ]
+        for group in _group_margins(around, lambda c: bool(hidden[c])):
+            if not any(m.key in near for m in group):
+                continue
+            if not any(small[c] for m in group for c in m.cells()):
+                continue
+            try:
+                pinned = _pinned(state, group, first_only=True, whole=True)
+            except ResultsError:
+                return int(next(c for m in group for c in m.cells() if small[c]))
+            if pinned:
+                return int(pinned[0])
+        return None

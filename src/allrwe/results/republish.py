@@ -38,8 +38,10 @@ republications above and the overall counts below are kept):
   both small: ``cr_crh`` hidden rather than ``cr`` and ``response``);
 * **overall counts**: the hidden counts of the overall stratum that are no headlines but
   not small (Table 1's sex, age bands, Ph status) are tried once per variable of a group,
-  all levels together, after a per-margin bound for each margin they sit in (the hidden
-  counts left in it, each at least 1, must not all be below the threshold).
+  all levels together, after two checks of the margins they sit in: the hidden counts left
+  in a margin must not add up to a small group (:func:`_small_remainder`), and the
+  protection's own exact check, each hidden count at least 1, must pin no small count
+  (:class:`allrwe.results.margins.PinCheck`).
 """
 
 from __future__ import annotations
@@ -54,7 +56,7 @@ import pandas as pd
 from allrwe.results.builders import make_records
 from allrwe.results.complementary import headlines
 from allrwe.results.margin_tables import Margin, TableIndex, margins_by_cell, table_index
-from allrwe.results.margins import protect_margins
+from allrwe.results.margins import PinCheck, protect_margins
 from allrwe.results.model import count_rows
 
 if TYPE_CHECKING:  # the attack module loads SciPy's solvers: imported where it runs
@@ -175,6 +177,12 @@ def _release_overall(
     strata beside it, so that it protects nothing in the end: in the seed001 example on a
     100,000-person emr CDM (seed 1), BLIN's 27 women and 40 men were hidden, with every
     stratum of 1 to 4 persons protected by the strata's own hidden cells.
+
+    Before the attack, the margins: the hidden counts left in a margin must not add up to a
+    small group (:func:`_small_remainder`), and the protection's exact check must pin no
+    small count (:class:`allrwe.results.margins.PinCheck`). Each hidden count may be small:
+    BLIN's 5 of 67 with marrow blasts < 50 % are 3 + 2 by age band, each 1 to 4 once the 5
+    is shown, but neither is known, which is all the protection asks of a margin.
     """
     filled = np.nan_to_num(values, nan=0.0)
     hidden = np.flatnonzero(counts & _overall(records) & ~headline & (filled >= min_cell_count))
@@ -185,6 +193,7 @@ def _release_overall(
     for row, key in zip(hidden.tolist(), keys, strict=True):
         variables.setdefault(tuple(key), []).append(int(row))
     order = sorted(variables, key=lambda k: (-float(filled[variables[k]].sum()), k))
+    pins = PinCheck(values, margins, min_cell_count)
     cell_margins = margins_by_cell(margins)
     for key in order:
         trial = counts.copy()
@@ -192,27 +201,29 @@ def _release_overall(
         if swap is not None:
             for cell in variables[key]:
                 trial = swap.release(trial, cell)
-        # a per-margin bound first (a hidden count is at least 1 there: 1 + 1 = 2 of a
-        # published total pins both), then the attacker (for whom it may be 0)
-        changed = np.flatnonzero(trial != counts).tolist()
-        near = {m.key: m for c in changed for m in cell_margins.get(c, [])}
-        if any(_pins_small(m, trial, filled, min_cell_count) for m in near.values()):
+        # the margins first: no small group left hidden, and the protection's own check (a
+        # hidden count is at least 1 there: 1 + 1 = 2 of a published total pins both);
+        # then the attacker (for whom it may be 0)
+        published = np.flatnonzero(trial != counts).tolist()
+        near = {m.key: m for c in published for m in cell_margins.get(c, [])}
+        if any(_small_remainder(m, trial, filled, min_cell_count) for m in near.values()):
+            continue
+        if pins.small_pinned(trial, published) is not None:
             continue
         if trials.safe(trial, counts)[0]:
             counts = trial
     return counts
 
 
-def _pins_small(margin: Margin, hidden: np.ndarray, values: np.ndarray, k: int) -> bool:
-    """Whether ``margin`` pins its hidden members below ``k``, each at least 1.
+def _small_remainder(margin: Margin, hidden: np.ndarray, values: np.ndarray, k: int) -> bool:
+    """Whether the hidden members of ``margin`` add up to a small count (1 to ``k - 1``).
 
     With its total known (a published record, or no record and not small), the hidden
-    members share the total minus the published ones; when that leaves each of them less
-    than ``k`` (``m`` hidden members, each at least 1, share ``r`` with ``r - (m - 1) <
-    k``), they are all small. This is stricter than the protection's own per-margin rule
-    (``_State.at_risk`` in :mod:`allrwe.results.margins`), which flags only a single
-    unknown or members forced to 1: publishing a count again may not leave a margin that
-    the protection would have accepted only because it was never asked.
+    members add up to the total minus the published ones. Publishing a count again may
+    leave hidden counts that are each unknown but together a small group: of INO's 7
+    persons, 5 treated more than 28 days leaves 2 treated 28 days or less. Hidden counts
+    that add up to the threshold or more (CRh + CRi = 5) are left to the exact check
+    (:class:`allrwe.results.margins.PinCheck`).
     """
     if margin.total is not None:
         if hidden[margin.total]:
@@ -222,11 +233,10 @@ def _pins_small(margin: Margin, hidden: np.ndarray, values: np.ndarray, k: int) 
         return False
     else:
         total = float(values[margin.members].sum())
-    unknown = [c for c in margin.members if hidden[c]]
-    if not unknown:
+    if not any(hidden[c] for c in margin.members):
         return False
     rest = total - float(sum(values[c] for c in margin.members if not hidden[c]))
-    return rest - (len(unknown) - 1) < k
+    return 0 < rest < k
 
 
 class _Trials:
