@@ -155,3 +155,69 @@ def test_hidden_counts_that_add_up_to_a_small_group_keep_the_overall_count_hidde
     hidden = (records["variable"] == "duration").to_numpy()
     out, _ = republish(records, hidden)
     assert out.tolist() == hidden.tolist()
+
+
+def _hsct_by_stratum() -> pd.DataFrame:
+    """Prior HSCT of 30 persons in strata A (2), B (10), C (18): yes 1/5/6, no 1/5/12.
+
+    Only each stratum's and the overall row's yes + no = persons are declared: the
+    attacker, not the margins, adds the strata up (the overall row is the sum of levels).
+    """
+    return make_records(
+        analysis="baseline",
+        strata_name=["overall"] * 3 + ["ps"] * 9,
+        strata_level=["overall"] * 3 + ["A"] * 3 + ["B"] * 3 + ["C"] * 3,
+        variable=["persons", "hsct", "hsct"] * 4,
+        variable_level=["overall", "yes", "no"] * 4,
+        estimate_name="count",
+        value=[30, 12, 18, 2, 1, 1, 10, 5, 5, 18, 6, 12],
+        margin=[
+            "total:all",
+            "all",
+            "all",
+            "total:A",
+            "A",
+            "A",
+            "total:B",
+            "B",
+            "B",
+            "total:C",
+            "C",
+            "C",
+        ],
+    )
+
+
+def test_an_overall_count_that_gives_a_stratum_away_is_published_with_a_cover():
+    records = _hsct_by_stratum()
+    labels = np.array(_label(records))
+    # the repair left A (2 persons: yes 1, no 1) hidden with B's size and yes, and the
+    # overall yes (12) and no (18): shown, no = 18 would give A's no = 18 - 5 - 12 = 1 away
+    hide = ["A/overall", "A/yes", "A/no", "B/overall", "B/yes", "overall/yes", "overall/no"]
+    hidden = np.isin(labels, hide)
+    out, shown = republish(records, hidden)
+    # B's no (5) is hidden instead, and the overall yes and no are shown
+    assert sorted(labels[out].tolist()) == sorted(
+        ["A/overall", "A/yes", "A/no", "B/overall", "B/yes", "B/no"]
+    )
+    overall = shown[(shown["strata_name"] == "overall") & (shown["variable"] == "hsct")]
+    assert overall["value"].tolist() == [18.0, 12.0]
+    assert attack(shown, 5).leaks == ()
+
+
+def test_all_levels_but_the_lightest_are_published_where_all_would_give_a_small_one_away():
+    # prior lines 0: 44, 1: 9, 2: 4, >= 3: 10 of 67 (seed001 emr, 100,000 persons, seed 1)
+    records = make_records(
+        analysis="baseline",
+        variable=["persons", "prior_lines", "prior_lines", "prior_lines", "prior_lines"],
+        variable_level=["overall", "0", "1", "2", ">=3"],
+        estimate_name="count",
+        value=[67, 44, 9, 4, 10],
+        margin=["total:lines", "lines", "lines", "lines", "lines"],
+    )
+    hidden = (records["variable"] == "prior_lines").to_numpy()
+    out, shown = republish(records, hidden)
+    # all three of 5 or more would leave the 4 alone; the 9 stays hidden beside it
+    levels = records["variable_level"].to_numpy()
+    assert sorted(levels[out].tolist()) == ["1", "2"]
+    assert attack(shown, 5).leaks == ()

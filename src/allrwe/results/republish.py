@@ -41,7 +41,8 @@ republications above and the overall counts below are kept):
   all levels together, after two checks of the margins they sit in: the hidden counts left
   in a margin must not add up to a small group (:func:`_small_remainder`), and the
   protection's own exact check, each hidden count at least 1, must pin no small count
-  (:class:`allrwe.results.margins.PinCheck`).
+  (:class:`allrwe.results.margins.PinCheck`); where that fails, all levels but the
+  lightest are tried, and where the attacker finds a leak, covers as for a headline.
 """
 
 from __future__ import annotations
@@ -137,9 +138,10 @@ def republish_headlines(
             weights,
         )
         changed |= exchanged
-    counts = _release_overall(
+    counts, covered = _release_overall(
         records, values, counts, headline, min_cell_count, margins, trials, swap
     )
+    changed |= covered
     if changed and trials.leaks(counts):
         # the attacks of the changed blocks missed what the whole attack finds: keep only
         # the headlines published again without covers or exchanges
@@ -165,7 +167,7 @@ def _release_overall(
     margins: dict[str, Margin],
     trials: _Trials,
     swap: _Swap | None,
-) -> np.ndarray:
+) -> tuple[np.ndarray, bool]:
     """Publish again the hidden overall counts of a variable that protect nothing.
 
     The rule: the counts of the overall stratum that are no headlines but are at least the
@@ -183,11 +185,19 @@ def _release_overall(
     small count (:class:`allrwe.results.margins.PinCheck`). Each hidden count may be small:
     BLIN's 5 of 67 with marrow blasts < 50 % are 3 + 2 by age band, each 1 to 4 once the 5
     is shown, but neither is known, which is all the protection asks of a margin.
+
+    A variable that fails is tried once more without its lightest level, which stays hidden
+    as the complement of a small one (prior lines 0: 44, 1: 9 and >= 3: 10 beside a hidden
+    2: 4 publish 44 and 10 where no stratum's margin objects). Where the attacker finds a
+    leak, cheaper counts are hidden instead (:meth:`_Swap.cover`, the covers weighing less
+    than the counts published): an overall count that gives a small stratum's count away
+    as the overall minus the other strata hides one of the other strata's counts instead.
+    Returns the hidden counts and whether covers were hidden.
     """
     filled = np.nan_to_num(values, nan=0.0)
     hidden = np.flatnonzero(counts & _overall(records) & ~headline & (filled >= min_cell_count))
     if not len(hidden):
-        return counts
+        return counts, False
     keys = records[["analysis", "group", "variable"]].astype(str).to_numpy()[hidden].tolist()
     variables: dict[tuple[str, ...], list[int]] = {}
     for row, key in zip(hidden.tolist(), keys, strict=True):
@@ -195,24 +205,42 @@ def _release_overall(
     order = sorted(variables, key=lambda k: (-float(filled[variables[k]].sum()), k))
     pins = PinCheck(values, margins, min_cell_count)
     cell_margins = margins_by_cell(margins)
+    covered = False
     for key in order:
-        trial = counts.copy()
-        trial[variables[key]] = False
-        if swap is not None:
-            for cell in variables[key]:
-                trial = swap.release(trial, cell)
-        # the margins first: no small group left hidden, and the protection's own check (a
-        # hidden count is at least 1 there: 1 + 1 = 2 of a published total pins both);
-        # then the attacker (for whom it may be 0)
-        published = np.flatnonzero(trial != counts).tolist()
-        near = {m.key: m for c in published for m in cell_margins.get(c, [])}
-        if any(_small_remainder(m, trial, filled, min_cell_count) for m in near.values()):
-            continue
-        if pins.small_pinned(trial, published) is not None:
-            continue
-        if trials.safe(trial, counts)[0]:
-            counts = trial
-    return counts
+        cells = variables[key]
+        # all the hidden levels, then all but the lightest (left hidden as the others'
+        # complement: prior lines 0, 1 and >= 3 beside a hidden 2 of 4)
+        tries = (
+            [cells, sorted(cells, key=lambda c: (filled[c], c))[1:]] if len(cells) > 1 else [cells]
+        )
+        seen: list[np.ndarray] = []
+        for publish in tries:
+            trial = counts.copy()
+            trial[publish] = False
+            if swap is not None:
+                for cell in publish:
+                    trial = swap.release(trial, cell)
+            if any((trial == t).all() for t in seen):
+                continue
+            seen.append(trial)
+            # the margins first: no small group left hidden, and the protection's own check
+            # (a hidden count is at least 1 there: 1 + 1 = 2 of a published total pins
+            # both); then the attacker (for whom it may be 0), and covers where it finds a
+            # leak (the crossed stratum of 2 persons given away by the overall count)
+            published = np.flatnonzero(trial != counts).tolist()
+            near = {m.key: m for c in published for m in cell_margins.get(c, [])}
+            if any(_small_remainder(m, trial, filled, min_cell_count) for m in near.values()):
+                continue
+            if pins.small_pinned(trial, published) is not None:
+                continue
+            ok, found = trials.safe(trial, counts)
+            if not ok and swap is not None and found is not None:
+                trial, ok = swap.cover(publish, trial, found, counts, trials.safe)
+                covered |= ok
+            if ok:
+                counts = trial
+                break
+    return counts, covered
 
 
 def _small_remainder(margin: Margin, hidden: np.ndarray, values: np.ndarray, k: int) -> bool:
@@ -350,7 +378,7 @@ class _Trials:
                 for t, (_, leaks) in zip(tries, found, strict=True):
                     if leaks is None:
                         continue
-                    t, done = swap.cover(cell, t, leaks, base, self.safe)
+                    t, done = swap.cover([cell], t, leaks, base, self.safe)
                     if done:
                         base, published, covered = t, published + 1, True
                         break
@@ -492,15 +520,18 @@ class _Swap:
 
     def cover(
         self,
-        cell: int,
+        cells: list[int],
         trial: np.ndarray,
         found: Exposure,
         counts: np.ndarray,
         safe: Callable[[np.ndarray, np.ndarray], tuple[bool, Exposure | None]],
     ) -> tuple[np.ndarray, bool]:
-        """Return ``trial`` with covers hidden, and whether they protect every small count."""
+        """Return ``trial`` with covers hidden, and whether they protect every small count.
+
+        ``cells``: the counts published again; the covers weigh less than they do together.
+        """
         primary = self.primary | trial  # what is hidden stays hidden
-        budget = float(self.weights[cell])
+        budget = float(self.weights[cells].sum())
         for _ in range(SWAP_ROUNDS):
             extra = self._choose(found, trial)
             if not extra:
@@ -521,14 +552,16 @@ class _Swap:
                 )
             trial &= self.is_count
             added = trial & ~counts
-            if trial[cell] or (added & self.headline).any():
+            if trial[cells].any() or (added & self.headline).any():
                 break
             if float(self.weights[added].sum()) >= budget:
                 break
             ok, leaks = safe(trial, counts)
             if ok:
                 logger.debug(
-                    "record %d published again, %d count(s) hidden instead", cell, int(added.sum())
+                    "records %s published again, %d count(s) hidden instead",
+                    cells,
+                    int(added.sum()),
                 )
                 return trial, True
             if leaks is None:
