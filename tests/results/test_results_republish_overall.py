@@ -16,31 +16,7 @@ import pandas as pd
 
 from allrwe.results import ResultSet, make_records, suppress
 from allrwe.results.attack import attack
-from republication import republish
-
-
-def _sex_by_ph(ph_minus_women: float = 9, ph_minus_men: float = 13) -> pd.DataFrame:
-    """A group of 30 (12 women, 18 men) by Ph status: Ph+ 8 (3 women, 5 men), Ph- 22."""
-    return make_records(
-        analysis="baseline",
-        strata_name=["overall"] * 3 + ["ph_status"] * 6,
-        strata_level=["overall"] * 3 + ["Ph+"] * 3 + ["Ph-"] * 3,
-        variable=["persons", "sex", "sex"] * 3,
-        variable_level=["overall", "female", "male"] * 3,
-        estimate_name="count",
-        value=[30, 12, 18, 8, 3, 5, 22, ph_minus_women, ph_minus_men],
-        margin=[
-            "total:sex|total:ph",
-            "sex|total:women",
-            "sex|total:men",
-            "ph|total:sex+",
-            "sex+|women",
-            "sex+|men",
-            "ph|total:sex-",
-            "sex-|women",
-            "sex-|men",
-        ],
-    )
+from republication import republish, sex_by_ph
 
 
 def _label(records: pd.DataFrame) -> list[str]:
@@ -59,7 +35,7 @@ STRATA = ["Ph+/female", "Ph+/male", "Ph-/female", "Ph-/male"]
 
 
 def test_overall_counts_the_hidden_strata_already_protect_are_published_again():
-    records = _sex_by_ph()
+    records = sex_by_ph()
     hidden, shown = _republish(records, [*STRATA, "overall/female", "overall/male"])
     # the 2 x 2 table of hidden strata has every margin published: Ph+ women can be any of
     # 0..8, so the 12 women and 18 men protect nothing
@@ -70,7 +46,7 @@ def test_overall_counts_the_hidden_strata_already_protect_are_published_again():
 
 
 def test_an_overall_count_that_protects_a_small_stratum_stays_hidden():
-    records = _sex_by_ph()
+    records = sex_by_ph()
     hide = ["Ph+/female", "Ph+/male", "overall/female", "overall/male"]
     hidden, shown = _republish(records, hide)
     # with Ph- women (9) published, the 12 women would give Ph+ women = 12 - 9 = 3 away

@@ -11,40 +11,13 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from allrwe.results import make_records
-from allrwe.results.margins import parse_margins
 from allrwe.results.republish import _Trials
-from allrwe.results.suppression import _Hiding
-
-
-def _table() -> pd.DataFrame:
-    """Women and men of 30 persons by Ph status: Ph+ 8 (3 women, 5 men), Ph- 22."""
-    return make_records(
-        analysis="baseline",
-        strata_name=["overall"] * 3 + ["ph_status"] * 6,
-        strata_level=["overall"] * 3 + ["Ph+"] * 3 + ["Ph-"] * 3,
-        variable=["persons", "sex", "sex"] * 3,
-        variable_level=["overall", "female", "male"] * 3,
-        estimate_name="count",
-        value=[30, 12, 18, 8, 3, 5, 22, 9, 13],
-        margin=[
-            "total:sex|total:ph",
-            "sex|total:women",
-            "sex|total:men",
-            "ph|total:sex+",
-            "sex+|women",
-            "sex+|men",
-            "ph|total:sex-",
-            "sex-|women",
-            "sex-|men",
-        ],
-    )
+from republication import inputs, sex_by_ph
 
 
 def _trials(records: pd.DataFrame, hidden: np.ndarray) -> tuple[_Trials, list[int]]:
-    values = records["value"].to_numpy(dtype="float64")
-    margins = parse_margins(records["margin"].tolist(), values)
-    trials = _Trials(records, values, _Hiding(records), margins, 5, hidden, None)
+    values, margins, hiding = inputs(records)
+    trials = _Trials(records, values, hiding, margins, 5, hidden, None)
     calls: list[int] = []
     attack = trials.expose
 
@@ -57,7 +30,7 @@ def _trials(records: pd.DataFrame, hidden: np.ndarray) -> tuple[_Trials, list[in
 
 
 def test_a_state_met_again_is_not_attacked_again_and_gets_the_same_answer():
-    records = _table()
+    records = sex_by_ph()
     # the four strata and the overall women and men hidden
     base = np.array([False, True, True, False, True, True, False, True, True])
     trials, calls = _trials(records, base)
@@ -78,7 +51,7 @@ def test_a_state_met_again_is_not_attacked_again_and_gets_the_same_answer():
 
 
 def test_the_answer_is_that_of_a_fresh_attack():
-    records = _table()
+    records = sex_by_ph()
     base = np.array([False, True, True, False, True, True, False, True, True])
     trials, _ = _trials(records, base)
     # publish Ph- women (9): with the 12 women hidden the table still protects Ph+ women

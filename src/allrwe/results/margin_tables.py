@@ -239,14 +239,18 @@ class TableIndex:
                 for cell in margin.cells():
                     self._table_of[cell] = t
 
+    def tables(self, cells: Sequence[int]) -> list[list[Margin]]:
+        """Return every table holding one of ``cells``, each as its list of margins."""
+        found = sorted({self._table_of[c] for c in cells if c in self._table_of})
+        return [self._tables[t] for t in found]
+
     def holding(self, cells: Sequence[int]) -> dict[str, Margin]:
         """Return the margins of every table holding one of ``cells``, in key order.
 
         A table is self-contained, so protecting only these margins leaves every other
         table as it was.
         """
-        found = sorted({self._table_of[c] for c in cells if c in self._table_of})
-        return dict(sorted((m.key, m) for t in found for m in self._tables[t]))
+        return dict(sorted((m.key, m) for table in self.tables(cells) for m in table))
 
 
 def table_index(margins: dict[str, Margin]) -> TableIndex:

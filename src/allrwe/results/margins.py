@@ -701,6 +701,8 @@ class PinCheck:
         self.filled = np.nan_to_num(values, nan=0.0)
         self.state = _State(values, np.zeros(len(values), dtype=bool), margins, min_cell_count)
         self.tables = table_index(margins)
+        #: the margins holding each cell (:func:`margins_by_cell`), for the caller too
+        self.cell_margins = self.state.cell_margins
 
     def small_pinned(self, hidden: np.ndarray, published: Sequence[int]) -> int | None:
         """Return a small hidden count the margins pin with ``hidden`` hidden, or ``None``.
@@ -710,7 +712,7 @@ class PinCheck:
         """
         state, filled = self.state, self.filled
         k = state.min_cell_count
-        tables = _group_margins(list(self.tables.holding(published).values()), lambda _: True)
+        tables = self.tables.tables(published)
         state.suppressed = hidden.copy()
         state.may_be_zero = np.zeros(len(hidden), dtype=bool)
         for table in tables:
@@ -720,7 +722,6 @@ class PinCheck:
         small = hidden & (filled >= 1) & (filled < k)
         # what is not small is never decided (the skip of _pinned)
         state.free = set(np.flatnonzero(hidden & ~small).tolist())
-        state.clean = set()
         near = {m.key for c in published for m in state.cell_margins.get(c, [])}
         around = [
             m

@@ -204,7 +204,7 @@ def _release_overall(
         variables.setdefault(tuple(key), []).append(int(row))
     order = sorted(variables, key=lambda k: (-float(filled[variables[k]].sum()), k))
     pins = PinCheck(values, margins, min_cell_count)
-    cell_margins = margins_by_cell(margins)
+    cell_margins = pins.cell_margins
     covered = False
     for key in order:
         cells = variables[key]
