@@ -42,12 +42,15 @@ def inputs(records: pd.DataFrame) -> tuple[np.ndarray, dict[str, Margin], _Hidin
     return values, parse_margins(records["margin"].tolist(), values), _Hiding(records)
 
 
-def republish(records: pd.DataFrame, hidden: np.ndarray) -> tuple[np.ndarray, pd.DataFrame]:
-    """Republish from the hidden counts ``hidden`` (threshold 5).
+def republish(
+    records: pd.DataFrame, hidden: np.ndarray, columns: np.ndarray | None = None
+) -> tuple[np.ndarray, pd.DataFrame]:
+    """Republish from the hidden counts ``hidden`` (threshold 5; ``columns`` as it takes).
 
     Returns the hidden counts after, and the records as published (hidden values NaN, the
     records linked to hidden counts too).
     """
     values, margins, hiding = inputs(records)
-    out = republish_headlines(records, values, hidden, cell_weights(records), 5, hiding, margins)
+    weights = cell_weights(records)
+    out = republish_headlines(records, values, hidden, weights, 5, hiding, margins, columns=columns)
     return out, records.assign(value=np.where(out | hiding(out), np.nan, values))

@@ -21,9 +21,9 @@ attacker reads no such total, so the blocks are attacked a second time with thos
 as published counts, and a headline is published again only when that finds no leak that
 it did not find with the headline hidden.
 
-Four more moves (issues #16 and #20), each kept only under the same checks, and confirmed
+Five more moves (issues #16 and #20), each kept only under the same checks, and confirmed
 at the end by one attack of every record (if that finds a leak, only the plain
-republications above and the overall counts below are kept):
+republications above, the overall counts and Table 2's columns below are kept):
 
 * **release**: the counts that a headline published again determines through a margin
   (the only unknown left in it, not small) are published with it, with their linked
@@ -42,7 +42,11 @@ republications above and the overall counts below are kept):
   in a margin must not add up to a small group (:func:`_small_remainder`), and the
   protection's own exact check, each hidden count at least 1, must pin no small count
   (:class:`allrwe.results.margins.PinCheck`); where that fails, all levels but the
-  lightest are tried, and where the attacker finds a leak, covers as for a headline.
+  lightest are tried, and where the attacker finds a leak, covers as for a headline;
+* **Table 2's columns**: the hidden persons, events, risk sets and responders of the strata
+  that a table shows as columns (ND, R/R, each line: ``columns``), at least the threshold,
+  tried per stratum, then per variable, then the persons alone, under the same checks
+  (:func:`_release_strata`).
 """
 
 from __future__ import annotations
@@ -78,6 +82,7 @@ def republish_headlines(
     margins: dict[str, Margin],
     cache: dict[bytes, Any] | None = None,
     swaps: bool = True,
+    columns: np.ndarray | None = None,
 ) -> np.ndarray:
     """Return ``counts`` with the hidden headline counts that hide nothing published again.
 
@@ -103,6 +108,9 @@ def republish_headlines(
         The attacker's solved components (see :func:`allrwe.results.attack.attack`), e.g.
         those of the repair rounds, which attacked the same blocks; default a dict of this
         call's own.
+    columns : numpy.ndarray, optional
+        The counts of the strata that tables show as columns (bool, see
+        :func:`_release_strata`); default none.
 
     Returns
     -------
@@ -113,7 +121,9 @@ def republish_headlines(
     filled = np.nan_to_num(values, nan=0.0)
     headline = headlines(weights, values)
     candidates = np.flatnonzero(counts & headline & (filled >= min_cell_count))
-    if not len(candidates) and not (counts & _overall(records) & (filled >= min_cell_count)).any():
+    in_columns = np.zeros(len(counts), dtype=bool) if columns is None else columns
+    tried = (_overall(records) | in_columns) & (filled >= min_cell_count)
+    if not len(candidates) and not (counts & tried).any():
         return counts
     trials = _Trials(records, values, hiding, margins, min_cell_count, counts, cache)
     if trials.blocks is None:
@@ -138,16 +148,124 @@ def republish_headlines(
             weights,
         )
         changed |= exchanged
+    pins = _Pins(values, margins, min_cell_count)
     counts, covered = _release_overall(
-        records, values, counts, headline, min_cell_count, margins, trials, swap
+        records, values, counts, headline, min_cell_count, margins, trials, swap, pins
     )
     changed |= covered
+    counts = _release_strata(records, values, counts, in_columns, min_cell_count, trials, pins)
     if changed and trials.leaks(counts):
         # the attacks of the changed blocks missed what the whole attack finds: keep only
         # the headlines published again without covers or exchanges
         return republish_headlines(
-            records, values, original, weights, min_cell_count, hiding, margins, cache, False
+            records,
+            values,
+            original,
+            weights,
+            min_cell_count,
+            hiding,
+            margins,
+            cache,
+            False,
+            columns,
         )
+    return counts
+
+
+class _Pins:
+    """The margin checks of a count published again, with the exact check built once."""
+
+    def __init__(self, values: np.ndarray, margins: dict[str, Margin], min_cell_count: int):
+        self.values = values
+        self.filled = np.nan_to_num(values, nan=0.0)
+        self.margins = margins
+        self.min_cell_count = min_cell_count
+        self._check: PinCheck | None = None
+
+    @property
+    def check(self) -> PinCheck:
+        """The protection's exact check (:class:`PinCheck`), built on first use."""
+        if self._check is None:
+            self._check = PinCheck(self.values, self.margins, self.min_cell_count)
+        return self._check
+
+    def object(self, trial: np.ndarray, counts: np.ndarray) -> bool:
+        """Whether the margins forbid publishing what ``trial`` shows of ``counts``.
+
+        The hidden counts left in a margin must not add up to a small group
+        (:func:`_small_remainder`), and the protection's exact check, each hidden count at
+        least 1, must pin no small count.
+        """
+        published = np.flatnonzero(trial != counts).tolist()
+        cell_margins = self.check.cell_margins
+        near = {m.key: m for c in published for m in cell_margins.get(c, [])}
+        k = self.min_cell_count
+        if any(_small_remainder(m, trial, self.filled, k) for m in near.values()):
+            return True
+        return self.check.small_pinned(trial, published) is not None
+
+
+def _release_strata(
+    records: pd.DataFrame,
+    values: np.ndarray,
+    counts: np.ndarray,
+    columns: np.ndarray,
+    min_cell_count: int,
+    trials: _Trials,
+    pins: _Pins,
+) -> np.ndarray:
+    """Publish again the hidden counts of the strata that tables show as columns.
+
+    The rule: the persons and events behind each median and landmark rate and the
+    responders of a stratum that a table shows as a column (seed 001's Table 2: ND, R/R,
+    each line; ``columns``) are tried once per stratum of a group, all its hidden counts of
+    at least the threshold together, heaviest stratum first, then, where that fails, one
+    variable at a time (an endpoint's persons, events and risk sets; the responders), then
+    the persons (``n``) left hidden, without the events beside them; each is
+    published again under the checks of the overall counts (:class:`_Pins`, then the attack
+    of its blocks). The greedy choice hides whole summaries of a stratum as complements of
+    its small counts: in the seed001 example on a 100,000-person emr CDM (seed 1), the ND
+    and R/R persons and events of every endpoint were hidden (EFS ND 43 persons, 5 events;
+    R/R 24, 13), though with all of them published the attacker pins nothing.
+    """
+    filled = np.nan_to_num(values, nan=0.0)
+    hidden = np.flatnonzero(counts & columns & (filled >= min_cell_count))
+    if not len(hidden):
+        return counts
+    estimates = dict(
+        zip(hidden.tolist(), records["estimate_name"].astype(str).to_numpy()[hidden], strict=True)
+    )
+    names = ["group", "strata_name", "strata_level", "variable"]
+    keys = records[names].astype(str).to_numpy()[hidden].tolist()
+    strata: dict[tuple[str, ...], dict[str, list[int]]] = {}
+    for row, key in zip(hidden.tolist(), keys, strict=True):
+        strata.setdefault(tuple(key[:3]), {}).setdefault(key[3], []).append(row)
+    weight = {k: sum(float(filled[cells].sum()) for cells in strata[k].values()) for k in strata}
+    order = sorted(strata, key=lambda k: (-weight[k], k))
+    for stratum in order:
+        parts = strata[stratum]
+        whole = sorted(c for cells in parts.values() for c in cells)
+        tries = [whole]
+        if len(parts) > 1:
+            tries += [
+                sorted(parts[v])
+                for v in sorted(parts, key=lambda v: (-float(filled[parts[v]].sum()), v))
+            ]
+        persons = [c for c in whole if estimates[c] == "n"]
+        if 0 < len(persons) < len(whole):
+            tries.append(persons)  # the column's size, without the events beside it
+        for publish in tries:
+            trial = counts.copy()
+            trial[publish] = False
+            if (trial == counts).all():
+                continue
+            if pins.object(trial, counts):
+                continue
+            ok, _ = trials.safe(trial, counts)
+            if ok:
+                counts = trial
+                if publish is whole:
+                    break
     return counts
 
 
@@ -167,6 +285,7 @@ def _release_overall(
     margins: dict[str, Margin],
     trials: _Trials,
     swap: _Swap | None,
+    pins: _Pins,
 ) -> tuple[np.ndarray, bool]:
     """Publish again the hidden overall counts of a variable that protect nothing.
 
@@ -203,8 +322,6 @@ def _release_overall(
     for row, key in zip(hidden.tolist(), keys, strict=True):
         variables.setdefault(tuple(key), []).append(int(row))
     order = sorted(variables, key=lambda k: (-float(filled[variables[k]].sum()), k))
-    pins = PinCheck(values, margins, min_cell_count)
-    cell_margins = pins.cell_margins
     covered = False
     for key in order:
         cells = variables[key]
@@ -227,11 +344,7 @@ def _release_overall(
             # (a hidden count is at least 1 there: 1 + 1 = 2 of a published total pins
             # both); then the attacker (for whom it may be 0), and covers where it finds a
             # leak (the crossed stratum of 2 persons given away by the overall count)
-            published = np.flatnonzero(trial != counts).tolist()
-            near = {m.key: m for c in published for m in cell_margins.get(c, [])}
-            if any(_small_remainder(m, trial, filled, min_cell_count) for m in near.values()):
-                continue
-            if pins.small_pinned(trial, published) is not None:
+            if pins.object(trial, counts):
                 continue
             ok, found = trials.safe(trial, counts)
             if not ok and swap is not None and found is not None:

@@ -58,6 +58,46 @@ HEADLINE_SUMMARIES = frozenset({"survival_summary", "cumulative_incidence_summar
 HEADLINE_LANDMARKS = frozenset({"survival_landmark", "cumulative_incidence_landmark"})
 
 
+#: the strata that seed 001's Table 2 shows as columns, in this order
+#: (``allrwe.report.sections.efficacy``)
+TABLE2_STRATA = ("setting", "line", "line_at_index")
+#: a column of Table 2 followed by those of the strata crossed within it (ND induction, ND
+#: consolidation, R/R re-induction, as seed 001's columns)
+TABLE2_WITHIN = {"setting": "setting &&& treatment_setting"}
+#: every stratum that is a column of Table 2: its persons, events, risk sets and responders
+#: are published again where they protect nothing (:func:`column_counts`)
+COLUMN_STRATA = (*TABLE2_STRATA, *TABLE2_WITHIN.values())
+
+#: the analyses of Table 2's cells besides the summaries and landmarks: the responders
+COLUMN_ANALYSES = frozenset({"response"})
+
+
+def _summary_counts(records: pd.DataFrame) -> np.ndarray:
+    """Flag the persons and events of the summaries and the risk sets of their landmarks."""
+    estimate = records["estimate_name"].astype(str)
+    analysis = records["analysis"]
+    return (
+        analysis.isin(HEADLINE_SUMMARIES).to_numpy()
+        & ((estimate == "n") | estimate.str.startswith("n_event")).to_numpy()
+    ) | (analysis.isin(HEADLINE_LANDMARKS).to_numpy() & (estimate == "n_risk").to_numpy())
+
+
+def column_counts(records: pd.DataFrame) -> np.ndarray:
+    """Flag the counts of Table 2's stratum columns (:data:`COLUMN_STRATA`).
+
+    They are no headlines (they weigh as any stratum's counts), but
+    :func:`allrwe.results.republish.republish_headlines` tries them again after the
+    headlines and the overall counts.
+    """
+    responders = (
+        records["analysis"].isin(COLUMN_ANALYSES).to_numpy()
+        & records["variable"].isin(HEADLINE_VARIABLES).to_numpy()
+        & (records["estimate_type"] == "count").to_numpy()
+    )
+    in_columns = records["strata_name"].isin(COLUMN_STRATA).to_numpy()
+    return in_columns & (_summary_counts(records) | responders)
+
+
 def cell_weights(records: pd.DataFrame) -> np.ndarray:
     """Return the cost of hiding each record: its value plus one, more for headline counts.
 
@@ -68,13 +108,7 @@ def cell_weights(records: pd.DataFrame) -> np.ndarray:
     times more.
     """
     values = np.nan_to_num(records["value"].to_numpy(dtype="float64"), nan=0.0)
-    estimate = records["estimate_name"].astype(str)
-    summary = (
-        records["analysis"].isin(HEADLINE_SUMMARIES).to_numpy()
-        & ((estimate == "n") | estimate.str.startswith("n_event")).to_numpy()
-    ) | (
-        records["analysis"].isin(HEADLINE_LANDMARKS).to_numpy() & (estimate == "n_risk").to_numpy()
-    )
+    summary = _summary_counts(records)
     overall = (records["strata_name"] == "overall").to_numpy()
     headline = overall & (
         records["variable"].isin(HEADLINE_VARIABLES).to_numpy()
@@ -427,6 +461,7 @@ def suppress(
             _Hiding(records),
             margins,
             cache,
+            columns=column_counts(records),
         )
     else:
         counts = primary

@@ -21,13 +21,12 @@ from allrwe.report.sections.survival import (
     landmark_cell,
     summary_cells,
 )
+from allrwe.results.suppression import TABLE2_STRATA, TABLE2_WITHIN
 from allrwe.spec import StudySpec
 
 __all__ = ["TABLE2_ENDPOINTS", "TABLE2_ROWS_BY", "TABLE2_STRATA", "efficacy_tables"]
 
 _O = "overall"
-#: strata shown as columns, in this order, when the records have them
-TABLE2_STRATA = ("setting", "line", "line_at_index")
 #: strata whose levels are rows of the 12-month rates (seed 001: 1-year EFS by Ph+ and Ph-),
 #: in All and, crossed with the setting (``crossed_strata: [[ph_status, setting]]``), in ND
 #: and R/R
@@ -60,10 +59,6 @@ _TITLES = {
 }
 
 
-#: a setting's columns are followed by those of the treatment settings within it (seed 001)
-_WITHIN = {"setting": "setting &&& treatment_setting"}
-
-
 #: the treatment settings in seed 001's order; others (unknown) after them
 _TREATMENT_SETTINGS = ("induction", "re-induction", "consolidation")
 
@@ -80,7 +75,7 @@ def _columns(ctx: Context, group: str) -> list[tuple[str, str]]:
     cols = [(_O, _O)]
     for name in TABLE2_STRATA:
         levels = set(frame.loc[frame["strata_name"] == name, "strata_level"].astype(str))
-        within = _WITHIN.get(name, "")
+        within = TABLE2_WITHIN.get(name, "")
         inner = sorted(
             set(frame.loc[frame["strata_name"] == within, "strata_level"].astype(str)),
             key=_treatment_order,
