@@ -83,7 +83,7 @@ def _build(
     _add_report(system, numeric, report)
     _margins(system, counts)
     _strata(system, counts)
-    _rates(system, numeric)
+    _rates(system, numeric, counts)
     _attrition(system)
     _nested(system)
     _curves(system, numeric)

@@ -112,8 +112,41 @@ def _shared_denominators(
 PERSONS_DENOMINATED = "baseline"
 
 
-def _rates(system: _System, numeric: dict[Cell, dict[str, float]]) -> None:
+def _partitions(counts: list[tuple[Key, str]]) -> dict[tuple[str, ...], list[Key]]:
+    """Return the variables whose count cells are exactly the members of one margin.
+
+    A margin declared over the levels of one variable of one group and stratum says that
+    they partition its persons (``allrwe.analyses.records.categorical_records`` declares one
+    only where the counts add up to the percentages' one denominator): the variable's
+    percentages are of the margin's total, whether or not a total record is published.
+    """
+    cells: dict[tuple[str, ...], list[Key]] = defaultdict(list)
+    tokens: dict[tuple[str, ...], set[str] | None] = {}
+    members: dict[str, set[Key]] = defaultdict(set)
+    for key, margin in counts:
+        if key[6] != "count":
+            continue
+        own = {t for t in margin.split("|") if t and not t.startswith("total:")}
+        for token in own:
+            members[token].add(key)
+        item = key[:5]
+        cells[item].append(key)
+        before = tokens.get(item)
+        tokens[item] = own if item not in tokens else (before or set()) & own
+    out: dict[tuple[str, ...], list[Key]] = {}
+    for item, keys in cells.items():
+        shared = tokens.get(item) or set()
+        if len(keys) > 1 and any(members[t] == set(keys) for t in shared):
+            out[item] = sorted(keys)
+    return out
+
+
+def _rates(
+    system: _System, numeric: dict[Cell, dict[str, float]], counts: list[tuple[Key, str]]
+) -> None:
     shared = _shared_denominators(system, numeric)
+    partitions = _partitions(counts)
+    summed: set[tuple[str, ...]] = set()
     for cell, values in numeric.items():
         pct = values.get("percentage")
         count: Key = (*cell, "count")
@@ -130,6 +163,11 @@ def _rates(system: _System, numeric: dict[Cell, dict[str, float]]) -> None:
             overall: Key = (*item, _OVERALL, "count")
             if item in shared:
                 den = overall if system.has(overall) else system.aux("den", *item)
+                if item in partitions and not system.has(overall) and item not in summed:
+                    # the levels of a partition add up to their percentages' denominator
+                    summed.add(item)
+                    terms = [(-1.0, k) for k in partitions[item]]
+                    system.eq([(1.0, den), *terms], "rate")
             else:
                 den = system.aux("den", *cell)
         system.ratio(count, den, pct / 100.0, _tol(pct) / 100.0, "rate")
