@@ -532,3 +532,51 @@ def test_new_values_other_than_blanks_get_the_full_check():
         rs._with_values(values, np.zeros(3, dtype=bool), rs.provenance)
     with pytest.raises(ResultsError, match="marked suppressed, but the provenance"):
         rs._with_values(np.full(3, np.nan), np.ones(3, dtype=bool), rs.provenance)
+
+
+def test_destinations_after_a_cycle_count_do_not_give_the_hidden_counts_away():
+    # seed001 example, 326 BLIN (40,000-person emr CDM, 900 ALL patients): 4 and 5 cycles
+    # (10 and 3) were hidden, but HSCT 5 (50.0 %) after 4 cycles was published: 10 persons
+    # with 4 cycles, so 13 - 10 = 3 with 5
+    from allrwe.results.attack import attack
+
+    cycles = {"1": 224, "2": 64, "3": 25, "4": 10, "5": 3}
+    after = {"hsct": 5, "car_t": 3, "none": 2}
+    rows = []
+    for level, n in cycles.items():
+        margin = f"cycles|total:after{level}"
+        rows.append(("cycles", "overall", "overall", "cycles", level, n, margin))
+    for level, n in after.items():
+        rows.append(("destinations", "cycles", "4", "destination", level, n, "after4"))
+    frame = pd.DataFrame(rows, columns=["analysis", "sn", "sl", "variable", "level", "n", "margin"])
+    den = frame.groupby(["analysis", "sl"])["n"].transform("sum")
+    counts = make_records(
+        analysis=frame["analysis"].tolist(),
+        group="BLIN",
+        strata_name=frame["sn"].tolist(),
+        strata_level=frame["sl"].tolist(),
+        variable=frame["variable"].tolist(),
+        variable_level=frame["level"].tolist(),
+        estimate_name="count",
+        value=frame["n"].astype(float).tolist(),
+        margin=frame["margin"].tolist(),
+    )
+    percentages = make_records(
+        analysis=frame["analysis"].tolist(),
+        group="BLIN",
+        strata_name=frame["sn"].tolist(),
+        strata_level=frame["sl"].tolist(),
+        variable=frame["variable"].tolist(),
+        variable_level=frame["level"].tolist(),
+        estimate_name="percentage",
+        estimate_type="percentage",
+        value=(100.0 * frame["n"] / den).tolist(),
+    )
+    records = pd.concat([counts, percentages], ignore_index=True)
+    rs = ResultSet.create(records, spec={"name": "x"}, cdm_source="x")
+    published = suppress(rs, 5).records
+    assert attack(published, 5).leaks == ()
+    shown = published[(published["estimate_name"] == "count") & ~published["suppressed"]]
+    labels = sorted((shown["analysis"] + "/" + shown["variable_level"]).tolist())
+    # with 3 cycles (25) hidden too, 10 after 4 cycles leaves 25 + 3 = 28 for 3 and 5
+    assert labels == ["cycles/1", "cycles/2", "destinations/hsct"]
