@@ -327,3 +327,24 @@ def test_a_first_cell_still_pinned_is_decided_by_two_programmes(monkeypatch: pyt
     assert _pinned(state, group, first_only=True) == [0]
     assert calls == [0, 0]  # its lowest, then its highest value
     assert _every_lp(_state(values, fields, hidden), group)[:1] == [0]
+
+
+def test_a_later_pass_over_a_table_hidden_whole_keeps_its_hidden_zeros_possible():
+    # seed001 with destinations_by: [duration, cycles] on a 40,000-person emr CDM (900 ALL
+    # patients): a repair round hid the cycles table whole, zeros included; the next round
+    # started from those hidden cells with each at least 1, found 0 + 1 = 1 impossible and
+    # failed the run ("the margins ... are inconsistent")
+    from allrwe.results.margins import protect_margins
+
+    #   a=0  b=1 | 1
+    #   c=0  d=5 | 5
+    #   ---------+--
+    #    0    6
+    values = np.array([0.0, 1.0, 0.0, 5.0, 1.0, 5.0, 0.0, 6.0])
+    margin = ["r1|c1", "r1|c2", "r2|c1", "r2|c2", "total:r1", "total:r2", "total:c1", "total:c2"]
+    margins = parse_margins(margin, values)
+    primary = np.array([False, True, False, False, False, False, False, False])
+    whole = np.array([True, True, True, True, False, False, False, False])
+    out = protect_margins(values, primary, margins, 5, hidden=whole)
+    # nothing more to hide, nothing published: b is 1 - a with a hidden and possibly 0 .. 1
+    assert out.tolist() == whole.tolist()

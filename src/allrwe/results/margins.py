@@ -649,9 +649,10 @@ def protect_margins(
     names = labels if labels is None or isinstance(labels, Sequence) else list(labels)
     cost = np.nan_to_num(values, nan=0.0) + 1.0 if weights is None else weights
     state = _State(values, suppressed.copy(), margins, min_cell_count, cost)
+    linked = _group_margins(list(margins.values()), lambda _: True)
     if hidden is not None:
         state.suppressed |= hidden
-    linked = _group_margins(list(margins.values()), lambda _: True)
+        _hidden_zeros(state, linked)
     if state.suppressed.any():
         shapes = [[(m.members, m.total, not state.total_unknown(m)) for m in t] for t in linked]
         state.suppressed = choose_complements(values, state.suppressed, shapes, cost)
@@ -660,6 +661,21 @@ def protect_margins(
     for table in linked:
         _settle(state, table, names)
     return state.suppressed
+
+
+def _hidden_zeros(state: _State, tables: Sequence[Sequence[Margin]]) -> None:
+    """Let every hidden count of a table that hides a zero be 0 (``state.may_be_zero``).
+
+    The rule of a table hidden whole (:func:`_protect_table`): once one of its zeros is
+    hidden, the reader knows a hidden count of it only to be at least 0. A later pass that
+    starts from those hidden cells (``protect_margins(hidden=...)``) keeps the rule; with
+    each hidden count at least 1, a hidden zero makes the margins inconsistent.
+    """
+    filled = np.nan_to_num(state.values, nan=0.0)
+    for table in tables:
+        cells = np.array(sorted({c for m in table for c in m.cells()}), dtype=np.int64)
+        if (state.suppressed[cells] & (filled[cells] == 0)).any():
+            state.may_be_zero[cells] = True
 
 
 def _settle(state: _State, table: list[Margin], names: Sequence[str] | None) -> None:
@@ -715,10 +731,7 @@ class PinCheck:
         tables = self.tables.tables(published)
         state.suppressed = hidden.copy()
         state.may_be_zero = np.zeros(len(hidden), dtype=bool)
-        for table in tables:
-            cells = np.array(sorted({c for m in table for c in m.cells()}), dtype=np.int64)
-            if (hidden[cells] & (filled[cells] == 0)).any():
-                state.may_be_zero[cells] = True
+        _hidden_zeros(state, tables)
         small = hidden & (filled >= 1) & (filled < k)
         # what is not small is never decided (the skip of _pinned)
         state.free = set(np.flatnonzero(hidden & ~small).tolist())
