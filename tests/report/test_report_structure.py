@@ -100,9 +100,9 @@ def test_pathways_figure_uses_published_pathways_only(results, spec, meta):
     assert sankey.data["links"] == [{"source": 0, "target": 1, "value": 300}]
     (table,) = _blocks(section, Table)
     assert [r.cells for r in table.rows] == [
-        ("blinatumomab", "300 (75.0%)"),
+        ("Blinatumomab", "300 (75.0%)"),
         ("None", "–"),
-        ("blinatumomab → HSCT", "–"),  # steps joined by arrows, keys relabelled
+        ("Blinatumomab → HSCT", "–"),  # steps joined by arrows, keys relabelled
     ]
 
 

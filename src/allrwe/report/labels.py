@@ -16,7 +16,15 @@ from typing import Any
 
 from allrwe.report.model import Block, Figure, Flow, Section, Table, Text
 
-__all__ = ["LABELS", "SIGNS", "journal_signs", "label", "relabel_section", "relabel_text"]
+__all__ = [
+    "LABELS",
+    "SIGNS",
+    "journal_signs",
+    "label",
+    "relabel_section",
+    "relabel_text",
+    "row_label",
+]
 
 #: display label of each key (genes and abbreviations as written in the literature)
 LABELS: dict[str, str] = {
@@ -65,6 +73,8 @@ LABELS: dict[str, str] = {
     "infusion_reaction": "infusion reaction",
     "aes_of_special_interest": "AEs of special interest",
     "adverse_events": "adverse events",
+    "discontinued_due_to_ae": "discontinued due to an adverse event",
+    "discontinued due to ae": "discontinued due to an adverse event",
     # labs
     "anc": "ANC",
     "wbc": "WBC",
@@ -160,6 +170,41 @@ def relabel_text(text: str) -> str:
     return _SNAKE.sub(lambda m: m.group(0).replace("_", " "), out)
 
 
+#: a first word written in lower case only (two letters or more), as keys and their labels are
+_LOWER_FIRST_WORD = re.compile(r"[a-z]{2,}(?![A-Za-z0-9])")
+
+
+def row_label(text: str) -> str:
+    """Write a table row's label in sentence case, as a journal heads its rows.
+
+    Labels are written for the middle of a sentence (``other novel agent``, ``discontinued
+    due to an adverse event``); at the head of a row they start with a capital letter. Only a
+    first word in lower case letters is capitalised: a symbol (``n``), a gene or a word with
+    capitals inside (``iAMP21``, ``mRNA``), an abbreviation (``CAR-T``), a number or a sign
+    (``≥55``) is left as it is.
+
+    Parameters
+    ----------
+    text : str
+        A row label, already relabelled (:func:`relabel_text`).
+
+    Returns
+    -------
+    str
+        The label as a row heads it.
+
+    Examples
+    --------
+    >>> row_label("other novel agent"), row_label("allo-HSCT after index")
+    ('Other novel agent', 'Allo-HSCT after index')
+    >>> row_label("n"), row_label("iAMP21"), row_label("≥55"), row_label("CAR-T")
+    ('n', 'iAMP21', '≥55', 'CAR-T')
+    """
+    if _LOWER_FIRST_WORD.match(text) is None:
+        return text
+    return text[0].upper() + text[1:]
+
+
 def _figure_data(data: Any) -> dict[str, Any]:
     out = dict(data)
     for key in ("title", "footnote"):
@@ -207,7 +252,16 @@ def _figure_data(data: Any) -> dict[str, Any]:
 
 def _block(b: Block) -> Block:
     if isinstance(b, Table):
-        rows = tuple(replace(r, cells=tuple(relabel_text(c) for c in r.cells)) for r in b.rows)
+        rows = tuple(
+            replace(
+                r,
+                cells=tuple(
+                    row_label(relabel_text(c)) if j == 0 else relabel_text(c)
+                    for j, c in enumerate(r.cells)
+                ),
+            )
+            for r in b.rows
+        )
         return replace(
             b,
             caption=relabel_text(b.caption),
@@ -230,7 +284,9 @@ def relabel_section(section: Section) -> Section:
 
     Titles, captions, headers, cells (numbers are left as they are), notes,
     paragraphs, flow boxes, figure titles and curve names are relabelled with
-    :func:`relabel_text`; pathway names (steps joined by ``-``) are left as recorded.
+    :func:`relabel_text`; pathway names (steps joined by ``-``) are left as recorded. The
+    label of each table row (its first cell) is then written in sentence case
+    (:func:`row_label`).
 
     Parameters
     ----------
