@@ -28,6 +28,7 @@ __all__ = [
     "slug",
     "stratum_words",
     "suppression_note",
+    "unsupported",
 ]
 
 #: how a header says that the number of persons of its column is hidden (after n or N)
@@ -171,6 +172,42 @@ def stratum_size(ctx: Context, group: str, strata_name: str, strata_level: str) 
         if size.present and not hidden.present:
             hidden = size
     return hidden
+
+
+def unsupported(
+    ctx: Context, analysis: str, key: tuple[str, str, str], variable: str, level: str = "overall"
+) -> bool:
+    """Whether the data cannot support a cell: it reads "not available", whatever its stratum.
+
+    An outcome's ``available`` flag is 0 when the CDM cannot support it (claims hold no
+    response labs). The flag shares its cell with the counts, so suppression hides it with a
+    small stratum's counts; a hidden or absent flag then defers to the group's own flag (all
+    its persons): what the data cannot support for the whole group they cannot support for
+    part of it. So a small stratum's column reads "not available" like the others, not "–" or
+    NE (seed 000 on claims: BLIN line 5 and 6 beside lines 1–4).
+
+    Parameters
+    ----------
+    ctx : Context
+        The records.
+    analysis : str
+        The analysis holding the flag (``response``, ``survival_summary``).
+    key : tuple of str
+        ``(group, strata_name, strata_level)`` of the cell.
+    variable, level : str
+        The outcome and its level (default ``"overall"``).
+
+    Returns
+    -------
+    bool
+        True when the cell's flag, or else the group's, is a published 0.
+    """
+    group, sn, sl = key
+    for stratum in ((sn, sl), ("overall", "overall")):
+        flag = ctx.view.get(analysis, group, *stratum, variable, level, "available")
+        if flag.visible:
+            return flag.value == 0
+    return False
 
 
 def group_header(ctx: Context, group: str, strata: tuple[str, str] | None = None) -> str:

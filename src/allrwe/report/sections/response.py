@@ -4,7 +4,15 @@ from __future__ import annotations
 
 from allrwe.analyses.outcomes import RATE_DEFINITIONS
 from allrwe.analyses.outcomes.rates import IN_CR_AT_INDEX
-from allrwe.report._blocks import Context, group_header, make_table, na_text, slug, stratum_words
+from allrwe.report._blocks import (
+    Context,
+    group_header,
+    make_table,
+    na_text,
+    slug,
+    stratum_words,
+    unsupported,
+)
 from allrwe.report._view import (
     NOT_APPLICABLE,
     NOT_ESTIMABLE,
@@ -39,8 +47,7 @@ def rate_cell(ctx: Context, group: str, sn: str, sl: str, variable: str, level: 
     def get(name: str) -> Value:
         return ctx.view.get("response", group, sn, sl, variable, level, name)
 
-    available = get("available")
-    if available.visible and available.value == 0:
+    if unsupported(ctx, "response", (group, sn, sl), variable, level):
         return "not available"
     count, den = get("count"), get("denominator")
     if count.suppressed or den.suppressed:

@@ -23,6 +23,7 @@ from allrwe.report._blocks import (
     na_text,
     slug,
     stratum_words,
+    unsupported,
 )
 from allrwe.report._view import (
     NOT_ESTIMABLE,
@@ -669,8 +670,7 @@ def summary_cells(
     def get(analysis: str, name: str, level: str = _O) -> Value:
         return ctx.view.get(analysis, g, sn, sl, variable, level, name)
 
-    available = get("survival_summary", "available")
-    if available.visible and available.value == 0:
+    if unsupported(ctx, "survival_summary", key, variable):
         return ["not available"] * (1 + len(landmarks))
     median = fmt_interval(
         get("survival_summary", "median_months"),
@@ -697,8 +697,7 @@ def landmark_cell(ctx: Context, variable: str, key: tuple[str, str, str], landma
     def get(name: str) -> Value:
         return ctx.view.get("survival_landmark", g, sn, sl, variable, landmark, name)
 
-    available = ctx.view.get("survival_summary", g, sn, sl, variable, _O, "available")
-    if available.visible and available.value == 0:
+    if unsupported(ctx, "survival_summary", key, variable):
         return "not available"
     if landmark_withheld(ctx, variable, key, landmark):
         return SUPPRESSED
@@ -737,6 +736,8 @@ def followup_cell(ctx: Context, variable: str, key: tuple[str, str, str]) -> str
     and shown as such.
     """
     g, sn, sl = key
+    if unsupported(ctx, "survival_summary", key, variable):
+        return "not available"
     median, low, high = (
         ctx.view.get("survival_summary", g, sn, sl, variable, _O, name) for name in FOLLOWUP
     )
@@ -758,9 +759,8 @@ def _summary_row(ctx: Context, spec: StudySpec, variable: str, key: tuple[str, s
 
     label = g if sn == _O else f"{g}, {stratum_words(sn, sl)}"
     persons = fmt_count(get("survival_summary", "n"))
-    available = get("survival_summary", "available")
     cells = summary_cells(ctx, spec, variable, key)
-    if available.visible and available.value == 0:
+    if unsupported(ctx, "survival_summary", key, variable):
         return Row((label, persons, "not available", *cells, "not available"))
     events = fmt_count(get("survival_summary", "n_event"))
     return Row((label, persons, events, *cells, followup_cell(ctx, variable, key)))
