@@ -65,6 +65,13 @@ def _context() -> Context:
     return Context(ResultView(records), ["BLIN"], 5)
 
 
+def test_every_line_column_is_headed_with_its_size_or_says_it_is_not_shown():
+    (table,) = efficacy_tables(_context(), load_spec(DEMO_SPEC))
+    assert table.header == (
+        "", "All (N = 373)", "Line 4 (n = 43)", "Line 5 (n not shown)", "Line 6 (n not shown)",
+    )  # fmt: skip
+
+
 def test_cells_the_claims_data_cannot_support_read_not_available_in_every_column():
     (table,) = efficacy_tables(_context(), load_spec(DEMO_SPEC))
     rows = [r.cells for r in table.rows]

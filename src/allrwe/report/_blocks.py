@@ -158,14 +158,19 @@ def stratum_size(ctx: Context, group: str, strata_name: str, strata_level: str) 
     Every stratified analysis stratifies the same persons, so the ``persons`` count of any of
     them is the stratum's size: the first one published is taken, of the baseline records,
     then of :data:`STRATUM_SIZE_SOURCES` (a count hidden in Table 1 by complementary
-    suppression may be published by a safety analysis, whose other cells differ). When none
+    suppression may be published by a safety analysis, whose other cells differ; a level
+    Table 1 pools, ``line 4`` and ``line 5`` in ``>=4``, is only in the survival analyses,
+    whose overall survival starts at the index date for everyone of the stratum). When none
     is published, the first hidden one is returned (it reads "–"); when none is present, an
     absent value.
     """
     hidden = Value()
-    for analysis in ("baseline", *STRATUM_SIZE_SOURCES):
+    for analysis, variable, estimate in (
+        ("baseline", "persons", "count"),
+        *STRATUM_SIZE_SOURCES,
+    ):
         size = ctx.view.get(
-            analysis, group, strata_name, strata_level, "persons", "overall", "count"
+            analysis, group, strata_name, strata_level, variable, "overall", estimate
         )
         if size.visible:
             return size
@@ -252,8 +257,13 @@ def suppression_note(min_cell_count: int) -> str:
     )
 
 
-#: analyses whose ``persons`` records give a stratum's size when the baseline has none
-STRATUM_SIZE_SOURCES = ("safety_ae", "safety_deaths")
+#: records ``(analysis, variable, estimate)`` that give a stratum's size when the baseline has
+#: none: the persons of the safety analyses, then the persons of the overall survival curve
+STRATUM_SIZE_SOURCES = (
+    ("safety_ae", "persons", "count"),
+    ("safety_deaths", "persons", "count"),
+    ("survival_summary", "os", "n"),
+)
 
 
 def _has(rows: Iterable[Row], pattern: re.Pattern[str]) -> bool:

@@ -10,7 +10,7 @@ the response and MRD rates and, per endpoint, the median and the 12-month rate.
 from __future__ import annotations
 
 from allrwe.report._blocks import LINE_STRATA, Context, make_table, sized, slug, stratum_size
-from allrwe.report._view import level_sort_key
+from allrwe.report._view import Value, level_sort_key
 from allrwe.report.labels import label
 from allrwe.report.model import Row, Table
 from allrwe.report.sections.response import rate_cell
@@ -33,6 +33,8 @@ _O = "overall"
 TABLE2_ROWS_BY = ("ph_status",)
 _X = " &&& "
 _TWELVE = "12 months"
+#: the size of a column no record gives: headed as a hidden one, "(n not shown)"
+_NOT_SHOWN = Value(suppressed=True, present=True)
 #: endpoints shown as rows, in this order, when the records have them
 TABLE2_ENDPOINTS = ("efs", "rfs", "os", "dor")
 #: response and MRD rows (``{n}``: the cycles of ``outcomes.response_within_cycles``); seed
@@ -95,7 +97,8 @@ def _header(ctx: Context, group: str, cols: list[tuple[str, str]]) -> list[str]:
         else:
             size = stratum_size(ctx, group, sn, sl)
             name = f"Line {sl}" if sn in LINE_STRATA else sl.replace(" &&& ", ": ")
-            out.append(sized(name, size))
+            # every column says its size: one no record gives is not shown either
+            out.append(sized(name, size if size.present else _NOT_SHOWN))
     return out
 
 
