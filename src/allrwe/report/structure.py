@@ -49,6 +49,7 @@ from allrwe.report.sections.incidence import cumulative_incidence_section
 from allrwe.report.sections.methods import methods_section
 from allrwe.report.sections.response import response_section
 from allrwe.report.sections.safety import safety_section
+from allrwe.report.sections.smd import SMD_NO_VALUE_NOTE, no_value_smds
 from allrwe.report.sections.survival import survival_section
 from allrwe.report.sections.therapy import patterns_section
 from allrwe.results import ResultSet
@@ -241,6 +242,16 @@ def baseline_section(ctx: Context) -> Section:
     records = ctx.view.frame("baseline")
     if records.empty or reason is not None:
         return Section("baseline", title, (na_text("Baseline characteristics", reason),), (), False)
+    # an SMD of a variable nobody of the two groups has reads NE, not 0.000 (the records keep
+    # the analysis' value)
+    blank = no_value_smds(records)
+    records = records.assign(value=records["value"].mask(blank))
+    hidden = records.loc[blank]
+    noted = set(zip(hidden["strata_name"], hidden["strata_level"], strict=True))
+
+    def notes(stratum: tuple[str, str]) -> tuple[str, ...]:
+        return (SMD_NO_VALUE_NOTE,) if stratum in noted else ()
+
     wide = table_one(records)
     groups = [c for c in wide.columns if c != "Overall" and not str(c).startswith("SMD ")]
     if len(groups) == 1:  # one group: its column only, not the same column again as Overall
@@ -255,6 +266,7 @@ def baseline_section(ctx: Context) -> Section:
             "table-one",
             "Baseline characteristics at index (Table 1)",
             *_without_empty_columns(overall, _table_one_rows(wide[names == "overall"])),
+            notes(("overall", "overall")),
         )
     ]
     for name in dict.fromkeys(n for n in names if n != "overall"):
@@ -273,6 +285,7 @@ def baseline_section(ctx: Context) -> Section:
                     f"table-one-{slug(name)}-{slug(level)}",
                     f"Table 1 by {stratum_words(name, level)}",
                     *_without_empty_columns([header[0], *columns], _table_one_rows(sub)),
+                    notes((name, level)),
                 )
             )
         blocks.append(Details(f"Table 1 by {name}", tuple(tables)))
