@@ -162,7 +162,7 @@ def test_table_one_of_one_group_has_one_column():
     two = Context(ResultView(_baseline(["BLIN", "INO"])), ["BLIN", "INO"], 5)
     table = baseline_section(two).blocks[0]
     assert isinstance(table, Table)
-    assert table.header[1:] == ("BLIN (N = 100)", "INO (N = 100)", "Overall")
+    assert table.header[1:] == ("BLIN (N = 100)", "INO (N = 100)", "Overall (N = 200)")
     assert ("female", "40 (40.0%)", "40 (40.0%)", "80 (40.0%)") in [r.cells for r in table.rows]
 
 
@@ -196,7 +196,7 @@ def test_safety_table_of_one_group_has_no_overall_column():
     assert [h for h in table.header if ": any grade" in h] == [
         "BLIN (N = 200): any grade",
         "INO (N = 200): any grade",
-        "Overall: any grade",
+        "Overall (N = 400): any grade",
     ]
     assert table.rows[1].cells[7:] == ("80 (20.0%)", "60 (15.0%)", "20 (5.0%)")
 

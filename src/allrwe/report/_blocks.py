@@ -18,12 +18,14 @@ from allrwe.report.labels import journal_signs, label
 from allrwe.report.model import Row, Table, Text
 
 __all__ = [
+    "OVERALL_NOTE",
     "Context",
     "figure_colours",
     "group_header",
     "level_words",
     "make_table",
     "na_text",
+    "overall_header",
     "sized",
     "slug",
     "stratum_words",
@@ -225,6 +227,29 @@ def group_header(ctx: Context, group: str, strata: tuple[str, str] | None = None
     if strata is not None and strata[0] != "overall":
         return sized(group, stratum_size(ctx, group, *strata))
     return sized(group, ctx.group_size(group), "N")
+
+
+#: what the Overall column of Table 1 and of the adverse-event tables counts
+#: (``allrwe.analyses.baseline.units.first_entries``)
+OVERALL_NOTE = (
+    "Overall: every person once, at their earliest index date (ties: the group named first "
+    "in the study), with the characteristics and the treatment window of that index "
+    "treatment. A person in two groups is counted once, so Overall is not the sum of the "
+    "groups, and its count can be below one group's: a person whose first index treatment "
+    "was another group's is counted with that one."
+)
+
+
+def overall_header(ctx: Context, strata: tuple[str, str] | None = None) -> str:
+    """``"Overall (N = 373)"``: the Overall column headed with its size, as the groups are.
+
+    Overall (:data:`OVERALL_NOTE`) is the records' group ``overall``; in a stratum its own
+    size, ``"Overall (n = 142)"``, from the same records as a group's
+    (:func:`stratum_size`).
+    """
+    if strata is None or strata[0] == "overall":
+        return sized("Overall", stratum_size(ctx, "overall", "overall", "overall"), "N")
+    return sized("Overall", stratum_size(ctx, "overall", *strata))
 
 
 def policy_statement(suppression: Mapping[str, object], min_cell_count: int) -> str:

@@ -16,10 +16,12 @@ from allrwe import __version__
 from allrwe.analyses.baseline import RANGE_LABEL, VARIABLE_LABELS, table_one
 from allrwe.errors import DisclosureError
 from allrwe.report._blocks import (
+    OVERALL_NOTE,
     Context,
     group_header,
     make_table,
     na_text,
+    overall_header,
     policy_statement,
     slug,
     stratum_words,
@@ -249,17 +251,25 @@ def baseline_section(ctx: Context) -> Section:
     hidden = records.loc[blank]
     noted = set(zip(hidden["strata_name"], hidden["strata_level"], strict=True))
 
-    def notes(stratum: tuple[str, str]) -> tuple[str, ...]:
-        return (SMD_NO_VALUE_NOTE,) if stratum in noted else ()
-
     wide = table_one(records)
     groups = [c for c in wide.columns if c != "Overall" and not str(c).startswith("SMD ")]
     if len(groups) == 1:  # one group: its column only, not the same column again as Overall
         wide = wide.drop(columns="Overall", errors="ignore")
+    overall_note = (OVERALL_NOTE,) if "Overall" in wide.columns else ()
+
+    def notes(stratum: tuple[str, str]) -> tuple[str, ...]:
+        return (*overall_note, *((SMD_NO_VALUE_NOTE,) if stratum in noted else ()))
+
     header = ["Characteristic", *(str(c) for c in wide.columns)]
     names = wide.index.get_level_values("strata_name")
     # each group's column headed with its size, as seed 001's "N = 96"
-    overall = [header[0], *(group_header(ctx, c) if c in groups else c for c in header[1:])]
+    overall = [
+        header[0],
+        *(
+            group_header(ctx, c) if c in groups else overall_header(ctx) if c == "Overall" else c
+            for c in header[1:]
+        ),
+    ]
     blocks: list[Any] = [
         make_table(
             ctx,
@@ -277,7 +287,10 @@ def baseline_section(ctx: Context) -> Section:
         ):
             sub = part[part.index.get_level_values("strata_level") == level]
             columns = [
-                c if c == "Overall" else group_header(ctx, c, (name, level)) for c in header[1:]
+                overall_header(ctx, (name, level))
+                if c == "Overall"
+                else group_header(ctx, c, (name, level))
+                for c in header[1:]
             ]
             tables.append(
                 make_table(

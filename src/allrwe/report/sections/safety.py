@@ -8,7 +8,14 @@ from __future__ import annotations
 
 import pandas as pd
 
-from allrwe.report._blocks import Context, group_header, make_table, na_text
+from allrwe.report._blocks import (
+    OVERALL_NOTE,
+    Context,
+    group_header,
+    make_table,
+    na_text,
+    overall_header,
+)
 from allrwe.report._view import (
     SUPPRESSED,
     Value,
@@ -43,7 +50,11 @@ def _columns(ctx: Context, analysis: str) -> list[str]:
 
 
 def _header(ctx: Context, columns: list[str], first: str) -> list[str]:
-    return [first, *("Overall" if c == _O else group_header(ctx, c) for c in columns)]
+    return [first, *(overall_header(ctx) if c == _O else group_header(ctx, c) for c in columns)]
+
+
+def _overall_note(columns: list[str]) -> tuple[str, ...]:
+    return (OVERALL_NOTE,) if _O in columns else ()
 
 
 #: row labels that are not the key with spaces
@@ -155,7 +166,7 @@ def _grade_table(ctx: Context, analysis: str, title: str, columns: list[str]) ->
         bands.append(("grade unknown", "grade unknown"))
     header = ["Adverse event"]
     for c in columns:
-        name = "Overall" if c == _O else group_header(ctx, c)
+        name = overall_header(ctx) if c == _O else group_header(ctx, c)
         header += [f"{name}: {bands[0][1]}", *(b[1].capitalize() for b in bands[1:])]
     persons = ["Persons"]
     for c in columns:
@@ -178,6 +189,7 @@ def _grade_table(ctx: Context, analysis: str, title: str, columns: list[str]) ->
     )
     if unrecorded:
         notes += (_UNRECORDED_NOTE,)
+    notes += _overall_note(columns)
     return make_table(ctx, f"table-{analysis}", title, header, rows + unrecorded, notes)
 
 
@@ -221,6 +233,7 @@ def _table(ctx: Context, analysis: str, title: str) -> Table | Block:
             notes += (_NO_CAUSE_NOTE,)
         if any(t != "death_cause" for t in unrecorded):
             notes += (_UNRECORDED_NOTE,)
+    notes += _overall_note(columns)
     return make_table(ctx, f"table-{analysis}", title, _header(ctx, columns, ""), rows, notes)
 
 
