@@ -49,6 +49,7 @@ from allrwe.report.model import (
 from allrwe.report.sections.efficacy import efficacy_tables
 from allrwe.report.sections.incidence import cumulative_incidence_section
 from allrwe.report.sections.methods import methods_section
+from allrwe.report.sections.pathways import pathway_therapies
 from allrwe.report.sections.response import response_section
 from allrwe.report.sections.safety import safety_section
 from allrwe.report.sections.smd import SMD_NO_VALUE_NOTE, no_value_smds
@@ -372,9 +373,14 @@ def build_report(results: ResultSet, spec: StudySpec, meta: ReportMeta) -> Repor
         raise DisclosureError(
             "the report shows suppressed results only; call allrwe.results.suppress first"
         )
-    colours = therapy_colours(spec.index_groups, spec.patterns.therapy_classes)
+    view = ResultView(results.records)
+    colours = therapy_colours(
+        spec.index_groups,
+        spec.patterns.therapy_classes,
+        pathway_therapies(view.frame("pathways")),
+    )
     ctx = Context(
-        ResultView(results.records),
+        view,
         list(spec.index_groups),
         meta.min_cell_count,
         colours,

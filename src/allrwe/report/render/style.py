@@ -7,6 +7,7 @@ by :mod:`allrwe.report.figures` (which re-exports it), :mod:`allrwe.report.rende
 
 from __future__ import annotations
 
+import colorsys
 import itertools
 import math
 from collections.abc import Mapping, Sequence
@@ -22,9 +23,11 @@ __all__ = [
     "band_vertices",
     "curve_pieces",
     "curve_style",
+    "distinct_colours",
     "drawn_classes",
     "group_colour",
     "has_withheld",
+    "ink",
     "nice_ticks",
     "static_files",
     "therapy_colour",
@@ -223,20 +226,72 @@ def group_colour(groups: list[str], group: str) -> str:
     return PALETTE[index % len(PALETTE)]
 
 
-#: colours of the therapies that are no group's own: Okabe–Ito, then Tol's muted scheme
-_THERAPY_PALETTE = (*PALETTE[:6], "#882255", "#44AA99", "#332288", "#999933", "#000000")
+#: colours of the therapies that are no group's own: Okabe–Ito, then Tol's muted scheme (its
+#: teal after its olive and indigo: beside Okabe–Ito's bluish green it is the least distinct)
+_THERAPY_PALETTE = (
+    *PALETTE[:6],
+    "#882255",
+    "#999933",
+    "#332288",
+    "#44AA99",
+    "#000000",
+    "#117733",
+    "#AA4499",
+    "#CC6677",
+    "#DDCC77",
+    "#88CCEE",
+)
+#: the golden angle in turns: hues this far apart never repeat (colours past the palette)
+_GOLDEN_TURN = 0.381966
+
+
+def _extra_colour(k: int) -> str:
+    """Return the ``k``-th colour past the palette: a hue by the golden angle, mid saturation."""
+    r, g, b = colorsys.hls_to_rgb((0.05 + k * _GOLDEN_TURN) % 1.0, 0.42, 0.55)
+    return "#" + "".join(f"{round(255 * v):02X}" for v in (r, g, b))
+
+
+def distinct_colours(n: int, taken: Sequence[str] = ()) -> list[str]:
+    """Return ``n`` colours, none of them in ``taken`` and no two alike.
+
+    The therapy palette first (Okabe–Ito, then Tol's muted scheme), then hues spaced by the
+    golden angle, so that any number of therapies has colours of its own.
+
+    Examples
+    --------
+    >>> distinct_colours(2, taken=["#0072B2"])
+    ['#D55E00', '#009E73']
+    >>> len(set(distinct_colours(40)))
+    40
+    """
+    out = [c for c in _THERAPY_PALETTE if c not in taken][:n]
+    k = 0
+    while len(out) < n:
+        colour = _extra_colour(k)
+        k += 1
+        if colour not in taken and colour not in out:
+            out.append(colour)
+    return out
+
+
 #: colour of no further therapy (``none``, ``Stopped``), of a combination and of the rest
 NO_THERAPY, COMBINATION, OTHER_THERAPY = "#BBBBBB", "#666666", "#999999"
 
 
 def therapy_colours(
-    groups: Mapping[str, Sequence[str]], classes: Mapping[str, Sequence[str]]
+    groups: Mapping[str, Sequence[str]],
+    classes: Mapping[str, Sequence[str]],
+    others: Sequence[str] = (),
 ) -> dict[str, str]:
-    """Return one colour per therapy class, the same in every figure of the report.
+    """Return one colour per therapy, the same in every figure of the report, no two alike.
 
     A class sharing a concept set with an index group takes that group's colour (the
     blinatumomab class is drawn in the colour of the BLIN curves); the other classes take, in
-    their spec order, the colours no group has.
+    their spec order, the colours no group has; then each of ``others`` (the combinations a
+    pathway records, ``blinatumomab+tki``) takes a colour no group or class has
+    (:func:`distinct_colours`). Two combinations never share a grey, so a reader tells
+    ``blinatumomab+TKI`` from ``chemotherapy+TKI`` in the Sankey, the sunburst and the swimmer
+    plot alike.
 
     Parameters
     ----------
@@ -244,11 +299,13 @@ def therapy_colours(
         The index groups and their concept sets, in spec order.
     classes : Mapping
         The therapy classes and their concept sets, in spec order.
+    others : sequence of str, optional
+        Further therapies the figures draw (combinations), in the order to colour them.
 
     Returns
     -------
     dict of str to str
-        The colour of each class.
+        The colour of each class, then of each of ``others``.
 
     Examples
     --------
@@ -261,11 +318,35 @@ def therapy_colours(
         match = next((g for g, gsets in groups.items() if set(sets) & set(gsets)), None)
         if match is not None:
             out[name] = own[match]
-    free = [c for c in _THERAPY_PALETTE if c not in own.values()]
     rest = [name for name in classes if name not in out]
-    for k, name in enumerate(rest):
-        out[name] = free[k % len(free)]
-    return {name: out[name] for name in classes}
+    rest += [name for name in dict.fromkeys(others) if name not in classes]
+    out.update(zip(rest, distinct_colours(len(rest), list(own.values())), strict=True))
+    return {name: out[name] for name in dict.fromkeys([*classes, *rest])}
+
+
+def ink(fill: str) -> str:
+    """Return the colour of a text drawn on ``fill``: white or near-black, the more legible.
+
+    The one of the two with the higher contrast ratio (WCAG 2: ``(L1 + 0.05) / (L2 + 0.05)``
+    of the relative luminances) against the fill; a name on a sand or sky-blue box is then
+    written in black, on an indigo one in white.
+
+    Examples
+    --------
+    >>> ink("#0072B2"), ink("#DDCC77"), ink("#332288")
+    ('#fff', '#1a1a1a', '#fff')
+    """
+    if not (fill.startswith("#") and len(fill) == 7):
+        return "#fff"
+
+    def linear(channel: str) -> float:
+        c = int(channel, 16) / 255
+        return c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4
+
+    r, g, b = (linear(fill[i : i + 2]) for i in (1, 3, 5))
+    luminance = 0.2126 * r + 0.7152 * g + 0.0722 * b
+    # near-black #1a1a1a has a luminance of about 0.010
+    return "#fff" if 1.05 / (luminance + 0.05) >= (luminance + 0.05) / 0.06 else "#1a1a1a"
 
 
 def drawn_classes(panels: Sequence[Mapping[str, Any]], n_classes: int) -> list[int]:

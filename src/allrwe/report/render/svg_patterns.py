@@ -11,7 +11,13 @@ from collections.abc import Mapping
 from html import escape
 from typing import Any
 
-from allrwe.report.render.style import PALETTE, drawn_classes, nice_ticks, therapy_colour
+from allrwe.report.render.style import (
+    PALETTE,
+    drawn_classes,
+    ink,
+    nice_ticks,
+    therapy_colour,
+)
 from allrwe.report.render.svg_base import (
     _W,
     _Axes,
@@ -129,7 +135,9 @@ def _swimmer(figure_id: str, data: Mapping[str, Any]) -> str:
     left, right = 24.0, 110.0
     step_w = (_W - left - right) / max(1, steps)
     y += 24
-    body.append(_text(left + step_w * steps / 2, y, "Step after the index date", 11))
+    body.append(
+        _text(left + step_w * steps / 2, y, "Step of the pathway (1: at the index date)", 11)
+    )
     for k in range(steps):
         body.append(_text(left + step_w * (k + 0.5), y + 16, str(k + 1), 10))
     y += 28
@@ -146,7 +154,7 @@ def _swimmer(figure_id: str, data: Mapping[str, Any]) -> str:
                 )
                 fits = int((step_w - 8) / _width("x", 9))
                 name = str(step) if len(str(step)) <= fits else str(step)[: max(1, fits - 1)] + "…"
-                body.append(_text(x + 5, y + 12, name, 9, "start", fill="#fff"))
+                body.append(_text(x + 5, y + 12, name, 9, "start", fill=ink(fill)))
             body.append(_text(_W - 8, y + 12, lane["text"], 10, "end"))
             y += 20
         y += 8
@@ -302,7 +310,7 @@ def _sunburst(figure_id: str, data: Mapping[str, Any]) -> str:
             if span > 0.35:
                 mid, r = start + span / 2, (r0 + r1) / 2
                 x, y = cx + r * math.sin(mid), cy - r * math.cos(mid) + 4
-                body.append(_text(x, y, f"{totals[kid]:g}", 10, fill="#fff"))
+                body.append(_text(x, y, f"{totals[kid]:g}", 10, fill=ink(colour[kid[-1]])))
             draw(kid, start, start + span)
             start += span
 

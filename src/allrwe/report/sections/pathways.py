@@ -5,6 +5,8 @@ from __future__ import annotations
 import itertools
 from typing import Any
 
+import pandas as pd
+
 from allrwe.report._blocks import (
     Context,
     figure_colours,
@@ -18,7 +20,7 @@ from allrwe.report.figures import group_colour
 from allrwe.report.model import Block, Figure, Row, Section, Text
 from allrwe.results.model import POOLED_PREFIX
 
-__all__ = ["pathways_section", "swimmer_figure"]
+__all__ = ["pathway_therapies", "pathways_section", "swimmer_figure"]
 
 _O = "overall"
 
@@ -72,6 +74,29 @@ def _sankey_data(ctx: Context, group: str) -> tuple[dict[str, Any], list[Row]]:
         "colours": figure_colours(ctx, [s for p, _ in visible for s in p.split("-")]),
     }
     return data, [Row((shown(r[0]), r[1])) for r in rows]
+
+
+def pathway_therapies(frame: pd.DataFrame) -> list[str]:
+    """Return the therapies the pathway records name (a step's class or combination), sorted.
+
+    Each gets its own colour in every pattern figure
+    (:func:`allrwe.report.figures.therapy_colours`), combinations (``blinatumomab+tki``)
+    included. The pooled row and ``None`` (no therapy) name none.
+
+    Examples
+    --------
+    >>> frame = pd.DataFrame({"variable_level": ["a-b+c-d", "None", "a-e+c"]})
+    >>> pathway_therapies(frame)
+    ['a', 'b+c', 'd', 'e+c']
+    """
+    if frame.empty:
+        return []
+    paths = (
+        str(p)
+        for p in dict.fromkeys(frame["variable_level"].astype(str))
+        if p != "None" and not str(p).startswith(POOLED_PREFIX)
+    )
+    return sorted({step for path in paths for step in path.split("-")})
 
 
 def shown(path: str) -> str:
@@ -132,7 +157,8 @@ def swimmer_figure(ctx: Context, group: str) -> Figure | None:
     }
     caption = (
         f"Treatment sequences of group {group} by patient group (aggregated swimmer plot): a "
-        "lane per pathway, a box per step after the index date, persons (%) at the right. "
+        "lane per pathway, a box per step of the pathway (step 1: the therapy at the index "
+        "date, the index treatment alone or in a combination), persons (%) at the right. "
         f"Pathways of fewer than {max(1, ctx.min_cell_count)} persons, suppressed or pooled "
         "are not drawn."
     )
@@ -157,8 +183,19 @@ def no_pathway_figures(group: str, threshold: int) -> Text:
     )
 
 
-def pathways_section(ctx: Context) -> Section | None:
-    """Pathways per group: Sankey, sunburst, most frequent pathways, swimmer plot, table."""
+def _kept(keep_index: bool) -> str:
+    """Say whether the pathway rules may drop the index treatment (``pathways.keep_index``)."""
+    if keep_index:
+        return ", kept in every pathway"
+    return ", unless the pathway rules dropped it"
+
+
+def pathways_section(ctx: Context, *, keep_index: bool = True) -> Section | None:
+    """Pathways per group: Sankey, sunburst, most frequent pathways, swimmer plot, table.
+
+    ``keep_index`` is the spec's ``pathways.keep_index``: whether the first step of every
+    pathway is the index treatment, as the captions say.
+    """
     reason = ctx.view.not_available("pathways")
     if reason is not None:
         return Section("pathways", "Treatment pathways", (na_text("Pathways", reason),), (), False)
@@ -183,8 +220,8 @@ def pathways_section(ctx: Context) -> Section | None:
                 Figure(
                     f"sankey-{slug(g)}",
                     f"Treatment pathways of group {g} as a Sankey diagram: column k is the k-th "
-                    "step of the pathway from the index date (\u201cStopped\u201d: no further "
-                    "therapy), "
+                    "step of the pathway from the index date (column 1: the index treatment, "
+                    "alone or in a combination; \u201cStopped\u201d: no further therapy), "
                     "band widths are proportional to persons (published pathways only).",
                     "sankey",
                     data,
@@ -194,9 +231,11 @@ def pathways_section(ctx: Context) -> Section | None:
             blocks.append(
                 Figure(
                     f"sunburst-{slug(g)}",
-                    f"Treatment pathways of group {g} as a sunburst: the inner ring is the first "
-                    "therapy after the index date, each ring outwards the next; angles are "
-                    "proportional to persons (published pathways only).",
+                    f"Treatment pathways of group {g} as a sunburst: the inner ring is the "
+                    "first step of each pathway, the therapy at the index date (the index "
+                    f"treatment, alone or in a combination{_kept(keep_index)}); each ring "
+                    "outwards is the next therapy; angles are proportional to persons "
+                    "(published pathways only).",
                     "sunburst",
                     {
                         "paths": data["paths"],

@@ -277,7 +277,7 @@ def patterns_section(ctx: Context, spec: StudySpec) -> Section:
             _chemo_courses(ctx, spec),
             destinations_section(ctx, spec),
             _sequences(ctx),
-            pathways_section(ctx),
+            pathways_section(ctx, keep_index=spec.pathways.keep_index),
             _dose(ctx),
         )
         if s is not None
