@@ -218,8 +218,10 @@ def test_sankey_is_titled_and_names_its_nodes_over_every_bar():
     svg = svg_figure(Figure("sankey-blin", "t", "sankey", data))
     assert '<text x="20" y="18" font-size="14" text-anchor="start" font-weight="bold">' in svg
     assert ">Treatment pathways (Sankey), BLIN</text>" in svg
-    # every bar is drawn before the first name, so no bar covers a name
-    assert svg.rindex("<rect") < svg.index(">1. blinatumomab (120)</text>")
+    # every bar is drawn before the first name, so no bar covers a name; the columns are
+    # headed with their step, so a name leaves it out
+    assert svg.rindex("<rect") < svg.index(">blinatumomab (120)</text>")
+    assert ">Step 1</text>" in svg
     assert svg.count('paint-order="stroke" stroke="#fff"') == 4
 
 

@@ -98,7 +98,7 @@ def test_pathways_figure_uses_published_pathways_only(results, spec, meta):
     sankey = next(f for f in _blocks(section, Figure) if f.chart == "sankey")
     assert sankey.data["nodes"] == ["1. blinatumomab", "2. Stopped"]
     assert sankey.data["links"] == [{"source": 0, "target": 1, "value": 300}]
-    (table,) = _blocks(section, Table)
+    (table,) = (t for t in _blocks(section, Table) if t.id.startswith("table-pathways-"))
     assert [r.cells for r in table.rows] == [
         ("Blinatumomab", "300 (75.0%)"),
         ("None", "–"),

@@ -29,6 +29,7 @@ __all__ = [
     "has_withheld",
     "ink",
     "nice_ticks",
+    "sankey_sizes",
     "static_files",
     "therapy_colour",
     "therapy_colours",
@@ -347,6 +348,26 @@ def ink(fill: str) -> str:
     luminance = 0.2126 * r + 0.7152 * g + 0.0722 * b
     # near-black #1a1a1a has a luminance of about 0.010
     return "#fff" if 1.05 / (luminance + 0.05) >= (luminance + 0.05) / 0.06 else "#1a1a1a"
+
+
+def sankey_sizes(n_nodes: int, links: Sequence[Mapping[str, Any]]) -> list[float]:
+    """Return the persons of each Sankey node: the larger of what flows in and what flows out.
+
+    The first step has only outflows and ``Stopped`` only inflows; any other node has both,
+    equal when every pathway through it is drawn.
+
+    Examples
+    --------
+    >>> sankey_sizes(3, [{"source": 0, "target": 1, "value": 7}, {"source": 0, "target": 2,
+    ...                  "value": 5}])
+    [12.0, 7.0, 5.0]
+    """
+    flow_in = [0.0] * n_nodes
+    flow_out = [0.0] * n_nodes
+    for lk in links:
+        flow_out[int(lk["source"])] += float(lk["value"])
+        flow_in[int(lk["target"])] += float(lk["value"])
+    return [max(a, b) for a, b in zip(flow_in, flow_out, strict=True)]
 
 
 def drawn_classes(panels: Sequence[Mapping[str, Any]], n_classes: int) -> list[int]:

@@ -16,6 +16,7 @@ from allrwe.report.render.style import (
     drawn_classes,
     ink,
     nice_ticks,
+    sankey_sizes,
     therapy_colour,
 )
 from allrwe.report.render.svg_base import (
@@ -187,19 +188,89 @@ def _hbars(figure_id: str, data: Mapping[str, Any]) -> str:
     return _svg(bottom + 48, body, title or figure_id)
 
 
+#: the line height of a Sankey node's label (10 px text)
+_LABEL_LINE = 12.0
+
+
+def _bare(node: str) -> str:
+    """Return a Sankey node's therapy without its step number: ``"2. HSCT"`` is ``"HSCT"``."""
+    number, _, name = node.partition(". ")
+    return name if number.isdigit() and name else node
+
+
+def _node_label(node: str, persons: float, width: float, height: float) -> list[str]:
+    """Return the lines of a Sankey node's label that fit in ``width`` × ``height`` pixels.
+
+    ``"HSCT (106)"`` on one line, else the therapy and the count on two lines, else nothing:
+    the node then has its label in its hover text and in the table of nodes beside the
+    figure. The step number is left out (each column is headed with it).
+    """
+    one = [f"{_bare(node)} ({persons:g})"]
+    two = [_bare(node), f"({persons:g})"]
+    for lines in (one, two):
+        if height >= _LABEL_LINE * len(lines) and max(_width(t, 10) for t in lines) <= width:
+            return lines
+    return []
+
+
+def _sankey_labels(
+    nodes: list[str],
+    size: list[float],
+    column: list[int],
+    xpos: dict[int, float],
+    ypos: dict[int, float],
+    scale: float,
+) -> list[str]:
+    """Write each node's label after its bar where it overlaps no other label.
+
+    A label stays within its node's slot (the bar and half the gap to each neighbour, so
+    labels of one column never meet) and ends before the next column's bars (so labels of
+    two columns never meet); a white halo keeps it legible over the flows.
+    """
+    bar, pad = _SANKEY_BAR, _SANKEY_PAD
+    ends = {c: xpos[nxt] for c, nxt in zip(sorted(xpos), sorted(xpos)[1:], strict=False)}
+    out = []
+    for i, node in enumerate(nodes):
+        x, h = xpos[column[i]] + bar + 4, size[i] * scale
+        room = ends.get(column[i], _W) - x - 6
+        lines = _node_label(node, size[i], room, h + pad)
+        mid = ypos[i] + h / 2 + 4 - _LABEL_LINE * (len(lines) - 1) / 2
+        for k, line in enumerate(lines):
+            out.append(
+                _text(
+                    x,
+                    mid + _LABEL_LINE * k,
+                    line,
+                    10,
+                    "start",
+                    paint_order="stroke",
+                    stroke="#fff",
+                    stroke_width="3",
+                    stroke_linejoin="round",
+                )
+            )
+    return out
+
+
+#: width of a Sankey node's bar and gap between two nodes of a column, in pixels
+_SANKEY_BAR, _SANKEY_PAD = 12.0, 10.0
+
+
 def _sankey(figure_id: str, data: Mapping[str, Any]) -> str:
+    """Draw a Sankey diagram: a column per step of the pathways, a band per transition.
+
+    ``data``: ``title``, ``nodes`` (``"k. therapy"``: the therapy at step k), ``links``
+    (``source``, ``target``: node indices; ``value``: persons) and ``colours``. Each column is
+    headed with its step; node labels never overlap (:func:`_sankey_labels`); every node has
+    its step, therapy and persons in its hover text.
+    """
     nodes = [str(n) for n in data["nodes"]]
     links = list(data["links"])
     fills = _fills(data, nodes)
-    flow_in = [0.0] * len(nodes)
-    flow_out = [0.0] * len(nodes)
-    for lk in links:
-        flow_out[lk["source"]] += lk["value"]
-        flow_in[lk["target"]] += lk["value"]
-    size = [max(a, b) for a, b in zip(flow_in, flow_out, strict=True)]
+    size = sankey_sizes(len(nodes), links)
     column = [int(n.split(".")[0]) if n.split(".")[0].isdigit() else 1 for n in nodes]
     columns = sorted(set(column))
-    height, pad, bar = 420.0, 10.0, 12.0
+    height, pad, bar, top = 420.0, _SANKEY_PAD, _SANKEY_BAR, 26.0
     per_col = {c: [i for i in range(len(nodes)) if column[i] == c] for c in columns}
     scale = min(
         (height - pad * (len(ids) - 1)) / max(1e-9, sum(size[i] for i in ids))
@@ -209,13 +280,13 @@ def _sankey(figure_id: str, data: Mapping[str, Any]) -> str:
     xpos = {c: 20 + step * k for k, c in enumerate(columns)}
     ypos: dict[int, float] = {}
     for ids in per_col.values():
-        y = 10.0
+        y = top
         for i in ids:
             ypos[i] = y
             y += size[i] * scale + pad
     out_off = dict(ypos)
     in_off = dict(ypos)
-    body: list[str] = []
+    body = [_text(xpos[c], 12, f"Step {c}", 10, "start", fill="#555") for c in columns]
     for lk in sorted(links, key=lambda lk: (lk["source"], lk["target"])):
         s, t, w = lk["source"], lk["target"], lk["value"] * scale
         x0, x1 = xpos[column[s]] + bar, xpos[column[t]]
@@ -231,27 +302,13 @@ def _sankey(figure_id: str, data: Mapping[str, Any]) -> str:
         )
     for i in range(len(nodes)):
         x, h = xpos[column[i]], size[i] * scale
+        tip = f"step {column[i]}: {_bare(nodes[i])}, {size[i]:g} persons"
         body.append(
             f'<rect x="{_f(x)}" y="{_f(ypos[i])}" width="{_f(bar)}" height="{_f(max(h, 1))}" '
-            f'fill="{fills[i]}"/>'
+            f'fill="{fills[i]}"><title>{escape(tip)}</title></rect>'
         )
-    # names after every bar, with a white halo: legible where they lie over the next
-    # column's bars and flows
-    for i, name in enumerate(nodes):
-        x, h = xpos[column[i]], size[i] * scale
-        body.append(
-            _text(
-                x + bar + 4,
-                ypos[i] + h / 2 + 4,
-                f"{name} ({size[i]:g})",
-                10,
-                "start",
-                paint_order="stroke",
-                stroke="#fff",
-                stroke_width="3",
-                stroke_linejoin="round",
-            )
-        )
+    body += _sankey_labels(nodes, size, column, xpos, ypos, scale)
+    height += top - 10
     title = str(data.get("title", ""))
     if not title:
         return _svg(height + 20, body, figure_id)

@@ -16,8 +16,8 @@ from allrwe.report._blocks import (
     slug,
 )
 from allrwe.report._view import fmt_count_pct, level_sort_key
-from allrwe.report.figures import group_colour
-from allrwe.report.model import Block, Figure, Row, Section, Text
+from allrwe.report.figures import group_colour, sankey_sizes
+from allrwe.report.model import Block, Details, Figure, Row, Section, Text
 from allrwe.results.model import POOLED_PREFIX
 
 __all__ = ["pathway_therapies", "pathways_section", "swimmer_figure"]
@@ -97,6 +97,28 @@ def pathway_therapies(frame: pd.DataFrame) -> list[str]:
         if p != "None" and not str(p).startswith(POOLED_PREFIX)
     )
     return sorted({step for path in paths for step in path.split("-")})
+
+
+def sankey_nodes(ctx: Context, group: str, data: dict[str, Any]) -> Details:
+    """Tabulate the nodes of a Sankey diagram: step, therapy, persons (folded under it).
+
+    A node too small for its label to fit without overlapping another (a few persons, a long
+    combination name) is drawn without one; its label is in its hover text and here.
+    """
+    sizes = sankey_sizes(len(data["nodes"]), data["links"])
+    rows = []
+    for node, persons in zip(data["nodes"], sizes, strict=True):
+        step, _, therapy = str(node).partition(". ")
+        rows.append(Row((step, therapy, f"{persons:g}")))
+    table = make_table(
+        ctx,
+        f"table-sankey-{slug(group)}",
+        f"Nodes of the Sankey diagram of group {group}",
+        ("Step", "Therapy", "Persons"),
+        rows,
+        ("Nodes too small to be labelled in the figure have their label in its hover text.",),
+    )
+    return Details(f"Sankey nodes of group {group} (step, therapy, persons)", (table,))
 
 
 def shown(path: str) -> str:
@@ -228,6 +250,7 @@ def pathways_section(ctx: Context, *, keep_index: bool = True) -> Section | None
                     static=False,
                 )
             )
+            blocks.append(sankey_nodes(ctx, g, data))
             blocks.append(
                 Figure(
                     f"sunburst-{slug(g)}",
