@@ -114,7 +114,8 @@ class Context:
     """What every section builder reads: the records, the groups and the threshold.
 
     ``therapy_colours`` gives each therapy class its one colour in every figure
-    (:func:`allrwe.report.figures.therapy_colours`). ``hides_below`` is the threshold the
+    (:func:`allrwe.report.figures.therapy_colours`); ``pathway_settings`` are those the run
+    applied (``provenance.json``, ``settings.pathways``). ``hides_below`` is the threshold the
     counts were suppressed with (default ``min_cell_count``; 1 under ``suppression.policy:
     none``): at 1 every time of a curve is a published point.
     """
@@ -127,6 +128,7 @@ class Context:
         therapy_colours: Mapping[str, str] | None = None,
         *,
         hides_below: int | None = None,
+        pathway_settings: Mapping[str, object] | None = None,
     ) -> None:
         self.view = view
         self.groups = list(groups)
@@ -134,6 +136,8 @@ class Context:
         #: counts from 1 to this minus 1 were hidden (1 when the spec opts out of suppression)
         self.hides_below = min_cell_count if hides_below is None else hides_below
         self.therapy_colours = dict(therapy_colours or {})
+        #: the pathway settings of the run (its provenance), for the notes that explain them
+        self.pathway_settings = dict(pathway_settings or {})
 
     def group_size(self, group: str) -> Value:
         """Return the published size of an index group."""

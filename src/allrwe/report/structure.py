@@ -385,6 +385,7 @@ def build_report(results: ResultSet, spec: StudySpec, meta: ReportMeta) -> Repor
         meta.min_cell_count,
         colours,
         hides_below=spec.hides_below,
+        pathway_settings=meta.pathway_settings,
     )
     sections = (
         attrition_section(ctx),

@@ -139,6 +139,20 @@ def _cycle_rule(key: str, rule: Any) -> str:
     return key
 
 
+def _min_durations(settings: Mapping[str, Any]) -> str:
+    """Say which short records the pathway rules drop (a one-day CAR-T infusion among them)."""
+    era, post = settings.get("min_era_days"), settings.get("min_post_combination_days")
+    out = "" if era in (None, 0, "0") else f" Records lasting fewer than {era} days were dropped."
+    if post in (None, 0, "0"):
+        return out
+    kept = ", except a group's own index treatment" if settings.get("keep_names") else ""
+    return (
+        f"{out} Once any person's treatments overlapped, records shorter than {post} days "
+        f"(TreatmentPatterns' minimum duration after a combination) were dropped{kept}; so a "
+        "one-day record such as a CAR-T infusion is in no pathway where that minimum is above 0."
+    )
+
+
 def _patterns(spec: StudySpec, pathway_settings: Mapping[str, Any]) -> list[str]:
     p = spec.patterns
     lines = p.lines
@@ -174,7 +188,7 @@ def _patterns(spec: StudySpec, pathway_settings: Mapping[str, Any]) -> list[str]
             f"{s.get('combination_window_days')} "
             f"days forming combinations, filter “{s.get('filter')}”, at most "
             f"{s.get('max_path_length')} steps; {_keys(s.get('exit_names', ()), 'or')} ended a "
-            "pathway (exit events)."
+            f"pathway (exit events).{_min_durations(s)}"
         )
     return out
 

@@ -18,6 +18,7 @@ from allrwe.report._blocks import (
 from allrwe.report._view import fmt_count_pct, level_sort_key
 from allrwe.report.figures import group_colour, sankey_sizes
 from allrwe.report.model import Block, Details, Figure, Row, Section, Text
+from allrwe.report.sections.pathway_notes import missing_from_pathways
 from allrwe.results.model import POOLED_PREFIX
 
 __all__ = ["pathway_therapies", "pathways_section", "swimmer_figure"]
@@ -237,6 +238,9 @@ def pathways_section(ctx: Context, *, keep_index: bool = True) -> Section | None
     ]
     for g in groups:
         data, rows = _sankey_data(ctx, g)
+        missing = missing_from_pathways(ctx, g)
+        if missing is not None:
+            blocks.append(missing)
         if data["links"]:
             blocks.append(
                 Figure(
