@@ -90,13 +90,57 @@ def _pieces(ax: Any, c: Mapping[str, Any], exact: bool, colour: str, style: str)
         ax.plot(dots_x, dots_y, color=colour, **_WITHHELD)
 
 
+#: font size of a curve figure's legend, points; its rows are 1.5 lines apart, and it stands
+#: this many font sizes above the plot
+_LEGEND_SIZE, _LEGEND_GAP = 8.0, 0.8
+#: margins of a curve figure without legend rows, inches: above the plot (title), below
+_TOP_IN, _BOTTOM_IN = 0.6, 0.55
+
+
+def legend_grid(names: Sequence[str], width_in: float) -> tuple[int, int]:
+    """Return the ``(columns, rows)`` of a legend of ``names`` laid out in ``width_in`` inches.
+
+    The legend of a curve figure stands above the plot, under its title, in as many columns
+    as fit (each a key of 2 em, a gap of 0.8 em and the longest name at about 0.55 em a
+    character of DejaVu Sans; 2 em between columns), so it covers no curve however many
+    strata it names.
+
+    Examples
+    --------
+    >>> legend_grid(["ND: consolidation", "ND: induction", "R/R: consolidation",
+    ...              "R/R: re-induction", "steps withheld (dotted)"], 6.0)
+    (3, 2)
+    >>> legend_grid(["BLIN"], 6.0)
+    (1, 1)
+    """
+    if not names:
+        return 0, 0
+    em = _LEGEND_SIZE / 72.0
+    column = (2.0 + 0.8) * em + 0.55 * em * max(len(str(n)) for n in names)
+    columns = max(1, min(len(names), int((width_in + 2.0 * em) // (column + 2.0 * em))))
+    return columns, math.ceil(len(names) / columns)
+
+
 def _curves(fig: MplFigure, data: Mapping[str, Any]) -> None:
     risk = data.get("risk") or {"times": [], "rows": []}
     rows = [r for r in risk["rows"] if any(v for v in r["values"])]
-    grid = fig.add_gridspec(2, 1, height_ratios=[4.0, 0.6 + 0.35 * max(1, len(rows))], hspace=0.45)
-    ax = fig.add_subplot(grid[0])
     curves = [c for c in data["curves"] if len(c["x"]) > 1]
     exact = bool(data.get("exact"))
+    keys = [str(c["name"]) for c in curves] + (
+        [WITHHELD_KEY] if has_withheld(curves, exact) else []
+    )
+    width, height = (float(v) for v in fig.get_size_inches())
+    # from the plot's left edge to the figure's right one
+    columns, lines = legend_grid(keys, width * (1.0 - fig.subplotpars.left) - 0.1)
+    # the legend gets rows of its own above the plot, which keeps its size: the figure grows
+    legend_in = (lines * 1.5 + _LEGEND_GAP) * _LEGEND_SIZE / 72.0 if lines else 0.0
+    fig.set_size_inches(width, height + legend_in)
+    fig.subplots_adjust(
+        top=1.0 - (_TOP_IN + legend_in) / (height + legend_in),
+        bottom=_BOTTOM_IN / (height + legend_in),
+    )
+    grid = fig.add_gridspec(2, 1, height_ratios=[4.0, 0.6 + 0.35 * max(1, len(rows))], hspace=0.45)
+    ax = fig.add_subplot(grid[0])
     colours: dict[str, str] = {}
     for i, c in enumerate(curves):
         colour, dash = curve_style(c, i)
@@ -124,11 +168,21 @@ def _curves(fig: MplFigure, data: Mapping[str, Any]) -> None:
     ax.set_ylabel(data["ylabel"])
     ax.set_xlabel(data["xlabel"])
     if data.get("title"):
-        ax.set_title(str(data["title"]), loc="left", fontsize=11, fontweight="bold")
+        pad = 6.0 + legend_in * 72.0  # points: the title stands above the legend's rows
+        ax.set_title(str(data["title"]), loc="left", fontsize=11, fontweight="bold", pad=pad)
     if has_withheld(curves, exact):
         ax.plot([], [], color="#555", label=WITHHELD_KEY, **_WITHHELD)
     if curves:
-        ax.legend(frameon=False, loc="best")
+        # above the plot, where it covers no curve (a stratified figure has up to 5 keys)
+        ax.legend(
+            frameon=False,
+            loc="lower left",
+            bbox_to_anchor=(0.0, 1.0),
+            ncols=columns,
+            fontsize=_LEGEND_SIZE,
+            borderaxespad=_LEGEND_GAP,
+            borderpad=0.0,
+        )
     table = fig.add_subplot(grid[1], sharex=ax)
     table.set_axis_off()
     table.set_ylim(-0.5, max(1, len(rows)) - 0.5)
