@@ -72,3 +72,21 @@ def test_the_answer_is_that_of_a_fresh_attack():
     again = fresh.safe(second, trial)[1]
     assert again is not None
     assert again.report.leaks == found.report.leaks
+
+
+def test_the_attack_of_every_record_confirms_a_move_that_publishes_many_counts():
+    # Table 2's columns published again in one go are confirmed by one attack of every
+    # record: blocks are those of the repair's state, and counts published can write rows
+    # that join two of them. Ph+ women (3) hidden with Ph+ men (5); publishing Ph- women
+    # (9) beside the 12 women gives 12 - 9 = 3 away, whatever the blocks say
+    records = sex_by_ph()
+    base = np.array([False, True, True, False, True, True, False, True, True])
+    trials, _ = _trials(records, base)
+    shown_ph_minus = base.copy()
+    shown_ph_minus[[1, 7]] = False  # the 12 women and Ph- women's 9
+    assert trials.whole(base, base)
+    assert not trials.whole(shown_ph_minus, base)
+    # the women alone protect nothing more than the strata beside them: no new leak
+    shown_women = base.copy()
+    shown_women[1] = False
+    assert trials.whole(shown_women, base)
