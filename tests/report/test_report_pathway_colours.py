@@ -18,6 +18,7 @@ from allrwe.report.labels import relabel_section
 from allrwe.report.model import Figure
 from allrwe.report.sections.pathways import pathway_therapies, pathways_section
 from allrwe.results import make_records
+from allrwe.spec import PatternsSpec
 
 #: published pathways of BLIN in the seed 001 example
 SEED001_BLIN = {
@@ -30,14 +31,8 @@ SEED001_BLIN = {
     "blinatumomab-hsct": 106,
 }
 _GROUPS = {"BLIN": ["blinatumomab"]}
-_CLASSES = {
-    "chemotherapy": ["chemotherapy"],
-    "tki": ["tki"],
-    "hsct": ["allo_hsct"],
-    "car_t": ["car_t"],
-    "blinatumomab": ["blinatumomab"],
-    "inotuzumab": ["inotuzumab_ozogamicin"],
-}
+#: the default therapy classes of a study spec (``patterns.therapy_classes``)
+_CLASSES = PatternsSpec().therapy_classes
 
 
 def pathway_records(paths: dict[str, int], group: str = "BLIN") -> pd.DataFrame:

@@ -550,24 +550,22 @@ def test_destinations_after_a_cycle_count_do_not_give_the_hidden_counts_away():
         rows.append(("destinations", "cycles", "4", "destination", level, n, "after4"))
     frame = pd.DataFrame(rows, columns=["analysis", "sn", "sl", "variable", "level", "n", "margin"])
     den = frame.groupby(["analysis", "sl"])["n"].transform("sum")
+    cells = {
+        "analysis": frame["analysis"].tolist(),
+        "group": "BLIN",
+        "strata_name": frame["sn"].tolist(),
+        "strata_level": frame["sl"].tolist(),
+        "variable": frame["variable"].tolist(),
+        "variable_level": frame["level"].tolist(),
+    }
     counts = make_records(
-        analysis=frame["analysis"].tolist(),
-        group="BLIN",
-        strata_name=frame["sn"].tolist(),
-        strata_level=frame["sl"].tolist(),
-        variable=frame["variable"].tolist(),
-        variable_level=frame["level"].tolist(),
+        **cells,
         estimate_name="count",
         value=frame["n"].astype(float).tolist(),
         margin=frame["margin"].tolist(),
     )
     percentages = make_records(
-        analysis=frame["analysis"].tolist(),
-        group="BLIN",
-        strata_name=frame["sn"].tolist(),
-        strata_level=frame["sl"].tolist(),
-        variable=frame["variable"].tolist(),
-        variable_level=frame["level"].tolist(),
+        **cells,
         estimate_name="percentage",
         estimate_type="percentage",
         value=(100.0 * frame["n"] / den).tolist(),

@@ -22,6 +22,7 @@ __all__ = [
     "ESTIMATE_TYPES",
     "KEY_COLUMNS",
     "MARGIN_SEPARATOR",
+    "PAIR_SEPARATOR",
     "POOLED_PREFIX",
     "ROW_ID_COLUMNS",
     "TOTAL_PREFIX",
@@ -47,6 +48,8 @@ ROW_ID_COLUMNS = (*KEY_COLUMNS, "estimate_name")
 COLUMNS = (*ROW_ID_COLUMNS, "estimate_type", "value", "suppressed", "margin")
 #: the estimate types; only ``count`` cells are subject to small-cell suppression
 ESTIMATE_TYPES = ("count", "numeric", "percentage", "date", "character")
+#: separates the two groups a comparison record (an SMD) is computed from: ``"A vs B"``
+PAIR_SEPARATOR = " vs "
 #: separates several margin keys in the ``margin`` column
 MARGIN_SEPARATOR = "|"
 #: marks a margin token naming the margin a count cell is the published total of

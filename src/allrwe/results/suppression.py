@@ -27,7 +27,7 @@ import pandas as pd
 from allrwe.errors import ResultsError
 from allrwe.results.complementary import HEADLINE_WEIGHT, OVERALL_WEIGHT, headlines
 from allrwe.results.margins import Margin, parse_margins, protect_margins, table_index
-from allrwe.results.model import KEY_COLUMNS, ResultSet, count_rows
+from allrwe.results.model import KEY_COLUMNS, PAIR_SEPARATOR, ResultSet, count_rows
 from allrwe.results.provenance import SuppressionSummary
 from allrwe.results.republish import republish_headlines
 
@@ -172,10 +172,6 @@ class _Hiding:
     def __call__(self, count_suppressed: np.ndarray) -> np.ndarray:
         """Flag every record hidden with ``count_suppressed`` (linked records and SMDs)."""
         return self.linked(count_suppressed) | self.comparisons(count_suppressed)
-
-
-#: separates the two groups a comparison record (an SMD) is computed from: ``"A vs B"``
-PAIR_SEPARATOR = " vs "
 
 
 #: rounds of attack and repair :func:`suppress` runs at most

@@ -11,6 +11,7 @@ import pandas as pd
 from allrwe.analyses.baseline.records import NOT_AVAILABLE, OVERALL, PERSONS
 from allrwe.analyses.baseline.table import ANALYSIS
 from allrwe.analyses.baseline.variables import VARIABLE_LABELS
+from allrwe.results.model import PAIR_SEPARATOR
 
 __all__ = ["RANGE_LABEL", "table_one"]
 
@@ -185,7 +186,7 @@ def table_one(
     if order is not None:
         rec = _reordered(rec, order)
     names = {**VARIABLE_LABELS, **(labels or {})}
-    is_pair = rec["group"].astype(str).str.contains(" vs ", regex=False).to_numpy()
+    is_pair = rec["group"].astype(str).str.contains(PAIR_SEPARATOR, regex=False).to_numpy()
     found = list(dict.fromkeys(rec.loc[~is_pair, "group"].astype(str)))
     groups = [g for g in found if g != OVERALL] + ([OVERALL] if OVERALL in found else [])
     pairs = list(dict.fromkeys(rec.loc[is_pair, "group"].astype(str)))

@@ -47,6 +47,7 @@ from allrwe.analyses.records import WITHHELD_ESTIMATES, significant
 from allrwe.cohort import Cohort
 from allrwe.io.source import CdmSource
 from allrwe.io.vocabulary import Vocabulary
+from allrwe.results.model import PAIR_SEPARATOR
 from allrwe.spec import StudySpec
 
 __all__ = ["ANALYSIS", "summarise_baseline"]
@@ -181,7 +182,7 @@ def _smd_cells(
     min_cell_count: int,
 ) -> list[Cell]:
     a, b = pair
-    key = _Key(f"{a} vs {b}", *stratum)
+    key = _Key(f"{a}{PAIR_SEPARATOR}{b}", *stratum)
     sa, sb = summaries[a], summaries[b]
     if var.unavailable and set(var.levels) <= set(var.unavailable):
         return []

@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import pandas as pd
 
+from allrwe.results.model import PAIR_SEPARATOR
+
 __all__ = ["NO_VALUE_LEVELS", "SMD_NO_VALUE_NOTE", "no_value_smds", "nobody_with_a_value"]
 
 #: levels that hold the persons without a value: ``unknown`` (categories), ``missing``
@@ -98,6 +100,6 @@ def no_value_smds(records: pd.DataFrame) -> pd.Series:
         records.loc[smd, "variable"].astype(str),
         strict=True,
     ):
-        groups = pair.split(" vs ")
+        groups = pair.split(PAIR_SEPARATOR)
         mask[i] = len(groups) == 2 and all((g, sn, sl, var) in empty for g in groups)
     return mask

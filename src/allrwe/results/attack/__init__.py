@@ -57,6 +57,7 @@ from allrwe.results.attack.system import (
     _System,
 )
 from allrwe.results.attack.tables import _attrition, _margins, _nested, _rates, _strata
+from allrwe.results.model import PAIR_SEPARATOR
 
 if TYPE_CHECKING:
     from allrwe.results.published import FigureNumber
@@ -316,10 +317,6 @@ def blocks(records: pd.DataFrame, system: _System) -> np.ndarray:
     )
     _, labels = connected_components(graph.tocsr(), directed=False)
     return np.asarray(labels[:n])
-
-
-#: separates the two groups of a comparison record (an SMD): ``"A vs B"``
-PAIR_SEPARATOR = " vs "
 
 
 def expose(

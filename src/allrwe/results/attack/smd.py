@@ -15,6 +15,7 @@ from allrwe.results.attack.system import (
     _System,
     _tol,
 )
+from allrwe.results.model import PAIR_SEPARATOR
 
 
 def _smd_value(first: np.ndarray, second: np.ndarray) -> float:
@@ -36,9 +37,9 @@ def _smd(system: _System, numeric: dict[Cell, dict[str, float]]) -> None:
     """Pin hidden counts that alone reproduce a published SMD (a constraint per count)."""
     for cell, values in numeric.items():
         smd = values.get("smd")
-        if smd is None or cell[0] != "baseline" or " vs " not in cell[1]:
+        if smd is None or cell[0] != "baseline" or PAIR_SEPARATOR not in cell[1]:
             continue
-        groups = cell[1].split(" vs ")
+        groups = cell[1].split(PAIR_SEPARATOR)
         if len(groups) != 2:
             continue
         if cell[5] != _OVERALL:
