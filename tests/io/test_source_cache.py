@@ -99,6 +99,31 @@ def test_cache_rows_matches_any_of_several_columns(
     assert set(cond.loc[by_source, "condition_source_concept_id"]) == {ICD_C91}
 
 
+@pytest.mark.parametrize(
+    "ids", [[ALL_B], [ICD_C91], [ALL_B, ICD_C91], [BLIN]], ids=["std", "src", "both", "none"]
+)
+def test_cache_rows_by_several_columns_keeps_the_rows_of_their_or(
+    src: KeptRows, frames: dict[str, pd.DataFrame], ids: list[int]
+) -> None:
+    # DuckDB scans only the columns that hold an id; the rows are those of the OR of all
+    cond = frames["condition_occurrence"]
+    kept = src.cache_rows("condition_occurrence", match=COND_MATCH, ids=ids, columns=COND_COLUMNS)
+    hit = cond["condition_concept_id"].isin(ids) | cond["condition_source_concept_id"].isin(ids)
+    assert kept.rows == int(hit.sum())
+    assert kept.columns == tuple(COND_MATCH)
+    want = sorted(cond.loc[hit, "condition_occurrence_id"].tolist())
+    assert _kept_ids(src, "condition_occurrence", "condition_occurrence_id") == want
+
+
+def test_columns_with_ids_leaves_out_later_columns_without_an_id(src: KeptRows) -> None:
+    table = src.table("condition_occurrence")
+    searched = src._columns_with_ids(table, COND_MATCH, [ALL_B])
+    assert searched == ["condition_concept_id"]  # no source concept is ALL_B
+    assert src._columns_with_ids(table, COND_MATCH, [ICD_C91]) == COND_MATCH
+    assert src._columns_with_ids(table, COND_MATCH[::-1], [BLIN]) == COND_MATCH[::-1][:1]
+    assert src._columns_with_ids(table, COND_MATCH[:1], [ICD_C91]) == COND_MATCH[:1]
+
+
 def test_covers(src: KeptRows) -> None:
     kept = src.cache_rows(
         "drug_exposure", match=["drug_concept_id"], ids=[BLIN, INO], columns=["drug_concept_id"]

@@ -33,6 +33,10 @@ __all__ = ["PERSON_TABLES", "CachedRows", "KeptRows", "rows_for_persons"]
 #: the tables :meth:`KeptRows.cache_kept_persons_rows` keeps rows of, by person
 PERSON_TABLES = ("person", "observation_period", "death")
 
+#: kinds of source whose engine (DuckDB) prunes a scan by a one-column filter: there
+#: :meth:`KeptRows.cache_rows` first asks which searched columns hold an id at all
+_PRUNING_KINDS = frozenset({"duckdb", "parquet"})
+
 
 @dataclass
 class KeptRows:
@@ -149,11 +153,32 @@ class KeptRows:
             raise ValueError("cache_rows needs at least one id")
         table = self.source.table(name)
         wanted = sorted(ids)
-        cond = functools.reduce(operator.or_, [table[c].isin(wanted) for c in match])
+        searched = self._columns_with_ids(table, match, wanted)
+        cond = functools.reduce(operator.or_, [table[c].isin(wanted) for c in searched])
         self.release(name)
         cached, rows = self._materialise(name, table.filter(cond).select(*columns))
         self._cached[key] = CachedRows(cached, tuple(match), frozenset(ids), rows)
         return self._cached[key]
+
+    def _columns_with_ids(
+        self, table: ibis.Table, match: Sequence[str], wanted: list[int]
+    ) -> list[str]:
+        # DuckDB pushes a filter on one column into its scan, which then skips the row groups
+        # whose statistics exclude the ids (a source concept column of zeros, say); an OR of
+        # two columns it evaluates after decoding every kept column of every row. A column
+        # other than the first that holds none of the ids adds no row to the OR and is left
+        # out: the same rows, in the same order. (The first is kept without asking: asking
+        # costs what a scan pruned by it costs.)
+        if len(match) < 2 or self.kind not in _PRUNING_KINDS:
+            return list(match)
+        try:
+            return [match[0]] + [
+                c
+                for c in match[1:]
+                if int(self.source.execute(table.filter(table[c].isin(wanted)).limit(1).count()))
+            ]
+        except Exception:  # the scan itself reports what the engine cannot read
+            return list(match)
 
     def cache_persons_rows(self, name: str, persons: ibis.Table) -> CachedRows:
         """Keep the rows of ``name`` whose ``person_id`` is in ``persons`` (an expression here).
