@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import pytest
 
 from allrwe.analyses.baseline.records import Cell, add_margins, cells_frame
-from allrwe.analyses.baseline.table import variable_arrays
+from allrwe.analyses.baseline.statistics import smd_categorical
+from allrwe.analyses.baseline.table import _smd_cells, variable_arrays
 from allrwe.analyses.baseline.units import UnitValues
 from allrwe.analyses.baseline.variables import BaselineVariable, categorical
 
@@ -75,3 +77,30 @@ def test_margins_clean_the_separator_and_link_groups_and_strata() -> None:
         "|total:baseline/groups/overall=overall/persons=overall/count"
         "|total:baseline/overall/strata:set/ting/persons=overall/count"
     )
+
+
+def _smd(var: BaselineVariable, a: list[float], b: list[float]) -> list[float]:
+    summaries = {"A": np.array(a), "B": np.array(b)}
+    sizes = {"A": int(sum(a)), "B": int(sum(b))}
+    cells = _smd_cells(var, ("A", "B"), ("overall", "overall"), summaries, sizes, 5)
+    return [float(c.value) for c in cells]
+
+
+def test_smd_of_a_variable_nobody_has_is_not_estimable_never_0() -> None:
+    cns = categorical("cns_involvement", ["yes", "no", "unknown"], "unknown")
+    # everybody of both groups unknown: the formula's 0.0 would read as "balanced"
+    assert np.isnan(_smd(cns, [0, 0, 12], [0, 0, 9])).all()
+    # somebody has a value: the SMD over all levels, unknown included
+    assert _smd(cns, [6, 0, 6], [0, 0, 9]) == [
+        pytest.approx(smd_categorical([0.5, 0, 0.5], [0, 0, 1]))
+    ]
+    # a default that is a value ("no"): nobody with CNS involvement is balanced, SMD 0
+    no = categorical("cns_involvement", ["yes", "no"], "no")
+    assert _smd(no, [0, 12], [0, 9]) == [0.0]
+    genes = BaselineVariable("genetic_features", "multi", ("x", "y", "unknown"), "unknown")
+    assert np.isnan(_smd(genes, [0, 0, 12], [0, 0, 9])).all()
+    assert len(_smd(genes, [0, 0, 12], [0, 0, 9])) == 3
+    recorded = BaselineVariable(
+        "genetic_features", "multi", ("x", "none recorded"), "none recorded"
+    )
+    assert _smd(recorded, [0, 12], [0, 9]) == [0.0, 0.0]

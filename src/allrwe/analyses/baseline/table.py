@@ -173,6 +173,23 @@ def _withheld(counts: Sequence[float], min_cell_count: int) -> bool:
     return any(1 <= c < min_cell_count for c in counts)
 
 
+#: the level of a categorical variable that holds the persons without a value
+NO_VALUE_LEVEL = "unknown"
+
+
+def _without_value(var: BaselineVariable, *counts: np.ndarray) -> bool:
+    """Whether nobody of the groups compared has a value: all are in :data:`NO_VALUE_LEVEL`.
+
+    Both distributions are then "100 % unknown" and the formula gives 0, which would read
+    as "balanced": the SMD is not estimable (NaN), as for a continuous variable nobody has.
+    A variable whose default level is a value ("no", "none recorded") is never so.
+    """
+    if var.default != NO_VALUE_LEVEL or var.default not in var.levels:
+        return False
+    known = [i for i, level in enumerate(var.levels) if level != var.default]
+    return all(not np.asarray(c, dtype="float64")[known].any() for c in counts)
+
+
 def _smd_cells(
     var: BaselineVariable,
     pair: tuple[str, str],
@@ -191,9 +208,12 @@ def _smd_cells(
         smd = float("nan") if hidden else smd_continuous(sa.mean, sa.sd, sb.mean, sb.sd)
         return [key.cell(var.name, OVERALL, "smd", "numeric", smd)]
     ca, cb = np.asarray(sa, dtype="float64"), np.asarray(sb, dtype="float64")
+    unknown = _without_value(var, ca, cb)
     if var.kind != "multi":
         hidden = _withheld([*ca, *cb], min_cell_count)
-        smd = float("nan") if hidden else smd_categorical(proportions(ca), proportions(cb))
+        smd = (
+            float("nan") if hidden or unknown else smd_categorical(proportions(ca), proportions(cb))
+        )
         return [key.cell(var.name, OVERALL, "smd", "numeric", smd)]
     cells = []
     for level, xa, xb in zip(var.levels, ca, cb, strict=True):
@@ -201,7 +221,7 @@ def _smd_cells(
             continue
         pa = np.array([sizes[a] - xa, xa])
         pb = np.array([sizes[b] - xb, xb])
-        hidden = _withheld([*pa, *pb], min_cell_count)
+        hidden = _withheld([*pa, *pb], min_cell_count) or unknown
         smd = float("nan") if hidden else smd_categorical(proportions(pa), proportions(pb))
         cells.append(key.cell(var.name, level, "smd", "numeric", smd))
     return cells

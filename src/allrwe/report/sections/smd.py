@@ -4,8 +4,9 @@ The baseline analysis computes the SMD of a categorical variable over all its le
 ``unknown`` included. When every person of both groups is ``unknown`` (claims record no
 bone-marrow blasts, CNS involvement, MRD or genetics), the two distributions are the same
 (100 % unknown) and the formula gives 0.000, which reads as "balanced". Nothing is known
-about the variable in either group, so its SMD is not estimable: the report shows NE. The
-records are left as published; only what the report draws from them changes.
+about the variable in either group, so its SMD is not estimable: the analysis records NaN
+(``allrwe.analyses.baseline.table``) and the report shows NE with a note. The report decides
+from the published counts, so an output folder written with 0.0 there reads the same.
 """
 
 from __future__ import annotations
