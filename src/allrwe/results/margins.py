@@ -371,7 +371,7 @@ class _Programmes:
 
     Each programme minimises an objective of its own over the same rows and bounds, in one
     of two sessions (:class:`allrwe.results.highs.Session`): capped (every unknown at most
-    :data:`_CAP`, only to make a spreading programme bounded) or not. A session starts each
+    :data:`_CAP`, only to make a pushing programme bounded) or not. A session starts each
     programme from the last one's optimal basis, which spares HiGHS its set-up and most of
     its steps; only the optimal values decide, and they are those of a programme solved
     alone (the optimal point may be another, which only changes what later points spare).
@@ -425,29 +425,9 @@ def _highest(i: int, programmes: _Programmes, seen: _Seen) -> float | None:
     return float(-high.fun)
 
 
-#: programmes with random objectives run first on a large system: each optimum is a vertex that
-#: differs from the true values in many unknowns at once, proving them free together
-_SPREAD_PROGRAMMES = 4
-_SPREAD_FROM = 12
+#: the upper bound of every unknown in a pushing programme (only to make it bounded: an
+#: unknown at the cap is simply free)
 _CAP = 1e7
-
-
-def _spread(programmes: _Programmes, seen: _Seen) -> None:
-    """Add the optima of a few programmes with random positive objectives to ``seen``.
-
-    Run only where at least :data:`_SPREAD_FROM` unknowns are still to decide: the optima
-    only spare programmes of single unknowns, never change what is found pinned.
-    """
-    size = programmes.size
-    rng = np.random.default_rng(size)  # fixed by the system's size: runs are deterministic
-    for k in range(_SPREAD_PROGRAMMES):
-        # alternately pull the unknowns down and push them up (capped, so that a programme
-        # has an optimum; an unknown at the cap is simply free)
-        sign = 1.0 if k % 2 == 0 else -1.0
-        objective = sign * np.asarray(rng.uniform(0.1, 1.0, size), dtype=np.float64)
-        found = programmes.minimize(objective, capped=True)
-        if found.status == 0:
-            seen.add(found.x)
 
 
 def _push_apart(programmes: _Programmes, seen: _Seen, todo: list[int]) -> None:
@@ -481,7 +461,7 @@ def _pinned(
     points that differ already prove that the margins leave an unknown free. Cells of tables
     hidden whole are left out (nothing more can be hidden for them) unless ``whole``.
 
-    With ``first_only``, the first cell to decide is decided before any spreading: a table
+    With ``first_only``, the first cell to decide is decided before any pushing apart: a table
     whose pinned cell is not protected yet by the complements hidden so far meets it again
     first (cells before it stay free as more is hidden), and two programmes tell.
     """
@@ -497,8 +477,6 @@ def _pinned(
         if first is not None and _fixed(first, programmes, seen, margins):
             state.free.update(c for i, c in enumerate(cells) if seen.varies(i))
             return [cells[first]]
-    if len(skip) - sum(skip) >= _SPREAD_FROM:
-        _spread(programmes, seen)
     _push_apart(programmes, seen, [i for i, s in enumerate(skip) if not s])
     pinned = []
     for i, cell in enumerate(cells):
