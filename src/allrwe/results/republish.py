@@ -410,7 +410,7 @@ class _Trials:
         counts: np.ndarray,
         cache: dict[bytes, Any] | None,
     ) -> None:
-        from allrwe.results.attack import expose  # deferred: SciPy's solvers
+        from allrwe.results.attack import Layout, expose  # deferred: SciPy's solvers
 
         self.expose = expose
         self.cache = {} if cache is None else cache
@@ -421,10 +421,14 @@ class _Trials:
         self.attacked = pd.concat([records, totals], ignore_index=True)
         self.every = np.concatenate([values, totals["value"].to_numpy(dtype="float64")])
         self.own = np.arange(len(self.attacked)) < self.n  # without the implicit totals
+        #: what the attacker reads of each record that no hiding changes (read once)
+        self.layout = Layout.of(self.attacked)
         #: attacks already run, by the records attacked and what is hidden of them
         self.seen: dict[bytes, Exposure] = {}
         published = self.published(self.hidden(counts))
-        self.blocks = expose(published, min_cell_count, cache=self.cache, with_blocks=True).blocks
+        self.blocks = expose(
+            published, min_cell_count, cache=self.cache, with_blocks=True, layout=self.layout
+        ).blocks
 
     def attack(self, hidden: np.ndarray, part: np.ndarray) -> Exposure:
         """Attack the records of ``part`` with ``hidden`` hidden (each state attacked once).
@@ -435,8 +439,14 @@ class _Trials:
         """
         key = np.packbits(part).tobytes() + np.packbits(hidden & part).tobytes()
         if key not in self.seen:
-            published = self.published(hidden)[part]
-            self.seen[key] = self.expose(published, self.min_cell_count, cache=self.cache)
+            rows = np.flatnonzero(part)
+            # the layout holds every other column: the attack reads the values by row
+            published = pd.DataFrame(
+                {"value": np.where(hidden, np.nan, self.every)[rows]}, index=rows
+            )
+            self.seen[key] = self.expose(
+                published, self.min_cell_count, cache=self.cache, layout=self.layout
+            )
         return self.seen[key]
 
     def published(self, hidden: np.ndarray) -> pd.DataFrame:

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+from collections import defaultdict
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, overload
 
@@ -137,6 +138,7 @@ class _Hiding:
         self.keys = list(zip(*(records[c].astype(str).tolist() for c in columns), strict=True))
         group = records["group"].astype(str)
         self.pairs = np.flatnonzero(group.str.contains(PAIR_SEPARATOR, regex=False).to_numpy())
+        self._uses = _comparison_uses(self.keys, self.pairs.tolist())
 
     def linked(self, count_suppressed: np.ndarray) -> np.ndarray:
         """Flag the non-count records that share the key of a hidden count."""
@@ -153,25 +155,44 @@ class _Hiding:
         out = np.zeros(len(self.keys), dtype=bool)
         if not len(self.pairs) or not count_suppressed.any():
             return out
-        hidden = [self.keys[i] for i in np.flatnonzero(count_suppressed).tolist()]
-        by_variable = {k[:5] for k in hidden}
-        by_level = set(hidden)
-        for i in self.pairs.tolist():
-            analysis, name, level, group, variable, var_level = self.keys[i]
-            for member in group.split(PAIR_SEPARATOR):
-                base = (analysis, name, level, member)
-                uses_all = var_level == "overall" and (*base, variable) in by_variable
-                if (
-                    uses_all
-                    or (*base, variable, var_level) in by_level
-                    or (*base, "persons") in by_variable
-                ):
-                    out[i] = True
+        out[self.pairs] = (self._uses @ count_suppressed.astype(np.int64)) > 0
         return out
 
     def __call__(self, count_suppressed: np.ndarray) -> np.ndarray:
         """Flag every record hidden with ``count_suppressed`` (linked records and SMDs)."""
         return self.linked(count_suppressed) | self.comparisons(count_suppressed)
+
+
+def _comparison_uses(keys: list[tuple[str, ...]], pairs: list[int]) -> Any:
+    """Return which records each comparison record (row ``pairs[k]``) is computed from.
+
+    A sparse matrix, a row per comparison and a column per record: the records of its
+    variable in either group (all levels for the variable's own row, ``variable_level``
+    ``overall``; the same level otherwise) and the persons of either group, in the same
+    analysis and stratum (see :meth:`_Hiding.comparisons`).
+    """
+    from scipy import sparse  # deferred, as the solvers
+
+    by_variable: dict[tuple[str, ...], list[int]] = defaultdict(list)
+    by_level: dict[tuple[str, ...], list[int]] = defaultdict(list)
+    for j, key in enumerate(keys):
+        by_variable[key[:5]].append(j)
+        by_level[key].append(j)
+    rows: list[int] = []
+    columns: list[int] = []
+    for k, i in enumerate(pairs):
+        analysis, name, level, group, variable, var_level = keys[i]
+        used: set[int] = set()
+        for member in group.split(PAIR_SEPARATOR):
+            base = (analysis, name, level, member)
+            if var_level == "overall":
+                used.update(by_variable.get((*base, variable), ()))
+            used.update(by_level.get((*base, variable, var_level), ()))
+            used.update(by_variable.get((*base, "persons"), ()))
+        rows += [k] * len(used)
+        columns += sorted(used)
+    data = np.ones(len(rows), dtype=np.int64)
+    return sparse.csr_array((data, (rows, columns)), shape=(len(pairs), len(keys)))
 
 
 #: rounds of attack and repair :func:`suppress` runs at most
@@ -255,8 +276,11 @@ def _harden(
     left: no constraint of the attacker joins two blocks, so the others stand as attacked.
     When those find no leak, one attack of every record confirms it (or goes on repairing).
     """
-    from allrwe.results.attack import expose  # deferred: SciPy's solvers
+    from allrwe.results.attack import Layout, expose  # deferred: SciPy's solvers
 
+    # the attacks read the rows of ``attacked`` by position: what no hiding changes, once
+    attacked = records.reset_index(drop=True)
+    layout = Layout.of(attacked)
     is_count = (records["estimate_type"] == "count").to_numpy()
     index = count_rows(records)
     labels = _Labels(records)
@@ -270,23 +294,25 @@ def _harden(
     leaky: set[int] = set()  # blocks with a leak at their last attack
     for _ in range(MAX_REPAIR_ROUNDS):
         hidden = counts | with_counts(counts)
-        shown = records.assign(value=np.where(hidden, np.nan, values))
+        shown = attacked.assign(value=np.where(hidden, np.nan, values))
         if blocks is None or before is None:
-            found = expose(shown, min_cell_count, cache=cache, with_blocks=True)
+            found = expose(shown, min_cell_count, cache=cache, with_blocks=True, layout=layout)
             assert found.blocks is not None
             blocks = found.blocks
             touched = set(blocks.tolist())
         else:
             touched = set(blocks[hidden != before].tolist()) | leaky
             part = np.isin(blocks, sorted(touched))
-            found = expose(shown[part], min_cell_count, cache=cache)
+            rows = np.flatnonzero(part)  # the layout holds every column but the values
+            values_shown = pd.DataFrame({"value": shown["value"].to_numpy()[rows]}, index=rows)
+            found = expose(values_shown, min_cell_count, cache=cache, layout=layout)
         before = hidden
         leaky = (leaky - touched) | _leaky_blocks(found, index, blocks)
         if not leaky and len(touched) < len(set(blocks.tolist())):
             # the attacks of the changed blocks have missed a leak the whole attack finds
             # (tests/results/test_results_harden.py): attack everything once more (the
             # cache holds every component that did not change) before "no leak" is taken
-            found = expose(shown, min_cell_count, cache=cache)
+            found = expose(shown, min_cell_count, cache=cache, layout=layout)
             leaky = _leaky_blocks(found, index, blocks)
         if not leaky:
             return counts

@@ -52,6 +52,7 @@ from allrwe.results.attack.system import (
     NESTED_RESPONSE,
     Cell,
     Key,
+    Layout,
     _base,
     _load,
     _System,
@@ -68,6 +69,7 @@ __all__ = [
     "NESTED_RESPONSE",
     "AttackReport",
     "Exposure",
+    "Layout",
     "Leak",
     "attack",
     "blocks",
@@ -78,9 +80,9 @@ __all__ = [
 
 
 def _build(
-    records: pd.DataFrame, report: pd.DataFrame | None = None
+    records: pd.DataFrame, report: pd.DataFrame | None = None, layout: Layout | None = None
 ) -> tuple[_System, dict[Cell, dict[str, float]]]:
-    system, numeric, counts = _load(records)
+    system, numeric, counts = _load(records, layout)
     _add_report(system, numeric, report)
     _margins(system, counts)
     _strata(system, counts)
@@ -168,6 +170,7 @@ def _attack(
     min_cell_count: int,
     report: pd.DataFrame | None,
     cache: dict[bytes, Any] | None = None,
+    layout: Layout | None = None,
 ) -> tuple[AttackReport, _System, set[int]]:
     """Run the attack; return its report, the system and the leaked variables.
 
@@ -175,7 +178,7 @@ def _attack(
     component met again, unchanged, is not solved again.
     """
     started = time.perf_counter()
-    system, numeric = _build(records, report)
+    system, numeric = _build(records, report, layout)
     _smd(system, numeric)
     leaks: list[Leak] = []
     leaked: set[int] = set()
@@ -325,12 +328,16 @@ def expose(
     *,
     cache: dict[bytes, Any] | None = None,
     with_blocks: bool = False,
+    layout: Layout | None = None,
 ) -> Exposure:
     """Attack ``records``; return the leaks, the constraints behind them and, if asked, blocks.
 
-    See :func:`exposing` (the layers) and :func:`blocks` (``with_blocks``).
+    See :func:`exposing` (the layers) and :func:`blocks` (``with_blocks``). ``layout``: the
+    :class:`~allrwe.results.attack.system.Layout` of the table whose rows ``records`` are (by
+    index labels, with other values), read once for many attacks of it; only the index and
+    the ``value`` column of ``records`` are then read (every column for ``with_blocks``).
     """
-    found, system, leaked = _attack(records, min_cell_count, None, cache)
+    found, system, leaked = _attack(records, min_cell_count, None, cache, layout)
     keys = tuple((system.origin.get(k, k[0]), *k[1:]) for k in (system.keys[j] for j in leaked))
     labels = blocks(records, system) if with_blocks else None
     return Exposure(found, _layers(system, leaked), tuple(sorted(keys)), labels)

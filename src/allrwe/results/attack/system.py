@@ -9,10 +9,11 @@ from __future__ import annotations
 import math
 import re
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from allrwe.results.model import KEY_COLUMNS
@@ -198,25 +199,105 @@ def _base(analysis: str) -> str:
     return analysis.removesuffix(_COUNT_SUFFIX)
 
 
+class Counts(list[tuple[Key, str]]):
+    """The count records of an attack, as (key, margin), with what is derived from them alone.
+
+    ``memo`` keeps, by name, what a constraint family derives from the keys and margins
+    only (never from values): the same rows attacked again with other counts hidden reuse
+    it (:meth:`Layout.counts`).
+    """
+
+    def __init__(self, items: Iterable[tuple[Key, str]] = ()) -> None:
+        super().__init__(items)
+        self.memo: dict[str, Any] = {}
+
+    def derived(self, name: str, make: Callable[[Counts], Any]) -> Any:
+        """Return ``make(self)``, made once per name."""
+        if name not in self.memo:
+            self.memo[name] = make(self)
+        return self.memo[name]
+
+
+@dataclass(frozen=True)
+class Layout:
+    """What the attacker reads of each record that hiding counts never changes.
+
+    The repair attacks subsets of one records table hundreds of times, each with other
+    counts hidden; each record's key, the analysis it is recorded in, whether it is a count
+    and its margins are read once here, and an attack reads only the values of the rows it
+    is given (by their index labels, positions in the table the layout was read from).
+
+    Parameters
+    ----------
+    keys : list of Key
+        Each record's key (its analysis without the ``_counts`` suffix).
+    origin : list of str or None
+        The analysis as recorded, where it differs from the key's.
+    is_count : list of bool
+        Whether the record is a count.
+    margins : list of str
+        Each record's ``margin``.
+    """
+
+    keys: list[Key]
+    origin: list[str | None]
+    is_count: list[bool]
+    margins: list[str]
+    _parts: dict[bytes, Counts] = field(default_factory=dict, compare=False, repr=False)
+
+    def counts(self, rows: list[int]) -> Counts:
+        """Return the count records of ``rows``, the same object for the same rows."""
+        key = np.asarray(rows, dtype=np.int64).tobytes()
+        found = self._parts.get(key)
+        if found is None:
+            found = Counts((self.keys[i], self.margins[i]) for i in rows if self.is_count[i])
+            self._parts[key] = found
+        return found
+
+    @classmethod
+    def of(cls, records: pd.DataFrame) -> Layout:
+        """Read the layout of ``records`` (the positions of its rows are those read)."""
+        names = [*KEY_COLUMNS, "estimate_name", "estimate_type", "margin"]
+        # plain Python lists: iterating Arrow-backed columns row by row is slow
+        columns = [records[c].astype(object).tolist() for c in names]
+        keys: list[Key] = []
+        origin: list[str | None] = []
+        is_count: list[bool] = []
+        margins: list[str] = []
+        for a, g, sn, sl, v, vl, en, et, margin in zip(*columns, strict=True):
+            key: Key = (_base(str(a)), str(g), str(sn), str(sl), str(v), str(vl), str(en))
+            keys.append(key)
+            origin.append(str(a) if key[0] != a else None)
+            is_count.append(et == "count")
+            margins.append(str(margin))
+        return cls(keys, origin, is_count, margins)
+
+
 def _load(
-    records: pd.DataFrame,
-) -> tuple[_System, dict[Cell, dict[str, float]], list[Any]]:
+    records: pd.DataFrame, layout: Layout | None = None
+) -> tuple[_System, dict[Cell, dict[str, float]], Counts]:
+    """Read ``records`` into a system: hidden counts as unknowns, the rest as values.
+
+    With ``layout`` (:meth:`Layout.of` of the table ``records`` was selected from, by index
+    labels), only the index and the ``value`` column of ``records`` are read.
+    """
+    if layout is None:
+        layout, rows = Layout.of(records), list(range(len(records)))
+    else:
+        rows = records.index.tolist()
     system = _System()
     numeric: dict[Cell, dict[str, float]] = defaultdict(dict)
-    counts = []
-    names = [*KEY_COLUMNS, "estimate_name", "estimate_type", "value", "margin"]
-    # plain Python lists: iterating Arrow-backed columns row by row is slow
-    columns = [records[c].astype(object).tolist() for c in names]
-    for a, g, sn, sl, v, vl, en, et, value, margin in zip(*columns, strict=True):
-        key: Key = (_base(str(a)), str(g), str(sn), str(sl), str(v), str(vl), str(en))
-        if key[0] != a:
-            system.origin[key] = str(a)
-        if et == "count":
-            if isinstance(value, float) and math.isnan(value):
+    keys, origin, is_count = layout.keys, layout.origin, layout.is_count
+    values = records["value"].to_numpy(dtype="float64").tolist()
+    for i, value in zip(rows, values, strict=True):
+        key, recorded = keys[i], origin[i]
+        if recorded is not None:
+            system.origin[key] = recorded
+        if is_count[i]:
+            if math.isnan(value):
                 system.new_var(key, hidden=True)
             else:
-                system.value[key] = float(value)
-            counts.append((key, str(margin)))
-        elif not (isinstance(value, float) and math.isnan(value)):
-            numeric[key[:6]][key[6]] = float(value)
-    return system, numeric, counts
+                system.value[key] = value
+        elif not math.isnan(value):
+            numeric[key[:6]][key[6]] = value
+    return system, numeric, layout.counts(rows)

@@ -14,13 +14,20 @@ from allrwe.results.attack.system import (
     NESTED_RESPONSE,
     SUBSET_RESPONSE,
     Cell,
+    Counts,
     Key,
     _System,
     _tol,
 )
 
 
-def _margins(system: _System, counts: list[tuple[Key, str]]) -> None:
+def _margins(system: _System, counts: Counts) -> None:
+    for terms in counts.derived("margins", _margin_terms):
+        system.eq(terms, "margin")
+
+
+def _margin_terms(counts: Counts) -> list[list[tuple[float, Key]]]:
+    """Return each declared margin as terms: its members minus its total."""
     members: dict[str, list[Key]] = defaultdict(list)
     totals: dict[str, list[Key]] = defaultdict(list)
     for key, margin in counts:
@@ -29,9 +36,11 @@ def _margins(system: _System, counts: list[tuple[Key, str]]) -> None:
                 totals[token[len("total:") :]].append(key)
             else:
                 members[token].append(key)
-    for token, keys in members.items():
-        for total in totals.get(token, []):
-            system.eq([(1.0, k) for k in keys] + [(-1.0, total)], "margin")
+    return [
+        [(1.0, k) for k in keys] + [(-1.0, total)]
+        for token, keys in members.items()
+        for total in totals.get(token, [])
+    ]
 
 
 def _not_partitions(
@@ -53,7 +62,24 @@ def _not_partitions(
     return broken
 
 
-def _strata(system: _System, counts: list[tuple[Key, str]]) -> None:
+def _strata(system: _System, counts: Counts) -> None:
+    by_item, overall = counts.derived("strata", _strata_items)
+    broken = _not_partitions(system, by_item, overall)
+    pooled = counts.derived("pooled", _pooled)
+    for item, strata in by_item.items():
+        total = overall.get(item)
+        if total is None:
+            continue
+        for sn, keys in strata.items():
+            a, g, v, _, en = item
+            if (a, g, sn) not in broken and (a, g, v, en, sn) not in pooled:
+                system.eq([(1.0, k) for k in keys] + [(-1.0, total)], "strata")
+
+
+def _strata_items(
+    counts: Counts,
+) -> tuple[dict[tuple[str, ...], dict[str, list[Key]]], dict[tuple[str, ...], Key]]:
+    """Return each item's counts by stratification and its overall count."""
     by_item: dict[tuple[str, ...], dict[str, list[Key]]] = defaultdict(lambda: defaultdict(list))
     overall: dict[tuple[str, ...], Key] = {}
     for key, _ in counts:
@@ -65,16 +91,7 @@ def _strata(system: _System, counts: list[tuple[Key, str]]) -> None:
             overall[item] = key
         else:
             by_item[item][sn].append(key)
-    broken = _not_partitions(system, by_item, overall)
-    pooled = _pooled(counts)
-    for item, strata in by_item.items():
-        total = overall.get(item)
-        if total is None:
-            continue
-        for sn, keys in strata.items():
-            a, g, v, _, en = item
-            if (a, g, sn) not in broken and (a, g, v, en, sn) not in pooled:
-                system.eq([(1.0, k) for k in keys] + [(-1.0, total)], "strata")
+    return by_item, overall
 
 
 def _pooled(counts: list[tuple[Key, str]]) -> set[tuple[str, ...]]:
@@ -141,11 +158,9 @@ def _partitions(counts: list[tuple[Key, str]]) -> dict[tuple[str, ...], list[Key
     return out
 
 
-def _rates(
-    system: _System, numeric: dict[Cell, dict[str, float]], counts: list[tuple[Key, str]]
-) -> None:
+def _rates(system: _System, numeric: dict[Cell, dict[str, float]], counts: Counts) -> None:
     shared = _shared_denominators(system, numeric)
-    partitions = _partitions(counts)
+    partitions = counts.derived("partitions", _partitions)
     summed: set[tuple[str, ...]] = set()
     for cell, values in numeric.items():
         pct = values.get("percentage")
