@@ -168,6 +168,7 @@ def _split(
     columns_kept = columns_order[keep[labels[columns_order]]]
     # the kept rows and columns, each component a block on the diagonal
     block = a[rows_kept][:, columns_kept].tocsr()
+    data, indices, indptr = block.data, block.indices, block.indptr
     row_start = np.cumsum(np.concatenate([[0], np.diff(row_bounds) * keep]))
     column_start = np.cumsum(np.concatenate([[0], np.diff(column_bounds) * keep]))
     with_rows = keep & (np.diff(row_bounds) > 0)
@@ -177,8 +178,14 @@ def _split(
         c0, c1 = int(column_start[label]), int(column_start[label + 1])
         r = rows_kept[r0:r1]
         columns = columns_kept[c0:c1]
+        # a component's rows hold only its columns: its block is a run of the CSR arrays
+        start, stop = indptr[r0], indptr[r1]
+        part = sparse.csr_matrix(
+            (data[start:stop], indices[start:stop] - c0, indptr[r0 : r1 + 1] - start),
+            shape=(r1 - r0, c1 - c0),
+        )
         yield _Component(
-            block[r0:r1, c0:c1].tocsr(),
+            part,
             low[r],
             high[r],
             columns,

@@ -167,16 +167,19 @@ class _System:
         coefs: dict[int, float] = {}
         const = 0.0
         known: list[Key] = []
-        var, value = self.var, self.value
+        var_of, value_of = self.var.get, self.value.get
         for coef, key in terms:
-            j = var.get(key)
-            if j is not None:
-                coefs[j] = coefs.get(j, 0.0) + float(coef)
-            elif key in value:
-                const += coef * value[key]
+            j = var_of(key)
+            if j is None:
+                value = value_of(key)
+                if value is None:
+                    return  # a record the folder does not hold: no constraint
+                const += coef * value
                 known.append(key)
+            elif j in coefs:
+                coefs[j] += coef
             else:
-                return  # a record the folder does not hold: no constraint
+                coefs[j] = float(coef)
         if 0.0 in coefs.values():
             coefs = {j: c for j, c in coefs.items() if c != 0.0}
         if not coefs:
