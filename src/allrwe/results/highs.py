@@ -181,6 +181,21 @@ class Session:
         self._args = (a, row_lower, row_upper, lower, upper)
         self._highs: Any = None
 
+    def bounds(self, lower: np.ndarray, upper: np.ndarray) -> None:
+        """Give every variable new bounds; the rows stay, and so does the last basis.
+
+        The next programme starts from the last optimal basis, as after a new objective
+        (HiGHS repairs a basis the new bounds make infeasible); its optimal value is that of
+        the programme solved alone with these bounds.
+        """
+        a, row_lower, row_upper, _, _ = self._args
+        lower = np.asarray(lower, dtype=np.float64)
+        upper = np.asarray(upper, dtype=np.float64)
+        self._args = (a, row_lower, row_upper, lower, upper)
+        if self._highs is not None and _LOADED:
+            columns = np.arange(lower.size, dtype=np.int32)
+            self._highs.changeColsBounds(lower.size, columns, lower, upper)
+
     def minimize(self, c: np.ndarray) -> Solution:
         """Minimise ``c @ x`` over the session's rows and bounds."""
         if not _LOADED:  # pragma: no cover - depends on the SciPy build

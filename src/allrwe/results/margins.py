@@ -383,6 +383,25 @@ class _Programmes:
         self.floor = np.asarray(floor, dtype=np.float64)
         self.size = int(a.shape[1])
         self._sessions: dict[bool, Session] = {}
+        #: unknowns fixed at a value (:meth:`fix`): their bounds are that value
+        self._fixed = np.zeros(self.size, dtype=bool)
+        self._at = np.zeros(self.size)
+
+    def _bounds(self, capped: bool) -> tuple[np.ndarray, np.ndarray]:
+        upper = np.full(self.size, _CAP if capped else np.inf)
+        lower = np.where(self._fixed, self._at, self.floor)
+        return lower, np.where(self._fixed, self._at, upper)
+
+    def fix(self, fixed: np.ndarray, at: np.ndarray) -> None:
+        """Fix the unknowns of ``fixed`` at their values ``at``; free the others again.
+
+        A cell published again is an unknown fixed at its value: the programmes are those of
+        the system without it (its value moved to the right-hand side), over the same rows.
+        """
+        self._fixed = np.asarray(fixed, dtype=bool)
+        self._at = np.where(self._fixed, at, 0.0)
+        for capped, session in self._sessions.items():
+            session.bounds(*self._bounds(capped))
 
     def minimize(self, objective: np.ndarray, *, capped: bool = False) -> Solution:
         """Minimise ``objective @ x`` over the rows and floors (every unknown capped or not)."""
@@ -391,8 +410,7 @@ class _Programmes:
             # deferred: only tables with several margins need HiGHS
             from allrwe.results.highs import Session
 
-            upper = np.full(self.size, _CAP if capped else np.inf)
-            session = Session(self.a, self.b, self.b, self.floor, upper)
+            session = Session(self.a, self.b, self.b, *self._bounds(capped))
             self._sessions[capped] = session
         return session.minimize(objective)
 
@@ -472,6 +490,20 @@ def _pinned(
     seen.add(_true_point(state, margins, cells, a, b, floor))
     skip = [c in state.free or (state.may_be_zero[c] and not whole) for c in cells]
     programmes = _Programmes(a, b, floor)
+    return _decide(state, margins, cells, programmes, seen, skip, first_only=first_only)
+
+
+def _decide(
+    state: _State,
+    margins: list[Margin],
+    cells: list[int],
+    programmes: _Programmes,
+    seen: _Seen,
+    skip: list[bool],
+    *,
+    first_only: bool,
+) -> list[int]:
+    """Return the cells not skipped whose lowest and highest values agree (see :func:`_pinned`)."""
     if first_only:
         first = next((i for i, s in enumerate(skip) if not s and not seen.varies(i)), None)
         if first is not None and _fixed(first, programmes, seen, margins):
@@ -572,15 +604,49 @@ def _protect_table(state: _State, table: list[Margin], labels: Sequence[str] | N
     # Cells the margins fix anyway protect nothing; publish them (others' ranges stay the same).
     state.suppressed[pinned] = False
     state.free.clear()
+    check = _PublishingBack(state, table)
     for cell in sorted(cells, key=lambda c: (-state._weight(c), -state.values[c], c)):
         if state.primary[cell] or not state.suppressed[cell]:
             continue
         state.suppressed[cell] = False
         state.free.clear()
-        if any(state.at_risk(m) for m in state.cell_margins[cell]) or _pinned(
-            state, table, first_only=True
-        ):
+        if any(state.at_risk(m) for m in state.cell_margins[cell]) or check.pinned(state):
             state.suppressed[cell] = True
+
+
+class _PublishingBack:
+    """The exact check of one table while its hidden cells are published again one by one.
+
+    ``pinned(state)`` tells what ``_pinned(state, table, first_only=True)`` tells, over one
+    system for the whole loop: the cells hidden when it starts stay its unknowns, and a
+    cell published again is an unknown fixed at its value (:meth:`_Programmes.fix`), so the
+    programmes of each state start from the last optimal basis instead of from scratch.
+    """
+
+    def __init__(self, state: _State, table: list[Margin]) -> None:
+        self.table = table
+        self.cells, a, b = _equations(state, table)
+        n_extra = a.shape[1] - len(self.cells)
+        self.extra = n_extra
+        cells = self.cells
+        self.floor = np.concatenate(
+            [np.where(state.may_be_zero[cells], 0.0, 1.0), np.ones(n_extra)]
+        )
+        self.true = _true_point(state, table, cells, a, b, self.floor)
+        self.at = np.concatenate([np.nan_to_num(state.values[cells]), np.zeros(n_extra)])
+        self.programmes = _Programmes(a, b, self.floor)
+
+    def pinned(self, state: _State) -> bool:
+        """Whether the margins pin a hidden cell of the table in ``state`` (see above)."""
+        cells = self.cells
+        shown = np.concatenate([~state.suppressed[cells], np.zeros(self.extra, dtype=bool)])
+        self.programmes.fix(shown, self.at)
+        seen = _Seen(self.floor)
+        seen.add(self.true)
+        skip = [
+            bool(shown[i]) or c in state.free or state.may_be_zero[c] for i, c in enumerate(cells)
+        ]
+        return bool(_decide(state, self.table, cells, self.programmes, seen, skip, first_only=True))
 
 
 def protect_margins(
