@@ -72,3 +72,22 @@ def test_a_session_warm_starts_to_the_same_optima(seed: int) -> None:
             assert session.minimize(c).fun == pytest.approx(
                 _by_milp(c, a, low, high, lower, upper)[1], abs=1e-7
             )
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3, 4, 6, 7])
+def test_new_bounds_keep_the_rows_and_give_the_optima_of_a_fresh_solve(seed: int) -> None:
+    c, a, low, high, lower, upper = _programme(seed)
+    session = highs.Session(a, low, high, lower, upper)
+    session.minimize(c)  # a basis to start the next programmes from
+    rng = np.random.default_rng(seed)
+    for _ in range(6):  # fix some variables at values, free the others again
+        fixed = rng.random(a.shape[1]) < 0.3
+        at = rng.uniform(0.0, 10.0, a.shape[1])
+        new_lower, new_upper = np.where(fixed, at, lower), np.where(fixed, at, upper)
+        session.bounds(new_lower, new_upper)
+        for sign in (1.0, -1.0):
+            expected = _by_milp(sign * c, a, low, high, new_lower, new_upper)
+            found = session.minimize(sign * c)
+            assert found.status == expected[0]
+            if expected[0] == 0:
+                assert found.fun == pytest.approx(expected[1], abs=1e-6)

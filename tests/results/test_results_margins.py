@@ -348,3 +348,36 @@ def test_a_later_pass_over_a_table_hidden_whole_keeps_its_hidden_zeros_possible(
     out = protect_margins(values, primary, margins, 5, hidden=whole)
     # nothing more to hide, nothing published: b is 1 - a with a hidden and possibly 0 .. 1
     assert out.tolist() == whole.tolist()
+
+
+def test_publishing_back_over_one_system_pins_what_a_fresh_check_pins():
+    # _protect_table publishes hidden cells back one by one; the check over one system
+    # (cells published again fixed at their values) must tell what _pinned tells each time
+    rng = random.Random(23)
+    decided = pinned = 0
+    for _ in range(120):
+        values, fields, hidden = _random_case(rng)
+        hidden &= values > 0  # a fallback hides the non-zero cells
+        state = _state(values, fields, hidden)
+        table = list(state.margins.values())
+        if not table or not hidden.any():
+            continue
+        try:
+            check = margins_module._PublishingBack(state, table)
+        except ResultsError:
+            continue
+        for cell in np.flatnonzero(hidden).tolist():
+            state.suppressed[cell] = False
+            state.free.clear()
+            try:
+                fresh = bool(_pinned(state, table, first_only=True))
+            except ResultsError:
+                continue
+            state.free.clear()
+            assert check.pinned(state) == fresh
+            decided += 1
+            pinned += fresh
+            if fresh and rng.random() < 0.7:
+                state.suppressed[cell] = True  # hidden again, as the fallback does
+    assert decided > 200
+    assert pinned > 20
