@@ -13,8 +13,9 @@ import numpy as np
 import pandas as pd
 
 from allrwe.results import ResultSet, make_records, suppress
-from allrwe.results.attack import _build, attack, blocks, expose
+from allrwe.results.attack import Layout, _build, attack, blocks, expose
 from allrwe.results.attack.smd import _smd
+from allrwe.results.suppression import _Hiding
 from disclosure_cases import stratum_chain_records
 
 BEST = {"CR": 10, "CRh": 2, "CRi": 3, "NE": 2, "NR": 5}
@@ -156,3 +157,42 @@ def test_suppressing_tables_together_equals_suppressing_each_alone():
     shown = together.set_index(["analysis", "group", "variable", "variable_level", "estimate_name"])
     # the SMD of a group with a hidden count is hidden with it
     assert np.isnan(shown.loc[("baseline", "INO vs BLIN", "ph_status", "overall", "smd"), "value"])
+
+
+def test_an_attack_by_layout_reads_the_values_only_and_finds_the_same():
+    # the repair attacks subsets of one table with a Layout read once: given only the
+    # values of the rows (by index label), it must find what an attack of the full rows finds
+    records = _records().records.reset_index(drop=True)
+    layout = Layout.of(records)
+    counts = (records["estimate_type"] == "count").to_numpy()
+    rng = np.random.default_rng(3)
+    values = records["value"].to_numpy(dtype="float64")
+    labels = expose(records, 5, with_blocks=True).blocks
+    assert labels is not None
+    for _ in range(4):
+        hidden = counts & (rng.random(len(records)) < 0.4)
+        shown = records.assign(value=np.where(hidden, np.nan, values))
+        for label in sorted(set(labels.tolist())):
+            rows = np.flatnonzero(labels == label)
+            plain = expose(shown.iloc[rows], 5)
+            only = pd.DataFrame({"value": shown["value"].to_numpy()[rows]}, index=rows)
+            by_layout = expose(only, 5, layout=layout)
+            assert by_layout.leaked == plain.leaked
+            assert by_layout.report.leaks == plain.report.leaks
+            assert by_layout.report.recovered == plain.report.recovered
+            assert by_layout.report.n_constraints == plain.report.n_constraints
+            # the same rows again, other counts hidden: what is derived from keys is reused
+            assert layout.counts(rows.tolist()) is layout.counts(rows.tolist())
+
+
+def test_smds_are_hidden_with_every_count_they_are_computed_from():
+    records = _records().records.reset_index(drop=True)
+    hiding = _Hiding(records)
+    smd = (records["estimate_name"] == "smd").to_numpy()
+    level = records["variable_level"].astype(str).to_numpy()
+    group = records["group"].astype(str).to_numpy()
+    for i in np.flatnonzero((records["estimate_type"] == "count").to_numpy()).tolist():
+        hidden = np.zeros(len(records), dtype=bool)
+        hidden[i] = True
+        uses = records["analysis"].iloc[i] == "baseline" and group[i] in ("INO", "BLIN")
+        assert hiding.comparisons(hidden)[smd].tolist() == [uses], (group[i], level[i])
