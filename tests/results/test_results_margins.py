@@ -381,3 +381,19 @@ def test_publishing_back_over_one_system_pins_what_a_fresh_check_pins():
                 state.suppressed[cell] = True  # hidden again, as the fallback does
     assert decided > 200
     assert pinned > 20
+
+
+def test_a_table_is_named_hidden_whole_only_as_the_output_hides_it():
+    # the warning reads the final flags: a repair round may hide a table whole and a later
+    # step publish some of its cells again; a table without a zero is never "hidden whole"
+    values, fields = _two_way([[11, 2], [9, 0]], totals=False)
+    margins = parse_margins(fields, values)
+    every = np.ones(len(values), dtype=bool)
+    assert margins_module.hidden_whole_tables(every, values, margins) == [
+        "the margins 'col0' and 3 linked to it"
+    ]
+    some = every.copy()
+    some[0] = False  # 11 published again
+    assert margins_module.hidden_whole_tables(some, values, margins) == []
+    full, full_fields = _two_way([[11, 2], [9, 4]], totals=False)
+    assert margins_module.hidden_whole_tables(every, full, parse_margins(full_fields, full)) == []

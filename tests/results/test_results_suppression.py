@@ -419,7 +419,7 @@ def test_margins_that_disclose_whatever_nonzero_is_hidden_hide_the_zeros_too(
     # then r0c0 = 11 and the 2 follow. The run does not stop: the zero is hidden as well, and
     # the 2 can then be anything from 0 to 2.
     rs = _two_way([[11, 2], [9, 0]], totals=False)
-    caplog.set_level(logging.WARNING, logger="allrwe.results.margins")
+    caplog.set_level(logging.WARNING, logger="allrwe.results")
     out = suppress(rs)
     assert _levels(out.records) == ["r0c0", "r0c1", "r1c0", "r1c1"]
     # the table is named by one margin, not by the list of all of them

@@ -55,6 +55,7 @@ __all__ = [
     "Margin",
     "PinCheck",
     "TableIndex",
+    "hidden_whole_tables",
     "parse_margins",
     "protect_margins",
     "table_index",
@@ -590,9 +591,11 @@ def _protect_table(state: _State, table: list[Margin], labels: Sequence[str] | N
         state.may_be_zero[cells] = True
         pinned = _pinned(state, table, whole=True)
         small = [c for c in pinned if state.primary[c]]
-        logger.warning(
-            "%s: every cell of the table, zeros included, is hidden so that a small "
-            "count cannot be worked out from the totals%s",
+        # a step of the protection: the attack and repair that follow hide what still gives
+        # a count away, and the run tells which tables its output hides whole
+        # (hidden_whole_tables)
+        logger.debug(
+            "%s: every cell of the table, zeros included, is hidden%s",
             _table_name(table),
             f" (totals published elsewhere still fix {_record_name(labels, small[0])!r})"
             if small
@@ -647,6 +650,38 @@ class _PublishingBack:
             bool(shown[i]) or c in state.free or state.may_be_zero[c] for i, c in enumerate(cells)
         ]
         return bool(_decide(state, self.table, cells, self.programmes, seen, skip, first_only=True))
+
+
+def hidden_whole_tables(
+    hidden: np.ndarray, values: np.ndarray, margins: dict[str, Margin]
+) -> list[str]:
+    """Name the tables whose every cell, zeros included, ``hidden`` hides.
+
+    A table is hidden whole only where its margins would give a small count away from the
+    totals even with every non-zero cell hidden (:func:`protect_margins`); later steps may
+    publish some of its cells again, so this reads the final flags.
+
+    Parameters
+    ----------
+    hidden : numpy.ndarray of bool
+        The counts hidden in the output.
+    values : numpy.ndarray
+        The values of all records.
+    margins : dict of str to Margin
+        From :func:`parse_margins`.
+
+    Returns
+    -------
+    list of str
+        Each such table named by :func:`_table_name`.
+    """
+    filled = np.nan_to_num(values, nan=0.0)
+    out = []
+    for table in _group_margins(list(margins.values()), lambda _: True):
+        cells = np.array(sorted({c for m in table for c in m.cells()}), dtype=np.int64)
+        if hidden[cells].all() and (filled[cells] == 0).any():
+            out.append(_table_name(table))
+    return out
 
 
 def protect_margins(

@@ -27,7 +27,13 @@ import pandas as pd
 
 from allrwe.errors import ResultsError
 from allrwe.results.complementary import HEADLINE_WEIGHT, OVERALL_WEIGHT, headlines
-from allrwe.results.margins import Margin, parse_margins, protect_margins, table_index
+from allrwe.results.margins import (
+    Margin,
+    hidden_whole_tables,
+    parse_margins,
+    protect_margins,
+    table_index,
+)
 from allrwe.results.model import KEY_COLUMNS, PAIR_SEPARATOR, ResultSet, count_rows
 from allrwe.results.provenance import SuppressionSummary
 from allrwe.results.republish import republish_headlines
@@ -485,6 +491,12 @@ def suppress(
             cache,
             columns=column_counts(records),
         )
+        for name in hidden_whole_tables(counts, values, margins):
+            logger.warning(
+                "%s: every cell of the table, zeros included, is hidden so that a small "
+                "count cannot be worked out from the totals",
+                name,
+            )
     else:
         counts = primary
     linked = _Hiding(records)(counts)
