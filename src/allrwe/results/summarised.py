@@ -26,6 +26,7 @@ count rows (``*_curve_counts``) are left out (the risk tables hold counts on a g
 
 from __future__ import annotations
 
+import functools
 import re
 from pathlib import Path
 
@@ -125,7 +126,7 @@ def _rows(records: pd.DataFrame, ids: dict[str, int], cdm_name: str) -> pd.DataF
             "strata_level": _strata_levels(records),
             "variable_name": records["variable"].astype(str),
             "variable_level": records["variable_level"],
-            "estimate_name": names.map(_snake),
+            "estimate_name": names.map(_snake_once),
             "estimate_type": records["estimate_type"].map(_TYPES),
             "estimate_value": _values(records),
             "additional_name": np.where(has_time, "time", _OVERALL),
@@ -152,8 +153,13 @@ def _strata_levels(records: pd.DataFrame) -> pd.Series:
     return levels
 
 
+@functools.lru_cache(maxsize=4096)  # a few hundred names, each met on thousands of rows
 def _snake_pair(name: str) -> str:
     return name if name == _OVERALL else " &&& ".join(_snake(p) for p in name.split("&&&"))
+
+
+#: :func:`_snake` of each estimate name met, computed once per name
+_snake_once = functools.lru_cache(maxsize=4096)(_snake)
 
 
 def _settings(records: pd.DataFrame, ids: dict[str, int], results: ResultSet) -> pd.DataFrame:
