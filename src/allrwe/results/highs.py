@@ -192,7 +192,7 @@ class Session:
         lower = np.asarray(lower, dtype=np.float64)
         upper = np.asarray(upper, dtype=np.float64)
         self._args = (a, row_lower, row_upper, lower, upper)
-        if self._highs is not None and _LOADED:
+        if self._highs is not None:  # only set where SciPy's bindings are loaded
             columns = np.arange(lower.size, dtype=np.int32)
             self._highs.changeColsBounds(lower.size, columns, lower, upper)
 

@@ -439,10 +439,8 @@ class _Trials:
         """
         key = np.packbits(part).tobytes() + np.packbits(hidden & part).tobytes()
         if key not in self.seen:
-            rows = np.flatnonzero(part)
-            # the layout holds every other column: the attack reads the values by row
-            published = pd.DataFrame(
-                {"value": np.where(hidden, np.nan, self.every)[rows]}, index=rows
+            published = self.layout.published(
+                np.where(hidden, np.nan, self.every), np.flatnonzero(part)
             )
             self.seen[key] = self.expose(
                 published, self.min_cell_count, cache=self.cache, layout=self.layout

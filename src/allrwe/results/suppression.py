@@ -300,25 +300,29 @@ def _harden(
     leaky: set[int] = set()  # blocks with a leak at their last attack
     for _ in range(MAX_REPAIR_ROUNDS):
         hidden = counts | with_counts(counts)
-        shown = attacked.assign(value=np.where(hidden, np.nan, values))
+        shown = np.where(hidden, np.nan, values)
         if blocks is None or before is None:
-            found = expose(shown, min_cell_count, cache=cache, with_blocks=True, layout=layout)
+            every = attacked.assign(value=shown)  # the blocks read every column
+            found = expose(every, min_cell_count, cache=cache, with_blocks=True, layout=layout)
             assert found.blocks is not None
             blocks = found.blocks
             touched = set(blocks.tolist())
         else:
             touched = set(blocks[hidden != before].tolist()) | leaky
             part = np.isin(blocks, sorted(touched))
-            rows = np.flatnonzero(part)  # the layout holds every column but the values
-            values_shown = pd.DataFrame({"value": shown["value"].to_numpy()[rows]}, index=rows)
-            found = expose(values_shown, min_cell_count, cache=cache, layout=layout)
+            found = expose(
+                layout.published(shown, np.flatnonzero(part)),
+                min_cell_count,
+                cache=cache,
+                layout=layout,
+            )
         before = hidden
         leaky = (leaky - touched) | _leaky_blocks(found, index, blocks)
         if not leaky and len(touched) < len(set(blocks.tolist())):
             # the attacks of the changed blocks have missed a leak the whole attack finds
             # (tests/results/test_results_harden.py): attack everything once more (the
             # cache holds every component that did not change) before "no leak" is taken
-            found = expose(shown, min_cell_count, cache=cache, layout=layout)
+            found = expose(layout.published(shown), min_cell_count, cache=cache, layout=layout)
             leaky = _leaky_blocks(found, index, blocks)
         if not leaky:
             return counts

@@ -257,6 +257,14 @@ class Layout:
             self._parts[key] = found
         return found
 
+    def published(self, values: np.ndarray, rows: np.ndarray | None = None) -> pd.DataFrame:
+        """Return what an attack with this layout reads: the ``values`` of ``rows`` (positions).
+
+        ``values`` holds every row's published value (NaN: hidden); ``rows`` defaults to all.
+        """
+        rows = np.arange(len(self.keys)) if rows is None else rows
+        return pd.DataFrame({"value": np.asarray(values, dtype="float64")[rows]}, index=rows)
+
     @classmethod
     def of(cls, records: pd.DataFrame) -> Layout:
         """Read the layout of ``records`` (the positions of its rows are those read)."""
