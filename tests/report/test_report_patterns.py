@@ -103,6 +103,38 @@ def test_stacked_destinations_side_by_side_by_setting_when_published():
     assert svg.count(">Relapsed/refractory</text>") == 1
 
 
+def test_a_stacked_figure_with_every_bar_suppressed_is_a_note_not_a_figure():
+    # CAR-T at 10M persons in the bench: two figures of hatched bars only, drawn as PNG and
+    # SVG at a cost and showing nothing; the note names what the figure would have shown
+    view = _records(
+        "destinations",
+        [
+            ("duration", "<=14", "hsct", "percentage", None),
+            ("duration", "<=14", "car_t", "percentage", None),
+            ("cycles", "1", "hsct", "percentage", None),
+            ("cycles", "1", "car_t", "percentage", 0.0),
+        ],
+    )
+    (note,) = stacked_destination_figures(Context(view, ["BLIN"], 5), ["hsct", "car_t"])
+    assert note.kind == "text"
+    assert note.paragraphs == (
+        "Next therapy by duration and by cycles, BLIN: not drawn, every bar suppressed "
+        "(every class of each bar hidden, so that no count below 5 can be worked out): "
+        "All persons of group BLIN: ≤14 days, 1 cycles.",
+    )
+    # one bar with a published class: the figure is drawn, the blank bar named under it
+    shown = _records(
+        "destinations",
+        [
+            ("duration", "<=14", "hsct", "percentage", None),
+            ("cycles", "1", "hsct", "percentage", 100.0),
+        ],
+    )
+    figure, note = stacked_destination_figures(Context(shown, ["BLIN"], 5), ["hsct"])
+    assert isinstance(figure, Figure)
+    assert "≤14 days" in note.paragraphs[0]
+
+
 def test_destinations_by_setting_are_tables_headed_with_their_own_n():
     from allrwe.report.sections.destinations import crosstab
 
@@ -223,10 +255,10 @@ def test_no_grouped_bars_when_nothing_is_published():
             ("duration", ">28", "hsct", "percentage", None),
         ],
     )
-    # an empty chart reads as zero; the stacked figure's hatched bars and note say it instead
+    # an empty chart reads as zero; a note says it instead (no figure of hatched bars only)
     assert destination_figures(Context(view, ["BLIN"], 5), ["hsct", "car_t"]) == []
-    (stacked, note) = stacked_destination_figures(Context(view, ["BLIN"], 5), ["hsct", "car_t"])
-    assert stacked.chart == "stacked"
+    (note,) = stacked_destination_figures(Context(view, ["BLIN"], 5), ["hsct", "car_t"])
+    assert note.kind == "text"
     assert note.paragraphs[0].endswith("All persons of group BLIN: ≤14 days, >28 days.")
 
 

@@ -353,10 +353,26 @@ def _stacked_figure(ctx: Context, g: str, classes: list[str], kind: str) -> list
         )
     )
     title, where, suffix = _KINDS[kind]
+    heading = f"Next therapy {title.format(cuts=cuts)}, {g}"
+    if all(_blank(b) for p in panels for b in p["bars"]):
+        # a figure of hatched bars only shows nothing: the note says what it would show
+        bars = "; ".join(
+            f"{p['title']}: {', '.join(_bar_name(b) for b in p['bars'])}" for p in panels
+        )
+        return [
+            Text(
+                (
+                    f"{heading}: not drawn, every bar suppressed (every class of each bar "
+                    f"hidden, so that no count below {ctx.min_cell_count} can be worked "
+                    f"out): {bars}.",
+                ),
+                style="note",
+            )
+        ]
     if kind == "settings" and _by_setting(ctx, g):
         where = where.replace(_UNPUBLISHED, _PUBLISHED)
     data = {
-        "title": f"Next therapy {title.format(cuts=cuts)}, {g}",
+        "title": heading,
         "classes": classes,
         "colours": figure_colours(ctx, classes),
         "panels": panels,
@@ -412,7 +428,8 @@ def stacked_destination_figures(ctx: Context, order: list[str]) -> list[Block]:
     those strata; and, when they hold destinations by setting and duration/cycles (crossed
     strata ``setting &&& duration``, ``setting &&& cycles``), the settings side by side as
     in seed 001 (newly diagnosed | R/R). A bar suppressed whole is hatched, marked – and
-    named in a note under the figure, never left out.
+    named in a note under the figure, never left out; a figure whose every bar is
+    suppressed whole is not drawn, and a note in its place names its bars.
     """
     frame = ctx.view.frame("destinations")
     if frame.empty:
