@@ -383,6 +383,64 @@ def test_publishing_back_over_one_system_pins_what_a_fresh_check_pins():
     assert pinned > 20
 
 
+def test_points_carried_between_states_are_feasible_and_spare_programmes(monkeypatch):
+    # the optima of earlier states, as they are or mixed in pairs around the cell tried,
+    # must satisfy the equations, the floors and the cells published again; and they must
+    # spare programmes, else carrying them is cost for nothing
+    checked = 0
+    solved = {"carried": 0, "fresh": 0}
+    minimize = margins_module._Programmes.minimize
+    for carried in (True, False):
+        case_rng = random.Random(29)
+        rng = random.Random(5)  # the same cells hidden again in both passes
+
+        def counted(self, *args, _key="carried" if carried else "fresh", **kwargs):
+            solved[_key] += 1
+            return minimize(self, *args, **kwargs)
+
+        monkeypatch.setattr(margins_module._Programmes, "minimize", counted)
+        for _ in range(80):
+            values, fields, hidden = _random_case(case_rng)
+            hidden &= values > 0
+            state = _state(values, fields, hidden)
+            table = list(state.margins.values())
+            if not table or not hidden.any():
+                continue
+            try:
+                check = margins_module._PublishingBack(state, table)
+            except ResultsError:
+                continue
+            _, a, b = _equations(state, table)
+            if not carried:
+                monkeypatch.setattr(check, "_carry", lambda seen, shown: None)
+            taken: list[np.ndarray] = []
+            add_all = margins_module._Seen.add_all
+
+            def keep(seen, points, _taken=taken, _add=add_all):
+                _taken.append(points)
+                _add(seen, points)
+
+            monkeypatch.setattr(margins_module._Seen, "add_all", keep)
+            for cell in np.flatnonzero(hidden).tolist():
+                state.suppressed[cell] = False
+                state.free.clear()
+                taken.clear()
+                shown = np.concatenate(
+                    [~state.suppressed[check.cells], np.zeros(check.extra, dtype=bool)]
+                )
+                if check.pinned(state) and rng.random() < 0.7:
+                    state.suppressed[cell] = True
+                for points in taken if carried else []:
+                    for x in points:
+                        assert np.allclose(a @ x, b, atol=1e-6)
+                        assert (x >= check.floor - 1e-6).all()
+                        assert np.allclose(x[shown], check.at[shown], atol=1e-6)
+                        checked += 1
+            monkeypatch.setattr(margins_module._Seen, "add_all", add_all)
+    assert checked > 500
+    assert solved["carried"] < 0.9 * solved["fresh"]
+
+
 def test_a_table_is_named_hidden_whole_only_as_the_output_hides_it():
     # the warning reads the final flags: a repair round may hide a table whole and a later
     # step publish some of its cells again; a table without a zero is never "hidden whole"

