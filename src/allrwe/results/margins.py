@@ -675,10 +675,15 @@ class _PublishingBack:
             new = np.vstack(seen.points[1:])
             self.points = np.vstack([self.points, new])
             self.at_value = np.vstack([self.at_value, np.abs(new - self.at) <= _TOLERANCE])
+            # the latest optima only: the cells tried last are the ones they can spare
+            self.points = self.points[-self.KEEP :]
+            self.at_value = self.at_value[-self.KEEP :]
         return bool(found)
 
     #: most optima taken on each side of a cell's value when two are mixed (:meth:`_carry`)
     MIX = 24
+    #: most optima kept between states
+    KEEP = 4096
 
     def _carry(self, seen: _Seen, shown: np.ndarray) -> None:
         """Give ``seen`` the feasible points the optima of earlier states yield.
