@@ -120,7 +120,7 @@ def test_a_stacked_figure_with_every_bar_suppressed_is_a_note_not_a_figure():
     assert note.paragraphs == (
         "Next therapy by duration and by cycles, BLIN: not drawn, every bar suppressed "
         "(every class of each bar hidden, so that no count below 5 can be worked out): "
-        "All persons of group BLIN: ≤14 days, 1 cycles.",
+        "All persons of group BLIN: ≤14 days, 1 cycle.",
     )
     # one bar with a published class: the figure is drawn, the blank bar named under it
     shown = _records(

@@ -410,6 +410,8 @@ def _stacked_figure(ctx: Context, g: str, classes: list[str], kind: str) -> list
 def _bar_name(bar: dict[str, Any]) -> str:
     section = str(bar.get("section", ""))
     unit = {"Duration (days)": " days", "Cycles": " cycles"}.get(section, "")
+    if unit == " cycles" and str(bar["name"]) == "1":
+        unit = " cycle"
     return f"{bar['name']}{unit}"
 
 
