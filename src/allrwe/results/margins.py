@@ -666,13 +666,14 @@ class _PublishingBack:
         self.programmes.fix(shown, self.at)
         seen = _Seen(self.floor)
         seen.add(self.true)
+        first = len(seen.points)  # the optima of this state come after the true point
         self._carry(seen, shown)
         skip = [
             bool(shown[i]) or c in state.free or state.may_be_zero[c] for i, c in enumerate(cells)
         ]
         found = _decide(state, self.table, cells, self.programmes, seen, skip, first_only=True)
-        if len(seen.points) > 1:
-            new = np.vstack(seen.points[1:])
+        if len(seen.points) > first:
+            new = np.vstack(seen.points[first:])
             self.points = np.vstack([self.points, new])
             self.at_value = np.vstack([self.at_value, np.abs(new - self.at) <= _TOLERANCE])
             # the latest optima only: the cells tried last are the ones they can spare
