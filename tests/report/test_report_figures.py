@@ -108,6 +108,31 @@ def test_suppressed_bar_is_drawn_hatched_not_blank():
     assert "suppressed (–)" in svg
 
 
+def test_bar_legend_keys_only_series_with_a_published_bar():
+    # the cycles figure of the 100k bench listed CAR-T (no published bar) in the static
+    # legend in matplotlib's default blue, the colour of INO
+    data = {
+        **BARS.data,
+        "series": [
+            {"name": "A", "colour": "#0072B2", "values": [60.0, None, 10.0]},
+            {"name": "Hidden", "colour": "#009E73", "values": [None, None, None]},
+        ],
+    }
+    svg = svg_figure(Figure("bars-2", "t", "bars", data))
+    assert ">A</text>" in svg
+    assert ">Hidden</text>" not in svg
+    assert "#009E73" not in svg  # no key and no bar in its colour
+    assert svg.count("<title>suppressed</title>") == 4
+
+    from allrwe.report.render import static
+
+    fig = static.MplFigure(figsize=(7.0, 3.6))
+    static._bars(fig, data)
+    (ax,) = fig.axes
+    names = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert names == ["A", "suppressed (–)"]
+
+
 def test_title_is_drawn():
     svg = svg_figure(Figure("km-t", "t", "km", {**KM.data, "title": "Overall survival"}))
     assert ">Overall survival</text>" in svg

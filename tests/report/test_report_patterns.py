@@ -523,3 +523,32 @@ def test_a_group_with_no_published_pathway_says_why_it_has_no_figure():
         "pooled, or hidden so that such a count cannot be worked out), so its Sankey diagram, "
         "sunburst, bar chart and swimmer plot are not drawn; the table below lists its pathways."
     )
+
+
+def test_a_group_of_no_persons_draws_no_bars_in_the_cycles_figure():
+    # the 100k bench: CAR-T had 0 persons, every cycles percentage 0/0 (NaN, not hidden),
+    # and the figure drew its bars hatched, as if suppressed
+    from allrwe.report.sections.therapy import _bars
+
+    rows = []
+    for group, level, value, hidden in (
+        ("BLIN", "1", 50.0, False),
+        ("BLIN", "2", 3.0, True),
+        ("CAR-T", "1", float("nan"), False),
+        ("CAR-T", "2", float("nan"), False),
+        ("INO", "1", 3.0, True),
+        ("INO", "2", 3.0, True),
+    ):
+        rec = make_records(
+            analysis="cycles", group=group, variable="cycles", variable_level=level,
+            estimate_name="percentage", value=value,
+        )  # fmt: skip
+        rec["suppressed"] = hidden
+        rows.append(rec)
+    ctx = Context(ResultView(pd.concat(rows, ignore_index=True)), ["INO", "BLIN", "CAR-T"], 5)
+    data = _bars(ctx, "cycles", ["1", "2"])
+    # INO, every bar hidden, keeps its hatched bars; CAR-T has nothing to draw
+    assert [(s["name"], s["values"]) for s in data["series"]] == [
+        ("INO", [None, None]),
+        ("BLIN", [50.0, None]),
+    ]

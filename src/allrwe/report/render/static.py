@@ -223,9 +223,10 @@ def _bars(fig: MplFigure, data: Mapping[str, Any]) -> None:
         xs = [k + (i - (len(series) - 1) / 2) * width for k in range(len(cats))]
         shown = [(x, v) for x, v in zip(xs, s["values"], strict=True) if v is not None]
         hidden = [x for x, v in zip(xs, s["values"], strict=True) if v is None]
-        ax.bar(
-            [p[0] for p in shown], [p[1] for p in shown], width=width, color=colour, label=s["name"]
-        )
+        # a key for each series that draws a bar of its colour (as the inline SVG): an
+        # empty bar set's key would take matplotlib's default colour
+        label = s["name"] if shown else "_nolegend_"
+        ax.bar([p[0] for p in shown], [p[1] for p in shown], width=width, color=colour, label=label)
         if hidden:
             ax.bar(
                 hidden,

@@ -177,6 +177,11 @@ def _curves(figure_id: str, data: Mapping[str, Any]) -> str:
     return _svg(y + 12, body, title or figure_id)
 
 
+def _drawn(series: Mapping[str, Any]) -> bool:
+    """Whether a bar series has a published value, so a bar of its own colour."""
+    return any(v is not None for v in series["values"])
+
+
 def _bars(figure_id: str, data: Mapping[str, Any]) -> str:
     cats = [str(c) for c in data["categories"]]
     series = list(data["series"])
@@ -187,7 +192,10 @@ def _bars(figure_id: str, data: Mapping[str, Any]) -> str:
         for i, s in enumerate(series)
     ]
     hidden = any(v is None for s in series for v in s["values"])
-    keys = [*items, ("suppressed (–)", f"url(#hatch-{figure_id})", "")] if hidden else items
+    # a key for each series that draws a bar of its colour: one with every bar suppressed
+    # draws hatched bars only, which the hatched key stands for
+    drawn = [it for it, s in zip(items, series, strict=True) if _drawn(s)]
+    keys = [*drawn, ("suppressed (–)", f"url(#hatch-{figure_id})", "")] if hidden else drawn
     legend, y = _legend(keys, 64, 42 if title else 18)
     if hidden:  # the key of suppressed bars is a hatched box, not a line
         line = legend[-2]

@@ -31,13 +31,20 @@ _O = "overall"
 
 
 def _bars(ctx: Context, analysis: str, levels: list[str]) -> dict[str, Any]:
+    """Return a bar series per group: its percentages, None where suppressed.
+
+    A group none of whose percentages is published or suppressed (a group of no persons:
+    every percentage 0/0) draws no bar: hatched bars would call it suppressed.
+    """
     series = []
     for g in ctx.present_groups(analysis):
-        values = []
+        values, kept = [], False
         for lv in levels:
             pct = ctx.view.get(analysis, g, _O, _O, analysis, lv, "percentage")
             values.append(pct.value if pct.visible else None)
-        series.append({"name": g, "colour": group_colour(ctx.groups, g), "values": values})
+            kept |= pct.visible or pct.suppressed
+        if kept:
+            series.append({"name": g, "colour": group_colour(ctx.groups, g), "values": values})
     return {"categories": levels, "series": series}
 
 
