@@ -8,7 +8,7 @@ with the plain method, a lowest and a highest value by linear programming for ev
 from __future__ import annotations
 
 import random
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 
 import numpy as np
 import pandas as pd
@@ -350,12 +350,11 @@ def test_a_later_pass_over_a_table_hidden_whole_keeps_its_hidden_zeros_possible(
     assert out.tolist() == whole.tolist()
 
 
-def test_publishing_back_over_one_system_pins_what_a_fresh_check_pins():
-    # _protect_table publishes hidden cells back one by one; the check over one system
-    # (cells published again fixed at their values) must tell what _pinned tells each time
-    rng = random.Random(23)
-    decided = pinned = 0
-    for _ in range(120):
+def _fallback_tables(
+    rng: random.Random, cases: int
+) -> Iterator[tuple[_State, list[Margin], np.ndarray, margins_module._PublishingBack]]:
+    """Random tables as the fallback meets them (every non-zero cell hidden), with its check."""
+    for _ in range(cases):
         values, fields, hidden = _random_case(rng)
         hidden &= values > 0  # a fallback hides the non-zero cells
         state = _state(values, fields, hidden)
@@ -366,6 +365,15 @@ def test_publishing_back_over_one_system_pins_what_a_fresh_check_pins():
             check = margins_module._PublishingBack(state, table)
         except ResultsError:
             continue
+        yield state, table, hidden, check
+
+
+def test_publishing_back_over_one_system_pins_what_a_fresh_check_pins():
+    # _protect_table publishes hidden cells back one by one; the check over one system
+    # (cells published again fixed at their values) must tell what _pinned tells each time
+    rng = random.Random(23)
+    decided = pinned = 0
+    for state, table, hidden, check in _fallback_tables(rng, 120):
         for cell in np.flatnonzero(hidden).tolist():
             state.suppressed[cell] = False
             state.free.clear()
@@ -390,8 +398,15 @@ def test_points_carried_between_states_are_feasible_and_spare_programmes(monkeyp
     checked = 0
     solved = {"carried": 0, "fresh": 0}
     minimize = margins_module._Programmes.minimize
+    add_all = margins_module._Seen.add_all
+    taken: list[np.ndarray] = []  # the points given to _Seen.add_all in one check
+
+    def keep(seen, points):
+        taken.append(points)
+        add_all(seen, points)
+
+    monkeypatch.setattr(margins_module._Seen, "add_all", keep)
     for carried in (True, False):
-        case_rng = random.Random(29)
         rng = random.Random(5)  # the same cells hidden again in both passes
 
         def counted(self, *args, _key="carried" if carried else "fresh", **kwargs):
@@ -399,28 +414,10 @@ def test_points_carried_between_states_are_feasible_and_spare_programmes(monkeyp
             return minimize(self, *args, **kwargs)
 
         monkeypatch.setattr(margins_module._Programmes, "minimize", counted)
-        for _ in range(80):
-            values, fields, hidden = _random_case(case_rng)
-            hidden &= values > 0
-            state = _state(values, fields, hidden)
-            table = list(state.margins.values())
-            if not table or not hidden.any():
-                continue
-            try:
-                check = margins_module._PublishingBack(state, table)
-            except ResultsError:
-                continue
+        for state, table, hidden, check in _fallback_tables(random.Random(29), 80):
             _, a, b = _equations(state, table)
             if not carried:
                 monkeypatch.setattr(check, "_carry", lambda seen, shown: None)
-            taken: list[np.ndarray] = []
-            add_all = margins_module._Seen.add_all
-
-            def keep(seen, points, _taken=taken, _add=add_all):
-                _taken.append(points)
-                _add(seen, points)
-
-            monkeypatch.setattr(margins_module._Seen, "add_all", keep)
             for cell in np.flatnonzero(hidden).tolist():
                 state.suppressed[cell] = False
                 state.free.clear()
@@ -430,13 +427,11 @@ def test_points_carried_between_states_are_feasible_and_spare_programmes(monkeyp
                 )
                 if check.pinned(state) and rng.random() < 0.7:
                     state.suppressed[cell] = True
-                for points in taken if carried else []:
-                    for x in points:
-                        assert np.allclose(a @ x, b, atol=1e-6)
-                        assert (x >= check.floor - 1e-6).all()
-                        assert np.allclose(x[shown], check.at[shown], atol=1e-6)
-                        checked += 1
-            monkeypatch.setattr(margins_module._Seen, "add_all", add_all)
+                for x in (x for points in taken for x in points):
+                    assert np.allclose(a @ x, b, atol=1e-6)
+                    assert (x >= check.floor - 1e-6).all()
+                    assert np.allclose(x[shown], check.at[shown], atol=1e-6)
+                    checked += 1
     assert checked > 500
     assert solved["carried"] < 0.9 * solved["fresh"]
 
